@@ -1,0 +1,118 @@
+/**
+ * The catalog of stable error codes. Codes never change meaning; messages say what to do.
+ * Mapped to CLI exit codes and HTTP statuses only at the edges (see `exitCodeFor`, `httpStatusFor`).
+ */
+export const ERROR_CODES = [
+  'SPACE_MISMATCH',
+  'DIMENSION_MISMATCH',
+  'NOT_FOUND',
+  'ALREADY_EXISTS',
+  'INVALID_VECTOR',
+  'INVALID_INPUT',
+  'INVALID_SPEC',
+  'INVALID_STATE',
+  'INVALID_TRANSITION',
+  'GATE_FAILED',
+  'EMBEDDER_FAILED',
+  'EMBEDDER_TRANSIENT',
+  'RATE_LIMITED',
+  'STORE_FAILED',
+  'UNSUPPORTED',
+  'CONFLICT',
+  'ABORTED',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export interface ReembedErrorOptions {
+  readonly cause?: unknown;
+  /** Structured details for machines (e.g. both fingerprints of a mismatch, the failing line). */
+  readonly details?: Readonly<Record<string, unknown>>;
+}
+
+/** The one error class of reembed: a stable `code`, an actionable message, optional `details` and `cause`. */
+export class ReembedError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Readonly<Record<string, unknown>>;
+
+  constructor(code: ErrorCode, message: string, options: ReembedErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'ReembedError';
+    this.code = code;
+    this.details = Object.freeze({ ...(options.details ?? {}) });
+  }
+
+  toJSON(): { code: ErrorCode; message: string; details: Readonly<Record<string, unknown>> } {
+    return { code: this.code, message: this.message, details: this.details };
+  }
+}
+
+export function isReembedError(value: unknown, code?: ErrorCode): value is ReembedError {
+  return value instanceof ReembedError && (code === undefined || value.code === code);
+}
+
+export function reembedError(
+  code: ErrorCode,
+  message: string,
+  details?: Record<string, unknown>,
+  cause?: unknown,
+): ReembedError {
+  return new ReembedError(code, message, { details: details ?? {}, cause });
+}
+
+const EXIT_CODES: Record<ErrorCode, number> = {
+  SPACE_MISMATCH: 3,
+  DIMENSION_MISMATCH: 3,
+  NOT_FOUND: 4,
+  ALREADY_EXISTS: 5,
+  INVALID_VECTOR: 2,
+  INVALID_INPUT: 2,
+  INVALID_SPEC: 2,
+  INVALID_STATE: 6,
+  INVALID_TRANSITION: 6,
+  GATE_FAILED: 7,
+  EMBEDDER_FAILED: 8,
+  EMBEDDER_TRANSIENT: 8,
+  RATE_LIMITED: 8,
+  STORE_FAILED: 9,
+  UNSUPPORTED: 10,
+  CONFLICT: 5,
+  ABORTED: 130,
+};
+
+export function exitCodeFor(error: unknown): number {
+  return error instanceof ReembedError ? EXIT_CODES[error.code] : 1;
+}
+
+const HTTP_STATUS: Record<ErrorCode, number> = {
+  SPACE_MISMATCH: 409,
+  DIMENSION_MISMATCH: 409,
+  NOT_FOUND: 404,
+  ALREADY_EXISTS: 409,
+  INVALID_VECTOR: 400,
+  INVALID_INPUT: 400,
+  INVALID_SPEC: 400,
+  INVALID_STATE: 409,
+  INVALID_TRANSITION: 409,
+  GATE_FAILED: 412,
+  EMBEDDER_FAILED: 502,
+  EMBEDDER_TRANSIENT: 503,
+  RATE_LIMITED: 429,
+  STORE_FAILED: 500,
+  UNSUPPORTED: 501,
+  CONFLICT: 409,
+  ABORTED: 499,
+};
+
+export function httpStatusFor(error: unknown): number {
+  return error instanceof ReembedError ? HTTP_STATUS[error.code] : 500;
+}
+
+/** Turns anything thrown into the `{ error: { code, message } }` shape printed by `--json` and the API. */
+export function errorBody(error: unknown): { error: { code: string; message: string; details?: unknown } } {
+  if (error instanceof ReembedError) {
+    return { error: { code: error.code, message: error.message, details: error.details } };
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return { error: { code: 'INTERNAL', message } };
+}

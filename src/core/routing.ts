@@ -1,0 +1,55 @@
+/**
+ * How an alias turns a query into reads. One alias row holds one routing; a cutover replaces it in a
+ * single catalog write, so every query sees the old routing or the new one (invariant 7).
+ */
+export type FusionMethod = 'rrf' | 'minmax' | 'zscore' | 'coverage-aware-rrf' | 'coverage-aware-score';
+
+export interface FusionPolicy {
+  readonly method: FusionMethod;
+  /** Reciprocal rank fusion constant (default 60). */
+  readonly rrfK?: number;
+}
+
+export type Routing =
+  /** Serve one namespace. */
+  | { readonly kind: 'single'; readonly namespace: string }
+  /** Serve `primary`; also run a sample of queries on `shadow` and record agreement (never served). */
+  | { readonly kind: 'shadow'; readonly primary: string; readonly shadow: string; readonly sampleRate: number }
+  /** Send `percent`% of traffic (by stable hash of the query key) and the listed tenants to `next`. */
+  | {
+      readonly kind: 'split';
+      readonly primary: string;
+      readonly next: string;
+      readonly percent: number;
+      readonly tenants: readonly string[];
+    }
+  /** Read both and fuse by rank or per-namespace normalised score; never by raw cross-space score. */
+  | { readonly kind: 'fused'; readonly primary: string; readonly next: string; readonly fusion: FusionPolicy };
+
+export interface Alias {
+  readonly kind: 'alias';
+  readonly name: string;
+  readonly collection: string;
+  readonly routing: Routing;
+  /** Incremented on every change; a compare-and-set guard for concurrent control-plane writers. */
+  readonly version: number;
+  readonly updatedAt: string;
+}
+
+/** Every namespace a routing may read. */
+export function namespacesOf(routing: Routing): string[] {
+  switch (routing.kind) {
+    case 'single':
+      return [routing.namespace];
+    case 'shadow':
+      return [routing.primary, routing.shadow];
+    case 'split':
+    case 'fused':
+      return [routing.primary, routing.next];
+  }
+}
+
+/** The namespace that is "serving" under a routing: the one a rollback keeps and a cutover replaces. */
+export function servingNamespaceOf(routing: Routing): string {
+  return routing.kind === 'single' ? routing.namespace : routing.primary;
+}

@@ -1,0 +1,72 @@
+import { ReembedError } from './errors.js';
+
+/**
+ * Validates one vector: the right length and only finite values. Throws `DIMENSION_MISMATCH` or
+ * `INVALID_VECTOR` naming the position, so a provider's bad output never reaches a store.
+ */
+export function validateVector(
+  vector: ArrayLike<number>,
+  dimension: number,
+  where: string,
+): asserts vector is Float32Array | number[] {
+  if (vector.length !== dimension) {
+    throw new ReembedError(
+      'DIMENSION_MISMATCH',
+      `${where}: vector has ${vector.length} dimensions, the space expects ${dimension}. Check the model and the space's dimension.`,
+      { details: { expected: dimension, actual: vector.length, where } },
+    );
+  }
+  for (let i = 0; i < vector.length; i++) {
+    const v = vector[i] as number;
+    if (!Number.isFinite(v)) {
+      throw new ReembedError(
+        'INVALID_VECTOR',
+        `${where}: component ${i} is ${v}; vectors must hold finite numbers only. The embedder returned bad output.`,
+        { details: { index: i, value: String(v), where } },
+      );
+    }
+  }
+}
+
+export function toFloat32(vector: ArrayLike<number>): Float32Array {
+  return vector instanceof Float32Array ? vector : Float32Array.from(vector as ArrayLike<number>);
+}
+
+/** L2-normalises in place and returns the vector; a zero vector stays zero. */
+export function normalizeInPlace(vector: Float32Array): Float32Array {
+  let sum = 0;
+  for (let i = 0; i < vector.length; i++) sum += (vector[i] as number) * (vector[i] as number);
+  if (sum > 0) {
+    const inv = 1 / Math.sqrt(sum);
+    for (let i = 0; i < vector.length; i++) vector[i] = (vector[i] as number) * inv;
+  }
+  return vector;
+}
+
+export function dot(a: Float32Array, b: Float32Array, offsetB = 0): number {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  const n = a.length;
+  let i = 0;
+  for (; i + 3 < n; i += 4) {
+    s0 += (a[i] as number) * (b[offsetB + i] as number);
+    s1 += (a[i + 1] as number) * (b[offsetB + i + 1] as number);
+    s2 += (a[i + 2] as number) * (b[offsetB + i + 2] as number);
+    s3 += (a[i + 3] as number) * (b[offsetB + i + 3] as number);
+  }
+  for (; i < n; i++) s0 += (a[i] as number) * (b[offsetB + i] as number);
+  return s0 + s1 + s2 + s3;
+}
+
+/** Vector ↔ bytes for BLOB storage (little-endian float32, the platform order on every target we run). */
+export function vectorToBytes(vector: Float32Array): Buffer {
+  return Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength);
+}
+
+export function bytesToVector(bytes: Uint8Array): Float32Array {
+  const copy = new Uint8Array(bytes.byteLength);
+  copy.set(bytes);
+  return new Float32Array(copy.buffer, 0, bytes.byteLength / 4);
+}

@@ -1,0 +1,16 @@
+import type { Catalog } from './catalog.js';
+import type { SourceRepository } from './sources.js';
+import type { VectorStore } from './vector-store.js';
+
+/**
+ * One deployment's storage: control plane, sources and vectors. The embedded backend keeps all three in
+ * one SQLite file; production keeps them in PostgreSQL. Later issues add `migrations` and `jobs`
+ * repositories here.
+ */
+export interface Backend {
+  readonly kind: string;
+  readonly catalog: Catalog;
+  readonly sources: SourceRepository;
+  readonly store: VectorStore;
+  close(): Promise<void>;
+}

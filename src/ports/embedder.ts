@@ -1,0 +1,28 @@
+import type { Space } from '../core/space.js';
+
+export type InputType = 'query' | 'document';
+
+export interface EmbedOptions {
+  readonly inputType: InputType;
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Turns texts into vectors of exactly one space. Implementations apply the space's input-type prefix,
+ * truncation and normalisation; the caller chunks and preprocesses (see `core/pipeline.ts`) and validates
+ * every returned vector before anything is written.
+ */
+export interface Embedder {
+  readonly space: Space;
+  /** Preferred number of texts per call (the backfill runner batches by this and by tokens). */
+  readonly maxBatchSize: number;
+  embed(texts: readonly string[], options: EmbedOptions): Promise<Float32Array[]>;
+  /** Token count as the model counts it (or a close estimate), for cost estimates and token rate limits. */
+  countTokens(text: string): number;
+  close?(): Promise<void>;
+}
+
+/** Builds the embedder of a space (local models, HTTP providers ...). */
+export interface EmbedderFactory {
+  create(space: Space): Promise<Embedder>;
+}
