@@ -48,7 +48,12 @@ export interface NamespaceManifest {
   readonly sources: number;
   readonly fingerprints: Readonly<Record<string, number>>;
   /** Live source documents of the collection that the namespace holds at their newest version. */
-  readonly coverage: { readonly live: number; readonly current: number; readonly stale: number; readonly ratio: number };
+  readonly coverage: {
+    readonly live: number;
+    readonly current: number;
+    readonly stale: number;
+    readonly ratio: number;
+  };
   readonly aliases: readonly string[];
   readonly createdAt: string;
   readonly createdFrom: string | null;

@@ -80,7 +80,9 @@ export interface SearchHit {
  */
 export interface SearchFilter {
   readonly tenant?: string;
-  readonly metadata?: Readonly<Record<string, string | number | boolean | { $in: readonly (string | number | boolean)[] }>>;
+  readonly metadata?: Readonly<
+    Record<string, string | number | boolean | { $in: readonly (string | number | boolean)[] }>
+  >;
 }
 
 /** What a namespace holds for one source: its newest version, and whether that version is a delete. */

@@ -14,7 +14,12 @@ export type Routing =
   /** Serve one namespace. */
   | { readonly kind: 'single'; readonly namespace: string }
   /** Serve `primary`; also run a sample of queries on `shadow` and record agreement (never served). */
-  | { readonly kind: 'shadow'; readonly primary: string; readonly shadow: string; readonly sampleRate: number }
+  | {
+      readonly kind: 'shadow';
+      readonly primary: string;
+      readonly shadow: string;
+      readonly sampleRate: number;
+    }
   /** Send `percent`% of traffic (by stable hash of the query key) and the listed tenants to `next`. */
   | {
       readonly kind: 'split';
@@ -24,7 +29,12 @@ export type Routing =
       readonly tenants: readonly string[];
     }
   /** Read both and fuse by rank or per-namespace normalised score; never by raw cross-space score. */
-  | { readonly kind: 'fused'; readonly primary: string; readonly next: string; readonly fusion: FusionPolicy };
+  | {
+      readonly kind: 'fused';
+      readonly primary: string;
+      readonly next: string;
+      readonly fusion: FusionPolicy;
+    };
 
 export interface Alias {
   readonly kind: 'alias';

@@ -41,7 +41,9 @@ export const spaceSpecSchema = z
     normalization: z.enum(['l2', 'none']),
     /** Task prefix or input type sent to the model, per side (e.g. `{ query: 'query: ', document: 'passage: ' }`). */
     inputType: z.object({ query: z.string(), document: z.string() }).strict(),
-    truncation: z.object({ maxTokens: z.number().int().positive().nullable(), side: z.enum(['end', 'start']) }).strict(),
+    truncation: z
+      .object({ maxTokens: z.number().int().positive().nullable(), side: z.enum(['end', 'start']) })
+      .strict(),
     preprocessing: z.string().min(1),
     chunker: chunkerSchema,
     /** Model parameters that change the output (hash seed, LSA rank, ...). */
@@ -164,7 +166,7 @@ export function assertSameSpace(target: SpaceRef, incoming: SpaceRef | string, a
   throw new ReembedError(
     'SPACE_MISMATCH',
     `Refusing to ${action}: the vector is from ${incomingLabel} but the namespace holds ${describeSpace(target)}. ` +
-      'Vectors of different spaces are not comparable, even at equal dimension. Embed with the namespace\'s own space, or query through its alias by text.',
+      "Vectors of different spaces are not comparable, even at equal dimension. Embed with the namespace's own space, or query through its alias by text.",
     { details: { expected: target.fingerprint, expectedSpace: target.name, actual: fingerprint } },
   );
 }

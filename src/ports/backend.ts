@@ -1,4 +1,6 @@
 import type { Catalog } from './catalog.js';
+import type { JobRepository } from './jobs.js';
+import type { MigrationRepository } from './migrations.js';
 import type { SourceRepository } from './sources.js';
 import type { VectorStore } from './vector-store.js';
 
@@ -12,5 +14,9 @@ export interface Backend {
   readonly catalog: Catalog;
   readonly sources: SourceRepository;
   readonly store: VectorStore;
+  /** Persisted migrations, shadow agreement and namespace traffic (absent: migrations are UNSUPPORTED). */
+  readonly migrations?: MigrationRepository;
+  /** Backfill job rows, dead letters and the re-embed queue (absent: backfills are UNSUPPORTED). */
+  readonly jobs?: JobRepository;
   close(): Promise<void>;
 }

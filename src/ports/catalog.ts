@@ -1,5 +1,5 @@
-import type { Alias, Routing } from '../core/routing.js';
 import type { Namespace, NamespaceState } from '../core/namespace.js';
+import type { Alias, Routing } from '../core/routing.js';
 import type { Space } from '../core/space.js';
 
 export interface Collection {
@@ -65,6 +65,11 @@ export interface Catalog {
   listAliases(collection?: string): Promise<Alias[]>;
 
   /** Appends one audit entry (for control-plane events that are not catalog writes, e.g. a forced gate). */
-  audit(actor: string, action: string, subject: string, details?: Readonly<Record<string, unknown>>): Promise<AuditEntry>;
+  audit(
+    actor: string,
+    action: string,
+    subject: string,
+    details?: Readonly<Record<string, unknown>>,
+  ): Promise<AuditEntry>;
   listAudit(options?: { subject?: string; action?: string; limit?: number }): Promise<AuditEntry[]>;
 }

@@ -28,5 +28,8 @@ export interface SourceRepository {
   /** Per-document hit counts recorded at query time (progressive migration serves hot documents first). */
   recordHits(collection: string, ids: readonly string[]): Promise<void>;
   /** Live document ids by descending hit count, then id; bounded by `limit`, paged by `offset`. */
-  hottest(collection: string, options: { limit: number; offset?: number }): Promise<{ id: string; hits: number }[]>;
+  hottest(
+    collection: string,
+    options: { limit: number; offset?: number },
+  ): Promise<{ id: string; hits: number }[]>;
 }

@@ -72,7 +72,12 @@ export interface VectorStore {
    * `SPACE_MISMATCH` when `fingerprint` differs from the namespace's and with `DIMENSION_MISMATCH` /
    * `INVALID_VECTOR` for a bad vector, writing nothing.
    */
-  write(namespace: string, fingerprint: string, writes: readonly SourceWrite[], options?: WriteOptions): Promise<WriteResult>;
+  write(
+    namespace: string,
+    fingerprint: string,
+    writes: readonly SourceWrite[],
+    options?: WriteOptions,
+  ): Promise<WriteResult>;
   /** Tombstones sources at a version (newer than the head); their records are removed. */
   delete(namespace: string, deletes: readonly SourceDelete[], options?: WriteOptions): Promise<WriteResult>;
 
@@ -85,5 +90,7 @@ export interface VectorStore {
   scanHeads(namespace: string, options: { afterId?: string; limit: number }): Promise<SourceHead[]>;
 
   stats(namespace: string): Promise<NamespaceStats>;
+  /** The last checkpoint committed for a job together with a batch (see `WriteOptions`), or null. */
+  readCheckpoint?(jobId: string): Promise<CheckpointWrite | null>;
   close(): Promise<void>;
 }

@@ -1,0 +1,60 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+
+/** Machine and versions, printed with every benchmark so figures are never quoted without context. */
+export function machineInfo(): Record<string, string> {
+  const cpu = cpus()[0];
+  return {
+    cpu: `${cpu?.model ?? 'unknown'} x${cpus().length}`,
+    memory: `${Math.round(totalmem() / 2 ** 30)} GiB`,
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+    date: new Date().toISOString().slice(0, 10),
+  };
+}
+
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  if (sorted.length === 0) return Number.NaN;
+  return sorted.length % 2
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+export function percentile(values: readonly number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  if (sorted.length === 0) return Number.NaN;
+  const idx = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[idx] as number;
+}
+
+/** Parses `--name=value` / `--flag` arguments of a benchmark script. */
+export function benchArgs(
+  defaults: Record<string, string | number | boolean>,
+): Record<string, string | number | boolean> {
+  const out = { ...defaults };
+  for (const arg of process.argv.slice(2)) {
+    const m = /^--([^=]+)(?:=(.*))?$/.exec(arg);
+    if (!m) continue;
+    const key = m[1] as string;
+    const raw = m[2];
+    const def = defaults[key];
+    out[key] = raw === undefined ? true : typeof def === 'number' ? Number(raw) : raw;
+  }
+  return out;
+}
+
+/** Writes a benchmark's result as JSON under bench/results/ and prints it. */
+export function report(name: string, result: Record<string, unknown>): void {
+  const full = { benchmark: name, machine: machineInfo(), ...result };
+  const dir = join(import.meta.dirname, 'results');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, `${name}.json`), `${JSON.stringify(full, null, 2)}\n`);
+  console.log(JSON.stringify(full, null, 2));
+}
+
+export function fmt(n: number, digits = 1): string {
+  return Number.isFinite(n) ? n.toFixed(digits) : String(n);
+}

@@ -1,0 +1,58 @@
+import { ReembedError } from '../core/errors.js';
+import { documentChunks } from '../core/pipeline.js';
+import type { ChunkVector, SourceDocument, SourceWrite } from '../core/records.js';
+import { validateVector } from '../core/vector.js';
+import type { Embedder } from '../ports/embedder.js';
+
+export interface EmbedSourcesOptions {
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Chunks and embeds source documents with one space's embedder and returns versioned writes.
+ * Every vector is validated (length, finite) before it can reach a store, so a provider's bad output
+ * rejects the batch instead of corrupting a namespace.
+ */
+export async function embedSources(
+  embedder: Embedder,
+  docs: readonly SourceDocument[],
+  options: EmbedSourcesOptions = {},
+): Promise<SourceWrite[]> {
+  const spec = embedder.space.spec;
+  const chunked = docs.map((doc) => documentChunks(spec, doc.id, doc.text));
+  const texts = chunked.flatMap((chunks) => chunks.map((c) => c.text));
+  const vectors: Float32Array[] = [];
+  for (let start = 0; start < texts.length; start += embedder.maxBatchSize) {
+    const slice = texts.slice(start, start + embedder.maxBatchSize);
+    const out = await embedder.embed(slice, { inputType: 'document', signal: options.signal });
+    if (out.length !== slice.length) {
+      throw new ReembedError(
+        'EMBEDDER_FAILED',
+        `The embedder of ${embedder.space.name} returned ${out.length} vectors for ${slice.length} texts.`,
+        { details: { expected: slice.length, actual: out.length } },
+      );
+    }
+    for (let i = 0; i < out.length; i++) {
+      const vector = out[i] as Float32Array;
+      validateVector(vector, spec.dimension, `${embedder.space.name}: text ${start + i} of the batch`);
+      vectors.push(vector);
+    }
+  }
+  let cursor = 0;
+  return docs.map((doc, d) => {
+    const chunks: ChunkVector[] = (chunked[d] ?? []).map((c) => ({
+      chunkId: c.chunkId,
+      index: c.index,
+      text: c.text,
+      vector: vectors[cursor++] as Float32Array,
+    }));
+    return {
+      sourceId: doc.id,
+      sourceVersion: doc.version,
+      contentHash: doc.contentHash,
+      tenant: doc.tenant,
+      metadata: doc.metadata,
+      chunks,
+    };
+  });
+}

@@ -1,0 +1,133 @@
+import { ReembedError } from '../core/errors.js';
+import { type GoldenSet, unknownDocIds } from '../core/golden.js';
+import { type GoldenSetInfo, type GoldenSetRepository, unknownGoldenSet } from '../eval/golden-store.js';
+import { isDirectory, isFile } from '../eval/lines.js';
+import { type LoadGoldenOptions, loadGoldenSet } from '../eval/load-golden.js';
+import { clockOption, sqliteDbOf } from '../monitor/wiring.js';
+import type { Backend } from '../ports/backend.js';
+import { SqliteGoldenSetRepository } from '../stores/sqlite/golden.js';
+
+/**
+ * Golden sets by reference: a path (BEIR directory or JSONL file) is loaded, anything else is looked up by
+ * name in the catalog's golden-set store. Gates, `reembed eval` and the migration engine all resolve
+ * golden sets through here, so `--golden scifact` means the same thing everywhere.
+ */
+const cache = new WeakMap<Backend, GoldenSetRepository>();
+
+/** The backend's golden-set store: a declared `goldenSets` member, else SQLite over a shared `db`, else null. */
+export function goldenSetsOf(backend: Backend): GoldenSetRepository | null {
+  const declared = (backend as { goldenSets?: GoldenSetRepository }).goldenSets;
+  if (declared) return declared;
+  const held = cache.get(backend);
+  if (held) return held;
+  const db = sqliteDbOf(backend);
+  if (!db) return null;
+  const repository = new SqliteGoldenSetRepository(db, clockOption(backend));
+  cache.set(backend, repository);
+  return repository;
+}
+
+export function requireGoldenSets(backend: Backend): GoldenSetRepository {
+  const repository = goldenSetsOf(backend);
+  if (!repository) {
+    throw new ReembedError(
+      'UNSUPPORTED',
+      `The ${backend.kind} backend does not store golden sets yet; pass the golden set as a path instead.`,
+      { details: { backend: backend.kind } },
+    );
+  }
+  return repository;
+}
+
+export interface ResolveGoldenOptions extends Pick<LoadGoldenOptions, 'split' | 'checkCorpus'> {
+  /** Store the set under this name after loading it (same content again is a no-op). */
+  readonly saveAs?: string;
+  /** Replace a stored set of the `saveAs` name that has other content. */
+  readonly replace?: boolean;
+  readonly actor?: string;
+}
+
+export interface ResolvedGoldenSet {
+  readonly golden: GoldenSet;
+  /** `file` when loaded from a path, `catalog` when read by name. */
+  readonly from: 'file' | 'catalog';
+  readonly source: string;
+  /** Set when `saveAs` stored it. */
+  readonly saved: GoldenSetInfo | null;
+}
+
+/**
+ * @example
+ * const { golden } = await resolveGoldenSet(app.backend, '../shared/datasets/scifact', { saveAs: 'scifact' });
+ * const again = await resolveGoldenSet(app.backend, 'scifact'); // same digest
+ */
+export async function resolveGoldenSet(
+  backend: Backend,
+  ref: string,
+  options: ResolveGoldenOptions = {},
+): Promise<ResolvedGoldenSet> {
+  let golden: GoldenSet;
+  let from: ResolvedGoldenSet['from'];
+  if ((await isDirectory(ref)) || (await isFile(ref))) {
+    const load: LoadGoldenOptions = {
+      ...(options.split ? { split: options.split } : {}),
+      ...(options.checkCorpus ? { checkCorpus: true } : {}),
+      ...(options.saveAs ? { name: options.saveAs } : {}),
+    };
+    golden = await loadGoldenSet(ref, load);
+    from = 'file';
+  } else {
+    const repository = goldenSetsOf(backend);
+    if (!repository || /[/\\]|\.jsonl?$/i.test(ref)) {
+      throw new ReembedError(
+        'NOT_FOUND',
+        `Golden set ${ref} not found: no such file or directory${repository ? ' and no stored set of that name' : ''}. ` +
+          'Give a BEIR directory, a .jsonl file or the name of a stored set.',
+        { details: { ref } },
+      );
+    }
+    const known = await repository.list();
+    if (!known.some((g) => g.name === ref))
+      throw unknownGoldenSet(
+        ref,
+        known.map((g) => g.name),
+      );
+    golden = await repository.get(ref);
+    from = 'catalog';
+  }
+  let saved: GoldenSetInfo | null = null;
+  if (options.saveAs) {
+    saved = await requireGoldenSets(backend).save(options.saveAs, golden, {
+      source: ref,
+      ...(options.replace ? { replace: true } : {}),
+      ...(options.actor ? { actor: options.actor } : {}),
+    });
+  }
+  return Object.freeze({ golden, from, source: ref, saved });
+}
+
+/**
+ * Refuses to evaluate a golden set whose judged documents the collection does not hold (live at the
+ * source): such a set scores every system low and makes every comparison meaningless. Names the first ids.
+ */
+export async function assertJudgedDocsKnown(
+  backend: Backend,
+  collection: string,
+  golden: GoldenSet,
+): Promise<void> {
+  const judged = [...new Set(Object.values(golden.qrels).flatMap((j) => Object.keys(j)))];
+  const live = new Set<string>();
+  for (let i = 0; i < judged.length; i += 500) {
+    const found = await backend.sources.getMany(collection, judged.slice(i, i + 500));
+    for (const [id, doc] of found) if (!doc.deleted) live.add(id);
+  }
+  const unknown = unknownDocIds(golden, live, 10);
+  if (unknown.length === 0) return;
+  const missing = judged.filter((id) => !live.has(id)).length;
+  throw new ReembedError(
+    'INVALID_INPUT',
+    `Golden set "${golden.name}" judges ${missing} of ${judged.length} documents that collection "${collection}" does not hold ` +
+      `(e.g. ${unknown.map((id) => `"${id}"`).join(', ')}). Ingest the corpus the judgments refer to, or pass --allow-unknown-docs to score them as misses.`,
+    { details: { collection, golden: golden.name, missing, judged: judged.length, examples: unknown } },
+  );
+}

@@ -1,0 +1,107 @@
+import { contentHash } from '../core/canonical.js';
+import { type Namespace, WRITABLE_STATES } from '../core/namespace.js';
+import type { SourceDocument, SourceInput, SourceWrite } from '../core/records.js';
+import { validateSourceInputs } from '../core/source-input.js';
+import type { Backend } from '../ports/backend.js';
+import { embedSources } from './embed-sources.js';
+import type { EmbedderCache } from './embedders.js';
+
+export interface IngestResult {
+  readonly received: number;
+  readonly changed: number;
+  readonly unchanged: number;
+  /** Per namespace: sources written and skipped (a newer version was already there). */
+  readonly namespaces: Readonly<Record<string, { written: number; skipped: number; records: number }>>;
+}
+
+export interface DeleteResult {
+  readonly deleted: number;
+  readonly namespaces: Readonly<Record<string, { deleted: number; skipped: number }>>;
+}
+
+/** Namespaces that receive every source write of a collection (dual-write during migrations). */
+export async function writableNamespaces(backend: Backend, collection: string): Promise<Namespace[]> {
+  const all = await backend.catalog.listNamespaces(collection);
+  return all.filter((ns) => WRITABLE_STATES.includes(ns.state));
+}
+
+/**
+ * Upserts source documents and writes them to every writable namespace of the collection.
+ * Order: validate → skip unchanged → embed for every namespace → commit sources (versions) → write vectors.
+ * Embedding happens before anything is committed, so bad input or a failing embedder writes nothing.
+ * A crash between the source commit and the vector writes leaves records stale, never wrong: the
+ * monitor reports them and `reembed backfill run` regenerates them (invariant 3).
+ */
+export async function ingestDocuments(
+  backend: Backend,
+  embedders: EmbedderCache,
+  collection: string,
+  input: readonly unknown[],
+  options: { signal?: AbortSignal; lines?: readonly number[] } = {},
+): Promise<IngestResult> {
+  await backend.catalog.getCollection(collection);
+  const docs = validateSourceInputs(input, options.lines);
+  const current = await backend.sources.getMany(
+    collection,
+    docs.map((d) => d.id),
+  );
+  const changed = docs.filter((d) => {
+    const live = current.get(d.id);
+    return !live || live.deleted || live.contentHash !== contentHash(d.text, d.metadata ?? {});
+  });
+  const namespaces = await writableNamespaces(backend, collection);
+  const provisional = changed.map((d) => provisionalDocument(collection, d));
+  const writesByNamespace = new Map<Namespace, SourceWrite[]>();
+  for (const ns of namespaces) {
+    const embedder = await embedders.get(ns.space);
+    writesByNamespace.set(ns, await embedSources(embedder, provisional, { signal: options.signal }));
+  }
+  const outcome = await backend.sources.upsert(collection, changed);
+  const versions = new Map(outcome.changed.map((d) => [d.id, d.version]));
+  const results: Record<string, { written: number; skipped: number; records: number }> = {};
+  for (const [ns, writes] of writesByNamespace) {
+    const versioned = writes
+      .filter((w) => versions.has(w.sourceId))
+      .map((w) => ({ ...w, sourceVersion: versions.get(w.sourceId) as number }));
+    const r = await backend.store.write(ns.name, ns.space.fingerprint, versioned);
+    results[ns.name] = { written: r.written, skipped: r.skipped, records: r.records };
+  }
+  return {
+    received: docs.length,
+    changed: outcome.changed.length,
+    unchanged: docs.length - outcome.changed.length,
+    namespaces: results,
+  };
+}
+
+/** Tombstones documents at the source and in every writable namespace (invariant 5). */
+export async function deleteDocuments(
+  backend: Backend,
+  collection: string,
+  ids: readonly string[],
+): Promise<DeleteResult> {
+  await backend.catalog.getCollection(collection);
+  const tombstones = await backend.sources.delete(collection, ids);
+  const deletes = tombstones.map((t) => ({ sourceId: t.id, sourceVersion: t.version }));
+  const results: Record<string, { deleted: number; skipped: number }> = {};
+  for (const ns of await writableNamespaces(backend, collection)) {
+    const r = await backend.store.delete(ns.name, deletes);
+    results[ns.name] = { deleted: r.written, skipped: r.skipped };
+  }
+  return { deleted: tombstones.length, namespaces: results };
+}
+
+function provisionalDocument(collection: string, d: SourceInput): SourceDocument {
+  const metadata = d.metadata ?? {};
+  return {
+    collection,
+    id: d.id,
+    text: d.text,
+    metadata,
+    tenant: d.tenant ?? null,
+    contentHash: contentHash(d.text, metadata),
+    version: 0,
+    deleted: false,
+    updatedAt: '',
+  };
+}

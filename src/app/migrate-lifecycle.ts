@@ -1,0 +1,282 @@
+import { canonicalJson } from '../core/canonical.js';
+import { ReembedError } from '../core/errors.js';
+import type { GoldenSet } from '../core/golden.js';
+import {
+  type Migration,
+  type MigrationReport,
+  type StepResult,
+  assertTransition,
+  isComplete,
+  migrationId,
+  migrationReport,
+  migrationRouting,
+  stepResult,
+} from '../core/migration.js';
+import { type Namespace, namespaceName } from '../core/namespace.js';
+import type { Alias, Routing } from '../core/routing.js';
+import type { Space } from '../core/space.js';
+import { type MigrationContext, runStep, startRetiring } from './migrate-context.js';
+import { evaluateMigrationGates } from './migrate-gates.js';
+import { type MigrationInput, resolveMigrationOptions } from './migrate-options.js';
+
+/** The alias, its serving namespace and the target space a migration input names, checked. */
+export async function resolveInput(
+  ctx: MigrationContext,
+  input: MigrationInput,
+): Promise<{ alias: Alias; from: Namespace; space: Space; to: string }> {
+  const alias = await ctx.backend.catalog.getAlias(input.alias);
+  if (alias.routing.kind !== 'single') {
+    throw new ReembedError(
+      'INVALID_STATE',
+      `Alias "${alias.name}" is already routed by a ${alias.routing.kind} routing (a migration is running). Cut it over or roll it back first.`,
+      { details: { alias: alias.name, routing: alias.routing.kind } },
+    );
+  }
+  const from = await ctx.backend.catalog.getNamespace(alias.routing.namespace);
+  const space = await ctx.backend.catalog.getSpace(input.to);
+  if (space.fingerprint === from.space.fingerprint) {
+    throw new ReembedError('INVALID_INPUT', `Alias "${alias.name}" already serves space ${space.name}; nothing to migrate.`, {
+      details: { alias: alias.name, space: space.name },
+    });
+  }
+  return { alias, from, space, to: namespaceName(from.collection, space) };
+}
+
+/**
+ * Starts a migration: creates (or reuses) the target namespace in a writable state, so every ingest
+ * dual-writes to it from this moment, stores the migration, routes the alias for the strategy and
+ * moves to `backfilling`. A crash between steps is finished by `step`, which resumes from `planned`.
+ */
+export async function startMigration(ctx: MigrationContext, input: MigrationInput): Promise<MigrationReport> {
+  const options = resolveMigrationOptions(input.strategy, input.options);
+  const { alias, from, space, to } = await resolveInput(ctx, input);
+  await ctx.embedders.get(space); // an unknown provider fails now, before anything is created
+  const [open] = await ctx.migrations.list({ alias: alias.name, active: true });
+  if (open) {
+    throw new ReembedError('CONFLICT', `Alias "${alias.name}" already has migration ${open.id} (${open.state}). Finish it or roll it back first.`, {
+      details: { alias: alias.name, migration: open.id },
+    });
+  }
+  const steps: StepResult[] = [];
+  steps.push(await ensureTarget(ctx, from, space, input.strategy === 'blue-green' ? 'building' : 'active'));
+  const migration = await ctx.migrations.create(
+    { id: migrationId(to, ctx.clock.now()), collection: from.collection, alias: alias.name, from: from.name, to, strategy: input.strategy, options },
+    ctx.actor,
+  );
+  steps.push(stepResult('migration', 'done', `migration ${migration.id} planned (${input.strategy})`, { id: migration.id }));
+  const advanced = await advanceFromPlanned(ctx, migration);
+  return migrationReport(advanced.migration, [...steps, ...advanced.steps]);
+}
+
+async function ensureTarget(ctx: MigrationContext, from: Namespace, space: Space, state: 'building' | 'active'): Promise<StepResult> {
+  const name = namespaceName(from.collection, space);
+  const existing = (await ctx.backend.catalog.listNamespaces(from.collection)).find((n) => n.name === name);
+  if (!existing) {
+    await ctx.app.createNamespace(from.collection, space, state, from.name);
+    return stepResult('namespace', 'done', `created ${name} (${state}); new writes go to both namespaces`);
+  }
+  if (existing.state === 'serving') {
+    throw new ReembedError('INVALID_STATE', `Namespace ${name} is serving another alias; it cannot be a migration target.`, {
+      details: { namespace: name },
+    });
+  }
+  // A retired namespace lost its vectors (not its manifest): recreate the physical index.
+  await ctx.backend.store.createNamespace({
+    name,
+    fingerprint: space.fingerprint,
+    spaceName: space.name,
+    dimension: space.spec.dimension,
+    metric: space.spec.metric,
+  });
+  if (existing.state !== state) await ctx.backend.catalog.setNamespaceState(name, state, ctx.actor);
+  return stepResult('namespace', 'done', `reusing ${name} (was ${existing.state}, now ${state}); the backfill skips what it already holds`);
+}
+
+/** planned → backfilling: route the alias for the strategy (compare-and-set), then transition. */
+export async function advanceFromPlanned(
+  ctx: MigrationContext,
+  migration: Migration,
+): Promise<{ migration: Migration; steps: StepResult[] }> {
+  const steps: StepResult[] = [];
+  const route = await runStep('route', async () => {
+    const routing = migrationRouting(migration);
+    if (!routing) return stepResult('route', 'skipped', `blue-green: ${migration.alias} keeps serving ${migration.from} until cutover`);
+    return setRouting(ctx, migration, routing, migration.from);
+  });
+  steps.push(route);
+  if (route.status === 'failed') return { migration, steps };
+  let current = migration;
+  steps.push(
+    await runStep('transition', async () => {
+      current = await ctx.migrations.transition(migration.id, 'backfilling', ctx.actor, { expectedVersion: migration.version });
+      return 'planned → backfilling';
+    }),
+  );
+  return { migration: current, steps };
+}
+
+/**
+ * Replaces the alias routing in one compare-and-set write, provided the alias still serves `serving`
+ * (nobody else re-pointed it meanwhile). A routing already in place is a skipped step (idempotent).
+ */
+export async function setRouting(
+  ctx: MigrationContext,
+  migration: Migration,
+  routing: Routing,
+  serving: string,
+  reason = `migration ${migration.id} (${migration.strategy})`,
+): Promise<StepResult> {
+  const alias = await ctx.backend.catalog.getAlias(migration.alias);
+  if (canonicalJson(alias.routing) === canonicalJson(routing)) return stepResult('route', 'skipped', `alias already routed (${routing.kind})`);
+  const servingNow = alias.routing.kind === 'single' ? alias.routing.namespace : alias.routing.primary;
+  if (servingNow !== serving) {
+    throw new ReembedError('CONFLICT', `Alias "${alias.name}" now serves ${servingNow}, not ${serving}: someone re-pointed it. Inspect it (reembed status) before continuing.`, {
+      details: { alias: alias.name, expected: serving, actual: servingNow },
+    });
+  }
+  const next = await ctx.backend.catalog.setAlias(alias.name, alias.collection, routing, ctx.actor, {
+    expectedVersion: alias.version,
+    reason,
+  });
+  return stepResult('route', 'done', `alias ${alias.name} → ${routing.kind} (version ${next.version})`, { routing, version: next.version });
+}
+
+export interface CutoverOptions {
+  /** Cut over although gates fail; needs `reason`, and writes `gate.forced` to the audit log. */
+  readonly force?: boolean;
+  readonly reason?: string;
+  /** Golden set for `new.*` / `old.*` facts (default: the migration's `golden` option). */
+  readonly golden?: GoldenSet | string;
+  readonly extraFacts?: Readonly<Record<string, number>>;
+}
+
+/**
+ * Cutover: gates, then ONE catalog write pointing the alias at the new namespace (invariant 7), then —
+ * only after that commit — the migration is marked complete (invariant 6), the old namespace enters its
+ * rollback window and the new one is `serving`. Gate failures throw `GATE_FAILED` before any change;
+ * anything after the alias write is reported per step instead of thrown.
+ */
+export async function cutoverMigration(ctx: MigrationContext, id: string, options: CutoverOptions = {}): Promise<MigrationReport> {
+  let migration = await ctx.migrations.get(id);
+  if (isComplete(migration.state)) {
+    return migrationReport(migration, [stepResult('cutover', 'skipped', `already cut over at ${migration.completedAt}`)]);
+  }
+  const alias = await ctx.backend.catalog.getAlias(migration.alias);
+  const alreadyCut = alias.routing.kind === 'single' && alias.routing.namespace === migration.to;
+  if (!alreadyCut) assertTransition(migration, 'cut-over');
+  const steps: StepResult[] = [];
+  const gates = await evaluateMigrationGates(ctx, migration, { golden: options.golden, extraFacts: options.extraFacts });
+  const failing = gates.results.filter((r) => !r.passed);
+  if (failing.length > 0 && !alreadyCut) {
+    if (!options.force) {
+      throw new ReembedError(
+        'GATE_FAILED',
+        `Cutover of ${migration.id} refused: gate ${failing.map((r) => `"${r.rule}" (${r.detail})`).join('; ')}. Fix the cause, or pass --force with a reason.`,
+        { details: { migration: migration.id, failed: failing.map((r) => r.rule), results: gates.results, facts: gates.facts } },
+      );
+    }
+    if (!options.reason?.trim()) {
+      throw new ReembedError('INVALID_INPUT', 'A forced cutover needs a reason (--reason "..."); it is written to the audit log.', {
+        details: { field: 'reason' },
+      });
+    }
+    await ctx.backend.catalog.audit(ctx.actor, 'gate.forced', migration.id, {
+      reason: options.reason,
+      failed: failing.map((r) => ({ rule: r.rule, detail: r.detail })),
+      facts: gates.facts,
+    });
+  }
+  steps.push(
+    stepResult('gates', failing.length ? 'skipped' : 'done', failing.length ? `forced past ${failing.length} failing gate(s)` : `${gates.results.length} gate(s) passed`, {
+      results: gates.results,
+      facts: gates.facts,
+    }),
+  );
+  if (alreadyCut) steps.push(stepResult('alias', 'skipped', `alias ${alias.name} already serves ${migration.to}`));
+  else {
+    const next = await ctx.backend.catalog.setAlias(alias.name, alias.collection, { kind: 'single', namespace: migration.to }, ctx.actor, {
+      expectedVersion: alias.version,
+      reason: `cutover ${migration.id}${options.force && failing.length ? ' (forced)' : ''}`,
+    });
+    steps.push(stepResult('alias', 'done', `alias ${alias.name} → ${migration.to} (version ${next.version})`));
+  }
+  return finishCutover(ctx, migration, steps, { forced: failing.length > 0 });
+}
+
+/** The steps after the alias commit; also how `step` finishes a cutover that crashed halfway. */
+export async function finishCutover(
+  ctx: MigrationContext,
+  start: Migration,
+  steps: StepResult[],
+  details: Readonly<Record<string, unknown>> = {},
+): Promise<MigrationReport> {
+  let migration = start;
+  steps.push(
+    await runStep('complete', async () => {
+      if (migration.state !== 'cut-over') {
+        migration = await ctx.migrations.transition(migration.id, 'cut-over', ctx.actor, {
+          details,
+          info: { cutoverAt: ctx.clock.now().toISOString() },
+        });
+      }
+      return `migration ${migration.id} complete (cut-over committed)`;
+    }),
+  );
+  steps.push(
+    await runStep('namespaces', async () => {
+      const old = await startRetiring(ctx, migration.from, migration);
+      await ctx.backend.catalog.setNamespaceState(migration.to, 'serving', ctx.actor);
+      return `${migration.to} is serving; ${old}`;
+    }),
+  );
+  if (steps.every((s) => s.status !== 'failed')) {
+    steps.push(
+      await runStep('retiring', async () => {
+        migration = await ctx.migrations.transition(migration.id, 'retiring', ctx.actor);
+        return 'cut-over → retiring';
+      }),
+    );
+  }
+  return migrationReport(migration, steps);
+}
+
+/**
+ * Rollback: the alias serves the old namespace alone again (one write); both namespaces are kept — the
+ * new one enters a rollback window of its own, after which the retirement job may drop it if unused.
+ */
+export async function rollbackMigration(ctx: MigrationContext, id: string, options: { reason?: string } = {}): Promise<MigrationReport> {
+  let migration = await ctx.migrations.get(id);
+  assertTransition(migration, 'rolled-back');
+  const from = await ctx.backend.catalog.getNamespace(migration.from);
+  if (from.state === 'retired') {
+    throw new ReembedError('INVALID_STATE', `Cannot roll back ${id}: ${from.name} was already retired (its vectors are dropped).`, {
+      details: { migration: id, namespace: from.name },
+    });
+  }
+  const steps: StepResult[] = [];
+  const reason = `rollback ${id}${options.reason ? `: ${options.reason}` : ''}`;
+  const aliasStep = await runStep('route', async () => {
+    const alias = await ctx.backend.catalog.getAlias(migration.alias);
+    const single: Routing = { kind: 'single', namespace: migration.from };
+    if (canonicalJson(alias.routing) === canonicalJson(single)) return stepResult('route', 'skipped', `alias already serves ${migration.from}`);
+    const next = await ctx.backend.catalog.setAlias(alias.name, alias.collection, single, ctx.actor, { expectedVersion: alias.version, reason });
+    return `alias ${alias.name} → ${migration.from} (version ${next.version})`;
+  });
+  steps.push(aliasStep);
+  if (aliasStep.status === 'failed') return migrationReport(migration, steps);
+  steps.push(
+    await runStep('namespaces', async () => {
+      if (from.state !== 'serving') await ctx.backend.catalog.setNamespaceState(from.name, 'serving', ctx.actor);
+      const retiring = await startRetiring(ctx, migration.to, migration);
+      return `${from.name} is serving; ${retiring}`;
+    }),
+  );
+  steps.push(
+    await runStep('transition', async () => {
+      const prior = migration.state;
+      migration = await ctx.migrations.transition(id, 'rolled-back', ctx.actor, { details: { reason: options.reason ?? null } });
+      return `${prior} → rolled-back`;
+    }),
+  );
+  return migrationReport(migration, steps);
+}

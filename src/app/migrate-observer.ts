@@ -1,0 +1,120 @@
+import { overlapAt, rbo } from '../core/agreement.js';
+import type { Migration } from '../core/migration.js';
+import type { Backend } from '../ports/backend.js';
+import type { Clock } from '../ports/clock.js';
+import type { MigrationRepository } from '../ports/migrations.js';
+import type { QueryObserver, QueryResponse, ShadowEvent } from './query.js';
+
+export interface ObserverOptions {
+  readonly clock: Clock;
+  /** Traffic and hit counts are written at most this often (default 5 s): never a write per query. */
+  readonly flushMs?: number;
+  /** How long the alias → active migration lookup is cached (default 1 s). */
+  readonly cacheMs?: number;
+  readonly onError?: (error: unknown) => void;
+}
+
+/**
+ * The query-path side of migrations, as a `QueryObserver`:
+ * - shadow reads become agreement samples (overlap@k, RBO, both latencies, tenant) of the alias's migration;
+ * - old-space documents served by a fused (lazy) read are queued for priority re-embedding;
+ * - hit counts per document (progressive migrations backfill the most-queried first) and the last read
+ *   time per namespace (retirement drops only namespaces nobody reads) are accumulated and flushed.
+ * Observers are synchronous; writes happen in the background and `flush()` awaits them.
+ */
+export class MigrationObserver implements QueryObserver {
+  readonly #backend: Backend;
+  readonly #migrations: MigrationRepository;
+  readonly #options: Required<Omit<ObserverOptions, 'onError'>> & Pick<ObserverOptions, 'onError'>;
+  readonly #pending = new Set<Promise<unknown>>();
+  readonly #active = new Map<string, { migration: Migration | null; at: number }>();
+  #reads = new Map<string, number>();
+  #hits = new Map<string, string[]>();
+  #lastFlush: number;
+
+  constructor(backend: Backend, migrations: MigrationRepository, options: ObserverOptions) {
+    this.#backend = backend;
+    this.#migrations = migrations;
+    this.#options = { flushMs: 5_000, cacheMs: 1_000, ...options };
+    this.#lastFlush = options.clock.now().getTime();
+  }
+
+  onQuery(response: QueryResponse): void {
+    for (const read of response.trace.reads)
+      this.#reads.set(read.namespace, (this.#reads.get(read.namespace) ?? 0) + 1);
+    if (response.hits.length > 0) {
+      const ids = this.#hits.get(response.trace.collection) ?? [];
+      for (const hit of response.hits) ids.push(hit.sourceId);
+      this.#hits.set(response.trace.collection, ids);
+    }
+    if (this.#options.clock.now().getTime() - this.#lastFlush >= this.#options.flushMs)
+      this.#track(this.#flushCounts());
+  }
+
+  onShadow(event: ShadowEvent): void {
+    const at = this.#options.clock.now();
+    this.#track(
+      this.activeMigration(event.alias).then((migration) => {
+        if (!migration || migration.to !== event.shadow.namespace) return;
+        return this.#migrations.recordAgreement([
+          {
+            migrationId: migration.id,
+            at: at.toISOString(),
+            phase: migration.state,
+            tenant: event.tenant,
+            k: event.k,
+            overlap: overlapAt(event.served.ids, event.shadow.ids, event.k),
+            rbo: rbo(event.served.ids, event.shadow.ids, { depth: event.k }),
+            servedMs: event.served.latencyMs,
+            shadowMs: event.shadow.latencyMs,
+          },
+        ]);
+      }),
+    );
+  }
+
+  onUnmigratedHits(event: { collection: string; namespace: string; sourceIds: string[] }): void {
+    const jobs = this.#backend.jobs;
+    if (jobs) this.#track(jobs.enqueue(event.namespace, event.sourceIds, 1));
+  }
+
+  /** The unfinished migration of an alias (cached briefly; `invalidate` after a transition). */
+  async activeMigration(alias: string): Promise<Migration | null> {
+    const now = this.#options.clock.now().getTime();
+    const cached = this.#active.get(alias);
+    if (cached && now - cached.at < this.#options.cacheMs) return cached.migration;
+    const [migration] = await this.#migrations.list({ alias, active: true });
+    this.#active.set(alias, { migration: migration ?? null, at: now });
+    return migration ?? null;
+  }
+
+  invalidate(alias?: string): void {
+    if (alias === undefined) this.#active.clear();
+    else this.#active.delete(alias);
+  }
+
+  /** Writes accumulated counts now and waits for every background write. */
+  async flush(): Promise<void> {
+    this.#track(this.#flushCounts());
+    while (this.#pending.size > 0) await Promise.all([...this.#pending]);
+  }
+
+  async #flushCounts(): Promise<void> {
+    const at = this.#options.clock.now();
+    this.#lastFlush = at.getTime();
+    const reads = this.#reads;
+    const hits = this.#hits;
+    this.#reads = new Map();
+    this.#hits = new Map();
+    await this.#migrations.recordReads(
+      [...reads].map(([namespace, n]) => ({ namespace, reads: n, lastReadAt: at.toISOString() })),
+    );
+    for (const [collection, ids] of hits) await this.#backend.sources.recordHits(collection, ids);
+  }
+
+  #track(promise: Promise<unknown>): void {
+    const tracked = promise.catch((error: unknown) => this.#options.onError?.(error));
+    this.#pending.add(tracked);
+    void tracked.finally(() => this.#pending.delete(tracked));
+  }
+}

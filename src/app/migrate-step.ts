@@ -1,0 +1,186 @@
+import {
+  type Migration,
+  type MigrationReport,
+  type StepResult,
+  isTerminal,
+  migrationReport,
+  migrationRouting,
+  nextRolloutStep,
+  rolloutPercentFor,
+  stepResult,
+} from '../core/migration.js';
+import type { BackfillProgress, RunOptions } from '../jobs/backfill.js';
+import { runRetirement } from '../jobs/retire.js';
+import { createBackfillRunner } from './migrate-backfill.js';
+import { type MigrationContext, runStep, startRetiring } from './migrate-context.js';
+import { evaluateMigrationGates } from './migrate-gates.js';
+import { advanceFromPlanned, finishCutover, setRouting } from './migrate-lifecycle.js';
+import { measureCoverage } from './status.js';
+
+export interface StepOptions extends RunOptions {
+  readonly onProgress?: (progress: BackfillProgress) => void;
+}
+
+/**
+ * Does the work of the migration's current state and moves it along its strategy's path when that work
+ * is finished. Never cuts over by itself (that is `cutover`, behind the gates); reports every step.
+ */
+export async function stepMigration(ctx: MigrationContext, id: string, options: StepOptions = {}): Promise<MigrationReport> {
+  const migration = await ctx.migrations.get(id);
+  const recovered = await recoverCutover(ctx, migration);
+  if (recovered) return recovered;
+  switch (migration.state) {
+    case 'planned': {
+      const r = await advanceFromPlanned(ctx, migration);
+      return migrationReport(r.migration, r.steps);
+    }
+    case 'backfilling':
+      return backfillStep(ctx, migration, options);
+    case 'validating':
+      return validateStep(ctx, migration);
+    case 'shadowing':
+      return gatesStep(ctx, migration, 'shadowing: agreement is recorded on sampled queries');
+    case 'rolling-out':
+      return rolloutStep(ctx, migration);
+    case 'cut-over':
+      return finishCutover(ctx, migration, []);
+    case 'retiring':
+      return retireStep(ctx, migration);
+    default:
+      return migrationReport(migration, [stepResult('step', 'skipped', `migration is ${migration.state}; nothing left to do`)]);
+  }
+}
+
+/** The alias already serves the target (a cutover crashed after its commit): finish it. */
+async function recoverCutover(ctx: MigrationContext, m: Migration): Promise<MigrationReport | null> {
+  if (isTerminal(m.state) || !['validating', 'shadowing', 'rolling-out'].includes(m.state)) return null;
+  const alias = await ctx.backend.catalog.getAlias(m.alias);
+  if (alias.routing.kind !== 'single' || alias.routing.namespace !== m.to) return null;
+  return finishCutover(ctx, m, [stepResult('alias', 'skipped', `alias already serves ${m.to}: finishing the interrupted cutover`)]);
+}
+
+async function backfillStep(ctx: MigrationContext, m: Migration, options: StepOptions): Promise<MigrationReport> {
+  const steps: StepResult[] = [];
+  const runner = await createBackfillRunner(ctx, { migration: m });
+  if (options.onProgress) runner.on('progress', options.onProgress);
+  const report = await runner.run(options);
+  steps.push(
+    stepResult(
+      'backfill',
+      report.status === 'failed' ? 'failed' : 'done',
+      `${report.status}: ${report.written} written, ${report.skipped} already current, ${report.deadLettered} dead-lettered` +
+        (report.error ? ` — ${report.error.code}: ${report.error.message}` : ''),
+      { report },
+    ),
+  );
+  if (m.strategy === 'progressive') steps.push(await runStep('rollout', () => coverageRollout(ctx, m)));
+  let current = m;
+  if (report.status === 'done') {
+    steps.push(
+      await runStep('validate', async () => {
+        const target = await ctx.backend.catalog.getNamespace(m.to);
+        const coverage = await measureCoverage(ctx.backend, target);
+        const dead = await ctx.jobs.countDeadLetters(m.to);
+        if (coverage.ratio < 1 || coverage.resurrected > 0) {
+          return stepResult(
+            'validate',
+            'skipped',
+            `coverage ${(coverage.ratio * 100).toFixed(2)}% (${coverage.live - coverage.current} not current, ${dead} dead-lettered): ` +
+              (dead > 0 ? 'fix them and run `reembed backfill retry-dead`' : 'step again to backfill the rest'),
+          );
+        }
+        current = await ctx.migrations.transition(m.id, 'validating', ctx.actor, { details: { coverage: coverage.ratio } });
+        return 'backfilling → validating (coverage 100%)';
+      }),
+    );
+  }
+  return migrationReport(current, steps);
+}
+
+/** Progressive: move complete tenants, and raise the traffic share to the largest step ≤ coverage. */
+async function coverageRollout(ctx: MigrationContext, m: Migration): Promise<StepResult> {
+  const target = await ctx.backend.catalog.getNamespace(m.to);
+  const coverage = await measureCoverage(ctx.backend, target, { byTenant: m.options.tenants });
+  const held = rolloutOf(m);
+  const tenants = Object.entries(coverage.tenants ?? {})
+    .filter(([t, c]) => t !== '' && c.live > 0 && c.current === c.live)
+    .map(([t]) => t)
+    .sort();
+  // The share only grows, and stays below 100% until validation: the last step belongs to the rollout.
+  const computed = rolloutPercentFor(
+    m.options.steps.filter((s) => s < 100),
+    coverage.ratio,
+  );
+  const percent = Math.max(held.percent, computed);
+  return applyRollout(ctx, m, percent, [...new Set([...held.tenants, ...tenants])].sort());
+}
+
+function rolloutOf(m: Migration): { percent: number; tenants: string[] } {
+  const info = m.info as { rolloutPercent?: number; rolloutTenants?: string[] };
+  return { percent: info.rolloutPercent ?? 0, tenants: info.rolloutTenants ?? [] };
+}
+
+async function applyRollout(ctx: MigrationContext, m: Migration, percent: number, tenants: string[]): Promise<StepResult> {
+  const routing = migrationRouting(m, { percent, tenants });
+  if (!routing) return stepResult('rollout', 'skipped', 'no routing for this strategy');
+  const result = await setRouting(ctx, m, routing, m.from, `migration ${m.id}: rollout ${percent}%`);
+  if (result.status === 'done') await ctx.migrations.updateInfo(m.id, { rolloutPercent: percent, rolloutTenants: tenants }, ctx.actor);
+  return stepResult('rollout', result.status, `${percent}% of traffic and ${tenants.length} tenant(s) on ${m.to}`, { percent, tenants });
+}
+
+async function validateStep(ctx: MigrationContext, m: Migration): Promise<MigrationReport> {
+  const gates = await evaluateMigrationGates(ctx, m);
+  const steps: StepResult[] = [];
+  const behind = gates.coverage.ratio < 1 && gates.deadLetters === 0;
+  let current = m;
+  if (behind || gates.coverage.resurrected > 0) {
+    current = await ctx.migrations.transition(m.id, 'backfilling', ctx.actor, { details: { coverage: gates.coverage.ratio } });
+    steps.push(stepResult('validate', 'done', `coverage fell to ${(gates.coverage.ratio * 100).toFixed(2)}%: back to backfilling`));
+    return migrationReport(current, steps);
+  }
+  steps.push(gateSummary(gates.results));
+  if (m.strategy === 'shadow' || m.strategy === 'progressive') {
+    const to = m.strategy === 'shadow' ? 'shadowing' : 'rolling-out';
+    current = await ctx.migrations.transition(m.id, to, ctx.actor);
+    steps.push(stepResult('transition', 'done', `validating → ${to}`));
+  }
+  return migrationReport(current, steps);
+}
+
+async function gatesStep(ctx: MigrationContext, m: Migration, note: string): Promise<MigrationReport> {
+  const gates = await evaluateMigrationGates(ctx, m);
+  return migrationReport(m, [stepResult('observe', 'done', note, { agreement: gates.agreement }), gateSummary(gates.results)]);
+}
+
+async function rolloutStep(ctx: MigrationContext, m: Migration): Promise<MigrationReport> {
+  const step = await runStep('rollout', () => rolloutNext(ctx, m));
+  return migrationReport(await ctx.migrations.get(m.id), [step]);
+}
+
+async function rolloutNext(ctx: MigrationContext, m: Migration): Promise<StepResult> {
+  const held = rolloutOf(m);
+  if (held.percent >= 100) return stepResult('rollout', 'skipped', 'all traffic is on the new namespace: run cutover');
+  return applyRollout(ctx, m, nextRolloutStep(m.options.steps, held.percent), held.tenants);
+}
+
+async function retireStep(ctx: MigrationContext, m: Migration): Promise<MigrationReport> {
+  await ctx.observer.flush();
+  const steps: StepResult[] = [];
+  const from = await ctx.backend.catalog.getNamespace(m.from);
+  if (from.state !== 'retiring' && from.state !== 'retired') steps.push(await runStep('namespaces', () => startRetiring(ctx, m.from, m)));
+  const report = await runRetirement(
+    { catalog: ctx.backend.catalog, store: ctx.backend.store, migrations: ctx.migrations },
+    { now: ctx.clock.now(), actor: ctx.actor, namespaces: [m.from] },
+  );
+  for (const o of report.namespaces) {
+    steps.push(stepResult('retire', o.status === 'failed' ? 'failed' : o.status === 'retired' ? 'done' : 'skipped', `${o.namespace}: ${o.reason}`));
+  }
+  return migrationReport(await ctx.migrations.get(m.id), steps);
+}
+
+function gateSummary(results: readonly { rule: string; passed: boolean; detail: string }[]): StepResult {
+  const failing = results.filter((r) => !r.passed);
+  return failing.length === 0
+    ? stepResult('gates', 'done', `all ${results.length} gate(s) pass: ready for cutover`, { results })
+    : stepResult('gates', 'skipped', `waiting on ${failing.map((r) => `"${r.rule}" (${r.detail})`).join('; ')}`, { results });
+}

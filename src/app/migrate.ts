@@ -1,0 +1,155 @@
+import type { Migration, MigrationReport } from '../core/migration.js';
+import type { Alias } from '../core/routing.js';
+import type { BackfillRunner } from '../jobs/backfill.js';
+import { type RetirementReport, runRetirement } from '../jobs/retire.js';
+import { type Clock, systemClock } from '../ports/clock.js';
+import { type Checkpoint, type Job, checkpointKey } from '../ports/jobs.js';
+import type { AgreementSummary } from '../ports/migrations.js';
+import { type BackfillTarget, createBackfillRunner } from './migrate-backfill.js';
+import { type MigrationContext, observedMigrations, requireRepositories } from './migrate-context.js';
+import { type CutoverOptions, cutoverMigration, rollbackMigration, startMigration } from './migrate-lifecycle.js';
+import { MigrationObserver } from './migrate-observer.js';
+import type { MigrationInput } from './migrate-options.js';
+import { type MigrationPlan, type PlanOptions, planMigration } from './migrate-plan.js';
+import { type StepOptions, stepMigration } from './migrate-step.js';
+import type { Reembed } from './reembed.js';
+import { type Coverage, measureCoverage } from './status.js';
+
+export interface MigrationServiceOptions {
+  /** Defaults to the backend's clock when it has one, else the system clock. */
+  readonly clock?: Clock;
+  /** How often query traffic and hit counts are written (default 5 s). */
+  readonly flushMs?: number;
+  /** Background write failures of the query observer (default: ignored after counting). */
+  readonly onObserverError?: (error: unknown) => void;
+}
+
+export interface MigrationStatus {
+  readonly kind: 'migration-status';
+  readonly migration: Migration;
+  readonly alias: Alias;
+  readonly coverage: Coverage;
+  readonly deadLetters: number;
+  readonly queued: number;
+  readonly job: Job | null;
+  readonly checkpoint: Checkpoint | null;
+  readonly agreement: AgreementSummary | null;
+}
+
+/**
+ * Migrations of a `Reembed` app: plan, start, step, status, cutover, rollback and retirement, for the
+ * four strategies. Creating the service registers its query observer (shadow agreement, lazy
+ * re-embedding queue, hit counts, namespace traffic) on the app's query engine.
+ *
+ * @example
+ * const migrations = new MigrationService(app);
+ * const { migration } = await migrations.start({ alias: 'docs', to: 'hashing-v2', strategy: 'shadow' });
+ * await migrations.step(migration.id);        // backfill → validating
+ * await migrations.step(migration.id);        // → shadowing (agreement recorded on live queries)
+ * await migrations.cutover(migration.id);     // gates, then one alias write
+ */
+export class MigrationService {
+  readonly observer: MigrationObserver;
+  readonly #ctx: MigrationContext;
+  readonly #detach: () => void;
+
+  constructor(app: Reembed, options: MigrationServiceOptions = {}) {
+    const { migrations, jobs } = requireRepositories(app.backend);
+    const clock = options.clock ?? (app.backend as { clock?: Clock }).clock ?? systemClock;
+    this.observer = new MigrationObserver(app.backend, migrations, {
+      clock,
+      ...(options.flushMs !== undefined ? { flushMs: options.flushMs } : {}),
+      ...(options.onObserverError ? { onError: options.onObserverError } : {}),
+    });
+    this.#ctx = {
+      app,
+      backend: app.backend,
+      migrations: observedMigrations(migrations, (alias) => this.observer.invalidate(alias)),
+      jobs,
+      queries: app.queries,
+      embedders: app.embedders,
+      observer: this.observer,
+      clock,
+      actor: app.actor,
+    };
+    this.#detach = app.queries.observe(this.observer);
+  }
+
+  /** Counts, cost and time of a migration, and what each step will do. Changes nothing. */
+  plan(input: MigrationInput, options?: PlanOptions): Promise<MigrationPlan> {
+    return planMigration(this.#ctx, input, options);
+  }
+
+  /** Creates the target namespace (dual-writes start now), stores the migration and routes the alias. */
+  start(input: MigrationInput): Promise<MigrationReport> {
+    return startMigration(this.#ctx, input);
+  }
+
+  /** Does the current state's work (e.g. runs the backfill) and advances when it is finished. */
+  step(id: string, options?: StepOptions): Promise<MigrationReport> {
+    return stepMigration(this.#ctx, id, options);
+  }
+
+  /** Gates, then one atomic alias write; `GATE_FAILED` naming the failing rules unless forced with a reason. */
+  cutover(id: string, options?: CutoverOptions): Promise<MigrationReport> {
+    return cutoverMigration(this.#ctx, id, options);
+  }
+
+  rollback(id: string, options?: { reason?: string }): Promise<MigrationReport> {
+    return rollbackMigration(this.#ctx, id, options);
+  }
+
+  get(id: string): Promise<Migration> {
+    return this.#ctx.migrations.get(id);
+  }
+
+  list(filter?: { collection?: string; alias?: string; active?: boolean }): Promise<Migration[]> {
+    return this.#ctx.migrations.list(filter);
+  }
+
+  /** The unfinished migration of an alias, or the newest one when none is unfinished. */
+  async current(alias: string): Promise<Migration | null> {
+    const [active] = await this.#ctx.migrations.list({ alias, active: true });
+    if (active) return active;
+    const [latest] = await this.#ctx.migrations.list({ alias });
+    return latest ?? null;
+  }
+
+  async status(id: string): Promise<MigrationStatus> {
+    const { backend, jobs, migrations } = this.#ctx;
+    const migration = await migrations.get(id);
+    const target = await backend.catalog.getNamespace(migration.to);
+    const job = await jobs.getJob(`backfill:${migration.to}`);
+    return Object.freeze({
+      kind: 'migration-status' as const,
+      migration,
+      alias: await backend.catalog.getAlias(migration.alias),
+      coverage: target.state === 'retired' ? { live: 0, current: 0, stale: 0, resurrected: 0, ratio: 0 } : await measureCoverage(backend, target),
+      deadLetters: await jobs.countDeadLetters(migration.to),
+      queued: await jobs.queueSize(migration.to),
+      job,
+      checkpoint: job ? await jobs.checkpoint(checkpointKey(job)) : null,
+      agreement: migration.strategy === 'shadow' ? await migrations.agreementSummary(migration.id) : null,
+    });
+  }
+
+  /** A backfill runner for a migration's target or any namespace (`reembed backfill run`). */
+  backfill(target: BackfillTarget): Promise<BackfillRunner> {
+    return createBackfillRunner(this.#ctx, target);
+  }
+
+  /** Drops retiring namespaces whose rollback window elapsed with no traffic (`reembed retire run`). */
+  async retire(options: { now?: Date; ignoreWindow?: boolean; dryRun?: boolean; namespaces?: readonly string[] } = {}): Promise<RetirementReport> {
+    await this.observer.flush();
+    return runRetirement(
+      { catalog: this.#ctx.backend.catalog, store: this.#ctx.backend.store, migrations: this.#ctx.migrations },
+      { actor: this.#ctx.actor, ...options, now: options.now ?? this.#ctx.clock.now() },
+    );
+  }
+
+  /** Flushes the observer's pending writes and unregisters it. Call before closing the app. */
+  async close(): Promise<void> {
+    this.#detach();
+    await this.observer.flush();
+  }
+}

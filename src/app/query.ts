@@ -1,0 +1,350 @@
+import { createHash } from 'node:crypto';
+import { ReembedError } from '../core/errors.js';
+import { type FusedHit, fuseResults } from '../core/fusion.js';
+import type { Namespace } from '../core/namespace.js';
+import { queryText } from '../core/pipeline.js';
+import type { SearchFilter, SearchHit } from '../core/records.js';
+import type { Alias, Routing } from '../core/routing.js';
+import { assertSameSpace, type Space } from '../core/space.js';
+import { toFloat32, validateVector } from '../core/vector.js';
+import type { Backend } from '../ports/backend.js';
+import type { EmbedderCache } from './embedders.js';
+
+export interface QueryRequest {
+  /** Query text, embedded once per space read (invariant 2). */
+  readonly text?: string;
+  /** A query vector; must declare its space (name or fingerprint) in `space`. */
+  readonly vector?: ArrayLike<number>;
+  readonly space?: string;
+  readonly k?: number;
+  readonly filter?: SearchFilter;
+  /** Stable key for percentage routing (user or session id); defaults to the query text. */
+  readonly routingKey?: string;
+  readonly exact?: boolean;
+}
+
+export interface NamespaceRead {
+  readonly namespace: string;
+  readonly space: string;
+  readonly fingerprint: string;
+  readonly role: 'served' | 'shadow' | 'fused';
+  readonly latencyMs: number;
+  readonly hits: number;
+}
+
+export interface QueryTrace {
+  readonly alias: string;
+  readonly collection: string;
+  readonly routing: Routing['kind'];
+  readonly aliasVersion: number;
+  readonly reads: readonly NamespaceRead[];
+  readonly k: number;
+  readonly filter: SearchFilter | null;
+  readonly fusion: string | null;
+  /** Fingerprints of the records served; more than one without fusion is a mixed-version response. */
+  readonly fingerprints: readonly string[];
+  readonly mixedVersion: boolean;
+  readonly tookMs: number;
+}
+
+export interface ResultHit extends SearchHit {
+  readonly namespace: string;
+  readonly ranks?: Readonly<Record<string, number>>;
+}
+
+export interface QueryResponse {
+  readonly hits: readonly ResultHit[];
+  readonly trace: QueryTrace;
+}
+
+/** Observers of the query path: metrics, shadow agreement, lazy re-embedding, hit counts. */
+export interface QueryObserver {
+  onQuery?(response: QueryResponse): void;
+  onShadow?(event: ShadowEvent): void;
+  /** Old-space documents served during a fused (lazy) read that the new namespace does not hold yet. */
+  onUnmigratedHits?(event: { collection: string; namespace: string; sourceIds: string[] }): void;
+}
+
+export interface ShadowEvent {
+  readonly alias: string;
+  readonly collection: string;
+  readonly query: string | null;
+  readonly tenant: string | null;
+  readonly k: number;
+  readonly served: {
+    readonly namespace: string;
+    readonly ids: readonly string[];
+    readonly latencyMs: number;
+  };
+  readonly shadow: {
+    readonly namespace: string;
+    readonly ids: readonly string[];
+    readonly latencyMs: number;
+  };
+}
+
+const DEFAULT_K = 10;
+const FUSION_DEPTH = 100;
+
+/**
+ * Answers queries through an alias. Resolves the routing once per query (so a concurrent cutover is seen
+ * entirely or not at all), embeds the text once per space read, and never compares raw scores across
+ * spaces: a fused read goes through `fuseResults`.
+ */
+export class QueryEngine {
+  readonly #backend: Backend;
+  readonly #embedders: EmbedderCache;
+  readonly #observers: QueryObserver[] = [];
+  readonly #random: () => number;
+
+  constructor(backend: Backend, embedders: EmbedderCache, options: { random?: () => number } = {}) {
+    this.#backend = backend;
+    this.#embedders = embedders;
+    this.#random = options.random ?? Math.random;
+  }
+
+  observe(observer: QueryObserver): () => void {
+    this.#observers.push(observer);
+    return () => {
+      const i = this.#observers.indexOf(observer);
+      if (i >= 0) this.#observers.splice(i, 1);
+    };
+  }
+
+  async query(aliasName: string, request: QueryRequest): Promise<QueryResponse> {
+    const started = performance.now();
+    const alias = await this.#backend.catalog.getAlias(aliasName);
+    const k = validateK(request.k ?? DEFAULT_K);
+    const routing = alias.routing;
+    const vectors = new Map<string, Float32Array>();
+    const reads: NamespaceRead[] = [];
+    let hits: ResultHit[];
+    let fusion: string | null = null;
+
+    if (routing.kind === 'single' || routing.kind === 'split' || routing.kind === 'shadow') {
+      const target =
+        routing.kind === 'single'
+          ? routing.namespace
+          : routing.kind === 'split'
+            ? this.#split(routing, request)
+            : routing.primary;
+      const served = await this.#read(target, request, k, vectors, 'served');
+      reads.push(served.read);
+      hits = served.hits;
+      if (routing.kind === 'shadow' && this.#random() < routing.sampleRate) {
+        const shadow = await this.#read(routing.shadow, request, k, vectors, 'shadow');
+        reads.push(shadow.read);
+        this.#emitShadow(alias, request, k, served, shadow);
+      }
+    } else {
+      fusion = routing.fusion.method;
+      const depth = Math.max(FUSION_DEPTH, k);
+      const [primary, next] = [
+        await this.#read(routing.primary, request, depth, vectors, 'fused'),
+        await this.#read(routing.next, request, depth, vectors, 'fused'),
+      ];
+      reads.push(primary.read, next.read);
+      const migrated = await this.#migrated(routing.primary, routing.next, primary.hits, next.hits);
+      const fused: FusedHit[] = fuseResults({
+        primary: { namespace: routing.primary, hits: primary.hits },
+        next: { namespace: routing.next, hits: next.hits },
+        migrated,
+        policy: routing.fusion,
+        k,
+      });
+      hits = fused.map((h) => ({ ...h, score: h.fusedScore }));
+      const unmigrated = hits.filter((h) => !migrated.has(h.sourceId)).map((h) => h.sourceId);
+      if (unmigrated.length > 0) {
+        for (const o of this.#observers)
+          o.onUnmigratedHits?.({
+            collection: alias.collection,
+            namespace: routing.next,
+            sourceIds: unmigrated,
+          });
+      }
+    }
+
+    const fingerprints = [...new Set(hits.map((h) => h.provenance.fingerprint))];
+    const response: QueryResponse = {
+      hits,
+      trace: {
+        alias: alias.name,
+        collection: alias.collection,
+        routing: routing.kind,
+        aliasVersion: alias.version,
+        reads,
+        k,
+        filter: request.filter ?? null,
+        fusion,
+        fingerprints,
+        mixedVersion: fingerprints.length > 1 && fusion === null,
+        tookMs: performance.now() - started,
+      },
+    };
+    for (const o of this.#observers) o.onQuery?.(response);
+    return response;
+  }
+
+  /** Reads one namespace directly (used by `eval` of a namespace and by the query path). */
+  async queryNamespace(
+    name: string,
+    request: QueryRequest,
+  ): Promise<{ hits: ResultHit[]; read: NamespaceRead }> {
+    return this.#read(name, request, validateK(request.k ?? DEFAULT_K), new Map(), 'served');
+  }
+
+  async #read(
+    name: string,
+    request: QueryRequest,
+    k: number,
+    vectors: Map<string, Float32Array>,
+    role: NamespaceRead['role'],
+  ): Promise<{ hits: ResultHit[]; read: NamespaceRead }> {
+    const ns = await this.#backend.catalog.getNamespace(name);
+    const vector = await this.#queryVector(ns, request, vectors);
+    const started = performance.now();
+    const chunked = ns.space.spec.chunker.kind !== 'none';
+    const raw = await this.#backend.store.search(ns.name, {
+      vector,
+      fingerprint: ns.space.fingerprint,
+      k: chunked ? k * 4 : k,
+      filter: request.filter,
+      exact: request.exact,
+    });
+    const hits = collapseBySource(raw, k).map((h) => ({ ...h, namespace: ns.name }));
+    const read: NamespaceRead = {
+      namespace: ns.name,
+      space: ns.space.name,
+      fingerprint: ns.space.fingerprint,
+      role,
+      latencyMs: performance.now() - started,
+      hits: hits.length,
+    };
+    return { hits, read };
+  }
+
+  async #queryVector(
+    ns: Namespace,
+    request: QueryRequest,
+    cache: Map<string, Float32Array>,
+  ): Promise<Float32Array> {
+    if (request.vector !== undefined) {
+      if (!request.space) {
+        throw new ReembedError(
+          'INVALID_INPUT',
+          'A query vector must declare its space: pass `space` (name or fingerprint).',
+          {
+            details: { field: 'space' },
+          },
+        );
+      }
+      const declared: Space = await this.#backend.catalog.getSpace(request.space);
+      assertSameSpace(ns.space, declared, `query namespace ${ns.name}`);
+      validateVector(request.vector, ns.space.spec.dimension, 'query vector');
+      return toFloat32(request.vector);
+    }
+    if (typeof request.text !== 'string' || request.text.trim().length === 0) {
+      throw new ReembedError(
+        'INVALID_INPUT',
+        'A query needs non-empty `text`, or a `vector` with its `space`.',
+        {
+          details: { field: 'text' },
+        },
+      );
+    }
+    const cached = cache.get(ns.space.fingerprint);
+    if (cached) return cached;
+    const embedder = await this.#embedders.get(ns.space);
+    const [vector] = await embedder.embed([queryText(ns.space.spec, request.text)], { inputType: 'query' });
+    if (!vector)
+      throw new ReembedError(
+        'EMBEDDER_FAILED',
+        `The embedder of ${ns.space.name} returned no vector for the query.`,
+      );
+    validateVector(vector, ns.space.spec.dimension, `query embedded by ${ns.space.name}`);
+    cache.set(ns.space.fingerprint, vector);
+    return vector;
+  }
+
+  #split(routing: Extract<Routing, { kind: 'split' }>, request: QueryRequest): string {
+    const tenant = request.filter?.tenant;
+    if (tenant !== undefined && routing.tenants.includes(tenant)) return routing.next;
+    const key = request.routingKey ?? request.text ?? '';
+    return bucketOf(key) < routing.percent ? routing.next : routing.primary;
+  }
+
+  /** Sources the next namespace holds at least at the version the primary (always complete) holds. */
+  async #migrated(
+    primary: string,
+    next: string,
+    a: readonly SearchHit[],
+    b: readonly SearchHit[],
+  ): Promise<Set<string>> {
+    const ids = [...new Set([...a, ...b].map((h) => h.sourceId))];
+    const [primaryHeads, nextHeads] = await Promise.all([
+      this.#backend.store.heads(primary, ids),
+      this.#backend.store.heads(next, ids),
+    ]);
+    const migrated = new Set<string>();
+    for (const id of ids) {
+      const n = nextHeads.get(id);
+      const p = primaryHeads.get(id);
+      if (n && !n.deleted && (!p || n.sourceVersion >= p.sourceVersion)) migrated.add(id);
+    }
+    return migrated;
+  }
+
+  #emitShadow(
+    alias: Alias,
+    request: QueryRequest,
+    k: number,
+    served: { hits: ResultHit[]; read: NamespaceRead },
+    shadow: { hits: ResultHit[]; read: NamespaceRead },
+  ): void {
+    const event: ShadowEvent = {
+      alias: alias.name,
+      collection: alias.collection,
+      query: request.text ?? null,
+      tenant: request.filter?.tenant ?? null,
+      k,
+      served: {
+        namespace: served.read.namespace,
+        ids: served.hits.map((h) => h.sourceId),
+        latencyMs: served.read.latencyMs,
+      },
+      shadow: {
+        namespace: shadow.read.namespace,
+        ids: shadow.hits.map((h) => h.sourceId),
+        latencyMs: shadow.read.latencyMs,
+      },
+    };
+    for (const o of this.#observers) o.onShadow?.(event);
+  }
+}
+
+/** Stable bucket 0..99 of a routing key, so one user keeps one side during a percentage rollout. */
+export function bucketOf(key: string): number {
+  return createHash('sha1').update(key).digest().readUInt32BE(0) % 100;
+}
+
+function validateK(k: number): number {
+  if (!Number.isInteger(k) || k < 1 || k > 10_000) {
+    throw new ReembedError('INVALID_INPUT', `k must be an integer from 1 to 10000, got ${k}.`, {
+      details: { field: 'k' },
+    });
+  }
+  return k;
+}
+
+/** Keeps the best-scoring chunk per source document, best first. */
+function collapseBySource(hits: readonly SearchHit[], k: number): SearchHit[] {
+  const seen = new Set<string>();
+  const out: SearchHit[] = [];
+  for (const hit of hits) {
+    if (seen.has(hit.sourceId)) continue;
+    seen.add(hit.sourceId);
+    out.push(hit);
+    if (out.length === k) break;
+  }
+  return out;
+}

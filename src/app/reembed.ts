@@ -1,0 +1,110 @@
+import { type Namespace, type NamespaceManifest, namespaceName } from '../core/namespace.js';
+import type { Alias } from '../core/routing.js';
+import type { Space } from '../core/space.js';
+import type { Backend } from '../ports/backend.js';
+import type { Collection } from '../ports/catalog.js';
+import type { EmbedderFactory } from '../ports/embedder.js';
+import { EmbedderCache } from './embedders.js';
+import { type DeleteResult, deleteDocuments, type IngestResult, ingestDocuments } from './ingest.js';
+import { QueryEngine, type QueryRequest, type QueryResponse } from './query.js';
+import { namespaceManifest } from './status.js';
+
+export interface ReembedOptions {
+  /** Who is acting, recorded in the audit log (default: `$USER` or `reembed`). */
+  readonly actor?: string;
+}
+
+/**
+ * The library facade: one backend (catalog, sources, vectors) plus the embedders of its spaces.
+ *
+ * @example
+ * const app = await openReembed({ db: './reembed.db' });
+ * await app.addSpace(hashingSpace('hashing-v1', { dimension: 384 }));
+ * await app.createCollection('docs', 'hashing-v1');
+ * await app.ingest('docs', [{ id: 'a', text: 'Vectors from two models live in different spaces.' }]);
+ * const { hits, trace } = await app.search('docs', { text: 'embedding spaces', k: 5 });
+ */
+export class Reembed {
+  readonly backend: Backend;
+  readonly embedders: EmbedderCache;
+  readonly queries: QueryEngine;
+  readonly actor: string;
+
+  constructor(backend: Backend, factory: EmbedderFactory, options: ReembedOptions = {}) {
+    this.backend = backend;
+    this.embedders = new EmbedderCache(factory);
+    this.queries = new QueryEngine(backend, this.embedders);
+    this.actor = options.actor ?? process.env.USER ?? 'reembed';
+  }
+
+  addSpace(space: Space): Promise<Space> {
+    return this.backend.catalog.addSpace(space, this.actor);
+  }
+
+  /**
+   * Creates a collection served by one namespace in `space`, and an alias of the same name (or `alias`)
+   * pointing at it.
+   */
+  async createCollection(
+    name: string,
+    spaceName: string,
+    options: { alias?: string } = {},
+  ): Promise<{ collection: Collection; namespace: Namespace; alias: Alias }> {
+    const space = await this.backend.catalog.getSpace(spaceName);
+    const collection = await this.backend.catalog.createCollection(name, this.actor);
+    const namespace = await this.createNamespace(name, space, 'serving');
+    const alias = await this.backend.catalog.setAlias(
+      options.alias ?? name,
+      name,
+      { kind: 'single', namespace: namespace.name },
+      this.actor,
+    );
+    return { collection, namespace, alias };
+  }
+
+  /** Registers a namespace in the catalog and creates its physical index in the store. */
+  async createNamespace(
+    collection: string,
+    space: Space,
+    state: Namespace['state'],
+    createdFrom: string | null = null,
+  ): Promise<Namespace> {
+    const name = namespaceName(collection, space);
+    await this.backend.store.createNamespace({
+      name,
+      fingerprint: space.fingerprint,
+      spaceName: space.name,
+      dimension: space.spec.dimension,
+      metric: space.spec.metric,
+    });
+    return this.backend.catalog.createNamespace({ collection, space, state, createdFrom }, this.actor);
+  }
+
+  ingest(
+    collection: string,
+    docs: readonly unknown[],
+    options: { signal?: AbortSignal; lines?: readonly number[] } = {},
+  ): Promise<IngestResult> {
+    return ingestDocuments(this.backend, this.embedders, collection, docs, options);
+  }
+
+  delete(collection: string, ids: readonly string[]): Promise<DeleteResult> {
+    return deleteDocuments(this.backend, collection, ids);
+  }
+
+  search(alias: string, request: QueryRequest): Promise<QueryResponse> {
+    return this.queries.query(alias, request);
+  }
+
+  async status(collection?: string): Promise<NamespaceManifest[]> {
+    const namespaces = await this.backend.catalog.listNamespaces(collection);
+    const out: NamespaceManifest[] = [];
+    for (const ns of namespaces) out.push(await namespaceManifest(this.backend, ns));
+    return out;
+  }
+
+  async close(): Promise<void> {
+    await this.embedders.close();
+    await this.backend.close();
+  }
+}

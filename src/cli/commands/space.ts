@@ -1,0 +1,194 @@
+import { Option } from 'commander';
+import { isReembedError, ReembedError } from '../../core/errors.js';
+import { METRICS, type Space } from '../../core/space.js';
+import type { CliCommand } from '../command.js';
+import type { CliContext } from '../context.js';
+import {
+  collectKeyValues,
+  integerOption,
+  numberOf,
+  numberOption,
+  parseChunker,
+  stringOf,
+} from '../options.js';
+import { buildSpace, CLI_PROVIDERS, type SpaceAddArgs } from '../space-options.js';
+
+/** The JSON view of a space (`space add`, `space list`). */
+export function spaceView(space: Space): Record<string, unknown> {
+  const s = space.spec;
+  return {
+    name: space.name,
+    fingerprint: space.fingerprint,
+    provider: s.provider,
+    model: s.model,
+    revision: s.revision,
+    dimension: s.dimension,
+    metric: s.metric,
+    normalization: s.normalization,
+    chunker: s.chunker,
+    preprocessing: s.preprocessing,
+    inputType: s.inputType,
+    truncation: s.truncation,
+    params: s.params,
+    pricePerMillionTokens: space.runtime.pricePerMillionTokens,
+    options: space.runtime.options,
+  };
+}
+
+export function chunkerLabel(chunker: Space['spec']['chunker']): string {
+  return chunker.kind === 'none' ? 'none' : `${chunker.kind}:${chunker.size}:${chunker.overlap ?? 0}`;
+}
+
+/** `reembed space add <name> ...`: registers an embedding space (fitting an LSA model first with `--fit-on`). */
+export async function spaceAdd(ctx: CliContext, args: SpaceAddArgs): Promise<number> {
+  const app = await ctx.app();
+  const existing = await app.backend.catalog.getSpace(args.name).catch((error: unknown) => {
+    if (isReembedError(error, 'NOT_FOUND')) return null;
+    throw error;
+  });
+  if (existing) {
+    throw new ReembedError(
+      'ALREADY_EXISTS',
+      `Space "${args.name}" already exists (${existing.fingerprint}); pick another name.`,
+      {
+        details: { space: args.name, fingerprint: existing.fingerprint },
+      },
+    );
+  }
+  if (args.fitOn) ctx.out.note(`fitting LSA (${args.dimension ?? '?'} dimensions) on ${args.fitOn} ...`);
+  const built = await buildSpace(args, ctx.dataDir, ctx.io.cwd);
+  const space = await app.addSpace(built.space);
+  ctx.out.result({ space: spaceView(space), ...(built.fitted ? { fitted: built.fitted } : {}) }, () => {
+    ctx.out.line(`Added space ${ctx.out.style.bold(space.name)} ${space.fingerprint}`);
+    ctx.out.line(
+      `  ${space.spec.provider}/${space.spec.model} r${space.spec.revision}, ${space.spec.dimension}d ${space.spec.metric}, ` +
+        `chunker ${chunkerLabel(space.spec.chunker)}, preprocessing ${space.spec.preprocessing}`,
+    );
+    if (built.fitted) {
+      const f = built.fitted;
+      ctx.out.line(
+        `  fitted on ${f.documents} documents (${f.terms} terms) in ${f.seconds.toFixed(1)} s → ${f.path}`,
+      );
+    }
+  });
+  return 0;
+}
+
+/** `reembed space list`. */
+export async function spaceList(ctx: CliContext, _args: Record<string, never>): Promise<number> {
+  const spaces = await (await ctx.app()).backend.catalog.listSpaces();
+  ctx.out.result(spaces.map(spaceView), () => {
+    if (spaces.length === 0) {
+      ctx.out.line('No spaces yet. Add one: reembed space add v1 --provider hashing --dimension 384');
+      return;
+    }
+    ctx.out.table(
+      [
+        { header: 'NAME', value: (s: Space) => s.name },
+        { header: 'PROVIDER', value: (s: Space) => s.spec.provider },
+        { header: 'MODEL', value: (s: Space) => s.spec.model },
+        { header: 'REVISION', value: (s: Space) => s.spec.revision },
+        { header: 'DIM', value: (s: Space) => s.spec.dimension, align: 'right' },
+        { header: 'METRIC', value: (s: Space) => s.spec.metric },
+        { header: 'CHUNKER', value: (s: Space) => chunkerLabel(s.spec.chunker) },
+        { header: 'FINGERPRINT', value: (s: Space) => s.fingerprint },
+      ],
+      spaces,
+    );
+  });
+  return 0;
+}
+
+function addArgs(positionals: readonly unknown[], o: Readonly<Record<string, unknown>>): SpaceAddArgs {
+  return {
+    name: positionals[0] as string,
+    provider: o.provider as SpaceAddArgs['provider'],
+    model: stringOf(o.model),
+    dimension: numberOf(o.dimension),
+    metric: o.metric as SpaceAddArgs['metric'],
+    normalization: o.normalization as SpaceAddArgs['normalization'],
+    revision: stringOf(o.revision),
+    seed: numberOf(o.seed),
+    ngrams: o.ngrams as SpaceAddArgs['ngrams'],
+    sublinear: o.sublinear === true ? true : undefined,
+    chunker: o.chunker as SpaceAddArgs['chunker'],
+    preprocessing: stringOf(o.preprocessing),
+    queryPrefix: stringOf(o.queryPrefix),
+    documentPrefix: stringOf(o.documentPrefix),
+    maxTokens: numberOf(o.maxTokens),
+    modelPath: stringOf(o.modelPath),
+    fitOn: stringOf(o.fitOn),
+    baseUrl: stringOf(o.baseUrl),
+    apiKeyEnv: stringOf(o.apiKeyEnv),
+    pricePer1m: numberOf(o.pricePer1m),
+    requestDimensions: o.requestDimensions === true ? true : undefined,
+    params: (o.param as Record<string, unknown> | undefined) ?? {},
+    options: (o.option as Record<string, unknown> | undefined) ?? {},
+  };
+}
+
+export const spaceCommand: CliCommand = {
+  register(program, bind) {
+    const space = program
+      .command('space')
+      .description('embedding spaces: everything that determines vector geometry');
+    space
+      .command('add <name>')
+      .description('register an embedding space (its fingerprint covers every geometry-relevant field)')
+      .addOption(
+        new Option('--provider <provider>', 'embedding provider')
+          .choices(CLI_PROVIDERS)
+          .makeOptionMandatory(),
+      )
+      .option('--model <name>', 'model name (openai-compatible: required)')
+      .option('--dimension <n>', 'vector dimension', integerOption(1, 65_536))
+      .addOption(new Option('--metric <metric>', 'similarity metric (default cosine)').choices(METRICS))
+      .addOption(
+        new Option('--normalization <mode>', 'vector normalisation (default l2)').choices(['l2', 'none']),
+      )
+      .option('--revision <rev>', 'model revision or date (openai-compatible)')
+      .option('--seed <n>', 'hashing seed, or LSA fitting seed', integerOption(0, 0xffffffff))
+      .addOption(
+        new Option('--ngrams <n>', 'hashing: 1 = words, 2 = words and bigrams')
+          .choices(['1', '2'])
+          .argParser(Number),
+      )
+      .option('--sublinear', 'hashing: weight terms by 1 + ln(tf)')
+      .option(
+        '--chunker <spec>',
+        'none | tokens:SIZE[:OVERLAP] | chars:SIZE[:OVERLAP] (default none)',
+        parseChunker,
+      )
+      .option('--preprocessing <version>', 'text preprocessing version (default v1)')
+      .option('--query-prefix <text>', 'prefix added to queries (e.g. "query: ")')
+      .option('--document-prefix <text>', 'prefix added to documents (e.g. "passage: ")')
+      .option('--max-tokens <n>', 'truncate inputs to this many word tokens', integerOption(1))
+      .option('--model-path <file>', 'lsa / word-vectors: model file')
+      .option(
+        '--fit-on <corpus>',
+        'lsa: fit a model on a JSONL file or BEIR directory (saved under <dbdir>/.reembed/models)',
+      )
+      .option('--base-url <url>', 'openai-compatible: endpoint base URL, e.g. https://api.openai.com/v1')
+      .option('--api-key-env <NAME>', 'openai-compatible: environment variable holding the API key')
+      .option(
+        '--request-dimensions',
+        'openai-compatible: send `dimensions` (for models that shorten vectors)',
+      )
+      .option('--price-per-1m <usd>', 'price per million input tokens, for cost estimates', numberOption(0))
+      .option(
+        '--param <key=value>',
+        'extra model parameter (in the fingerprint); repeatable',
+        collectKeyValues,
+      )
+      .option(
+        '--option <key=value>',
+        'extra runtime option (not in the fingerprint); repeatable',
+        collectKeyValues,
+      )
+      .action(bind(spaceAdd, addArgs));
+    space
+      .command('list')
+      .description('list the registered spaces')
+      .action(bind(spaceList, () => ({})));
+  },
+};

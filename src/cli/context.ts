@@ -1,0 +1,115 @@
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import type { OpenOptions } from '../app/open.js';
+import type { Reembed } from '../app/reembed.js';
+import { ReembedError } from '../core/errors.js';
+import { Output, type TextSink } from './output.js';
+import { createProgress, type ProgressReporter } from './progress.js';
+
+/** The process edges a command may touch, injectable so tests run the CLI in-process. */
+export interface CliIo {
+  readonly stdout: TextSink;
+  readonly stderr: TextSink;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly cwd: string;
+}
+
+/** Options every command accepts (declared once on the program in main.ts). */
+export interface GlobalOptions {
+  /** Absolute path of the SQLite file. */
+  readonly db: string;
+  /** True when `--db` was given (the demo otherwise uses a fresh temp file). */
+  readonly dbGiven: boolean;
+  /** PostgreSQL URL from `--pg` or `REEMBED_PG_URL`; selects the pgvector backend. */
+  readonly pg: string | null;
+  readonly json: boolean;
+  readonly actor: string | null;
+  readonly quiet: boolean;
+}
+
+/**
+ * What a command receives: resolved global options, output, progress and a lazily opened app.
+ * Commands are `(ctx, args) => Promise<exitCode>`; they never read argv or write to process streams.
+ */
+export interface CliContext {
+  readonly io: CliIo;
+  readonly globals: GlobalOptions;
+  readonly out: Output;
+  readonly progress: ProgressReporter;
+  /** Directory of the database file: where model files live (`<dataDir>/.reembed/models`). */
+  readonly dataDir: string;
+  /**
+   * The library facade over the configured backend, opened on first call and closed by main.ts after the
+   * command. Refuses a missing SQLite file (`NOT_FOUND`: run `reembed init`) unless `create` is set.
+   * `db` overrides the SQLite file and `embedded` ignores `--pg` (the demo always runs on its own file).
+   */
+  app(options?: { create?: boolean; db?: string; embedded?: boolean }): Promise<Reembed>;
+  /** Closes whatever `app()` opened. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Opens the facade; tests substitute it to inject embedders. */
+export type AppOpener = (options: OpenOptions) => Promise<Reembed>;
+
+export function resolveGlobals(
+  raw: Readonly<Record<string, unknown>>,
+  io: CliIo,
+  dbGiven: boolean,
+): GlobalOptions {
+  const pg = typeof raw.pg === 'string' && raw.pg !== '' ? raw.pg : (io.env.REEMBED_PG_URL ?? null);
+  return Object.freeze({
+    db: resolve(io.cwd, typeof raw.db === 'string' ? raw.db : 'reembed.db'),
+    dbGiven,
+    pg: pg === '' ? null : pg,
+    json: raw.json === true,
+    actor: typeof raw.actor === 'string' ? raw.actor : null,
+    quiet: raw.quiet === true,
+  });
+}
+
+export function createContext(io: CliIo, globals: GlobalOptions, opener: AppOpener): CliContext {
+  const out = new Output(io.stdout, io.stderr, {
+    json: globals.json,
+    quiet: globals.quiet,
+    color: io.env.NO_COLOR === undefined,
+  });
+  const progress = createProgress(io.stderr, globals);
+  let opened: Promise<Reembed> | null = null;
+  return {
+    io,
+    globals,
+    out,
+    progress,
+    dataDir: globals.pg ? io.cwd : dirname(globals.db),
+    app(options = {}) {
+      if (!opened) {
+        const db = options.db ?? globals.db;
+        const pg = options.embedded ? null : globals.pg;
+        if (!pg && !options.create && !existsSync(db)) {
+          return Promise.reject(
+            new ReembedError(
+              'NOT_FOUND',
+              `No reembed database at ${db}. Run \`reembed init\` to create it, or pass --db FILE (or --pg URL).`,
+              { details: { db } },
+            ),
+          );
+        }
+        opened = opener({
+          db,
+          // '' (not undefined) so openReembed does not fall back to process.env: io.env is authoritative.
+          pg: pg ?? '',
+          ...(globals.actor ? { actor: globals.actor } : {}),
+        });
+        opened.catch(() => {
+          opened = null;
+        });
+      }
+      return opened;
+    },
+    async close() {
+      const app = opened;
+      opened = null;
+      if (app) await (await app.catch(() => null))?.close();
+    },
+  };
+}

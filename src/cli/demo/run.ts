@@ -1,0 +1,60 @@
+import { evaluateV1Step } from './evaluate.js';
+import { guardStep } from './guard.js';
+import { mixedStep } from './mixed.js';
+import { goldenStep, ingestStep, setupStep } from './setup.js';
+import type { DemoState, DemoStep, StepReport } from './types.js';
+import { buildV2Step, fitV2Step } from './upgrade.js';
+
+/**
+ * The demo's story, in order: serve v1, measure it, fit v2 at the same dimension, build v2 properly,
+ * show the guard refusing to mix, then measure the mixed index the guard prevents. Extend by inserting
+ * steps (a migration strategy would go after `build-v2`).
+ */
+export const DEMO_STEPS: readonly DemoStep[] = [
+  setupStep,
+  ingestStep,
+  goldenStep,
+  evaluateV1Step,
+  fitV2Step,
+  buildV2Step,
+  guardStep,
+  mixedStep,
+];
+
+/**
+ * Runs the steps in order, reporting each as it finishes. The first failure is reported (`failed`), the
+ * remaining steps as `skipped`, and the error is re-thrown with every report attached in `reports`.
+ */
+export async function runDemoSteps(
+  state: DemoState,
+  steps: readonly DemoStep[],
+  onReport: (report: StepReport, index: number) => void,
+): Promise<StepReport[]> {
+  const reports: StepReport[] = [];
+  for (const [index, step] of steps.entries()) {
+    const started = performance.now();
+    try {
+      const outcome = await step.run(state);
+      const report: StepReport = {
+        name: step.name,
+        status: 'done',
+        seconds: (performance.now() - started) / 1000,
+        summary: outcome.summary,
+        details: outcome.details ?? {},
+      };
+      reports.push(report);
+      onReport(report, index);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      const failed: StepReport = { name: step.name, status: 'failed', seconds: (performance.now() - started) / 1000, summary: message, details: {} };
+      reports.push(failed);
+      onReport(failed, index);
+      for (const rest of steps.slice(index + 1)) {
+        const skipped: StepReport = { name: rest.name, status: 'skipped', seconds: 0, summary: `skipped: ${step.name} failed`, details: {} };
+        reports.push(skipped);
+      }
+      throw error;
+    }
+  }
+  return reports;
+}

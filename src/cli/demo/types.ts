@@ -1,0 +1,79 @@
+import type { Reembed } from '../../app/reembed.js';
+import type { GoldenSet } from '../../core/golden.js';
+import type { Space } from '../../core/space.js';
+import type { CliContext } from '../context.js';
+import type { DemoDataset } from './dataset.js';
+
+/**
+ * The demo is a list of steps over one shared, typed state. Each step reads what earlier steps left in
+ * the state, adds its own results, and returns a one-line summary for humans plus details for `--json`.
+ * To extend the demo (e.g. a full migration with `--strategy`), write a step and add it to the list in
+ * `run.ts`; the runner times, prints and reports it like the others.
+ */
+export interface DemoOptions {
+  /** BEIR directory, or undefined for the synthetic corpus. */
+  readonly dataset?: string;
+  readonly seed: number;
+  readonly dimension: number;
+  /** Synthetic corpus size (ignored with a dataset). */
+  readonly docs: number;
+  readonly queries: number;
+  /** Share of documents re-embedded to v2 in the naive mixed index (0..1). */
+  readonly migratedShare: number;
+  readonly batchSize: number;
+}
+
+/** One row of the comparison table. */
+export interface DemoEvaluation {
+  readonly row: 'clean-v1' | 'clean-v2' | 'mixed';
+  readonly label: string;
+  /** Where the vectors live: a namespace of the store, or `memory` for the naive mixed index. */
+  readonly index: string;
+  readonly queryWith: string;
+  readonly metrics: Readonly<Record<string, number>>;
+  readonly queries: number;
+  readonly seconds: number;
+}
+
+export interface DemoState {
+  readonly ctx: CliContext;
+  readonly app: Reembed;
+  readonly options: DemoOptions;
+  readonly dataset: DemoDataset;
+  readonly collection: string;
+  readonly alias: string;
+  /** Directory for model files (next to the database). */
+  readonly dataDir: string;
+  v1?: Space;
+  v2?: Space;
+  v1Namespace?: string;
+  v2Namespace?: string;
+  golden?: GoldenSet;
+  /** Ids ingested, to check the judgments against. */
+  ingestedIds?: Set<string>;
+  documents?: number;
+  evaluations: DemoEvaluation[];
+  /** The error the guard raised when asked to mix spaces. */
+  guard?: { readonly code: string; readonly message: string };
+}
+
+export interface StepOutcome {
+  /** One line for humans. */
+  readonly summary: string;
+  readonly details?: Readonly<Record<string, unknown>>;
+}
+
+export interface DemoStep {
+  readonly name: string;
+  run(state: DemoState): Promise<StepOutcome>;
+}
+
+export interface StepReport {
+  readonly name: string;
+  readonly status: 'done' | 'failed' | 'skipped';
+  readonly seconds: number;
+  readonly summary: string;
+  readonly details: Readonly<Record<string, unknown>>;
+}
+
+export const METRIC_KEYS = ['recall@10', 'ndcg@10'] as const;

@@ -1,0 +1,103 @@
+import cliProgress from 'cli-progress';
+import { type ProgressReporter, type ProgressTask, silentProgress } from '../ports/progress.js';
+import type { TextSink } from './output.js';
+
+export { type ProgressReporter, type ProgressTask, silentProgress } from '../ports/progress.js';
+
+/**
+ * Progress bars for terminals: one bar per task on stderr with count, rate and ETA
+ * (`ingest docs ███░░ 1200/5183 docs | 2,310 docs/s | ETA 2s`). Anything else — stderr not a TTY, `--json`,
+ * `--quiet` — gets `silentProgress`, so pipes and logs never see control characters.
+ */
+export function createProgress(
+  stderr: TextSink,
+  options: { json: boolean; quiet: boolean },
+): ProgressReporter {
+  if (options.json || options.quiet || stderr.isTTY !== true) return silentProgress;
+  return new TerminalProgress(stderr);
+}
+
+/** Formats a duration in seconds as `42s`, `3m05s`, `1h02m`. */
+export function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return '?';
+  const s = Math.round(seconds);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+/** Formats a rate with thousands separators and one decimal below 10 (`2,310`, `4.5`). */
+export function formatRate(perSecond: number): string {
+  if (!Number.isFinite(perSecond)) return '-';
+  return perSecond < 10 ? perSecond.toFixed(1) : Math.round(perSecond).toLocaleString('en-US');
+}
+
+interface Payload {
+  readonly label: string;
+  readonly unit: string;
+  readonly known: boolean;
+}
+
+class TerminalProgress implements ProgressReporter {
+  readonly #stream: TextSink;
+
+  constructor(stream: TextSink) {
+    this.#stream = stream;
+  }
+
+  start(label: string, options: { total?: number; unit?: string } = {}): ProgressTask {
+    const started = performance.now();
+    const payload: Payload = { label, unit: options.unit ?? 'items', known: options.total !== undefined };
+    const bar = new cliProgress.SingleBar(
+      {
+        // cli-progress only needs `write` (and `isTTY`) from the stream.
+        stream: this.#stream as unknown as NodeJS.WritableStream,
+        hideCursor: true,
+        clearOnComplete: false,
+        fps: 10,
+        barsize: 24,
+        format: (opts, params, p: Payload) =>
+          renderLine(opts, params, p, (performance.now() - started) / 1000),
+      },
+      cliProgress.Presets.shades_classic,
+    );
+    bar.start(options.total ?? 0, 0, payload);
+    let ended = false;
+    let known = payload.known;
+    return {
+      advance: (n = 1) => {
+        if (!ended) bar.increment(n);
+      },
+      setTotal: (total) => {
+        if (ended) return;
+        if (!known) {
+          known = true;
+          bar.update({ ...payload, known: true });
+        }
+        bar.setTotal(total);
+      },
+      end: () => {
+        if (ended) return;
+        ended = true;
+        bar.stop();
+      },
+    };
+  }
+}
+
+function renderLine(
+  options: cliProgress.Options,
+  params: cliProgress.Params,
+  payload: Payload,
+  elapsed: number,
+): string {
+  const rate = elapsed > 0 ? params.value / elapsed : 0;
+  const rateText = `${formatRate(rate)} ${payload.unit}/s`;
+  if (!payload.known)
+    return `${payload.label} ${params.value} ${payload.unit} | ${rateText} | ${formatDuration(elapsed)}`;
+  const bar = cliProgress.Format.BarFormat(params.progress, options);
+  const remaining = rate > 0 ? (params.total - params.value) / rate : Number.NaN;
+  const eta =
+    params.value >= params.total ? `done in ${formatDuration(elapsed)}` : `ETA ${formatDuration(remaining)}`;
+  return `${payload.label} ${bar} ${params.value}/${params.total} ${payload.unit} | ${rateText} | ${eta}`;
+}

@@ -1,0 +1,54 @@
+import { ReembedError } from '../core/errors.js';
+
+export interface PoolOptions {
+  /** Calls in flight at once (default 4). */
+  readonly concurrency?: number;
+  readonly signal?: AbortSignal;
+  /** Called after each item settles, in completion order. */
+  readonly onSettled?: (done: number, total: number) => void;
+}
+
+/**
+ * Runs `fn` over `items` with bounded concurrency and returns the results in input order. When `fn`
+ * throws, no new item starts and the first error is rethrown after in-flight calls settle; an abort
+ * stops the same way with `ABORTED`.
+ */
+export async function mapPool<T, R>(
+  items: readonly T[],
+  fn: (item: T, index: number) => Promise<R>,
+  options: PoolOptions = {},
+): Promise<R[]> {
+  const concurrency = options.concurrency ?? 4;
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    throw new ReembedError(
+      'INVALID_INPUT',
+      `concurrency=${concurrency} is invalid: use a positive integer such as 4.`,
+    );
+  }
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  let done = 0;
+  let failure: { error: unknown } | null = null;
+  const worker = async (): Promise<void> => {
+    while (failure === null && next < items.length) {
+      if (options.signal?.aborted) {
+        failure = {
+          error: new ReembedError('ABORTED', 'Evaluation aborted.', { cause: options.signal.reason }),
+        };
+        return;
+      }
+      const index = next++;
+      try {
+        results[index] = await fn(items[index] as T, index);
+      } catch (error) {
+        failure ??= { error };
+        return;
+      }
+      done++;
+      options.onSettled?.(done, items.length);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+  if (failure !== null) throw (failure as { error: unknown }).error;
+  return results;
+}

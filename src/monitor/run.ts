@@ -1,0 +1,169 @@
+import type { Reembed } from '../app/reembed.js';
+import { measureCoverage } from '../app/status.js';
+import type { Namespace } from '../core/namespace.js';
+import type { Routing } from '../core/routing.js';
+import {
+  type CheckStatus,
+  DEFAULT_THRESHOLDS,
+  type MonitorCheck,
+  type MonitorThresholds,
+  namespaceChecks,
+} from './checks.js';
+import type { MetricsRegistry } from './metrics-registry.js';
+import { publishMonitorMetrics } from './publish.js';
+import type { TrafficRepository } from './traffic-store.js';
+import { type AliasTrafficStats, summarizeTraffic, type TrafficSummary } from './traffic-summary.js';
+import { trafficRepositoryOf } from './wiring.js';
+
+export interface MonitorOptions {
+  /** Only this collection's namespaces (`NOT_FOUND` when it does not exist). */
+  readonly collection?: string;
+  /** Traffic source (default: the backend's); `null` skips traffic checks. */
+  readonly traffic?: TrafficRepository | null;
+  /** Traffic window start (default: 24 hours before `now`). */
+  readonly since?: Date;
+  readonly now?: Date;
+  readonly thresholds?: Partial<MonitorThresholds>;
+  /** When given, the report is also published as gauges (see `publishMonitorMetrics`). */
+  readonly registry?: MetricsRegistry;
+}
+
+/** One row per namespace: the numbers `reembed status` shows next to the manifest, and the worst status. */
+export interface NamespaceHealth {
+  readonly namespace: string;
+  readonly collection: string;
+  readonly state: Namespace['state'];
+  readonly serving: boolean;
+  readonly status: CheckStatus;
+  readonly records: number;
+  readonly fingerprintShare: number | null;
+  readonly coverage: number | null;
+  readonly stale: number | null;
+  readonly resurrected: number | null;
+  readonly trafficShare: number | null;
+  readonly latencyP50Ms: number | null;
+  readonly latencyP99Ms: number | null;
+  readonly mixedVersionRate: number | null;
+}
+
+export interface MonitorReport {
+  readonly kind: 'monitor-report';
+  readonly at: string;
+  readonly collection: string | null;
+  /** Start of the traffic window, or null when traffic was not read. */
+  readonly since: string | null;
+  readonly checks: readonly MonitorCheck[];
+  readonly alerts: number;
+  readonly warnings: number;
+  readonly namespaces: readonly NamespaceHealth[];
+  readonly aliases: readonly AliasTrafficStats[];
+}
+
+const DAY_MS = 86_400_000;
+const RANK: Record<CheckStatus, number> = { ok: 0, warn: 1, alert: 2 };
+
+/** Namespaces an alias serves from (the shadow of a shadow routing is compared, never served). */
+function servedBy(routing: Routing): string[] {
+  switch (routing.kind) {
+    case 'single':
+      return [routing.namespace];
+    case 'shadow':
+      return [routing.primary];
+    case 'split':
+    case 'fused':
+      return [routing.primary, routing.next];
+  }
+}
+
+/**
+ * Runs every monitor check once over the namespaces of one collection (or all): fingerprint and dimension
+ * of stored records, coverage, stale and resurrected documents against the source, and from traffic
+ * statistics the share, latency p50/p99 and mixed-version rate. Reads only.
+ *
+ * @example
+ * const report = await runMonitor(app, { collection: 'docs' });
+ * if (report.alerts > 0) console.error(report.checks.filter((c) => c.status === 'alert'));
+ */
+export async function runMonitor(app: Reembed, options: MonitorOptions = {}): Promise<MonitorReport> {
+  const { catalog, store } = app.backend;
+  if (options.collection !== undefined) await catalog.getCollection(options.collection);
+  const now = options.now ?? new Date();
+  const thresholds = { ...DEFAULT_THRESHOLDS, ...(options.thresholds ?? {}) };
+  const namespaces = (await catalog.listNamespaces(options.collection)).filter(
+    (ns) => ns.state !== 'retired',
+  );
+  const aliases = await catalog.listAliases(options.collection);
+  const serving = new Set(aliases.flatMap((a) => servedBy(a.routing)));
+
+  const repository = options.traffic === undefined ? trafficRepositoryOf(app.backend) : options.traffic;
+  const since = options.since ?? new Date(now.getTime() - DAY_MS);
+  let traffic: TrafficSummary | null = null;
+  if (repository) {
+    const filter = options.collection === undefined ? { since } : { since, collection: options.collection };
+    traffic = summarizeTraffic(await repository.read(filter));
+  }
+  const window = `since ${since.toISOString()}`;
+
+  const checks: MonitorCheck[] = [];
+  const health: NamespaceHealth[] = [];
+  for (const ns of namespaces) {
+    const [stats, coverage] = [await store.stats(ns.name), await measureCoverage(app.backend, ns)];
+    const nsTraffic = traffic === null ? undefined : (traffic.namespaces[ns.name] ?? null);
+    const own = namespaceChecks(
+      { namespace: ns, serving: serving.has(ns.name), stats, coverage, traffic: nsTraffic, window },
+      thresholds,
+    );
+    checks.push(...own);
+    const value = (name: MonitorCheck['check']): number | null =>
+      own.find((c) => c.check === name)?.value ?? null;
+    health.push(
+      Object.freeze({
+        namespace: ns.name,
+        collection: ns.collection,
+        state: ns.state,
+        serving: serving.has(ns.name),
+        status: own.reduce<CheckStatus>(
+          (worst, c) => (RANK[c.status] > RANK[worst] ? c.status : worst),
+          'ok',
+        ),
+        records: stats.records,
+        fingerprintShare: value('fingerprint'),
+        coverage: value('coverage'),
+        stale: value('stale'),
+        resurrected: value('resurrected'),
+        trafficShare: value('traffic-share'),
+        latencyP50Ms: value('latency-p50'),
+        latencyP99Ms: value('latency-p99'),
+        mixedVersionRate: value('mixed-version'),
+      }),
+    );
+  }
+  const report: MonitorReport = Object.freeze({
+    kind: 'monitor-report' as const,
+    at: now.toISOString(),
+    collection: options.collection ?? null,
+    since: traffic === null ? null : since.toISOString(),
+    checks: Object.freeze(checks),
+    alerts: checks.filter((c) => c.status === 'alert').length,
+    warnings: checks.filter((c) => c.status === 'warn').length,
+    namespaces: Object.freeze(health),
+    aliases: Object.freeze(Object.values(traffic?.aliases ?? {})),
+  });
+  if (options.registry) publishMonitorMetrics(report, options.registry);
+  return report;
+}
+
+/**
+ * The extra monitor columns for `reembed status`, keyed by namespace name (runs the checks once).
+ *
+ * @example
+ * const health = await monitorColumns(app, 'docs');
+ * health.get('docs@v2')?.mixedVersionRate;
+ */
+export async function monitorColumns(
+  app: Reembed,
+  collection?: string,
+): Promise<Map<string, NamespaceHealth>> {
+  const report = await runMonitor(app, collection === undefined ? {} : { collection });
+  return new Map(report.namespaces.map((h) => [h.namespace, h]));
+}

@@ -1,0 +1,77 @@
+import type { Migration, MigrationOptions, MigrationState, MigrationStrategy } from '../core/migration.js';
+
+export interface NewMigration {
+  readonly id: string;
+  readonly collection: string;
+  readonly alias: string;
+  readonly from: string;
+  readonly to: string;
+  readonly strategy: MigrationStrategy;
+  readonly options: MigrationOptions;
+  readonly info?: Readonly<Record<string, unknown>>;
+}
+
+export interface TransitionOptions {
+  /** Compare-and-set: fail with `CONFLICT` when another writer changed the migration first. */
+  readonly expectedVersion?: number;
+  /** Written to the audit entry of the transition. */
+  readonly details?: Readonly<Record<string, unknown>>;
+  /** Shallow-merged into the migration's info in the same write. */
+  readonly info?: Readonly<Record<string, unknown>>;
+}
+
+/** One shadow-read comparison (served vs shadow namespace) for one sampled query. */
+export interface AgreementSample {
+  readonly migrationId: string;
+  readonly at: string;
+  /** Migration state when the sample was taken: gates read the `shadowing` phase only. */
+  readonly phase: MigrationState;
+  readonly tenant: string | null;
+  readonly k: number;
+  readonly overlap: number;
+  readonly rbo: number;
+  readonly servedMs: number;
+  readonly shadowMs: number;
+}
+
+export interface AgreementSummary {
+  readonly samples: number;
+  /** Per k: mean overlap@k over the samples taken at that k. */
+  readonly overlap: Readonly<Record<number, number>>;
+  readonly rbo: number | null;
+  readonly servedMs: { readonly p50: number | null; readonly p99: number | null };
+  readonly shadowMs: { readonly p50: number | null; readonly p99: number | null };
+  /** Per tenant (`''` for none): samples and mean RBO, to spot a tenant the new model serves badly. */
+  readonly tenants: Readonly<Record<string, { readonly samples: number; readonly rbo: number }>>;
+}
+
+/** Last time queries read a namespace (retirement drops only namespaces nobody reads). */
+export interface NamespaceTraffic {
+  readonly namespace: string;
+  readonly lastReadAt: string;
+  readonly reads: number;
+}
+
+/**
+ * Persisted migrations and their bookkeeping. `create` and `transition` append to the audit log in the
+ * same transaction as the change (invariant 8), and `transition` enforces the core transition table.
+ */
+export interface MigrationRepository {
+  /** Stores a new migration in state `planned`. `CONFLICT` if the alias already has an unfinished one. */
+  create(input: NewMigration, actor: string): Promise<Migration>;
+  /** `NOT_FOUND` naming the known migrations otherwise. */
+  get(id: string): Promise<Migration>;
+  /** Newest first. `active` keeps migrations that have not reached a terminal state. */
+  list(filter?: { collection?: string; alias?: string; active?: boolean }): Promise<Migration[]>;
+  /** Moves to `to` if the table and the strategy allow it (`INVALID_TRANSITION` otherwise). */
+  transition(id: string, to: MigrationState, actor: string, options?: TransitionOptions): Promise<Migration>;
+  /** Shallow-merges bookkeeping into info, audited as `migration.info` with the actor. */
+  updateInfo(id: string, patch: Readonly<Record<string, unknown>>, actor: string): Promise<Migration>;
+
+  recordAgreement(samples: readonly AgreementSample[]): Promise<void>;
+  agreementSummary(migrationId: string, options?: { phase?: MigrationState }): Promise<AgreementSummary>;
+
+  /** Adds reads to each namespace's counter and moves its last-read time forward (never back). */
+  recordReads(reads: readonly NamespaceTraffic[]): Promise<void>;
+  traffic(namespace: string): Promise<NamespaceTraffic | null>;
+}

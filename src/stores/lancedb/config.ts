@@ -1,0 +1,67 @@
+import { z } from 'zod';
+import { ReembedError } from '../../core/errors.js';
+import type { Clock } from '../../ports/clock.js';
+import { systemClock } from '../../ports/clock.js';
+
+/**
+ * Options of the LanceDB vector store, validated once here (STYLE.md #10).
+ *
+ * @example
+ * await openLanceDbStore({ uri: './data/lance' });
+ * await openLanceDbStore({ uri: 's3://bucket/reembed', storageOptions: { region: 'eu-west-1' } });
+ */
+export interface LanceDbStoreOptions {
+  /** A local directory or an object-storage URI (`s3://`, `gs://`, `az://`). */
+  readonly uri: string;
+  /** Passed to LanceDB as is (credentials, region, endpoint); never logged. */
+  readonly storageOptions?: Readonly<Record<string, string>>;
+  /**
+   * Seconds between checks for commits made by other processes. 0 (the default) checks on every read, so
+   * a write by the CLI is visible to a running server at once; raise it on object storage to save requests.
+   */
+  readonly readConsistencySeconds?: number;
+  /** Compact fragments and update scalar indexes after this many commits to a namespace (default 64). */
+  readonly optimizeEvery?: number;
+  /** Old table versions kept for readers in flight when compacting, in seconds (default 3600). */
+  readonly retainVersionsSeconds?: number;
+  /** Time source for `embeddedAt` and descriptor timestamps. */
+  readonly clock?: Clock;
+}
+
+export interface ResolvedLanceDbConfig {
+  readonly uri: string;
+  readonly storageOptions: Readonly<Record<string, string>>;
+  readonly readConsistencySeconds: number;
+  readonly optimizeEvery: number;
+  readonly retainVersionsSeconds: number;
+  readonly clock: Clock;
+}
+
+/** LanceDB itself has no small limit; this bounds memory per row and matches the other stores' order. */
+export const LANCEDB_MAX_DIMENSION = 16_000;
+
+const schema = z
+  .object({
+    uri: z.string().min(1),
+    storageOptions: z.record(z.string()).default({}),
+    readConsistencySeconds: z.number().min(0).max(3600).default(0),
+    optimizeEvery: z.number().int().min(1).max(100_000).default(64),
+    retainVersionsSeconds: z.number().int().min(0).default(3600),
+  })
+  .strict();
+
+export function resolveLanceDbConfig(options: LanceDbStoreOptions): ResolvedLanceDbConfig {
+  const { clock, ...rest } = options;
+  const parsed = schema.safeParse(rest);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new ReembedError('INVALID_SPEC', `Invalid LanceDB store options: ${issues.join('; ')}.`, {
+      details: { issues },
+    });
+  }
+  return Object.freeze({
+    ...parsed.data,
+    storageOptions: Object.freeze({ ...parsed.data.storageOptions }),
+    clock: clock ?? systemClock,
+  });
+}

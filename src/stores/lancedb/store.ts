@@ -1,0 +1,276 @@
+import { isReembedError, ReembedError } from '../../core/errors.js';
+import type {
+  NamespaceStats,
+  SearchHit,
+  SourceDelete,
+  SourceHead,
+  SourceWrite,
+  WriteResult,
+} from '../../core/records.js';
+import { toFloat32, validateVector } from '../../core/vector.js';
+import type {
+  NamespaceDescriptor,
+  SearchRequest,
+  StoreCapabilities,
+  VectorStore,
+  WriteOptions,
+} from '../../ports/vector-store.js';
+import { compileFilter } from '../sqlite/filter.js';
+import { checkDeletes, checkDescriptor, checkWrites } from '../sqlite/write-validation.js';
+import { LANCEDB_MAX_DIMENSION, type ResolvedLanceDbConfig } from './config.js';
+import type { DescriptorTable, StoredDescriptor } from './descriptors.js';
+import type { ArrowModule, LanceConnectionLike, LanceModuleLike, LanceTableLike } from './lance-types.js';
+import { NamespaceTables } from './namespace-tables.js';
+import { type PlanItem, planWrite } from './plan.js';
+import { readHeads, scanHeads } from './read.js';
+import { exactSearch, storedVector } from './search.js';
+import { and, filterPredicate, kindIs, sqlString } from './sql.js';
+import { namespaceStats } from './stats.js';
+import { commitPlan } from './versioned-commit.js';
+
+/**
+ * One `mergeInsert` per call makes a call all-or-nothing (`transactions`), but the store cannot join
+ * the catalog's transaction, so a backfill checkpoints after the batch committed and resume repeats at
+ * most that batch (idempotent: versioned writes skip what is already held).
+ */
+export const LANCEDB_STORE_CAPABILITIES: StoreCapabilities = Object.freeze({
+  transactions: true,
+  sharedCatalogTransaction: false,
+  filters: true,
+  annIndex: false,
+  maxDimension: LANCEDB_MAX_DIMENSION,
+});
+
+/**
+ * Vectors in LanceDB (a local directory or object storage), one records table per namespace.
+ * Writes are versioned per source (invariant 4) and deletes leave tombstones (invariant 5); each call
+ * is one conditional `mergeInsert` commit, so a crash leaves the state before or after the call. Search
+ * is exact: a flat, prefiltered scan in LanceDB, rescored in double precision.
+ *
+ * @example
+ * const store = await openLanceDbStore({ uri: '/var/lib/reembed/lance' });
+ * await store.createNamespace({ name: 'docs@v2', fingerprint, spaceName: 'v2', dimension: 384, metric: 'cosine' });
+ */
+export class LanceDbVectorStore implements VectorStore {
+  readonly name = 'lancedb';
+  readonly capabilities = LANCEDB_STORE_CAPABILITIES;
+  readonly #config: ResolvedLanceDbConfig;
+  readonly #tables: NamespaceTables;
+  #closed = false;
+
+  constructor(
+    config: ResolvedLanceDbConfig,
+    lancedb: LanceModuleLike,
+    arrow: ArrowModule,
+    connection: LanceConnectionLike,
+    descriptors: DescriptorTable,
+  ) {
+    this.#config = config;
+    this.#tables = new NamespaceTables(config, lancedb, arrow, connection, descriptors);
+  }
+
+  async createNamespace(descriptor: NamespaceDescriptor): Promise<void> {
+    checkDescriptor(descriptor, this.capabilities.maxDimension);
+    const held = await this.#guard('create a namespace', () => this.#tables.create(descriptor, this.#now()));
+    if (!sameDescriptor(held, descriptor)) {
+      throw new ReembedError(
+        'SPACE_MISMATCH',
+        `Namespace "${descriptor.name}" already exists for space ${held.spaceName} (${held.fingerprint}, ${held.dimension}d ${held.metric}); refusing to reuse it for ${descriptor.spaceName} (${descriptor.fingerprint}, ${descriptor.dimension}d ${descriptor.metric}). A new space needs a new namespace.`,
+        {
+          details: { namespace: descriptor.name, expected: held.fingerprint, actual: descriptor.fingerprint },
+        },
+      );
+    }
+  }
+
+  async dropNamespace(name: string): Promise<void> {
+    await this.#guard('drop a namespace', () => this.#tables.drop(name));
+  }
+
+  async describeNamespace(name: string): Promise<NamespaceDescriptor | null> {
+    return this.#guard(
+      'describe a namespace',
+      async () => (await this.#tables.describe(name))?.descriptor ?? null,
+    );
+  }
+
+  async write(
+    namespace: string,
+    fingerprint: string,
+    writes: readonly SourceWrite[],
+    options: WriteOptions = {},
+  ): Promise<WriteResult> {
+    this.#refuseCheckpoint(options);
+    return this.#versioned(namespace, 'write records', (stored) => {
+      assertSpace(stored.descriptor, fingerprint, 'write to');
+      const { metric, dimension } = stored.descriptor;
+      return checkWrites(namespace, writes, dimension).map(({ write, vectors }) => ({
+        op: 'write' as const,
+        checked: { write, vectors: vectors.map((v) => storedVector(metric, v)) },
+      }));
+    });
+  }
+
+  /** `records` in the result counts the records removed. */
+  async delete(
+    namespace: string,
+    deletes: readonly SourceDelete[],
+    options: WriteOptions = {},
+  ): Promise<WriteResult> {
+    this.#refuseCheckpoint(options);
+    return this.#versioned(namespace, 'delete records', () => {
+      checkDeletes(namespace, deletes);
+      return deletes.map((item) => ({ op: 'delete' as const, item }));
+    });
+  }
+
+  async search(namespace: string, request: SearchRequest): Promise<SearchHit[]> {
+    const k = request.k;
+    if (!Number.isInteger(k) || k < 0) {
+      throw new ReembedError('INVALID_INPUT', `Search k must be a non-negative integer, got ${k}.`, {
+        details: { field: 'k' },
+      });
+    }
+    if (!request.vector || typeof request.vector.length !== 'number') {
+      throw new ReembedError('INVALID_INPUT', 'Search needs a query vector (Float32Array).', {
+        details: { field: 'vector' },
+      });
+    }
+    compileFilter(request.filter);
+    const { stored, table } = await this.#open(namespace);
+    const { descriptor } = stored;
+    assertSpace(descriptor, request.fingerprint, 'search');
+    validateVector(request.vector, descriptor.dimension, `query for ${namespace}`);
+    const where = and(
+      kindIs('chunk'),
+      `fingerprint = ${sqlString(descriptor.fingerprint)}`,
+      filterPredicate(request.filter),
+    );
+    return this.#guard('search', () =>
+      exactSearch(table, descriptor.metric, toFloat32(request.vector), k, where),
+    );
+  }
+
+  async heads(namespace: string, sourceIds: readonly string[]): Promise<Map<string, SourceHead>> {
+    const { table } = await this.#open(namespace);
+    return this.#guard('read heads', () => readHeads(table, sourceIds));
+  }
+
+  async scanHeads(namespace: string, options: { afterId?: string; limit: number }): Promise<SourceHead[]> {
+    if (!Number.isInteger(options.limit) || options.limit < 1) {
+      throw new ReembedError('INVALID_INPUT', 'scanHeads limit must be a positive integer.', {
+        details: { field: 'limit' },
+      });
+    }
+    const { table } = await this.#open(namespace);
+    return this.#guard('scan heads', () => scanHeads(table, options.afterId, options.limit));
+  }
+
+  async stats(namespace: string): Promise<NamespaceStats> {
+    const { stored, table } = await this.#open(namespace);
+    return this.#guard('read stats', () => namespaceStats(table, stored.descriptor));
+  }
+
+  /** Compacts a namespace's fragments and brings its scalar indexes up to date (also run every `optimizeEvery` commits). */
+  async optimize(namespace: string): Promise<void> {
+    await this.#guard('optimize', () => this.#tables.optimize(namespace));
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#tables.close();
+  }
+
+  /** Guard first (inside the namespace lock, against the current descriptor), then one versioned commit. */
+  async #versioned(
+    namespace: string,
+    what: string,
+    items: (stored: StoredDescriptor) => PlanItem[],
+  ): Promise<WriteResult> {
+    this.#assertOpen();
+    const embeddedAt = this.#now();
+    return this.#tables.locked(namespace, async () => {
+      const { stored, table } = await this.#guard(what, () => this.#tables.open(namespace));
+      const planned = items(stored);
+      const ids = planned.map((p) => (p.op === 'write' ? p.checked.write.sourceId : p.item.sourceId));
+      return this.#guard(what, async () => {
+        const result = await commitPlan(
+          table,
+          ids,
+          (state) => planWrite(planned, state, stored.descriptor.fingerprint, embeddedAt),
+          (plan) => this.#tables.toArrow(stored.descriptor.dimension, plan.rows),
+        );
+        await this.#tables.afterCommit(stored.tableName, table);
+        return result;
+      });
+    });
+  }
+
+  async #open(namespace: string): Promise<{ stored: StoredDescriptor; table: LanceTableLike }> {
+    this.#assertOpen();
+    return this.#guard('open a namespace', () => this.#tables.open(namespace));
+  }
+
+  #refuseCheckpoint(options: WriteOptions): void {
+    if (options.checkpoint === undefined) return;
+    throw new ReembedError(
+      'UNSUPPORTED',
+      'The LanceDB store cannot commit a checkpoint with a batch (capabilities.sharedCatalogTransaction is false); save the checkpoint in the catalog after the write returns.',
+      { details: { capability: 'sharedCatalogTransaction' } },
+    );
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) {
+      throw new ReembedError(
+        'INVALID_STATE',
+        'The LanceDB store is closed; open a new one with openLanceDbStore().',
+      );
+    }
+  }
+
+  async #guard<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      if (isReembedError(error) || !(error instanceof Error)) throw error;
+      throw new ReembedError(
+        'STORE_FAILED',
+        `LanceDB failed to ${what}: ${error.message}. A call commits all or nothing; retry, and check ${this.#config.uri} (space, permissions, credentials) if it persists.`,
+        { cause: error, details: { uri: this.#config.uri } },
+      );
+    }
+  }
+
+  #now(): string {
+    return this.#config.clock.now().toISOString();
+  }
+}
+
+function sameDescriptor(a: NamespaceDescriptor, b: NamespaceDescriptor): boolean {
+  return (
+    a.fingerprint === b.fingerprint &&
+    a.spaceName === b.spaceName &&
+    a.dimension === b.dimension &&
+    a.metric === b.metric
+  );
+}
+
+/** Invariants 1 and 2: the fingerprint must equal the namespace's; both are named. */
+function assertSpace(descriptor: NamespaceDescriptor, fingerprint: string, action: string): void {
+  if (fingerprint === descriptor.fingerprint) return;
+  throw new ReembedError(
+    'SPACE_MISMATCH',
+    `Refusing to ${action} namespace ${descriptor.name}: the vectors are from space ${fingerprint} but the namespace holds space ${descriptor.spaceName} (${descriptor.fingerprint}). Vectors of different spaces are not comparable, even at equal dimension; embed with the namespace's own space.`,
+    {
+      details: {
+        namespace: descriptor.name,
+        expected: descriptor.fingerprint,
+        expectedSpace: descriptor.spaceName,
+        actual: fingerprint,
+        actualSpace: null,
+      },
+    },
+  );
+}

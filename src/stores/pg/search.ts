@@ -1,0 +1,70 @@
+import { ReembedError } from '../../core/errors.js';
+import { toFloat32, validateVector } from '../../core/vector.js';
+import type { SearchRequest } from '../../ports/vector-store.js';
+import { compileFilter } from '../sqlite/filter.js';
+import { encodeVector } from './codec.js';
+import * as R from './sql-records.js';
+import type { MetaRow } from './store-rows.js';
+import { unitCopy } from './write-plan.js';
+
+/** A search ready to run: the settings statement (which also re-reads the fingerprint) and the query. */
+export interface PreparedSearch {
+  readonly settingsSql: string;
+  readonly settingsParams: readonly string[];
+  readonly text: string;
+  readonly values: readonly unknown[];
+}
+
+export interface SearchSettings {
+  readonly schema: string;
+  readonly efSearch: number;
+  readonly iterativeScan: boolean;
+}
+
+/** Checks a request's shape before the namespace is looked up. */
+export function checkSearchRequest(request: SearchRequest): void {
+  const k = request.k;
+  if (!Number.isInteger(k) || k < 0) {
+    throw new ReembedError('INVALID_INPUT', `Search k must be a non-negative integer, got ${k}.`, {
+      details: { field: 'k' },
+    });
+  }
+  if (!request.vector || typeof request.vector.length !== 'number') {
+    throw new ReembedError('INVALID_INPUT', 'Search needs a query vector (Float32Array).', {
+      details: { field: 'vector' },
+    });
+  }
+  compileFilter(request.filter);
+}
+
+/**
+ * Builds the statements of a search on a namespace whose fingerprint the caller has checked: the query
+ * vector validated against the dimension, normalised for cosine (the namespace stores unit vectors), and
+ * sent in pgvector's binary format.
+ */
+export function prepareSearch(
+  meta: MetaRow,
+  request: SearchRequest,
+  settings: SearchSettings,
+): PreparedSearch {
+  validateVector(request.vector, meta.dimension, `query for ${meta.name}`);
+  const exact = request.exact === true;
+  const ref = { schema: settings.schema, namespace: meta.name };
+  const statement = R.searchSql(ref, meta.metric, request.filter, { exact });
+  const filtered = statement.filterValues.length > 0;
+  const { efSearch, iterativeScan } = settings;
+  const query = toFloat32(request.vector);
+  const vector = encodeVector(meta.metric === 'cosine' ? unitCopy(query) : query);
+  return {
+    settingsSql: R.searchSettingsSql(settings.schema, { iterativeScan }),
+    settingsParams: R.searchSettingsParams(meta.name, {
+      efSearch,
+      k: request.k,
+      exact,
+      filtered,
+      iterativeScan,
+    }),
+    text: statement.text,
+    values: [vector, request.k, ...statement.filterValues],
+  };
+}

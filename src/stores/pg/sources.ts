@@ -1,0 +1,262 @@
+import { contentHash } from '../../core/canonical.js';
+import { ReembedError } from '../../core/errors.js';
+import type { SourceDocument, SourceInput } from '../../core/records.js';
+import { validateSourceInputs } from '../../core/source-input.js';
+import type { Clock } from '../../ports/clock.js';
+import type { SourceRepository, UpsertOutcome } from '../../ports/sources.js';
+import { iso, num, type PgPoolLike, type PgQueryable, run, withTransaction } from './pool.js';
+import type { SourcesSql } from './sql-catalog.js';
+
+interface SourceRow {
+  collection: string;
+  id: string;
+  text: string;
+  metadata: Record<string, unknown> | null;
+  tenant: string | null;
+  content_hash: string;
+  version: string | number;
+  deleted: boolean;
+  updated_at: Date | string;
+}
+
+interface Prepared {
+  readonly input: SourceInput;
+  readonly metadata: Record<string, unknown>;
+  readonly tenant: string | null;
+  readonly hash: string;
+}
+
+/**
+ * Retained source documents in PostgreSQL. Versions come from one counter per collection (a column of
+ * `collections`), row-locked and bumped in the same transaction as the rows: monotonic across the whole
+ * collection, tombstones included, serialised between concurrent writers, and a failed batch consumes none.
+ */
+export class PgSourceRepository implements SourceRepository {
+  readonly #pool: PgPoolLike;
+  readonly #sql: SourcesSql;
+  readonly #clock: Clock;
+
+  constructor(pool: PgPoolLike, sql: SourcesSql, clock: Clock) {
+    this.#pool = pool;
+    this.#sql = sql;
+    this.#clock = clock;
+  }
+
+  /**
+   * A document is unchanged when its live version has the same content hash (text + metadata) and the
+   * same tenant — a tenant change alters filtering, so it takes a new version too. All-or-nothing.
+   */
+  async upsert(collection: string, docs: readonly SourceInput[]): Promise<UpsertOutcome> {
+    const prepared = prepareInputs(docs);
+    return withTransaction(this.#pool, 'upsert source documents', async (tx) => {
+      let version = await this.#lockCounter(tx, collection);
+      const ids = prepared.map((d) => d.input.id);
+      const current = new Map(
+        (await tx.query<SourceRow>(this.#sql.current, [collection, ids])).rows.map((row) => [row.id, row]),
+      );
+      const now = this.#clock.now().toISOString();
+      const changed: SourceDocument[] = [];
+      const unchanged: string[] = [];
+      for (const doc of prepared) {
+        const row = current.get(doc.input.id);
+        if (row && !row.deleted && row.content_hash === doc.hash && row.tenant === doc.tenant) {
+          unchanged.push(doc.input.id);
+          continue;
+        }
+        version += 1;
+        changed.push(
+          Object.freeze({
+            collection,
+            id: doc.input.id,
+            text: doc.input.text,
+            metadata: Object.freeze({ ...doc.metadata }),
+            tenant: doc.tenant,
+            contentHash: doc.hash,
+            version,
+            deleted: false,
+            updatedAt: now,
+          }),
+        );
+      }
+      if (changed.length > 0) {
+        await tx.query(this.#sql.upsert, [
+          collection,
+          changed.map((d) => d.id),
+          changed.map((d) => d.text),
+          changed.map((d) => JSON.stringify(d.metadata)),
+          changed.map((d) => d.tenant),
+          changed.map((d) => d.contentHash),
+          changed.map((d) => d.version),
+          now,
+        ]);
+        await tx.query(this.#sql.setCounter, [collection, version]);
+      }
+      return { changed, unchanged };
+    });
+  }
+
+  /** Tombstones keep id, hash and version; text and metadata are cleared, because a delete means delete. */
+  async delete(collection: string, ids: readonly string[]): Promise<SourceDocument[]> {
+    checkIds(ids);
+    return withTransaction(this.#pool, 'delete source documents', async (tx) => {
+      let version = await this.#lockCounter(tx, collection);
+      const unique = [...new Set(ids)];
+      const live = new Set(
+        (await tx.query<SourceRow>(this.#sql.current, [collection, unique])).rows
+          .filter((r) => !r.deleted)
+          .map((r) => r.id),
+      );
+      const targets = unique.filter((id) => live.has(id));
+      if (targets.length === 0) return [];
+      const versions = targets.map(() => ++version);
+      const now = this.#clock.now().toISOString();
+      const { rows } = await tx.query<SourceRow>(this.#sql.tombstone, [collection, targets, versions, now]);
+      await tx.query(this.#sql.setCounter, [collection, version]);
+      const byId = new Map(rows.map((row) => [row.id, documentFromRow(row)]));
+      return targets.map((id) => byId.get(id) as SourceDocument);
+    });
+  }
+
+  async get(collection: string, id: string): Promise<SourceDocument | null> {
+    const rows = await run<SourceRow>(this.#pool, 'read a source document', this.#sql.get, [collection, id]);
+    return rows[0] ? documentFromRow(rows[0]) : null;
+  }
+
+  async getMany(collection: string, ids: readonly string[]): Promise<Map<string, SourceDocument>> {
+    checkIds(ids);
+    const rows = await run<SourceRow>(this.#pool, 'read source documents', this.#sql.getMany, [
+      collection,
+      [...ids],
+    ]);
+    const byId = new Map(rows.map((row) => [row.id, documentFromRow(row)]));
+    const out = new Map<string, SourceDocument>();
+    for (const id of ids) {
+      const doc = byId.get(id);
+      if (doc) out.set(id, doc);
+    }
+    return out;
+  }
+
+  async scan(
+    collection: string,
+    options: { afterId?: string; limit: number; includeDeleted?: boolean },
+  ): Promise<SourceDocument[]> {
+    checkLimit(options.limit);
+    const rows = await run<SourceRow>(this.#pool, 'scan source documents', this.#sql.scan, [
+      collection,
+      options.afterId ?? '',
+      options.limit,
+      options.includeDeleted === true,
+    ]);
+    return rows.map(documentFromRow);
+  }
+
+  async count(collection: string): Promise<{ live: number; deleted: number }> {
+    const rows = await run<{ live: string; deleted: string }>(
+      this.#pool,
+      'count source documents',
+      this.#sql.count,
+      [collection],
+    );
+    return { live: num(rows[0]?.live ?? 0), deleted: num(rows[0]?.deleted ?? 0) };
+  }
+
+  /** Each occurrence of an id counts once; unknown ids are ignored (a hit can race a delete). */
+  async recordHits(collection: string, ids: readonly string[]): Promise<void> {
+    checkIds(ids);
+    const counts = new Map<string, number>();
+    for (const id of ids) counts.set(id, (counts.get(id) ?? 0) + 1);
+    if (counts.size === 0) return;
+    // Sorted ids: concurrent batches lock rows in the same order and cannot deadlock.
+    const sorted = [...counts.keys()].sort();
+    await run(this.#pool, 'record hits', this.#sql.recordHits, [
+      collection,
+      sorted,
+      sorted.map((id) => counts.get(id)),
+    ]);
+  }
+
+  async hottest(
+    collection: string,
+    options: { limit: number; offset?: number },
+  ): Promise<{ id: string; hits: number }[]> {
+    checkLimit(options.limit);
+    const offset = options.offset ?? 0;
+    if (!Number.isInteger(offset) || offset < 0) throw invalid('offset', 'must be a non-negative integer');
+    const rows = await run<{ id: string; hits: string }>(
+      this.#pool,
+      'rank hot documents',
+      this.#sql.hottest,
+      [collection, options.limit, offset],
+    );
+    return rows.map((row) => ({ id: row.id, hits: num(row.hits) }));
+  }
+
+  async #lockCounter(tx: PgQueryable, collection: string): Promise<number> {
+    const row = (await tx.query<{ last_version: string }>(this.#sql.lockCounter, [collection])).rows[0];
+    if (!row) {
+      throw new ReembedError(
+        'NOT_FOUND',
+        `Unknown collection "${collection}": create it before writing source documents (reembed collection create).`,
+        { details: { collection } },
+      );
+    }
+    return num(row.last_version);
+  }
+}
+
+/** Validates the whole batch and hashes it before the transaction opens: a bad item writes nothing. */
+function prepareInputs(docs: readonly SourceInput[]): Prepared[] {
+  if (!Array.isArray(docs)) throw invalid('docs', 'must be an array of documents');
+  return validateSourceInputs(docs).map((input, index) => {
+    const metadata = (input.metadata ?? {}) as Record<string, unknown>;
+    const proto = Object.getPrototypeOf(metadata) as unknown;
+    if (proto !== Object.prototype && proto !== null)
+      throw itemError(index, 'metadata', 'must be a plain JSON object');
+    let hash: string;
+    try {
+      hash = contentHash(input.text, metadata);
+    } catch (error) {
+      throw itemError(index, 'metadata', `is not valid JSON (${(error as Error).message})`);
+    }
+    if (input.text.includes('\u0000') || JSON.stringify(metadata).includes('\\u0000')) {
+      throw itemError(index, 'text', 'contains a NUL character, which PostgreSQL text cannot store');
+    }
+    return { input, metadata, tenant: input.tenant ?? null, hash };
+  });
+}
+
+function documentFromRow(row: SourceRow): SourceDocument {
+  return Object.freeze({
+    collection: row.collection,
+    id: row.id,
+    text: row.text,
+    metadata: Object.freeze({ ...(row.metadata ?? {}) }),
+    tenant: row.tenant,
+    contentHash: row.content_hash,
+    version: num(row.version),
+    deleted: row.deleted,
+    updatedAt: iso(row.updated_at),
+  });
+}
+
+function checkIds(ids: readonly string[]): void {
+  if (!Array.isArray(ids)) throw invalid('ids', 'must be an array of document ids');
+  ids.forEach((id, index) => {
+    if (typeof id !== 'string' || id.length === 0) throw itemError(index, 'id', 'must be a non-empty string');
+  });
+}
+
+function checkLimit(limit: number): void {
+  if (!Number.isInteger(limit) || limit < 1) throw invalid('limit', 'must be a positive integer');
+}
+
+function itemError(index: number, field: string, problem: string): ReembedError {
+  return new ReembedError('INVALID_INPUT', `document ${index}: ${field} ${problem}.`, {
+    details: { index, field },
+  });
+}
+
+function invalid(field: string, problem: string): ReembedError {
+  return new ReembedError('INVALID_INPUT', `${field} ${problem}.`, { details: { field } });
+}

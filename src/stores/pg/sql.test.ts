@@ -1,0 +1,221 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ReembedError } from '../../core/errors.js';
+import { encodeVector, encodeVectorArray } from './codec.js';
+import { redactUrl, resolvePgConfig } from './config.js';
+import {
+  baseDdl,
+  dropNamespaceDdl,
+  ident,
+  literal,
+  metricOps,
+  namespaceDdl,
+  namespaceTable,
+  planDdl,
+  scoreExpression,
+} from './sql.js';
+import { catalogSql, sourcesSql } from './sql-catalog.js';
+import {
+  advanceHeadsSql,
+  insertRecordsSql,
+  searchSettingsParams,
+  searchSettingsSql,
+  searchSql,
+} from './sql-records.js';
+import { rounds } from './write-plan.js';
+
+/** Pure tests of the SQL builders and codecs: they run without a server (STYLE.md #6). */
+const input = {
+  schema: 'reembed',
+  namespace: 'docs@hashing-v1',
+  fingerprint: 'sp_0123456789abcdef',
+  dimension: 384,
+  metric: 'l2' as const,
+  hnsw: { m: 24, efConstruction: 100 },
+};
+const ref = { schema: 'reembed', namespace: 'docs@hashing-v1' };
+
+describe('identifiers and literals', () => {
+  it('quotes valid identifiers and refuses anything that could escape them', () => {
+    expect(ident('reembed')).toBe('"reembed"');
+    for (const bad of ['Reembed', 'a"b', 'a b', '1abc', '', 'x'.repeat(64), 'a;drop']) {
+      expect(() => ident(bad)).toThrow(ReembedError);
+    }
+  });
+
+  it('accepts only a safe alphabet in DDL literals', () => {
+    expect(literal('sp_0123abc')).toBe("'sp_0123abc'");
+    expect(() => literal("x' OR '1'='1")).toThrow(ReembedError);
+  });
+
+  it('names namespace tables readably, within 63 bytes, apart for names that sanitise alike', () => {
+    const a = namespaceTable('docs@v1.0');
+    const b = namespaceTable('docs@v1-0');
+    expect(a).toMatch(/^ns_docs_v1_0_[0-9a-f]{8}$/);
+    expect(a).not.toBe(b);
+    expect(namespaceTable('docs@v1.0')).toBe(a);
+    const long = namespaceTable(`${'c'.repeat(63)}@${'s'.repeat(63)}`);
+    expect(`${long}_heads`.length).toBeLessThanOrEqual(63);
+    expect(`${long}_hnsw`.length).toBeLessThanOrEqual(63);
+  });
+});
+
+describe('DDL', () => {
+  it('pins fingerprint and dimension in the namespace table and builds the HNSW index per metric', () => {
+    const [records, heads, index] = namespaceDdl(input);
+    expect(records).toContain('embedding vector(384) NOT NULL');
+    expect(records).toContain("CHECK (fingerprint = 'sp_0123456789abcdef')");
+    expect(records).toContain('PRIMARY KEY (source_id, chunk_index)');
+    expect(heads).toContain('source_id text COLLATE "C" PRIMARY KEY');
+    expect(index).toMatch(/USING hnsw \(embedding vector_l2_ops\) WITH \(m = 24, ef_construction = 100\)$/);
+    expect(metricOps('cosine').opclass).toBe('vector_ip_ops');
+    expect(metricOps('dot')).toEqual({ opclass: 'vector_ip_ops', operator: '<#>' });
+    expect(namespaceDdl({ ...input, hnsw: { ...input.hnsw, deferred: true } })).toHaveLength(2);
+    expect(() => namespaceDdl({ ...input, fingerprint: "sp_x'; DROP TABLE t; --" })).toThrow(ReembedError);
+    expect(() => namespaceDdl({ ...input, dimension: 0 })).toThrow(ReembedError);
+  });
+
+  it('makes the audit log append-only and one alias row per name in the base schema', () => {
+    const ddl = baseDdl('reembed').join(';\n');
+    expect(ddl).toContain('CREATE SCHEMA IF NOT EXISTS "reembed"');
+    expect(ddl).toMatch(/BEFORE UPDATE OR DELETE ON "reembed"\."audit_log"/);
+    expect(ddl).toMatch(/BEFORE TRUNCATE ON "reembed"\."audit_log"/);
+    expect(ddl).toContain(
+      'CREATE UNIQUE INDEX IF NOT EXISTS aliases_one_row_per_name ON "reembed"."aliases" (name)',
+    );
+    expect(ddl).toContain('serving_namespace text NOT NULL');
+    expect(ddl).toContain("CHECK (state IN ('building', 'active', 'serving', 'retiring', 'retired'))");
+  });
+
+  it('prints a plan for --dry-run: the namespace alone, or with the base tables', () => {
+    const plan = planDdl(input);
+    expect(plan.split(';\n').length - 1).toBe(3);
+    expect(plan).toContain(`CREATE TABLE IF NOT EXISTS "reembed"."${namespaceTable(input.namespace)}"`);
+    expect(plan.trimEnd().endsWith(';')).toBe(true);
+    expect(planDdl(input, { includeBase: true })).toContain('"reembed"."audit_log"');
+    expect(dropNamespaceDdl('reembed', input.namespace)).toEqual([
+      `DROP TABLE IF EXISTS "reembed"."${namespaceTable(input.namespace)}"`,
+      `DROP TABLE IF EXISTS "reembed"."${namespaceTable(input.namespace)}_heads"`,
+    ]);
+  });
+});
+
+describe('record statements', () => {
+  it('advances heads only for newer versions, tombstones included, and says which sources were new', () => {
+    const sql = advanceHeadsSql(ref);
+    expect(sql).toContain('WHERE h.source_version < EXCLUDED.source_version');
+    expect(sql).toContain('RETURNING h.source_id, (xmax = 0) AS inserted');
+    expect(insertRecordsSql(ref)).toContain('$9::vector[]');
+  });
+
+  it('orders by the distance operator the index serves; scores are higher-is-better', () => {
+    const plain = searchSql(ref, 'cosine');
+    expect(plain.text).toContain('ORDER BY embedding <#> $1::vector\nLIMIT $2');
+    expect(plain.text).not.toContain('WHERE');
+    expect(plain.filterValues).toEqual([]);
+    expect(searchSql(ref, 'l2', {}, { exact: true }).text).toContain(
+      'ORDER BY embedding <-> $1::vector, record_id',
+    );
+    expect(scoreExpression('l2', 'd')).toBe('-((d) ^ 2)');
+    expect(scoreExpression('dot', 'd')).toBe('-(d)');
+  });
+
+  it('binds every filter value; keys never enter the SQL text', () => {
+    const { text, filterValues } = searchSql(ref, 'dot', {
+      tenant: 'acme',
+      metadata: { "lang'": 'en', year: { $in: [2020, 2021] }, public: true },
+    });
+    expect(text).toContain(
+      'WHERE tenant = $3 AND metadata -> $4 IN (SELECT jsonb_array_elements($5::jsonb))',
+    );
+    expect(text).toContain('AND metadata @> $6::jsonb');
+    expect(text).not.toContain("lang'");
+    expect(filterValues).toEqual(['acme', 'year', '[2020,2021]', '{"lang\'":"en","public":true}']);
+  });
+
+  it('sets ef_search per query (at least k, at most 1000) and switches index scans off for exact', () => {
+    const base = { efSearch: 40, k: 10, exact: false, filtered: false, iterativeScan: true };
+    expect(searchSettingsParams('ns', base)).toEqual(['ns', '40', 'on', 'off']);
+    expect(searchSettingsParams('ns', { ...base, k: 200, filtered: true })).toEqual([
+      'ns',
+      '200',
+      'on',
+      'strict_order',
+    ]);
+    expect(searchSettingsParams('ns', { ...base, k: 5000, exact: true, iterativeScan: false })).toEqual([
+      'ns',
+      '1000',
+      'off',
+    ]);
+    expect(searchSettingsSql('reembed', { iterativeScan: true })).toContain(
+      "set_config('hnsw.iterative_scan', $4, true)",
+    );
+    expect(searchSettingsSql('reembed', { iterativeScan: false })).not.toContain('iterative_scan');
+  });
+
+  it('builds catalog and source statements for the schema only', () => {
+    const c = catalogSql('tenant_a');
+    expect(c.updateAlias).toContain('UPDATE "tenant_a"."aliases"');
+    expect(c.updateAlias).toContain('WHERE name = $1 AND version = $2');
+    expect(sourcesSql('tenant_a').lockCounter).toContain('FOR UPDATE');
+    expect(() => catalogSql('Tenant-A')).toThrow(ReembedError);
+  });
+});
+
+describe('binary vector codec (pgvector wire format)', () => {
+  it('encodes one vector as int16 dim, int16 0, big-endian float4s', () => {
+    const bytes = encodeVector(Float32Array.from([1, -2.5]));
+    expect([...bytes]).toEqual([0, 2, 0, 0, 0x3f, 0x80, 0, 0, 0xc0, 0x20, 0, 0]);
+  });
+
+  it('encodes vector[] with the array header, element oid and per-element lengths', () => {
+    const bytes = encodeVectorArray([Float32Array.from([1]), Float32Array.from([2])], 16_385);
+    expect(bytes.readInt32BE(0)).toBe(1);
+    expect(bytes.readInt32BE(4)).toBe(0);
+    expect(bytes.readUInt32BE(8)).toBe(16_385);
+    expect(bytes.readInt32BE(12)).toBe(2);
+    expect(bytes.readInt32BE(16)).toBe(1);
+    expect(bytes.readInt32BE(20)).toBe(8);
+    expect(bytes.readFloatBE(28)).toBe(1);
+    expect(bytes.readFloatBE(40)).toBe(2);
+    expect(bytes.length).toBe(20 + 2 * 12);
+  });
+});
+
+describe('write plan and config', () => {
+  it('applies repeats of a source in call order (later rounds) and sorts each round by id', () => {
+    const plan = rounds([
+      { sourceId: 'b', v: 1 },
+      { sourceId: 'a', v: 1 },
+      { sourceId: 'b', v: 2 },
+    ]);
+    expect(plan.map((r) => r.map((x) => `${x.sourceId}${x.v}`))).toEqual([['a1', 'b1'], ['b2']]);
+  });
+
+  it('resolves defaults and refuses invalid options', () => {
+    const config = resolvePgConfig({ url: 'postgres://u:p@h/db' });
+    expect(config).toMatchObject({
+      schema: 'reembed',
+      efSearch: 40,
+      hnsw: { m: 16, efConstruction: 64, deferred: false },
+    });
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(() => resolvePgConfig({ url: 'mysql://x' })).toThrow(/url/);
+    expect(() => resolvePgConfig({ url: 'postgres://h/db', schema: 'Bad-Name' })).toThrow(/schema/);
+    expect(() => resolvePgConfig({ url: 'postgres://h/db', hnsw: { m: 32, efConstruction: 40 } })).toThrow(
+      /efConstruction/,
+    );
+    expect(redactUrl('postgres://reembed:s3cret@127.0.0.1:5432/reembed')).toBe(
+      'postgres://reembed:***@127.0.0.1:5432/reembed',
+    );
+  });
+
+  it('never imports pg statically: the driver loads only when a Postgres backend opens', () => {
+    const dir = new URL('.', import.meta.url).pathname;
+    for (const file of readdirSync(dir).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))) {
+      const source = readFileSync(join(dir, file), 'utf8');
+      expect(source, file).not.toMatch(/^import [^;]*from 'pg';/m);
+    }
+  });
+});

@@ -1,0 +1,358 @@
+import { ReembedError } from '../../core/errors.js';
+import type {
+  NamespaceStats,
+  SearchHit,
+  SourceDelete,
+  SourceHead,
+  SourceWrite,
+  WriteResult,
+} from '../../core/records.js';
+import type { Clock } from '../../ports/clock.js';
+import type {
+  CheckpointWrite,
+  NamespaceDescriptor,
+  SearchRequest,
+  StoreCapabilities,
+  VectorStore,
+  WriteOptions,
+} from '../../ports/vector-store.js';
+import { checkDeletes, checkDescriptor, checkWrites } from '../sqlite/write-validation.js';
+import { PG_MAX_DIMENSION } from './config.js';
+import { num, type PgPoolLike, type PgQueryable, run, withTransaction } from './pool.js';
+import { checkSearchRequest, type PreparedSearch, prepareSearch } from './search.js';
+import { hnswIndexName } from './sql.js';
+import * as R from './sql-records.js';
+import { buildNamespaceIndex, createNamespaceTables, dropNamespaceTables } from './store-namespaces.js';
+import {
+  descriptorOf,
+  type HeadRow,
+  type HitRow,
+  headOf,
+  hitOf,
+  type MetaRow,
+  sortTies,
+  spaceMismatch,
+} from './store-rows.js';
+import { applyDeletes, applyWrites } from './store-writes.js';
+import { checkCheckpoint, checkStorable, roundDeletes, roundWrites } from './write-plan.js';
+
+export const PG_STORE_CAPABILITIES: StoreCapabilities = Object.freeze({
+  transactions: true,
+  sharedCatalogTransaction: true,
+  filters: true,
+  annIndex: true,
+  maxDimension: PG_MAX_DIMENSION,
+});
+
+export interface PgStoreSettings {
+  readonly schema: string;
+  readonly hnsw: { readonly m: number; readonly efConstruction: number; readonly deferred: boolean };
+  readonly efSearch: number;
+  /** Oid of pgvector's `vector` type in this database (for binary `vector[]` parameters). */
+  readonly vectorOid: number;
+  /** pgvector >= 0.8: iterative index scans for filtered ANN queries. */
+  readonly iterativeScan: boolean;
+}
+
+/**
+ * Vectors in PostgreSQL with pgvector: one table per namespace (`vector(d)` column, a CHECK pinning the
+ * fingerprint, an HNSW index for the metric) plus a heads table. A write is versioned per source
+ * (invariant 4) by one upsert on the heads table that returns the sources it advanced; only their records
+ * are replaced, and the checkpoint commits in the same transaction.
+ */
+export class PgVectorStore implements VectorStore {
+  readonly name = 'pg';
+  readonly capabilities = PG_STORE_CAPABILITIES;
+  readonly #pool: PgPoolLike;
+  readonly #settings: PgStoreSettings;
+  readonly #clock: Clock;
+  /** Descriptors are immutable per name (re-created only after a drop, which clears the entry). */
+  readonly #meta = new Map<string, MetaRow>();
+
+  constructor(pool: PgPoolLike, settings: PgStoreSettings, clock: Clock) {
+    this.#pool = pool;
+    this.#settings = settings;
+    this.#clock = clock;
+  }
+
+  async createNamespace(descriptor: NamespaceDescriptor): Promise<void> {
+    checkDescriptor(descriptor, this.capabilities.maxDimension);
+    const { schema, hnsw } = this.#settings;
+    const now = this.#now();
+    await withTransaction(this.#pool, 'create a namespace', (tx) =>
+      createNamespaceTables(tx, { schema, hnsw }, descriptor, now),
+    );
+  }
+
+  async dropNamespace(name: string): Promise<void> {
+    const { schema } = this.#settings;
+    this.#meta.delete(name);
+    await withTransaction(this.#pool, 'drop a namespace', (tx) => dropNamespaceTables(tx, schema, name));
+    this.#meta.delete(name);
+  }
+
+  async describeNamespace(name: string): Promise<NamespaceDescriptor | null> {
+    const row = await this.#readMeta(this.#pool, name);
+    return row ? descriptorOf(row) : null;
+  }
+
+  async write(
+    namespace: string,
+    fingerprint: string,
+    writes: readonly SourceWrite[],
+    options: WriteOptions = {},
+  ): Promise<WriteResult> {
+    const meta = await this.#requireMeta(namespace);
+    if (fingerprint !== meta.fingerprint) throw await this.#mismatch(meta, fingerprint, 'write to');
+    const checked = checkWrites(namespace, writes, meta.dimension);
+    checkStorable(namespace, checked);
+    checkCheckpoint(options.checkpoint);
+    const embeddedAt = this.#now();
+    const ref = this.#ref(namespace);
+    return withTransaction(this.#pool, 'write records', async (tx) => {
+      await this.#verifyMeta(tx, meta);
+      const { written, records } = await applyWrites(tx, ref, roundWrites(checked), {
+        fingerprint: meta.fingerprint,
+        embeddedAt,
+        vectorOid: this.#settings.vectorOid,
+        normalize: meta.metric === 'cosine',
+      });
+      await this.#saveCheckpoint(tx, namespace, options.checkpoint);
+      return { written, skipped: checked.length - written, records };
+    });
+  }
+
+  /** `records` in the result counts the records removed. */
+  async delete(
+    namespace: string,
+    deletes: readonly SourceDelete[],
+    options: WriteOptions = {},
+  ): Promise<WriteResult> {
+    const meta = await this.#requireMeta(namespace);
+    checkDeletes(namespace, deletes);
+    checkCheckpoint(options.checkpoint);
+    const ref = this.#ref(namespace);
+    return withTransaction(this.#pool, 'delete records', async (tx) => {
+      await this.#verifyMeta(tx, meta);
+      const { written, records } = await applyDeletes(tx, ref, roundDeletes(deletes));
+      await this.#saveCheckpoint(tx, namespace, options.checkpoint);
+      return { written, skipped: deletes.length - written, records };
+    });
+  }
+
+  /**
+   * ANN through the HNSW index (`hnsw.ef_search` raised to k), or exact with `exact: true` (index scans
+   * off for this transaction). The namespace's fingerprint is re-read in the same transaction as the
+   * query, so a query is never compared with records of another space (invariant 2).
+   */
+  async search(namespace: string, request: SearchRequest): Promise<SearchHit[]> {
+    checkSearchRequest(request);
+    const meta = await this.#requireMeta(namespace);
+    if (request.fingerprint !== meta.fingerprint)
+      throw await this.#mismatch(meta, request.fingerprint, 'search');
+    const prepared = prepareSearch(meta, request, this.#settings);
+    if (request.k === 0) return [];
+    return this.#searchTx(meta, prepared, async (tx) => {
+      const { rows } = await tx.query<HitRow>(prepared.text, prepared.values);
+      return sortTies(rows.map(hitOf));
+    });
+  }
+
+  /**
+   * The plan Postgres chooses for a search (EXPLAIN, same settings and parameters), e.g. to check that
+   * the HNSW index serves ANN queries: tables of a few hundred rows are scanned exactly by choice.
+   */
+  async explainSearch(namespace: string, request: SearchRequest): Promise<string> {
+    checkSearchRequest(request);
+    const meta = await this.#requireMeta(namespace);
+    if (request.fingerprint !== meta.fingerprint)
+      throw await this.#mismatch(meta, request.fingerprint, 'search');
+    const prepared = prepareSearch(meta, request, this.#settings);
+    return this.#searchTx(meta, prepared, async (tx) => {
+      const { rows } = await tx.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${prepared.text}`, prepared.values);
+      return rows.map((r) => r['QUERY PLAN']).join('\n');
+    });
+  }
+
+  /**
+   * Creates the namespace's HNSW index if it is missing (namespaces created with `hnsw.deferred`): one
+   * bulk build after a backfill is several times faster than maintaining the index row by row. Blocks
+   * writes to the namespace while it runs; searches keep working (exact) until it commits.
+   */
+  async buildIndex(namespace: string): Promise<void> {
+    const meta = await this.#requireMeta(namespace);
+    const { schema } = this.#settings;
+    await withTransaction(this.#pool, 'build the HNSW index', (tx) => buildNamespaceIndex(tx, schema, meta));
+  }
+
+  /** Whether the namespace's HNSW index exists. */
+  async hasIndex(namespace: string): Promise<boolean> {
+    await this.#requireMeta(namespace);
+    const rows = await run<{ present: boolean }>(this.#pool, 'check the HNSW index', R.indexExistsSql(), [
+      hnswIndexName(this.#settings.schema, namespace),
+    ]);
+    return rows[0]?.present === true;
+  }
+
+  async heads(namespace: string, sourceIds: readonly string[]): Promise<Map<string, SourceHead>> {
+    await this.#requireMeta(namespace);
+    if (!Array.isArray(sourceIds))
+      throw new ReembedError('INVALID_INPUT', 'heads needs an array of source ids.');
+    const rows = await run<HeadRow>(this.#pool, 'read heads', R.selectHeadsSql(this.#ref(namespace)), [
+      [...sourceIds],
+    ]);
+    const byId = new Map(rows.map((row) => [row.source_id, headOf(row)]));
+    const out = new Map<string, SourceHead>();
+    for (const id of sourceIds) {
+      const head = byId.get(id);
+      if (head) out.set(id, head);
+    }
+    return out;
+  }
+
+  async scanHeads(namespace: string, options: { afterId?: string; limit: number }): Promise<SourceHead[]> {
+    if (!Number.isInteger(options.limit) || options.limit < 1) {
+      throw new ReembedError('INVALID_INPUT', 'scanHeads limit must be a positive integer.', {
+        details: { field: 'limit' },
+      });
+    }
+    await this.#requireMeta(namespace);
+    const rows = await run<HeadRow>(this.#pool, 'scan heads', R.scanHeadsSql(this.#ref(namespace)), [
+      options.afterId ?? '',
+      options.limit,
+    ]);
+    return rows.map(headOf);
+  }
+
+  async stats(namespace: string): Promise<NamespaceStats> {
+    await this.#requireMeta(namespace);
+    const ref = this.#ref(namespace);
+    // Three statements, one snapshot: counts that agree with each other under concurrent writes.
+    return withTransaction(this.#pool, 'read stats', async (tx) => {
+      await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      const groups = (
+        await tx.query<{ fingerprint: string; dimension: number; n: string }>(R.recordStatsSql(ref))
+      ).rows;
+      const sources = num((await tx.query<{ n: string }>(R.sourceCountSql(ref))).rows[0]?.n ?? 0);
+      const tombstones = num((await tx.query<{ n: string }>(R.tombstoneCountSql(ref))).rows[0]?.n ?? 0);
+      const fingerprints: Record<string, number> = {};
+      const dimensions: Record<string, number> = {};
+      let records = 0;
+      for (const g of groups) {
+        const n = num(g.n);
+        records += n;
+        fingerprints[g.fingerprint] = (fingerprints[g.fingerprint] ?? 0) + n;
+        dimensions[String(g.dimension)] = (dimensions[String(g.dimension)] ?? 0) + n;
+      }
+      return { records, sources, tombstones, fingerprints, dimensions };
+    });
+  }
+
+  /** The checkpoint a job committed with its last batch, or null (same table as the embedded backend). */
+  async readCheckpoint(jobId: string): Promise<CheckpointWrite | null> {
+    const rows = await run<{ job_id: string; cursor: string; processed: string }>(
+      this.#pool,
+      'read a checkpoint',
+      R.selectCheckpointSql(this.#settings.schema),
+      [jobId],
+    );
+    const row = rows[0];
+    return row
+      ? Object.freeze({ jobId: row.job_id, cursor: row.cursor, processed: num(row.processed) })
+      : null;
+  }
+
+  /** Runs `fn` after the per-query settings, failing if the namespace changed space since it was cached. */
+  async #searchTx<T>(
+    meta: MetaRow,
+    prepared: PreparedSearch,
+    fn: (tx: PgQueryable) => Promise<T>,
+  ): Promise<T> {
+    return withTransaction(this.#pool, 'search', async (tx) => {
+      const held = await tx.query<{ fingerprint: string | null }>(
+        prepared.settingsSql,
+        prepared.settingsParams,
+      );
+      const current = held.rows[0]?.fingerprint ?? null;
+      if (current !== meta.fingerprint) {
+        this.#meta.delete(meta.name);
+        throw current === null ? notFound(meta.name) : await this.#mismatch(meta, current, 'search');
+      }
+      return fn(tx);
+    });
+  }
+
+  /** The pool belongs to the backend, which ends it. */
+  async close(): Promise<void> {
+    this.#meta.clear();
+  }
+
+  async #saveCheckpoint(
+    tx: PgQueryable,
+    namespace: string,
+    checkpoint: CheckpointWrite | undefined,
+  ): Promise<void> {
+    if (!checkpoint) return;
+    await tx.query(R.upsertCheckpointSql(this.#settings.schema), [
+      checkpoint.jobId,
+      namespace,
+      checkpoint.cursor,
+      checkpoint.processed,
+      this.#now(),
+    ]);
+  }
+
+  /** Re-reads the descriptor under a share lock: a concurrent drop waits, and a re-created namespace is caught. */
+  async #verifyMeta(tx: PgQueryable, meta: MetaRow): Promise<void> {
+    const row = (await tx.query<MetaRow>(R.metaForShareSql(this.#settings.schema), [meta.name])).rows[0];
+    if (!row) {
+      this.#meta.delete(meta.name);
+      throw notFound(meta.name);
+    }
+    if (row.fingerprint !== meta.fingerprint || row.dimension !== meta.dimension) {
+      this.#meta.delete(meta.name);
+      throw await this.#mismatch(row, meta.fingerprint, 'write to');
+    }
+  }
+
+  async #readMeta(db: PgQueryable, name: string): Promise<MetaRow | undefined> {
+    return (
+      await run<MetaRow>(db, 'read a namespace descriptor', R.metaSql(this.#settings.schema), [name])
+    )[0];
+  }
+
+  async #requireMeta(name: string): Promise<MetaRow> {
+    const cached = this.#meta.get(name);
+    if (cached) return cached;
+    const row = await this.#readMeta(this.#pool, name);
+    if (!row) throw notFound(name);
+    this.#meta.set(name, row);
+    return row;
+  }
+
+  async #mismatch(meta: MetaRow, fingerprint: string, action: string): Promise<ReembedError> {
+    const rows = await run<{ name: string }>(
+      this.#pool,
+      'read a space name',
+      R.spaceNameSql(this.#settings.schema),
+      [fingerprint],
+    ).catch(() => []);
+    return spaceMismatch(meta, fingerprint, rows[0]?.name ?? null, action);
+  }
+
+  #ref(namespace: string): R.NamespaceRef {
+    return { schema: this.#settings.schema, namespace };
+  }
+
+  #now(): string {
+    return this.#clock.now().toISOString();
+  }
+}
+
+function notFound(name: string): ReembedError {
+  return new ReembedError(
+    'NOT_FOUND',
+    `Namespace "${name}" does not exist in the vector store. Create it first (it is created with the catalog namespace).`,
+    { details: { namespace: name } },
+  );
+}

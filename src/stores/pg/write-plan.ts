@@ -1,0 +1,174 @@
+import { ReembedError } from '../../core/errors.js';
+import type { SourceDelete } from '../../core/records.js';
+import { normalizeInPlace } from '../../core/vector.js';
+import type { CheckpointWrite } from '../../ports/vector-store.js';
+import type { CheckedWrite } from '../sqlite/write-validation.js';
+import { encodeVectorArray } from './codec.js';
+
+/**
+ * Pure preparation of a versioned write: the batch is split into rounds with unique source ids (the same
+ * source twice in one call is applied in call order, like sequential writes), sorted by source id so
+ * concurrent writers lock heads in one order and cannot deadlock, and turned into the parallel arrays the
+ * `unnest` statements take.
+ */
+export function rounds<T extends { readonly sourceId: string }>(items: readonly T[]): T[][] {
+  const out: T[][] = [];
+  const seen = new Map<string, number>();
+  for (const item of items) {
+    const round = seen.get(item.sourceId) ?? 0;
+    seen.set(item.sourceId, round + 1);
+    let bucket = out[round];
+    if (!bucket) {
+      bucket = [];
+      out[round] = bucket;
+    }
+    bucket.push(item);
+  }
+  for (const bucket of out) bucket.sort((a, b) => compare(a.sourceId, b.sourceId));
+  return out;
+}
+
+/** Any total order works for deadlock avoidance, as long as every writer uses the same one. */
+export function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Heads gate parameters: $1 ids, $2 versions, $3 hashes (NULL = tombstone), $4 deleted flags. */
+export function headParams(
+  items: readonly { sourceId: string; sourceVersion: number; contentHash: string | null }[],
+) {
+  return [
+    items.map((i) => i.sourceId),
+    items.map((i) => i.sourceVersion),
+    items.map((i) => i.contentHash),
+    items.map((i) => i.contentHash === null),
+  ];
+}
+
+export interface RoundWrite {
+  readonly sourceId: string;
+  readonly sourceVersion: number;
+  readonly contentHash: string;
+  readonly checked: CheckedWrite;
+}
+
+export function roundWrites(checked: readonly CheckedWrite[]): RoundWrite[][] {
+  return rounds(
+    checked.map((c) => ({
+      sourceId: c.write.sourceId,
+      sourceVersion: c.write.sourceVersion,
+      contentHash: c.write.contentHash,
+      checked: c,
+    })),
+  );
+}
+
+export function roundDeletes(deletes: readonly SourceDelete[]) {
+  return rounds(
+    deletes.map((d) => ({ sourceId: d.sourceId, sourceVersion: d.sourceVersion, contentHash: null })),
+  );
+}
+
+/**
+ * Parameters of `insertRecordsSql` for the winning writes, or null when they hold no chunks.
+ * `records` is how many rows the statement inserts.
+ */
+export function recordParams(
+  winners: readonly RoundWrite[],
+  fingerprint: string,
+  embeddedAt: string,
+  vectorOid: number,
+  normalize: boolean,
+): { params: unknown[]; records: number } | null {
+  const sourceIds: string[] = [];
+  const indexes: number[] = [];
+  const recordIds: string[] = [];
+  const hashes: string[] = [];
+  const versions: number[] = [];
+  const tenants: (string | null)[] = [];
+  const metadata: string[] = [];
+  const texts: string[] = [];
+  const vectors: Float32Array[] = [];
+  for (const w of winners) {
+    const { write, vectors: checkedVectors } = w.checked;
+    const meta = JSON.stringify(write.metadata);
+    write.chunks.forEach((chunk, j) => {
+      sourceIds.push(write.sourceId);
+      indexes.push(chunk.index);
+      recordIds.push(chunk.chunkId);
+      hashes.push(write.contentHash);
+      versions.push(write.sourceVersion);
+      tenants.push(write.tenant);
+      metadata.push(meta);
+      texts.push(chunk.text);
+      const vector = checkedVectors[j] as Float32Array;
+      vectors.push(normalize ? unitCopy(vector) : vector);
+    });
+  }
+  if (sourceIds.length === 0) return null;
+  const vectorArray = encodeVectorArray(vectors, vectorOid);
+  const params = [sourceIds, indexes, recordIds, hashes, versions, tenants, metadata, texts, vectorArray];
+  return { params: [...params, fingerprint, embeddedAt], records: sourceIds.length };
+}
+
+/** A normalised copy (the caller's vector is never modified); a zero vector stays zero. */
+export function unitCopy(vector: Float32Array): Float32Array {
+  return normalizeInPlace(Float32Array.from(vector));
+}
+
+/** Refuses what PostgreSQL cannot store before a transaction opens: NUL characters and repeated chunk indexes. */
+export function checkStorable(namespace: string, checked: readonly CheckedWrite[]): void {
+  checked.forEach(({ write }, i) => {
+    const indexes = new Set<number>();
+    write.chunks.forEach((chunk, j) => {
+      if (indexes.has(chunk.index)) {
+        throw storable(
+          namespace,
+          i,
+          `chunks[${j}].index`,
+          `${chunk.index} is used twice in source "${write.sourceId}"`,
+        );
+      }
+      indexes.add(chunk.index);
+      if (chunk.text.includes('\u0000') || chunk.chunkId.includes('\u0000')) {
+        throw storable(
+          namespace,
+          i,
+          `chunks[${j}].text`,
+          'contains a NUL character, which PostgreSQL text cannot store',
+        );
+      }
+    });
+    if (write.sourceId.includes('\u0000') || JSON.stringify(write.metadata).includes('\\u0000')) {
+      throw storable(
+        namespace,
+        i,
+        'sourceId',
+        'or metadata contains a NUL character, which PostgreSQL cannot store',
+      );
+    }
+  });
+}
+
+export function checkCheckpoint(checkpoint: CheckpointWrite | undefined): void {
+  if (checkpoint === undefined) return;
+  const ok =
+    typeof checkpoint.jobId === 'string' &&
+    checkpoint.jobId.length > 0 &&
+    typeof checkpoint.cursor === 'string' &&
+    Number.isSafeInteger(checkpoint.processed) &&
+    checkpoint.processed >= 0;
+  if (!ok) {
+    throw new ReembedError(
+      'INVALID_INPUT',
+      'Checkpoint needs a non-empty jobId, a string cursor and a non-negative integer processed count.',
+      { details: { field: 'checkpoint' } },
+    );
+  }
+}
+
+function storable(namespace: string, index: number, field: string, problem: string): ReembedError {
+  return new ReembedError('INVALID_INPUT', `Write to ${namespace}, item ${index}: ${field} ${problem}.`, {
+    details: { namespace, index, field },
+  });
+}

@@ -1,0 +1,79 @@
+import Database from 'better-sqlite3';
+import type { Backend } from '../../ports/backend.js';
+import { type Clock, systemClock } from '../../ports/clock.js';
+import { SqliteCatalog } from './catalog.js';
+import { SqliteJobRepository } from './jobs.js';
+import { SqliteMigrationRepository } from './migrations.js';
+import { applySchema, type SqliteDatabase } from './schema.js';
+import { SqliteSourceRepository } from './sources.js';
+import { StatementCache, storeFailure } from './statements.js';
+import { SqliteVectorStore } from './store.js';
+
+export interface SqliteBackendOptions {
+  /** Database file (created if missing), or `:memory:` for a private in-memory database. */
+  readonly path: string;
+  readonly clock?: Clock;
+}
+
+/**
+ * The embedded backend: catalog, sources and vectors in one SQLite file, so a backfill batch and its
+ * checkpoint, or a cutover and its audit line, commit in one transaction.
+ */
+export interface SqliteBackend extends Backend {
+  readonly kind: 'sqlite';
+  /** The shared connection: other repositories (migrations, jobs) use it for their tables and transactions. */
+  readonly db: SqliteDatabase;
+  /** Prepared statements cached for this connection, with `write`/`read` transaction helpers. */
+  readonly statements: StatementCache;
+  readonly clock: Clock;
+  readonly catalog: SqliteCatalog;
+  readonly sources: SqliteSourceRepository;
+  readonly store: SqliteVectorStore;
+  readonly migrations: SqliteMigrationRepository;
+  readonly jobs: SqliteJobRepository;
+}
+
+/**
+ * Opens (creating if needed) a SQLite backend: WAL, synchronous=NORMAL, busy_timeout 5 s, foreign keys on,
+ * schema applied idempotently. Several processes may open the same file; each sees the others' commits.
+ *
+ * @example
+ * const backend = await openSqliteBackend({ path: '.reembed/reembed.db' });
+ * await backend.catalog.createCollection('docs', 'alice');
+ * await backend.close();
+ */
+export async function openSqliteBackend(options: SqliteBackendOptions): Promise<SqliteBackend> {
+  const clock = options.clock ?? systemClock;
+  let db: SqliteDatabase;
+  try {
+    db = new Database(options.path);
+  } catch (error) {
+    throw storeFailure(`open ${options.path}`, error);
+  }
+  try {
+    applySchema(db, clock.now().toISOString());
+  } catch (error) {
+    db.close();
+    throw storeFailure(`prepare the schema of ${options.path}`, error);
+  }
+  const statements = new StatementCache(db);
+  const store = new SqliteVectorStore(statements, clock);
+  let closed = false;
+  return {
+    kind: 'sqlite',
+    db,
+    statements,
+    clock,
+    catalog: new SqliteCatalog(statements, clock),
+    sources: new SqliteSourceRepository(statements, clock),
+    store,
+    migrations: new SqliteMigrationRepository(db, { clock }),
+    jobs: new SqliteJobRepository(db, { clock }),
+    async close() {
+      if (closed) return;
+      closed = true;
+      await store.close();
+      db.close();
+    },
+  };
+}

@@ -1,0 +1,303 @@
+import { canonicalJson } from '../../core/canonical.js';
+import { type Namespace, type NamespaceState, namespaceName } from '../../core/namespace.js';
+import { type Alias, namespacesOf, type Routing, servingNamespaceOf } from '../../core/routing.js';
+import { assertName, defineSpace, describeSpace, isSpace, type Space } from '../../core/space.js';
+import type { AuditEntry, Catalog, Collection, NewNamespace } from '../../ports/catalog.js';
+import type { Clock } from '../../ports/clock.js';
+import {
+  aliasConflict,
+  alreadyExists,
+  checkActor,
+  checkState,
+  forgedSpace,
+  invalid,
+  notFound,
+  spaceNameTaken,
+  spaceRegisteredAs,
+  unknownSpace,
+} from './catalog-errors.js';
+import {
+  type AliasRow,
+  type AuditRow,
+  aliasFromRow,
+  auditFromRow,
+  type CollectionRow,
+  collectionFromRow,
+  type NamespaceRow,
+  namespaceFromRow,
+  type SpaceRow,
+  spaceFromRow,
+} from './catalog-rows.js';
+import { checkRouting } from './routing-check.js';
+import { CATALOG_SQL as SQL } from './sql.js';
+import { parseJsonObject, type StatementCache } from './statements.js';
+
+type Details = Readonly<Record<string, unknown>>;
+
+/**
+ * The control plane in SQLite. Every mutation runs in one IMMEDIATE transaction together with its
+ * audit entry (invariant 8), so an audited change and its audit line commit or fail together.
+ * A no-op (re-adding the same space, setting the state a namespace already has) writes no entry.
+ */
+export class SqliteCatalog implements Catalog {
+  readonly #sql: StatementCache;
+  readonly #clock: Clock;
+  /** Spaces are immutable once registered (fingerprint PK, unique name), so parsed ones are reused. */
+  readonly #spaces = new Map<string, Space>();
+
+  constructor(sql: StatementCache, clock: Clock) {
+    this.#sql = sql;
+    this.#clock = clock;
+  }
+
+  async addSpace(space: Space, actor: string): Promise<Space> {
+    checkActor(actor);
+    if (!isSpace(space)) throw invalid('space', 'is not a space: build it with defineSpace()');
+    const built = defineSpace(space.name, space.spec, space.runtime);
+    if (built.fingerprint !== space.fingerprint)
+      throw forgedSpace(space.name, space.fingerprint, built.fingerprint);
+    return this.#sql.write('add a space', () => {
+      const byName = this.#row<SpaceRow>(SQL.spaceByName, built.name);
+      if (byName?.fingerprint === built.fingerprint) return this.#space(byName);
+      if (byName) {
+        const held = this.#space(byName);
+        throw spaceNameTaken(built.name, describeSpace(held), held.fingerprint, built.fingerprint);
+      }
+      const byPrint = this.#row<SpaceRow>(SQL.spaceByFingerprint, built.fingerprint);
+      if (byPrint) throw spaceRegisteredAs(byPrint.name, built.fingerprint);
+      const { fingerprint, name, spec, runtime } = built;
+      this.#sql
+        .get(SQL.insertSpace)
+        .run(fingerprint, name, canonicalJson(spec), canonicalJson(runtime), this.#now());
+      this.#audit(actor, 'space.add', name, { fingerprint, spec });
+      this.#spaces.set(fingerprint, built);
+      return built;
+    });
+  }
+
+  async getSpace(nameOrFingerprint: string): Promise<Space> {
+    const row = this.#sql.get(SQL.spaceByKey).get({ key: nameOrFingerprint }) as SpaceRow | undefined;
+    if (row) return this.#space(row);
+    const known = (this.#sql.get(SQL.spaces).all() as SpaceRow[]).map((s) => s.name);
+    throw unknownSpace(nameOrFingerprint, known);
+  }
+
+  async listSpaces(): Promise<Space[]> {
+    return (this.#sql.get(SQL.spaces).all() as SpaceRow[]).map((row) => this.#space(row));
+  }
+
+  async createCollection(name: string, actor: string): Promise<Collection> {
+    checkActor(actor);
+    assertName('collection', name);
+    return this.#sql.write('create a collection', () => {
+      if (this.#row(SQL.collection, name)) throw alreadyExists('Collection', name);
+      const now = this.#now();
+      this.#sql.get(SQL.insertCollection).run(name, now);
+      this.#audit(actor, 'collection.create', name, {});
+      return collectionFromRow({ name, created_at: now });
+    });
+  }
+
+  async getCollection(name: string): Promise<Collection> {
+    const row = this.#row<CollectionRow>(SQL.collection, name);
+    if (!row) throw notFound('collection', name, 'create it first (reembed collection create)');
+    return collectionFromRow(row);
+  }
+
+  async listCollections(): Promise<Collection[]> {
+    return (this.#sql.get(SQL.collections).all() as CollectionRow[]).map(collectionFromRow);
+  }
+
+  /** The space must be registered (`addSpace`) and the collection created first. */
+  async createNamespace(input: NewNamespace, actor: string): Promise<Namespace> {
+    checkActor(actor);
+    checkState(input.state);
+    const name = namespaceName(input.collection, input.space);
+    const { fingerprint, name: spaceName } = input.space;
+    return this.#sql.write('create a namespace', () => {
+      if (!this.#row(SQL.collection, input.collection)) {
+        throw notFound('collection', input.collection, 'create it before its namespaces');
+      }
+      if (this.#row<SpaceRow>(SQL.spaceByFingerprint, fingerprint)?.name !== spaceName) {
+        throw notFound('space', `${spaceName} (${fingerprint})`, 'register it with addSpace first');
+      }
+      if (this.#row(SQL.namespace, name)) throw alreadyExists('Namespace', name);
+      const now = this.#now();
+      const createdFrom = input.createdFrom ?? null;
+      const row: NamespaceRow = {
+        name,
+        collection: input.collection,
+        fingerprint,
+        state: input.state,
+        created_at: now,
+        created_from: createdFrom,
+        retired_at: input.state === 'retired' ? now : null,
+        info: JSON.stringify(input.info ?? {}),
+      };
+      this.#sql.get(SQL.insertNamespace).run(row);
+      const details = {
+        collection: input.collection,
+        space: spaceName,
+        fingerprint,
+        state: input.state,
+        createdFrom,
+      };
+      this.#audit(actor, 'namespace.create', name, details);
+      return this.#namespace(row);
+    });
+  }
+
+  async getNamespace(name: string): Promise<Namespace> {
+    return this.#namespace(this.#namespaceRow(name));
+  }
+
+  async listNamespaces(collection?: string): Promise<Namespace[]> {
+    const rows = this.#sql.get(SQL.namespaces).all({ collection: collection ?? null }) as NamespaceRow[];
+    return rows.map((row) => this.#namespace(row));
+  }
+
+  async setNamespaceState(name: string, state: NamespaceState, actor: string): Promise<Namespace> {
+    checkActor(actor);
+    checkState(state);
+    return this.#sql.write('change a namespace state', () => {
+      const row = this.#namespaceRow(name);
+      if (row.state === state) return this.#namespace(row);
+      const retiredAt = state === 'retired' ? this.#now() : null;
+      this.#sql.get(SQL.setNamespaceState).run(state, retiredAt, name);
+      this.#audit(actor, 'namespace.state', name, { from: row.state, to: state });
+      return this.#namespace({ ...row, state, retired_at: retiredAt });
+    });
+  }
+
+  /** Audited as actor `system`: info holds bookkeeping (checkpoint summaries, last eval), not decisions. */
+  async updateNamespaceInfo(name: string, patch: Readonly<Record<string, unknown>>): Promise<Namespace> {
+    if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) {
+      throw invalid('patch', 'must be an object');
+    }
+    return this.#sql.write('update namespace info', () => {
+      const row = this.#namespaceRow(name);
+      const info = JSON.stringify({ ...parseJsonObject(row.info), ...patch });
+      this.#sql.get(SQL.setNamespaceInfo).run(info, name);
+      this.#audit('system', 'namespace.info', name, { patch });
+      return this.#namespace({ ...row, info });
+    });
+  }
+
+  async setAlias(
+    name: string,
+    collection: string,
+    routing: Routing,
+    actor: string,
+    options: { expectedVersion?: number; reason?: string } = {},
+  ): Promise<Alias> {
+    checkActor(actor);
+    assertName('alias', name);
+    checkRouting(name, routing);
+    return this.#sql.write('set an alias', () => {
+      if (!this.#row(SQL.collection, collection)) throw notFound('collection', collection, 'create it first');
+      for (const ns of namespacesOf(routing)) {
+        const owner = this.#row<NamespaceRow>(SQL.namespace, ns)?.collection;
+        if (owner === undefined) throw notFound('namespace', ns, 'create it before routing an alias to it');
+        if (owner !== collection)
+          throw invalid('routing', `names "${ns}" of collection "${owner}", not "${collection}"`);
+      }
+      const current = this.#row<AliasRow>(SQL.alias, name);
+      if (current && current.collection !== collection) {
+        throw invalid(
+          'collection',
+          `"${collection}" differs: alias "${name}" belongs to "${current.collection}"`,
+        );
+      }
+      const held = current?.version ?? 0;
+      if (options.expectedVersion !== undefined && options.expectedVersion !== held) {
+        throw aliasConflict(name, options.expectedVersion, held);
+      }
+      const version = held + 1;
+      const row: AliasRow = {
+        name,
+        collection,
+        routing: JSON.stringify(routing),
+        version,
+        updated_at: this.#now(),
+      };
+      this.#sql.get(SQL.upsertAlias).run({ ...row, serving: servingNamespaceOf(routing) });
+      const previous = current ? (JSON.parse(current.routing) as unknown) : null;
+      this.#audit(actor, 'alias.set', name, {
+        collection,
+        routing,
+        previous,
+        version,
+        reason: options.reason ?? null,
+      });
+      return aliasFromRow(row);
+    });
+  }
+
+  async getAlias(name: string): Promise<Alias> {
+    const row = this.#row<AliasRow>(SQL.alias, name);
+    if (!row) throw notFound('alias', name, 'create it with reembed alias set');
+    return aliasFromRow(row);
+  }
+
+  async listAliases(collection?: string): Promise<Alias[]> {
+    return (this.#sql.get(SQL.aliases).all({ collection: collection ?? null }) as AliasRow[]).map(
+      aliasFromRow,
+    );
+  }
+
+  async audit(actor: string, action: string, subject: string, details: Details = {}): Promise<AuditEntry> {
+    checkActor(actor);
+    if (typeof action !== 'string' || action.length === 0)
+      throw invalid('action', 'must be a non-empty string');
+    return this.#sql.write('append to the audit log', () => this.#audit(actor, action, subject, details));
+  }
+
+  /** Entries in commit order; with `limit`, the newest `limit` matching entries (still oldest first). */
+  async listAudit(
+    options: { subject?: string; action?: string; limit?: number } = {},
+  ): Promise<AuditEntry[]> {
+    const params = {
+      subject: options.subject ?? null,
+      action: options.action ?? null,
+      limit: options.limit ?? -1,
+    };
+    return (this.#sql.get(SQL.audit).all(params) as AuditRow[]).map(auditFromRow);
+  }
+
+  #audit(actor: string, action: string, subject: string, details: Details): AuditEntry {
+    const at = this.#now();
+    const json = JSON.stringify(details ?? {});
+    const id = Number(this.#sql.get(SQL.insertAudit).run(at, actor, action, subject, json).lastInsertRowid);
+    return auditFromRow({ id, at, actor, action, subject, details: json });
+  }
+
+  #now(): string {
+    return this.#clock.now().toISOString();
+  }
+
+  #row<T>(sql: string, key: string): T | undefined {
+    return this.#sql.get(sql).get(key) as T | undefined;
+  }
+
+  #namespaceRow(name: string): NamespaceRow {
+    const row = this.#row<NamespaceRow>(SQL.namespace, name);
+    if (!row) throw notFound('namespace', name, 'list namespaces with reembed status');
+    return row;
+  }
+
+  #space(row: SpaceRow): Space {
+    let space = this.#spaces.get(row.fingerprint);
+    if (!space) {
+      space = spaceFromRow(row);
+      this.#spaces.set(row.fingerprint, space);
+    }
+    return space;
+  }
+
+  #namespace(row: NamespaceRow): Namespace {
+    const space =
+      this.#spaces.get(row.fingerprint) ??
+      this.#space(this.#row<SpaceRow>(SQL.spaceByFingerprint, row.fingerprint) as SpaceRow);
+    return namespaceFromRow(row, space);
+  }
+}

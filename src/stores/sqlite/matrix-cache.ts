@@ -1,0 +1,171 @@
+import { exactSearch, MetricKind } from 'usearch';
+import type { Metric } from '../../core/space.js';
+import { dot, normalizeInPlace } from '../../core/vector.js';
+import type { RowPredicate } from './filter.js';
+import { parseJsonObject } from './statements.js';
+import { TopK } from './top-k.js';
+
+/** One scored row of a search, before its details are read from SQLite. */
+export interface MatrixHit {
+  readonly recordId: string;
+  readonly score: number;
+}
+
+/**
+ * The in-memory search copy of one namespace: every vector in one contiguous Float32Array (rows are
+ * dense, deletes swap the last row into the hole) with parallel arrays of what filters need.
+ * Cosine namespaces keep unit-length copies, so cosine is an inner product.
+ *
+ * `generation` is the `ns_meta.generation` this copy reflects; the store reloads when SQLite moves on.
+ */
+export class NamespaceMatrix {
+  readonly dimension: number;
+  readonly metric: Metric;
+  generation: number;
+  #matrix: Float32Array;
+  #count = 0;
+  readonly #recordIds: string[] = [];
+  readonly #sourceIds: string[] = [];
+  readonly #tenants: (string | null)[] = [];
+  readonly #metadata: string[] = [];
+  readonly #parsed: (Readonly<Record<string, unknown>> | undefined)[] = [];
+  readonly #bySource = new Map<string, number[]>();
+
+  constructor(dimension: number, metric: Metric, generation: number, capacity = 0) {
+    this.dimension = dimension;
+    this.metric = metric;
+    this.generation = generation;
+    this.#matrix = new Float32Array(Math.max(capacity, 16) * dimension);
+  }
+
+  get size(): number {
+    return this.#count;
+  }
+
+  /** Appends one record; `vector` is the stored little-endian float32 bytes or a Float32Array. */
+  append(
+    recordId: string,
+    sourceId: string,
+    tenant: string | null,
+    metadata: string,
+    vector: Uint8Array,
+  ): void {
+    const d = this.dimension;
+    const row = this.#count;
+    this.#reserve(row + 1);
+    const bytes = new Uint8Array(this.#matrix.buffer, row * d * 4, d * 4);
+    bytes.set(new Uint8Array(vector.buffer, vector.byteOffset, d * 4));
+    if (this.metric === 'cosine') normalizeInPlace(this.#matrix.subarray(row * d, row * d + d));
+    this.#recordIds[row] = recordId;
+    this.#sourceIds[row] = sourceId;
+    this.#tenants[row] = tenant;
+    this.#metadata[row] = metadata;
+    this.#parsed[row] = undefined;
+    const rows = this.#bySource.get(sourceId);
+    if (rows) rows.push(row);
+    else this.#bySource.set(sourceId, [row]);
+    this.#count = row + 1;
+  }
+
+  /** Removes every record of a source (a replaced or deleted source), keeping rows dense. */
+  removeSource(sourceId: string): void {
+    const rows = this.#bySource.get(sourceId);
+    if (!rows) return;
+    this.#bySource.delete(sourceId);
+    for (const row of [...rows].sort((a, b) => b - a)) this.#removeRow(row);
+  }
+
+  /**
+   * Exact top-k. Unfiltered: usearch's SIMD exact search over the whole matrix. Filtered: a scan of the
+   * matching rows only. Scores are recomputed in double precision for the returned rows, so they do not
+   * depend on which path ran; higher is better for every metric (l2 scores are −squared distance).
+   */
+  search(query: Float32Array, k: number, predicate: RowPredicate | null): MatrixHit[] {
+    const q = Float32Array.from(query);
+    if (this.metric === 'cosine') normalizeInPlace(q);
+    const n = this.#count;
+    const want = Math.min(k, n);
+    if (want === 0) return [];
+    const rows = predicate ? this.#scan(q, want, predicate) : this.#exact(q, want);
+    const hits = rows.map((row) => ({
+      recordId: this.#recordIds[row] as string,
+      score: this.#score(q, row),
+    }));
+    return hits.sort(
+      (a, b) => b.score - a.score || (a.recordId < b.recordId ? -1 : a.recordId > b.recordId ? 1 : 0),
+    );
+  }
+
+  #exact(q: Float32Array, want: number): number[] {
+    const d = this.dimension;
+    const data = this.#matrix.subarray(0, this.#count * d);
+    const result = exactSearch(data, q, d, want, this.metric === 'l2' ? MetricKind.L2sq : MetricKind.IP) as {
+      keys: BigUint64Array;
+    };
+    return Array.from(result.keys, (key) => Number(key));
+  }
+
+  #scan(q: Float32Array, want: number, predicate: RowPredicate): number[] {
+    const top = new TopK(want);
+    const needsMetadata = predicate.keys.length > 0;
+    for (let row = 0; row < this.#count; row++) {
+      const tenant = this.#tenants[row] as string | null;
+      if (predicate.tenant !== undefined && tenant !== predicate.tenant) continue;
+      if (needsMetadata && !predicate.matches(tenant, () => this.#metadataOf(row))) continue;
+      top.push(this.#score(q, row), row);
+    }
+    return top.sorted().rows;
+  }
+
+  #score(q: Float32Array, row: number): number {
+    const d = this.dimension;
+    if (this.metric !== 'l2') return dot(q, this.#matrix, row * d);
+    const m = this.#matrix;
+    const base = row * d;
+    let sum = 0;
+    for (let i = 0; i < d; i++) {
+      const diff = (q[i] as number) - (m[base + i] as number);
+      sum += diff * diff;
+    }
+    return -sum;
+  }
+
+  #metadataOf(row: number): Readonly<Record<string, unknown>> {
+    let parsed = this.#parsed[row];
+    if (!parsed) {
+      parsed = parseJsonObject(this.#metadata[row] as string);
+      this.#parsed[row] = parsed;
+    }
+    return parsed;
+  }
+
+  #removeRow(row: number): void {
+    const last = this.#count - 1;
+    if (row !== last) {
+      const d = this.dimension;
+      this.#matrix.copyWithin(row * d, last * d, last * d + d);
+      const moved = this.#sourceIds[last] as string;
+      this.#recordIds[row] = this.#recordIds[last] as string;
+      this.#sourceIds[row] = moved;
+      this.#tenants[row] = this.#tenants[last] as string | null;
+      this.#metadata[row] = this.#metadata[last] as string;
+      this.#parsed[row] = this.#parsed[last];
+      const rows = this.#bySource.get(moved);
+      if (rows) rows[rows.indexOf(last)] = row;
+    }
+    this.#recordIds.length = last;
+    this.#sourceIds.length = last;
+    this.#tenants.length = last;
+    this.#metadata.length = last;
+    this.#parsed.length = last;
+    this.#count = last;
+  }
+
+  #reserve(rows: number): void {
+    const d = this.dimension;
+    if (rows * d <= this.#matrix.length) return;
+    const grown = new Float32Array(Math.max(rows, Math.ceil((this.#matrix.length / d) * 1.5)) * d);
+    grown.set(this.#matrix.subarray(0, this.#count * d));
+    this.#matrix = grown;
+  }
+}

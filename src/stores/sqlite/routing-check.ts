@@ -1,0 +1,58 @@
+import { ReembedError } from '../../core/errors.js';
+import type { Routing } from '../../core/routing.js';
+
+const FUSION_METHODS = new Set(['rrf', 'minmax', 'zscore', 'coverage-aware-rrf', 'coverage-aware-score']);
+
+/**
+ * Checks the shape of a routing before it is stored: a malformed routing in the alias row would break
+ * every query of the alias, so it is refused at write time with the offending field named.
+ */
+export function checkRouting(alias: string, routing: Routing): void {
+  const fail = (field: string, problem: string): never => {
+    throw new ReembedError('INVALID_INPUT', `Alias "${alias}": routing.${field} ${problem}.`, {
+      details: { alias, field },
+    });
+  };
+  const r = routing as unknown as Record<string, unknown>;
+  if (r === null || typeof r !== 'object') fail('kind', 'is missing: pass a routing object');
+  const isName = (v: unknown): boolean => typeof v === 'string' && v.length > 0;
+  switch (routing.kind) {
+    case 'single':
+      if (!isName(r.namespace)) fail('namespace', 'must name a namespace');
+      return;
+    case 'shadow':
+      if (!isName(r.primary)) fail('primary', 'must name a namespace');
+      if (!isName(r.shadow)) fail('shadow', 'must name a namespace');
+      if (r.primary === r.shadow) fail('shadow', 'must differ from primary');
+      if (typeof r.sampleRate !== 'number' || !(r.sampleRate >= 0 && r.sampleRate <= 1)) {
+        fail('sampleRate', 'must be a number between 0 and 1');
+      }
+      return;
+    case 'split':
+      if (!isName(r.primary)) fail('primary', 'must name a namespace');
+      if (!isName(r.next)) fail('next', 'must name a namespace');
+      if (r.primary === r.next) fail('next', 'must differ from primary');
+      if (typeof r.percent !== 'number' || !(r.percent >= 0 && r.percent <= 100)) {
+        fail('percent', 'must be a number between 0 and 100');
+      }
+      if (!Array.isArray(r.tenants) || !r.tenants.every((t) => typeof t === 'string')) {
+        fail('tenants', 'must be an array of tenant names');
+      }
+      return;
+    case 'fused': {
+      if (!isName(r.primary)) fail('primary', 'must name a namespace');
+      if (!isName(r.next)) fail('next', 'must name a namespace');
+      if (r.primary === r.next) fail('next', 'must differ from primary');
+      const fusion = r.fusion as { method?: unknown; rrfK?: unknown } | undefined;
+      if (!fusion || !FUSION_METHODS.has(fusion.method as string)) {
+        fail('fusion.method', `must be one of ${[...FUSION_METHODS].join(', ')}`);
+      }
+      if (fusion?.rrfK !== undefined && !(typeof fusion.rrfK === 'number' && fusion.rrfK > 0)) {
+        fail('fusion.rrfK', 'must be a positive number');
+      }
+      return;
+    }
+    default:
+      fail('kind', 'must be one of single, shadow, split, fused');
+  }
+}

@@ -1,0 +1,198 @@
+import type BetterSqlite3 from 'better-sqlite3';
+import { ReembedError } from '../../core/errors.js';
+import { NAMESPACE_STATES } from '../../core/namespace.js';
+import { METRICS } from '../../core/space.js';
+
+export type SqliteDatabase = BetterSqlite3.Database;
+
+/**
+ * Version of the tables this file creates (component `core` in `schema_version`). Other repositories
+ * sharing the file (migrations, jobs) register their own component row, so each evolves on its own.
+ */
+export const SCHEMA_VERSION = 1;
+export const SCHEMA_COMPONENT = 'core';
+
+const sqlList = (values: readonly string[]): string => values.map((v) => `'${v}'`).join(', ');
+
+/** Pragmas applied on every connection: WAL so readers never block the writer, and a 5 s busy wait. */
+export function pragmaStatements(): string[] {
+  // A 64 MiB page cache keeps the record indexes hot during bulk writes (the default is 2 MiB).
+  return [
+    'journal_mode = WAL',
+    'synchronous = NORMAL',
+    'busy_timeout = 5000',
+    'foreign_keys = ON',
+    'cache_size = -65536',
+  ];
+}
+
+export function schemaVersionDdl(): string[] {
+  return [
+    `CREATE TABLE IF NOT EXISTS schema_version (
+      component TEXT PRIMARY KEY,
+      version INTEGER NOT NULL CHECK (version >= 1),
+      applied_at TEXT NOT NULL
+    )`,
+  ];
+}
+
+/** Control plane: spaces, collections, namespaces, aliases and the append-only audit log. */
+export function catalogDdl(): string[] {
+  return [
+    `CREATE TABLE IF NOT EXISTS spaces (
+      fingerprint TEXT PRIMARY KEY,
+      name TEXT NOT NULL UNIQUE,
+      spec TEXT NOT NULL,
+      runtime TEXT NOT NULL,
+      created_at TEXT NOT NULL
+    )`,
+    // source_version is the per-collection counter every source upsert or delete takes the next value of.
+    `CREATE TABLE IF NOT EXISTS collections (
+      name TEXT PRIMARY KEY,
+      created_at TEXT NOT NULL,
+      source_version INTEGER NOT NULL DEFAULT 0 CHECK (source_version >= 0)
+    )`,
+    `CREATE TABLE IF NOT EXISTS namespaces (
+      name TEXT PRIMARY KEY,
+      collection TEXT NOT NULL REFERENCES collections(name),
+      fingerprint TEXT NOT NULL REFERENCES spaces(fingerprint),
+      state TEXT NOT NULL CHECK (state IN (${sqlList(NAMESPACE_STATES)})),
+      created_at TEXT NOT NULL,
+      created_from TEXT,
+      retired_at TEXT,
+      info TEXT NOT NULL DEFAULT '{}',
+      CHECK ((state = 'retired') = (retired_at IS NOT NULL))
+    )`,
+    'CREATE INDEX IF NOT EXISTS namespaces_by_collection ON namespaces(collection)',
+    // One row per alias name: a cutover is one UPDATE of this row (invariant 7).
+    `CREATE TABLE IF NOT EXISTS aliases (
+      name TEXT PRIMARY KEY,
+      collection TEXT NOT NULL REFERENCES collections(name),
+      routing TEXT NOT NULL,
+      serving_namespace TEXT NOT NULL REFERENCES namespaces(name),
+      version INTEGER NOT NULL CHECK (version >= 1),
+      updated_at TEXT NOT NULL
+    )`,
+    'CREATE INDEX IF NOT EXISTS aliases_by_serving ON aliases(serving_namespace)',
+    `CREATE TABLE IF NOT EXISTS audit_log (
+      id INTEGER PRIMARY KEY AUTOINCREMENT,
+      at TEXT NOT NULL,
+      actor TEXT NOT NULL CHECK (length(actor) > 0),
+      action TEXT NOT NULL CHECK (length(action) > 0),
+      subject TEXT NOT NULL,
+      details TEXT NOT NULL DEFAULT '{}'
+    )`,
+    'CREATE INDEX IF NOT EXISTS audit_log_by_subject ON audit_log(subject, id)',
+    ...auditAppendOnlyTriggers(),
+  ];
+}
+
+/** Invariant 8 enforced by the storage itself: any UPDATE or DELETE of an audit row aborts. */
+export function auditAppendOnlyTriggers(): string[] {
+  return ['UPDATE', 'DELETE'].map(
+    (op) =>
+      `CREATE TRIGGER IF NOT EXISTS audit_log_no_${op.toLowerCase()} BEFORE ${op} ON audit_log
+      BEGIN SELECT RAISE(ABORT, 'audit_log is append-only: entries cannot be changed or removed'); END`,
+  );
+}
+
+/** Retained source documents, one row per (collection, id); tombstones stay as rows with deleted = 1. */
+export function sourcesDdl(): string[] {
+  return [
+    `CREATE TABLE IF NOT EXISTS sources (
+      collection TEXT NOT NULL REFERENCES collections(name),
+      id TEXT NOT NULL CHECK (length(id) BETWEEN 1 AND 512),
+      text TEXT NOT NULL,
+      metadata TEXT NOT NULL DEFAULT '{}',
+      tenant TEXT,
+      content_hash TEXT NOT NULL,
+      version INTEGER NOT NULL CHECK (version >= 1),
+      deleted INTEGER NOT NULL DEFAULT 0 CHECK (deleted IN (0, 1)),
+      updated_at TEXT NOT NULL,
+      hits INTEGER NOT NULL DEFAULT 0,
+      PRIMARY KEY (collection, id)
+    )`,
+    'CREATE INDEX IF NOT EXISTS sources_hottest ON sources(collection, deleted, hits DESC, id)',
+  ];
+}
+
+/** Vector store: namespace descriptors, records with provenance, per-source heads, job checkpoints. */
+export function storeDdl(): string[] {
+  return [
+    // generation is bumped by every committed write that changes records, so a search cache in any
+    // process knows when to reload.
+    `CREATE TABLE IF NOT EXISTS ns_meta (
+      name TEXT PRIMARY KEY,
+      fingerprint TEXT NOT NULL,
+      space_name TEXT NOT NULL,
+      dimension INTEGER NOT NULL CHECK (dimension BETWEEN 1 AND 65536),
+      metric TEXT NOT NULL CHECK (metric IN (${sqlList(METRICS)})),
+      generation INTEGER NOT NULL DEFAULT 0,
+      created_at TEXT NOT NULL
+    )`,
+    `CREATE TABLE IF NOT EXISTS records (
+      namespace TEXT NOT NULL REFERENCES ns_meta(name),
+      record_id TEXT NOT NULL,
+      source_id TEXT NOT NULL,
+      chunk_index INTEGER NOT NULL,
+      fingerprint TEXT NOT NULL,
+      content_hash TEXT NOT NULL,
+      source_version INTEGER NOT NULL,
+      embedded_at TEXT NOT NULL,
+      tenant TEXT,
+      metadata TEXT NOT NULL DEFAULT '{}',
+      text TEXT NOT NULL,
+      vector BLOB NOT NULL,
+      PRIMARY KEY (namespace, record_id)
+    )`,
+    'CREATE INDEX IF NOT EXISTS records_by_source ON records(namespace, source_id)',
+    `CREATE TABLE IF NOT EXISTS heads (
+      namespace TEXT NOT NULL REFERENCES ns_meta(name),
+      source_id TEXT NOT NULL,
+      source_version INTEGER NOT NULL,
+      content_hash TEXT,
+      deleted INTEGER NOT NULL CHECK (deleted IN (0, 1)),
+      PRIMARY KEY (namespace, source_id),
+      CHECK ((deleted = 1) = (content_hash IS NULL))
+    ) WITHOUT ROWID`,
+    `CREATE TABLE IF NOT EXISTS checkpoints (
+      job_id TEXT PRIMARY KEY,
+      namespace TEXT,
+      cursor TEXT NOT NULL,
+      processed INTEGER NOT NULL CHECK (processed >= 0),
+      updated_at TEXT NOT NULL
+    )`,
+  ];
+}
+
+export function schemaDdl(): string[] {
+  return [...schemaVersionDdl(), ...catalogDdl(), ...sourcesDdl(), ...storeDdl()];
+}
+
+/**
+ * Applies pragmas and creates every table idempotently, then records the schema version. Refuses a file
+ * written by a newer reembed, rather than guessing at tables it does not know.
+ */
+export function applySchema(db: SqliteDatabase, now: string): void {
+  for (const pragma of pragmaStatements()) db.pragma(pragma);
+  db.transaction(() => {
+    for (const ddl of schemaDdl()) db.exec(ddl);
+    const row = db.prepare('SELECT version FROM schema_version WHERE component = ?').get(SCHEMA_COMPONENT) as
+      | { version: number }
+      | undefined;
+    if (row && row.version > SCHEMA_VERSION) {
+      throw new ReembedError(
+        'STORE_FAILED',
+        `The database was written by a newer reembed (schema ${row.version}, this build knows ${SCHEMA_VERSION}). Upgrade reembed to open it.`,
+        { details: { found: row.version, supported: SCHEMA_VERSION } },
+      );
+    }
+    if (!row) {
+      db.prepare('INSERT INTO schema_version (component, version, applied_at) VALUES (?, ?, ?)').run(
+        SCHEMA_COMPONENT,
+        SCHEMA_VERSION,
+        now,
+      );
+    }
+  }).immediate();
+}

@@ -1,0 +1,267 @@
+import { contentHash } from '../../core/canonical.js';
+import { ReembedError } from '../../core/errors.js';
+import type { SourceDocument, SourceInput } from '../../core/records.js';
+import { validateSourceInputs } from '../../core/source-input.js';
+import type { Clock } from '../../ports/clock.js';
+import type { SourceRepository, UpsertOutcome } from '../../ports/sources.js';
+import { parseJsonObject, type StatementCache } from './statements.js';
+
+interface SourceRow {
+  collection: string;
+  id: string;
+  text: string;
+  metadata: string;
+  tenant: string | null;
+  content_hash: string;
+  version: number;
+  deleted: number;
+  updated_at: string;
+}
+
+interface Prepared {
+  readonly input: SourceInput;
+  readonly metadata: Record<string, unknown>;
+  readonly tenant: string | null;
+  readonly hash: string;
+}
+
+const UPSERT_SQL = `INSERT INTO sources (collection, id, text, metadata, tenant, content_hash, version, deleted, updated_at)
+  VALUES (@collection, @id, @text, @metadata, @tenant, @content_hash, @version, 0, @updated_at)
+  ON CONFLICT (collection, id) DO UPDATE SET text = excluded.text, metadata = excluded.metadata,
+    tenant = excluded.tenant, content_hash = excluded.content_hash, version = excluded.version,
+    deleted = 0, updated_at = excluded.updated_at`;
+
+/**
+ * Retained source documents in SQLite. Versions come from one counter per collection (a column of
+ * `collections`) bumped in the same transaction as the rows, so they are monotonic across the whole
+ * collection, tombstones included, and a failed batch consumes none.
+ */
+export class SqliteSourceRepository implements SourceRepository {
+  readonly #sql: StatementCache;
+  readonly #clock: Clock;
+
+  constructor(sql: StatementCache, clock: Clock) {
+    this.#sql = sql;
+    this.#clock = clock;
+  }
+
+  /**
+   * A document is unchanged when its live version has the same content hash (text + metadata) and the
+   * same tenant — a tenant change alters filtering, so it takes a new version too.
+   */
+  async upsert(collection: string, docs: readonly SourceInput[]): Promise<UpsertOutcome> {
+    const prepared = prepareInputs(docs);
+    return this.#sql.write('upsert source documents', () => {
+      let version = this.#counter(collection);
+      const now = this.#clock.now().toISOString();
+      const changed: SourceDocument[] = [];
+      const unchanged: string[] = [];
+      for (const doc of prepared) {
+        const current = this.#row(collection, doc.input.id);
+        if (
+          current &&
+          !current.deleted &&
+          current.content_hash === doc.hash &&
+          current.tenant === doc.tenant
+        ) {
+          unchanged.push(doc.input.id);
+          continue;
+        }
+        version += 1;
+        const row: SourceRow = {
+          collection,
+          id: doc.input.id,
+          text: doc.input.text,
+          metadata: JSON.stringify(doc.metadata),
+          tenant: doc.tenant,
+          content_hash: doc.hash,
+          version,
+          deleted: 0,
+          updated_at: now,
+        };
+        this.#sql.get(UPSERT_SQL).run(row);
+        changed.push(documentFromRow(row));
+      }
+      this.#setCounter(collection, version);
+      return { changed, unchanged };
+    });
+  }
+
+  /** Tombstones keep id, hash and version; text and metadata are cleared, because a delete means delete. */
+  async delete(collection: string, ids: readonly string[]): Promise<SourceDocument[]> {
+    checkIds(ids);
+    return this.#sql.write('delete source documents', () => {
+      let version = this.#counter(collection);
+      const now = this.#clock.now().toISOString();
+      const tombstones: SourceDocument[] = [];
+      for (const id of new Set(ids)) {
+        const current = this.#row(collection, id);
+        if (!current || current.deleted) continue;
+        version += 1;
+        this.#sql
+          .get(
+            `UPDATE sources SET deleted = 1, text = '', metadata = '{}', version = ?, updated_at = ?
+             WHERE collection = ? AND id = ?`,
+          )
+          .run(version, now, collection, id);
+        tombstones.push(
+          documentFromRow({ ...current, text: '', metadata: '{}', version, deleted: 1, updated_at: now }),
+        );
+      }
+      this.#setCounter(collection, version);
+      return tombstones;
+    });
+  }
+
+  async get(collection: string, id: string): Promise<SourceDocument | null> {
+    const row = this.#row(collection, id);
+    return row ? documentFromRow(row) : null;
+  }
+
+  async getMany(collection: string, ids: readonly string[]): Promise<Map<string, SourceDocument>> {
+    checkIds(ids);
+    return this.#sql.read('read source documents', () => {
+      const out = new Map<string, SourceDocument>();
+      for (const id of ids) {
+        const row = out.has(id) ? undefined : this.#row(collection, id);
+        if (row) out.set(id, documentFromRow(row));
+      }
+      return out;
+    });
+  }
+
+  async scan(
+    collection: string,
+    options: { afterId?: string; limit: number; includeDeleted?: boolean },
+  ): Promise<SourceDocument[]> {
+    checkLimit(options.limit);
+    const rows = this.#sql
+      .get(
+        `SELECT * FROM sources WHERE collection = @collection AND id > @after
+           AND (@includeDeleted = 1 OR deleted = 0)
+         ORDER BY id LIMIT @limit`,
+      )
+      .all({
+        collection,
+        after: options.afterId ?? '',
+        includeDeleted: options.includeDeleted ? 1 : 0,
+        limit: options.limit,
+      }) as SourceRow[];
+    return rows.map(documentFromRow);
+  }
+
+  async count(collection: string): Promise<{ live: number; deleted: number }> {
+    const row = this.#sql
+      .get(
+        `SELECT COALESCE(SUM(deleted = 0), 0) AS live, COALESCE(SUM(deleted = 1), 0) AS deleted
+         FROM sources WHERE collection = ?`,
+      )
+      .get(collection) as { live: number; deleted: number };
+    return { live: row.live, deleted: row.deleted };
+  }
+
+  /** Each occurrence of an id counts once; unknown ids are ignored (a hit can race a delete). */
+  async recordHits(collection: string, ids: readonly string[]): Promise<void> {
+    checkIds(ids);
+    const counts = new Map<string, number>();
+    for (const id of ids) counts.set(id, (counts.get(id) ?? 0) + 1);
+    this.#sql.write('record hits', () => {
+      const update = this.#sql.get('UPDATE sources SET hits = hits + ? WHERE collection = ? AND id = ?');
+      for (const [id, n] of counts) update.run(n, collection, id);
+    });
+  }
+
+  async hottest(
+    collection: string,
+    options: { limit: number; offset?: number },
+  ): Promise<{ id: string; hits: number }[]> {
+    checkLimit(options.limit);
+    const offset = options.offset ?? 0;
+    if (!Number.isInteger(offset) || offset < 0) throw invalid('offset', 'must be a non-negative integer');
+    return this.#sql
+      .get(
+        `SELECT id, hits FROM sources WHERE collection = ? AND deleted = 0
+         ORDER BY hits DESC, id LIMIT ? OFFSET ?`,
+      )
+      .all(collection, options.limit, offset) as { id: string; hits: number }[];
+  }
+
+  #row(collection: string, id: string): SourceRow | undefined {
+    return this.#sql.get('SELECT * FROM sources WHERE collection = ? AND id = ?').get(collection, id) as
+      | SourceRow
+      | undefined;
+  }
+
+  #counter(collection: string): number {
+    const row = this.#sql.get('SELECT source_version FROM collections WHERE name = ?').get(collection) as
+      | { source_version: number }
+      | undefined;
+    if (!row) {
+      throw new ReembedError(
+        'NOT_FOUND',
+        `Unknown collection "${collection}": create it before writing source documents (reembed collection create).`,
+        { details: { collection } },
+      );
+    }
+    return row.source_version;
+  }
+
+  #setCounter(collection: string, version: number): void {
+    this.#sql.get('UPDATE collections SET source_version = ? WHERE name = ?').run(version, collection);
+  }
+}
+
+/** Validates the whole batch and hashes it before the transaction opens: a bad item writes nothing. */
+function prepareInputs(docs: readonly SourceInput[]): Prepared[] {
+  if (!Array.isArray(docs)) throw invalid('docs', 'must be an array of documents');
+  const valid = validateSourceInputs(docs);
+  return valid.map((input, index) => {
+    const metadata = (input.metadata ?? {}) as Record<string, unknown>;
+    const proto = Object.getPrototypeOf(metadata) as unknown;
+    if (proto !== Object.prototype && proto !== null) {
+      throw itemError(index, 'metadata', 'must be a plain JSON object');
+    }
+    let hash: string;
+    try {
+      hash = contentHash(input.text, metadata);
+    } catch (error) {
+      throw itemError(index, 'metadata', `is not valid JSON (${(error as Error).message})`);
+    }
+    return { input, metadata, tenant: input.tenant ?? null, hash };
+  });
+}
+
+function documentFromRow(row: SourceRow): SourceDocument {
+  return Object.freeze({
+    collection: row.collection,
+    id: row.id,
+    text: row.text,
+    metadata: Object.freeze(parseJsonObject(row.metadata)),
+    tenant: row.tenant,
+    contentHash: row.content_hash,
+    version: row.version,
+    deleted: row.deleted === 1,
+    updatedAt: row.updated_at,
+  });
+}
+
+function checkIds(ids: readonly string[]): void {
+  if (!Array.isArray(ids)) throw invalid('ids', 'must be an array of document ids');
+  ids.forEach((id, index) => {
+    if (typeof id !== 'string' || id.length === 0) throw itemError(index, 'id', 'must be a non-empty string');
+  });
+}
+
+function checkLimit(limit: number): void {
+  if (!Number.isInteger(limit) || limit < 1) throw invalid('limit', 'must be a positive integer');
+}
+
+function itemError(index: number, field: string, problem: string): ReembedError {
+  return new ReembedError('INVALID_INPUT', `document ${index}: ${field} ${problem}.`, {
+    details: { index, field },
+  });
+}
+
+function invalid(field: string, problem: string): ReembedError {
+  return new ReembedError('INVALID_INPUT', `${field} ${problem}.`, { details: { field } });
+}

@@ -1,0 +1,82 @@
+/**
+ * The vector store's statements, as plain strings (printable, testable). Record rows are filtered by the
+ * namespace's fingerprint and dimension when loaded for search, so a foreign row can never be compared
+ * with a query (invariant 2) even if something wrote it behind the store's back.
+ */
+export const STORE_SQL = {
+  meta: 'SELECT name, fingerprint, space_name, dimension, metric, generation FROM ns_meta WHERE name = ?',
+  insertMeta: `INSERT INTO ns_meta (name, fingerprint, space_name, dimension, metric, generation, created_at)
+    VALUES (?, ?, ?, ?, ?, 0, ?)`,
+  bumpGeneration: 'UPDATE ns_meta SET generation = generation + 1 WHERE name = ? RETURNING generation',
+  spaceName: 'SELECT name FROM spaces WHERE fingerprint = ?',
+
+  head: 'SELECT source_id, source_version, content_hash, deleted FROM heads WHERE namespace = ? AND source_id = ?',
+  upsertHead: `INSERT INTO heads (namespace, source_id, source_version, content_hash, deleted) VALUES (?, ?, ?, ?, ?)
+    ON CONFLICT (namespace, source_id) DO UPDATE SET source_version = excluded.source_version,
+      content_hash = excluded.content_hash, deleted = excluded.deleted`,
+  scanHeads: `SELECT source_id, source_version, content_hash, deleted FROM heads
+    WHERE namespace = ? AND source_id > ? ORDER BY source_id LIMIT ?`,
+
+  deleteSourceRecords: 'DELETE FROM records WHERE namespace = ? AND source_id = ?',
+  insertRecord: `INSERT INTO records (namespace, record_id, source_id, chunk_index, fingerprint, content_hash,
+    source_version, embedded_at, tenant, metadata, text, vector) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  countSearchable: `SELECT COUNT(*) FROM records
+    WHERE namespace = ? AND fingerprint = ? AND length(vector) = ?`,
+  loadSearchable: `SELECT record_id, source_id, tenant, metadata, vector FROM records
+    WHERE namespace = ? AND fingerprint = ? AND length(vector) = ?`,
+  hitDetails: `SELECT source_id, fingerprint, content_hash, source_version, embedded_at, tenant, metadata, text
+    FROM records WHERE namespace = ? AND record_id = ?`,
+
+  upsertCheckpoint: `INSERT INTO checkpoints (job_id, namespace, cursor, processed, updated_at) VALUES (?, ?, ?, ?, ?)
+    ON CONFLICT (job_id) DO UPDATE SET namespace = excluded.namespace, cursor = excluded.cursor,
+      processed = excluded.processed, updated_at = excluded.updated_at`,
+  checkpoint: 'SELECT job_id, namespace, cursor, processed, updated_at FROM checkpoints WHERE job_id = ?',
+
+  statsTotals:
+    'SELECT COUNT(*) AS records, COUNT(DISTINCT source_id) AS sources FROM records WHERE namespace = ?',
+  statsTombstones: 'SELECT COUNT(*) AS n FROM heads WHERE namespace = ? AND deleted = 1',
+  statsFingerprints:
+    'SELECT fingerprint AS key, COUNT(*) AS n FROM records WHERE namespace = ? GROUP BY fingerprint',
+  statsDimensions: `SELECT length(vector) / 4 AS key, COUNT(*) AS n FROM records WHERE namespace = ?
+    GROUP BY length(vector) / 4`,
+
+  dropRecords: 'DELETE FROM records WHERE namespace = ?',
+  dropHeads: 'DELETE FROM heads WHERE namespace = ?',
+  dropCheckpoints: 'DELETE FROM checkpoints WHERE namespace = ?',
+  dropMeta: 'DELETE FROM ns_meta WHERE name = ?',
+} as const;
+
+/** The catalog's statements (spaces, collections, namespaces, aliases, audit log). */
+export const CATALOG_SQL = {
+  spaceByName: 'SELECT * FROM spaces WHERE name = ?',
+  spaceByFingerprint: 'SELECT * FROM spaces WHERE fingerprint = ?',
+  spaceByKey: 'SELECT * FROM spaces WHERE name = @key OR fingerprint = @key',
+  spaces: 'SELECT * FROM spaces ORDER BY name',
+  insertSpace: 'INSERT INTO spaces (fingerprint, name, spec, runtime, created_at) VALUES (?, ?, ?, ?, ?)',
+
+  collection: 'SELECT name, created_at FROM collections WHERE name = ?',
+  collections: 'SELECT name, created_at FROM collections ORDER BY name',
+  insertCollection: 'INSERT INTO collections (name, created_at) VALUES (?, ?)',
+
+  namespace: 'SELECT * FROM namespaces WHERE name = ?',
+  namespaces:
+    'SELECT * FROM namespaces WHERE (@collection IS NULL OR collection = @collection) ORDER BY name',
+  insertNamespace: `INSERT INTO namespaces (name, collection, fingerprint, state, created_at, created_from, retired_at, info)
+    VALUES (@name, @collection, @fingerprint, @state, @created_at, @created_from, @retired_at, @info)`,
+  setNamespaceState: 'UPDATE namespaces SET state = ?, retired_at = ? WHERE name = ?',
+  setNamespaceInfo: 'UPDATE namespaces SET info = ? WHERE name = ?',
+
+  alias: 'SELECT * FROM aliases WHERE name = ?',
+  aliases: 'SELECT * FROM aliases WHERE (@collection IS NULL OR collection = @collection) ORDER BY name',
+  // One statement replaces the whole routing: the cutover is atomic (invariant 7).
+  upsertAlias: `INSERT INTO aliases (name, collection, routing, serving_namespace, version, updated_at)
+    VALUES (@name, @collection, @routing, @serving, @version, @updated_at)
+    ON CONFLICT (name) DO UPDATE SET routing = excluded.routing, serving_namespace = excluded.serving_namespace,
+      version = excluded.version, updated_at = excluded.updated_at`,
+
+  insertAudit: 'INSERT INTO audit_log (at, actor, action, subject, details) VALUES (?, ?, ?, ?, ?)',
+  // The newest `limit` matching entries, returned oldest first (LIMIT -1 means no limit).
+  audit: `SELECT * FROM (SELECT * FROM audit_log
+      WHERE (@subject IS NULL OR subject = @subject) AND (@action IS NULL OR action = @action)
+      ORDER BY id DESC LIMIT @limit) ORDER BY id`,
+} as const;

@@ -1,0 +1,225 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import {
+  axisVector,
+  DIM,
+  descriptorOf,
+  expectCode,
+  prng,
+  randomVector,
+  sourceWrite,
+  testCatalog,
+  testSpace,
+  testVectorStore,
+} from '../../testing/index.js';
+import { openSqliteBackend, type SqliteBackend } from './backend.js';
+import { SCHEMA_VERSION } from './schema.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'reembed-sqlite-'));
+let counter = 0;
+const tempFile = (): string => join(dir, `t${++counter}.db`);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+testVectorStore({
+  name: 'sqlite',
+  create: async () => {
+    const backend = await openSqliteBackend({ path: tempFile() });
+    return { store: backend.store, cleanup: () => backend.close() };
+  },
+});
+
+testCatalog({
+  name: 'sqlite',
+  create: async () => {
+    const backend = await openSqliteBackend({ path: tempFile() });
+    return { catalog: backend.catalog, sources: backend.sources, cleanup: () => backend.close() };
+  },
+});
+
+const space = testSpace('sq-v1');
+const other = testSpace('sq-v2');
+const ns = descriptorOf('docs', space);
+const search = (backend: SqliteBackend, k = 100, seed = 0) =>
+  backend.store.search(ns.name, { vector: axisVector(seed), fingerprint: space.fingerprint, k });
+
+describe('sqlite backend specifics', () => {
+  const open: SqliteBackend[] = [];
+  const openBackend = async (path: string): Promise<SqliteBackend> => {
+    const backend = await openSqliteBackend({ path });
+    open.push(backend);
+    return backend;
+  };
+  afterEach(async () => {
+    for (const backend of open.splice(0)) await backend.close();
+  });
+
+  it('applies the schema idempotently, in WAL mode, and works in memory', async () => {
+    const path = tempFile();
+    const first = await openBackend(path);
+    const second = await openBackend(path);
+    expect(second.db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(second.db.pragma('foreign_keys', { simple: true })).toBe(1);
+    expect(second.db.pragma('busy_timeout', { simple: true })).toBe(5000);
+    expect(
+      first.db.prepare("SELECT component, version FROM schema_version WHERE component = 'core'").all(),
+    ).toEqual([{ component: 'core', version: SCHEMA_VERSION }]);
+    const memory = await openBackend(':memory:');
+    await memory.catalog.createCollection('docs', 'alice');
+    expect((await memory.catalog.listCollections()).map((c) => c.name)).toEqual(['docs']);
+  });
+
+  it('refuses to update or delete audit rows at the storage level', async () => {
+    const backend = await openBackend(tempFile());
+    await backend.catalog.createCollection('docs', 'alice');
+    expect(() => backend.db.prepare("UPDATE audit_log SET actor = 'mallory'").run()).toThrow(/append-only/);
+    expect(() => backend.db.prepare('DELETE FROM audit_log').run()).toThrow(/append-only/);
+    expect((await backend.catalog.listAudit()).map((e) => e.actor)).toEqual(['alice']);
+  });
+
+  it('enforces namespace states and one row per alias in the schema', async () => {
+    const backend = await openBackend(tempFile());
+    await backend.catalog.addSpace(space, 'alice');
+    await backend.catalog.createCollection('docs', 'alice');
+    await backend.catalog.createNamespace({ collection: 'docs', space, state: 'active' }, 'alice');
+    expect(() => backend.db.prepare("UPDATE namespaces SET state = 'zombie'").run()).toThrow(/CHECK/);
+    await backend.catalog.setAlias('docs', 'docs', { kind: 'single', namespace: ns.name }, 'alice');
+    const insertAlias = "INSERT INTO aliases VALUES ('docs', 'docs', '{}', 'docs@sq-v1', 1, 'now')";
+    expect(() => backend.db.prepare(insertAlias).run()).toThrow(/UNIQUE/);
+    const row = backend.db.prepare('SELECT serving_namespace FROM aliases').get();
+    expect(row).toEqual({ serving_namespace: ns.name });
+  });
+
+  it('treats a tenant change as a change (it alters filtering) even when the content hash is equal', async () => {
+    const backend = await openBackend(tempFile());
+    await backend.catalog.createCollection('docs', 'alice');
+    await backend.sources.upsert('docs', [{ id: 'a', text: 'x', tenant: 't1' }]);
+    const moved = await backend.sources.upsert('docs', [{ id: 'a', text: 'x', tenant: 't2' }]);
+    expect(moved.changed.map((d) => [d.tenant, d.version])).toEqual([['t2', 2]]);
+  });
+
+  it('sees writes and deletes committed by another connection to the same file', async () => {
+    const path = tempFile();
+    const reader = await openBackend(path);
+    const writer = await openBackend(path);
+    await writer.store.createNamespace(ns);
+    await writer.store.write(ns.name, space.fingerprint, [
+      sourceWrite({ id: 'a', version: 1, vectors: [axisVector(0)] }),
+    ]);
+    expect((await search(reader)).map((h) => h.sourceId)).toEqual(['a']);
+    await writer.store.write(ns.name, space.fingerprint, [
+      sourceWrite({ id: 'b', version: 1, vectors: [axisVector(1)] }),
+    ]);
+    expect((await search(reader, 100, 1)).map((h) => h.sourceId)).toEqual(['b', 'a']);
+    await writer.store.delete(ns.name, [{ sourceId: 'b', sourceVersion: 2 }]);
+    expect((await search(reader)).map((h) => h.sourceId)).toEqual(['a']);
+    // The reader's own write after the other connection's writes must not be patched onto a stale cache.
+    await writer.store.write(ns.name, space.fingerprint, [
+      sourceWrite({ id: 'c', version: 1, vectors: [axisVector(2)] }),
+    ]);
+    await reader.store.write(ns.name, space.fingerprint, [
+      sourceWrite({ id: 'd', version: 1, vectors: [axisVector(3)] }),
+    ]);
+    expect((await search(reader)).map((h) => h.sourceId).sort()).toEqual(['a', 'c', 'd']);
+  });
+
+  it('keeps the patched search cache identical to a fresh load through random writes and deletes', async () => {
+    const path = tempFile();
+    const warm = await openBackend(path);
+    await warm.store.createNamespace(ns);
+    const random = prng(7);
+    const versions = new Map<string, number>();
+    await search(warm);
+    for (let step = 0; step < 60; step++) {
+      const id = `s${Math.floor(random() * 20)}`;
+      const version = (versions.get(id) ?? 0) + 1;
+      versions.set(id, version);
+      if (random() < 0.3) await warm.store.delete(ns.name, [{ sourceId: id, sourceVersion: version }]);
+      else {
+        const chunks = 1 + Math.floor(random() * 3);
+        const vectors = Array.from({ length: chunks }, () => randomVector(random));
+        await warm.store.write(ns.name, space.fingerprint, [
+          sourceWrite({ id, version, vectors, tenant: 't' }),
+        ]);
+      }
+      if (step % 10 === 9) {
+        const cold = await openBackend(path);
+        for (const seed of [0, 3]) {
+          const fromWarm = (await search(warm, 1000, seed)).map((h) => [h.chunkId, h.score.toFixed(5)]);
+          const fromCold = (await search(cold, 1000, seed)).map((h) => [h.chunkId, h.score.toFixed(5)]);
+          expect(fromWarm).toEqual(fromCold);
+          const filtered = await warm.store.search(ns.name, {
+            vector: axisVector(seed),
+            fingerprint: space.fingerprint,
+            k: 1000,
+            filter: { tenant: 't' },
+          });
+          expect(filtered.map((h) => h.chunkId)).toEqual(fromCold.map(([id]) => id));
+        }
+      }
+    }
+  });
+
+  it('commits nothing, checkpoint included, when a statement fails inside the batch transaction', async () => {
+    const backend = await openBackend(tempFile());
+    await backend.store.createNamespace(ns);
+    backend.db.exec(`CREATE TRIGGER fail_b BEFORE INSERT ON records WHEN NEW.source_id = 'b'
+      BEGIN SELECT RAISE(ABORT, 'injected failure'); END`);
+    const writes = [
+      sourceWrite({ id: 'a', version: 1, vectors: [axisVector(0)] }),
+      sourceWrite({ id: 'b', version: 1, vectors: [axisVector(1)] }),
+    ];
+    const checkpoint = { jobId: 'job', cursor: 'b', processed: 2 };
+    await expectCode(backend.store.write(ns.name, space.fingerprint, writes, { checkpoint }), 'STORE_FAILED');
+    expect(await backend.store.readCheckpoint('job')).toBeNull();
+    expect((await backend.store.stats(ns.name)).records).toBe(0);
+    expect((await backend.store.heads(ns.name, ['a'])).size).toBe(0);
+  });
+
+  it('joins a caller transaction, and a rollback leaves neither rows nor cached vectors', async () => {
+    const path = tempFile();
+    const backend = await openBackend(path);
+    const other = await openBackend(path);
+    await backend.store.createNamespace(ns);
+    await backend.store.write(ns.name, space.fingerprint, [
+      sourceWrite({ id: 'a', version: 1, vectors: [axisVector(0)] }),
+    ]);
+    await search(backend);
+    let inside: Promise<{ sourceId: string }[]> | undefined;
+    expect(() =>
+      backend.db.transaction(() => {
+        void backend.store.write(ns.name, space.fingerprint, [
+          sourceWrite({ id: 'b', version: 1, vectors: [axisVector(1)] }),
+        ]);
+        inside = search(backend);
+        throw new Error('caller aborts');
+      })(),
+    ).toThrow('caller aborts');
+    expect((await inside)?.map((h) => h.sourceId).sort()).toEqual(['a', 'b']);
+    // Another connection's write takes the generation the rolled-back write had reached: b must stay gone.
+    await other.store.write(ns.name, space.fingerprint, [
+      sourceWrite({ id: 'c', version: 1, vectors: [axisVector(2)] }),
+    ]);
+    expect((await search(backend)).map((h) => h.sourceId).sort()).toEqual(['a', 'c']);
+  });
+
+  it('counts a foreign-fingerprint record in stats but never compares a query with it', async () => {
+    const backend = await openBackend(tempFile());
+    await backend.store.createNamespace(ns);
+    await backend.store.write(ns.name, space.fingerprint, [
+      sourceWrite({ id: 'a', version: 1, vectors: [axisVector(0)] }),
+    ]);
+    backend.db
+      .prepare(
+        `INSERT INTO records (namespace, record_id, source_id, chunk_index, fingerprint, content_hash, source_version,
+           embedded_at, tenant, metadata, text, vector) VALUES (?, 'x#0', 'x', 0, ?, 'h', 1, 'now', NULL, '{}', 'x', ?)`,
+      )
+      .run(ns.name, other.fingerprint, Buffer.from(new Float32Array(DIM * 2).buffer));
+    const stats = await backend.store.stats(ns.name);
+    expect(stats.fingerprints).toEqual({ [space.fingerprint]: 1, [other.fingerprint]: 1 });
+    expect(stats.dimensions).toEqual({ [String(DIM)]: 1, [String(DIM * 2)]: 1 });
+    const fresh = await openBackend(backend.db.name);
+    expect((await search(fresh)).map((h) => h.sourceId)).toEqual(['a']);
+  });
+});

@@ -1,0 +1,136 @@
+import { ReembedError } from '../../core/errors.js';
+import type { SearchHit, SourceHead } from '../../core/records.js';
+import type { Metric } from '../../core/space.js';
+import type { CheckpointWrite, NamespaceDescriptor } from '../../ports/vector-store.js';
+import { parseJsonObject } from './statements.js';
+
+/** Row shapes of the vector store tables, their mapping to port values, and the store's errors. */
+export interface MetaRow {
+  name: string;
+  fingerprint: string;
+  space_name: string;
+  dimension: number;
+  metric: Metric;
+  generation: number;
+}
+
+export interface HeadRow {
+  source_id: string;
+  source_version: number;
+  content_hash: string | null;
+  deleted: number;
+}
+
+export interface DetailRow {
+  source_id: string;
+  fingerprint: string;
+  content_hash: string;
+  source_version: number;
+  embedded_at: string;
+  tenant: string | null;
+  metadata: string;
+  text: string;
+}
+
+export function descriptorOf(row: MetaRow): NamespaceDescriptor {
+  return Object.freeze({
+    name: row.name,
+    fingerprint: row.fingerprint,
+    spaceName: row.space_name,
+    dimension: row.dimension,
+    metric: row.metric,
+  });
+}
+
+export function sameDescriptor(row: MetaRow, d: NamespaceDescriptor): boolean {
+  return (
+    row.fingerprint === d.fingerprint &&
+    row.space_name === d.spaceName &&
+    row.dimension === d.dimension &&
+    row.metric === d.metric
+  );
+}
+
+export function headOf(row: HeadRow): SourceHead {
+  return Object.freeze({
+    sourceId: row.source_id,
+    sourceVersion: row.source_version,
+    contentHash: row.content_hash,
+    deleted: row.deleted === 1,
+  });
+}
+
+export function hitOf(chunkId: string, score: number, row: DetailRow): SearchHit {
+  return Object.freeze({
+    sourceId: row.source_id,
+    chunkId,
+    score,
+    text: row.text,
+    metadata: Object.freeze(parseJsonObject(row.metadata)),
+    tenant: row.tenant,
+    provenance: Object.freeze({
+      fingerprint: row.fingerprint,
+      sourceId: row.source_id,
+      chunkId,
+      contentHash: row.content_hash,
+      sourceVersion: row.source_version,
+      embeddedAt: row.embedded_at,
+    }),
+  });
+}
+
+export function checkCheckpoint(checkpoint: CheckpointWrite | undefined): void {
+  if (checkpoint === undefined) return;
+  const ok =
+    typeof checkpoint.jobId === 'string' &&
+    checkpoint.jobId.length > 0 &&
+    typeof checkpoint.cursor === 'string' &&
+    Number.isSafeInteger(checkpoint.processed) &&
+    checkpoint.processed >= 0;
+  if (!ok) {
+    throw new ReembedError(
+      'INVALID_INPUT',
+      'Checkpoint needs a non-empty jobId, a string cursor and a non-negative integer processed count.',
+      { details: { field: 'checkpoint' } },
+    );
+  }
+}
+
+export function namespaceMissing(name: string): ReembedError {
+  return new ReembedError(
+    'NOT_FOUND',
+    `Namespace "${name}" does not exist in the vector store. Create it first (it is created with the catalog namespace).`,
+    { details: { namespace: name } },
+  );
+}
+
+export function namespaceTaken(held: MetaRow, d: NamespaceDescriptor): ReembedError {
+  return new ReembedError(
+    'SPACE_MISMATCH',
+    `Namespace "${d.name}" already exists for space ${held.space_name} (${held.fingerprint}, ${held.dimension}d ${held.metric}); refusing to reuse it for ${d.spaceName} (${d.fingerprint}, ${d.dimension}d ${d.metric}). A new space needs a new namespace.`,
+    { details: { namespace: d.name, expected: held.fingerprint, actual: d.fingerprint } },
+  );
+}
+
+/** Invariants 1 and 2: names both spaces (the incoming one by name when the catalog knows it). */
+export function spaceMismatch(
+  meta: MetaRow,
+  fingerprint: string,
+  incomingName: string | undefined,
+  action: string,
+): ReembedError {
+  const incoming = incomingName ? `space ${incomingName} (${fingerprint})` : `space ${fingerprint}`;
+  return new ReembedError(
+    'SPACE_MISMATCH',
+    `Refusing to ${action} namespace ${meta.name}: the vectors are from ${incoming} but the namespace holds space ${meta.space_name} (${meta.fingerprint}). Vectors of different spaces are not comparable, even at equal dimension; embed with the namespace's own space.`,
+    {
+      details: {
+        namespace: meta.name,
+        expected: meta.fingerprint,
+        expectedSpace: meta.space_name,
+        actual: fingerprint,
+        actualSpace: incomingName ?? null,
+      },
+    },
+  );
+}

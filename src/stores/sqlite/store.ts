@@ -1,0 +1,298 @@
+import { ReembedError } from '../../core/errors.js';
+import type {
+  NamespaceStats,
+  SearchHit,
+  SourceDelete,
+  SourceHead,
+  SourceWrite,
+  WriteResult,
+} from '../../core/records.js';
+import { toFloat32, validateVector, vectorToBytes } from '../../core/vector.js';
+import type { Clock } from '../../ports/clock.js';
+import type {
+  CheckpointWrite,
+  NamespaceDescriptor,
+  SearchRequest,
+  StoreCapabilities,
+  VectorStore,
+  WriteOptions,
+} from '../../ports/vector-store.js';
+import { compileFilter } from './filter.js';
+import { type AppliedChange, MatrixRegistry } from './matrix-registry.js';
+import { STORE_SQL as SQL } from './sql.js';
+import type { StatementCache } from './statements.js';
+import {
+  checkCheckpoint,
+  type DetailRow,
+  descriptorOf,
+  type HeadRow,
+  headOf,
+  hitOf,
+  type MetaRow,
+  namespaceMissing,
+  namespaceTaken,
+  sameDescriptor,
+  spaceMismatch,
+} from './store-rows.js';
+import { checkDeletes, checkDescriptor, checkWrites } from './write-validation.js';
+
+export const SQLITE_STORE_CAPABILITIES: StoreCapabilities = Object.freeze({
+  transactions: true,
+  sharedCatalogTransaction: true,
+  filters: true,
+  annIndex: false,
+  maxDimension: 65_536,
+});
+
+/**
+ * Vectors in the SQLite file, searched exactly from an in-memory matrix per namespace. Writes are
+ * versioned per source (invariant 4), deletes leave tombstones (invariant 5), and a batch commits with
+ * its checkpoint in one transaction. Every method does its SQLite work synchronously before its
+ * promise settles, so it also runs inside a caller's `db.transaction(...)`.
+ */
+export class SqliteVectorStore implements VectorStore {
+  readonly name = 'sqlite';
+  readonly capabilities = SQLITE_STORE_CAPABILITIES;
+  readonly #sql: StatementCache;
+  readonly #clock: Clock;
+  readonly #matrices: MatrixRegistry;
+
+  constructor(sql: StatementCache, clock: Clock) {
+    this.#sql = sql;
+    this.#clock = clock;
+    this.#matrices = new MatrixRegistry(sql);
+  }
+
+  async createNamespace(descriptor: NamespaceDescriptor): Promise<void> {
+    checkDescriptor(descriptor, this.capabilities.maxDimension);
+    const d = descriptor;
+    this.#sql.write('create a namespace', () => {
+      const held = this.#metaRow(d.name);
+      if (held && !sameDescriptor(held, d)) throw namespaceTaken(held, d);
+      if (!held)
+        this.#sql
+          .get(SQL.insertMeta)
+          .run(d.name, d.fingerprint, d.spaceName, d.dimension, d.metric, this.#now());
+    });
+  }
+
+  async dropNamespace(name: string): Promise<void> {
+    this.#sql.write('drop a namespace', () => {
+      for (const sql of [SQL.dropRecords, SQL.dropHeads, SQL.dropCheckpoints, SQL.dropMeta]) {
+        this.#sql.get(sql).run(name);
+      }
+    });
+    this.#matrices.drop(name);
+  }
+
+  async describeNamespace(name: string): Promise<NamespaceDescriptor | null> {
+    const row = this.#metaRow(name);
+    return row ? descriptorOf(row) : null;
+  }
+
+  async write(
+    namespace: string,
+    fingerprint: string,
+    writes: readonly SourceWrite[],
+    options: WriteOptions = {},
+  ): Promise<WriteResult> {
+    const meta = this.#meta(namespace);
+    this.#assertSpace(meta, fingerprint, 'write to');
+    const checked = checkWrites(namespace, writes, meta.dimension);
+    checkCheckpoint(options.checkpoint);
+    const embeddedAt = this.#now();
+    return this.#commit(namespace, 'write records', options.checkpoint, (applied) => {
+      this.#assertSpace(this.#meta(namespace), fingerprint, 'write to');
+      const insert = this.#sql.get(SQL.insertRecord);
+      let records = 0;
+      for (const { write, vectors } of checked) {
+        const head = this.#head(namespace, write.sourceId);
+        if (head && write.sourceVersion <= head.source_version) continue;
+        // Records exist only under a live head, so a new or tombstoned source has nothing to remove.
+        if (head && !head.deleted) this.#sql.get(SQL.deleteSourceRecords).run(namespace, write.sourceId);
+        const metadata = JSON.stringify(write.metadata);
+        const { sourceId, sourceVersion, contentHash, tenant } = write;
+        const rows = write.chunks.map((chunk, j) => {
+          const bytes = vectorToBytes(vectors[j] as Float32Array);
+          insert.run(
+            namespace,
+            chunk.chunkId,
+            sourceId,
+            chunk.index,
+            fingerprint,
+            contentHash,
+            sourceVersion,
+            embeddedAt,
+            tenant,
+            metadata,
+            chunk.text,
+            bytes,
+          );
+          return { recordId: chunk.chunkId, tenant, metadata, bytes };
+        });
+        this.#sql.get(SQL.upsertHead).run(namespace, sourceId, sourceVersion, contentHash, 0);
+        applied.push({ sourceId, rows });
+        records += rows.length;
+      }
+      return { written: applied.length, skipped: checked.length - applied.length, records };
+    });
+  }
+
+  /** `records` in the result counts the records removed. */
+  async delete(
+    namespace: string,
+    deletes: readonly SourceDelete[],
+    options: WriteOptions = {},
+  ): Promise<WriteResult> {
+    this.#meta(namespace);
+    checkDeletes(namespace, deletes);
+    checkCheckpoint(options.checkpoint);
+    return this.#commit(namespace, 'delete records', options.checkpoint, (applied) => {
+      let records = 0;
+      for (const d of deletes) {
+        const head = this.#head(namespace, d.sourceId);
+        if (head && d.sourceVersion <= head.source_version) continue;
+        records += this.#sql.get(SQL.deleteSourceRecords).run(namespace, d.sourceId).changes;
+        this.#sql.get(SQL.upsertHead).run(namespace, d.sourceId, d.sourceVersion, null, 1);
+        applied.push({ sourceId: d.sourceId, rows: [] });
+      }
+      return { written: applied.length, skipped: deletes.length - applied.length, records };
+    });
+  }
+
+  /** Exact k-NN in one read snapshot: the matrix, the generation check and the hit rows agree. */
+  async search(namespace: string, request: SearchRequest): Promise<SearchHit[]> {
+    const k = request.k;
+    if (!Number.isInteger(k) || k < 0) {
+      throw new ReembedError('INVALID_INPUT', `Search k must be a non-negative integer, got ${k}.`, {
+        details: { field: 'k' },
+      });
+    }
+    if (!request.vector || typeof request.vector.length !== 'number') {
+      throw new ReembedError('INVALID_INPUT', 'Search needs a query vector (Float32Array).', {
+        details: { field: 'vector' },
+      });
+    }
+    const predicate = compileFilter(request.filter);
+    const nested = this.#sql.db.inTransaction;
+    return this.#sql.read('search', () => {
+      const meta = this.#meta(namespace);
+      this.#assertSpace(meta, request.fingerprint, 'search');
+      validateVector(request.vector, meta.dimension, `query for ${namespace}`);
+      const matches = this.#matrices.get(meta, !nested).search(toFloat32(request.vector), k, predicate);
+      const details = this.#sql.get(SQL.hitDetails);
+      const hits: SearchHit[] = [];
+      for (const match of matches) {
+        const row = details.get(namespace, match.recordId) as DetailRow | undefined;
+        if (row) hits.push(hitOf(match.recordId, match.score, row));
+      }
+      return hits;
+    });
+  }
+
+  async heads(namespace: string, sourceIds: readonly string[]): Promise<Map<string, SourceHead>> {
+    return this.#sql.read('read heads', () => {
+      this.#meta(namespace);
+      const out = new Map<string, SourceHead>();
+      for (const id of sourceIds) {
+        const row = this.#head(namespace, id);
+        if (row) out.set(id, headOf(row));
+      }
+      return out;
+    });
+  }
+
+  async scanHeads(namespace: string, options: { afterId?: string; limit: number }): Promise<SourceHead[]> {
+    if (!Number.isInteger(options.limit) || options.limit < 1) {
+      throw new ReembedError('INVALID_INPUT', 'scanHeads limit must be a positive integer.', {
+        details: { field: 'limit' },
+      });
+    }
+    this.#meta(namespace);
+    const rows = this.#sql
+      .get(SQL.scanHeads)
+      .all(namespace, options.afterId ?? '', options.limit) as HeadRow[];
+    return rows.map(headOf);
+  }
+
+  /** Counted from the rows themselves, so a record written behind the store's back still shows. */
+  async stats(namespace: string): Promise<NamespaceStats> {
+    return this.#sql.read('read stats', () => {
+      this.#meta(namespace);
+      const totals = this.#sql.get(SQL.statsTotals).get(namespace) as { records: number; sources: number };
+      const tombstones = (this.#sql.get(SQL.statsTombstones).get(namespace) as { n: number }).n;
+      const tally = (sql: string): Record<string, number> => {
+        const rows = this.#sql.get(sql).all(namespace) as { key: string | number; n: number }[];
+        return Object.fromEntries(rows.map((r) => [String(r.key), r.n]));
+      };
+      const fingerprints = tally(SQL.statsFingerprints);
+      return { ...totals, tombstones, fingerprints, dimensions: tally(SQL.statsDimensions) };
+    });
+  }
+
+  async readCheckpoint(jobId: string): Promise<CheckpointWrite | null> {
+    const row = this.#sql.get(SQL.checkpoint).get(jobId) as
+      | { job_id: string; cursor: string; processed: number }
+      | undefined;
+    return row ? Object.freeze({ jobId: row.job_id, cursor: row.cursor, processed: row.processed }) : null;
+  }
+
+  /** Drops the in-memory matrices; the connection belongs to the backend, which closes it. */
+  async close(): Promise<void> {
+    this.#matrices.clear();
+  }
+
+  /**
+   * Runs a versioned change and its checkpoint in one IMMEDIATE transaction, bumps the namespace
+   * generation when records changed, then lets the matrix cache follow the committed change.
+   */
+  #commit(
+    namespace: string,
+    what: string,
+    checkpoint: CheckpointWrite | undefined,
+    fn: (applied: AppliedChange[]) => WriteResult,
+  ): WriteResult {
+    const nested = this.#sql.db.inTransaction;
+    const applied: AppliedChange[] = [];
+    const { result, before, after } = this.#sql.write(what, () => {
+      const before = this.#meta(namespace).generation;
+      const result = fn(applied);
+      if (checkpoint) {
+        const { jobId, cursor, processed } = checkpoint;
+        this.#sql.get(SQL.upsertCheckpoint).run(jobId, namespace, cursor, processed, this.#now());
+      }
+      const bumped =
+        applied.length > 0
+          ? (this.#sql.get(SQL.bumpGeneration).get(namespace) as { generation: number })
+          : null;
+      return { result, before, after: bumped?.generation ?? before };
+    });
+    this.#matrices.follow(namespace, { before, after, nested, applied });
+    return result;
+  }
+
+  #head(namespace: string, sourceId: string): HeadRow | undefined {
+    return this.#sql.get(SQL.head).get(namespace, sourceId) as HeadRow | undefined;
+  }
+
+  #metaRow(name: string): MetaRow | undefined {
+    return this.#sql.get(SQL.meta).get(name) as MetaRow | undefined;
+  }
+
+  #meta(name: string): MetaRow {
+    const row = this.#metaRow(name);
+    if (!row) throw namespaceMissing(name);
+    return row;
+  }
+
+  /** Invariants 1 and 2: the fingerprint must equal the namespace's; both spaces are named. */
+  #assertSpace(meta: MetaRow, fingerprint: string, action: string): void {
+    if (fingerprint === meta.fingerprint) return;
+    const incomingName = this.#sql.get(SQL.spaceName).pluck().get(fingerprint) as string | undefined;
+    throw spaceMismatch(meta, fingerprint, incomingName, action);
+  }
+
+  #now(): string {
+    return this.#clock.now().toISOString();
+  }
+}

@@ -1,0 +1,117 @@
+import { expect } from 'vitest';
+import { type ErrorCode, ReembedError } from '../core/errors.js';
+import type { SourceWrite } from '../core/records.js';
+import { defineSpace, type Metric, type Space } from '../core/space.js';
+import type { NamespaceDescriptor } from '../ports/vector-store.js';
+
+/**
+ * Shared fixtures of the conformance suites: real spaces (so fingerprints are real), seeded vectors,
+ * and an assertion on reembed's typed errors.
+ */
+export const DIM = 8;
+
+export function testSpace(
+  name: string,
+  options: { dimension?: number; metric?: Metric; model?: string } = {},
+): Space {
+  return defineSpace(name, {
+    provider: 'conformance',
+    model: options.model ?? name,
+    dimension: options.dimension ?? DIM,
+    metric: options.metric ?? 'cosine',
+    normalization: options.metric === 'cosine' || options.metric === undefined ? 'l2' : 'none',
+  });
+}
+
+export function descriptorOf(collection: string, space: Space): NamespaceDescriptor {
+  return {
+    name: `${collection}@${space.name}`,
+    fingerprint: space.fingerprint,
+    spaceName: space.name,
+    dimension: space.spec.dimension,
+    metric: space.spec.metric,
+  };
+}
+
+/** Deterministic PRNG (mulberry32), so failures reproduce. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function randomVector(random: () => number, dimension = DIM): Float32Array {
+  const v = new Float32Array(dimension);
+  for (let i = 0; i < dimension; i++) v[i] = random() * 2 - 1;
+  return v;
+}
+
+/** A one-hot-ish vector: `axis` dominates, so tests can predict the nearest record. */
+export function axisVector(axis: number, dimension = DIM, scale = 1): Float32Array {
+  const v = new Float32Array(dimension).fill(0.01);
+  v[axis % dimension] = scale;
+  return v;
+}
+
+export interface WriteSpec {
+  readonly id: string;
+  readonly version: number;
+  readonly vectors: readonly Float32Array[];
+  readonly tenant?: string | null;
+  readonly metadata?: Record<string, unknown>;
+  readonly hash?: string;
+}
+
+/** A `SourceWrite` whose chunks are `${id}#${i}` with text `${id} chunk ${i} v${version}`. */
+export function sourceWrite(spec: WriteSpec): SourceWrite {
+  return {
+    sourceId: spec.id,
+    sourceVersion: spec.version,
+    contentHash: spec.hash ?? `hash-${spec.id}-v${spec.version}`,
+    tenant: spec.tenant ?? null,
+    metadata: spec.metadata ?? {},
+    chunks: spec.vectors.map((vector, index) => ({
+      chunkId: `${spec.id}#${index}`,
+      index,
+      text: `${spec.id} chunk ${index} v${spec.version}`,
+      vector,
+    })),
+  };
+}
+
+/** Awaits a promise that must reject with a `ReembedError` of `code`, and returns the error. */
+export async function expectCode(promise: Promise<unknown>, code: ErrorCode): Promise<ReembedError> {
+  let caught: unknown;
+  try {
+    await promise;
+  } catch (error) {
+    caught = error;
+  }
+  expect(caught, `expected a ${code} error`).toBeInstanceOf(ReembedError);
+  expect((caught as ReembedError).code).toBe(code);
+  return caught as ReembedError;
+}
+
+/** Brute-force reference scores: higher is better (cosine, dot, −squared l2), in double precision. */
+export function referenceScore(metric: Metric, query: Float32Array, vector: Float32Array): number {
+  let dot = 0;
+  let qq = 0;
+  let vv = 0;
+  let l2 = 0;
+  for (let i = 0; i < query.length; i++) {
+    const a = query[i] as number;
+    const b = vector[i] as number;
+    dot += a * b;
+    qq += a * a;
+    vv += b * b;
+    l2 += (a - b) * (a - b);
+  }
+  if (metric === 'dot') return dot;
+  if (metric === 'l2') return -l2;
+  return qq === 0 || vv === 0 ? 0 : dot / Math.sqrt(qq * vv);
+}

@@ -1,0 +1,20 @@
+/**
+ * Conformance suites every adapter runs against its real engine (STYLE.md #11). They register vitest
+ * tests, so import this module only from test files.
+ */
+
+export type { CatalogContext, CatalogHarness, CatalogSuiteOptions } from './catalog-suite.js';
+export { testCatalog } from './catalog-suite.js';
+export {
+  axisVector,
+  DIM,
+  descriptorOf,
+  expectCode,
+  prng,
+  randomVector,
+  referenceScore,
+  sourceWrite,
+  testSpace,
+} from './fixtures.js';
+export type { StoreContext, VectorStoreHarness, VectorStoreSuiteOptions } from './vector-store-suite.js';
+export { testVectorStore } from './vector-store-suite.js';
