@@ -8,7 +8,8 @@
 #
 # Idempotent and fast on re-run: every step checks first (packages present, vector.control installed,
 # cluster running, role/database/extension present). Must run as root.
-# The last line printed is the connection URL: REEMBED_PG_URL=postgres://...
+# Progress goes to stderr; the only line on stdout is the connection URL, so CI can do
+#   export "$(scripts/provision-postgres.sh)"
 set -euo pipefail
 
 PG_MAJOR=15
@@ -88,6 +89,8 @@ if [ "$NEED_BUILD" -eq 1 ]; then
   WORK=$(mktemp -d /tmp/reembed-pgvector.XXXXXX)
   trap 'rm -rf "$WORK"' EXIT
   chmod 755 "$WORK"
+  # apt downloads as its sandbox user when it can write the target directory (no "unsandboxed" warning).
+  chown _apt "$WORK" 2>/dev/null || true
   log "downloading pgvector source package (trixie) into $WORK"
   (cd "$WORK" && apt-get source -qq --download-only pgvector/trixie >&2) ||
     die "apt-get source pgvector failed: check $SRC_LIST and that deb.debian.org is reachable"
@@ -133,6 +136,7 @@ SELECT format('CREATE DATABASE %I OWNER %I', :'db', :'u')
   WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = :'db') \gexec
 SQL
 psql_su -d "$DB_NAME" >&2 <<'SQL'
+SET client_min_messages TO warning;
 CREATE EXTENSION IF NOT EXISTS vector;
 SQL
 

@@ -47,7 +47,12 @@ export async function ingestDocuments(
   );
   const changed = docs.filter((d) => {
     const live = current.get(d.id);
-    return !live || live.deleted || live.contentHash !== contentHash(d.text, d.metadata ?? {});
+    return (
+      !live ||
+      live.deleted ||
+      live.tenant !== (d.tenant ?? null) ||
+      live.contentHash !== contentHash(d.text, d.metadata ?? {})
+    );
   });
   const namespaces = await writableNamespaces(backend, collection);
   const provisional = changed.map((d) => provisionalDocument(collection, d));

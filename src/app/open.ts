@@ -2,6 +2,7 @@ import { dirname, resolve } from 'node:path';
 import { createLocalEmbedderFactory } from '../embedders/factory.js';
 import { createOpenAICompatibleFactory } from '../embedders/openai-factory.js';
 import type { Backend } from '../ports/backend.js';
+import type { SqliteBackend } from '../stores/sqlite/backend.js';
 import type { EmbedderFactory } from '../ports/embedder.js';
 import { composeFactories } from './embedders.js';
 import { Reembed } from './reembed.js';
@@ -11,6 +12,11 @@ export interface OpenOptions {
   readonly db?: string;
   /** PostgreSQL URL; when set (or `REEMBED_PG_URL` and no `db`), the pgvector backend is used instead. */
   readonly pg?: string;
+  /**
+   * LanceDB URI (a local directory or object storage) for vectors; the catalog, sources and jobs stay in
+   * the SQLite file, so cutover remains one catalog write (LanceDB OSS cannot rename tables).
+   */
+  readonly lancedb?: string;
   readonly actor?: string;
   /** Extra embedder factories tried before the built-in ones (e.g. a test's faulty embedder). */
   readonly embedders?: readonly EmbedderFactory[];
@@ -29,8 +35,9 @@ export async function openReembed(options: OpenOptions = {}): Promise<Reembed> {
   } else {
     const { openSqliteBackend } = await import('../stores/sqlite/backend.js');
     const path = resolve(options.db ?? 'reembed.db');
-    backend = await openSqliteBackend({ path });
+    const sqlite = await openSqliteBackend({ path });
     baseDir = dirname(path);
+    backend = options.lancedb ? await withLanceDbVectors(sqlite, options.lancedb) : sqlite;
   }
   const factory = composeFactories(
     ...(options.embedders ?? []),
@@ -38,4 +45,24 @@ export async function openReembed(options: OpenOptions = {}): Promise<Reembed> {
     createOpenAICompatibleFactory(),
   );
   return new Reembed(backend, factory, { actor: options.actor });
+}
+
+/** The SQLite backend with its vectors in LanceDB instead (checkpoints then go through the job repository). */
+async function withLanceDbVectors(sqlite: SqliteBackend, uri: string): Promise<Backend> {
+  const { openLanceDbStore } = await import('../stores/lancedb/open.js');
+  const store = await openLanceDbStore({ uri });
+  return {
+    kind: 'sqlite+lancedb',
+    catalog: sqlite.catalog,
+    sources: sqlite.sources,
+    store,
+    migrations: sqlite.migrations,
+    jobs: sqlite.jobs,
+    // Repositories found by shape (traffic, golden sets) keep using the SQLite file.
+    db: sqlite.db,
+    close: async () => {
+      await store.close();
+      await sqlite.close();
+    },
+  } as Backend;
 }

@@ -22,6 +22,8 @@ export interface GlobalOptions {
   readonly dbGiven: boolean;
   /** PostgreSQL URL from `--pg` or `REEMBED_PG_URL`; selects the pgvector backend. */
   readonly pg: string | null;
+  /** LanceDB URI from `--lancedb` or `REEMBED_LANCEDB_URI`: vectors in LanceDB, catalog in the SQLite file. */
+  readonly lancedb: string | null;
   readonly json: boolean;
   readonly actor: string | null;
   readonly quiet: boolean;
@@ -56,11 +58,15 @@ export function resolveGlobals(
   io: CliIo,
   dbGiven: boolean,
 ): GlobalOptions {
-  const pg = typeof raw.pg === 'string' && raw.pg !== '' ? raw.pg : (io.env.REEMBED_PG_URL ?? null);
+  // An explicit --db wins over REEMBED_PG_URL, so a named SQLite file is never silently swapped for Postgres.
+  const pg =
+    typeof raw.pg === 'string' && raw.pg !== '' ? raw.pg : dbGiven ? null : (io.env.REEMBED_PG_URL ?? null);
+  const lancedb = typeof raw.lancedb === 'string' && raw.lancedb !== '' ? raw.lancedb : (io.env.REEMBED_LANCEDB_URI ?? null);
   return Object.freeze({
     db: resolve(io.cwd, typeof raw.db === 'string' ? raw.db : 'reembed.db'),
     dbGiven,
     pg: pg === '' ? null : pg,
+    lancedb: lancedb === '' ? null : lancedb,
     json: raw.json === true,
     actor: typeof raw.actor === 'string' ? raw.actor : null,
     quiet: raw.quiet === true,
@@ -98,6 +104,7 @@ export function createContext(io: CliIo, globals: GlobalOptions, opener: AppOpen
           db,
           // '' (not undefined) so openReembed does not fall back to process.env: io.env is authoritative.
           pg: pg ?? '',
+          ...(globals.lancedb && !pg ? { lancedb: globals.lancedb } : {}),
           ...(globals.actor ? { actor: globals.actor } : {}),
         });
         opened.catch(() => {

@@ -18,13 +18,17 @@ import { Command, CommanderError } from 'commander';
 import { openReembed } from '../app/open.js';
 import { exitCodeFor, ReembedError } from '../core/errors.js';
 import type { ArgsOf, Bind, CliCommand, CommandHandler } from './command.js';
+import { backfillCommand } from './commands/backfill.js';
 import { collectionCommand } from './commands/collection.js';
 import { deleteCommand } from './commands/delete.js';
 import { demoCommand } from './commands/demo.js';
 import { evalCommand } from './commands/eval.js';
 import { ingestCommand } from './commands/ingest.js';
 import { initCommand } from './commands/init.js';
+import { migrateCommand } from './commands/migrate.js';
 import { monitorCommand } from './commands/monitor.js';
+import { reportCommand } from './commands/report.js';
+import { retireCommand } from './commands/retire.js';
 import { searchCommand } from './commands/search.js';
 import { spaceCommand } from './commands/space.js';
 import { statusCommand } from './commands/status.js';
@@ -41,7 +45,11 @@ export const COMMANDS: readonly CliCommand[] = [
   statusCommand,
   evalCommand,
   monitorCommand,
+  reportCommand,
   demoCommand,
+  migrateCommand,
+  backfillCommand,
+  retireCommand,
 ];
 
 /** Exit code of usage errors (unknown command or option, bad option value). */
@@ -115,7 +123,8 @@ function buildProgram(io: CliIo, bind: Bind): Command {
   const program = new Command('reembed')
     .description('Change embedding models without downtime and without silent recall loss.')
     .option('--db <file>', 'SQLite database file', 'reembed.db')
-    .option('--pg <url>', 'PostgreSQL URL (pgvector backend); default $REEMBED_PG_URL')
+    .option('--pg <url>', 'PostgreSQL URL (pgvector backend); default $REEMBED_PG_URL unless --db is given')
+    .option('--lancedb <uri>', 'LanceDB URI for vectors (catalog stays in --db); default $REEMBED_LANCEDB_URI')
     .option('--json', 'print one JSON document (errors as {"error":{"code","message"}})')
     .option('--actor <name>', 'who is acting, recorded in the audit log (default $USER)')
     .option('--quiet', 'no progress bars or notes')

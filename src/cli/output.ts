@@ -22,6 +22,7 @@ export interface Style {
   yellow(text: string): string;
 }
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching ANSI colour codes is the point.
 const ANSI = /\u001b\[[0-9;]*m/g;
 
 export function visibleLength(text: string): number {

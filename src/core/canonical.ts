@@ -28,7 +28,14 @@ export function sha256Hex(input: string | Uint8Array): string {
   return createHash('sha256').update(input).digest('hex');
 }
 
-/** Content hash of a source document: text and metadata, so a metadata edit also regenerates filters. */
+const EMPTY_METADATA = canonicalJson({});
+
+/**
+ * Content hash of a source document: text and metadata, so a metadata edit also regenerates filters.
+ * The text is hashed as is (no JSON escaping pass over large texts), separated from the metadata's
+ * canonical JSON by a NUL byte, which neither can contain unescaped.
+ */
 export function contentHash(text: string, metadata: Readonly<Record<string, unknown>> = {}): string {
-  return sha256Hex(canonicalJson({ metadata, text })).slice(0, 32);
+  const meta = Object.keys(metadata).length === 0 ? EMPTY_METADATA : canonicalJson(metadata);
+  return createHash('sha256').update(meta).update('\0').update(text).digest('hex').slice(0, 32);
 }

@@ -30,7 +30,7 @@ export class ContiguousCursor {
 
   /** The checkpoint that completing `seq` would produce, or null when an earlier batch is still open. */
   preview(seq: number, cursor: string, scanned: number): { cursor: string; processed: number } | null {
-    if (seq !== this.#next) return { cursor, processed: this.#processed + scanned };
+    if (seq !== this.#next) return null;
     let last = cursor;
     let processed = this.#processed + scanned;
     for (let s = seq + 1; this.#done.has(s); s++) {

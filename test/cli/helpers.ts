@@ -22,7 +22,11 @@ function sink(isTTY = false): TextSink & { text: string } {
 }
 
 /** Runs the CLI in-process with captured streams (not TTYs, so no progress bars and no colours). */
-export async function runCli(argv: readonly string[], cwd: string, env: Record<string, string> = {}): Promise<CliRun> {
+export async function runCli(
+  argv: readonly string[],
+  cwd: string,
+  env: Record<string, string> = {},
+): Promise<CliRun> {
   const stdout = sink();
   const stderr = sink();
   const code = await main(argv, { stdout, stderr, env: { NO_COLOR: '1', ...env }, cwd });
@@ -39,6 +43,8 @@ export function parseJson<T = Record<string, unknown>>(run: CliRun): T {
   try {
     return JSON.parse(run.stdout) as T;
   } catch {
-    throw new Error(`stdout is not one JSON document (exit ${run.code}):\n${run.stdout}\n--- stderr:\n${run.stderr}`);
+    throw new Error(
+      `stdout is not one JSON document (exit ${run.code}):\n${run.stdout}\n--- stderr:\n${run.stderr}`,
+    );
   }
 }

@@ -14,7 +14,7 @@ const rand = (): number => {
   return seed / 2 ** 32;
 };
 
-const app = await openReembed({ db: db as string, actor: 'crash-child', embedders: [slowHashingFactory(25)] });
+const app = await openReembed({ db: db as string, actor: 'crash-child', embedders: [slowHashingFactory(25, true)] });
 const service = new MigrationService(app);
 let migration = await service.current('docs');
 if (!migration || migration.state === 'rolled-back') {

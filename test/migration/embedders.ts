@@ -6,8 +6,16 @@ import { localEmbedder } from '../../src/embedders/common.js';
 import { createHashingEmbedder } from '../../src/embedders/hashing.js';
 import type { Embedder, EmbedderFactory } from '../../src/ports/embedder.js';
 
-/** Hashing embedders that take `delayMs` per call, like a remote provider's latency. */
-export function slowHashingFactory(delayMs: number): EmbedderFactory {
+/**
+ * Hashing embedders that take `delayMs` per call on average, like a remote provider's latency; with
+ * `jitter`, between 0 and 2 × delayMs, so concurrent batches complete out of order.
+ */
+export function slowHashingFactory(delayMs: number, jitter = false): EmbedderFactory {
+  let state = 12345;
+  const next = (): number => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state / 2 ** 32;
+  };
   return {
     async create(space: Space): Promise<Embedder> {
       if (space.spec.provider !== 'hashing') throw new ReembedError('UNSUPPORTED', 'not hashing');
@@ -15,7 +23,7 @@ export function slowHashingFactory(delayMs: number): EmbedderFactory {
       return {
         ...base,
         embed: async (texts, options) => {
-          await new Promise((r) => setTimeout(r, delayMs));
+          await new Promise((r) => setTimeout(r, jitter ? 2 * delayMs * next() : delayMs));
           return base.embed(texts, options);
         },
       };

@@ -54,13 +54,28 @@ export const demoCommand: CliCommand = {
   register: (program, bind) =>
     program
       .command('demo')
-      .description('show, on a real or synthetic corpus, the recall a mixed-model index loses and how reembed prevents it')
-      .option('--dataset <dir>', 'BEIR directory (corpus.jsonl, queries.jsonl, qrels.tsv); default: a synthetic corpus')
-      .option('--seed <n>', 'seed of the synthetic corpus, the LSA fit and the migrated share', integerOption(0, 0xffffffff), 42)
+      .description(
+        'show, on a real or synthetic corpus, the recall a mixed-model index loses and how reembed prevents it',
+      )
+      .option(
+        '--dataset <dir>',
+        'BEIR directory (corpus.jsonl, queries.jsonl, qrels.tsv); default: a synthetic corpus',
+      )
+      .option(
+        '--seed <n>',
+        'seed of the synthetic corpus, the LSA fit and the migrated share',
+        integerOption(0, 0xffffffff),
+        42,
+      )
       .option('--dimension <n>', 'dimension of both spaces (v1 hashing, v2 LSA)', integerOption(2, 4096), 256)
       .option('--docs <n>', 'synthetic corpus: documents', integerOption(20, 1_000_000), 2000)
       .option('--queries <n>', 'synthetic corpus: judged queries', integerOption(1, 100_000), 150)
-      .option('--migrated <percent>', 'share of documents re-embedded to v2 in the mixed index', numberOption(0), 50)
+      .option(
+        '--migrated <percent>',
+        'share of documents re-embedded to v2 in the mixed index',
+        numberOption(0),
+        50,
+      )
       .option('--batch-size <n>', 'documents per ingest batch', integerOption(1, 100_000), 500)
       .option('--keep', 'keep the temporary database and print how to explore it')
       .action(

@@ -42,7 +42,7 @@ export const mixedStep: DemoStep = {
         rows.push(c.vector);
       }
     const matrix = new Float32Array(rows.length * dimension);
-    rows.forEach((r, i) => matrix.set(r, i * dimension));
+    for (const [i, r] of rows.entries()) matrix.set(r, i * dimension);
     const e = await evaluateRow(
       state,
       {
@@ -76,7 +76,12 @@ export function migratedIds(ids: readonly string[], share: number, seed: number)
  * Top k sources by their best chunk's dot product (vectors are L2-normalised: cosine). A bounded insertion
  * list over rows keeps this O(rows × k) without sorting the whole index per query.
  */
-export function topSources(query: Float32Array, matrix: Float32Array, owners: readonly string[], k: number): string[] {
+export function topSources(
+  query: Float32Array,
+  matrix: Float32Array,
+  owners: readonly string[],
+  k: number,
+): string[] {
   const dimension = query.length;
   const ids: string[] = [];
   const scores: number[] = [];

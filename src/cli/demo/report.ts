@@ -16,7 +16,9 @@ function ndcg(e: DemoEvaluation | undefined): number {
 }
 
 export function conclusionOf(evaluations: readonly DemoEvaluation[]): DemoConclusion {
-  const [v1, v2, mixed] = (['clean-v1', 'clean-v2', 'mixed'] as const).map((row) => evaluations.find((e) => e.row === row));
+  const [v1, v2, mixed] = (['clean-v1', 'clean-v2', 'mixed'] as const).map((row) =>
+    evaluations.find((e) => e.row === row),
+  );
   return {
     mixedBelowV1: ndcg(mixed) < ndcg(v1),
     mixedBelowV2: ndcg(mixed) < ndcg(v2),
@@ -51,7 +53,11 @@ export function demoDocument(
   };
 }
 
-export function printHeader(ctx: CliContext, state: DemoState, db: { path: string; temporary: boolean }): void {
+export function printHeader(
+  ctx: CliContext,
+  state: DemoState,
+  db: { path: string; temporary: boolean },
+): void {
   const { bold } = ctx.out.style;
   ctx.out.line(bold('reembed demo — what happens when one index mixes two embedding models'));
   ctx.out.line(`  dataset   ${state.dataset.source}`);
@@ -61,10 +67,16 @@ export function printHeader(ctx: CliContext, state: DemoState, db: { path: strin
 
 export function printStep(ctx: CliContext, report: StepReport, index: number): void {
   const mark = report.status === 'done' ? '' : ctx.out.style.red(`${report.status.toUpperCase()} `);
-  ctx.out.line(`${String(index + 1).padStart(2)}. ${mark}${report.summary} ${ctx.out.style.dim(`[${report.seconds.toFixed(1)} s]`)}`);
+  ctx.out.line(
+    `${String(index + 1).padStart(2)}. ${mark}${report.summary} ${ctx.out.style.dim(`[${report.seconds.toFixed(1)} s]`)}`,
+  );
 }
 
-export function printSummary(ctx: CliContext, state: DemoState, db: { path: string; temporary: boolean; kept: boolean }): void {
+export function printSummary(
+  ctx: CliContext,
+  state: DemoState,
+  db: { path: string; temporary: boolean; kept: boolean },
+): void {
   const { bold, red, dim } = ctx.out.style;
   if (state.guard) {
     ctx.out.line();
@@ -72,14 +84,27 @@ export function printSummary(ctx: CliContext, state: DemoState, db: { path: stri
     ctx.out.line(`  ${red(state.guard.code)}: ${state.guard.message}`);
   }
   ctx.out.line();
-  ctx.out.line(bold(`Retrieval quality on ${state.golden?.queries.length ?? 0} judged queries (${state.dataset.name}):`));
+  ctx.out.line(
+    bold(`Retrieval quality on ${state.golden?.queries.length ?? 0} judged queries (${state.dataset.name}):`),
+  );
   ctx.out.table(
     [
       { header: 'INDEX', value: (e: DemoEvaluation) => e.label },
-      { header: 'WHERE', value: (e: DemoEvaluation) => (e.index === 'memory' ? 'in memory (refused by the store)' : e.index) },
+      {
+        header: 'WHERE',
+        value: (e: DemoEvaluation) => (e.index === 'memory' ? 'in memory (refused by the store)' : e.index),
+      },
       { header: 'QUERY', value: (e: DemoEvaluation) => e.queryWith },
-      { header: 'RECALL@10', value: (e: DemoEvaluation) => (e.metrics['recall@10'] ?? 0).toFixed(3), align: 'right' },
-      { header: 'NDCG@10', value: (e: DemoEvaluation) => (e.metrics['ndcg@10'] ?? 0).toFixed(3), align: 'right' },
+      {
+        header: 'RECALL@10',
+        value: (e: DemoEvaluation) => (e.metrics['recall@10'] ?? 0).toFixed(3),
+        align: 'right',
+      },
+      {
+        header: 'NDCG@10',
+        value: (e: DemoEvaluation) => (e.metrics['ndcg@10'] ?? 0).toFixed(3),
+        align: 'right',
+      },
     ],
     state.evaluations,
   );
@@ -98,5 +123,8 @@ export function printSummary(ctx: CliContext, state: DemoState, db: { path: stri
       'meets only records of its own space, and an alias moves from v1 to v2 atomically, once v2 is complete and validated.',
   );
   if (db.kept) ctx.out.line(dim(`Explore: reembed status --db ${db.path}`));
-  else ctx.out.line(dim('Run with --keep (or --db FILE) to explore the result with `reembed status` and `reembed search`.'));
+  else
+    ctx.out.line(
+      dim('Run with --keep (or --db FILE) to explore the result with `reembed status` and `reembed search`.'),
+    );
 }

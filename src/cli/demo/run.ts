@@ -46,11 +46,23 @@ export async function runDemoSteps(
       onReport(report, index);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      const failed: StepReport = { name: step.name, status: 'failed', seconds: (performance.now() - started) / 1000, summary: message, details: {} };
+      const failed: StepReport = {
+        name: step.name,
+        status: 'failed',
+        seconds: (performance.now() - started) / 1000,
+        summary: message,
+        details: {},
+      };
       reports.push(failed);
       onReport(failed, index);
       for (const rest of steps.slice(index + 1)) {
-        const skipped: StepReport = { name: rest.name, status: 'skipped', seconds: 0, summary: `skipped: ${step.name} failed`, details: {} };
+        const skipped: StepReport = {
+          name: rest.name,
+          status: 'skipped',
+          seconds: 0,
+          summary: `skipped: ${step.name} failed`,
+          details: {},
+        };
         reports.push(skipped);
       }
       throw error;

@@ -1,5 +1,4 @@
 import { ReembedError } from '../../core/errors.js';
-import type { VectorStore } from '../../ports/vector-store.js';
 import { type LanceDbStoreOptions, resolveLanceDbConfig } from './config.js';
 import { DescriptorTable } from './descriptors.js';
 import type { ArrowModule, LanceConnectionLike, LanceModuleLike } from './lance-types.js';
@@ -14,9 +13,7 @@ import { LanceDbVectorStore } from './store.js';
  * const store = await openLanceDbStore({ uri: './data/lance' });
  * const s3 = await openLanceDbStore({ uri: 's3://bucket/reembed', storageOptions: { region: 'eu-west-1' } });
  */
-export async function openLanceDbStore(
-  options: LanceDbStoreOptions,
-): Promise<LanceDbVectorStore & VectorStore> {
+export async function openLanceDbStore(options: LanceDbStoreOptions): Promise<LanceDbVectorStore> {
   const config = resolveLanceDbConfig(options);
   const lancedb: LanceModuleLike = await import('@lancedb/lancedb');
   const arrow: ArrowModule = await import('apache-arrow');

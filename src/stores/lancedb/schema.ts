@@ -11,6 +11,8 @@ import type { ArrowModule } from './lance-types.js';
  *   - `chunk`: one embedded chunk (provenance, text, metadata, vector);
  *   - `head`: one per source, the newest version the namespace holds or its tombstone;
  *   - `retired`: a chunk row a newer version dropped, blanked in the same commit and deleted right after.
+ *   `metadata` keeps the JSON as written; `meta_kv` holds one token per scalar member so metadata
+ *   filters run in the engine (see `metadataTokens`). Cosine namespaces store unit-length vectors.
  *
  * Heads live in the records table, not a table of their own, because LanceDB has no multi-table
  * transactions but commits one `mergeInsert` atomically: a versioned replace of a source (its new
@@ -26,26 +28,6 @@ export const DESCRIPTOR_TABLE = 'reembed_namespaces';
 
 export const ROW_KINDS = ['chunk', 'head', 'retired'] as const;
 export type RowKind = (typeof ROW_KINDS)[number];
-
-/** Column names, referenced by the predicates in `sql.ts` and the row builders. */
-export const COLUMNS = [
-  'key',
-  'kind',
-  'source_id',
-  'record_id',
-  'chunk_index',
-  'fingerprint',
-  'content_hash',
-  'source_version',
-  'embedded_at',
-  'tenant',
-  'metadata',
-  'meta_kv',
-  'text',
-  'deleted',
-  'chunk_count',
-  'vector',
-] as const;
 
 /** Columns that get a scalar index: `key` for the merge join, `source_id` for head lookups and scans. */
 export const BTREE_COLUMNS = ['key', 'source_id'] as const;

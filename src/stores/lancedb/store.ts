@@ -194,16 +194,19 @@ export class LanceDbVectorStore implements VectorStore {
       const { stored, table } = await this.#guard(what, () => this.#tables.open(namespace));
       const planned = items(stored);
       const ids = planned.map((p) => (p.op === 'write' ? p.checked.write.sourceId : p.item.sourceId));
-      return this.#guard(what, async () => {
-        const result = await commitPlan(
+      const result = await this.#guard(what, () =>
+        commitPlan(
           table,
           ids,
           (state) => planWrite(planned, state, stored.descriptor.fingerprint, embeddedAt),
           (plan) => this.#tables.toArrow(stored.descriptor.dimension, plan.rows),
-        );
-        await this.#tables.afterCommit(stored.tableName, table);
-        return result;
-      });
+        ),
+      );
+      // A failure here is reported, but the write above has committed: retrying it is a no-op (skipped).
+      await this.#guard('compact the namespace after a committed write', () =>
+        this.#tables.afterCommit(stored.tableName, table),
+      );
+      return result;
     });
   }
 

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { ReembedError } from '../../core/errors.js';
 import { encodeVector, encodeVectorArray } from './codec.js';
 import { redactUrl, resolvePgConfig } from './config.js';
+import { planPgNamespace } from './plan.js';
 import {
   baseDdl,
   dropNamespaceDdl,
@@ -94,6 +95,23 @@ describe('DDL', () => {
     expect(plan).toContain(`CREATE TABLE IF NOT EXISTS "reembed"."${namespaceTable(input.namespace)}"`);
     expect(plan.trimEnd().endsWith(';')).toBe(true);
     expect(planDdl(input, { includeBase: true })).toContain('"reembed"."audit_log"');
+    const descriptor = {
+      name: 'docs@v2',
+      fingerprint: 'sp_00ff',
+      spaceName: 'v2',
+      dimension: 8,
+      metric: 'cosine' as const,
+    };
+    const deferred = planPgNamespace(
+      { url: 'postgres://h/db', schema: 'prod', hnsw: { deferred: true } },
+      descriptor,
+    );
+    expect(deferred).toContain('"prod"."ns_docs_v2_');
+    expect(deferred).toContain('embedding vector(8) NOT NULL');
+    expect(deferred).not.toContain('USING hnsw');
+    expect(planPgNamespace({ url: 'postgres://h/db' }, descriptor)).toContain(
+      'USING hnsw (embedding vector_ip_ops)',
+    );
     expect(dropNamespaceDdl('reembed', input.namespace)).toEqual([
       `DROP TABLE IF EXISTS "reembed"."${namespaceTable(input.namespace)}"`,
       `DROP TABLE IF EXISTS "reembed"."${namespaceTable(input.namespace)}_heads"`,

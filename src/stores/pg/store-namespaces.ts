@@ -52,14 +52,27 @@ export async function createNamespaceTables(
 /** Drops records, heads (tombstones included), checkpoints and the descriptor. Idempotent. */
 export async function dropNamespaceTables(tx: PgQueryable, schema: string, name: string): Promise<void> {
   await tx.query(R.namespaceLockSql(), [`${schema}:${name}`]);
+  // Writers lock the descriptor row (FOR SHARE) before touching the tables; taking it here first keeps
+  // the same lock order, so a drop waits for in-flight writes instead of deadlocking with them.
+  await tx.query(`${R.metaSql(schema)} FOR UPDATE`, [name]);
   for (const statement of dropNamespaceDdl(schema, name)) await tx.query(statement);
   await tx.query(R.deleteCheckpointsSql(schema), [name]);
   await tx.query(R.deleteMetaSql(schema), [name]);
 }
 
-/** Builds the HNSW index with the parameters recorded when the namespace was created. Idempotent. */
-export async function buildNamespaceIndex(tx: PgQueryable, schema: string, meta: MetaRow): Promise<void> {
+/**
+ * Builds the HNSW index with the parameters recorded when the namespace was created. Idempotent. The
+ * graph of 100k x 384 vectors is ~200 MB; with Postgres' default 64 MB of maintenance_work_mem the build
+ * spills and slows down several-fold, so this transaction raises it (a per-session setting, no privilege).
+ */
+export async function buildNamespaceIndex(
+  tx: PgQueryable,
+  schema: string,
+  meta: MetaRow,
+  maintenanceWorkMem = '512MB',
+): Promise<void> {
   await tx.query(R.namespaceLockSql(), [`${schema}:${meta.name}`]);
+  await tx.query("SELECT set_config('maintenance_work_mem', $1, true)", [maintenanceWorkMem]);
   const hnsw = { m: meta.hnsw_m, efConstruction: meta.hnsw_ef_construction };
   await tx.query(hnswIndexDdl({ schema, namespace: meta.name, ...descriptorOf(meta), hnsw }));
 }

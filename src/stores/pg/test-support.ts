@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { afterEach } from 'vitest';
+import { testSpace } from '../../testing/fixtures.js';
 import { type OpenPgBackendOptions, openPgBackend, type PgBackend } from './backend.js';
 import type { PgClientLike, PgPoolLike, PgQueryResult } from './pool.js';
 
@@ -62,4 +64,31 @@ export function instrumentPool(
     },
     end: () => pool.end(),
   };
+}
+
+/** Registers an afterEach that closes (and drops the schema of) the backend the current test opened. */
+export function useTestBackend(): (options?: Partial<OpenPgBackendOptions>) => Promise<PgBackend> {
+  let backend: PgBackend | undefined;
+  afterEach(async () => {
+    const current = backend;
+    backend = undefined;
+    await current?.close();
+  });
+  return async (options = {}) => {
+    backend = await openTestBackend(options);
+    return backend;
+  };
+}
+
+export const v1 = testSpace('pg-v1');
+export const v2 = testSpace('pg-v2');
+
+/** Two spaces, collection `docs`, namespaces `docs@pg-v1` (serving) and `docs@pg-v2`, alias `docs` at v1. */
+export async function seedCatalog(b: PgBackend): Promise<void> {
+  await b.catalog.addSpace(v1, 'alice');
+  await b.catalog.addSpace(v2, 'alice');
+  await b.catalog.createCollection('docs', 'alice');
+  await b.catalog.createNamespace({ collection: 'docs', space: v1, state: 'serving' }, 'alice');
+  await b.catalog.createNamespace({ collection: 'docs', space: v2, state: 'building' }, 'alice');
+  await b.catalog.setAlias('docs', 'docs', { kind: 'single', namespace: 'docs@pg-v1' }, 'alice');
 }

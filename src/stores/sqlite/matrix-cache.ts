@@ -23,26 +23,30 @@ export class NamespaceMatrix {
   readonly metric: Metric;
   generation: number;
   #matrix: Float32Array;
+  /** Byte view of `#matrix`, so stored BLOBs are copied in without a per-row view. */
+  #bytes: Uint8Array;
   #count = 0;
   readonly #recordIds: string[] = [];
   readonly #sourceIds: string[] = [];
   readonly #tenants: (string | null)[] = [];
   readonly #metadata: string[] = [];
   readonly #parsed: (Readonly<Record<string, unknown>> | undefined)[] = [];
-  readonly #bySource = new Map<string, number[]>();
+  /** Rows of each source: a bare row number for the common one-chunk source, saving an array each. */
+  readonly #bySource = new Map<string, number | number[]>();
 
   constructor(dimension: number, metric: Metric, generation: number, capacity = 0) {
     this.dimension = dimension;
     this.metric = metric;
     this.generation = generation;
     this.#matrix = new Float32Array(Math.max(capacity, 16) * dimension);
+    this.#bytes = new Uint8Array(this.#matrix.buffer);
   }
 
   get size(): number {
     return this.#count;
   }
 
-  /** Appends one record; `vector` is the stored little-endian float32 bytes or a Float32Array. */
+  /** Appends one record; `vector` is the stored little-endian float32 bytes (exactly dimension x 4). */
   append(
     recordId: string,
     sourceId: string,
@@ -53,26 +57,27 @@ export class NamespaceMatrix {
     const d = this.dimension;
     const row = this.#count;
     this.#reserve(row + 1);
-    const bytes = new Uint8Array(this.#matrix.buffer, row * d * 4, d * 4);
-    bytes.set(new Uint8Array(vector.buffer, vector.byteOffset, d * 4));
-    if (this.metric === 'cosine') normalizeInPlace(this.#matrix.subarray(row * d, row * d + d));
+    this.#bytes.set(vector.byteLength === d * 4 ? vector : vector.subarray(0, d * 4), row * d * 4);
+    if (this.metric === 'cosine') this.#normalizeRow(row);
     this.#recordIds[row] = recordId;
     this.#sourceIds[row] = sourceId;
     this.#tenants[row] = tenant;
     this.#metadata[row] = metadata;
     this.#parsed[row] = undefined;
     const rows = this.#bySource.get(sourceId);
-    if (rows) rows.push(row);
-    else this.#bySource.set(sourceId, [row]);
+    if (rows === undefined) this.#bySource.set(sourceId, row);
+    else if (typeof rows === 'number') this.#bySource.set(sourceId, [rows, row]);
+    else rows.push(row);
     this.#count = row + 1;
   }
 
   /** Removes every record of a source (a replaced or deleted source), keeping rows dense. */
   removeSource(sourceId: string): void {
     const rows = this.#bySource.get(sourceId);
-    if (!rows) return;
+    if (rows === undefined) return;
     this.#bySource.delete(sourceId);
-    for (const row of [...rows].sort((a, b) => b - a)) this.#removeRow(row);
+    if (typeof rows === 'number') this.#removeRow(rows);
+    else for (const row of [...rows].sort((a, b) => b - a)) this.#removeRow(row);
   }
 
   /**
@@ -151,7 +156,8 @@ export class NamespaceMatrix {
       this.#metadata[row] = this.#metadata[last] as string;
       this.#parsed[row] = this.#parsed[last];
       const rows = this.#bySource.get(moved);
-      if (rows) rows[rows.indexOf(last)] = row;
+      if (typeof rows === 'number') this.#bySource.set(moved, row);
+      else if (rows) rows[rows.indexOf(last)] = row;
     }
     this.#recordIds.length = last;
     this.#sourceIds.length = last;
@@ -167,5 +173,17 @@ export class NamespaceMatrix {
     const grown = new Float32Array(Math.max(rows, Math.ceil((this.#matrix.length / d) * 1.5)) * d);
     grown.set(this.#matrix.subarray(0, this.#count * d));
     this.#matrix = grown;
+    this.#bytes = new Uint8Array(grown.buffer);
+  }
+
+  #normalizeRow(row: number): void {
+    const m = this.#matrix;
+    const start = row * this.dimension;
+    const end = start + this.dimension;
+    let sum = 0;
+    for (let i = start; i < end; i++) sum += (m[i] as number) * (m[i] as number);
+    if (sum === 0) return;
+    const inv = 1 / Math.sqrt(sum);
+    for (let i = start; i < end; i++) m[i] = (m[i] as number) * inv;
   }
 }

@@ -41,10 +41,7 @@ export class MatrixRegistry {
     const cached = this.#matrices.get(meta.name);
     if (cached && cached.generation === meta.generation) return cached;
     const bytes = meta.dimension * 4;
-    const count = this.#sql
-      .get(SQL.countSearchable)
-      .pluck()
-      .get(meta.name, meta.fingerprint, bytes) as number;
+    const count = this.#sql.get(SQL.countRecords).pluck().get(meta.name) as number;
     const matrix = new NamespaceMatrix(meta.dimension, meta.metric, meta.generation, count);
     const rows = this.#sql.get(SQL.loadSearchable).raw().iterate(meta.name, meta.fingerprint, bytes);
     for (const row of rows as Iterable<[string, string, string | null, string, Uint8Array]>) {

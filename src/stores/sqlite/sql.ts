@@ -20,8 +20,8 @@ export const STORE_SQL = {
   deleteSourceRecords: 'DELETE FROM records WHERE namespace = ? AND source_id = ?',
   insertRecord: `INSERT INTO records (namespace, record_id, source_id, chunk_index, fingerprint, content_hash,
     source_version, embedded_at, tenant, metadata, text, vector) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  countSearchable: `SELECT COUNT(*) FROM records
-    WHERE namespace = ? AND fingerprint = ? AND length(vector) = ?`,
+  // Capacity hint for loading: counted on the (namespace, source_id) index, without reading the rows.
+  countRecords: 'SELECT COUNT(*) FROM records INDEXED BY records_by_source WHERE namespace = ?',
   loadSearchable: `SELECT record_id, source_id, tenant, metadata, vector FROM records
     WHERE namespace = ? AND fingerprint = ? AND length(vector) = ?`,
   hitDetails: `SELECT source_id, fingerprint, content_hash, source_version, embedded_at, tenant, metadata, text

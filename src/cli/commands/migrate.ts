@@ -1,0 +1,280 @@
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { MigrationService } from '../../app/migrate.js';
+import type { MigrationInput, MigrationOptionsInput } from '../../app/migrate-options.js';
+import { ReembedError } from '../../core/errors.js';
+import { MIGRATION_STRATEGIES, type Migration, type MigrationReport, type MigrationStrategy } from '../../core/migration.js';
+import type { BackfillProgress } from '../../jobs/backfill.js';
+import type { CliCommand } from '../command.js';
+import type { CliContext } from '../context.js';
+import { integerOption, numberOf, numberOption, stringOf } from '../options.js';
+import { formatDuration, formatRate } from '../progress.js';
+
+type Opts = Readonly<Record<string, unknown>>;
+
+export interface MigrateArgs {
+  readonly action: 'plan' | 'start' | 'status' | 'step' | 'cutover' | 'rollback';
+  /** Alias name, or a migration id (`mig_...`). */
+  readonly target?: string;
+  readonly to?: string;
+  readonly strategy?: MigrationStrategy;
+  readonly options: MigrationOptionsInput;
+  readonly latencyMs?: number;
+  readonly maxBatches?: number;
+  readonly maxSeconds?: number;
+  readonly force: boolean;
+  readonly reason?: string;
+  readonly golden?: string;
+}
+
+/** Opens the app and a migration service for one command, closing the service (and its observer) after. */
+export async function withMigrations<T>(ctx: CliContext, fn: (service: MigrationService) => Promise<T>): Promise<T> {
+  const service = new MigrationService(await ctx.app());
+  try {
+    return await fn(service);
+  } finally {
+    await service.close();
+  }
+}
+
+/** `mig_...` is a migration id; anything else is an alias whose unfinished (or latest) migration is meant. */
+export async function resolveMigration(service: MigrationService, target: string | undefined): Promise<Migration> {
+  if (!target) throw new ReembedError('INVALID_INPUT', 'Name the alias (or migration id) to act on, e.g. `reembed migrate step docs`.');
+  if (target.startsWith('mig_')) return service.get(target);
+  const migration = await service.current(target);
+  if (!migration) {
+    throw new ReembedError('NOT_FOUND', `Alias "${target}" has no migration. Start one: reembed migrate start ${target} --to <space> --strategy shadow`, {
+      details: { alias: target },
+    });
+  }
+  return migration;
+}
+
+/**
+ * `reembed migrate plan|start|status|step|cutover|rollback`: the migration state machine from the
+ * command line. Every action prints its per-step report (`--json`: the report document); a failed step
+ * exits 1, a refused gate exits 7.
+ */
+export async function migrate(ctx: CliContext, args: MigrateArgs): Promise<number> {
+  return withMigrations(ctx, async (service) => {
+    switch (args.action) {
+      case 'plan': {
+        const plan = await service.plan(input(args), args.latencyMs === undefined ? {} : { latencyMs: args.latencyMs });
+        ctx.out.result(plan, () => {
+          const e = plan.estimate;
+          ctx.out.line(`Plan: ${plan.alias} ${plan.from} → ${plan.to} (${plan.strategy})`);
+          ctx.out.line(`  documents  ${e.documents} (${e.toEmbed} to embed, ${e.documents - e.toEmbed} already current)`);
+          ctx.out.line(`  chunks     ${e.chunks}, tokens ${e.tokens}`);
+          ctx.out.line(`  cost       $${e.costUsd.toFixed(4)} at $${plan.space.pricePerMillionTokens}/1M tokens`);
+          ctx.out.line(`  time       ~${formatDuration(e.seconds)} (${e.batches} batches, bound by ${e.bottleneck}; ${e.latencySource} latency ${Math.round(e.batchLatencyMs)} ms/batch)`);
+          ctx.out.line(`  gates      ${plan.options.gates.join('; ')}`);
+          for (const s of e.steps) ctx.out.line(`  ${s.state.padEnd(11)} ${s.action}`);
+        });
+        return 0;
+      }
+      case 'start':
+        return printReport(ctx, await service.start(input(args)));
+      case 'status': {
+        const migrations = args.target ? [await resolveMigration(service, args.target)] : await service.list({ active: true });
+        const statuses = await Promise.all(migrations.map((m) => service.status(m.id)));
+        ctx.out.result(args.target ? statuses[0] : statuses, () => {
+          if (statuses.length === 0) ctx.out.line('No migration in progress.');
+          for (const s of statuses) {
+            const m = s.migration;
+            ctx.out.line(`${ctx.out.style.bold(m.id)}  ${m.state}  (${m.strategy}: ${m.from} → ${m.to}, alias ${m.alias})`);
+            ctx.out.line(`  routing    ${JSON.stringify(s.alias.routing)}`);
+            ctx.out.line(`  coverage   ${s.coverage.current}/${s.coverage.live} current (${(s.coverage.ratio * 100).toFixed(1)}%), ${s.coverage.stale} stale`);
+            ctx.out.line(`  backfill   ${s.job ? `${s.job.state}, pass ${s.job.pass}, ${s.job.counters.written} written` : 'not run'}; ${s.deadLetters} dead-lettered, ${s.queued} queued`);
+            if (s.agreement) {
+              const overlap = Object.entries(s.agreement.overlap).map(([k, v]) => `overlap@${k} ${v.toFixed(3)}`).join(', ');
+              ctx.out.line(`  agreement  ${s.agreement.samples} samples; ${overlap || '-'}; RBO ${s.agreement.rbo?.toFixed(3) ?? '-'}`);
+            }
+          }
+        });
+        return 0;
+      }
+      case 'step': {
+        const m = await resolveMigration(service, args.target);
+        const report = await withProgress(ctx, `backfill ${m.to}`, (onProgress) =>
+          service.step(m.id, {
+            onProgress,
+            ...(args.maxBatches !== undefined ? { maxBatches: args.maxBatches } : {}),
+            ...(args.maxSeconds !== undefined ? { maxMs: args.maxSeconds * 1000 } : {}),
+          }),
+        );
+        return printReport(ctx, report);
+      }
+      case 'cutover': {
+        const m = await resolveMigration(service, args.target);
+        return printReport(
+          ctx,
+          await service.cutover(m.id, {
+            force: args.force,
+            ...(args.reason ? { reason: args.reason } : {}),
+            ...(args.golden ? { golden: args.golden } : {}),
+          }),
+        );
+      }
+      case 'rollback': {
+        const m = await resolveMigration(service, args.target);
+        return printReport(ctx, await service.rollback(m.id, args.reason ? { reason: args.reason } : {}));
+      }
+    }
+  });
+}
+
+function input(args: MigrateArgs): MigrationInput {
+  if (!args.target || !args.to || !args.strategy) {
+    throw new ReembedError('INVALID_INPUT', 'Give the alias, --to <space> and --strategy, e.g. `reembed migrate start docs --to v2 --strategy shadow`.');
+  }
+  return { alias: args.target, to: args.to, strategy: args.strategy, options: args.options };
+}
+
+/** Renders backfill progress as a bar on terminals while `fn` runs. */
+export async function withProgress<T>(ctx: CliContext, label: string, fn: (onProgress: (p: BackfillProgress) => void) => Promise<T>): Promise<T> {
+  let task: ReturnType<CliContext['progress']['start']> | null = null;
+  let shown = 0;
+  try {
+    return await fn((p) => {
+      task ??= ctx.progress.start(label, { total: p.total, unit: 'docs' });
+      task.setTotal(p.total);
+      task.advance(p.done - shown);
+      shown = p.done;
+    });
+  } finally {
+    (task as { end(): void } | null)?.end();
+  }
+}
+
+export function printReport(ctx: CliContext, report: MigrationReport): number {
+  ctx.out.result(report, () => {
+    const { green, red, dim } = ctx.out.style;
+    const m = report.migration;
+    ctx.out.line(`${m.id}: ${m.state} (${m.strategy}, ${m.from} → ${m.to})`);
+    for (const s of report.steps) {
+      const mark = s.status === 'done' ? green('✓') : s.status === 'failed' ? red('✗') : dim('-');
+      ctx.out.line(`  ${mark} ${s.name.padEnd(10)} ${s.detail}`);
+      const data = s.data as { report?: { rate?: number; elapsedMs?: number } } | undefined;
+      if (data?.report?.rate !== undefined) {
+        ctx.out.line(dim(`               ${formatRate(data.report.rate)} docs/s over ${formatDuration((data.report.elapsedMs ?? 0) / 1000)}`));
+      }
+    }
+  });
+  return report.ok ? 0 : 1;
+}
+
+/** Migration and backfill options shared by `plan` and `start` (validated again by the library). */
+export function addMigrationOptions(command: Command): Command {
+  return command
+    .requiredOption('--to <space>', 'target space (registered with reembed space add)')
+    .addOption(new Option('--strategy <strategy>', 'migration strategy').choices(MIGRATION_STRATEGIES).makeOptionMandatory())
+    .option('--gate <rule>', 'cutover gate rule, e.g. "ndcg@10 >= old - 0.01"; repeatable (replaces the defaults)', collect)
+    .option('--golden <path>', 'golden set (BEIR dir or JSONL) evaluated on both namespaces for the gates')
+    .option('--sample-rate <r>', 'shadow: share of queries also run on the new namespace (0-1)', numberOption(0))
+    .option('--min-shadow-samples <n>', 'shadow: agreement samples needed before cutover', integerOption(0))
+    .option('--steps <list>', 'progressive: traffic percentages, e.g. 10,25,50,100', parseSteps)
+    .option('--no-tenants', 'progressive: do not move complete tenants ahead of the percentage')
+    .addOption(new Option('--fusion <method>', 'lazy: fusion').choices(['rrf', 'minmax', 'zscore', 'coverage-aware-rrf', 'coverage-aware-score']))
+    .option('--rrf-k <k>', 'lazy: reciprocal rank fusion constant', numberOption(1))
+    .option('--rollback-window <duration>', 'keep the old namespace this long after cutover (e.g. 7d)');
+}
+
+export function addBackfillOptions(command: Command): Command {
+  return command
+    .option('--concurrency <n>', 'batches in flight', integerOption(1, 256))
+    .option('--batch-size <n>', 'documents per batch', integerOption(1, 100_000))
+    .option('--max-batch-tokens <n>', 'tokens per batch', integerOption(1))
+    .option('--rate-limit <rpm>', 'embedding requests per minute', numberOption(0.001))
+    .option('--tokens-per-minute <n>', 'embedding tokens per minute', numberOption(1))
+    .option('--max-retries <n>', 'retries of a batch on transient errors', integerOption(0, 100))
+    .option('--timeout-ms <ms>', 'per-call embedding timeout', integerOption(1));
+}
+
+export function backfillSettingsOf(o: Opts): Record<string, number> {
+  const settings: Record<string, number> = {};
+  const map: [string, string][] = [
+    ['concurrency', 'concurrency'],
+    ['batchSize', 'batchSize'],
+    ['maxBatchTokens', 'maxBatchTokens'],
+    ['rateLimit', 'requestsPerMinute'],
+    ['tokensPerMinute', 'tokensPerMinute'],
+    ['maxRetries', 'maxRetries'],
+    ['timeoutMs', 'timeoutMs'],
+  ];
+  for (const [flag, key] of map) if (typeof o[flag] === 'number') settings[key] = o[flag] as number;
+  return settings;
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+function parseSteps(value: string): number[] {
+  const steps = value.split(',').map((s) => Number(s.trim()));
+  if (steps.some((s) => !Number.isFinite(s) || s <= 0 || s > 100)) throw new InvalidArgumentError(`expected percentages like 10,25,50,100, got "${value}".`);
+  return steps;
+}
+
+function migrateArgs(action: MigrateArgs['action']) {
+  return (p: readonly unknown[], o: Opts): MigrateArgs => {
+    const options: Record<string, unknown> = {};
+    if (Array.isArray(o.gate)) options.gates = o.gate;
+    if (typeof o.golden === 'string' && (action === 'plan' || action === 'start')) options.golden = o.golden;
+    if (typeof o.sampleRate === 'number') options.sampleRate = o.sampleRate;
+    if (typeof o.minShadowSamples === 'number') options.minShadowSamples = o.minShadowSamples;
+    if (Array.isArray(o.steps)) options.steps = o.steps;
+    if (o.tenants === false) options.tenants = false;
+    if (typeof o.fusion === 'string') options.fusion = { method: o.fusion, ...(typeof o.rrfK === 'number' ? { rrfK: o.rrfK } : {}) };
+    if (typeof o.rollbackWindow === 'string') options.rollbackWindow = o.rollbackWindow;
+    const backfill = backfillSettingsOf(o);
+    if (Object.keys(backfill).length > 0) options.backfill = backfill;
+    return {
+      action,
+      ...(typeof p[0] === 'string' ? { target: p[0] } : {}),
+      ...(stringOf(o.to) ? { to: o.to as string } : {}),
+      ...(stringOf(o.strategy) ? { strategy: o.strategy as MigrationStrategy } : {}),
+      options: options as MigrationOptionsInput,
+      ...(numberOf(o.latencyMs) !== undefined ? { latencyMs: o.latencyMs as number } : {}),
+      ...(numberOf(o.maxBatches) !== undefined ? { maxBatches: o.maxBatches as number } : {}),
+      ...(numberOf(o.maxSeconds) !== undefined ? { maxSeconds: o.maxSeconds as number } : {}),
+      force: o.force === true,
+      ...(stringOf(o.reason) ? { reason: o.reason as string } : {}),
+      ...(stringOf(o.golden) ? { golden: o.golden as string } : {}),
+    };
+  };
+}
+
+export const migrateCommand: CliCommand = {
+  register(program, bind) {
+    const migrateCmd = program.command('migrate').description('migrate an alias to another embedding space, without downtime');
+    addBackfillOptions(
+      addMigrationOptions(migrateCmd.command('plan <alias>').description('documents, tokens, cost and time of a migration; changes nothing')),
+    )
+      .option('--latency-ms <ms>', 'assume this per-batch latency instead of measuring one call', numberOption(0))
+      .action(bind(migrate, migrateArgs('plan')));
+    addBackfillOptions(
+      addMigrationOptions(migrateCmd.command('start <alias>').description('create the target namespace (dual-writes start now) and route the alias')),
+    ).action(bind(migrate, migrateArgs('start')));
+    migrateCmd
+      .command('status [alias]')
+      .description('state, routing, coverage, backfill and agreement of a migration (all unfinished ones without an alias)')
+      .action(bind(migrate, migrateArgs('status')));
+    migrateCmd
+      .command('step <alias>')
+      .description("do the current state's work (backfill, validation, next rollout step) and advance")
+      .option('--max-batches <n>', 'stop the backfill after this many batches (resumable)', integerOption(1))
+      .option('--max-seconds <s>', 'stop the backfill after this long (resumable)', numberOption(0.001))
+      .action(bind(migrate, migrateArgs('step')));
+    migrateCmd
+      .command('cutover <alias>')
+      .description('evaluate the gates, then point the alias at the new namespace in one atomic write')
+      .option('--force', 'cut over although gates fail (needs --reason; audited)')
+      .option('--reason <text>', 'why (written to the audit log)')
+      .option('--golden <path>', 'golden set for new.* / old.* gate facts')
+      .action(bind(migrate, migrateArgs('cutover')));
+    migrateCmd
+      .command('rollback <alias>')
+      .description('serve the old namespace again; both namespaces are kept')
+      .option('--reason <text>', 'why (written to the audit log)')
+      .action(bind(migrate, migrateArgs('rollback')));
+  },
+};

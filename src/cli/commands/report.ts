@@ -1,0 +1,166 @@
+import { existsSync } from 'node:fs';
+import { relative, resolve } from 'node:path';
+import { InvalidArgumentError } from 'commander';
+import { resolveGoldenSet } from '../../app/golden-sets.js';
+import { parseDuration } from '../../core/migration.js';
+import type { ProgressTask } from '../../ports/progress.js';
+import { collectReport } from '../../report/collect.js';
+import { readQualityCurves } from '../../report/curves.js';
+import type { ReportData } from '../../report/data.js';
+import { FONT_PACKAGE } from '../../report/fonts.js';
+import { writeReport } from '../../report/write.js';
+import type { CliCommand } from '../command.js';
+import type { CliContext } from '../context.js';
+import { integerOption, numberOption } from '../options.js';
+import { num } from '../output.js';
+
+export interface ReportArgs {
+  readonly collection?: string;
+  /** BEIR directory, JSONL file or stored golden set: evaluate every namespace now. */
+  readonly golden?: string;
+  readonly split?: string;
+  /** HTML file (default `report.html`). */
+  readonly out?: string;
+  /** Directory for PNG charts. */
+  readonly png?: string;
+  /** Quality-during-migration curves (a benchmark's JSON). */
+  readonly curves?: string;
+  /** Traffic window in ms (default 24 h). */
+  readonly windowMs?: number;
+  /** PNG pixels per SVG pixel (default 2). */
+  readonly scale?: number;
+  readonly concurrency?: number;
+}
+
+/**
+ * `reembed report [--collection NAME] [--golden DIR|NAME] [--out report.html] [--png DIR] [--curves FILE] [--json]`:
+ * writes one self-contained HTML page (inline SVG charts and the tables of their numbers) — quality old vs
+ * new vs during migration, coverage over time, version distribution, latency and traffic share — and, with
+ * `--png`, one PNG per chart. With `--golden` every namespace (and an alias serving a mix) is evaluated
+ * now and the result kept in its manifest; without it, stored evaluations are shown. Each run also
+ * records a coverage sample, so repeated reports (or cron) build the coverage history.
+ */
+export async function report(ctx: CliContext, args: ReportArgs): Promise<number> {
+  const app = await ctx.app();
+  const cwd = ctx.io.cwd;
+  let golden = null;
+  if (args.golden !== undefined) {
+    const path = resolve(cwd, args.golden);
+    golden = (
+      await resolveGoldenSet(app.backend, existsSync(path) ? path : args.golden, {
+        ...(args.split ? { split: args.split } : {}),
+      })
+    ).golden;
+  }
+  const curvesPath = args.curves === undefined ? null : resolve(cwd, args.curves);
+  const curves = curvesPath === null ? null : { source: relative(cwd, curvesPath) || curvesPath, curves: await readQualityCurves(curvesPath) };
+  const now = new Date();
+  let task: ProgressTask | null = null;
+  let last = 0;
+  let data: ReportData;
+  try {
+    data = await collectReport(app, {
+      now,
+      golden,
+      curves,
+      ...(args.collection !== undefined ? { collection: args.collection } : {}),
+      ...(args.windowMs !== undefined ? { since: new Date(now.getTime() - args.windowMs) } : {}),
+      evaluation: {
+        ...(args.concurrency ? { concurrency: args.concurrency } : {}),
+        onTarget: (target, queries) => {
+          task?.end();
+          task = ctx.progress.start(`eval ${target}`, { total: queries, unit: 'queries' });
+          last = 0;
+        },
+        onProgress: ({ done }) => {
+          task?.advance(done - last);
+          last = done;
+        },
+      },
+    });
+  } finally {
+    (task as ProgressTask | null)?.end();
+  }
+  const written = await writeReport(data, {
+    out: resolve(cwd, args.out ?? 'report.html'),
+    ...(args.png !== undefined ? { pngDir: resolve(cwd, args.png) } : {}),
+    ...(args.scale !== undefined ? { scale: args.scale } : {}),
+  });
+  if (args.png !== undefined && written.fonts.family === null) {
+    ctx.out.warn(`no known font file found: chart text may be missing from the PNGs. Install ${FONT_PACKAGE} (Debian/Ubuntu).`);
+  }
+  ctx.out.result({ ...written, summary: summary(data) }, () => {
+    ctx.out.line(`wrote ${written.html} (${written.charts.filter((c) => c.drawn).length} of ${written.charts.length} charts drawn)`);
+    for (const png of written.pngs) ctx.out.line(`wrote ${png.path} (${png.width}×${png.height})`);
+    for (const c of written.charts) if (!c.drawn) ctx.out.line(ctx.out.style.dim(`  ${c.title}: ${c.empty}`));
+    if (data.quality.rows.length > 0) {
+      ctx.out.line();
+      const rows = data.quality.rows;
+      ctx.out.table(
+        [
+          { header: 'TARGET', value: (r: (typeof rows)[number]) => r.target },
+          { header: 'ROLE', value: (r: (typeof rows)[number]) => r.role },
+          { header: 'NDCG@10', value: (r: (typeof rows)[number]) => num(r.metrics['ndcg@10'], 4), align: 'right' },
+          { header: 'RECALL@10', value: (r: (typeof rows)[number]) => num(r.metrics['recall@10'], 4), align: 'right' },
+          { header: 'EVALUATED', value: (r: (typeof rows)[number]) => `${r.at}${r.source === 'stored' ? ' (stored)' : ''}` },
+        ],
+        rows,
+      );
+    }
+    const foreign = data.versions.filter((v) => v.foreign);
+    if (foreign.length > 0) {
+      ctx.out.line(ctx.out.style.red(`ALERT: foreign fingerprints in ${[...new Set(foreign.map((v) => v.namespace))].join(', ')}`));
+    }
+  });
+  return 0;
+}
+
+/** The `--json` data summary: everything but the long series (coverage samples, per-minute traffic), counted. */
+function summary(data: ReportData): Record<string, unknown> {
+  const { coverage, trafficByMinute, ...rest } = data;
+  return { ...rest, coverageSamples: coverage.length, trafficMinutes: trafficByMinute.length };
+}
+
+function durationOption(value: string): number {
+  try {
+    return parseDuration(value);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+}
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+const int = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);
+
+export const reportCommand: CliCommand = {
+  register: (program, bind) =>
+    program
+      .command('report')
+      .description('write an HTML report (and PNG charts) of quality, coverage over time, versions, latency and traffic')
+      .option('--collection <name>', 'only this collection')
+      .option('--golden <ref>', 'evaluate every namespace now on this golden set (BEIR directory, JSONL file or stored name)')
+      .option('--split <name>', 'BEIR split of --golden: read qrels/<split>.tsv')
+      .option('--out <file>', 'HTML file to write', 'report.html')
+      .option('--png <dir>', 'also write one PNG per chart into this directory')
+      .option('--curves <file>', 'quality-during-migration curves (JSON written by the quality benchmark)')
+      .option('--since <duration>', 'traffic window, e.g. 1h, 24h, 7d (default 24h)', durationOption)
+      .option('--scale <n>', 'PNG pixels per SVG pixel (default 2)', numberOption(0.25))
+      .option('--concurrency <n>', 'evaluation queries in flight (default 4)', integerOption(1, 256))
+      .action(
+        bind(report, (_p, o) => {
+          const args: Record<string, unknown> = {
+            collection: str(o.collection),
+            golden: str(o.golden),
+            split: str(o.split),
+            out: str(o.out),
+            png: str(o.png),
+            curves: str(o.curves),
+            windowMs: int(o.since),
+            scale: int(o.scale),
+            concurrency: int(o.concurrency),
+          };
+          for (const key of Object.keys(args)) if (args[key] === undefined) delete args[key];
+          return args as ReportArgs;
+        }),
+      ),
+};

@@ -1,0 +1,130 @@
+import { describe, expect, it } from 'vitest';
+import {
+  axisVector,
+  DIM,
+  descriptorOf,
+  expectCode,
+  prng,
+  randomVector,
+  sourceWrite,
+  testSpace,
+} from '../../testing/fixtures.js';
+import { useTestBackend, v1, v2 } from './test-support.js';
+
+/**
+ * Vector-store behaviour only the Postgres backend has: invariants enforced by the table definition,
+ * HNSW against exact search, and concurrent writers. Registered by pg.test.ts when REEMBED_PG_URL is set.
+ */
+export function describePgStoreSpecifics(): void {
+  describe('pg store specifics', () => {
+    const open = useTestBackend();
+
+    it('concurrent versioned writes of one source converge on the newest version', async () => {
+      const b = await open({ poolMax: 6 });
+      const ns = descriptorOf('docs', v1);
+      await b.store.createNamespace(ns);
+      const versions = [3, 9, 1, 7, 5, 8, 2, 6, 4, 10];
+      await Promise.all(
+        versions.map((version) =>
+          b.store.write(ns.name, v1.fingerprint, [
+            sourceWrite({ id: 'a', version, vectors: [axisVector(version)] }),
+          ]),
+        ),
+      );
+      expect((await b.store.heads(ns.name, ['a'])).get('a')?.sourceVersion).toBe(10);
+      const hits = await b.store.search(ns.name, {
+        vector: axisVector(0),
+        fingerprint: v1.fingerprint,
+        k: 10,
+      });
+      expect(hits.map((h) => [h.chunkId, h.provenance.sourceVersion])).toEqual([['a#0', 10]]);
+    });
+
+    it('the table itself refuses records of another fingerprint or dimension', async () => {
+      const b = await open();
+      const ns = descriptorOf('docs', v1);
+      await b.store.createNamespace(ns);
+      const { rows } = await b.pool.query<{ table_name: string }>(
+        `SELECT table_name FROM "${b.config.schema}".ns_meta WHERE name = $1`,
+        [ns.name],
+      );
+      const table = `"${b.config.schema}"."${rows[0]?.table_name}"`;
+      const insert = (fingerprint: string, dims: number) =>
+        b.pool.query(
+          `INSERT INTO ${table} (source_id, chunk_index, record_id, fingerprint, content_hash, source_version, embedded_at, text, embedding)
+         VALUES ('x', 0, 'x#0', $1, 'h', 1, now(), 't', $2::vector)`,
+          [fingerprint, `[${new Array(dims).fill(0.5).join(',')}]`],
+        );
+      await expect(insert(v2.fingerprint, DIM)).rejects.toThrow(/check constraint/);
+      await expect(insert(v1.fingerprint, DIM + 1)).rejects.toThrow(/dimensions/);
+      await insert(v1.fingerprint, DIM);
+      expect((await b.store.stats(ns.name)).fingerprints).toEqual({ [v1.fingerprint]: 1 });
+    });
+
+    it('a drop racing in-flight writes waits for them instead of deadlocking', async () => {
+      const b = await open({ poolMax: 8 });
+      const ns = descriptorOf('docs', v1);
+      for (let round = 0; round < 3; round++) {
+        await b.store.createNamespace(ns);
+        const writes = Array.from({ length: 6 }, (_, i) =>
+          b.store.write(ns.name, v1.fingerprint, [
+            sourceWrite({ id: `s${i}`, version: 1, vectors: [axisVector(i)] }),
+          ]),
+        );
+        const outcomes = await Promise.allSettled([...writes, b.store.dropNamespace(ns.name)]);
+        for (const o of outcomes) {
+          // A write either committed before the drop or found the namespace gone; never a deadlock.
+          if (o.status === 'rejected') expect((o.reason as { code?: string }).code).toBe('NOT_FOUND');
+        }
+        expect(await b.store.describeNamespace(ns.name)).toBeNull();
+      }
+    });
+
+    it('refuses a namespace beyond the HNSW dimension limit', async () => {
+      const b = await open();
+      const wide = { ...descriptorOf('docs', v1), dimension: 2001 };
+      await expectCode(b.store.createNamespace(wide), 'INVALID_INPUT');
+      expect(b.store.capabilities).toMatchObject({
+        annIndex: true,
+        maxDimension: 2000,
+        sharedCatalogTransaction: true,
+      });
+    });
+
+    for (const metric of ['cosine', 'dot', 'l2'] as const) {
+      it(`HNSW search returns the exact top-1 on small data, and uses the index (${metric})`, async () => {
+        const b = await open({ hnsw: { deferred: true } });
+        const dim = 32;
+        const space = testSpace(`pg-hnsw-${metric}`, { metric, dimension: dim });
+        const ns = descriptorOf('docs', space);
+        await b.store.createNamespace(ns);
+        const random = prng(42);
+        const writes = Array.from({ length: 2000 }, (_, i) =>
+          sourceWrite({ id: `d${i}`, version: 1, vectors: [randomVector(random, dim)] }),
+        );
+        expect((await b.store.write(ns.name, space.fingerprint, writes)).records).toBe(2000);
+        expect(await b.store.hasIndex(ns.name)).toBe(false);
+        await b.store.buildIndex(ns.name);
+        expect(await b.store.hasIndex(ns.name)).toBe(true);
+        const request = (vector: Float32Array, exact: boolean) => ({
+          vector,
+          fingerprint: space.fingerprint,
+          k: 5,
+          exact,
+        });
+        const query = randomVector(random, dim);
+        expect(await b.store.explainSearch(ns.name, request(query, false))).toMatch(
+          /Index Scan using \S+_hnsw/,
+        );
+        expect(await b.store.explainSearch(ns.name, request(query, true))).not.toMatch(/Index Scan/);
+        for (let q = 0; q < 20; q++) {
+          const vector = randomVector(random, dim);
+          const [ann] = await b.store.search(ns.name, request(vector, false));
+          const [exact] = await b.store.search(ns.name, request(vector, true));
+          expect(ann?.chunkId).toBe(exact?.chunkId);
+          expect(ann?.score).toBeCloseTo(exact?.score as number, 5);
+        }
+      });
+    }
+  });
+}

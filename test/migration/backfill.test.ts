@@ -1,0 +1,130 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { embedSources } from '../../src/app/embed-sources.js';
+import type { Reembed } from '../../src/app/reembed.js';
+import { createHashingEmbedder } from '../../src/embedders/hashing.js';
+import { type BackfillOptions, type BackfillProgress, BackfillRunner } from '../../src/jobs/backfill.js';
+import type { Embedder } from '../../src/ports/embedder.js';
+import type { JobRepository } from '../../src/ports/jobs.js';
+import { TestClock, assertNamespaceMatchesSource, corpus, hashing, tempApp } from './helpers.js';
+
+let ctx: Awaited<ReturnType<typeof tempApp>>;
+let app: Reembed;
+const v1 = hashing('v1', 1);
+const v2 = hashing('v2', 2);
+const N = 400;
+
+beforeEach(async () => {
+  ctx = await tempApp();
+  app = ctx.app;
+  await app.addSpace(v1);
+  await app.addSpace(v2);
+  await app.createCollection('docs', 'v1');
+  await app.ingest('docs', corpus(N));
+  await app.createNamespace('docs', v2, 'active', 'docs@v1');
+});
+afterEach(async () => ctx.cleanup());
+
+function runner(embedder: Embedder, options: Partial<BackfillOptions> = {}, clock?: TestClock): BackfillRunner {
+  return new BackfillRunner(
+    { store: app.backend.store, sources: app.backend.sources, jobs: app.backend.jobs as JobRepository, embedder, encode: embedSources, ...(clock ? { clock } : {}) },
+    { collection: 'docs', namespace: 'docs@v2', ...options },
+  );
+}
+
+/** Embeds after a pseudo-random delay of up to `maxMs`, so concurrent batches finish out of order. */
+function jittered(base: Embedder, maxMs: number): Embedder {
+  let s = 99;
+  return {
+    ...base,
+    embed: async (texts, options) => {
+      s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+      await new Promise((r) => setTimeout(r, (s / 2 ** 32) * maxMs));
+      return base.embed(texts, options);
+    },
+  };
+}
+
+describe('BackfillRunner', () => {
+  it('resumes after an abort from the contiguous checkpoint, writing every source exactly once', async () => {
+    const embedder = jittered(createHashingEmbedder(v2), 8);
+    const first = runner(embedder, { settings: { batchSize: 10, concurrency: 4 } });
+    const progress: BackfillProgress[] = [];
+    first.on('progress', (p: BackfillProgress) => progress.push(p));
+    const stop = new AbortController();
+    first.on('batch', () => {
+      if (progress.length === 12) stop.abort();
+    });
+    const aborted = await first.run({ signal: stop.signal });
+    expect(aborted.status).toBe('aborted');
+    expect(aborted.written).toBeGreaterThan(0);
+    expect(aborted.written).toBeLessThan(N);
+    expect(progress.every((p, i) => i === 0 || p.done >= (progress[i - 1] as BackfillProgress).done)).toBe(true);
+    expect(progress.at(-1)).toMatchObject({ total: N, jobId: 'backfill:docs@v2' });
+    expect(progress.at(-1)?.rate).toBeGreaterThan(0);
+    expect(progress.at(-1)?.etaSeconds).toBeGreaterThan(0);
+
+    const resumed = await runner(embedder, { settings: { batchSize: 10, concurrency: 4 } }).run();
+    expect(resumed.status).toBe('done');
+    // Only the batches in flight at the abort are looked at again.
+    expect(resumed.skipped).toBeLessThanOrEqual(4 * 10);
+    expect(aborted.written + resumed.written).toBe(N);
+    const job = await app.backend.jobs?.getJob('backfill:docs@v2');
+    expect(job).toMatchObject({ state: 'done', pass: 1, counters: { written: N } });
+    expect(await assertNamespaceMatchesSource(app, 'docs@v2')).toEqual([]);
+
+    // A finished job run again starts a fresh pass that finds everything current.
+    const again = await runner(embedder).run();
+    expect(again).toMatchObject({ status: 'done', written: 0, skipped: N, pass: 1 });
+  });
+
+  it('never overwrites a newer dual-write (invariant 4) and never resurrects a delete (invariant 5)', async () => {
+    const waiting: (() => void)[] = [];
+    const base = createHashingEmbedder(v2);
+    const held: Embedder = { ...base, embed: async (t, o) => (await new Promise<void>((r) => waiting.push(r)), base.embed(t, o)) };
+    const r = runner(held, { settings: { batchSize: 5, concurrency: 1 } });
+    const tick = r.tick(); // reads doc-00000..4 at version 1.., then waits inside the embedder
+    while (waiting.length === 0) await new Promise((x) => setTimeout(x, 1));
+    await app.ingest('docs', [{ id: 'doc-00001', text: 'rewritten while the backfill held the old text' }]);
+    await app.delete('docs', ['doc-00002']);
+    waiting.shift()?.();
+    await tick;
+    const heads = await app.backend.store.heads('docs@v2', ['doc-00000', 'doc-00001', 'doc-00002']);
+    const sources = await app.backend.sources.getMany('docs', ['doc-00001', 'doc-00002']);
+    expect(heads.get('doc-00001')?.sourceVersion).toBe(sources.get('doc-00001')?.version);
+    expect(heads.get('doc-00001')?.contentHash).toBe(sources.get('doc-00001')?.contentHash);
+    expect(heads.get('doc-00002')?.deleted).toBe(true);
+    expect(heads.get('doc-00000')?.deleted).toBe(false);
+  });
+
+  it('regenerates stale records and applies tombstones the namespace missed (a crash after the source commit)', async () => {
+    const r = runner(createHashingEmbedder(v2), { settings: { batchSize: 50 } });
+    await r.run();
+    // Source changes whose dual-writes never happened.
+    await app.backend.sources.upsert('docs', [{ id: 'doc-00010', text: 'changed at the source only' }]);
+    await app.backend.sources.delete('docs', ['doc-00011']);
+    expect(await assertNamespaceMatchesSource(app, 'docs@v2')).not.toEqual([]);
+    const pass = await runner(createHashingEmbedder(v2)).run();
+    expect(pass).toMatchObject({ status: 'done', written: 2 });
+    expect(await assertNamespaceMatchesSource(app, 'docs@v2')).toEqual([]);
+  });
+
+  it('batches by tokens as well as by count, and honours the request rate limit', async () => {
+    const clock = new TestClock();
+    const calls: number[] = [];
+    const base = createHashingEmbedder(v2);
+    const counting: Embedder = { ...base, embed: async (t, o) => (calls.push(t.length), base.embed(t, o)) };
+    const start = clock.ms;
+    const report = await runner(
+      counting,
+      { settings: { batchSize: 100, maxBatchTokens: 60, concurrency: 2, requestsPerMinute: 600 } },
+      clock,
+    ).run();
+    expect(report.written).toBe(N);
+    // Documents hold 9-20 tokens: a 60-token budget closes a batch after a handful of them.
+    expect(Math.max(...calls)).toBeLessThanOrEqual(6);
+    expect(calls.length).toBeGreaterThan(N / 6);
+    // 600 requests/min = 10/s with a one-second burst.
+    const seconds = (clock.ms - start) / 1000;
+    expect(seconds).toBeGreaterThanOrEqual((calls.length - 10) / 10 - 0.5);
+  });
+});
