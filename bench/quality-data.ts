@@ -97,7 +97,9 @@ async function embedAll(collection: BeirCollection, space: Space): Promise<Space
     const out = new Float32Array(texts.length * dimension);
     for (let i = 0; i < texts.length; i += embedder.maxBatchSize) {
       const batch = await embedder.embed(texts.slice(i, i + embedder.maxBatchSize), { inputType });
-      batch.forEach((v, j) => out.set(v, (i + j) * dimension));
+      batch.forEach((v, j) => {
+        out.set(v, (i + j) * dimension);
+      });
     }
     return out;
   };

@@ -3,8 +3,9 @@
  * Every fused method calls the real `fuseResults` on SearchHit-shaped top-100 lists, as the QueryEngine
  * would; the strategies' routing comes from the shipped defaults (`resolveMigrationOptions`).
  */
-import { bucketOf } from '../src/app/query.js';
+
 import { resolveMigrationOptions } from '../src/app/migrate-options.js';
+import { bucketOf } from '../src/app/query.js';
 import { type FuseInput, fuseResults } from '../src/core/fusion.js';
 import { rolloutPercentFor } from '../src/core/migration.js';
 import type { SearchHit } from '../src/core/records.js';

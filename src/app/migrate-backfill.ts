@@ -19,7 +19,10 @@ export interface BackfillTarget {
  * Progressive migrations backfill the most-queried documents first; every runner drains the priority
  * queue (old-space documents a lazy read served) before each page.
  */
-export async function createBackfillRunner(ctx: MigrationContext, target: BackfillTarget): Promise<BackfillRunner> {
+export async function createBackfillRunner(
+  ctx: MigrationContext,
+  target: BackfillTarget,
+): Promise<BackfillRunner> {
   const name = target.migration?.to ?? target.namespace;
   if (!name) throw new TypeError('createBackfillRunner needs a migration or a namespace');
   const ns = await ctx.backend.catalog.getNamespace(name);

@@ -1,10 +1,10 @@
 import { ReembedError } from '../core/errors.js';
-import { type Migration, type StepResult, parseDuration, stepResult } from '../core/migration.js';
+import { type Migration, parseDuration, type StepResult, stepResult } from '../core/migration.js';
+import type { RetiringInfo } from '../jobs/retire.js';
 import type { Backend } from '../ports/backend.js';
 import type { Clock } from '../ports/clock.js';
 import type { JobRepository } from '../ports/jobs.js';
 import type { MigrationRepository } from '../ports/migrations.js';
-import type { RetiringInfo } from '../jobs/retire.js';
 import type { EmbedderCache } from './embedders.js';
 import type { MigrationObserver } from './migrate-observer.js';
 import type { QueryEngine } from './query.js';
@@ -24,7 +24,10 @@ export interface MigrationContext {
 }
 
 /** The repositories of a backend, or `UNSUPPORTED` naming the backend. */
-export function requireRepositories(backend: Backend): { migrations: MigrationRepository; jobs: JobRepository } {
+export function requireRepositories(backend: Backend): {
+  migrations: MigrationRepository;
+  jobs: JobRepository;
+} {
   if (!backend.migrations || !backend.jobs) {
     throw new ReembedError(
       'UNSUPPORTED',
@@ -62,7 +65,11 @@ export function retiringInfo(ctx: MigrationContext, migration: Migration): Retir
 }
 
 /** Moves a namespace into its rollback window: state `retiring` plus the window in its info. */
-export async function startRetiring(ctx: MigrationContext, namespace: string, migration: Migration): Promise<string> {
+export async function startRetiring(
+  ctx: MigrationContext,
+  namespace: string,
+  migration: Migration,
+): Promise<string> {
   const ns = await ctx.backend.catalog.getNamespace(namespace);
   if (ns.state === 'retired') return `${namespace} is already retired`;
   await ctx.backend.catalog.updateNamespaceInfo(namespace, { ...retiringInfo(ctx, migration) });
@@ -74,7 +81,10 @@ export async function startRetiring(ctx: MigrationContext, namespace: string, mi
  * The repository as the service uses it: every stored change of a migration also refreshes the query
  * observer's alias → migration cache, so shadow samples are attributed to the phase they were taken in.
  */
-export function observedMigrations(repo: MigrationRepository, onChange: (alias: string) => void): MigrationRepository {
+export function observedMigrations(
+  repo: MigrationRepository,
+  onChange: (alias: string) => void,
+): MigrationRepository {
   const notify = async (change: Promise<Migration>): Promise<Migration> => {
     const migration = await change;
     onChange(migration.alias);

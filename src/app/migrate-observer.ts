@@ -3,7 +3,7 @@ import type { Migration } from '../core/migration.js';
 import type { Backend } from '../ports/backend.js';
 import type { Clock } from '../ports/clock.js';
 import type { MigrationRepository } from '../ports/migrations.js';
-import type { QueryObserver, QueryResponse, ShadowEvent } from './query.js';
+import type { QueryObserver, QueryResponse, ShadowEvent, UnmigratedHitsEvent } from './query.js';
 
 export interface ObserverOptions {
   readonly clock: Clock;
@@ -73,9 +73,20 @@ export class MigrationObserver implements QueryObserver {
     );
   }
 
-  onUnmigratedHits(event: { collection: string; namespace: string; sourceIds: string[] }): void {
+  /**
+   * Lazy migration, re-embed on hit: the query path already embedded the served old-space documents in
+   * the new space (embed-on-read), so those writes land now (versioned: a newer dual-write or a
+   * tombstone wins); anything it could not embed is queued for the backfill's priority lane.
+   */
+  onUnmigratedHits(event: UnmigratedHitsEvent): void {
+    const ns = this.#backend.catalog.getNamespace(event.namespace);
+    if (event.writes.length > 0) {
+      this.#track(ns.then((n) => this.#backend.store.write(n.name, n.space.fingerprint, event.writes)));
+    }
+    const written = new Set(event.writes.map((w) => w.sourceId));
+    const rest = event.sourceIds.filter((id) => !written.has(id));
     const jobs = this.#backend.jobs;
-    if (jobs) this.#track(jobs.enqueue(event.namespace, event.sourceIds, 1));
+    if (jobs && rest.length > 0) this.#track(jobs.enqueue(event.namespace, rest, 1));
   }
 
   /** The unfinished migration of an alias (cached briefly; `invalidate` after a transition). */

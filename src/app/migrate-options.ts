@@ -31,9 +31,10 @@ export const migrationOptionsSchema = z
       .object({
         method: z.enum(['rrf', 'minmax', 'zscore', 'coverage-aware-rrf', 'coverage-aware-score']),
         rrfK: positive.optional(),
+        embedOnRead: z.boolean().optional(),
       })
       .strict()
-      .default({ method: 'coverage-aware-rrf' }),
+      .default({ method: 'coverage-aware-score' }),
     rollbackWindow: z
       .string()
       .default('7d')

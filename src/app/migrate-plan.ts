@@ -4,8 +4,8 @@ import { type Estimate, estimate } from '../core/plan.js';
 import type { SourceDocument } from '../core/records.js';
 import { actionFor } from '../jobs/backfill-source.js';
 import type { MigrationContext } from './migrate-context.js';
-import { resolveInput } from './migrate-lifecycle.js';
 import { type MigrationInput, resolveMigrationOptions } from './migrate-options.js';
+import { resolveInput } from './migrate-start.js';
 
 export interface PlanOptions {
   /** Per-batch latency to assume instead of measuring one embedding call (which may cost money). */
@@ -20,7 +20,11 @@ export interface MigrationPlan {
   readonly collection: string;
   readonly from: string;
   readonly to: string;
-  readonly space: { readonly name: string; readonly fingerprint: string; readonly pricePerMillionTokens: number };
+  readonly space: {
+    readonly name: string;
+    readonly fingerprint: string;
+    readonly pricePerMillionTokens: number;
+  };
   readonly strategy: MigrationStrategy;
   readonly options: MigrationOptions;
   /** Whether the target namespace exists already (a repeated plan counts what it holds as done). */
@@ -35,7 +39,11 @@ const PAGE = 1_000;
  * (tokens as the target model counts them), prices them, and times the backfill from the rate limits,
  * the concurrency and a measured (or configured) batch latency.
  */
-export async function planMigration(ctx: MigrationContext, input: MigrationInput, options: PlanOptions = {}): Promise<MigrationPlan> {
+export async function planMigration(
+  ctx: MigrationContext,
+  input: MigrationInput,
+  options: PlanOptions = {},
+): Promise<MigrationPlan> {
   const resolved = resolveMigrationOptions(input.strategy, input.options);
   const { alias, from, space, to } = await resolveInput(ctx, input);
   const embedder = await ctx.embedders.get(space);
@@ -51,7 +59,12 @@ export async function planMigration(ctx: MigrationContext, input: MigrationInput
     const page = await ctx.backend.sources.scan(from.collection, { afterId, limit: PAGE });
     if (page.length === 0) break;
     afterId = page[page.length - 1]?.id;
-    const heads = targetExists ? await ctx.backend.store.heads(to, page.map((d) => d.id)) : new Map();
+    const heads = targetExists
+      ? await ctx.backend.store.heads(
+          to,
+          page.map((d) => d.id),
+        )
+      : new Map();
     for (const doc of page) {
       documents++;
       if (actionFor(doc, heads.get(doc.id)) === 'current') {
@@ -81,7 +94,11 @@ export async function planMigration(ctx: MigrationContext, input: MigrationInput
     collection: from.collection,
     from: from.name,
     to,
-    space: { name: space.name, fingerprint: space.fingerprint, pricePerMillionTokens: space.runtime.pricePerMillionTokens },
+    space: {
+      name: space.name,
+      fingerprint: space.fingerprint,
+      pricePerMillionTokens: space.runtime.pricePerMillionTokens,
+    },
     strategy: input.strategy,
     options: resolved,
     targetExists,

@@ -1,20 +1,20 @@
 import {
   type Migration,
   type MigrationReport,
-  type StepResult,
-  isTerminal,
   migrationReport,
   migrationRouting,
   nextRolloutStep,
   rolloutPercentFor,
+  type StepResult,
   stepResult,
 } from '../core/migration.js';
 import type { BackfillProgress, RunOptions } from '../jobs/backfill.js';
 import { runRetirement } from '../jobs/retire.js';
 import { createBackfillRunner } from './migrate-backfill.js';
 import { type MigrationContext, runStep, startRetiring } from './migrate-context.js';
+import { finishCutover } from './migrate-cutover.js';
 import { evaluateMigrationGates } from './migrate-gates.js';
-import { advanceFromPlanned, finishCutover, setRouting } from './migrate-lifecycle.js';
+import { advanceFromPlanned, setRouting } from './migrate-start.js';
 import { measureCoverage } from './status.js';
 
 export interface StepOptions extends RunOptions {
@@ -25,7 +25,11 @@ export interface StepOptions extends RunOptions {
  * Does the work of the migration's current state and moves it along its strategy's path when that work
  * is finished. Never cuts over by itself (that is `cutover`, behind the gates); reports every step.
  */
-export async function stepMigration(ctx: MigrationContext, id: string, options: StepOptions = {}): Promise<MigrationReport> {
+export async function stepMigration(
+  ctx: MigrationContext,
+  id: string,
+  options: StepOptions = {},
+): Promise<MigrationReport> {
   const migration = await ctx.migrations.get(id);
   const recovered = await recoverCutover(ctx, migration);
   if (recovered) return recovered;
@@ -47,19 +51,27 @@ export async function stepMigration(ctx: MigrationContext, id: string, options: 
     case 'retiring':
       return retireStep(ctx, migration);
     default:
-      return migrationReport(migration, [stepResult('step', 'skipped', `migration is ${migration.state}; nothing left to do`)]);
+      return migrationReport(migration, [
+        stepResult('step', 'skipped', `migration is ${migration.state}; nothing left to do`),
+      ]);
   }
 }
 
 /** The alias already serves the target (a cutover crashed after its commit): finish it. */
 async function recoverCutover(ctx: MigrationContext, m: Migration): Promise<MigrationReport | null> {
-  if (isTerminal(m.state) || !['validating', 'shadowing', 'rolling-out'].includes(m.state)) return null;
+  if (!['validating', 'shadowing', 'rolling-out'].includes(m.state)) return null;
   const alias = await ctx.backend.catalog.getAlias(m.alias);
   if (alias.routing.kind !== 'single' || alias.routing.namespace !== m.to) return null;
-  return finishCutover(ctx, m, [stepResult('alias', 'skipped', `alias already serves ${m.to}: finishing the interrupted cutover`)]);
+  return finishCutover(ctx, m, [
+    stepResult('alias', 'skipped', `alias already serves ${m.to}: finishing the interrupted cutover`),
+  ]);
 }
 
-async function backfillStep(ctx: MigrationContext, m: Migration, options: StepOptions): Promise<MigrationReport> {
+async function backfillStep(
+  ctx: MigrationContext,
+  m: Migration,
+  options: StepOptions,
+): Promise<MigrationReport> {
   const steps: StepResult[] = [];
   const runner = await createBackfillRunner(ctx, { migration: m });
   if (options.onProgress) runner.on('progress', options.onProgress);
@@ -86,10 +98,14 @@ async function backfillStep(ctx: MigrationContext, m: Migration, options: StepOp
             'validate',
             'skipped',
             `coverage ${(coverage.ratio * 100).toFixed(2)}% (${coverage.live - coverage.current} not current, ${dead} dead-lettered): ` +
-              (dead > 0 ? 'fix them and run `reembed backfill retry-dead`' : 'step again to backfill the rest'),
+              (dead > 0
+                ? 'fix them and run `reembed backfill retry-dead`'
+                : 'step again to backfill the rest'),
           );
         }
-        current = await ctx.migrations.transition(m.id, 'validating', ctx.actor, { details: { coverage: coverage.ratio } });
+        current = await ctx.migrations.transition(m.id, 'validating', ctx.actor, {
+          details: { coverage: coverage.ratio },
+        });
         return 'backfilling → validating (coverage 100%)';
       }),
     );
@@ -120,12 +136,23 @@ function rolloutOf(m: Migration): { percent: number; tenants: string[] } {
   return { percent: info.rolloutPercent ?? 0, tenants: info.rolloutTenants ?? [] };
 }
 
-async function applyRollout(ctx: MigrationContext, m: Migration, percent: number, tenants: string[]): Promise<StepResult> {
+async function applyRollout(
+  ctx: MigrationContext,
+  m: Migration,
+  percent: number,
+  tenants: string[],
+): Promise<StepResult> {
   const routing = migrationRouting(m, { percent, tenants });
   if (!routing) return stepResult('rollout', 'skipped', 'no routing for this strategy');
   const result = await setRouting(ctx, m, routing, m.from, `migration ${m.id}: rollout ${percent}%`);
-  if (result.status === 'done') await ctx.migrations.updateInfo(m.id, { rolloutPercent: percent, rolloutTenants: tenants }, ctx.actor);
-  return stepResult('rollout', result.status, `${percent}% of traffic and ${tenants.length} tenant(s) on ${m.to}`, { percent, tenants });
+  if (result.status === 'done')
+    await ctx.migrations.updateInfo(m.id, { rolloutPercent: percent, rolloutTenants: tenants }, ctx.actor);
+  return stepResult(
+    'rollout',
+    result.status,
+    `${percent}% of traffic and ${tenants.length} tenant(s) on ${m.to}`,
+    { percent, tenants },
+  );
 }
 
 async function validateStep(ctx: MigrationContext, m: Migration): Promise<MigrationReport> {
@@ -134,8 +161,16 @@ async function validateStep(ctx: MigrationContext, m: Migration): Promise<Migrat
   const behind = gates.coverage.ratio < 1 && gates.deadLetters === 0;
   let current = m;
   if (behind || gates.coverage.resurrected > 0) {
-    current = await ctx.migrations.transition(m.id, 'backfilling', ctx.actor, { details: { coverage: gates.coverage.ratio } });
-    steps.push(stepResult('validate', 'done', `coverage fell to ${(gates.coverage.ratio * 100).toFixed(2)}%: back to backfilling`));
+    current = await ctx.migrations.transition(m.id, 'backfilling', ctx.actor, {
+      details: { coverage: gates.coverage.ratio },
+    });
+    steps.push(
+      stepResult(
+        'validate',
+        'done',
+        `coverage fell to ${(gates.coverage.ratio * 100).toFixed(2)}%: back to backfilling`,
+      ),
+    );
     return migrationReport(current, steps);
   }
   steps.push(gateSummary(gates.results));
@@ -149,7 +184,10 @@ async function validateStep(ctx: MigrationContext, m: Migration): Promise<Migrat
 
 async function gatesStep(ctx: MigrationContext, m: Migration, note: string): Promise<MigrationReport> {
   const gates = await evaluateMigrationGates(ctx, m);
-  return migrationReport(m, [stepResult('observe', 'done', note, { agreement: gates.agreement }), gateSummary(gates.results)]);
+  return migrationReport(m, [
+    stepResult('observe', 'done', note, { agreement: gates.agreement }),
+    gateSummary(gates.results),
+  ]);
 }
 
 async function rolloutStep(ctx: MigrationContext, m: Migration): Promise<MigrationReport> {
@@ -159,7 +197,8 @@ async function rolloutStep(ctx: MigrationContext, m: Migration): Promise<Migrati
 
 async function rolloutNext(ctx: MigrationContext, m: Migration): Promise<StepResult> {
   const held = rolloutOf(m);
-  if (held.percent >= 100) return stepResult('rollout', 'skipped', 'all traffic is on the new namespace: run cutover');
+  if (held.percent >= 100)
+    return stepResult('rollout', 'skipped', 'all traffic is on the new namespace: run cutover');
   return applyRollout(ctx, m, nextRolloutStep(m.options.steps, held.percent), held.tenants);
 }
 
@@ -167,13 +206,20 @@ async function retireStep(ctx: MigrationContext, m: Migration): Promise<Migratio
   await ctx.observer.flush();
   const steps: StepResult[] = [];
   const from = await ctx.backend.catalog.getNamespace(m.from);
-  if (from.state !== 'retiring' && from.state !== 'retired') steps.push(await runStep('namespaces', () => startRetiring(ctx, m.from, m)));
+  if (from.state !== 'retiring' && from.state !== 'retired')
+    steps.push(await runStep('namespaces', () => startRetiring(ctx, m.from, m)));
   const report = await runRetirement(
     { catalog: ctx.backend.catalog, store: ctx.backend.store, migrations: ctx.migrations },
     { now: ctx.clock.now(), actor: ctx.actor, namespaces: [m.from] },
   );
   for (const o of report.namespaces) {
-    steps.push(stepResult('retire', o.status === 'failed' ? 'failed' : o.status === 'retired' ? 'done' : 'skipped', `${o.namespace}: ${o.reason}`));
+    steps.push(
+      stepResult(
+        'retire',
+        o.status === 'failed' ? 'failed' : o.status === 'retired' ? 'done' : 'skipped',
+        `${o.namespace}: ${o.reason}`,
+      ),
+    );
   }
   return migrationReport(await ctx.migrations.get(m.id), steps);
 }
@@ -182,5 +228,10 @@ function gateSummary(results: readonly { rule: string; passed: boolean; detail: 
   const failing = results.filter((r) => !r.passed);
   return failing.length === 0
     ? stepResult('gates', 'done', `all ${results.length} gate(s) pass: ready for cutover`, { results })
-    : stepResult('gates', 'skipped', `waiting on ${failing.map((r) => `"${r.rule}" (${r.detail})`).join('; ')}`, { results });
+    : stepResult(
+        'gates',
+        'skipped',
+        `waiting on ${failing.map((r) => `"${r.rule}" (${r.detail})`).join('; ')}`,
+        { results },
+      );
 }

@@ -3,14 +3,15 @@ import type { Alias } from '../core/routing.js';
 import type { BackfillRunner } from '../jobs/backfill.js';
 import { type RetirementReport, runRetirement } from '../jobs/retire.js';
 import { type Clock, systemClock } from '../ports/clock.js';
-import { type Checkpoint, type Job, checkpointKey } from '../ports/jobs.js';
+import { type Checkpoint, checkpointKey, type Job } from '../ports/jobs.js';
 import type { AgreementSummary } from '../ports/migrations.js';
 import { type BackfillTarget, createBackfillRunner } from './migrate-backfill.js';
 import { type MigrationContext, observedMigrations, requireRepositories } from './migrate-context.js';
-import { type CutoverOptions, cutoverMigration, rollbackMigration, startMigration } from './migrate-lifecycle.js';
+import { type CutoverOptions, cutoverMigration, rollbackMigration } from './migrate-cutover.js';
 import { MigrationObserver } from './migrate-observer.js';
 import type { MigrationInput } from './migrate-options.js';
 import { type MigrationPlan, type PlanOptions, planMigration } from './migrate-plan.js';
+import { startMigration } from './migrate-start.js';
 import { type StepOptions, stepMigration } from './migrate-step.js';
 import type { Reembed } from './reembed.js';
 import { type Coverage, measureCoverage } from './status.js';
@@ -124,7 +125,10 @@ export class MigrationService {
       kind: 'migration-status' as const,
       migration,
       alias: await backend.catalog.getAlias(migration.alias),
-      coverage: target.state === 'retired' ? { live: 0, current: 0, stale: 0, resurrected: 0, ratio: 0 } : await measureCoverage(backend, target),
+      coverage:
+        target.state === 'retired'
+          ? { live: 0, current: 0, stale: 0, resurrected: 0, ratio: 0 }
+          : await measureCoverage(backend, target),
       deadLetters: await jobs.countDeadLetters(migration.to),
       queued: await jobs.queueSize(migration.to),
       job,
@@ -139,10 +143,16 @@ export class MigrationService {
   }
 
   /** Drops retiring namespaces whose rollback window elapsed with no traffic (`reembed retire run`). */
-  async retire(options: { now?: Date; ignoreWindow?: boolean; dryRun?: boolean; namespaces?: readonly string[] } = {}): Promise<RetirementReport> {
+  async retire(
+    options: { now?: Date; ignoreWindow?: boolean; dryRun?: boolean; namespaces?: readonly string[] } = {},
+  ): Promise<RetirementReport> {
     await this.observer.flush();
     return runRetirement(
-      { catalog: this.#ctx.backend.catalog, store: this.#ctx.backend.store, migrations: this.#ctx.migrations },
+      {
+        catalog: this.#ctx.backend.catalog,
+        store: this.#ctx.backend.store,
+        migrations: this.#ctx.migrations,
+      },
       { actor: this.#ctx.actor, ...options, now: options.now ?? this.#ctx.clock.now() },
     );
   }

@@ -12,6 +12,8 @@ export interface OpenOptions {
   readonly db?: string;
   /** PostgreSQL URL; when set (or `REEMBED_PG_URL` and no `db`), the pgvector backend is used instead. */
   readonly pg?: string;
+  /** Schema of the PostgreSQL backend (default `reembed`, or `REEMBED_PG_SCHEMA` when set). */
+  readonly pgSchema?: string;
   /**
    * LanceDB URI (a local directory or object storage) for vectors; the catalog, sources and jobs stay in
    * the SQLite file, so cutover remains one catalog write (LanceDB OSS cannot rename tables).
@@ -30,7 +32,8 @@ export async function openReembed(options: OpenOptions = {}): Promise<Reembed> {
   let baseDir: string;
   if (pgUrl) {
     const { openPgBackend } = await import('../stores/pg/backend.js');
-    backend = await openPgBackend({ url: pgUrl });
+    const schema = options.pgSchema ?? process.env.REEMBED_PG_SCHEMA;
+    backend = await openPgBackend({ url: pgUrl, ...(schema ? { schema } : {}) });
     baseDir = process.cwd();
   } else {
     const { openSqliteBackend } = await import('../stores/sqlite/backend.js');

@@ -3,11 +3,12 @@ import { ReembedError } from '../core/errors.js';
 import { type FusedHit, fuseResults } from '../core/fusion.js';
 import type { Namespace } from '../core/namespace.js';
 import { queryText } from '../core/pipeline.js';
-import type { SearchFilter, SearchHit } from '../core/records.js';
-import type { Alias, Routing } from '../core/routing.js';
+import type { SearchFilter, SearchHit, SourceWrite } from '../core/records.js';
+import type { Alias, FusionPolicy, Routing } from '../core/routing.js';
 import { assertSameSpace, type Space } from '../core/space.js';
-import { toFloat32, validateVector } from '../core/vector.js';
+import { dot, toFloat32, validateVector } from '../core/vector.js';
 import type { Backend } from '../ports/backend.js';
+import { embedSources } from './embed-sources.js';
 import type { EmbedderCache } from './embedders.js';
 
 export interface QueryRequest {
@@ -62,7 +63,17 @@ export interface QueryObserver {
   onQuery?(response: QueryResponse): void;
   onShadow?(event: ShadowEvent): void;
   /** Old-space documents served during a fused (lazy) read that the new namespace does not hold yet. */
-  onUnmigratedHits?(event: { collection: string; namespace: string; sourceIds: string[] }): void;
+  onUnmigratedHits?(event: UnmigratedHitsEvent): void;
+}
+
+export interface UnmigratedHitsEvent {
+  readonly collection: string;
+  /** The next (partially covered) namespace. */
+  readonly namespace: string;
+  /** Served sources the next namespace does not hold at their current version. */
+  readonly sourceIds: readonly string[];
+  /** Next-space writes computed by embed-on-read for those sources (versioned: safe to apply late). */
+  readonly writes: readonly SourceWrite[];
 }
 
 export interface ShadowEvent {
@@ -84,6 +95,9 @@ export interface ShadowEvent {
 }
 
 const DEFAULT_K = 10;
+type SplitRouting = Extract<Routing, { kind: 'split' }>;
+/** Percentage-routed progressive reads: coverage-aware, without re-embedding on hit (that is lazy's job). */
+const PROGRESSIVE_FUSION: FusionPolicy = Object.freeze({ method: 'coverage-aware-score', embedOnRead: false });
 const FUSION_DEPTH = 100;
 
 /**
@@ -121,13 +135,19 @@ export class QueryEngine {
     let hits: ResultHit[];
     let fusion: string | null = null;
 
-    if (routing.kind === 'single' || routing.kind === 'split' || routing.kind === 'shadow') {
+    const split = routing.kind === 'split' ? this.#split(routing, request) : null;
+    if (routing.kind === 'fused' || (split?.by === 'percent' && request.vector === undefined)) {
+      // A percentage-routed query of a progressive rollout reads both sides: the new namespace alone would
+      // miss every document not migrated yet, while a tenant is only moved once it is complete.
+      const [primaryName, nextName, policy] =
+        routing.kind === 'fused'
+          ? [routing.primary, routing.next, routing.fusion]
+          : [(routing as SplitRouting).primary, (routing as SplitRouting).next, PROGRESSIVE_FUSION];
+      fusion = policy.method;
+      hits = await this.#fused(alias, primaryName, nextName, policy, request, k, vectors, reads);
+    } else {
       const target =
-        routing.kind === 'single'
-          ? routing.namespace
-          : routing.kind === 'split'
-            ? this.#split(routing, request)
-            : routing.primary;
+        routing.kind === 'single' ? routing.namespace : routing.kind === 'shadow' ? routing.primary : split!.target;
       const served = await this.#read(target, request, k, vectors, 'served');
       reads.push(served.read);
       hits = served.hits;
@@ -135,32 +155,6 @@ export class QueryEngine {
         const shadow = await this.#read(routing.shadow, request, k, vectors, 'shadow');
         reads.push(shadow.read);
         this.#emitShadow(alias, request, k, served, shadow);
-      }
-    } else {
-      fusion = routing.fusion.method;
-      const depth = Math.max(FUSION_DEPTH, k);
-      const [primary, next] = [
-        await this.#read(routing.primary, request, depth, vectors, 'fused'),
-        await this.#read(routing.next, request, depth, vectors, 'fused'),
-      ];
-      reads.push(primary.read, next.read);
-      const migrated = await this.#migrated(routing.primary, routing.next, primary.hits, next.hits);
-      const fused: FusedHit[] = fuseResults({
-        primary: { namespace: routing.primary, hits: primary.hits },
-        next: { namespace: routing.next, hits: next.hits },
-        migrated,
-        policy: routing.fusion,
-        k,
-      });
-      hits = fused.map((h) => ({ ...h, score: h.fusedScore }));
-      const unmigrated = hits.filter((h) => !migrated.has(h.sourceId)).map((h) => h.sourceId);
-      if (unmigrated.length > 0) {
-        for (const o of this.#observers)
-          o.onUnmigratedHits?.({
-            collection: alias.collection,
-            namespace: routing.next,
-            sourceIds: unmigrated,
-          });
       }
     }
 
@@ -266,11 +260,110 @@ export class QueryEngine {
     return vector;
   }
 
-  #split(routing: Extract<Routing, { kind: 'split' }>, request: QueryRequest): string {
+  #split(routing: SplitRouting, request: QueryRequest): { target: string; by: 'tenant' | 'percent' | 'primary' } {
     const tenant = request.filter?.tenant;
-    if (tenant !== undefined && routing.tenants.includes(tenant)) return routing.next;
+    if (tenant !== undefined && routing.tenants.includes(tenant)) return { target: routing.next, by: 'tenant' };
     const key = request.routingKey ?? request.text ?? '';
-    return bucketOf(key) < routing.percent ? routing.next : routing.primary;
+    return bucketOf(key) < routing.percent
+      ? { target: routing.next, by: 'percent' }
+      : { target: routing.primary, by: 'primary' };
+  }
+
+  /** Reads both namespaces and fuses them (never by raw cross-space scores; see core/fusion.ts). */
+  async #fused(
+    alias: Alias,
+    primaryName: string,
+    nextName: string,
+    policy: FusionPolicy,
+    request: QueryRequest,
+    k: number,
+    vectors: Map<string, Float32Array>,
+    reads: NamespaceRead[],
+  ): Promise<ResultHit[]> {
+    const depth = Math.max(FUSION_DEPTH, k);
+    const primary = await this.#read(primaryName, request, depth, vectors, 'fused');
+    const next = await this.#read(nextName, request, depth, vectors, 'fused');
+    reads.push(primary.read, next.read);
+    const migrated = await this.#migrated(primaryName, nextName, primary.hits, next.hits);
+    const onRead =
+      policy.embedOnRead === false || !policy.method.startsWith('coverage-aware')
+        ? null
+        : await this.#embedOnRead(alias.collection, nextName, primary.hits.slice(0, k), migrated, vectors);
+    const fused: FusedHit[] = fuseResults({
+      primary: { namespace: primaryName, hits: primary.hits },
+      next: { namespace: nextName, hits: next.hits },
+      migrated,
+      policy,
+      k,
+      ...(onRead ? { rescored: onRead.hits } : {}),
+    });
+    const hits = fused.map((h) => ({ ...h, score: h.fusedScore }));
+    const unmigrated = hits.filter((h) => !migrated.has(h.sourceId)).map((h) => h.sourceId);
+    if (unmigrated.length > 0 || (onRead && onRead.writes.length > 0)) {
+      const event: UnmigratedHitsEvent = {
+        collection: alias.collection,
+        namespace: nextName,
+        sourceIds: unmigrated,
+        writes: onRead?.writes ?? [],
+      };
+      for (const o of this.#observers) o.onUnmigratedHits?.(event);
+    }
+    return hits;
+  }
+
+  /**
+   * Embed-on-read (lazy migrations): the primary's top hits that the next namespace does not hold yet are
+   * embedded now in the next space and scored against the next-space query vector, so fusion can rank
+   * them by the new model instead of by the old one. The writes go to observers (the lazy migration
+   * writes them to the new namespace — re-embed on hit); the query path itself never writes, so an
+   * evaluation (which has no observers) changes nothing.
+   */
+  async #embedOnRead(
+    collection: string,
+    nextName: string,
+    top: readonly SearchHit[],
+    migrated: ReadonlySet<string>,
+    vectors: Map<string, Float32Array>,
+  ): Promise<{ hits: SearchHit[]; writes: SourceWrite[] } | null> {
+    const ids = top.filter((h) => !migrated.has(h.sourceId)).map((h) => h.sourceId);
+    if (ids.length === 0) return null;
+    const ns = await this.#backend.catalog.getNamespace(nextName);
+    const query = vectors.get(ns.space.fingerprint);
+    if (!query) return null;
+    const docs = [...(await this.#backend.sources.getMany(collection, ids)).values()].filter((d) => !d.deleted);
+    const embedder = await this.#embedders.get(ns.space);
+    const writes = await embedSources(embedder, docs);
+    const l2 = ns.space.spec.metric === 'l2';
+    const now = new Date().toISOString();
+    const hits = writes.map((w): SearchHit => {
+      let best = Number.NEGATIVE_INFINITY;
+      let bestChunk = w.chunks[0];
+      for (const c of w.chunks) {
+        const score = l2 ? -squaredDistance(query, c.vector) : dot(query, c.vector);
+        if (score > best) {
+          best = score;
+          bestChunk = c;
+        }
+      }
+      const chunkId = bestChunk?.chunkId ?? `${w.sourceId}#0`;
+      return {
+        sourceId: w.sourceId,
+        chunkId,
+        score: best,
+        text: bestChunk?.text ?? '',
+        metadata: w.metadata,
+        tenant: w.tenant,
+        provenance: {
+          fingerprint: ns.space.fingerprint,
+          sourceId: w.sourceId,
+          chunkId,
+          contentHash: w.contentHash,
+          sourceVersion: w.sourceVersion,
+          embeddedAt: now,
+        },
+      };
+    });
+    return { hits, writes };
   }
 
   /** Sources the next namespace holds at least at the version the primary (always complete) holds. */
@@ -347,4 +440,13 @@ function collapseBySource(hits: readonly SearchHit[], k: number): SearchHit[] {
     if (out.length === k) break;
   }
   return out;
+}
+
+function squaredDistance(a: Float32Array, b: Float32Array): number {
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = (a[i] as number) - (b[i] as number);
+    sum += d * d;
+  }
+  return sum;
 }

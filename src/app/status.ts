@@ -48,8 +48,12 @@ export async function measureCoverage(
         continue;
       }
       live++;
-      const tenant = options.byTenant ? (tenants[doc.tenant ?? ''] ??= { live: 0, current: 0 }) : null;
-      if (tenant) tenant.live++;
+      let tenant: { live: number; current: number } | null = null;
+      if (options.byTenant) {
+        tenant = tenants[doc.tenant ?? ''] ?? { live: 0, current: 0 };
+        tenants[doc.tenant ?? ''] = tenant;
+        tenant.live++;
+      }
       if (!head || head.deleted) continue;
       if (head.sourceVersion >= doc.version) {
         current++;

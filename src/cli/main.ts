@@ -32,6 +32,7 @@ import { retireCommand } from './commands/retire.js';
 import { searchCommand } from './commands/search.js';
 import { spaceCommand } from './commands/space.js';
 import { statusCommand } from './commands/status.js';
+import { workerCommand } from './commands/worker.js';
 import { type AppOpener, type CliIo, createContext, resolveGlobals } from './context.js';
 import { Output } from './output.js';
 
@@ -50,6 +51,7 @@ export const COMMANDS: readonly CliCommand[] = [
   migrateCommand,
   backfillCommand,
   retireCommand,
+  workerCommand,
 ];
 
 /** Exit code of usage errors (unknown command or option, bad option value). */

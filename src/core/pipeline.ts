@@ -27,6 +27,44 @@ export function documentChunks(spec: PipelineSpec, sourceId: string, text: strin
   );
 }
 
+/**
+ * Chunk texts of one document computed ahead of time — e.g. by the backfill's reader thread, which
+ * preprocesses and chunks pages while the calling thread embeds and writes. `sourceChunks` uses them
+ * only for the same pipeline (preprocessing and chunker); keyed by the document object, so they are
+ * collected with it.
+ */
+const precomputed = new WeakMap<object, { readonly pipeline: string; readonly texts: readonly string[] }>();
+const pipelineKeys = new WeakMap<object, string>();
+
+function pipelineKey(spec: PipelineSpec): string {
+  let key = pipelineKeys.get(spec);
+  if (key === undefined) {
+    key = JSON.stringify([spec.preprocessing, spec.chunker]);
+    pipelineKeys.set(spec, key);
+  }
+  return key;
+}
+
+/**
+ * Records the chunk texts `documentChunks(spec, doc.id, doc.text)` produced for `doc` elsewhere (they
+ * must come from that function, with an equal spec), so `sourceChunks` need not compute them again.
+ */
+export function attachChunks(doc: { readonly id: string }, spec: PipelineSpec, texts: readonly string[]): void {
+  precomputed.set(doc, { pipeline: pipelineKey(spec), texts });
+}
+
+/** `documentChunks` of a source document, reusing chunks attached with `attachChunks` for the same pipeline. */
+export function sourceChunks(
+  spec: PipelineSpec,
+  doc: { readonly id: string; readonly text: string },
+): DocumentChunk[] {
+  const ready = precomputed.get(doc);
+  if (ready === undefined || ready.pipeline !== pipelineKey(spec)) return documentChunks(spec, doc.id, doc.text);
+  return ready.texts.map((text, index) =>
+    Object.freeze({ chunkId: chunkIdOf(doc.id, index), index, text }),
+  );
+}
+
 export function chunkIdOf(sourceId: string, index: number): string {
   return `${sourceId}#${index}`;
 }

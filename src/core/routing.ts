@@ -8,6 +8,11 @@ export interface FusionPolicy {
   readonly method: FusionMethod;
   /** Reciprocal rank fusion constant (default 60). */
   readonly rrfK?: number;
+  /**
+   * Coverage-aware methods: embed the old list's unmigrated top hits in the new space at query time and
+   * rank them by the new model (default true). Costs at most k document embeddings per query.
+   */
+  readonly embedOnRead?: boolean;
 }
 
 export type Routing =

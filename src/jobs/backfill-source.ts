@@ -95,21 +95,34 @@ export async function* passBatches(
       }
     }
   }
-  let after = start.phase === 'scan' ? start.after : '';
+  // The next page is read while this page's batches are embedded (started from an idle turn of the
+  // event loop), so a worker asking for a batch seldom waits for the database.
+  let next = scanPage(deps, options, start.phase === 'scan' ? start.after : '');
   for (;;) {
+    const page = await next;
+    if (page === null) return;
+    next = scanPage(deps, options, page.last);
+    void next.catch(() => undefined); // a pass stopped early never awaits its prefetch
     if (options.useQueue) yield* queueBatches(deps, options, claimed);
-    const page = await deps.sources.scan(options.collection, {
-      afterId: after === '' ? undefined : after,
-      limit: options.pageSize,
-      includeDeleted: true,
-    });
-    if (page.length === 0) return;
-    after = (page[page.length - 1] as SourceDocument).id;
-    const at = (i: number): string => `scan:${(page[i] as SourceDocument).id}`;
-    for (const b of await pageBatches(deps, options, page, at, `scan:${after}`)) {
-      yield { ...b, seq: seq++ };
-    }
+    for (const b of page.batches) yield { ...b, seq: seq++ };
   }
+}
+
+async function scanPage(
+  deps: BatchSourceDeps,
+  options: BatchSourceOptions,
+  after: string,
+): Promise<{ batches: Omit<BackfillBatch, 'seq'>[]; last: string } | null> {
+  await new Promise((resolve) => setImmediate(resolve));
+  const page = await deps.sources.scan(options.collection, {
+    afterId: after === '' ? undefined : after,
+    limit: options.pageSize,
+    includeDeleted: true,
+  });
+  if (page.length === 0) return null;
+  const last = (page[page.length - 1] as SourceDocument).id;
+  const at = (i: number): string => `scan:${(page[i] as SourceDocument).id}`;
+  return { batches: await pageBatches(deps, options, page, at, `scan:${last}`), last };
 }
 
 /** Queued sources not yet claimed by a batch in flight, as priority batches. */

@@ -1,12 +1,21 @@
 import { EventEmitter } from 'node:events';
-import { type ErrorCode, ReembedError } from '../core/errors.js';
 import type { BackfillSettings } from '../core/migration.js';
 import { type Clock, systemClock } from '../ports/clock.js';
 import type { Embedder } from '../ports/embedder.js';
 import { checkpointKey, type Job, type JobCounters, type JobRepository } from '../ports/jobs.js';
 import type { SourceRepository } from '../ports/sources.js';
 import type { VectorStore } from '../ports/vector-store.js';
-import { type EncodeSources, embedIsolating } from './backfill-embed.js';
+import { BatchCommitter } from './backfill-commit.js';
+import { type EmbedOutcome, type EncodeSources, embedIsolating } from './backfill-embed.js';
+import {
+  addCounters,
+  type BackfillProgress,
+  type BackfillReport,
+  type BackfillStatus,
+  errorInfo,
+  zeroCounters,
+} from './backfill-report.js';
+import { resolveSettings } from './backfill-settings.js';
 import {
   type BackfillBatch,
   type BatchSourceOptions,
@@ -18,15 +27,8 @@ import { ContiguousCursor } from './contiguous.js';
 import { RateLimiter } from './rate-limit.js';
 import { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
 
-export const DEFAULT_BACKFILL: BackfillSettings = Object.freeze({
-  batchSize: 128,
-  maxBatchTokens: null,
-  concurrency: 4,
-  requestsPerMinute: null,
-  tokensPerMinute: null,
-  maxRetries: DEFAULT_RETRY.maxRetries,
-  timeoutMs: 60_000,
-});
+export type { BackfillProgress, BackfillReport, BackfillStatus } from './backfill-report.js';
+export { DEFAULT_BACKFILL, resolveSettings } from './backfill-settings.js';
 
 export interface BackfillDeps {
   readonly store: VectorStore;
@@ -55,32 +57,6 @@ export interface BackfillOptions {
   readonly mode?: 'pass' | 'dead-letters';
 }
 
-export interface BackfillProgress {
-  readonly jobId: string;
-  readonly namespace: string;
-  /** Sources of the pass accounted for (embedded, deleted, already current, dead-lettered). */
-  readonly done: number;
-  readonly total: number;
-  readonly written: number;
-  readonly skipped: number;
-  readonly deadLettered: number;
-  readonly retries: number;
-  /** Sources per second since this run started. */
-  readonly rate: number;
-  readonly etaSeconds: number | null;
-  readonly elapsedMs: number;
-}
-
-export type BackfillStatus = 'done' | 'paused' | 'aborted' | 'failed';
-
-export interface BackfillReport extends BackfillProgress {
-  readonly kind: 'backfill-report';
-  readonly status: BackfillStatus;
-  readonly pass: number;
-  readonly checkpoint: string;
-  readonly error: { readonly code: string; readonly message: string } | null;
-}
-
 export interface RunOptions {
   readonly signal?: AbortSignal;
   /** Stop (status `paused`, resumable) after this many batches or milliseconds. */
@@ -88,8 +64,13 @@ export interface RunOptions {
   readonly maxMs?: number;
 }
 
+interface Embedded {
+  readonly batch: BackfillBatch;
+  readonly outcome: EmbedOutcome;
+  readonly started: number;
+}
+
 const COUNTER_FLUSH_MS = 2_000;
-const SKIP_CHECKPOINT_MS = 1_000;
 
 /**
  * Re-encodes a collection's sources into one namespace: bounded memory (keyset pages), skips what the
@@ -116,6 +97,7 @@ export class BackfillRunner extends EventEmitter {
   #abort = new AbortController();
   #job: Job | null = null;
   #tracker = new ContiguousCursor('', 0);
+  #committer: BatchCommitter | null = null;
   #batches: AsyncGenerator<BackfillBatch> | null = null;
   #total = 0;
   #done = 0;
@@ -123,10 +105,8 @@ export class BackfillRunner extends EventEmitter {
   #run: JobCounters = zeroCounters();
   #startedAt = 0;
   #lastFlush = 0;
-  #lastSkipSave = 0;
-  #skipDirty = false;
-  #deadLetters = 0;
-  #writeChain: Promise<unknown> = Promise.resolve();
+  /** Embedding calls in flight (commits yield the thread to them, see `BatchCommitter.commit`). */
+  #embedding = 0;
   #finished = false;
 
   constructor(deps: BackfillDeps, options: BackfillOptions) {
@@ -157,19 +137,31 @@ export class BackfillRunner extends EventEmitter {
         options.maxMs === undefined ? Number.POSITIVE_INFINITY : performance.now() + options.maxMs;
       let budget = options.maxBatches ?? Number.POSITIVE_INFINITY;
       const failed: { error?: unknown; failed: boolean } = { failed: false };
+      const fail = (error: unknown): void => {
+        if (!failed.failed) Object.assign(failed, { failed: true, error });
+      };
+      // Writes are queued, not awaited: a worker starts its next embedding call while its batch waits
+      // for the (serialised) write, so provider latency and store writes overlap instead of convoying.
+      const writes = new Set<Promise<void>>();
       const worker = async (): Promise<void> => {
         while (!abort.signal.aborted && !failed.failed && budget > 0 && performance.now() < deadline) {
           budget--;
           try {
-            if (!(await this.#processNext())) return;
+            const embedded = await this.#embedNext();
+            if (!embedded) return;
+            const write = this.#write(embedded).catch(fail);
+            writes.add(write);
+            void write.finally(() => writes.delete(write));
+            while (writes.size >= this.settings.concurrency) await Promise.race(writes);
           } catch (error) {
             // The other workers finish the batch they hold and stop; a resume repeats only those.
-            if (!failed.failed) Object.assign(failed, { failed: true, error });
+            fail(error);
             return;
           }
         }
       };
       await Promise.all(Array.from({ length: this.settings.concurrency }, worker));
+      await Promise.all(writes);
       if (abort.signal.aborted) return await this.#finish('aborted', failed.error);
       if (failed.failed) return await this.#finish('failed', failed.error);
       return await this.#finish(this.#finished ? 'done' : 'paused');
@@ -180,10 +172,15 @@ export class BackfillRunner extends EventEmitter {
 
   /** Processes exactly one batch (tests drive the runner with this). Returns false once the pass has ended. */
   async tick(): Promise<boolean> {
+    if (this.#abort.signal.aborted) this.#abort = new AbortController();
     await this.#start();
-    const more = await this.#processNext();
-    if (!more) await this.#finish('done');
-    return more;
+    const embedded = await this.#embedNext();
+    if (!embedded) {
+      await this.#finish('done');
+      return false;
+    }
+    await this.#write(embedded);
+    return true;
   }
 
   progress(): BackfillProgress {
@@ -221,7 +218,7 @@ export class BackfillRunner extends EventEmitter {
     this.#finished = false;
     this.#startedAt = performance.now();
     this.#lastFlush = this.#startedAt;
-    this.#deadLetters = await jobs.countDeadLetters(o.namespace);
+    const deadLetters = await jobs.countDeadLetters(o.namespace);
     const order = o.order ?? 'id';
     const batchOptions: BatchSourceOptions = {
       collection: o.collection,
@@ -235,32 +232,40 @@ export class BackfillRunner extends EventEmitter {
       countTokens: this.settings.maxBatchTokens === null ? null : (t) => this.#deps.embedder.countTokens(t),
     };
     if (o.mode === 'dead-letters') {
-      this.#total = this.#deadLetters;
+      this.#total = deadLetters;
+      this.#tracker = new ContiguousCursor('', 0);
       this.#batches = deadLetterBatches(this.#deps, batchOptions);
-      return;
+    } else {
+      const saved = await jobs.checkpoint(checkpointKey(job));
+      const counts = await sources.count(o.collection);
+      const hot = order === 'hottest' ? Math.min(batchOptions.hotLimit, counts.live) : 0;
+      this.#total = counts.live + counts.deleted + hot;
+      this.#tracker = new ContiguousCursor(saved?.cursor ?? initialCursor(order), saved?.processed ?? 0);
+      this.#done = this.#tracker.processed;
+      this.#batches = passBatches(this.#deps, batchOptions, this.#tracker.cursor, this.#claimed);
     }
-    const saved = await jobs.checkpoint(checkpointKey(job));
-    const counts = await sources.count(o.collection);
-    const hot = order === 'hottest' ? Math.min(batchOptions.hotLimit, counts.live) : 0;
-    this.#total = counts.live + counts.deleted + hot;
-    this.#tracker = new ContiguousCursor(saved?.cursor ?? initialCursor(order), saved?.processed ?? 0);
-    this.#done = this.#tracker.processed;
-    this.#batches = passBatches(this.#deps, batchOptions, this.#tracker.cursor, this.#claimed);
+    this.#committer = new BatchCommitter(this.#deps, {
+      namespace: o.namespace,
+      fingerprint: this.#deps.embedder.space.fingerprint,
+      jobId: this.jobId,
+      checkpointKey: checkpointKey(job),
+      tracker: this.#tracker,
+      deadLetters,
+      busy: () => this.#embedding > 0,
+    });
   }
 
-  async #processNext(): Promise<boolean> {
+  /** The next batch of the pass, embedded (poison items isolated); null when the pass has ended. */
+  async #embedNext(): Promise<Embedded | null> {
     const next = await (this.#batches as AsyncGenerator<BackfillBatch>).next();
     if (next.done) {
       this.#finished = true;
-      return false;
+      return null;
     }
-    await this.#process(next.value);
-    return true;
-  }
-
-  async #process(batch: BackfillBatch): Promise<void> {
+    const batch = next.value;
     const started = performance.now();
-    const { writes, failures } = await embedIsolating(
+    this.#embedding++;
+    const outcome = await embedIsolating(
       {
         embedder: this.#deps.embedder,
         encode: this.#deps.encode,
@@ -276,8 +281,16 @@ export class BackfillRunner extends EventEmitter {
         },
       },
       batch.docs,
-    );
-    const result = await this.#serialized(() => this.#commit(batch, writes, failures));
+    ).finally(() => this.#embedding--);
+    return { batch, outcome, started };
+  }
+
+  async #write({ batch, outcome, started }: Embedded): Promise<void> {
+    const { writes, failures } = outcome;
+    const result = await (this.#committer as BatchCommitter).commit(batch, writes, failures);
+    for (const id of batch.ack) this.#claimed.delete(id);
+    for (const f of failures)
+      this.emit('dead-letter', { sourceId: f.doc.id, code: f.error.code, reason: f.error.message });
     this.#count({
       processed: batch.scanned + (batch.seq === null ? batch.docs.length : 0),
       written: result.written + result.deleted,
@@ -298,92 +311,10 @@ export class BackfillRunner extends EventEmitter {
     await this.#flushCounters(false);
   }
 
-  /** Writes run one at a time, so the checkpoint computed for a batch is the one that commits with it. */
-  #serialized<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.#writeChain.then(fn);
-    this.#writeChain = run.catch(() => undefined);
-    return run;
-  }
-
-  async #commit(
-    batch: BackfillBatch,
-    writes: Awaited<ReturnType<typeof embedIsolating>>['writes'],
-    failures: Awaited<ReturnType<typeof embedIsolating>>['failures'],
-  ): Promise<{ written: number; skipped: number; deleted: number }> {
-    const { store, jobs, embedder } = this.#deps;
-    const ns = this.#options.namespace;
-    const job = this.#job as Job;
-    const next =
-      batch.seq === null ? null : this.#tracker.preview(batch.seq, batch.cursor as string, batch.scanned);
-    const checkpoint = next
-      ? { jobId: checkpointKey(job), cursor: next.cursor, processed: next.processed }
-      : undefined;
-    const shared = store.capabilities.sharedCatalogTransaction;
-    let deleted = 0;
-    if (batch.deletes.length > 0) deleted = (await store.delete(ns, batch.deletes)).written;
-    let written = 0;
-    let skipped = 0;
-    const skipOnly = writes.length === 0;
-    const saveNow = !skipOnly || this.#deps.clock.now().getTime() - this.#lastSkipSave >= SKIP_CHECKPOINT_MS;
-    if (!skipOnly || (checkpoint && shared && saveNow)) {
-      const r = await store.write(
-        ns,
-        embedder.space.fingerprint,
-        writes,
-        checkpoint && shared ? { checkpoint } : {},
-      );
-      written = r.written;
-      skipped = r.skipped;
-    }
-    if (checkpoint && (!shared || skipOnly)) {
-      if (saveNow) {
-        if (!shared) await jobs.saveCheckpoint(ns, checkpoint);
-        this.#lastSkipSave = this.#deps.clock.now().getTime();
-        this.#skipDirty = false;
-      } else this.#skipDirty = true;
-    } else if (checkpoint) this.#skipDirty = false;
-    if (failures.length > 0) {
-      await jobs.addDeadLetters(
-        failures.map((f) => ({
-          namespace: ns,
-          sourceId: f.doc.id,
-          sourceVersion: f.doc.version,
-          jobId: this.jobId,
-          code: f.error.code,
-          reason: f.error.message,
-          attempts: 1,
-        })),
-      );
-      this.#deadLetters += failures.length;
-      for (const f of failures)
-        this.emit('dead-letter', { sourceId: f.doc.id, code: f.error.code, reason: f.error.message });
-    }
-    if (this.#deadLetters > 0 && writes.length > 0) {
-      this.#deadLetters -= await jobs.clearDeadLetters(
-        ns,
-        writes.map((w) => w.sourceId),
-      );
-    }
-    if (batch.ack.length > 0) {
-      await jobs.ack(ns, batch.ack);
-      for (const id of batch.ack) this.#claimed.delete(id);
-    }
-    if (batch.seq !== null) this.#tracker.complete(batch.seq, batch.cursor as string, batch.scanned);
-    return { written, skipped, deleted };
-  }
-
   async #finish(status: BackfillStatus, error?: unknown): Promise<BackfillReport> {
     const { jobs } = this.#deps;
     const job = this.#job as Job;
-    await this.#writeChain;
-    if (this.#skipDirty && this.#options.mode !== 'dead-letters') {
-      await jobs.saveCheckpoint(this.#options.namespace, {
-        jobId: checkpointKey(job),
-        cursor: this.#tracker.cursor,
-        processed: this.#tracker.processed,
-      });
-      this.#skipDirty = false;
-    }
+    await (this.#committer as BatchCommitter).flush();
     await this.#flushCounters(true);
     const info = error === undefined ? null : errorInfo(error);
     const passDone = status === 'done' && this.#options.mode !== 'dead-letters';
@@ -420,59 +351,4 @@ export class BackfillRunner extends EventEmitter {
     this.#delta = zeroCounters();
     if (Object.values(add).some((v) => v !== 0)) await this.#deps.jobs.updateJob(this.jobId, { add });
   }
-}
-
-export function resolveSettings(input: Partial<BackfillSettings> = {}): BackfillSettings {
-  const s = { ...DEFAULT_BACKFILL, ...stripUndefined(input) };
-  const positive = (name: keyof BackfillSettings, value: number | null, nullable: boolean): void => {
-    if (value === null && nullable) return;
-    if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-      throw new ReembedError(
-        'INVALID_INPUT',
-        `Backfill setting ${name} must be a positive number, got ${value}.`,
-        {
-          details: { field: name, value },
-        },
-      );
-    }
-  };
-  positive('batchSize', s.batchSize, false);
-  positive('concurrency', s.concurrency, false);
-  positive('maxBatchTokens', s.maxBatchTokens, true);
-  positive('requestsPerMinute', s.requestsPerMinute, true);
-  positive('tokensPerMinute', s.tokensPerMinute, true);
-  positive('timeoutMs', s.timeoutMs, true);
-  if (!Number.isInteger(s.maxRetries) || s.maxRetries < 0) {
-    throw new ReembedError(
-      'INVALID_INPUT',
-      `Backfill setting maxRetries must be a non-negative integer, got ${s.maxRetries}.`,
-      {
-        details: { field: 'maxRetries' },
-      },
-    );
-  }
-  return Object.freeze({ ...s, batchSize: Math.floor(s.batchSize), concurrency: Math.floor(s.concurrency) });
-}
-
-function stripUndefined<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
-
-function zeroCounters(): JobCounters {
-  return { processed: 0, written: 0, skipped: 0, deadLettered: 0, retries: 0 };
-}
-
-function addCounters(a: JobCounters, b: Partial<JobCounters>): JobCounters {
-  return {
-    processed: a.processed + (b.processed ?? 0),
-    written: a.written + (b.written ?? 0),
-    skipped: a.skipped + (b.skipped ?? 0),
-    deadLettered: a.deadLettered + (b.deadLettered ?? 0),
-    retries: a.retries + (b.retries ?? 0),
-  };
-}
-
-function errorInfo(error: unknown): { code: ErrorCode | 'INTERNAL'; message: string } {
-  if (error instanceof ReembedError) return { code: error.code, message: error.message };
-  return { code: 'INTERNAL', message: error instanceof Error ? error.message : String(error) };
 }

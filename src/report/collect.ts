@@ -2,6 +2,7 @@ import type { Reembed } from '../app/reembed.js';
 import type { GoldenSet } from '../core/golden.js';
 import type { Migration } from '../core/migration.js';
 import type { Namespace } from '../core/namespace.js';
+import type { NamespaceStats } from '../core/records.js';
 import { summarizeTraffic } from '../monitor/traffic-summary.js';
 import { clockOption, trafficRepositoryOf } from '../monitor/wiring.js';
 import { coverageSamplesOf, sampleCoverage } from './coverage.js';
@@ -59,7 +60,7 @@ export async function collectReport(app: Reembed, options: CollectReportOptions 
   const migrations = await listMigrations(app, collection);
   const roles = migrationRoles(migrations);
 
-  const stats = new Map<string, Awaited<ReturnType<typeof store.stats>>>();
+  const stats = new Map<string, NamespaceStats>();
   for (const ns of live) stats.set(ns.name, await store.stats(ns.name));
   const namespaces = live.map((ns) => namespaceRow(ns, stats.get(ns.name), sampleOf.get(ns.name), roles));
 
@@ -99,7 +100,13 @@ export async function collectReport(app: Reembed, options: CollectReportOptions 
   if (latency.length === 0) {
     latency = quality
       .filter((q) => q.kind === 'namespace')
-      .map((q) => ({ namespace: q.target, p50: q.latency.p50, p99: q.latency.p99, samples: q.golden.queries, source: 'evaluation' as const }));
+      .map((q) => ({
+        namespace: q.target,
+        p50: q.latency.p50,
+        p99: q.latency.p99,
+        samples: q.golden.queries,
+        source: 'evaluation' as const,
+      }));
   }
 
   return Object.freeze({
@@ -159,7 +166,9 @@ async function coverageHistory(
   const names = new Set(now.map((s) => s.namespace));
   const byKey = new Map<string, CoverageSample>();
   for (const s of [...held, ...now]) if (names.has(s.namespace)) byKey.set(`${s.namespace}\u0000${s.at}`, s);
-  return [...byKey.values()].sort((a, b) => a.at.localeCompare(b.at) || a.namespace.localeCompare(b.namespace));
+  return [...byKey.values()].sort(
+    (a, b) => a.at.localeCompare(b.at) || a.namespace.localeCompare(b.namespace),
+  );
 }
 
 /** The collection's current migration, else its newest, decides which namespace is old and which new. */
@@ -228,12 +237,26 @@ async function readTraffic(
   const summary = summarizeTraffic(buckets);
   const stats = Object.values(summary.namespaces).sort((a, b) => a.namespace.localeCompare(b.namespace));
   const rows = stats.map((s) =>
-    Object.freeze({ namespace: s.namespace, collection: s.collection, queries: s.queries, shadowReads: s.shadowReads, share: s.share }),
+    Object.freeze({
+      namespace: s.namespace,
+      collection: s.collection,
+      queries: s.queries,
+      shadowReads: s.shadowReads,
+      share: s.share,
+    }),
   );
   const latency: LatencyRow[] = [];
   for (const s of stats) {
     if (s.latency.p50 === null || s.latency.p99 === null) continue;
-    latency.push(Object.freeze({ namespace: s.namespace, p50: s.latency.p50, p99: s.latency.p99, samples: s.latency.samples, source: 'traffic' as const }));
+    latency.push(
+      Object.freeze({
+        namespace: s.namespace,
+        p50: s.latency.p50,
+        p99: s.latency.p99,
+        samples: s.latency.samples,
+        source: 'traffic' as const,
+      }),
+    );
   }
   const perMinute = new Map<string, TrafficMinute>();
   for (const b of buckets) {
@@ -246,6 +269,8 @@ async function readTraffic(
       queries: (held?.queries ?? 0) + b.queries,
     });
   }
-  const minutes = [...perMinute.values()].sort((a, b) => a.minute.localeCompare(b.minute) || a.namespace.localeCompare(b.namespace));
+  const minutes = [...perMinute.values()].sort(
+    (a, b) => a.minute.localeCompare(b.minute) || a.namespace.localeCompare(b.namespace),
+  );
   return { rows, latency, minutes };
 }

@@ -87,8 +87,7 @@ export async function sampleCoverage(
       }),
     );
   }
-  const repository =
-    options.repository === undefined ? coverageSamplesOf(app.backend) : options.repository;
+  const repository = options.repository === undefined ? coverageSamplesOf(app.backend) : options.repository;
   if (!repository) return Object.freeze({ samples: Object.freeze(samples), recorded: 0, stored: false });
   const interval = options.unchangedIntervalMs ?? HOUR_MS;
   const latest = await repository.latest(options.collection);

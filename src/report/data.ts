@@ -72,7 +72,7 @@ export interface QualityRow {
   readonly collection: string;
   /** `old`, `new`, `during migration`, or the namespace state. */
   readonly role: string;
-  /** How the alias routes, for `during migration` rows (e.g. `split 40%`). */
+  /** How the alias routes, for `during migration` rows (`split 40%`, `fused rrf`). */
   readonly routing: string | null;
   readonly metrics: Readonly<Record<string, number>>;
   readonly latency: { readonly p50: number; readonly p99: number };

@@ -14,12 +14,21 @@ export interface ChartFonts {
 const CANDIDATES: readonly { family: string; files: readonly string[] }[] = [
   {
     family: 'DejaVu Sans',
-    files: ['/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf', '/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf'],
+    files: [
+      '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf',
+      '/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf',
+    ],
   },
-  { family: 'DejaVu Sans', files: ['/usr/share/fonts/dejavu/DejaVuSans.ttf', '/usr/share/fonts/dejavu/DejaVuSans-Bold.ttf'] },
   {
     family: 'DejaVu Sans',
-    files: ['/usr/share/fonts/dejavu-sans-fonts/DejaVuSans.ttf', '/usr/share/fonts/dejavu-sans-fonts/DejaVuSans-Bold.ttf'],
+    files: ['/usr/share/fonts/dejavu/DejaVuSans.ttf', '/usr/share/fonts/dejavu/DejaVuSans-Bold.ttf'],
+  },
+  {
+    family: 'DejaVu Sans',
+    files: [
+      '/usr/share/fonts/dejavu-sans-fonts/DejaVuSans.ttf',
+      '/usr/share/fonts/dejavu-sans-fonts/DejaVuSans-Bold.ttf',
+    ],
   },
   {
     family: 'Liberation Sans',
@@ -28,7 +37,13 @@ const CANDIDATES: readonly { family: string; files: readonly string[] }[] = [
       '/usr/share/fonts/truetype/liberation/LiberationSans-Bold.ttf',
     ],
   },
-  { family: 'Arial', files: ['/System/Library/Fonts/Supplemental/Arial.ttf', '/System/Library/Fonts/Supplemental/Arial Bold.ttf'] },
+  {
+    family: 'Arial',
+    files: [
+      '/System/Library/Fonts/Supplemental/Arial.ttf',
+      '/System/Library/Fonts/Supplemental/Arial Bold.ttf',
+    ],
+  },
   { family: 'Arial', files: ['C:\\Windows\\Fonts\\arial.ttf', 'C:\\Windows\\Fonts\\arialbd.ttf'] },
 ];
 

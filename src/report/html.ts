@@ -1,11 +1,13 @@
-import type { ReportChart, ReportTable } from './charts/index.js';
 import { percent } from './charts/chart.js';
+import type { ReportChart, ReportTable } from './charts/index.js';
 import type { ReportData } from './data.js';
 
 /** A chart with its rendered SVG (null when the chart has nothing to draw). */
 export interface RenderedChart {
   readonly chart: ReportChart;
   readonly svg: string | null;
+  /** Vega / Vega-Lite warnings while rendering (none expected). */
+  readonly warnings: readonly string[];
 }
 
 const esc = (text: unknown): string =>
@@ -69,11 +71,15 @@ function tableHtml(table: ReportTable, caption: string): string {
   return `<table><caption hidden>${esc(caption)}</caption><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
 }
 
+/** Inline SVG in HTML needs no namespace declarations; dropping them leaves no URL at all in the page. */
+const inlineSvg = (svg: string): string =>
+  svg.replace(/^<svg\b[^>]*>/, (root) => root.replace(/ xmlns(?::xlink)?="[^"]*"/g, ''));
+
 function chartSection({ chart, svg }: RenderedChart): string {
   const figure =
     svg === null
       ? `<p class="empty">${prose(chart.empty ?? 'Nothing to draw.')}</p>`
-      : `<figure role="img" aria-label="${esc(chart.title)}">${svg}</figure>`;
+      : `<figure role="img" aria-label="${esc(chart.title)}">${inlineSvg(svg)}</figure>`;
   return `<section id="${esc(chart.id)}" class="chart${chart.alert ? ' alert' : ''}">
 <h2>${esc(chart.title)}</h2>
 <p class="caption">${prose(chart.caption)}</p>
@@ -83,7 +89,18 @@ function chartSection({ chart, svg }: RenderedChart): string {
 
 function namespacesSection(data: ReportData): string {
   const table: ReportTable = {
-    columns: ['namespace', 'state', 'role', 'space', 'fingerprint', 'dim', 'records', 'current / live', 'stale', 'coverage'],
+    columns: [
+      'namespace',
+      'state',
+      'role',
+      'space',
+      'fingerprint',
+      'dim',
+      'records',
+      'current / live',
+      'stale',
+      'coverage',
+    ],
     rows: data.namespaces.map((n) => [
       n.name,
       n.state,
@@ -107,7 +124,16 @@ function namespacesSection(data: ReportData): string {
 function migrationsSection(data: ReportData): string {
   if (data.migrations.length === 0) return '';
   const table: ReportTable = {
-    columns: ['migration', 'alias', 'strategy', 'from → to', 'state', 'rollout', 'shadow agreement', 'timeline (UTC)'],
+    columns: [
+      'migration',
+      'alias',
+      'strategy',
+      'from → to',
+      'state',
+      'rollout',
+      'shadow agreement',
+      'timeline (UTC)',
+    ],
     rows: data.migrations.map((m) => [
       m.id,
       m.alias,
@@ -128,7 +154,9 @@ function cards(data: ReportData, charts: readonly RenderedChart[]): string {
   const serving = data.namespaces.filter((n) => n.state === 'serving').length;
   const active = data.migrations.find((m) => !['retired', 'rolled-back'].includes(m.state));
   const foreign = data.versions.filter((v) => v.foreign).reduce((s, v) => s + v.records, 0);
-  const best = [...data.quality.rows].sort((a, b) => (b.metrics['ndcg@10'] ?? 0) - (a.metrics['ndcg@10'] ?? 0))[0];
+  const best = [...data.quality.rows].sort(
+    (a, b) => (b.metrics['ndcg@10'] ?? 0) - (a.metrics['ndcg@10'] ?? 0),
+  )[0];
   const items = [
     `<div class="card"><b>${data.namespaces.length}</b>namespaces (${serving} serving)</div>`,
     `<div class="card"><b>${esc(active ? active.state : 'none')}</b>${active ? `migration ${esc(active.strategy)} → ${esc(active.to)}` : 'active migration'}</div>`,

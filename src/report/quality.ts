@@ -36,14 +36,14 @@ export interface QualityEvaluationOptions {
   readonly now?: () => Date;
 }
 
-/** How an alias routes, in words, when it serves a mix (null for single and shadow routings). */
+/** How an alias routes, in a few words (`split 40%`, `fused rrf`), when it serves a mix; null for single and shadow. */
 export function mixedRouting(alias: Alias): string | null {
   const r = alias.routing;
   if (r.kind === 'split') {
-    const tenants = r.tenants.length ? ` + tenants ${r.tenants.join(', ')}` : '';
-    return `split ${r.percent}%${tenants} to ${r.next}`;
+    const n = r.tenants.length;
+    return `split ${r.percent}%${n ? ` + ${n} tenant${n === 1 ? '' : 's'}` : ''}`;
   }
-  if (r.kind === 'fused') return `fused (${r.fusion.method}) ${r.primary} + ${r.next}`;
+  if (r.kind === 'fused') return `fused ${r.fusion.method}`;
   return null;
 }
 

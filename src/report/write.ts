@@ -10,7 +10,9 @@ import { renderPng, renderSvg } from './render.js';
 export async function renderCharts(data: ReportData): Promise<RenderedChart[]> {
   const out: RenderedChart[] = [];
   for (const chart of buildCharts(data)) {
-    out.push({ chart, svg: chart.spec ? await renderSvg(chart.spec, chart.id) : null });
+    const warnings: string[] = [];
+    const svg = chart.spec ? await renderSvg(chart.spec, chart.id, warnings) : null;
+    out.push({ chart, svg, warnings });
   }
   return out;
 }
@@ -36,7 +38,13 @@ export interface WrittenReport {
   readonly html: string | null;
   readonly pngs: readonly WrittenPng[];
   /** Every chart, drawn or not (with why not). */
-  readonly charts: readonly { readonly id: string; readonly title: string; readonly drawn: boolean; readonly empty: string | null }[];
+  readonly charts: readonly {
+    readonly id: string;
+    readonly title: string;
+    readonly drawn: boolean;
+    readonly empty: string | null;
+    readonly warnings: readonly string[];
+  }[];
   /** Font used for PNG text; `family: null` means none was found and PNG text may be missing. */
   readonly fonts: ChartFonts;
 }
@@ -68,14 +76,28 @@ export async function writeReport(data: ReportData, options: WriteReportOptions)
       const image = renderPng(svg, { fonts, ...(options.scale ? { scale: options.scale } : {}) });
       const path = join(dir, `${chart.id}.png`);
       await writeFile(path, image.png);
-      pngs.push(Object.freeze({ chart: chart.id, path, width: image.width, height: image.height, bytes: image.png.length }));
+      pngs.push(
+        Object.freeze({
+          chart: chart.id,
+          path,
+          width: image.width,
+          height: image.height,
+          bytes: image.png.length,
+        }),
+      );
     }
   }
   return Object.freeze({
     html,
     pngs: Object.freeze(pngs),
     charts: Object.freeze(
-      rendered.map(({ chart, svg }) => ({ id: chart.id, title: chart.title, drawn: svg !== null, empty: chart.empty })),
+      rendered.map(({ chart, svg, warnings }) => ({
+        id: chart.id,
+        title: chart.title,
+        drawn: svg !== null,
+        empty: chart.empty,
+        warnings,
+      })),
     ),
     fonts,
   });

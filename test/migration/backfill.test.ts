@@ -5,7 +5,7 @@ import { createHashingEmbedder } from '../../src/embedders/hashing.js';
 import { type BackfillOptions, type BackfillProgress, BackfillRunner } from '../../src/jobs/backfill.js';
 import type { Embedder } from '../../src/ports/embedder.js';
 import type { JobRepository } from '../../src/ports/jobs.js';
-import { TestClock, assertNamespaceMatchesSource, corpus, hashing, tempApp } from './helpers.js';
+import { assertNamespaceMatchesSource, corpus, hashing, TestClock, tempApp } from './helpers.js';
 
 let ctx: Awaited<ReturnType<typeof tempApp>>;
 let app: Reembed;
@@ -24,9 +24,20 @@ beforeEach(async () => {
 });
 afterEach(async () => ctx.cleanup());
 
-function runner(embedder: Embedder, options: Partial<BackfillOptions> = {}, clock?: TestClock): BackfillRunner {
+function runner(
+  embedder: Embedder,
+  options: Partial<BackfillOptions> = {},
+  clock?: TestClock,
+): BackfillRunner {
   return new BackfillRunner(
-    { store: app.backend.store, sources: app.backend.sources, jobs: app.backend.jobs as JobRepository, embedder, encode: embedSources, ...(clock ? { clock } : {}) },
+    {
+      store: app.backend.store,
+      sources: app.backend.sources,
+      jobs: app.backend.jobs as JobRepository,
+      embedder,
+      encode: embedSources,
+      ...(clock ? { clock } : {}),
+    },
     { collection: 'docs', namespace: 'docs@v2', ...options },
   );
 }
@@ -58,7 +69,9 @@ describe('BackfillRunner', () => {
     expect(aborted.status).toBe('aborted');
     expect(aborted.written).toBeGreaterThan(0);
     expect(aborted.written).toBeLessThan(N);
-    expect(progress.every((p, i) => i === 0 || p.done >= (progress[i - 1] as BackfillProgress).done)).toBe(true);
+    expect(progress.every((p, i) => i === 0 || p.done >= (progress[i - 1] as BackfillProgress).done)).toBe(
+      true,
+    );
     expect(progress.at(-1)).toMatchObject({ total: N, jobId: 'backfill:docs@v2' });
     expect(progress.at(-1)?.rate).toBeGreaterThan(0);
     expect(progress.at(-1)?.etaSeconds).toBeGreaterThan(0);
@@ -80,7 +93,13 @@ describe('BackfillRunner', () => {
   it('never overwrites a newer dual-write (invariant 4) and never resurrects a delete (invariant 5)', async () => {
     const waiting: (() => void)[] = [];
     const base = createHashingEmbedder(v2);
-    const held: Embedder = { ...base, embed: async (t, o) => (await new Promise<void>((r) => waiting.push(r)), base.embed(t, o)) };
+    const held: Embedder = {
+      ...base,
+      embed: async (t, o) => {
+        await new Promise<void>((r) => waiting.push(r));
+        return base.embed(t, o);
+      },
+    };
     const r = runner(held, { settings: { batchSize: 5, concurrency: 1 } });
     const tick = r.tick(); // reads doc-00000..4 at version 1.., then waits inside the embedder
     while (waiting.length === 0) await new Promise((x) => setTimeout(x, 1));
@@ -112,7 +131,13 @@ describe('BackfillRunner', () => {
     const clock = new TestClock();
     const calls: number[] = [];
     const base = createHashingEmbedder(v2);
-    const counting: Embedder = { ...base, embed: async (t, o) => (calls.push(t.length), base.embed(t, o)) };
+    const counting: Embedder = {
+      ...base,
+      embed: async (t, o) => {
+        calls.push(t.length);
+        return base.embed(t, o);
+      },
+    };
     const start = clock.ms;
     const report = await runner(
       counting,

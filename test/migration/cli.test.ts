@@ -13,11 +13,28 @@ beforeEach(async () => {
   ({ dir, cleanup } = tempDir());
   db = join(dir, 'r.db');
   const file = join(dir, 'docs.jsonl');
-  writeFileSync(file, `${corpus(60).map((d) => JSON.stringify(d)).join('\n')}\n`);
+  writeFileSync(
+    file,
+    `${corpus(60)
+      .map((d) => JSON.stringify(d))
+      .join('\n')}\n`,
+  );
   for (const argv of [
     ['init'],
     ['space', 'add', 'v1', '--provider', 'hashing', '--dimension', '64', '--seed', '1'],
-    ['space', 'add', 'v2', '--provider', 'hashing', '--dimension', '64', '--seed', '2', '--price-per-1m', '0.02'],
+    [
+      'space',
+      'add',
+      'v2',
+      '--provider',
+      'hashing',
+      '--dimension',
+      '64',
+      '--seed',
+      '2',
+      '--price-per-1m',
+      '0.02',
+    ],
     ['collection', 'create', 'docs', '--space', 'v1'],
     ['ingest', 'docs', file],
   ]) {
@@ -29,39 +46,79 @@ afterEach(() => cleanup());
 
 describe('reembed migrate | backfill | retire', () => {
   it('plans, starts, steps, cuts over, rolls back and retires, with --json everywhere', async () => {
-    const plan = parseJson<{ estimate: { documents: number; toEmbed: number; tokens: number; costUsd: number; steps: unknown[] } }>(
-      await cli('migrate', 'plan', 'docs', '--to', 'v2', '--strategy', 'shadow', '--sample-rate', '1', '--json'),
+    const plan = parseJson<{
+      estimate: { documents: number; toEmbed: number; tokens: number; costUsd: number; steps: unknown[] };
+    }>(
+      await cli(
+        'migrate',
+        'plan',
+        'docs',
+        '--to',
+        'v2',
+        '--strategy',
+        'shadow',
+        '--sample-rate',
+        '1',
+        '--json',
+      ),
     );
     expect(plan.estimate).toMatchObject({ documents: 60, toEmbed: 60 });
     expect(plan.estimate.costUsd).toBeCloseTo((plan.estimate.tokens / 1e6) * 0.02, 12);
     expect(plan.estimate.steps).toHaveLength(5);
 
-    const start = await cli('migrate', 'start', 'docs', '--to', 'v2', '--strategy', 'shadow', '--min-shadow-samples', '0', '--batch-size', '7', '--json');
+    const start = await cli(
+      'migrate',
+      'start',
+      'docs',
+      '--to',
+      'v2',
+      '--strategy',
+      'shadow',
+      '--min-shadow-samples',
+      '0',
+      '--batch-size',
+      '7',
+      '--json',
+    );
     expect(start.code).toBe(0);
     const id = parseJson<{ migration: { id: string; state: string } }>(start).migration.id;
     expect(parseJson<{ migration: { state: string } }>(start).migration.state).toBe('backfilling');
 
     // Partial backfill through `backfill run`, then the rest through `migrate step`.
-    const partial = parseJson<{ status: string; written: number }>(await cli('backfill', 'run', 'docs', '--max-batches', '2', '--concurrency', '1', '--json'));
+    const partial = parseJson<{ status: string; written: number }>(
+      await cli('backfill', 'run', 'docs', '--max-batches', '2', '--concurrency', '1', '--json'),
+    );
     expect(partial).toMatchObject({ status: 'paused', written: 14 });
     const human = await cli('migrate', 'step', 'docs');
     expect(human.code).toBe(0);
     expect(human.stdout).toContain('validating');
     expect(human.stdout).toMatch(/✓ backfill\s+done: 46 written/);
-    const status = parseJson<{ migration: { state: string }; coverage: { ratio: number } }>(await cli('migrate', 'status', 'docs', '--json'));
+    const status = parseJson<{ migration: { state: string }; coverage: { ratio: number } }>(
+      await cli('migrate', 'status', 'docs', '--json'),
+    );
     expect(status).toMatchObject({ migration: { state: 'validating' }, coverage: { ratio: 1 } });
     expect((await cli('migrate', 'step', id, '--json')).code).toBe(0);
 
-    const cut = parseJson<{ ok: boolean; migration: { state: string } }>(await cli('migrate', 'cutover', 'docs', '--json'));
+    const cut = parseJson<{ ok: boolean; migration: { state: string } }>(
+      await cli('migrate', 'cutover', 'docs', '--json'),
+    );
     expect(cut).toMatchObject({ ok: true, migration: { state: 'retiring' } });
-    const dry = parseJson<{ namespaces: { namespace: string; status: string }[] }>(await cli('retire', 'run', '--dry-run', '--json'));
+    const dry = parseJson<{ namespaces: { namespace: string; status: string }[] }>(
+      await cli('retire', 'run', '--dry-run', '--json'),
+    );
     expect(dry.namespaces).toEqual([expect.objectContaining({ namespace: 'docs@v1', status: 'kept' })]);
     const later = new Date(Date.now() + 8 * 86_400_000).toISOString();
-    expect(parseJson<{ namespaces: { status: string }[] }>(await cli('retire', 'run', '--now', later, '--dry-run', '--json')).namespaces[0]?.status).toBe('would-retire');
+    expect(
+      parseJson<{ namespaces: { status: string }[] }>(
+        await cli('retire', 'run', '--now', later, '--dry-run', '--json'),
+      ).namespaces[0]?.status,
+    ).toBe('would-retire');
 
     const back = await cli('migrate', 'rollback', 'docs', '--reason', 'drill', '--json');
     expect(parseJson<{ migration: { state: string } }>(back).migration.state).toBe('rolled-back');
-    const search = parseJson<{ trace: { reads: { namespace: string }[] } }>(await cli('search', 'docs', 'shadow canary', '--json'));
+    const search = parseJson<{ trace: { reads: { namespace: string }[] } }>(
+      await cli('search', 'docs', 'shadow canary', '--json'),
+    );
     expect(search.trace.reads.map((r) => r.namespace)).toEqual(['docs@v1']);
   });
 
@@ -79,6 +136,8 @@ describe('reembed migrate | backfill | retire', () => {
     // The finished cutover keeps its migration open for the rollback window: a new one must wait.
     const again = await cli('migrate', 'start', 'docs', '--to', 'v1', '--strategy', 'shadow', '--json');
     expect(again.code).toBe(5);
-    expect(parseJson<{ error: { code: string; message: string } }>(again).error).toMatchObject({ code: 'CONFLICT' });
+    expect(parseJson<{ error: { code: string; message: string } }>(again).error).toMatchObject({
+      code: 'CONFLICT',
+    });
   });
 });

@@ -1,25 +1,24 @@
 import { describe, expect, it } from 'vitest';
-import { isReembedError } from '../../src/core/errors.js';
+import { resolveMigrationOptions } from '../../src/app/migrate-options.js';
+import { isReembedError, ReembedError } from '../../src/core/errors.js';
 import {
-  MIGRATION_STATES,
-  MIGRATION_STRATEGIES,
-  STRATEGY_PATHS,
-  TERMINAL_STATES,
   assertTransition,
   canTransition,
+  MIGRATION_STATES,
+  MIGRATION_STRATEGIES,
   migrationRouting,
   nextRolloutStep,
   nextState,
   parseDuration,
   rolloutPercentFor,
+  STRATEGY_PATHS,
+  TERMINAL_STATES,
 } from '../../src/core/migration.js';
 import { estimate, plannedSteps } from '../../src/core/plan.js';
-import { resolveMigrationOptions } from '../../src/app/migrate-options.js';
 import { DEFAULT_BACKFILL } from '../../src/jobs/backfill.js';
 import { ContiguousCursor } from '../../src/jobs/contiguous.js';
 import { RateLimiter, TokenBucket } from '../../src/jobs/rate-limit.js';
 import { classifyFailure, retryDelay } from '../../src/jobs/retry.js';
-import { ReembedError } from '../../src/core/errors.js';
 import { TestClock } from './helpers.js';
 
 describe('migration state machine', () => {
@@ -29,7 +28,8 @@ describe('migration state machine', () => {
       expect(canTransition(strategy, path[i] as never, path[i + 1] as never)).toBe(true);
       expect(nextState(strategy, path[i] as never)).toBe(path[i + 1]);
       // Skipping a state is refused.
-      if (i + 2 < path.length) expect(canTransition(strategy, path[i] as never, path[i + 2] as never)).toBe(false);
+      if (i + 2 < path.length)
+        expect(canTransition(strategy, path[i] as never, path[i + 2] as never)).toBe(false);
     }
     expect(nextState(strategy, 'retired')).toBeNull();
   });
@@ -39,7 +39,8 @@ describe('migration state machine', () => {
       for (const state of MIGRATION_STATES) {
         const terminal = TERMINAL_STATES.includes(state);
         expect(canTransition(strategy, state, 'rolled-back')).toBe(!terminal);
-        if (terminal) for (const to of MIGRATION_STATES) expect(canTransition(strategy, state, to)).toBe(false);
+        if (terminal)
+          for (const to of MIGRATION_STATES) expect(canTransition(strategy, state, to)).toBe(false);
       }
     }
   });
@@ -71,12 +72,24 @@ describe('migration state machine', () => {
     const options = resolveMigrationOptions('lazy', { sampleRate: 0.3, fusion: { method: 'rrf', rrfK: 20 } });
     const m = { from: 'docs@v1', to: 'docs@v2', options };
     expect(migrationRouting({ ...m, strategy: 'blue-green' })).toBeNull();
-    expect(migrationRouting({ ...m, strategy: 'shadow' })).toEqual({ kind: 'shadow', primary: 'docs@v1', shadow: 'docs@v2', sampleRate: 0.3 });
+    expect(migrationRouting({ ...m, strategy: 'shadow' })).toEqual({
+      kind: 'shadow',
+      primary: 'docs@v1',
+      shadow: 'docs@v2',
+      sampleRate: 0.3,
+    });
     expect(migrationRouting({ ...m, strategy: 'progressive' }, { percent: 25, tenants: ['t1'] })).toEqual({
-      kind: 'split', primary: 'docs@v1', next: 'docs@v2', percent: 25, tenants: ['t1'],
+      kind: 'split',
+      primary: 'docs@v1',
+      next: 'docs@v2',
+      percent: 25,
+      tenants: ['t1'],
     });
     expect(migrationRouting({ ...m, strategy: 'lazy' })).toEqual({
-      kind: 'fused', primary: 'docs@v1', next: 'docs@v2', fusion: { method: 'rrf', rrfK: 20 },
+      kind: 'fused',
+      primary: 'docs@v1',
+      next: 'docs@v2',
+      fusion: { method: 'rrf', rrfK: 20 },
     });
   });
 
@@ -96,14 +109,26 @@ describe('migration state machine', () => {
   });
 
   it('validates options at the boundary with defaults per strategy', () => {
-    expect(resolveMigrationOptions('shadow').gates).toEqual(['coverage >= 1.0', 'errors == 0', 'shadow.samples >= 20']);
-    expect(resolveMigrationOptions('blue-green', { golden: 'g.jsonl' }).gates).toContain('ndcg@10 >= old - 0.01');
-    expect(() => resolveMigrationOptions('progressive', { steps: [50, 25, 100] })).toThrow(/steps must increase/);
-    expect(() => resolveMigrationOptions('progressive', { steps: [10, 50] })).toThrow(/last step must be 100/);
+    expect(resolveMigrationOptions('shadow').gates).toEqual([
+      'coverage >= 1.0',
+      'errors == 0',
+      'shadow.samples >= 20',
+    ]);
+    expect(resolveMigrationOptions('blue-green', { golden: 'g.jsonl' }).gates).toContain(
+      'ndcg@10 >= old - 0.01',
+    );
+    expect(() => resolveMigrationOptions('progressive', { steps: [50, 25, 100] })).toThrow(
+      /steps must increase/,
+    );
+    expect(() => resolveMigrationOptions('progressive', { steps: [10, 50] })).toThrow(
+      /last step must be 100/,
+    );
     expect(() => resolveMigrationOptions('lazy', { fusion: { method: 'raw' } })).toThrow(/fusion.method/);
     expect(() => resolveMigrationOptions('lazy', { rollbackWindow: 'forever' })).toThrow(/rollbackWindow/);
     expect(() => resolveMigrationOptions('lazy', { backfil: {} })).toThrow(/Unrecognized key/);
-    expect(() => resolveMigrationOptions('blue-green', { gates: ['ndcg@10 >>= 1'] })).toThrow(/does not parse/);
+    expect(() => resolveMigrationOptions('blue-green', { gates: ['ndcg@10 >>= 1'] })).toThrow(
+      /does not parse/,
+    );
   });
 });
 
@@ -127,12 +152,24 @@ describe('plan estimates', () => {
     expect(e.batches).toBe(100);
     expect(e.seconds).toBeCloseTo(10, 10); // 100 batches / 4 at a time × 0.4 s
     expect(e.bottleneck).toBe('latency');
-    expect(e.steps.map((s) => s.state)).toEqual(['backfilling', 'validating', 'shadowing', 'cut-over', 'retiring']);
+    expect(e.steps.map((s) => s.state)).toEqual([
+      'backfilling',
+      'validating',
+      'shadowing',
+      'cut-over',
+      'retiring',
+    ]);
   });
 
   it('is bounded by the tighter rate limit, and counts nothing already current', () => {
-    expect(estimate({ ...base, settings: { ...settings, requestsPerMinute: 60 } })).toMatchObject({ seconds: 100, bottleneck: 'requests' });
-    expect(estimate({ ...base, settings: { ...settings, tokensPerMinute: 600_000 } })).toMatchObject({ seconds: 200, bottleneck: 'tokens' });
+    expect(estimate({ ...base, settings: { ...settings, requestsPerMinute: 60 } })).toMatchObject({
+      seconds: 100,
+      bottleneck: 'requests',
+    });
+    expect(estimate({ ...base, settings: { ...settings, tokensPerMinute: 600_000 } })).toMatchObject({
+      seconds: 200,
+      bottleneck: 'tokens',
+    });
     expect(estimate({ ...base, alreadyCurrent: 9_000 })).toMatchObject({ toEmbed: 1_000, batches: 10 });
     expect(plannedSteps('lazy', 5)[0]?.action).toContain('re-embed 5 document(s)');
   });

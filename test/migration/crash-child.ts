@@ -14,13 +14,22 @@ const rand = (): number => {
   return seed / 2 ** 32;
 };
 
-const app = await openReembed({ db: db as string, actor: 'crash-child', embedders: [slowHashingFactory(25, true)] });
+const app = await openReembed({
+  db: db as string,
+  actor: 'crash-child',
+  embedders: [slowHashingFactory(25, true)],
+});
 const service = new MigrationService(app);
 let migration = await service.current('docs');
 if (!migration || migration.state === 'rolled-back') {
   process.stdout.write('starting\n');
   migration = (
-    await service.start({ alias: 'docs', to: 'v2', strategy: 'shadow', options: { backfill: { batchSize: 8, concurrency: 3 } } })
+    await service.start({
+      alias: 'docs',
+      to: 'v2',
+      strategy: 'shadow',
+      options: { backfill: { batchSize: 8, concurrency: 3 } },
+    })
   ).migration;
 }
 process.stdout.write('ready\n');

@@ -22,14 +22,21 @@ beforeAll(async () => {
 afterAll(async () => ctx.cleanup());
 
 /** Runs the child until it prints `ready`, then SIGKILLs it after a random delay. */
-function crashTrial(db: string, seed: number, killAfterMs: number): Promise<{ killed: boolean; output: string }> {
+function crashTrial(
+  db: string,
+  seed: number,
+  killAfterMs: number,
+): Promise<{ killed: boolean; output: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, db, String(seed)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, db, String(seed)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     let timer: NodeJS.Timeout | undefined;
     child.stdout.on('data', (chunk: Buffer) => {
       output += chunk.toString();
-      if (timer === undefined && output.includes('ready')) timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+      if (timer === undefined && output.includes('ready'))
+        timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
     });
     child.stderr.on('data', (chunk: Buffer) => {
       output += chunk.toString();
@@ -69,7 +76,9 @@ describe('crash safety (invariant 6)', () => {
       // One resumed pass must cover every document the mutations never touched (ids ≥ 600): a
       // checkpoint ahead of an unfinished batch would leave some of them missing.
       await service.step(id);
-      const untouched = corpus(4000).slice(600).map((d) => d.id);
+      const untouched = corpus(4000)
+        .slice(600)
+        .map((d) => d.id);
       const heads = await app.backend.store.heads('docs@v2', untouched);
       expect(untouched.filter((d) => !heads.has(d))).toEqual([]);
       await stepUntil(service, id, ['validating'], 6);

@@ -1,5 +1,5 @@
-import { ReembedError } from '../../src/core/errors.js';
 import { sha256Hex } from '../../src/core/canonical.js';
+import { ReembedError } from '../../src/core/errors.js';
 import type { Space } from '../../src/core/space.js';
 import { normalizeInPlace } from '../../src/core/vector.js';
 import { localEmbedder } from '../../src/embedders/common.js';
@@ -68,7 +68,10 @@ export function faultyEmbedder(base: Embedder, plan: FaultPlan): Embedder & { ca
     ...base,
     calls: 0,
     hung: 0,
-    async embed(texts: readonly string[], options: Parameters<Embedder['embed']>[1]): Promise<Float32Array[]> {
+    async embed(
+      texts: readonly string[],
+      options: Parameters<Embedder['embed']>[1],
+    ): Promise<Float32Array[]> {
       wrapper.calls++;
       const roll = plan.random();
       if (roll < plan.transientRate) throw new ReembedError('EMBEDDER_TRANSIENT', 'provider returned 503');

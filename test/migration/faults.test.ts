@@ -4,7 +4,7 @@ import type { Reembed } from '../../src/app/reembed.js';
 import { seededRandom } from '../../src/core/significance.js';
 import { createHashingEmbedder } from '../../src/embedders/hashing.js';
 import { faultyEmbedder } from './embedders.js';
-import { TestClock, assertNamespaceMatchesSource, corpus, hashing, stepsOf, tempApp } from './helpers.js';
+import { assertNamespaceMatchesSource, corpus, hashing, stepsOf, TestClock, tempApp } from './helpers.js';
 
 let ctx: Awaited<ReturnType<typeof tempApp>>;
 let app: Reembed;
@@ -50,7 +50,11 @@ describe('provider faults during a backfill', () => {
     const report = await service.step(migration.id);
     expect(stepsOf(report)).toEqual(['backfill:done', 'validate:skipped']);
     expect(report.steps[1]?.detail).toContain('2 dead-lettered');
-    const backfill = report.steps[0]?.data?.report as { retries: number; deadLettered: number; status: string };
+    const backfill = report.steps[0]?.data?.report as {
+      retries: number;
+      deadLettered: number;
+      status: string;
+    };
     expect(backfill.status).toBe('done');
     expect(backfill.retries).toBeGreaterThan(5);
     expect(backfill.deadLettered).toBe(2);
@@ -65,7 +69,12 @@ describe('provider faults during a backfill', () => {
     const stats = await app.backend.store.stats('docs@v2');
     expect(stats.dimensions).toEqual({ 64: 300 });
     expect(stats.fingerprints).toEqual({ [v2.fingerprint]: 300 });
-    const heads = await app.backend.store.heads('docs@v2', ['poison-nan', 'poison-dim', 'doc-00000', 'doc-00299']);
+    const heads = await app.backend.store.heads('docs@v2', [
+      'poison-nan',
+      'poison-dim',
+      'doc-00000',
+      'doc-00299',
+    ]);
     expect([...heads.keys()].sort()).toEqual(['doc-00000', 'doc-00299']);
 
     // The gates see the dead letters.

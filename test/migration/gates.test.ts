@@ -38,7 +38,12 @@ afterEach(async () => {
 
 describe('cutover gates', () => {
   it('refuse a worse model, naming the failing rule; --force needs a reason and is audited', async () => {
-    const { migration } = await service.start({ alias: 'docs', to: 'noise', strategy: 'blue-green', options: { golden } });
+    const { migration } = await service.start({
+      alias: 'docs',
+      to: 'noise',
+      strategy: 'blue-green',
+      options: { golden },
+    });
     expect(migration.options.gates).toContain('ndcg@10 >= old - 0.01');
     await stepUntil(service, migration.id, ['validating']);
 
@@ -48,18 +53,29 @@ describe('cutover gates', () => {
     const facts = (refused as { details: { facts: Record<string, number> } }).details.facts;
     expect(facts['old.ndcg@10']).toBeGreaterThan(0.9);
     expect(facts['new.ndcg@10']).toBeLessThan(0.5);
-    expect((await app.backend.catalog.getAlias('docs')).routing).toEqual({ kind: 'single', namespace: 'docs@v1' });
+    expect((await app.backend.catalog.getAlias('docs')).routing).toEqual({
+      kind: 'single',
+      namespace: 'docs@v1',
+    });
     expect((await service.get(migration.id)).state).toBe('validating');
 
-    await expect(service.cutover(migration.id, { force: true })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
-    const forced = await service.cutover(migration.id, { force: true, reason: 'accepted: recall traded for cost' });
+    await expect(service.cutover(migration.id, { force: true })).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+    });
+    const forced = await service.cutover(migration.id, {
+      force: true,
+      reason: 'accepted: recall traded for cost',
+    });
     expect(forced.ok).toBe(true);
     expect(forced.migration.state).toBe('retiring');
     const audit = await app.backend.catalog.listAudit({ subject: migration.id, action: 'gate.forced' });
     expect(audit).toHaveLength(1);
     expect(audit[0]).toMatchObject({
       actor: 'test',
-      details: { reason: 'accepted: recall traded for cost', failed: [expect.objectContaining({ rule: 'ndcg@10 >= old - 0.01' })] },
+      details: {
+        reason: 'accepted: recall traded for cost',
+        failed: [expect.objectContaining({ rule: 'ndcg@10 >= old - 0.01' })],
+      },
     });
     const aliasAudit = await app.backend.catalog.listAudit({ subject: 'docs', action: 'alias.set' });
     expect(aliasAudit.at(-1)?.details.reason).toContain('(forced)');
@@ -70,7 +86,10 @@ describe('cutover gates', () => {
       alias: 'docs',
       to: 'v2',
       strategy: 'blue-green',
-      options: { golden, gates: ['coverage >= 1.0', 'errors == 0', 'ndcg@10 >= old - 0.1', 'recall@10 >= 0.8'] },
+      options: {
+        golden,
+        gates: ['coverage >= 1.0', 'errors == 0', 'ndcg@10 >= old - 0.1', 'recall@10 >= 0.8'],
+      },
     });
     await stepUntil(service, ok.migration.id, ['validating']);
     const cut = await service.cutover(ok.migration.id);
@@ -82,50 +101,71 @@ describe('cutover gates', () => {
       ['recall@10 >= 0.8', true],
     ]);
     await expect(
-      service.start({ alias: 'docs', to: 'v1', strategy: 'blue-green', options: { gates: ['recall@10 >= = 1'] } }),
+      service.start({
+        alias: 'docs',
+        to: 'v1',
+        strategy: 'blue-green',
+        options: { gates: ['recall@10 >= = 1'] },
+      }),
     ).rejects.toMatchObject({ code: 'INVALID_INPUT' });
   });
 });
 
 describe('cutover atomicity (invariant 7)', () => {
-  it.each(['blue-green', 'shadow', 'lazy'] as const)('%s: concurrent queries see the old routing or the new, never a mix', async (strategy) => {
-    const { migration } = await service.start({ alias: 'docs', to: 'v2', strategy, options: { sampleRate: 1, minShadowSamples: 0 } });
-    await stepUntil(service, migration.id, strategy === 'shadow' ? ['shadowing'] : ['validating']);
-    const before = (await app.backend.catalog.getAlias('docs')).version;
-    // Four clients query continuously while the cutover runs, and a little after it.
-    let cutDone = false;
-    const responses: Awaited<ReturnType<typeof app.search>>[] = [];
-    const client = async (c: number): Promise<void> => {
-      for (let i = 0, after = 0; after < 5; i++) {
-        if (cutDone) after++;
-        const d = DOCS[(c * 37 + i) % DOCS.length] as { text: string };
-        responses.push(await app.search('docs', { text: d.text.split(' ').slice(0, 3).join(' '), k: 5, routingKey: `${c}-${i}` }));
+  it.each(['blue-green', 'shadow', 'lazy'] as const)(
+    '%s: concurrent queries see the old routing or the new, never a mix',
+    async (strategy) => {
+      const { migration } = await service.start({
+        alias: 'docs',
+        to: 'v2',
+        strategy,
+        options: { sampleRate: 1, minShadowSamples: 0 },
+      });
+      await stepUntil(service, migration.id, strategy === 'shadow' ? ['shadowing'] : ['validating']);
+      const before = (await app.backend.catalog.getAlias('docs')).version;
+      // Four clients query continuously while the cutover runs, and a little after it.
+      let cutDone = false;
+      const responses: Awaited<ReturnType<typeof app.search>>[] = [];
+      const client = async (c: number): Promise<void> => {
+        for (let i = 0, after = 0; after < 5; i++) {
+          if (cutDone) after++;
+          const d = DOCS[(c * 37 + i) % DOCS.length] as { text: string };
+          responses.push(
+            await app.search('docs', {
+              text: d.text.split(' ').slice(0, 3).join(' '),
+              k: 5,
+              routingKey: `${c}-${i}`,
+            }),
+          );
+        }
+      };
+      const clients = [0, 1, 2, 3].map(client);
+      const cut = await service.cutover(migration.id);
+      cutDone = true;
+      await Promise.all(clients);
+      expect(cut.ok).toBe(true);
+      const after = (await app.backend.catalog.getAlias('docs')).version;
+      expect(after).toBe(before + 1);
+      const seen = new Set<string>();
+      for (const r of responses) {
+        const served = r.trace.reads.filter((x) => x.role !== 'shadow').map((x) => x.namespace);
+        if (r.trace.aliasVersion === before) {
+          seen.add('old');
+          expect(r.trace.routing).toBe(
+            strategy === 'blue-green' ? 'single' : strategy === 'shadow' ? 'shadow' : 'fused',
+          );
+          expect(served).toEqual(strategy === 'lazy' ? ['docs@v1', 'docs@v2'] : ['docs@v1']);
+        } else {
+          seen.add('new');
+          expect(r.trace.aliasVersion).toBe(after);
+          expect(r.trace.routing).toBe('single');
+          expect(served).toEqual(['docs@v2']);
+          expect(r.hits.every((h) => h.namespace === 'docs@v2')).toBe(true);
+        }
+        expect(r.trace.mixedVersion).toBe(false);
       }
-    };
-    const clients = [0, 1, 2, 3].map(client);
-    const cut = await service.cutover(migration.id);
-    cutDone = true;
-    await Promise.all(clients);
-    expect(cut.ok).toBe(true);
-    const after = (await app.backend.catalog.getAlias('docs')).version;
-    expect(after).toBe(before + 1);
-    const seen = new Set<string>();
-    for (const r of responses) {
-      const served = r.trace.reads.filter((x) => x.role !== 'shadow').map((x) => x.namespace);
-      if (r.trace.aliasVersion === before) {
-        seen.add('old');
-        expect(r.trace.routing).toBe(strategy === 'blue-green' ? 'single' : strategy === 'shadow' ? 'shadow' : 'fused');
-        expect(served).toEqual(strategy === 'lazy' ? ['docs@v1', 'docs@v2'] : ['docs@v1']);
-      } else {
-        seen.add('new');
-        expect(r.trace.aliasVersion).toBe(after);
-        expect(r.trace.routing).toBe('single');
-        expect(served).toEqual(['docs@v2']);
-        expect(r.hits.every((h) => h.namespace === 'docs@v2')).toBe(true);
-      }
-      expect(r.trace.mixedVersion).toBe(false);
-    }
-    // Both sides were observed, so the cutover really happened while queries were running.
-    expect([...seen].sort()).toEqual(['new', 'old']);
-  });
+      // Both sides were observed, so the cutover really happened while queries were running.
+      expect([...seen].sort()).toEqual(['new', 'old']);
+    },
+  );
 });

@@ -19,8 +19,15 @@ export function corpus(n: number, seed = 1, prefix = 'doc'): { id: string; text:
     return state / 2 ** 32;
   };
   return Array.from({ length: n }, (_, i) => {
-    const words = Array.from({ length: 8 + Math.floor(rand() * 12) }, () => WORDS[Math.floor(rand() * WORDS.length)]);
-    return { id: `${prefix}-${String(i).padStart(5, '0')}`, text: `${words.join(' ')} unique${i}`, tenant: `t${i % 3}` };
+    const words = Array.from(
+      { length: 8 + Math.floor(rand() * 12) },
+      () => WORDS[Math.floor(rand() * WORDS.length)],
+    );
+    return {
+      id: `${prefix}-${String(i).padStart(5, '0')}`,
+      text: `${words.join(' ')} unique${i}`,
+      tenant: `t${i % 3}`,
+    };
   });
 }
 
@@ -54,17 +61,21 @@ export async function assertNamespaceMatchesSource(app: Reembed, namespace: stri
   for (const [id, doc] of sources) {
     const head = heads.get(id);
     if (doc.deleted) {
-      if (head && !head.deleted) problems.push(`${namespace}: deleted ${id} still has records (v${head.sourceVersion})`);
+      if (head && !head.deleted)
+        problems.push(`${namespace}: deleted ${id} still has records (v${head.sourceVersion})`);
       continue;
     }
     live++;
     if (!head || head.deleted) problems.push(`${namespace}: live ${id} v${doc.version} missing`);
-    else if (head.sourceVersion !== doc.version) problems.push(`${namespace}: ${id} at v${head.sourceVersion}, source v${doc.version}`);
+    else if (head.sourceVersion !== doc.version)
+      problems.push(`${namespace}: ${id} at v${head.sourceVersion}, source v${doc.version}`);
     else if (head.contentHash !== doc.contentHash) problems.push(`${namespace}: ${id} content hash differs`);
   }
   const stats = await app.backend.store.stats(namespace);
-  if (stats.sources !== live) problems.push(`${namespace}: ${stats.sources} live sources, source has ${live}`);
-  if (stats.records !== live) problems.push(`${namespace}: ${stats.records} records for ${live} live sources`);
+  if (stats.sources !== live)
+    problems.push(`${namespace}: ${stats.sources} live sources, source has ${live}`);
+  if (stats.records !== live)
+    problems.push(`${namespace}: ${stats.records} records for ${live} live sources`);
   const prints = Object.keys(stats.fingerprints);
   if (live > 0 && (prints.length !== 1 || prints[0] !== ns.space.fingerprint)) {
     problems.push(`${namespace}: fingerprints ${prints.join(',')} (expected ${ns.space.fingerprint})`);
@@ -73,14 +84,21 @@ export async function assertNamespaceMatchesSource(app: Reembed, namespace: stri
 }
 
 /** Runs `step` until the migration reaches one of `states` (bounded, so a stuck migration fails the test). */
-export async function stepUntil(service: MigrationService, id: string, states: readonly string[], max = 10): Promise<MigrationReport[]> {
+export async function stepUntil(
+  service: MigrationService,
+  id: string,
+  states: readonly string[],
+  max = 10,
+): Promise<MigrationReport[]> {
   const reports: MigrationReport[] = [];
   for (let i = 0; i < max; i++) {
     const m = await service.get(id);
     if (states.includes(m.state)) return reports;
     reports.push(await service.step(id));
   }
-  throw new Error(`migration ${id} did not reach ${states.join('|')}: ${JSON.stringify(reports.map(stepsOf))}`);
+  throw new Error(
+    `migration ${id} did not reach ${states.join('|')}: ${JSON.stringify(reports.map(stepsOf))}`,
+  );
 }
 
 /** A clock tests move by hand; `sleep` advances it instead of waiting. */

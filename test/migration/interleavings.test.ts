@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { embedSources } from '../../src/app/embed-sources.js';
 import { MigrationService } from '../../src/app/migrate.js';
 import type { Reembed } from '../../src/app/reembed.js';
-import { MIGRATION_STRATEGIES, canTransition, isTerminal } from '../../src/core/migration.js';
+import { canTransition, isTerminal, MIGRATION_STRATEGIES } from '../../src/core/migration.js';
 import { WRITABLE_STATES } from '../../src/core/namespace.js';
 import { servingNamespaceOf } from '../../src/core/routing.js';
 import { createHashingEmbedder } from '../../src/embedders/hashing.js';
@@ -28,7 +28,14 @@ type Op =
   | { kind: 'start'; strategy: (typeof MIGRATION_STRATEGIES)[number]; to: 'v1' | 'v2' | 'v3' };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 4, arbitrary: fc.record({ kind: fc.constant('upsert' as const), id: fc.constantFrom(...IDS), variant: fc.nat(3) }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      kind: fc.constant('upsert' as const),
+      id: fc.constantFrom(...IDS),
+      variant: fc.nat(3),
+    }),
+  },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('delete' as const), id: fc.constantFrom(...IDS) }) },
   { weight: 3, arbitrary: fc.constant({ kind: 'batchStart' as const }) },
   { weight: 3, arbitrary: fc.constant({ kind: 'batchFinish' as const }) },
@@ -46,17 +53,28 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   },
 );
 
-/** Embeds only when the test lets it: a batch holds its (possibly outdated) documents across other operations. */
-function latched(base: Embedder): Embedder & { release(): void; releaseAll(): void } {
+/**
+ * Embeds only when the test lets it: a batch holds its (possibly outdated) documents across other
+ * operations. `release` grants one call (now, or when the next call arrives).
+ */
+function latched(base: Embedder): Embedder & { release(): void; releaseAll(): void; waiting(): number } {
   const waiting: (() => void)[] = [];
+  let permits = 0;
   let open = false;
   return {
     ...base,
     embed: async (texts, options) => {
-      if (!open) await new Promise<void>((r) => waiting.push(r));
+      if (open) return base.embed(texts, options);
+      if (permits > 0) permits--;
+      else await new Promise<void>((r) => waiting.push(r));
       return base.embed(texts, options);
     },
-    release: () => waiting.shift()?.(),
+    waiting: () => waiting.length,
+    release: () => {
+      const next = waiting.shift();
+      if (next) next();
+      else permits++;
+    },
     releaseAll: () => {
       open = true;
       for (const r of waiting.splice(0)) r();
@@ -75,7 +93,8 @@ async function invariantProblems(app: Reembed): Promise<string[]> {
     for (const [id, doc] of sources) {
       const head = heads.get(id);
       if (doc.deleted) {
-        if (head && !head.deleted) problems.push(`${ns.name}: deleted ${id} resurrected at v${head.sourceVersion}`);
+        if (head && !head.deleted)
+          problems.push(`${ns.name}: deleted ${id} resurrected at v${head.sourceVersion}`);
       } else if (!head || head.deleted) {
         if (ns.name === serving) problems.push(`${ns.name} (serving): live ${id} missing`);
       } else if (head.sourceVersion !== doc.version || head.contentHash !== doc.contentHash) {
@@ -104,86 +123,126 @@ async function settle(app: Reembed, pending: Promise<boolean>): Promise<void> {
 describe('interleavings of writes, backfill batches, cutover and rollback', () => {
   it('keep every active namespace equal to what the source says', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(opArb, { minLength: 4, maxLength: 18 }), fc.constantFrom(...MIGRATION_STRATEGIES), async (ops, first) => {
-        const ctx = await tempApp();
-        const app = ctx.app;
-        const service = new MigrationService(app, { flushMs: 0 });
-        try {
-          await app.addSpace(v1);
-          await app.addSpace(v2);
-          await app.addSpace(v3);
-          await app.createCollection('docs', 'v1');
-          await app.ingest('docs', IDS.slice(0, 5).map((id) => ({ id, text: `${id} initial text` })));
-          await app.delete('docs', ['e']); // deleted before any target exists: no tombstone there to stop a backfill
-          await service.start({ alias: 'docs', to: 'v2', strategy: first, options: { sampleRate: 1, minShadowSamples: 0 } });
-          const embedder = latched(createHashingEmbedder(v2));
-          const runner = new BackfillRunner(
-            { store: app.backend.store, sources: app.backend.sources, jobs: app.backend.jobs!, embedder, encode: embedSources },
-            { collection: 'docs', namespace: 'docs@v2', jobId: 'interleaved', settings: { batchSize: 2, concurrency: 1 }, pageSize: 2 },
-          );
-          let pending: Promise<boolean> | null = null;
-          for (const op of ops) {
-            const current = await service.current('docs');
-            const active = current && !isTerminal(current.state) ? current : null;
-            switch (op.kind) {
-              case 'upsert':
-                await app.ingest('docs', [{ id: op.id, text: `${op.id} variant ${op.variant}` }]);
-                break;
-              case 'delete':
-                await app.delete('docs', [op.id]);
-                break;
-              case 'batchStart':
-                if (await isWritable(app, 'docs@v2')) pending ??= runner.tick();
-                break;
-              case 'batchFinish':
-                if (pending) {
-                  embedder.release();
-                  await settle(app, pending);
-                  pending = null;
+      fc.asyncProperty(
+        fc.array(opArb, { minLength: 4, maxLength: 18 }),
+        fc.constantFrom(...MIGRATION_STRATEGIES),
+        async (ops, first) => {
+          const ctx = await tempApp();
+          const app = ctx.app;
+          const service = new MigrationService(app, { flushMs: 0 });
+          try {
+            await app.addSpace(v1);
+            await app.addSpace(v2);
+            await app.addSpace(v3);
+            await app.createCollection('docs', 'v1');
+            await app.ingest(
+              'docs',
+              IDS.slice(0, 5).map((id) => ({ id, text: `${id} initial text` })),
+            );
+            await app.delete('docs', ['e']); // deleted before any target exists: no tombstone there to stop a backfill
+            await service.start({
+              alias: 'docs',
+              to: 'v2',
+              strategy: first,
+              options: { sampleRate: 1, minShadowSamples: 0 },
+            });
+            const embedder = latched(createHashingEmbedder(v2));
+            const runner = new BackfillRunner(
+              {
+                store: app.backend.store,
+                sources: app.backend.sources,
+                jobs: app.backend.jobs!,
+                embedder,
+                encode: embedSources,
+              },
+              {
+                collection: 'docs',
+                namespace: 'docs@v2',
+                jobId: 'interleaved',
+                settings: { batchSize: 2, concurrency: 1 },
+                pageSize: 2,
+              },
+            );
+            let pending: Promise<boolean> | null = null;
+            for (const op of ops) {
+              const current = await service.current('docs');
+              const active = current && !isTerminal(current.state) ? current : null;
+              switch (op.kind) {
+                case 'upsert':
+                  await app.ingest('docs', [{ id: op.id, text: `${op.id} variant ${op.variant}` }]);
+                  break;
+                case 'delete':
+                  await app.delete('docs', [op.id]);
+                  break;
+                case 'batchStart':
+                  if (!pending && (await isWritable(app, 'docs@v2'))) {
+                    // Wait until the batch has read its documents and sits in the embedder (or had nothing to embed).
+                    let settled = false;
+                    pending = runner.tick().finally(() => {
+                      settled = true;
+                    });
+                    while (!settled && embedder.waiting() === 0) await new Promise((r) => setImmediate(r));
+                  }
+                  break;
+                case 'batchFinish':
+                  if (pending) {
+                    embedder.release();
+                    await settle(app, pending);
+                    pending = null;
+                  }
+                  break;
+                case 'validate':
+                  if (
+                    active &&
+                    ['planned', 'backfilling', 'validating', 'rolling-out'].includes(active.state)
+                  )
+                    await service.step(active.id);
+                  break;
+                case 'cutover':
+                  if (active && canTransition(active.strategy, active.state, 'cut-over')) {
+                    await service.cutover(active.id, { force: true, reason: 'property test' });
+                  }
+                  break;
+                case 'rollback':
+                  if (active) {
+                    const from = await app.backend.catalog.getNamespace(active.from);
+                    if (from.state !== 'retired') await service.rollback(active.id);
+                  }
+                  break;
+                case 'retire':
+                  await service.retire({ ignoreWindow: true });
+                  break;
+                case 'start': {
+                  const serving = servingNamespaceOf((await app.backend.catalog.getAlias('docs')).routing);
+                  if (!active && serving !== `docs@${op.to}`) {
+                    await service.start({
+                      alias: 'docs',
+                      to: op.to,
+                      strategy: op.strategy,
+                      options: { sampleRate: 1, minShadowSamples: 0 },
+                    });
+                  }
+                  break;
                 }
-                break;
-              case 'validate':
-                if (active && ['planned', 'backfilling', 'validating', 'rolling-out'].includes(active.state)) await service.step(active.id);
-                break;
-              case 'cutover':
-                if (active && canTransition(active.strategy, active.state, 'cut-over')) {
-                  await service.cutover(active.id, { force: true, reason: 'property test' });
-                }
-                break;
-              case 'rollback':
-                if (active) {
-                  const from = await app.backend.catalog.getNamespace(active.from);
-                  if (from.state !== 'retired') await service.rollback(active.id);
-                }
-                break;
-              case 'retire':
-                await service.retire({ ignoreWindow: true });
-                break;
-              case 'start': {
-                const serving = servingNamespaceOf((await app.backend.catalog.getAlias('docs')).routing);
-                if (!active && serving !== `docs@${op.to}`) {
-                  await service.start({ alias: 'docs', to: op.to, strategy: op.strategy, options: { sampleRate: 1, minShadowSamples: 0 } });
-                }
-                break;
               }
+              expect(await invariantProblems(app), `after ${JSON.stringify(op)}`).toEqual([]);
+              await app.search('docs', { text: 'variant text', k: 3 });
             }
-            expect(await invariantProblems(app), `after ${JSON.stringify(op)}`).toEqual([]);
-            await app.search('docs', { text: 'variant text', k: 3 });
+            embedder.releaseAll();
+            if (pending) await settle(app, pending);
+            // A full pass over every writable namespace makes each one equal to the source, exactly.
+            for (const ns of await app.backend.catalog.listNamespaces('docs')) {
+              if (!WRITABLE_STATES.includes(ns.state)) continue;
+              const r = await (await service.backfill({ namespace: ns.name })).run();
+              expect(r.status).toBe('done');
+              expect(await assertNamespaceMatchesSource(app, ns.name)).toEqual([]);
+            }
+          } finally {
+            await service.close();
+            await ctx.cleanup();
           }
-          embedder.releaseAll();
-          if (pending) await settle(app, pending);
-          // A full pass over every writable namespace makes each one equal to the source, exactly.
-          for (const ns of await app.backend.catalog.listNamespaces('docs')) {
-            if (!WRITABLE_STATES.includes(ns.state)) continue;
-            const r = await (await service.backfill({ namespace: ns.name })).run();
-            expect(r.status).toBe('done');
-            expect(await assertNamespaceMatchesSource(app, ns.name)).toEqual([]);
-          }
-        } finally {
-          await service.close();
-          await ctx.cleanup();
-        }
-      }),
+        },
+      ),
       { numRuns: 40 },
     );
   }, 60_000);

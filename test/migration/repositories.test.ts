@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Reembed } from '../../src/app/reembed.js';
 import { resolveMigrationOptions } from '../../src/app/migrate-options.js';
+import type { Reembed } from '../../src/app/reembed.js';
 import type { JobRepository } from '../../src/ports/jobs.js';
 import type { MigrationRepository } from '../../src/ports/migrations.js';
 import type { SqliteBackend } from '../../src/stores/sqlite/backend.js';
@@ -42,10 +42,17 @@ describe('SqliteMigrationRepository', () => {
     expect(Object.isFrozen(m.options)).toBe(true);
     await expect(migrations.create(input('m2'), 'alice')).rejects.toMatchObject({ code: 'CONFLICT' });
 
-    const b = await migrations.transition('m1', 'backfilling', 'alice', { expectedVersion: 1, info: { note: 'x' } });
+    const b = await migrations.transition('m1', 'backfilling', 'alice', {
+      expectedVersion: 1,
+      info: { note: 'x' },
+    });
     expect(b).toMatchObject({ state: 'backfilling', version: 2, info: { note: 'x' } });
-    await expect(migrations.transition('m1', 'validating', 'bob', { expectedVersion: 1 })).rejects.toMatchObject({ code: 'CONFLICT' });
-    await expect(migrations.transition('m1', 'cut-over', 'bob')).rejects.toMatchObject({ code: 'INVALID_TRANSITION' });
+    await expect(
+      migrations.transition('m1', 'validating', 'bob', { expectedVersion: 1 }),
+    ).rejects.toMatchObject({ code: 'CONFLICT' });
+    await expect(migrations.transition('m1', 'cut-over', 'bob')).rejects.toMatchObject({
+      code: 'INVALID_TRANSITION',
+    });
     expect((await migrations.get('m1')).version).toBe(2);
 
     await migrations.transition('m1', 'validating', 'bob');
@@ -81,7 +88,9 @@ describe('SqliteMigrationRepository', () => {
         )
         .run(),
     ).toThrow(/UNIQUE/);
-    expect(() => db.prepare("UPDATE migrations SET state = 'cut-over' WHERE id = 'm1'").run()).toThrow(/CHECK/);
+    expect(() => db.prepare("UPDATE migrations SET state = 'cut-over' WHERE id = 'm1'").run()).toThrow(
+      /CHECK/,
+    );
   });
 
   it('summarises shadow agreement per phase, k and tenant, and keeps the latest read time', async () => {
@@ -97,7 +106,10 @@ describe('SqliteMigrationRepository', () => {
       servedMs: i,
       shadowMs: 2 * i,
     });
-    await migrations.recordAgreement([sample(1, 'backfilling', null), ...[2, 4, 6, 8, 10].map((i) => sample(i, 'shadowing', i > 5 ? 't1' : null))]);
+    await migrations.recordAgreement([
+      sample(1, 'backfilling', null),
+      ...[2, 4, 6, 8, 10].map((i) => sample(i, 'shadowing', i > 5 ? 't1' : null)),
+    ]);
     const s = await migrations.agreementSummary('m1', { phase: 'shadowing' });
     expect(s.samples).toBe(5);
     expect(s.overlap[10]).toBeCloseTo(0.6, 10);
@@ -111,9 +123,17 @@ describe('SqliteMigrationRepository', () => {
     expect(s.tenants.t1?.rbo).toBeCloseTo(0.4, 10);
     expect((await migrations.agreementSummary('m1')).samples).toBe(6);
 
-    await migrations.recordReads([{ namespace: 'docs@v1', reads: 3, lastReadAt: '2025-01-02T00:00:00.000Z' }]);
-    await migrations.recordReads([{ namespace: 'docs@v1', reads: 2, lastReadAt: '2025-01-01T00:00:00.000Z' }]);
-    expect(await migrations.traffic('docs@v1')).toEqual({ namespace: 'docs@v1', reads: 5, lastReadAt: '2025-01-02T00:00:00.000Z' });
+    await migrations.recordReads([
+      { namespace: 'docs@v1', reads: 3, lastReadAt: '2025-01-02T00:00:00.000Z' },
+    ]);
+    await migrations.recordReads([
+      { namespace: 'docs@v1', reads: 2, lastReadAt: '2025-01-01T00:00:00.000Z' },
+    ]);
+    expect(await migrations.traffic('docs@v1')).toEqual({
+      namespace: 'docs@v1',
+      reads: 5,
+      lastReadAt: '2025-01-02T00:00:00.000Z',
+    });
     expect(await migrations.traffic('docs@v2')).toBeNull();
   });
 
@@ -126,9 +146,21 @@ describe('SqliteMigrationRepository', () => {
 
 describe('SqliteJobRepository', () => {
   it('keeps job rows, reads checkpoints the store committed with a batch, and counts', async () => {
-    const job = await jobs.ensureJob({ id: 'backfill:docs@v2', type: 'backfill', namespace: 'docs@v2', collection: 'docs' });
+    const job = await jobs.ensureJob({
+      id: 'backfill:docs@v2',
+      type: 'backfill',
+      namespace: 'docs@v2',
+      collection: 'docs',
+    });
     expect(job).toMatchObject({ state: 'pending', pass: 0, counters: { processed: 0 } });
-    expect(await jobs.ensureJob({ id: 'backfill:docs@v2', type: 'backfill', namespace: 'docs@v2', collection: 'docs' })).toEqual(job);
+    expect(
+      await jobs.ensureJob({
+        id: 'backfill:docs@v2',
+        type: 'backfill',
+        namespace: 'docs@v2',
+        collection: 'docs',
+      }),
+    ).toEqual(job);
     await jobs.updateJob(job.id, { state: 'running', add: { written: 5, processed: 7 } });
     const done = await jobs.updateJob(job.id, { state: 'done', add: { written: 1 }, pass: 1 });
     expect(done).toMatchObject({ state: 'done', pass: 1, counters: { written: 6, processed: 7 } });
@@ -145,8 +177,18 @@ describe('SqliteJobRepository', () => {
   });
 
   it('upserts dead letters and serves the queue by priority, then age', async () => {
-    const entry = { namespace: 'docs@v2', sourceVersion: 3, jobId: 'j', code: 'INVALID_VECTOR' as const, reason: 'NaN', attempts: 1 };
-    await jobs.addDeadLetters([{ ...entry, sourceId: 'b' }, { ...entry, sourceId: 'a' }]);
+    const entry = {
+      namespace: 'docs@v2',
+      sourceVersion: 3,
+      jobId: 'j',
+      code: 'INVALID_VECTOR' as const,
+      reason: 'NaN',
+      attempts: 1,
+    };
+    await jobs.addDeadLetters([
+      { ...entry, sourceId: 'b' },
+      { ...entry, sourceId: 'a' },
+    ]);
     await jobs.addDeadLetters([{ ...entry, sourceId: 'a', reason: 'NaN again', sourceVersion: 4 }]);
     const dead = await jobs.listDeadLetters('docs@v2');
     expect(dead.map((d) => [d.sourceId, d.attempts, d.reason, d.sourceVersion])).toEqual([

@@ -1,7 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MigrationService } from '../../src/app/migrate.js';
 import type { Reembed } from '../../src/app/reembed.js';
-import { TestClock, assertNamespaceMatchesSource, corpus, hashing, stepUntil, stepsOf, tempApp } from './helpers.js';
+import {
+  assertNamespaceMatchesSource,
+  corpus,
+  hashing,
+  stepsOf,
+  stepUntil,
+  TestClock,
+  tempApp,
+} from './helpers.js';
 
 let ctx: Awaited<ReturnType<typeof tempApp>>;
 let app: Reembed;
@@ -26,16 +34,33 @@ afterEach(async () => {
 });
 
 async function search(text: string, options: { tenant?: string } = {}) {
-  return app.search('docs', { text, k: 5, ...(options.tenant ? { filter: { tenant: options.tenant } } : {}) });
+  return app.search('docs', {
+    text,
+    k: 5,
+    ...(options.tenant ? { filter: { tenant: options.tenant } } : {}),
+  });
 }
 
 describe('blue-green', () => {
   it('builds offline, validates, cuts over in one alias write, and retires after the window', async () => {
-    const started = await service.start({ alias: 'docs', to: 'v2', strategy: 'blue-green', options: { backfill: { batchSize: 16 } } });
+    const started = await service.start({
+      alias: 'docs',
+      to: 'v2',
+      strategy: 'blue-green',
+      options: { backfill: { batchSize: 16 } },
+    });
     const id = started.migration.id;
-    expect(stepsOf(started)).toEqual(['namespace:done', 'migration:done', 'route:skipped', 'transition:done']);
+    expect(stepsOf(started)).toEqual([
+      'namespace:done',
+      'migration:done',
+      'route:skipped',
+      'transition:done',
+    ]);
     expect(started.migration.state).toBe('backfilling');
-    expect((await app.backend.catalog.getAlias('docs')).routing).toEqual({ kind: 'single', namespace: 'docs@v1' });
+    expect((await app.backend.catalog.getAlias('docs')).routing).toEqual({
+      kind: 'single',
+      namespace: 'docs@v1',
+    });
 
     // Queries keep working on v1 and new writes reach both namespaces from now on.
     expect((await search('cutover rollback')).trace.reads.map((r) => r.namespace)).toEqual(['docs@v1']);
@@ -48,10 +73,19 @@ describe('blue-green', () => {
     expect(await assertNamespaceMatchesSource(app, 'docs@v2')).toEqual([]);
 
     const cut = await service.cutover(id);
-    expect(stepsOf(cut)).toEqual(['gates:done', 'alias:done', 'complete:done', 'namespaces:done', 'retiring:done']);
+    expect(stepsOf(cut)).toEqual([
+      'gates:done',
+      'alias:done',
+      'complete:done',
+      'namespaces:done',
+      'retiring:done',
+    ]);
     expect(cut.migration.state).toBe('retiring');
     expect(cut.migration.completedAt).not.toBeNull();
-    expect((await app.backend.catalog.getAlias('docs')).routing).toEqual({ kind: 'single', namespace: 'docs@v2' });
+    expect((await app.backend.catalog.getAlias('docs')).routing).toEqual({
+      kind: 'single',
+      namespace: 'docs@v2',
+    });
     expect((await search('cutover rollback')).trace.fingerprints).toEqual([v2.fingerprint]);
     expect((await app.backend.catalog.getNamespace('docs@v2')).state).toBe('serving');
     expect((await app.backend.catalog.getNamespace('docs@v1')).state).toBe('retiring');
@@ -78,9 +112,17 @@ describe('blue-green', () => {
       'migration.transition',
       'migration.transition',
     ]);
-    expect(audit.slice(1).map((a) => a.details.to)).toEqual(['backfilling', 'validating', 'cut-over', 'retiring', 'retired']);
+    expect(audit.slice(1).map((a) => a.details.to)).toEqual([
+      'backfilling',
+      'validating',
+      'cut-over',
+      'retiring',
+      'retired',
+    ]);
     expect(audit.every((a) => a.actor === 'test')).toBe(true);
-    expect((await app.backend.catalog.listAudit({ subject: 'docs@v1', action: 'namespace.retire' })).length).toBe(1);
+    expect(
+      (await app.backend.catalog.listAudit({ subject: 'docs@v1', action: 'namespace.retire' })).length,
+    ).toBe(1);
   });
 
   it('keeps a namespace that still receives traffic, and refuses to cut over before validation', async () => {
@@ -88,18 +130,29 @@ describe('blue-green', () => {
     await service.close();
     service = new MigrationService(app, { flushMs: 0, clock });
     const HOUR = 3_600_000;
-    const { migration } = await service.start({ alias: 'docs', to: 'v2', strategy: 'blue-green', options: { rollbackWindow: '1h' } });
+    const { migration } = await service.start({
+      alias: 'docs',
+      to: 'v2',
+      strategy: 'blue-green',
+      options: { rollbackWindow: '1h' },
+    });
     await expect(service.cutover(migration.id)).rejects.toMatchObject({ code: 'INVALID_TRANSITION' });
     await stepUntil(service, migration.id, ['validating']);
     await service.cutover(migration.id);
     // Someone still reads v1 through another alias: it is neither dropped nor quiet.
     await app.backend.catalog.setAlias('legacy', 'docs', { kind: 'single', namespace: 'docs@v1' }, 'test');
     clock.advance(2 * HOUR);
-    expect((await service.retire()).namespaces[0]).toMatchObject({ status: 'kept', reason: expect.stringContaining('legacy') });
+    expect((await service.retire()).namespaces[0]).toMatchObject({
+      status: 'kept',
+      reason: expect.stringContaining('legacy'),
+    });
     await app.search('legacy', { text: 'a late reader of v1' });
     await app.backend.catalog.setAlias('legacy', 'docs', { kind: 'single', namespace: 'docs@v2' }, 'test');
     clock.advance(HOUR / 2);
-    expect((await service.retire()).namespaces[0]).toMatchObject({ status: 'kept', reason: expect.stringContaining('read at') });
+    expect((await service.retire()).namespaces[0]).toMatchObject({
+      status: 'kept',
+      reason: expect.stringContaining('read at'),
+    });
     clock.advance(HOUR);
     expect((await service.retire({ dryRun: true })).namespaces[0]).toMatchObject({ status: 'would-retire' });
     expect((await service.retire()).namespaces[0]).toMatchObject({ status: 'retired' });
@@ -113,7 +166,10 @@ describe('blue-green', () => {
     const back = await service.rollback(migration.id, { reason: 'latency regression' });
     expect(stepsOf(back)).toEqual(['route:done', 'namespaces:done', 'transition:done']);
     expect(back.migration.state).toBe('rolled-back');
-    expect((await app.backend.catalog.getAlias('docs')).routing).toEqual({ kind: 'single', namespace: 'docs@v1' });
+    expect((await app.backend.catalog.getAlias('docs')).routing).toEqual({
+      kind: 'single',
+      namespace: 'docs@v1',
+    });
     expect((await app.backend.catalog.getNamespace('docs@v1')).state).toBe('serving');
     expect((await app.backend.catalog.getNamespace('docs@v2')).state).toBe('retiring');
     expect((await app.backend.store.stats('docs@v2')).sources).toBe(DOCS.length);
@@ -135,7 +191,11 @@ describe('shadow', () => {
       strategy: 'shadow',
       options: { sampleRate: 1, minShadowSamples: 6 },
     });
-    expect((await app.backend.catalog.getAlias('docs')).routing).toMatchObject({ kind: 'shadow', primary: 'docs@v1', shadow: 'docs@v2' });
+    expect((await app.backend.catalog.getAlias('docs')).routing).toMatchObject({
+      kind: 'shadow',
+      primary: 'docs@v1',
+      shadow: 'docs@v2',
+    });
     const during = await search('shadow canary traffic');
     expect(during.trace.reads.map((r) => [r.namespace, r.role])).toEqual([
       ['docs@v1', 'served'],
@@ -148,7 +208,14 @@ describe('shadow', () => {
       code: 'GATE_FAILED',
       message: expect.stringContaining('shadow.samples >= 6'),
     });
-    for (const [i, q] of ['vector index', 'query latency', 'tenant alias', 'rank fusion', 'crash resume', 'quota provider'].entries()) {
+    for (const [i, q] of [
+      'vector index',
+      'query latency',
+      'tenant alias',
+      'rank fusion',
+      'crash resume',
+      'quota provider',
+    ].entries()) {
       await search(q, i % 2 ? { tenant: 't1' } : {});
     }
     await service.observer.flush();
@@ -162,7 +229,10 @@ describe('shadow', () => {
     const gates = cut.steps[0]?.data?.facts as Record<string, number>;
     expect(gates['shadow.samples']).toBe(6);
     expect(gates['shadow.overlap@5']).toBeGreaterThan(0);
-    expect((await app.backend.catalog.getAlias('docs')).routing).toEqual({ kind: 'single', namespace: 'docs@v2' });
+    expect((await app.backend.catalog.getAlias('docs')).routing).toEqual({
+      kind: 'single',
+      namespace: 'docs@v2',
+    });
   });
 });
 
@@ -182,7 +252,11 @@ describe('progressive', () => {
       options: { steps: [25, 50, 100], backfill: { batchSize: 4, concurrency: 1 } },
     });
     expect((await app.backend.catalog.getAlias('docs')).routing).toEqual({
-      kind: 'split', primary: 'docs@v1', next: 'docs@v2', percent: 0, tenants: [],
+      kind: 'split',
+      primary: 'docs@v1',
+      next: 'docs@v2',
+      percent: 0,
+      tenants: [],
     });
     const first = await service.step(migration.id, { maxBatches: 1 });
     expect(stepsOf(first)).toEqual(['backfill:done', 'rollout:done']);
@@ -192,7 +266,9 @@ describe('progressive', () => {
     expect(routing).toMatchObject({ kind: 'split', percent: 0, tenants: ['vip'] });
     const vip = await search('platinum customer', { tenant: 'vip' });
     expect(vip.trace.reads.map((r) => r.namespace)).toEqual(['docs@v2']);
-    expect((await search('platinum customer', { tenant: 't1' })).trace.reads.map((r) => r.namespace)).toEqual(['docs@v1']);
+    expect((await search('platinum customer', { tenant: 't1' })).trace.reads.map((r) => r.namespace)).toEqual(
+      ['docs@v1'],
+    );
 
     // Half way: the share never exceeds coverage.
     await service.step(migration.id, { maxBatches: 14 });
@@ -213,11 +289,16 @@ describe('progressive', () => {
 });
 
 describe('lazy', () => {
-  it('fuses both namespaces by rank, queues unmigrated hits and re-embeds them first', async () => {
-    const { migration } = await service.start({ alias: 'docs', to: 'v2', strategy: 'lazy', options: { backfill: { batchSize: 8 } } });
+  it('fuses by rank without embed-on-read, queues unmigrated hits and re-embeds them first', async () => {
+    const { migration } = await service.start({
+      alias: 'docs',
+      to: 'v2',
+      strategy: 'lazy',
+      options: { backfill: { batchSize: 8 }, fusion: { method: 'coverage-aware-rrf', embedOnRead: false } },
+    });
     expect((await app.backend.catalog.getAlias('docs')).routing).toMatchObject({
       kind: 'fused',
-      fusion: { method: 'coverage-aware-rrf' },
+      fusion: { method: 'coverage-aware-rrf', embedOnRead: false },
     });
     const r = await search('backfill tombstone tenant');
     expect(r.trace.fusion).toBe('coverage-aware-rrf');
@@ -233,6 +314,33 @@ describe('lazy', () => {
     expect((await service.status(migration.id)).queued).toBe(0);
     const again = await search('backfill tombstone tenant');
     expect(again.hits.some((h) => h.namespace === 'docs@v2')).toBe(true);
+
+    await stepUntil(service, migration.id, ['validating']);
+    expect((await service.cutover(migration.id)).ok).toBe(true);
+    expect(await assertNamespaceMatchesSource(app, 'docs@v2')).toEqual([]);
+  });
+
+  it('by default embeds served old-space hits in the new space on read and writes them (re-embed on hit)', async () => {
+    const { migration } = await service.start({ alias: 'docs', to: 'v2', strategy: 'lazy' });
+    expect((await app.backend.catalog.getAlias('docs')).routing).toMatchObject({
+      kind: 'fused',
+      fusion: { method: 'coverage-aware-score' },
+    });
+    const before = await app.backend.store.stats('docs@v2');
+    expect(before.sources).toBe(0);
+    const r = await search('backfill tombstone tenant');
+    expect(r.trace.fusion).toBe('coverage-aware-score');
+    expect(r.trace.mixedVersion).toBe(false);
+    await service.observer.flush();
+    // Every served source is now in the new namespace at its current version; nothing waits in the queue.
+    const served = r.hits.map((h) => h.sourceId);
+    const heads = await app.backend.store.heads('docs@v2', served);
+    expect(heads.size).toBe(served.length);
+    const sources = await app.backend.sources.getMany('docs', served);
+    for (const id of served) expect(heads.get(id)?.sourceVersion).toBe(sources.get(id)?.version);
+    expect((await service.status(migration.id)).queued).toBe(0);
+    const stats = await app.backend.store.stats('docs@v2');
+    expect(Object.keys(stats.fingerprints)).toEqual([(await app.backend.catalog.getSpace('v2')).fingerprint]);
 
     await stepUntil(service, migration.id, ['validating']);
     expect((await service.cutover(migration.id)).ok).toBe(true);

@@ -51,7 +51,10 @@ export async function backfill(ctx: CliContext, args: BackfillArgs): Promise<num
           `${report.retries} retries — ${formatRate(report.rate)} docs/s over ${formatDuration(report.elapsedMs / 1000)}`,
       );
       if (report.error) ctx.out.line(`  ${report.error.code}: ${report.error.message}`);
-      if (report.deadLettered > 0) ctx.out.line(`  inspect with reembed migrate status; retry with reembed backfill retry-dead ${args.target}`);
+      if (report.deadLettered > 0)
+        ctx.out.line(
+          `  inspect with reembed migrate status; retry with reembed backfill retry-dead ${args.target}`,
+        );
     });
     return report.status === 'done' || report.status === 'paused' ? 0 : report.status === 'aborted' ? 130 : 1;
   });
@@ -69,12 +72,19 @@ const toArgs =
 
 export const backfillCommand: CliCommand = {
   register(program, bind) {
-    const cmd = program.command('backfill').description('re-encode sources into a namespace (resumable, rate-limited)');
-    addBackfillOptions(cmd.command('run <target>').description('run (or resume) the backfill of a namespace or of an alias’s migration'))
+    const cmd = program
+      .command('backfill')
+      .description('re-encode sources into a namespace (resumable, rate-limited)');
+    addBackfillOptions(
+      cmd
+        .command('run <target>')
+        .description('run (or resume) the backfill of a namespace or of an alias’s migration'),
+    )
       .option('--max-batches <n>', 'stop after this many batches (resumable)', integerOption(1))
       .option('--max-seconds <s>', 'stop after this long (resumable)', numberOption(0.001))
       .action(bind(backfill, toArgs('run')));
-    addBackfillOptions(cmd.command('retry-dead <target>').description('retry the dead-lettered sources of a namespace'))
-      .action(bind(backfill, toArgs('retry-dead')));
+    addBackfillOptions(
+      cmd.command('retry-dead <target>').description('retry the dead-lettered sources of a namespace'),
+    ).action(bind(backfill, toArgs('retry-dead')));
   },
 };

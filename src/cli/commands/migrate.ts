@@ -2,7 +2,12 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import { MigrationService } from '../../app/migrate.js';
 import type { MigrationInput, MigrationOptionsInput } from '../../app/migrate-options.js';
 import { ReembedError } from '../../core/errors.js';
-import { MIGRATION_STRATEGIES, type Migration, type MigrationReport, type MigrationStrategy } from '../../core/migration.js';
+import {
+  MIGRATION_STRATEGIES,
+  type Migration,
+  type MigrationReport,
+  type MigrationStrategy,
+} from '../../core/migration.js';
 import type { BackfillProgress } from '../../jobs/backfill.js';
 import type { CliCommand } from '../command.js';
 import type { CliContext } from '../context.js';
@@ -27,7 +32,10 @@ export interface MigrateArgs {
 }
 
 /** Opens the app and a migration service for one command, closing the service (and its observer) after. */
-export async function withMigrations<T>(ctx: CliContext, fn: (service: MigrationService) => Promise<T>): Promise<T> {
+export async function withMigrations<T>(
+  ctx: CliContext,
+  fn: (service: MigrationService) => Promise<T>,
+): Promise<T> {
   const service = new MigrationService(await ctx.app());
   try {
     return await fn(service);
@@ -37,14 +45,25 @@ export async function withMigrations<T>(ctx: CliContext, fn: (service: Migration
 }
 
 /** `mig_...` is a migration id; anything else is an alias whose unfinished (or latest) migration is meant. */
-export async function resolveMigration(service: MigrationService, target: string | undefined): Promise<Migration> {
-  if (!target) throw new ReembedError('INVALID_INPUT', 'Name the alias (or migration id) to act on, e.g. `reembed migrate step docs`.');
+export async function resolveMigration(
+  service: MigrationService,
+  target: string | undefined,
+): Promise<Migration> {
+  if (!target)
+    throw new ReembedError(
+      'INVALID_INPUT',
+      'Name the alias (or migration id) to act on, e.g. `reembed migrate step docs`.',
+    );
   if (target.startsWith('mig_')) return service.get(target);
   const migration = await service.current(target);
   if (!migration) {
-    throw new ReembedError('NOT_FOUND', `Alias "${target}" has no migration. Start one: reembed migrate start ${target} --to <space> --strategy shadow`, {
-      details: { alias: target },
-    });
+    throw new ReembedError(
+      'NOT_FOUND',
+      `Alias "${target}" has no migration. Start one: reembed migrate start ${target} --to <space> --strategy shadow`,
+      {
+        details: { alias: target },
+      },
+    );
   }
   return migration;
 }
@@ -58,14 +77,23 @@ export async function migrate(ctx: CliContext, args: MigrateArgs): Promise<numbe
   return withMigrations(ctx, async (service) => {
     switch (args.action) {
       case 'plan': {
-        const plan = await service.plan(input(args), args.latencyMs === undefined ? {} : { latencyMs: args.latencyMs });
+        const plan = await service.plan(
+          input(args),
+          args.latencyMs === undefined ? {} : { latencyMs: args.latencyMs },
+        );
         ctx.out.result(plan, () => {
           const e = plan.estimate;
           ctx.out.line(`Plan: ${plan.alias} ${plan.from} → ${plan.to} (${plan.strategy})`);
-          ctx.out.line(`  documents  ${e.documents} (${e.toEmbed} to embed, ${e.documents - e.toEmbed} already current)`);
+          ctx.out.line(
+            `  documents  ${e.documents} (${e.toEmbed} to embed, ${e.documents - e.toEmbed} already current)`,
+          );
           ctx.out.line(`  chunks     ${e.chunks}, tokens ${e.tokens}`);
-          ctx.out.line(`  cost       $${e.costUsd.toFixed(4)} at $${plan.space.pricePerMillionTokens}/1M tokens`);
-          ctx.out.line(`  time       ~${formatDuration(e.seconds)} (${e.batches} batches, bound by ${e.bottleneck}; ${e.latencySource} latency ${Math.round(e.batchLatencyMs)} ms/batch)`);
+          ctx.out.line(
+            `  cost       $${e.costUsd.toFixed(4)} at $${plan.space.pricePerMillionTokens}/1M tokens`,
+          );
+          ctx.out.line(
+            `  time       ~${formatDuration(e.seconds)} (${e.batches} batches, bound by ${e.bottleneck}; ${e.latencySource} latency ${Math.round(e.batchLatencyMs)} ms/batch)`,
+          );
           ctx.out.line(`  gates      ${plan.options.gates.join('; ')}`);
           for (const s of e.steps) ctx.out.line(`  ${s.state.padEnd(11)} ${s.action}`);
         });
@@ -74,19 +102,31 @@ export async function migrate(ctx: CliContext, args: MigrateArgs): Promise<numbe
       case 'start':
         return printReport(ctx, await service.start(input(args)));
       case 'status': {
-        const migrations = args.target ? [await resolveMigration(service, args.target)] : await service.list({ active: true });
+        const migrations = args.target
+          ? [await resolveMigration(service, args.target)]
+          : await service.list({ active: true });
         const statuses = await Promise.all(migrations.map((m) => service.status(m.id)));
         ctx.out.result(args.target ? statuses[0] : statuses, () => {
           if (statuses.length === 0) ctx.out.line('No migration in progress.');
           for (const s of statuses) {
             const m = s.migration;
-            ctx.out.line(`${ctx.out.style.bold(m.id)}  ${m.state}  (${m.strategy}: ${m.from} → ${m.to}, alias ${m.alias})`);
+            ctx.out.line(
+              `${ctx.out.style.bold(m.id)}  ${m.state}  (${m.strategy}: ${m.from} → ${m.to}, alias ${m.alias})`,
+            );
             ctx.out.line(`  routing    ${JSON.stringify(s.alias.routing)}`);
-            ctx.out.line(`  coverage   ${s.coverage.current}/${s.coverage.live} current (${(s.coverage.ratio * 100).toFixed(1)}%), ${s.coverage.stale} stale`);
-            ctx.out.line(`  backfill   ${s.job ? `${s.job.state}, pass ${s.job.pass}, ${s.job.counters.written} written` : 'not run'}; ${s.deadLetters} dead-lettered, ${s.queued} queued`);
+            ctx.out.line(
+              `  coverage   ${s.coverage.current}/${s.coverage.live} current (${(s.coverage.ratio * 100).toFixed(1)}%), ${s.coverage.stale} stale`,
+            );
+            ctx.out.line(
+              `  backfill   ${s.job ? `${s.job.state}, pass ${s.job.pass}, ${s.job.counters.written} written` : 'not run'}; ${s.deadLetters} dead-lettered, ${s.queued} queued`,
+            );
             if (s.agreement) {
-              const overlap = Object.entries(s.agreement.overlap).map(([k, v]) => `overlap@${k} ${v.toFixed(3)}`).join(', ');
-              ctx.out.line(`  agreement  ${s.agreement.samples} samples; ${overlap || '-'}; RBO ${s.agreement.rbo?.toFixed(3) ?? '-'}`);
+              const overlap = Object.entries(s.agreement.overlap)
+                .map(([k, v]) => `overlap@${k} ${v.toFixed(3)}`)
+                .join(', ');
+              ctx.out.line(
+                `  agreement  ${s.agreement.samples} samples; ${overlap || '-'}; RBO ${s.agreement.rbo?.toFixed(3) ?? '-'}`,
+              );
             }
           }
         });
@@ -124,13 +164,20 @@ export async function migrate(ctx: CliContext, args: MigrateArgs): Promise<numbe
 
 function input(args: MigrateArgs): MigrationInput {
   if (!args.target || !args.to || !args.strategy) {
-    throw new ReembedError('INVALID_INPUT', 'Give the alias, --to <space> and --strategy, e.g. `reembed migrate start docs --to v2 --strategy shadow`.');
+    throw new ReembedError(
+      'INVALID_INPUT',
+      'Give the alias, --to <space> and --strategy, e.g. `reembed migrate start docs --to v2 --strategy shadow`.',
+    );
   }
   return { alias: args.target, to: args.to, strategy: args.strategy, options: args.options };
 }
 
 /** Renders backfill progress as a bar on terminals while `fn` runs. */
-export async function withProgress<T>(ctx: CliContext, label: string, fn: (onProgress: (p: BackfillProgress) => void) => Promise<T>): Promise<T> {
+export async function withProgress<T>(
+  ctx: CliContext,
+  label: string,
+  fn: (onProgress: (p: BackfillProgress) => void) => Promise<T>,
+): Promise<T> {
   let task: ReturnType<CliContext['progress']['start']> | null = null;
   let shown = 0;
   try {
@@ -155,7 +202,11 @@ export function printReport(ctx: CliContext, report: MigrationReport): number {
       ctx.out.line(`  ${mark} ${s.name.padEnd(10)} ${s.detail}`);
       const data = s.data as { report?: { rate?: number; elapsedMs?: number } } | undefined;
       if (data?.report?.rate !== undefined) {
-        ctx.out.line(dim(`               ${formatRate(data.report.rate)} docs/s over ${formatDuration((data.report.elapsedMs ?? 0) / 1000)}`));
+        ctx.out.line(
+          dim(
+            `               ${formatRate(data.report.rate)} docs/s over ${formatDuration((data.report.elapsedMs ?? 0) / 1000)}`,
+          ),
+        );
       }
     }
   });
@@ -166,15 +217,36 @@ export function printReport(ctx: CliContext, report: MigrationReport): number {
 export function addMigrationOptions(command: Command): Command {
   return command
     .requiredOption('--to <space>', 'target space (registered with reembed space add)')
-    .addOption(new Option('--strategy <strategy>', 'migration strategy').choices(MIGRATION_STRATEGIES).makeOptionMandatory())
-    .option('--gate <rule>', 'cutover gate rule, e.g. "ndcg@10 >= old - 0.01"; repeatable (replaces the defaults)', collect)
+    .addOption(
+      new Option('--strategy <strategy>', 'migration strategy')
+        .choices(MIGRATION_STRATEGIES)
+        .makeOptionMandatory(),
+    )
+    .option(
+      '--gate <rule>',
+      'cutover gate rule, e.g. "ndcg@10 >= old - 0.01"; repeatable (replaces the defaults)',
+      collect,
+    )
     .option('--golden <path>', 'golden set (BEIR dir or JSONL) evaluated on both namespaces for the gates')
-    .option('--sample-rate <r>', 'shadow: share of queries also run on the new namespace (0-1)', numberOption(0))
+    .option(
+      '--sample-rate <r>',
+      'shadow: share of queries also run on the new namespace (0-1)',
+      numberOption(0),
+    )
     .option('--min-shadow-samples <n>', 'shadow: agreement samples needed before cutover', integerOption(0))
     .option('--steps <list>', 'progressive: traffic percentages, e.g. 10,25,50,100', parseSteps)
     .option('--no-tenants', 'progressive: do not move complete tenants ahead of the percentage')
-    .addOption(new Option('--fusion <method>', 'lazy: fusion').choices(['rrf', 'minmax', 'zscore', 'coverage-aware-rrf', 'coverage-aware-score']))
+    .addOption(
+      new Option('--fusion <method>', 'lazy: fusion').choices([
+        'rrf',
+        'minmax',
+        'zscore',
+        'coverage-aware-rrf',
+        'coverage-aware-score',
+      ]),
+    )
     .option('--rrf-k <k>', 'lazy: reciprocal rank fusion constant', numberOption(1))
+    .option('--no-embed-on-read', 'lazy: do not embed unmigrated top hits in the new space at query time')
     .option('--rollback-window <duration>', 'keep the old namespace this long after cutover (e.g. 7d)');
 }
 
@@ -210,7 +282,8 @@ function collect(value: string, previous: string[] = []): string[] {
 
 function parseSteps(value: string): number[] {
   const steps = value.split(',').map((s) => Number(s.trim()));
-  if (steps.some((s) => !Number.isFinite(s) || s <= 0 || s > 100)) throw new InvalidArgumentError(`expected percentages like 10,25,50,100, got "${value}".`);
+  if (steps.some((s) => !Number.isFinite(s) || s <= 0 || s > 100))
+    throw new InvalidArgumentError(`expected percentages like 10,25,50,100, got "${value}".`);
   return steps;
 }
 
@@ -223,7 +296,12 @@ function migrateArgs(action: MigrateArgs['action']) {
     if (typeof o.minShadowSamples === 'number') options.minShadowSamples = o.minShadowSamples;
     if (Array.isArray(o.steps)) options.steps = o.steps;
     if (o.tenants === false) options.tenants = false;
-    if (typeof o.fusion === 'string') options.fusion = { method: o.fusion, ...(typeof o.rrfK === 'number' ? { rrfK: o.rrfK } : {}) };
+    if (typeof o.fusion === 'string' || o.embedOnRead === false)
+      options.fusion = {
+        method: typeof o.fusion === 'string' ? o.fusion : 'coverage-aware-score',
+        ...(typeof o.rrfK === 'number' ? { rrfK: o.rrfK } : {}),
+        ...(o.embedOnRead === false ? { embedOnRead: false } : {}),
+      };
     if (typeof o.rollbackWindow === 'string') options.rollbackWindow = o.rollbackWindow;
     const backfill = backfillSettingsOf(o);
     if (Object.keys(backfill).length > 0) options.backfill = backfill;
@@ -245,18 +323,34 @@ function migrateArgs(action: MigrateArgs['action']) {
 
 export const migrateCommand: CliCommand = {
   register(program, bind) {
-    const migrateCmd = program.command('migrate').description('migrate an alias to another embedding space, without downtime');
+    const migrateCmd = program
+      .command('migrate')
+      .description('migrate an alias to another embedding space, without downtime');
     addBackfillOptions(
-      addMigrationOptions(migrateCmd.command('plan <alias>').description('documents, tokens, cost and time of a migration; changes nothing')),
+      addMigrationOptions(
+        migrateCmd
+          .command('plan <alias>')
+          .description('documents, tokens, cost and time of a migration; changes nothing'),
+      ),
     )
-      .option('--latency-ms <ms>', 'assume this per-batch latency instead of measuring one call', numberOption(0))
+      .option(
+        '--latency-ms <ms>',
+        'assume this per-batch latency instead of measuring one call',
+        numberOption(0),
+      )
       .action(bind(migrate, migrateArgs('plan')));
     addBackfillOptions(
-      addMigrationOptions(migrateCmd.command('start <alias>').description('create the target namespace (dual-writes start now) and route the alias')),
+      addMigrationOptions(
+        migrateCmd
+          .command('start <alias>')
+          .description('create the target namespace (dual-writes start now) and route the alias'),
+      ),
     ).action(bind(migrate, migrateArgs('start')));
     migrateCmd
       .command('status [alias]')
-      .description('state, routing, coverage, backfill and agreement of a migration (all unfinished ones without an alias)')
+      .description(
+        'state, routing, coverage, backfill and agreement of a migration (all unfinished ones without an alias)',
+      )
       .action(bind(migrate, migrateArgs('status')));
     migrateCmd
       .command('step <alias>')

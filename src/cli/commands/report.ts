@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { InvalidArgumentError } from 'commander';
 import { resolveGoldenSet } from '../../app/golden-sets.js';
+import type { GoldenSet } from '../../core/golden.js';
 import { parseDuration } from '../../core/migration.js';
 import type { ProgressTask } from '../../ports/progress.js';
 import { collectReport } from '../../report/collect.js';
@@ -25,6 +26,8 @@ export interface ReportArgs {
   readonly png?: string;
   /** Quality-during-migration curves (a benchmark's JSON). */
   readonly curves?: string;
+  /** Which dataset of a multi-dataset curves file (default: the first). */
+  readonly curvesDataset?: string;
   /** Traffic window in ms (default 24 h). */
   readonly windowMs?: number;
   /** PNG pixels per SVG pixel (default 2). */
@@ -43,7 +46,7 @@ export interface ReportArgs {
 export async function report(ctx: CliContext, args: ReportArgs): Promise<number> {
   const app = await ctx.app();
   const cwd = ctx.io.cwd;
-  let golden = null;
+  let golden: GoldenSet | null = null;
   if (args.golden !== undefined) {
     const path = resolve(cwd, args.golden);
     golden = (
@@ -53,10 +56,19 @@ export async function report(ctx: CliContext, args: ReportArgs): Promise<number>
     ).golden;
   }
   const curvesPath = args.curves === undefined ? null : resolve(cwd, args.curves);
-  const curves = curvesPath === null ? null : { source: relative(cwd, curvesPath) || curvesPath, curves: await readQualityCurves(curvesPath) };
+  const curves =
+    curvesPath === null
+      ? null
+      : {
+          source: relative(cwd, curvesPath) || curvesPath,
+          curves: await readQualityCurves(
+            curvesPath,
+            args.curvesDataset === undefined ? {} : { dataset: args.curvesDataset },
+          ),
+        };
   const now = new Date();
-  let task: ProgressTask | null = null;
-  let last = 0;
+  // One progress bar per evaluated target, replaced when the next target starts.
+  const bar: { task: ProgressTask | null; last: number } = { task: null, last: 0 };
   let data: ReportData;
   try {
     data = await collectReport(app, {
@@ -68,18 +80,18 @@ export async function report(ctx: CliContext, args: ReportArgs): Promise<number>
       evaluation: {
         ...(args.concurrency ? { concurrency: args.concurrency } : {}),
         onTarget: (target, queries) => {
-          task?.end();
-          task = ctx.progress.start(`eval ${target}`, { total: queries, unit: 'queries' });
-          last = 0;
+          bar.task?.end();
+          bar.task = ctx.progress.start(`eval ${target}`, { total: queries, unit: 'queries' });
+          bar.last = 0;
         },
         onProgress: ({ done }) => {
-          task?.advance(done - last);
-          last = done;
+          bar.task?.advance(done - bar.last);
+          bar.last = done;
         },
       },
     });
   } finally {
-    (task as ProgressTask | null)?.end();
+    bar.task?.end();
   }
   const written = await writeReport(data, {
     out: resolve(cwd, args.out ?? 'report.html'),
@@ -87,12 +99,19 @@ export async function report(ctx: CliContext, args: ReportArgs): Promise<number>
     ...(args.scale !== undefined ? { scale: args.scale } : {}),
   });
   if (args.png !== undefined && written.fonts.family === null) {
-    ctx.out.warn(`no known font file found: chart text may be missing from the PNGs. Install ${FONT_PACKAGE} (Debian/Ubuntu).`);
+    ctx.out.warn(
+      `no known font file found: chart text may be missing from the PNGs. Install ${FONT_PACKAGE} (Debian/Ubuntu).`,
+    );
   }
   ctx.out.result({ ...written, summary: summary(data) }, () => {
-    ctx.out.line(`wrote ${written.html} (${written.charts.filter((c) => c.drawn).length} of ${written.charts.length} charts drawn)`);
+    ctx.out.line(
+      `wrote ${written.html} (${written.charts.filter((c) => c.drawn).length} of ${written.charts.length} charts drawn)`,
+    );
     for (const png of written.pngs) ctx.out.line(`wrote ${png.path} (${png.width}×${png.height})`);
-    for (const c of written.charts) if (!c.drawn) ctx.out.line(ctx.out.style.dim(`  ${c.title}: ${c.empty}`));
+    for (const c of written.charts) {
+      if (!c.drawn) ctx.out.line(ctx.out.style.dim(`  ${c.title}: ${c.empty}`));
+      for (const w of c.warnings) ctx.out.warn(`chart ${c.id}: ${w}`);
+    }
     if (data.quality.rows.length > 0) {
       ctx.out.line();
       const rows = data.quality.rows;
@@ -100,16 +119,31 @@ export async function report(ctx: CliContext, args: ReportArgs): Promise<number>
         [
           { header: 'TARGET', value: (r: (typeof rows)[number]) => r.target },
           { header: 'ROLE', value: (r: (typeof rows)[number]) => r.role },
-          { header: 'NDCG@10', value: (r: (typeof rows)[number]) => num(r.metrics['ndcg@10'], 4), align: 'right' },
-          { header: 'RECALL@10', value: (r: (typeof rows)[number]) => num(r.metrics['recall@10'], 4), align: 'right' },
-          { header: 'EVALUATED', value: (r: (typeof rows)[number]) => `${r.at}${r.source === 'stored' ? ' (stored)' : ''}` },
+          {
+            header: 'NDCG@10',
+            value: (r: (typeof rows)[number]) => num(r.metrics['ndcg@10'], 4),
+            align: 'right',
+          },
+          {
+            header: 'RECALL@10',
+            value: (r: (typeof rows)[number]) => num(r.metrics['recall@10'], 4),
+            align: 'right',
+          },
+          {
+            header: 'EVALUATED',
+            value: (r: (typeof rows)[number]) => `${r.at}${r.source === 'stored' ? ' (stored)' : ''}`,
+          },
         ],
         rows,
       );
     }
     const foreign = data.versions.filter((v) => v.foreign);
     if (foreign.length > 0) {
-      ctx.out.line(ctx.out.style.red(`ALERT: foreign fingerprints in ${[...new Set(foreign.map((v) => v.namespace))].join(', ')}`));
+      ctx.out.line(
+        ctx.out.style.red(
+          `ALERT: foreign fingerprints in ${[...new Set(foreign.map((v) => v.namespace))].join(', ')}`,
+        ),
+      );
     }
   });
   return 0;
@@ -136,13 +170,19 @@ export const reportCommand: CliCommand = {
   register: (program, bind) =>
     program
       .command('report')
-      .description('write an HTML report (and PNG charts) of quality, coverage over time, versions, latency and traffic')
+      .description(
+        'write an HTML report (and PNG charts) of quality, coverage over time, versions, latency and traffic',
+      )
       .option('--collection <name>', 'only this collection')
-      .option('--golden <ref>', 'evaluate every namespace now on this golden set (BEIR directory, JSONL file or stored name)')
+      .option(
+        '--golden <ref>',
+        'evaluate every namespace now on this golden set (BEIR directory, JSONL file or stored name)',
+      )
       .option('--split <name>', 'BEIR split of --golden: read qrels/<split>.tsv')
       .option('--out <file>', 'HTML file to write', 'report.html')
       .option('--png <dir>', 'also write one PNG per chart into this directory')
       .option('--curves <file>', 'quality-during-migration curves (JSON written by the quality benchmark)')
+      .option('--curves-dataset <name>', 'dataset of a multi-dataset curves file (default: the first)')
       .option('--since <duration>', 'traffic window, e.g. 1h, 24h, 7d (default 24h)', durationOption)
       .option('--scale <n>', 'PNG pixels per SVG pixel (default 2)', numberOption(0.25))
       .option('--concurrency <n>', 'evaluation queries in flight (default 4)', integerOption(1, 256))
@@ -155,6 +195,7 @@ export const reportCommand: CliCommand = {
             out: str(o.out),
             png: str(o.png),
             curves: str(o.curves),
+            curvesDataset: str(o.curvesDataset),
             windowMs: int(o.since),
             scale: int(o.scale),
             concurrency: int(o.concurrency),

@@ -1,8 +1,11 @@
 import type { Reembed } from '../../app/reembed.js';
 import type { GoldenSet } from '../../core/golden.js';
+import type { MigrationStrategy } from '../../core/migration.js';
 import type { Space } from '../../core/space.js';
 import type { CliContext } from '../context.js';
 import type { DemoDataset } from './dataset.js';
+import type { DemoMigration } from './migration-state.js';
+import type { TimelineEvent } from './timeline.js';
 
 /**
  * The demo is a list of steps over one shared, typed state. Each step reads what earlier steps left in
@@ -21,6 +24,10 @@ export interface DemoOptions {
   /** Share of documents re-embedded to v2 in the naive mixed index (0..1). */
   readonly migratedShare: number;
   readonly batchSize: number;
+  /** Part 2: migrate the alias from v1 to v2 with this strategy (null: stop after the comparison). */
+  readonly strategy: MigrationStrategy | null;
+  /** Live queries answered through the alias at each stage of the migration. */
+  readonly traffic: number;
 }
 
 /** One row of the comparison table. */
@@ -44,6 +51,10 @@ export interface DemoState {
   readonly alias: string;
   /** Directory for model files (next to the database). */
   readonly dataDir: string;
+  /** `performance.now()` when the demo started: timeline times are relative to it. */
+  readonly started: number;
+  /** What happened when, for the TIMELINE (part 1 serving facts, then every migration event). */
+  readonly timeline: TimelineEvent[];
   v1?: Space;
   v2?: Space;
   v1Namespace?: string;
@@ -55,6 +66,8 @@ export interface DemoState {
   evaluations: DemoEvaluation[];
   /** The error the guard raised when asked to mix spaces. */
   guard?: { readonly code: string; readonly message: string };
+  /** Part 2, once the migration service exists. */
+  migration?: DemoMigration;
 }
 
 export interface StepOutcome {

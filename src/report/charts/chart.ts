@@ -27,7 +27,9 @@ export interface ReportChart {
 
 export type ChartBuilder = (data: ReportData) => ReportChart;
 
-export function chart(fields: Omit<ReportChart, 'empty' | 'alert'> & Partial<Pick<ReportChart, 'empty' | 'alert'>>): ReportChart {
+export function chart(
+  fields: Omit<ReportChart, 'empty' | 'alert'> & Partial<Pick<ReportChart, 'empty' | 'alert'>>,
+): ReportChart {
   return Object.freeze({ empty: null, alert: false, ...fields });
 }
 
@@ -37,5 +39,14 @@ export function fixed(value: number | null | undefined, digits: number): string 
 }
 
 export function percent(value: number | null | undefined, digits = 1): string {
-  return value === null || value === undefined || !Number.isFinite(value) ? '–' : `${(value * 100).toFixed(digits)}%`;
+  return value === null || value === undefined || !Number.isFinite(value)
+    ? '–'
+    : `${(value * 100).toFixed(digits)}%`;
+}
+
+/** The traffic window in words: `last 24 h (since 2026-01-01 12:00 UTC)`. */
+export function windowText(data: Pick<ReportData, 'since' | 'generatedAt'>): string {
+  const hours = (Date.parse(data.generatedAt) - Date.parse(data.since)) / 3_600_000;
+  const span = hours >= 48 && hours % 24 === 0 ? `${hours / 24} days` : `${Number(hours.toFixed(1))} h`;
+  return `last ${span} (since ${data.since.slice(0, 16).replace('T', ' ')} UTC)`;
 }

@@ -1,7 +1,7 @@
 import { sampleRatio } from '../coverage-store.js';
 import type { ReportData } from '../data.js';
-import { type ReportChart, chart, percent } from './chart.js';
-import { COLORS, colorScale, namespaceColors, WIDTH } from './theme.js';
+import { chart, percent, type ReportChart } from './chart.js';
+import { COLORS, colorScale, namespaceColors, utcTimeAxis, WIDTH } from './theme.js';
 
 /**
  * Coverage of each namespace over time, from the coverage samples (one per report, monitor run or backfill
@@ -31,11 +31,13 @@ export function coverageChart(data: ReportData): ReportChart {
   const names = [...new Set(samples.map((s) => s.namespace))].sort();
   const first = samples[0]?.at ?? data.generatedAt;
   const last = samples[samples.length - 1]?.at ?? data.generatedAt;
-  const events = data.migrations.flatMap((m) =>
-    m.timeline
-      .filter((t) => t.at >= first && t.at <= last && t.state !== 'planned')
-      .map((t) => ({ at: t.at, state: t.state })),
-  );
+  const events = data.migrations
+    .flatMap((m) =>
+      m.timeline
+        .filter((t) => t.at >= first && t.at <= last && t.state !== 'planned')
+        .map((t) => ({ at: t.at, state: t.state })),
+    )
+    .sort((a, b) => a.at.localeCompare(b.at));
   const subtitle = data.coverageHistory
     ? `${samples.length} samples, ${first.slice(0, 19).replace('T', ' ')} to ${last.slice(0, 19).replace('T', ' ')} UTC`
     : 'this backend keeps no coverage history: current values only';
@@ -57,30 +59,33 @@ export function coverageChart(data: ReportData): ReportChart {
                 encoding: { x: { field: 'at', type: 'temporal' as const } },
               },
               {
-                data: { values: dedupeLabels(events) },
+                data: { values: dedupeLabels(events, ((Date.parse(last) - Date.parse(first)) * 16) / WIDTH) },
+                // Along the rule, from the bottom up, left of it: where coverage lines rarely are.
                 mark: {
                   type: 'text' as const,
                   angle: 270,
-                  align: 'right' as const,
+                  align: 'left' as const,
                   baseline: 'bottom' as const,
-                  dx: -4,
+                  dx: 6,
                   dy: -3,
                   fontSize: 11,
                   color: COLORS.muted,
                 },
                 encoding: {
                   x: { field: 'at', type: 'temporal' as const },
-                  y: { datum: 1 },
+                  y: { datum: 0 },
                   text: { field: 'state', type: 'nominal' as const },
                 },
               },
             ]
           : []),
         {
-          data: { values: samples.map((s) => ({ namespace: s.namespace, at: s.at, coverage: sampleRatio(s) })) },
+          data: {
+            values: samples.map((s) => ({ namespace: s.namespace, at: s.at, coverage: sampleRatio(s) })),
+          },
           mark: { type: 'line', point: { size: 36, filled: true }, strokeWidth: 2.5 },
           encoding: {
-            x: { field: 'at', type: 'temporal', title: null, axis: { labelAngle: 0, tickCount: 6, labelOverlap: true } },
+            x: { field: 'at', type: 'temporal', title: 'time (UTC)', ...utcTimeAxis(first, last) },
             y: {
               field: 'coverage',
               type: 'quantitative',
@@ -88,7 +93,13 @@ export function coverageChart(data: ReportData): ReportChart {
               scale: { domain: [0, 1] },
               axis: { format: '.0%', tickCount: 5 },
             },
-            color: { field: 'namespace', type: 'nominal', title: null, scale: colorScale(names, colors), sort: names },
+            color: {
+              field: 'namespace',
+              type: 'nominal',
+              title: null,
+              scale: colorScale(names, colors),
+              sort: names,
+            },
           },
         },
       ],
@@ -96,12 +107,19 @@ export function coverageChart(data: ReportData): ReportChart {
   });
 }
 
-/** One label per state per second: transitions in a burst (a step that moves twice) would print over each other. */
-function dedupeLabels(events: readonly { at: string; state: string }[]): { at: string; state: string }[] {
+/**
+ * Merges the labels of state changes too close to read apart on the time axis (a step that moves twice,
+ * `validating → rolling-out`): closer than `minGapMs`, about one line of text at the chart's width.
+ */
+function dedupeLabels(
+  events: readonly { at: string; state: string }[],
+  minGapMs: number,
+): { at: string; state: string }[] {
   const out: { at: string; state: string }[] = [];
   for (const e of events) {
     const prev = out[out.length - 1];
-    if (prev && Math.abs(Date.parse(e.at) - Date.parse(prev.at)) < 1000) prev.state = `${prev.state} → ${e.state}`;
+    if (prev && Math.abs(Date.parse(e.at) - Date.parse(prev.at)) < Math.max(minGapMs, 1000))
+      prev.state = `${prev.state} → ${e.state}`;
     else out.push({ ...e });
   }
   return out;

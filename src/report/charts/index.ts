@@ -2,7 +2,8 @@ import type { ReportData } from '../data.js';
 import type { ChartBuilder, ReportChart } from './chart.js';
 import { coverageChart } from './coverage.js';
 import { latencyChart } from './latency.js';
-import { qualityChart, qualityCurvesChart } from './quality.js';
+import { qualityChart } from './quality.js';
+import { qualityCurvesChart } from './quality-curves.js';
 import { trafficChart } from './traffic.js';
 import { versionsChart } from './versions.js';
 

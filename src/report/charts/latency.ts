@@ -1,5 +1,5 @@
 import type { ReportData } from '../data.js';
-import { type ReportChart, chart, fixed } from './chart.js';
+import { chart, fixed, type ReportChart, windowText } from './chart.js';
 import { COLORS, WIDTH } from './theme.js';
 
 /** Read latency p50 and p99 per namespace: recorded traffic when there is some, else the evaluation's queries. */
@@ -30,7 +30,7 @@ export function latencyChart(data: ReportData): ReportChart {
     { namespace: r.namespace, quantile: 'p99', ms: r.p99 },
   ]);
   const subtitle = fromTraffic
-    ? `served reads since ${data.since.slice(0, 16).replace('T', ' ')} UTC · lower is better`
+    ? `served reads, ${windowText(data)} · lower is better`
     : 'golden-set evaluation queries (no recorded traffic) · lower is better';
   return chart({
     id: 'latency',
@@ -62,7 +62,12 @@ export function latencyChart(data: ReportData): ReportChart {
         {
           mark: { type: 'text', align: 'left', dx: 4, fontSize: 11, color: COLORS.text },
           encoding: { text: { field: 'label', type: 'nominal' } },
-          transform: [{ calculate: "datum.quantile + ' ' + format(datum.ms, datum.ms < 10 ? '.2f' : '.0f') + ' ms'", as: 'label' }],
+          transform: [
+            {
+              calculate: "datum.quantile + ' ' + format(datum.ms, datum.ms < 10 ? '.2f' : '.0f') + ' ms'",
+              as: 'label',
+            },
+          ],
         },
       ],
     },

@@ -1,5 +1,5 @@
 import type { ReportData } from '../data.js';
-import { type ReportChart, chart, percent } from './chart.js';
+import { chart, percent, type ReportChart } from './chart.js';
 import { COLORS, colorScale, namespaceColors, WIDTH } from './theme.js';
 
 const FOREIGN_SHADES = [COLORS.foreign, '#a50f15', '#fb6a4a', '#67000d'];
@@ -39,14 +39,21 @@ export function versionsChart(data: ReportData): ReportChart {
   }
   const nsColors = namespaceColors(data);
   const legend = (r: (typeof rows)[number]): string =>
-    r.foreign ? `${r.fingerprint} ${r.space ?? 'unknown space'}: FOREIGN` : `${r.fingerprint} ${r.space ?? ''}`.trim();
+    r.foreign
+      ? `${r.fingerprint} ${r.space ?? 'unknown space'}: FOREIGN`
+      : `${r.fingerprint} ${r.space ?? ''}`.trim();
   const labels = [...new Set(rows.map(legend))];
   const colors = new Map<string, string>();
   let shade = 0;
   for (const r of rows) {
     const key = legend(r);
     if (colors.has(key)) continue;
-    colors.set(key, r.foreign ? (FOREIGN_SHADES[shade++ % FOREIGN_SHADES.length] as string) : (nsColors.get(r.namespace) ?? COLORS.new));
+    colors.set(
+      key,
+      r.foreign
+        ? (FOREIGN_SHADES[shade++ % FOREIGN_SHADES.length] as string)
+        : (nsColors.get(r.namespace) ?? COLORS.new),
+    );
   }
   const namespaces = [...new Set(rows.map((r) => r.namespace))];
   const alerts = namespaces.flatMap((ns) => {
@@ -54,13 +61,18 @@ export function versionsChart(data: ReportData): ReportChart {
     if (bad.length === 0) return [];
     const records = bad.reduce((s, r) => s + r.records, 0);
     const share = bad.reduce((s, r) => s + r.share, 0);
-    return [{ namespace: ns, text: `${records} foreign record${records === 1 ? '' : 's'} (${percent(share, share < 0.01 ? 2 : 1)})` }];
+    return [
+      {
+        namespace: ns,
+        text: `${records} foreign record${records === 1 ? '' : 's'} (${percent(share, share < 0.01 ? 2 : 1)})`,
+      },
+    ];
   });
   const okays = namespaces
     .filter((ns) => !alerts.some((a) => a.namespace === ns))
     .map((ns) => ({ namespace: ns, text: '100% own space' }));
   const subtitle = foreign.length
-    ? `ALERT: ${alerts.length} namespace${alerts.length === 1 ? '' : 's'} hold records of another space`
+    ? `ALERT: ${alerts.length === 1 ? '1 namespace holds' : `${alerts.length} namespaces hold`} records of another space`
     : 'every namespace holds one fingerprint: its own space';
   return chart({
     id: 'versions',
@@ -75,11 +87,36 @@ export function versionsChart(data: ReportData): ReportChart {
       encoding: { y: { field: 'namespace', type: 'nominal', title: null, sort: namespaces } },
       layer: [
         {
-          data: { values: rows.map((r) => ({ namespace: r.namespace, share: r.share, fingerprint: legend(r), order: r.foreign ? 1 : 0 })) },
+          data: {
+            values: rows.map((r) => ({
+              namespace: r.namespace,
+              share: r.share,
+              fingerprint: legend(r),
+              order: r.foreign ? 1 : 0,
+              alert: alerts.some((a) => a.namespace === r.namespace),
+            })),
+          },
           mark: { type: 'bar', height: { band: 0.65 }, cornerRadiusEnd: 0 },
           encoding: {
-            x: { field: 'share', type: 'quantitative', title: 'share of records', stack: 'zero', scale: { domain: [0, 1] }, axis: { format: '.0%', tickCount: 5 } },
-            color: { field: 'fingerprint', type: 'nominal', title: null, scale: colorScale(labels, colors), sort: labels },
+            // A few foreign records are a sliver: the whole bar of an affected namespace gets a red outline.
+            stroke: { condition: { test: 'datum.alert', value: COLORS.foreign }, value: null },
+            strokeWidth: { condition: { test: 'datum.alert', value: 2.5 }, value: 0 },
+            x: {
+              field: 'share',
+              type: 'quantitative',
+              title: 'share of records',
+              stack: 'zero',
+              scale: { domain: [0, 1] },
+              axis: { format: '.0%', tickCount: 5 },
+            },
+            color: {
+              field: 'fingerprint',
+              type: 'nominal',
+              title: 'fingerprint and space',
+              scale: colorScale(labels, colors),
+              sort: labels,
+              legend: { direction: 'vertical', orient: 'bottom' },
+            },
             order: { field: 'order', type: 'quantitative' },
           },
         },
@@ -90,7 +127,14 @@ export function versionsChart(data: ReportData): ReportChart {
         },
         {
           data: { values: alerts },
-          mark: { type: 'text', align: 'left', dx: 8, fontSize: 12, fontWeight: 'bold', color: COLORS.foreign },
+          mark: {
+            type: 'text',
+            align: 'left',
+            dx: 8,
+            fontSize: 12,
+            fontWeight: 'bold',
+            color: COLORS.foreign,
+          },
           encoding: { x: { datum: 1 }, text: { field: 'text', type: 'nominal' } },
         },
       ],

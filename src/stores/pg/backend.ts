@@ -2,6 +2,8 @@ import { ReembedError } from '../../core/errors.js';
 import type { Backend } from '../../ports/backend.js';
 import { type Clock, systemClock } from '../../ports/clock.js';
 import { PgCatalog } from './catalog.js';
+import { PgJobRepository } from './jobs.js';
+import { PgMigrationRepository } from './migrations.js';
 import { type PgBackendOptions, type ResolvedPgConfig, redactUrl, resolvePgConfig } from './config.js';
 import { type PgPoolLike, type PgQueryable, pgFailure, run, withTransaction } from './pool.js';
 import { PgSourceRepository } from './sources.js';
@@ -23,6 +25,8 @@ export interface PgBackend extends Backend {
   readonly catalog: PgCatalog;
   readonly sources: PgSourceRepository;
   readonly store: PgVectorStore;
+  readonly migrations: PgMigrationRepository;
+  readonly jobs: PgJobRepository;
   /** pgvector's version in this database, e.g. `0.8.0`. */
   readonly vectorVersion: string;
   /** Runs `fn` in one transaction on one connection (BEGIN/COMMIT, ROLLBACK on error). */
@@ -65,6 +69,8 @@ export async function openPgBackend(options: OpenPgBackendOptions): Promise<PgBa
       },
       clock,
     );
+    const migrations = await PgMigrationRepository.open(pool, { schema: config.schema, clock });
+    const jobs = await PgJobRepository.open(pool, { schema: config.schema, clock });
     let closed = false;
     return {
       kind: 'pg',
@@ -75,6 +81,8 @@ export async function openPgBackend(options: OpenPgBackendOptions): Promise<PgBa
       catalog: new PgCatalog(pool, catalogSql(config.schema), clock),
       sources: new PgSourceRepository(pool, sourcesSql(config.schema), clock),
       store,
+      migrations,
+      jobs,
       transaction: (what, fn) => withTransaction(pool, what, fn),
       async close() {
         if (closed) return;
@@ -101,6 +109,10 @@ async function createPool(config: ResolvedPgConfig): Promise<PgPoolLike> {
   // An idle connection dropped by the server emits 'error' on the pool; unhandled, it would crash the
   // process. The next query reconnects and reports its own failure.
   pool.on('error', () => undefined);
+  // The same for a connection that breaks while checked out between two queries (a server restart during
+  // a transaction): pg-pool removes its idle listener on checkout, and an unheard 'error' would end the
+  // process. The query in flight, or the next one, fails with the error instead.
+  pool.on('connect', (client: { on(event: 'error', listener: () => void): unknown }) => client.on('error', () => undefined));
   return pool as unknown as PgPoolLike;
 }
 

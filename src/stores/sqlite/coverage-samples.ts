@@ -1,9 +1,9 @@
+import { type Clock, systemClock } from '../../ports/clock.js';
 import type {
   CoverageSample,
   CoverageSampleFilter,
   CoverageSampleRepository,
 } from '../../report/coverage-store.js';
-import { type Clock, systemClock } from '../../ports/clock.js';
 import { applyComponentSchema } from './migrations.js';
 import type { SqliteDatabase } from './schema.js';
 import { StatementCache } from './statements.js';

@@ -14,11 +14,9 @@ import {
   type NewJob,
 } from '../../ports/jobs.js';
 import type { CheckpointWrite } from '../../ports/vector-store.js';
-import { applyComponentSchema } from './migrations.js';
+import { applyComponentSchema, sqlList } from './migrations.js';
 import type { SqliteDatabase } from './schema.js';
 import { StatementCache } from './statements.js';
-
-const sqlList = (values: readonly string[]): string => values.map((v) => `'${v}'`).join(', ');
 
 export const JOBS_COMPONENT = 'jobs';
 export const JOBS_SCHEMA_VERSION = 1;

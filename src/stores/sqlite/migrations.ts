@@ -23,7 +23,8 @@ import type {
 import type { SqliteDatabase } from './schema.js';
 import { parseJsonObject, StatementCache } from './statements.js';
 
-const sqlList = (values: readonly string[]): string => values.map((v) => `'${v}'`).join(', ');
+/** `['a', 'b']` → `'a', 'b'` for CHECK constraints built from the core's `as const` state lists. */
+export const sqlList = (values: readonly string[]): string => values.map((v) => `'${v}'`).join(', ');
 
 export const MIGRATIONS_COMPONENT = 'migrations';
 export const MIGRATIONS_SCHEMA_VERSION = 1;

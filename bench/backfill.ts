@@ -1,0 +1,195 @@
+/**
+ * Issue 3 backfill benchmarks, on the embedded store, through the real BackfillRunner:
+ *  A. zero-cost embedder: full re-embed of N documents vs the store's raw insert rate for the same
+ *     vectors (the same SourceWrites written straight with store.write), measured in the same run.
+ *     Goal >= 80%.
+ *  B. an embedder of 50 ms latency per batch of 128, concurrency 8: throughput vs the ideal
+ *     8 x 128 / 0.05 s = 20,480 docs/s. Goal >= 90%.
+ *  C. resident memory (RSS, sampled every 50 ms by a worker thread) during a backfill of 200,000
+ *     documents. Goal < 300 MB.
+ * Run: npx tsx bench/backfill.ts [--part=A|B|C|all --n=20000 --runs=3 --memN=200000]
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { embedSources } from '../src/app/embed-sources.js';
+import { openReembed } from '../src/app/open.js';
+import type { Reembed } from '../src/app/reembed.js';
+import type { SourceWrite } from '../src/core/records.js';
+import { defineSpace, type Space } from '../src/core/space.js';
+import { BackfillRunner } from '../src/jobs/backfill.js';
+import type { Embedder } from '../src/ports/embedder.js';
+import { benchArgs, fmt, median, report } from './lib.js';
+import { buildWorkload } from './workload.js';
+
+const args = benchArgs({ part: 'all', n: 20_000, runs: 3, memN: 200_000, latencyN: 40_000 });
+const DIM = 384;
+const v1 = defineSpace('v1', { provider: 'hashing', model: 'fnv1a', dimension: DIM, params: { seed: 1 } });
+const v2 = defineSpace('v2', { provider: 'hashing', model: 'fnv1a', dimension: DIM, params: { seed: 2 } });
+const raw = defineSpace('raw', { provider: 'hashing', model: 'fnv1a', dimension: DIM, params: { seed: 2 }, revision: 'raw' });
+
+/** Returns precomputed vectors: embedding costs nothing but a map lookup (and `latencyMs` of waiting). */
+function precomputedEmbedder(space: Space, vectors: Map<string, Float32Array>, latencyMs = 0): Embedder {
+  return {
+    space,
+    maxBatchSize: 128,
+    countTokens: (text) => text.length >> 2,
+    async embed(texts) {
+      if (latencyMs > 0) await new Promise((r) => setTimeout(r, latencyMs));
+      return texts.map((t) => vectors.get(t) as Float32Array);
+    },
+  };
+}
+
+async function setup(n: number): Promise<{ app: Reembed; dir: string; vectors: Map<string, Float32Array> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'reembed-bench-'));
+  const app = await openReembed({ db: join(dir, 'bench.db'), actor: 'bench' });
+  for (const s of [v1, v2, raw]) await app.addSpace(s);
+  await app.createCollection('bench', 'v1');
+  const workload = buildWorkload(n);
+  for (let i = 0; i < n; i += 5_000) await app.ingest('bench', workload.docs.slice(i, i + 5_000));
+  const real = await app.embedders.get(v2);
+  const vectors = new Map<string, Float32Array>();
+  const texts = workload.docs.map((d) => d.text);
+  for (let i = 0; i < texts.length; i += 1_000) {
+    const slice = texts.slice(i, i + 1_000);
+    (await real.embed(slice, { inputType: 'document' })).forEach((v, j) => vectors.set(slice[j] as string, v));
+  }
+  return { app, dir, vectors };
+}
+
+async function backfill(app: Reembed, embedder: Embedder, namespace: string, settings: Record<string, number>) {
+  const backend = app.backend;
+  const runner = new BackfillRunner(
+    { store: backend.store, sources: backend.sources, jobs: backend.jobs!, embedder, encode: embedSources },
+    { collection: 'bench', namespace, settings },
+  );
+  const started = performance.now();
+  const result = await runner.run();
+  const seconds = (performance.now() - started) / 1000;
+  if (result.status !== 'done') throw new Error(`backfill ${result.status}: ${JSON.stringify(result.error)}`);
+  return { seconds, written: result.written };
+}
+
+async function partA(): Promise<Record<string, unknown>> {
+  const n = Number(args.n);
+  const rawRates: number[] = [];
+  const backfillRates: number[] = [];
+  const ratios: number[] = [];
+  for (let run = 0; run < Number(args.runs); run++) {
+    const { app, dir, vectors } = await setup(n);
+    await app.createNamespace('bench', raw, 'building');
+    await app.createNamespace('bench', v2, 'building');
+    // Raw: the same vectors as versioned SourceWrites, written straight into the store in batches of 128.
+    const docs = await app.backend.sources.scan('bench', { limit: n });
+    const writes: SourceWrite[] = await embedSources(precomputedEmbedder(raw, vectors), docs);
+    let t = performance.now();
+    for (let i = 0; i < writes.length; i += 128) {
+      await app.backend.store.write('bench@raw', raw.fingerprint, writes.slice(i, i + 128));
+    }
+    const rawRate = n / ((performance.now() - t) / 1000);
+    t = performance.now();
+    const { seconds, written } = await backfill(app, precomputedEmbedder(v2, vectors), 'bench@v2', {
+      batchSize: 128,
+      concurrency: 4,
+    });
+    if (written !== n) throw new Error(`backfill wrote ${written} of ${n}`);
+    const rate = n / seconds;
+    rawRates.push(rawRate);
+    backfillRates.push(rate);
+    ratios.push(rate / rawRate);
+    console.error(`A run ${run + 1}: raw ${fmt(rawRate, 0)}/s, backfill ${fmt(rate, 0)}/s, ratio ${fmt(rate / rawRate, 2)}`);
+    await app.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return {
+    docs: n,
+    raw_insert_docs_per_s: Math.round(median(rawRates)),
+    backfill_docs_per_s: Math.round(median(backfillRates)),
+    ratio_median: Number(fmt(median(ratios), 3)),
+    ratios: ratios.map((r) => Number(fmt(r, 3))),
+    goal_ratio: 0.8,
+  };
+}
+
+async function partB(): Promise<Record<string, unknown>> {
+  const n = Number(args.latencyN);
+  const ideal = (8 * 128) / 0.05;
+  const rates: number[] = [];
+  for (let run = 0; run < Number(args.runs); run++) {
+    const { app, dir, vectors } = await setup(n);
+    await app.createNamespace('bench', v2, 'building');
+    const { seconds } = await backfill(app, precomputedEmbedder(v2, vectors, 50), 'bench@v2', {
+      batchSize: 128,
+      concurrency: 8,
+    });
+    rates.push(n / seconds);
+    console.error(`B run ${run + 1}: ${fmt(n / seconds, 0)} docs/s = ${fmt((n / seconds / ideal) * 100, 1)}% of ideal`);
+    await app.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return {
+    docs: n,
+    latency_ms_per_batch: 50,
+    batch: 128,
+    concurrency: 8,
+    ideal_docs_per_s: ideal,
+    docs_per_s: Math.round(median(rates)),
+    share_of_ideal_median: Number(fmt(median(rates) / ideal, 3)),
+    goal_share: 0.9,
+  };
+}
+
+async function partC(): Promise<Record<string, unknown>> {
+  const n = Number(args.memN);
+  const dir = mkdtempSync(join(tmpdir(), 'reembed-bench-'));
+  // Ingest in a child-free way but without keeping the corpus: generate, ingest, drop references.
+  let app = await openReembed({ db: join(dir, 'bench.db'), actor: 'bench' });
+  for (const s of [v1, v2]) await app.addSpace(s);
+  await app.createCollection('bench', 'v1');
+  {
+    const workload = buildWorkload(n);
+    for (let i = 0; i < n; i += 5_000) await app.ingest('bench', workload.docs.slice(i, i + 5_000));
+  }
+  await app.close();
+  // A fresh process state for the measurement: reopen, let GC settle, then backfill with the real
+  // hashing embedder (v2) while a worker thread samples RSS.
+  app = await openReembed({ db: join(dir, 'bench.db'), actor: 'bench' });
+  await app.createNamespace('bench', v2, 'building');
+  (globalThis as { gc?: () => void }).gc?.();
+  const baseline = process.memoryUsage().rss;
+  const sampler = new Worker(
+    `const { parentPort } = require('node:worker_threads'); let peak = 0;
+     const t = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss); }, 50);
+     parentPort.on('message', () => { clearInterval(t); parentPort.postMessage(peak); });`,
+    { eval: true },
+  );
+  const { seconds, written } = await backfill(app, await app.embedders.get(v2), 'bench@v2', {
+    batchSize: 128,
+    concurrency: 4,
+  });
+  const peak: number = await new Promise((resolve) => {
+    sampler.once('message', resolve);
+    sampler.postMessage('stop');
+  });
+  await sampler.terminate();
+  await app.close();
+  rmSync(dir, { recursive: true, force: true });
+  console.error(`C: ${written} docs in ${fmt(seconds, 1)} s, peak RSS ${fmt(peak / 2 ** 20, 0)} MB`);
+  return {
+    docs: n,
+    written,
+    seconds: Number(fmt(seconds, 1)),
+    rss_before_mb: Math.round(baseline / 2 ** 20),
+    peak_rss_mb: Math.round(peak / 2 ** 20),
+    goal_peak_rss_mb: 300,
+  };
+}
+
+const part = String(args.part);
+const result: Record<string, unknown> = {};
+if (part === 'A' || part === 'all') result.zero_cost_vs_raw_insert = await partA();
+if (part === 'B' || part === 'all') result.latency_50ms_concurrency_8 = await partB();
+if (part === 'C' || part === 'all') result.memory_200k = await partC();
+report(`backfill${part === 'all' ? '' : `-${part}`}`, result);

@@ -1,0 +1,215 @@
+import { canonicalJson } from '../core/canonical.js';
+import { ReembedError } from '../core/errors.js';
+import type { GoldenSet } from '../core/golden.js';
+import {
+  assertTransition,
+  isComplete,
+  type Migration,
+  type MigrationReport,
+  migrationReport,
+  type StepResult,
+  stepResult,
+} from '../core/migration.js';
+import type { Routing } from '../core/routing.js';
+import { type MigrationContext, runStep, startRetiring } from './migrate-context.js';
+import { evaluateMigrationGates } from './migrate-gates.js';
+
+export interface CutoverOptions {
+  /** Cut over although gates fail; needs `reason`, and writes `gate.forced` to the audit log. */
+  readonly force?: boolean;
+  readonly reason?: string;
+  /** Golden set for `new.*` / `old.*` facts (default: the migration's `golden` option). */
+  readonly golden?: GoldenSet | string;
+  readonly extraFacts?: Readonly<Record<string, number>>;
+}
+
+/**
+ * Cutover: gates, then ONE catalog write pointing the alias at the new namespace (invariant 7), then —
+ * only after that commit — the migration is marked complete (invariant 6), the old namespace enters its
+ * rollback window and the new one is `serving`. Gate failures throw `GATE_FAILED` before any change;
+ * anything after the alias write is reported per step instead of thrown.
+ */
+export async function cutoverMigration(
+  ctx: MigrationContext,
+  id: string,
+  options: CutoverOptions = {},
+): Promise<MigrationReport> {
+  const migration = await ctx.migrations.get(id);
+  if (isComplete(migration.state)) {
+    return migrationReport(migration, [
+      stepResult('cutover', 'skipped', `already cut over at ${migration.completedAt}`),
+    ]);
+  }
+  const alias = await ctx.backend.catalog.getAlias(migration.alias);
+  const alreadyCut = alias.routing.kind === 'single' && alias.routing.namespace === migration.to;
+  if (!alreadyCut) assertTransition(migration, 'cut-over');
+  const steps: StepResult[] = [];
+  const gates = await evaluateMigrationGates(ctx, migration, {
+    golden: options.golden,
+    extraFacts: options.extraFacts,
+  });
+  const failing = gates.results.filter((r) => !r.passed);
+  if (failing.length > 0 && !alreadyCut) {
+    if (!options.force) {
+      throw new ReembedError(
+        'GATE_FAILED',
+        `Cutover of ${migration.id} refused: gate ${failing.map((r) => `"${r.rule}" (${r.detail})`).join('; ')}. Fix the cause, or pass --force with a reason.`,
+        {
+          details: {
+            migration: migration.id,
+            failed: failing.map((r) => r.rule),
+            results: gates.results,
+            facts: gates.facts,
+          },
+        },
+      );
+    }
+    if (!options.reason?.trim()) {
+      throw new ReembedError(
+        'INVALID_INPUT',
+        'A forced cutover needs a reason (--reason "..."); it is written to the audit log.',
+        {
+          details: { field: 'reason' },
+        },
+      );
+    }
+    await ctx.backend.catalog.audit(ctx.actor, 'gate.forced', migration.id, {
+      reason: options.reason,
+      failed: failing.map((r) => ({ rule: r.rule, detail: r.detail })),
+      facts: gates.facts,
+    });
+  }
+  steps.push(
+    stepResult(
+      'gates',
+      failing.length ? 'skipped' : 'done',
+      failing.length
+        ? `forced past ${failing.length} failing gate(s)`
+        : `${gates.results.length} gate(s) passed`,
+      {
+        results: gates.results,
+        facts: gates.facts,
+      },
+    ),
+  );
+  if (alreadyCut)
+    steps.push(stepResult('alias', 'skipped', `alias ${alias.name} already serves ${migration.to}`));
+  else {
+    // Gates take a while: refuse if another process moved the migration meanwhile (e.g. rolled it back).
+    const now = await ctx.migrations.get(migration.id);
+    if (now.version !== migration.version) {
+      throw new ReembedError(
+        'CONFLICT',
+        `Migration ${migration.id} changed while its gates were evaluated (now "${now.state}"); nothing was cut over. Check it and retry.`,
+        { details: { migration: migration.id, state: now.state } },
+      );
+    }
+    const next = await ctx.backend.catalog.setAlias(
+      alias.name,
+      alias.collection,
+      { kind: 'single', namespace: migration.to },
+      ctx.actor,
+      {
+        expectedVersion: alias.version,
+        reason: `cutover ${migration.id}${options.force && failing.length ? ' (forced)' : ''}`,
+      },
+    );
+    steps.push(
+      stepResult('alias', 'done', `alias ${alias.name} → ${migration.to} (version ${next.version})`),
+    );
+  }
+  return finishCutover(ctx, migration, steps, { forced: failing.length > 0 });
+}
+
+/** The steps after the alias commit; also how `step` finishes a cutover that crashed halfway. */
+export async function finishCutover(
+  ctx: MigrationContext,
+  start: Migration,
+  steps: StepResult[],
+  details: Readonly<Record<string, unknown>> = {},
+): Promise<MigrationReport> {
+  let migration = start;
+  steps.push(
+    await runStep('complete', async () => {
+      if (migration.state !== 'cut-over') {
+        migration = await ctx.migrations.transition(migration.id, 'cut-over', ctx.actor, {
+          details,
+          info: { cutoverAt: ctx.clock.now().toISOString() },
+        });
+      }
+      return `migration ${migration.id} complete (cut-over committed)`;
+    }),
+  );
+  steps.push(
+    await runStep('namespaces', async () => {
+      const old = await startRetiring(ctx, migration.from, migration);
+      await ctx.backend.catalog.setNamespaceState(migration.to, 'serving', ctx.actor);
+      return `${migration.to} is serving; ${old}`;
+    }),
+  );
+  if (steps.every((s) => s.status !== 'failed')) {
+    steps.push(
+      await runStep('retiring', async () => {
+        migration = await ctx.migrations.transition(migration.id, 'retiring', ctx.actor);
+        return 'cut-over → retiring';
+      }),
+    );
+  }
+  return migrationReport(migration, steps);
+}
+
+/**
+ * Rollback: the alias serves the old namespace alone again (one write); both namespaces are kept — the
+ * new one enters a rollback window of its own, after which the retirement job may drop it if unused.
+ */
+export async function rollbackMigration(
+  ctx: MigrationContext,
+  id: string,
+  options: { reason?: string } = {},
+): Promise<MigrationReport> {
+  let migration = await ctx.migrations.get(id);
+  assertTransition(migration, 'rolled-back');
+  const from = await ctx.backend.catalog.getNamespace(migration.from);
+  if (from.state === 'retired') {
+    throw new ReembedError(
+      'INVALID_STATE',
+      `Cannot roll back ${id}: ${from.name} was already retired (its vectors are dropped).`,
+      {
+        details: { migration: id, namespace: from.name },
+      },
+    );
+  }
+  const steps: StepResult[] = [];
+  const reason = `rollback ${id}${options.reason ? `: ${options.reason}` : ''}`;
+  const aliasStep = await runStep('route', async () => {
+    const alias = await ctx.backend.catalog.getAlias(migration.alias);
+    const single: Routing = { kind: 'single', namespace: migration.from };
+    if (canonicalJson(alias.routing) === canonicalJson(single))
+      return stepResult('route', 'skipped', `alias already serves ${migration.from}`);
+    const next = await ctx.backend.catalog.setAlias(alias.name, alias.collection, single, ctx.actor, {
+      expectedVersion: alias.version,
+      reason,
+    });
+    return `alias ${alias.name} → ${migration.from} (version ${next.version})`;
+  });
+  steps.push(aliasStep);
+  if (aliasStep.status === 'failed') return migrationReport(migration, steps);
+  steps.push(
+    await runStep('namespaces', async () => {
+      if (from.state !== 'serving')
+        await ctx.backend.catalog.setNamespaceState(from.name, 'serving', ctx.actor);
+      const retiring = await startRetiring(ctx, migration.to, migration);
+      return `${from.name} is serving; ${retiring}`;
+    }),
+  );
+  steps.push(
+    await runStep('transition', async () => {
+      const prior = migration.state;
+      migration = await ctx.migrations.transition(id, 'rolled-back', ctx.actor, {
+        details: { reason: options.reason ?? null },
+      });
+      return `${prior} → rolled-back`;
+    }),
+  );
+  return migrationReport(migration, steps);
+}

@@ -1,0 +1,250 @@
+import { ReembedError } from '../../core/errors.js';
+import type { BackfillSettings } from '../../core/migration.js';
+import { planDistributedBackfill } from '../../queue/plan.js';
+import { distributedStatus, type PlanProgress, waitForPlan } from '../../queue/progress.js';
+import { BackfillWorker, type WorkerReport } from '../../queue/worker.js';
+import type { PgBackend } from '../../stores/pg/backend.js';
+import type { CliCommand } from '../command.js';
+import type { CliContext } from '../context.js';
+import { integerOption, numberOf, numberOption } from '../options.js';
+import { addBackfillOptions, backfillSettingsOf, withMigrations } from './migrate.js';
+
+type Opts = Readonly<Record<string, unknown>>;
+
+export interface WorkerRunArgs {
+  readonly concurrency?: number;
+  readonly requestsPerMinute?: number;
+  readonly tokensPerMinute?: number;
+  readonly leaseSeconds?: number;
+  readonly heartbeatSeconds?: number;
+  readonly pollMs?: number;
+  readonly dbRetrySeconds?: number;
+  readonly untilDone: boolean;
+}
+
+/**
+ * `reembed worker [run]`: a distributed-backfill worker on the PostgreSQL backend. Takes range jobs of
+ * every planned backfill until SIGINT/SIGTERM (graceful: ranges in flight finish), or with `--until-done`
+ * until nothing is left. Start any number, on any machine that reaches the database. Exit 0 when stopped
+ * or drained, 1 when the queue failed or ranges are stuck (failed past their attempts: re-plan to revive).
+ */
+export async function workerRun(ctx: CliContext, args: WorkerRunArgs): Promise<number> {
+  const app = await ctx.app();
+  const limits = {
+    requestsPerMinute: args.requestsPerMinute ?? null,
+    tokensPerMinute: args.tokensPerMinute ?? null,
+  };
+  const worker = await BackfillWorker.start(app, {
+    untilDone: args.untilDone,
+    limits,
+    ...(args.concurrency !== undefined ? { concurrency: args.concurrency } : {}),
+    ...(args.leaseSeconds !== undefined ? { leaseMs: args.leaseSeconds * 1000 } : {}),
+    ...(args.heartbeatSeconds !== undefined ? { heartbeatMs: args.heartbeatSeconds * 1000 } : {}),
+    ...(args.pollMs !== undefined ? { pollMs: args.pollMs } : {}),
+    ...(args.dbRetrySeconds !== undefined ? { dbRetryMs: args.dbRetrySeconds * 1000 } : {}),
+  });
+  ctx.out.note(`worker ${worker.id} (pid ${process.pid}) taking backfill ranges`);
+  worker.on('range', (r: { key: string; status: string; counters: { written: number }; ms: number }) =>
+    ctx.out.note(`${r.key}: ${r.status}, ${r.counters.written} written in ${Math.round(r.ms)} ms`),
+  );
+  worker.on('failure', ({ key, error }: { key: string; error: unknown }) =>
+    ctx.out.warn(
+      `${key} failed and goes back to the queue: ${error instanceof Error ? error.message : String(error)}`,
+    ),
+  );
+  worker.on('released', ({ owners }: { owners: string[] }) =>
+    ctx.out.note(`released the ranges of lapsed worker(s) ${owners.join(', ')}`),
+  );
+  const debug = ctx.io.env.REEMBED_DEBUG !== undefined;
+  worker.on('log', ({ level, message }: { level: string; message: string }) => {
+    if (debug) ctx.io.stderr.write(`[${level}] ${message}\n`);
+    else if (level === 'error') ctx.out.warn(message.split('\n')[0] ?? message);
+  });
+  const onSignal = (): void => void worker.stop('stopped');
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  let report: WorkerReport;
+  try {
+    report = await worker.done;
+  } finally {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+  }
+  ctx.out.result(report, () => {
+    const c = report.counters;
+    ctx.out.line(
+      `${report.reason}: ${report.ranges} range(s), ${c.written} written, ${c.skipped} already current, ${c.deadLettered} dead-lettered, ${report.failures} failed attempt(s)`,
+    );
+    if (report.reason === 'stuck')
+      ctx.out.line(
+        '  some ranges failed past their attempts: fix the cause, then run reembed worker plan <target> to revive them',
+      );
+  });
+  return report.reason === 'stopped' || report.reason === 'drained' ? 0 : 1;
+}
+
+export interface WorkerPlanArgs {
+  readonly target: string;
+  readonly rangeSize?: number;
+  readonly fresh: boolean;
+  readonly wait: boolean;
+  readonly settings: Record<string, number>;
+}
+
+/**
+ * `reembed worker plan <namespace|alias>`: the coordinator. Splits the backfill of a namespace (or of an
+ * alias's migration target, with the migration's backfill settings) into ranges and enqueues them;
+ * idempotent. `--wait` then follows global progress until every range is done — the distributed
+ * counterpart of `reembed backfill run`.
+ */
+export async function workerPlan(ctx: CliContext, args: WorkerPlanArgs): Promise<number> {
+  return withMigrations(ctx, async (service) => {
+    const backend = requirePg((await ctx.app()).backend);
+    const migration = args.target.includes('@') ? null : await service.current(args.target);
+    if (!args.target.includes('@') && !migration) {
+      throw new ReembedError(
+        'NOT_FOUND',
+        `Alias "${args.target}" has no migration; name a namespace (collection@space) instead.`,
+        {
+          details: { target: args.target },
+        },
+      );
+    }
+    const settings: Partial<BackfillSettings> = { ...(migration?.options.backfill ?? {}), ...args.settings };
+    const plan = await planDistributedBackfill(backend, {
+      namespace: migration?.to ?? args.target,
+      migrationId: migration?.id ?? null,
+      settings,
+      fresh: args.fresh,
+      ...(args.rangeSize !== undefined ? { rangeSize: args.rangeSize } : {}),
+    });
+    let finished: PlanProgress | null = null;
+    if (args.wait && plan.done < plan.ranges) {
+      let task: ReturnType<CliContext['progress']['start']> | null = null;
+      let shown = 0;
+      try {
+        finished = await waitForPlan(backend, plan.namespace, {
+          onProgress: (p) => {
+            task ??= ctx.progress.start(`distributed backfill ${p.namespace}`, {
+              total: p.sources,
+              unit: 'docs',
+            });
+            task.advance(p.sourcesDone - shown);
+            shown = p.sourcesDone;
+          },
+        });
+      } finally {
+        (task as { end(): void } | null)?.end();
+      }
+    }
+    ctx.out.result(finished ? { plan, finished } : plan, () => {
+      ctx.out.line(
+        `${plan.planId} generation ${plan.generation}: ${plan.ranges} range(s) over ${plan.sources} source(s); ${plan.created} new, ${plan.enqueued} enqueued, ${plan.done} done`,
+      );
+      if (plan.enqueued > 0 && !finished) ctx.out.line('  start workers anywhere: reembed --pg <url> worker');
+      if (finished)
+        ctx.out.line(
+          `  finished: ${finished.rangesDone}/${finished.ranges} ranges, ${finished.job?.counters.written ?? 0} written`,
+        );
+    });
+    return 0;
+  });
+}
+
+/** `reembed worker status [namespace|plan]`: global progress of distributed backfills and live workers. */
+export async function workerStatus(ctx: CliContext, args: { target?: string }): Promise<number> {
+  const backend = requirePg((await ctx.app()).backend);
+  const status = await distributedStatus(backend, args.target);
+  ctx.out.result(status, () => {
+    if (status.plans.length === 0) ctx.out.line('No distributed backfill planned.');
+    for (const p of status.plans) {
+      const c = p.job?.counters;
+      ctx.out.line(
+        `${p.namespace} (generation ${p.generation}): ${(p.ratio * 100).toFixed(1)}% — ${p.rangesDone}/${p.ranges} ranges, ${p.sourcesDone}/${p.sources} sources` +
+          (c ? `; ${c.written} written, ${c.skipped} current, ${c.deadLettered} dead-lettered` : '') +
+          (p.finishedAt ? `; finished ${p.finishedAt}` : ''),
+      );
+    }
+    for (const w of status.workers) {
+      ctx.out.line(
+        `  worker ${w.id} ${w.host}:${w.pid} ${w.alive ? 'alive' : 'lapsed'} (heartbeat ${(w.heartbeatAgeMs / 1000).toFixed(1)} s ago)`,
+      );
+    }
+  });
+  return 0;
+}
+
+function requirePg(backend: { kind: string }): PgBackend {
+  if (backend.kind !== 'pg') {
+    throw new ReembedError(
+      'UNSUPPORTED',
+      `The distributed backfill runs on the PostgreSQL backend (this is ${backend.kind}): pass --pg URL or set REEMBED_PG_URL. On SQLite, use reembed backfill run.`,
+      { details: { backend: backend.kind } },
+    );
+  }
+  return backend as PgBackend;
+}
+
+const runArgs = (_p: readonly unknown[], o: Opts): WorkerRunArgs => ({
+  untilDone: o.untilDone === true,
+  ...(numberOf(o.concurrency) !== undefined ? { concurrency: o.concurrency as number } : {}),
+  ...(numberOf(o.rateLimit) !== undefined ? { requestsPerMinute: o.rateLimit as number } : {}),
+  ...(numberOf(o.tokensPerMinute) !== undefined ? { tokensPerMinute: o.tokensPerMinute as number } : {}),
+  ...(numberOf(o.leaseSeconds) !== undefined ? { leaseSeconds: o.leaseSeconds as number } : {}),
+  ...(numberOf(o.heartbeatSeconds) !== undefined ? { heartbeatSeconds: o.heartbeatSeconds as number } : {}),
+  ...(numberOf(o.pollMs) !== undefined ? { pollMs: o.pollMs as number } : {}),
+  ...(numberOf(o.dbRetrySeconds) !== undefined ? { dbRetrySeconds: o.dbRetrySeconds as number } : {}),
+});
+
+export const workerCommand: CliCommand = {
+  register(program, bind) {
+    const cmd = program
+      .command('worker')
+      .description('distributed backfill on PostgreSQL: run a worker, plan ranges, show progress');
+    cmd
+      .command('run', { isDefault: true })
+      .description('take backfill ranges until stopped (SIGINT/SIGTERM finish the ranges in flight)')
+      .option('--concurrency <n>', 'ranges worked on at once by this process', integerOption(1, 64))
+      .option('--rate-limit <rpm>', "this worker's own embedding requests per minute", numberOption(0.001))
+      .option('--tokens-per-minute <n>', "this worker's own embedding tokens per minute", numberOption(1))
+      .option(
+        '--lease-seconds <s>',
+        'a worker silent this long is presumed dead (default 30)',
+        numberOption(0.1),
+      )
+      .option('--heartbeat-seconds <s>', 'heartbeat interval (default lease / 3)', numberOption(0.05))
+      .option('--poll-ms <ms>', 'fallback job polling (default 2000)', integerOption(10))
+      .option(
+        '--db-retry-seconds <s>',
+        'how long a range rides out a database outage (default 120)',
+        numberOption(0),
+      )
+      .option('--until-done', 'exit once every planned range is done')
+      .action(bind(workerRun, runArgs));
+    addBackfillOptions(
+      cmd
+        .command('plan <target>')
+        .description('split the backfill of a namespace (or an alias’s migration) into queued ranges'),
+    )
+      .option(
+        '--range-size <n>',
+        'sources per range (one queue job each; default 500)',
+        integerOption(1, 100_000),
+      )
+      .option('--fresh', 'plan every source again (a new generation), e.g. to reconcile')
+      .option('--wait', 'follow global progress until every range is done')
+      .action(
+        bind(workerPlan, (p, o) => ({
+          target: p[0] as string,
+          fresh: o.fresh === true,
+          wait: o.wait === true,
+          settings: backfillSettingsOf(o),
+          ...(numberOf(o.rangeSize) !== undefined ? { rangeSize: o.rangeSize as number } : {}),
+        })),
+      );
+    cmd
+      .command('status [target]')
+      .description('global progress of distributed backfills and the workers holding a lease')
+      .action(bind(workerStatus, (p) => ({ ...(typeof p[0] === 'string' ? { target: p[0] } : {}) })));
+  },
+};

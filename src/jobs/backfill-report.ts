@@ -1,0 +1,48 @@
+import { type ErrorCode, ReembedError } from '../core/errors.js';
+import type { JobCounters } from '../ports/jobs.js';
+
+/** What a backfill run reports while it runs (`progress` events) and when it stops. */
+export interface BackfillProgress {
+  readonly jobId: string;
+  readonly namespace: string;
+  /** Sources of the pass accounted for (embedded, deleted, already current, dead-lettered). */
+  readonly done: number;
+  readonly total: number;
+  readonly written: number;
+  readonly skipped: number;
+  readonly deadLettered: number;
+  readonly retries: number;
+  /** Sources per second since this run started. */
+  readonly rate: number;
+  readonly etaSeconds: number | null;
+  readonly elapsedMs: number;
+}
+
+export type BackfillStatus = 'done' | 'paused' | 'aborted' | 'failed';
+
+export interface BackfillReport extends BackfillProgress {
+  readonly kind: 'backfill-report';
+  readonly status: BackfillStatus;
+  readonly pass: number;
+  readonly checkpoint: string;
+  readonly error: { readonly code: string; readonly message: string } | null;
+}
+
+export function zeroCounters(): JobCounters {
+  return { processed: 0, written: 0, skipped: 0, deadLettered: 0, retries: 0 };
+}
+
+export function addCounters(a: JobCounters, b: Partial<JobCounters>): JobCounters {
+  return {
+    processed: a.processed + (b.processed ?? 0),
+    written: a.written + (b.written ?? 0),
+    skipped: a.skipped + (b.skipped ?? 0),
+    deadLettered: a.deadLettered + (b.deadLettered ?? 0),
+    retries: a.retries + (b.retries ?? 0),
+  };
+}
+
+export function errorInfo(error: unknown): { code: ErrorCode | 'INTERNAL'; message: string } {
+  if (error instanceof ReembedError) return { code: error.code, message: error.message };
+  return { code: 'INTERNAL', message: error instanceof Error ? error.message : String(error) };
+}

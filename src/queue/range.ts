@@ -1,0 +1,178 @@
+import type { BackfillSettings } from '../core/migration.js';
+import type { SourceDelete, SourceDocument } from '../core/records.js';
+import { type EncodeSources, embedIsolating } from '../jobs/backfill-embed.js';
+import { actionFor } from '../jobs/backfill-source.js';
+import { RateLimiter } from '../jobs/rate-limit.js';
+import { DEFAULT_RETRY } from '../jobs/retry.js';
+import type { Clock } from '../ports/clock.js';
+import type { Embedder } from '../ports/embedder.js';
+import type { JobCounters } from '../ports/jobs.js';
+import type { PgBackend } from '../stores/pg/backend.js';
+import { run } from '../stores/pg/pool.js';
+import * as Q from './sql.js';
+
+export interface RangeRow {
+  key: string;
+  plan_id: string;
+  generation: number;
+  current_generation: number;
+  range_no: number;
+  after_id: string;
+  last_id: string;
+  sources: number;
+  namespace: string;
+  collection: string;
+  settings: BackfillSettings;
+}
+
+export interface RangeDeps {
+  readonly backend: PgBackend;
+  readonly workerId: string;
+  /** The namespace's embedder, already wrapped in this worker's and the plan's rate limits. */
+  embedderFor(row: RangeRow): Promise<Embedder>;
+  readonly encode: EncodeSources;
+  readonly clock: Clock;
+  readonly random: () => number;
+  readonly onRetry?: (event: { key: string; attempt: number; delayMs: number; error: unknown }) => void;
+}
+
+export type RangeStatus = 'done' | 'already-done' | 'superseded' | 'gone';
+
+export interface RangeOutcome {
+  readonly key: string;
+  readonly status: RangeStatus;
+  /** What this attempt did (a resumed range counts only the part after its checkpoint). */
+  readonly counters: JobCounters;
+  readonly planFinished: boolean;
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+const zero = (): Mutable<JobCounters> => ({
+  processed: 0,
+  written: 0,
+  skipped: 0,
+  deadLettered: 0,
+  retries: 0,
+});
+
+/**
+ * Does one range of a distributed backfill: pages through its sources in id order (`batchSize` per
+ * embedding call), tombstones what the namespace missed, embeds the rest (poison items bisected out and
+ * dead-lettered, transient failures retried) and writes with the versioned store write. Each write
+ * commits the range's checkpoint in its own transaction — `scan:<last id>` mid-range, `done` with the last
+ * batch — so a range interrupted anywhere resumes after its last committed batch, and a range delivered
+ * twice (at-least-once) finds `done` and returns. Newer dual-writes and tombstones always win (invariants
+ * 4 and 5): the store only applies a source version newer than the one it holds.
+ */
+export async function processRange(deps: RangeDeps, key: string, signal: AbortSignal): Promise<RangeOutcome> {
+  const { backend } = deps;
+  const { schema } = backend.config;
+  const row = (await run<RangeRow>(backend.pool, 'read a range', Q.rangeSql(schema), [key]))[0];
+  if (!row) return { key, status: 'gone', counters: zero(), planFinished: false };
+  if (row.generation !== row.current_generation)
+    return { key, status: 'superseded', counters: zero(), planFinished: false };
+  const saved = await backend.store.readCheckpoint(key);
+  if (saved?.cursor === Q.RANGE_DONE) {
+    return { key, status: 'already-done', counters: zero(), planFinished: await finishPlan(deps, row) };
+  }
+  await run(backend.pool, 'claim a range', Q.claimRangeSql(schema), [key, deps.workerId]);
+
+  const ns = await backend.catalog.getNamespace(row.namespace);
+  const embedder = await deps.embedderFor(row);
+  const settings = row.settings;
+  const counters = zero();
+  const retry = { ...DEFAULT_RETRY, maxRetries: settings.maxRetries };
+  let after = saved ? saved.cursor.replace(/^scan:/, '') : row.after_id;
+  let processed = saved?.processed ?? 0;
+  for (;;) {
+    signal.throwIfAborted();
+    const page = await backend.sources.scan(row.collection, {
+      afterId: after === '' ? undefined : after,
+      limit: settings.batchSize,
+      includeDeleted: true,
+    });
+    const end = page.findIndex((d) => d.id === row.last_id || d.id > row.last_id);
+    const inRange = end === -1 ? page : page.slice(0, page[end]?.id === row.last_id ? end + 1 : end);
+    const last = end !== -1 || page.length < settings.batchSize;
+    const heads = await backend.store.heads(
+      ns.name,
+      inRange.map((d) => d.id),
+    );
+    const docs: SourceDocument[] = [];
+    const deletes: SourceDelete[] = [];
+    for (const doc of inRange) {
+      const action = actionFor(doc, heads.get(doc.id));
+      if (action === 'embed') docs.push(doc);
+      else if (action === 'delete') deletes.push({ sourceId: doc.id, sourceVersion: doc.version });
+    }
+    if (deletes.length > 0) counters.written += (await backend.store.delete(ns.name, deletes)).written;
+    const { writes, failures } = await embedIsolating(
+      {
+        embedder,
+        encode: deps.encode,
+        limiter: new RateLimiter({ requestsPerMinute: null, tokensPerMinute: null }),
+        retry,
+        timeoutMs: settings.timeoutMs,
+        signal,
+        clock: deps.clock,
+        random: deps.random,
+        onRetry: (e) => {
+          counters.retries++;
+          deps.onRetry?.({ key, attempt: e.attempt, delayMs: e.delayMs, error: e.error });
+        },
+      },
+      docs,
+    );
+    // Dead letters first: once the checkpoint moves past them, they must already be on record.
+    if (failures.length > 0) {
+      await backend.jobs.addDeadLetters(
+        failures.map((f) => ({
+          namespace: ns.name,
+          sourceId: f.doc.id,
+          sourceVersion: f.doc.version,
+          jobId: row.plan_id,
+          code: f.error.code,
+          reason: f.error.message,
+          attempts: 1,
+        })),
+      );
+    }
+    processed += inRange.length;
+    const lastId = inRange[inRange.length - 1]?.id;
+    const cursor = last || lastId === undefined ? Q.RANGE_DONE : `scan:${lastId}`;
+    const result = await backend.store.write(ns.name, ns.space.fingerprint, writes, {
+      checkpoint: { jobId: key, cursor, processed },
+    });
+    if (writes.length > 0)
+      await backend.jobs.clearDeadLetters(
+        ns.name,
+        writes.map((w) => w.sourceId),
+      );
+    counters.processed += inRange.length;
+    counters.written += result.written;
+    counters.skipped += inRange.length - docs.length - deletes.length + result.skipped;
+    counters.deadLettered += failures.length;
+    if (cursor === Q.RANGE_DONE) break;
+    after = lastId as string;
+  }
+  await run(backend.pool, 'record range statistics', Q.finishRangeSql(schema), [
+    key,
+    processed,
+    counters.written,
+    counters.skipped,
+    counters.deadLettered,
+  ]);
+  await backend.jobs.updateJob(row.plan_id, { add: counters });
+  return { key, status: 'done', counters, planFinished: await finishPlan(deps, row) };
+}
+
+/** Marks the plan and its job row done when this was the last range (exactly one caller sees true). */
+async function finishPlan(deps: RangeDeps, row: RangeRow): Promise<boolean> {
+  const { backend } = deps;
+  const flipped = await run(backend.pool, 'finish the plan', Q.finishPlanSql(backend.config.schema), [
+    row.plan_id,
+  ]);
+  if (flipped.length === 0) return false;
+  await backend.jobs.updateJob(row.plan_id, { state: 'done', pass: row.generation, error: null });
+  return true;
+}

@@ -1,0 +1,170 @@
+import type { ReportData } from '../data.js';
+import { chart, fixed, percent, type ReportChart } from './chart.js';
+import { QUALITY_METRICS } from './quality.js';
+import { COLORS, colorScale, PALETTE, WIDTH } from './theme.js';
+
+/**
+ * The methods drawn from a curves file: the clean ends, the naive mixed index and what each strategy serves,
+ * when the file has them (the quality benchmark writes a dozen; the table and the file keep the rest).
+ */
+export const CURVE_METHODS = [
+  'clean v1',
+  'clean v2',
+  'naive mixed index',
+  'blue-green / shadow',
+  'progressive',
+  'lazy (default fusion)',
+  'lazy + embed-on-read',
+] as const;
+
+const MAX_LINES = 8;
+
+function curveColors(methods: readonly string[]): Map<string, string> {
+  const colors = new Map<string, string>();
+  let i = 0;
+  for (const m of methods) {
+    if (/clean v1|^old/i.test(m)) colors.set(m, COLORS.old);
+    else if (/clean v2|^new/i.test(m)) colors.set(m, COLORS.new);
+    else if (/naive|mixed index/i.test(m)) colors.set(m, COLORS.foreign);
+    else colors.set(m, PALETTE[i++ % PALETTE.length] as string);
+  }
+  return colors;
+}
+
+/** Quality against coverage during a migration, one line per method, from a benchmark's curves file. */
+export function qualityCurvesChart(data: ReportData): ReportChart {
+  const points = data.quality.curves;
+  const at10 = points.filter((p) => p.metric === 'ndcg@10' || p.metric === 'recall@10');
+  const byMetric = at10.length > 0 ? at10 : points;
+  const all = [...new Set(byMetric.map((p) => p.method))];
+  const preferred = CURVE_METHODS.filter((m) => all.includes(m));
+  const methods = preferred.length >= 3 ? [...preferred] : all.slice(0, MAX_LINES);
+  const shown = byMetric.filter((p) => methods.includes(p.method));
+  const metrics = [...new Set(shown.map((p) => p.metric))].sort();
+  const title = 'Quality during a migration';
+  const source = data.quality.curvesSource;
+  const omitted = all.length - methods.length;
+  const caption =
+    'Quality as the share of documents already re-embedded grows, one line per way of serving the migration; the clean old and new indexes are the dashed references. ' +
+    'A naive index that mixes both spaces (red) starts near zero and stays below the new model until the end; reembed never builds one.' +
+    `${source ? ` Data: ${source}${data.quality.curvesDataset ? `, dataset ${data.quality.curvesDataset}` : ''}.` : ''}` +
+    `${omitted > 0 ? ` ${omitted} more methods are in the file.` : ''}`;
+  const table = {
+    columns: ['method', 'coverage', ...metrics],
+    rows: tableRows(shown, metrics),
+  };
+  if (shown.length === 0) {
+    return chart({
+      id: 'quality-curves',
+      title,
+      caption,
+      spec: null,
+      table,
+      empty:
+        'No curves. Pass `--curves FILE` with the JSON a quality-during-migration benchmark wrote (e.g. bench/results/quality.json).',
+    });
+  }
+  const colors = curveColors(methods);
+  const values = shown.map((p) => ({
+    ...p,
+    metric: METRIC_LABEL.get(p.metric) ?? p.metric,
+    reference: /^clean /i.test(p.method),
+  }));
+  return chart({
+    id: 'quality-curves',
+    title,
+    caption,
+    table,
+    spec: {
+      title: {
+        text: title,
+        subtitle: `${data.quality.curvesDataset ? `${data.quality.curvesDataset}: ` : ''}quality vs share of documents already in the new space · higher is better`,
+      },
+      data: { values },
+      facet: {
+        column: {
+          field: 'metric',
+          type: 'nominal',
+          title: null,
+          sort: metrics.map((m) => METRIC_LABEL.get(m) ?? m),
+          header: { labelAnchor: 'start' },
+        },
+      },
+      spacing: 32,
+      spec: {
+        width: metrics.length > 1 ? 300 : WIDTH,
+        height: 280,
+        mark: { type: 'line', point: { size: 30, filled: true }, strokeWidth: 2 },
+        encoding: {
+          x: {
+            field: 'coverage',
+            type: 'quantitative',
+            title: 'documents in the new space',
+            scale: { domain: [0, 1] },
+            axis: { format: '.0%', tickCount: 5 },
+          },
+          y: {
+            field: 'value',
+            type: 'quantitative',
+            title: null,
+            scale: { domain: [0, yMax(shown)] },
+            axis: { format: '.1f' },
+          },
+          color: {
+            field: 'method',
+            type: 'nominal',
+            title: null,
+            scale: colorScale(methods, colors),
+            sort: methods,
+            legend: {
+              columns: 2,
+              direction: 'vertical',
+              orient: 'bottom',
+              symbolType: 'stroke',
+              symbolStrokeWidth: 3,
+            },
+          },
+          strokeDash: {
+            field: 'reference',
+            type: 'nominal',
+            scale: {
+              domain: [true, false],
+              range: [
+                [5, 4],
+                [1, 0],
+              ],
+            },
+            legend: null,
+          },
+        },
+      },
+      resolve: { scale: { y: 'independent' } },
+    },
+  });
+}
+
+const METRIC_LABEL = new Map<string, string>(QUALITY_METRICS.map(([key, name]) => [key, name]));
+
+/** Axis top: the next 0.1 above the largest value (metrics are in 0..1). */
+function yMax(points: ReportData['quality']['curves']): number {
+  const max = Math.max(...points.map((p) => p.value));
+  return Math.min(1, Math.ceil((max + 0.02) * 10) / 10);
+}
+
+function tableRows(
+  points: ReportData['quality']['curves'],
+  metrics: readonly string[],
+): (string | number | null)[][] {
+  const byKey = new Map<string, { method: string; coverage: number; values: Map<string, number> }>();
+  for (const p of points) {
+    const key = `${p.method}\u0000${p.coverage}`;
+    const row = byKey.get(key) ?? { method: p.method, coverage: p.coverage, values: new Map() };
+    row.values.set(p.metric, p.value);
+    byKey.set(key, row);
+  }
+  return [...byKey.values()].map((r) => [
+    r.method,
+    percent(r.coverage, 0),
+    ...metrics.map((m) => fixed(r.values.get(m), 4)),
+  ]);
+}

@@ -1,0 +1,61 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Reembed } from '../../src/app/reembed.js';
+import { DOCS, hashing, tempApp } from './helpers.js';
+
+let ctx: Awaited<ReturnType<typeof tempApp>>;
+let app: Reembed;
+const v1 = hashing('v1', 1);
+const v2 = hashing('v2', 2);
+
+beforeEach(async () => {
+  ctx = await tempApp();
+  app = ctx.app;
+  await app.addSpace(v1);
+  await app.addSpace(v2);
+  await app.createCollection('docs', 'v1');
+  await app.ingest('docs', DOCS);
+  await app.createNamespace('docs', v2, 'active', 'docs@v1');
+  // Only tenant t1's document is in v2 so far.
+  await app.ingest('docs', [{ id: 'c', text: 'Reciprocal rank fusion combines rankings, now in v2.', tenant: 't1' }]);
+});
+afterEach(async () => ctx.cleanup());
+
+describe('split routing (progressive rollout)', () => {
+  it('a percentage-routed query reads both namespaces with coverage-aware fusion, never the partial one alone', async () => {
+    await app.backend.catalog.setAlias('docs', 'docs', { kind: 'split', primary: 'docs@v1', next: 'docs@v2', percent: 100, tenants: [] }, 'test');
+    const { hits, trace } = await app.search('docs', { text: 'deleted document backfill tombstone', k: 4 });
+    expect(trace.fusion).toBe('coverage-aware-score');
+    expect(trace.reads.map((r) => r.namespace)).toEqual(['docs@v1', 'docs@v2']);
+    // Documents not yet in v2 are still served (from v1).
+    expect(hits.map((h) => h.sourceId)).toContain('d');
+    expect(hits).toHaveLength(4);
+  });
+
+  it('a moved tenant reads the new namespace alone; other traffic stays on the old one', async () => {
+    await app.backend.catalog.setAlias('docs', 'docs', { kind: 'split', primary: 'docs@v1', next: 'docs@v2', percent: 0, tenants: ['t1'] }, 'test');
+    const moved = await app.search('docs', { text: 'rank fusion', k: 2, filter: { tenant: 't1' } });
+    expect(moved.trace.reads.map((r) => r.namespace)).toEqual(['docs@v2']);
+    expect(moved.hits[0]?.provenance.fingerprint).toBe(v2.fingerprint);
+    const stayed = await app.search('docs', { text: 'rank fusion', k: 2 });
+    expect(stayed.trace.reads.map((r) => r.namespace)).toEqual(['docs@v1']);
+    expect(stayed.trace.fusion).toBeNull();
+  });
+});
+
+describe('fused routing (lazy)', () => {
+  it('embeds unmigrated top hits on read without writing from the query path', async () => {
+    await app.backend.catalog.setAlias('docs', 'docs', { kind: 'fused', primary: 'docs@v1', next: 'docs@v2', fusion: { method: 'coverage-aware-score' } }, 'test');
+    const events: { sourceIds: readonly string[]; writes: readonly { sourceId: string }[] }[] = [];
+    app.queries.observe({ onUnmigratedHits: (e) => events.push(e) });
+    const before = await app.backend.store.stats('docs@v2');
+    const { hits, trace } = await app.search('docs', { text: 'deleted document backfill tombstone', k: 3 });
+    expect(trace.fusion).toBe('coverage-aware-score');
+    expect(trace.mixedVersion).toBe(false);
+    expect(hits).toHaveLength(3);
+    expect(await app.backend.store.stats('docs@v2')).toEqual(before);
+    expect(events).toHaveLength(1);
+    expect(events[0]?.writes.map((w) => w.sourceId).sort()).toEqual(
+      hits.map((h) => h.sourceId).filter((id) => id !== 'c').sort(),
+    );
+  });
+});
