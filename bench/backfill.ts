@@ -23,11 +23,16 @@ import type { Embedder } from '../src/ports/embedder.js';
 import { benchArgs, fmt, median, report } from './lib.js';
 import { buildWorkload } from './workload.js';
 
-const args = benchArgs({ part: 'all', n: 20_000, runs: 3, memN: 200_000, latencyN: 40_000 });
+const args = benchArgs({ part: 'all', n: 20_000, runs: 3, memN: 200_000, latencyN: 40_000, reader: 'auto' });
+/** `--reader=auto,off`: backfill once per reader-thread setting in every run (back to back, order rotated). */
+const readers = String(args.reader).split(',') as ('auto' | 'on' | 'off')[];
 const DIM = 384;
 const v1 = defineSpace('v1', { provider: 'hashing', model: 'fnv1a', dimension: DIM, params: { seed: 1 } });
 const v2 = defineSpace('v2', { provider: 'hashing', model: 'fnv1a', dimension: DIM, params: { seed: 2 } });
 const raw = defineSpace('raw', { provider: 'hashing', model: 'fnv1a', dimension: DIM, params: { seed: 2 }, revision: 'raw' });
+/** One target space per reader setting compared in a run (same vectors, distinct namespaces). */
+const targetOf = (reader: string, i: number): Space =>
+  i === 0 ? v2 : defineSpace(`v2-${reader}`, { provider: 'hashing', model: 'fnv1a', dimension: DIM, params: { seed: 2 }, revision: reader });
 
 /** Returns precomputed vectors: embedding costs nothing but a map lookup (and `latencyMs` of waiting). */
 function precomputedEmbedder(space: Space, vectors: Map<string, Float32Array>, latencyMs = 0): Embedder {
@@ -45,7 +50,7 @@ function precomputedEmbedder(space: Space, vectors: Map<string, Float32Array>, l
 async function setup(n: number): Promise<{ app: Reembed; dir: string; vectors: Map<string, Float32Array> }> {
   const dir = mkdtempSync(join(tmpdir(), 'reembed-bench-'));
   const app = await openReembed({ db: join(dir, 'bench.db'), actor: 'bench' });
-  for (const s of [v1, v2, raw]) await app.addSpace(s);
+  for (const s of [v1, v2, raw, ...readers.slice(1).map((r, i) => targetOf(r, i + 1))]) await app.addSpace(s);
   await app.createCollection('bench', 'v1');
   const workload = buildWorkload(n);
   for (let i = 0; i < n; i += 5_000) await app.ingest('bench', workload.docs.slice(i, i + 5_000));
@@ -59,11 +64,17 @@ async function setup(n: number): Promise<{ app: Reembed; dir: string; vectors: M
   return { app, dir, vectors };
 }
 
-async function backfill(app: Reembed, embedder: Embedder, namespace: string, settings: Record<string, number>) {
+async function backfill(
+  app: Reembed,
+  embedder: Embedder,
+  namespace: string,
+  settings: Record<string, number>,
+  readerThread: 'auto' | 'on' | 'off' = 'auto',
+) {
   const backend = app.backend;
   const runner = new BackfillRunner(
     { store: backend.store, sources: backend.sources, jobs: backend.jobs!, embedder, encode: embedSources },
-    { collection: 'bench', namespace, settings },
+    { collection: 'bench', namespace, settings, readerThread },
   );
   const started = performance.now();
   const result = await runner.run();
@@ -75,40 +86,55 @@ async function backfill(app: Reembed, embedder: Embedder, namespace: string, set
 async function partA(): Promise<Record<string, unknown>> {
   const n = Number(args.n);
   const rawRates: number[] = [];
-  const backfillRates: number[] = [];
-  const ratios: number[] = [];
+  const rates = readers.map(() => [] as number[]);
+  const ratios = readers.map(() => [] as number[]);
   for (let run = 0; run < Number(args.runs); run++) {
     const { app, dir, vectors } = await setup(n);
     await app.createNamespace('bench', raw, 'building');
-    await app.createNamespace('bench', v2, 'building');
+    const targets = readers.map((r, i) => targetOf(r, i));
+    for (const target of targets) await app.createNamespace('bench', target, 'building');
     // Raw: the same vectors as versioned SourceWrites, written straight into the store in batches of 128.
     const docs = await app.backend.sources.scan('bench', { limit: n });
     const writes: SourceWrite[] = await embedSources(precomputedEmbedder(raw, vectors), docs);
-    let t = performance.now();
+    const t = performance.now();
     for (let i = 0; i < writes.length; i += 128) {
       await app.backend.store.write('bench@raw', raw.fingerprint, writes.slice(i, i + 128));
     }
     const rawRate = n / ((performance.now() - t) / 1000);
-    t = performance.now();
-    const { seconds, written } = await backfill(app, precomputedEmbedder(v2, vectors), 'bench@v2', {
-      batchSize: 128,
-      concurrency: 4,
-    });
-    if (written !== n) throw new Error(`backfill wrote ${written} of ${n}`);
-    const rate = n / seconds;
     rawRates.push(rawRate);
-    backfillRates.push(rate);
-    ratios.push(rate / rawRate);
-    console.error(`A run ${run + 1}: raw ${fmt(rawRate, 0)}/s, backfill ${fmt(rate, 0)}/s, ratio ${fmt(rate / rawRate, 2)}`);
+    const line: string[] = [];
+    for (let k = 0; k < readers.length; k++) {
+      const i = (k + run) % readers.length; // rotate the order of the variants from run to run
+      const target = targets[i] as Space;
+      const { seconds, written } = await backfill(
+        app,
+        precomputedEmbedder(target, vectors),
+        `bench@${target.name}`,
+        { batchSize: 128, concurrency: 4 },
+        readers[i],
+      );
+      if (written !== n) throw new Error(`backfill wrote ${written} of ${n}`);
+      const rate = n / seconds;
+      rates[i]?.push(rate);
+      ratios[i]?.push(rate / rawRate);
+      line[i] = `backfill[reader=${readers[i]}] ${fmt(rate, 0)}/s, ratio ${fmt(rate / rawRate, 2)}`;
+    }
+    console.error(`A run ${run + 1}: raw ${fmt(rawRate, 0)}/s, ${line.join('; ')}`);
     await app.close();
     rmSync(dir, { recursive: true, force: true });
   }
+  const variant = (i: number) => ({
+    backfill_docs_per_s: Math.round(median(rates[i] ?? [])),
+    ratio_median: Number(fmt(median(ratios[i] ?? []), 3)),
+    ratios: (ratios[i] ?? []).map((r) => Number(fmt(r, 3))),
+  });
   return {
     docs: n,
     raw_insert_docs_per_s: Math.round(median(rawRates)),
-    backfill_docs_per_s: Math.round(median(backfillRates)),
-    ratio_median: Number(fmt(median(ratios), 3)),
-    ratios: ratios.map((r) => Number(fmt(r, 3))),
+    ...variant(0),
+    ...(readers.length > 1
+      ? { reader_variants: Object.fromEntries(readers.map((r, i) => [r, variant(i)])) }
+      : {}),
     goal_ratio: 0.8,
   };
 }

@@ -59,8 +59,9 @@ export const METHODS = [
   'coverage-aware-score + embed-on-read',
   'blue-green / shadow',
   'progressive',
+  'progressive (routed query to new only)',
   'lazy (default fusion)',
-  'lazy + embed-on-read',
+  'lazy without embed-on-read',
 ] as const;
 export type Method = (typeof METHODS)[number];
 
@@ -77,12 +78,15 @@ export const METHOD_GROUP: Readonly<Record<Method, string>> = {
   'coverage-aware-score + embed-on-read': '(e)',
   'blue-green / shadow': '(f)',
   progressive: '(f)',
+  'progressive (routed query to new only)': '(f)',
   'lazy (default fusion)': '(f)',
-  'lazy + embed-on-read': '(f)',
+  'lazy without embed-on-read': '(f)',
 };
 
 const LAZY = resolveMigrationOptions('lazy');
 const PROGRESSIVE = resolveMigrationOptions('progressive');
+/** What the QueryEngine uses for a percentage-routed query of a progressive rollout (src/app/query.ts). */
+const PROGRESSIVE_READ: FusionPolicy = { method: 'coverage-aware-score', embedOnRead: false };
 /** The fusion method a lazy migration uses unless told otherwise. */
 export const DEFAULT_FUSION: FusionPolicy = LAZY.fusion;
 
@@ -157,9 +161,12 @@ export function rankQuery(
     'coverage-aware-score + embed-on-read': fuse({ method: 'coverage-aware-score' }, { rescored }),
     'blue-green / shadow': afterCutover ? cleanV2 : cleanV1,
     // A split sends a share of queries to the new namespace, which holds only the migrated documents.
-    progressive: afterCutover ? cleanV2 : toNext ? ids(next.slice(0, K)) : cleanV1,
-    'lazy (default fusion)': afterCutover ? cleanV2 : lazy,
-    'lazy + embed-on-read': afterCutover ? cleanV2 : lazyRead,
+    // As the QueryEngine serves a split: a percentage-routed query gets a coverage-aware fused read.
+    progressive: afterCutover ? cleanV2 : toNext ? fuse(PROGRESSIVE_READ) : cleanV1,
+    'progressive (routed query to new only)': afterCutover ? cleanV2 : toNext ? ids(next.slice(0, K)) : cleanV1,
+    // The lazy default embeds unmigrated top hits on read unless the policy turns it off.
+    'lazy (default fusion)': afterCutover ? cleanV2 : DEFAULT_FUSION.embedOnRead === false ? lazy : lazyRead,
+    'lazy without embed-on-read': afterCutover ? cleanV2 : lazy,
   };
 }
 

@@ -1,5 +1,5 @@
 import { ReembedError } from '../core/errors.js';
-import { documentChunks } from '../core/pipeline.js';
+import { sourceChunks } from '../core/pipeline.js';
 import type { ChunkVector, SourceDocument, SourceWrite } from '../core/records.js';
 import { validateVector } from '../core/vector.js';
 import type { Embedder } from '../ports/embedder.js';
@@ -19,7 +19,7 @@ export async function embedSources(
   options: EmbedSourcesOptions = {},
 ): Promise<SourceWrite[]> {
   const spec = embedder.space.spec;
-  const chunked = docs.map((doc) => documentChunks(spec, doc.id, doc.text));
+  const chunked = docs.map((doc) => sourceChunks(spec, doc));
   const texts = chunked.flatMap((chunks) => chunks.map((c) => c.text));
   const vectors: Float32Array[] = [];
   for (let start = 0; start < texts.length; start += embedder.maxBatchSize) {

@@ -14,6 +14,8 @@ export interface OpenOptions {
   readonly pg?: string;
   /** Schema of the PostgreSQL backend (default `reembed`, or `REEMBED_PG_SCHEMA` when set). */
   readonly pgSchema?: string;
+  /** Drop that schema when the app closes (a throwaway schema, e.g. `reembed demo` on Postgres). */
+  readonly pgDropSchemaOnClose?: boolean;
   /**
    * LanceDB URI (a local directory or object storage) for vectors; the catalog, sources and jobs stay in
    * the SQLite file, so cutover remains one catalog write (LanceDB OSS cannot rename tables).
@@ -33,7 +35,11 @@ export async function openReembed(options: OpenOptions = {}): Promise<Reembed> {
   if (pgUrl) {
     const { openPgBackend } = await import('../stores/pg/backend.js');
     const schema = options.pgSchema ?? process.env.REEMBED_PG_SCHEMA;
-    backend = await openPgBackend({ url: pgUrl, ...(schema ? { schema } : {}) });
+    backend = await openPgBackend({
+      url: pgUrl,
+      ...(schema ? { schema } : {}),
+      ...(options.pgDropSchemaOnClose ? { dropSchemaOnClose: true } : {}),
+    });
     baseDir = process.cwd();
   } else {
     const { openSqliteBackend } = await import('../stores/sqlite/backend.js');

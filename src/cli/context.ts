@@ -43,9 +43,16 @@ export interface CliContext {
   /**
    * The library facade over the configured backend, opened on first call and closed by main.ts after the
    * command. Refuses a missing SQLite file (`NOT_FOUND`: run `reembed init`) unless `create` is set.
-   * `db` overrides the SQLite file and `embedded` ignores `--pg` (the demo always runs on its own file).
+   * `db` overrides the SQLite file and `embedded` ignores `--pg`; `pgSchema` opens another Postgres schema
+   * (dropped on close with `pgDropSchemaOnClose`: the demo's throwaway schema).
    */
-  app(options?: { create?: boolean; db?: string; embedded?: boolean }): Promise<Reembed>;
+  app(options?: {
+    create?: boolean;
+    db?: string;
+    embedded?: boolean;
+    pgSchema?: string;
+    pgDropSchemaOnClose?: boolean;
+  }): Promise<Reembed>;
   /** Closes whatever `app()` opened. Idempotent. */
   close(): Promise<void>;
 }
@@ -105,6 +112,8 @@ export function createContext(io: CliIo, globals: GlobalOptions, opener: AppOpen
           // '' (not undefined) so openReembed does not fall back to process.env: io.env is authoritative.
           pg: pg ?? '',
           ...(globals.lancedb && !pg ? { lancedb: globals.lancedb } : {}),
+          ...(pg && options.pgSchema ? { pgSchema: options.pgSchema } : {}),
+          ...(pg && options.pgDropSchemaOnClose ? { pgDropSchemaOnClose: true } : {}),
           ...(globals.actor ? { actor: globals.actor } : {}),
         });
         opened.catch(() => {

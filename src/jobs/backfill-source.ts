@@ -2,6 +2,7 @@ import type { SourceDelete, SourceDocument, SourceHead } from '../core/records.j
 import type { JobRepository } from '../ports/jobs.js';
 import type { SourceRepository } from '../ports/sources.js';
 import type { VectorStore } from '../ports/vector-store.js';
+import type { SourcePages } from './source-pages.js';
 
 /**
  * One unit of backfill work: the sources to embed and write, tombstones the namespace missed, and
@@ -60,14 +61,16 @@ export function actionFor(doc: SourceDocument, head: SourceHead | undefined): 'e
 }
 
 /**
- * Produces the batches of one pass, pulling pages on demand so memory stays bounded by one page plus
- * the batches in flight. Sources already current are filtered with one `heads` lookup per page.
+ * Produces the batches of one pass, pulling pages on demand so memory stays bounded by a few pages plus
+ * the batches in flight. Sources already current are filtered with one `heads` lookup per page. The scan
+ * phase reads from `pages`, which starts where `startCursor`'s scan phase does (see `scanStart`).
  */
 export async function* passBatches(
   deps: BatchSourceDeps,
   options: BatchSourceOptions,
   startCursor: string,
   claimed: Set<string>,
+  pages: SourcePages,
 ): AsyncGenerator<BackfillBatch> {
   let seq = 0;
   const start = parseCursor(startCursor);
@@ -95,34 +98,35 @@ export async function* passBatches(
       }
     }
   }
-  // The next page is read while this page's batches are embedded (started from an idle turn of the
-  // event loop), so a worker asking for a batch seldom waits for the database.
-  let next = scanPage(deps, options, start.phase === 'scan' ? start.after : '');
+  // The next page is read while this page's batches are embedded (on a reader thread, or here from an
+  // idle turn of the event loop), so a worker asking for a batch seldom waits for the database.
+  let next = scanPage(deps, options, pages);
   for (;;) {
     const page = await next;
     if (page === null) return;
-    next = scanPage(deps, options, page.last);
+    next = scanPage(deps, options, pages);
     void next.catch(() => undefined); // a pass stopped early never awaits its prefetch
     if (options.useQueue) yield* queueBatches(deps, options, claimed);
-    for (const b of page.batches) yield { ...b, seq: seq++ };
+    for (const b of page) yield { ...b, seq: seq++ };
   }
+}
+
+/** Where the scan phase of a pass starts: after the cursor's id, or from the beginning. */
+export function scanStart(cursor: string): string {
+  const parsed = parseCursor(cursor);
+  return parsed.phase === 'scan' ? parsed.after : '';
 }
 
 async function scanPage(
   deps: BatchSourceDeps,
   options: BatchSourceOptions,
-  after: string,
-): Promise<{ batches: Omit<BackfillBatch, 'seq'>[]; last: string } | null> {
-  await new Promise((resolve) => setImmediate(resolve));
-  const page = await deps.sources.scan(options.collection, {
-    afterId: after === '' ? undefined : after,
-    limit: options.pageSize,
-    includeDeleted: true,
-  });
+  pages: SourcePages,
+): Promise<Omit<BackfillBatch, 'seq'>[] | null> {
+  const page = await pages.next();
   if (page.length === 0) return null;
   const last = (page[page.length - 1] as SourceDocument).id;
   const at = (i: number): string => `scan:${(page[i] as SourceDocument).id}`;
-  return { batches: await pageBatches(deps, options, page, at, `scan:${last}`), last };
+  return pageBatches(deps, options, page, at, `scan:${last}`);
 }
 
 /** Queued sources not yet claimed by a batch in flight, as priority batches. */

@@ -25,6 +25,13 @@ export interface SourceRepository {
   ): Promise<SourceDocument[]>;
   count(collection: string): Promise<{ live: number; deleted: number }>;
 
+  /**
+   * How another thread can open its own read-only view of these sources, or null when it cannot (e.g. an
+   * in-memory database). Optional: a backfill then reads and preprocesses pages on a worker thread while
+   * the calling thread embeds and writes; without it, everything runs on the calling thread.
+   */
+  threadReader?(): ThreadReaderRecipe | null;
+
   /** Per-document hit counts recorded at query time (progressive migration serves hot documents first). */
   recordHits(collection: string, ids: readonly string[]): Promise<void>;
   /** Live document ids by descending hit count, then id; bounded by `limit`, paged by `offset`. */
@@ -32,4 +39,20 @@ export interface SourceRepository {
     collection: string,
     options: { limit: number; offset?: number },
   ): Promise<{ id: string; hits: number }[]>;
+}
+
+/**
+ * Serialisable instructions for opening a read-only source reader in a worker thread: the module (a URL)
+ * exports a function named `exportName` that takes `args` and returns a `ThreadSourceReader`.
+ */
+export interface ThreadReaderRecipe {
+  readonly module: string;
+  readonly exportName: string;
+  readonly args: unknown;
+}
+
+/** What a thread reader offers: the keyset scan of `SourceRepository`, on its own connection. */
+export interface ThreadSourceReader {
+  scan: SourceRepository['scan'];
+  close(): void;
 }

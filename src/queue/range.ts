@@ -1,6 +1,6 @@
 import type { BackfillSettings } from '../core/migration.js';
 import type { SourceDelete, SourceDocument } from '../core/records.js';
-import { type EncodeSources, embedIsolating } from '../jobs/backfill-embed.js';
+import { type EmbedOutcome, type EncodeSources, embedIsolating } from '../jobs/backfill-embed.js';
 import { actionFor } from '../jobs/backfill-source.js';
 import { RateLimiter } from '../jobs/rate-limit.js';
 import { DEFAULT_RETRY } from '../jobs/retry.js';
@@ -47,6 +47,15 @@ export interface RangeOutcome {
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+interface PreparedBatch extends EmbedOutcome {
+  readonly scanned: number;
+  readonly current: number;
+  readonly lastId: string | undefined;
+  /** The range ends with this batch. */
+  readonly last: boolean;
+  readonly deletes: SourceDelete[];
+}
+
 const zero = (): Mutable<JobCounters> => ({
   processed: 0,
   written: 0,
@@ -82,10 +91,12 @@ export async function processRange(deps: RangeDeps, key: string, signal: AbortSi
   const settings = row.settings;
   const counters = zero();
   const retry = { ...DEFAULT_RETRY, maxRetries: settings.maxRetries };
-  let after = saved ? saved.cursor.replace(/^scan:/, '') : row.after_id;
-  let processed = saved?.processed ?? 0;
-  for (;;) {
-    signal.throwIfAborted();
+  const limiter = new RateLimiter({ requestsPerMinute: null, tokensPerMinute: null });
+  // Clearing dead letters costs a statement per batch; skip it while the namespace has none.
+  let deadLetters = (await backend.jobs.countDeadLetters(ns.name)) > 0;
+
+  /** Reads, classifies and embeds one batch. Pure: nothing is written, so it may run ahead. */
+  const prepare = async (after: string): Promise<PreparedBatch> => {
     const page = await backend.sources.scan(row.collection, {
       afterId: after === '' ? undefined : after,
       limit: settings.batchSize,
@@ -93,7 +104,6 @@ export async function processRange(deps: RangeDeps, key: string, signal: AbortSi
     });
     const end = page.findIndex((d) => d.id === row.last_id || d.id > row.last_id);
     const inRange = end === -1 ? page : page.slice(0, page[end]?.id === row.last_id ? end + 1 : end);
-    const last = end !== -1 || page.length < settings.batchSize;
     const heads = await backend.store.heads(
       ns.name,
       inRange.map((d) => d.id),
@@ -105,12 +115,11 @@ export async function processRange(deps: RangeDeps, key: string, signal: AbortSi
       if (action === 'embed') docs.push(doc);
       else if (action === 'delete') deletes.push({ sourceId: doc.id, sourceVersion: doc.version });
     }
-    if (deletes.length > 0) counters.written += (await backend.store.delete(ns.name, deletes)).written;
-    const { writes, failures } = await embedIsolating(
+    const embedded = await embedIsolating(
       {
         embedder,
         encode: deps.encode,
-        limiter: new RateLimiter({ requestsPerMinute: null, tokensPerMinute: null }),
+        limiter,
         retry,
         timeoutMs: settings.timeoutMs,
         signal,
@@ -123,10 +132,33 @@ export async function processRange(deps: RangeDeps, key: string, signal: AbortSi
       },
       docs,
     );
+    return {
+      scanned: inRange.length,
+      current: inRange.length - docs.length - deletes.length,
+      lastId: inRange[inRange.length - 1]?.id,
+      last: end !== -1 || page.length < settings.batchSize,
+      deletes,
+      ...embedded,
+    };
+  };
+
+  let processed = saved?.processed ?? 0;
+  let next = prepare(saved ? saved.cursor.replace(/^scan:/, '') : row.after_id);
+  for (;;) {
+    signal.throwIfAborted();
+    const batch = await next;
+    // The next batch is read and embedded while this one commits (its writes still go in order).
+    if (!batch.last && batch.lastId !== undefined) {
+      next = prepare(batch.lastId);
+      next.catch(() => undefined);
+    }
+    if (batch.deletes.length > 0)
+      counters.written += (await backend.store.delete(ns.name, batch.deletes)).written;
     // Dead letters first: once the checkpoint moves past them, they must already be on record.
-    if (failures.length > 0) {
+    if (batch.failures.length > 0) {
+      deadLetters = true;
       await backend.jobs.addDeadLetters(
-        failures.map((f) => ({
+        batch.failures.map((f) => ({
           namespace: ns.name,
           sourceId: f.doc.id,
           sourceVersion: f.doc.version,
@@ -137,23 +169,22 @@ export async function processRange(deps: RangeDeps, key: string, signal: AbortSi
         })),
       );
     }
-    processed += inRange.length;
-    const lastId = inRange[inRange.length - 1]?.id;
-    const cursor = last || lastId === undefined ? Q.RANGE_DONE : `scan:${lastId}`;
-    const result = await backend.store.write(ns.name, ns.space.fingerprint, writes, {
+    processed += batch.scanned;
+    const cursor = batch.last || batch.lastId === undefined ? Q.RANGE_DONE : `scan:${batch.lastId}`;
+    const result = await backend.store.write(ns.name, ns.space.fingerprint, batch.writes, {
       checkpoint: { jobId: key, cursor, processed },
     });
-    if (writes.length > 0)
+    if (deadLetters && batch.writes.length > 0) {
       await backend.jobs.clearDeadLetters(
         ns.name,
-        writes.map((w) => w.sourceId),
+        batch.writes.map((w) => w.sourceId),
       );
-    counters.processed += inRange.length;
+    }
+    counters.processed += batch.scanned;
     counters.written += result.written;
-    counters.skipped += inRange.length - docs.length - deletes.length + result.skipped;
-    counters.deadLettered += failures.length;
+    counters.skipped += batch.current + result.skipped;
+    counters.deadLettered += batch.failures.length;
     if (cursor === Q.RANGE_DONE) break;
-    after = lastId as string;
   }
   await run(backend.pool, 'record range statistics', Q.finishRangeSql(schema), [
     key,

@@ -69,7 +69,7 @@ if (unavailable) {
       await until(
         'a few ranges to finish',
         async () => ((await distributedStatus(c.backend, 'docs@v2')).plans[0]?.rangesDone ?? 0) >= 3,
-        30_000,
+        60_000,
         50,
       );
       const before = (await distributedStatus(c.backend, 'docs@v2')).plans[0]?.rangesDone ?? 0;
@@ -98,6 +98,6 @@ if (unavailable) {
       expect(status.plans[0]).toMatchObject({ ranges: 20, rangesDone: 20, job: { state: 'done' } });
       const replan = await planDistributedBackfill(c.backend, { namespace: 'docs@v2', rangeSize: 50 });
       expect(replan).toMatchObject({ created: 0, enqueued: 0 });
-    }, 120_000);
+    }, 180_000);
   });
 }

@@ -1,53 +1,95 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { Option } from 'commander';
+import { MIGRATION_STRATEGIES, type MigrationStrategy } from '../../core/migration.js';
+import { redactUrl } from '../../stores/pg/config.js';
 import type { CliCommand } from '../command.js';
 import type { CliContext } from '../context.js';
 import { beirDataset, syntheticDataset } from '../demo/dataset.js';
-import { demoDocument, printHeader, printStep, printSummary } from '../demo/report.js';
-import { DEMO_STEPS, runDemoSteps } from '../demo/run.js';
+import { type DemoDb, demoDocument, printHeader, printStep, printSummary } from '../demo/report.js';
+import { demoSteps, runDemoSteps } from '../demo/run.js';
 import type { DemoOptions, DemoState } from '../demo/types.js';
 import { integerOption, numberOption } from '../options.js';
 
 export interface DemoArgs extends DemoOptions {
-  /** Keep the temporary database (ignored with --db: a given database is always kept). */
+  /** Keep the temporary database or Postgres schema (ignored with --db: a given database is always kept). */
   readonly keep: boolean;
+}
+
+/** Where the demo runs: `--db FILE`, else Postgres with `--pg`/`REEMBED_PG_URL` in a fresh schema, else a temp file. */
+function demoDatabase(ctx: CliContext, keep: boolean): DemoDb & { dataDir: string } {
+  if (ctx.globals.pg && !ctx.globals.dbGiven) {
+    return {
+      backend: 'pg',
+      path: redactUrl(ctx.globals.pg),
+      schema: `demo_${randomBytes(5).toString('hex')}`,
+      temporary: true,
+      kept: keep,
+      // Model files of the fitted LSA space: absolute paths outside the working directory.
+      dataDir: mkdtempSync(join(tmpdir(), 'reembed-demo-')),
+    };
+  }
+  const temporary = !ctx.globals.dbGiven;
+  const path = temporary ? join(mkdtempSync(join(tmpdir(), 'reembed-demo-')), 'reembed.db') : ctx.globals.db;
+  return { backend: 'sqlite', path, temporary, kept: !temporary || keep, dataDir: dirname(path) };
 }
 
 /**
  * `reembed demo`: on a fresh machine, shows in under a minute why mixing embedding spaces in one index
- * loses recall silently, and what reembed does instead. Uses a temporary database unless `--db` is given.
+ * loses recall silently and what reembed does instead (part 1), then migrates the alias from v1 to v2 with
+ * a strategy while live queries keep being answered, and prints the timeline (part 2, `--strategy`).
+ * Uses a temporary SQLite file unless `--db` is given, or a fresh Postgres schema with `--pg`.
  */
 export async function demo(ctx: CliContext, args: DemoArgs): Promise<number> {
-  const temporary = !ctx.globals.dbGiven;
-  const path = temporary ? join(mkdtempSync(join(tmpdir(), 'reembed-demo-')), 'reembed.db') : ctx.globals.db;
-  const db = { path, temporary, kept: !temporary || args.keep };
+  const started = performance.now();
+  const { dataDir, ...db } = demoDatabase(ctx, args.keep);
+  let state: DemoState | null = null;
   try {
     const dataset = args.dataset
       ? await beirDataset(resolve(ctx.io.cwd, args.dataset))
       : syntheticDataset(args.seed, args.docs, args.queries);
-    const app = await ctx.app({ create: true, db: path, embedded: true });
+    const app =
+      db.backend === 'pg'
+        ? await ctx.app({ create: true, pgSchema: db.schema as string, pgDropSchemaOnClose: !db.kept })
+        : await ctx.app({ create: true, db: db.path, embedded: true });
     const { keep: _keep, ...options } = args;
-    const state: DemoState = {
+    state = {
       ctx,
       app,
       options,
       dataset,
       collection: 'docs',
       alias: 'docs',
-      dataDir: dirname(path),
+      dataDir,
+      absoluteModelPaths: db.backend === 'pg',
+      started,
+      timeline: [],
       evaluations: [],
     };
     printHeader(ctx, state, db);
-    const reports = await runDemoSteps(state, DEMO_STEPS, (report, index) => printStep(ctx, report, index));
-    ctx.out.result(demoDocument(state, reports, db), () => printSummary(ctx, state, db));
+    const steps = demoSteps(options);
+    const reports = await runDemoSteps(state, steps, (report, index) => printStep(ctx, report, index));
+    const done = state;
+    ctx.out.result(demoDocument(done, reports, db), () => printSummary(ctx, done, db));
     return 0;
   } finally {
+    const m = state?.migration;
+    if (m) {
+      m.detach();
+      await m.service.close();
+    }
     if (!db.kept) {
+      // Closing the app drops a temporary Postgres schema (dropSchemaOnClose).
       await ctx.close();
-      rmSync(dirname(path), { recursive: true, force: true });
+      rmSync(dataDir, { recursive: true, force: true });
     }
   }
+}
+
+function strategyOf(value: unknown): MigrationStrategy | null {
+  return value === 'none' ? null : (value as MigrationStrategy);
 }
 
 export const demoCommand: CliCommand = {
@@ -55,11 +97,19 @@ export const demoCommand: CliCommand = {
     program
       .command('demo')
       .description(
-        'show, on a real or synthetic corpus, the recall a mixed-model index loses and how reembed prevents it',
+        'show, on a real or synthetic corpus, the recall a mixed-model index loses, then migrate v1 → v2 with a strategy under live queries',
       )
       .option(
         '--dataset <dir>',
         'BEIR directory (corpus.jsonl, queries.jsonl, qrels.tsv); default: a synthetic corpus',
+      )
+      .addOption(
+        new Option(
+          '--strategy <strategy>',
+          'migration strategy of part 2 (`none`: stop after the mixed-index comparison)',
+        )
+          .choices([...MIGRATION_STRATEGIES, 'none'])
+          .default('shadow'),
       )
       .option(
         '--seed <n>',
@@ -77,7 +127,13 @@ export const demoCommand: CliCommand = {
         50,
       )
       .option('--batch-size <n>', 'documents per ingest batch', integerOption(1, 100_000), 500)
-      .option('--keep', 'keep the temporary database and print how to explore it')
+      .option(
+        '--traffic <n>',
+        'live queries answered through the alias at each stage of the migration',
+        integerOption(1, 100_000),
+        50,
+      )
+      .option('--keep', 'keep the temporary database (or Postgres schema) and print how to explore it')
       .action(
         bind(demo, (_p, o) => ({
           ...(typeof o.dataset === 'string' ? { dataset: o.dataset } : {}),
@@ -87,6 +143,8 @@ export const demoCommand: CliCommand = {
           queries: o.queries as number,
           migratedShare: Math.min(100, o.migrated as number) / 100,
           batchSize: o.batchSize as number,
+          strategy: strategyOf(o.strategy),
+          traffic: o.traffic as number,
           keep: o.keep === true,
         })),
       ),

@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import type { QueryRequest, ResultHit } from '../../app/query.js';
+import { MigrationService } from '../../app/migrate.js';
+import type { QueryRequest, QueryResponse, ResultHit } from '../../app/query.js';
+import { recordTraffic } from '../../monitor/wiring.js';
 import { ReembedError } from '../../core/errors.js';
 import type { SearchFilter } from '../../core/records.js';
 import type { CliCommand } from '../command.js';
@@ -26,7 +28,18 @@ export interface SearchArgs {
  */
 export async function search(ctx: CliContext, args: SearchArgs): Promise<number> {
   const request = await queryRequest(ctx, args);
-  const response = await (await ctx.app()).search(args.alias, request);
+  const app = await ctx.app();
+  // A CLI query is real traffic: the monitor's traffic statistics and the migration engine (shadow
+  // agreement, hit counts for progressive order, re-embed on hit for lazy) observe it like any other.
+  const traffic = recordTraffic(app);
+  const migrations = app.backend.migrations && app.backend.jobs ? new MigrationService(app) : null;
+  let response: QueryResponse;
+  try {
+    response = await app.search(args.alias, request);
+  } finally {
+    await migrations?.close();
+    await traffic?.stop();
+  }
   ctx.out.result(response, () => {
     const { hits, trace } = response;
     const reads = trace.reads.map((r) => r.namespace).join(' + ');

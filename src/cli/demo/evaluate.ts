@@ -1,5 +1,6 @@
 import { ReembedError } from '../../core/errors.js';
 import { evaluateRetriever, type Retrieve } from '../../eval/evaluate.js';
+import { mark } from './timeline.js';
 import type { DemoEvaluation, DemoState, DemoStep, StepOutcome } from './types.js';
 
 /** Runs the golden set through `retrieve` (recall@10, nDCG@10) and records the row in the state. */
@@ -59,6 +60,12 @@ export const evaluateV1Step: DemoStep = {
         queryWith: state.v1?.name ?? '?',
       },
       async (text, k) => (await state.app.search(state.alias, { text, k })).hits.map((h) => h.sourceId),
+    );
+    mark(
+      state,
+      'serving',
+      `alias ${state.alias} → ${e.index} (${state.documents ?? 0} documents): ${metricsLine(e)}`,
+      { namespace: e.index, metrics: e.metrics },
     );
     return { summary: `(a) clean v1 through alias ${state.alias}: ${metricsLine(e)}`, details: { ...e } };
   },

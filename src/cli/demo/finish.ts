@@ -17,20 +17,25 @@ function gatesOf(report: MigrationReport): GateResults | null {
   return data?.results ?? null;
 }
 
-function gateLine(results: GateResults): string {
-  const failing = results.filter((r) => !r.passed);
-  return failing.length === 0
-    ? `all ${results.length} gates pass (${results.map((r) => r.detail).join('; ')})`
-    : `waiting on ${failing.map((r) => `${r.rule} (${r.detail})`).join('; ')}`;
+/** The facts a gate result names, e.g. `shadow.samples=15` out of `15 >= 20 fails (shadow.samples=15)`. */
+function factsOf(detail: string): string {
+  return /\(([^()]*)\)\s*$/.exec(detail)?.[1] ?? detail;
 }
 
-/** Records a gate evaluation in the migration state and the timeline; true when every gate passes. */
-function noteGates(state: DemoState, report: MigrationReport): boolean {
+export function gateLine(results: GateResults): string {
+  const failing = results.filter((r) => !r.passed);
+  return failing.length === 0
+    ? `all ${results.length} gates pass: ${results.map((r) => `${r.rule} [${factsOf(r.detail)}]`).join('; ')}`
+    : `waiting on ${failing.map((r) => `${r.rule} [${factsOf(r.detail)}]`).join('; ')}`;
+}
+
+/** Records a gate evaluation in the migration state (and the timeline); true when every gate passes. */
+function noteGates(state: DemoState, report: MigrationReport, timeline = true): boolean {
   const m = migrationOf(state);
   const results = gatesOf(report);
   if (!results) return false;
   m.gates = results;
-  mark(state, 'gates', gateLine(results), { results });
+  if (timeline) mark(state, 'gates', gateLine(results), { results });
   return results.every((r) => r.passed);
 }
 
@@ -68,9 +73,9 @@ export const migrateValidateStep: DemoStep = {
         await runStage(state, `rollout ${percent}%`);
       }
     }
-    const phase = m.points.filter((p) => p.state === m.state && p.label !== m.points[0]?.label);
+    const phase = m.points.filter((p) => /^(shadowing|rollout)/.test(p.label)).length;
     return {
-      summary: `${m.state}: ${gateLine(m.gates)}${phase.length > 0 ? `; ${phase.length} more stage(s) measured` : ''}`,
+      summary: `${m.state}: ${gateLine(m.gates)}${phase > 0 ? ` (after ${phase} more stage(s) of live traffic)` : ''}`,
       details: { state: m.state, gates: m.gates },
     };
   },
@@ -94,8 +99,8 @@ export const cutoverStep: DemoStep = {
     const before = m.state;
     const report = await m.service.cutover(m.id);
     const alias = report.steps.find((s) => s.name === 'alias')?.detail ?? '';
-    noteGates(state, report);
-    mark(state, 'cutover', `alias ${state.alias} → ${m.to} in one write (${alias})`, { steps: report.steps });
+    noteGates(state, report, false);
+    mark(state, 'cutover', `gates checked again, then ${alias}: one write`, { steps: report.steps });
     track(state, report, `migration complete; ${m.from} kept for the ${m.rollbackWindow} rollback window`);
     const point = await runStage(state, 'after cutover');
     const clean = state.evaluations.find((e) => e.row === 'clean-v2')?.metrics['ndcg@10'];
@@ -108,7 +113,7 @@ export const cutoverStep: DemoStep = {
     };
     return {
       summary:
-        `cutover ${before} → ${m.state}: alias ${state.alias} serves ${m.to}; ${gateLine(m.gates)}; served nDCG@10 ` +
+        `cutover ${before} → ${m.state}: alias ${state.alias} serves ${m.to} (${m.gates.length} gates passed); served nDCG@10 ` +
         `${point.served['ndcg@10'].toFixed(3)}${clean !== undefined ? ` (clean v2 in part 1: ${clean.toFixed(3)})` : ''}`,
       details: { ...m.cutover },
     };

@@ -106,12 +106,15 @@ export const migratePlanStep: DemoStep = {
       gates: plan.options.gates,
       steps: e.steps,
     };
+    const price = plan.space.pricePerMillionTokens;
     const summary =
       `plan ${strategy} ${plan.from} → ${plan.to}: ${e.toEmbed} of ${e.documents} documents to embed, ` +
-      `${e.tokens.toLocaleString('en-US')} tokens, $${e.costUsd.toFixed(4)} at $${plan.space.pricePerMillionTokens}/1M tokens, ` +
-      `~${formatDuration(e.seconds)} (${e.batches} batches, bound by ${e.bottleneck}); gates: ${plan.options.gates.join('; ')}`;
+      `${e.tokens.toLocaleString('en-US')} tokens, ${price > 0 ? `$${e.costUsd.toFixed(4)} at $${price}/1M tokens` : '$0 (local model)'}, ` +
+      `~${e.seconds < 60 ? `${e.seconds.toFixed(1)}s` : formatDuration(e.seconds)} (${e.batches} batches, bound by ${e.bottleneck}); gates: ${plan.options.gates.join('; ')}`;
     mark(state, 'plan', summary, state.migration.plan);
-    const setAside = state.v2Namespace ? `set aside the part-1 yardstick ${state.v2Namespace}; ` : '';
+    const setAside = state.v2Namespace
+      ? `set aside the part-1 yardstick ${state.v2Namespace} (vectors dropped, so the migration re-embeds); `
+      : '';
     return { summary: `${setAside}${summary}`, details: { plan: state.migration.plan } };
   },
 };

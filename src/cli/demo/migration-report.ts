@@ -45,7 +45,7 @@ function strategyColumn(m: DemoMigration): { header: string; value: (p: Coverage
     case 'lazy':
       return {
         header: 'RE-EMBEDDED ON READ / FUSED ANSWERS',
-        value: (p) => `${p.traffic.reembeds} (+${p.fromReads} current) / ${p.traffic.servedNew}`,
+        value: (p) => `${p.traffic.reembeds} (+${p.fromReads} current) / ${p.traffic.fused}`,
       };
     case 'blue-green':
       return { header: 'QUERIES READING NEW', value: (p) => String(p.traffic.readNew) };

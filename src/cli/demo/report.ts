@@ -1,6 +1,17 @@
 import { spaceView } from '../commands/space.js';
 import type { CliContext } from '../context.js';
+import { migrationDocument, printMigration } from './migration-report.js';
 import type { DemoEvaluation, DemoState, StepReport } from './types.js';
+
+/** Where the demo ran: a SQLite file, or a PostgreSQL schema (`path` is then the redacted URL). */
+export interface DemoDb {
+  readonly backend: 'sqlite' | 'pg';
+  readonly path: string;
+  /** PostgreSQL: the fresh schema the demo created. */
+  readonly schema?: string;
+  readonly temporary: boolean;
+  readonly kept: boolean;
+}
 
 export interface DemoConclusion {
   readonly mixedBelowV1: boolean;
@@ -32,7 +43,7 @@ export function conclusionOf(evaluations: readonly DemoEvaluation[]): DemoConclu
 export function demoDocument(
   state: DemoState,
   reports: readonly StepReport[],
-  db: { readonly path: string; readonly temporary: boolean; readonly kept: boolean },
+  db: DemoDb,
 ): Record<string, unknown> {
   return {
     kind: 'demo',
@@ -50,18 +61,27 @@ export function demoDocument(
     guard: state.guard ?? null,
     results: state.evaluations,
     conclusion: conclusionOf(state.evaluations),
+    migration: migrationDocument(state.migration),
+    timeline: state.timeline,
   };
 }
 
-export function printHeader(
-  ctx: CliContext,
-  state: DemoState,
-  db: { path: string; temporary: boolean },
-): void {
+export function printHeader(ctx: CliContext, state: DemoState, db: DemoDb): void {
   const { bold } = ctx.out.style;
-  ctx.out.line(bold('reembed demo — what happens when one index mixes two embedding models'));
+  const strategy = state.options.strategy;
+  ctx.out.line(
+    bold(
+      strategy
+        ? `reembed demo — why one index must not mix two embedding models, and a ${strategy} migration from v1 to v2`
+        : 'reembed demo — what happens when one index mixes two embedding models',
+    ),
+  );
   ctx.out.line(`  dataset   ${state.dataset.source}`);
-  ctx.out.line(`  database  ${db.path}${db.temporary ? ' (temporary)' : ''}`);
+  if (db.backend === 'pg')
+    ctx.out.line(
+      `  database  PostgreSQL ${db.path}, schema ${db.schema}${db.temporary ? ' (temporary: dropped at the end)' : ''}`,
+    );
+  else ctx.out.line(`  database  ${db.path}${db.temporary ? ' (temporary)' : ''}`);
   ctx.out.line();
 }
 
@@ -72,11 +92,7 @@ export function printStep(ctx: CliContext, report: StepReport, index: number): v
   );
 }
 
-export function printSummary(
-  ctx: CliContext,
-  state: DemoState,
-  db: { path: string; temporary: boolean; kept: boolean },
-): void {
+export function printSummary(ctx: CliContext, state: DemoState, db: DemoDb): void {
   const { bold, red, dim } = ctx.out.style;
   if (state.guard) {
     ctx.out.line();
@@ -122,7 +138,16 @@ export function printSummary(
     'reembed refuses to build it: a namespace holds exactly one space fingerprint (the guard above), a query vector ' +
       'meets only records of its own space, and an alias moves from v1 to v2 atomically, once v2 is complete and validated.',
   );
-  if (db.kept) ctx.out.line(dim(`Explore: reembed status --db ${db.path}`));
+  printMigration(ctx, state);
+  ctx.out.line();
+  if (db.kept)
+    ctx.out.line(
+      dim(
+        db.backend === 'pg'
+          ? `Explore: REEMBED_PG_SCHEMA=${db.schema} reembed status --pg <url>`
+          : `Explore: reembed status --db ${db.path}`,
+      ),
+    );
   else
     ctx.out.line(
       dim('Run with --keep (or --db FILE) to explore the result with `reembed status` and `reembed search`.'),

@@ -1,14 +1,15 @@
 import { evaluateV1Step } from './evaluate.js';
+import { cutoverStep, migrateValidateStep, retireStep } from './finish.js';
 import { guardStep } from './guard.js';
+import { migrateBackfillStep, migratePlanStep, migrateStartStep } from './migrate.js';
 import { mixedStep } from './mixed.js';
 import { goldenStep, ingestStep, setupStep } from './setup.js';
-import type { DemoState, DemoStep, StepReport } from './types.js';
+import type { DemoOptions, DemoState, DemoStep, StepReport } from './types.js';
 import { buildV2Step, fitV2Step } from './upgrade.js';
 
 /**
- * The demo's story, in order: serve v1, measure it, fit v2 at the same dimension, build v2 properly,
- * show the guard refusing to mix, then measure the mixed index the guard prevents. Extend by inserting
- * steps (a migration strategy would go after `build-v2`).
+ * Part 1 of the demo's story, in order: serve v1, measure it, fit v2 at the same dimension, build v2
+ * properly, show the guard refusing to mix, then measure the mixed index the guard prevents.
  */
 export const DEMO_STEPS: readonly DemoStep[] = [
   setupStep,
@@ -20,6 +21,24 @@ export const DEMO_STEPS: readonly DemoStep[] = [
   guardStep,
   mixedStep,
 ];
+
+/**
+ * Part 2: the migration from v1 to v2 with one strategy — plan, start, backfill in stages under live
+ * traffic, validation and the strategy's last phase, cutover, and retirement after the rollback window.
+ */
+export const MIGRATION_STEPS: readonly DemoStep[] = [
+  migratePlanStep,
+  migrateStartStep,
+  migrateBackfillStep,
+  migrateValidateStep,
+  cutoverStep,
+  retireStep,
+];
+
+/** The steps a run takes: part 1, and part 2 when a strategy is chosen. */
+export function demoSteps(options: Pick<DemoOptions, 'strategy'>): readonly DemoStep[] {
+  return options.strategy ? [...DEMO_STEPS, ...MIGRATION_STEPS] : DEMO_STEPS;
+}
 
 /**
  * Runs the steps in order, reporting each as it finishes. The first failure is reported (`failed`), the

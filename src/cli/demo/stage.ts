@@ -162,7 +162,7 @@ export function strategyFacts(p: CoveragePoint, m: Pick<DemoMigration, 'strategy
     case 'progressive':
       return `${p.rollout?.percent ?? 0}% of traffic + ${p.rollout?.tenants ?? 0} tenant(s) on new; ${t.servedNew}/${t.queries} answers used it`;
     case 'lazy':
-      return `${t.reembeds} re-embedded on read (+${p.fromReads} docs current), ${t.servedNew}/${t.queries} answers fused`;
+      return `${t.reembeds} re-embedded on read (+${p.fromReads} docs current), ${t.fused}/${t.queries} answers fused`;
     case 'blue-green':
       return p.routing === 'single' && t.readNew === 0
         ? 'new namespace built offline, read by no query'

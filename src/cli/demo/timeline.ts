@@ -48,27 +48,33 @@ export function mark(
   return entry;
 }
 
+/** `+7.6s`, or `+7.6s +1h00m` once the demo's clock skipped simulated time. */
 export function formatAt(e: Pick<TimelineEvent, 'at' | 'simulated'>): string {
   const wall = `+${e.at.toFixed(1)}s`;
-  return e.simulated > 0 ? `${wall} (+${formatDuration(e.simulated)} simulated)` : wall;
+  return e.simulated > 0 ? `${wall} +${formatDuration(e.simulated)}` : wall;
 }
 
 export function printTimeline(ctx: CliContext, state: DemoState): void {
   const { bold, dim } = ctx.out.style;
   const m = state.migration;
+  const events = state.timeline;
+  if (events.length === 0) return;
   ctx.out.line();
   ctx.out.line(
     bold(
       m
-        ? `TIMELINE — ${m.strategy} migration of alias ${state.alias} (${m.from} → ${m.to}), time since the demo started:`
-        : 'TIMELINE:',
+        ? `TIMELINE — ${m.strategy} migration of alias ${state.alias} (${m.from} → ${m.to}); time since the demo started${m.clock.skippedMs > 0 ? ', + simulated time' : ''}:`
+        : 'TIMELINE (time since the demo started):',
     ),
   );
-  const width = Math.max(...state.timeline.map((e) => formatAt(e).length), 6);
-  const stateWidth = Math.max(...state.timeline.map((e) => (e.state ?? '-').length), 5);
-  for (const e of state.timeline) {
+  const wallWidth = Math.max(...events.map((e) => `+${e.at.toFixed(1)}s`.length));
+  const simWidth = Math.max(...events.map((e) => (e.simulated > 0 ? formatDuration(e.simulated).length + 1 : 0)));
+  const stateWidth = Math.max(...events.map((e) => (e.state ?? '-').length));
+  for (const e of events) {
+    const wall = `+${e.at.toFixed(1)}s`.padStart(wallWidth);
+    const sim = simWidth > 0 ? ` ${(e.simulated > 0 ? `+${formatDuration(e.simulated)}` : '').padEnd(simWidth)}` : '';
     ctx.out.line(
-      `  ${formatAt(e).padStart(width)}  ${dim((e.state ?? '-').padEnd(stateWidth))}  ${e.event.padEnd(10)} ${e.summary}`,
+      `  ${wall}${sim}  ${dim((e.state ?? '-').padEnd(stateWidth))}  ${e.event.padEnd(10)} ${e.summary}`,
     );
   }
 }

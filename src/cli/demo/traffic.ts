@@ -14,6 +14,8 @@ export interface TrafficWindow {
   readonly readNew: number;
   /** Queries whose hits came (at least partly) from the new namespace. */
   readonly servedNew: number;
+  /** Queries answered by fusing both namespaces (lazy, and percentage-routed progressive reads). */
+  readonly fused: number;
   /** Shadow reads compared with the served ones: samples, mean overlap@k and RBO. */
   readonly shadow: { readonly samples: number; readonly overlap: number | null; readonly rbo: number | null };
   /** Lazy: old-space documents re-embedded because a query served them (embed-on-read writes). */
@@ -36,6 +38,7 @@ export class TrafficRecorder implements QueryObserver {
   #mixed = 0;
   #readNew = 0;
   #servedNew = 0;
+  #fused = 0;
   #shadow = { samples: 0, overlap: 0, rbo: 0 };
   #reembeds = 0;
   #queued = 0;
@@ -56,6 +59,7 @@ export class TrafficRecorder implements QueryObserver {
     if (response.trace.mixedVersion) this.#mixed++;
     if (response.trace.reads.some((r) => r.namespace === this.#target)) this.#readNew++;
     if (response.trace.fingerprints.includes(this.#targetFingerprint)) this.#servedNew++;
+    if (response.trace.fusion !== null) this.#fused++;
   }
 
   onShadow(event: ShadowEvent): void {
@@ -91,6 +95,7 @@ export class TrafficRecorder implements QueryObserver {
       mixedVersion: this.#mixed,
       readNew: this.#readNew,
       servedNew: this.#servedNew,
+      fused: this.#fused,
       shadow: Object.freeze({
         samples: s.samples,
         overlap: s.samples ? s.overlap / s.samples : null,
@@ -101,7 +106,7 @@ export class TrafficRecorder implements QueryObserver {
       firstError: this.#firstError,
     });
     this.#latencies = [];
-    this.#errors = this.#mixed = this.#readNew = this.#servedNew = this.#reembeds = this.#queued = 0;
+    this.#errors = this.#mixed = this.#readNew = this.#servedNew = this.#fused = this.#reembeds = this.#queued = 0;
     this.#shadow = { samples: 0, overlap: 0, rbo: 0 };
     this.#firstError = null;
     return out;

@@ -51,6 +51,11 @@ export interface DemoState {
   readonly alias: string;
   /** Directory for model files (next to the database). */
   readonly dataDir: string;
+  /**
+   * Record model files by absolute path: the app resolves relative ones against the database's directory
+   * (SQLite) or the working directory (Postgres), and on Postgres `dataDir` is a temporary directory.
+   */
+  readonly absoluteModelPaths: boolean;
   /** `performance.now()` when the demo started: timeline times are relative to it. */
   readonly started: number;
   /** What happened when, for the TIMELINE (part 1 serving facts, then every migration event). */

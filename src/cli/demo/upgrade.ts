@@ -2,7 +2,7 @@ import { embedSources } from '../../app/embed-sources.js';
 import type { Reembed } from '../../app/reembed.js';
 import { ReembedError } from '../../core/errors.js';
 import type { SourceDocument } from '../../core/records.js';
-import { fitLsaSpace } from '../lsa-model.js';
+import { fitLsaSpace, withModelPath } from '../lsa-model.js';
 import { formatRate } from '../progress.js';
 import { evaluateRow, metricsLine } from './evaluate.js';
 import type { DemoState, DemoStep, StepOutcome } from './types.js';
@@ -51,7 +51,9 @@ export const fitV2Step: DemoStep = {
       dimension: state.options.dimension,
       seed: state.options.seed,
     });
-    const v2 = await state.app.addSpace(fitted.space);
+    const v2 = await state.app.addSpace(
+      state.absoluteModelPaths ? withModelPath(fitted.space, fitted.path) : fitted.space,
+    );
     state.v2 = v2;
     return {
       summary: `space ${v2.name} (LSA, ${v2.spec.dimension}d — the same dimension as v1 — ${v2.fingerprint}) fitted on ${fitted.documents} documents, ${fitted.terms} terms in ${fitted.seconds.toFixed(1)} s`,

@@ -13,8 +13,8 @@ export const CURVE_METHODS = [
   'naive mixed index',
   'blue-green / shadow',
   'progressive',
+  'summed RRF',
   'lazy (default fusion)',
-  'lazy + embed-on-read',
 ] as const;
 
 const MAX_LINES = 8;

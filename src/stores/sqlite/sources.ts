@@ -1,10 +1,16 @@
+import Database from 'better-sqlite3';
 import { contentHash } from '../../core/canonical.js';
 import { ReembedError } from '../../core/errors.js';
 import type { SourceDocument, SourceInput } from '../../core/records.js';
 import { validateSourceInputs } from '../../core/source-input.js';
-import type { Clock } from '../../ports/clock.js';
-import type { SourceRepository, UpsertOutcome } from '../../ports/sources.js';
-import { parseJsonObject, type StatementCache } from './statements.js';
+import { type Clock, systemClock } from '../../ports/clock.js';
+import type {
+  SourceRepository,
+  ThreadReaderRecipe,
+  ThreadSourceReader,
+  UpsertOutcome,
+} from '../../ports/sources.js';
+import { parseJsonObject, StatementCache } from './statements.js';
 
 interface SourceRow {
   collection: string;
@@ -160,6 +166,20 @@ export class SqliteSourceRepository implements SourceRepository {
     return { live: row.live, deleted: row.deleted };
   }
 
+  /**
+   * A worker thread opens the same file read-only (WAL lets it read while this connection writes);
+   * null for an in-memory database, which no other connection can see.
+   */
+  threadReader(): ThreadReaderRecipe | null {
+    const db = this.#sql.db;
+    if (db.memory || db.name === '' || db.name === ':memory:') return null;
+    return Object.freeze({
+      module: import.meta.url,
+      exportName: openThreadSourceReader.name,
+      args: Object.freeze({ path: db.name }),
+    });
+  }
+
   /** Each occurrence of an id counts once; unknown ids are ignored (a hit can race a delete). */
   async recordHits(collection: string, ids: readonly string[]): Promise<void> {
     checkIds(ids);
@@ -209,6 +229,22 @@ export class SqliteSourceRepository implements SourceRepository {
   #setCounter(collection: string, version: number): void {
     this.#sql.get('UPDATE collections SET source_version = ? WHERE name = ?').run(version, collection);
   }
+}
+
+/**
+ * Opens `threadReader()`'s read-only view of a database file: its own connection (so it can live in a
+ * worker thread), the same keyset scan as the repository.
+ */
+export function openThreadSourceReader(args: unknown): ThreadSourceReader {
+  const path = (args as { path?: unknown } | null)?.path;
+  if (typeof path !== 'string' || path.length === 0) throw invalid('path', 'must name a database file');
+  const db = new Database(path, { readonly: true, fileMustExist: true });
+  db.pragma('busy_timeout = 5000');
+  const repository = new SqliteSourceRepository(new StatementCache(db), systemClock);
+  return {
+    scan: (collection, options) => repository.scan(collection, options),
+    close: () => db.close(),
+  };
 }
 
 /** Validates the whole batch and hashes it before the transaction opens: a bad item writes nothing. */

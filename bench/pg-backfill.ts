@@ -1,0 +1,155 @@
+/**
+ * Issue 5 (a): backfill into pgvector with a zero-cost embedder vs a plain multi-row INSERT of the same
+ * normalised vectors, in the same run, on the same server. HNSW is deferred for all three (no index
+ * during the load; `store.buildIndex` builds it afterwards), so every path measures the load alone.
+ *   - distributed: the queue path — plan (keyset ranges) + one in-process `BackfillWorker` (concurrency `--concurrency`, default 2)
+ *     taking range jobs through graphile-worker; versioned writes, heads, provenance, checkpoint per batch;
+ *   - runner: the single-process `BackfillRunner` on the Postgres backend (concurrency `--concurrency`, default 2);
+ *   - plain INSERT: `INSERT INTO t (source_id, embedding) VALUES ($1, $2::vector), ...` in batches of the
+ *     same size over the same number of parallel connections, vectors pre-serialised as text outside the
+ *     timing (the baseline's best case).
+ * Goal: backfill throughput >= 70% of the plain INSERT's. Median over `runs`.
+ * Run: REEMBED_PG_URL=... npx tsx bench/pg-backfill.ts [--n=20000 --runs=3 --dimension=384]
+ */
+import { embedSources } from '../src/app/embed-sources.js';
+import { BackfillRunner } from '../src/jobs/backfill.js';
+import { planDistributedBackfill } from '../src/queue/plan.js';
+import type { RangeOutcome } from '../src/queue/range.js';
+import { BackfillWorker } from '../src/queue/worker.js';
+import type { NamespaceDescriptor } from '../src/ports/vector-store.js';
+import { benchArgs, fmt, median, report } from './lib.js';
+import {
+  benchSchema,
+  dropBenchSchema,
+  openBenchApp,
+  pgVersion,
+  precomputedFactory,
+  precomputedSpace,
+  precomputeVectors,
+  vectorLiteral,
+} from './pg-common.js';
+import { buildWorkload } from './workload.js';
+
+const args = benchArgs({ n: 20_000, dimension: 384, runs: 3, rangeSize: 500, batchSize: 250, concurrency: 2 });
+const concurrency = Number(args.concurrency);
+const n = Number(args.n);
+const dim = Number(args.dimension);
+const batchSize = Number(args.batchSize);
+const docs = buildWorkload(n).docs;
+const source = precomputedSpace('pre-src', dim);
+const target = precomputedSpace('pre-dst', dim);
+const vectors = await precomputeVectors(target, docs);
+const { app, backend } = await openBenchApp({ schema: benchSchema('backfill'), hnsw: { deferred: true } }, [
+  precomputedFactory(vectors),
+]);
+const ns = 'docs@pre-dst';
+const descriptor: NamespaceDescriptor = {
+  name: ns,
+  fingerprint: target.fingerprint,
+  spaceName: target.name,
+  dimension: dim,
+  metric: target.spec.metric,
+};
+const rows: { id: string; literal: string }[] = [];
+
+try {
+  await app.addSpace(source);
+  await app.addSpace(target);
+  await app.createCollection('docs', source.name);
+  for (let i = 0; i < n; i += 2_000) await app.ingest('docs', docs.slice(i, i + 2_000));
+  await app.createNamespace('docs', target, 'building');
+  const { documentChunks } = await import('../src/core/pipeline.js');
+  for (const d of docs) {
+    const v = vectors.get(documentChunks(target.spec, d.id, d.text)[0]?.text ?? '') as Float32Array;
+    rows.push({ id: d.id, literal: vectorLiteral(v) });
+  }
+
+  const fresh = async (): Promise<void> => {
+    await backend.store.dropNamespace(ns);
+    await backend.store.createNamespace(descriptor);
+  };
+  const check = async (what: string): Promise<void> => {
+    const stats = await backend.store.stats(ns);
+    if (stats.records !== n) throw new Error(`${what}: ${stats.records} records, expected ${n}`);
+  };
+
+  const worker = await BackfillWorker.start(app, { concurrency, pollMs: 100 });
+  const distributedMs: number[] = [];
+  const runnerMs: number[] = [];
+  const plainMs: number[] = [];
+  for (let run = 0; run < Number(args.runs); run++) {
+    await fresh();
+    const finished = new Promise<void>((resolve) =>
+      worker.on('range', (o: RangeOutcome) => {
+        if (o.planFinished) resolve();
+      }),
+    );
+    let t = performance.now();
+    await planDistributedBackfill(backend, {
+      namespace: ns,
+      rangeSize: Number(args.rangeSize),
+      fresh: run > 0,
+      settings: { batchSize },
+    });
+    await finished;
+    distributedMs.push(performance.now() - t);
+    worker.removeAllListeners('range');
+    await check('distributed');
+
+    await fresh();
+    const runner = new BackfillRunner(
+      {
+        store: backend.store,
+        sources: backend.sources,
+        jobs: backend.jobs,
+        embedder: await app.embedders.get(target),
+        encode: embedSources,
+      },
+      { collection: 'docs', namespace: ns, jobId: `bench-runner-${run}`, settings: { batchSize, concurrency } },
+    );
+    t = performance.now();
+    const r = await runner.run();
+    runnerMs.push(performance.now() - t);
+    if (r.status !== 'done') throw new Error(`runner: ${r.status} ${r.error?.message}`);
+    await check('runner');
+
+    const table = `"${backend.config.schema}"."plain_${run}"`;
+    await backend.pool.query(`CREATE TABLE ${table} (source_id text COLLATE "C" PRIMARY KEY, embedding vector(${dim}) NOT NULL)`);
+    t = performance.now();
+    let nextBatch = 0;
+    const stream = async (): Promise<void> => {
+      for (let i = nextBatch++ * batchSize; i < rows.length; i = nextBatch++ * batchSize) {
+        const slice = rows.slice(i, i + batchSize);
+        const values = slice.map((_, j) => `($${2 * j + 1}, $${2 * j + 2}::vector)`).join(', ');
+        await backend.pool.query(
+          `INSERT INTO ${table} (source_id, embedding) VALUES ${values}`,
+          slice.flatMap((row) => [row.id, row.literal]),
+        );
+      }
+    };
+    await Promise.all(Array.from({ length: concurrency }, stream));
+    plainMs.push(performance.now() - t);
+    await backend.pool.query(`DROP TABLE ${table}`);
+    console.error(
+      `run ${run + 1}: distributed ${fmt(distributedMs.at(-1) ?? 0, 0)} ms, runner ${fmt(runnerMs.at(-1) ?? 0, 0)} ms, plain INSERT ${fmt(plainMs.at(-1) ?? 0, 0)} ms`,
+    );
+  }
+  await worker.stop();
+  const rate = (ms: number) => (n / ms) * 1000;
+  const d = median(distributedMs);
+  const r = median(runnerMs);
+  const p = median(plainMs);
+  report('pg-backfill', {
+    database: await pgVersion(backend),
+    config: { n, dimension: dim, runs: Number(args.runs), rangeSize: Number(args.rangeSize), batchSize, concurrency, hnsw: 'deferred (no index during any load)' },
+    distributed: { medianMs: d, docsPerSecond: rate(d), runsMs: distributedMs },
+    runner: { medianMs: r, docsPerSecond: rate(r), runsMs: runnerMs },
+    plainInsert: { medianMs: p, docsPerSecond: rate(p), runsMs: plainMs },
+    ratioDistributed: p / d,
+    ratioRunner: p / r,
+    goal: 'backfill throughput >= 0.70 x plain multi-row INSERT',
+  });
+} finally {
+  await dropBenchSchema(backend);
+  await backend.close();
+}

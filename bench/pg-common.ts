@@ -1,0 +1,132 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { composeFactories } from '../src/app/embedders.js';
+import { Reembed } from '../src/app/reembed.js';
+import { ReembedError } from '../src/core/errors.js';
+import { documentChunks } from '../src/core/pipeline.js';
+import { defineSpace, type Space } from '../src/core/space.js';
+import { createLocalEmbedderFactory } from '../src/embedders/factory.js';
+import { createHashingEmbedder } from '../src/embedders/hashing.js';
+import type { Embedder, EmbedderFactory } from '../src/ports/embedder.js';
+import { workerSchemaOf } from '../src/queue/sql.js';
+import { type OpenPgBackendOptions, openPgBackend, type PgBackend } from '../src/stores/pg/backend.js';
+import { ident } from '../src/stores/pg/sql.js';
+
+/** Shared setup of the PostgreSQL benchmarks (bench/pg-*.ts). */
+export const PG_URL = process.env.REEMBED_PG_URL;
+
+export function requireUrl(): string {
+  if (!PG_URL) {
+    console.error('Set REEMBED_PG_URL (scripts/provision-postgres.sh prints one) to run the PostgreSQL benchmarks.');
+    process.exit(2);
+  }
+  return PG_URL;
+}
+
+export function benchSchema(tag: string): string {
+  return `bench_${tag}_${randomBytes(3).toString('hex')}`;
+}
+
+/** Drops a bench schema and its job-queue schema. */
+export async function dropBenchSchema(backend: PgBackend): Promise<void> {
+  const schema = backend.config.schema;
+  for (const s of [workerSchemaOf(schema), schema]) await backend.pool.query(`DROP SCHEMA IF EXISTS ${ident(s)} CASCADE`);
+}
+
+export async function openBenchApp(
+  options: Partial<OpenPgBackendOptions> & { schema: string },
+  embedders: readonly EmbedderFactory[] = [],
+): Promise<{ app: Reembed; backend: PgBackend }> {
+  const backend = await openPgBackend({ url: requireUrl(), poolMax: 8, ...options });
+  const app = new Reembed(backend, composeFactories(...embedders, createLocalEmbedderFactory()), { actor: 'bench' });
+  return { app, backend };
+}
+
+/** A space whose embedder looks vectors up in a table: an embedding call that costs nothing. */
+export function precomputedSpace(name: string, dimension: number): Space {
+  return defineSpace(name, { provider: 'precomputed', model: name, dimension });
+}
+
+/**
+ * The zero-cost embedder: returns the vector precomputed for each text (keyed by the chunk text the
+ * pipeline produces), so a benchmark measures the backfill machinery and the database, not a model.
+ */
+export function precomputedFactory(vectors: ReadonlyMap<string, Float32Array>): EmbedderFactory {
+  return {
+    async create(space: Space): Promise<Embedder> {
+      if (space.spec.provider !== 'precomputed') throw new ReembedError('UNSUPPORTED', 'not precomputed');
+      return {
+        space,
+        maxBatchSize: 10_000,
+        countTokens: () => 1,
+        async embed(texts) {
+          return texts.map((t) => {
+            const v = vectors.get(t);
+            if (!v) throw new ReembedError('EMBEDDER_FAILED', `no precomputed vector for "${t.slice(0, 40)}"`);
+            return v;
+          });
+        },
+      };
+    },
+  };
+}
+
+/** Normalised hashing vectors of `docs`, keyed by the chunk text `space`'s pipeline produces for each. */
+export async function precomputeVectors(
+  space: Space,
+  docs: readonly { id: string; text: string }[],
+  seed = 7,
+): Promise<Map<string, Float32Array>> {
+  const hashing = createHashingEmbedder(
+    defineSpace('bench-hash', { provider: 'hashing', model: 'fnv1a', dimension: space.spec.dimension, params: { seed } }),
+  );
+  const vectors = await hashing.embed(
+    docs.map((d) => d.text),
+    { inputType: 'document' },
+  );
+  const out = new Map<string, Float32Array>();
+  docs.forEach((d, i) => {
+    const chunk = documentChunks(space.spec, d.id, d.text)[0];
+    if (chunk) out.set(chunk.text, vectors[i] as Float32Array);
+  });
+  return out;
+}
+
+/** Hashing embedders that take `delayMs` per call: a remote provider's latency, no CPU. */
+export function latencyHashingFactory(delayMs: number): EmbedderFactory {
+  return {
+    async create(space: Space): Promise<Embedder> {
+      if (space.spec.provider !== 'hashing') throw new ReembedError('UNSUPPORTED', 'not hashing');
+      const base = createHashingEmbedder(space);
+      return {
+        ...base,
+        embed: async (texts, options) => {
+          await new Promise((r) => setTimeout(r, delayMs));
+          return base.embed(texts, options);
+        },
+      };
+    },
+  };
+}
+
+/** pgvector's text form of a vector, for the plain-INSERT baseline. */
+export function vectorLiteral(v: Float32Array): string {
+  return `[${Array.from(v).join(',')}]`;
+}
+
+export function pgVersion(backend: PgBackend): Promise<string> {
+  return backend.pool
+      .query<{ server_version: string }>('SHOW server_version')
+    .then((r) => `PostgreSQL ${r.rows[0]?.server_version ?? '?'}, pgvector ${backend.vectorVersion}`);
+}
+
+export function readJson(path: string): Record<string, unknown> | null {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+  } catch {
+    return null;
+  }
+}
+
+export const RESULTS = join(import.meta.dirname, 'results');
