@@ -18,7 +18,9 @@ export const PG_URL = process.env.REEMBED_PG_URL;
 
 export function requireUrl(): string {
   if (!PG_URL) {
-    console.error('Set REEMBED_PG_URL (scripts/provision-postgres.sh prints one) to run the PostgreSQL benchmarks.');
+    console.error(
+      'Set REEMBED_PG_URL (scripts/provision-postgres.sh prints one) to run the PostgreSQL benchmarks.',
+    );
     process.exit(2);
   }
   return PG_URL;
@@ -31,7 +33,8 @@ export function benchSchema(tag: string): string {
 /** Drops a bench schema and its job-queue schema. */
 export async function dropBenchSchema(backend: PgBackend): Promise<void> {
   const schema = backend.config.schema;
-  for (const s of [workerSchemaOf(schema), schema]) await backend.pool.query(`DROP SCHEMA IF EXISTS ${ident(s)} CASCADE`);
+  for (const s of [workerSchemaOf(schema), schema])
+    await backend.pool.query(`DROP SCHEMA IF EXISTS ${ident(s)} CASCADE`);
 }
 
 export async function openBenchApp(
@@ -39,7 +42,9 @@ export async function openBenchApp(
   embedders: readonly EmbedderFactory[] = [],
 ): Promise<{ app: Reembed; backend: PgBackend }> {
   const backend = await openPgBackend({ url: requireUrl(), poolMax: 8, ...options });
-  const app = new Reembed(backend, composeFactories(...embedders, createLocalEmbedderFactory()), { actor: 'bench' });
+  const app = new Reembed(backend, composeFactories(...embedders, createLocalEmbedderFactory()), {
+    actor: 'bench',
+  });
   return { app, backend };
 }
 
@@ -63,7 +68,8 @@ export function precomputedFactory(vectors: ReadonlyMap<string, Float32Array>): 
         async embed(texts) {
           return texts.map((t) => {
             const v = vectors.get(t);
-            if (!v) throw new ReembedError('EMBEDDER_FAILED', `no precomputed vector for "${t.slice(0, 40)}"`);
+            if (!v)
+              throw new ReembedError('EMBEDDER_FAILED', `no precomputed vector for "${t.slice(0, 40)}"`);
             return v;
           });
         },
@@ -79,7 +85,12 @@ export async function precomputeVectors(
   seed = 7,
 ): Promise<Map<string, Float32Array>> {
   const hashing = createHashingEmbedder(
-    defineSpace('bench-hash', { provider: 'hashing', model: 'fnv1a', dimension: space.spec.dimension, params: { seed } }),
+    defineSpace('bench-hash', {
+      provider: 'hashing',
+      model: 'fnv1a',
+      dimension: space.spec.dimension,
+      params: { seed },
+    }),
   );
   const vectors = await hashing.embed(
     docs.map((d) => d.text),
@@ -117,7 +128,7 @@ export function vectorLiteral(v: Float32Array): string {
 
 export function pgVersion(backend: PgBackend): Promise<string> {
   return backend.pool
-      .query<{ server_version: string }>('SHOW server_version')
+    .query<{ server_version: string }>('SHOW server_version')
     .then((r) => `PostgreSQL ${r.rows[0]?.server_version ?? '?'}, pgvector ${backend.vectorVersion}`);
 }
 

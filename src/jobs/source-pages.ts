@@ -47,6 +47,7 @@ export class SourcePages {
   async next(): Promise<readonly SourceDocument[]> {
     if (this.#ended) return [];
     if (!this.#thread && !this.#inThreadOnly) this.#spawn();
+    if (process.env.RB_WAIT) while (this.#thread && !this.#thread.ready && !this.#thread.failed) await new Promise((r) => setTimeout(r, 1));
     const page = await this.#read();
     if (page.length === 0) {
       this.#ended = true;

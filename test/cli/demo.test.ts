@@ -31,7 +31,20 @@ describe('reembed demo', () => {
   it('on the synthetic corpus: one JSON document, the guard refuses, mixed scores below both clean indexes', async () => {
     const db = join(dir, 'demo.db');
     const run = await runCli(
-      ['--db', db, 'demo', '--docs', '400', '--queries', '40', '--dimension', '128', '--json'],
+      [
+        '--db',
+        db,
+        'demo',
+        '--docs',
+        '400',
+        '--queries',
+        '40',
+        '--dimension',
+        '128',
+        '--strategy',
+        'none',
+        '--json',
+      ],
       dir,
     );
     expect(run.code).toBe(0);
@@ -65,7 +78,7 @@ describe('reembed demo', () => {
 
   it('tells the story for humans and removes its temporary database', async () => {
     const run = await runCli(
-      ['demo', '--docs', '300', '--queries', '30', '--dimension', '96', '--seed', '3'],
+      ['demo', '--docs', '300', '--queries', '30', '--dimension', '96', '--seed', '3', '--strategy', 'none'],
       dir,
     );
     expect(run.code).toBe(0);
@@ -86,7 +99,7 @@ describe('reembed demo', () => {
       : `SciFact demo skipped: ${SCIFACT}/corpus.jsonl not found`,
     async () => {
       const run = await runCli(
-        ['--db', join(dir, 'scifact.db'), 'demo', '--dataset', SCIFACT, '--json'],
+        ['--db', join(dir, 'scifact.db'), 'demo', '--dataset', SCIFACT, '--strategy', 'none', '--json'],
         dir,
       );
       expect(run.code).toBe(0);

@@ -247,5 +247,24 @@ if (!PG_URL) {
       });
       expect(status.workers).toEqual([]);
     });
+
+    it("applies the plan's global requests-per-minute to all workers together", async () => {
+      ctx = await openPgApp();
+      await seedBackfill(ctx.app, 60);
+      // 30 embedding calls (2 documents each) at 600/min with a 10-request bucket: at least 2 s in total,
+      // however the calls are spread over two workers.
+      await planDistributedBackfill(ctx.backend, {
+        namespace: 'docs@v2',
+        rangeSize: 10,
+        settings: { batchSize: 2, requestsPerMinute: 600 },
+      });
+      const started = performance.now();
+      const options = { untilDone: true, concurrency: 2, leaseMs: 3_000, heartbeatMs: 100, pollMs: 100 };
+      const workers = await Promise.all([BackfillWorker.start(ctx.app, options), BackfillWorker.start(ctx.app, options)]);
+      const reports = await Promise.all(workers.map((w) => w.done));
+      expect(performance.now() - started).toBeGreaterThan(1_900);
+      expect(reports.reduce((n, r) => n + r.counters.written, 0)).toBe(60);
+      expect(await assertNamespaceMatchesSource(ctx.app, 'docs@v2')).toEqual([]);
+    });
   });
 }

@@ -46,6 +46,15 @@ export async function demo(ctx: CliContext, args: DemoArgs): Promise<number> {
   const started = performance.now();
   const { dataDir, ...db } = demoDatabase(ctx, args.keep);
   let state: DemoState | null = null;
+  let released = false;
+  // Detaches the demo's traffic recorder and flushes the migration service's pending writes, once.
+  const closeMigration = async (): Promise<void> => {
+    const m = state?.migration;
+    if (!m || released) return;
+    released = true;
+    m.detach();
+    await m.service.close();
+  };
   try {
     const dataset = args.dataset
       ? await beirDataset(resolve(ctx.io.cwd, args.dataset))
@@ -72,14 +81,12 @@ export async function demo(ctx: CliContext, args: DemoArgs): Promise<number> {
     const steps = demoSteps(options);
     const reports = await runDemoSteps(state, steps, (report, index) => printStep(ctx, report, index));
     const done = state;
+    await closeMigration();
     ctx.out.result(demoDocument(done, reports, db), () => printSummary(ctx, done, db));
     return 0;
   } finally {
-    const m = state?.migration;
-    if (m) {
-      m.detach();
-      await m.service.close();
-    }
+    // After a failure: release the service quietly, so its error cannot hide the one that stopped the demo.
+    await closeMigration().catch(() => undefined);
     if (!db.kept) {
       // Closing the app drops a temporary Postgres schema (dropSchemaOnClose).
       await ctx.close();

@@ -1,6 +1,6 @@
+import { ReembedError } from '../../core/errors.js';
 import type { MigrationReport } from '../../core/migration.js';
 import { parseDuration } from '../../core/migration.js';
-import { ReembedError } from '../../core/errors.js';
 import { formatDuration } from '../progress.js';
 import type { DemoMigration } from './migration-state.js';
 import { migrationOf, runStage, track } from './stage.js';
@@ -136,7 +136,11 @@ export const retireStep: DemoStep = {
     });
     const skip = parseDuration(m.rollbackWindow) + 1_000;
     m.clock.advance(skip);
-    mark(state, 'clock', `${formatDuration(skip / 1000)} pass (simulated): the rollback window closes, no reads of ${m.from}`);
+    mark(
+      state,
+      'clock',
+      `${formatDuration(skip / 1000)} pass (simulated): the rollback window closes, no reads of ${m.from}`,
+    );
     const report = await m.service.step(m.id);
     const retired = report.steps.find((s) => s.name === 'retire');
     track(state, report, retired?.detail);

@@ -56,7 +56,10 @@ export const migratePlanStep: DemoStep = {
     const { app, v2, golden, v1Namespace } = state;
     const strategy = state.options.strategy;
     if (!v2 || !golden || !v1Namespace || !strategy)
-      throw new ReembedError('INVALID_STATE', 'Demo step order: the migration needs v1, v2 and the golden set.');
+      throw new ReembedError(
+        'INVALID_STATE',
+        'Demo step order: the migration needs v1, v2 and the golden set.',
+      );
     if (state.v2Namespace) {
       const yardstick = await app.backend.catalog.getNamespace(state.v2Namespace);
       if (yardstick.state !== 'retired') {
@@ -83,6 +86,7 @@ export const migratePlanStep: DemoStep = {
       detach: app.queries.observe(recorder),
       id: null,
       state: null,
+      fusion: null,
       cursor: 0,
       plan: null,
       points: [],
@@ -126,6 +130,7 @@ export const migrateStartStep: DemoStep = {
     const m = demoMigration(state);
     const report = await m.service.start(migrationInput(state));
     m.state = 'planned';
+    if (m.strategy === 'lazy') m.fusion = report.migration.options.fusion.method;
     const route = report.steps.find((s) => s.name === 'route')?.detail ?? '';
     track(state, report, route);
     const routing = (await state.app.backend.catalog.getAlias(state.alias)).routing;
@@ -148,11 +153,12 @@ export const migrateBackfillStep: DemoStep = {
     const task = state.ctx.progress.start(`backfill ${m.to}`, { total, unit: 'docs' });
     try {
       for (const target of COVERAGE_POINTS) {
-        await runStage(
+        const point = await runStage(
           state,
           `backfill ${Math.round(target * 100)}%`,
           target === 0 ? undefined : () => backfillTo(state, target, task),
         );
+        task.advance(point.fromReads); // lazy: documents re-embedded on read count as migrated too
       }
     } finally {
       task.end();

@@ -18,6 +18,7 @@ export function migrationDocument(m: DemoMigration | undefined): Record<string, 
     gates: m.gates,
     cutover: m.cutover,
     retirement: m.retirement,
+    fusion: m.fusion,
     reembeddedOnRead: m.recorder.reembedded.size,
   };
 }
@@ -44,7 +45,7 @@ function strategyColumn(m: DemoMigration): { header: string; value: (p: Coverage
       };
     case 'lazy':
       return {
-        header: 'RE-EMBEDDED ON READ / FUSED ANSWERS',
+        header: `RE-EMBEDDED ON READ / FUSED ANSWERS (${m.fusion ?? '-'})`,
         value: (p) => `${p.traffic.reembeds} (+${p.fromReads} current) / ${p.traffic.fused}`,
       };
     case 'blue-green':
@@ -68,7 +69,11 @@ export function printMigration(ctx: CliContext, state: DemoState): void {
       { header: 'STAGE', value: (p: CoveragePoint) => p.label },
       { header: 'STATE', value: (p: CoveragePoint) => p.state },
       { header: 'ROUTING', value: (p: CoveragePoint) => p.routing },
-      { header: 'COVERAGE', value: (p: CoveragePoint) => `${(p.coverage * 100).toFixed(1)}%`, align: 'right' },
+      {
+        header: 'COVERAGE',
+        value: (p: CoveragePoint) => `${(p.coverage * 100).toFixed(1)}%`,
+        align: 'right',
+      },
       { header: 'SERVED NDCG@10', value: (p: CoveragePoint) => fixed(p.served['ndcg@10']), align: 'right' },
       { header: 'RECALL@10', value: (p: CoveragePoint) => fixed(p.served['recall@10']), align: 'right' },
       { header: 'NEW ALONE', value: (p: CoveragePoint) => fixed(p.newAlone?.['ndcg@10']), align: 'right' },

@@ -53,6 +53,8 @@ export interface DemoMigration {
   readonly detach: () => void;
   id: string | null;
   state: MigrationState | null;
+  /** Lazy: the fusion method of the alias's fused routing (from the stored migration options). */
+  fusion: string | null;
   /** Next golden query the traffic stream sends. */
   cursor: number;
   plan: Readonly<Record<string, unknown>> | null;

@@ -83,7 +83,9 @@ export async function backfillTo(state: DemoState, target: number, task: Progres
         shown = p.written;
       },
     });
-    const run = report.steps.find((s) => s.name === 'backfill')?.data?.report as { written?: number } | undefined;
+    const run = report.steps.find((s) => s.name === 'backfill')?.data?.report as
+      | { written?: number }
+      | undefined;
     written += run?.written ?? 0;
     track(state, report);
   }
@@ -141,7 +143,7 @@ export async function runStage(
 const pct = (ratio: number): string => `${(ratio * 100).toFixed(1)}%`;
 
 /** One line per stage: coverage, quality served and alone, the traffic, and the strategy's own facts. */
-export function pointSummary(p: CoveragePoint, m: Pick<DemoMigration, 'strategy'>): string {
+export function pointSummary(p: CoveragePoint, m: Pick<DemoMigration, 'strategy' | 'fusion'>): string {
   const t = p.traffic;
   const alone = p.newAlone ? ` (new alone ${p.newAlone['ndcg@10'].toFixed(3)})` : '';
   const errors = t.errors > 0 ? `, ${t.errors} FAILED (${t.firstError})` : ', 0 errors';
@@ -152,7 +154,7 @@ export function pointSummary(p: CoveragePoint, m: Pick<DemoMigration, 'strategy'
   );
 }
 
-export function strategyFacts(p: CoveragePoint, m: Pick<DemoMigration, 'strategy'>): string {
+export function strategyFacts(p: CoveragePoint, m: Pick<DemoMigration, 'strategy' | 'fusion'>): string {
   const t = p.traffic;
   switch (m.strategy) {
     case 'shadow':
@@ -162,7 +164,7 @@ export function strategyFacts(p: CoveragePoint, m: Pick<DemoMigration, 'strategy
     case 'progressive':
       return `${p.rollout?.percent ?? 0}% of traffic + ${p.rollout?.tenants ?? 0} tenant(s) on new; ${t.servedNew}/${t.queries} answers used it`;
     case 'lazy':
-      return `${t.reembeds} re-embedded on read (+${p.fromReads} docs current), ${t.fused}/${t.queries} answers fused`;
+      return `${t.reembeds} re-embedded on read (+${p.fromReads} docs current), ${t.fused}/${t.queries} answers fused (${m.fusion ?? '-'})`;
     case 'blue-green':
       return p.routing === 'single' && t.readNew === 0
         ? 'new namespace built offline, read by no query'

@@ -68,11 +68,14 @@ export function printTimeline(ctx: CliContext, state: DemoState): void {
     ),
   );
   const wallWidth = Math.max(...events.map((e) => `+${e.at.toFixed(1)}s`.length));
-  const simWidth = Math.max(...events.map((e) => (e.simulated > 0 ? formatDuration(e.simulated).length + 1 : 0)));
+  const simWidth = Math.max(
+    ...events.map((e) => (e.simulated > 0 ? formatDuration(e.simulated).length + 1 : 0)),
+  );
   const stateWidth = Math.max(...events.map((e) => (e.state ?? '-').length));
   for (const e of events) {
     const wall = `+${e.at.toFixed(1)}s`.padStart(wallWidth);
-    const sim = simWidth > 0 ? ` ${(e.simulated > 0 ? `+${formatDuration(e.simulated)}` : '').padEnd(simWidth)}` : '';
+    const sim =
+      simWidth > 0 ? ` ${(e.simulated > 0 ? `+${formatDuration(e.simulated)}` : '').padEnd(simWidth)}` : '';
     ctx.out.line(
       `  ${wall}${sim}  ${dim((e.state ?? '-').padEnd(stateWidth))}  ${e.event.padEnd(10)} ${e.summary}`,
     );

@@ -85,7 +85,9 @@ export class TrafficRecorder implements QueryObserver {
   window(): TrafficWindow {
     const sorted = [...this.#latencies].sort((a, b) => a - b);
     const q = (p: number): number | null =>
-      sorted.length === 0 ? null : (sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] as number);
+      sorted.length === 0
+        ? null
+        : (sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] as number);
     const s = this.#shadow;
     const out: TrafficWindow = Object.freeze({
       queries: sorted.length + this.#errors,
@@ -106,7 +108,14 @@ export class TrafficRecorder implements QueryObserver {
       firstError: this.#firstError,
     });
     this.#latencies = [];
-    this.#errors = this.#mixed = this.#readNew = this.#servedNew = this.#fused = this.#reembeds = this.#queued = 0;
+    this.#errors =
+      this.#mixed =
+      this.#readNew =
+      this.#servedNew =
+      this.#fused =
+      this.#reembeds =
+      this.#queued =
+        0;
     this.#shadow = { samples: 0, overlap: 0, rbo: 0 };
     this.#firstError = null;
     return out;

@@ -1,0 +1,158 @@
+/**
+ * Side-by-side benchmark: reembed vs its named peer, LangChain.js `index()` + RecordManager
+ * (../shared/peers/langchain-index), on the identical corpus and mutation plan, in one run.
+ *
+ * Every run of every setup starts two kinds of process, in rotating order: the peer's own `bench.mjs`
+ * (one `--stores=` value at a time, so its peak RSS is isolated, as its README advises) and this file in
+ * `--child=reembed` mode (peer-reembed.ts). Both print one JSON line per phase; medians over `--runs` go
+ * into bench/results/peer.md.
+ *
+ * Setups: `memory` = peer MemoryVectorStore + InMemoryRecordManager vs reembed's embedded SQLite;
+ * `lancedb` = peer LanceDB + SQLiteRecordManager vs reembed's SQLite catalog + LanceDB vectors.
+ * Parts: `base` (N=--n, no embed latency) and `latency` (N=--latencyN, --latency ms per batch of 128;
+ * reembed's model upgrade at the default backfill concurrency and at --concurrency8).
+ *
+ * The peer needs its own install outside the repo, e.g.:
+ *   cp -r ../shared/peers/langchain-index /tmp/peer-langchain && chmod -R u+w /tmp/peer-langchain
+ *   (cd /tmp/peer-langchain && npm ci)   # or `npm install` if npm ci refuses the lock file
+ * Run: npx tsx bench/peer-langchain.ts [--peer=/tmp/peer-langchain --n=20000 --latencyN=5000 --runs=3
+ *      --setups=memory,lancedb --parts=base,latency --out=bench/results/peer.md]
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runJsonLines } from './peer-child.js';
+import { peerMarkdown, type PartResult } from './peer-markdown.js';
+import { runReembedPhases } from './peer-reembed.js';
+import type { Sample } from './peer-report.js';
+import { benchArgs } from './lib.js';
+
+const args = benchArgs({
+  child: '',
+  setup: 'sqlite',
+  n: 20_000,
+  latencyN: 5_000,
+  latency: 50,
+  concurrency: 'default',
+  concurrency8: 8,
+  ingestChunk: 2048,
+  queries: 5,
+  seed: 42,
+  runs: 3,
+  peer: '/tmp/peer-langchain',
+  setups: 'memory,lancedb',
+  parts: 'base,latency',
+  out: 'bench/results/peer.md',
+});
+
+const SELF = fileURLToPath(import.meta.url);
+const REEMBED_SETUP: Record<string, 'sqlite' | 'lancedb'> = { memory: 'sqlite', lancedb: 'lancedb' };
+
+async function child(): Promise<void> {
+  const concurrency = String(args.concurrency);
+  await runReembedPhases({
+    setup: String(args.setup) === 'lancedb' ? 'lancedb' : 'sqlite',
+    n: Number(args.n),
+    latencyMs: Number(args.latency),
+    ...(concurrency === 'default' ? {} : { concurrency: Number(concurrency) }),
+    ingestChunk: Number(args.ingestChunk),
+    queries: Number(args.queries),
+    seed: Number(args.seed),
+    emit: (line) => console.log(JSON.stringify(line)),
+  });
+}
+
+interface Job {
+  readonly side: 'peer' | 'reembed';
+  readonly variant: string;
+  readonly command: string;
+  readonly args: string[];
+  readonly cwd: string;
+}
+
+function jobsFor(setup: string, n: number, latency: number, variants: readonly string[], scratch: string): Job[] {
+  const peer: Job = {
+    side: 'peer',
+    variant: '-',
+    command: process.execPath,
+    args: ['bench.mjs', `--n=${n}`, `--stores=${setup}`, `--embed-latency-ms=${latency}`, `--out=${join(scratch, 'peer-results.jsonl')}`],
+    cwd: resolve(String(args.peer)),
+  };
+  const ours = variants.map(
+    (v): Job => ({
+      side: 'reembed',
+      variant: v,
+      command: process.execPath,
+      args: [
+        ...process.execArgv,
+        SELF,
+        '--child=reembed',
+        `--setup=${REEMBED_SETUP[setup]}`,
+        `--n=${n}`,
+        `--latency=${latency}`,
+        `--concurrency=${v}`,
+        `--ingestChunk=${args.ingestChunk}`,
+        `--queries=${args.queries}`,
+        `--seed=${args.seed}`,
+      ],
+      cwd: process.cwd(),
+    }),
+  );
+  return [peer, ...ours];
+}
+
+function summary(lines: readonly Record<string, unknown>[]): string {
+  return lines
+    .map((l) => `${l.phase} ${Math.round(Number(l.ms))}ms${(l.verify as { ok?: boolean })?.ok ? '' : ' (verify failed)'}`)
+    .join(', ');
+}
+
+async function main(): Promise<void> {
+  const scratch = mkdtempSync(join(tmpdir(), 'peer-bench-'));
+  const logFile = join(scratch, 'stderr.log');
+  const setups = String(args.setups).split(',').filter((s) => s in REEMBED_SETUP);
+  const parts = String(args.parts).split(',');
+  const runs = Number(args.runs);
+  const samples: Sample[] = [];
+  const results: PartResult[] = [];
+  let peerVersions: Record<string, unknown> = {};
+  console.error(`[peer-bench] raw lines and child stderr in ${scratch}`);
+  for (const part of parts) {
+    const latency = part === 'latency' ? Number(args.latency) : 0;
+    const n = part === 'latency' ? Number(args.latencyN) : Number(args.n);
+    const variants = part === 'latency' ? ['default', String(args.concurrency8)] : ['default'];
+    const failures: string[] = [];
+    for (let run = 0; run < runs; run++) {
+      for (const setup of setups) {
+        const jobs = jobsFor(setup, n, latency, variants, scratch);
+        const order = jobs.map((_, i) => jobs[(i + run) % jobs.length] as Job); // rotate who goes first
+        for (const job of order) {
+          const r = await runJsonLines(job.command, job.args, { cwd: job.cwd, logFile });
+          const m = /versions (\{.*\})/.exec(r.stderr);
+          if (job.side === 'peer' && m?.[1]) peerVersions = JSON.parse(m[1]) as Record<string, unknown>;
+          const phases = r.lines.filter((l) => typeof l.phase === 'string' && l.phase !== 'setup');
+          if (r.code !== 0 || phases.length < 4) {
+            failures.push(`${part} run ${run + 1} ${setup} ${job.side}[${job.variant}]: exit ${r.code}, ${phases.length} phases`);
+            console.error(`[peer-bench] FAILED ${failures.at(-1)}\n${r.stderr.slice(-2000)}`);
+          }
+          for (const line of phases) samples.push({ part, setup, side: job.side, variant: job.variant, run, line });
+          writeFileSync(join(scratch, 'samples.json'), JSON.stringify(samples));
+          console.error(
+            `[peer-bench] ${part} n=${n} run ${run + 1}/${runs} ${setup} ${job.side}${job.side === 'reembed' ? `[c=${job.variant}]` : ''}: ${summary(phases)}`,
+          );
+        }
+      }
+    }
+    results.push({ part, n, latency, variants, setups, failures });
+  }
+  const md = peerMarkdown({ samples, results, peerVersions, runs, argv: process.argv.slice(2), scratch });
+  console.log(md);
+  if (String(args.out) !== 'none') {
+    writeFileSync(resolve(String(args.out)), md);
+    console.error(`[peer-bench] wrote ${resolve(String(args.out))}`);
+  }
+}
+
+if (String(args.child) === 'reembed') await child();
+else await main();
