@@ -21,7 +21,12 @@ const TOKEN_SPLIT = /[^a-z0-9]+/;
 
 /** A space of the peer's embedder: `peerSpace('v1', 384, 1)`, `peerSpace('v2', 768, 2)`. */
 export function peerSpace(name: string, dimension: number, seed: number): Space {
-  return defineSpace(name, { provider: PEER_PROVIDER, model: 'langchain-bench-fnv1a', dimension, params: { seed } });
+  return defineSpace(name, {
+    provider: PEER_PROVIDER,
+    model: 'langchain-bench-fnv1a',
+    dimension,
+    params: { seed },
+  });
 }
 
 function fnv1a(token: string, seed: number): number {
@@ -64,7 +69,10 @@ export function peerEmbedderFactory(latencyMs: number, counter: EmbedCounter): E
   return {
     async create(space: Space): Promise<Embedder> {
       if (space.spec.provider !== PEER_PROVIDER) {
-        throw new ReembedError('UNSUPPORTED', `peer factory: provider ${space.spec.provider} is not ${PEER_PROVIDER}`);
+        throw new ReembedError(
+          'UNSUPPORTED',
+          `peer factory: provider ${space.spec.provider} is not ${PEER_PROVIDER}`,
+        );
       }
       const { dimension } = space.spec;
       const seed = Number(space.spec.params.seed);

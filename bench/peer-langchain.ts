@@ -22,11 +22,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { benchArgs } from './lib.js';
 import { runJsonLines } from './peer-child.js';
-import { peerMarkdown, type PartResult } from './peer-markdown.js';
+import { type PartResult, peerMarkdown } from './peer-markdown.js';
 import { runReembedPhases } from './peer-reembed.js';
 import type { Sample } from './peer-report.js';
-import { benchArgs } from './lib.js';
 
 const args = benchArgs({
   child: '',
@@ -71,12 +71,24 @@ interface Job {
   readonly cwd: string;
 }
 
-function jobsFor(setup: string, n: number, latency: number, variants: readonly string[], scratch: string): Job[] {
+function jobsFor(
+  setup: string,
+  n: number,
+  latency: number,
+  variants: readonly string[],
+  scratch: string,
+): Job[] {
   const peer: Job = {
     side: 'peer',
     variant: '-',
     command: process.execPath,
-    args: ['bench.mjs', `--n=${n}`, `--stores=${setup}`, `--embed-latency-ms=${latency}`, `--out=${join(scratch, 'peer-results.jsonl')}`],
+    args: [
+      'bench.mjs',
+      `--n=${n}`,
+      `--stores=${setup}`,
+      `--embed-latency-ms=${latency}`,
+      `--out=${join(scratch, 'peer-results.jsonl')}`,
+    ],
     cwd: resolve(String(args.peer)),
   };
   const ours = variants.map(
@@ -104,14 +116,19 @@ function jobsFor(setup: string, n: number, latency: number, variants: readonly s
 
 function summary(lines: readonly Record<string, unknown>[]): string {
   return lines
-    .map((l) => `${l.phase} ${Math.round(Number(l.ms))}ms${(l.verify as { ok?: boolean })?.ok ? '' : ' (verify failed)'}`)
+    .map(
+      (l) =>
+        `${l.phase} ${Math.round(Number(l.ms))}ms${(l.verify as { ok?: boolean })?.ok ? '' : ' (verify failed)'}`,
+    )
     .join(', ');
 }
 
 async function main(): Promise<void> {
   const scratch = mkdtempSync(join(tmpdir(), 'peer-bench-'));
   const logFile = join(scratch, 'stderr.log');
-  const setups = String(args.setups).split(',').filter((s) => s in REEMBED_SETUP);
+  const setups = String(args.setups)
+    .split(',')
+    .filter((s) => s in REEMBED_SETUP);
   const parts = String(args.parts).split(',');
   const runs = Number(args.runs);
   const samples: Sample[] = [];
@@ -133,10 +150,13 @@ async function main(): Promise<void> {
           if (job.side === 'peer' && m?.[1]) peerVersions = JSON.parse(m[1]) as Record<string, unknown>;
           const phases = r.lines.filter((l) => typeof l.phase === 'string' && l.phase !== 'setup');
           if (r.code !== 0 || phases.length < 4) {
-            failures.push(`${part} run ${run + 1} ${setup} ${job.side}[${job.variant}]: exit ${r.code}, ${phases.length} phases`);
+            failures.push(
+              `${part} run ${run + 1} ${setup} ${job.side}[${job.variant}]: exit ${r.code}, ${phases.length} phases`,
+            );
             console.error(`[peer-bench] FAILED ${failures.at(-1)}\n${r.stderr.slice(-2000)}`);
           }
-          for (const line of phases) samples.push({ part, setup, side: job.side, variant: job.variant, run, line });
+          for (const line of phases)
+            samples.push({ part, setup, side: job.side, variant: job.variant, run, line });
           writeFileSync(join(scratch, 'samples.json'), JSON.stringify(samples));
           console.error(
             `[peer-bench] ${part} n=${n} run ${run + 1}/${runs} ${setup} ${job.side}${job.side === 'reembed' ? `[c=${job.variant}]` : ''}: ${summary(phases)}`,

@@ -7,8 +7,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import vm from 'node:vm';
 import v8 from 'node:v8';
+import vm from 'node:vm';
 import { MigrationService } from '../src/app/migrate.js';
 import { openReembed } from '../src/app/open.js';
 import type { Reembed } from '../src/app/reembed.js';
@@ -113,8 +113,16 @@ export async function runReembedPhases(o: ReembedPhaseOptions): Promise<void> {
   const sample1 = pick(docs1, o.queries, o.seed + 3);
   const sampleChanged = pick(W.changes, o.queries, o.seed + 4);
   const absent2: Probe[] = [
-    ...pick(W.changes, o.queries, o.seed + 5).map((c) => ({ id: c.id, text: oldText.get(c.id) as string, kind: 'old_version' })),
-    ...pick(W.deletes, o.queries, o.seed + 6).map((id) => ({ id, text: oldText.get(id) as string, kind: 'deleted_doc' })),
+    ...pick(W.changes, o.queries, o.seed + 5).map((c) => ({
+      id: c.id,
+      text: oldText.get(c.id) as string,
+      kind: 'old_version',
+    })),
+    ...pick(W.deletes, o.queries, o.seed + 6).map((id) => ({
+      id,
+      text: oldText.get(id) as string,
+      kind: 'deleted_doc',
+    })),
   ];
 
   const dir = mkdtempSync(join(tmpdir(), 'reembed-peer-'));
@@ -218,7 +226,12 @@ export async function runReembedPhases(o: ReembedPhaseOptions): Promise<void> {
     async () => {
       const backfill = o.concurrency === undefined ? {} : { concurrency: o.concurrency };
       const t0 = performance.now();
-      const started = await migrations.start({ alias: 'docs', to: v2.name, strategy: 'blue-green', options: { backfill } });
+      const started = await migrations.start({
+        alias: 'docs',
+        to: v2.name,
+        strategy: 'blue-green',
+        options: { backfill },
+      });
       const t1 = performance.now();
       let report = started;
       let written = 0;
@@ -233,7 +246,11 @@ export async function runReembedPhases(o: ReembedPhaseOptions): Promise<void> {
       const cut = await migrations.cutover(started.migration.id);
       const t3 = performance.now();
       return {
-        result: { written, state: cut.migration.state, concurrency: started.migration.options.backfill.concurrency },
+        result: {
+          written,
+          state: cut.migration.state,
+          concurrency: started.migration.options.backfill.concurrency,
+        },
         ok: written === n2 && cut.ok && cut.migration.state !== 'backfilling',
         extra: {
           breakdown_ms: {

@@ -42,11 +42,15 @@ function verifyNote(line: Record<string, unknown>): string {
   if (!v.count_ok) parts.push(`${v.store_count} rows / ${v.record_count} records for ${v.live_docs} live`);
   if (v.rank1 && !/^(\d+)\/\1$/.test(String(v.rank1))) parts.push(`rank-1 ${v.rank1}`);
   for (const [k, val] of Object.entries(v))
-    if (k.startsWith('stale_') && k !== 'stale_hits' && !String(val).startsWith('0/')) parts.push(`${k} ${val}`);
+    if (k.startsWith('stale_') && k !== 'stale_hits' && !String(val).startsWith('0/'))
+      parts.push(`${k} ${val}`);
   return parts.join('; ');
 }
 
-function cellOf(lines: readonly Record<string, unknown>[], sum?: readonly Record<string, unknown>[]): Cell | null {
+function cellOf(
+  lines: readonly Record<string, unknown>[],
+  sum?: readonly Record<string, unknown>[],
+): Cell | null {
   if (lines.length === 0) return null;
   const first = lines[0] as Record<string, unknown>;
   const last = sum ?? lines;
@@ -61,10 +65,22 @@ function cellOf(lines: readonly Record<string, unknown>[], sum?: readonly Record
 }
 
 /** The rows of one part × setup, in phase order (sorted by run so sums pair the same run). */
-export function rowsOf(samples: readonly Sample[], part: string, setup: string, variants: readonly string[]): Row[] {
+export function rowsOf(
+  samples: readonly Sample[],
+  part: string,
+  setup: string,
+  variants: readonly string[],
+): Row[] {
   const of = (side: Side, phase: string, variant = '-') =>
     samples
-      .filter((s) => s.part === part && s.setup === setup && s.side === side && s.variant === variant && s.line.phase === phase)
+      .filter(
+        (s) =>
+          s.part === part &&
+          s.setup === setup &&
+          s.side === side &&
+          s.variant === variant &&
+          s.line.phase === phase,
+      )
       .sort((a, b) => a.run - b.run)
       .map((s) => s.line);
   const base = variants[0] as string;
@@ -98,7 +114,9 @@ const fmtInt = (n: number): string => (Number.isFinite(n) ? Math.round(n).toLoca
 function msText(c: Cell | null): string {
   if (!c) return '—';
   const m = median(c.ms);
-  return c.ms.length > 1 ? `${fmtInt(m)} (${fmtInt(Math.min(...c.ms))}–${fmtInt(Math.max(...c.ms))})` : fmtInt(m);
+  return c.ms.length > 1
+    ? `${fmtInt(m)} (${fmtInt(Math.min(...c.ms))}–${fmtInt(Math.max(...c.ms))})`
+    : fmtInt(m);
 }
 
 const rate = (c: Cell | null): number => (c ? (c.docs * 1000) / median(c.ms) : Number.NaN);
@@ -124,7 +142,10 @@ export function markdownTable(rows: readonly Row[]): string {
     'verify peer',
     'verify reembed',
   ];
-  const out = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i === 0 || i >= 9 ? '---' : '---:')).join('|')}|`];
+  const out = [
+    `| ${head.join(' | ')} |`,
+    `|${head.map((_, i) => (i === 0 || i >= 9 ? '---' : '---:')).join('|')}|`,
+  ];
   for (const r of rows) {
     const ratio = rate(r.reembed) / rate(r.peer);
     const rss = `${r.peer ? median(r.peer.rss).toFixed(0) : '—'} / ${r.reembed ? median(r.reembed.rss).toFixed(0) : '—'}`;

@@ -22,7 +22,7 @@ export function latencyChart(data: ReportData): ReportChart {
       spec: null,
       table,
       empty:
-        'No latency measured: no query traffic was recorded in the window and nothing was evaluated. Serve queries with traffic recording on (reembed serve), or pass --golden.',
+        'No latency measured: no query traffic was recorded in the window and nothing was evaluated. Serve queries with traffic recording on (`reembed search`, or recordTraffic(app) in the library), or pass --golden.',
     });
   }
   const values = rows.flatMap((r) => [

@@ -36,7 +36,7 @@ export function trafficChart(data: ReportData): ReportChart {
       spec: null,
       table,
       empty:
-        'No query traffic recorded in the window. Traffic is recorded by `reembed serve` (or recordTraffic(app) in the library).',
+        'No query traffic recorded in the window. Traffic is recorded by `reembed search` and by recordTraffic(app) in the library.',
     });
   }
   const colors = namespaceColors(data);
