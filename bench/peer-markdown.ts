@@ -13,6 +13,11 @@ export interface PartResult {
   readonly failures: readonly string[];
 }
 
+const SETUP_HEADING: Record<string, string> = {
+  memory: 'In-memory peer vs embedded SQLite',
+  lancedb: 'LanceDB vs LanceDB',
+};
+
 const SETUP_TITLE: Record<string, string> = {
   memory:
     'peer: MemoryVectorStore (+ ids/delete shim) + InMemoryRecordManager · reembed: embedded SQLite (catalog, sources and vectors in one file)',
@@ -144,7 +149,7 @@ export function peerMarkdown(input: {
     for (const setup of r.setups) {
       out.push(
         '',
-        `### ${setup}`,
+        `### ${SETUP_HEADING[setup] ?? setup} (\`--stores=${setup}\`)`,
         '',
         SETUP_TITLE[setup] ?? setup,
         '',

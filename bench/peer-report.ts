@@ -88,11 +88,15 @@ export function rowsOf(
     { phase: 'full', peer: cellOf(of('peer', 'full')), reembed: cellOf(of('reembed', 'full', base)) },
     { phase: 'noop', peer: cellOf(of('peer', 'noop')), reembed: cellOf(of('reembed', 'noop', base)) },
     {
-      phase: 'incremental',
+      phase: 'incremental (peer: cleanup "incremental")',
       peer: cellOf(of('peer', 'incremental')),
       reembed: cellOf(of('reembed', 'incremental', base)),
     },
-    { phase: 'incremental_deletes', peer: cellOf(of('peer', 'incremental_deletes')), reembed: null },
+    {
+      phase: 'incremental_deletes (peer: cleanup "full")',
+      peer: cellOf(of('peer', 'incremental_deletes')),
+      reembed: null,
+    },
     {
       phase: 'incremental, until correct (peer: both passes)',
       peer: cellOf(of('peer', 'incremental'), of('peer', 'incremental_deletes')),

@@ -16,7 +16,14 @@ interface Common {
   database: string;
 }
 interface BackfillResult extends Common {
-  config: { n: number; runs: number; concurrency: number; dimension: number; batchSize: number };
+  config: {
+    n: number;
+    runs: number;
+    concurrency: number;
+    dimension: number;
+    batchSize: number;
+    rangeSize: number;
+  };
   distributed: Timed;
   runner: Timed;
   plainInsert: Timed;
@@ -51,7 +58,7 @@ interface HnswResult extends Common {
   };
   setup: { loadSeconds: number; indexBuildSeconds: number };
   efSearch: { efSearch: number; recallAt10: number; p50Ms: number; p99Ms: number; usesHnswIndex: boolean }[];
-  exactScanInPostgres: { queries: number; p50Ms: number; p99Ms: number };
+  exactScanInPostgres: { queries: number; p50Ms: number; p99Ms: number; recallVsTruth: number };
 }
 
 const backfill = readJson(join(RESULTS, 'pg-backfill.json')) as BackfillResult | null;
@@ -78,7 +85,7 @@ if (backfill) {
   lines.push(
     '## (a) Backfill into pgvector vs a plain multi-row INSERT',
     '',
-    `\`npx tsx bench/pg-backfill.ts --n=${c.n} --runs=${c.runs} --concurrency=${c.concurrency}\` — ${c.n} documents x ${c.dimension}-d, zero-cost embedder`,
+    `\`npx tsx bench/pg-backfill.ts --n=${c.n} --runs=${c.runs} --concurrency=${c.concurrency} --batchSize=${c.batchSize} --rangeSize=${c.rangeSize}\` — ${c.n} documents x ${c.dimension}-d, zero-cost embedder`,
     `(precomputed normalised vectors; the INSERT baselines insert the very same vectors), ${c.batchSize} rows per statement/batch,`,
     `${c.concurrency} connections for every path, HNSW **deferred for all** (no index during any load). Median of ${c.runs} runs.`,
     '',
@@ -89,11 +96,16 @@ if (backfill) {
     `| plain INSERT (source_id, embedding) | ${fmt(backfill.plainInsert.medianMs, 0)} ms | ${rate(backfill.plainInsert.docsPerSecond)} | 100% | |`,
     `| plain INSERT (source_id, text, embedding) | ${fmt(backfill.plainInsertWithText.medianMs, 0)} ms | ${rate(backfill.plainInsertWithText.docsPerSecond)} | | 100% |`,
     '',
-    `Goal ${backfill.goal}: **${backfill.ratioDistributed >= 0.7 ? 'met' : 'not met'}** for the distributed path`,
-    `(${fmt(100 * backfill.ratioDistributed, 0)}%). A backfilled record is more than a vector: it carries the document text, metadata,`,
-    'provenance (fingerprint, content hash, source version, embedded-at), a heads row for the versioned write, and',
-    "the range's checkpoint in the same transaction; the backfill also reads every source back. The text alone",
-    'makes the plain INSERT markedly slower (last row), so the fair overhead figure is the last column.',
+    `Goal (${backfill.goal}): **${backfill.ratioDistributed >= 0.7 ? 'met' : 'not met'}** — the distributed path reaches`,
+    `${fmt(100 * backfill.ratioDistributed, 0)}% of the vectors-only INSERT and ${fmt(100 * backfill.ratioDistributedVsTextBaseline, 0)}% of an INSERT that also stores the text. Where the time goes`,
+    '(statement timings of the same load): the versioned store write is the bound, not the queue — a backfilled',
+    'record carries the document text, metadata and provenance (fingerprint, content hash, source version,',
+    'embedded-at), and each batch is one transaction of six round trips (BEGIN, descriptor FOR SHARE, heads',
+    'upsert, records insert, checkpoint upsert, COMMIT) against one autocommit statement for the baseline; the',
+    'backfill also reads every source back (a keyset page per batch). The store write alone, with no queue and',
+    'no source reads, measured about 0.6x the vectors-only INSERT (sequential probe, 10,000 documents). Closing the gap is a store change:',
+    'one data-modifying-CTE statement per batch (heads gate + insert + checkpoint), and binary COPY into a fresh',
+    'namespace whose heads table is empty.',
     '',
   );
 }
@@ -137,7 +149,13 @@ if (hnsw) {
         `| ${r.efSearch} | ${fmt(r.recallAt10, 3)} | ${fmt(r.p50Ms, 2)} ms | ${fmt(r.p99Ms, 2)} ms | ${r.usesHnswIndex ? 'yes' : 'no'} |`,
     ),
     '',
-    `Exact scan in Postgres for comparison (${hnsw.exactScanInPostgres.queries} queries): p50 ${fmt(hnsw.exactScanInPostgres.p50Ms, 1)} ms, p99 ${fmt(hnsw.exactScanInPostgres.p99Ms, 1)} ms.`,
+    `Exact scan in Postgres for comparison (${hnsw.exactScanInPostgres.queries} queries): p50 ${fmt(hnsw.exactScanInPostgres.p50Ms, 1)} ms, p99 ${fmt(hnsw.exactScanInPostgres.p99Ms, 1)} ms;`,
+    `its recall against the usearch ground truth is ${fmt(hnsw.exactScanInPostgres.recallVsTruth, 3)} (a check on the truth itself).`,
+    '',
+    "Hashed Zipfian text is hard for HNSW at pgvector's default build parameters: documents share their frequent",
+    'words, so the top-10 scores of an 8-word query sit close together and the graph search stops early. Recall',
+    'rises with ef_search at a modest latency cost; a larger m / ef_construction at build time is the other lever.',
+    'Gates that compare recall of the ANN index against exact search (DESIGN.md, golden sets) catch this per space.',
     '',
   );
 }

@@ -27,6 +27,7 @@ import { ingestCommand } from './commands/ingest.js';
 import { initCommand } from './commands/init.js';
 import { migrateCommand } from './commands/migrate.js';
 import { monitorCommand } from './commands/monitor.js';
+import { planCommand } from './commands/plan.js';
 import { reportCommand } from './commands/report.js';
 import { retireCommand } from './commands/retire.js';
 import { searchCommand } from './commands/search.js';
@@ -47,6 +48,7 @@ export const COMMANDS: readonly CliCommand[] = [
   evalCommand,
   monitorCommand,
   reportCommand,
+  planCommand,
   demoCommand,
   migrateCommand,
   backfillCommand,

@@ -28,6 +28,19 @@ describe('preprocess', () => {
     );
   });
 
+  it('v1 takes its printable-ASCII fast path with the reference result', () => {
+    const unit = fc.constantFrom(' ', ' ', 'a', 'Z', '~', '!', '\t', '\u00a0');
+    fc.assert(
+      fc.property(fc.string({ unit, maxLength: 40 }), (text) => {
+        expect(preprocess(text, 'v1')).toBe(text.normalize('NFKC').replace(/\s+/g, ' ').trim());
+      }),
+      { numRuns: 500 },
+    );
+    const clean = 'printable ascii, single spaces only.';
+    expect(preprocess(clean, 'v1')).toBe(clean);
+    expect(preprocess(' a  b ', 'v1')).toBe('a b');
+  });
+
   it('raw leaves the text unchanged', () => {
     expect(preprocess('  Ｆｏｏ\n', 'raw')).toBe('  Ｆｏｏ\n');
   });

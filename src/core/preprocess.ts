@@ -13,6 +13,8 @@ export type PreprocessingVersion = (typeof PREPROCESSING_VERSIONS)[number];
 
 // NFKC is the identity on ASCII, and ASCII is the common case: skip ICU there.
 const NON_ASCII = /[\u0080-\uffff]/;
+// Printable ASCII only: NFKC changes nothing and the only whitespace is the plain space.
+const NOT_PRINTABLE_ASCII = /[^\x20-\x7e]/;
 const WHITESPACE_RUN = /\s+/g;
 // Whitespace that `replace` + `trim` would change: a run, any whitespace but a plain space, or an edge.
 const NEEDS_COLLAPSE = /\s\s|[^\S ]|^\s|\s$/;
@@ -39,6 +41,15 @@ export function isPreprocessingVersion(version: string): version is Preprocessin
 }
 
 function preprocessV1(text: string): string {
+  if (!NOT_PRINTABLE_ASCII.test(text)) {
+    // The fast path of the common case, with the same result: in printable ASCII, whitespace needs
+    // collapsing only as a double space or a space at either end.
+    const n = text.length;
+    if (n === 0 || (text.charCodeAt(0) !== 32 && text.charCodeAt(n - 1) !== 32 && !text.includes('  '))) {
+      return text;
+    }
+    return text.replace(WHITESPACE_RUN, ' ').trim();
+  }
   const normalized = NON_ASCII.test(text) ? text.normalize('NFKC') : text;
   return NEEDS_COLLAPSE.test(normalized) ? normalized.replace(WHITESPACE_RUN, ' ').trim() : normalized;
 }

@@ -91,11 +91,12 @@ export class BatchCommitter {
     let result = { written: 0, skipped: 0 };
     if (writes.length > 0) {
       const shared = this.#store.capabilities.sharedCatalogTransaction;
+      // `encode` validated every vector (its contract), so the store need not read them again.
       result = await this.#store.write(
         ns,
         this.#o.fingerprint,
         writes,
-        checkpoint && shared ? { checkpoint } : {},
+        checkpoint && shared ? { checkpoint, prevalidated: true } : { prevalidated: true },
       );
       if (checkpoint && !shared) await this.#jobs.saveCheckpoint(ns, checkpoint);
       if (checkpoint) this.#unsaved = null;

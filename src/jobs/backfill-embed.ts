@@ -7,7 +7,9 @@ import { classifyFailure, type RetryPolicy, retryDelay, withTimeout } from './re
 
 /**
  * Chunks and embeds sources with one space's embedder, validating every vector (the app's
- * `embedSources`); injected so that jobs do not depend on the app layer.
+ * `embedSources`); injected so that jobs do not depend on the app layer. The validation is part of the
+ * contract: it is the one place the backfill checks vector values (the store is told they were checked,
+ * see `WriteOptions.prevalidated`), and a bad vector thrown from here is bisected out and dead-lettered.
  */
 export type EncodeSources = (
   embedder: Embedder,

@@ -2,8 +2,12 @@ import type { SourceDocument } from '../core/records.js';
 import type { SpaceSpec } from '../core/space.js';
 import type { ThreadReaderRecipe } from '../ports/sources.js';
 
-/** Messages between the backfill's calling thread and its reader thread (`reader-worker.ts`). */
-export interface ReaderWorkerData {
+/**
+ * Messages between the calling thread and a reader thread (`reader-worker.ts`). A thread serves one
+ * session at a time and is reused for the next (starting one costs far more than opening a reader);
+ * every message names its session, so a late page of a closed session is recognised and dropped.
+ */
+export interface ReaderSession {
   readonly recipe: ThreadReaderRecipe;
   readonly collection: string;
   readonly pageSize: number;
@@ -19,12 +23,18 @@ export interface ReaderWorkerData {
 export type WireChunks = readonly string[] | 0 | null;
 
 export type ReaderToMain =
-  | { readonly type: 'ready' }
-  | { readonly type: 'page'; readonly docs: readonly SourceDocument[]; readonly chunks: readonly WireChunks[] }
-  | { readonly type: 'end' }
-  | { readonly type: 'error'; readonly message: string; readonly code: string | null };
+  | { readonly type: 'ready'; readonly session: number }
+  | {
+      readonly type: 'page';
+      readonly session: number;
+      readonly docs: readonly SourceDocument[];
+      readonly chunks: readonly WireChunks[];
+    }
+  | { readonly type: 'end'; readonly session: number }
+  | { readonly type: 'error'; readonly session: number; readonly message: string };
 
 export type MainToReader =
-  | { readonly type: 'start'; readonly after: string }
-  | { readonly type: 'credit' }
-  | { readonly type: 'stop' };
+  | { readonly type: 'open'; readonly session: number; readonly options: ReaderSession }
+  | { readonly type: 'start'; readonly session: number; readonly after: string }
+  | { readonly type: 'credit'; readonly session: number }
+  | { readonly type: 'close'; readonly session: number };

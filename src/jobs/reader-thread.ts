@@ -3,43 +3,46 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { attachChunks } from '../core/pipeline.js';
 import type { SourceDocument } from '../core/records.js';
-import type { MainToReader, ReaderToMain, ReaderWorkerData } from './reader-protocol.js';
+import type { MainToReader, ReaderSession, ReaderToMain } from './reader-protocol.js';
 
 type Waiter = { resolve: (page: readonly SourceDocument[]) => void; reject: (error: Error) => void };
 
+/** An idle reader thread is kept this long for the next session, then stopped. */
+const IDLE_MS = 30_000;
+
 /**
- * The calling thread's handle on a reader thread (`reader-worker.ts`): pages arrive in id order,
- * preprocessed and chunked (`attachChunks`), at most `depth` ahead of `take()`. The thread never keeps
- * the process alive, and any failure of it — to start, to load, to read — is reported by `failed` and a
- * rejected `take()`, so the caller can carry on reading on its own thread.
+ * The calling thread's side of one reader session (`reader-worker.ts`): pages arrive in id order,
+ * preprocessed and chunked (`attachChunks`), at most `depth` ahead of `take()`. Threads are pooled —
+ * one is kept idle for the next session, since starting one costs far more than a session — and never
+ * keep the process alive. Any failure — to start, to load, to read — shows as `failed` and a rejected
+ * `take()`, so the caller can carry on reading on its own thread.
  */
 export class ReaderThread {
-  readonly #worker: Worker;
-  readonly #data: ReaderWorkerData;
+  static #sessions = 0;
+  readonly #thread: PooledThread;
+  readonly #id = ++ReaderThread.#sessions;
+  readonly #options: ReaderSession;
   readonly #pages: (readonly SourceDocument[])[] = [];
   #waiter: Waiter | null = null;
   #ready = false;
   #failure: Error | null = null;
   #closed = false;
 
-  private constructor(worker: Worker, data: ReaderWorkerData) {
-    this.#worker = worker;
-    this.#data = data;
-    worker.unref();
-    worker.on('message', (m: ReaderToMain) => this.#receive(m));
-    worker.on('error', (e) => this.#fail(e));
-    worker.on('exit', () => this.#fail(new Error('the reader thread exited')));
+  private constructor(thread: PooledThread, options: ReaderSession) {
+    this.#thread = thread;
+    this.#options = options;
+    thread.session = this;
+    this.#send({ type: 'open', session: this.#id, options });
   }
 
-  /** Starts a reader thread; null when threads cannot run this code here (see `workerEntry`). */
-  static spawn(data: ReaderWorkerData): ReaderThread | null {
-    const entry = workerEntry();
-    if (!entry) return null;
-    try {
-      return new ReaderThread(new Worker(entry.code, { eval: true, workerData: data }), data);
-    } catch {
-      return null;
-    }
+  /** Opens a session on an idle or new thread; null when threads cannot run this code here. */
+  static open(options: ReaderSession): ReaderThread | null {
+    const thread = PooledThread.acquire();
+    return thread ? new ReaderThread(thread, options) : null;
+  }
+
+  get id(): number {
+    return this.#id;
   }
 
   /** True once the thread has opened its reader and waits for `start`. */
@@ -53,48 +56,38 @@ export class ReaderThread {
 
   /** Starts reading pages after source id `after` ('' for the beginning). */
   start(after: string): void {
-    this.#send({ type: 'start', after });
+    this.#send({ type: 'start', session: this.#id, after });
   }
 
-  /** The next page; empty at the end of the collection. Rejects if the thread failed. */
+  /** The next page; empty at the end of the collection. Rejects if the session failed. */
   take(): Promise<readonly SourceDocument[]> {
     if (this.#failure) return Promise.reject(this.#failure);
     const page = this.#pages.shift();
-    if (page) {
-      if (page.length > 0) this.#send({ type: 'credit' });
-      return Promise.resolve(page);
-    }
+    if (page) return Promise.resolve(this.#taken(page));
     return new Promise((resolve, reject) => {
-      this.#waiter = {
-        resolve: (p) => {
-          if (p.length > 0) this.#send({ type: 'credit' });
-          resolve(p);
-        },
-        reject,
-      };
+      this.#waiter = { resolve: (p) => resolve(this.#taken(p)), reject };
     });
   }
 
+  /** Ends the session; the thread goes back to the pool. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#send({ type: 'stop' });
-    // A thread still loading would only see `stop` once loaded; it holds nothing worth waiting for.
-    if (!this.#ready) void this.#worker.terminate();
-    this.#waiter?.reject(new Error('the reader thread was closed'));
+    this.#send({ type: 'close', session: this.#id });
+    this.#waiter?.reject(new Error('the reader session was closed'));
     this.#waiter = null;
+    this.#pages.length = 0;
+    this.#thread.release(this);
   }
 
-  #send(message: MainToReader): void {
-    if (!this.#closed || message.type === 'stop') this.#worker.postMessage(message);
-  }
-
-  #receive(message: ReaderToMain): void {
+  /** Called by the thread for this session's messages. */
+  receive(message: ReaderToMain): void {
+    if (this.#closed) return;
     if (message.type === 'ready') this.#ready = true;
-    else if (message.type === 'error') this.#fail(new Error(message.message));
+    else if (message.type === 'error') this.fail(new Error(message.message));
     else if (message.type === 'end') this.#deliver([]);
     else {
-      const { pipeline } = this.#data;
+      const { pipeline } = this.#options;
       const docs = message.docs.map((doc, i) => {
         Object.freeze(doc.metadata);
         Object.freeze(doc);
@@ -107,6 +100,19 @@ export class ReaderThread {
     }
   }
 
+  fail(error: Error): void {
+    if (this.#failure || this.#closed) return;
+    this.#failure = error;
+    this.#pages.length = 0;
+    this.#waiter?.reject(error);
+    this.#waiter = null;
+  }
+
+  #taken(page: readonly SourceDocument[]): readonly SourceDocument[] {
+    if (page.length > 0) this.#send({ type: 'credit', session: this.#id });
+    return page;
+  }
+
   #deliver(page: readonly SourceDocument[]): void {
     const waiter = this.#waiter;
     if (waiter) {
@@ -115,28 +121,81 @@ export class ReaderThread {
     } else this.#pages.push(page);
   }
 
-  #fail(error: Error): void {
-    if (process.env.RB_DEBUG) console.error("reader thread failed", error);
-    if (this.#failure || this.#closed) return;
-    this.#failure = error;
-    this.#pages.length = 0;
-    this.#waiter?.reject(error);
-    this.#waiter = null;
+  #send(message: MainToReader): void {
+    this.#thread.post(message);
+  }
+}
+
+/** A reader thread, serving one session at a time. */
+class PooledThread {
+  static #idle: PooledThread | null = null;
+  readonly #worker: Worker;
+  session: ReaderThread | null = null;
+  #broken = false;
+  #idleTimer: NodeJS.Timeout | null = null;
+
+  private constructor(worker: Worker) {
+    this.#worker = worker;
+    worker.unref();
+    worker.on('message', (m: ReaderToMain) => {
+      if (this.session?.id === m.session) this.session.receive(m);
+    });
+    worker.on('error', (e) => this.#break(e));
+    worker.on('exit', () => this.#break(new Error('the reader thread exited')));
+  }
+
+  static acquire(): PooledThread | null {
+    const idle = PooledThread.#idle;
+    if (idle && !idle.#broken) {
+      PooledThread.#idle = null;
+      if (idle.#idleTimer) clearTimeout(idle.#idleTimer);
+      return idle;
+    }
+    const entry = workerEntry();
+    if (!entry) return null;
+    try {
+      return new PooledThread(new Worker(entry, { eval: true }));
+    } catch {
+      return null;
+    }
+  }
+
+  post(message: MainToReader): void {
+    if (!this.#broken) this.#worker.postMessage(message);
+  }
+
+  release(session: ReaderThread): void {
+    if (this.session !== session) return;
+    this.session = null;
+    if (this.#broken) return;
+    const previous = PooledThread.#idle;
+    PooledThread.#idle = this;
+    if (previous) void previous.#worker.terminate();
+    this.#idleTimer = setTimeout(() => {
+      if (PooledThread.#idle === this) PooledThread.#idle = null;
+      void this.#worker.terminate();
+    }, IDLE_MS);
+    this.#idleTimer.unref();
+  }
+
+  #break(error: Error): void {
+    if (this.#broken) return;
+    this.#broken = true;
+    if (PooledThread.#idle === this) PooledThread.#idle = null;
+    this.session?.fail(error);
     void this.#worker.terminate();
   }
 }
 
 /**
- * How to start `reader-worker`: compiled (`.js`) it loads directly; from TypeScript sources (tsx, vitest)
- * the thread first registers tsx's loader, which Node 20 does not pass on to worker threads. Null when
- * neither works here (e.g. TypeScript sources without tsx installed).
+ * The code that starts `reader-worker`: compiled (`.js`) it loads directly; from TypeScript sources
+ * (tsx, vitest) the thread first registers tsx's loader, which Node 20 does not pass on to worker
+ * threads. Null when neither works here (e.g. TypeScript sources without tsx installed).
  */
-function workerEntry(): { code: string } | null {
+function workerEntry(): string | null {
   const here = import.meta.url;
   if (!here.startsWith('file:')) return null;
-  const ext = here.endsWith('.ts') ? 'ts' : 'js';
-  const entry = JSON.stringify(new URL(`./reader-worker.${ext}`, here).href);
-  if (ext === 'js') return { code: `import(${entry});` };
+  if (!here.endsWith('.ts')) return `import(${JSON.stringify(new URL('./reader-worker.js', here).href)});`;
   let api: string;
   try {
     const loader = createRequire(here).resolve('tsx/esm');
@@ -146,11 +205,10 @@ function workerEntry(): { code: string } | null {
   }
   // Where the loader is inherited (newer Node) the entry loads at once; register only when it is not,
   // and retry under another URL (the module map remembers the failed load of the first).
+  const entry = JSON.stringify(new URL('./reader-worker.ts', here).href);
   const retry = JSON.stringify(new URL('./reader-worker.ts?tsx', here).href);
-  return {
-    code: `import(${entry}).catch((e) => {
-      if (e?.code !== 'ERR_UNKNOWN_FILE_EXTENSION') throw e;
-      return import(${JSON.stringify(api)}).then((tsx) => { tsx.register(); return import(${retry}); });
-    });`,
-  };
+  return `import(${entry}).catch((e) => {
+    if (e?.code !== 'ERR_UNKNOWN_FILE_EXTENSION') throw e;
+    return import(${JSON.stringify(api)}).then((tsx) => { tsx.register(); return import(${retry}); });
+  });`;
 }

@@ -1,101 +1,113 @@
 /**
- * Entry point of the backfill's reader thread (see `reader-thread.ts`): opens its own read-only view of
- * the sources from a `ThreadReaderRecipe`, then reads pages in id order and preprocesses and chunks
- * every live document with the target space's pipeline, staying at most `depth` pages ahead of what the
- * calling thread has taken. Deliberately small: everything it computes, the calling thread could compute
- * itself (and does, whenever this thread is not available).
+ * Entry point of a backfill reader thread (see `reader-thread.ts`). For one session at a time it opens
+ * its own read-only view of the sources from a `ThreadReaderRecipe`, reads pages in id order, and
+ * preprocesses and chunks every live document with the target space's pipeline, staying at most `depth`
+ * pages ahead of what the calling thread has taken. Deliberately small: everything it computes, the
+ * calling thread could compute itself (and does, whenever no thread is available).
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { documentChunks } from '../core/pipeline.js';
 import type { ThreadSourceReader } from '../ports/sources.js';
-import type { MainToReader, ReaderToMain, ReaderWorkerData, WireChunks } from './reader-protocol.js';
+import type { MainToReader, ReaderSession, ReaderToMain, WireChunks } from './reader-protocol.js';
 
 const port = parentPort;
-if (!port) throw new Error('reader-worker.ts runs only as a worker thread');
-const data = workerData as ReaderWorkerData;
+if (!port) throw new Error('reader-worker runs only as a worker thread');
 const post = (message: ReaderToMain): void => port.postMessage(message);
 
-let reader: ThreadSourceReader | null = null;
-let after = '';
-let credits = data.depth;
-let started = false;
-let stopped = false;
-let pumping = false;
+interface Session {
+  readonly id: number;
+  readonly options: ReaderSession;
+  reader: ThreadSourceReader | null;
+  after: string;
+  credits: number;
+  started: boolean;
+  pumping: boolean;
+}
 
-async function open(): Promise<void> {
+let current: Session | null = null;
+
+async function open(id: number, options: ReaderSession): Promise<void> {
+  const session: Session = { id, options, reader: null, after: '', credits: options.depth, started: false, pumping: false };
+  current = session;
   try {
-    const module = (await import(data.recipe.module)) as Record<string, unknown>;
-    const factory = module[data.recipe.exportName];
-    if (typeof factory !== 'function') throw new Error(`${data.recipe.exportName} is not exported`);
-    reader = (factory as (args: unknown) => ThreadSourceReader)(data.recipe.args);
-    post({ type: 'ready' });
+    const module = (await import(options.recipe.module)) as Record<string, unknown>;
+    const factory = module[options.recipe.exportName];
+    if (typeof factory !== 'function') throw new Error(`${options.recipe.exportName} is not exported`);
+    const reader = (factory as (args: unknown) => ThreadSourceReader)(options.recipe.args);
+    if (current !== session) {
+      reader.close();
+      return;
+    }
+    session.reader = reader;
+    post({ type: 'ready', session: id });
+    void pump(session);
   } catch (error) {
-    fail(error);
+    fail(session, error);
   }
 }
 
-/** Reads and prepares pages while there is credit; one page at a time, so a stop is seen between pages. */
-async function pump(): Promise<void> {
-  if (pumping) return;
-  pumping = true;
+/** Reads and prepares pages while there is credit, one at a time so that a close is seen in between. */
+async function pump(session: Session): Promise<void> {
+  if (session.pumping) return;
+  session.pumping = true;
   try {
-    while (started && !stopped && credits > 0 && reader) {
-      const docs = await reader.scan(data.collection, {
-        afterId: after === '' ? undefined : after,
-        limit: data.pageSize,
+    while (current === session && session.started && session.credits > 0 && session.reader) {
+      const { collection, pageSize, pipeline } = session.options;
+      const docs = await session.reader.scan(collection, {
+        afterId: session.after === '' ? undefined : session.after,
+        limit: pageSize,
         includeDeleted: true,
       });
-      if (stopped) return;
-      credits--;
+      if (current !== session) return;
+      session.credits--;
       if (docs.length === 0) {
-        post({ type: 'end' });
+        post({ type: 'end', session: session.id });
         return;
       }
-      after = (docs[docs.length - 1] as { id: string }).id;
+      session.after = (docs[docs.length - 1] as { id: string }).id;
       const chunks: WireChunks[] = docs.map((doc) => {
         if (doc.deleted) return null;
-        const texts = documentChunks(data.pipeline, doc.id, doc.text).map((c) => c.text);
+        const texts = documentChunks(pipeline, doc.id, doc.text).map((c) => c.text);
         // The common case (one chunk, the text unchanged) is sent once, not twice.
         return texts.length === 1 && texts[0] === doc.text ? 0 : texts;
       });
-      post({ type: 'page', docs, chunks });
-      // Let `credit` and `stop` messages in before the next page.
+      post({ type: 'page', session: session.id, docs, chunks });
+      // Let `credit` and `close` messages in before the next page.
       await new Promise((resolve) => setImmediate(resolve));
     }
   } catch (error) {
-    fail(error);
+    fail(session, error);
   } finally {
-    pumping = false;
+    session.pumping = false;
   }
 }
 
-function fail(error: unknown): void {
-  const e = error as { message?: unknown; code?: unknown };
-  post({
-    type: 'error',
-    message: typeof e?.message === 'string' ? e.message : String(error),
-    code: typeof e?.code === 'string' ? e.code : null,
-  });
-  stop();
+function fail(session: Session, error: unknown): void {
+  const message = error instanceof Error ? error.message : String(error);
+  if (current === session) post({ type: 'error', session: session.id, message });
+  close(session.id);
 }
 
-function stop(): void {
-  stopped = true;
-  reader?.close();
-  reader = null;
-  port?.close();
+function close(id: number): void {
+  if (current?.id !== id) return;
+  current.reader?.close();
+  current = null;
 }
 
 port.on('message', (message: MainToReader) => {
-  if (message.type === 'stop') stop();
+  if (message.type === 'open') {
+    if (current) close(current.id);
+    void open(message.session, message.options);
+    return;
+  }
+  if (current?.id !== message.session) return;
+  if (message.type === 'close') close(message.session);
   else if (message.type === 'start') {
-    started = true;
-    after = message.after;
-    void pump();
+    current.started = true;
+    current.after = message.after;
+    void pump(current);
   } else {
-    credits++;
-    void pump();
+    current.credits++;
+    void pump(current);
   }
 });
-
-await open();

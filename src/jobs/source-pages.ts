@@ -13,7 +13,7 @@ export interface SourcePagesOptions {
 }
 
 /** Pages the reader thread may read ahead of the pass: enough to cover jitter, bounded for memory. */
-const THREAD_DEPTH = 2;
+const THREAD_DEPTH = 4;
 
 /**
  * The id-ordered pages of a pass's scan phase (tombstones included), one after another; an empty page
@@ -71,7 +71,7 @@ export class SourcePages {
     const pipeline = this.#options.threadPipeline;
     this.#thread =
       recipe && pipeline
-        ? ReaderThread.spawn({
+        ? ReaderThread.open({
             recipe,
             collection: this.#options.collection,
             pageSize: this.#options.pageSize,

@@ -50,6 +50,12 @@ export interface CheckpointWrite {
 
 export interface WriteOptions {
   readonly checkpoint?: CheckpointWrite;
+  /**
+   * The caller has already checked every vector's values (finite) and length itself, as `embedSources`
+   * does before a backfill writes: a store may then skip re-reading each component, but still checks
+   * the fingerprint and each vector's type and length. Never set it for vectors nobody validated.
+   */
+  readonly prevalidated?: boolean;
 }
 
 /**

@@ -26,7 +26,8 @@ let ctx: PgApp | undefined;
 let workers: SpawnedWorker[] = [];
 afterEach(async (test) => {
   if (test.task.result?.state === 'fail') {
-    for (const w of workers) console.log(`--- worker ${w.child.pid} stdout+stderr:\n${w.stdout()}${w.stderr().slice(-4000)}`);
+    for (const w of workers)
+      console.log(`--- worker ${w.child.pid} stdout+stderr:\n${w.stdout()}${w.stderr().slice(-4000)}`);
   }
   for (const w of workers) if (w.child.exitCode === null) w.child.kill('SIGKILL');
   await Promise.all(workers.map((w) => w.exited));

@@ -260,7 +260,10 @@ if (!PG_URL) {
       });
       const started = performance.now();
       const options = { untilDone: true, concurrency: 2, leaseMs: 3_000, heartbeatMs: 100, pollMs: 100 };
-      const workers = await Promise.all([BackfillWorker.start(ctx.app, options), BackfillWorker.start(ctx.app, options)]);
+      const workers = await Promise.all([
+        BackfillWorker.start(ctx.app, options),
+        BackfillWorker.start(ctx.app, options),
+      ]);
       const reports = await Promise.all(workers.map((w) => w.done));
       expect(performance.now() - started).toBeGreaterThan(1_900);
       expect(reports.reduce((n, r) => n + r.counters.written, 0)).toBe(60);

@@ -224,7 +224,9 @@ export const workerCommand: CliCommand = {
     addBackfillOptions(
       cmd
         .command('plan <target>')
-        .description('split the backfill of a namespace (or an alias’s migration) into queued ranges'),
+        .description(
+          'split the backfill of a namespace (or an alias’s migration) into queued ranges; --rate-limit and --tokens-per-minute here are GLOBAL, shared by all workers',
+        ),
     )
       .option(
         '--range-size <n>',

@@ -2,9 +2,9 @@ import { ReembedError } from '../../core/errors.js';
 import type { Backend } from '../../ports/backend.js';
 import { type Clock, systemClock } from '../../ports/clock.js';
 import { PgCatalog } from './catalog.js';
+import { type PgBackendOptions, type ResolvedPgConfig, redactUrl, resolvePgConfig } from './config.js';
 import { PgJobRepository } from './jobs.js';
 import { PgMigrationRepository } from './migrations.js';
-import { type PgBackendOptions, type ResolvedPgConfig, redactUrl, resolvePgConfig } from './config.js';
 import { type PgPoolLike, type PgQueryable, pgFailure, run, withTransaction } from './pool.js';
 import { PgSourceRepository } from './sources.js';
 import { advisoryLockSql, baseDdl, ident, SCHEMA_COMPONENT, SCHEMA_VERSION } from './sql.js';
@@ -112,7 +112,9 @@ async function createPool(config: ResolvedPgConfig): Promise<PgPoolLike> {
   // The same for a connection that breaks while checked out between two queries (a server restart during
   // a transaction): pg-pool removes its idle listener on checkout, and an unheard 'error' would end the
   // process. The query in flight, or the next one, fails with the error instead.
-  pool.on('connect', (client: { on(event: 'error', listener: () => void): unknown }) => client.on('error', () => undefined));
+  pool.on('connect', (client: { on(event: 'error', listener: () => void): unknown }) =>
+    client.on('error', () => undefined),
+  );
   return pool as unknown as PgPoolLike;
 }
 

@@ -11,6 +11,9 @@ export const STORE_SQL = {
   spaceName: 'SELECT name FROM spaces WHERE fingerprint = ?',
 
   head: 'SELECT source_id, source_version, content_hash, deleted FROM heads WHERE namespace = ? AND source_id = ?',
+  // Many heads in one statement: the ids come as one JSON array, each looked up on the primary key.
+  headsIn: `SELECT source_id, source_version, content_hash, deleted FROM heads
+    WHERE namespace = ? AND source_id IN (SELECT value FROM json_each(?))`,
   upsertHead: `INSERT INTO heads (namespace, source_id, source_version, content_hash, deleted) VALUES (?, ?, ?, ?, ?)
     ON CONFLICT (namespace, source_id) DO UPDATE SET source_version = excluded.source_version,
       content_hash = excluded.content_hash, deleted = excluded.deleted`,

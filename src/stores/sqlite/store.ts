@@ -36,6 +36,11 @@ import {
 } from './store-rows.js';
 import { checkDeletes, checkDescriptor, checkWrites } from './write-validation.js';
 
+/** Ids per batched head lookup: bounds the JSON argument, well past a typical batch or page. */
+const HEADS_PER_STATEMENT = 2_048;
+/** Ids with surrogates (maybe lone ones) might not round-trip through JSON and UTF-8 unchanged. */
+const SURROGATE = /[\ud800-\udfff]/;
+
 export const SQLITE_STORE_CAPABILITIES: StoreCapabilities = Object.freeze({
   transactions: true,
   sharedCatalogTransaction: true,
@@ -98,15 +103,20 @@ export class SqliteVectorStore implements VectorStore {
   ): Promise<WriteResult> {
     const meta = this.#meta(namespace);
     this.#assertSpace(meta, fingerprint, 'write to');
-    const checked = checkWrites(namespace, writes, meta.dimension);
+    const checked = checkWrites(namespace, writes, meta.dimension, { prevalidated: options.prevalidated });
     checkCheckpoint(options.checkpoint);
     const embeddedAt = this.#now();
     return this.#commit(namespace, 'write records', options.checkpoint, (applied) => {
       this.#assertSpace(this.#meta(namespace), fingerprint, 'write to');
       const insert = this.#sql.get(SQL.insertRecord);
+      const upsertHead = this.#sql.get(SQL.upsertHead);
+      const heads = this.#headMap(
+        namespace,
+        checked.map((c) => c.write.sourceId),
+      );
       let records = 0;
       for (const { write, vectors } of checked) {
-        const head = this.#head(namespace, write.sourceId);
+        const head = heads.get(write.sourceId);
         if (head && write.sourceVersion <= head.source_version) continue;
         // Records exist only under a live head, so a new or tombstoned source has nothing to remove.
         if (head && !head.deleted) this.#sql.get(SQL.deleteSourceRecords).run(namespace, write.sourceId);
@@ -130,7 +140,9 @@ export class SqliteVectorStore implements VectorStore {
           );
           return { recordId: chunk.chunkId, tenant, metadata, bytes };
         });
-        this.#sql.get(SQL.upsertHead).run(namespace, sourceId, sourceVersion, contentHash, 0);
+        upsertHead.run(namespace, sourceId, sourceVersion, contentHash, 0);
+        // A later item of this call for the same source compares against this version.
+        heads.set(sourceId, { source_id: sourceId, source_version: sourceVersion, content_hash: contentHash, deleted: 0 });
         applied.push({ sourceId, rows });
         records += rows.length;
       }
@@ -149,11 +161,16 @@ export class SqliteVectorStore implements VectorStore {
     checkCheckpoint(options.checkpoint);
     return this.#commit(namespace, 'delete records', options.checkpoint, (applied) => {
       let records = 0;
+      const heads = this.#headMap(
+        namespace,
+        deletes.map((d) => d.sourceId),
+      );
       for (const d of deletes) {
-        const head = this.#head(namespace, d.sourceId);
+        const head = heads.get(d.sourceId);
         if (head && d.sourceVersion <= head.source_version) continue;
         records += this.#sql.get(SQL.deleteSourceRecords).run(namespace, d.sourceId).changes;
         this.#sql.get(SQL.upsertHead).run(namespace, d.sourceId, d.sourceVersion, null, 1);
+        heads.set(d.sourceId, { source_id: d.sourceId, source_version: d.sourceVersion, content_hash: null, deleted: 1 });
         applied.push({ sourceId: d.sourceId, rows: [] });
       }
       return { written: applied.length, skipped: deletes.length - applied.length, records };
@@ -194,10 +211,7 @@ export class SqliteVectorStore implements VectorStore {
     return this.#sql.read('read heads', () => {
       this.#meta(namespace);
       const out = new Map<string, SourceHead>();
-      for (const id of sourceIds) {
-        const row = this.#head(namespace, id);
-        if (row) out.set(id, headOf(row));
-      }
+      for (const [id, row] of this.#headMap(namespace, sourceIds)) out.set(id, headOf(row));
       return out;
     });
   }
@@ -273,6 +287,24 @@ export class SqliteVectorStore implements VectorStore {
 
   #head(namespace: string, sourceId: string): HeadRow | undefined {
     return this.#sql.get(SQL.head).get(namespace, sourceId) as HeadRow | undefined;
+  }
+
+  /** Heads of many sources, by source id, with one statement per `HEADS_PER_STATEMENT` ids. */
+  #headMap(namespace: string, sourceIds: readonly string[]): Map<string, HeadRow> {
+    const out = new Map<string, HeadRow>();
+    if (sourceIds.length === 1 || sourceIds.some((id) => SURROGATE.test(id))) {
+      for (const id of sourceIds) {
+        const row = this.#head(namespace, id);
+        if (row) out.set(id, row);
+      }
+      return out;
+    }
+    const many = this.#sql.get(SQL.headsIn);
+    for (let i = 0; i < sourceIds.length; i += HEADS_PER_STATEMENT) {
+      const ids = JSON.stringify(sourceIds.slice(i, i + HEADS_PER_STATEMENT));
+      for (const row of many.all(namespace, ids) as HeadRow[]) out.set(row.source_id, row);
+    }
+    return out;
   }
 
   #metaRow(name: string): MetaRow | undefined {

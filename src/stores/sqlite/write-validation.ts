@@ -37,12 +37,19 @@ export interface CheckedWrite {
   readonly vectors: readonly Float32Array[];
 }
 
+/**
+ * Checks a write call's items and returns their vectors as Float32Array. With `prevalidated` (the caller
+ * validated every vector's values, see `WriteOptions`), each vector must still be a Float32Array of the
+ * namespace's dimension, but its components are not read again.
+ */
 export function checkWrites(
   namespace: string,
   writes: readonly SourceWrite[],
   dimension: number,
+  options: { readonly prevalidated?: boolean } = {},
 ): CheckedWrite[] {
   if (!Array.isArray(writes)) throw itemError(namespace, -1, 'writes', 'must be an array');
+  const prevalidated = options.prevalidated === true;
   /** chunkId → sourceId: record ids are unique per namespace, so two sources may not share one. */
   const owners = new Map<string, string>();
   return writes.map((write, i) => {
@@ -83,11 +90,12 @@ export function checkWrites(
       if (!chunk.vector || typeof chunk.vector.length !== 'number') {
         throw itemError(namespace, i, `chunks[${j}].vector`, 'must be a Float32Array');
       }
-      validateVector(
-        chunk.vector,
-        dimension,
-        `write to ${namespace}: source ${i} ("${write.sourceId}") chunk ${j}`,
-      );
+      const where = (): string => `write to ${namespace}: source ${i} ("${write.sourceId}") chunk ${j}`;
+      if (prevalidated && chunk.vector instanceof Float32Array) {
+        if (chunk.vector.length !== dimension) validateVector(chunk.vector, dimension, where());
+        return chunk.vector;
+      }
+      validateVector(chunk.vector, dimension, where());
       return toFloat32(chunk.vector);
     });
     return { write, vectors };
