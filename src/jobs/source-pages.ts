@@ -13,7 +13,7 @@ export interface SourcePagesOptions {
 }
 
 /** Pages the reader thread may read ahead of the pass: enough to cover jitter, bounded for memory. */
-const THREAD_DEPTH = 4;
+const THREAD_DEPTH = Number(process.env.RB_DEPTH ?? 4);
 
 /**
  * The id-ordered pages of a pass's scan phase (tombstones included), one after another; an empty page
