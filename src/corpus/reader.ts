@@ -27,6 +27,12 @@ export interface CorpusBatch {
 export interface ReadCorpusOptions {
   /** Documents per batch (default 256). */
   readonly batchSize?: number;
+  /**
+   * Skip documents that fail validation (empty text, missing id, malformed JSON) instead of rejecting
+   * their batch; each skipped line is reported here. Real collections have such lines (Cranfield's
+   * documents 471 and 995 are empty in the original), and a demo or a bulk load may prefer to go on.
+   */
+  readonly onInvalid?: (error: ReembedError) => void;
 }
 
 export const DEFAULT_BATCH_SIZE = 256;
@@ -90,7 +96,14 @@ export async function* readCorpus(
       const line = lineNumber === 1 ? raw.replace(/^\uFEFF/, '') : raw;
       if (line.trim() === '') continue;
       const where = { file, line: lineNumber };
-      const doc = corpusDocument(parseJsonLine(line, where), where);
+      let doc: SourceInput;
+      try {
+        doc = corpusDocument(parseJsonLine(line, where), where);
+      } catch (error) {
+        if (!options.onInvalid || !(error instanceof ReembedError) || error.code !== 'INVALID_INPUT') throw error;
+        options.onInvalid(error);
+        continue;
+      }
       const first = firstLineOf.get(doc.id);
       if (first !== undefined) {
         throw lineError(

@@ -87,7 +87,7 @@ export class SourcePages {
     if (thread && (this.#streaming || thread.ready)) {
       if (!this.#streaming) {
         thread.start(this.#after);
-        if (process.env.RB_DEBUG) console.error("reader thread takes over after", this.#after);
+        if (process.env.RB_DEBUG) console.error("reader thread takes over after", this.#after, performance.now().toFixed(0));
         this.#streaming = true;
       }
       try {

@@ -1,3 +1,4 @@
+import type { ReembedError } from '../../core/errors.js';
 import { resolve } from 'node:path';
 import { DEFAULT_BATCH_SIZE, readCorpus, resolveCorpusFile } from '../../corpus/reader.js';
 import { silentProgress } from '../../ports/progress.js';
@@ -11,11 +12,14 @@ export interface IngestArgs {
   readonly collection: string;
   readonly path: string;
   readonly batchSize: number;
+  /** Skip invalid lines (reported) instead of stopping at the first one. */
+  readonly skipInvalid: boolean;
 }
 
 /**
  * `reembed ingest <collection> <file.jsonl|beir-dir> [--batch-size N]`: streams documents into the
- * collection's sources and every writable namespace, batch by batch. Stops at the first bad line.
+ * collection's sources and every writable namespace, batch by batch. Stops at the first bad line, or
+ * with `--skip-invalid` skips and lists every bad line (nothing of a skipped line is written).
  */
 export async function ingest(ctx: CliContext, args: IngestArgs): Promise<number> {
   const app = await ctx.app();
@@ -26,18 +30,24 @@ export async function ingest(ctx: CliContext, args: IngestArgs): Promise<number>
     unit: 'docs',
     ...(total !== undefined ? { total } : {}),
   });
+  const skipped: { line: unknown; message: string }[] = [];
   const totals = await ingestBatches(
     app,
     args.collection,
-    readCorpus(file, { batchSize: args.batchSize }),
+    readCorpus(file, {
+      batchSize: args.batchSize,
+      ...(args.skipInvalid ? { onInvalid: (e: ReembedError) => skipped.push({ line: e.details.line, message: e.message }) } : {}),
+    }),
     task,
   );
   const rate = totals.seconds > 0 ? totals.documents / totals.seconds : 0;
-  ctx.out.result({ collection: args.collection, file, ...totals, docsPerSecond: rate }, () => {
+  ctx.out.result({ collection: args.collection, file, ...totals, docsPerSecond: rate, skipped }, () => {
     ctx.out.line(
       `Ingested ${totals.documents} documents into ${args.collection} from ${file} in ${totals.seconds.toFixed(1)} s ` +
         `(${formatRate(rate)} docs/s): ${totals.changed} new or changed, ${totals.unchanged} unchanged.`,
     );
+    if (skipped.length > 0) ctx.out.line(`Skipped ${skipped.length} invalid line(s):`);
+    for (const s of skipped) ctx.out.line(`  ${s.message}`);
     for (const [ns, n] of Object.entries(totals.namespaces)) {
       ctx.out.line(
         `  ${ns}: ${n.written} written, ${n.skipped} skipped (newer version held), ${n.records} records`,
@@ -60,11 +70,13 @@ export const ingestCommand: CliCommand = {
         integerOption(1, 100_000),
         DEFAULT_BATCH_SIZE,
       )
+      .option('--skip-invalid', 'skip invalid lines (listed in the output) instead of stopping at the first')
       .action(
         bind(ingest, (p, o) => ({
           collection: p[0] as string,
           path: p[1] as string,
           batchSize: o.batchSize as number,
+          skipInvalid: o.skipInvalid === true,
         })),
       ),
 };

@@ -15,8 +15,14 @@ export interface DemoDataset {
   readonly source: string;
   /** Number of corpus lines (an upper bound on documents, for progress totals). */
   readonly size: number;
-  /** A fresh pass over the corpus, in batches. */
-  batches(batchSize: number): AsyncIterable<CorpusBatch> | Iterable<CorpusBatch>;
+  /**
+   * A fresh pass over the corpus, in batches. Invalid lines (e.g. documents with no text) are skipped
+   * and reported through `onInvalid`: the demo must run on any BEIR collection, as real ones have them.
+   */
+  batches(
+    batchSize: number,
+    onInvalid?: (error: ReembedError) => void,
+  ): AsyncIterable<CorpusBatch> | Iterable<CorpusBatch>;
   /** The judged queries; judged ids must be among `knownDocIds`. */
   golden(knownDocIds: ReadonlySet<string>): Promise<GoldenSet>;
 }
@@ -46,7 +52,7 @@ export async function beirDataset(dir: string): Promise<DemoDataset> {
     kind: 'beir',
     source: `BEIR directory ${dir}`,
     size: await countLines(corpus),
-    batches: (batchSize) => readCorpus(corpus, { batchSize }),
+    batches: (batchSize, onInvalid) => readCorpus(corpus, { batchSize, ...(onInvalid ? { onInvalid } : {}) }),
     golden: (knownDocIds) => loadBeirGoldenSet(dir, { knownDocIds }),
   };
 }

@@ -1,3 +1,4 @@
+import type { ReembedError } from '../../core/errors.js';
 import { hashingSpace } from '../../embedders/hashing.js';
 import { ingestBatches } from '../ingest-corpus.js';
 import { formatRate } from '../progress.js';
@@ -33,9 +34,15 @@ export const ingestStep: DemoStep = {
   name: 'ingest',
   async run(state: DemoState): Promise<StepOutcome> {
     const ids = new Set<string>();
+    const skipped: { line: unknown; id: unknown; reason: string }[] = [];
     const dataset = state.dataset;
+    const onInvalid = (error: ReembedError): void => {
+      skipped.push({ line: error.details.line, id: error.details.id, reason: error.message });
+      // Judgments may name a skipped document: it stays "known" (and can never be retrieved).
+      if (typeof error.details.id === 'string') ids.add(error.details.id);
+    };
     async function* tracked() {
-      for await (const batch of dataset.batches(state.options.batchSize)) {
+      for await (const batch of dataset.batches(state.options.batchSize, onInvalid)) {
         for (const d of batch.docs) ids.add(d.id);
         yield batch;
       }
@@ -48,9 +55,16 @@ export const ingestStep: DemoStep = {
     state.ingestedIds = ids;
     state.documents = totals.documents;
     const rate = totals.seconds > 0 ? totals.documents / totals.seconds : 0;
+    const skippedNote =
+      skipped.length === 0
+        ? ''
+        : `; skipped ${skipped.length} invalid line(s): ${skipped
+            .slice(0, 3)
+            .map((s) => `line ${s.line}`)
+            .join(', ')}${skipped.length > 3 ? ', …' : ''}`;
     return {
-      summary: `ingested ${totals.documents} documents into ${state.v1Namespace} (${formatRate(rate)} docs/s)`,
-      details: { documents: totals.documents, docsPerSecond: rate, namespaces: totals.namespaces },
+      summary: `ingested ${totals.documents} documents into ${state.v1Namespace} (${formatRate(rate)} docs/s)${skippedNote}`,
+      details: { documents: totals.documents, docsPerSecond: rate, namespaces: totals.namespaces, skipped },
     };
   },
 };
