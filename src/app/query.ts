@@ -6,10 +6,10 @@ import { queryText } from '../core/pipeline.js';
 import type { SearchFilter, SearchHit, SourceWrite } from '../core/records.js';
 import type { Alias, FusionPolicy, Routing } from '../core/routing.js';
 import { assertSameSpace, type Space } from '../core/space.js';
-import { dot, toFloat32, validateVector } from '../core/vector.js';
+import { toFloat32, validateVector } from '../core/vector.js';
 import type { Backend } from '../ports/backend.js';
-import { embedSources } from './embed-sources.js';
 import type { EmbedderCache } from './embedders.js';
+import { embedOnRead, migratedSources } from './fused-read.js';
 
 export interface QueryRequest {
   /** Query text, embedded once per space read (invariant 2). */
@@ -97,7 +97,10 @@ export interface ShadowEvent {
 const DEFAULT_K = 10;
 type SplitRouting = Extract<Routing, { kind: 'split' }>;
 /** Percentage-routed progressive reads: coverage-aware, without re-embedding on hit (that is lazy's job). */
-const PROGRESSIVE_FUSION: FusionPolicy = Object.freeze({ method: 'coverage-aware-score', embedOnRead: false });
+const PROGRESSIVE_FUSION: FusionPolicy = Object.freeze({
+  method: 'coverage-aware-score',
+  embedOnRead: false,
+});
 const FUSION_DEPTH = 100;
 
 /**
@@ -147,7 +150,11 @@ export class QueryEngine {
       hits = await this.#fused(alias, primaryName, nextName, policy, request, k, vectors, reads);
     } else {
       const target =
-        routing.kind === 'single' ? routing.namespace : routing.kind === 'shadow' ? routing.primary : split!.target;
+        routing.kind === 'single'
+          ? routing.namespace
+          : routing.kind === 'shadow'
+            ? routing.primary
+            : split!.target;
       const served = await this.#read(target, request, k, vectors, 'served');
       reads.push(served.read);
       hits = served.hits;
@@ -260,9 +267,13 @@ export class QueryEngine {
     return vector;
   }
 
-  #split(routing: SplitRouting, request: QueryRequest): { target: string; by: 'tenant' | 'percent' | 'primary' } {
+  #split(
+    routing: SplitRouting,
+    request: QueryRequest,
+  ): { target: string; by: 'tenant' | 'percent' | 'primary' } {
     const tenant = request.filter?.tenant;
-    if (tenant !== undefined && routing.tenants.includes(tenant)) return { target: routing.next, by: 'tenant' };
+    if (tenant !== undefined && routing.tenants.includes(tenant))
+      return { target: routing.next, by: 'tenant' };
     const key = request.routingKey ?? request.text ?? '';
     return bucketOf(key) < routing.percent
       ? { target: routing.next, by: 'percent' }
@@ -284,11 +295,19 @@ export class QueryEngine {
     const primary = await this.#read(primaryName, request, depth, vectors, 'fused');
     const next = await this.#read(nextName, request, depth, vectors, 'fused');
     reads.push(primary.read, next.read);
-    const migrated = await this.#migrated(primaryName, nextName, primary.hits, next.hits);
+    const migrated = await migratedSources(this.#backend, primaryName, nextName, primary.hits, next.hits);
     const onRead =
       policy.embedOnRead === false || !policy.method.startsWith('coverage-aware')
         ? null
-        : await this.#embedOnRead(alias.collection, nextName, primary.hits.slice(0, k), migrated, vectors);
+        : await embedOnRead(
+            this.#backend,
+            this.#embedders,
+            alias.collection,
+            nextName,
+            primary.hits.slice(0, k),
+            migrated,
+            vectors,
+          );
     const fused: FusedHit[] = fuseResults({
       primary: { namespace: primaryName, hits: primary.hits },
       next: { namespace: nextName, hits: next.hits },
@@ -309,82 +328,6 @@ export class QueryEngine {
       for (const o of this.#observers) o.onUnmigratedHits?.(event);
     }
     return hits;
-  }
-
-  /**
-   * Embed-on-read (lazy migrations): the primary's top hits that the next namespace does not hold yet are
-   * embedded now in the next space and scored against the next-space query vector, so fusion can rank
-   * them by the new model instead of by the old one. The writes go to observers (the lazy migration
-   * writes them to the new namespace — re-embed on hit); the query path itself never writes, so an
-   * evaluation (which has no observers) changes nothing.
-   */
-  async #embedOnRead(
-    collection: string,
-    nextName: string,
-    top: readonly SearchHit[],
-    migrated: ReadonlySet<string>,
-    vectors: Map<string, Float32Array>,
-  ): Promise<{ hits: SearchHit[]; writes: SourceWrite[] } | null> {
-    const ids = top.filter((h) => !migrated.has(h.sourceId)).map((h) => h.sourceId);
-    if (ids.length === 0) return null;
-    const ns = await this.#backend.catalog.getNamespace(nextName);
-    const query = vectors.get(ns.space.fingerprint);
-    if (!query) return null;
-    const docs = [...(await this.#backend.sources.getMany(collection, ids)).values()].filter((d) => !d.deleted);
-    const embedder = await this.#embedders.get(ns.space);
-    const writes = await embedSources(embedder, docs);
-    const l2 = ns.space.spec.metric === 'l2';
-    const now = new Date().toISOString();
-    const hits = writes.map((w): SearchHit => {
-      let best = Number.NEGATIVE_INFINITY;
-      let bestChunk = w.chunks[0];
-      for (const c of w.chunks) {
-        const score = l2 ? -squaredDistance(query, c.vector) : dot(query, c.vector);
-        if (score > best) {
-          best = score;
-          bestChunk = c;
-        }
-      }
-      const chunkId = bestChunk?.chunkId ?? `${w.sourceId}#0`;
-      return {
-        sourceId: w.sourceId,
-        chunkId,
-        score: best,
-        text: bestChunk?.text ?? '',
-        metadata: w.metadata,
-        tenant: w.tenant,
-        provenance: {
-          fingerprint: ns.space.fingerprint,
-          sourceId: w.sourceId,
-          chunkId,
-          contentHash: w.contentHash,
-          sourceVersion: w.sourceVersion,
-          embeddedAt: now,
-        },
-      };
-    });
-    return { hits, writes };
-  }
-
-  /** Sources the next namespace holds at least at the version the primary (always complete) holds. */
-  async #migrated(
-    primary: string,
-    next: string,
-    a: readonly SearchHit[],
-    b: readonly SearchHit[],
-  ): Promise<Set<string>> {
-    const ids = [...new Set([...a, ...b].map((h) => h.sourceId))];
-    const [primaryHeads, nextHeads] = await Promise.all([
-      this.#backend.store.heads(primary, ids),
-      this.#backend.store.heads(next, ids),
-    ]);
-    const migrated = new Set<string>();
-    for (const id of ids) {
-      const n = nextHeads.get(id);
-      const p = primaryHeads.get(id);
-      if (n && !n.deleted && (!p || n.sourceVersion >= p.sourceVersion)) migrated.add(id);
-    }
-    return migrated;
   }
 
   #emitShadow(
@@ -440,13 +383,4 @@ function collapseBySource(hits: readonly SearchHit[], k: number): SearchHit[] {
     if (out.length === k) break;
   }
   return out;
-}
-
-function squaredDistance(a: Float32Array, b: Float32Array): number {
-  let sum = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = (a[i] as number) - (b[i] as number);
-    sum += d * d;
-  }
-  return sum;
 }
