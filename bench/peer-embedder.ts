@@ -59,6 +59,8 @@ export function peerEmbed(text: string, dimension: number, seed: number): Float3
 export interface EmbedCounter {
   calls: number;
   texts: number;
+  /** Wall time inside document `embed` calls, summed (overlapping calls of a concurrent backfill add up). */
+  ms: number;
 }
 
 /**
@@ -81,12 +83,18 @@ export function peerEmbedderFactory(latencyMs: number, counter: EmbedCounter): E
         maxBatchSize: 128,
         countTokens: countWordTokens,
         async embed(texts, options) {
+          const started = performance.now();
+          if (options.inputType === 'document' && latencyMs > 0)
+            await new Promise((r) => setTimeout(r, latencyMs));
+          const out = texts.map((t) =>
+            peerEmbed(applyInput(space.spec, t, options.inputType), dimension, seed),
+          );
           if (options.inputType === 'document') {
             counter.calls++;
             counter.texts += texts.length;
-            if (latencyMs > 0) await new Promise((r) => setTimeout(r, latencyMs));
+            counter.ms += performance.now() - started;
           }
-          return texts.map((t) => peerEmbed(applyInput(space.spec, t, options.inputType), dimension, seed));
+          return out;
         },
       };
     },

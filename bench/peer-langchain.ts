@@ -35,7 +35,9 @@ const args = benchArgs({
   latencyN: 5_000,
   latency: 50,
   concurrency: 'default',
+  backfillBatch: 'default',
   concurrency8: 8,
+  batchDiag: 1024,
   ingestChunk: 2048,
   queries: 5,
   seed: 42,
@@ -56,11 +58,19 @@ async function child(): Promise<void> {
     n: Number(args.n),
     latencyMs: Number(args.latency),
     ...(concurrency === 'default' ? {} : { concurrency: Number(concurrency) }),
+    ...(String(args.backfillBatch) === 'default' ? {} : { backfillBatch: Number(args.backfillBatch) }),
     ingestChunk: Number(args.ingestChunk),
     queries: Number(args.queries),
     seed: Number(args.seed),
     emit: (line) => console.log(JSON.stringify(line)),
   });
+}
+
+/** Child flags of a reembed variant: `default`, `c8` (backfill concurrency 8), `batch1024` (backfill batch). */
+function variantArgs(variant: string): string[] {
+  const m = /^(c|batch)(\d+)$/.exec(variant);
+  if (!m) return ['--concurrency=default'];
+  return m[1] === 'c' ? [`--concurrency=${m[2]}`] : [`--backfillBatch=${m[2]}`];
 }
 
 interface Job {
@@ -103,7 +113,7 @@ function jobsFor(
         `--setup=${REEMBED_SETUP[setup]}`,
         `--n=${n}`,
         `--latency=${latency}`,
-        `--concurrency=${v}`,
+        ...variantArgs(v),
         `--ingestChunk=${args.ingestChunk}`,
         `--queries=${args.queries}`,
         `--seed=${args.seed}`,
@@ -112,6 +122,21 @@ function jobsFor(
     }),
   );
   return [peer, ...ours];
+}
+
+/**
+ * Runs a job, retrying (up to twice, 15 s apart) a process that produced no phase at all — e.g. when a
+ * file of the shared checkout was mid-edit and failed to compile. A run that failed halfway is kept.
+ */
+async function runWithRetry(job: Job, logFile: string) {
+  for (let attempt = 1; ; attempt++) {
+    const r = await runJsonLines(job.command, job.args, { cwd: job.cwd, logFile });
+    if (r.code === 0 || r.lines.length > 0 || attempt === 3) return r;
+    console.error(
+      `[peer-bench] ${job.side}[${job.variant}] exited ${r.code} with no output; retrying:\n${r.stderr.slice(-600)}`,
+    );
+    await new Promise((res) => setTimeout(res, 15_000));
+  }
 }
 
 function summary(lines: readonly Record<string, unknown>[]): string {
@@ -138,14 +163,17 @@ async function main(): Promise<void> {
   for (const part of parts) {
     const latency = part === 'latency' ? Number(args.latency) : 0;
     const n = part === 'latency' ? Number(args.latencyN) : Number(args.n);
-    const variants = part === 'latency' ? ['default', String(args.concurrency8)] : ['default'];
+    // Base: the library defaults, plus a diagnostic larger backfill batch (fewer store commits).
+    // Latency: the default backfill concurrency and a higher one.
+    const variants =
+      part === 'latency' ? ['default', `c${args.concurrency8}`] : ['default', `batch${args.batchDiag}`];
     const failures: string[] = [];
     for (let run = 0; run < runs; run++) {
       for (const setup of setups) {
         const jobs = jobsFor(setup, n, latency, variants, scratch);
         const order = jobs.map((_, i) => jobs[(i + run) % jobs.length] as Job); // rotate who goes first
         for (const job of order) {
-          const r = await runJsonLines(job.command, job.args, { cwd: job.cwd, logFile });
+          const r = await runWithRetry(job, logFile);
           const m = /versions (\{.*\})/.exec(r.stderr);
           if (job.side === 'peer' && m?.[1]) peerVersions = JSON.parse(m[1]) as Record<string, unknown>;
           const phases = r.lines.filter((l) => typeof l.phase === 'string' && l.phase !== 'setup');
@@ -159,7 +187,7 @@ async function main(): Promise<void> {
             samples.push({ part, setup, side: job.side, variant: job.variant, run, line });
           writeFileSync(join(scratch, 'samples.json'), JSON.stringify(samples));
           console.error(
-            `[peer-bench] ${part} n=${n} run ${run + 1}/${runs} ${setup} ${job.side}${job.side === 'reembed' ? `[c=${job.variant}]` : ''}: ${summary(phases)}`,
+            `[peer-bench] ${part} n=${n} run ${run + 1}/${runs} ${setup} ${job.side}${job.side === 'reembed' ? `[${job.variant}]` : ''}: ${summary(phases)}`,
           );
         }
       }

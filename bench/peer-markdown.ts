@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { machineInfo, median } from './lib.js';
-import { markdownTable, rowsOf, type Sample } from './peer-report.js';
+import { markdownTable, rowsOf, type Sample, variantLabel } from './peer-report.js';
 
 export interface PartResult {
   readonly part: string;
@@ -45,18 +45,25 @@ function corpusCheck(samples: readonly Sample[], n: number): string {
   return `N=${n.toLocaleString('en-US')}: peer ${peer.join(', ') || '—'}, reembed ${ours.join(', ') || '—'} → ${same ? 'identical' : '**DIFFERENT**'}`;
 }
 
-function upgradeBreakdown(samples: readonly Sample[], r: PartResult): string[] {
+function reembedBreakdown(samples: readonly Sample[], r: PartResult): string[] {
   const out: string[] = [];
+  const cases = [
+    ...['full', 'noop', 'incremental'].map((phase) => [phase, 'default'] as const),
+    ...r.variants.map((v) => ['model_upgrade', v] as const),
+  ];
   for (const setup of r.setups) {
-    for (const v of r.variants) {
+    for (const [phase, v] of cases) {
       const lines = samples
         .filter((s) => s.part === r.part && s.setup === setup && s.side === 'reembed' && s.variant === v)
-        .filter((s) => s.line.phase === 'model_upgrade')
+        .filter((s) => s.line.phase === phase)
         .map((s) => s.line.breakdown_ms as Record<string, number>);
       if (lines.length === 0) continue;
-      const keys = Object.keys(lines[0] as object);
-      const parts = keys.map((k) => `${k} ${Math.round(median(lines.map((l) => l[k] as number)))} ms`);
-      out.push(`- ${setup}, concurrency ${v}: ${parts.join(', ')}`);
+      const parts = Object.keys(lines[0] as object).map((k) => {
+        const value = Math.round(median(lines.map((l) => l[k] as number)));
+        return k.endsWith('_calls') ? `${k} ${value}` : `${k} ${value} ms`;
+      });
+      const label = phase === 'model_upgrade' ? `model_upgrade (${variantLabel(v)})` : phase;
+      out.push(`- ${setup} ${label}: ${parts.join(', ')}`);
     }
   }
   return out;
@@ -156,7 +163,12 @@ export function peerMarkdown(input: {
         markdownTable(rowsOf(samples, r.part, setup, r.variants)),
       );
     }
-    out.push('', 'reembed model_upgrade breakdown (medians):', ...upgradeBreakdown(samples, r));
+    out.push(
+      '',
+      'Where reembed spends its time (medians; `embed` and `store_*` are summed over calls, which overlap in a',
+      'concurrent backfill; model_upgrade = start + backfill_and_validate + gates_and_cutover):',
+      ...reembedBreakdown(samples, r),
+    );
     out.push(
       '',
       'Where the peer spends its time (medians of its `breakdown_ms`, top items):',

@@ -24,6 +24,8 @@ export interface ReembedPhaseOptions {
   readonly latencyMs: number;
   /** Backfill concurrency of the model upgrade; undefined = the library default. */
   readonly concurrency?: number;
+  /** Backfill batch size of the model upgrade (diagnostics); undefined = the library default. */
+  readonly backfillBatch?: number;
   /** Documents per `ingest` call: a multiple of 128 so embed calls are full batches, like the peer's. */
   readonly ingestChunk: number;
   readonly queries: number;
@@ -100,6 +102,43 @@ async function verify(app: Reembed, live: number, checks: readonly Probe[], abse
   return v;
 }
 
+/**
+ * Times the store's `write` and `delete` calls (summed wall time: a concurrent backfill's overlapping
+ * calls add up), the counterpart of the peer's `store_add` / `store_delete` breakdown.
+ */
+function instrumentStore(app: Reembed) {
+  const store = app.backend.store as unknown as Record<
+    'write' | 'delete',
+    (...a: unknown[]) => Promise<unknown>
+  >;
+  const ms = { write: 0, delete: 0 };
+  const calls = { write: 0, delete: 0 };
+  for (const m of ['write', 'delete'] as const) {
+    const orig = store[m].bind(store);
+    store[m] = async (...a: unknown[]) => {
+      const t = performance.now();
+      try {
+        return await orig(...a);
+      } finally {
+        ms[m] += performance.now() - t;
+        calls[m]++;
+      }
+    };
+  }
+  return {
+    reset() {
+      ms.write = ms.delete = calls.write = calls.delete = 0;
+    },
+    snapshot() {
+      return {
+        store_write: Number(ms.write.toFixed(1)),
+        store_write_calls: calls.write,
+        store_delete: Number(ms.delete.toFixed(1)),
+      };
+    },
+  };
+}
+
 /** Runs the four phases once on a fresh database and emits one line per phase. */
 export async function runReembedPhases(o: ReembedPhaseOptions): Promise<void> {
   const W = buildWorkload(o.n, o.seed);
@@ -126,13 +165,14 @@ export async function runReembedPhases(o: ReembedPhaseOptions): Promise<void> {
   ];
 
   const dir = mkdtempSync(join(tmpdir(), 'reembed-peer-'));
-  const counter: EmbedCounter = { calls: 0, texts: 0 };
+  const counter: EmbedCounter = { calls: 0, texts: 0, ms: 0 };
   const app = await openReembed({
     db: join(dir, 'reembed.db'),
     ...(o.setup === 'lancedb' ? { lancedb: join(dir, 'lancedb') } : {}),
     actor: 'bench',
     embedders: [peerEmbedderFactory(o.latencyMs, counter)],
   });
+  const io = instrumentStore(app);
   const rss = new RssSampler();
   const v1 = peerSpace('peer-v1', 384, 1);
   const v2 = peerSpace('peer-v2', 768, 2);
@@ -162,11 +202,18 @@ export async function runReembedPhases(o: ReembedPhaseOptions): Promise<void> {
     gc();
     const calls0 = counter.calls;
     const texts0 = counter.texts;
+    const embedMs0 = counter.ms;
+    io.reset();
     rss.reset();
     const t0 = performance.now();
     const { result, ok, extra } = await work();
     const ms = performance.now() - t0;
     const peak = rss.peakMb();
+    const breakdown = {
+      embed: Number((counter.ms - embedMs0).toFixed(1)),
+      ...io.snapshot(),
+      ...(extra?.breakdown_ms as Record<string, number> | undefined),
+    };
     o.emit({
       phase: name,
       docs,
@@ -181,6 +228,7 @@ export async function runReembedPhases(o: ReembedPhaseOptions): Promise<void> {
       result,
       result_ok: ok,
       ...extra,
+      breakdown_ms: breakdown,
       verify: await check(),
       n: o.n,
       corpus_sha256: W.sha256.slice(0, 16),
@@ -224,7 +272,10 @@ export async function runReembedPhases(o: ReembedPhaseOptions): Promise<void> {
     'model_upgrade',
     n2,
     async () => {
-      const backfill = o.concurrency === undefined ? {} : { concurrency: o.concurrency };
+      const backfill = {
+        ...(o.concurrency === undefined ? {} : { concurrency: o.concurrency }),
+        ...(o.backfillBatch === undefined ? {} : { batchSize: o.backfillBatch }),
+      };
       const t0 = performance.now();
       const started = await migrations.start({
         alias: 'docs',

@@ -11,7 +11,7 @@ export interface Sample {
   readonly part: string;
   readonly setup: string;
   readonly side: Side;
-  /** Reembed's backfill concurrency variant (`default` or a number); `-` for the peer. */
+  /** Reembed's backfill variant (`default`, `c8`, `batch1024`); `-` for the peer. */
   readonly variant: string;
   readonly run: number;
   readonly line: Record<string, unknown>;
@@ -64,6 +64,14 @@ function cellOf(
   };
 }
 
+/** `default` → the library's backfill defaults; `c8` → concurrency 8; `batch1024` → batch of 1,024. */
+export function variantLabel(v: string): string {
+  if (v === 'default') return 'backfill defaults: concurrency 4, batch 128';
+  const m = /^(c|batch)(\d+)$/.exec(v);
+  if (!m) return v;
+  return m[1] === 'c' ? `concurrency ${m[2]}` : `backfill batch ${m[2]}, diagnostic`;
+}
+
 /** The rows of one part × setup, in phase order (sorted by run so sums pair the same run). */
 export function rowsOf(
   samples: readonly Sample[],
@@ -105,7 +113,7 @@ export function rowsOf(
   ];
   for (const v of variants) {
     rows.push({
-      phase: `model_upgrade${variants.length > 1 || v !== 'default' ? ` (reembed concurrency ${v === 'default' ? '4, default' : v})` : ''}`,
+      phase: `model_upgrade (reembed ${variantLabel(v)})`,
       peer: cellOf(of('peer', 'model_upgrade')),
       reembed: cellOf(of('reembed', 'model_upgrade', v)),
     });

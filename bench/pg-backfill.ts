@@ -128,7 +128,11 @@ try {
         const batch: SourceWrite[] = allWrites.slice(i, i + batchSize);
         await backend.store.write(ns, target.fingerprint, batch, {
           prevalidated: true,
-          checkpoint: { jobId: `bench-store-${run}-${s}`, cursor: batch.at(-1)?.sourceId ?? '', processed: i },
+          checkpoint: {
+            jobId: `bench-store-${run}-${s}`,
+            cursor: batch.at(-1)?.sourceId ?? '',
+            processed: i,
+          },
         });
       }
     };

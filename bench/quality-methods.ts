@@ -163,7 +163,11 @@ export function rankQuery(
     // A split sends a share of queries to the new namespace, which holds only the migrated documents.
     // As the QueryEngine serves a split: a percentage-routed query gets a coverage-aware fused read.
     progressive: afterCutover ? cleanV2 : toNext ? fuse(PROGRESSIVE_READ) : cleanV1,
-    'progressive (routed query to new only)': afterCutover ? cleanV2 : toNext ? ids(next.slice(0, K)) : cleanV1,
+    'progressive (routed query to new only)': afterCutover
+      ? cleanV2
+      : toNext
+        ? ids(next.slice(0, K))
+        : cleanV1,
     // The lazy default embeds unmigrated top hits on read unless the policy turns it off.
     'lazy (default fusion)': afterCutover ? cleanV2 : DEFAULT_FUSION.embedOnRead === false ? lazy : lazyRead,
     'lazy without embed-on-read': afterCutover ? cleanV2 : lazy,

@@ -1,5 +1,5 @@
 import { ReembedError } from '../core/errors.js';
-import { sourceChunks } from '../core/pipeline.js';
+import { chunkIdOf, sourceChunkTexts } from '../core/pipeline.js';
 import type { ChunkVector, SourceDocument, SourceWrite } from '../core/records.js';
 import { validateVector } from '../core/vector.js';
 import type { Embedder } from '../ports/embedder.js';
@@ -19,11 +19,15 @@ export async function embedSources(
   options: EmbedSourcesOptions = {},
 ): Promise<SourceWrite[]> {
   const spec = embedder.space.spec;
-  const chunked = docs.map((doc) => sourceChunks(spec, doc));
-  const texts = chunked.flatMap((chunks) => chunks.map((c) => c.text));
+  const chunked = docs.map((doc) => sourceChunkTexts(spec, doc));
+  const texts: string[] = [];
+  for (const chunks of chunked) for (const text of chunks) texts.push(text);
   const vectors: Float32Array[] = [];
   for (let start = 0; start < texts.length; start += embedder.maxBatchSize) {
-    const slice = texts.slice(start, start + embedder.maxBatchSize);
+    const slice =
+      start === 0 && texts.length <= embedder.maxBatchSize
+        ? texts
+        : texts.slice(start, start + embedder.maxBatchSize);
     const out = await embedder.embed(slice, { inputType: 'document', signal: options.signal });
     if (out.length !== slice.length) {
       throw new ReembedError(
@@ -40,10 +44,10 @@ export async function embedSources(
   }
   let cursor = 0;
   return docs.map((doc, d) => {
-    const chunks: ChunkVector[] = (chunked[d] ?? []).map((c) => ({
-      chunkId: c.chunkId,
-      index: c.index,
-      text: c.text,
+    const chunks: ChunkVector[] = (chunked[d] ?? []).map((text, index) => ({
+      chunkId: chunkIdOf(doc.id, index),
+      index,
+      text,
       vector: vectors[cursor++] as Float32Array,
     }));
     return {

@@ -68,7 +68,10 @@ export function resolveGlobals(
   // An explicit --db wins over REEMBED_PG_URL, so a named SQLite file is never silently swapped for Postgres.
   const pg =
     typeof raw.pg === 'string' && raw.pg !== '' ? raw.pg : dbGiven ? null : (io.env.REEMBED_PG_URL ?? null);
-  const lancedb = typeof raw.lancedb === 'string' && raw.lancedb !== '' ? raw.lancedb : (io.env.REEMBED_LANCEDB_URI ?? null);
+  const lancedb =
+    typeof raw.lancedb === 'string' && raw.lancedb !== ''
+      ? raw.lancedb
+      : (io.env.REEMBED_LANCEDB_URI ?? null);
   return Object.freeze({
     db: resolve(io.cwd, typeof raw.db === 'string' ? raw.db : 'reembed.db'),
     dbGiven,

@@ -128,7 +128,10 @@ function buildProgram(io: CliIo, bind: Bind): Command {
     .description('Change embedding models without downtime and without silent recall loss.')
     .option('--db <file>', 'SQLite database file', 'reembed.db')
     .option('--pg <url>', 'PostgreSQL URL (pgvector backend); default $REEMBED_PG_URL unless --db is given')
-    .option('--lancedb <uri>', 'LanceDB URI for vectors (catalog stays in --db); default $REEMBED_LANCEDB_URI')
+    .option(
+      '--lancedb <uri>',
+      'LanceDB URI for vectors (catalog stays in --db); default $REEMBED_LANCEDB_URI',
+    )
     .option('--json', 'print one JSON document (errors as {"error":{"code","message"}})')
     .option('--actor <name>', 'who is acting, recorded in the audit log (default $USER)')
     .option('--quiet', 'no progress bars or notes')

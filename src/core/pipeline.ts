@@ -29,7 +29,7 @@ export function documentChunks(spec: PipelineSpec, sourceId: string, text: strin
 
 /**
  * Chunk texts of one document computed ahead of time — e.g. by the backfill's reader thread, which
- * preprocesses and chunks pages while the calling thread embeds and writes. `sourceChunks` uses them
+ * preprocesses and chunks pages while the calling thread embeds and writes. `sourceChunkTexts` uses them
  * only for the same pipeline (preprocessing and chunker); keyed by the document object, so they are
  * collected with it.
  */
@@ -47,22 +47,27 @@ function pipelineKey(spec: PipelineSpec): string {
 
 /**
  * Records the chunk texts `documentChunks(spec, doc.id, doc.text)` produced for `doc` elsewhere (they
- * must come from that function, with an equal spec), so `sourceChunks` need not compute them again.
+ * must come from that function, with an equal spec), so `sourceChunkTexts` need not compute them again.
  */
-export function attachChunks(doc: { readonly id: string }, spec: PipelineSpec, texts: readonly string[]): void {
+export function attachChunks(
+  doc: { readonly id: string },
+  spec: PipelineSpec,
+  texts: readonly string[],
+): void {
   precomputed.set(doc, { pipeline: pipelineKey(spec), texts });
 }
 
-/** `documentChunks` of a source document, reusing chunks attached with `attachChunks` for the same pipeline. */
-export function sourceChunks(
+/**
+ * The chunk texts of a source document — `documentChunks(spec, doc.id, doc.text)`, whose chunk `i` has id
+ * `chunkIdOf(doc.id, i)` — reusing texts attached with `attachChunks` for the same pipeline.
+ */
+export function sourceChunkTexts(
   spec: PipelineSpec,
   doc: { readonly id: string; readonly text: string },
-): DocumentChunk[] {
+): readonly string[] {
   const ready = precomputed.get(doc);
-  if (ready === undefined || ready.pipeline !== pipelineKey(spec)) return documentChunks(spec, doc.id, doc.text);
-  return ready.texts.map((text, index) =>
-    Object.freeze({ chunkId: chunkIdOf(doc.id, index), index, text }),
-  );
+  if (ready !== undefined && ready.pipeline === pipelineKey(spec)) return ready.texts;
+  return chunkText(preprocess(doc.text, spec.preprocessing), spec.chunker).map((c) => c.text);
 }
 
 export function chunkIdOf(sourceId: string, index: number): string {

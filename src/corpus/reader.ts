@@ -100,7 +100,8 @@ export async function* readCorpus(
       try {
         doc = corpusDocument(parseJsonLine(line, where), where);
       } catch (error) {
-        if (!options.onInvalid || !(error instanceof ReembedError) || error.code !== 'INVALID_INPUT') throw error;
+        if (!options.onInvalid || !(error instanceof ReembedError) || error.code !== 'INVALID_INPUT')
+          throw error;
         options.onInvalid(error);
         continue;
       }

@@ -257,7 +257,8 @@ export class BackfillRunner extends EventEmitter {
       this.#done = this.#tracker.processed;
       const mode = o.readerThread ?? 'auto';
       const threaded =
-        mode === 'on' || (mode === 'auto' && this.#total - this.#done >= THREAD_MIN_PAGES * batchOptions.pageSize);
+        mode === 'on' ||
+        (mode === 'auto' && this.#total - this.#done >= THREAD_MIN_PAGES * batchOptions.pageSize);
       this.#pages = new SourcePages(sources, {
         collection: o.collection,
         pageSize: batchOptions.pageSize,

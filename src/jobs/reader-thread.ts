@@ -25,11 +25,17 @@ export class ReaderThread {
   readonly #pages: (readonly SourceDocument[])[] = [];
   #waiter: Waiter | null = null;
   #ready = false;
+  #onReady: (() => void) | null = null;
   #failure: Error | null = null;
   #closed = false;
 
+  /** The thread had served a session before: it is loaded, and opening a reader takes a moment only. */
+  readonly warm: boolean;
+
   private constructor(thread: PooledThread, options: ReaderSession) {
     this.#thread = thread;
+    this.warm = thread.served > 0;
+    thread.served++;
     this.#options = options;
     thread.session = this;
     this.#send({ type: 'open', session: this.#id, options });
@@ -54,6 +60,20 @@ export class ReaderThread {
     return this.#failure !== null;
   }
 
+  /** Resolves true once ready, false on failure, close or after `timeoutMs`. */
+  whenReady(timeoutMs: number): Promise<boolean> {
+    if (this.#ready || this.#failure || this.#closed) return Promise.resolve(this.ready);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => done(), timeoutMs);
+      const done = (): void => {
+        clearTimeout(timer);
+        this.#onReady = null;
+        resolve(this.ready);
+      };
+      this.#onReady = done;
+    });
+  }
+
   /** Starts reading pages after source id `after` ('' for the beginning). */
   start(after: string): void {
     this.#send({ type: 'start', session: this.#id, after });
@@ -76,6 +96,7 @@ export class ReaderThread {
     this.#send({ type: 'close', session: this.#id });
     this.#waiter?.reject(new Error('the reader session was closed'));
     this.#waiter = null;
+    this.#onReady?.();
     this.#pages.length = 0;
     this.#thread.release(this);
   }
@@ -83,8 +104,10 @@ export class ReaderThread {
   /** Called by the thread for this session's messages. */
   receive(message: ReaderToMain): void {
     if (this.#closed) return;
-    if (message.type === 'ready') this.#ready = true;
-    else if (message.type === 'error') this.fail(new Error(message.message));
+    if (message.type === 'ready') {
+      this.#ready = true;
+      this.#onReady?.();
+    } else if (message.type === 'error') this.fail(new Error(message.message));
     else if (message.type === 'end') this.#deliver([]);
     else {
       const { pipeline } = this.#options;
@@ -106,6 +129,7 @@ export class ReaderThread {
     this.#pages.length = 0;
     this.#waiter?.reject(error);
     this.#waiter = null;
+    this.#onReady?.();
   }
 
   #taken(page: readonly SourceDocument[]): readonly SourceDocument[] {
@@ -131,6 +155,8 @@ class PooledThread {
   static #idle: PooledThread | null = null;
   readonly #worker: Worker;
   session: ReaderThread | null = null;
+  /** Sessions served so far. */
+  served = 0;
   #broken = false;
   #idleTimer: NodeJS.Timeout | null = null;
 

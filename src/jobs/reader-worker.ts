@@ -27,7 +27,15 @@ interface Session {
 let current: Session | null = null;
 
 async function open(id: number, options: ReaderSession): Promise<void> {
-  const session: Session = { id, options, reader: null, after: '', credits: options.depth, started: false, pumping: false };
+  const session: Session = {
+    id,
+    options,
+    reader: null,
+    after: '',
+    credits: options.depth,
+    started: false,
+    pumping: false,
+  };
   current = session;
   try {
     const module = (await import(options.recipe.module)) as Record<string, unknown>;

@@ -14,6 +14,8 @@ export interface SourcePagesOptions {
 
 /** Pages the reader thread may read ahead of the pass: enough to cover jitter, bounded for memory. */
 const THREAD_DEPTH = Number(process.env.RB_DEPTH ?? 4);
+/** How long the first page waits for a pooled (already started) reader thread to open its reader. */
+const WARM_WAIT_MS = 100;
 
 /**
  * The id-ordered pages of a pass's scan phase (tombstones included), one after another; an empty page
@@ -47,7 +49,8 @@ export class SourcePages {
   async next(): Promise<readonly SourceDocument[]> {
     if (this.#ended) return [];
     if (!this.#thread && !this.#inThreadOnly) this.#spawn();
-    if (process.env.RB_WAIT) while (this.#thread && !this.#thread.ready && !this.#thread.failed) await new Promise((r) => setTimeout(r, 1));
+    // A pooled thread is ready within a few milliseconds: worth waiting for, unlike one still starting.
+    if (this.#thread?.warm && !this.#streaming) await this.#thread.whenReady(WARM_WAIT_MS);
     const page = await this.#read();
     if (page.length === 0) {
       this.#ended = true;
@@ -87,7 +90,8 @@ export class SourcePages {
     if (thread && (this.#streaming || thread.ready)) {
       if (!this.#streaming) {
         thread.start(this.#after);
-        if (process.env.RB_DEBUG) console.error("reader thread takes over after", this.#after, performance.now().toFixed(0));
+        if (process.env.RB_DEBUG)
+          console.error('reader thread takes over after', this.#after, performance.now().toFixed(0));
         this.#streaming = true;
       }
       try {

@@ -16,13 +16,20 @@ beforeEach(async () => {
   await app.ingest('docs', DOCS);
   await app.createNamespace('docs', v2, 'active', 'docs@v1');
   // Only tenant t1's document is in v2 so far.
-  await app.ingest('docs', [{ id: 'c', text: 'Reciprocal rank fusion combines rankings, now in v2.', tenant: 't1' }]);
+  await app.ingest('docs', [
+    { id: 'c', text: 'Reciprocal rank fusion combines rankings, now in v2.', tenant: 't1' },
+  ]);
 });
 afterEach(async () => ctx.cleanup());
 
 describe('split routing (progressive rollout)', () => {
   it('a percentage-routed query reads both namespaces with coverage-aware fusion, never the partial one alone', async () => {
-    await app.backend.catalog.setAlias('docs', 'docs', { kind: 'split', primary: 'docs@v1', next: 'docs@v2', percent: 100, tenants: [] }, 'test');
+    await app.backend.catalog.setAlias(
+      'docs',
+      'docs',
+      { kind: 'split', primary: 'docs@v1', next: 'docs@v2', percent: 100, tenants: [] },
+      'test',
+    );
     const { hits, trace } = await app.search('docs', { text: 'deleted document backfill tombstone', k: 4 });
     expect(trace.fusion).toBe('coverage-aware-score');
     expect(trace.reads.map((r) => r.namespace)).toEqual(['docs@v1', 'docs@v2']);
@@ -32,7 +39,12 @@ describe('split routing (progressive rollout)', () => {
   });
 
   it('a moved tenant reads the new namespace alone; other traffic stays on the old one', async () => {
-    await app.backend.catalog.setAlias('docs', 'docs', { kind: 'split', primary: 'docs@v1', next: 'docs@v2', percent: 0, tenants: ['t1'] }, 'test');
+    await app.backend.catalog.setAlias(
+      'docs',
+      'docs',
+      { kind: 'split', primary: 'docs@v1', next: 'docs@v2', percent: 0, tenants: ['t1'] },
+      'test',
+    );
     const moved = await app.search('docs', { text: 'rank fusion', k: 2, filter: { tenant: 't1' } });
     expect(moved.trace.reads.map((r) => r.namespace)).toEqual(['docs@v2']);
     expect(moved.hits[0]?.provenance.fingerprint).toBe(v2.fingerprint);
@@ -44,7 +56,12 @@ describe('split routing (progressive rollout)', () => {
 
 describe('fused routing (lazy)', () => {
   it('embeds unmigrated top hits on read without writing from the query path', async () => {
-    await app.backend.catalog.setAlias('docs', 'docs', { kind: 'fused', primary: 'docs@v1', next: 'docs@v2', fusion: { method: 'coverage-aware-score' } }, 'test');
+    await app.backend.catalog.setAlias(
+      'docs',
+      'docs',
+      { kind: 'fused', primary: 'docs@v1', next: 'docs@v2', fusion: { method: 'coverage-aware-score' } },
+      'test',
+    );
     const events: { sourceIds: readonly string[]; writes: readonly { sourceId: string }[] }[] = [];
     app.queries.observe({ onUnmigratedHits: (e) => events.push(e) });
     const before = await app.backend.store.stats('docs@v2');
@@ -55,7 +72,10 @@ describe('fused routing (lazy)', () => {
     expect(await app.backend.store.stats('docs@v2')).toEqual(before);
     expect(events).toHaveLength(1);
     expect(events[0]?.writes.map((w) => w.sourceId).sort()).toEqual(
-      hits.map((h) => h.sourceId).filter((id) => id !== 'c').sort(),
+      hits
+        .map((h) => h.sourceId)
+        .filter((id) => id !== 'c')
+        .sort(),
     );
   });
 });

@@ -6,7 +6,14 @@ let cleanup: () => void;
 beforeEach(async () => {
   ({ dir, cleanup } = tempDir());
   expect((await runCli(['init'], dir)).code).toBe(0);
-  expect((await runCli(['space', 'add', 'h384', '--provider', 'hashing', '--dimension', '384', '--metric', 'l2'], dir)).code).toBe(0);
+  expect(
+    (
+      await runCli(
+        ['space', 'add', 'h384', '--provider', 'hashing', '--dimension', '384', '--metric', 'l2'],
+        dir,
+      )
+    ).code,
+  ).toBe(0);
 });
 afterEach(() => cleanup());
 
@@ -20,7 +27,10 @@ describe('reembed plan --dry-run', () => {
     expect(out.ddl).toContain('vector_l2_ops');
     expect(out.ddl).toContain('m = 24');
     expect(out.ddl).not.toContain('CREATE TABLE IF NOT EXISTS "reembed"."audit_log"');
-    const base = await runCli(['--json', 'plan', 'docs', '--space', 'h384', '--dry-run', '--include-base'], dir);
+    const base = await runCli(
+      ['--json', 'plan', 'docs', '--space', 'h384', '--dry-run', '--include-base'],
+      dir,
+    );
     expect(parseJson<{ ddl: string }>(base).ddl).toMatch(/audit/);
   });
 

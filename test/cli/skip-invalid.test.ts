@@ -8,7 +8,9 @@ let cleanup: () => void;
 beforeEach(async () => {
   ({ dir, cleanup } = tempDir());
   expect((await runCli(['init'], dir)).code).toBe(0);
-  expect((await runCli(['space', 'add', 'h', '--provider', 'hashing', '--dimension', '32'], dir)).code).toBe(0);
+  expect((await runCli(['space', 'add', 'h', '--provider', 'hashing', '--dimension', '32'], dir)).code).toBe(
+    0,
+  );
   expect((await runCli(['collection', 'create', 'docs', '--space', 'h'], dir)).code).toBe(0);
   writeFileSync(
     join(dir, 'c.jsonl'),

@@ -34,7 +34,7 @@ describe.skipIf(!PG_URL)(PG_URL ? 'monitor on Postgres' : PG_SKIP_LINE, () => {
     expect(report.alerts).toBe(0);
   });
 
-  it('detects a namespace table altered behind reembed\'s back to hold a vector of another dimension', async () => {
+  it("detects a namespace table altered behind reembed's back to hold a vector of another dimension", async () => {
     const pool = (app.backend as PgBackend).pool;
     const table = `"${schema}"."${tableNameOf('docs@v1')}"`;
     // What an operator "fixing" a schema by hand could do: drop the index, widen the column, then write a

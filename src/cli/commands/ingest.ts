@@ -1,5 +1,5 @@
-import type { ReembedError } from '../../core/errors.js';
 import { resolve } from 'node:path';
+import type { ReembedError } from '../../core/errors.js';
 import { DEFAULT_BATCH_SIZE, readCorpus, resolveCorpusFile } from '../../corpus/reader.js';
 import { silentProgress } from '../../ports/progress.js';
 import type { CliCommand } from '../command.js';
@@ -36,7 +36,9 @@ export async function ingest(ctx: CliContext, args: IngestArgs): Promise<number>
     args.collection,
     readCorpus(file, {
       batchSize: args.batchSize,
-      ...(args.skipInvalid ? { onInvalid: (e: ReembedError) => skipped.push({ line: e.details.line, message: e.message }) } : {}),
+      ...(args.skipInvalid
+        ? { onInvalid: (e: ReembedError) => skipped.push({ line: e.details.line, message: e.message }) }
+        : {}),
     }),
     task,
   );

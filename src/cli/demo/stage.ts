@@ -124,11 +124,19 @@ export async function runStage(
     coverage: after.ratio,
     backfilled,
     fromReads: Math.max(0, after.current - before.current - backfilled),
-    served: quality(await evaluateAlias(state.app, state.alias, golden, { ks: [10], allowUnknownDocs: true })),
+    served: quality(
+      await evaluateAlias(state.app, state.alias, golden, { ks: [10], allowUnknownDocs: true }),
+    ),
     newAlone:
       target.state === 'retired'
         ? null
-        : quality(await evaluateNamespace(state.app, m.to, golden, { ks: [10], exact: true, allowUnknownDocs: true })),
+        : quality(
+            await evaluateNamespace(state.app, m.to, golden, {
+              ks: [10],
+              exact: true,
+              allowUnknownDocs: true,
+            }),
+          ),
     traffic: m.recorder.window(),
     rollout:
       m.strategy === 'progressive'

@@ -9,6 +9,7 @@ import {
   sourceWrite,
   testSpace,
 } from '../../testing/fixtures.js';
+import { describePgWriteSpecifics } from './pg-write-cases.js';
 import { useTestBackend, v1, v2 } from './test-support.js';
 
 /**
@@ -127,4 +128,5 @@ export function describePgStoreSpecifics(): void {
       });
     }
   });
+  describePgWriteSpecifics();
 }

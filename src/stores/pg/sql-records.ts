@@ -34,6 +34,81 @@ ON CONFLICT (source_id) DO UPDATE
 RETURNING h.source_id, (xmax = 0) AS inserted`;
 }
 
+/** The text of the error `writeSql` raises when a concurrent writer changed one of its sources (see there). */
+export const CONCURRENT_WRITE_MARKER = 'reembed: concurrent write of the same sources';
+
+/**
+ * A whole versioned write as one statement (autocommit is atomic): no BEGIN/COMMIT round trips, no
+ * descriptor read. Steps, as data-modifying CTEs that all see the statement's snapshot:
+ *   - `guard`: the namespace still holds this fingerprint and dimension (a cached descriptor can be stale
+ *     after a drop and re-create); if not, nothing is written and `ok` is false. A dropped table fails the
+ *     statement itself (undefined_table). Tables are locked heads first, then records, like a drop.
+ *   - `adv`: the heads gate (invariant 4), in the round's order (sorted ids, so writers lock heads in one
+ *     order). A head is advanced only if it is still what the snapshot saw: a concurrent writer that
+ *     committed after the snapshot may have replaced records this statement cannot see.
+ *   - `del`, then `ins`: old records of replaced sources, then the new ones. `ins` waits for `del` to finish
+ *     (its one-time filter reads `del`), so a re-used (source, chunk) key is free before it is inserted.
+ *   - `cp`: the checkpoint, in the same statement.
+ * A source the snapshot would advance but the gate did not was raced by a concurrent writer: the statement
+ * then fails (an integer cast of `CONCURRENT_WRITE_MARKER`, so nothing commits) and the caller retries in
+ * a transaction, where each statement takes a fresh snapshot after the heads are locked.
+ * Parameters (`writeStatementParams`): $1 source ids, $2 versions, $3 content hashes, $4 tenants, $5 metadata
+ * JSON, then per chunk $6 source ids, $7 chunk indexes, $8 record ids, $9 texts, $10 embeddings (binary
+ * vector[]); $11 namespace, $12 fingerprint, $13 dimension, $14 embedded-at; with a checkpoint $15 job id,
+ * $16 cursor, $17 processed. One row: written, records, ok, raced (0).
+ */
+export function writeSql(ref: NamespaceRef, options: { checkpoint: boolean }): string {
+  const checkpoint = options.checkpoint
+    ? `,
+cp AS (
+  INSERT INTO ${qualified(ref.schema, 'checkpoints')} (job_id, namespace, cursor, processed, updated_at)
+  SELECT $15, $11, $16, $17, $14 WHERE EXISTS (SELECT FROM guard)
+  ON CONFLICT (job_id) DO UPDATE
+    SET namespace = EXCLUDED.namespace, cursor = EXCLUDED.cursor, processed = EXCLUDED.processed,
+        updated_at = EXCLUDED.updated_at
+)`
+    : '';
+  return `WITH guard AS (
+  SELECT FROM ${qualified(ref.schema, 'ns_meta')} WHERE name = $11 AND fingerprint = $12 AND dimension = $13
+),
+src AS (
+  SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[])
+    AS s(source_id, source_version, content_hash, tenant, metadata)
+),
+adv AS (
+  INSERT INTO ${heads(ref)} AS h (source_id, source_version, content_hash, deleted)
+  SELECT source_id, source_version, content_hash, false FROM src WHERE EXISTS (SELECT FROM guard)
+  ON CONFLICT (source_id) DO UPDATE
+    SET source_version = EXCLUDED.source_version, content_hash = EXCLUDED.content_hash, deleted = EXCLUDED.deleted
+    WHERE h.source_version < EXCLUDED.source_version
+      AND h.source_version = (SELECT seen.source_version FROM ${heads(ref)} seen WHERE seen.source_id = EXCLUDED.source_id)
+  RETURNING h.source_id, (h.xmax = 0) AS inserted
+),
+del AS (
+  DELETE FROM ${records(ref)} r USING adv WHERE r.source_id = adv.source_id AND NOT adv.inserted RETURNING 1
+),
+ins AS (
+  INSERT INTO ${records(ref)}
+    (source_id, chunk_index, record_id, content_hash, source_version, tenant, metadata, text, embedding, fingerprint, embedded_at)
+  SELECT c.source_id, c.chunk_index, c.record_id, s.content_hash, s.source_version, s.tenant, s.metadata::jsonb, c.text,
+    c.embedding, $12, $14
+  FROM unnest($6::text[], $7::integer[], $8::text[], $9::text[], $10::vector[])
+      AS c(source_id, chunk_index, record_id, text, embedding)
+    JOIN adv USING (source_id) JOIN src s USING (source_id)
+  WHERE (SELECT count(*) FROM del) >= 0
+  RETURNING 1
+)${checkpoint}
+SELECT w.written, w.records, w.ok,
+  CASE WHEN w.raced = 0 OR NOT w.ok THEN 0 ELSE ('${CONCURRENT_WRITE_MARKER}: ' || w.raced)::integer END AS raced
+FROM (
+  SELECT (SELECT count(*) FROM adv) AS written, (SELECT count(*) FROM ins) AS records,
+    EXISTS (SELECT FROM guard) AS ok,
+    (SELECT count(*) FROM src LEFT JOIN ${heads(ref)} seen USING (source_id)
+      WHERE src.source_version > coalesce(seen.source_version, 0)
+        AND NOT EXISTS (SELECT FROM adv WHERE adv.source_id = src.source_id)) AS raced
+) w`;
+}
+
 /** $1 source ids. */
 export function deleteRecordsSql(ref: NamespaceRef): string {
   return `DELETE FROM ${records(ref)} WHERE source_id = ANY($1::text[])`;

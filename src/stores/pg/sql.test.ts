@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ReembedError } from '../../core/errors.js';
+import { normalizeInPlace } from '../../core/vector.js';
 import { encodeVector, encodeVectorArray } from './codec.js';
 import { redactUrl, resolvePgConfig } from './config.js';
 import { planPgNamespace } from './plan.js';
@@ -19,12 +20,14 @@ import {
 import { catalogSql, sourcesSql } from './sql-catalog.js';
 import {
   advanceHeadsSql,
+  CONCURRENT_WRITE_MARKER,
   insertRecordsSql,
   searchSettingsParams,
   searchSettingsSql,
   searchSql,
+  writeSql,
 } from './sql-records.js';
-import { rounds } from './write-plan.js';
+import { rounds, roundWrites, writeStatementParams } from './write-plan.js';
 
 /** Pure tests of the SQL builders and codecs: they run without a server (STYLE.md #6). */
 const input = {
@@ -64,15 +67,20 @@ describe('identifiers and literals', () => {
 
 describe('DDL', () => {
   it('pins fingerprint and dimension in the namespace table and builds the HNSW index per metric', () => {
-    const [records, heads, index] = namespaceDdl(input);
+    const [records, storage, heads, index] = namespaceDdl(input);
     expect(records).toContain('embedding vector(384) NOT NULL');
+    // Records (vector + text > 2 kB) stay inline instead of TOASTing each vector.
+    expect(records).toMatch(/\) WITH \(toast_tuple_target = 8160\)$/);
+    expect(storage).toMatch(
+      /^ALTER TABLE "reembed"\."ns_docs_hashing_v1_[0-9a-f]{8}" ALTER COLUMN embedding SET STORAGE MAIN$/,
+    );
     expect(records).toContain("CHECK (fingerprint = 'sp_0123456789abcdef')");
     expect(records).toContain('PRIMARY KEY (source_id, chunk_index)');
     expect(heads).toContain('source_id text COLLATE "C" PRIMARY KEY');
     expect(index).toMatch(/USING hnsw \(embedding vector_l2_ops\) WITH \(m = 24, ef_construction = 100\)$/);
     expect(metricOps('cosine').opclass).toBe('vector_ip_ops');
     expect(metricOps('dot')).toEqual({ opclass: 'vector_ip_ops', operator: '<#>' });
-    expect(namespaceDdl({ ...input, hnsw: { ...input.hnsw, deferred: true } })).toHaveLength(2);
+    expect(namespaceDdl({ ...input, hnsw: { ...input.hnsw, deferred: true } })).toHaveLength(3);
     expect(() => namespaceDdl({ ...input, fingerprint: "sp_x'; DROP TABLE t; --" })).toThrow(ReembedError);
     expect(() => namespaceDdl({ ...input, dimension: 0 })).toThrow(ReembedError);
   });
@@ -91,7 +99,7 @@ describe('DDL', () => {
 
   it('prints a plan for --dry-run: the namespace alone, or with the base tables', () => {
     const plan = planDdl(input);
-    expect(plan.split(';\n').length - 1).toBe(3);
+    expect(plan.split(';\n').length - 1).toBe(4);
     expect(plan).toContain(`CREATE TABLE IF NOT EXISTS "reembed"."${namespaceTable(input.namespace)}"`);
     expect(plan.trimEnd().endsWith(';')).toBe(true);
     expect(planDdl(input, { includeBase: true })).toContain('"reembed"."audit_log"');
@@ -112,9 +120,10 @@ describe('DDL', () => {
     expect(planPgNamespace({ url: 'postgres://h/db' }, descriptor)).toContain(
       'USING hnsw (embedding vector_ip_ops)',
     );
+    // Heads, then records: the order a write statement locks them in.
     expect(dropNamespaceDdl('reembed', input.namespace)).toEqual([
-      `DROP TABLE IF EXISTS "reembed"."${namespaceTable(input.namespace)}"`,
       `DROP TABLE IF EXISTS "reembed"."${namespaceTable(input.namespace)}_heads"`,
+      `DROP TABLE IF EXISTS "reembed"."${namespaceTable(input.namespace)}"`,
     ]);
   });
 });
@@ -125,6 +134,30 @@ describe('record statements', () => {
     expect(sql).toContain('WHERE h.source_version < EXCLUDED.source_version');
     expect(sql).toContain('RETURNING h.source_id, (xmax = 0) AS inserted');
     expect(insertRecordsSql(ref)).toContain('$9::vector[]');
+  });
+
+  it('writes a batch as one statement: guarded, gated on the snapshot head, delete before insert', () => {
+    const sql = writeSql(ref, { checkpoint: true });
+    const table = namespaceTable(ref.namespace);
+    // The descriptor guard gates the heads and the checkpoint; a stale cache writes nothing.
+    expect(sql).toContain(
+      'SELECT FROM "reembed"."ns_meta" WHERE name = $11 AND fingerprint = $12 AND dimension = $13',
+    );
+    expect(sql).toContain('FROM src WHERE EXISTS (SELECT FROM guard)');
+    expect(sql).toContain('SELECT $15, $11, $16, $17, $14 WHERE EXISTS (SELECT FROM guard)');
+    // A head is advanced only if newer and still the version the statement's snapshot saw.
+    expect(sql).toContain('WHERE h.source_version < EXCLUDED.source_version');
+    expect(sql).toContain(
+      `AND h.source_version = (SELECT seen.source_version FROM "reembed"."${table}_heads" seen WHERE seen.source_id = EXCLUDED.source_id)`,
+    );
+    // Heads are locked before records (the order of a drop); the insert waits for the delete.
+    expect(sql.indexOf(`"${table}_heads"`)).toBeLessThan(sql.indexOf(`"${table}" r`));
+    expect(sql).toContain('WHERE (SELECT count(*) FROM del) >= 0');
+    expect(sql).toContain(`('${CONCURRENT_WRITE_MARKER}: ' || w.raced)::integer`);
+    expect(sql).toContain('$10::vector[]');
+    const plain = writeSql(ref, { checkpoint: false });
+    expect(plain).not.toContain('checkpoints');
+    expect(plain).not.toMatch(/\$1[5-7]/);
   });
 
   it('orders by the distance operator the index serves; scores are higher-is-better', () => {
@@ -199,6 +232,18 @@ describe('binary vector codec (pgvector wire format)', () => {
     expect(bytes.readFloatBE(40)).toBe(2);
     expect(bytes.length).toBe(20 + 2 * 12);
   });
+
+  it('writes each vector as encodeVector does, and normalised exactly like normalizeInPlace', () => {
+    const a = Float32Array.from([3, -4, 0.1]);
+    const zero = new Float32Array(3);
+    const body = (buffer: Buffer, i: number) => buffer.subarray(24 + i * 20, 40 + i * 20);
+    const raw = encodeVectorArray([a, zero], 7);
+    expect(body(raw, 0).equals(encodeVector(a))).toBe(true);
+    const unit = encodeVectorArray([a, zero], 7, { normalize: true });
+    expect(body(unit, 0).equals(encodeVector(normalizeInPlace(Float32Array.from(a))))).toBe(true);
+    expect(body(unit, 1).equals(encodeVector(zero))).toBe(true);
+    expect([...a]).toEqual([...Float32Array.from([3, -4, 0.1])]); // the caller's vector is untouched
+  });
 });
 
 describe('write plan and config', () => {
@@ -209,6 +254,51 @@ describe('write plan and config', () => {
       { sourceId: 'b', v: 2 },
     ]);
     expect(plan.map((r) => r.map((x) => `${x.sourceId}${x.v}`))).toEqual([['a1', 'b1'], ['b2']]);
+  });
+
+  it('sends per-source values once per source and per-chunk values once per chunk', () => {
+    const vector = Float32Array.from([1, 0]);
+    const write = (id: string, chunks: number) => ({
+      sourceId: id,
+      sourceVersion: 3,
+      contentHash: `h-${id}`,
+      tenant: null,
+      metadata: { lang: 'en' },
+      chunks: Array.from({ length: chunks }, (_, i) => ({
+        chunkId: `${id}#${i}`,
+        index: i,
+        text: 't',
+        vector,
+      })),
+    });
+    const writes = [write('b', 1), write('a', 2)];
+    const [round] = roundWrites(writes.map((w) => ({ write: w, vectors: w.chunks.map((c) => c.vector) })));
+    const context = {
+      namespace: 'ns',
+      fingerprint: 'fp',
+      dimension: 2,
+      embeddedAt: '2026-01-01T00:00:00.000Z',
+      vectorOid: 7,
+      normalize: false,
+    };
+    const params = writeStatementParams(round ?? [], context);
+    expect(params.slice(0, 5)).toEqual([
+      ['a', 'b'],
+      [3, 3],
+      ['h-a', 'h-b'],
+      [null, null],
+      ['{"lang":"en"}', '{"lang":"en"}'],
+    ]);
+    expect(params.slice(5, 9)).toEqual([
+      ['a', 'a', 'b'],
+      [0, 1, 0],
+      ['a#0', 'a#1', 'b#0'],
+      ['t', 't', 't'],
+    ]);
+    expect((params[9] as Buffer).readInt32BE(12)).toBe(3);
+    expect(params.slice(10)).toEqual(['ns', 'fp', 2, '2026-01-01T00:00:00.000Z']);
+    const checkpoint = { jobId: 'j', cursor: 'b', processed: 2 };
+    expect(writeStatementParams(round ?? [], { ...context, checkpoint }).slice(14)).toEqual(['j', 'b', 2]);
   });
 
   it('resolves defaults and refuses invalid options', () => {

@@ -219,11 +219,20 @@ export interface NamespaceDdlInput {
   readonly hnsw: { readonly m: number; readonly efConstruction: number; readonly deferred?: boolean };
 }
 
+/** The largest `toast_tuple_target` (a heap page less its header): rows up to this size are not TOASTed. */
+export const TOAST_TUPLE_TARGET = 8160;
+
 /**
  * Tables and index of one namespace (the index only when not `hnsw.deferred`). The CHECK on `fingerprint` makes invariant 1 a storage rule: even a
  * buggy writer cannot put a record of another space in this table; `vector(d)` does the same for the
  * dimension. Heads (newest version or tombstone per source) live in their own table so a drop is two
  * DROP TABLEs and the versioned write's gate is one upsert on a small table.
+ *
+ * Records stay whole in the heap page: a record (a 384-d vector is 1.5 kB, plus its text and provenance)
+ * is larger than Postgres' default 2 kB TOAST threshold, which would move each vector out of line — a
+ * second heap and index insert per record on write, and a TOAST fetch per vector in exact search and
+ * index builds. `toast_tuple_target` lets rows up to a page stay inline, and `STORAGE MAIN` keeps the
+ * vector inline (the text is moved out first) when a row is larger still.
  */
 export function namespaceDdl(input: NamespaceDdlInput): string[] {
   const { schema, namespace, dimension, hnsw } = input;
@@ -246,7 +255,8 @@ export function namespaceDdl(input: NamespaceDdlInput): string[] {
       text text NOT NULL,
       embedding vector(${dimension}) NOT NULL,
       PRIMARY KEY (source_id, chunk_index)
-    )`,
+    ) WITH (toast_tuple_target = ${TOAST_TUPLE_TARGET})`,
+    `ALTER TABLE ${records} ALTER COLUMN embedding SET STORAGE MAIN`,
     `CREATE TABLE IF NOT EXISTS ${heads} (
       source_id text COLLATE "C" PRIMARY KEY,
       source_version bigint NOT NULL,
@@ -272,10 +282,14 @@ export function hnswIndexDdl(input: NamespaceDdlInput): string {
   );
 }
 
+/**
+ * Heads first, then records: the order in which a write statement locks them (its heads gate precedes
+ * its records), so a drop and a write wait for each other instead of deadlocking.
+ */
 export function dropNamespaceDdl(schema: string, namespace: string): string[] {
   return [
-    `DROP TABLE IF EXISTS ${qualified(schema, namespaceTable(namespace))}`,
     `DROP TABLE IF EXISTS ${qualified(schema, headsTable(namespace))}`,
+    `DROP TABLE IF EXISTS ${qualified(schema, namespaceTable(namespace))}`,
   ];
 }
 

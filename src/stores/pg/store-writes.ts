@@ -1,6 +1,55 @@
-import type { PgQueryable } from './pool.js';
+import { type PgQueryable, sqlState } from './pool.js';
 import * as R from './sql-records.js';
-import { headParams, type RoundWrite, recordParams } from './write-plan.js';
+import {
+  headParams,
+  type RoundWrite,
+  recordParams,
+  type WriteStatementContext,
+  writeStatementParams,
+} from './write-plan.js';
+
+/**
+ * What one-statement write reports: applied (with counts), `stale` when the namespace no longer holds the
+ * cached descriptor (nothing written), `missing` when its tables are gone, `raced` when a concurrent writer
+ * of the same sources committed during the statement (nothing written; retry in a transaction).
+ */
+export type StatementWrite =
+  | { readonly kind: 'applied'; readonly written: number; readonly records: number }
+  | { readonly kind: 'stale' | 'missing' | 'raced' };
+
+/**
+ * One round (unique source ids, sorted) as the single statement of `writeSql`, in autocommit: one round
+ * trip for heads, records and checkpoint. Other Postgres errors are thrown as they come.
+ */
+export async function writeInOneStatement(
+  db: PgQueryable,
+  ref: R.NamespaceRef,
+  round: readonly RoundWrite[],
+  context: WriteStatementContext,
+): Promise<StatementWrite> {
+  const text = R.writeSql(ref, { checkpoint: context.checkpoint !== undefined });
+  try {
+    const { rows } = await db.query<{ written: string; records: string; ok: boolean }>(
+      text,
+      writeStatementParams(round, context),
+    );
+    const row = rows[0];
+    if (!row?.ok) return { kind: 'stale' };
+    return { kind: 'applied', written: Number(row.written), records: Number(row.records) };
+  } catch (error) {
+    const state = sqlState(error);
+    if (state === UNDEFINED_TABLE) return { kind: 'missing' };
+    if (
+      state === INVALID_TEXT_REPRESENTATION &&
+      String((error as Error).message).includes(R.CONCURRENT_WRITE_MARKER)
+    )
+      return { kind: 'raced' };
+    throw error;
+  }
+}
+
+const UNDEFINED_TABLE = '42P01';
+const INVALID_TEXT_REPRESENTATION = '22P02';
 
 /**
  * The statements of a versioned write or delete, inside the caller's transaction. Per round (unique

@@ -18,7 +18,7 @@ import type {
 } from '../../ports/vector-store.js';
 import { checkDeletes, checkDescriptor, checkWrites } from '../sqlite/write-validation.js';
 import { PG_MAX_DIMENSION } from './config.js';
-import { num, type PgPoolLike, type PgQueryable, run, withTransaction } from './pool.js';
+import { num, type PgPoolLike, type PgQueryable, pgFailure, run, withTransaction } from './pool.js';
 import { checkSearchRequest, type PreparedSearch, prepareSearch } from './search.js';
 import { hnswIndexName } from './sql.js';
 import * as R from './sql-records.js';
@@ -33,8 +33,8 @@ import {
   sortTies,
   spaceMismatch,
 } from './store-rows.js';
-import { applyDeletes, applyWrites } from './store-writes.js';
-import { checkCheckpoint, checkStorable, roundDeletes, roundWrites } from './write-plan.js';
+import { applyDeletes, applyWrites, type StatementWrite, writeInOneStatement } from './store-writes.js';
+import { checkCheckpoint, checkStorable, type RoundWrite, roundDeletes, roundWrites } from './write-plan.js';
 
 export const PG_STORE_CAPABILITIES: StoreCapabilities = Object.freeze({
   transactions: true,
@@ -96,29 +96,86 @@ export class PgVectorStore implements VectorStore {
     return row ? descriptorOf(row) : null;
   }
 
+  /**
+   * One statement per call in the common case (no source twice in the call): heads gate, records and
+   * checkpoint commit together in autocommit, with the descriptor checked inside the statement (see
+   * `writeSql`). A call that repeats a source, or whose statement met a concurrent writer of the same
+   * sources, runs as a transaction of one gate, delete and insert per round instead.
+   */
   async write(
     namespace: string,
     fingerprint: string,
     writes: readonly SourceWrite[],
     options: WriteOptions = {},
   ): Promise<WriteResult> {
-    const meta = await this.#requireMeta(namespace);
-    if (fingerprint !== meta.fingerprint) throw await this.#mismatch(meta, fingerprint, 'write to');
-    const checked = checkWrites(namespace, writes, meta.dimension);
+    let meta = await this.#requireMeta(namespace);
+    if (fingerprint !== meta.fingerprint) meta = await this.#rereadMeta(namespace, fingerprint);
+    const prevalidated = options.prevalidated === true;
+    let checked = checkWrites(namespace, writes, meta.dimension, { prevalidated });
     checkStorable(namespace, checked);
     checkCheckpoint(options.checkpoint);
     const embeddedAt = this.#now();
-    const ref = this.#ref(namespace);
+    let rounds = roundWrites(checked);
+    if (rounds.length <= 1) {
+      const outcome = await this.#writeStatement(meta, rounds[0] ?? [], embeddedAt, options.checkpoint);
+      if (outcome.kind === 'applied') {
+        return {
+          written: outcome.written,
+          skipped: checked.length - outcome.written,
+          records: outcome.records,
+        };
+      }
+      if (outcome.kind !== 'raced') {
+        // The cached descriptor is stale (dropped, or re-created): nothing was written; check against the
+        // namespace as it is now, then write under its lock.
+        meta = await this.#rereadMeta(namespace, fingerprint);
+        checked = checkWrites(namespace, writes, meta.dimension, { prevalidated });
+        rounds = roundWrites(checked);
+      }
+    }
+    return this.#writeInTransaction(meta, rounds, embeddedAt, options.checkpoint);
+  }
+
+  async #writeStatement(
+    meta: MetaRow,
+    round: readonly RoundWrite[],
+    embeddedAt: string,
+    checkpoint: CheckpointWrite | undefined,
+  ): Promise<StatementWrite> {
+    try {
+      return await writeInOneStatement(this.#pool, this.#ref(meta.name), round, {
+        namespace: meta.name,
+        fingerprint: meta.fingerprint,
+        dimension: meta.dimension,
+        embeddedAt,
+        vectorOid: this.#settings.vectorOid,
+        normalize: meta.metric === 'cosine',
+        ...(checkpoint ? { checkpoint } : {}),
+      });
+    } catch (error) {
+      throw pgFailure('write records', error);
+    }
+  }
+
+  /** The descriptor re-read under a share lock, then per round: heads gate, delete, insert; then the checkpoint. */
+  async #writeInTransaction(
+    meta: MetaRow,
+    rounds: readonly RoundWrite[][],
+    embeddedAt: string,
+    checkpoint: CheckpointWrite | undefined,
+  ): Promise<WriteResult> {
+    const ref = this.#ref(meta.name);
+    const total = rounds.reduce((n, round) => n + round.length, 0);
     return withTransaction(this.#pool, 'write records', async (tx) => {
       await this.#verifyMeta(tx, meta);
-      const { written, records } = await applyWrites(tx, ref, roundWrites(checked), {
+      const { written, records } = await applyWrites(tx, ref, rounds, {
         fingerprint: meta.fingerprint,
         embeddedAt,
         vectorOid: this.#settings.vectorOid,
         normalize: meta.metric === 'cosine',
       });
-      await this.#saveCheckpoint(tx, namespace, options.checkpoint);
-      return { written, skipped: checked.length - written, records };
+      await this.#saveCheckpoint(tx, meta.name, checkpoint);
+      return { written, skipped: total - written, records };
     });
   }
 
@@ -230,11 +287,12 @@ export class PgVectorStore implements VectorStore {
     // Three statements, one snapshot: counts that agree with each other under concurrent writes.
     return withTransaction(this.#pool, 'read stats', async (tx) => {
       await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      // Heads before records, the lock order of writes and drops (see `dropNamespaceDdl`).
+      const tombstones = num((await tx.query<{ n: string }>(R.tombstoneCountSql(ref))).rows[0]?.n ?? 0);
       const groups = (
         await tx.query<{ fingerprint: string; dimension: number; n: string }>(R.recordStatsSql(ref))
       ).rows;
       const sources = num((await tx.query<{ n: string }>(R.sourceCountSql(ref))).rows[0]?.n ?? 0);
-      const tombstones = num((await tx.query<{ n: string }>(R.tombstoneCountSql(ref))).rows[0]?.n ?? 0);
       const fingerprints: Record<string, number> = {};
       const dimensions: Record<string, number> = {};
       let records = 0;
@@ -328,6 +386,17 @@ export class PgVectorStore implements VectorStore {
     if (!row) throw notFound(name);
     this.#meta.set(name, row);
     return row;
+  }
+
+  /**
+   * The namespace's descriptor read afresh (the cached one may predate a drop and re-create), refusing
+   * the write if it is not of `fingerprint`.
+   */
+  async #rereadMeta(namespace: string, fingerprint: string): Promise<MetaRow> {
+    this.#meta.delete(namespace);
+    const meta = await this.#requireMeta(namespace);
+    if (fingerprint !== meta.fingerprint) throw await this.#mismatch(meta, fingerprint, 'write to');
+    return meta;
   }
 
   async #mismatch(meta: MetaRow, fingerprint: string, action: string): Promise<ReembedError> {

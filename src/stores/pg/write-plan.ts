@@ -101,14 +101,81 @@ export function recordParams(
       tenants.push(write.tenant);
       metadata.push(meta);
       texts.push(chunk.text);
-      const vector = checkedVectors[j] as Float32Array;
-      vectors.push(normalize ? unitCopy(vector) : vector);
+      vectors.push(checkedVectors[j] as Float32Array);
     });
   }
   if (sourceIds.length === 0) return null;
-  const vectorArray = encodeVectorArray(vectors, vectorOid);
+  const vectorArray = encodeVectorArray(vectors, vectorOid, { normalize });
   const params = [sourceIds, indexes, recordIds, hashes, versions, tenants, metadata, texts, vectorArray];
   return { params: [...params, fingerprint, embeddedAt], records: sourceIds.length };
+}
+
+/** What `writeSql` needs besides the writes: the guard's expected descriptor and the record provenance. */
+export interface WriteStatementContext {
+  readonly namespace: string;
+  readonly fingerprint: string;
+  readonly dimension: number;
+  readonly embeddedAt: string;
+  readonly vectorOid: number;
+  /** Cosine namespaces store unit vectors. */
+  readonly normalize: boolean;
+  readonly checkpoint?: CheckpointWrite;
+}
+
+/**
+ * Parameters of `writeSql` for one round (unique source ids, sorted): per-source arrays once per source
+ * (metadata is serialised once, not per chunk), per-chunk arrays, then the context, in the order
+ * `writeSql` documents. The checkpoint parameters are present only with a checkpoint.
+ */
+export function writeStatementParams(
+  round: readonly RoundWrite[],
+  context: WriteStatementContext,
+): unknown[] {
+  const n = round.length;
+  const sourceIds = new Array<string>(n);
+  const versions = new Array<number>(n);
+  const hashes = new Array<string>(n);
+  const tenants = new Array<string | null>(n);
+  const metadata = new Array<string>(n);
+  const chunkSources: string[] = [];
+  const indexes: number[] = [];
+  const recordIds: string[] = [];
+  const texts: string[] = [];
+  const vectors: Float32Array[] = [];
+  round.forEach((w, i) => {
+    const { write, vectors: checkedVectors } = w.checked;
+    sourceIds[i] = write.sourceId;
+    versions[i] = write.sourceVersion;
+    hashes[i] = write.contentHash;
+    tenants[i] = write.tenant;
+    metadata[i] = JSON.stringify(write.metadata);
+    write.chunks.forEach((chunk, j) => {
+      chunkSources.push(write.sourceId);
+      indexes.push(chunk.index);
+      recordIds.push(chunk.chunkId);
+      texts.push(chunk.text);
+      vectors.push(checkedVectors[j] as Float32Array);
+    });
+  });
+  const { namespace, fingerprint, dimension, embeddedAt, vectorOid, normalize, checkpoint } = context;
+  const params: unknown[] = [
+    sourceIds,
+    versions,
+    hashes,
+    tenants,
+    metadata,
+    chunkSources,
+    indexes,
+    recordIds,
+    texts,
+    encodeVectorArray(vectors, vectorOid, { normalize }),
+    namespace,
+    fingerprint,
+    dimension,
+    embeddedAt,
+  ];
+  if (checkpoint) params.push(checkpoint.jobId, checkpoint.cursor, checkpoint.processed);
+  return params;
 }
 
 /** A normalised copy (the caller's vector is never modified); a zero vector stays zero. */

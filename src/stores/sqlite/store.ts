@@ -142,7 +142,12 @@ export class SqliteVectorStore implements VectorStore {
         });
         upsertHead.run(namespace, sourceId, sourceVersion, contentHash, 0);
         // A later item of this call for the same source compares against this version.
-        heads.set(sourceId, { source_id: sourceId, source_version: sourceVersion, content_hash: contentHash, deleted: 0 });
+        heads.set(sourceId, {
+          source_id: sourceId,
+          source_version: sourceVersion,
+          content_hash: contentHash,
+          deleted: 0,
+        });
         applied.push({ sourceId, rows });
         records += rows.length;
       }
@@ -170,7 +175,12 @@ export class SqliteVectorStore implements VectorStore {
         if (head && d.sourceVersion <= head.source_version) continue;
         records += this.#sql.get(SQL.deleteSourceRecords).run(namespace, d.sourceId).changes;
         this.#sql.get(SQL.upsertHead).run(namespace, d.sourceId, d.sourceVersion, null, 1);
-        heads.set(d.sourceId, { source_id: d.sourceId, source_version: d.sourceVersion, content_hash: null, deleted: 1 });
+        heads.set(d.sourceId, {
+          source_id: d.sourceId,
+          source_version: d.sourceVersion,
+          content_hash: null,
+          deleted: 1,
+        });
         applied.push({ sourceId: d.sourceId, rows: [] });
       }
       return { written: applied.length, skipped: deletes.length - applied.length, records };

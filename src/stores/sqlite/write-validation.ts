@@ -53,7 +53,6 @@ export function checkWrites(
   /** chunkId → sourceId: record ids are unique per namespace, so two sources may not share one. */
   const owners = new Map<string, string>();
   return writes.map((write, i) => {
-    const own = new Set<string>();
     checkSourceRef(namespace, i, write);
     if (typeof write.contentHash !== 'string' || write.contentHash.length === 0) {
       throw itemError(namespace, i, 'contentHash', 'must be a non-empty string');
@@ -67,12 +66,14 @@ export function checkWrites(
     }
     const chunks: readonly ChunkVector[] = write.chunks;
     if (!Array.isArray(chunks)) throw itemError(namespace, i, 'chunks', 'must be an array');
+    // Chunk ids seen in this item (only needed when it has several chunks).
+    const own = chunks.length > 1 ? new Set<string>() : null;
     const vectors = chunks.map((chunk, j) => {
       if (typeof chunk.chunkId !== 'string' || chunk.chunkId.length === 0) {
         throw itemError(namespace, i, `chunks[${j}].chunkId`, 'must be a non-empty string');
       }
       const owner = owners.get(chunk.chunkId);
-      if (own.has(chunk.chunkId) || (owner !== undefined && owner !== write.sourceId)) {
+      if (own?.has(chunk.chunkId) || (owner !== undefined && owner !== write.sourceId)) {
         throw itemError(
           namespace,
           i,
@@ -80,7 +81,7 @@ export function checkWrites(
           `"${chunk.chunkId}" is used twice; chunk ids must be unique`,
         );
       }
-      own.add(chunk.chunkId);
+      own?.add(chunk.chunkId);
       owners.set(chunk.chunkId, write.sourceId);
       if (!Number.isInteger(chunk.index) || chunk.index < 0) {
         throw itemError(namespace, i, `chunks[${j}].index`, 'must be a non-negative integer');
@@ -90,12 +91,14 @@ export function checkWrites(
       if (!chunk.vector || typeof chunk.vector.length !== 'number') {
         throw itemError(namespace, i, `chunks[${j}].vector`, 'must be a Float32Array');
       }
-      const where = (): string => `write to ${namespace}: source ${i} ("${write.sourceId}") chunk ${j}`;
-      if (prevalidated && chunk.vector instanceof Float32Array) {
-        if (chunk.vector.length !== dimension) validateVector(chunk.vector, dimension, where());
+      if (prevalidated && chunk.vector instanceof Float32Array && chunk.vector.length === dimension) {
         return chunk.vector;
       }
-      validateVector(chunk.vector, dimension, where());
+      validateVector(
+        chunk.vector,
+        dimension,
+        `write to ${namespace}: source ${i} ("${write.sourceId}") chunk ${j}`,
+      );
       return toFloat32(chunk.vector);
     });
     return { write, vectors };

@@ -1,0 +1,157 @@
+import { describe, expect, it } from 'vitest';
+import { systemClock } from '../../ports/clock.js';
+import { axisVector, descriptorOf, expectCode, sourceWrite } from '../../testing/fixtures.js';
+import type { PgBackend } from './backend.js';
+import type { PgPoolLike } from './pool.js';
+import { headsTable, namespaceTable, qualified } from './sql.js';
+import { PgVectorStore } from './store.js';
+import { instrumentPool, useTestBackend, v1, v2 } from './test-support.js';
+
+/**
+ * The one-statement versioned write of the Postgres store: what it sends, and the three ways it hands
+ * over to the transactional write (a stale descriptor, dropped tables, a concurrent writer of the same
+ * source). Registered by `describePgStoreSpecifics`.
+ */
+export function describePgWriteSpecifics(): void {
+  describe('pg one-statement write', () => {
+    const open = useTestBackend();
+
+    it('writes a batch, its heads and its checkpoint in one statement, and replaces in one too', async () => {
+      const b = await open();
+      const ns = descriptorOf('docs', v1);
+      await b.store.createNamespace(ns);
+      const log = instrumentPool(b.pool);
+      const store = await storeOn(b, log);
+      await store.heads(ns.name, []); // caches the descriptor
+      log.entries.length = 0;
+      const checkpoint = { jobId: 'job-1', cursor: 'b', processed: 2 };
+      const first = [
+        sourceWrite({ id: 'a', version: 1, vectors: [axisVector(0), axisVector(1)] }),
+        sourceWrite({ id: 'b', version: 1, vectors: [axisVector(2)] }),
+      ];
+      expect(await store.write(ns.name, v1.fingerprint, first, { checkpoint })).toEqual({
+        written: 2,
+        skipped: 0,
+        records: 3,
+      });
+      expect(log.entries.map((e) => e.text.slice(0, 10))).toEqual(['WITH guard']);
+      expect(await store.readCheckpoint('job-1')).toEqual(checkpoint);
+      // A newer version of `a` with fewer chunks and a stale `b`: one statement again.
+      const second = [
+        sourceWrite({ id: 'a', version: 2, vectors: [axisVector(3)] }),
+        sourceWrite({ id: 'b', version: 1, vectors: [axisVector(4)] }),
+      ];
+      expect(await store.write(ns.name, v1.fingerprint, second)).toEqual({
+        written: 1,
+        skipped: 1,
+        records: 1,
+      });
+      expect(log.entries.filter((e) => e.text.startsWith('WITH guard'))).toHaveLength(2);
+      expect(log.entries.some((e) => e.text === 'BEGIN')).toBe(false);
+      expect(await recordsOf(b, ns.name)).toEqual(['a#0 v2', 'b#0 v1']);
+    });
+
+    it('a writer that raced a concurrent commit of the same source retries in a transaction', async () => {
+      const b = await open({ poolMax: 6 });
+      const ns = descriptorOf('docs', v1);
+      await b.store.createNamespace(ns);
+      await b.store.write(ns.name, v1.fingerprint, [
+        sourceWrite({ id: 'a', version: 1, vectors: [axisVector(0)] }),
+      ]);
+      const log = instrumentPool(b.pool);
+      const store = await storeOn(b, log);
+      await store.heads(ns.name, []);
+      // Another writer replaces `a` by version 5 with two chunks and holds its head until we commit it.
+      const other = await b.pool.connect();
+      const heads = qualified(b.config.schema, headsTable(ns.name));
+      const records = qualified(b.config.schema, namespaceTable(ns.name));
+      await other.query('BEGIN');
+      await other.query(`UPDATE ${heads} SET source_version = 5, content_hash = 'h5' WHERE source_id = 'a'`);
+      await other.query(`DELETE FROM ${records} WHERE source_id = 'a'`);
+      for (const chunk of [0, 1]) {
+        await other.query(
+          `INSERT INTO ${records} (source_id, chunk_index, record_id, fingerprint, content_hash, source_version, embedded_at, text, embedding)
+           VALUES ('a', $1, $2, $3, 'h5', 5, now(), 'v5', $4::vector)`,
+          [chunk, `a#${chunk}`, v1.fingerprint, `[${axisVector(chunk).join(',')}]`],
+        );
+      }
+      // Version 9 starts (and takes its snapshot) while version 5 is uncommitted, then waits for its lock.
+      const writing = store.write(ns.name, v1.fingerprint, [
+        sourceWrite({ id: 'a', version: 9, vectors: [axisVector(7)] }),
+      ]);
+      await waitForLockWait(b.pool);
+      await other.query('COMMIT');
+      other.release();
+      expect(await writing).toEqual({ written: 1, skipped: 0, records: 1 });
+      // Version 5's records, invisible to the statement's snapshot, are gone: only version 9 is left.
+      expect(await recordsOf(b, ns.name)).toEqual(['a#0 v9']);
+      expect(log.entries.map((e) => e.text.slice(0, 10))).toContain('BEGIN');
+    });
+
+    it('a cached descriptor that went stale refuses the write without writing (re-created or dropped)', async () => {
+      const b = await open();
+      const ns = descriptorOf('docs', v1);
+      await b.store.createNamespace(ns);
+      const cached = await storeOn(b, b.pool);
+      await cached.write(ns.name, v1.fingerprint, [
+        sourceWrite({ id: 'a', version: 1, vectors: [axisVector(0)] }),
+      ]);
+      // Another process drops the namespace and creates it again under the same name for another space.
+      await b.store.dropNamespace(ns.name);
+      await b.store.createNamespace({ ...descriptorOf('docs', v2), name: ns.name });
+      const late = [sourceWrite({ id: 'late', version: 2, vectors: [axisVector(1)] })];
+      await expectCode(cached.write(ns.name, v1.fingerprint, late), 'SPACE_MISMATCH');
+      expect(await b.store.heads(ns.name, ['late'])).toEqual(new Map());
+      expect((await b.store.stats(ns.name)).records).toBe(0);
+      // Re-created for the same space: the write goes through against the new tables.
+      await b.store.dropNamespace(ns.name);
+      await b.store.createNamespace(ns);
+      await cached.write(ns.name, v1.fingerprint, [
+        sourceWrite({ id: 'a', version: 1, vectors: [axisVector(0)] }),
+      ]);
+      expect(await cached.write(ns.name, v1.fingerprint, late)).toEqual({
+        written: 1,
+        skipped: 0,
+        records: 1,
+      });
+      // Dropped for good: NOT_FOUND.
+      await b.store.dropNamespace(ns.name);
+      await expectCode(cached.write(ns.name, v1.fingerprint, late), 'NOT_FOUND');
+    });
+  });
+}
+
+/** A second store on the backend's database (its own descriptor cache), over `pool`. */
+async function storeOn(b: PgBackend, pool: PgPoolLike): Promise<PgVectorStore> {
+  const { rows } = await b.pool.query<{ oid: number }>("SELECT to_regtype('vector')::oid AS oid");
+  return new PgVectorStore(
+    pool,
+    {
+      schema: b.config.schema,
+      hnsw: b.config.hnsw,
+      efSearch: b.config.efSearch,
+      vectorOid: Number(rows[0]?.oid),
+      iterativeScan: false,
+    },
+    systemClock,
+  );
+}
+
+async function recordsOf(b: PgBackend, namespace: string): Promise<string[]> {
+  const { rows } = await b.pool.query<{ r: string }>(
+    `SELECT record_id || ' v' || source_version AS r FROM ${qualified(b.config.schema, namespaceTable(namespace))} ORDER BY 1`,
+  );
+  return rows.map((row) => row.r);
+}
+
+/** Until a `WITH guard` write statement of this database waits for a lock. */
+async function waitForLockWait(pool: PgPoolLike): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    const { rows } = await pool.query<{ n: string }>(
+      "SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'WITH guard%' AND datname = current_database()",
+    );
+    if (Number(rows[0]?.n) > 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error('the write statement never waited for the lock');
+}
