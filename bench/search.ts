@@ -65,7 +65,9 @@ const docVectors = await embedder.embed(
   workload.docs.map((d) => d.text),
   { inputType: 'document' },
 );
-docVectors.forEach((v, i) => matrix.set(v, i * dim));
+docVectors.forEach((v, i) => {
+  matrix.set(v, i * dim);
+});
 const jsMs: number[] = [];
 for (const vector of queryVectors.slice(0, 50)) {
   const t = performance.now();

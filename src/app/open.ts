@@ -2,8 +2,8 @@ import { dirname, resolve } from 'node:path';
 import { createLocalEmbedderFactory } from '../embedders/factory.js';
 import { createOpenAICompatibleFactory } from '../embedders/openai-factory.js';
 import type { Backend } from '../ports/backend.js';
-import type { SqliteBackend } from '../stores/sqlite/backend.js';
 import type { EmbedderFactory } from '../ports/embedder.js';
+import type { SqliteBackend } from '../stores/sqlite/backend.js';
 import { composeFactories } from './embedders.js';
 import { Reembed } from './reembed.js';
 

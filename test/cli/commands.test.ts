@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { NamespaceManifest } from '../../src/core/namespace.js';
 import { HashingEncoder } from '../../src/embedders/hashing.js';
-import { openSqliteBackend } from '../../src/stores/sqlite/backend.js';
 import { startOpenAICompatibleServer } from '../../src/testing/openai-server.js';
 import { type CliRun, parseJson, runCli, tempDir } from './helpers.js';
 
