@@ -167,6 +167,15 @@ async function partB(): Promise<Record<string, unknown>> {
   };
 }
 
+/**
+ * In a function of its own: a block inside `partC` would not do, as its suspended frame can keep the
+ * corpus (hundreds of MB at 200k documents) reachable through the measurement.
+ */
+async function ingestCorpus(app: Reembed, n: number): Promise<void> {
+  const workload = buildWorkload(n);
+  for (let i = 0; i < n; i += 5_000) await app.ingest('bench', workload.docs.slice(i, i + 5_000));
+}
+
 async function partC(): Promise<Record<string, unknown>> {
   const n = Number(args.memN);
   const dir = mkdtempSync(join(tmpdir(), 'reembed-bench-'));
@@ -174,10 +183,7 @@ async function partC(): Promise<Record<string, unknown>> {
   let app = await openReembed({ db: join(dir, 'bench.db'), actor: 'bench' });
   for (const s of [v1, v2]) await app.addSpace(s);
   await app.createCollection('bench', 'v1');
-  {
-    const workload = buildWorkload(n);
-    for (let i = 0; i < n; i += 5_000) await app.ingest('bench', workload.docs.slice(i, i + 5_000));
-  }
+  await ingestCorpus(app, n);
   await app.close();
   // A fresh process state for the measurement: reopen, let GC settle, then backfill with the real
   // hashing embedder (v2) while a worker thread samples RSS.

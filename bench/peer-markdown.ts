@@ -63,7 +63,7 @@ function reembedBreakdown(samples: readonly Sample[], r: PartResult): string[] {
         return k.endsWith('_calls') ? `${k} ${value}` : `${k} ${value} ms`;
       });
       const label = phase === 'model_upgrade' ? `model_upgrade (${variantLabel(v)})` : phase;
-      out.push(`- ${setup} ${label}: ${parts.join(', ')}`);
+      out.push(`- ${setup === 'memory' ? 'sqlite' : setup} ${label}: ${parts.join(', ')}`);
     }
   }
   return out;
@@ -117,6 +117,14 @@ const SEMANTICS = `## Semantic differences (read before comparing numbers)
   from then on) + \`step\` (checkpointed, concurrent backfill from the retained sources, then coverage
   validation) + \`cutover\` (gates, then one atomic alias write). The timed reembed figure includes all
   three; the breakdown is below. The old namespace stays (retiring) for rollback in both cases.
+- **Commits per batch.** reembed's LanceDB store commits every \`write\` call as one conditional
+  \`mergeInsert\` (all-or-nothing, only newer source versions replace stored rows). A backfill writes one
+  batch per call, so at the default batch of 128 a 20k upgrade is ~157 merges into a growing table; the
+  peer's LanceDB shim appends with \`table.add\` and checks nothing. The \`backfill batch 1024\` rows
+  (diagnostic, not a default) show what fewer commits change. \`ingest\` writes once per call (2,048 docs).
+- **Concurrency.** \`ingest\` embeds its batches one after another, like \`index()\`, so with a slow
+  embedder the \`full\` phase is capped at 128 docs / 50 ms on both sides; only the backfill (model
+  upgrade) runs batches concurrently (default 4).
 - **Storage is not the same.** The peer's memory setup keeps vectors in the JS heap and loses everything on
   exit; reembed's first setup is durable (SQLite file, WAL). The LanceDB setups use different LanceDB
   versions (peer pinned 0.19.1 by its community peer range; reembed 0.37.1), and reembed keeps its
@@ -187,7 +195,8 @@ export function peerMarkdown(input: {
     '# what it runs per setup and run (JSON lines on stdout):',
     '#   (cd /tmp/peer-langchain && node bench.mjs --n=20000 --stores=memory --embed-latency-ms=0 --out=…)',
     '#   node --import tsx bench/peer-langchain.ts --child=reembed --setup=sqlite --n=20000 --latency=0 --concurrency=default',
-    '#   … and --n=5000 --embed-latency-ms=50 / --latency=50 --concurrency=default|8 for the latency part',
+    '#   … --backfillBatch=1024 (diagnostic variant), and --n=5000 --embed-latency-ms=50 / --latency=50',
+    '#   --concurrency=default|8 for the latency part',
     '```',
     '',
     "Note: with npm 11, `npm ci` refuses the peer's lock file (it lacks the non-linux-x64 optional LanceDB",

@@ -27,13 +27,15 @@ export function documentChunks(spec: PipelineSpec, sourceId: string, text: strin
   );
 }
 
-/**
- * Chunk texts of one document computed ahead of time — e.g. by the backfill's reader thread, which
+/*
+ * Chunk texts of documents computed ahead of time — e.g. by the backfill's reader thread, which
  * preprocesses and chunks pages while the calling thread embeds and writes. `sourceChunkTexts` uses them
- * only for the same pipeline (preprocessing and chunker); keyed by the document object, so they are
- * collected with it.
+ * only for the same pipeline (preprocessing and chunker); keyed weakly by the document object, so they
+ * are collected with it, and a copy of a document (maybe with another text) does not carry them.
  */
-const precomputed = new WeakMap<object, { readonly pipeline: string; readonly texts: readonly string[] }>();
+/** Per pipeline key: document → its chunk texts, or `SAME` when the one chunk is the text itself. */
+const precomputed = new Map<string, WeakMap<object, readonly string[] | typeof SAME>>();
+const SAME = 0;
 const pipelineKeys = new WeakMap<object, string>();
 
 function pipelineKey(spec: PipelineSpec): string {
@@ -48,13 +50,16 @@ function pipelineKey(spec: PipelineSpec): string {
 /**
  * Records the chunk texts `documentChunks(spec, doc.id, doc.text)` produced for `doc` elsewhere (they
  * must come from that function, with an equal spec), so `sourceChunkTexts` need not compute them again.
+ * `texts` omitted: one chunk, the document's text unchanged (the common case, stored without a copy).
  */
-export function attachChunks(
-  doc: { readonly id: string },
-  spec: PipelineSpec,
-  texts: readonly string[],
-): void {
-  precomputed.set(doc, { pipeline: pipelineKey(spec), texts });
+export function attachChunks(doc: { readonly id: string }, spec: PipelineSpec, texts?: readonly string[]): void {
+  const key = pipelineKey(spec);
+  let byDoc = precomputed.get(key);
+  if (byDoc === undefined) {
+    byDoc = new WeakMap();
+    precomputed.set(key, byDoc);
+  }
+  byDoc.set(doc, texts ?? SAME);
 }
 
 /**
@@ -65,8 +70,9 @@ export function sourceChunkTexts(
   spec: PipelineSpec,
   doc: { readonly id: string; readonly text: string },
 ): readonly string[] {
-  const ready = precomputed.get(doc);
-  if (ready !== undefined && ready.pipeline === pipelineKey(spec)) return ready.texts;
+  const ready = precomputed.get(pipelineKey(spec))?.get(doc);
+  if (ready === SAME) return [doc.text];
+  if (ready !== undefined) return ready;
   return chunkText(preprocess(doc.text, spec.preprocessing), spec.chunker).map((c) => c.text);
 }
 

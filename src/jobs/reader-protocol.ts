@@ -1,4 +1,5 @@
-import type { SourceDocument } from '../core/records.js';
+import { attachChunks } from '../core/pipeline.js';
+import type { Metadata, SourceDocument } from '../core/records.js';
 import type { SpaceSpec } from '../core/space.js';
 import type { ThreadReaderRecipe } from '../ports/sources.js';
 
@@ -22,14 +23,26 @@ export interface ReaderSession {
  */
 export type WireChunks = readonly string[] | 0 | null;
 
+/**
+ * A page of source documents, one array per field: far cheaper to copy between threads and to rebuild
+ * than an array of objects. `metadata` is null for an empty object, the common case.
+ */
+export interface WirePage {
+  readonly collection: string;
+  readonly ids: readonly string[];
+  readonly texts: readonly string[];
+  readonly metadata: readonly (Metadata | null)[];
+  readonly tenants: readonly (string | null)[];
+  readonly hashes: readonly string[];
+  readonly versions: Float64Array;
+  readonly deleted: Uint8Array;
+  readonly updatedAt: readonly string[];
+  readonly chunks: readonly WireChunks[];
+}
+
 export type ReaderToMain =
   | { readonly type: 'ready'; readonly session: number }
-  | {
-      readonly type: 'page';
-      readonly session: number;
-      readonly docs: readonly SourceDocument[];
-      readonly chunks: readonly WireChunks[];
-    }
+  | { readonly type: 'page'; readonly session: number; readonly page: WirePage }
   | { readonly type: 'end'; readonly session: number }
   | { readonly type: 'error'; readonly session: number; readonly message: string };
 
@@ -38,3 +51,67 @@ export type MainToReader =
   | { readonly type: 'start'; readonly session: number; readonly after: string }
   | { readonly type: 'credit'; readonly session: number }
   | { readonly type: 'close'; readonly session: number };
+
+const EMPTY_METADATA: Metadata = Object.freeze({});
+
+/** Packs a page of documents (non-empty, same collection) and their chunk texts for `postMessage`. */
+export function encodePage(docs: readonly SourceDocument[], chunks: readonly WireChunks[]): WirePage {
+  const n = docs.length;
+  const versions = new Float64Array(n);
+  const deleted = new Uint8Array(n);
+  const metadata: (Metadata | null)[] = new Array(n);
+  docs.forEach((doc, i) => {
+    versions[i] = doc.version;
+    deleted[i] = doc.deleted ? 1 : 0;
+    metadata[i] = isEmpty(doc.metadata) ? null : doc.metadata;
+  });
+  return {
+    collection: (docs[0] as SourceDocument).collection,
+    ids: docs.map((d) => d.id),
+    texts: docs.map((d) => d.text),
+    metadata,
+    tenants: docs.map((d) => d.tenant),
+    hashes: docs.map((d) => d.contentHash),
+    versions,
+    deleted,
+    updatedAt: docs.map((d) => d.updatedAt),
+    chunks,
+  };
+}
+
+/**
+ * Rebuilds the frozen documents of a page and attaches their chunk texts (computed with `pipeline`) for
+ * `sourceChunkTexts`.
+ */
+export function decodePage(
+  page: WirePage,
+  pipeline: Pick<SpaceSpec, 'preprocessing' | 'chunker'>,
+): SourceDocument[] {
+  const { collection, ids, texts, metadata, tenants, hashes, versions, deleted, updatedAt, chunks } = page;
+  const docs: SourceDocument[] = new Array(ids.length);
+  for (let i = 0; i < ids.length; i++) {
+    const text = texts[i] as string;
+    const meta = metadata[i];
+    const doc: SourceDocument = Object.freeze({
+      collection,
+      id: ids[i] as string,
+      text,
+      metadata: meta ? Object.freeze(meta) : EMPTY_METADATA,
+      tenant: tenants[i] ?? null,
+      contentHash: hashes[i] as string,
+      version: versions[i] as number,
+      deleted: deleted[i] === 1,
+      updatedAt: updatedAt[i] as string,
+    });
+    const wire = chunks[i];
+    if (wire === 0) attachChunks(doc, pipeline);
+    else if (wire) attachChunks(doc, pipeline, wire);
+    docs[i] = doc;
+  }
+  return docs;
+}
+
+function isEmpty(metadata: Metadata): boolean {
+  for (const _ in metadata) return false;
+  return true;
+}

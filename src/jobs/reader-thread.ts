@@ -1,9 +1,8 @@
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { attachChunks } from '../core/pipeline.js';
 import type { SourceDocument } from '../core/records.js';
-import type { MainToReader, ReaderSession, ReaderToMain } from './reader-protocol.js';
+import { decodePage, type MainToReader, type ReaderSession, type ReaderToMain } from './reader-protocol.js';
 
 type Waiter = { resolve: (page: readonly SourceDocument[]) => void; reject: (error: Error) => void };
 
@@ -109,18 +108,7 @@ export class ReaderThread {
       this.#onReady?.();
     } else if (message.type === 'error') this.fail(new Error(message.message));
     else if (message.type === 'end') this.#deliver([]);
-    else {
-      const { pipeline } = this.#options;
-      const docs = message.docs.map((doc, i) => {
-        Object.freeze(doc.metadata);
-        Object.freeze(doc);
-        const chunks = message.chunks[i];
-        if (chunks === 0) attachChunks(doc, pipeline, [doc.text]);
-        else if (chunks) attachChunks(doc, pipeline, chunks);
-        return doc;
-      });
-      this.#deliver(docs);
-    }
+    else this.#deliver(decodePage(message.page, this.#options.pipeline));
   }
 
   fail(error: Error): void {

@@ -6,9 +6,15 @@
  * calling thread could compute itself (and does, whenever no thread is available).
  */
 import { parentPort } from 'node:worker_threads';
-import { documentChunks } from '../core/pipeline.js';
+import { sourceChunkTexts } from '../core/pipeline.js';
 import type { ThreadSourceReader } from '../ports/sources.js';
-import type { MainToReader, ReaderSession, ReaderToMain, WireChunks } from './reader-protocol.js';
+import {
+  encodePage,
+  type MainToReader,
+  type ReaderSession,
+  type ReaderToMain,
+  type WireChunks,
+} from './reader-protocol.js';
 
 const port = parentPort;
 if (!port) throw new Error('reader-worker runs only as a worker thread');
@@ -75,11 +81,11 @@ async function pump(session: Session): Promise<void> {
       session.after = (docs[docs.length - 1] as { id: string }).id;
       const chunks: WireChunks[] = docs.map((doc) => {
         if (doc.deleted) return null;
-        const texts = documentChunks(pipeline, doc.id, doc.text).map((c) => c.text);
+        const texts = sourceChunkTexts(pipeline, doc);
         // The common case (one chunk, the text unchanged) is sent once, not twice.
         return texts.length === 1 && texts[0] === doc.text ? 0 : texts;
       });
-      post({ type: 'page', session: session.id, docs, chunks });
+      post({ type: 'page', session: session.id, page: encodePage(docs, chunks) });
       // Let `credit` and `close` messages in before the next page.
       await new Promise((resolve) => setImmediate(resolve));
     }

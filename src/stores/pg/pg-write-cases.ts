@@ -49,6 +49,41 @@ export function describePgWriteSpecifics(): void {
       expect(log.entries.filter((e) => e.text.startsWith('WITH guard'))).toHaveLength(2);
       expect(log.entries.some((e) => e.text === 'BEGIN')).toBe(false);
       expect(await recordsOf(b, ns.name)).toEqual(['a#0 v2', 'b#0 v1']);
+      // A batch with nothing to write still commits its checkpoint, in the same single statement.
+      const next = { jobId: 'job-1', cursor: 'c', processed: 3 };
+      expect(await store.write(ns.name, v1.fingerprint, [], { checkpoint: next })).toEqual({
+        written: 0,
+        skipped: 0,
+        records: 0,
+      });
+      expect(await store.readCheckpoint('job-1')).toEqual(next);
+      // Unicode text, metadata and tenant round-trip through the binary arrays.
+      const tagged = {
+        ...sourceWrite({ id: 'é€😀', version: 1, vectors: [axisVector(5)] }),
+        tenant: 'ténant',
+        metadata: { lang: 'ελ', n: 1 },
+      };
+      await store.write(ns.name, v1.fingerprint, [tagged]);
+      const [hit] = await store.search(ns.name, { vector: axisVector(5), fingerprint: v1.fingerprint, k: 1 });
+      expect(hit).toMatchObject({
+        sourceId: 'é€😀',
+        text: tagged.chunks[0]?.text,
+        tenant: 'ténant',
+        metadata: { lang: 'ελ', n: 1 },
+      });
+    });
+
+    it('a failing statement surfaces as STORE_FAILED and writes nothing', async () => {
+      const b = await open();
+      const ns = descriptorOf('docs', v1);
+      await b.store.createNamespace(ns);
+      const failing = await storeOn(
+        b,
+        instrumentPool(b.pool, { fail: (text) => text.startsWith('WITH guard') }),
+      );
+      const write = sourceWrite({ id: 'a', version: 1, vectors: [axisVector(0)] });
+      await expectCode(failing.write(ns.name, v1.fingerprint, [write]), 'STORE_FAILED');
+      expect((await b.store.stats(ns.name)).records).toBe(0);
     });
 
     it('a writer that raced a concurrent commit of the same source retries in a transaction', async () => {
@@ -86,6 +121,33 @@ export function describePgWriteSpecifics(): void {
       // Version 5's records, invisible to the statement's snapshot, are gone: only version 9 is left.
       expect(await recordsOf(b, ns.name)).toEqual(['a#0 v9']);
       expect(log.entries.map((e) => e.text.slice(0, 10))).toContain('BEGIN');
+    });
+
+    it('concurrent writers of overlapping sources leave exactly the newest version of each', async () => {
+      const b = await open({ poolMax: 8 });
+      const ns = descriptorOf('docs', v1);
+      await b.store.createNamespace(ns);
+      const ids = ['a', 'b', 'c'];
+      const chunks = (version: number) => 1 + (version % 3); // each version replaces a different chunk count
+      const batch = (versions: number[]) =>
+        ids.map((id, i) =>
+          sourceWrite({
+            id,
+            version: versions[i] as number,
+            vectors: Array.from({ length: chunks(versions[i] as number) }, (_, j) => axisVector(j)),
+          }),
+        );
+      const calls = Array.from({ length: 16 }, (_, k) =>
+        batch(ids.map((_, i) => 1 + ((k * 7 + i * 5) % 16))),
+      );
+      await Promise.all(calls.map((writes) => b.store.write(ns.name, v1.fingerprint, writes)));
+      const heads = await b.store.heads(ns.name, ids);
+      const expected = ids.flatMap((id) => {
+        const version = heads.get(id)?.sourceVersion as number;
+        return Array.from({ length: chunks(version) }, (_, j) => `${id}#${j} v${version}`);
+      });
+      expect([...heads.values()].map((h) => h.sourceVersion)).toEqual([16, 16, 16]);
+      expect(await recordsOf(b, ns.name)).toEqual(expected.sort());
     });
 
     it('a cached descriptor that went stale refuses the write without writing (re-created or dropped)', async () => {

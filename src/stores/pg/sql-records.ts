@@ -49,7 +49,8 @@ export const CONCURRENT_WRITE_MARKER = 'reembed: concurrent write of the same so
  *   - `del`, then `ins`: old records of replaced sources, then the new ones. `ins` waits for `del` to finish
  *     (its one-time filter reads `del`), so a re-used (source, chunk) key is free before it is inserted.
  *   - `cp`: the checkpoint, in the same statement.
- * A source the snapshot would advance but the gate did not was raced by a concurrent writer: the statement
+ * A source the snapshot would advance but the gate did not was raced by a concurrent writer (`OFFSET 0`
+ * keeps that head lookup after the anti-join, so a batch of new sources looks up nothing): the statement
  * then fails (an integer cast of `CONCURRENT_WRITE_MARKER`, so nothing commits) and the caller retries in
  * a transaction, where each statement takes a fresh snapshot after the heads are locked.
  * Parameters (`writeStatementParams`): $1 source ids, $2 versions, $3 content hashes, $4 tenants, $5 metadata
@@ -85,7 +86,7 @@ adv AS (
   RETURNING h.source_id, (h.xmax = 0) AS inserted
 ),
 del AS (
-  DELETE FROM ${records(ref)} r USING adv WHERE r.source_id = adv.source_id AND NOT adv.inserted RETURNING 1
+  DELETE FROM ${records(ref)} WHERE source_id = ANY (ARRAY(SELECT source_id FROM adv WHERE NOT inserted)) RETURNING 1
 ),
 ins AS (
   INSERT INTO ${records(ref)}
@@ -103,9 +104,10 @@ SELECT w.written, w.records, w.ok,
 FROM (
   SELECT (SELECT count(*) FROM adv) AS written, (SELECT count(*) FROM ins) AS records,
     EXISTS (SELECT FROM guard) AS ok,
-    (SELECT count(*) FROM src LEFT JOIN ${heads(ref)} seen USING (source_id)
-      WHERE src.source_version > coalesce(seen.source_version, 0)
-        AND NOT EXISTS (SELECT FROM adv WHERE adv.source_id = src.source_id)) AS raced
+    (SELECT count(*)
+      FROM (SELECT * FROM src WHERE NOT EXISTS (SELECT FROM adv WHERE adv.source_id = src.source_id) OFFSET 0) o
+      WHERE o.source_version > coalesce(
+        (SELECT seen.source_version FROM ${heads(ref)} seen WHERE seen.source_id = o.source_id), 0)) AS raced
 ) w`;
 }
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ReembedError } from '../../core/errors.js';
 import { normalizeInPlace } from '../../core/vector.js';
-import { encodeVector, encodeVectorArray } from './codec.js';
+import { encodeTextArray, encodeVector, encodeVectorArray } from './codec.js';
 import { redactUrl, resolvePgConfig } from './config.js';
 import { planPgNamespace } from './plan.js';
 import {
@@ -151,7 +151,8 @@ describe('record statements', () => {
       `AND h.source_version = (SELECT seen.source_version FROM "reembed"."${table}_heads" seen WHERE seen.source_id = EXCLUDED.source_id)`,
     );
     // Heads are locked before records (the order of a drop); the insert waits for the delete.
-    expect(sql.indexOf(`"${table}_heads"`)).toBeLessThan(sql.indexOf(`"${table}" r`));
+    expect(sql.indexOf(`"${table}_heads"`)).toBeLessThan(sql.indexOf(`DELETE FROM "reembed"."${table}"`));
+    expect(sql).toContain('WHERE source_id = ANY (ARRAY(SELECT source_id FROM adv WHERE NOT inserted))');
     expect(sql).toContain('WHERE (SELECT count(*) FROM del) >= 0');
     expect(sql).toContain(`('${CONCURRENT_WRITE_MARKER}: ' || w.raced)::integer`);
     expect(sql).toContain('$10::vector[]');
@@ -233,6 +234,17 @@ describe('binary vector codec (pgvector wire format)', () => {
     expect(bytes.length).toBe(20 + 2 * 12);
   });
 
+  it('encodes text[] in binary: UTF-8 elements with their byte lengths, null as SQL NULL', () => {
+    const values = ['a', 'é€😀', null, ''];
+    const bytes = encodeTextArray(values);
+    expect(bytes.readInt32BE(4)).toBe(1); // has NULLs
+    expect(bytes.readUInt32BE(8)).toBe(25);
+    expect(bytes.readInt32BE(25)).toBe(9); // after "a": 2 + 3 + 4 bytes
+    expect(decodeTextArray(bytes)).toEqual(values);
+    expect(encodeTextArray(['x']).readInt32BE(4)).toBe(0);
+    expect(decodeTextArray(encodeTextArray([]))).toEqual([]);
+  });
+
   it('writes each vector as encodeVector does, and normalised exactly like normalizeInPlace', () => {
     const a = Float32Array.from([3, -4, 0.1]);
     const zero = new Float32Array(3);
@@ -281,7 +293,9 @@ describe('write plan and config', () => {
       vectorOid: 7,
       normalize: false,
     };
-    const params = writeStatementParams(round ?? [], context);
+    const params = writeStatementParams(round ?? [], context).map((p, i) =>
+      i === 9 || !Buffer.isBuffer(p) ? p : decodeTextArray(p),
+    );
     expect(params.slice(0, 5)).toEqual([
       ['a', 'b'],
       [3, 3],
@@ -327,3 +341,19 @@ describe('write plan and config', () => {
     }
   });
 });
+
+/** The inverse of `encodeTextArray`, as the server's `array_recv` reads it. */
+function decodeTextArray(bytes: Buffer): (string | null)[] {
+  expect(bytes.readInt32BE(0)).toBe(1);
+  expect(bytes.readUInt32BE(8)).toBe(25);
+  const out: (string | null)[] = [];
+  let offset = 20;
+  for (let i = 0; i < bytes.readInt32BE(12); i++) {
+    const length = bytes.readInt32BE(offset);
+    offset += 4;
+    out.push(length < 0 ? null : bytes.toString('utf8', offset, offset + length));
+    offset += Math.max(length, 0);
+  }
+  expect(offset).toBe(bytes.length);
+  return out;
+}

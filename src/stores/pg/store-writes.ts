@@ -1,4 +1,5 @@
-import { type PgQueryable, sqlState } from './pool.js';
+import type { CheckpointWrite } from '../../ports/vector-store.js';
+import { type PgQueryable, pgFailure, sqlState } from './pool.js';
 import * as R from './sql-records.js';
 import {
   headParams,
@@ -19,7 +20,7 @@ export type StatementWrite =
 
 /**
  * One round (unique source ids, sorted) as the single statement of `writeSql`, in autocommit: one round
- * trip for heads, records and checkpoint. Other Postgres errors are thrown as they come.
+ * trip for heads, records and checkpoint. Other Postgres errors are thrown as `STORE_FAILED`.
  */
 export async function writeInOneStatement(
   db: PgQueryable,
@@ -44,7 +45,7 @@ export async function writeInOneStatement(
       String((error as Error).message).includes(R.CONCURRENT_WRITE_MARKER)
     )
       return { kind: 'raced' };
-    throw error;
+    throw pgFailure('write records', error);
   }
 }
 
@@ -109,4 +110,21 @@ async function advanceHeads(
     all: new Set(rows.map((r) => r.source_id)),
     replaced: rows.filter((r) => !r.inserted).map((r) => r.source_id),
   };
+}
+
+/** The checkpoint of a job, in the caller's transaction (the transactional write and delete). */
+export async function saveCheckpoint(
+  tx: PgQueryable,
+  ref: R.NamespaceRef,
+  checkpoint: CheckpointWrite | undefined,
+  now: string,
+): Promise<void> {
+  if (!checkpoint) return;
+  await tx.query(R.upsertCheckpointSql(ref.schema), [
+    checkpoint.jobId,
+    ref.namespace,
+    checkpoint.cursor,
+    checkpoint.processed,
+    now,
+  ]);
 }

@@ -18,7 +18,7 @@ import type {
 } from '../../ports/vector-store.js';
 import { checkDeletes, checkDescriptor, checkWrites } from '../sqlite/write-validation.js';
 import { PG_MAX_DIMENSION } from './config.js';
-import { num, type PgPoolLike, type PgQueryable, pgFailure, run, withTransaction } from './pool.js';
+import { num, type PgPoolLike, type PgQueryable, run, withTransaction } from './pool.js';
 import { checkSearchRequest, type PreparedSearch, prepareSearch } from './search.js';
 import { hnswIndexName } from './sql.js';
 import * as R from './sql-records.js';
@@ -33,7 +33,7 @@ import {
   sortTies,
   spaceMismatch,
 } from './store-rows.js';
-import { applyDeletes, applyWrites, type StatementWrite, writeInOneStatement } from './store-writes.js';
+import { applyDeletes, applyWrites, saveCheckpoint, writeInOneStatement } from './store-writes.js';
 import { checkCheckpoint, checkStorable, type RoundWrite, roundDeletes, roundWrites } from './write-plan.js';
 
 export const PG_STORE_CAPABILITIES: StoreCapabilities = Object.freeze({
@@ -58,7 +58,8 @@ export interface PgStoreSettings {
  * Vectors in PostgreSQL with pgvector: one table per namespace (`vector(d)` column, a CHECK pinning the
  * fingerprint, an HNSW index for the metric) plus a heads table. A write is versioned per source
  * (invariant 4) by one upsert on the heads table that returns the sources it advanced; only their records
- * are replaced, and the checkpoint commits in the same transaction.
+ * are replaced, and the checkpoint commits with them — all in one statement (`writeSql`), so a backfill
+ * batch costs one round trip. Tables are locked heads first, then records, by writes, stats and drops.
  */
 export class PgVectorStore implements VectorStore {
   readonly name = 'pg';
@@ -117,13 +118,18 @@ export class PgVectorStore implements VectorStore {
     const embeddedAt = this.#now();
     let rounds = roundWrites(checked);
     if (rounds.length <= 1) {
-      const outcome = await this.#writeStatement(meta, rounds[0] ?? [], embeddedAt, options.checkpoint);
+      const outcome = await writeInOneStatement(this.#pool, this.#ref(namespace), rounds[0] ?? [], {
+        namespace,
+        fingerprint,
+        dimension: meta.dimension,
+        embeddedAt,
+        vectorOid: this.#settings.vectorOid,
+        normalize: meta.metric === 'cosine',
+        ...(options.checkpoint ? { checkpoint: options.checkpoint } : {}),
+      });
       if (outcome.kind === 'applied') {
-        return {
-          written: outcome.written,
-          skipped: checked.length - outcome.written,
-          records: outcome.records,
-        };
+        const { written, records } = outcome;
+        return { written, skipped: checked.length - written, records };
       }
       if (outcome.kind !== 'raced') {
         // The cached descriptor is stale (dropped, or re-created): nothing was written; check against the
@@ -134,27 +140,6 @@ export class PgVectorStore implements VectorStore {
       }
     }
     return this.#writeInTransaction(meta, rounds, embeddedAt, options.checkpoint);
-  }
-
-  async #writeStatement(
-    meta: MetaRow,
-    round: readonly RoundWrite[],
-    embeddedAt: string,
-    checkpoint: CheckpointWrite | undefined,
-  ): Promise<StatementWrite> {
-    try {
-      return await writeInOneStatement(this.#pool, this.#ref(meta.name), round, {
-        namespace: meta.name,
-        fingerprint: meta.fingerprint,
-        dimension: meta.dimension,
-        embeddedAt,
-        vectorOid: this.#settings.vectorOid,
-        normalize: meta.metric === 'cosine',
-        ...(checkpoint ? { checkpoint } : {}),
-      });
-    } catch (error) {
-      throw pgFailure('write records', error);
-    }
   }
 
   /** The descriptor re-read under a share lock, then per round: heads gate, delete, insert; then the checkpoint. */
@@ -174,7 +159,7 @@ export class PgVectorStore implements VectorStore {
         vectorOid: this.#settings.vectorOid,
         normalize: meta.metric === 'cosine',
       });
-      await this.#saveCheckpoint(tx, meta.name, checkpoint);
+      await saveCheckpoint(tx, ref, checkpoint, this.#now());
       return { written, skipped: total - written, records };
     });
   }
@@ -192,7 +177,7 @@ export class PgVectorStore implements VectorStore {
     return withTransaction(this.#pool, 'delete records', async (tx) => {
       await this.#verifyMeta(tx, meta);
       const { written, records } = await applyDeletes(tx, ref, roundDeletes(deletes));
-      await this.#saveCheckpoint(tx, namespace, options.checkpoint);
+      await saveCheckpoint(tx, ref, options.checkpoint, this.#now());
       return { written, skipped: deletes.length - written, records };
     });
   }
@@ -343,21 +328,6 @@ export class PgVectorStore implements VectorStore {
   /** The pool belongs to the backend, which ends it. */
   async close(): Promise<void> {
     this.#meta.clear();
-  }
-
-  async #saveCheckpoint(
-    tx: PgQueryable,
-    namespace: string,
-    checkpoint: CheckpointWrite | undefined,
-  ): Promise<void> {
-    if (!checkpoint) return;
-    await tx.query(R.upsertCheckpointSql(this.#settings.schema), [
-      checkpoint.jobId,
-      namespace,
-      checkpoint.cursor,
-      checkpoint.processed,
-      this.#now(),
-    ]);
   }
 
   /** Re-reads the descriptor under a share lock: a concurrent drop waits, and a re-created namespace is caught. */

@@ -3,7 +3,7 @@ import type { SourceDelete } from '../../core/records.js';
 import { normalizeInPlace } from '../../core/vector.js';
 import type { CheckpointWrite } from '../../ports/vector-store.js';
 import type { CheckedWrite } from '../sqlite/write-validation.js';
-import { encodeVectorArray } from './codec.js';
+import { encodeTextArray, encodeVectorArray } from './codec.js';
 
 /**
  * Pure preparation of a versioned write: the batch is split into rounds with unique source ids (the same
@@ -125,7 +125,8 @@ export interface WriteStatementContext {
 /**
  * Parameters of `writeSql` for one round (unique source ids, sorted): per-source arrays once per source
  * (metadata is serialised once, not per chunk), per-chunk arrays, then the context, in the order
- * `writeSql` documents. The checkpoint parameters are present only with a checkpoint.
+ * `writeSql` documents; text arrays and vectors in binary. The checkpoint parameters are present only
+ * with a checkpoint.
  */
 export function writeStatementParams(
   round: readonly RoundWrite[],
@@ -159,15 +160,15 @@ export function writeStatementParams(
   });
   const { namespace, fingerprint, dimension, embeddedAt, vectorOid, normalize, checkpoint } = context;
   const params: unknown[] = [
-    sourceIds,
+    encodeTextArray(sourceIds),
     versions,
-    hashes,
-    tenants,
-    metadata,
-    chunkSources,
+    encodeTextArray(hashes),
+    encodeTextArray(tenants),
+    encodeTextArray(metadata),
+    encodeTextArray(chunkSources),
     indexes,
-    recordIds,
-    texts,
+    encodeTextArray(recordIds),
+    encodeTextArray(texts),
     encodeVectorArray(vectors, vectorOid, { normalize }),
     namespace,
     fingerprint,

@@ -37,6 +37,15 @@ const UPSERT_SQL = `INSERT INTO sources (collection, id, text, metadata, tenant,
     tenant = excluded.tenant, content_hash = excluded.content_hash, version = excluded.version,
     deleted = 0, updated_at = excluded.updated_at`;
 
+// Keyset scan in id order on the primary key (`+deleted` keeps the planner off the hottest index).
+const SCAN_COLUMNS = 'id, text, metadata, tenant, content_hash, version, deleted, updated_at';
+const SCAN_SQL = `SELECT ${SCAN_COLUMNS} FROM sources WHERE collection = ? AND id > ? ORDER BY id LIMIT ?`;
+const SCAN_LIVE_SQL = `SELECT ${SCAN_COLUMNS} FROM sources WHERE collection = ? AND id > ? AND +deleted = 0
+  ORDER BY id LIMIT ?`;
+type ScanRow = [string, string, string, string | null, string, number, number, string];
+/** Shared by every document without metadata (frozen, so sharing is invisible). */
+const EMPTY_METADATA = Object.freeze({});
+
 /**
  * Retained source documents in SQLite. Versions come from one counter per collection (a column of
  * `collections`) bumped in the same transaction as the rows, so they are monotonic across the whole
@@ -136,24 +145,32 @@ export class SqliteSourceRepository implements SourceRepository {
     });
   }
 
+  /** Rows come as arrays (no per-row property names to create): a backfill scans every source. */
   async scan(
     collection: string,
     options: { afterId?: string; limit: number; includeDeleted?: boolean },
   ): Promise<SourceDocument[]> {
     checkLimit(options.limit);
     const rows = this.#sql
-      .get(
-        `SELECT * FROM sources WHERE collection = @collection AND id > @after
-           AND (@includeDeleted = 1 OR deleted = 0)
-         ORDER BY id LIMIT @limit`,
-      )
-      .all({
+      .get(options.includeDeleted ? SCAN_SQL : SCAN_LIVE_SQL)
+      .raw(true)
+      .all(collection, options.afterId ?? '', options.limit) as ScanRow[];
+    const out: SourceDocument[] = new Array(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      const [id, text, metadata, tenant, hash, version, deleted, updatedAt] = rows[i] as ScanRow;
+      out[i] = Object.freeze({
         collection,
-        after: options.afterId ?? '',
-        includeDeleted: options.includeDeleted ? 1 : 0,
-        limit: options.limit,
-      }) as SourceRow[];
-    return rows.map(documentFromRow);
+        id,
+        text,
+        metadata: metadata === '{}' ? EMPTY_METADATA : Object.freeze(parseJsonObject(metadata)),
+        tenant,
+        contentHash: hash,
+        version,
+        deleted: deleted === 1,
+        updatedAt,
+      });
+    }
+    return out;
   }
 
   async count(collection: string): Promise<{ live: number; deleted: number }> {
