@@ -17,8 +17,9 @@
  *   (cd /tmp/peer-langchain && npm ci)   # or `npm install` if npm ci refuses the lock file
  * Run: npx tsx bench/peer-langchain.ts [--peer=/tmp/peer-langchain --n=20000 --latencyN=5000 --runs=3
  *      --setups=memory,lancedb --parts=base,latency --out=bench/results/peer.md]
+ * Re-render the report of a finished run (its scratch dir is printed): --render=/tmp/peer-bench-XXXX
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,6 +31,7 @@ import type { Sample } from './peer-report.js';
 
 const args = benchArgs({
   child: '',
+  render: '',
   setup: 'sqlite',
   n: 20_000,
   latencyN: 5_000,
@@ -194,7 +196,21 @@ async function main(): Promise<void> {
     }
     results.push({ part, n, latency, variants, setups, failures });
   }
-  const md = peerMarkdown({ samples, results, peerVersions, runs, argv: process.argv.slice(2), scratch });
+  const run: SavedRun = { samples, results, peerVersions, runs, argv: process.argv.slice(2) };
+  writeFileSync(join(scratch, 'run.json'), JSON.stringify(run));
+  write(run, scratch);
+}
+
+interface SavedRun {
+  readonly samples: Sample[];
+  readonly results: PartResult[];
+  readonly peerVersions: Record<string, unknown>;
+  readonly runs: number;
+  readonly argv: string[];
+}
+
+function write(run: SavedRun, scratch: string): void {
+  const md = peerMarkdown({ ...run, scratch });
   console.log(md);
   if (String(args.out) !== 'none') {
     writeFileSync(resolve(String(args.out)), md);
@@ -202,5 +218,11 @@ async function main(): Promise<void> {
   }
 }
 
+/** `--render=DIR`: rewrites the report from a finished run's `run.json`, without running anything. */
+function render(dir: string): void {
+  write(JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as SavedRun, dir);
+}
+
 if (String(args.child) === 'reembed') await child();
+else if (String(args.render) !== '') render(resolve(String(args.render)));
 else await main();

@@ -132,7 +132,9 @@ const SEMANTICS = `## Semantic differences (read before comparing numbers)
 - **Timing.** The peer waits 1.1 s untimed before each phase (its SQLite record manager has 1-second
   timestamps); reembed waits 0.2 s and collects garbage before each phase. Verification is untimed on both
   sides. Peak RSS is the whole process, sampled every 50 ms by a worker thread on both sides; each setup
-  runs in its own process on both sides.`;
+  runs in its own process on both sides. reembed's process runs TypeScript through tsx and loads both
+  SQLite and (in the LanceDB setup) LanceDB 0.37, so its idle RSS starts higher than the peer's plain
+  \`node bench.mjs\`; its backfill also starts a reader thread (own isolate and SQLite connection).`;
 
 export function peerMarkdown(input: {
   samples: readonly Sample[];
@@ -204,7 +206,8 @@ export function peerMarkdown(input: {
     '',
     SEMANTICS,
     '',
-    `Raw JSON lines of this run were kept in ${input.scratch}/samples.json (not committed).`,
+    `Raw JSON lines of this run: ${input.scratch}/run.json (not committed); \`--render=${input.scratch}\``,
+    'rewrites this file from it.',
     '',
   );
   return out.join('\n');
