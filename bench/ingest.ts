@@ -11,7 +11,7 @@ import { defineSpace } from '../src/core/space.js';
 import { benchArgs, fmt, median, report } from './lib.js';
 import { buildWorkload } from './workload.js';
 
-const args = benchArgs({ n: 20_000, runs: 5, batch: 2_000, dimension: 384 });
+const args = benchArgs({ n: 20_000, runs: 5, batch: 5_000, dimension: 384 });
 const n = Number(args.n);
 const workload = buildWorkload(n);
 const rates: number[] = [];

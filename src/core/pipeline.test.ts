@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { applyInput, documentChunks, queryText, truncateTokens } from './pipeline.js';
+import {
+  applyInput,
+  attachChunks,
+  documentChunks,
+  queryText,
+  sourceChunkTexts,
+  truncateTokens,
+} from './pipeline.js';
 import { defineSpace } from './space.js';
 
 const space = defineSpace('pipe', {
@@ -20,6 +27,22 @@ describe('pipeline', () => {
     expect(documentChunks({ preprocessing: 'raw', chunker: { kind: 'none' } }, 'd', ' x ')).toEqual([
       { chunkId: 'd#0', index: 0, text: ' x ' },
     ]);
+  });
+
+  it('sourceChunkTexts reuses chunks attached for the same pipeline only, and only for that object', () => {
+    const doc = { id: 'd', text: '  Ｏｎｅ\ntwo   three ' };
+    const texts = documentChunks(space.spec, doc.id, doc.text).map((c) => c.text);
+    expect(sourceChunkTexts(space.spec, doc)).toEqual(texts);
+    attachChunks(doc, space.spec, ['precomputed']);
+    expect(sourceChunkTexts(space.spec, doc)).toEqual(['precomputed']);
+    expect(sourceChunkTexts({ ...space.spec }, doc)).toEqual(['precomputed']);
+    expect(sourceChunkTexts({ ...space.spec, preprocessing: 'raw' }, doc)).toEqual(
+      documentChunks({ ...space.spec, preprocessing: 'raw' }, doc.id, doc.text).map((c) => c.text),
+    );
+    expect(sourceChunkTexts(space.spec, { ...doc })).toEqual(texts);
+    const same = { id: 'e', text: 'already clean' };
+    attachChunks(same, space.spec);
+    expect(sourceChunkTexts(space.spec, same)).toEqual(['already clean']);
   });
 
   it('queryText preprocesses without chunking', () => {

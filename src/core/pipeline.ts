@@ -52,7 +52,11 @@ function pipelineKey(spec: PipelineSpec): string {
  * must come from that function, with an equal spec), so `sourceChunkTexts` need not compute them again.
  * `texts` omitted: one chunk, the document's text unchanged (the common case, stored without a copy).
  */
-export function attachChunks(doc: { readonly id: string }, spec: PipelineSpec, texts?: readonly string[]): void {
+export function attachChunks(
+  doc: { readonly id: string },
+  spec: PipelineSpec,
+  texts?: readonly string[],
+): void {
   const key = pipelineKey(spec);
   let byDoc = precomputed.get(key);
   if (byDoc === undefined) {

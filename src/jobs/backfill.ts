@@ -27,10 +27,11 @@ import {
 import { ContiguousCursor } from './contiguous.js';
 import { RateLimiter } from './rate-limit.js';
 import { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
-import { SourcePages } from './source-pages.js';
+import { passPages, type ReaderThreadMode, type SourcePages } from './source-pages.js';
 
 export type { BackfillProgress, BackfillReport, BackfillStatus } from './backfill-report.js';
 export { DEFAULT_BACKFILL, resolveSettings } from './backfill-settings.js';
+export { type ReaderThreadEvent, type ReaderThreadMode, THREAD_MIN_PAGES } from './source-pages.js';
 
 export interface BackfillDeps {
   readonly store: VectorStore;
@@ -59,15 +60,14 @@ export interface BackfillOptions {
   readonly mode?: 'pass' | 'dead-letters';
   /**
    * Read, preprocess and chunk the scan's pages on a worker thread when the source repository offers a
-   * `threadReader` (the embedded SQLite backend does), leaving this thread to embed and write. `auto`
-   * (default): for passes of at least `THREAD_MIN_PAGES` pages, where it pays for starting the thread;
-   * `on`: whenever offered; `off`: never. Batches, checkpoints and results are the same either way.
+   * `threadReader` (the embedded SQLite backend does), leaving this thread to embed and write; the
+   * thread also checkpoints the WAL, so writes do not stall on it. `auto` (default): for passes of at
+   * least `THREAD_MIN_PAGES` pages, and the first pages are read here while a new thread loads; `on`:
+   * always, waiting for the thread to load; `off`: never. The batches, checkpoints and results are the
+   * same either way, and a thread that fails hands reading back to this one.
    */
-  readonly readerThread?: 'auto' | 'on' | 'off';
+  readonly readerThread?: ReaderThreadMode;
 }
-
-/** `readerThread: 'auto'` starts a reader thread for passes of at least this many pages. */
-export const THREAD_MIN_PAGES = 4;
 
 export interface RunOptions {
   readonly signal?: AbortSignal;
@@ -91,7 +91,8 @@ const COUNTER_FLUSH_MS = 2_000;
  * items, and commits each batch together with its checkpoint. Versioned writes make re-runs idempotent
  * and keep a backfill from overwriting a newer dual-write (invariant 4) or resurrecting a delete (5).
  *
- * Events: `progress` (BackfillProgress), `batch`, `retry`, `dead-letter`, `done` (BackfillReport).
+ * Events: `progress` (BackfillProgress), `batch`, `retry`, `dead-letter`, `done` (BackfillReport),
+ * `reader-thread` (ReaderThreadEvent: the reader thread took over, or failed and handed reading back).
  *
  * @example
  * const runner = new BackfillRunner(deps, { collection: 'docs', namespace: 'docs@v2' });
@@ -255,15 +256,14 @@ export class BackfillRunner extends EventEmitter {
       this.#total = counts.live + counts.deleted + hot;
       this.#tracker = new ContiguousCursor(saved?.cursor ?? initialCursor(order), saved?.processed ?? 0);
       this.#done = this.#tracker.processed;
-      const mode = o.readerThread ?? 'auto';
-      const threaded =
-        mode === 'on' ||
-        (mode === 'auto' && this.#total - this.#done >= THREAD_MIN_PAGES * batchOptions.pageSize);
-      this.#pages = new SourcePages(sources, {
+      this.#pages = passPages(sources, {
         collection: o.collection,
         pageSize: batchOptions.pageSize,
         after: scanStart(this.#tracker.cursor),
-        threadPipeline: threaded ? this.#deps.embedder.space.spec : null,
+        remaining: this.#total - this.#done,
+        mode: o.readerThread ?? 'auto',
+        pipeline: this.#deps.embedder.space.spec,
+        onThread: (event) => this.emit('reader-thread', event),
       });
       this.#batches = passBatches(this.#deps, batchOptions, this.#tracker.cursor, this.#claimed, this.#pages);
     }

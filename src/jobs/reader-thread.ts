@@ -28,13 +28,12 @@ export class ReaderThread {
   #failure: Error | null = null;
   #closed = false;
 
-  /** The thread had served a session before: it is loaded, and opening a reader takes a moment only. */
+  /** The thread has loaded its code already (a pooled one): opening a reader takes a moment only. */
   readonly warm: boolean;
 
   private constructor(thread: PooledThread, options: ReaderSession) {
     this.#thread = thread;
-    this.warm = thread.served > 0;
-    thread.served++;
+    this.warm = thread.loaded;
     this.#options = options;
     thread.session = this;
     this.#send({ type: 'open', session: this.#id, options });
@@ -57,6 +56,10 @@ export class ReaderThread {
 
   get failed(): boolean {
     return this.#failure !== null;
+  }
+
+  get failure(): Error | null {
+    return this.#failure;
   }
 
   /** Resolves true once ready, false on failure, close or after `timeoutMs`. */
@@ -105,6 +108,7 @@ export class ReaderThread {
     if (this.#closed) return;
     if (message.type === 'ready') {
       this.#ready = true;
+      this.#thread.loaded = true;
       this.#onReady?.();
     } else if (message.type === 'error') this.fail(new Error(message.message));
     else if (message.type === 'end') this.#deliver([]);
@@ -143,9 +147,12 @@ class PooledThread {
   static #idle: PooledThread | null = null;
   readonly #worker: Worker;
   session: ReaderThread | null = null;
-  /** Sessions served so far. */
-  served = 0;
+  /** The thread has loaded its code (a session became ready). */
+  loaded = false;
+  /** A thread failed to load: this process cannot run them (say, TypeScript without tsx), so stop trying. */
+  static #unavailable = false;
   #broken = false;
+  #terminating = false;
   #idleTimer: NodeJS.Timeout | null = null;
 
   private constructor(worker: Worker) {
@@ -159,6 +166,7 @@ class PooledThread {
   }
 
   static acquire(): PooledThread | null {
+    if (PooledThread.#unavailable) return null;
     const idle = PooledThread.#idle;
     if (idle && !idle.#broken) {
       PooledThread.#idle = null;
@@ -184,10 +192,10 @@ class PooledThread {
     if (this.#broken) return;
     const previous = PooledThread.#idle;
     PooledThread.#idle = this;
-    if (previous) void previous.#worker.terminate();
+    if (previous) previous.#stop();
     this.#idleTimer = setTimeout(() => {
       if (PooledThread.#idle === this) PooledThread.#idle = null;
-      void this.#worker.terminate();
+      this.#stop();
     }, IDLE_MS);
     this.#idleTimer.unref();
   }
@@ -195,8 +203,15 @@ class PooledThread {
   #break(error: Error): void {
     if (this.#broken) return;
     this.#broken = true;
+    if (!this.loaded && !this.#terminating) PooledThread.#unavailable = true;
     if (PooledThread.#idle === this) PooledThread.#idle = null;
     this.session?.fail(error);
+    this.#stop();
+  }
+
+  /** Ends the thread on purpose (its `exit` then is no sign that threads cannot load here). */
+  #stop(): void {
+    this.#terminating = true;
     void this.#worker.terminate();
   }
 }

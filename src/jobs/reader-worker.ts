@@ -1,9 +1,10 @@
 /**
  * Entry point of a backfill reader thread (see `reader-thread.ts`). For one session at a time it opens
- * its own read-only view of the sources from a `ThreadReaderRecipe`, reads pages in id order, and
- * preprocesses and chunks every live document with the target space's pipeline, staying at most `depth`
- * pages ahead of what the calling thread has taken. Deliberately small: everything it computes, the
- * calling thread could compute itself (and does, whenever no thread is available).
+ * its own reader of the sources from a `ThreadReaderRecipe`, reads pages in id order, and preprocesses
+ * and chunks every live document with the target space's pipeline, staying at most `depth` pages ahead
+ * of what the calling thread has taken; between pages it runs the reader's `checkpoint` housekeeping.
+ * Deliberately small: everything it computes, the calling thread could compute itself (and does,
+ * whenever no thread is available).
  */
 import { parentPort } from 'node:worker_threads';
 import { sourceChunkTexts } from '../core/pipeline.js';
@@ -28,7 +29,12 @@ interface Session {
   credits: number;
   started: boolean;
   pumping: boolean;
+  checkpointed: number;
+  /** Checkpoints while the calling thread writes but takes no pages (this thread is ahead). */
+  timer: NodeJS.Timeout | null;
 }
+
+const CHECKPOINT_MS = 50;
 
 let current: Session | null = null;
 
@@ -41,6 +47,8 @@ async function open(id: number, options: ReaderSession): Promise<void> {
     credits: options.depth,
     started: false,
     pumping: false,
+    checkpointed: 0,
+    timer: null,
   };
   current = session;
   try {
@@ -53,6 +61,14 @@ async function open(id: number, options: ReaderSession): Promise<void> {
       return;
     }
     session.reader = reader;
+    if (reader.checkpoint) {
+      // Whatever earlier writes left in the WAL is copied before this thread reports ready (the
+      // calling thread reads meanwhile), so that later checkpoints, between pages, stay short.
+      reader.checkpoint();
+      session.checkpointed = performance.now();
+      session.timer = setInterval(() => housekeeping(session), CHECKPOINT_MS * 2);
+      session.timer.unref();
+    }
     post({ type: 'ready', session: id });
     void pump(session);
   } catch (error) {
@@ -86,6 +102,7 @@ async function pump(session: Session): Promise<void> {
         return texts.length === 1 && texts[0] === doc.text ? 0 : texts;
       });
       post({ type: 'page', session: session.id, page: encodePage(docs, chunks) });
+      if (session.credits === 0) housekeeping(session);
       // Let `credit` and `close` messages in before the next page.
       await new Promise((resolve) => setImmediate(resolve));
     }
@@ -96,6 +113,21 @@ async function pump(session: Session): Promise<void> {
   }
 }
 
+/**
+ * Runs the reader's checkpoint at most every `CHECKPOINT_MS`, and only while this thread is ahead (no
+ * credit left, or not reading): a checkpoint takes tens of milliseconds, which the pages already sent
+ * cover, so the calling thread never waits for one.
+ */
+function housekeeping(session: Session): void {
+  const now = performance.now();
+  if (!session.reader?.checkpoint || now - session.checkpointed < CHECKPOINT_MS) return;
+  if (session.started && session.credits > 0) return;
+  session.checkpointed = now;
+  session.reader.checkpoint();
+  const took = performance.now() - now;
+  if (process.env.RB_CK && took > 3) console.error(`checkpoint ${took.toFixed(0)} ms`);
+}
+
 function fail(session: Session, error: unknown): void {
   const message = error instanceof Error ? error.message : String(error);
   if (current === session) post({ type: 'error', session: session.id, message });
@@ -104,6 +136,7 @@ function fail(session: Session, error: unknown): void {
 
 function close(id: number): void {
   if (current?.id !== id) return;
+  if (current.timer) clearInterval(current.timer);
   current.reader?.close();
   current = null;
 }

@@ -3,6 +3,11 @@ import type { SpaceSpec } from '../core/space.js';
 import type { SourceRepository } from '../ports/sources.js';
 import { ReaderThread } from './reader-thread.js';
 
+/** What happened to the reader thread of a pass (emitted by the runner as `reader-thread`). */
+export type ReaderThreadEvent =
+  | { readonly state: 'started'; readonly after: string }
+  | { readonly state: 'failed'; readonly after: string; readonly reason: string };
+
 export interface SourcePagesOptions {
   readonly collection: string;
   readonly pageSize: number;
@@ -10,19 +15,58 @@ export interface SourcePagesOptions {
   readonly after: string;
   /** Read and chunk on a reader thread with this pipeline when the repository offers one; null: never. */
   readonly threadPipeline: Pick<SpaceSpec, 'preprocessing' | 'chunker'> | null;
+  /**
+   * How long the first page may wait for a starting thread instead of being read here. Default: a
+   * moment for a pooled thread (it only opens a reader), none for a new one (it loads meanwhile).
+   */
+  readonly threadWaitMs?: number;
+  readonly onThread?: (event: ReaderThreadEvent) => void;
 }
 
-/** Pages the reader thread may read ahead of the pass: enough to cover jitter, bounded for memory. */
-const THREAD_DEPTH = Number(process.env.RB_DEPTH ?? 4);
-/** How long the first page waits for a pooled (already started) reader thread to open its reader. */
-const WARM_WAIT_MS = 100;
+export type ReaderThreadMode = 'auto' | 'on' | 'off';
+
+/** `readerThread: 'auto'` starts a reader thread for passes of at least this many pages. */
+export const THREAD_MIN_PAGES = 4;
+/** `readerThread: 'on'` waits this long at most for a reader thread to load. */
+const THREAD_WAIT_MS = 30_000;
+
+/** The scan-phase pages of a pass, with a reader thread as `mode` says (see `BackfillOptions.readerThread`). */
+export function passPages(
+  sources: SourceRepository,
+  options: {
+    readonly collection: string;
+    readonly pageSize: number;
+    readonly after: string;
+    /** Sources the pass has left to account for. */
+    readonly remaining: number;
+    readonly mode: ReaderThreadMode;
+    readonly pipeline: Pick<SpaceSpec, 'preprocessing' | 'chunker'>;
+    readonly onThread?: (event: ReaderThreadEvent) => void;
+  },
+): SourcePages {
+  const { mode, remaining, pageSize } = options;
+  const threaded = mode === 'on' || (mode === 'auto' && remaining >= THREAD_MIN_PAGES * pageSize);
+  return new SourcePages(sources, {
+    collection: options.collection,
+    pageSize,
+    after: options.after,
+    threadPipeline: threaded ? options.pipeline : null,
+    ...(mode === 'on' ? { threadWaitMs: THREAD_WAIT_MS } : {}),
+    ...(options.onThread ? { onThread: options.onThread } : {}),
+  });
+}
+
+/** Pages a reader thread may read ahead of the pass: covers scheduling jitter, bounded for memory. */
+export const THREAD_DEPTH = 2;
+/** How long the first page waits for a pooled (already loaded) reader thread to open its reader. */
+const WARM_WAIT_MS = 10;
 
 /**
  * The id-ordered pages of a pass's scan phase (tombstones included), one after another; an empty page
  * ends the scan. When the source repository offers a `threadReader`, a reader thread is started and,
- * once it is ready (it loads while the first pages are read here), takes over reading and also
- * preprocesses and chunks every page, so the calling thread only embeds and writes. Pages are the same
- * either way; if the thread fails, reading continues here after the last page handed out.
+ * once it is ready (it loads while the first pages are read here), takes over reading, preprocessing
+ * and chunking, so the calling thread only embeds and writes. The pages are the same either way; if the
+ * thread fails, reading continues here after the last page handed out.
  */
 export class SourcePages {
   readonly #sources: SourceRepository;
@@ -41,16 +85,23 @@ export class SourcePages {
     this.#inThreadOnly = options.threadPipeline === null || typeof sources.threadReader !== 'function';
   }
 
-  /** True while a reader thread reads the pages (for tests and diagnostics). */
+  /** True while a reader thread reads the pages. */
   get threaded(): boolean {
     return this.#streaming;
   }
 
+  /** The next page; empty once the scan has ended. Calls must not overlap. */
   async next(): Promise<readonly SourceDocument[]> {
     if (this.#ended) return [];
     if (!this.#thread && !this.#inThreadOnly) this.#spawn();
-    // A pooled thread is ready within a few milliseconds: worth waiting for, unlike one still starting.
-    if (this.#thread?.warm && !this.#streaming) await this.#thread.whenReady(WARM_WAIT_MS);
+    const thread = this.#thread;
+    if (thread && !this.#streaming) {
+      const wait = this.#options.threadWaitMs ?? (thread.warm ? WARM_WAIT_MS : 0);
+      const w0 = performance.now();
+      if (wait > 0) await thread.whenReady(wait);
+      if (process.env.RB_W)
+        console.error(`waited ready ${(performance.now() - w0).toFixed(1)} ms, ready ${thread.ready}`);
+    }
     const page = await this.#read();
     if (page.length === 0) {
       this.#ended = true;
@@ -60,8 +111,8 @@ export class SourcePages {
   }
 
   /**
-   * Stops the reader thread (a paused or stopped pass should not hold one); the next `next()` starts a
-   * new one after the last page handed out.
+   * Stops the reader thread (a paused or stopped pass should not hold one); the next `next()` starts
+   * another after the last page handed out.
    */
   suspend(): void {
     this.#thread?.close();
@@ -90,16 +141,20 @@ export class SourcePages {
     if (thread && (this.#streaming || thread.ready)) {
       if (!this.#streaming) {
         thread.start(this.#after);
-        if (process.env.RB_DEBUG)
-          console.error('reader thread takes over after', this.#after, performance.now().toFixed(0));
         this.#streaming = true;
+        this.#options.onThread?.({ state: 'started', after: this.#after });
       }
       try {
-        return await thread.take();
-      } catch {
-        this.#giveUp();
+        const t0 = performance.now();
+        const got = await thread.take();
+        if (process.env.RB_W && performance.now() - t0 > 2)
+          console.error(`take waited ${(performance.now() - t0).toFixed(1)} ms`);
+        return got;
+      } catch (error) {
+        // Closed by `suspend` (the pass stopped while this page was awaited), or failed.
+        if (thread.failed) this.#giveUp(error);
       }
-    } else if (thread?.failed) this.#giveUp();
+    } else if (thread?.failed) this.#giveUp(thread.failure);
     // An idle turn first, so that a prefetch started during a batch does not run inside it.
     await new Promise((resolve) => setImmediate(resolve));
     return this.#sources.scan(this.#options.collection, {
@@ -110,8 +165,10 @@ export class SourcePages {
   }
 
   /** The thread is an optimisation: after a failure, read here from the last page handed out. */
-  #giveUp(): void {
+  #giveUp(error: unknown): void {
     this.suspend();
     this.#inThreadOnly = true;
+    const reason = error instanceof Error ? error.message : String(error);
+    this.#options.onThread?.({ state: 'failed', after: this.#after, reason });
   }
 }

@@ -54,5 +54,10 @@ export interface ThreadReaderRecipe {
 /** What a thread reader offers: the keyset scan of `SourceRepository`, on its own connection. */
 export interface ThreadSourceReader {
   scan: SourceRepository['scan'];
+  /**
+   * Optional housekeeping the reading thread can take off the writing one, called between pages (SQLite:
+   * a passive WAL checkpoint). Must not fail the reader.
+   */
+  checkpoint?(): void;
   close(): void;
 }

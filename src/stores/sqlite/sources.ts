@@ -10,6 +10,7 @@ import type {
   ThreadSourceReader,
   UpsertOutcome,
 } from '../../ports/sources.js';
+import type { SqliteDatabase } from './schema.js';
 import { parseJsonObject, StatementCache } from './statements.js';
 
 interface SourceRow {
@@ -249,18 +250,41 @@ export class SqliteSourceRepository implements SourceRepository {
 }
 
 /**
- * Opens `threadReader()`'s read-only view of a database file: its own connection (so it can live in a
- * worker thread), the same keyset scan as the repository.
+ * Opens `threadReader()`'s view of a database file: its own connection (so it can live in a worker
+ * thread) that runs the repository's keyset scan and nothing else that writes rows. It may also
+ * `checkpoint`: copying committed WAL frames into the database file there keeps the WAL short, so the
+ * writing connection's automatic checkpoint — which stalls its thread for as long as it copies — finds
+ * little or nothing left to do.
  */
 export function openThreadSourceReader(args: unknown): ThreadSourceReader {
   const path = (args as { path?: unknown } | null)?.path;
   if (typeof path !== 'string' || path.length === 0) throw invalid('path', 'must name a database file');
-  const db = new Database(path, { readonly: true, fileMustExist: true });
+  let db: SqliteDatabase;
+  let writable = true;
+  try {
+    db = new Database(path, { fileMustExist: true });
+  } catch {
+    // A file this process may only read: scan without checkpointing.
+    db = new Database(path, { readonly: true, fileMustExist: true });
+    writable = false;
+  }
   db.pragma('busy_timeout = 5000');
   const repository = new SqliteSourceRepository(new StatementCache(db), systemClock);
-  return {
+  const reader: ThreadSourceReader = {
     scan: (collection, options) => repository.scan(collection, options),
     close: () => db.close(),
+  };
+  if (!writable) return reader;
+  db.pragma('synchronous = NORMAL');
+  const checkpoint = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
+  return {
+    ...reader,
+    checkpoint: () => {
+      // Another checkpoint in progress (SQLITE_BUSY) or nothing to copy: either way, done here.
+      try {
+        checkpoint.run();
+      } catch {}
+    },
   };
 }
 

@@ -1,0 +1,104 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { embedSources } from '../../src/app/embed-sources.js';
+import type { Reembed } from '../../src/app/reembed.js';
+import { createHashingEmbedder } from '../../src/embedders/hashing.js';
+import { type BackfillOptions, BackfillRunner, type ReaderThreadEvent } from '../../src/jobs/backfill.js';
+import type { Embedder } from '../../src/ports/embedder.js';
+import type { JobRepository } from '../../src/ports/jobs.js';
+import { assertNamespaceMatchesSource, corpus, hashing, tempApp } from './helpers.js';
+
+/**
+ * The runner with its reader thread (`readerThread: 'on'`): the same results as reading on the calling
+ * thread — every source exactly once, resumable, tombstones applied, current sources skipped.
+ */
+let ctx: Awaited<ReturnType<typeof tempApp>>;
+let app: Reembed;
+const v1 = hashing('v1', 1);
+const v2 = hashing('v2', 2);
+const N = 300;
+
+beforeEach(async () => {
+  ctx = await tempApp();
+  app = ctx.app;
+  await app.addSpace(v1);
+  await app.addSpace(v2);
+  await app.createCollection('docs', 'v1');
+  await app.ingest('docs', corpus(N));
+  await app.createNamespace('docs', v2, 'active', 'docs@v1');
+});
+afterEach(async () => ctx.cleanup());
+
+function runner(embedder: Embedder, options: Partial<BackfillOptions> = {}): BackfillRunner {
+  return new BackfillRunner(
+    {
+      store: app.backend.store,
+      sources: app.backend.sources,
+      jobs: app.backend.jobs as JobRepository,
+      embedder,
+      encode: embedSources,
+    },
+    {
+      collection: 'docs',
+      namespace: 'docs@v2',
+      pageSize: 16,
+      readerThread: 'on',
+      settings: { batchSize: 8, concurrency: 4 },
+      ...options,
+    },
+  );
+}
+
+/** Embeds after a deterministic pseudo-random delay, so batches finish out of order. */
+function jittered(maxMs: number): Embedder {
+  const base = createHashingEmbedder(v2);
+  let s = 7;
+  return {
+    ...base,
+    embed: async (texts, options) => {
+      s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+      await new Promise((r) => setTimeout(r, (s / 2 ** 32) * maxMs));
+      return base.embed(texts, options);
+    },
+  };
+}
+
+describe('BackfillRunner with a reader thread', () => {
+  it('writes what reading on the calling thread writes: stale, missing and deleted sources', async () => {
+    const events: ReaderThreadEvent[] = [];
+    const r = runner(jittered(4));
+    r.on('reader-thread', (e: ReaderThreadEvent) => events.push(e));
+    expect(await r.run()).toMatchObject({ status: 'done', written: N });
+    expect(events.map((e) => e.state)).toEqual(['started']);
+    expect(await assertNamespaceMatchesSource(app, 'docs@v2')).toEqual([]);
+    // Source changes whose dual-writes never happened: the next pass regenerates and tombstones them,
+    // and finds everything else current.
+    await app.backend.sources.upsert('docs', [{ id: 'doc-00003', text: 'changed at the source only' }]);
+    await app.backend.sources.delete('docs', ['doc-00004', 'doc-00250']);
+    const pass = await runner(jittered(4)).run();
+    expect(pass).toMatchObject({ status: 'done', written: 3, skipped: N - 3 });
+    expect(await assertNamespaceMatchesSource(app, 'docs@v2')).toEqual([]);
+  });
+
+  it('resumes after an abort and after a pause, writing every source exactly once', async () => {
+    const embedder = jittered(6);
+    const first = runner(embedder);
+    const stop = new AbortController();
+    let batches = 0;
+    first.on('batch', () => {
+      if (++batches === 9) stop.abort();
+    });
+    const aborted = await first.run({ signal: stop.signal });
+    expect(aborted.status).toBe('aborted');
+    const second = runner(embedder);
+    const paused = await second.run({ maxBatches: 6 });
+    expect(paused.status).toBe('paused');
+    // The same runner carries on: its reader thread was released at the pause and is started again.
+    const events: ReaderThreadEvent[] = [];
+    second.on('reader-thread', (e: ReaderThreadEvent) => events.push(e));
+    const done = await second.run();
+    expect(done.status).toBe('done');
+    expect(events.map((e) => e.state)).toEqual(['started']);
+    expect(aborted.written + done.written).toBe(N);
+    expect(await assertNamespaceMatchesSource(app, 'docs@v2')).toEqual([]);
+  });
+});
