@@ -57,7 +57,7 @@ export function passPages(
 }
 
 /** Pages a reader thread may read ahead of the pass: covers scheduling jitter, bounded for memory. */
-export const THREAD_DEPTH = 2;
+export const THREAD_DEPTH = Number(process.env.RB_DEPTH ?? 2);
 /** How long the first page waits for a pooled (already loaded) reader thread to open its reader. */
 const WARM_WAIT_MS = 10;
 
