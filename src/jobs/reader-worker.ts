@@ -124,8 +124,6 @@ function housekeeping(session: Session): void {
   if (session.started && session.credits > 0) return;
   session.checkpointed = now;
   session.reader.checkpoint();
-  const took = performance.now() - now;
-  if (process.env.RB_CK && took > 3) console.error(`checkpoint ${took.toFixed(0)} ms`);
 }
 
 function fail(session: Session, error: unknown): void {

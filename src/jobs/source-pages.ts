@@ -56,8 +56,11 @@ export function passPages(
   });
 }
 
-/** Pages a reader thread may read ahead of the pass: covers scheduling jitter, bounded for memory. */
-export const THREAD_DEPTH = Number(process.env.RB_DEPTH ?? 2);
+/**
+ * Pages a reader thread may read ahead of the pass: enough to cover scheduling jitter and its WAL
+ * checkpoints (tens of milliseconds each), bounded for memory.
+ */
+export const THREAD_DEPTH = 3;
 /** How long the first page waits for a pooled (already loaded) reader thread to open its reader. */
 const WARM_WAIT_MS = 10;
 
@@ -97,10 +100,7 @@ export class SourcePages {
     const thread = this.#thread;
     if (thread && !this.#streaming) {
       const wait = this.#options.threadWaitMs ?? (thread.warm ? WARM_WAIT_MS : 0);
-      const w0 = performance.now();
       if (wait > 0) await thread.whenReady(wait);
-      if (process.env.RB_W)
-        console.error(`waited ready ${(performance.now() - w0).toFixed(1)} ms, ready ${thread.ready}`);
     }
     const page = await this.#read();
     if (page.length === 0) {
@@ -145,11 +145,7 @@ export class SourcePages {
         this.#options.onThread?.({ state: 'started', after: this.#after });
       }
       try {
-        const t0 = performance.now();
-        const got = await thread.take();
-        if (process.env.RB_W && performance.now() - t0 > 2)
-          console.error(`take waited ${(performance.now() - t0).toFixed(1)} ms`);
-        return got;
+        return await thread.take();
       } catch (error) {
         // Closed by `suspend` (the pass stopped while this page was awaited), or failed.
         if (thread.failed) this.#giveUp(error);
