@@ -171,8 +171,10 @@ export async function processRange(deps: RangeDeps, key: string, signal: AbortSi
     }
     processed += batch.scanned;
     const cursor = batch.last || batch.lastId === undefined ? Q.RANGE_DONE : `scan:${batch.lastId}`;
+    // Vectors come from embedSources, which validated every one (as the single-process runner's do).
     const result = await backend.store.write(ns.name, ns.space.fingerprint, batch.writes, {
       checkpoint: { jobId: key, cursor, processed },
+      prevalidated: true,
     });
     if (deadLetters && batch.writes.length > 0) {
       await backend.jobs.clearDeadLetters(
