@@ -1,6 +1,8 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 /** Machine and versions, printed with every benchmark so figures are never quoted without context. */
 export function machineInfo(): Record<string, string> {
@@ -57,4 +59,38 @@ export function report(name: string, result: Record<string, unknown>): void {
 
 export function fmt(n: number, digits = 1): string {
   return Number.isFinite(n) ? n.toFixed(digits) : String(n);
+}
+
+const ROOT = join(import.meta.dirname, '..');
+
+function newestSource(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestSource(path));
+    else if (entry.name.endsWith('.ts')) newest = Math.max(newest, statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+let built = false;
+
+/**
+ * Loads a module of the package as users run it: compiled, from `dist/` (built first when a source file
+ * is newer), or from the TypeScript sources with `from: 'src'`. It matters where a module starts a
+ * worker thread: from sources, the thread registers tsx and compiles its imports (~400 ms here), while
+ * the compiled thread loads in ~40 ms.
+ */
+export async function load<T>(module: string, from: 'dist' | 'src' = 'dist'): Promise<T> {
+  if (from === 'src') return (await import(pathToFileURL(join(ROOT, 'src', `${module}.ts`)).href)) as T;
+  if (!built) {
+    const index = join(ROOT, 'dist', 'index.js');
+    if (!existsSync(index) || statSync(index).mtimeMs < newestSource(join(ROOT, 'src'))) {
+      console.error('bench: building dist/ (npm run build)');
+      const r = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+      if (r.status !== 0) throw new Error('npm run build failed');
+    }
+    built = true;
+  }
+  return (await import(pathToFileURL(join(ROOT, 'dist', `${module}.js`)).href)) as T;
 }

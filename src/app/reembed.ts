@@ -1,6 +1,7 @@
 import { type Namespace, type NamespaceManifest, namespaceName } from '../core/namespace.js';
 import type { Alias } from '../core/routing.js';
 import type { Space } from '../core/space.js';
+import { prewarmReaderThread } from '../jobs/source-pages.js';
 import type { Backend } from '../ports/backend.js';
 import type { Collection } from '../ports/catalog.js';
 import type { EmbedderFactory } from '../ports/embedder.js';
@@ -77,7 +78,13 @@ export class Reembed {
       dimension: space.spec.dimension,
       metric: space.spec.metric,
     });
-    return this.backend.catalog.createNamespace({ collection, space, state, createdFrom }, this.actor);
+    const created = await this.backend.catalog.createNamespace(
+      { collection, space, state, createdFrom },
+      this.actor,
+    );
+    // A namespace that does not serve at once is a migration's target: a backfill of it is near.
+    if (state !== 'serving') await prewarmReaderThread(this.backend.sources, collection);
+    return created;
   }
 
   ingest(

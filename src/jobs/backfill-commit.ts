@@ -6,11 +6,15 @@ import type { ItemFailure } from './backfill-embed.js';
 import type { BackfillBatch } from './backfill-source.js';
 import type { ContiguousCursor } from './contiguous.js';
 
+/** What one commit wrote: a group of batches that finished embedding together. */
 export interface CommitResult {
+  /** The batches of the group, in the order they were queued. */
+  readonly batches: readonly BackfillBatch[];
   readonly written: number;
   /** Sources the store refused because it already held their version or a newer one (a dual-write won). */
   readonly skipped: number;
   readonly deleted: number;
+  readonly failures: readonly ItemFailure[];
 }
 
 export interface CommitterOptions {
@@ -29,19 +33,36 @@ export interface CommitterOptions {
 
 /** Batches that only skipped save their checkpoint at most this often (the next write carries it anyway). */
 const SKIP_CHECKPOINT_MS = 1_000;
+/** A group commit carries at most this many sources (bounds a transaction's size and memory). */
+const MAX_GROUP_SOURCES = 4_096;
+
+interface Queued {
+  readonly batch: BackfillBatch;
+  readonly writes: readonly SourceWrite[];
+  readonly failures: readonly ItemFailure[];
+  readonly resolve: (result: CommitResult | null) => void;
+  readonly reject: (error: unknown) => void;
+}
 
 /**
- * Commits a pass's batches one at a time: tombstones, vectors and — in the same store transaction when the
- * store shares one with the catalog — the checkpoint of the highest contiguous completed batch, then dead
- * letters and queue acknowledgements. One at a time, so the checkpoint computed for a batch is the one
- * that commits with it.
+ * Commits a pass's batches, one commit at a time: tombstones, vectors and — in the same store transaction
+ * when the store shares one with the catalog — the checkpoint of the highest contiguous completed batch,
+ * then dead letters and queue acknowledgements. One commit at a time, so the checkpoint computed for a
+ * commit is the one that commits with it.
+ *
+ * Group commit: batches that finish embedding while a commit runs wait for it and then commit together,
+ * as one store write with one checkpoint. They were all in flight already, so a crash still repeats
+ * only the batches in flight (invariant 6), and a fast embedder no longer pays one transaction per batch.
  */
 export class BatchCommitter {
   readonly #store: VectorStore;
   readonly #jobs: JobRepository;
   readonly #clock: Clock;
   readonly #o: CommitterOptions;
-  #chain: Promise<unknown> = Promise.resolve();
+  readonly #queue: Queued[] = [];
+  /** Set and cleared synchronously, so a commit queued as the drain ends is never left behind. */
+  #active = false;
+  #draining: Promise<void> = Promise.resolve();
   #deadLetters: number;
   #unsaved: CheckpointWrite | null = null;
   #lastSave = 0;
@@ -55,39 +76,82 @@ export class BatchCommitter {
   }
 
   /**
-   * Queues a batch's commit. While other embedding calls are in flight the write first waits for a turn of
-   * the event loop, so workers whose call just returned start their next one before the (synchronous)
-   * store write blocks the thread: provider latency and writes overlap instead of convoying.
+   * Queues a batch's commit. Resolves when it committed: with the result of its group for the last batch
+   * of a group, with null for the others (so a caller counts each group once). While embedding calls are
+   * in flight a commit first waits for a turn of the event loop, so workers whose call just returned start
+   * their next one before the (synchronous) store write blocks the thread: provider latency and writes
+   * overlap instead of convoying.
    */
   commit(
     batch: BackfillBatch,
     writes: readonly SourceWrite[],
     failures: readonly ItemFailure[],
-  ): Promise<CommitResult> {
-    const before = this.#o.busy() ? this.#chain.then(nextTurn) : this.#chain;
-    const run = before.then(() => this.#commit(batch, writes, failures));
-    this.#chain = run.catch(() => undefined);
-    return run;
+  ): Promise<CommitResult | null> {
+    const done = new Promise<CommitResult | null>((resolve, reject) => {
+      this.#queue.push({ batch, writes, failures, resolve, reject });
+    });
+    if (!this.#active) {
+      this.#active = true;
+      this.#draining = this.#drain();
+    }
+    return done;
   }
 
   /** Waits for queued commits and saves a checkpoint that only skipped batches advanced. */
   async flush(): Promise<void> {
-    await this.#chain;
+    while (this.#active) await this.#draining;
     if (this.#unsaved) await this.#save(this.#unsaved);
   }
 
-  async #commit(
-    batch: BackfillBatch,
-    writes: readonly SourceWrite[],
-    failures: readonly ItemFailure[],
-  ): Promise<CommitResult> {
+  async #drain(): Promise<void> {
+    try {
+      if (this.#o.busy()) await nextTurn();
+      while (this.#queue.length > 0) {
+        const group = this.#take();
+        try {
+          const result = await this.#commit(group);
+          const last = group.length - 1;
+          for (let i = 0; i <= last; i++) (group[i] as Queued).resolve(i === last ? result : null);
+        } catch (error) {
+          for (const q of group) q.reject(error);
+        }
+        if (this.#queue.length > 0 && this.#o.busy()) await nextTurn();
+      }
+    } finally {
+      this.#active = false;
+    }
+  }
+
+  /** The queued batches that commit together: in queue order, up to `MAX_GROUP_SOURCES` sources. */
+  #take(): Queued[] {
+    let sources = 0;
+    let n = 0;
+    for (const q of this.#queue) {
+      const size = q.writes.length + q.batch.deletes.length;
+      if (n > 0 && sources + size > MAX_GROUP_SOURCES) break;
+      sources += size;
+      n++;
+    }
+    return this.#queue.splice(0, n);
+  }
+
+  async #commit(group: readonly Queued[]): Promise<CommitResult> {
     const { namespace: ns, tracker } = this.#o;
+    const batches = group.map((q) => q.batch);
+    const ordered = batches.filter((b) => b.seq !== null) as (BackfillBatch & { seq: number })[];
     const next =
-      batch.seq === null ? null : tracker.preview(batch.seq, batch.cursor as string, batch.scanned);
+      ordered.length === 0
+        ? null
+        : tracker.preview(
+            ordered.map((b) => ({ seq: b.seq, cursor: b.cursor as string, scanned: b.scanned })),
+          );
     const checkpoint = next
       ? { jobId: this.#o.checkpointKey, cursor: next.cursor, processed: next.processed }
       : null;
-    const deleted = batch.deletes.length > 0 ? (await this.#store.delete(ns, batch.deletes)).written : 0;
+    const deletes = group.flatMap((q) => q.batch.deletes);
+    const writes = group.length === 1 ? (group[0] as Queued).writes : group.flatMap((q) => q.writes);
+    const failures = group.flatMap((q) => q.failures);
+    const deleted = deletes.length > 0 ? (await this.#store.delete(ns, deletes)).written : 0;
     let result = { written: 0, skipped: 0 };
     if (writes.length > 0) {
       const shared = this.#store.capabilities.sharedCatalogTransaction;
@@ -124,9 +188,10 @@ export class BatchCommitter {
         writes.map((w) => w.sourceId),
       );
     }
-    if (batch.ack.length > 0) await this.#jobs.ack(ns, batch.ack);
-    if (batch.seq !== null) tracker.complete(batch.seq, batch.cursor as string, batch.scanned);
-    return { written: result.written, skipped: result.skipped, deleted };
+    const ack = batches.flatMap((b) => b.ack);
+    if (ack.length > 0) await this.#jobs.ack(ns, ack);
+    for (const b of ordered) tracker.complete(b.seq, b.cursor as string, b.scanned);
+    return { batches, written: result.written, skipped: result.skipped, deleted, failures };
   }
 
   async #save(checkpoint: CheckpointWrite): Promise<void> {

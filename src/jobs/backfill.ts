@@ -88,10 +88,11 @@ const COUNTER_FLUSH_MS = 2_000;
  * Re-encodes a collection's sources into one namespace: bounded memory (keyset pages), skips what the
  * namespace already holds, batches by count and tokens, runs `concurrency` batches at once under
  * request and token rate limits, retries transient failures with jittered backoff, dead-letters poison
- * items, and commits each batch together with its checkpoint. Versioned writes make re-runs idempotent
+ * items, and commits each batch together with its checkpoint (batches that finish together commit as one
+ * group). Versioned writes make re-runs idempotent
  * and keep a backfill from overwriting a newer dual-write (invariant 4) or resurrecting a delete (5).
  *
- * Events: `progress` (BackfillProgress), `batch`, `retry`, `dead-letter`, `done` (BackfillReport),
+ * Events: `progress` (BackfillProgress), `batch` (one per commit, which may carry several batches), `retry`, `dead-letter`, `done` (BackfillReport),
  * `reader-thread` (ReaderThreadEvent: the reader thread took over, or failed and handed reading back).
  *
  * @example
@@ -308,26 +309,40 @@ export class BackfillRunner extends EventEmitter {
     return { batch, outcome, started };
   }
 
+  /**
+   * Commits an embedded batch. A commit may carry several batches that finished together (group commit):
+   * the group is counted, and its `batch` event emitted, once, when its last batch resolves.
+   */
   async #write({ batch, outcome, started }: Embedded): Promise<void> {
     const { writes, failures } = outcome;
     const result = await (this.#committer as BatchCommitter).commit(batch, writes, failures);
     for (const id of batch.ack) this.#claimed.delete(id);
-    for (const f of failures)
+    if (!result) return;
+    for (const f of result.failures)
       this.emit('dead-letter', { sourceId: f.doc.id, code: f.error.code, reason: f.error.message });
+    let processed = 0;
+    let current = 0;
+    let docs = 0;
+    for (const b of result.batches) {
+      processed += b.scanned + (b.seq === null ? b.docs.length : 0);
+      current += b.current;
+      docs += b.docs.length;
+      this.#done += this.#options.mode === 'dead-letters' ? b.docs.length : b.scanned;
+    }
     this.#count({
-      processed: batch.scanned + (batch.seq === null ? batch.docs.length : 0),
+      processed,
       written: result.written + result.deleted,
-      skipped: batch.current + result.skipped,
-      deadLettered: failures.length,
+      skipped: current + result.skipped,
+      deadLettered: result.failures.length,
     });
-    this.#done += this.#options.mode === 'dead-letters' ? batch.docs.length : batch.scanned;
     this.emit('batch', {
       seq: batch.seq,
-      docs: batch.docs.length,
+      batches: result.batches.length,
+      docs,
       written: result.written,
       deleted: result.deleted,
-      skipped: batch.current + result.skipped,
-      deadLettered: failures.length,
+      skipped: current + result.skipped,
+      deadLettered: result.failures.length,
       ms: performance.now() - started,
     });
     this.emit('progress', this.progress());

@@ -28,13 +28,20 @@ export class ContiguousCursor {
     return this.#done.size;
   }
 
-  /** The checkpoint that completing `seq` would produce, or null when an earlier batch is still open. */
-  preview(seq: number, cursor: string, scanned: number): { cursor: string; processed: number } | null {
-    if (seq !== this.#next) return null;
-    let last = cursor;
-    let processed = this.#processed + scanned;
-    for (let s = seq + 1; this.#done.has(s); s++) {
-      const entry = this.#done.get(s) as { cursor: string; scanned: number };
+  /**
+   * The checkpoint that completing `batches` (together, in any order) would produce, or null when the
+   * prefix would not move because an earlier batch is still open.
+   */
+  preview(
+    batches: readonly { seq: number; cursor: string; scanned: number }[],
+  ): { cursor: string; processed: number } | null {
+    const extra = new Map(batches.map((b) => [b.seq, b]));
+    if (!extra.has(this.#next)) return null;
+    let last = this.#cursor;
+    let processed = this.#processed;
+    for (let s = this.#next; ; s++) {
+      const entry = extra.get(s) ?? this.#done.get(s);
+      if (!entry) break;
       last = entry.cursor;
       processed += entry.scanned;
     }

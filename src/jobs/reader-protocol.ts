@@ -41,6 +41,8 @@ export interface WirePage {
 }
 
 export type ReaderToMain =
+  /** The thread's code has loaded (sent once, outside any session). */
+  | { readonly type: 'loaded'; readonly session: 0 }
   | { readonly type: 'ready'; readonly session: number }
   | { readonly type: 'page'; readonly session: number; readonly page: WirePage }
   | { readonly type: 'end'; readonly session: number }

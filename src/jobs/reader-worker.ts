@@ -156,3 +156,4 @@ port.on('message', (message: MainToReader) => {
     void pump(current);
   }
 });
+post({ type: 'loaded', session: 0 });

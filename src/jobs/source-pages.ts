@@ -57,6 +57,22 @@ export function passPages(
 }
 
 /**
+ * Starts a reader thread ahead of a pass over `collection` that will take one — the repository offers
+ * reader threads and the collection has pages enough for `auto` — so that the pass finds the thread's
+ * code loaded. Resolves true when a thread was started or one is idle already.
+ */
+export async function prewarmReaderThread(sources: SourceRepository, collection: string): Promise<boolean> {
+  if (typeof sources.threadReader !== 'function' || sources.threadReader() === null) return false;
+  const { live, deleted } = await sources.count(collection);
+  if (live + deleted < THREAD_MIN_PAGES * MIN_PAGE_SIZE) return false;
+  ReaderThread.prewarm();
+  return true;
+}
+
+/** The smallest page size of a pass (see `BackfillRunner`: `max(256, batchSize * 8)`). */
+const MIN_PAGE_SIZE = 256;
+
+/**
  * Pages a reader thread may read ahead of the pass: enough to cover scheduling jitter and its WAL
  * checkpoints (tens of milliseconds each), bounded for memory.
  */

@@ -3,8 +3,11 @@ import { embedSources } from '../../src/app/embed-sources.js';
 import type { Reembed } from '../../src/app/reembed.js';
 import { createHashingEmbedder } from '../../src/embedders/hashing.js';
 import { type BackfillOptions, BackfillRunner, type ReaderThreadEvent } from '../../src/jobs/backfill.js';
+import { ReaderThread } from '../../src/jobs/reader-thread.js';
+import { prewarmReaderThread } from '../../src/jobs/source-pages.js';
 import type { Embedder } from '../../src/ports/embedder.js';
 import type { JobRepository } from '../../src/ports/jobs.js';
+import type { ThreadReaderRecipe } from '../../src/ports/sources.js';
 import { assertNamespaceMatchesSource, corpus, hashing, tempApp } from './helpers.js';
 
 /**
@@ -100,5 +103,40 @@ describe('BackfillRunner with a reader thread', () => {
     expect(events.map((e) => e.state)).toEqual(['started']);
     expect(aborted.written + done.written).toBe(N);
     expect(await assertNamespaceMatchesSource(app, 'docs@v2')).toEqual([]);
+  });
+
+  it('prewarms a reader thread when a namespace to backfill is created over a large collection', async () => {
+    // Small: no thread (a pass of fewer than THREAD_MIN_PAGES pages reads on the calling thread).
+    expect(await prewarmReaderThread(app.backend.sources, 'docs')).toBe(false);
+    await app.ingest('docs', corpus(1_000, 3, 'more'));
+    const v3 = hashing('v3', 3);
+    await app.addSpace(v3);
+    // Taking the idle thread empties the pool, so that the prewarm below starts a new one.
+    ReaderThread.open({
+      recipe: app.backend.sources.threadReader?.() as ThreadReaderRecipe,
+      collection: 'docs',
+      pageSize: 16,
+      depth: 1,
+      pipeline: v3.spec,
+    })?.close();
+    await app.createNamespace('docs', v3, 'building', 'docs@v1');
+    const idle = ReaderThread.idleThread();
+    expect(idle).not.toBeNull();
+    await expect.poll(() => ReaderThread.idleThread()?.loaded, { timeout: 20_000 }).toBe(true);
+    const events: ReaderThreadEvent[] = [];
+    const r = new BackfillRunner(
+      {
+        store: app.backend.store,
+        sources: app.backend.sources,
+        jobs: app.backend.jobs as JobRepository,
+        embedder: createHashingEmbedder(v3),
+        encode: embedSources,
+      },
+      { collection: 'docs', namespace: 'docs@v3', pageSize: 64, readerThread: 'auto' },
+    );
+    r.on('reader-thread', (e: ReaderThreadEvent) => events.push(e));
+    expect(await r.run()).toMatchObject({ status: 'done', written: N + 1_000 });
+    expect(events.map((e) => e.state)).toEqual(['started']);
+    expect(await assertNamespaceMatchesSource(app, 'docs@v3')).toEqual([]);
   });
 });

@@ -90,6 +90,29 @@ describe('BackfillRunner', () => {
     expect(again).toMatchObject({ status: 'done', written: 0, skipped: N, pass: 1 });
   });
 
+  it('commits batches that finish together as one group, with the contiguous checkpoint', async () => {
+    // A zero-latency embedder: batches finish while the previous commit runs, and join the next one.
+    const r = runner(createHashingEmbedder(v2), {
+      settings: { batchSize: 10, concurrency: 4 },
+      readerThread: 'off',
+    });
+    const groups: number[] = [];
+    let docs = 0;
+    r.on('batch', (e: { batches: number; docs: number }) => {
+      groups.push(e.batches);
+      docs += e.docs;
+    });
+    const report = await r.run();
+    expect(report).toMatchObject({ status: 'done', written: N, done: N });
+    expect(docs).toBe(N);
+    expect(groups.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(N / 10);
+    expect(Math.max(...groups)).toBeGreaterThan(1);
+    expect(groups.length).toBeLessThan(N / 10);
+    const saved = await (app.backend.jobs as JobRepository).checkpoint('backfill:docs@v2#0');
+    expect(saved?.processed).toBe(N);
+    expect(await assertNamespaceMatchesSource(app, 'docs@v2')).toEqual([]);
+  });
+
   it('never overwrites a newer dual-write (invariant 4) and never resurrects a delete (invariant 5)', async () => {
     const waiting: (() => void)[] = [];
     const base = createHashingEmbedder(v2);

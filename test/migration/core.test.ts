@@ -178,12 +178,23 @@ describe('plan estimates', () => {
 describe('backfill building blocks', () => {
   it('checkpoints only the highest contiguous completed batch', () => {
     const c = new ContiguousCursor('scan:', 0);
-    expect(c.preview(1, 'scan:b', 10)).toBeNull(); // batch 0 still in flight
+    expect(c.preview([{ seq: 1, cursor: 'scan:b', scanned: 10 }])).toBeNull(); // batch 0 still in flight
     c.complete(1, 'scan:b', 10);
     c.complete(2, 'scan:c', 10);
     expect(c.cursor).toBe('scan:');
     expect(c.ahead).toBe(2);
-    expect(c.preview(0, 'scan:a', 10)).toEqual({ cursor: 'scan:c', processed: 30 });
+    expect(c.preview([{ seq: 0, cursor: 'scan:a', scanned: 10 }])).toEqual({
+      cursor: 'scan:c',
+      processed: 30,
+    });
+    // A group commit of batches 0 and 3 moves the prefix through 3 (1 and 2 are already done).
+    expect(
+      c.preview([
+        { seq: 3, cursor: 'scan:d', scanned: 5 },
+        { seq: 0, cursor: 'scan:a', scanned: 10 },
+      ]),
+    ).toEqual({ cursor: 'scan:d', processed: 35 });
+    expect(c.preview([{ seq: 4, cursor: 'scan:e', scanned: 5 }])).toBeNull();
     c.complete(0, 'scan:a', 10);
     expect([c.cursor, c.processed, c.ahead]).toEqual(['scan:c', 30, 0]);
   });
