@@ -35,6 +35,7 @@ import {
   precomputedFactory,
   precomputedSpace,
   precomputeVectors,
+  textKey,
   vectorLiteral,
 } from './pg-common.js';
 import { buildWorkload } from './workload.js';
@@ -76,7 +77,7 @@ try {
   await app.createNamespace('docs', target, 'building');
   const { documentChunks } = await import('../src/core/pipeline.js');
   for (const d of docs) {
-    const v = vectors.get(documentChunks(target.spec, d.id, d.text)[0]?.text ?? '') as Float32Array;
+    const v = vectors.get(textKey(documentChunks(target.spec, d.id, d.text)[0]?.text ?? '')) as Float32Array;
     rows.push({ id: d.id, text: d.text, literal: vectorLiteral(v) });
   }
 

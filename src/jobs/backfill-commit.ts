@@ -29,6 +29,11 @@ export interface CommitterOptions {
   readonly deadLetters: number;
   /** True while embedding calls are in flight: writes then yield the thread to them first. */
   readonly busy: () => boolean;
+  /**
+   * Commits that may run at once (default 1). Above 1 only for stores with `concurrentWrites`: each
+   * commit then carries the highest checkpoint its batches and the batches already committed allow.
+   */
+  readonly parallel?: number;
 }
 
 /** Batches that only skipped save their checkpoint at most this often (the next write carries it anyway). */
@@ -45,10 +50,11 @@ interface Queued {
 }
 
 /**
- * Commits a pass's batches, one commit at a time: tombstones, vectors and — in the same store transaction
- * when the store shares one with the catalog — the checkpoint of the highest contiguous completed batch,
- * then dead letters and queue acknowledgements. One commit at a time, so the checkpoint computed for a
- * commit is the one that commits with it.
+ * Commits a pass's batches: tombstones, vectors and — in the same store transaction when the store shares
+ * one with the catalog — the checkpoint of the highest contiguous completed batch, then dead letters and
+ * queue acknowledgements. One commit at a time by default; up to `parallel` on a store whose writes may
+ * run concurrently (Postgres), where a commit's checkpoint covers only batches that committed before it
+ * started plus its own, and the store never moves a checkpoint backwards.
  *
  * Group commit: batches that finish embedding while a commit runs wait for it and then commit together,
  * as one store write with one checkpoint. They were all in flight already, so a crash still repeats
@@ -60,9 +66,12 @@ export class BatchCommitter {
   readonly #clock: Clock;
   readonly #o: CommitterOptions;
   readonly #queue: Queued[] = [];
-  /** Set and cleared synchronously, so a commit queued as the drain ends is never left behind. */
-  #active = false;
-  #draining: Promise<void> = Promise.resolve();
+  /** Drains running; counted synchronously, so a commit queued as a drain ends is never left behind. */
+  #active = 0;
+  readonly #drains = new Set<Promise<void>>();
+  readonly #parallel: number;
+  /** `processed` of the highest checkpoint sent with a commit (parallel commits). */
+  #sent = -1;
   #deadLetters: number;
   #unsaved: CheckpointWrite | null = null;
   #lastSave = 0;
@@ -73,6 +82,8 @@ export class BatchCommitter {
     this.#clock = deps.clock;
     this.#o = options;
     this.#deadLetters = options.deadLetters;
+    this.#parallel = Math.max(1, Math.floor(options.parallel ?? 1));
+    this.#sent = options.tracker.processed;
   }
 
   /**
@@ -90,17 +101,29 @@ export class BatchCommitter {
     const done = new Promise<CommitResult | null>((resolve, reject) => {
       this.#queue.push({ batch, writes, failures, resolve, reject });
     });
-    if (!this.#active) {
-      this.#active = true;
-      this.#draining = this.#drain();
+    if (this.#active < this.#parallel) {
+      this.#active++;
+      const drain: Promise<void> = this.#drain().finally(() => this.#drains.delete(drain));
+      this.#drains.add(drain);
     }
     return done;
   }
 
   /** Waits for queued commits and saves a checkpoint that only skipped batches advanced. */
   async flush(): Promise<void> {
-    while (this.#active) await this.#draining;
+    while (this.#drains.size > 0) await Promise.all(this.#drains);
     if (this.#unsaved) await this.#save(this.#unsaved);
+    // Parallel commits that finished the prefix may have carried no checkpoint: every batch has committed
+    // now, so the prefix is saved on its own.
+    const { tracker } = this.#o;
+    if (tracker.processed > this.#sent) {
+      await this.#save({
+        jobId: this.#o.checkpointKey,
+        cursor: tracker.cursor,
+        processed: tracker.processed,
+      });
+      this.#sent = tracker.processed;
+    }
   }
 
   async #drain(): Promise<void> {
@@ -118,17 +141,21 @@ export class BatchCommitter {
         if (this.#queue.length > 0 && this.#o.busy()) await nextTurn();
       }
     } finally {
-      this.#active = false;
+      this.#active--;
     }
   }
 
-  /** The queued batches that commit together: in queue order, up to `MAX_GROUP_SOURCES` sources. */
+  /**
+   * The queued batches that commit together: in queue order, up to `MAX_GROUP_SOURCES` sources, and a
+   * fair share of the queue when commits run in parallel (parallel connections beat one large statement).
+   */
   #take(): Queued[] {
+    const share = Math.ceil(this.#queue.length / this.#parallel);
     let sources = 0;
     let n = 0;
     for (const q of this.#queue) {
       const size = q.writes.length + q.batch.deletes.length;
-      if (n > 0 && sources + size > MAX_GROUP_SOURCES) break;
+      if (n > 0 && (sources + size > MAX_GROUP_SOURCES || n >= share)) break;
       sources += size;
       n++;
     }
@@ -145,8 +172,14 @@ export class BatchCommitter {
         : tracker.preview(
             ordered.map((b) => ({ seq: b.seq, cursor: b.cursor as string, scanned: b.scanned })),
           );
-    const checkpoint = next
-      ? { jobId: this.#o.checkpointKey, cursor: next.cursor, processed: next.processed }
+    // In parallel, the prefix may have moved on by commits that carried no checkpoint: carry it here.
+    const through =
+      next ??
+      (this.#parallel > 1 && tracker.processed > this.#sent
+        ? { cursor: tracker.cursor, processed: tracker.processed }
+        : null);
+    const checkpoint = through
+      ? { jobId: this.#o.checkpointKey, cursor: through.cursor, processed: through.processed }
       : null;
     const deletes = group.flatMap((q) => q.batch.deletes);
     const writes = group.length === 1 ? (group[0] as Queued).writes : group.flatMap((q) => q.writes);
@@ -163,7 +196,10 @@ export class BatchCommitter {
         checkpoint && shared ? { checkpoint, prevalidated: true } : { prevalidated: true },
       );
       if (checkpoint && !shared) await this.#jobs.saveCheckpoint(ns, checkpoint);
-      if (checkpoint) this.#unsaved = null;
+      if (checkpoint) {
+        this.#unsaved = null;
+        this.#sent = Math.max(this.#sent, checkpoint.processed);
+      }
     } else if (checkpoint) {
       this.#unsaved = checkpoint;
       if (this.#clock.now().getTime() - this.#lastSave >= SKIP_CHECKPOINT_MS) await this.#save(checkpoint);
@@ -197,6 +233,7 @@ export class BatchCommitter {
   async #save(checkpoint: CheckpointWrite): Promise<void> {
     await this.#jobs.saveCheckpoint(this.#o.namespace, checkpoint);
     this.#lastSave = this.#clock.now().getTime();
+    this.#sent = Math.max(this.#sent, checkpoint.processed);
     if (this.#unsaved === checkpoint) this.#unsaved = null;
   }
 }

@@ -260,6 +260,8 @@ export class BackfillRunner extends EventEmitter {
       this.#pages = passPages(sources, {
         collection: o.collection,
         pageSize: batchOptions.pageSize,
+        // The first batch starts after a batch-sized read; the prefetch reads the next, full page meanwhile.
+        firstPageSize: Math.min(batchOptions.pageSize, this.settings.batchSize),
         after: scanStart(this.#tracker.cursor),
         remaining: this.#total - this.#done,
         mode: o.readerThread ?? 'auto',
@@ -276,6 +278,7 @@ export class BackfillRunner extends EventEmitter {
       tracker: this.#tracker,
       deadLetters,
       busy: () => this.#embedding > 0,
+      parallel: this.#deps.store.capabilities.concurrentWrites ? this.settings.concurrency : 1,
     });
   }
 

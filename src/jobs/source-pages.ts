@@ -11,6 +11,11 @@ export type ReaderThreadEvent =
 export interface SourcePagesOptions {
   readonly collection: string;
   readonly pageSize: number;
+  /**
+   * Size of the first page read on this thread (default `pageSize`): a small one lets the first batch
+   * start while the next, full page is read.
+   */
+  readonly firstPageSize?: number;
   /** Source id the pass resumes after ('' from the beginning). */
   readonly after: string;
   /** Read and chunk on a reader thread with this pipeline when the repository offers one; null: never. */
@@ -36,6 +41,7 @@ export function passPages(
   options: {
     readonly collection: string;
     readonly pageSize: number;
+    readonly firstPageSize?: number;
     readonly after: string;
     /** Sources the pass has left to account for. */
     readonly remaining: number;
@@ -49,6 +55,7 @@ export function passPages(
   return new SourcePages(sources, {
     collection: options.collection,
     pageSize,
+    ...(options.firstPageSize === undefined ? {} : { firstPageSize: options.firstPageSize }),
     after: options.after,
     threadPipeline: threaded ? options.pipeline : null,
     ...(mode === 'on' ? { threadWaitMs: THREAD_WAIT_MS } : {}),
@@ -96,6 +103,8 @@ export class SourcePages {
   /** No (more) reader threads: none offered, or one failed. */
   #inThreadOnly: boolean;
   #ended = false;
+  /** No page has been read yet. */
+  #first = true;
 
   constructor(sources: SourceRepository, options: SourcePagesOptions) {
     this.#sources = sources;
@@ -119,6 +128,7 @@ export class SourcePages {
       if (wait > 0) await thread.whenReady(wait);
     }
     const page = await this.#read();
+    this.#first = false;
     if (page.length === 0) {
       this.#ended = true;
       this.suspend();
@@ -171,7 +181,7 @@ export class SourcePages {
     await new Promise((resolve) => setImmediate(resolve));
     return this.#sources.scan(this.#options.collection, {
       afterId: this.#after === '' ? undefined : this.#after,
-      limit: this.#options.pageSize,
+      limit: this.#first ? (this.#options.firstPageSize ?? this.#options.pageSize) : this.#options.pageSize,
       includeDeleted: true,
     });
   }

@@ -15,6 +15,12 @@ export interface StoreCapabilities {
   readonly transactions: boolean;
   /** The store shares one database (and transaction) with the catalog, so a batch and its checkpoint commit together. */
   readonly sharedCatalogTransaction: boolean;
+  /**
+   * Writes to one namespace may run concurrently (on separate connections): a backfill then commits up
+   * to `concurrency` batches at once. A checkpoint committed with a write never moves backwards, whatever
+   * order concurrent writes commit in.
+   */
+  readonly concurrentWrites: boolean;
   /** Metadata and tenant filters in search. */
   readonly filters: boolean;
   /** An approximate index is maintained besides exact search. */

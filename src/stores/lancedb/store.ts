@@ -36,6 +36,7 @@ import { commitPlan } from './versioned-commit.js';
 export const LANCEDB_STORE_CAPABILITIES: StoreCapabilities = Object.freeze({
   transactions: true,
   sharedCatalogTransaction: false,
+  concurrentWrites: false,
   filters: true,
   annIndex: false,
   maxDimension: LANCEDB_MAX_DIMENSION,

@@ -67,6 +67,7 @@ cp AS (
   ON CONFLICT (job_id) DO UPDATE
     SET namespace = EXCLUDED.namespace, cursor = EXCLUDED.cursor, processed = EXCLUDED.processed,
         updated_at = EXCLUDED.updated_at
+    WHERE ${qualified(ref.schema, 'checkpoints')}.processed <= EXCLUDED.processed
 )`
     : '';
   return `WITH guard AS (
@@ -157,13 +158,17 @@ export function tombstoneCountSql(ref: NamespaceRef): string {
   return `SELECT count(*)::bigint AS n FROM ${heads(ref)} WHERE deleted`;
 }
 
-/** $1 job id, $2 namespace, $3 cursor, $4 processed, $5 updated-at. */
-export function upsertCheckpointSql(schema: string): string {
-  return `INSERT INTO ${qualified(schema, 'checkpoints')} (job_id, namespace, cursor, processed, updated_at)
+/**
+ * $1 job id, $2 namespace, $3 cursor, $4 processed, $5 updated-at. `forward`: only a checkpoint that
+ * processed at least as much replaces the saved one (writes that commit concurrently, in any order).
+ */
+export function upsertCheckpointSql(schema: string, options: { forward?: boolean } = {}): string {
+  const table = qualified(schema, 'checkpoints');
+  return `INSERT INTO ${table} (job_id, namespace, cursor, processed, updated_at)
 VALUES ($1, $2, $3, $4, $5)
 ON CONFLICT (job_id) DO UPDATE
   SET namespace = EXCLUDED.namespace, cursor = EXCLUDED.cursor, processed = EXCLUDED.processed,
-      updated_at = EXCLUDED.updated_at`;
+      updated_at = EXCLUDED.updated_at${options.forward ? `\n  WHERE ${table}.processed <= EXCLUDED.processed` : ''}`;
 }
 
 /**

@@ -120,7 +120,7 @@ export async function saveCheckpoint(
   now: string,
 ): Promise<void> {
   if (!checkpoint) return;
-  await tx.query(R.upsertCheckpointSql(ref.schema), [
+  await tx.query(R.upsertCheckpointSql(ref.schema, { forward: true }), [
     checkpoint.jobId,
     ref.namespace,
     checkpoint.cursor,

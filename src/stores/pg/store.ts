@@ -39,6 +39,7 @@ import { checkCheckpoint, checkStorable, type RoundWrite, roundDeletes, roundWri
 export const PG_STORE_CAPABILITIES: StoreCapabilities = Object.freeze({
   transactions: true,
   sharedCatalogTransaction: true,
+  concurrentWrites: true,
   filters: true,
   annIndex: true,
   maxDimension: PG_MAX_DIMENSION,

@@ -44,6 +44,7 @@ const SURROGATE = /[\ud800-\udfff]/;
 export const SQLITE_STORE_CAPABILITIES: StoreCapabilities = Object.freeze({
   transactions: true,
   sharedCatalogTransaction: true,
+  concurrentWrites: false,
   filters: true,
   annIndex: false,
   maxDimension: 65_536,
