@@ -8,6 +8,8 @@ type Waiter = { resolve: (page: readonly SourceDocument[]) => void; reject: (err
 
 /** An idle reader thread is kept this long for the next session, then stopped. */
 const IDLE_MS = 30_000;
+/** Young-generation limit of a reader thread's heap (see `PooledThread.#spawn`). */
+const YOUNG_GENERATION_MB = 8;
 
 /**
  * The calling thread's side of one reader session (`reader-worker.ts`): pages arrive in id order,
@@ -206,7 +208,11 @@ class PooledThread {
     const entry = workerEntry();
     if (!entry) return null;
     try {
-      return new PooledThread(new Worker(entry, { eval: true }));
+      // A small young generation: the thread's garbage is short-lived pages, and larger semi-spaces
+      // would only grow the thread's share of a backfill's resident memory (bench/backfill.ts part C).
+      return new PooledThread(
+        new Worker(entry, { eval: true, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } }),
+      );
     } catch {
       return null;
     }
