@@ -5,7 +5,7 @@ import { createHashingEmbedder } from '../../src/embedders/hashing.js';
 import { type BackfillOptions, type BackfillProgress, BackfillRunner } from '../../src/jobs/backfill.js';
 import type { Embedder } from '../../src/ports/embedder.js';
 import type { JobRepository } from '../../src/ports/jobs.js';
-import { assertNamespaceMatchesSource, corpus, hashing, TestClock, tempApp } from './helpers.js';
+import { assertNamespaceMatchesSource, corpus, hashing, jittered, TestClock, tempApp } from './helpers.js';
 
 let ctx: Awaited<ReturnType<typeof tempApp>>;
 let app: Reembed;
@@ -40,19 +40,6 @@ function runner(
     },
     { collection: 'docs', namespace: 'docs@v2', ...options },
   );
-}
-
-/** Embeds after a pseudo-random delay of up to `maxMs`, so concurrent batches finish out of order. */
-function jittered(base: Embedder, maxMs: number): Embedder {
-  let s = 99;
-  return {
-    ...base,
-    embed: async (texts, options) => {
-      s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-      await new Promise((r) => setTimeout(r, (s / 2 ** 32) * maxMs));
-      return base.embed(texts, options);
-    },
-  };
 }
 
 describe('BackfillRunner', () => {

@@ -2,6 +2,7 @@ import type { MigrationService } from '../../src/app/migrate.js';
 import type { Reembed } from '../../src/app/reembed.js';
 import type { MigrationReport } from '../../src/core/migration.js';
 import type { SourceDocument } from '../../src/core/records.js';
+import type { Embedder } from '../../src/ports/embedder.js';
 
 export { hashing, tempApp } from '../app/helpers.js';
 
@@ -116,4 +117,17 @@ export class TestClock {
   advance(ms: number): void {
     this.ms += ms;
   }
+}
+
+/** `base`, after a deterministic pseudo-random delay of up to `maxMs` per call: concurrent batches finish out of order. */
+export function jittered(base: Embedder, maxMs: number, seed = 99): Embedder {
+  let s = seed;
+  return {
+    ...base,
+    embed: async (texts, options) => {
+      s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+      await new Promise((r) => setTimeout(r, (s / 2 ** 32) * maxMs));
+      return base.embed(texts, options);
+    },
+  };
 }

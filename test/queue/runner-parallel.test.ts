@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { embedSources } from '../../src/app/embed-sources.js';
 import { createHashingEmbedder } from '../../src/embedders/hashing.js';
 import { BackfillRunner } from '../../src/jobs/backfill.js';
-import type { Embedder } from '../../src/ports/embedder.js';
+import { jittered } from '../migration/helpers.js';
 import {
   assertNamespaceMatchesSource,
   openPgApp,
@@ -24,18 +24,6 @@ afterEach(async () => {
 });
 
 const N = 600;
-
-function jittered(base: Embedder, maxMs: number): Embedder {
-  let s = 11;
-  return {
-    ...base,
-    embed: async (texts, options) => {
-      s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-      await new Promise((r) => setTimeout(r, (s / 2 ** 32) * maxMs));
-      return base.embed(texts, options);
-    },
-  };
-}
 
 describe.skipIf(!PG_URL)('BackfillRunner on Postgres: parallel commits', () => {
   it('writes concurrently, keeps the checkpoint contiguous and monotonic, and resumes without a gap', async () => {
@@ -60,7 +48,7 @@ describe.skipIf(!PG_URL)('BackfillRunner on Postgres: parallel commits', () => {
           store,
           sources: backend.sources,
           jobs: backend.jobs,
-          embedder: jittered(createHashingEmbedder(v2), 6),
+          embedder: jittered(createHashingEmbedder(v2), 6, 11),
           encode: embedSources,
         },
         { collection: 'docs', namespace: 'docs@v2', settings: { batchSize: 10, concurrency: 4 } },

@@ -8,8 +8,7 @@ import { descriptorOf, testSpace } from '../../testing/fixtures.js';
 
 /**
  * The behaviour every `MigrationRepository` / `JobRepository` pair must show, run against the embedded
- * backend and PostgreSQL alike (the SQLite cases of test/migration/repositories.test.ts, made
- * backend-agnostic). `raw` runs one SQL statement on the backend's own connection, for the storage rules.
+ * backend and PostgreSQL alike (src/stores/pg/repositories.test.ts runs them on both). `raw` runs one SQL statement on the backend's own connection, for the storage rules.
  */
 export interface RepositoryHarness {
   readonly backend: Backend;
