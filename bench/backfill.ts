@@ -11,7 +11,7 @@
  * settings of the runner (BackfillOptions.readerThread) back to back in every run of A (and runs B and C
  * with the first one).
  * The package runs compiled, as users run it (`dist/`, built first when stale; `--from=src` runs the
- * TypeScript sources through tsx instead, where the reader thread takes ~10x longer to load).
+ * TypeScript sources through tsx instead, where the reader thread takes ~4x longer to load: bench/reader-thread.ts).
  * Run: npx tsx bench/backfill.ts [--part=A|B|C|all --n=20000 --runs=3 --memN=200000 --reader=auto --from=dist]
  */
 import { spawnSync } from 'node:child_process';

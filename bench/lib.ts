@@ -78,8 +78,8 @@ let built = false;
 /**
  * Loads a module of the package as users run it: compiled, from `dist/` (built first when a source file
  * is newer), or from the TypeScript sources with `from: 'src'`. It matters where a module starts a
- * worker thread: from sources, the thread registers tsx and compiles its imports (~400 ms here), while
- * the compiled thread loads in ~40 ms.
+ * worker thread: from sources, the thread registers tsx and compiles its imports (130 ms median here),
+ * while the compiled thread loads in 32 ms (bench/reader-thread.ts).
  */
 export async function load<T>(module: string, from: 'dist' | 'src' = 'dist'): Promise<T> {
   if (from === 'src') return (await import(pathToFileURL(join(ROOT, 'src', `${module}.ts`)).href)) as T;

@@ -70,8 +70,8 @@ export class BatchCommitter {
   #active = 0;
   readonly #drains = new Set<Promise<void>>();
   readonly #parallel: number;
-  /** `processed` of the highest checkpoint sent with a commit (parallel commits). */
-  #sent = -1;
+  /** `processed` of the highest checkpoint committed or saved so far. */
+  #sent: number;
   #deadLetters: number;
   #unsaved: CheckpointWrite | null = null;
   #lastSave = 0;

@@ -27,7 +27,7 @@ import {
 import { ContiguousCursor } from './contiguous.js';
 import { RateLimiter } from './rate-limit.js';
 import { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
-import { passPages, type ReaderThreadMode, type SourcePages } from './source-pages.js';
+import { MIN_PAGE_SIZE, passPages, type ReaderThreadMode, type SourcePages } from './source-pages.js';
 
 export type { BackfillProgress, BackfillReport, BackfillStatus } from './backfill-report.js';
 export { DEFAULT_BACKFILL, resolveSettings } from './backfill-settings.js';
@@ -89,11 +89,12 @@ const COUNTER_FLUSH_MS = 2_000;
  * namespace already holds, batches by count and tokens, runs `concurrency` batches at once under
  * request and token rate limits, retries transient failures with jittered backoff, dead-letters poison
  * items, and commits each batch together with its checkpoint (batches that finish together commit as one
- * group). Versioned writes make re-runs idempotent
- * and keep a backfill from overwriting a newer dual-write (invariant 4) or resurrecting a delete (5).
+ * group). Versioned writes make re-runs idempotent and keep a backfill from overwriting a newer dual-write
+ * (invariant 4) or resurrecting a delete (5).
  *
- * Events: `progress` (BackfillProgress), `batch` (one per commit, which may carry several batches), `retry`, `dead-letter`, `done` (BackfillReport),
- * `reader-thread` (ReaderThreadEvent: the reader thread took over, or failed and handed reading back).
+ * Events: `progress` (BackfillProgress), `batch` (one per commit, which may carry several batches),
+ * `retry`, `dead-letter`, `done` (BackfillReport), `reader-thread` (ReaderThreadEvent: the reader thread
+ * took over, or failed and handed reading back).
  *
  * @example
  * const runner = new BackfillRunner(deps, { collection: 'docs', namespace: 'docs@v2' });
@@ -240,7 +241,7 @@ export class BackfillRunner extends EventEmitter {
       namespace: o.namespace,
       batchSize: this.settings.batchSize,
       maxBatchTokens: this.settings.maxBatchTokens,
-      pageSize: o.pageSize ?? Math.max(256, this.settings.batchSize * 8),
+      pageSize: o.pageSize ?? Math.max(MIN_PAGE_SIZE, this.settings.batchSize * 8),
       order,
       hotLimit: o.hotLimit ?? 10_000,
       useQueue: o.useQueue ?? false,

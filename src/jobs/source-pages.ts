@@ -76,8 +76,8 @@ export async function prewarmReaderThread(sources: SourceRepository, collection:
   return true;
 }
 
-/** The smallest page size of a pass (see `BackfillRunner`: `max(256, batchSize * 8)`). */
-const MIN_PAGE_SIZE = 256;
+/** The smallest page size of a pass (`BackfillRunner` reads pages of `max(MIN_PAGE_SIZE, batchSize * 8)`). */
+export const MIN_PAGE_SIZE = 256;
 
 /**
  * Pages a reader thread may read ahead of the pass: enough to cover scheduling jitter and its WAL

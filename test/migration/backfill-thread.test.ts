@@ -8,7 +8,7 @@ import { prewarmReaderThread } from '../../src/jobs/source-pages.js';
 import type { Embedder } from '../../src/ports/embedder.js';
 import type { JobRepository } from '../../src/ports/jobs.js';
 import type { ThreadReaderRecipe } from '../../src/ports/sources.js';
-import { assertNamespaceMatchesSource, corpus, hashing, tempApp } from './helpers.js';
+import { assertNamespaceMatchesSource, corpus, hashing, jittered, tempApp } from './helpers.js';
 
 /**
  * The runner with its reader thread (`readerThread: 'on'`): the same results as reading on the calling
@@ -51,24 +51,13 @@ function runner(embedder: Embedder, options: Partial<BackfillOptions> = {}): Bac
   );
 }
 
-/** Embeds after a deterministic pseudo-random delay, so batches finish out of order. */
-function jittered(maxMs: number): Embedder {
-  const base = createHashingEmbedder(v2);
-  let s = 7;
-  return {
-    ...base,
-    embed: async (texts, options) => {
-      s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-      await new Promise((r) => setTimeout(r, (s / 2 ** 32) * maxMs));
-      return base.embed(texts, options);
-    },
-  };
-}
+/** The hashing embedder of v2 after a deterministic pseudo-random delay, so batches finish out of order. */
+const jitteredV2 = (maxMs: number): Embedder => jittered(createHashingEmbedder(v2), maxMs, 7);
 
 describe('BackfillRunner with a reader thread', () => {
   it('writes what reading on the calling thread writes: stale, missing and deleted sources', async () => {
     const events: ReaderThreadEvent[] = [];
-    const r = runner(jittered(4));
+    const r = runner(jitteredV2(4));
     r.on('reader-thread', (e: ReaderThreadEvent) => events.push(e));
     expect(await r.run()).toMatchObject({ status: 'done', written: N });
     expect(events.map((e) => e.state)).toEqual(['started']);
@@ -77,13 +66,13 @@ describe('BackfillRunner with a reader thread', () => {
     // and finds everything else current.
     await app.backend.sources.upsert('docs', [{ id: 'doc-00003', text: 'changed at the source only' }]);
     await app.backend.sources.delete('docs', ['doc-00004', 'doc-00250']);
-    const pass = await runner(jittered(4)).run();
+    const pass = await runner(jitteredV2(4)).run();
     expect(pass).toMatchObject({ status: 'done', written: 3, skipped: N - 3 });
     expect(await assertNamespaceMatchesSource(app, 'docs@v2')).toEqual([]);
   });
 
   it('resumes after an abort and after a pause, writing every source exactly once', async () => {
-    const embedder = jittered(6);
+    const embedder = jitteredV2(6);
     const first = runner(embedder);
     const stop = new AbortController();
     let batches = 0;

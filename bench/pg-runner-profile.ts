@@ -1,0 +1,140 @@
+/**
+ * Where the single-process BackfillRunner's time goes on PostgreSQL (issue 5 (a), diagnostic): the
+ * runner of bench/pg-backfill.ts (zero-cost embedder, `--n` documents, batches of `--batchSize`,
+ * `--concurrency`, HNSW deferred) with its repository calls timed (summed call durations: concurrent
+ * calls overlap, so a sum can exceed the wall time), the Node process's CPU time, and the CPU time of
+ * every PostgreSQL process on this machine (from /proc; the server must run here).
+ * Run: REEMBED_PG_URL=... npx tsx bench/pg-runner-profile.ts [--n=20000 --runs=3 --batchSize=500 --concurrency=2]
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { embedSources } from '../src/app/embed-sources.js';
+import { BackfillRunner } from '../src/jobs/backfill.js';
+import { benchArgs, fmt, median, report } from './lib.js';
+import {
+  benchSchema,
+  dropBenchSchema,
+  openBenchApp,
+  precomputedFactory,
+  precomputedSpace,
+  precomputeVectors,
+} from './pg-common.js';
+import { buildWorkload } from './workload.js';
+
+const args = benchArgs({ n: 20_000, runs: 3, batchSize: 500, concurrency: 2, dimension: 384 });
+const n = Number(args.n);
+const dim = Number(args.dimension);
+
+/** CPU time (user + system, ms) of every `postgres` process, from /proc (clock ticks of 10 ms). */
+function postgresCpuMs(): number {
+  let ticks = 0;
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (!stat.includes('(postgres)')) continue;
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // the process ended between the listing and the read
+    }
+  }
+  return ticks * 10;
+}
+
+type Timers = Record<string, { ms: number; calls: number }>;
+
+/** Replaces `object[method]` with a wrapper that adds each call's duration to `timers[label]`. */
+function time(timers: Timers, object: object, method: string, label: string): void {
+  const target = object as Record<string, (...a: unknown[]) => Promise<unknown>>;
+  const original = (target[method] as (...a: unknown[]) => Promise<unknown>).bind(object);
+  target[method] = async (...a: unknown[]) => {
+    const t = performance.now();
+    try {
+      return await original(...a);
+    } finally {
+      const entry = (timers[label] ??= { ms: 0, calls: 0 });
+      entry.ms += performance.now() - t;
+      entry.calls++;
+    }
+  };
+}
+
+const docs = buildWorkload(n).docs;
+const source = precomputedSpace('pre-src', dim);
+const target = precomputedSpace('pre-dst', dim);
+const vectors = await precomputeVectors(target, docs);
+const { app, backend } = await openBenchApp({ schema: benchSchema('profile'), hnsw: { deferred: true } }, [
+  precomputedFactory(vectors),
+]);
+const ns = 'docs@pre-dst';
+const runs: Record<string, number | Timers>[] = [];
+try {
+  await app.addSpace(source);
+  await app.addSpace(target);
+  await app.createCollection('docs', source.name);
+  for (let i = 0; i < n; i += 2_000) await app.ingest('docs', docs.slice(i, i + 2_000));
+  await app.createNamespace('docs', target, 'building');
+  const timers: Timers = {};
+  time(timers, backend.sources, 'scan', 'sources.scan');
+  time(timers, backend.store, 'heads', 'store.heads');
+  time(timers, backend.store, 'write', 'store.write');
+  for (let run = 0; run < Number(args.runs); run++) {
+    await backend.store.dropNamespace(ns);
+    await backend.store.createNamespace({
+      name: ns,
+      fingerprint: target.fingerprint,
+      spaceName: target.name,
+      dimension: dim,
+      metric: target.spec.metric,
+    });
+    for (const key of Object.keys(timers)) delete timers[key];
+    const runner = new BackfillRunner(
+      {
+        store: backend.store,
+        sources: backend.sources,
+        jobs: backend.jobs,
+        embedder: await app.embedders.get(target),
+        encode: embedSources,
+      },
+      {
+        collection: 'docs',
+        namespace: ns,
+        jobId: `profile-${run}`,
+        settings: { batchSize: Number(args.batchSize), concurrency: Number(args.concurrency) },
+      },
+    );
+    const cpu = process.cpuUsage();
+    const pg = postgresCpuMs();
+    const t = performance.now();
+    const r = await runner.run();
+    const wall = performance.now() - t;
+    const used = process.cpuUsage(cpu);
+    if (r.status !== 'done' || r.written !== n) throw new Error(`runner: ${r.status}, ${r.written} written`);
+    const row = {
+      wall_ms: Math.round(wall),
+      node_cpu_ms: Math.round((used.user + used.system) / 1000),
+      postgres_cpu_ms: postgresCpuMs() - pg,
+      calls: structuredClone(timers),
+    };
+    runs.push(row);
+    console.error(
+      `run ${run + 1}: wall ${row.wall_ms} ms, node CPU ${row.node_cpu_ms} ms, postgres CPU ${row.postgres_cpu_ms} ms; ` +
+        Object.entries(timers)
+          .map(([k, v]) => `${k} ${fmt(v.ms, 0)} ms / ${v.calls} calls`)
+          .join(', '),
+    );
+  }
+} finally {
+  await dropBenchSchema(backend);
+  await app.close();
+}
+const med = (key: string): number => median(runs.map((r) => r[key] as number));
+report('pg-runner-profile', {
+  docs: n,
+  batch: Number(args.batchSize),
+  concurrency: Number(args.concurrency),
+  median_wall_ms: med('wall_ms'),
+  median_node_cpu_ms: med('node_cpu_ms'),
+  median_postgres_cpu_ms: med('postgres_cpu_ms'),
+  runs,
+});
