@@ -52,9 +52,10 @@ function time(timers: Timers, object: object, method: string, label: string): vo
     try {
       return await original(...a);
     } finally {
-      const entry = (timers[label] ??= { ms: 0, calls: 0 });
+      const entry = timers[label] ?? { ms: 0, calls: 0 };
       entry.ms += performance.now() - t;
       entry.calls++;
+      timers[label] = entry;
     }
   };
 }
