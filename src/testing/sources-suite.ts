@@ -99,6 +99,23 @@ export function describeSourceRepository(ctx: CatalogContext): void {
       expect(await ctx.sources.count(c)).toEqual({ live: 4, deleted: 1 });
     });
 
+    it('reads updatedAt back as the ISO-8601 instant the write returned, on every read path', async () => {
+      const c = await collection(ctx);
+      const written = (await ctx.sources.upsert(c, [doc('a'), doc('b')])).changed;
+      const tomb = (await ctx.sources.delete(c, ['b']))[0];
+      const iso = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+      const a = written.find((d) => d.id === 'a');
+      expect(a?.updatedAt).toMatch(iso);
+      expect(tomb?.updatedAt).toMatch(iso);
+      expect((await ctx.sources.get(c, 'a'))?.updatedAt).toBe(a?.updatedAt);
+      expect((await ctx.sources.getMany(c, ['a'])).get('a')?.updatedAt).toBe(a?.updatedAt);
+      const page = await ctx.sources.scan(c, { limit: 10, includeDeleted: true });
+      expect(page.map((d) => [d.id, d.updatedAt])).toEqual([
+        ['a', a?.updatedAt],
+        ['b', tomb?.updatedAt],
+      ]);
+    });
+
     it('counts hits and lists the hottest live documents', async () => {
       const c = await collection(ctx);
       await ctx.sources.upsert(
