@@ -4,9 +4,12 @@
  * `--concurrency`, HNSW deferred) with its repository calls timed (summed call durations: concurrent
  * calls overlap, so a sum can exceed the wall time), the Node process's CPU time, and the CPU time of
  * every PostgreSQL process on this machine (from /proc; the server must run here).
+ * With `--cpuprof=PREFIX`, the Node CPU profile of each run alone (not the set-up) is written to
+ * PREFIX.<run>.cpuprofile (open it in Chrome DevTools or speedscope).
  * Run: REEMBED_PG_URL=... npx tsx bench/pg-runner-profile.ts [--n=20000 --runs=3 --batchSize=500 --concurrency=2]
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { embedSources } from '../src/app/embed-sources.js';
 import { BackfillRunner } from '../src/jobs/backfill.js';
 import { benchArgs, fmt, median, report } from './lib.js';
@@ -20,7 +23,7 @@ import {
 } from './pg-common.js';
 import { buildWorkload } from './workload.js';
 
-const args = benchArgs({ n: 20_000, runs: 3, batchSize: 500, concurrency: 2, dimension: 384 });
+const args = benchArgs({ n: 20_000, runs: 3, batchSize: 500, concurrency: 2, dimension: 384, cpuprof: '' });
 const n = Number(args.n);
 const dim = Number(args.dimension);
 
@@ -79,6 +82,11 @@ try {
   time(timers, backend.sources, 'scan', 'sources.scan');
   time(timers, backend.store, 'heads', 'store.heads');
   time(timers, backend.store, 'write', 'store.write');
+  const profiler = args.cpuprof ? new Session() : undefined;
+  if (profiler) {
+    profiler.connect();
+    await profiler.post('Profiler.enable');
+  }
   for (let run = 0; run < Number(args.runs); run++) {
     await backend.store.dropNamespace(ns);
     await backend.store.createNamespace({
@@ -104,12 +112,17 @@ try {
         settings: { batchSize: Number(args.batchSize), concurrency: Number(args.concurrency) },
       },
     );
+    await profiler?.post('Profiler.start');
     const cpu = process.cpuUsage();
     const pg = postgresCpuMs();
     const t = performance.now();
     const r = await runner.run();
     const wall = performance.now() - t;
     const used = process.cpuUsage(cpu);
+    if (profiler) {
+      const { profile } = await profiler.post('Profiler.stop');
+      writeFileSync(`${String(args.cpuprof)}.${run}.cpuprofile`, JSON.stringify(profile));
+    }
     if (r.status !== 'done' || r.written !== n) throw new Error(`runner: ${r.status}, ${r.written} written`);
     const row = {
       wall_ms: Math.round(wall),

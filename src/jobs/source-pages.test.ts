@@ -47,6 +47,17 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+/** The repository's methods bound to it, so they can be spread into a wrapper. */
+function bound(repo: SourceRepository): SourceRepository {
+  const proto = Object.getPrototypeOf(repo) as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.getOwnPropertyNames(proto)) {
+    const value = (repo as unknown as Record<string, unknown>)[key];
+    if (key !== 'constructor' && typeof value === 'function') out[key] = value.bind(repo);
+  }
+  return out as unknown as SourceRepository;
+}
+
 async function readAll(pages: SourcePages): Promise<SourceDocument[][]> {
   const out: SourceDocument[][] = [];
   for (;;) {
@@ -59,6 +70,33 @@ async function readAll(pages: SourcePages): Promise<SourceDocument[][]> {
 const options = { collection: 'docs', pageSize: 32, after: '' };
 
 describe('SourcePages', () => {
+  it('reads pages here from a small first page doubling to the page size, each requested when the one before arrives', async () => {
+    const limits: number[] = [];
+    const counting: SourceRepository = {
+      ...bound(backend.sources),
+      threadReader: undefined,
+      scan: (collection, o) => {
+        limits.push(o.limit);
+        return backend.sources.scan(collection, o);
+      },
+    };
+    const reference = (await readAll(new SourcePages(backend.sources, { ...options, threadPipeline: null }))).flat();
+    const pages = new SourcePages(counting, { ...options, pageSize: 64, firstPageSize: 8, threadPipeline: null });
+    const first = await pages.next();
+    expect(first).toHaveLength(8);
+    await new Promise((resolve) => setImmediate(resolve));
+    // The second page is being read before the caller asks for it.
+    expect(limits).toEqual([8, 16]);
+    const second = await pages.next();
+    expect(second).toHaveLength(16);
+    // A suspended pass keeps the page read ahead: nothing is skipped or read twice.
+    pages.suspend();
+    const rest = await readAll(pages);
+    expect(rest.map((p) => p.length).slice(0, 3)).toEqual([32, 64, 64]);
+    expect(limits.slice(0, 5)).toEqual([8, 16, 32, 64, 64]);
+    expect([first, second, ...rest].flat()).toEqual(reference);
+  });
+
   it('a reader thread yields the pages read here, with the chunks the pipeline produces', async () => {
     const here = await readAll(new SourcePages(backend.sources, { ...options, threadPipeline: null }));
     const events: ReaderThreadEvent[] = [];

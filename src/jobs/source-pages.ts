@@ -13,7 +13,9 @@ export interface SourcePagesOptions {
   readonly pageSize: number;
   /**
    * Size of the first page read on this thread (default `pageSize`): a small one lets the first batch
-   * start while the next, full page is read.
+   * start early. The pages after it double in size up to `pageSize`, so each is read while the batches
+   * of the one before are written (a full page right after a small one would leave the writers idle
+   * while it is read).
    */
   readonly firstPageSize?: number;
   /** Source id the pass resumes after ('' from the beginning). */
@@ -103,13 +105,16 @@ export class SourcePages {
   /** No (more) reader threads: none offered, or one failed. */
   #inThreadOnly: boolean;
   #ended = false;
-  /** No page has been read yet. */
-  #first = true;
+  /** Size of the next page read on this thread (see `firstPageSize`). */
+  #limit: number;
+  /** The page after the last one handed out, being read here. */
+  #ahead: Promise<readonly SourceDocument[]> | null = null;
 
   constructor(sources: SourceRepository, options: SourcePagesOptions) {
     this.#sources = sources;
     this.#options = options;
     this.#after = options.after;
+    this.#limit = Math.min(options.firstPageSize ?? options.pageSize, options.pageSize);
     this.#inThreadOnly = options.threadPipeline === null || typeof sources.threadReader !== 'function';
   }
 
@@ -118,22 +123,41 @@ export class SourcePages {
     return this.#streaming;
   }
 
-  /** The next page; empty once the scan has ended. Calls must not overlap. */
+  /**
+   * The next page; empty once the scan has ended. Calls must not overlap. Read here (not on a reader
+   * thread), the page after it is requested as soon as this one arrives, so it is read while this
+   * page's heads are looked up and its batches embedded and written.
+   */
   async next(): Promise<readonly SourceDocument[]> {
     if (this.#ended) return [];
     if (!this.#thread && !this.#inThreadOnly) this.#spawn();
-    const thread = this.#thread;
-    if (thread && !this.#streaming) {
-      const wait = this.#options.threadWaitMs ?? (thread.warm ? WARM_WAIT_MS : 0);
-      if (wait > 0) await thread.whenReady(wait);
+    const ahead = this.#ahead;
+    this.#ahead = null;
+    let page: readonly SourceDocument[];
+    if (ahead) page = await ahead;
+    else {
+      const thread = this.#thread;
+      if (thread && !this.#streaming) {
+        const wait = this.#options.threadWaitMs ?? (thread.warm ? WARM_WAIT_MS : 0);
+        if (wait > 0) await thread.whenReady(wait);
+      }
+      page = await this.#read();
     }
-    const page = await this.#read();
-    this.#first = false;
     if (page.length === 0) {
       this.#ended = true;
       this.suspend();
-    } else this.#after = (page[page.length - 1] as SourceDocument).id;
+    } else {
+      this.#after = (page[page.length - 1] as SourceDocument).id;
+      // Read ahead here unless a reader thread takes over (it reads ahead itself).
+      if (!this.#streaming && !this.#thread?.ready) this.#ahead = this.#readAhead();
+    }
     return page;
+  }
+
+  #readAhead(): Promise<readonly SourceDocument[]> {
+    const ahead = this.#scanHere();
+    ahead.catch(() => undefined); // awaited by the next `next()`, which sees the failure
+    return ahead;
   }
 
   /**
@@ -177,11 +201,19 @@ export class SourcePages {
         if (thread.failed) this.#giveUp(error);
       }
     } else if (thread?.failed) this.#giveUp(thread.failure);
-    // An idle turn first, so that a prefetch started during a batch does not run inside it.
+    return this.#scanHere();
+  }
+
+  /** The page after `#after`, read on this thread. */
+  async #scanHere(): Promise<readonly SourceDocument[]> {
+    const after = this.#after;
+    const limit = this.#limit;
+    this.#limit = Math.min(limit * 2, this.#options.pageSize);
+    // An idle turn first, so that a read started during a batch does not run inside it.
     await new Promise((resolve) => setImmediate(resolve));
     return this.#sources.scan(this.#options.collection, {
-      afterId: this.#after === '' ? undefined : this.#after,
-      limit: this.#first ? (this.#options.firstPageSize ?? this.#options.pageSize) : this.#options.pageSize,
+      afterId: after === '' ? undefined : after,
+      limit,
       includeDeleted: true,
     });
   }

@@ -87,6 +87,37 @@ export function encodeTextArray(values: readonly (string | null)[]): Buffer {
   return out;
 }
 
+/** Oids of `integer` and `bigint`. */
+export const INT4_OID = 23;
+export const INT8_OID = 20;
+
+/**
+ * A one-dimensional `integer[]` or `bigint[]` (`oid` INT4_OID or INT8_OID) in binary, for `unnest`. `pg`
+ * would send a JavaScript array as a text literal built element by element — tens of thousands of
+ * short-lived strings per backfill. Values must be safe integers in the type's range.
+ */
+export function encodeIntArray(values: readonly number[], oid: typeof INT4_OID | typeof INT8_OID): Buffer {
+  const width = oid === INT8_OID ? 8 : 4;
+  const out = Buffer.allocUnsafe(20 + values.length * (4 + width));
+  out.writeInt32BE(1, 0); // dimensions of the array
+  out.writeInt32BE(0, 4); // no NULLs
+  out.writeUInt32BE(oid, 8);
+  out.writeInt32BE(values.length, 12);
+  out.writeInt32BE(1, 16); // lower bound
+  let offset = 20;
+  for (const v of values) {
+    out.writeInt32BE(width, offset);
+    if (width === 4) out.writeInt32BE(v, offset + 4);
+    else {
+      const high = Math.floor(v / 4294967296);
+      out.writeInt32BE(high, offset + 4);
+      out.writeUInt32BE(v - high * 4294967296, offset + 8);
+    }
+    offset += 4 + width;
+  }
+  return out;
+}
+
 const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
 
 /** 1 / ‖v‖ as `normalizeInPlace` computes it (float64 sum of squares), or 1 for a zero vector. */

@@ -4,11 +4,11 @@ import type { SourceDocument, SourceInput } from '../../core/records.js';
 import { validateSourceInputs } from '../../core/source-input.js';
 import type { Clock } from '../../ports/clock.js';
 import type { SourceRepository, UpsertOutcome } from '../../ports/sources.js';
-import { iso, num, type PgPoolLike, type PgQueryable, run, withTransaction } from './pool.js';
+import { isoText, num, type PgPoolLike, type PgQueryable, run, withTransaction } from './pool.js';
 import type { SourcesSql } from './sql-catalog.js';
 
+/** A row of `documentColumns()`. */
 interface SourceRow {
-  collection: string;
   id: string;
   text: string;
   metadata: Record<string, unknown> | null;
@@ -16,7 +16,8 @@ interface SourceRow {
   content_hash: string;
   version: string | number;
   deleted: boolean;
-  updated_at: Date | string;
+  /** ISO text from the server (`documentColumns`). */
+  updated_at: string;
 }
 
 interface Prepared {
@@ -112,14 +113,14 @@ export class PgSourceRepository implements SourceRepository {
       const now = this.#clock.now().toISOString();
       const { rows } = await tx.query<SourceRow>(this.#sql.tombstone, [collection, targets, versions, now]);
       await tx.query(this.#sql.setCounter, [collection, version]);
-      const byId = new Map(rows.map((row) => [row.id, documentFromRow(row)]));
+      const byId = new Map(rows.map((row) => [row.id, documentFromRow(row, collection)]));
       return targets.map((id) => byId.get(id) as SourceDocument);
     });
   }
 
   async get(collection: string, id: string): Promise<SourceDocument | null> {
     const rows = await run<SourceRow>(this.#pool, 'read a source document', this.#sql.get, [collection, id]);
-    return rows[0] ? documentFromRow(rows[0]) : null;
+    return rows[0] ? documentFromRow(rows[0], collection) : null;
   }
 
   async getMany(collection: string, ids: readonly string[]): Promise<Map<string, SourceDocument>> {
@@ -128,7 +129,7 @@ export class PgSourceRepository implements SourceRepository {
       collection,
       [...ids],
     ]);
-    const byId = new Map(rows.map((row) => [row.id, documentFromRow(row)]));
+    const byId = new Map(rows.map((row) => [row.id, documentFromRow(row, collection)]));
     const out = new Map<string, SourceDocument>();
     for (const id of ids) {
       const doc = byId.get(id);
@@ -148,7 +149,7 @@ export class PgSourceRepository implements SourceRepository {
       options.limit,
       options.includeDeleted === true,
     ]);
-    return rows.map(documentFromRow);
+    return rows.map((row) => documentFromRow(row, collection));
   }
 
   async count(collection: string): Promise<{ live: number; deleted: number }> {
@@ -226,9 +227,9 @@ function prepareInputs(docs: readonly SourceInput[]): Prepared[] {
   });
 }
 
-function documentFromRow(row: SourceRow): SourceDocument {
+function documentFromRow(row: SourceRow, collection: string): SourceDocument {
   return Object.freeze({
-    collection: row.collection,
+    collection,
     id: row.id,
     text: row.text,
     metadata: Object.freeze({ ...(row.metadata ?? {}) }),
@@ -236,7 +237,7 @@ function documentFromRow(row: SourceRow): SourceDocument {
     contentHash: row.content_hash,
     version: num(row.version),
     deleted: row.deleted,
-    updatedAt: iso(row.updated_at),
+    updatedAt: isoText(row.updated_at),
   });
 }
 

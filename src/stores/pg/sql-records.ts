@@ -48,22 +48,26 @@ export const CONCURRENT_WRITE_MARKER = 'reembed: concurrent write of the same so
  *     committed after the snapshot may have replaced records this statement cannot see.
  *   - `del`, then `ins`: old records of replaced sources, then the new ones. `ins` waits for `del` to finish
  *     (its one-time filter reads `del`), so a re-used (source, chunk) key is free before it is inserted.
+ *     The records stream from the chunk arrays (`unnest` in the select list, so they are not first
+ *     materialised) through a semi-join on the advanced sources, whose small hash table is the only one
+ *     built: every record (a vector, its text and provenance) is copied once, into the table.
  *   - `cp`: the checkpoint, in the same statement.
  * A source the snapshot would advance but the gate did not was raced by a concurrent writer (`OFFSET 0`
  * keeps that head lookup after the anti-join, so a batch of new sources looks up nothing): the statement
  * then fails (an integer cast of `CONCURRENT_WRITE_MARKER`, so nothing commits) and the caller retries in
  * a transaction, where each statement takes a fresh snapshot after the heads are locked.
- * Parameters (`writeStatementParams`): $1 source ids, $2 versions, $3 content hashes, $4 tenants, $5 metadata
- * JSON, then per chunk $6 source ids, $7 chunk indexes, $8 record ids, $9 texts, $10 embeddings (binary
- * vector[]); $11 namespace, $12 fingerprint, $13 dimension, $14 embedded-at; with a checkpoint $15 job id,
- * $16 cursor, $17 processed. One row: written, records, ok, raced (0).
+ * Parameters (`writeStatementParams`): per source $1 ids, $2 versions, $3 content hashes (the gate's); per
+ * chunk $4 source ids, $5 chunk indexes, $6 record ids, $7 content hashes, $8 versions, $9 tenants,
+ * $10 metadata JSON, $11 texts, $12 embeddings (binary vector[]); $13 namespace, $14 fingerprint,
+ * $15 dimension, $16 embedded-at; with a checkpoint $17 job id, $18 cursor, $19 processed. One row:
+ * written, records, ok, raced (0).
  */
 export function writeSql(ref: NamespaceRef, options: { checkpoint: boolean }): string {
   const checkpoint = options.checkpoint
     ? `,
 cp AS (
   INSERT INTO ${qualified(ref.schema, 'checkpoints')} (job_id, namespace, cursor, processed, updated_at)
-  SELECT $15, $11, $16, $17, $14 WHERE EXISTS (SELECT FROM guard)
+  SELECT $17, $13, $18, $19, $16 WHERE EXISTS (SELECT FROM guard)
   ON CONFLICT (job_id) DO UPDATE
     SET namespace = EXCLUDED.namespace, cursor = EXCLUDED.cursor, processed = EXCLUDED.processed,
         updated_at = EXCLUDED.updated_at
@@ -71,11 +75,10 @@ cp AS (
 )`
     : '';
   return `WITH guard AS (
-  SELECT FROM ${qualified(ref.schema, 'ns_meta')} WHERE name = $11 AND fingerprint = $12 AND dimension = $13
+  SELECT FROM ${qualified(ref.schema, 'ns_meta')} WHERE name = $13 AND fingerprint = $14 AND dimension = $15
 ),
 src AS (
-  SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[])
-    AS s(source_id, source_version, content_hash, tenant, metadata)
+  SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[]) AS s(source_id, source_version, content_hash)
 ),
 adv AS (
   INSERT INTO ${heads(ref)} AS h (source_id, source_version, content_hash, deleted)
@@ -92,12 +95,12 @@ del AS (
 ins AS (
   INSERT INTO ${records(ref)}
     (source_id, chunk_index, record_id, content_hash, source_version, tenant, metadata, text, embedding, fingerprint, embedded_at)
-  SELECT c.source_id, c.chunk_index, c.record_id, s.content_hash, s.source_version, s.tenant, s.metadata::jsonb, c.text,
-    c.embedding, $12, $14
-  FROM unnest($6::text[], $7::integer[], $8::text[], $9::text[], $10::vector[])
-      AS c(source_id, chunk_index, record_id, text, embedding)
-    JOIN adv USING (source_id) JOIN src s USING (source_id)
-  WHERE (SELECT count(*) FROM del) >= 0
+  SELECT c.source_id, c.chunk_index, c.record_id, c.content_hash, c.source_version, c.tenant, c.metadata::jsonb, c.text,
+    c.embedding, $14, $16
+  FROM (SELECT unnest($4::text[]) AS source_id, unnest($5::integer[]) AS chunk_index, unnest($6::text[]) AS record_id,
+      unnest($7::text[]) AS content_hash, unnest($8::bigint[]) AS source_version, unnest($9::text[]) AS tenant,
+      unnest($10::text[]) AS metadata, unnest($11::text[]) AS text, unnest($12::vector[]) AS embedding) c
+  WHERE c.source_id IN (SELECT source_id FROM adv) AND (SELECT count(*) FROM del) >= 0
   RETURNING 1
 )${checkpoint}
 SELECT w.written, w.records, w.ok,
@@ -119,17 +122,16 @@ export function deleteRecordsSql(ref: NamespaceRef): string {
 
 /**
  * Bulk insert of records as parallel arrays through `unnest`: one statement and eleven parameters for any
- * batch size (no 65,535-parameter limit), embeddings as one binary `vector[]`.
+ * batch size (no 65,535-parameter limit), embeddings as one binary `vector[]`. The `unnest`s are in the
+ * select list, so the rows stream into the table instead of being materialised first.
  * Parameters: $1 source ids, $2 chunk indexes, $3 record ids, $4 content hashes, $5 versions, $6 tenants,
  * $7 metadata JSON, $8 texts, $9 embeddings (binary vector[]), $10 fingerprint, $11 embedded-at.
  */
 export function insertRecordsSql(ref: NamespaceRef): string {
   return `INSERT INTO ${records(ref)}
   (source_id, chunk_index, record_id, content_hash, source_version, tenant, metadata, text, embedding, fingerprint, embedded_at)
-SELECT u.source_id, u.chunk_index, u.record_id, u.content_hash, u.source_version, u.tenant, u.metadata::jsonb, u.text,
-  u.embedding, $10, $11
-FROM unnest($1::text[], $2::integer[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[], $8::text[], $9::vector[])
-  AS u(source_id, chunk_index, record_id, content_hash, source_version, tenant, metadata, text, embedding)`;
+SELECT unnest($1::text[]), unnest($2::integer[]), unnest($3::text[]), unnest($4::text[]), unnest($5::bigint[]),
+  unnest($6::text[]), unnest($7::text[])::jsonb, unnest($8::text[]), unnest($9::vector[]), $10, $11`;
 }
 
 /** $1 source ids. */

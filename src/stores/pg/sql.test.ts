@@ -3,9 +3,17 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ReembedError } from '../../core/errors.js';
 import { normalizeInPlace } from '../../core/vector.js';
-import { encodeTextArray, encodeVector, encodeVectorArray } from './codec.js';
+import {
+  encodeIntArray,
+  encodeTextArray,
+  encodeVector,
+  encodeVectorArray,
+  INT4_OID,
+  INT8_OID,
+} from './codec.js';
 import { redactUrl, resolvePgConfig } from './config.js';
 import { planPgNamespace } from './plan.js';
+import { isoText } from './pool.js';
 import {
   baseDdl,
   dropNamespaceDdl,
@@ -141,10 +149,10 @@ describe('record statements', () => {
     const table = namespaceTable(ref.namespace);
     // The descriptor guard gates the heads and the checkpoint; a stale cache writes nothing.
     expect(sql).toContain(
-      'SELECT FROM "reembed"."ns_meta" WHERE name = $11 AND fingerprint = $12 AND dimension = $13',
+      'SELECT FROM "reembed"."ns_meta" WHERE name = $13 AND fingerprint = $14 AND dimension = $15',
     );
     expect(sql).toContain('FROM src WHERE EXISTS (SELECT FROM guard)');
-    expect(sql).toContain('SELECT $15, $11, $16, $17, $14 WHERE EXISTS (SELECT FROM guard)');
+    expect(sql).toContain('SELECT $17, $13, $18, $19, $16 WHERE EXISTS (SELECT FROM guard)');
     // A head is advanced only if newer and still the version the statement's snapshot saw.
     expect(sql).toContain('WHERE h.source_version < EXCLUDED.source_version');
     expect(sql).toContain(
@@ -153,12 +161,17 @@ describe('record statements', () => {
     // Heads are locked before records (the order of a drop); the insert waits for the delete.
     expect(sql.indexOf(`"${table}_heads"`)).toBeLessThan(sql.indexOf(`DELETE FROM "reembed"."${table}"`));
     expect(sql).toContain('WHERE source_id = ANY (ARRAY(SELECT source_id FROM adv WHERE NOT inserted))');
-    expect(sql).toContain('WHERE (SELECT count(*) FROM del) >= 0');
+    expect(sql).toContain(
+      'WHERE c.source_id IN (SELECT source_id FROM adv) AND (SELECT count(*) FROM del) >= 0',
+    );
+    // Records stream from the chunk arrays (unnest in the select list), not through a materialised join.
+    expect(sql).toContain('FROM (SELECT unnest($4::text[]) AS source_id');
+    expect(sql).not.toMatch(/JOIN (adv|src)/);
     expect(sql).toContain(`('${CONCURRENT_WRITE_MARKER}: ' || w.raced)::integer`);
-    expect(sql).toContain('$10::vector[]');
+    expect(sql).toContain('unnest($12::vector[])');
     const plain = writeSql(ref, { checkpoint: false });
     expect(plain).not.toContain('checkpoints');
-    expect(plain).not.toMatch(/\$1[5-7]/);
+    expect(plain).not.toMatch(/\$1[7-9]/);
   });
 
   it('orders by the distance operator the index serves; scores are higher-is-better', () => {
@@ -216,6 +229,13 @@ describe('record statements', () => {
 });
 
 describe('binary vector codec (pgvector wire format)', () => {
+  it('encodes integer and bigint arrays in binary, negative and beyond 32 bits included', () => {
+    const big = [0, 1, -1, 2 ** 31 - 1, -(2 ** 31), 2 ** 40 + 5, -(2 ** 40) - 7, Number.MAX_SAFE_INTEGER];
+    expect(decodeArray(encodeIntArray(big, INT8_OID))).toEqual(big);
+    expect(decodeArray(encodeIntArray([0, 7, -3, 2 ** 31 - 1], INT4_OID))).toEqual([0, 7, -3, 2 ** 31 - 1]);
+    expect(decodeArray(encodeIntArray([], INT8_OID))).toEqual([]);
+  });
+
   it('encodes one vector as int16 dim, int16 0, big-endian float4s', () => {
     const bytes = encodeVector(Float32Array.from([1, -2.5]));
     expect([...bytes]).toEqual([0, 2, 0, 0, 0x3f, 0x80, 0, 0, 0xc0, 0x20, 0, 0]);
@@ -258,6 +278,32 @@ describe('binary vector codec (pgvector wire format)', () => {
   });
 });
 
+describe('timestamps read as text', () => {
+  it('turns PostgreSQL ISO text into the instant Date#toISOString writes, at any offset', () => {
+    expect(isoText('2026-11-22 05:02:10+00')).toBe('2026-11-22T05:02:10.000Z');
+    expect(isoText('2026-11-22 05:02:10.1+00')).toBe('2026-11-22T05:02:10.100Z');
+    expect(isoText('2026-11-22 05:02:10.123+00')).toBe('2026-11-22T05:02:10.123Z');
+    // Microseconds are truncated to milliseconds, as pg's Date parsing does.
+    expect(isoText('2026-11-22 05:02:10.123999+00')).toBe('2026-11-22T05:02:10.123Z');
+    expect(isoText('2026-11-22 07:02:10.5+02')).toBe('2026-11-22T05:02:10.500Z');
+    expect(isoText('2026-11-22 00:32:10-04:30')).toBe('2026-11-22T05:02:10.000Z');
+    expect(isoText('1890-01-01 00:00:00+00:53:28')).toBe('1889-12-31T23:06:32.000Z');
+    expect(isoText('0050-03-01 12:00:00+00')).toBe('0050-03-01T12:00:00.000Z');
+    // Every form agrees with JavaScript's own parse of the same instant.
+    for (const text of [
+      '2024-02-29 23:59:59.999+00',
+      '2024-02-29 23:59:59.999-11',
+      '2000-01-01 00:00:00+14',
+    ]) {
+      const [date, time, offset] = [text.slice(0, 10), text.slice(11, 23), text.slice(23)];
+      expect(isoText(text)).toBe(new Date(`${date}T${time}${offset}:00`).toISOString());
+    }
+    // Not a timestamp PostgreSQL writes in ISO style: unchanged.
+    expect(isoText('infinity')).toBe('infinity');
+    expect(isoText('2026-11-22T05:02:10.000Z')).toBe('2026-11-22T05:02:10.000Z');
+  });
+});
+
 describe('write plan and config', () => {
   it('applies repeats of a source in call order (later rounds) and sorts each round by id', () => {
     const plan = rounds([
@@ -268,23 +314,21 @@ describe('write plan and config', () => {
     expect(plan.map((r) => r.map((x) => `${x.sourceId}${x.v}`))).toEqual([['a1', 'b1'], ['b2']]);
   });
 
-  it('sends per-source values once per source and per-chunk values once per chunk', () => {
+  it('sends the gate its per-source values and every record its own row of per-chunk values', () => {
     const vector = Float32Array.from([1, 0]);
     const write = (id: string, chunks: number) => ({
       sourceId: id,
-      sourceVersion: 3,
+      sourceVersion: id === 'a' ? 3 : 4,
       contentHash: `h-${id}`,
-      tenant: null,
-      metadata: { lang: 'en' },
+      tenant: id === 'a' ? 'acme' : null,
+      metadata: { lang: id },
       chunks: Array.from({ length: chunks }, (_, i) => ({
         chunkId: `${id}#${i}`,
         index: i,
-        text: 't',
+        text: `t${i}`,
         vector,
       })),
     });
-    const writes = [write('b', 1), write('a', 2)];
-    const [round] = roundWrites(writes.map((w) => ({ write: w, vectors: w.chunks.map((c) => c.vector) })));
     const context = {
       namespace: 'ns',
       fingerprint: 'fp',
@@ -293,26 +337,48 @@ describe('write plan and config', () => {
       vectorOid: 7,
       normalize: false,
     };
-    const params = writeStatementParams(round ?? [], context).map((p, i) =>
-      i === 9 || !Buffer.isBuffer(p) ? p : decodeTextArray(p),
-    );
-    expect(params.slice(0, 5)).toEqual([
+    const paramsOf = (writes: ReturnType<typeof write>[]) => {
+      const [round] = roundWrites(writes.map((w) => ({ write: w, vectors: w.chunks.map((c) => c.vector) })));
+      return writeStatementParams(round ?? [], context);
+    };
+    const decoded = (params: unknown[]) =>
+      params.map((p, i) => (i === 11 || !Buffer.isBuffer(p) ? p : decodeArray(p)));
+    const params = decoded(paramsOf([write('b', 1), write('a', 2)]));
+    expect(params.slice(0, 3)).toEqual([
       ['a', 'b'],
-      [3, 3],
+      [3, 4],
       ['h-a', 'h-b'],
-      [null, null],
-      ['{"lang":"en"}', '{"lang":"en"}'],
     ]);
-    expect(params.slice(5, 9)).toEqual([
+    expect(params.slice(3, 11)).toEqual([
       ['a', 'a', 'b'],
       [0, 1, 0],
       ['a#0', 'a#1', 'b#0'],
-      ['t', 't', 't'],
+      ['h-a', 'h-a', 'h-b'],
+      [3, 3, 4],
+      ['acme', 'acme', null],
+      ['{"lang":"a"}', '{"lang":"a"}', '{"lang":"b"}'],
+      ['t0', 't1', 't0'],
     ]);
-    expect((params[9] as Buffer).readInt32BE(12)).toBe(3);
-    expect(params.slice(10)).toEqual(['ns', 'fp', 2, '2026-01-01T00:00:00.000Z']);
+    expect((params[11] as Buffer).readInt32BE(12)).toBe(3);
+    expect(params.slice(12)).toEqual(['ns', 'fp', 2, '2026-01-01T00:00:00.000Z']);
+    // One chunk per source: the per-chunk ids, hashes and versions are the per-source ones, encoded once.
+    const single = paramsOf([write('b', 1), write('a', 1)]);
+    expect(single[3]).toBe(single[0]);
+    expect(single[6]).toBe(single[2]);
+    expect(single[7]).toBe(single[1]);
+    expect(decoded(single).slice(3, 11)).toEqual([
+      ['a', 'b'],
+      [0, 0],
+      ['a#0', 'b#0'],
+      ['h-a', 'h-b'],
+      [3, 4],
+      ['acme', null],
+      ['{"lang":"a"}', '{"lang":"b"}'],
+      ['t0', 't0'],
+    ]);
     const checkpoint = { jobId: 'j', cursor: 'b', processed: 2 };
-    expect(writeStatementParams(round ?? [], { ...context, checkpoint }).slice(14)).toEqual(['j', 'b', 2]);
+    const [round] = roundWrites([write('b', 1)].map((w) => ({ write: w, vectors: [vector] })));
+    expect(writeStatementParams(round ?? [], { ...context, checkpoint }).slice(16)).toEqual(['j', 'b', 2]);
   });
 
   it('resolves defaults and refuses invalid options', () => {
@@ -343,6 +409,23 @@ describe('write plan and config', () => {
 });
 
 /** The inverse of `encodeTextArray`, as the server's `array_recv` reads it. */
+/** A binary one-dimensional array: text elements as strings, integer and bigint elements as numbers. */
+function decodeArray(bytes: Buffer): (string | number | null)[] {
+  const oid = bytes.readUInt32BE(8);
+  if (oid === 25) return decodeTextArray(bytes);
+  expect([INT4_OID, INT8_OID]).toContain(oid);
+  const out: number[] = [];
+  let offset = 20;
+  for (let i = 0; i < bytes.readInt32BE(12); i++) {
+    const length = bytes.readInt32BE(offset);
+    expect(length).toBe(oid === INT8_OID ? 8 : 4);
+    out.push(length === 4 ? bytes.readInt32BE(offset + 4) : Number(bytes.readBigInt64BE(offset + 4)));
+    offset += 4 + length;
+  }
+  expect(offset).toBe(bytes.length);
+  return out;
+}
+
 function decodeTextArray(bytes: Buffer): (string | null)[] {
   expect(bytes.readInt32BE(0)).toBe(1);
   expect(bytes.readUInt32BE(8)).toBe(25);

@@ -17,6 +17,7 @@ import type {
   WriteOptions,
 } from '../../ports/vector-store.js';
 import { checkDeletes, checkDescriptor, checkWrites } from '../sqlite/write-validation.js';
+import { encodeTextArray } from './codec.js';
 import { PG_MAX_DIMENSION } from './config.js';
 import { num, type PgPoolLike, type PgQueryable, run, withTransaction } from './pool.js';
 import { checkSearchRequest, type PreparedSearch, prepareSearch } from './search.js';
@@ -239,10 +240,10 @@ export class PgVectorStore implements VectorStore {
 
   async heads(namespace: string, sourceIds: readonly string[]): Promise<Map<string, SourceHead>> {
     await this.#requireMeta(namespace);
-    if (!Array.isArray(sourceIds))
-      throw new ReembedError('INVALID_INPUT', 'heads needs an array of source ids.');
+    if (!Array.isArray(sourceIds) || !sourceIds.every((id) => typeof id === 'string'))
+      throw new ReembedError('INVALID_INPUT', 'heads needs an array of source ids (strings).');
     const rows = await run<HeadRow>(this.#pool, 'read heads', R.selectHeadsSql(this.#ref(namespace)), [
-      [...sourceIds],
+      encodeTextArray(sourceIds),
     ]);
     const byId = new Map(rows.map((row) => [row.source_id, headOf(row)]));
     const out = new Map<string, SourceHead>();

@@ -3,7 +3,7 @@ import type { SourceDelete } from '../../core/records.js';
 import { normalizeInPlace } from '../../core/vector.js';
 import type { CheckpointWrite } from '../../ports/vector-store.js';
 import type { CheckedWrite } from '../sqlite/write-validation.js';
-import { encodeTextArray, encodeVectorArray } from './codec.js';
+import { encodeIntArray, encodeTextArray, encodeVectorArray, INT4_OID, INT8_OID } from './codec.js';
 
 /**
  * Pure preparation of a versioned write: the batch is split into rounds with unique source ids (the same
@@ -38,9 +38,12 @@ export function headParams(
   items: readonly { sourceId: string; sourceVersion: number; contentHash: string | null }[],
 ) {
   return [
-    items.map((i) => i.sourceId),
-    items.map((i) => i.sourceVersion),
-    items.map((i) => i.contentHash),
+    encodeTextArray(items.map((i) => i.sourceId)),
+    encodeIntArray(
+      items.map((i) => i.sourceVersion),
+      INT8_OID,
+    ),
+    encodeTextArray(items.map((i) => i.contentHash)),
     items.map((i) => i.contentHash === null),
   ];
 }
@@ -105,8 +108,17 @@ export function recordParams(
     });
   }
   if (sourceIds.length === 0) return null;
-  const vectorArray = encodeVectorArray(vectors, vectorOid, { normalize });
-  const params = [sourceIds, indexes, recordIds, hashes, versions, tenants, metadata, texts, vectorArray];
+  const params = [
+    encodeTextArray(sourceIds),
+    encodeIntArray(indexes, INT4_OID),
+    encodeTextArray(recordIds),
+    encodeTextArray(hashes),
+    encodeIntArray(versions, INT8_OID),
+    encodeTextArray(tenants),
+    encodeTextArray(metadata),
+    encodeTextArray(texts),
+    encodeVectorArray(vectors, vectorOid, { normalize }),
+  ];
   return { params: [...params, fingerprint, embeddedAt], records: sourceIds.length };
 }
 
@@ -123,10 +135,11 @@ export interface WriteStatementContext {
 }
 
 /**
- * Parameters of `writeSql` for one round (unique source ids, sorted): per-source arrays once per source
- * (metadata is serialised once, not per chunk), per-chunk arrays, then the context, in the order
- * `writeSql` documents; text arrays and vectors in binary. The checkpoint parameters are present only
- * with a checkpoint.
+ * Parameters of `writeSql` for one round (unique source ids, sorted): the gate's per-source arrays, the
+ * per-chunk arrays (a source's version, hash, tenant and metadata repeated for each of its chunks; the
+ * metadata serialised once per source), then the context, in the order `writeSql` documents; text arrays
+ * and vectors in binary. When every source has one chunk, the per-chunk ids, versions and hashes are the
+ * per-source ones, encoded once. The checkpoint parameters are present only with a checkpoint.
  */
 export function writeStatementParams(
   round: readonly RoundWrite[],
@@ -136,38 +149,50 @@ export function writeStatementParams(
   const sourceIds = new Array<string>(n);
   const versions = new Array<number>(n);
   const hashes = new Array<string>(n);
-  const tenants = new Array<string | null>(n);
-  const metadata = new Array<string>(n);
   const chunkSources: string[] = [];
   const indexes: number[] = [];
   const recordIds: string[] = [];
+  const chunkVersions: number[] = [];
+  const chunkHashes: string[] = [];
+  const tenants: (string | null)[] = [];
+  const metadata: string[] = [];
   const texts: string[] = [];
   const vectors: Float32Array[] = [];
+  let oneChunkEach = true;
   round.forEach((w, i) => {
     const { write, vectors: checkedVectors } = w.checked;
     sourceIds[i] = write.sourceId;
     versions[i] = write.sourceVersion;
     hashes[i] = write.contentHash;
-    tenants[i] = write.tenant;
-    metadata[i] = JSON.stringify(write.metadata);
+    if (write.chunks.length !== 1) oneChunkEach = false;
+    const meta = JSON.stringify(write.metadata);
     write.chunks.forEach((chunk, j) => {
       chunkSources.push(write.sourceId);
       indexes.push(chunk.index);
       recordIds.push(chunk.chunkId);
+      chunkVersions.push(write.sourceVersion);
+      chunkHashes.push(write.contentHash);
+      tenants.push(write.tenant);
+      metadata.push(meta);
       texts.push(chunk.text);
       vectors.push(checkedVectors[j] as Float32Array);
     });
   });
   const { namespace, fingerprint, dimension, embeddedAt, vectorOid, normalize, checkpoint } = context;
+  const ids = encodeTextArray(sourceIds);
+  const versionArray = encodeIntArray(versions, INT8_OID);
+  const hashArray = encodeTextArray(hashes);
   const params: unknown[] = [
-    encodeTextArray(sourceIds),
-    versions,
-    encodeTextArray(hashes),
+    ids,
+    versionArray,
+    hashArray,
+    oneChunkEach ? ids : encodeTextArray(chunkSources),
+    encodeIntArray(indexes, INT4_OID),
+    encodeTextArray(recordIds),
+    oneChunkEach ? hashArray : encodeTextArray(chunkHashes),
+    oneChunkEach ? versionArray : encodeIntArray(chunkVersions, INT8_OID),
     encodeTextArray(tenants),
     encodeTextArray(metadata),
-    encodeTextArray(chunkSources),
-    indexes,
-    encodeTextArray(recordIds),
     encodeTextArray(texts),
     encodeVectorArray(vectors, vectorOid, { normalize }),
     namespace,
