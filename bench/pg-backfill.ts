@@ -15,7 +15,9 @@
  *     over Postgres' 2 kB TOAST threshold, so that table moves each vector out of line; the third baseline
  *     ("inline") is the same INSERT into a table with the namespace tables' `toast_tuple_target`, so the
  *     store's storage setting is not credited as a store speed-up against a plain table.
- * Goal: backfill throughput >= 70% of the plain INSERT's. Median over `runs`.
+ * Goal: backfill throughput >= 70% of the plain INSERT's. Median over `runs`. `cpuMedianMs` adds, per path,
+ * the CPU time of this process and of every PostgreSQL process on the machine (the server must run here):
+ * on a machine where Node and PostgreSQL share the cores, a path's wall time follows its CPU time.
  * Run: REEMBED_PG_URL=... npx tsx bench/pg-backfill.ts [--n=20000 --runs=3 --dimension=384]
  */
 import { embedSources } from '../src/app/embed-sources.js';
@@ -32,6 +34,7 @@ import {
   dropBenchSchema,
   openBenchApp,
   pgVersion,
+  postgresCpuMs,
   precomputedFactory,
   precomputedSpace,
   precomputeVectors,
@@ -145,6 +148,19 @@ try {
     return performance.now() - t0;
   };
 
+  /** CPU (ms) each path spent: this process and every PostgreSQL process, per run. */
+  const cpu: Record<string, { node: number[]; postgres: number[] }> = {};
+  const measured = async <T>(path: string, fn: () => Promise<T>): Promise<T> => {
+    const node = process.cpuUsage();
+    const pg = postgresCpuMs();
+    const out = await fn();
+    const used = process.cpuUsage(node);
+    const entry = cpu[path] ?? { node: [], postgres: [] };
+    entry.node.push((used.user + used.system) / 1000);
+    entry.postgres.push(postgresCpuMs() - pg);
+    cpu[path] = entry;
+    return out;
+  };
   const worker = await BackfillWorker.start(app, { concurrency, pollMs: 100 });
   const distributedMs: number[] = [];
   const runnerMs: number[] = [];
@@ -160,13 +176,15 @@ try {
       }),
     );
     let t = performance.now();
-    await planDistributedBackfill(backend, {
-      namespace: ns,
-      rangeSize: Number(args.rangeSize),
-      fresh: run > 0,
-      settings: { batchSize },
+    await measured('distributed', async () => {
+      await planDistributedBackfill(backend, {
+        namespace: ns,
+        rangeSize: Number(args.rangeSize),
+        fresh: run > 0,
+        settings: { batchSize },
+      });
+      await finished;
     });
-    await finished;
     distributedMs.push(performance.now() - t);
     worker.removeAllListeners('range');
     await check('distributed');
@@ -188,16 +206,16 @@ try {
       },
     );
     t = performance.now();
-    const r = await runner.run();
+    const r = await measured('runner', () => runner.run());
     runnerMs.push(performance.now() - t);
     if (r.status !== 'done') throw new Error(`runner: ${r.status} ${r.error?.message}`);
     await check('runner');
 
     await fresh();
-    storeMs.push(await storeWrite(run));
+    storeMs.push(await measured('storeWrite', () => storeWrite(run)));
     await check('store write');
 
-    plainMs.push(await plainInsert(`plain_${run}`, false));
+    plainMs.push(await measured('plainInsert', () => plainInsert(`plain_${run}`, false)));
     plainTextMs.push(await plainInsert(`plain_text_${run}`, true));
     plainInlineMs.push(await plainInsert(`plain_inline_${run}`, true, true));
     console.error(
@@ -236,6 +254,9 @@ try {
     ratioStoreWriteVsInlineTextBaseline: pi / w,
     ratioDistributedVsInlineTextBaseline: pi / d,
     ratioDistributedVsTextBaseline: pt / d,
+    cpuMedianMs: Object.fromEntries(
+      Object.entries(cpu).map(([path, c]) => [path, { node: median(c.node), postgres: median(c.postgres) }]),
+    ),
     goal: 'backfill throughput >= 0.70 x plain multi-row INSERT',
   });
 } finally {

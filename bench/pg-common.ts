@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { composeFactories } from '../src/app/embedders.js';
 import { Reembed } from '../src/app/reembed.js';
@@ -157,3 +157,20 @@ export function readJson(path: string): Record<string, unknown> | null {
 }
 
 export const RESULTS = join(import.meta.dirname, 'results');
+
+/** CPU time (user + system, ms) of every `postgres` process, from /proc (clock ticks of 10 ms). */
+export function postgresCpuMs(): number {
+  let ticks = 0;
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (!stat.includes('(postgres)')) continue;
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // the process ended between the listing and the read
+    }
+  }
+  return ticks * 10;
+}

@@ -8,7 +8,7 @@
  * PREFIX.<run>.cpuprofile (open it in Chrome DevTools or speedscope).
  * Run: REEMBED_PG_URL=... npx tsx bench/pg-runner-profile.ts [--n=20000 --runs=3 --batchSize=500 --concurrency=2]
  */
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { embedSources } from '../src/app/embed-sources.js';
 import { BackfillRunner } from '../src/jobs/backfill.js';
@@ -17,32 +17,24 @@ import {
   benchSchema,
   dropBenchSchema,
   openBenchApp,
+  postgresCpuMs,
   precomputedFactory,
   precomputedSpace,
   precomputeVectors,
 } from './pg-common.js';
 import { buildWorkload } from './workload.js';
 
-const args = benchArgs({ n: 20_000, runs: 3, batchSize: 500, concurrency: 2, dimension: 384, cpuprof: '' });
+const args = benchArgs({
+  n: 20_000,
+  runs: 3,
+  batchSize: 500,
+  concurrency: 2,
+  dimension: 384,
+  cpuprof: '',
+  pageSize: 0,
+});
 const n = Number(args.n);
 const dim = Number(args.dimension);
-
-/** CPU time (user + system, ms) of every `postgres` process, from /proc (clock ticks of 10 ms). */
-function postgresCpuMs(): number {
-  let ticks = 0;
-  for (const pid of readdirSync('/proc')) {
-    if (!/^\d+$/.test(pid)) continue;
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      if (!stat.includes('(postgres)')) continue;
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]);
-    } catch {
-      // the process ended between the listing and the read
-    }
-  }
-  return ticks * 10;
-}
 
 type Timers = Record<string, { ms: number; calls: number }>;
 
@@ -109,6 +101,7 @@ try {
         collection: 'docs',
         namespace: ns,
         jobId: `profile-${run}`,
+        ...(Number(args.pageSize) > 0 ? { pageSize: Number(args.pageSize) } : {}),
         settings: { batchSize: Number(args.batchSize), concurrency: Number(args.concurrency) },
       },
     );

@@ -80,8 +80,15 @@ describe('SourcePages', () => {
         return backend.sources.scan(collection, o);
       },
     };
-    const reference = (await readAll(new SourcePages(backend.sources, { ...options, threadPipeline: null }))).flat();
-    const pages = new SourcePages(counting, { ...options, pageSize: 64, firstPageSize: 8, threadPipeline: null });
+    const reference = (
+      await readAll(new SourcePages(backend.sources, { ...options, threadPipeline: null }))
+    ).flat();
+    const pages = new SourcePages(counting, {
+      ...options,
+      pageSize: 64,
+      firstPageSize: 8,
+      threadPipeline: null,
+    });
     const first = await pages.next();
     expect(first).toHaveLength(8);
     await new Promise((resolve) => setImmediate(resolve));

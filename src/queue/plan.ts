@@ -94,6 +94,8 @@ export async function planDistributedBackfill(
     );
   }
   await ensureQueueSchema(backend.pool, url, schema);
+  // The range boundaries are keyset jumps over the sources: they need the planner's statistics.
+  await backend.sources.ensureStatistics();
   const planId = planIdOf(ns.name);
   const stored = JSON.stringify(settings);
   const planned = await withTransaction(backend.pool, 'plan a distributed backfill', async (tx) => {

@@ -3,7 +3,7 @@ import { isReembedError } from '../../core/errors.js';
 import { systemClock } from '../../ports/clock.js';
 import { openPgBackend } from './backend.js';
 import { PgCatalog } from './catalog.js';
-import { catalogSql } from './sql-catalog.js';
+import { catalogSql, sourcesSql } from './sql-catalog.js';
 import { instrumentPool, seedCatalog, useTestBackend } from './test-support.js';
 
 /**
@@ -25,6 +25,37 @@ export function describePgCatalogSpecifics(): void {
       for (const other of again) expect((await other.catalog.getAlias('docs')).version).toBe(1);
       await Promise.all(again.map((x) => x.close()));
       expect(b.vectorVersion).toMatch(/^\d+\.\d+/);
+    });
+
+    it('keyset scans walk the primary key right after a bulk ingest (missing statistics are refreshed first)', async () => {
+      const b = await open();
+      await b.catalog.createCollection('docs', 'alice');
+      await b.sources.upsert(
+        'docs',
+        Array.from({ length: 3_000 }, (_, i) => ({
+          id: `d${String(i).padStart(5, '0')}`,
+          text: `text ${i}`,
+        })),
+      );
+      const { scan, statisticsStale, sourcesTable } = sourcesSql(b.config.schema);
+      const plan = async (): Promise<string> =>
+        (await b.pool.query<Record<string, string>>(`EXPLAIN ${scan}`, ['docs', 'd00100', 500, true])).rows
+          .map((r) => r['QUERY PLAN'])
+          .join('\n');
+      const stale = (await b.pool.query<{ stale: boolean }>(statisticsStale, [sourcesTable])).rows[0]?.stale;
+      // Without statistics PostgreSQL reads every row after the cursor and sorts them (unless autovacuum
+      // happened to analyze the table in the last moment).
+      if (stale) expect(await plan()).toMatch(/Sort/);
+      const page = await b.sources.scan('docs', { afterId: 'd00100', limit: 500 });
+      expect(page.map((d) => d.id)).toEqual(
+        Array.from({ length: 500 }, (_, i) => `d${String(i + 101).padStart(5, '0')}`),
+      );
+      expect((await b.pool.query<{ stale: boolean }>(statisticsStale, [sourcesTable])).rows[0]?.stale).toBe(
+        false,
+      );
+      const after = await plan();
+      expect(after).toContain('Index Scan using sources_pkey');
+      expect(after).not.toMatch(/Sort/);
     });
 
     it('the audit log refuses UPDATE, DELETE and TRUNCATE (a trigger, not only the API)', async () => {

@@ -37,6 +37,10 @@ export class PgSourceRepository implements SourceRepository {
   readonly #sql: SourcesSql;
   readonly #clock: Clock;
 
+  /** When `#ensureStatistics` last looked (performance.now()), and its run in flight. */
+  #statisticsCheckedAt = Number.NEGATIVE_INFINITY;
+  #statistics: Promise<void> | null = null;
+
   constructor(pool: PgPoolLike, sql: SourcesSql, clock: Clock) {
     this.#pool = pool;
     this.#sql = sql;
@@ -143,6 +147,7 @@ export class PgSourceRepository implements SourceRepository {
     options: { afterId?: string; limit: number; includeDeleted?: boolean },
   ): Promise<SourceDocument[]> {
     checkLimit(options.limit);
+    await this.ensureStatistics();
     const rows = await run<SourceRow>(this.#pool, 'scan source documents', this.#sql.scan, [
       collection,
       options.afterId ?? '',
@@ -150,6 +155,35 @@ export class PgSourceRepository implements SourceRepository {
       options.includeDeleted === true,
     ]);
     return rows.map((row) => documentFromRow(row, collection));
+  }
+
+  /**
+   * Keyset scans rely on the planner's statistics of `sources`. Without them — a collection just
+   * ingested, before autovacuum's ANALYZE (up to a minute later, or never on a busy table) — PostgreSQL
+   * estimates a page at a few rows and plans a bitmap scan that reads and sorts every row after the
+   * cursor (spilling to disk for large pages) instead of walking the primary key: each page then costs
+   * as much as the rest of the collection, and a pass turns quadratic (measured: 11.5 ms instead of
+   * 0.2 ms for 500 of 20,000 sources). So before a scan, at most once a minute, statistics missing or
+   * stale by autovacuum's rule are refreshed with ANALYZE — a sample of at most 30,000 rows, whatever
+   * the table's size. A role that may not analyze the table only gets PostgreSQL's warning.
+   * (Distributed backfill plans call it too: their range boundaries are keyset jumps as well.)
+   */
+  async ensureStatistics(): Promise<void> {
+    if (this.#statistics) return this.#statistics;
+    if (performance.now() - this.#statisticsCheckedAt < STATISTICS_RECHECK_MS) return;
+    this.#statisticsCheckedAt = performance.now();
+    this.#statistics = (async () => {
+      const rows = await run<{ stale: boolean }>(
+        this.#pool,
+        'check source statistics',
+        this.#sql.statisticsStale,
+        [this.#sql.sourcesTable],
+      );
+      if (rows[0]?.stale) await run(this.#pool, 'analyze source documents', this.#sql.analyze);
+    })().finally(() => {
+      this.#statistics = null;
+    });
+    return this.#statistics;
   }
 
   async count(collection: string): Promise<{ live: number; deleted: number }> {
@@ -226,6 +260,9 @@ function prepareInputs(docs: readonly SourceInput[]): Prepared[] {
     return { input, metadata, tenant: input.tenant ?? null, hash };
   });
 }
+
+/** How often `scan` looks at the statistics of the sources table. */
+const STATISTICS_RECHECK_MS = 60_000;
 
 function documentFromRow(row: SourceRow, collection: string): SourceDocument {
   return Object.freeze({

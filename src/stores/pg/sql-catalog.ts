@@ -87,6 +87,15 @@ FROM unnest($2::text[], $3::bigint[]) AS u(id, n)
 WHERE s.collection = $1 AND s.id = u.id`,
     hottest: `SELECT id, hits FROM ${t('sources')} WHERE collection = $1 AND NOT deleted
 ORDER BY hits DESC, id LIMIT $2 OFFSET $3`,
+    /**
+     * Whether the planner statistics of `sources` are missing or stale by autovacuum's own rule (more
+     * rows changed since the last ANALYZE than 50 + 10% of the table): one row, `stale`. $1 `sourcesTable`.
+     */
+    statisticsStale: `SELECT c.reltuples < 0 OR coalesce(s.n_mod_since_analyze, 0) > 50 + 0.1 * greatest(c.reltuples, 0) AS stale
+FROM pg_class c LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid
+WHERE c.oid = to_regclass($1)`,
+    sourcesTable: t('sources'),
+    analyze: `ANALYZE ${t('sources')}`,
   });
 }
 
