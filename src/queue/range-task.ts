@@ -1,6 +1,7 @@
 import { embedSources } from '../app/embed-sources.js';
 import type { Reembed } from '../app/reembed.js';
 import { ReembedError } from '../core/errors.js';
+import type { Namespace } from '../core/namespace.js';
 import { RateLimiter, type RateLimits } from '../jobs/rate-limit.js';
 import type { Clock } from '../ports/clock.js';
 import type { Embedder } from '../ports/embedder.js';
@@ -45,22 +46,25 @@ export function makeRangeTask(
     options.limits?.requestsPerMinute || options.limits?.tokensPerMinute
       ? new RateLimiter(options.limits, clock)
       : null;
-  const embedders = new Map<string, Promise<Embedder>>();
-  const embedderFor = (row: RangeRow): Promise<Embedder> => {
+  // Per plan generation: its namespace and its embedder behind the rate limits, looked up once.
+  const resolved = new Map<string, Promise<{ ns: Namespace; embedder: Embedder }>>();
+  const resolve = (row: RangeRow): Promise<{ ns: Namespace; embedder: Embedder }> => {
     const cacheKey = `${row.plan_id}#${row.generation}`;
-    let held = embedders.get(cacheKey);
+    let held = resolved.get(cacheKey);
     if (!held) {
       held = (async () => {
         const ns = await backend.catalog.getNamespace(row.namespace);
         const global = new PgRateLimiter(backend.pool, schema, row.plan_id, row.settings, clock);
         const limiters: Limiter[] = [...(local ? [local] : []), global];
-        return rateLimitedEmbedder(await app.embedders.get(ns.space), limiters);
+        return { ns, embedder: rateLimitedEmbedder(await app.embedders.get(ns.space), limiters) };
       })();
-      held.catch(() => embedders.delete(cacheKey));
-      embedders.set(cacheKey, held);
+      held.catch(() => resolved.delete(cacheKey));
+      resolved.set(cacheKey, held);
     }
     return held;
   };
+  const namespaceFor = async (row: RangeRow): Promise<Namespace> => (await resolve(row)).ns;
+  const embedderFor = async (row: RangeRow): Promise<Embedder> => (await resolve(row)).embedder;
   return async (payload, helpers) => {
     const key = (payload as { key?: unknown } | null)?.key;
     if (typeof key !== 'string')
@@ -70,7 +74,15 @@ export function makeRangeTask(
       const outcome = await retryDatabase(
         () =>
           processRange(
-            { backend, workerId: hooks.workerId(), embedderFor, encode: embedSources, clock, random },
+            {
+              backend,
+              workerId: hooks.workerId(),
+              namespaceFor,
+              embedderFor,
+              encode: embedSources,
+              clock,
+              random,
+            },
             key,
             helpers.abortSignal,
           ),

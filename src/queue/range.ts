@@ -1,4 +1,5 @@
 import type { BackfillSettings } from '../core/migration.js';
+import type { Namespace } from '../core/namespace.js';
 import type { SourceDelete, SourceDocument } from '../core/records.js';
 import { type EmbedOutcome, type EncodeSources, embedIsolating } from '../jobs/backfill-embed.js';
 import { actionFor } from '../jobs/backfill-source.js';
@@ -25,9 +26,19 @@ export interface RangeRow {
   settings: BackfillSettings;
 }
 
+/** A range as `startRangeSql` returns it. */
+interface StartedRange extends RangeRow {
+  saved_cursor: string | null;
+  saved_processed: string | number | null;
+  dead_letters: boolean;
+  claimed: boolean;
+}
+
 export interface RangeDeps {
   readonly backend: PgBackend;
   readonly workerId: string;
+  /** The range's namespace (its descriptor does not change within a plan generation). */
+  namespaceFor(row: RangeRow): Promise<Namespace>;
   /** The namespace's embedder, already wrapped in this worker's and the plan's rate limits. */
   embedderFor(row: RangeRow): Promise<Embedder>;
   readonly encode: EncodeSources;
@@ -76,24 +87,26 @@ const zero = (): Mutable<JobCounters> => ({
 export async function processRange(deps: RangeDeps, key: string, signal: AbortSignal): Promise<RangeOutcome> {
   const { backend } = deps;
   const { schema } = backend.config;
-  const row = (await run<RangeRow>(backend.pool, 'read a range', Q.rangeSql(schema), [key]))[0];
+  const row = (
+    await run<StartedRange>(backend.pool, 'start a range', Q.startRangeSql(schema), [key, deps.workerId])
+  )[0];
   if (!row) return { key, status: 'gone', counters: zero(), planFinished: false };
   if (row.generation !== row.current_generation)
     return { key, status: 'superseded', counters: zero(), planFinished: false };
-  const saved = await backend.store.readCheckpoint(key);
-  if (saved?.cursor === Q.RANGE_DONE) {
+  if (row.saved_cursor === Q.RANGE_DONE) {
     return { key, status: 'already-done', counters: zero(), planFinished: await finishPlan(deps, row) };
   }
-  await run(backend.pool, 'claim a range', Q.claimRangeSql(schema), [key, deps.workerId]);
+  const saved =
+    row.saved_cursor === null ? null : { cursor: row.saved_cursor, processed: Number(row.saved_processed) };
 
-  const ns = await backend.catalog.getNamespace(row.namespace);
+  const ns = await deps.namespaceFor(row);
   const embedder = await deps.embedderFor(row);
   const settings = row.settings;
   const counters = zero();
   const retry = { ...DEFAULT_RETRY, maxRetries: settings.maxRetries };
   const limiter = new RateLimiter({ requestsPerMinute: null, tokensPerMinute: null });
   // Clearing dead letters costs a statement per batch; skip it while the namespace has none.
-  let deadLetters = (await backend.jobs.countDeadLetters(ns.name)) > 0;
+  let deadLetters = row.dead_letters;
 
   /** Reads, classifies and embeds one batch. Pure: nothing is written, so it may run ahead. */
   const prepare = async (after: string): Promise<PreparedBatch> => {
@@ -188,15 +201,16 @@ export async function processRange(deps: RangeDeps, key: string, signal: AbortSi
     counters.deadLettered += batch.failures.length;
     if (cursor === Q.RANGE_DONE) break;
   }
-  await run(backend.pool, 'record range statistics', Q.finishRangeSql(schema), [
-    key,
-    processed,
-    counters.written,
-    counters.skipped,
-    counters.deadLettered,
-  ]);
+  const finished = await run<{ plan_finished: boolean }>(
+    backend.pool,
+    'finish a range',
+    Q.finishRangeSql(schema),
+    [key, processed, counters.written, counters.skipped, counters.deadLettered, row.plan_id],
+  );
   await backend.jobs.updateJob(row.plan_id, { add: counters });
-  return { key, status: 'done', counters, planFinished: await finishPlan(deps, row) };
+  const planFinished = finished[0]?.plan_finished === true;
+  if (planFinished) await markJobDone(deps, row);
+  return { key, status: 'done', counters, planFinished };
 }
 
 /** Marks the plan and its job row done when this was the last range (exactly one caller sees true). */
@@ -206,6 +220,10 @@ async function finishPlan(deps: RangeDeps, row: RangeRow): Promise<boolean> {
     row.plan_id,
   ]);
   if (flipped.length === 0) return false;
-  await backend.jobs.updateJob(row.plan_id, { state: 'done', pass: row.generation, error: null });
+  await markJobDone(deps, row);
   return true;
+}
+
+async function markJobDone(deps: RangeDeps, row: RangeRow): Promise<void> {
+  await deps.backend.jobs.updateJob(row.plan_id, { state: 'done', pass: row.generation, error: null });
 }

@@ -16,6 +16,17 @@ describe('queue SQL', () => {
     expect(ddl).toContain('after_id text COLLATE "C"');
     expect(ddl).toContain('CHECK (last_id > after_id)');
     expect(Q.finishPlanSql('s')).toContain(`c.cursor IS DISTINCT FROM '${Q.RANGE_DONE}'`);
+    // A delivery reads its range, checkpoint and dead-letter flag and claims it in one statement, but only
+    // a range of the current generation that is not done yet.
+    const start = Q.startRangeSql('s');
+    expect(start).toContain('LEFT JOIN "s"."checkpoints" c ON c.job_id = r.key');
+    expect(start).toContain(
+      `WHERE q.key = r.key AND r.generation = r.current_generation AND r.saved_cursor IS DISTINCT FROM '${Q.RANGE_DONE}'`,
+    );
+    // Finishing a range records its statistics and tries to finish the plan in the same statement.
+    const finish = Q.finishRangeSql('s');
+    expect(finish).toContain('WHERE key = $1');
+    expect(finish).toContain('WHERE p.id = $6 AND p.finished_at IS NULL');
     expect(Q.pendingRangesSql('s')).toContain('"s_worker"."jobs"');
     expect(Q.pendingRangesSql('s')).toContain('j.locked_at IS NOT NULL');
     expect(Q.nextBoundarySql('s')).toMatch(/ORDER BY id LIMIT \$3/);

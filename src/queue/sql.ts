@@ -140,31 +140,55 @@ WHERE r.plan_id = $1 AND c.cursor IS DISTINCT FROM '${RANGE_DONE}'
 ORDER BY r.range_no`;
 }
 
-/** A range with its plan, for a worker. $1 key. */
-export function rangeSql(schema: string): string {
-  return `SELECT r.*, p.namespace, p.collection, p.migration_id, p.settings, p.generation AS current_generation
-FROM ${qualified(schema, 'queue_ranges')} r JOIN ${qualified(schema, 'queue_plans')} p ON p.id = r.plan_id
-WHERE r.key = $1`;
+/**
+ * A delivered range, read and claimed in one statement: the range with its plan, the checkpoint it
+ * saved (`saved_cursor`, `saved_processed`; NULL before the first batch) and whether its namespace has
+ * dead letters. The claim (`attempts + 1`, `worker`) is taken only when the range is of the plan's
+ * current generation and not done yet; `claimed` says whether it was. $1 key, $2 worker.
+ */
+export function startRangeSql(schema: string): string {
+  const t = (name: string): string => qualified(schema, name);
+  return `WITH r AS (
+  SELECT r.*, p.namespace, p.collection, p.migration_id, p.settings, p.generation AS current_generation,
+    c.cursor AS saved_cursor, c.processed AS saved_processed,
+    EXISTS (SELECT FROM ${t('dead_letters')} d WHERE d.namespace = p.namespace) AS dead_letters
+  FROM ${t('queue_ranges')} r JOIN ${t('queue_plans')} p ON p.id = r.plan_id
+    LEFT JOIN ${t('checkpoints')} c ON c.job_id = r.key
+  WHERE r.key = $1
+),
+claim AS (
+  UPDATE ${t('queue_ranges')} q SET attempts = q.attempts + 1, worker = $2 FROM r
+  WHERE q.key = r.key AND r.generation = r.current_generation AND r.saved_cursor IS DISTINCT FROM '${RANGE_DONE}'
+  RETURNING 1
+)
+SELECT r.*, EXISTS (SELECT FROM claim) AS claimed FROM r`;
 }
 
-/** $1 key, $2 worker. */
-export function claimRangeSql(schema: string): string {
-  return `UPDATE ${qualified(schema, 'queue_ranges')} SET attempts = attempts + 1, worker = $2 WHERE key = $1`;
-}
-
-/** Statistics of a finished range (its completion itself is the checkpoint). $1 key, $2-$5 counters. */
+/**
+ * A finished range: its statistics (its completion itself is the checkpoint committed with its last
+ * batch), then the plan marked finished if no range of its generation lacks a `done` checkpoint — one
+ * statement; `plan_finished` is true for the one caller that flipped the plan.
+ * $1 key, $2-$5 counters (processed, written, skipped, dead-lettered), $6 plan id.
+ */
 export function finishRangeSql(schema: string): string {
-  return `UPDATE ${qualified(schema, 'queue_ranges')} SET done_at = coalesce(done_at, now()),
-  processed = $2, written = $3, skipped = $4, dead_lettered = $5 WHERE key = $1`;
+  return `WITH stats AS (
+  UPDATE ${qualified(schema, 'queue_ranges')} SET done_at = coalesce(done_at, now()),
+    processed = $2, written = $3, skipped = $4, dead_lettered = $5 WHERE key = $1
+  RETURNING 1
+),
+finished AS (
+  ${finishPlanSql(schema, '$6')}
+)
+SELECT EXISTS (SELECT FROM finished) AS plan_finished, (SELECT count(*) FROM stats)::int AS ranges`;
 }
 
 /**
  * Marks the plan finished once no range of its generation lacks a `done` checkpoint; returns the row
- * only to the one caller that flipped it. $1 plan id.
+ * only to the one caller that flipped it. `planParam` (default $1): the plan id.
  */
-export function finishPlanSql(schema: string): string {
+export function finishPlanSql(schema: string, planParam = '$1'): string {
   return `UPDATE ${qualified(schema, 'queue_plans')} p SET finished_at = now(), updated_at = now()
-WHERE p.id = $1 AND p.finished_at IS NULL AND NOT EXISTS (
+WHERE p.id = ${planParam} AND p.finished_at IS NULL AND NOT EXISTS (
   SELECT 1 FROM ${qualified(schema, 'queue_ranges')} r LEFT JOIN ${qualified(schema, 'checkpoints')} c ON c.job_id = r.key
   WHERE r.plan_id = p.id AND r.generation = p.generation AND c.cursor IS DISTINCT FROM '${RANGE_DONE}'
 ) RETURNING p.id`;

@@ -38,6 +38,7 @@ function rangeDeps(c: PgApp, embedder?: (base: Embedder) => Embedder): RangeDeps
   return {
     backend: c.backend,
     workerId: 'in-process',
+    namespaceFor: (row) => c.backend.catalog.getNamespace(row.namespace),
     embedderFor: async (row) => {
       const ns = await c.backend.catalog.getNamespace(row.namespace);
       const base = await c.app.embedders.get(ns.space);
