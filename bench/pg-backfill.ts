@@ -249,6 +249,10 @@ try {
     plainInsertWithTextInline: { medianMs: pi, docsPerSecond: rate(pi), runsMs: plainInlineMs },
     ratioDistributed: p / d,
     ratioRunner: p / r,
+    // The same run's plain INSERT over each path (the runs are back to back, so they share the machine's
+    // state): a steadier figure than the ratio of medians on a noisy machine.
+    ratioRunnerPerRunMedian: median(plainMs.map((x, i) => x / (runnerMs[i] as number))),
+    ratioDistributedPerRunMedian: median(plainMs.map((x, i) => x / (distributedMs[i] as number))),
     ratioStoreWrite: p / w,
     ratioStoreWriteVsTextBaseline: pt / w,
     ratioStoreWriteVsInlineTextBaseline: pi / w,
