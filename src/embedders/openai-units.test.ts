@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { isReembedError } from '../core/errors.js';
+import { Semaphore } from '../core/semaphore.js';
 import { defineSpace } from '../core/space.js';
 import { redact, resolveOpenAIConfig, resolveRequestTarget } from './openai-config.js';
 import { decodeBase64Float32, parseEmbeddingResponse, providerErrorMessage } from './openai-response.js';
 import { backoffDelay, isRetryableStatus, parseRetryAfter } from './openai-retry.js';
-import { Semaphore } from './openai-semaphore.js';
 import { estimateTokens, planBatches } from './openai-tokens.js';
 
 // Pure pieces of the OpenAI-compatible embedder, tested without a network.

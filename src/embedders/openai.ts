@@ -1,5 +1,6 @@
 import { isReembedError, ReembedError } from '../core/errors.js';
 import { applyInput } from '../core/pipeline.js';
+import { Semaphore } from '../core/semaphore.js';
 import type { Space } from '../core/space.js';
 import { normalizeInPlace } from '../core/vector.js';
 import { type Clock, systemClock } from '../ports/clock.js';
@@ -11,7 +12,6 @@ import {
   type RequestDeps,
   sendBatch,
 } from './openai-request.js';
-import { Semaphore } from './openai-semaphore.js';
 import { estimateTokens, planBatches, type TokenCounter } from './openai-tokens.js';
 
 export type { OpenAIOptions, ResolvedOpenAIConfig } from './openai-config.js';

@@ -9,7 +9,7 @@ import type { PgBackend } from '../stores/pg/backend.js';
 import { retryDatabase } from './db-retry.js';
 import { type Limiter, PgRateLimiter } from './global-rate.js';
 import { rateLimitedEmbedder } from './limited-embedder.js';
-import { processRange, type RangeOutcome, type RangeRow } from './range.js';
+import { processRange, type RangeOutcome, type RangeRow, type RangeSlots } from './range.js';
 
 export interface RangeTaskHooks {
   /** The lock owner id the worker currently runs as (recorded on the range row). */
@@ -20,6 +20,8 @@ export interface RangeTaskHooks {
 }
 
 export interface RangeTaskOptions {
+  /** Bounds on this worker's embedding calls and store writes in flight, across its ranges. */
+  readonly slots?: RangeSlots;
   readonly limits?: RateLimits;
   readonly dbRetryMs: number;
   readonly clock: Clock;
@@ -79,6 +81,7 @@ export function makeRangeTask(
               workerId: hooks.workerId(),
               namespaceFor,
               embedderFor,
+              ...(options.slots ? { slots: options.slots } : {}),
               encode: embedSources,
               clock,
               random,

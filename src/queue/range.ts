@@ -1,6 +1,7 @@
 import type { BackfillSettings } from '../core/migration.js';
 import type { Namespace } from '../core/namespace.js';
 import type { SourceDelete, SourceDocument } from '../core/records.js';
+import type { Semaphore } from '../core/semaphore.js';
 import { type EmbedOutcome, type EncodeSources, embedIsolating } from '../jobs/backfill-embed.js';
 import { actionFor } from '../jobs/backfill-source.js';
 import { RateLimiter } from '../jobs/rate-limit.js';
@@ -34,9 +35,17 @@ interface StartedRange extends RangeRow {
   claimed: boolean;
 }
 
+/** Bounds shared by a worker's ranges (see `BackfillWorkerOptions.concurrency`). */
+export interface RangeSlots {
+  readonly embed: Semaphore;
+  readonly write: Semaphore;
+}
+
 export interface RangeDeps {
   readonly backend: PgBackend;
   readonly workerId: string;
+  /** Embedding calls and writes in flight across the worker's ranges; unbounded when absent. */
+  readonly slots?: RangeSlots;
   /** The range's namespace (its descriptor does not change within a plan generation). */
   namespaceFor(row: RangeRow): Promise<Namespace>;
   /** The namespace's embedder, already wrapped in this worker's and the plan's rate limits. */
@@ -128,6 +137,7 @@ export async function processRange(deps: RangeDeps, key: string, signal: AbortSi
       if (action === 'embed') docs.push(doc);
       else if (action === 'delete') deletes.push({ sourceId: doc.id, sourceVersion: doc.version });
     }
+    const release = await deps.slots?.embed.acquire(signal);
     const embedded = await embedIsolating(
       {
         embedder,
@@ -144,7 +154,7 @@ export async function processRange(deps: RangeDeps, key: string, signal: AbortSi
         },
       },
       docs,
-    );
+    ).finally(() => release?.());
     return {
       scanned: inRange.length,
       current: inRange.length - docs.length - deletes.length,
@@ -185,10 +195,13 @@ export async function processRange(deps: RangeDeps, key: string, signal: AbortSi
     processed += batch.scanned;
     const cursor = batch.last || batch.lastId === undefined ? Q.RANGE_DONE : `scan:${batch.lastId}`;
     // Vectors come from embedSources, which validated every one (as the single-process runner's do).
-    const result = await backend.store.write(ns.name, ns.space.fingerprint, batch.writes, {
-      checkpoint: { jobId: key, cursor, processed },
-      prevalidated: true,
-    });
+    const releaseWrite = await deps.slots?.write.acquire(signal);
+    const result = await backend.store
+      .write(ns.name, ns.space.fingerprint, batch.writes, {
+        checkpoint: { jobId: key, cursor, processed },
+        prevalidated: true,
+      })
+      .finally(() => releaseWrite?.());
     if (deadLetters && batch.writes.length > 0) {
       await backend.jobs.clearDeadLetters(
         ns.name,

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Reembed } from '../app/reembed.js';
 import { ReembedError } from '../core/errors.js';
+import { Semaphore } from '../core/semaphore.js';
 import type { RateLimits } from '../jobs/rate-limit.js';
 import { type Clock, systemClock } from '../ports/clock.js';
 import type { JobCounters } from '../ports/jobs.js';
@@ -21,7 +22,12 @@ import { makeRangeTask, type RangeTask } from './range-task.js';
 import { forgetWorkersSql, outstandingSql, workerSchemaOf } from './sql.js';
 
 export interface BackfillWorkerOptions {
-  /** Ranges this process works on at once (graphile-worker concurrency). Default 2. */
+  /**
+   * Ranges this process embeds and writes at once. Default 2. The worker holds one range more than
+   * that: it claims the range and reads its first page while the others embed and write, so a range
+   * boundary leaves no embedding or write slot idle (embedding calls and store writes in flight stay
+   * bounded by `concurrency`).
+   */
   readonly concurrency?: number;
   /** This worker's own limits, on top of each plan's global limits. */
   readonly limits?: RateLimits;
@@ -131,10 +137,15 @@ export class BackfillWorker extends EventEmitter {
     const clock = options.clock ?? systemClock;
     await ensureQueueSchema(backend.pool, url, schema);
     const worker = new BackfillWorker(backend, await openWorkerUtils(url, schema), options);
+    const concurrency = options.concurrency ?? 2;
     const task: RangeTask = makeRangeTask(
       app,
       backend,
       {
+        slots: {
+          embed: new Semaphore(concurrency, 'Embedding'),
+          write: new Semaphore(concurrency, 'The write'),
+        },
         limits: options.limits,
         dbRetryMs: options.dbRetryMs ?? 120_000,
         clock,
@@ -164,14 +175,13 @@ export class BackfillWorker extends EventEmitter {
       worker.#lease.setOwner(workerPool.id);
       void worker.tick();
     });
-    const concurrency = options.concurrency ?? 2;
     const logger = await quietLogger((level, message) => worker.emit('log', { level, message }));
     worker.#launch = () =>
       gw.run({
         connectionString: url,
         schema: workerSchemaOf(schema),
-        concurrency,
-        maxPoolSize: concurrency + 2,
+        concurrency: concurrency + 1,
+        maxPoolSize: concurrency + 3,
         pollInterval: options.pollMs ?? 2_000,
         noHandleSignals: true,
         crontab: '',

@@ -1,8 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { embedSources } from '../../src/app/embed-sources.js';
 import { ReembedError } from '../../src/core/errors.js';
+import type { Space } from '../../src/core/space.js';
+import { createHashingEmbedder } from '../../src/embedders/hashing.js';
 import { systemClock } from '../../src/ports/clock.js';
-import type { Embedder } from '../../src/ports/embedder.js';
+import type { Embedder, EmbedderFactory } from '../../src/ports/embedder.js';
 import { configureBuckets, PgRateLimiter } from '../../src/queue/global-rate.js';
 import { ensureQueueSchema, openWorkerUtils } from '../../src/queue/graphile.js';
 import { WorkerLease } from '../../src/queue/lease.js';
@@ -247,6 +249,70 @@ if (!PG_URL) {
         job: { state: 'done', counters: { written: 300 } },
       });
       expect(status.workers).toEqual([]);
+    });
+
+    it('a worker reads one range ahead while at most `concurrency` ranges embed and write', async () => {
+      // v2's embedder takes 30 ms per call and records how many calls are in flight.
+      const calls = { now: 0, max: 0, total: 0 };
+      const slowV2: EmbedderFactory = {
+        async create(space: Space): Promise<Embedder> {
+          if (space.name !== 'v2') throw new ReembedError('UNSUPPORTED', 'only v2');
+          const base = createHashingEmbedder(space);
+          return {
+            space: base.space,
+            maxBatchSize: base.maxBatchSize,
+            countTokens: (text) => base.countTokens(text),
+            async embed(texts, options) {
+              calls.now++;
+              calls.total++;
+              calls.max = Math.max(calls.max, calls.now);
+              try {
+                await new Promise((resolve) => setTimeout(resolve, 30));
+                return await base.embed(texts, options);
+              } finally {
+                calls.now--;
+              }
+            },
+          };
+        },
+      };
+      ctx = await openPgApp({ embedders: [slowV2] });
+      await seedBackfill(ctx.app, 60);
+      await planDistributedBackfill(ctx.backend, {
+        namespace: 'docs@v2',
+        rangeSize: 10,
+        settings: { batchSize: 5 },
+      });
+      // Ranges claimed and not finished yet, sampled while the worker runs.
+      const ranges = `"${ctx.schema}".queue_ranges`;
+      let maxOpen = 0;
+      let watching = true;
+      const watch = (async () => {
+        while (watching) {
+          const { rows } = await (ctx as PgApp).backend.pool.query<{ n: number }>(
+            `SELECT count(*)::int AS n FROM ${ranges} WHERE worker IS NOT NULL AND done_at IS NULL`,
+          );
+          maxOpen = Math.max(maxOpen, rows[0]?.n ?? 0);
+          await new Promise((resolve) => setTimeout(resolve, 5));
+        }
+      })();
+      const worker = await BackfillWorker.start(ctx.app, {
+        untilDone: true,
+        concurrency: 1,
+        leaseMs: 2_000,
+        heartbeatMs: 100,
+        pollMs: 100,
+      });
+      const report = await worker.done;
+      watching = false;
+      await watch;
+      expect(report.reason).toBe('drained');
+      expect(report.counters.written).toBe(60);
+      // One range is claimed and read ahead while the other embeds: two open, one embedding call at a time.
+      expect(maxOpen).toBe(2);
+      expect(calls.max).toBe(1);
+      expect(calls.total).toBeGreaterThanOrEqual(12);
+      expect(await assertNamespaceMatchesSource(ctx.app, 'docs@v2')).toEqual([]);
     });
 
     it("applies the plan's global requests-per-minute to all workers together", async () => {

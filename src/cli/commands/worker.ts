@@ -204,7 +204,11 @@ export const workerCommand: CliCommand = {
     cmd
       .command('run', { isDefault: true })
       .description('take backfill ranges until stopped (SIGINT/SIGTERM finish the ranges in flight)')
-      .option('--concurrency <n>', 'ranges worked on at once by this process', integerOption(1, 64))
+      .option(
+        '--concurrency <n>',
+        'ranges embedded and written at once by this process (one more is read ahead)',
+        integerOption(1, 64),
+      )
       .option('--rate-limit <rpm>', "this worker's own embedding requests per minute", numberOption(0.001))
       .option('--tokens-per-minute <n>', "this worker's own embedding tokens per minute", numberOption(1))
       .option(

@@ -1,14 +1,19 @@
-import { ReembedError } from '../core/errors.js';
+import { ReembedError } from './errors.js';
 
 /**
- * A FIFO counting semaphore: bounds the requests one embedder has in flight, across every concurrent
- * `embed` call (a provider's rate limit is per key, not per call). Waiting is abortable.
+ * A FIFO counting semaphore: bounds what is in flight across concurrent callers — the requests of one
+ * embedder (a provider's rate limit is per key, not per call), the embedding calls and store writes of a
+ * backfill worker's ranges. Waiting is abortable.
  */
 export class Semaphore {
   #available: number;
   readonly #waiters: { grant: () => void; reject: (error: unknown) => void }[] = [];
 
-  constructor(readonly permits: number) {
+  /** `waitingFor`: what a caller waits to start, for the `ABORTED` message ("Embedding", "The write"). */
+  constructor(
+    readonly permits: number,
+    readonly waitingFor = 'Embedding',
+  ) {
     this.#available = permits;
   }
 
@@ -18,7 +23,7 @@ export class Semaphore {
 
   /** Resolves with a release function once a permit is free; rejects with `ABORTED` if `signal` fires first. */
   acquire(signal?: AbortSignal): Promise<() => void> {
-    if (signal?.aborted) return Promise.reject(aborted(signal));
+    if (signal?.aborted) return Promise.reject(aborted(this.waitingFor, signal));
     if (this.#available > 0) {
       this.#available--;
       return Promise.resolve(this.#releaser());
@@ -34,7 +39,7 @@ export class Semaphore {
       const onAbort = (): void => {
         const at = this.#waiters.indexOf(waiter);
         if (at >= 0) this.#waiters.splice(at, 1);
-        reject(aborted(signal));
+        reject(aborted(this.waitingFor, signal));
       };
       signal?.addEventListener('abort', onAbort, { once: true });
       this.#waiters.push(waiter);
@@ -54,8 +59,8 @@ export class Semaphore {
   }
 }
 
-function aborted(signal: AbortSignal | undefined): ReembedError {
-  return new ReembedError('ABORTED', 'Embedding was aborted before its request could start.', {
+function aborted(what: string, signal: AbortSignal | undefined): ReembedError {
+  return new ReembedError('ABORTED', `${what} was aborted before it could start.`, {
     cause: signal?.reason,
   });
 }
