@@ -58,6 +58,28 @@ export function describePgCatalogSpecifics(): void {
       expect(after).not.toMatch(/Sort/);
     });
 
+    it('a scan does not wait for a VACUUM holding the sources table: statistics are left to it', async () => {
+      const b = await open();
+      await b.catalog.createCollection('docs', 'alice');
+      await b.sources.upsert(
+        'docs',
+        Array.from({ length: 500 }, (_, i) => ({ id: `d${String(i).padStart(4, '0')}`, text: `text ${i}` })),
+      );
+      // The lock a running (auto)VACUUM or ANALYZE holds, taken by another session.
+      const holder = await b.pool.connect();
+      try {
+        await holder.query('BEGIN');
+        await holder.query(`LOCK TABLE "${b.config.schema}".sources IN SHARE UPDATE EXCLUSIVE MODE`);
+        const started = performance.now();
+        const page = await b.sources.scan('docs', { limit: 10 });
+        expect(page.map((d) => d.id)).toEqual(Array.from({ length: 10 }, (_, i) => `d000${i}`));
+        expect(performance.now() - started).toBeLessThan(5_000);
+      } finally {
+        await holder.query('ROLLBACK');
+        holder.release();
+      }
+    });
+
     it('the audit log refuses UPDATE, DELETE and TRUNCATE (a trigger, not only the API)', async () => {
       const b = await open();
       await seedCatalog(b);
