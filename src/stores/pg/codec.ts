@@ -30,12 +30,7 @@ export function encodeVectorArray(
   // A fresh ArrayBuffer: offset 0, so every float (at a multiple of 4 bytes) can be addressed as a Float32Array.
   const out = Buffer.from(new ArrayBuffer(size));
   const floats = new Float32Array(out.buffer, 0, size >>> 2);
-  out.writeInt32BE(1, 0); // dimensions of the array
-  out.writeInt32BE(0, 4); // no NULLs
-  out.writeUInt32BE(vectorOid, 8);
-  out.writeInt32BE(vectors.length, 12);
-  out.writeInt32BE(1, 16); // lower bound
-  let offset = 20;
+  let offset = writeArrayHeader(out, vectorOid, vectors.length, false);
   for (const v of vectors) {
     out.writeInt32BE(4 + 4 * v.length, offset);
     out.writeInt16BE(v.length, offset + 4);
@@ -62,18 +57,13 @@ export const TEXT_OID = 25;
  */
 export function encodeTextArray(values: readonly (string | null)[]): Buffer {
   let size = 20;
-  let nulls = 0;
+  let hasNulls = false;
   for (const v of values) {
-    if (v === null) nulls = 1;
+    if (v === null) hasNulls = true;
     size += 4 + (v === null ? 0 : Buffer.byteLength(v, 'utf8'));
   }
   const out = Buffer.allocUnsafe(size);
-  out.writeInt32BE(1, 0); // dimensions of the array
-  out.writeInt32BE(nulls, 4);
-  out.writeUInt32BE(TEXT_OID, 8);
-  out.writeInt32BE(values.length, 12);
-  out.writeInt32BE(1, 16); // lower bound
-  let offset = 20;
+  let offset = writeArrayHeader(out, TEXT_OID, values.length, hasNulls);
   for (const v of values) {
     if (v === null) {
       out.writeInt32BE(-1, offset);
@@ -99,12 +89,7 @@ export const INT8_OID = 20;
 export function encodeIntArray(values: readonly number[], oid: typeof INT4_OID | typeof INT8_OID): Buffer {
   const width = oid === INT8_OID ? 8 : 4;
   const out = Buffer.allocUnsafe(20 + values.length * (4 + width));
-  out.writeInt32BE(1, 0); // dimensions of the array
-  out.writeInt32BE(0, 4); // no NULLs
-  out.writeUInt32BE(oid, 8);
-  out.writeInt32BE(values.length, 12);
-  out.writeInt32BE(1, 16); // lower bound
-  let offset = 20;
+  let offset = writeArrayHeader(out, oid, values.length, false);
   for (const v of values) {
     out.writeInt32BE(width, offset);
     if (width === 4) out.writeInt32BE(v, offset + 4);
@@ -116,6 +101,19 @@ export function encodeIntArray(values: readonly number[], oid: typeof INT4_OID |
     offset += 4 + width;
   }
   return out;
+}
+
+/**
+ * The header of a one-dimensional binary array (`array_recv`): dimensions, has-NULLs flag, element type
+ * oid, length, lower bound 1. Returns where the elements start.
+ */
+function writeArrayHeader(out: Buffer, elementOid: number, length: number, hasNulls: boolean): number {
+  out.writeInt32BE(1, 0);
+  out.writeInt32BE(hasNulls ? 1 : 0, 4);
+  out.writeUInt32BE(elementOid, 8);
+  out.writeInt32BE(length, 12);
+  out.writeInt32BE(1, 16);
+  return 20;
 }
 
 const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
