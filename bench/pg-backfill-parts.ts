@@ -14,31 +14,14 @@
 import { embedSources } from '../src/app/embed-sources.js';
 import { sourcesSql } from '../src/stores/pg/sql-catalog.js';
 import { benchArgs, median, report } from './lib.js';
-import {
-  benchSchema,
-  dropBenchSchema,
-  openBenchApp,
-  pgVersion,
-  postgresCpuMs,
-  precomputedFactory,
-  precomputedSpace,
-  precomputeVectors,
-} from './pg-common.js';
-import { buildWorkload } from './workload.js';
+import { dropBenchSchema, openBackfillCorpus, pgVersion, postgresCpuMs } from './pg-common.js';
 
 const args = benchArgs({ n: 20_000, runs: 5, pageSize: 4_000, batchSize: 500, dimension: 384 });
 const n = Number(args.n);
 const dim = Number(args.dimension);
 const pageSize = Number(args.pageSize);
 const batchSize = Number(args.batchSize);
-const docs = buildWorkload(n).docs;
-const source = precomputedSpace('pre-src', dim);
-const target = precomputedSpace('pre-dst', dim);
-const vectors = await precomputeVectors(source, docs);
-for (const [key, vector] of await precomputeVectors(target, docs)) vectors.set(key, vector);
-const { app, backend } = await openBenchApp({ schema: benchSchema('parts'), hnsw: { deferred: true } }, [
-  precomputedFactory(vectors),
-]);
+const { docs, target, app, backend } = await openBackfillCorpus('parts', n, dim);
 
 interface Plan {
   readonly rows: number;
@@ -49,10 +32,6 @@ interface Plan {
 }
 
 try {
-  await app.addSpace(source);
-  await app.addSpace(target);
-  await app.createCollection('docs', source.name);
-  for (let i = 0; i < n; i += 2_000) await app.ingest('docs', docs.slice(i, i + 2_000));
   const sql = sourcesSql(backend.config.schema);
   const ids = docs.map((d) => d.id).sort();
   const explain = async (limit: number, after: string): Promise<Plan> => {

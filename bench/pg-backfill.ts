@@ -22,26 +22,19 @@
  */
 import { embedSources } from '../src/app/embed-sources.js';
 import type { SourceWrite } from '../src/core/records.js';
-import { BackfillRunner } from '../src/jobs/backfill.js';
-import type { NamespaceDescriptor } from '../src/ports/vector-store.js';
 import { planDistributedBackfill } from '../src/queue/plan.js';
 import type { RangeOutcome } from '../src/queue/range.js';
 import { BackfillWorker } from '../src/queue/worker.js';
 import { TOAST_TUPLE_TARGET } from '../src/stores/pg/sql.js';
 import { benchArgs, fmt, median, report } from './lib.js';
 import {
-  benchSchema,
   dropBenchSchema,
-  openBenchApp,
+  openBackfillCorpus,
   pgVersion,
   postgresCpuMs,
-  precomputedFactory,
-  precomputedSpace,
-  precomputeVectors,
   textKey,
   vectorLiteral,
 } from './pg-common.js';
-import { buildWorkload } from './workload.js';
 
 const args = benchArgs({
   n: 20_000,
@@ -55,39 +48,17 @@ const concurrency = Number(args.concurrency);
 const n = Number(args.n);
 const dim = Number(args.dimension);
 const batchSize = Number(args.batchSize);
-const docs = buildWorkload(n).docs;
-const source = precomputedSpace('pre-src', dim);
-const target = precomputedSpace('pre-dst', dim);
-const vectors = await precomputeVectors(target, docs);
-const { app, backend } = await openBenchApp({ schema: benchSchema('backfill'), hnsw: { deferred: true } }, [
-  precomputedFactory(vectors),
-]);
-const ns = 'docs@pre-dst';
-const descriptor: NamespaceDescriptor = {
-  name: ns,
-  fingerprint: target.fingerprint,
-  spaceName: target.name,
-  dimension: dim,
-  metric: target.spec.metric,
-};
+const corpus = await openBackfillCorpus('backfill', n, dim);
+const { docs, target, vectors, app, backend, ns, fresh } = corpus;
 const rows: { id: string; text: string; literal: string }[] = [];
 
 try {
-  await app.addSpace(source);
-  await app.addSpace(target);
-  await app.createCollection('docs', source.name);
-  for (let i = 0; i < n; i += 2_000) await app.ingest('docs', docs.slice(i, i + 2_000));
-  await app.createNamespace('docs', target, 'building');
   const { documentChunks } = await import('../src/core/pipeline.js');
   for (const d of docs) {
     const v = vectors.get(textKey(documentChunks(target.spec, d.id, d.text)[0]?.text ?? '')) as Float32Array;
     rows.push({ id: d.id, text: d.text, literal: vectorLiteral(v) });
   }
 
-  const fresh = async (): Promise<void> => {
-    await backend.store.dropNamespace(ns);
-    await backend.store.createNamespace(descriptor);
-  };
   const check = async (what: string): Promise<void> => {
     const stats = await backend.store.stats(ns);
     if (stats.records !== n) throw new Error(`${what}: ${stats.records} records, expected ${n}`);
@@ -190,21 +161,7 @@ try {
     await check('distributed');
 
     await fresh();
-    const runner = new BackfillRunner(
-      {
-        store: backend.store,
-        sources: backend.sources,
-        jobs: backend.jobs,
-        embedder: await app.embedders.get(target),
-        encode: embedSources,
-      },
-      {
-        collection: 'docs',
-        namespace: ns,
-        jobId: `bench-runner-${run}`,
-        settings: { batchSize, concurrency },
-      },
-    );
+    const runner = await corpus.runner(`bench-runner-${run}`, { batchSize, concurrency });
     t = performance.now();
     const r = await measured('runner', () => runner.run());
     runnerMs.push(performance.now() - t);

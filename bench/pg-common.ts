@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { embedSources } from '../src/app/embed-sources.js';
 import { composeFactories } from '../src/app/embedders.js';
 import { Reembed } from '../src/app/reembed.js';
 import { ReembedError } from '../src/core/errors.js';
@@ -8,10 +9,12 @@ import { documentChunks } from '../src/core/pipeline.js';
 import { defineSpace, type Space } from '../src/core/space.js';
 import { createLocalEmbedderFactory } from '../src/embedders/factory.js';
 import { createHashingEmbedder } from '../src/embedders/hashing.js';
+import { BackfillRunner } from '../src/jobs/backfill.js';
 import type { Embedder, EmbedderFactory } from '../src/ports/embedder.js';
 import { workerSchemaOf } from '../src/queue/sql.js';
 import { type OpenPgBackendOptions, openPgBackend, type PgBackend } from '../src/stores/pg/backend.js';
 import { ident } from '../src/stores/pg/sql.js';
+import { buildWorkload, type WorkloadDoc } from './workload.js';
 
 /** Shared setup of the PostgreSQL benchmarks (bench/pg-*.ts). */
 export const PG_URL = process.env.REEMBED_PG_URL;
@@ -46,6 +49,88 @@ export async function openBenchApp(
     actor: 'bench',
   });
   return { app, backend };
+}
+
+/**
+ * The corpus of the pgvector backfill benchmarks (pg-backfill, pg-runner-profile, pg-backfill-parts): `n`
+ * documents of the peer workload ingested into collection `docs` on space `pre-src`, and the building
+ * namespace `docs@pre-dst` a backfill fills; both spaces embed at zero cost from `vectors` (keyed by chunk
+ * text, which both pipelines produce alike). The caller drops the schema (`dropBenchSchema`).
+ */
+export interface BackfillCorpus {
+  readonly docs: readonly WorkloadDoc[];
+  readonly source: Space;
+  readonly target: Space;
+  readonly vectors: ReadonlyMap<number, Float32Array>;
+  readonly app: Reembed;
+  readonly backend: PgBackend;
+  readonly ns: string;
+  /** Drops and re-creates the target namespace's tables, empty (its catalog entry stays). */
+  fresh(): Promise<void>;
+  /** A single-process runner of a pass over `docs` into the target namespace. */
+  runner(
+    jobId: string,
+    options: { batchSize: number; concurrency: number; pageSize?: number },
+  ): Promise<BackfillRunner>;
+}
+
+export async function openBackfillCorpus(tag: string, n: number, dimension: number): Promise<BackfillCorpus> {
+  const docs = buildWorkload(n).docs;
+  const source = precomputedSpace('pre-src', dimension);
+  const target = precomputedSpace('pre-dst', dimension);
+  const vectors = await precomputeVectors(target, docs);
+  const { app, backend } = await openBenchApp({ schema: benchSchema(tag), hnsw: { deferred: true } }, [
+    precomputedFactory(vectors),
+  ]);
+  const ns = 'docs@pre-dst';
+  try {
+    await app.addSpace(source);
+    await app.addSpace(target);
+    await app.createCollection('docs', source.name);
+    for (let i = 0; i < n; i += 2_000) await app.ingest('docs', docs.slice(i, i + 2_000));
+    await app.createNamespace('docs', target, 'building');
+  } catch (error) {
+    await dropBenchSchema(backend);
+    await app.close();
+    throw error;
+  }
+  return {
+    docs,
+    source,
+    target,
+    vectors,
+    app,
+    backend,
+    ns,
+    async fresh() {
+      await backend.store.dropNamespace(ns);
+      await backend.store.createNamespace({
+        name: ns,
+        fingerprint: target.fingerprint,
+        spaceName: target.name,
+        dimension,
+        metric: target.spec.metric,
+      });
+    },
+    async runner(jobId, { batchSize, concurrency, pageSize }) {
+      return new BackfillRunner(
+        {
+          store: backend.store,
+          sources: backend.sources,
+          jobs: backend.jobs,
+          embedder: await app.embedders.get(target),
+          encode: embedSources,
+        },
+        {
+          collection: 'docs',
+          namespace: ns,
+          jobId,
+          ...(pageSize === undefined ? {} : { pageSize }),
+          settings: { batchSize, concurrency },
+        },
+      );
+    },
+  };
 }
 
 /** A space whose embedder looks vectors up in a table: an embedding call that costs nothing. */

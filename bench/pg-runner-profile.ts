@@ -12,19 +12,8 @@
  */
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
-import { embedSources } from '../src/app/embed-sources.js';
-import { BackfillRunner } from '../src/jobs/backfill.js';
 import { benchArgs, fmt, median, report } from './lib.js';
-import {
-  benchSchema,
-  dropBenchSchema,
-  openBenchApp,
-  postgresCpuMs,
-  precomputedFactory,
-  precomputedSpace,
-  precomputeVectors,
-} from './pg-common.js';
-import { buildWorkload } from './workload.js';
+import { dropBenchSchema, openBackfillCorpus, postgresCpuMs } from './pg-common.js';
 
 const args = benchArgs({
   n: 20_000,
@@ -90,21 +79,10 @@ const inFlight = {
   },
 };
 
-const docs = buildWorkload(n).docs;
-const source = precomputedSpace('pre-src', dim);
-const target = precomputedSpace('pre-dst', dim);
-const vectors = await precomputeVectors(target, docs);
-const { app, backend } = await openBenchApp({ schema: benchSchema('profile'), hnsw: { deferred: true } }, [
-  precomputedFactory(vectors),
-]);
-const ns = 'docs@pre-dst';
+const corpus = await openBackfillCorpus('profile', n, dim);
+const { backend } = corpus;
 const runs: Record<string, number | number[] | Timers>[] = [];
 try {
-  await app.addSpace(source);
-  await app.addSpace(target);
-  await app.createCollection('docs', source.name);
-  for (let i = 0; i < n; i += 2_000) await app.ingest('docs', docs.slice(i, i + 2_000));
-  await app.createNamespace('docs', target, 'building');
   const timers: Timers = {};
   time(timers, backend.sources, 'scan', 'sources.scan');
   time(timers, backend.store, 'heads', 'store.heads');
@@ -115,31 +93,13 @@ try {
     await profiler.post('Profiler.enable');
   }
   for (let run = 0; run < Number(args.runs); run++) {
-    await backend.store.dropNamespace(ns);
-    await backend.store.createNamespace({
-      name: ns,
-      fingerprint: target.fingerprint,
-      spaceName: target.name,
-      dimension: dim,
-      metric: target.spec.metric,
-    });
+    await corpus.fresh();
     for (const key of Object.keys(timers)) delete timers[key];
-    const runner = new BackfillRunner(
-      {
-        store: backend.store,
-        sources: backend.sources,
-        jobs: backend.jobs,
-        embedder: await app.embedders.get(target),
-        encode: embedSources,
-      },
-      {
-        collection: 'docs',
-        namespace: ns,
-        jobId: `profile-${run}`,
-        ...(Number(args.pageSize) > 0 ? { pageSize: Number(args.pageSize) } : {}),
-        settings: { batchSize: Number(args.batchSize), concurrency: Number(args.concurrency) },
-      },
-    );
+    const runner = await corpus.runner(`profile-${run}`, {
+      batchSize: Number(args.batchSize),
+      concurrency: Number(args.concurrency),
+      ...(Number(args.pageSize) > 0 ? { pageSize: Number(args.pageSize) } : {}),
+    });
     await profiler?.post('Profiler.start');
     inFlight.reset();
     const cpu = process.cpuUsage();
@@ -173,7 +133,7 @@ try {
   }
 } finally {
   await dropBenchSchema(backend);
-  await app.close();
+  await corpus.app.close();
 }
 const med = (key: string): number => median(runs.map((r) => r[key] as number));
 report('pg-runner-profile', {
