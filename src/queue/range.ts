@@ -32,7 +32,6 @@ interface StartedRange extends RangeRow {
   saved_cursor: string | null;
   saved_processed: string | number | null;
   dead_letters: boolean;
-  claimed: boolean;
 }
 
 /** Bounds shared by a worker's ranges (see `BackfillWorkerOptions.concurrency`). */

@@ -144,7 +144,8 @@ ORDER BY r.range_no`;
  * A delivered range, read and claimed in one statement: the range with its plan, the checkpoint it
  * saved (`saved_cursor`, `saved_processed`; NULL before the first batch) and whether its namespace has
  * dead letters. The claim (`attempts + 1`, `worker`) is taken only when the range is of the plan's
- * current generation and not done yet; `claimed` says whether it was. $1 key, $2 worker.
+ * current generation and not done yet (a data-modifying CTE runs whether or not the query reads it; the
+ * caller tells the cases apart from the generations and `saved_cursor`). $1 key, $2 worker.
  */
 export function startRangeSql(schema: string): string {
   const t = (name: string): string => qualified(schema, name);
@@ -161,7 +162,7 @@ claim AS (
   WHERE q.key = r.key AND r.generation = r.current_generation AND r.saved_cursor IS DISTINCT FROM '${RANGE_DONE}'
   RETURNING 1
 )
-SELECT r.*, EXISTS (SELECT FROM claim) AS claimed FROM r`;
+SELECT r.* FROM r`;
 }
 
 /**

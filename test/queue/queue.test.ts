@@ -131,6 +131,12 @@ if (!PG_URL) {
       expect(resumed).toMatchObject({ status: 'done', counters: { processed: 40, written: 40 } });
       expect(await ctx.backend.store.readCheckpoint(key)).toMatchObject({ cursor: 'done', processed: 60 });
       expect((await processRange(rangeDeps(ctx), key, signal)).status).toBe('already-done');
+      // Two deliveries claimed the range (attempts, worker); the one that found it done did not.
+      const claims = await ctx.backend.pool.query<{ attempts: number; worker: string }>(
+        `SELECT attempts, worker FROM "${ctx.schema}".queue_ranges WHERE key = $1`,
+        [key],
+      );
+      expect(claims.rows[0]).toEqual({ attempts: 2, worker: 'in-process' });
       const heads = await ctx.backend.store.heads('docs@v2', ['doc-00003', 'doc-00059', 'doc-00060']);
       expect(heads.get('doc-00003')?.deleted).toBe(true);
       expect(heads.get('doc-00059')?.deleted).toBe(false);
