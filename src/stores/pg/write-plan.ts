@@ -83,6 +83,25 @@ export function recordParams(
   vectorOid: number,
   normalize: boolean,
 ): { params: unknown[]; records: number } | null {
+  let records = 0;
+  for (const w of winners) records += w.checked.write.chunks.length;
+  if (records === 0) return null;
+  return { params: [...chunkParams(winners, vectorOid, normalize), fingerprint, embeddedAt], records };
+}
+
+/**
+ * The per-chunk parameters, in the order of `insertRecordsSql` and of `writeSql`'s chunk arrays: source
+ * ids, chunk indexes, record ids, content hashes, versions, tenants, metadata JSON, texts, vectors — text
+ * and integer arrays and vectors in binary. A source's values repeat for each of its chunks (its metadata
+ * serialised once). With `perSource` (the gate's encoded ids, versions and hashes) and one chunk per
+ * source, those columns are the per-source ones, not encoded again.
+ */
+function chunkParams(
+  writes: readonly RoundWrite[],
+  vectorOid: number,
+  normalize: boolean,
+  perSource?: { readonly ids: Buffer; readonly versions: Buffer; readonly hashes: Buffer },
+): unknown[] {
   const sourceIds: string[] = [];
   const indexes: number[] = [];
   const recordIds: string[] = [];
@@ -92,8 +111,10 @@ export function recordParams(
   const metadata: string[] = [];
   const texts: string[] = [];
   const vectors: Float32Array[] = [];
-  for (const w of winners) {
+  let oneChunkEach = true;
+  for (const w of writes) {
     const { write, vectors: checkedVectors } = w.checked;
+    if (write.chunks.length !== 1) oneChunkEach = false;
     const meta = JSON.stringify(write.metadata);
     write.chunks.forEach((chunk, j) => {
       sourceIds.push(write.sourceId);
@@ -107,19 +128,18 @@ export function recordParams(
       vectors.push(checkedVectors[j] as Float32Array);
     });
   }
-  if (sourceIds.length === 0) return null;
-  const params = [
-    encodeTextArray(sourceIds),
+  const reuse = oneChunkEach ? perSource : undefined;
+  return [
+    reuse?.ids ?? encodeTextArray(sourceIds),
     encodeIntArray(indexes, INT4_OID),
     encodeTextArray(recordIds),
-    encodeTextArray(hashes),
-    encodeIntArray(versions, INT8_OID),
+    reuse?.hashes ?? encodeTextArray(hashes),
+    reuse?.versions ?? encodeIntArray(versions, INT8_OID),
     encodeTextArray(tenants),
     encodeTextArray(metadata),
     encodeTextArray(texts),
     encodeVectorArray(vectors, vectorOid, { normalize }),
   ];
-  return { params: [...params, fingerprint, embeddedAt], records: sourceIds.length };
 }
 
 /** What `writeSql` needs besides the writes: the guard's expected descriptor and the record provenance. */
@@ -135,66 +155,28 @@ export interface WriteStatementContext {
 }
 
 /**
- * Parameters of `writeSql` for one round (unique source ids, sorted): the gate's per-source arrays, the
- * per-chunk arrays (a source's version, hash, tenant and metadata repeated for each of its chunks; the
- * metadata serialised once per source), then the context, in the order `writeSql` documents; text arrays
- * and vectors in binary. When every source has one chunk, the per-chunk ids, versions and hashes are the
- * per-source ones, encoded once. The checkpoint parameters are present only with a checkpoint.
+ * Parameters of `writeSql` for one round (unique source ids, sorted), in the order it documents: the
+ * gate's per-source ids, versions and hashes, the per-chunk arrays (`chunkParams`), then the context; the
+ * checkpoint parameters only with a checkpoint.
  */
 export function writeStatementParams(
   round: readonly RoundWrite[],
   context: WriteStatementContext,
 ): unknown[] {
-  const n = round.length;
-  const sourceIds = new Array<string>(n);
-  const versions = new Array<number>(n);
-  const hashes = new Array<string>(n);
-  const chunkSources: string[] = [];
-  const indexes: number[] = [];
-  const recordIds: string[] = [];
-  const chunkVersions: number[] = [];
-  const chunkHashes: string[] = [];
-  const tenants: (string | null)[] = [];
-  const metadata: string[] = [];
-  const texts: string[] = [];
-  const vectors: Float32Array[] = [];
-  let oneChunkEach = true;
-  round.forEach((w, i) => {
-    const { write, vectors: checkedVectors } = w.checked;
-    sourceIds[i] = write.sourceId;
-    versions[i] = write.sourceVersion;
-    hashes[i] = write.contentHash;
-    if (write.chunks.length !== 1) oneChunkEach = false;
-    const meta = JSON.stringify(write.metadata);
-    write.chunks.forEach((chunk, j) => {
-      chunkSources.push(write.sourceId);
-      indexes.push(chunk.index);
-      recordIds.push(chunk.chunkId);
-      chunkVersions.push(write.sourceVersion);
-      chunkHashes.push(write.contentHash);
-      tenants.push(write.tenant);
-      metadata.push(meta);
-      texts.push(chunk.text);
-      vectors.push(checkedVectors[j] as Float32Array);
-    });
-  });
   const { namespace, fingerprint, dimension, embeddedAt, vectorOid, normalize, checkpoint } = context;
-  const ids = encodeTextArray(sourceIds);
-  const versionArray = encodeIntArray(versions, INT8_OID);
-  const hashArray = encodeTextArray(hashes);
+  const perSource = {
+    ids: encodeTextArray(round.map((w) => w.sourceId)),
+    versions: encodeIntArray(
+      round.map((w) => w.sourceVersion),
+      INT8_OID,
+    ),
+    hashes: encodeTextArray(round.map((w) => w.contentHash)),
+  };
   const params: unknown[] = [
-    ids,
-    versionArray,
-    hashArray,
-    oneChunkEach ? ids : encodeTextArray(chunkSources),
-    encodeIntArray(indexes, INT4_OID),
-    encodeTextArray(recordIds),
-    oneChunkEach ? hashArray : encodeTextArray(chunkHashes),
-    oneChunkEach ? versionArray : encodeIntArray(chunkVersions, INT8_OID),
-    encodeTextArray(tenants),
-    encodeTextArray(metadata),
-    encodeTextArray(texts),
-    encodeVectorArray(vectors, vectorOid, { normalize }),
+    perSource.ids,
+    perSource.versions,
+    perSource.hashes,
+    ...chunkParams(round, vectorOid, normalize, perSource),
     namespace,
     fingerprint,
     dimension,
