@@ -16,6 +16,21 @@ export function validateVector(
       { details: { expected: dimension, actual: vector.length, where } },
     );
   }
+  // Fast check: a sum of squares is finite exactly when every component is finite (NaN and ±Infinity
+  // propagate; a float32's square cannot overflow a double). Only a number[] of huge doubles can make it
+  // overflow with finite components, and the per-component loop below then finds none to report.
+  let s0 = 0;
+  let s1 = 0;
+  const n = vector.length;
+  let i = 0;
+  for (; i + 1 < n; i += 2) {
+    const a = vector[i] as number;
+    const b = vector[i + 1] as number;
+    s0 += a * a;
+    s1 += b * b;
+  }
+  if (i < n) s0 += (vector[i] as number) * (vector[i] as number);
+  if (Number.isFinite(s0 + s1)) return;
   for (let i = 0; i < vector.length; i++) {
     const v = vector[i] as number;
     if (!Number.isFinite(v)) {

@@ -17,8 +17,9 @@ export function encodeVector(vector: Float32Array): Buffer {
  * then each element as int32 length + `vector` bytes. `vectorOid` comes from `to_regtype('vector')`, as the
  * extension's type oid differs per database. With `normalize`, each vector is written L2-normalised
  * (exactly `normalizeInPlace`'s values; a zero vector stays zero) without copying the caller's vector.
- * Components are copied as one block per vector and byte-swapped natively: a 500 x 384 batch encodes in
- * a fraction of a millisecond instead of ~2 ms of per-float writes.
+ * Everything is written as native 32-bit words (the header, each element's length, the dimension and
+ * unused int16s as one word, the components as floats) and the buffer is byte-swapped once at the end on
+ * little-endian machines: no per-float big-endian writes, no per-vector views.
  */
 export function encodeVectorArray(
   vectors: readonly Float32Array[],
@@ -27,22 +28,27 @@ export function encodeVectorArray(
 ): Buffer {
   let size = 20;
   for (const v of vectors) size += 8 + 4 * v.length;
-  // A fresh ArrayBuffer: offset 0, so every float (at a multiple of 4 bytes) can be addressed as a Float32Array.
-  const out = Buffer.from(new ArrayBuffer(size));
-  const floats = new Float32Array(out.buffer, 0, size >>> 2);
-  let offset = writeArrayHeader(out, vectorOid, vectors.length, false);
+  // Not pooled: offset 0, so every word (at a multiple of 4 bytes) can be addressed through typed views.
+  const out = Buffer.allocUnsafeSlow(size);
+  const words = new Uint32Array(out.buffer, out.byteOffset, size >>> 2);
+  const floats = new Float32Array(out.buffer, out.byteOffset, size >>> 2);
+  words[0] = 1;
+  words[1] = 0;
+  words[2] = vectorOid;
+  words[3] = vectors.length;
+  words[4] = 1;
+  let at = 5;
   for (const v of vectors) {
-    out.writeInt32BE(4 + 4 * v.length, offset);
-    out.writeInt16BE(v.length, offset + 4);
-    out.writeInt16BE(0, offset + 6);
-    const start = offset + 8;
-    const at = start >>> 2;
+    const n = v.length;
+    words[at] = 4 + 4 * n;
+    words[at + 1] = (n << 16) >>> 0; // int16 dimension, int16 unused (0)
+    at += 2;
     const inv = options.normalize ? inverseNorm(v) : 1;
     if (inv === 1) floats.set(v, at);
-    else for (let i = 0; i < v.length; i++) floats[at + i] = (v[i] as number) * inv;
-    offset = start + 4 * v.length;
-    if (LITTLE_ENDIAN) out.subarray(start, offset).swap32();
+    else for (let i = 0; i < n; i++) floats[at + i] = (v[i] as number) * inv;
+    at += n;
   }
+  if (LITTLE_ENDIAN) out.swap32();
   return out;
 }
 

@@ -9,8 +9,18 @@ export interface PgQueryResult<R> {
   readonly rowCount: number | null;
 }
 
+/** `pg`'s query config for rows as arrays of column values (no per-row object keyed by column names). */
+export interface PgArrayQuery {
+  readonly text: string;
+  readonly values?: readonly unknown[];
+  readonly rowMode: 'array';
+}
+
 export interface PgQueryable {
-  query<R = Record<string, unknown>>(text: string, values?: readonly unknown[]): Promise<PgQueryResult<R>>;
+  query<R = Record<string, unknown>>(
+    text: string | PgArrayQuery,
+    values?: readonly unknown[],
+  ): Promise<PgQueryResult<R>>;
 }
 
 export interface PgClientLike extends PgQueryable {
@@ -63,6 +73,23 @@ export async function run<R = Record<string, unknown>>(
 ): Promise<R[]> {
   try {
     return (await db.query<R>(text, values)).rows;
+  } catch (error) {
+    throw pgFailure(what, error);
+  }
+}
+
+/**
+ * `run` with each row as an array of its column values, in the statement's column order: for reads of many
+ * rows (a backfill's source pages), where `pg` would otherwise build an object keyed by column name per row.
+ */
+export async function runArrays(
+  db: PgQueryable,
+  what: string,
+  text: string,
+  values?: readonly unknown[],
+): Promise<unknown[][]> {
+  try {
+    return (await db.query<unknown[]>({ text, values, rowMode: 'array' })).rows;
   } catch (error) {
     throw pgFailure(what, error);
   }

@@ -100,8 +100,8 @@ WHERE c.oid = to_regclass($1)`,
 }
 
 /**
- * The columns a source document is read from (of table alias `alias`): what `SourceDocument` holds (the
- * collection is the query's own), `updated_at` as the server's ISO text, which `isoText` turns into an
+ * The columns a source document is read from (of table alias `alias`), in the order `documentFromColumns`
+ * (sources.ts) reads them: what `SourceDocument` holds (the collection is the query's own), `updated_at` as the server's ISO text, which `isoText` turns into an
  * ISO-8601 instant for a fraction of what `pg`'s Date parsing per row would cost a backfill's scan.
  */
 export function documentColumns(alias?: string): string {

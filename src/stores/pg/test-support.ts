@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterEach } from 'vitest';
 import { testSpace } from '../../testing/fixtures.js';
 import { type OpenPgBackendOptions, openPgBackend, type PgBackend } from './backend.js';
-import type { PgClientLike, PgPoolLike, PgQueryResult } from './pool.js';
+import type { PgArrayQuery, PgClientLike, PgPoolLike, PgQueryResult } from './pool.js';
 
 /**
  * Test helpers for the Postgres backend: a fresh schema per test (dropped on close), and a pool wrapper
@@ -47,16 +47,16 @@ export function instrumentPool(
   };
   return {
     entries,
-    async query<R>(text: string, values?: readonly unknown[]): Promise<PgQueryResult<R>> {
-      guard(0, text);
+    async query<R>(text: string | PgArrayQuery, values?: readonly unknown[]): Promise<PgQueryResult<R>> {
+      guard(0, typeof text === 'string' ? text : text.text);
       return pool.query<R>(text, values);
     },
     async connect(): Promise<PgClientLike> {
       const inner = await pool.connect();
       const id = ++clients;
       return {
-        async query<R>(text: string, values?: readonly unknown[]): Promise<PgQueryResult<R>> {
-          guard(id, text);
+        async query<R>(text: string | PgArrayQuery, values?: readonly unknown[]): Promise<PgQueryResult<R>> {
+          guard(id, typeof text === 'string' ? text : text.text);
           return inner.query<R>(text, values);
         },
         release: (error?: Error | boolean) => inner.release(error),

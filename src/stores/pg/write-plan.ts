@@ -194,9 +194,10 @@ export function unitCopy(vector: Float32Array): Float32Array {
 /** Refuses what PostgreSQL cannot store before a transaction opens: NUL characters and repeated chunk indexes. */
 export function checkStorable(namespace: string, checked: readonly CheckedWrite[]): void {
   checked.forEach(({ write }, i) => {
-    const indexes = new Set<number>();
+    // Only a source of several chunks can repeat an index.
+    const indexes = write.chunks.length > 1 ? new Set<number>() : null;
     write.chunks.forEach((chunk, j) => {
-      if (indexes.has(chunk.index)) {
+      if (indexes?.has(chunk.index)) {
         throw storable(
           namespace,
           i,
@@ -204,7 +205,7 @@ export function checkStorable(namespace: string, checked: readonly CheckedWrite[
           `${chunk.index} is used twice in source "${write.sourceId}"`,
         );
       }
-      indexes.add(chunk.index);
+      indexes?.add(chunk.index);
       if (chunk.text.includes('\u0000') || chunk.chunkId.includes('\u0000')) {
         throw storable(
           namespace,

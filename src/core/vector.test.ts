@@ -1,0 +1,50 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { isReembedError } from './errors.js';
+import { validateVector } from './vector.js';
+
+/** The error code `validateVector` throws, or null when it accepts. */
+function outcome(vector: ArrayLike<number>, dimension: number): string | null {
+  try {
+    validateVector(vector, dimension, 'test');
+    return null;
+  } catch (error) {
+    if (!isReembedError(error)) throw error;
+    return error.code;
+  }
+}
+
+const special = fc.constantFrom(Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY);
+
+describe('validateVector', () => {
+  it('accepts a vector exactly when every component is finite (float32 and double arrays)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(fc.double(), special, fc.constantFrom(1e200, -1e300, 3.4e38)), {
+          minLength: 1,
+          maxLength: 40,
+        }),
+        fc.boolean(),
+        (values, asFloat32) => {
+          const vector = asFloat32 ? Float32Array.from(values) : values;
+          const finite = Array.from(vector).every((v) => Number.isFinite(v));
+          expect(outcome(vector, vector.length)).toBe(finite ? null : 'INVALID_VECTOR');
+        },
+      ),
+    );
+  });
+
+  it('names the first non-finite component, even where huge finite values overflow a sum of squares', () => {
+    const vector = [1e300, 1e300, 2, Number.NaN, Number.POSITIVE_INFINITY];
+    try {
+      validateVector(vector, 5, 'batch item 3');
+      expect.unreachable();
+    } catch (error) {
+      if (!isReembedError(error)) throw error;
+      expect(error.code).toBe('INVALID_VECTOR');
+      expect(error.details).toMatchObject({ index: 3, value: 'NaN', where: 'batch item 3' });
+    }
+    expect(outcome([1e300, -1e300, 1e308], 3)).toBeNull();
+    expect(outcome(new Float32Array(3), 4)).toBe('DIMENSION_MISMATCH');
+  });
+});
