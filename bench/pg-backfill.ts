@@ -18,7 +18,10 @@
  * Goal: backfill throughput >= 70% of the plain INSERT's. Median over `runs`. `cpuMedianMs` adds, per path,
  * the CPU time of this process and of every PostgreSQL process on the machine (the server must run here):
  * on a machine where Node and PostgreSQL share the cores, a path's wall time follows its CPU time.
- * Run: REEMBED_PG_URL=... npx tsx bench/pg-backfill.ts [--n=20000 --runs=3 --dimension=384]
+ * With `--pin`, PostgreSQL runs on CPU 1 and this process on CPU 0 for the whole benchmark (`pinCpus`): the
+ * layout of production, where the database and the backfill's client do not share cores (here the
+ * database gets one core, the INSERT included); results go to pg-backfill-pinned.json.
+ * Run: REEMBED_PG_URL=... npx tsx bench/pg-backfill.ts [--n=20000 --runs=3 --dimension=384 --pin]
  */
 import { embedSources } from '../src/app/embed-sources.js';
 import type { SourceWrite } from '../src/core/records.js';
@@ -31,6 +34,7 @@ import {
   dropBenchSchema,
   openBackfillCorpus,
   pgVersion,
+  pinCpus,
   postgresCpuMs,
   textKey,
   vectorLiteral,
@@ -43,11 +47,14 @@ const args = benchArgs({
   rangeSize: 500,
   batchSize: 250,
   concurrency: 2,
+  pin: false,
 });
 const concurrency = Number(args.concurrency);
 const n = Number(args.n);
 const dim = Number(args.dimension);
 const batchSize = Number(args.batchSize);
+const pinned = args.pin === true || args.pin === 'true';
+const unpin = pinned ? pinCpus('1', '0') : () => undefined;
 const corpus = await openBackfillCorpus('backfill', n, dim);
 const { docs, target, vectors, app, backend, ns, fresh } = corpus;
 const rows: { id: string; text: string; literal: string }[] = [];
@@ -187,7 +194,7 @@ try {
   const p = median(plainMs);
   const pt = median(plainTextMs);
   const pi = median(plainInlineMs);
-  report('pg-backfill', {
+  report(pinned ? 'pg-backfill-pinned' : 'pg-backfill', {
     database: await pgVersion(backend),
     config: {
       n,
@@ -197,6 +204,7 @@ try {
       batchSize,
       concurrency,
       hnsw: 'deferred (no index during any load)',
+      cpus: pinned ? 'PostgreSQL on CPU 1, the benchmark on CPU 0 (--pin)' : 'shared',
     },
     distributed: { medianMs: d, docsPerSecond: rate(d), runsMs: distributedMs },
     runner: { medianMs: r, docsPerSecond: rate(r), runsMs: runnerMs },
@@ -223,4 +231,5 @@ try {
 } finally {
   await dropBenchSchema(backend);
   await backend.close();
+  unpin();
 }

@@ -1,5 +1,7 @@
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { embedSources } from '../src/app/embed-sources.js';
 import { composeFactories } from '../src/app/embedders.js';
@@ -243,19 +245,53 @@ export function readJson(path: string): Record<string, unknown> | null {
 
 export const RESULTS = join(import.meta.dirname, 'results');
 
-/** CPU time (user + system, ms) of every `postgres` process, from /proc (clock ticks of 10 ms). */
-export function postgresCpuMs(): number {
-  let ticks = 0;
+/** The `/proc/<pid>/stat` fields (after the command name) of every `postgres` process on the machine. */
+function postgresProcesses(): { pid: string; fields: string[] }[] {
+  const out: { pid: string; fields: string[] }[] = [];
   for (const pid of readdirSync('/proc')) {
     if (!/^\d+$/.test(pid)) continue;
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
       if (!stat.includes('(postgres)')) continue;
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]);
+      out.push({ pid, fields: stat.slice(stat.lastIndexOf(')') + 2).split(' ') });
     } catch {
       // the process ended between the listing and the read
     }
   }
+  return out;
+}
+
+/** CPU time (user + system, ms) of every `postgres` process, from /proc (clock ticks of 10 ms). */
+export function postgresCpuMs(): number {
+  let ticks = 0;
+  for (const { fields } of postgresProcesses()) ticks += Number(fields[11]) + Number(fields[12]);
   return ticks * 10;
+}
+
+/**
+ * Gives the database and this process separate cores, as when they run on different machines: every
+ * PostgreSQL process (the postmaster included, so new backends inherit it) is pinned to `postgresCpus`
+ * and every thread of this process to `selfCpus` (Linux `taskset`; needs the right to change the
+ * postgres processes' affinity, e.g. root). Returns a function that gives everything all cores again;
+ * it also runs when the process exits, so a failed benchmark never leaves the server pinned.
+ */
+export function pinCpus(postgresCpus: string, selfCpus: string): () => void {
+  const set = (cpus: string, pid: string): void => {
+    execFileSync('taskset', ['-a', '-p', '-c', cpus, pid], { stdio: 'ignore' });
+  };
+  const pids = postgresProcesses().map((p) => p.pid);
+  if (pids.length === 0)
+    throw new Error('--pin: no postgres process on this machine (the server must run here)');
+  for (const pid of pids) set(postgresCpus, pid);
+  set(selfCpus, String(process.pid));
+  let pinned = true;
+  const unpin = (): void => {
+    if (!pinned) return;
+    pinned = false;
+    const all = `0-${availableParallelism() - 1}`;
+    for (const { pid } of postgresProcesses()) set(all, pid);
+    set(all, String(process.pid));
+  };
+  process.once('exit', unpin);
+  return unpin;
 }

@@ -222,19 +222,26 @@ export class BackfillRunner extends EventEmitter {
     if (this.#batches) return;
     const { jobs, sources } = this.#deps;
     const o = this.#options;
-    let job = await jobs.ensureJob({
+    const ensured = await jobs.ensureJob({
       id: this.jobId,
       type: 'backfill',
       namespace: o.namespace,
       collection: o.collection,
       migrationId: o.migrationId ?? null,
     });
-    job = await jobs.updateJob(job.id, { state: 'running', error: null });
+    const pass = o.mode !== 'dead-letters';
+    // Independent reads at once rather than one round trip after another: the first batch waits on them
+    // (and counting a large collection's sources is a scan of its table).
+    const [job, deadLetters, saved, counts] = await Promise.all([
+      jobs.updateJob(ensured.id, { state: 'running', error: null }),
+      jobs.countDeadLetters(o.namespace),
+      pass ? jobs.checkpoint(checkpointKey(ensured)) : null,
+      pass ? sources.count(o.collection) : null,
+    ]);
     this.#job = job;
     this.#finished = false;
     this.#startedAt = performance.now();
     this.#lastFlush = this.#startedAt;
-    const deadLetters = await jobs.countDeadLetters(o.namespace);
     const order = o.order ?? 'id';
     const batchOptions: BatchSourceOptions = {
       collection: o.collection,
@@ -247,13 +254,11 @@ export class BackfillRunner extends EventEmitter {
       useQueue: o.useQueue ?? false,
       countTokens: this.settings.maxBatchTokens === null ? null : (t) => this.#deps.embedder.countTokens(t),
     };
-    if (o.mode === 'dead-letters') {
+    if (!pass || counts === null) {
       this.#total = deadLetters;
       this.#tracker = new ContiguousCursor('', 0);
       this.#batches = deadLetterBatches(this.#deps, batchOptions);
     } else {
-      const saved = await jobs.checkpoint(checkpointKey(job));
-      const counts = await sources.count(o.collection);
       const hot = order === 'hottest' ? Math.min(batchOptions.hotLimit, counts.live) : 0;
       this.#total = counts.live + counts.deleted + hot;
       this.#tracker = new ContiguousCursor(saved?.cursor ?? initialCursor(order), saved?.processed ?? 0);
