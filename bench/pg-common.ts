@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { embedSources } from '../src/app/embed-sources.js';
 import { composeFactories } from '../src/app/embedders.js';
@@ -288,7 +288,7 @@ export function pinCpus(postgresCpus: string, selfCpus: string): () => void {
   const unpin = (): void => {
     if (!pinned) return;
     pinned = false;
-    const all = `0-${availableParallelism() - 1}`;
+    const all = `0-${cpus().length - 1}`; // not availableParallelism(): that follows this process's own (pinned) affinity
     for (const { pid } of postgresProcesses()) set(all, pid);
     set(all, String(process.pid));
   };
