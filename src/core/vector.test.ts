@@ -34,6 +34,21 @@ describe('validateVector', () => {
     );
   });
 
+  it('refuses components that are not numbers in a plain array (null, strings, undefined)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.double({ noNaN: true, noDefaultInfinity: true }), { minLength: 1, maxLength: 20 }),
+        fc.nat(),
+        fc.constantFrom(null, '0.5', '2', undefined, {}, true),
+        (values, at, bad) => {
+          const vector: unknown[] = [...values];
+          vector[at % vector.length] = bad;
+          expect(outcome(vector as number[], vector.length)).toBe('INVALID_VECTOR');
+        },
+      ),
+    );
+  });
+
   it('names the first non-finite component, even where huge finite values overflow a sum of squares', () => {
     const vector = [1e300, 1e300, 2, Number.NaN, Number.POSITIVE_INFINITY];
     try {

@@ -16,9 +16,25 @@ export function validateVector(
       { details: { expected: dimension, actual: vector.length, where } },
     );
   }
-  // Fast check: a sum of squares is finite exactly when every component is finite (NaN and ±Infinity
-  // propagate; a float32's square cannot overflow a double). Only a number[] of huge doubles can make it
-  // overflow with finite components, and the per-component loop below then finds none to report.
+  if (vector instanceof Float32Array && sumOfSquaresIsFinite(vector)) return;
+  for (let i = 0; i < vector.length; i++) {
+    const v = vector[i] as number;
+    if (!Number.isFinite(v)) {
+      throw new ReembedError(
+        'INVALID_VECTOR',
+        `${where}: component ${i} is ${v}; vectors must hold finite numbers only. The embedder returned bad output.`,
+        { details: { index: i, value: String(v), where } },
+      );
+    }
+  }
+}
+
+/**
+ * Whether every component of a float32 vector is finite, by one sum of squares: NaN and ±Infinity propagate
+ * into it, and a float32's square cannot overflow a double (a sum of 2^31 of them cannot either). Only for
+ * Float32Array, whose elements are always numbers: in a plain array, `null * null` is 0 and `'2' * '2'` is 4.
+ */
+function sumOfSquaresIsFinite(vector: Float32Array): boolean {
   let s0 = 0;
   let s1 = 0;
   const n = vector.length;
@@ -30,17 +46,7 @@ export function validateVector(
     s1 += b * b;
   }
   if (i < n) s0 += (vector[i] as number) * (vector[i] as number);
-  if (Number.isFinite(s0 + s1)) return;
-  for (let i = 0; i < vector.length; i++) {
-    const v = vector[i] as number;
-    if (!Number.isFinite(v)) {
-      throw new ReembedError(
-        'INVALID_VECTOR',
-        `${where}: component ${i} is ${v}; vectors must hold finite numbers only. The embedder returned bad output.`,
-        { details: { index: i, value: String(v), where } },
-      );
-    }
-  }
+  return Number.isFinite(s0 + s1);
 }
 
 export function toFloat32(vector: ArrayLike<number>): Float32Array {
