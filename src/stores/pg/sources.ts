@@ -280,7 +280,8 @@ const ANALYZE_LOCK_TIMEOUT_MS = 200;
 /**
  * A document from a row of `documentColumns()` read as an array (`runArrays`): id, text, metadata, tenant,
  * content hash, version, deleted, updated-at text. Arrays, not objects keyed by column name: a backfill
- * reads every source through here, and `pg`'s per-row objects were a third of a scan's client CPU.
+ * reads every source through here, and object rows (with a copy of the metadata) cost 8–25 % more client
+ * CPU per scan in an alternating A/B (BENCHMARKS.md, issue 5 (a)).
  */
 function documentFromColumns(row: unknown[], collection: string): SourceDocument {
   return Object.freeze({
