@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { afterEach } from 'vitest';
 import { composeFactories } from '../../src/app/embedders.js';
 import { Reembed } from '../../src/app/reembed.js';
 import { defineSpace, type Space } from '../../src/core/space.js';
@@ -54,6 +55,23 @@ export async function openPgApp(
       }
       await backend.close();
     },
+  };
+}
+
+/**
+ * Registers an afterEach that cleans up the app the current test opened; returns the opener
+ * (`openPgApp`'s options). One app per test.
+ */
+export function usePgApp(): (options?: Parameters<typeof openPgApp>[0]) => Promise<PgApp> {
+  let ctx: PgApp | undefined;
+  afterEach(async () => {
+    const current = ctx;
+    ctx = undefined;
+    await current?.cleanup();
+  });
+  return async (options) => {
+    ctx = await openPgApp(options);
+    return ctx;
   };
 }
 

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { embedSources } from '../../src/app/embed-sources.js';
 import { ReembedError } from '../../src/core/errors.js';
 import type { Space } from '../../src/core/space.js';
@@ -15,19 +15,15 @@ import { rangeKey, workerSchemaOf } from '../../src/queue/sql.js';
 import { BackfillWorker } from '../../src/queue/worker.js';
 import {
   assertNamespaceMatchesSource,
-  openPgApp,
   PG_URL,
   type PgApp,
   SKIP_LINE,
   seedBackfill,
+  usePgApp,
 } from './helpers.js';
 
 /** The distributed backfill's parts, in one process against a real PostgreSQL (a schema per test). */
-let ctx: PgApp | undefined;
-afterEach(async () => {
-  await ctx?.cleanup();
-  ctx = undefined;
-});
+const openApp = usePgApp();
 
 const gwJobs = async (c: PgApp): Promise<{ key: string; locked_by: string | null; attempts: number }[]> =>
   (
@@ -58,7 +54,7 @@ if (!PG_URL) {
 } else {
   describe('distributed backfill plan', () => {
     it('splits sources into keyed ranges and is idempotent to re-plan; new sources extend it', async () => {
-      ctx = await openPgApp();
+      const ctx = await openApp();
       await seedBackfill(ctx.app, 230);
       const first = await planDistributedBackfill(ctx.backend, { namespace: 'docs@v2', rangeSize: 50 });
       expect(first).toMatchObject({
@@ -102,7 +98,7 @@ if (!PG_URL) {
 
   describe('processRange', () => {
     it('writes a range with its checkpoint, resumes after a failure mid-range, and finds it done the second time', async () => {
-      ctx = await openPgApp();
+      const ctx = await openApp();
       const { v2 } = await seedBackfill(ctx.app, 120);
       await ctx.app.delete('docs', ['doc-00003']);
       const plan = await planDistributedBackfill(ctx.backend, {
@@ -154,7 +150,7 @@ if (!PG_URL) {
 
   describe('shared rate limits and leases', () => {
     it('two workers together stay within one global requests-per-minute budget', async () => {
-      ctx = await openPgApp();
+      const ctx = await openApp();
       await ensureQueueSchema(ctx.backend.pool, ctx.url, ctx.schema);
       await configureBuckets(ctx.backend.pool, ctx.schema, 'p', {
         requestsPerMinute: 6000,
@@ -185,7 +181,7 @@ if (!PG_URL) {
     });
 
     it('releases the jobs of a worker whose lease lapsed, never those of a live one', async () => {
-      ctx = await openPgApp();
+      const ctx = await openApp();
       await ensureQueueSchema(ctx.backend.pool, ctx.url, ctx.schema);
       const utils = await openWorkerUtils(ctx.url, ctx.schema);
       try {
@@ -231,7 +227,7 @@ if (!PG_URL) {
 
   describe('BackfillWorker in process', () => {
     it('two workers drain a plan together; the namespace equals the source', async () => {
-      ctx = await openPgApp();
+      const ctx = await openApp();
       await seedBackfill(ctx.app, 300);
       await planDistributedBackfill(ctx.backend, {
         namespace: 'docs@v2',
@@ -282,7 +278,7 @@ if (!PG_URL) {
           };
         },
       };
-      ctx = await openPgApp({ embedders: [slowV2] });
+      const ctx = await openApp({ embedders: [slowV2] });
       await seedBackfill(ctx.app, 60);
       await planDistributedBackfill(ctx.backend, {
         namespace: 'docs@v2',
@@ -322,7 +318,7 @@ if (!PG_URL) {
     });
 
     it("applies the plan's global requests-per-minute to all workers together", async () => {
-      ctx = await openPgApp();
+      const ctx = await openApp();
       await seedBackfill(ctx.app, 60);
       // 30 embedding calls (2 documents each) at 600/min with a 10-request bucket: at least 2 s in total,
       // however the calls are spread over two workers.

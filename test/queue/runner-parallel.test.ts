@@ -1,33 +1,22 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { embedSources } from '../../src/app/embed-sources.js';
 import { createHashingEmbedder } from '../../src/embedders/hashing.js';
 import { BackfillRunner } from '../../src/jobs/backfill.js';
 import { jittered } from '../migration/helpers.js';
-import {
-  assertNamespaceMatchesSource,
-  openPgApp,
-  PG_URL,
-  type PgApp,
-  SKIP_LINE,
-  seedBackfill,
-} from './helpers.js';
+import { assertNamespaceMatchesSource, PG_URL, SKIP_LINE, seedBackfill, usePgApp } from './helpers.js';
 
 /**
  * The single-process BackfillRunner on Postgres commits up to `concurrency` batches at once (the store
  * has `concurrentWrites`). Each commit's checkpoint covers only batches committed before it started plus
  * its own, and the store never moves a checkpoint backwards, so a stopped pass resumes without a gap.
  */
-let ctx: PgApp | undefined;
-afterEach(async () => {
-  await ctx?.cleanup();
-  ctx = undefined;
-});
+const openApp = usePgApp();
 
 const N = 600;
 
 describe.skipIf(!PG_URL)('BackfillRunner on Postgres: parallel commits', () => {
   it('writes concurrently, keeps the checkpoint contiguous and monotonic, and resumes without a gap', async () => {
-    ctx = await openPgApp();
+    const ctx = await openApp();
     const { app, backend } = ctx;
     const { v2 } = await seedBackfill(app, N);
     let inFlight = 0;
@@ -90,7 +79,7 @@ describe.skipIf(!PG_URL)('BackfillRunner on Postgres: parallel commits', () => {
   });
 
   it('never moves a checkpoint backwards when writes commit out of order', async () => {
-    ctx = await openPgApp();
+    const ctx = await openApp();
     const { app, backend } = ctx;
     const { v2 } = await seedBackfill(app, 20);
     const docs = await backend.sources.scan('docs', { limit: 20 });
