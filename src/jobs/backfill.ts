@@ -254,7 +254,8 @@ export class BackfillRunner extends EventEmitter {
       useQueue: o.useQueue ?? false,
       countTokens: this.settings.maxBatchTokens === null ? null : (t) => this.#deps.embedder.countTokens(t),
     };
-    if (!pass || counts === null) {
+    if (counts === null) {
+      // dead-letters mode: no pass, no checkpoint, no count
       this.#total = deadLetters;
       this.#tracker = new ContiguousCursor('', 0);
       this.#batches = deadLetterBatches(this.#deps, batchOptions);

@@ -17,9 +17,9 @@ export function encodeVector(vector: Float32Array): Buffer {
  * then each element as int32 length + `vector` bytes. `vectorOid` comes from `to_regtype('vector')`, as the
  * extension's type oid differs per database. With `normalize`, each vector is written L2-normalised
  * (exactly `normalizeInPlace`'s values; a zero vector stays zero) without copying the caller's vector.
- * Everything is written as native 32-bit words (the header, each element's length, the dimension and
- * unused int16s as one word, the components as floats) and the buffer is byte-swapped once at the end on
- * little-endian machines: no per-float big-endian writes, no per-vector views.
+ * The elements are written as native 32-bit words (each element's length, the dimension and unused
+ * int16s as one word, the components as floats) and byte-swapped at once at the end on little-endian
+ * machines: no per-float big-endian writes, no per-vector views.
  */
 export function encodeVectorArray(
   vectors: readonly Float32Array[],
@@ -32,12 +32,8 @@ export function encodeVectorArray(
   const out = Buffer.allocUnsafeSlow(size);
   const words = new Uint32Array(out.buffer, out.byteOffset, size >>> 2);
   const floats = new Float32Array(out.buffer, out.byteOffset, size >>> 2);
-  words[0] = 1;
-  words[1] = 0;
-  words[2] = vectorOid;
-  words[3] = vectors.length;
-  words[4] = 1;
-  let at = 5;
+  const elements = writeArrayHeader(out, vectorOid, vectors.length, false);
+  let at = elements >>> 2;
   for (const v of vectors) {
     const n = v.length;
     words[at] = 4 + 4 * n;
@@ -48,7 +44,7 @@ export function encodeVectorArray(
     else for (let i = 0; i < n; i++) floats[at + i] = (v[i] as number) * inv;
     at += n;
   }
-  if (LITTLE_ENDIAN) out.swap32();
+  if (LITTLE_ENDIAN) out.subarray(elements).swap32(); // the header is written big-endian already
   return out;
 }
 

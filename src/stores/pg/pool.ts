@@ -71,11 +71,7 @@ export async function run<R = Record<string, unknown>>(
   text: string,
   values?: readonly unknown[],
 ): Promise<R[]> {
-  try {
-    return (await db.query<R>(text, values)).rows;
-  } catch (error) {
-    throw pgFailure(what, error);
-  }
+  return rowsOf<R>(db, what, text, values);
 }
 
 /**
@@ -88,8 +84,17 @@ export async function runArrays(
   text: string,
   values?: readonly unknown[],
 ): Promise<unknown[][]> {
+  return rowsOf<unknown[]>(db, what, { text, values, rowMode: 'array' });
+}
+
+async function rowsOf<R>(
+  db: PgQueryable,
+  what: string,
+  query: string | PgArrayQuery,
+  values?: readonly unknown[],
+): Promise<R[]> {
   try {
-    return (await db.query<unknown[]>({ text, values, rowMode: 'array' })).rows;
+    return (await db.query<R>(query, values)).rows;
   } catch (error) {
     throw pgFailure(what, error);
   }
