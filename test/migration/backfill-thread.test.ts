@@ -121,7 +121,10 @@ describe('BackfillRunner with a reader thread', () => {
         embedder: createHashingEmbedder(v3),
         encode: embedSources,
       },
-      { collection: 'docs', namespace: 'docs@v3', pageSize: 64, readerThread: 'auto' },
+      // Small pages make a long pass (~100 pages): the prewarmed thread takes over at the first page
+      // boundary after it has opened its reader, which on a loaded CI machine took longer than a pass of
+      // 25 pages of 64.
+      { collection: 'docs', namespace: 'docs@v3', pageSize: 16, readerThread: 'auto' },
     );
     r.on('reader-thread', (e: ReaderThreadEvent) => events.push(e));
     expect(await r.run()).toMatchObject({ status: 'done', written: N + 1_000 });
