@@ -65,13 +65,18 @@ export function passPages(
   });
 }
 
+/** True when the repository can read a pass's pages on a reader thread (SQLite; not a networked database). */
+export function offersReaderThread(sources: SourceRepository): boolean {
+  return typeof sources.threadReader === 'function' && sources.threadReader() !== null;
+}
+
 /**
  * Starts a reader thread ahead of a pass over `collection` that will take one — the repository offers
  * reader threads and the collection has pages enough for `auto` — so that the pass finds the thread's
  * code loaded. Resolves true when a thread was started or one is idle already.
  */
 export async function prewarmReaderThread(sources: SourceRepository, collection: string): Promise<boolean> {
-  if (typeof sources.threadReader !== 'function' || sources.threadReader() === null) return false;
+  if (!offersReaderThread(sources)) return false;
   const { live, deleted } = await sources.count(collection);
   if (live + deleted < THREAD_MIN_PAGES * MIN_PAGE_SIZE) return false;
   ReaderThread.prewarm();

@@ -5,6 +5,8 @@ import { createHashingEmbedder } from '../../src/embedders/hashing.js';
 import { type BackfillOptions, type BackfillProgress, BackfillRunner } from '../../src/jobs/backfill.js';
 import type { Embedder } from '../../src/ports/embedder.js';
 import type { JobRepository } from '../../src/ports/jobs.js';
+import type { SourceRepository } from '../../src/ports/sources.js';
+import type { VectorStore } from '../../src/ports/vector-store.js';
 import { assertNamespaceMatchesSource, corpus, hashing, jittered, TestClock, tempApp } from './helpers.js';
 
 let ctx: Awaited<ReturnType<typeof tempApp>>;
@@ -161,5 +163,141 @@ describe('BackfillRunner', () => {
     // 600 requests/min = 10/s with a one-second burst.
     const seconds = (clock.ms - start) / 1000;
     expect(seconds).toBeGreaterThanOrEqual((calls.length - 10) / 10 - 0.5);
+  });
+
+  describe('the source count at the start of a pass', () => {
+    /** The app's sources with `count` replaced, and `threadReader` hidden when `networked` (as Postgres has none). */
+    function sourcesWith(
+      count: SourceRepository['count'],
+      networked: boolean,
+      scans: number[],
+    ): SourceRepository {
+      const real = app.backend.sources;
+      return new Proxy(real, {
+        get(target, key) {
+          if (key === 'count') return count;
+          if (key === 'threadReader' && networked) return () => null;
+          if (key === 'scan')
+            return (...args: Parameters<SourceRepository['scan']>) => {
+              scans.push(performance.now());
+              return target.scan(...args);
+            };
+          const value = Reflect.get(target, key, target);
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
+    }
+    function runnerOver(sources: SourceRepository): BackfillRunner {
+      return new BackfillRunner(
+        {
+          store: app.backend.store,
+          sources,
+          jobs: app.backend.jobs as JobRepository,
+          embedder: createHashingEmbedder(v2),
+          encode: embedSources,
+        },
+        { collection: 'docs', namespace: 'docs@v2', settings: { batchSize: 50, concurrency: 2 } },
+      );
+    }
+
+    it('does not hold back the first page of a pass without a reader thread, and reports its total from the first batch', async () => {
+      const scans: number[] = [];
+      const real = app.backend.sources;
+      // The count answers only once the pass has read a page: a pass that waited for it would never start.
+      const count: SourceRepository['count'] = async (collection) => {
+        while (scans.length === 0) await new Promise((r) => setTimeout(r, 2));
+        return real.count(collection);
+      };
+      const r = runnerOver(sourcesWith(count, true, scans));
+      const totals: number[] = [];
+      r.on('progress', (p: BackfillProgress) => totals.push(p.total));
+      const report = await r.run();
+      expect(report).toMatchObject({ status: 'done', written: N, total: N });
+      expect(totals.length).toBeGreaterThan(0);
+      expect(totals.every((t) => t === N)).toBe(true);
+    });
+
+    it('waits for the count where it decides whether an `auto` pass takes a reader thread', async () => {
+      const scans: number[] = [];
+      const real = app.backend.sources;
+      let countedAt = Number.POSITIVE_INFINITY;
+      const count: SourceRepository['count'] = async (collection) => {
+        await new Promise((r) => setTimeout(r, 20));
+        const counts = await real.count(collection);
+        countedAt = performance.now();
+        return counts;
+      };
+      const report = await runnerOver(sourcesWith(count, false, scans)).run();
+      expect(report).toMatchObject({ status: 'done', written: N, total: N });
+      expect(scans[0] ?? 0).toBeGreaterThanOrEqual(countedAt);
+    });
+
+    it('fails the run with the error of a count that failed while the pass was reading', async () => {
+      const count: SourceRepository['count'] = async () => {
+        await new Promise((r) => setTimeout(r, 5));
+        throw new Error('count went away');
+      };
+      const report = await runnerOver(sourcesWith(count, true, [])).run();
+      expect(report.status).toBe('failed');
+      expect(report.error?.message).toContain('count went away');
+    });
+  });
+
+  it('keeps an embedded batch per worker ready behind the commits in flight, and no more', async () => {
+    // A store that may commit two batches at once and holds every commit until released.
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    let writesStarted = 0;
+    const real = app.backend.store;
+    const store = new Proxy(real, {
+      get(target, key) {
+        if (key === 'capabilities') return { ...target.capabilities, concurrentWrites: true };
+        if (key === 'write')
+          return async (...args: Parameters<VectorStore['write']>) => {
+            writesStarted++;
+            await gate;
+            return target.write(...args);
+          };
+        const value = Reflect.get(target, key, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const base = createHashingEmbedder(v2);
+    let embedCalls = 0;
+    const embedder: Embedder = {
+      ...base,
+      embed: (texts, options) => {
+        embedCalls++;
+        return base.embed(texts, options);
+      },
+    };
+    const concurrency = 2;
+    const r = new BackfillRunner(
+      {
+        store,
+        sources: app.backend.sources,
+        jobs: app.backend.jobs as JobRepository,
+        embedder,
+        encode: embedSources,
+      },
+      { collection: 'docs', namespace: 'docs@v2', settings: { batchSize: 20, concurrency } },
+    );
+    const run = r.run();
+    // Let the workers go as far as they may while the first commits hang.
+    let seen = -1;
+    while (seen !== embedCalls) {
+      seen = embedCalls;
+      await new Promise((resolve) => setTimeout(resolve, 30));
+    }
+    expect(writesStarted).toBe(concurrency); // two commits in flight
+    // Beyond them, each worker has a batch ready for the next free commit slot (so a slot is refilled
+    // at once, not after an embedding call) — and memory stays bounded: nothing more is embedded.
+    expect(embedCalls - writesStarted).toBeGreaterThanOrEqual(concurrency);
+    expect(embedCalls).toBeLessThanOrEqual(3 * concurrency);
+    release();
+    expect(await run).toMatchObject({ status: 'done', written: N });
+    expect(await assertNamespaceMatchesSource(app, 'docs@v2')).toEqual([]);
   });
 });
