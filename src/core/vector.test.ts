@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isReembedError } from './errors.js';
-import { validateVector } from './vector.js';
+import { normalizeInPlace, UNIT_TOLERANCE, validateVector } from './vector.js';
 
 /** The error code `validateVector` throws, or null when it accepts. */
 function outcome(vector: ArrayLike<number>, dimension: number): string | null {
@@ -61,5 +61,35 @@ describe('validateVector', () => {
     }
     expect(outcome([1e300, -1e300, 1e308], 3)).toBeNull();
     expect(outcome(new Float32Array(3), 4)).toBe('DIMENSION_MISMATCH');
+  });
+});
+
+describe('normalizeInPlace', () => {
+  const vectors = fc
+    .array(fc.float({ min: -1000, max: 1000, noNaN: true, noDefaultInfinity: true }), {
+      minLength: 1,
+      maxLength: 1536,
+    })
+    .map((values) => Float32Array.from(values));
+  const squaredNorm = (v: Float32Array): number => v.reduce((s, x) => s + x * x, 0);
+
+  it('makes every non-zero vector unit to float32 precision and leaves a zero vector zero', () => {
+    fc.assert(
+      fc.property(vectors, (v) => {
+        const once = normalizeInPlace(Float32Array.from(v));
+        if (squaredNorm(v) === 0) expect(Array.from(once)).toEqual(Array.from(v));
+        else expect(Math.abs(squaredNorm(once) - 1)).toBeLessThanOrEqual(UNIT_TOLERANCE);
+      }),
+    );
+  });
+
+  it('still rescales a vector just outside the tolerance', () => {
+    const v = normalizeInPlace(Float32Array.from({ length: 384 }, (_, i) => Math.sin(i + 1)));
+    const scale = Math.sqrt(1 + 8 * UNIT_TOLERANCE);
+    const off = v.map((x) => x * scale);
+    expect(Math.abs(squaredNorm(off) - 1)).toBeGreaterThan(UNIT_TOLERANCE);
+    const fixed = normalizeInPlace(Float32Array.from(off));
+    expect(Buffer.from(fixed.buffer).equals(Buffer.from(off.buffer))).toBe(false);
+    expect(Math.abs(squaredNorm(fixed) - 1)).toBeLessThanOrEqual(UNIT_TOLERANCE);
   });
 });

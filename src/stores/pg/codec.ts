@@ -1,3 +1,5 @@
+import { inverseNorm } from '../../core/vector.js';
+
 /**
  * pgvector's binary wire format, so vectors travel as bytes instead of decimal text. `pg` sends a Buffer
  * parameter in binary format; formatting 384 floats as text costs ~40 µs per vector in JS plus parsing on
@@ -16,7 +18,8 @@ export function encodeVector(vector: Float32Array): Buffer {
  * A one-dimensional `vector[]` (for `unnest($n::vector[])`): array header with the element type's oid,
  * then each element as int32 length + `vector` bytes. `vectorOid` comes from `to_regtype('vector')`, as the
  * extension's type oid differs per database. With `normalize`, each vector is written L2-normalised
- * (exactly `normalizeInPlace`'s values; a zero vector stays zero) without copying the caller's vector.
+ * (exactly `normalizeInPlace`'s values: a zero vector stays zero, and a vector already unit to float32
+ * precision is copied as it is, with no per-component work) without copying the caller's vector.
  * The elements are written as native 32-bit words (each element's length, the dimension and unused
  * int16s as one word, the components as floats) and byte-swapped at once at the end on little-endian
  * machines: no per-float big-endian writes, no per-vector views.
@@ -120,12 +123,6 @@ function writeArrayHeader(out: Buffer, elementOid: number, length: number, hasNu
 
 const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
 
-/** 1 / ‖v‖ as `normalizeInPlace` computes it (float64 sum of squares), or 1 for a zero vector. */
-function inverseNorm(v: Float32Array): number {
-  let sum = 0;
-  for (let i = 0; i < v.length; i++) sum += (v[i] as number) * (v[i] as number);
-  return sum > 0 ? 1 / Math.sqrt(sum) : 1;
-}
 
 function writeVector(out: Buffer, start: number, vector: Float32Array): number {
   out.writeInt16BE(vector.length, start);
