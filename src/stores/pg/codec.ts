@@ -123,7 +123,6 @@ function writeArrayHeader(out: Buffer, elementOid: number, length: number, hasNu
 
 const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
 
-
 function writeVector(out: Buffer, start: number, vector: Float32Array): number {
   out.writeInt16BE(vector.length, start);
   out.writeInt16BE(0, start + 2);
