@@ -43,20 +43,39 @@ export async function embedSources(
     }
   }
   let cursor = 0;
+  const sourceRefs = new Map<string, { readonly collection: string }>();
   return docs.map((doc, d) => {
-    const chunks: ChunkVector[] = (chunked[d] ?? []).map((text, index) => ({
+    const texts = chunked[d] ?? [];
+    const chunks: ChunkVector[] = texts.map((text, index) => ({
       chunkId: chunkIdOf(doc.id, index),
       index,
       text,
       vector: vectors[cursor++] as Float32Array,
     }));
-    return {
-      sourceId: doc.id,
-      sourceVersion: doc.version,
-      contentHash: doc.contentHash,
-      tenant: doc.tenant,
-      metadata: doc.metadata,
-      chunks,
-    };
+    // One chunk that is the document's own text (usually the very same string): the store may take it
+    // from the source row instead of receiving it again (see `SourceWrite.textOfSource`).
+    if (texts.length !== 1 || texts[0] !== doc.text) return writeOf(doc, chunks);
+    let ref = sourceRefs.get(doc.collection);
+    if (!ref) {
+      ref = Object.freeze({ collection: doc.collection });
+      sourceRefs.set(doc.collection, ref);
+    }
+    return writeOf(doc, chunks, ref);
   });
+}
+
+function writeOf(
+  doc: SourceDocument,
+  chunks: readonly ChunkVector[],
+  textOfSource?: { readonly collection: string },
+): SourceWrite {
+  const write = {
+    sourceId: doc.id,
+    sourceVersion: doc.version,
+    contentHash: doc.contentHash,
+    tenant: doc.tenant,
+    metadata: doc.metadata,
+    chunks,
+  };
+  return textOfSource ? { ...write, textOfSource } : write;
 }

@@ -66,6 +66,8 @@ export async function openPgBackend(options: OpenPgBackendOptions): Promise<PgBa
         efSearch: config.efSearch,
         vectorOid: vector.oid,
         iterativeScan: atLeast(vector.version, [0, 8, 0]),
+        // `applySchema` created the schema's sources table, which this backend's source repository uses.
+        textFromSources: true,
       },
       clock,
     );

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { SourceDocument, SourceWrite } from '../../core/records.js';
 import { systemClock } from '../../ports/clock.js';
 import { axisVector, descriptorOf, expectCode, sourceWrite } from '../../testing/fixtures.js';
 import type { PgBackend } from './backend.js';
@@ -123,6 +124,59 @@ export function describePgWriteSpecifics(): void {
       expect(log.entries.map((e) => e.text.slice(0, 10))).toContain('BEGIN');
     });
 
+    it('copies a source-text record from its source row instead of receiving the text again', async () => {
+      const b = await open();
+      await b.catalog.createCollection('docs', 'alice');
+      const [doc] = (await b.sources.upsert('docs', [{ id: 'a', text: 'the source text of a' }])).changed;
+      const ns = descriptorOf('docs', v1);
+      await b.store.createNamespace(ns);
+      const log = instrumentPool(b.pool);
+      const store = await storeOn(b, log);
+      const write = sourceOfDoc(doc as SourceDocument, 'a chunk text the client holds');
+      expect(await store.write(ns.name, v1.fingerprint, [write])).toEqual({
+        written: 1,
+        skipped: 0,
+        records: 1,
+      });
+      const statements = log.entries.filter((e) => e.text.startsWith('WITH guard'));
+      expect(statements).toHaveLength(1);
+      expect(statements[0]?.text).toContain('coalesce(c.text, (SELECT s.text FROM');
+      // The client sent no text: the texts array holds a NULL, and the text came from the source row.
+      const sent = Buffer.concat(
+        (statements[0]?.values ?? []).filter((v): v is Buffer => Buffer.isBuffer(v)),
+      );
+      expect(sent.includes(Buffer.from('a chunk text the client holds'))).toBe(false);
+      expect(await textsOf(b, ns.name)).toEqual(['a: the source text of a']);
+    });
+
+    it('sends the text when the source row has moved on since it was read (re-ingested or deleted)', async () => {
+      const b = await open();
+      await b.catalog.createCollection('docs', 'alice');
+      const [a1, c1] = (
+        await b.sources.upsert('docs', [
+          { id: 'a', text: 'a, version one' },
+          { id: 'c', text: 'c, version one' },
+        ])
+      ).changed as SourceDocument[];
+      await b.sources.upsert('docs', [{ id: 'a', text: 'a, version two' }]);
+      await b.sources.delete('docs', ['c']);
+      const ns = descriptorOf('docs', v1);
+      await b.store.createNamespace(ns);
+      const log = instrumentPool(b.pool);
+      const store = await storeOn(b, log);
+      const writes = [sourceOfDoc(a1 as SourceDocument), sourceOfDoc(c1 as SourceDocument)];
+      expect(await store.write(ns.name, v1.fingerprint, writes)).toEqual({
+        written: 2,
+        skipped: 0,
+        records: 2,
+      });
+      // The copying statement found no row at the written versions and wrote nothing; the same write
+      // then went with its texts (the newer version and the tombstone reach the namespace as usual).
+      const statements = log.entries.filter((e) => e.text.startsWith('WITH guard'));
+      expect(statements.map((e) => e.text.includes('coalesce(c.text'))).toEqual([true, false]);
+      expect(await textsOf(b, ns.name)).toEqual(['a: a, version one', 'c: c, version one']);
+    });
+
     it('concurrent writers of overlapping sources leave exactly the newest version of each', async () => {
       const b = await open({ poolMax: 8 });
       const ns = descriptorOf('docs', v1);
@@ -194,9 +248,30 @@ async function storeOn(b: PgBackend, pool: PgPoolLike): Promise<PgVectorStore> {
       efSearch: b.config.efSearch,
       vectorOid: Number(rows[0]?.oid),
       iterativeScan: false,
+      textFromSources: true,
     },
     systemClock,
   );
+}
+
+/** A write of `doc` as `embedSources` makes it: one chunk, its text the source's (`textOfSource`). */
+function sourceOfDoc(doc: SourceDocument, text = doc.text): SourceWrite {
+  return {
+    sourceId: doc.id,
+    sourceVersion: doc.version,
+    contentHash: doc.contentHash,
+    tenant: doc.tenant,
+    metadata: doc.metadata,
+    chunks: [{ chunkId: `${doc.id}#0`, index: 0, text, vector: axisVector(0) }],
+    textOfSource: { collection: doc.collection },
+  };
+}
+
+async function textsOf(b: PgBackend, namespace: string): Promise<string[]> {
+  const { rows } = await b.pool.query<{ t: string }>(
+    `SELECT source_id || ': ' || text AS t FROM ${qualified(b.config.schema, namespaceTable(namespace))} ORDER BY 1`,
+  );
+  return rows.map((row) => row.t);
 }
 
 async function recordsOf(b: PgBackend, namespace: string): Promise<string[]> {

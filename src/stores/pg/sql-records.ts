@@ -59,10 +59,19 @@ export const CONCURRENT_WRITE_MARKER = 'reembed: concurrent write of the same so
  * Parameters (`writeStatementParams`): per source $1 ids, $2 versions, $3 content hashes (the gate's); per
  * chunk $4 source ids, $5 chunk indexes, $6 record ids, $7 content hashes, $8 versions, $9 tenants,
  * $10 metadata JSON, $11 texts, $12 embeddings (binary vector[]); $13 namespace, $14 fingerprint,
- * $15 dimension, $16 embedded-at; with a checkpoint $17 job id, $18 cursor, $19 processed. One row:
- * written, records, ok, raced (0).
+ * $15 dimension, $16 embedded-at; with a checkpoint $17 job id, $18 cursor, $19 processed; with
+ * `textOfSource`, last, the sources' collection. One row: written, records, ok, raced (0).
+ *
+ * With `textOfSource`, a NULL text is the source's own text at the written version (`SourceWrite.
+ * textOfSource`): the record copies it from the source row (a primary-key lookup) instead of the client
+ * sending the text it has just read back. A source row that has moved on to another version (or was
+ * deleted) yields no text, and the NOT NULL `text` column fails the statement — nothing is written, and
+ * the caller sends the texts instead (`writeInOneStatement` returns `text-moved`).
  */
-export function writeSql(ref: NamespaceRef, options: { checkpoint: boolean }): string {
+export function writeSql(
+  ref: NamespaceRef,
+  options: { checkpoint: boolean; textOfSource?: boolean },
+): string {
   const checkpoint = options.checkpoint
     ? `,
 cp AS (
@@ -74,6 +83,11 @@ cp AS (
     WHERE ${qualified(ref.schema, 'checkpoints')}.processed <= EXCLUDED.processed
 )`
     : '';
+  const text = options.textOfSource
+    ? `coalesce(c.text, (SELECT s.text FROM ${qualified(ref.schema, 'sources')} s
+      WHERE s.collection = $${options.checkpoint ? 20 : 17} AND s.id = c.source_id AND s.version = c.source_version
+        AND s.content_hash = c.content_hash AND NOT s.deleted))`
+    : 'c.text';
   return `WITH guard AS (
   SELECT FROM ${qualified(ref.schema, 'ns_meta')} WHERE name = $13 AND fingerprint = $14 AND dimension = $15
 ),
@@ -95,7 +109,7 @@ del AS (
 ins AS (
   INSERT INTO ${records(ref)}
     (source_id, chunk_index, record_id, content_hash, source_version, tenant, metadata, text, embedding, fingerprint, embedded_at)
-  SELECT c.source_id, c.chunk_index, c.record_id, c.content_hash, c.source_version, c.tenant, c.metadata::jsonb, c.text,
+  SELECT c.source_id, c.chunk_index, c.record_id, c.content_hash, c.source_version, c.tenant, c.metadata::jsonb, ${text},
     c.embedding, $14, $16
   FROM (SELECT unnest($4::text[]) AS source_id, unnest($5::integer[]) AS chunk_index, unnest($6::text[]) AS record_id,
       unnest($7::text[]) AS content_hash, unnest($8::bigint[]) AS source_version, unnest($9::text[]) AS tenant,

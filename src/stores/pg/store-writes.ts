@@ -12,11 +12,13 @@ import {
 /**
  * What one-statement write reports: applied (with counts), `stale` when the namespace no longer holds the
  * cached descriptor (nothing written), `missing` when its tables are gone, `raced` when a concurrent writer
- * of the same sources committed during the statement (nothing written; retry in a transaction).
+ * of the same sources committed during the statement (nothing written; retry in a transaction),
+ * `text-moved` when a text to copy from its source row was not there at the written version (nothing
+ * written; send the texts).
  */
 export type StatementWrite =
   | { readonly kind: 'applied'; readonly written: number; readonly records: number }
-  | { readonly kind: 'stale' | 'missing' | 'raced' };
+  | { readonly kind: 'stale' | 'missing' | 'raced' | 'text-moved' };
 
 /**
  * One round (unique source ids, sorted) as the single statement of `writeSql`, in autocommit: one round
@@ -28,7 +30,10 @@ export async function writeInOneStatement(
   round: readonly RoundWrite[],
   context: WriteStatementContext,
 ): Promise<StatementWrite> {
-  const text = R.writeSql(ref, { checkpoint: context.checkpoint !== undefined });
+  const text = R.writeSql(ref, {
+    checkpoint: context.checkpoint !== undefined,
+    textOfSource: context.textOfSource !== undefined,
+  });
   try {
     const { rows } = await db.query<{ written: string; records: string; ok: boolean }>(
       text,
@@ -41,6 +46,12 @@ export async function writeInOneStatement(
     const state = sqlState(error);
     if (state === UNDEFINED_TABLE) return { kind: 'missing' };
     if (
+      state === NOT_NULL_VIOLATION &&
+      context.textOfSource !== undefined &&
+      (error as { column?: unknown }).column === 'text'
+    )
+      return { kind: 'text-moved' };
+    if (
       state === INVALID_TEXT_REPRESENTATION &&
       String((error as Error).message).includes(R.CONCURRENT_WRITE_MARKER)
     )
@@ -50,6 +61,7 @@ export async function writeInOneStatement(
 }
 
 const UNDEFINED_TABLE = '42P01';
+const NOT_NULL_VIOLATION = '23502';
 const INVALID_TEXT_REPRESENTATION = '22P02';
 
 /**

@@ -35,7 +35,15 @@ import {
   spaceMismatch,
 } from './store-rows.js';
 import { applyDeletes, applyWrites, saveCheckpoint, writeInOneStatement } from './store-writes.js';
-import { checkCheckpoint, checkStorable, type RoundWrite, roundDeletes, roundWrites } from './write-plan.js';
+import {
+  checkCheckpoint,
+  checkStorable,
+  type RoundWrite,
+  roundDeletes,
+  roundWrites,
+  textSourceOf,
+  type WriteStatementContext,
+} from './write-plan.js';
 
 export const PG_STORE_CAPABILITIES: StoreCapabilities = Object.freeze({
   transactions: true,
@@ -54,6 +62,12 @@ export interface PgStoreSettings {
   readonly vectorOid: number;
   /** pgvector >= 0.8: iterative index scans for filtered ANN queries. */
   readonly iterativeScan: boolean;
+  /**
+   * The schema's `sources` table holds the collections written here (the backend's source repository
+   * uses the same schema): a write's `textOfSource` texts are then copied from the source rows instead
+   * of being sent (see `writeSql`).
+   */
+  readonly textFromSources: boolean;
 }
 
 /**
@@ -120,7 +134,8 @@ export class PgVectorStore implements VectorStore {
     const embeddedAt = this.#now();
     let rounds = roundWrites(checked);
     if (rounds.length <= 1) {
-      const outcome = await writeInOneStatement(this.#pool, this.#ref(namespace), rounds[0] ?? [], {
+      const round = rounds[0] ?? [];
+      const context: WriteStatementContext = {
         namespace,
         fingerprint,
         dimension: meta.dimension,
@@ -128,7 +143,17 @@ export class PgVectorStore implements VectorStore {
         vectorOid: this.#settings.vectorOid,
         normalize: meta.metric === 'cosine',
         ...(options.checkpoint ? { checkpoint: options.checkpoint } : {}),
-      });
+      };
+      const textOfSource = this.#settings.textFromSources ? textSourceOf(round) : undefined;
+      const ref = this.#ref(namespace);
+      let outcome = await writeInOneStatement(
+        this.#pool,
+        ref,
+        round,
+        textOfSource === undefined ? context : { ...context, textOfSource },
+      );
+      // A source row moved on since it was read (re-ingested or deleted): the texts are sent instead.
+      if (outcome.kind === 'text-moved') outcome = await writeInOneStatement(this.#pool, ref, round, context);
       if (outcome.kind === 'applied') {
         const { written, records } = outcome;
         return { written, skipped: checked.length - written, records };

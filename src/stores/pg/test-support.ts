@@ -27,8 +27,8 @@ export async function openTestBackend(options: Partial<OpenPgBackendOptions> = {
 }
 
 export interface StatementLog {
-  /** Every statement with the id of the connection it ran on. */
-  readonly entries: { client: number; text: string }[];
+  /** Every statement with the id of the connection it ran on, and its parameters. */
+  readonly entries: { client: number; text: string; values?: readonly unknown[] }[];
 }
 
 /**
@@ -39,16 +39,16 @@ export function instrumentPool(
   pool: PgPoolLike,
   options: { fail?: (text: string) => boolean } = {},
 ): PgPoolLike & StatementLog {
-  const entries: { client: number; text: string }[] = [];
+  const entries: { client: number; text: string; values?: readonly unknown[] }[] = [];
   let clients = 0;
-  const guard = (client: number, text: string): void => {
-    entries.push({ client, text });
+  const guard = (client: number, text: string, values?: readonly unknown[]): void => {
+    entries.push({ client, text, ...(values ? { values } : {}) });
     if (options.fail?.(text)) throw new Error(`injected failure before: ${text.slice(0, 60)}`);
   };
   return {
     entries,
     async query<R>(text: string | PgArrayQuery, values?: readonly unknown[]): Promise<PgQueryResult<R>> {
-      guard(0, typeof text === 'string' ? text : text.text);
+      guard(0, typeof text === 'string' ? text : text.text, values);
       return pool.query<R>(text, values);
     },
     async connect(): Promise<PgClientLike> {
@@ -56,7 +56,7 @@ export function instrumentPool(
       const id = ++clients;
       return {
         async query<R>(text: string | PgArrayQuery, values?: readonly unknown[]): Promise<PgQueryResult<R>> {
-          guard(id, typeof text === 'string' ? text : text.text);
+          guard(id, typeof text === 'string' ? text : text.text, values);
           return inner.query<R>(text, values);
         },
         release: (error?: Error | boolean) => inner.release(error),

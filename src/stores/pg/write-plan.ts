@@ -94,13 +94,15 @@ export function recordParams(
  * ids, chunk indexes, record ids, content hashes, versions, tenants, metadata JSON, texts, vectors — text
  * and integer arrays and vectors in binary. A source's values repeat for each of its chunks (its metadata
  * serialised once). With `perSource` (the gate's encoded ids, versions and hashes) and one chunk per
- * source, those columns are the per-source ones, not encoded again.
+ * source, those columns are the per-source ones, not encoded again. With `textOfSource` (a collection),
+ * the text of a write whose `textOfSource` names it is NULL: `writeSql` copies it from the source row.
  */
 function chunkParams(
   writes: readonly RoundWrite[],
   vectorOid: number,
   normalize: boolean,
   perSource?: { readonly ids: Buffer; readonly versions: Buffer; readonly hashes: Buffer },
+  textOfSource?: string,
 ): unknown[] {
   const sourceIds: string[] = [];
   const indexes: number[] = [];
@@ -109,13 +111,14 @@ function chunkParams(
   const versions: number[] = [];
   const tenants: (string | null)[] = [];
   const metadata: string[] = [];
-  const texts: string[] = [];
+  const texts: (string | null)[] = [];
   const vectors: Float32Array[] = [];
   let oneChunkEach = true;
   for (const w of writes) {
     const { write, vectors: checkedVectors } = w.checked;
     if (write.chunks.length !== 1) oneChunkEach = false;
     const meta = JSON.stringify(write.metadata);
+    const fromSource = textOfSource !== undefined && write.textOfSource?.collection === textOfSource;
     write.chunks.forEach((chunk, j) => {
       sourceIds.push(write.sourceId);
       indexes.push(chunk.index);
@@ -124,7 +127,7 @@ function chunkParams(
       versions.push(write.sourceVersion);
       tenants.push(write.tenant);
       metadata.push(meta);
-      texts.push(chunk.text);
+      texts.push(fromSource ? null : chunk.text);
       vectors.push(checkedVectors[j] as Float32Array);
     });
   }
@@ -152,6 +155,8 @@ export interface WriteStatementContext {
   /** Cosine namespaces store unit vectors. */
   readonly normalize: boolean;
   readonly checkpoint?: CheckpointWrite;
+  /** The collection whose source rows the texts of `textOfSource` writes are copied from (see `writeSql`). */
+  readonly textOfSource?: string;
 }
 
 /**
@@ -163,7 +168,8 @@ export function writeStatementParams(
   round: readonly RoundWrite[],
   context: WriteStatementContext,
 ): unknown[] {
-  const { namespace, fingerprint, dimension, embeddedAt, vectorOid, normalize, checkpoint } = context;
+  const { namespace, fingerprint, dimension, embeddedAt, vectorOid, normalize, checkpoint, textOfSource } =
+    context;
   const perSource = {
     ids: encodeTextArray(round.map((w) => w.sourceId)),
     versions: encodeIntArray(
@@ -176,14 +182,27 @@ export function writeStatementParams(
     perSource.ids,
     perSource.versions,
     perSource.hashes,
-    ...chunkParams(round, vectorOid, normalize, perSource),
+    ...chunkParams(round, vectorOid, normalize, perSource, textOfSource),
     namespace,
     fingerprint,
     dimension,
     embeddedAt,
   ];
   if (checkpoint) params.push(checkpoint.jobId, checkpoint.cursor, checkpoint.processed);
+  if (textOfSource !== undefined) params.push(textOfSource);
   return params;
+}
+
+/**
+ * The collection a round's texts can be copied from (`writeSql` with `textOfSource`): the one the first
+ * write with `textOfSource` names, or undefined when none has it (every text is then sent).
+ */
+export function textSourceOf(round: readonly RoundWrite[]): string | undefined {
+  for (const w of round) {
+    const collection = w.checked.write.textOfSource?.collection;
+    if (collection !== undefined) return collection;
+  }
+  return undefined;
 }
 
 /** A normalised copy (the caller's vector is never modified); a zero vector stays zero. */
