@@ -172,6 +172,18 @@ describe('record statements', () => {
     const plain = writeSql(ref, { checkpoint: false });
     expect(plain).not.toContain('checkpoints');
     expect(plain).not.toMatch(/\$1[7-9]/);
+    expect(plain).not.toContain('"sources"');
+  });
+
+  it('copies a NULL text from the source row at the written version, the collection as the last parameter', () => {
+    const lookup = (n: number): string =>
+      `coalesce(c.text, (SELECT s.text FROM "reembed"."sources" s
+      WHERE s.collection = $${n} AND s.id = c.source_id AND s.version = c.source_version
+        AND s.content_hash = c.content_hash AND NOT s.deleted))`;
+    expect(writeSql(ref, { checkpoint: true, textOfSource: true })).toContain(lookup(20));
+    const plain = writeSql(ref, { checkpoint: false, textOfSource: true });
+    expect(plain).toContain(lookup(17));
+    expect(plain).not.toMatch(/\$1[89]|\$20/);
   });
 
   it('orders by the distance operator the index serves; scores are higher-is-better', () => {
@@ -379,6 +391,15 @@ describe('write plan and config', () => {
     const checkpoint = { jobId: 'j', cursor: 'b', processed: 2 };
     const [round] = roundWrites([write('b', 1)].map((w) => ({ write: w, vectors: [vector] })));
     expect(writeStatementParams(round ?? [], { ...context, checkpoint }).slice(16)).toEqual(['j', 'b', 2]);
+    // Texts of writes marked with the statement's collection go as NULL (copied from the source rows),
+    // the others as they are; the collection is the last parameter, after the checkpoint's.
+    const marked = { ...write('a', 1), textOfSource: { collection: 'docs' } };
+    const other = { ...write('b', 1), textOfSource: { collection: 'elsewhere' } };
+    const [mixed] = roundWrites([marked, other].map((w) => ({ write: w, vectors: [vector] })));
+    const withCopy = writeStatementParams(mixed ?? [], { ...context, checkpoint, textOfSource: 'docs' });
+    expect(decoded(withCopy)[10]).toEqual([null, 't0']);
+    expect(withCopy.slice(16)).toEqual(['j', 'b', 2, 'docs']);
+    expect(decoded(writeStatementParams(mixed ?? [], context))[10]).toEqual(['t0', 't0']);
   });
 
   it('resolves defaults and refuses invalid options', () => {
