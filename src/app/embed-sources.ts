@@ -69,13 +69,23 @@ function writeOf(
   chunks: readonly ChunkVector[],
   textOfSource?: { readonly collection: string },
 ): SourceWrite {
-  const write = {
-    sourceId: doc.id,
-    sourceVersion: doc.version,
-    contentHash: doc.contentHash,
-    tenant: doc.tenant,
-    metadata: doc.metadata,
-    chunks,
-  };
-  return textOfSource ? { ...write, textOfSource } : write;
+  // Two literals, not a spread: every write of a batch then has one of two fixed shapes.
+  return textOfSource
+    ? {
+        sourceId: doc.id,
+        sourceVersion: doc.version,
+        contentHash: doc.contentHash,
+        tenant: doc.tenant,
+        metadata: doc.metadata,
+        chunks,
+        textOfSource,
+      }
+    : {
+        sourceId: doc.id,
+        sourceVersion: doc.version,
+        contentHash: doc.contentHash,
+        tenant: doc.tenant,
+        metadata: doc.metadata,
+        chunks,
+      };
 }
