@@ -64,8 +64,23 @@ export async function embedSources(
   });
 }
 
+/** `write` at another source version (ingest embeds before the upsert assigns versions). */
+export function atVersion(write: SourceWrite, sourceVersion: number): SourceWrite {
+  return writeOf(
+    {
+      id: write.sourceId,
+      version: sourceVersion,
+      contentHash: write.contentHash,
+      tenant: write.tenant,
+      metadata: write.metadata,
+    },
+    write.chunks,
+    write.textOfSource,
+  );
+}
+
 function writeOf(
-  doc: SourceDocument,
+  doc: Pick<SourceDocument, 'id' | 'version' | 'contentHash' | 'tenant' | 'metadata'>,
   chunks: readonly ChunkVector[],
   textOfSource?: { readonly collection: string },
 ): SourceWrite {

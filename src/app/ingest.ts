@@ -3,7 +3,7 @@ import { type Namespace, WRITABLE_STATES } from '../core/namespace.js';
 import type { SourceDocument, SourceInput, SourceWrite } from '../core/records.js';
 import { validateSourceInputs } from '../core/source-input.js';
 import type { Backend } from '../ports/backend.js';
-import { embedSources } from './embed-sources.js';
+import { atVersion, embedSources } from './embed-sources.js';
 import type { EmbedderCache } from './embedders.js';
 
 export interface IngestResult {
@@ -67,7 +67,7 @@ export async function ingestDocuments(
   for (const [ns, writes] of writesByNamespace) {
     const versioned = writes
       .filter((w) => versions.has(w.sourceId))
-      .map((w) => ({ ...w, sourceVersion: versions.get(w.sourceId) as number }));
+      .map((w) => atVersion(w, versions.get(w.sourceId) as number));
     const r = await backend.store.write(ns.name, ns.space.fingerprint, versioned);
     results[ns.name] = { written: r.written, skipped: r.skipped, records: r.records };
   }
