@@ -120,7 +120,7 @@ export class SourcePages {
     this.#options = options;
     this.#after = options.after;
     this.#limit = Math.min(options.firstPageSize ?? options.pageSize, options.pageSize);
-    this.#inThreadOnly = options.threadPipeline === null || typeof sources.threadReader !== 'function';
+    this.#inThreadOnly = options.threadPipeline === null || !offersReaderThread(sources);
   }
 
   /** True while a reader thread reads the pages. */
