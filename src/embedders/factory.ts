@@ -15,7 +15,7 @@ export { type LsaSpaceOptions, lsaSpace } from './lsa-space.js';
 export { type WordVectorSpaceOptions, wordVectorSpace } from './word-vectors.js';
 
 /** Providers the local factory builds. Anything else is for another factory (e.g. OpenAI-compatible). */
-export const LOCAL_PROVIDERS = ['hashing', 'lsa', 'word-vectors'] as const;
+export const LOCAL_PROVIDERS = ['hashing', 'lsa', 'word-vectors', 'minilm'] as const;
 export type LocalProvider = (typeof LOCAL_PROVIDERS)[number];
 
 export interface LocalEmbedderFactoryOptions {
@@ -29,7 +29,8 @@ export function isLocalProvider(provider: string): provider is LocalProvider {
 
 /**
  * Builds the offline, deterministic embedders: `hashing` (no model file), `lsa` and `word-vectors` (model
- * file at `space.runtime.options.modelPath`). A model file whose sha256 differs from `space.spec.revision`
+ * file at `space.runtime.options.modelPath`), and `minilm` (the live all-MiniLM-L6-v2; its optional packages and
+ * TensorFlow.js load only when such a space is built). A model file whose sha256 differs from `space.spec.revision`
  * is refused with `INVALID_SPEC` — a changed model is a different space. Model files are loaded once per
  * path and shared.
  *
@@ -61,6 +62,10 @@ export function createLocalEmbedderFactory(options: LocalEmbedderFactoryOptions 
             );
           }
           return createWordVectorEmbedder(space, table);
+        }
+        case 'minilm': {
+          const { createMinilmEmbedder } = await import('./minilm/embedder.js');
+          return createMinilmEmbedder(space);
         }
         default:
           throw new ReembedError(

@@ -18,6 +18,7 @@ const ITEM: readonly ErrorCode[] = [
   'DIMENSION_MISMATCH',
   'EMBEDDER_FAILED',
   'INVALID_INPUT',
+  'NOT_HELD',
 ];
 
 export function classifyFailure(error: unknown): FailureKind {

@@ -1,6 +1,7 @@
 import { Option } from 'commander';
 import { isReembedError, ReembedError } from '../../core/errors.js';
 import { METRICS, type Space } from '../../core/space.js';
+import { STORED_FALLBACKS } from '../../embedders/stored-vectors/factory.js';
 import type { CliCommand } from '../command.js';
 import type { CliContext } from '../context.js';
 import {
@@ -122,6 +123,9 @@ function addArgs(positionals: readonly unknown[], o: Readonly<Record<string, unk
     apiKeyEnv: stringOf(o.apiKeyEnv),
     pricePer1m: numberOf(o.pricePer1m),
     requestDimensions: o.requestDimensions === true ? true : undefined,
+    from: stringOf(o.from),
+    source: stringOf(o.source),
+    fallback: o.fallback as SpaceAddArgs['fallback'],
     params: (o.param as Record<string, unknown> | undefined) ?? {},
     options: (o.option as Record<string, unknown> | undefined) ?? {},
   };
@@ -173,6 +177,20 @@ export const spaceCommand: CliCommand = {
       .option(
         '--request-dimensions',
         'openai-compatible: send `dimensions` (for models that shorten vectors)',
+      )
+      .option(
+        '--from <dir>',
+        'stored-vectors: folder with MANIFEST.json and the vector files (README "Adopting precomputed embeddings")',
+      )
+      .option(
+        '--source <dir>',
+        'stored-vectors: folder of the source corpus.jsonl / queries.jsonl (default: --from and its parents)',
+      )
+      .addOption(
+        new Option(
+          '--fallback <mode>',
+          'stored-vectors: texts not held are refused (none, default) or embedded by the live model (live)',
+        ).choices(STORED_FALLBACKS),
       )
       .option('--price-per-1m <usd>', 'price per million input tokens, for cost estimates', numberOption(0))
       .option(
