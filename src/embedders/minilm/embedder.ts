@@ -24,6 +24,8 @@ export interface MinilmEmbedOptions extends EmbedOptions {
 export interface MinilmEmbedder extends Embedder {
   readonly threads: number;
   embed(texts: readonly string[], options: MinilmEmbedOptions): Promise<Float32Array[]>;
+  /** Stops the model threads; later calls fail with `ABORTED`. */
+  close(): Promise<void>;
 }
 
 /** Texts per `embed` call a backfill hands over: enough to keep every thread busy, short enough to checkpoint often. */
