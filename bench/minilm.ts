@@ -100,9 +100,19 @@ for (const [kind, texts] of [
   const meanTokens = Math.round(texts.reduce((s, t) => s + first.countTokens(t), 0) / texts.length);
   for (const threads of threadCounts) {
     const runs = rates.get(threads) as number[];
-    speed.push({ threads, kind, texts: texts.length, meanTokens, textsPerSecond: median(runs), runs });
+    const cpuRate = median(perCpu.get(threads) as number[]);
+    speed.push({
+      threads,
+      kind,
+      texts: texts.length,
+      meanTokens,
+      textsPerSecond: median(runs),
+      textsPerCpuSecond: cpuRate,
+      runs,
+    });
     console.error(
-      `threads ${threads}, ${kind}: ${fmt(median(runs), 2)} texts/s (runs ${runs.map((x) => fmt(x, 2)).join(', ')})`,
+      `threads ${threads}, ${kind}: ${fmt(median(runs), 2)} texts/s (runs ${runs.map((x) => fmt(x, 2)).join(', ')}), ` +
+        `${fmt(cpuRate, 2)} texts per CPU-second`,
     );
   }
 }
