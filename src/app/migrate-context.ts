@@ -100,5 +100,6 @@ export function observedMigrations(
     agreementSummary: (id, options) => repo.agreementSummary(id, options),
     recordReads: (reads) => repo.recordReads(reads),
     traffic: (namespace) => repo.traffic(namespace),
+    purge: (collection) => repo.purge(collection),
   };
 }

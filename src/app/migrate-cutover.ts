@@ -11,6 +11,7 @@ import {
   stepResult,
 } from '../core/migration.js';
 import type { Routing } from '../core/routing.js';
+import { gateHints } from './gate-hints.js';
 import { type MigrationContext, runStep, startRetiring } from './migrate-context.js';
 import { evaluateMigrationGates } from './migrate-gates.js';
 
@@ -51,13 +52,16 @@ export async function cutoverMigration(
   const failing = gates.results.filter((r) => !r.passed);
   if (failing.length > 0 && !alreadyCut) {
     if (!options.force) {
+      const hints = gateHints(migration, failing);
       throw new ReembedError(
         'GATE_FAILED',
-        `Cutover of ${migration.id} refused: gate ${failing.map((r) => `"${r.rule}" (${r.detail})`).join('; ')}. Fix the cause, or pass --force with a reason.`,
+        `Cutover of ${migration.id} refused: gate ${failing.map((r) => `"${r.rule}" (${r.detail})`).join('; ')}. ` +
+          `${hints.length ? `To pass: ${hints.join(' ')} ` : ''}Or pass --force with a reason.`,
         {
           details: {
             migration: migration.id,
             failed: failing.map((r) => r.rule),
+            hints,
             results: gates.results,
             facts: gates.facts,
           },
@@ -84,11 +88,12 @@ export async function cutoverMigration(
       'gates',
       failing.length ? 'skipped' : 'done',
       failing.length
-        ? `forced past ${failing.length} failing gate(s)`
+        ? `FORCED past ${failing.length} failing gate(s): ${failing.map((r) => `"${r.rule}" (${r.detail})`).join('; ')} — reason: ${options.reason}`
         : `${gates.results.length} gate(s) passed`,
       {
         results: gates.results,
         facts: gates.facts,
+        ...(failing.length ? { forced: failing.map((r) => r.rule), reason: options.reason } : {}),
       },
     ),
   );
@@ -118,7 +123,14 @@ export async function cutoverMigration(
       stepResult('alias', 'done', `alias ${alias.name} → ${migration.to} (version ${next.version})`),
     );
   }
-  return finishCutover(ctx, migration, steps, { forced: failing.length > 0 });
+  return finishCutover(
+    ctx,
+    migration,
+    steps,
+    failing.length > 0
+      ? { forced: true, forcedGates: failing.map((r) => r.rule), reason: options.reason ?? null }
+      : { forced: false },
+  );
 }
 
 /** The steps after the alias commit; also how `step` finishes a cutover that crashed halfway. */

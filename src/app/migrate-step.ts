@@ -1,3 +1,4 @@
+import type { GateResult } from '../core/gates.js';
 import {
   type Migration,
   type MigrationReport,
@@ -10,6 +11,7 @@ import {
 } from '../core/migration.js';
 import type { BackfillProgress, RunOptions } from '../jobs/backfill.js';
 import { runRetirement } from '../jobs/retire.js';
+import { gateHints } from './gate-hints.js';
 import { createBackfillRunner } from './migrate-backfill.js';
 import { type MigrationContext, runStep, startRetiring } from './migrate-context.js';
 import { finishCutover } from './migrate-cutover.js';
@@ -173,7 +175,7 @@ async function validateStep(ctx: MigrationContext, m: Migration): Promise<Migrat
     );
     return migrationReport(current, steps);
   }
-  steps.push(gateSummary(gates.results));
+  steps.push(gateSummary(m, gates.results));
   if (m.strategy === 'shadow' || m.strategy === 'progressive') {
     const to = m.strategy === 'shadow' ? 'shadowing' : 'rolling-out';
     current = await ctx.migrations.transition(m.id, to, ctx.actor);
@@ -186,7 +188,7 @@ async function gatesStep(ctx: MigrationContext, m: Migration, note: string): Pro
   const gates = await evaluateMigrationGates(ctx, m);
   return migrationReport(m, [
     stepResult('observe', 'done', note, { agreement: gates.agreement }),
-    gateSummary(gates.results),
+    gateSummary(m, gates.results),
   ]);
 }
 
@@ -224,14 +226,15 @@ async function retireStep(ctx: MigrationContext, m: Migration): Promise<Migratio
   return migrationReport(await ctx.migrations.get(m.id), steps);
 }
 
-function gateSummary(results: readonly { rule: string; passed: boolean; detail: string }[]): StepResult {
+function gateSummary(m: Migration, results: readonly GateResult[]): StepResult {
   const failing = results.filter((r) => !r.passed);
-  return failing.length === 0
-    ? stepResult('gates', 'done', `all ${results.length} gate(s) pass: ready for cutover`, { results })
-    : stepResult(
-        'gates',
-        'skipped',
-        `waiting on ${failing.map((r) => `"${r.rule}" (${r.detail})`).join('; ')}`,
-        { results },
-      );
+  if (failing.length === 0)
+    return stepResult('gates', 'done', `all ${results.length} gate(s) pass: ready for cutover`, { results });
+  const hints = gateHints(m, failing);
+  return stepResult(
+    'gates',
+    'skipped',
+    `waiting on ${failing.map((r) => `"${r.rule}" (${r.detail})`).join('; ')}${hints.length ? `. ${hints.join(' ')}` : ''}`,
+    { results, hints },
+  );
 }

@@ -8,6 +8,7 @@ import type { AgreementSummary } from '../ports/migrations.js';
 import { type BackfillTarget, createBackfillRunner } from './migrate-backfill.js';
 import { type MigrationContext, observedMigrations, requireRepositories } from './migrate-context.js';
 import { type CutoverOptions, cutoverMigration, rollbackMigration } from './migrate-cutover.js';
+import { type FinishOptions, finishMigration } from './migrate-finish.js';
 import { MigrationObserver } from './migrate-observer.js';
 import type { MigrationInput } from './migrate-options.js';
 import { type MigrationPlan, type PlanOptions, planMigration } from './migrate-plan.js';
@@ -98,6 +99,18 @@ export class MigrationService {
 
   rollback(id: string, options?: { reason?: string }): Promise<MigrationReport> {
     return rollbackMigration(this.#ctx, id, options);
+  }
+
+  /**
+   * Closes a migration that has cut over before its rollback window ends (no rollback afterwards; the
+   * alias can start a new migration). The old namespace keeps its retirement schedule, or is dropped now
+   * with `retireNow`. Audited with the reason.
+   *
+   * @example
+   * await migrations.finish(migration.id, { reason: 'v2 verified in production' });
+   */
+  finish(id: string, options: FinishOptions): Promise<MigrationReport> {
+    return finishMigration(this.#ctx, id, options);
   }
 
   get(id: string): Promise<Migration> {

@@ -110,4 +110,6 @@ export interface JobRepository {
   peekQueue(namespace: string, limit: number): Promise<string[]>;
   ack(namespace: string, sourceIds: readonly string[]): Promise<void>;
   queueSize(namespace: string): Promise<number>;
+  /** Deletes job rows, leases, dead letters and queued sources of these namespaces (`collection delete`). */
+  purge(namespaces: readonly string[]): Promise<void>;
 }

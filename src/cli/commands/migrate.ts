@@ -17,7 +17,7 @@ import { formatDuration, formatRate } from '../progress.js';
 type Opts = Readonly<Record<string, unknown>>;
 
 export interface MigrateArgs {
-  readonly action: 'plan' | 'start' | 'status' | 'step' | 'cutover' | 'rollback';
+  readonly action: 'plan' | 'start' | 'status' | 'step' | 'cutover' | 'rollback' | 'finish';
   /** Alias name, or a migration id (`mig_...`). */
   readonly target?: string;
   readonly to?: string;
@@ -28,6 +28,8 @@ export interface MigrateArgs {
   readonly maxSeconds?: number;
   readonly force: boolean;
   readonly reason?: string;
+  /** `finish`: drop the old namespace's vectors now. */
+  readonly retireNow?: boolean;
   readonly golden?: string;
 }
 
@@ -69,7 +71,7 @@ export async function resolveMigration(
 }
 
 /**
- * `reembed migrate plan|start|status|step|cutover|rollback`: the migration state machine from the
+ * `reembed migrate plan|start|status|step|cutover|rollback|finish`: the migration state machine from the
  * command line. Every action prints its per-step report (`--json`: the report document); a failed step
  * exits 1, a refused gate exits 7.
  */
@@ -157,6 +159,13 @@ export async function migrate(ctx: CliContext, args: MigrateArgs): Promise<numbe
       case 'rollback': {
         const m = await resolveMigration(service, args.target);
         return printReport(ctx, await service.rollback(m.id, args.reason ? { reason: args.reason } : {}));
+      }
+      case 'finish': {
+        const m = await resolveMigration(service, args.target);
+        return printReport(
+          ctx,
+          await service.finish(m.id, { reason: args.reason ?? '', retireNow: args.retireNow === true }),
+        );
       }
     }
   });
@@ -315,6 +324,7 @@ function migrateArgs(action: MigrateArgs['action']) {
       ...(numberOf(o.maxBatches) !== undefined ? { maxBatches: o.maxBatches as number } : {}),
       ...(numberOf(o.maxSeconds) !== undefined ? { maxSeconds: o.maxSeconds as number } : {}),
       force: o.force === true,
+      ...(o.retireNow === true ? { retireNow: true } : {}),
       ...(stringOf(o.reason) ? { reason: o.reason as string } : {}),
       ...(stringOf(o.golden) ? { golden: o.golden as string } : {}),
     };
@@ -370,5 +380,16 @@ export const migrateCommand: CliCommand = {
       .description('serve the old namespace again; both namespaces are kept')
       .option('--reason <text>', 'why (written to the audit log)')
       .action(bind(migrate, migrateArgs('rollback')));
+    migrateCmd
+      .command('finish <alias>')
+      .description(
+        'close a migration that has cut over before its rollback window ends (no rollback afterwards); the alias can migrate again',
+      )
+      .requiredOption('--reason <text>', 'why the rollback window is closed early (written to the audit log)')
+      .option(
+        '--retire-now',
+        'drop the old namespace now (default: it keeps its schedule and `reembed retire run` drops it once its window elapsed and nothing reads it)',
+      )
+      .action(bind(migrate, migrateArgs('finish')));
   },
 };

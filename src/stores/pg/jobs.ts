@@ -14,7 +14,7 @@ import {
 } from '../../ports/jobs.js';
 import type { CheckpointWrite } from '../../ports/vector-store.js';
 import { applyComponentSchema } from './migrations.js';
-import { iso, isoOrNull, num, type PgPoolLike, run } from './pool.js';
+import { iso, isoOrNull, num, type PgPoolLike, run, withTransaction } from './pool.js';
 import { ident, literal, qualified } from './sql.js';
 import { selectCheckpointSql, upsertCheckpointSql } from './sql-records.js';
 
@@ -330,6 +330,22 @@ export class PgJobRepository implements JobRepository {
 
   async queueSize(namespace: string): Promise<number> {
     return this.#count('count the queue', 'reembed_queue', namespace);
+  }
+
+  /** Also the distributed backfill's plans (and, by cascade, ranges) of these namespaces, when planned. */
+  async purge(namespaces: readonly string[]): Promise<void> {
+    if (namespaces.length === 0) return;
+    await withTransaction(this.#pool, 'purge jobs', async (tx) => {
+      for (const table of ['jobs', 'dead_letters', 'reembed_queue'])
+        await tx.query(`DELETE FROM ${this.#t(table)} WHERE namespace = ANY($1::text[])`, [namespaces]);
+      const plans = await tx.query<{ present: boolean }>('SELECT to_regclass($1) IS NOT NULL AS present', [
+        this.#t('queue_plans'),
+      ]);
+      if (plans.rows[0]?.present)
+        await tx.query(`DELETE FROM ${this.#t('queue_plans')} WHERE namespace = ANY($1::text[])`, [
+          namespaces,
+        ]);
+    });
   }
 
   async #count(what: string, table: string, namespace: string): Promise<number> {

@@ -292,6 +292,16 @@ export class SqliteJobRepository implements JobRepository {
       .get(namespace) as number;
   }
 
+  async purge(namespaces: readonly string[]): Promise<void> {
+    if (namespaces.length === 0) return;
+    this.#sql.write('purge jobs', () => {
+      for (const table of ['jobs', 'dead_letters', 'reembed_queue']) {
+        const del = this.#sql.get(`DELETE FROM ${table} WHERE namespace = ?`);
+        for (const ns of namespaces) del.run(ns);
+      }
+    });
+  }
+
   #row(id: string): JobRow | undefined {
     return this.#sql.get('SELECT * FROM jobs WHERE id = ?').get(id) as JobRow | undefined;
   }
