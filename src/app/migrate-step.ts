@@ -5,6 +5,7 @@ import {
   migrationReport,
   migrationRouting,
   nextRolloutStep,
+  parseDuration,
   rolloutPercentFor,
   type StepResult,
   stepResult,
@@ -115,7 +116,12 @@ async function backfillStep(
   return migrationReport(current, steps);
 }
 
-/** Progressive: move complete tenants, and raise the traffic share to the largest step ≤ coverage. */
+/**
+ * Progressive, while the backfill runs: move complete tenants, and raise the traffic share by at most ONE
+ * configured step per `migrate step` — and only to a step the coverage already reaches (never serve a
+ * larger share than is migrated). The share only grows, and stays below 100% until validation: the last
+ * step belongs to the rollout (see `rolloutNext`).
+ */
 async function coverageRollout(ctx: MigrationContext, m: Migration): Promise<StepResult> {
   const target = await ctx.backend.catalog.getNamespace(m.to);
   const coverage = await measureCoverage(ctx.backend, target, { byTenant: m.options.tenants });
@@ -124,18 +130,21 @@ async function coverageRollout(ctx: MigrationContext, m: Migration): Promise<Ste
     .filter(([t, c]) => t !== '' && c.live > 0 && c.current === c.live)
     .map(([t]) => t)
     .sort();
-  // The share only grows, and stays below 100% until validation: the last step belongs to the rollout.
-  const computed = rolloutPercentFor(
+  const reachable = rolloutPercentFor(
     m.options.steps.filter((s) => s < 100),
     coverage.ratio,
   );
-  const percent = Math.max(held.percent, computed);
+  const percent = reachable > held.percent ? nextRolloutStep(m.options.steps, held.percent) : held.percent;
   return applyRollout(ctx, m, percent, [...new Set([...held.tenants, ...tenants])].sort());
 }
 
-function rolloutOf(m: Migration): { percent: number; tenants: string[] } {
-  const info = m.info as { rolloutPercent?: number; rolloutTenants?: string[] };
-  return { percent: info.rolloutPercent ?? 0, tenants: info.rolloutTenants ?? [] };
+function rolloutOf(m: Migration): { percent: number; tenants: string[]; at: string | null } {
+  const info = m.info as { rolloutPercent?: number; rolloutTenants?: string[]; rolloutAt?: string };
+  return {
+    percent: info.rolloutPercent ?? 0,
+    tenants: info.rolloutTenants ?? [],
+    at: info.rolloutAt ?? null,
+  };
 }
 
 async function applyRollout(
@@ -147,8 +156,18 @@ async function applyRollout(
   const routing = migrationRouting(m, { percent, tenants });
   if (!routing) return stepResult('rollout', 'skipped', 'no routing for this strategy');
   const result = await setRouting(ctx, m, routing, m.from, `migration ${m.id}: rollout ${percent}%`);
-  if (result.status === 'done')
-    await ctx.migrations.updateInfo(m.id, { rolloutPercent: percent, rolloutTenants: tenants }, ctx.actor);
+  if (result.status === 'done') {
+    const moved = percent !== rolloutOf(m).percent;
+    await ctx.migrations.updateInfo(
+      m.id,
+      {
+        rolloutPercent: percent,
+        rolloutTenants: tenants,
+        ...(moved ? { rolloutAt: ctx.clock.now().toISOString() } : {}),
+      },
+      ctx.actor,
+    );
+  }
   return stepResult(
     'rollout',
     result.status,
@@ -197,10 +216,38 @@ async function rolloutStep(ctx: MigrationContext, m: Migration): Promise<Migrati
   return migrationReport(await ctx.migrations.get(m.id), [step]);
 }
 
+/**
+ * Progressive, after validation: one configured step per `migrate step`, each only once the current step
+ * has been observed for `stepHold` and the migration's gates pass at it (errors, coverage, quality on a
+ * golden set); otherwise traffic stays where it is and the step says what it waits for.
+ */
 async function rolloutNext(ctx: MigrationContext, m: Migration): Promise<StepResult> {
   const held = rolloutOf(m);
   if (held.percent >= 100)
     return stepResult('rollout', 'skipped', 'all traffic is on the new namespace: run cutover');
+  const holdMs = parseDuration(m.options.stepHold ?? '0s');
+  const since = held.at === null ? null : Date.parse(held.at);
+  if (since !== null && ctx.clock.now().getTime() - since < holdMs) {
+    const until = new Date(since + holdMs).toISOString();
+    return stepResult(
+      'rollout',
+      'skipped',
+      `holding ${held.percent}% until ${until} (step hold ${m.options.stepHold}); step again after it`,
+      { percent: held.percent, until },
+    );
+  }
+  const gates = await evaluateMigrationGates(ctx, m);
+  const failing = gates.results.filter((r) => !r.passed);
+  if (failing.length > 0) {
+    const hints = gateHints(m, failing);
+    return stepResult(
+      'rollout',
+      'skipped',
+      `holding ${held.percent}%: waiting on ${failing.map((r) => `"${r.rule}" (${r.detail})`).join('; ')}` +
+        (hints.length ? `. ${hints.join(' ')}` : ''),
+      { percent: held.percent, results: gates.results },
+    );
+  }
   return applyRollout(ctx, m, nextRolloutStep(m.options.steps, held.percent), held.tenants);
 }
 

@@ -148,6 +148,11 @@ export interface MigrationOptions {
   readonly steps: readonly number[];
   /** Progressive: move tenants whose documents are all current, ahead of the percentage. */
   readonly tenants: boolean;
+  /**
+   * Progressive: how long each traffic step is observed before the next (a duration, `0s` = no wait).
+   * Absent in migrations stored before it existed: read as `0s`.
+   */
+  readonly stepHold?: string;
   /** Lazy: how the two namespaces' results are fused. */
   readonly fusion: FusionPolicy;
   /** How long the old namespace is kept for rollback after cutover, e.g. `7d`. */

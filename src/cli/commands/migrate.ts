@@ -116,11 +116,17 @@ export async function migrate(ctx: CliContext, args: MigrateArgs): Promise<numbe
               `${ctx.out.style.bold(m.id)}  ${m.state}  (${m.strategy}: ${m.from} → ${m.to}, alias ${m.alias})`,
             );
             ctx.out.line(`  routing    ${JSON.stringify(s.alias.routing)}`);
+            const d = s.backfill.documents;
             ctx.out.line(
-              `  coverage   ${s.coverage.current}/${s.coverage.live} current (${(s.coverage.ratio * 100).toFixed(1)}%), ${s.coverage.stale} stale`,
+              `  documents  ${d.current} of ${d.live} live current in ${m.to} (${(d.ratio * 100).toFixed(1)}%); ` +
+                `${d.stale} stale, ${d.missing} missing, ${d.deadLettered} dead-lettered` +
+                (s.queued > 0 ? `, ${s.queued} queued` : ''),
             );
+            const { state, detail, next } = s.backfill;
+            const label = state === 'interrupted' ? ctx.out.style.yellow('interrupted') : state;
             ctx.out.line(
-              `  backfill   ${s.job ? `${s.job.state}, pass ${s.job.pass}, ${s.job.counters.written} written` : 'not run'}; ${s.deadLetters} dead-lettered, ${s.queued} queued`,
+              `  backfill   ${label}${detail ? ` (${detail})` : ''}${s.job && state !== 'not-run' ? `, pass ${s.job.pass}` : ''}` +
+                (next ? ` — ${state === 'interrupted' ? 'resume' : 'next'}: ${next}` : ''),
             );
             if (s.agreement) {
               const overlap = Object.entries(s.agreement.overlap)
@@ -191,7 +197,9 @@ export async function withProgress<T>(
   let shown = 0;
   try {
     return await fn((p) => {
-      task ??= ctx.progress.start(label, { total: p.total, unit: 'docs' });
+      // The pass scans deleted documents too (to apply their tombstones): say so, so the total is no mystery.
+      const rows = p.live !== null && p.total !== p.live ? ` (${p.live} live of ${p.total} rows)` : '';
+      task ??= ctx.progress.start(`${label}${rows}`, { total: p.total, unit: 'rows' });
       task.setTotal(p.total);
       task.advance(p.done - shown);
       shown = p.done;
@@ -243,7 +251,15 @@ export function addMigrationOptions(command: Command): Command {
       numberOption(0),
     )
     .option('--min-shadow-samples <n>', 'shadow: agreement samples needed before cutover', integerOption(0))
-    .option('--steps <list>', 'progressive: traffic percentages, e.g. 10,25,50,100', parseSteps)
+    .option(
+      '--steps <list>',
+      'progressive: traffic percentages, one per `migrate step`, e.g. 10,25,50,100',
+      parseSteps,
+    )
+    .option(
+      '--step-hold <duration>',
+      'progressive: observe each traffic step this long before the next (e.g. 30m; default 0s)',
+    )
     .option('--no-tenants', 'progressive: do not move complete tenants ahead of the percentage')
     .addOption(
       new Option('--fusion <method>', 'lazy: fusion').choices([
@@ -304,6 +320,7 @@ function migrateArgs(action: MigrateArgs['action']) {
     if (typeof o.sampleRate === 'number') options.sampleRate = o.sampleRate;
     if (typeof o.minShadowSamples === 'number') options.minShadowSamples = o.minShadowSamples;
     if (Array.isArray(o.steps)) options.steps = o.steps;
+    if (typeof o.stepHold === 'string') options.stepHold = o.stepHold;
     if (o.tenants === false) options.tenants = false;
     if (typeof o.fusion === 'string' || o.embedOnRead === false)
       options.fusion = {
