@@ -10,7 +10,7 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
  * Words that follow "reembed" in prose ("reembed refuses to ...", "reembed needs ..."), not commands.
  * Anything else after "reembed" in a message must be a command that exists.
  */
-const PROSE = new Set(['database', 'needs', 'never', 'reads', 'refuses', 'schema', 'to']);
+const PROSE = new Set(['cannot', 'database', 'needs', 'never', 'reads', 'refuses', 'schema', 'to']);
 
 /** `reembed <word> [<word>]` in the code (not the comments) of every source file. */
 function commandMentions(): Map<string, string[]> {
