@@ -61,7 +61,7 @@ export function prepareSearch(
   const query = toFloat32(request.vector);
   const vector = encodeVector(meta.metric === 'cosine' ? unitCopy(query) : query);
   return {
-    settingsSql: R.searchSettingsSql(settings.schema, { iterativeScan }),
+    settingsSql: R.searchSettingsSql(settings.schema, { iterativeScan, table: meta.table_name }),
     settingsParams: R.searchSettingsParams(meta.name, {
       efSearch,
       k: request.k,

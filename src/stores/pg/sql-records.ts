@@ -194,16 +194,23 @@ ON CONFLICT (job_id) DO UPDATE
  * keep filtered ANN queries from returning fewer than k rows.
  * $1 namespace, $2 ef_search, $3 enable_indexscan, [$4 iterative scan mode].
  */
-export function searchSettingsSql(schema: string, options: { iterativeScan: boolean }): string {
+export function searchSettingsSql(schema: string, options: { iterativeScan: boolean; table?: string }): string {
   const iterative = options.iterativeScan ? ",\n  set_config('hnsw.iterative_scan', $4, true)" : '';
-  const meta = qualified(schema, 'ns_meta');
-  // The embedding column's declared dimension (pgvector's typmod; -1 when a hand edit removed it): a
-  // table whose column no longer fixes the dimension needs the per-row dimension guard of `searchSql`.
-  return `SELECT (SELECT fingerprint FROM ${meta} WHERE name = $1) AS fingerprint,
-  (SELECT a.atttypmod FROM ${meta} m JOIN pg_attribute a
-     ON a.attrelid = to_regclass(format('%I.%I', ${literal(schema)}, m.table_name)) AND a.attname = 'embedding'
-   WHERE m.name = $1) AS typmod,
+  // The records table's declared vector dimension (pgvector's typmod; -1 when a hand edit removed it): a
+  // column that no longer fixes the dimension needs the per-row guard of `searchSql`. The table is a
+  // literal (from the namespace descriptor) so this is one catalog-cache lookup, ~0.1 ms.
+  const typmod =
+    options.table === undefined
+      ? ''
+      : `\n  (SELECT atttypmod FROM pg_attribute WHERE attrelid = to_regclass(${regclassLiteral(schema, options.table)}) AND attname = 'embedding') AS typmod,`;
+  return `SELECT (SELECT fingerprint FROM ${qualified(schema, 'ns_meta')} WHERE name = $1) AS fingerprint,${typmod}
   set_config('hnsw.ef_search', $2, true), set_config('enable_indexscan', $3, true)${iterative}`;
+}
+
+/** `'schema.table'` for `to_regclass`: both parts are checked identifiers (lower case), so no quoting is needed. */
+function regclassLiteral(schema: string, table: string): string {
+  qualified(schema, table); // validates both
+  return literal(`${schema}.${table}`);
 }
 
 /** Raises `hnsw.ef_search` for a re-query of a search that had to drop foreign rows. $1 ef_search. */
