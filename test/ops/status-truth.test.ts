@@ -258,28 +258,44 @@ describe('a SIGKILLed backfill is reported as interrupted, with store-measured p
   }
 });
 
-describe('a provider that fails 20% of requests, and five poison documents', () => {
-  it('counts every retry the provider forced, and shows dead letters as dead letters with their next step', async () => {
+const FAULTS = {
+  rate: {
+    probability: 0.2,
+    seed: 11,
+    faults: [
+      { kind: 'status' as const, status: 429, headers: { 'retry-after-ms': '1' } },
+      { kind: 'status' as const, status: 500 },
+    ],
+  },
+};
+
+describe('a provider that fails 20% of requests (429s and 500s, all retried)', () => {
+  it('counts every retry the provider forced: the report, the job and the server agree', async () => {
+    await setup(480);
+    server.setFaults(FAULTS);
+    const run = await cli('backfill', 'run', 'docs', '--json');
+    expect(run.code, run.stderr).toBe(0);
+    const report = parseJson<{ status: string; retries: number; written: number }>(run);
+    const failed = server.requests.filter((r) => r.status === 429 || r.status === 500).length;
+    expect(failed).toBeGreaterThanOrEqual(5);
+    expect(report).toMatchObject({ status: 'done', retries: failed, written: 478 });
+    const status = parseJson<StatusJson>(await cli('migrate', 'status', 'docs', '--json'));
+    expect(status.job?.counters.retries).toBe(failed);
+  }, 120_000);
+
+  it('with five poison documents: dead letters show as dead letters, with their next step', async () => {
     await setup(480, { poison: true });
-    server.setFaults({
-      rate: {
-        probability: 0.2,
-        seed: 11,
-        faults: [
-          { kind: 'status', status: 429, headers: { 'retry-after-ms': '1' } },
-          { kind: 'status', status: 500 },
-        ],
-      },
-    });
+    server.setFaults(FAULTS);
     const run = await cli('backfill', 'run', 'docs', '--json');
     expect(run.code, run.stderr).toBe(0);
     const report = parseJson<{ status: string; retries: number; deadLettered: number; written: number }>(run);
     const failed = server.requests.filter((r) => r.status === 429 || r.status === 500).length;
-    expect(failed).toBeGreaterThan(10);
-    expect(report).toMatchObject({ status: 'done', retries: failed, deadLettered: 5, written: 478 - 5 });
+    // A request in flight when a sibling hit a poison document is abandoned, not retried: at most `failed`.
+    expect(report.retries).toBeGreaterThan(0);
+    expect(report.retries).toBeLessThanOrEqual(failed);
+    expect(report).toMatchObject({ status: 'done', deadLettered: 5, written: 478 - 5 });
 
     const status = parseJson<StatusJson>(await cli('migrate', 'status', 'docs', '--json'));
-    expect(status.job?.counters.retries).toBe(failed);
     expect(status.backfill).toMatchObject({
       state: 'done',
       next: 'reembed backfill retry-dead docs',

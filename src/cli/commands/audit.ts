@@ -73,13 +73,14 @@ export async function audit(ctx: CliContext, args: AuditArgs): Promise<number> {
       ],
       entries,
     );
-    if (entries.length === args.limit)
+    if (entries.length === args.limit && args.limit === DEFAULT_LIMIT)
       ctx.out.note(`showing the newest ${args.limit} matching entries; --limit N shows more`);
   });
   return 0;
 }
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+const DEFAULT_LIMIT = 100;
 
 export const auditCommand: CliCommand = {
   register: (program, bind) =>
@@ -101,7 +102,7 @@ export const auditCommand: CliCommand = {
         'from this instant (2025-05-01, 2025-05-01T12:00:00Z) or duration ago (24h, 7d)',
       )
       .option('--until <when>', 'before this instant or duration ago')
-      .option('--limit <n>', 'the newest N matching entries', integerOption(1, 1_000_000), 100)
+      .option('--limit <n>', 'the newest N matching entries', integerOption(1, 1_000_000), DEFAULT_LIMIT)
       .action(
         bind(audit, (_p, o) => {
           const args: Record<string, unknown> = {

@@ -123,7 +123,12 @@ export async function migrate(ctx: CliContext, args: MigrateArgs): Promise<numbe
                 (s.queued > 0 ? `, ${s.queued} queued` : ''),
             );
             const { state, detail, next } = s.backfill;
-            const label = state === 'interrupted' ? ctx.out.style.yellow('interrupted') : state;
+            const label =
+              state === 'interrupted'
+                ? ctx.out.style.yellow('interrupted')
+                : state === 'not-run'
+                  ? 'not run yet'
+                  : state;
             ctx.out.line(
               `  backfill   ${label}${detail ? ` (${detail})` : ''}${s.job && state !== 'not-run' ? `, pass ${s.job.pass}` : ''}` +
                 (next ? ` — ${state === 'interrupted' ? 'resume' : 'next'}: ${next}` : ''),

@@ -194,7 +194,10 @@ ON CONFLICT (job_id) DO UPDATE
  * keep filtered ANN queries from returning fewer than k rows.
  * $1 namespace, $2 ef_search, $3 enable_indexscan, [$4 iterative scan mode].
  */
-export function searchSettingsSql(schema: string, options: { iterativeScan: boolean; table?: string }): string {
+export function searchSettingsSql(
+  schema: string,
+  options: { iterativeScan: boolean; table?: string },
+): string {
   const iterative = options.iterativeScan ? ",\n  set_config('hnsw.iterative_scan', $4, true)" : '';
   // The records table's declared vector dimension (pgvector's typmod; -1 when a hand edit removed it): a
   // column that no longer fixes the dimension needs the per-row guard of `searchSql`. The table is a
