@@ -38,6 +38,7 @@ import { statusCommand } from './commands/status.js';
 import { workerCommand } from './commands/worker.js';
 import { type AppOpener, type CliIo, createContext, resolveGlobals } from './context.js';
 import { Output } from './output.js';
+import { processIo } from './process-io.js';
 
 export const COMMANDS: readonly CliCommand[] = [
   initCommand,
@@ -67,13 +68,6 @@ export interface MainOptions {
   /** Opens the library facade (default `openReembed`); tests inject embedders through it. */
   readonly open?: AppOpener;
 }
-
-const processIo = (): CliIo => ({
-  stdout: process.stdout,
-  stderr: process.stderr,
-  env: process.env,
-  cwd: process.cwd(),
-});
 
 /**
  * Runs one CLI invocation and returns its exit code (bin/reembed.js passes `process.argv.slice(2)`).

@@ -2,9 +2,11 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { StepReport } from '../../src/cli/demo/types.js';
+import { sharedData } from '../../src/testing/shared.js';
 import { parseJson, runCli, tempDir } from './helpers.js';
 
-const SCIFACT = join(import.meta.dirname, '../../../shared/datasets/scifact');
+const SCIFACT_DATA = sharedData('datasets/scifact', 'corpus.jsonl');
+const SCIFACT = SCIFACT_DATA.path;
 
 interface DemoJson {
   kind: string;
@@ -92,11 +94,8 @@ describe('reembed demo', () => {
     expect(existsSync(path as string)).toBe(false);
   });
 
-  const hasScifact = existsSync(join(SCIFACT, 'corpus.jsonl'));
-  (hasScifact ? it : it.skip)(
-    hasScifact
-      ? 'on SciFact (BEIR): completes and the mixed index scores below the clean v2 index'
-      : `SciFact demo skipped: ${SCIFACT}/corpus.jsonl not found`,
+  it.skipIf(!SCIFACT_DATA.present)(
+    SCIFACT_DATA.label('on SciFact (BEIR): completes and the mixed index scores below the clean v2 index'),
     async () => {
       const run = await runCli(
         ['--db', join(dir, 'scifact.db'), 'demo', '--dataset', SCIFACT, '--strategy', 'none', '--json'],
