@@ -6,7 +6,7 @@ export const ROOT = resolve(import.meta.dirname, '../..');
 /** The CLI from source, as `bin/reembed.js` runs it from dist/. */
 export const ENTRY = join(ROOT, 'src/cli/entry.ts');
 /** tsx's loader by path, so children run TypeScript from any working directory. */
-const TSX = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
+export const TSX = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
 
 export interface Exit {
   readonly code: number | null;
@@ -37,11 +37,23 @@ export function spawnNode(
   args: readonly string[],
   options: { cwd: string; env?: Record<string, string>; closeStdout?: boolean },
 ): Child {
-  const started = performance.now();
-  const proc = spawn(process.execPath, ['--import', TSX, script, ...args], {
-    cwd: options.cwd,
+  return spawnProcess(process.execPath, ['--import', TSX, script, ...args], {
+    ...options,
     // No Postgres: an inherited REEMBED_PG_URL would send the commands to it.
     env: { ...process.env, REEMBED_PG_URL: '', NO_COLOR: '1', ...options.env },
+  });
+}
+
+/** Any program as a child process, with the environment given (nothing added). */
+export function spawnProcess(
+  file: string,
+  args: readonly string[],
+  options: { cwd: string; env?: NodeJS.ProcessEnv; closeStdout?: boolean },
+): Child {
+  const started = performance.now();
+  const proc = spawn(file, args, {
+    cwd: options.cwd,
+    env: options.env ?? process.env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const waiters = new Set<() => void>();
