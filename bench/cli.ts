@@ -11,7 +11,9 @@
  * not timed). Medians over `--runs` (default 7) interleaved rounds: each round runs every command once,
  * so a burst of load on a shared machine spreads over all of them.
  *
- * Run: npx tsx bench/cli.ts [--runs=7 --docs=5000]   (builds dist/ first when it is stale)
+ * Run: npx tsx bench/cli.ts [--runs=7 --docs=5000 --baseline=../main]   (builds dist/ first when stale)
+ * `--baseline=DIR` also runs another checkout's built CLI (e.g. the main branch), alternating with this
+ * one command by command, for a side-by-side comparison on the same data.
  */
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,10 +22,12 @@ import { join } from 'node:path';
 import { syntheticCorpus } from '../src/corpus/synthetic.js';
 import { benchArgs, fmt, load, median, report } from './lib.js';
 
-const args = benchArgs({ runs: 7, docs: 5_000, queries: 150 });
+const args = benchArgs({ runs: 7, docs: 5_000, queries: 150, baseline: '' });
 const runs = Number(args.runs);
 const ROOT = join(import.meta.dirname, '..');
 const BIN = join(ROOT, 'bin', 'reembed.js');
+/** Another checkout with a built dist/ (e.g. the main branch), run alternately for a side-by-side ratio. */
+const BASELINE = args.baseline ? join(String(args.baseline), 'bin', 'reembed.js') : null;
 const GOAL_MS = 1_500;
 
 await load('index'); // builds dist/ when a source is newer
@@ -38,9 +42,10 @@ const dataset = join(dir, 'corpus');
 function run(
   argv: readonly string[],
   db: string | null = null,
+  bin = BIN,
 ): { ms: number; code: number | null; out: string } {
   const started = performance.now();
-  const r = spawnSync(process.execPath, [BIN, ...(db ? ['--db', db] : []), ...argv], {
+  const r = spawnSync(process.execPath, [bin, ...(db ? ['--db', db] : []), ...argv], {
     cwd: work,
     encoding: 'utf8',
     env: { ...process.env, REEMBED_PG_URL: '', NO_COLOR: '1' },
@@ -178,6 +183,7 @@ const CASES: readonly Case[] = [
 ];
 
 const times = new Map<string, number[]>(CASES.map((c) => [c.name, []]));
+const baselineTimes = new Map<string, number[]>(CASES.map((c) => [c.name, []]));
 const floor = { node: [] as number[], importReembed: [] as number[] };
 const importScript = `const t = performance.now(); await import(${JSON.stringify(join(ROOT, 'dist', 'index.js'))}); console.log(performance.now() - t);`;
 
@@ -190,35 +196,53 @@ for (let round = 0; round < runs; round++) {
   });
   floor.importReembed.push(Number(imported.stdout.trim()));
   for (const c of CASES) {
-    const dbs = { none: null, base, migrating, gated, empty: join(dir, 'empty.db') };
-    let db: string | null = dbs[c.db];
-    if (c.fresh && db) {
-      const copy = join(dir, 'fresh.db');
-      rmSync(copy, { force: true });
-      if (c.db !== 'empty') copyFileSync(db, copy);
-      db = copy;
+    // With a baseline, the two builds take turns going first.
+    const bins = BASELINE ? (round % 2 === 0 ? [BIN, BASELINE] : [BASELINE, BIN]) : [BIN];
+    for (const bin of bins) {
+      const dbs = { none: null, base, migrating, gated, empty: join(dir, 'empty.db') };
+      let db: string | null = dbs[c.db];
+      if (c.fresh && db) {
+        const copy = join(dir, 'fresh.db');
+        rmSync(copy, { force: true });
+        if (c.db !== 'empty') copyFileSync(db, copy);
+        db = copy;
+      }
+      const r = run(c.argv, db, bin);
+      if (!(c.codes ?? [0]).includes(r.code ?? -1))
+        throw new Error(`${c.name} (${bin}): exit ${r.code}\n${r.out}`);
+      (bin === BIN ? times : baselineTimes).get(c.name)?.push(r.ms);
     }
-    const r = run(c.argv, db);
-    if (!(c.codes ?? [0]).includes(r.code ?? -1)) throw new Error(`${c.name}: exit ${r.code}\n${r.out}`);
-    times.get(c.name)?.push(r.ms);
   }
   console.error(`bench: round ${round + 1}/${runs}`);
 }
 
 const rows = CASES.map((c) => {
   const ms = times.get(c.name) ?? [];
-  return { command: c.name, medianMs: Math.round(median(ms)), minMs: Math.round(Math.min(...ms)) };
+  const base = baselineTimes.get(c.name) ?? [];
+  return {
+    command: c.name,
+    medianMs: Math.round(median(ms)),
+    minMs: Math.round(Math.min(...ms)),
+    ...(BASELINE ? { baselineMedianMs: Math.round(median(base)) } : {}),
+  };
 });
 const slowest = rows.reduce((a, b) => (b.medianMs > a.medianMs ? b : a));
-console.log(`\n${'command'.padEnd(34)} ${'median'.padStart(8)} ${'min'.padStart(8)}`);
+console.log(
+  `\n${'command'.padEnd(42)} ${'median'.padStart(8)} ${'min'.padStart(8)}${BASELINE ? ' baseline'.padStart(10) : ''}`,
+);
 for (const r of rows)
-  console.log(`${r.command.padEnd(34)} ${`${r.medianMs} ms`.padStart(8)} ${`${r.minMs} ms`.padStart(8)}`);
+  console.log(
+    `${r.command.padEnd(42)} ${`${r.medianMs} ms`.padStart(8)} ${`${r.minMs} ms`.padStart(8)}${
+      r.baselineMedianMs !== undefined ? `${r.baselineMedianMs} ms`.padStart(10) : ''
+    }`,
+  );
 console.log(
   `\nfloor: node -e 0 ${fmt(median(floor.node), 0)} ms; import('reembed') ${fmt(median(floor.importReembed), 0)} ms (inside the process)`,
 );
 console.log(`slowest: ${slowest.command} ${slowest.medianMs} ms (goal ≤ ${GOAL_MS} ms)`);
 report('cli', {
   runs,
+  baseline: BASELINE,
   documents: corpus.docs.length,
   goalMs: GOAL_MS,
   floor: {

@@ -313,12 +313,14 @@ function workerEntry(): string | null {
   } catch {
     return null;
   }
-  // Where the loader is inherited (newer Node) the entry loads at once; register only when it is not,
-  // and retry under another URL (the module map remembers the failed load of the first).
+  // Where the loader is inherited the entry loads at once; register it only when it is not, and retry
+  // under another URL (the module map remembers the failed load of the first). Without tsx, Node 20
+  // refuses the .ts file (ERR_UNKNOWN_FILE_EXTENSION), while Node 22.18+/24 strip its types themselves
+  // and then miss the .ts file behind an import written `./x.js` (ERR_MODULE_NOT_FOUND).
   const entry = JSON.stringify(new URL('./reader-worker.ts', here).href);
   const retry = JSON.stringify(new URL('./reader-worker.ts?tsx', here).href);
   return `import(${entry}).catch((e) => {
-    if (e?.code !== 'ERR_UNKNOWN_FILE_EXTENSION') throw e;
+    if (e?.code !== 'ERR_UNKNOWN_FILE_EXTENSION' && e?.code !== 'ERR_MODULE_NOT_FOUND') throw e;
     return import(${JSON.stringify(api)}).then((tsx) => { tsx.register(); return import(${retry}); });
   });`;
 }
