@@ -33,14 +33,14 @@ export interface SharedData {
 
 /**
  * `relative` under the shared folder (e.g. `datasets/scifact`); `marker` is a file inside it whose
- * presence means the data is usable (e.g. `corpus.jsonl`). When it is missing, the skip reason is printed
- * once (one line) and `label` adds it to the skipped test's title.
+ * presence means the data is usable (e.g. `corpus.jsonl`); `what` names what skips without it. When it is
+ * missing, the skip reason is printed once (one line) and `label` adds it to the skipped test's title.
  */
-export function sharedData(relative: string, marker?: string): SharedData {
+export function sharedData(relative: string, marker?: string, what?: string): SharedData {
   const path = join(sharedDir(), relative);
   const checked = marker ? join(path, marker) : path;
   const present = existsSync(checked);
-  const skipReason = `skipped: ${checked} not found (the shared data folder is ../shared beside the repository, or set REEMBED_SHARED_DIR)`;
+  const skipReason = `skipped${what ? ` ${what}` : ''}: ${checked} not found (the shared data folder is ../shared beside the repository, or set REEMBED_SHARED_DIR)`;
   if (!present && !announced.has(checked)) {
     announced.add(checked);
     console.warn(skipReason);
