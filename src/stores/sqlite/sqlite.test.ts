@@ -53,6 +53,27 @@ testVectorStore({
   },
 });
 
+// The same suite with every namespace searched through its HNSW index (threshold 0), and with exact search
+// streamed from SQLite instead of the in-memory copy (no exact cache, no index).
+testVectorStore({
+  name: 'sqlite (HNSW index forced)',
+  create: async () => {
+    const backend = await openSqliteBackend({ path: tempFile(), ann: { threshold: 0 } });
+    return { store: backend.store, cleanup: () => backend.close() };
+  },
+});
+
+testVectorStore({
+  name: 'sqlite (exact search streamed from SQLite)',
+  create: async () => {
+    const backend = await openSqliteBackend({
+      path: tempFile(),
+      ann: { threshold: Number.POSITIVE_INFINITY, exactCacheBytes: 0 },
+    });
+    return { store: backend.store, cleanup: () => backend.close() };
+  },
+});
+
 testCatalog({
   name: 'sqlite',
   create: async () => {

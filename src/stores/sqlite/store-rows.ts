@@ -12,6 +12,8 @@ export interface MetaRow {
   dimension: number;
   metric: Metric;
   generation: number;
+  /** When the namespace was created: a dropped and re-created namespace restarts its generations. */
+  created_at: string;
 }
 
 export interface HeadRow {
@@ -22,6 +24,8 @@ export interface HeadRow {
 }
 
 export interface DetailRow {
+  namespace: string;
+  record_id: string;
   source_id: string;
   fingerprint: string;
   content_hash: string;

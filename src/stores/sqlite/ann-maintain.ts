@@ -1,0 +1,176 @@
+import type { AnnParams, ResolvedAnnOptions } from './ann-config.js';
+import { AnnIndex } from './ann-index.js';
+import type { RowPredicate } from './filter.js';
+import type { ScoredKey } from './matrix-cache.js';
+import { RowScorer } from './row-scorer.js';
+import { STORE_SQL as SQL } from './sql.js';
+import type { StatementCache } from './statements.js';
+import { parseJsonObject } from './statements.js';
+import type { MetaRow } from './store-rows.js';
+import { TopK } from './top-k.js';
+
+/** Rows added to an index per usearch call: bounds the float32 staging buffer (4,096 x 384 x 4 = 6 MiB). */
+const CHUNK = 4_096;
+
+/**
+ * Builds a namespace's index from its searchable records (read transaction: the index then reflects
+ * exactly the snapshot at `meta.generation`).
+ */
+export function buildIndex(
+  sql: StatementCache,
+  meta: MetaRow,
+  params: AnnParams,
+  expansionSearch: number,
+): AnnIndex {
+  const index = new AnnIndex(
+    params,
+    { incarnation: meta.created_at, generation: meta.generation, highKey: 0 },
+    expansionSearch,
+  );
+  const highKey = addAfter(sql, index, meta, 0);
+  index.snapshot = { ...index.snapshot, highKey };
+  index.removedSinceBuild = 0;
+  return index;
+}
+
+/**
+ * Brings an index from its snapshot to `meta.generation` using SQLite alone (read transaction): records
+ * with keys above the snapshot's high key are added (keys only grow, in commit order), and when the
+ * namespace then holds fewer records than the index, the keys SQLite no longer has are removed. This is
+ * what makes any older committed snapshot usable — a file saved long ago, or an index left behind by
+ * another process's writes or by a rolled-back caller transaction.
+ */
+export function catchUp(sql: StatementCache, index: AnnIndex, meta: MetaRow): void {
+  const highKey = addAfter(sql, index, meta, index.snapshot.highKey);
+  const total = sql.get(SQL.countRecords).pluck().get(meta.name) as number;
+  if (total !== index.size) removeMissing(sql, index, meta.name);
+  index.snapshot = { incarnation: meta.created_at, generation: meta.generation, highKey };
+}
+
+/** Adds searchable records with keys above `after`; returns the new high key. */
+function addAfter(sql: StatementCache, index: AnnIndex, meta: MetaRow, after: number): number {
+  const d = meta.dimension;
+  const keys = new Float64Array(CHUNK);
+  const vectors = new Float32Array(CHUNK * d);
+  const bytes = new Uint8Array(vectors.buffer);
+  let n = 0;
+  let highKey = after;
+  const rows = sql
+    .get(SQL.searchableAfter)
+    .raw()
+    .iterate(after, meta.name, meta.fingerprint, d * 4) as Iterable<[number, Uint8Array]>;
+  for (const [key, vector] of rows) {
+    keys[n] = key;
+    bytes.set(vector, n * d * 4);
+    n++;
+    highKey = key;
+    if (n === CHUNK) {
+      index.add(keys, vectors, n);
+      n = 0;
+    }
+  }
+  index.add(keys, vectors, n);
+  return highKey;
+}
+
+/** Removes index keys whose records are gone (a sorted merge of both key lists). */
+function removeMissing(sql: StatementCache, index: AnnIndex, namespace: string): void {
+  const present = Float64Array.from(sql.get(SQL.namespaceKeys).pluck().all(namespace) as number[]).sort();
+  const held = index.keys();
+  const gone: number[] = [];
+  let j = 0;
+  for (const key of held) {
+    while (j < present.length && (present[j] as number) < key) j++;
+    if (j >= present.length || present[j] !== key) gone.push(key);
+  }
+  index.remove(gone);
+}
+
+export interface AnnResult {
+  /** Scored keys, or null when the caller must answer exactly (a filter too selective for the index). */
+  readonly hits: ScoredKey[] | null;
+  /** The index's distances disagree with the stored vectors: it does not describe these records. */
+  readonly suspect: boolean;
+}
+
+/**
+ * ANN top-k: candidates from the index, each checked against its SQLite row (same namespace and
+ * fingerprint, a vector of the namespace's dimension — a deleted record has no row, a foreign one fails
+ * the check), filtered, and rescored exactly from the stored float32 vector. Filtered searches ask for 4x
+ * more candidates each round while fewer than k pass, up to `maxCandidates`; past that the filter is too
+ * selective for the index and the caller scans exactly (read transaction).
+ */
+export function annSearch(
+  sql: StatementCache,
+  index: AnnIndex,
+  meta: MetaRow,
+  query: Float32Array,
+  k: number,
+  predicate: RowPredicate | null,
+  options: ResolvedAnnOptions,
+): AnnResult {
+  const size = index.size;
+  const limit = Math.min(size, Math.max(options.maxCandidates, options.minCandidates));
+  let want = Math.min(size, Math.max(options.minCandidates, k * options.oversample) * (predicate ? 4 : 1));
+  const candidate = sql.get(SQL.candidate);
+  const scorer = new RowScorer(meta.metric, meta.dimension);
+  const bytes = meta.dimension * 4;
+  const needsMetadata = (predicate?.keys.length ?? 0) > 0;
+  for (;;) {
+    const found = index.search(query, want);
+    const top = new TopK(k);
+    let passed = 0;
+    let checked = 0;
+    let drifted = 0;
+    let strangers = 0;
+    for (let i = 0; i < found.keys.length; i++) {
+      const key = found.keys[i] as number;
+      const row = candidate.get(key) as CandidateRow | undefined;
+      const own = row && row.namespace === meta.name && row.fingerprint === meta.fingerprint;
+      if (!row || !own || row.vector.byteLength !== bytes) {
+        strangers++;
+        continue;
+      }
+      if (predicate) {
+        if (predicate.tenant !== undefined && row.tenant !== predicate.tenant) continue;
+        if (needsMetadata && !predicate.matches(row.tenant, () => parseJsonObject(row.metadata))) continue;
+      }
+      passed++;
+      const score = scorer.score(query, row.vector);
+      if (index.params.metric === 'cosine') {
+        checked++;
+        if (drifts(index.params, found.distances[i] as number, score)) drifted++;
+      }
+      top.push(score, key);
+    }
+    // An index caught up to this snapshot holds exactly its searchable records: keys without such a row,
+    // or distances that do not match the rows' vectors, mean the index belongs to other data.
+    if (strangers * 4 > found.keys.length || (checked >= 4 && drifted * 4 > checked))
+      return { hits: null, suspect: true };
+    if (passed >= k || found.keys.length < want || !predicate) {
+      const { rows, scores } = top.sorted();
+      return { hits: rows.map((key, i) => ({ key, score: scores[i] as number })), suspect: false };
+    }
+    if (want >= limit) return { hits: null, suspect: false };
+    want = Math.min(limit, want * 4);
+  }
+}
+
+interface CandidateRow {
+  namespace: string;
+  fingerprint: string;
+  tenant: string | null;
+  metadata: string;
+  vector: Uint8Array;
+}
+
+/**
+ * Whether a cosine index's distance for a candidate is too far from its exact cosine to come from the
+ * same vector. Quantisation moves a cosine by far less than these bounds (int8: ~0.01 typical), while a
+ * key pointing at another record's vector typically differs by tenths. (Dot and l2 scores have no fixed
+ * scale, so only cosine indexes are checked this way; every index is checked row by row.)
+ */
+function drifts(params: AnnParams, distance: number, score: number): boolean {
+  const tolerance = params.quantization === 'i8' ? 0.25 : params.quantization === 'f16' ? 0.02 : 0.001;
+  return !(Math.abs(1 - distance - score) <= tolerance);
+}
