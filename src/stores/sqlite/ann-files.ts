@@ -26,6 +26,7 @@ interface AnnRow {
   incarnation: string;
   generation: number;
   high_key: number;
+  removed: number;
   count: number;
   bytes: number;
   params: string;
@@ -77,7 +78,12 @@ export class AnnFiles {
     try {
       if (statSync(path).size !== row.bytes || row.keys.byteLength !== row.count * 8) return null;
       const keys = new KeyList(decodeKeys(row.keys));
-      const snapshot = { incarnation: row.incarnation, generation: row.generation, highKey: row.high_key };
+      const snapshot = {
+        incarnation: row.incarnation,
+        generation: row.generation,
+        highKey: row.high_key,
+        removed: row.removed,
+      };
       const index = AnnIndex.load(path, params, snapshot, expansionSearch, keys);
       return index.size === row.count ? index : null;
     } catch {
@@ -124,6 +130,7 @@ export class AnnFiles {
           snapshot.incarnation,
           snapshot.generation,
           snapshot.highKey,
+          snapshot.removed,
           index.size,
           bytes,
           JSON.stringify(index.params),

@@ -9,6 +9,8 @@ export interface AnnSnapshot {
   readonly generation: number;
   /** Largest record key the snapshot held (keys only grow, so later records have larger keys). */
   readonly highKey: number;
+  /** `ns_meta.removed` at the snapshot: when it moved on, some keys of the index may be gone. */
+  readonly removed: number;
 }
 
 export interface AnnCandidates {

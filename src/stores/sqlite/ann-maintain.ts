@@ -24,7 +24,7 @@ export function buildIndex(
 ): AnnIndex {
   const index = new AnnIndex(
     params,
-    { incarnation: meta.created_at, generation: meta.generation, highKey: 0 },
+    { incarnation: meta.created_at, generation: meta.generation, highKey: 0, removed: meta.removed },
     expansionSearch,
   );
   const highKey = addAfter(sql, index, meta, 0);
@@ -35,16 +35,22 @@ export function buildIndex(
 
 /**
  * Brings an index from its snapshot to `meta.generation` using SQLite alone (read transaction): records
- * with keys above the snapshot's high key are added (keys only grow, in commit order), and when the
- * namespace then holds fewer records than the index, the keys SQLite no longer has are removed. This is
- * what makes any older committed snapshot usable — a file saved long ago, or an index left behind by
- * another process's writes or by a rolled-back caller transaction.
+ * with keys above the snapshot's high key are added (keys only grow, in commit order), and when writes
+ * have removed records since the snapshot (`ns_meta.removed` moved), the keys SQLite no longer has are
+ * removed. This is what makes any older committed snapshot usable — a file saved long ago, or an index
+ * left behind by another process's writes or by a rolled-back caller transaction.
  */
 export function catchUp(sql: StatementCache, index: AnnIndex, meta: MetaRow): void {
   const highKey = addAfter(sql, index, meta, index.snapshot.highKey);
+  // The count is a safety net for removals nobody counted (rows deleted behind the store's back).
   const total = sql.get(SQL.countRecords).pluck().get(meta.name) as number;
-  if (total !== index.size) removeMissing(sql, index, meta.name);
-  index.snapshot = { incarnation: meta.created_at, generation: meta.generation, highKey };
+  if (meta.removed !== index.snapshot.removed || index.size > total) removeMissing(sql, index, meta.name);
+  index.snapshot = {
+    incarnation: meta.created_at,
+    generation: meta.generation,
+    highKey,
+    removed: meta.removed,
+  };
 }
 
 /** Adds searchable records with keys above `after`; returns the new high key. */

@@ -314,7 +314,7 @@ describe('sqlite schema 1 → 2 (records get their stable key)', () => {
     const db = new Database(path);
     applySchema(db, new Date().toISOString());
     // Turn the fresh file back into what schema 1 wrote: records keyed by the implicit rowid.
-    db.exec(`DROP TABLE records;
+    db.exec(`DROP TABLE records; DROP TABLE ann_indexes; ALTER TABLE ns_meta DROP COLUMN removed;
       CREATE TABLE records (
         namespace TEXT NOT NULL REFERENCES ns_meta(name), record_id TEXT NOT NULL, source_id TEXT NOT NULL,
         chunk_index INTEGER NOT NULL, fingerprint TEXT NOT NULL, content_hash TEXT NOT NULL,

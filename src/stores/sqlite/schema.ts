@@ -129,7 +129,8 @@ export function sourcesDdl(): string[] {
 export function storeDdl(): string[] {
   return [
     // generation is bumped by every committed write that changes records, so a search cache in any
-    // process knows when to reload.
+    // process knows when to reload; removed counts the records writes have removed (replaced or deleted),
+    // so an ANN index caught up from an older snapshot knows whether any of its keys went away.
     `CREATE TABLE IF NOT EXISTS ns_meta (
       name TEXT PRIMARY KEY,
       fingerprint TEXT NOT NULL,
@@ -137,7 +138,8 @@ export function storeDdl(): string[] {
       dimension INTEGER NOT NULL CHECK (dimension BETWEEN 1 AND 65536),
       metric TEXT NOT NULL CHECK (metric IN (${sqlList(METRICS)})),
       generation INTEGER NOT NULL DEFAULT 0,
-      created_at TEXT NOT NULL
+      created_at TEXT NOT NULL,
+      removed INTEGER NOT NULL DEFAULT 0
     )`,
     recordsDdl('records'),
     'CREATE INDEX IF NOT EXISTS records_by_source ON records(namespace, source_id)',
@@ -159,6 +161,7 @@ export function storeDdl(): string[] {
       incarnation TEXT NOT NULL,
       generation INTEGER NOT NULL,
       high_key INTEGER NOT NULL,
+      removed INTEGER NOT NULL,
       count INTEGER NOT NULL,
       bytes INTEGER NOT NULL,
       params TEXT NOT NULL,
@@ -203,8 +206,12 @@ export function recordsDdl(table: string): string {
 const RECORD_COLUMNS =
   'namespace, record_id, source_id, chunk_index, fingerprint, content_hash, source_version, embedded_at, tenant, metadata, text, vector';
 
-/** Schema 1 → 2: the records table gains its `key` (a copy in rowid order, so keys follow the old order). */
+/**
+ * Schema 1 → 2: the records table gains its `key` (a copy in rowid order, so keys follow the old order)
+ * and ns_meta its `removed` counter.
+ */
 function upgradeFrom1(db: SqliteDatabase): void {
+  db.exec('ALTER TABLE ns_meta ADD COLUMN removed INTEGER NOT NULL DEFAULT 0');
   db.exec(recordsDdl('records_v2'));
   db.exec(`INSERT INTO records_v2 (${RECORD_COLUMNS}) SELECT ${RECORD_COLUMNS} FROM records ORDER BY rowid`);
   db.exec('DROP INDEX IF EXISTS records_by_source');

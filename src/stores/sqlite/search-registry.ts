@@ -172,7 +172,12 @@ export class SearchRegistry {
         });
         index.add(keys, vectors, c.rows.length);
       }
-      index.snapshot = { ...index.snapshot, generation: change.after, highKey };
+      index.snapshot = {
+        ...index.snapshot,
+        generation: change.after,
+        highKey,
+        removed: index.snapshot.removed + removed.length,
+      };
     } catch {
       this.#indexes.delete(namespace);
     }

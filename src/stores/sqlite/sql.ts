@@ -4,10 +4,12 @@
  * with a query (invariant 2) even if something wrote it behind the store's back.
  */
 export const STORE_SQL = {
-  meta: 'SELECT name, fingerprint, space_name, dimension, metric, generation, created_at FROM ns_meta WHERE name = ?',
+  meta: `SELECT name, fingerprint, space_name, dimension, metric, generation, created_at, removed
+    FROM ns_meta WHERE name = ?`,
   insertMeta: `INSERT INTO ns_meta (name, fingerprint, space_name, dimension, metric, generation, created_at)
     VALUES (?, ?, ?, ?, ?, 0, ?)`,
-  bumpGeneration: 'UPDATE ns_meta SET generation = generation + 1 WHERE name = ? RETURNING generation',
+  bumpGeneration: `UPDATE ns_meta SET generation = generation + 1, removed = removed + ? WHERE name = ?
+    RETURNING generation`,
   spaceName: 'SELECT name FROM spaces WHERE fingerprint = ?',
 
   head: 'SELECT source_id, source_version, content_hash, deleted FROM heads WHERE namespace = ? AND source_id = ?',
@@ -42,13 +44,14 @@ export const STORE_SQL = {
   // Every key of a namespace, from the (namespace, source_id) index alone.
   namespaceKeys: 'SELECT key FROM records INDEXED BY records_by_source WHERE namespace = ?',
 
-  annRow: `SELECT namespace, file, fingerprint, incarnation, generation, high_key, count, bytes, params, keys, saved_at
-    FROM ann_indexes WHERE namespace = ?`,
+  annRow: `SELECT namespace, file, fingerprint, incarnation, generation, high_key, removed, count, bytes, params, keys,
+    saved_at FROM ann_indexes WHERE namespace = ?`,
   annFiles: 'SELECT file FROM ann_indexes',
-  upsertAnnRow: `INSERT INTO ann_indexes (namespace, file, fingerprint, incarnation, generation, high_key, count, bytes,
-      params, keys, saved_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+  upsertAnnRow: `INSERT INTO ann_indexes (namespace, file, fingerprint, incarnation, generation, high_key, removed,
+      count, bytes, params, keys, saved_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
     ON CONFLICT (namespace) DO UPDATE SET file = excluded.file, fingerprint = excluded.fingerprint,
       incarnation = excluded.incarnation, generation = excluded.generation, high_key = excluded.high_key,
+      removed = excluded.removed,
       count = excluded.count, bytes = excluded.bytes, params = excluded.params, keys = excluded.keys,
       saved_at = excluded.saved_at`,
 

@@ -14,6 +14,8 @@ export interface MetaRow {
   generation: number;
   /** When the namespace was created: a dropped and re-created namespace restarts its generations. */
   created_at: string;
+  /** Records removed by writes over the namespace's life (replaced or deleted). */
+  removed: number;
 }
 
 export interface HeadRow {

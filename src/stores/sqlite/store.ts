@@ -333,9 +333,11 @@ export class SqliteVectorStore implements VectorStore {
         const { jobId, cursor, processed } = checkpoint;
         this.#sql.get(SQL.upsertCheckpoint).run(jobId, namespace, cursor, processed, this.#now());
       }
+      let removed = 0;
+      for (const change of applied) removed += change.removedKeys.length;
       const bumped =
         applied.length > 0
-          ? (this.#sql.get(SQL.bumpGeneration).get(namespace) as { generation: number })
+          ? (this.#sql.get(SQL.bumpGeneration).get(removed, namespace) as { generation: number })
           : null;
       return { result, before, after: bumped?.generation ?? before };
     });
