@@ -94,3 +94,22 @@ export async function load<T>(module: string, from: 'dist' | 'src' = 'dist'): Pr
   }
   return (await import(pathToFileURL(join(ROOT, 'dist', `${module}.js`)).href)) as T;
 }
+
+/**
+ * The machine's memory-bandwidth limit for streaming `bytes` once, measured in this process: the median
+ * time of `Buffer#indexOf` for a byte the buffer does not hold (one memchr pass over memory that was
+ * written, so every page is real), and the rate in GB/s. An exact search that reads the same bytes can
+ * at best match it.
+ */
+export function streamBandwidth(bytes: number, runs = 5): { ms: number; gbPerSecond: number } {
+  const buffer = Buffer.alloc(bytes, 7);
+  buffer.indexOf(1);
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t = performance.now();
+    if (buffer.indexOf(1) !== -1) throw new Error('streamBandwidth: the probe byte is present');
+    times.push(performance.now() - t);
+  }
+  const ms = median(times);
+  return { ms, gbPerSecond: bytes / (ms / 1000) / 1e9 };
+}

@@ -102,9 +102,10 @@ export interface AnnResult {
 /**
  * ANN top-k: candidates from the index, each checked against its SQLite row (same namespace and
  * fingerprint, a vector of the namespace's dimension — a deleted record has no row, a foreign one fails
- * the check), filtered, and rescored exactly from the stored float32 vector. Filtered searches ask for 4x
- * more candidates each round while fewer than k pass, up to `maxCandidates`; past that the filter is too
- * selective for the index and the caller scans exactly (read transaction).
+ * the check), filtered, and rescored exactly from the stored float32 vector. When fewer than k candidates
+ * pass a filter, the next round asks for as many as the pass rate so far needs (at least twice as many);
+ * a filter that would need more than `maxCandidates` is too selective for the index, and the caller
+ * scans exactly (read transaction).
  */
 export function annSearch(
   sql: StatementCache,
@@ -117,8 +118,8 @@ export function annSearch(
 ): AnnResult {
   const size = index.size;
   const limit = Math.min(size, Math.max(options.maxCandidates, options.minCandidates));
-  let want = Math.min(size, Math.max(options.minCandidates, k * options.oversample) * (predicate ? 4 : 1));
-  const candidate = sql.get(SQL.candidate);
+  let want = Math.min(size, Math.max(options.minCandidates, k * options.oversample));
+  const candidate = sql.get(predicate ? SQL.filteredCandidate : SQL.candidate).raw();
   const scorer = new RowScorer(meta.metric, meta.dimension);
   const bytes = meta.dimension * 4;
   const needsMetadata = (predicate?.keys.length ?? 0) > 0;
@@ -131,18 +132,18 @@ export function annSearch(
     let strangers = 0;
     for (let i = 0; i < found.keys.length; i++) {
       const key = found.keys[i] as number;
-      const row = candidate.get(key) as CandidateRow | undefined;
-      const own = row && row.namespace === meta.name && row.fingerprint === meta.fingerprint;
-      if (!row || !own || row.vector.byteLength !== bytes) {
+      const row = candidate.get(key, meta.name, meta.fingerprint, bytes) as CandidateRow | undefined;
+      if (!row) {
         strangers++;
         continue;
       }
       if (predicate) {
-        if (predicate.tenant !== undefined && row.tenant !== predicate.tenant) continue;
-        if (needsMetadata && !predicate.matches(row.tenant, () => parseJsonObject(row.metadata))) continue;
+        const tenant = row[1] as string | null;
+        if (predicate.tenant !== undefined && tenant !== predicate.tenant) continue;
+        if (needsMetadata && !predicate.matches(tenant, () => parseJsonObject(row[2] as string))) continue;
       }
       passed++;
-      const score = scorer.score(query, row.vector);
+      const score = scorer.score(query, row[0]);
       if (index.params.metric === 'cosine') {
         checked++;
         if (drifts(index.params, found.distances[i] as number, score)) drifted++;
@@ -157,18 +158,17 @@ export function annSearch(
       const { rows, scores } = top.sorted();
       return { hits: rows.map((key, i) => ({ key, score: scores[i] as number })), suspect: false };
     }
-    if (want >= limit) return { hits: null, suspect: false };
-    want = Math.min(limit, want * 4);
+    // Too few passed the filter: ask for as many candidates as its pass rate so far suggests (with room),
+    // or give up on the index when that is more than `maxCandidates`.
+    const rate = Math.max(passed, 1) / found.keys.length;
+    const needed = Math.ceil((2 * k) / rate);
+    if (want >= limit || needed > limit) return { hits: null, suspect: false };
+    want = Math.min(limit, Math.max(needed, want * 2));
   }
 }
 
-interface CandidateRow {
-  namespace: string;
-  fingerprint: string;
-  tenant: string | null;
-  metadata: string;
-  vector: Uint8Array;
-}
+/** `[vector, tenant, metadata]` (the last two only for filtered searches). */
+type CandidateRow = [Uint8Array, (string | null)?, string?];
 
 /**
  * Whether a cosine index's distance for a candidate is too far from its exact cosine to come from the

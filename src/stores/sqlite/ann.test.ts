@@ -148,6 +148,32 @@ describe('sqlite store: HNSW index for large namespaces', () => {
     expect((await a.store.describeIndex(ns.name)).index?.size).toBe(598);
   });
 
+  it('keeps the index equal to the records when one call writes a source twice', async () => {
+    const backend = await openBackend(tempFile(), { threshold: 0 });
+    await backend.store.createNamespace(ns);
+    const vectors = clustered(300, 15);
+    await fill(backend, vectors);
+    await search(backend, vectors[0] as Float32Array);
+    const [a, b] = clustered(2, 16) as [Float32Array, Float32Array];
+    await backend.store.write(ns.name, space.fingerprint, [
+      sourceWrite({ id: 'd1', version: 2, vectors: [a] }),
+      sourceWrite({ id: 'twice', version: 1, vectors: [a] }),
+      sourceWrite({ id: 'd1', version: 3, vectors: [b] }),
+      sourceWrite({ id: 'twice', version: 2, vectors: [b] }),
+    ]);
+    expect((await backend.store.describeIndex(ns.name)).index?.size).toBe(301);
+    const keys = backend.db.prepare('SELECT key FROM records ORDER BY key').pluck().all() as number[];
+    await backend.close();
+    open.splice(open.indexOf(backend), 1);
+    // The saved index holds exactly the records' keys.
+    const reopened = await openBackend(backend.db.name, { threshold: 0 });
+    const row = reopened.db.prepare('SELECT keys FROM ann_indexes').pluck().get() as Buffer;
+    const saved = Array.from(
+      new Float64Array(row.buffer.slice(row.byteOffset, row.byteOffset + row.byteLength)),
+    );
+    expect(saved).toEqual(keys);
+  });
+
   it('catches up a saved file with writes and deletes made after it was saved', async () => {
     const path = tempFile();
     const a = await openBackend(path);

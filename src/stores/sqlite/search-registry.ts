@@ -155,28 +155,32 @@ export class SearchRegistry {
     // it still equals an older committed snapshot, and the next search catches it up from SQLite.
     if (!index || change.nested || index.snapshot.generation !== change.before) return;
     try {
-      let highKey = index.snapshot.highKey;
+      // Net effect in commit order: a record written and replaced within the same change (one call that
+      // wrote a source twice) is neither added nor removed.
+      const added = new Map<number, { key: number; bytes: Uint8Array }>();
       const removed: number[] = [];
-      for (const c of change.applied) for (const key of c.removedKeys) removed.push(key);
-      index.remove(removed);
       for (const c of change.applied) {
-        if (c.rows.length === 0) continue;
-        const d = index.params.dimension;
-        const keys = new Float64Array(c.rows.length);
-        const vectors = new Float32Array(c.rows.length * d);
-        const bytes = new Uint8Array(vectors.buffer);
-        c.rows.forEach((r, i) => {
-          keys[i] = r.key;
-          bytes.set(r.bytes, i * d * 4);
-          if (r.key > highKey) highKey = r.key;
-        });
-        index.add(keys, vectors, c.rows.length);
+        for (const key of c.removedKeys) if (!added.delete(key)) removed.push(key);
+        for (const r of c.rows) added.set(r.key, r);
       }
+      index.remove(removed);
+      const d = index.params.dimension;
+      const rows = [...added.values()].sort((a, b) => a.key - b.key);
+      const keys = new Float64Array(rows.length);
+      const vectors = new Float32Array(rows.length * d);
+      const bytes = new Uint8Array(vectors.buffer);
+      rows.forEach((r, i) => {
+        keys[i] = r.key;
+        bytes.set(r.bytes, i * d * 4);
+      });
+      index.add(keys, vectors, rows.length);
+      let removedCount = 0;
+      for (const c of change.applied) removedCount += c.removedKeys.length;
       index.snapshot = {
         ...index.snapshot,
         generation: change.after,
-        highKey,
-        removed: index.snapshot.removed + removed.length,
+        highKey: Math.max(index.snapshot.highKey, rows.length > 0 ? (keys[rows.length - 1] as number) : 0),
+        removed: index.snapshot.removed + removedCount,
       };
     } catch {
       this.#indexes.delete(namespace);
