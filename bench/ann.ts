@@ -10,7 +10,7 @@
  * and resident memory. The machine is shared: quote medians.
  *
  * Run: npx tsx bench/ann.ts [--n=100000 --rounds=5 --exactQueries=100 --filterQueries=50]
- *      [--quantization=auto --ef=128 --connectivity=16 --exactCache=default|inf --threshold=0]
+ *      [--quantization=auto --ef=128 --connectivity=16 --exactCache=default|inf --threshold=0 --dimension=384]
  * (threshold 0: the index is used at any n; the store's default is 50,000.)
  */
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -37,6 +37,7 @@ const args = benchArgs({
   exactCache: 'default',
   chunk: 10_000,
   threshold: 0,
+  dimension: 384,
 });
 if (!haveDatasets()) {
   console.error(`bench/ann: skipped, the datasets are not at ${DATASETS_DIR} (set REEMBED_DATASETS)`);
@@ -48,9 +49,9 @@ const rounds = Number(args.rounds);
 const chunk = Number(args.chunk);
 const rss = () => Math.round(process.memoryUsage.rss() / 2 ** 20);
 
-const source = realVectorSource({ dimension: 384 });
+const source = realVectorSource({ dimension: Number(args.dimension) });
 const d = source.dimension;
-const space = defineSpace('lsa-384', { provider: 'bench', model: 'lsa-real', dimension: d });
+const space = defineSpace(`lsa-${d}`, { provider: 'bench', model: 'lsa-real', dimension: d });
 const ns = `bench@${space.name}`;
 const dir = mkdtempSync(join(tmpdir(), 'reembed-ann-bench-'));
 const path = join(dir, 'ann.db');

@@ -48,10 +48,18 @@ export function benchArgs(
   return out;
 }
 
-/** Writes a benchmark's result as JSON under bench/results/ and prints it. */
+/**
+ * Where results go: bench/results/, or the directory `npm run bench` (bench/run.ts) gives each run in
+ * `REEMBED_BENCH_RESULTS`, so quick and smoke runs never overwrite the committed results.
+ */
+export function resultsDir(): string {
+  return process.env.REEMBED_BENCH_RESULTS ?? join(import.meta.dirname, 'results');
+}
+
+/** Writes a benchmark's result as JSON (`<name>.json` in `resultsDir()`) and prints it. */
 export function report(name: string, result: Record<string, unknown>): void {
   const full = { benchmark: name, machine: machineInfo(), ...result };
-  const dir = join(import.meta.dirname, 'results');
+  const dir = resultsDir();
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, `${name}.json`), `${JSON.stringify(full, null, 2)}\n`);
   console.log(JSON.stringify(full, null, 2));
