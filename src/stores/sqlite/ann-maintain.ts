@@ -6,7 +6,7 @@ import { RowScorer } from './row-scorer.js';
 import { STORE_SQL as SQL } from './sql.js';
 import type { StatementCache } from './statements.js';
 import { parseJsonObject } from './statements.js';
-import type { MetaRow } from './store-rows.js';
+import type { DetailRow, MetaRow } from './store-rows.js';
 import { TopK } from './top-k.js';
 
 /** Rows added to an index per usearch call: bounds the float32 staging buffer (4,096 x 384 x 4 = 6 MiB). */
@@ -120,6 +120,7 @@ export function annSearch(
   const limit = Math.min(size, Math.max(options.maxCandidates, options.minCandidates));
   let want = Math.min(size, Math.max(options.minCandidates, k * options.oversample));
   const candidate = sql.get(predicate ? SQL.filteredCandidate : SQL.candidate).raw();
+  const rows = new Map<number, CandidateRow>();
   const scorer = new RowScorer(meta.metric, meta.dimension);
   const bytes = meta.dimension * 4;
   const needsMetadata = (predicate?.keys.length ?? 0) > 0;
@@ -141,7 +142,7 @@ export function annSearch(
         const tenant = row[1] as string | null;
         if (predicate.tenant !== undefined && tenant !== predicate.tenant) continue;
         if (needsMetadata && !predicate.matches(tenant, () => parseJsonObject(row[2] as string))) continue;
-      }
+      } else rows.set(key, row);
       passed++;
       const score = scorer.score(query, row[0]);
       if (index.params.metric === 'cosine') {
@@ -155,8 +156,13 @@ export function annSearch(
     if (strangers * 4 > found.keys.length || (checked >= 4 && drifted * 4 > checked))
       return { hits: null, suspect: true };
     if (passed >= k || found.keys.length < want || !predicate) {
-      const { rows, scores } = top.sorted();
-      return { hits: rows.map((key, i) => ({ key, score: scores[i] as number })), suspect: false };
+      const best = top.sorted();
+      const hits = best.rows.map((key, i) => {
+        const row = rows.get(key);
+        const score = best.scores[i] as number;
+        return row ? { key, score, row: detailOf(meta, row as FullCandidateRow) } : { key, score };
+      });
+      return { hits, suspect: false };
     }
     // Too few passed the filter: ask for as many candidates as its pass rate so far suggests (with room),
     // or give up on the index when that is more than `maxCandidates`.
@@ -167,8 +173,25 @@ export function annSearch(
   }
 }
 
-/** `[vector, tenant, metadata]` (the last two only for filtered searches). */
-type CandidateRow = [Uint8Array, (string | null)?, string?];
+/** `[vector, tenant, metadata]` of a filtered search, or `FullCandidateRow`. */
+type CandidateRow = [Uint8Array, ...unknown[]];
+/** `[vector, record_id, source_id, content_hash, source_version, embedded_at, tenant, metadata, text]`. */
+type FullCandidateRow = [Uint8Array, string, string, string, number, string, string | null, string, string];
+
+function detailOf(meta: MetaRow, r: FullCandidateRow): DetailRow {
+  return {
+    namespace: meta.name,
+    fingerprint: meta.fingerprint,
+    record_id: r[1],
+    source_id: r[2],
+    content_hash: r[3],
+    source_version: r[4],
+    embedded_at: r[5],
+    tenant: r[6],
+    metadata: r[7],
+    text: r[8],
+  };
+}
 
 /**
  * Whether a cosine index's distance for a candidate is too far from its exact cosine to come from the

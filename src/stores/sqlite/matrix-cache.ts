@@ -3,6 +3,7 @@ import type { Metric } from '../../core/space.js';
 import { dot, normalizeInPlace } from '../../core/vector.js';
 import type { RowPredicate } from './filter.js';
 import { parseJsonObject } from './statements.js';
+import type { DetailRow } from './store-rows.js';
 import { TopK } from './top-k.js';
 
 /** usearch, loaded by the first search (opening the store for anything else never needs it). */
@@ -12,10 +13,11 @@ const usearch = (): typeof import('usearch') => {
   return simd;
 };
 
-/** One scored record of a search (by `records.key`), before its details are read from SQLite. */
+/** One scored record of a search (by `records.key`), with its details when they were read already. */
 export interface ScoredKey {
   readonly key: number;
   readonly score: number;
+  readonly row?: DetailRow;
 }
 
 /**

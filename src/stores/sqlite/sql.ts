@@ -35,10 +35,11 @@ export const STORE_SQL = {
   // Details of a hit, by key; the namespace and fingerprint come back so the caller can check them.
   hitDetails: `SELECT namespace, record_id, source_id, fingerprint, content_hash, source_version, embedded_at,
     tenant, metadata, text FROM records WHERE key = ?`,
-  // What rescoring an ANN candidate needs (no text: most candidates are not returned), only when the row
-  // is a searchable record of the namespace; tenant and metadata only when a filter needs them.
-  candidate: `SELECT vector FROM records
-    WHERE key = ? AND namespace = ? AND fingerprint = ? AND length(vector) = ?`,
+  // An ANN candidate, only when the row is a searchable record of the namespace: the vector to rescore it
+  // and the details of a hit (unfiltered searches ask for few candidates, so one read serves both)...
+  candidate: `SELECT vector, record_id, source_id, content_hash, source_version, embedded_at, tenant, metadata, text
+    FROM records WHERE key = ? AND namespace = ? AND fingerprint = ? AND length(vector) = ?`,
+  // ...or, when a filter may need many candidates, what the filter and rescoring need (details come after).
   filteredCandidate: `SELECT vector, tenant, metadata FROM records
     WHERE key = ? AND namespace = ? AND fingerprint = ? AND length(vector) = ?`,
   // Searchable records with keys above a high-water mark, in key order: the table's own b-tree range

@@ -227,8 +227,8 @@ export class SqliteVectorStore implements VectorStore {
       });
       const details = this.#sql.get(SQL.hitDetails);
       const hits: SearchHit[] = [];
-      for (const { key, score } of scored) {
-        const row = details.get(key) as DetailRow | undefined;
+      for (const { key, score, row: read } of scored) {
+        const row = read ?? (details.get(key) as DetailRow | undefined);
         if (row && row.namespace === namespace && row.fingerprint === meta.fingerprint)
           hits.push(hitOf(row.record_id, score, row));
       }
