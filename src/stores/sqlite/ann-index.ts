@@ -27,9 +27,11 @@ const SCALAR_KIND = { i8: ScalarKind.I8, f16: ScalarKind.F16, f32: ScalarKind.F3
  * the store rescores them from SQLite, so a stale or wrong index can cost recall but never return a
  * record that is deleted or of another space.
  *
- * int8 cosine indexes get each vector divided by its largest |component|: that leaves every cosine
- * unchanged and spreads the vector over the whole int8 range (a unit 384-d vector has components around
- * ±0.05, which x127 would round to a handful of levels).
+ * Cosine indexes get each vector divided by its largest |component|: that leaves every cosine unchanged,
+ * spreads an int8 vector over the whole range (a unit 384-d vector has components around ±0.05, which
+ * x127 would round to a handful of levels) and keeps tiny vectors from underflowing. A zero vector has no
+ * direction (its cosine with anything is 0, which rescoring computes): it is indexed as the first axis, so
+ * the graph never holds an undefined distance.
  */
 export class AnnIndex {
   readonly params: AnnParams;
@@ -48,7 +50,7 @@ export class AnnIndex {
     this.params = params;
     this.snapshot = snapshot;
     this.#keys = keys;
-    this.#scaled = params.metric === 'cosine' && params.quantization === 'i8';
+    this.#scaled = params.metric === 'cosine';
     this.#index = new Index({
       dimensions: params.dimension,
       metric: METRIC_KIND[params.metric],
@@ -133,14 +135,17 @@ export class AnnIndex {
   }
 }
 
-/** Divides a row by its largest |component| (a zero row stays zero); cosine is unchanged by it. */
+/** Divides a row by its largest |component| (cosine is unchanged by it); a zero row becomes the first axis. */
 function scaleToUnitMax(rows: Float32Array, offset: number, d: number): void {
   let max = 0;
   for (let i = offset; i < offset + d; i++) {
     const a = Math.abs(rows[i] as number);
     if (a > max) max = a;
   }
-  if (max === 0) return;
+  if (max === 0) {
+    rows[offset] = 1;
+    return;
+  }
   const inv = 1 / max;
   for (let i = offset; i < offset + d; i++) rows[i] = (rows[i] as number) * inv;
 }

@@ -118,7 +118,12 @@ export function annSearch(
 ): AnnResult {
   const size = index.size;
   const limit = Math.min(size, Math.max(options.maxCandidates, options.minCandidates));
-  let want = Math.min(size, Math.max(options.minCandidates, k * options.oversample));
+  // An index no larger than the search beam is visited whole anyway: take every record, so small
+  // namespaces searched through an index get exact results.
+  let want =
+    size <= options.expansionSearch
+      ? size
+      : Math.min(size, Math.max(options.minCandidates, k * options.oversample));
   const candidate = sql.get(predicate ? SQL.filteredCandidate : SQL.candidate).raw();
   const rows = new Map<number, CandidateRow>();
   const scorer = new RowScorer(meta.metric, meta.dimension);
@@ -145,7 +150,8 @@ export function annSearch(
       } else rows.set(key, row);
       passed++;
       const score = scorer.score(query, row[0]);
-      if (index.params.metric === 'cosine') {
+      // A zero vector (score exactly 0) is indexed as an arbitrary direction: its distance says nothing.
+      if (index.params.metric === 'cosine' && score !== 0) {
         checked++;
         if (drifts(index.params, found.distances[i] as number, score)) drifted++;
       }

@@ -81,6 +81,8 @@ export const STORE_SQL = {
 
 /** The catalog's statements (spaces, collections, namespaces, aliases, audit log). */
 export const CATALOG_SQL = {
+  // Whether anything changed since the last call: this connection's row changes, other connections' commits.
+  changeStamp: 'SELECT total_changes(), data_version FROM pragma_data_version',
   spaceByName: 'SELECT * FROM spaces WHERE name = ?',
   spaceByFingerprint: 'SELECT * FROM spaces WHERE fingerprint = ?',
   spaceByKey: 'SELECT * FROM spaces WHERE name = @key OR fingerprint = @key',

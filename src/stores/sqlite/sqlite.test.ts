@@ -114,6 +114,35 @@ describe('sqlite backend specifics', () => {
     expect((await memory.catalog.listCollections()).map((c) => c.name)).toEqual(['docs']);
   });
 
+  it('reuses catalog reads only while nothing changed: another connection or a raw write is seen at once', async () => {
+    const path = tempFile();
+    const a = await openBackend(path);
+    const b = await openBackend(path);
+    await a.catalog.addSpace(space, 'alice');
+    await a.catalog.createCollection('docs', 'alice');
+    await a.catalog.addSpace(other, 'alice');
+    const one = (await a.catalog.createNamespace({ collection: 'docs', space, state: 'active' }, 'alice'))
+      .name;
+    const two = (
+      await a.catalog.createNamespace({ collection: 'docs', space: other, state: 'active' }, 'alice')
+    ).name;
+    const route = (namespace: string) => ({ kind: 'single' as const, namespace });
+    await a.catalog.setAlias('docs', 'docs', route(one), 'alice');
+    const first = await a.catalog.getAlias('docs');
+    expect(await a.catalog.getAlias('docs')).toBe(first);
+    // A cutover committed by another connection (another process, in production).
+    await b.catalog.setAlias('docs', 'docs', route(two), 'bob');
+    expect((await a.catalog.getAlias('docs')).routing).toEqual(route(two));
+    // A write on this connection that bypasses the catalog (another repository sharing it).
+    a.db
+      .prepare("UPDATE aliases SET routing = ?, version = version + 1 WHERE name = 'docs'")
+      .run(JSON.stringify(route(one)));
+    expect((await a.catalog.getAlias('docs')).routing).toEqual(route(one));
+    expect((await a.catalog.getNamespace(two)).state).toBe('active');
+    a.db.prepare("UPDATE namespaces SET state = 'serving' WHERE name = ?").run(two);
+    expect((await a.catalog.getNamespace(two)).state).toBe('serving');
+  });
+
   it('refuses to update or delete audit rows at the storage level', async () => {
     const backend = await openBackend(tempFile());
     await backend.catalog.createCollection('docs', 'alice');
