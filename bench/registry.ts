@@ -99,6 +99,17 @@ const ann = (id: string, n: number, title: string): BenchDefinition => ({
       metric(`exact p50 (${x.exact.mode})`, 'ms', x.exact.p50Ms, 'lower'),
       metric('stream the same bytes', 'ms', x.exact.streamSameBytesMs, 'lower'),
       metric('exact ÷ stream', 'x', x.exact.ratioToStream, 'lower', '<= 2'),
+      ...(x.exactInMemory
+        ? [
+            metric(
+              'exact p50 (in-memory float32 copy, unlimited budget)',
+              'ms',
+              x.exactInMemory.p50Ms,
+              'lower',
+            ),
+            metric('exact in memory ÷ stream', 'x', x.exactInMemory.ratioToStream, 'lower', '<= 2'),
+          ]
+        : []),
       metric('index build', 's', x.setup.indexBuildSeconds, 'lower'),
       metric('index file', 'MiB', x.setup.indexFileMiB, 'lower'),
       metric(

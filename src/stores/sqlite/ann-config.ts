@@ -25,7 +25,10 @@ export interface SqliteAnnOptions {
   readonly connectivity?: number;
   /** HNSW ef at build time. Default 128. */
   readonly expansionAdd?: number;
-  /** HNSW ef at search time (at least the candidates asked for). Default 128. */
+  /**
+   * HNSW ef at search time (at least the candidates asked for). Default 256: on 1,000,000 real-structure
+   * 384-d vectors recall@10 was 0.90 / 0.95 / 0.97 at ef 64 / 128 / 256, for p50 0.9 / 1.6 / 1.9 ms.
+   */
   readonly expansionSearch?: number;
   /**
    * Candidates taken from the index per query and rescored exactly: at least `minCandidates` and k x
@@ -77,7 +80,7 @@ export const ANN_DEFAULTS = Object.freeze({
   quantization: 'auto',
   connectivity: 16,
   expansionAdd: 128,
-  expansionSearch: 128,
+  expansionSearch: 256,
   minCandidates: 24,
   oversample: 2,
   maxCandidates: 4_096,
