@@ -173,7 +173,9 @@ try {
   const rssAfterAnn = rss();
   console.error(`bench/ann: ANN recall@${k} ${fmt(median(recalls), 3)}, p50 ${fmt(median(annP50), 2)} ms`);
 
-  // Filtered ANN against filtered exact (1%, 10% and 50% of the records pass).
+  // Filtered ANN against filtered exact (1%, 10% and 50% of the records pass): the exact answers first
+  // (which, where the budget allows, puts the float32 copy in memory: the store then scans a selective
+  // filter exactly instead of escalating candidates), then `rounds` rounds of ANN.
   const filters = {
     '1%': { tenant: 't0' },
     '10%': { metadata: { b: 0 } },
@@ -182,32 +184,48 @@ try {
   const filtered: Record<string, unknown> = {};
   const fq = Math.min(queries, Number(args.filterQueries));
   for (const [share, filter] of Object.entries(filters)) {
-    const ms: number[] = [];
     const exactMs: number[] = [];
-    let found = 0;
-    let wanted = 0;
+    const bars: number[] = [];
+    const expected: number[] = [];
     for (let q = 0; q < fq; q++) {
-      const vector = queryVector(q);
-      let start = performance.now();
-      const hits = await backend.store.search(ns, { vector, fingerprint: space.fingerprint, k, filter });
-      ms.push(performance.now() - start);
-      start = performance.now();
+      const start = performance.now();
       const exact = await backend.store.search(ns, {
-        vector,
+        vector: queryVector(q),
         fingerprint: space.fingerprint,
         k,
         filter,
         exact: true,
       });
       exactMs.push(performance.now() - start);
-      const bar = (exact[exact.length - 1]?.score ?? Number.NEGATIVE_INFINITY) - 1e-5;
-      found += Math.min(exact.length, hits.filter((h) => h.score >= bar).length);
-      wanted += exact.length;
+      bars.push((exact[exact.length - 1]?.score ?? Number.NEGATIVE_INFINITY) - 1e-5);
+      expected.push(exact.length);
     }
+    const p50s: number[] = [];
+    const p99s: number[] = [];
+    let found = 0;
+    for (let round = 0; round < Math.max(1, rounds); round++) {
+      const ms: number[] = [];
+      for (let q = 0; q < fq; q++) {
+        const start = performance.now();
+        const hits = await backend.store.search(ns, {
+          vector: queryVector(q),
+          fingerprint: space.fingerprint,
+          k,
+          filter,
+        });
+        ms.push(performance.now() - start);
+        if (round === 0)
+          found += Math.min(expected[q] as number, hits.filter((h) => h.score >= (bars[q] as number)).length);
+      }
+      p50s.push(percentile(ms, 50));
+      p99s.push(percentile(ms, 99));
+    }
+    const wanted = expected.reduce((a, b) => a + b, 0);
     filtered[share] = {
       recallAt10: wanted === 0 ? 1 : found / wanted,
-      p50Ms: percentile(ms, 50),
-      p99Ms: percentile(ms, 99),
+      p50Ms: median(p50s),
+      p99Ms: median(p99s),
+      roundsP50: p50s,
       exactP50Ms: percentile(exactMs, 50),
     };
     console.error(`bench/ann: filter ${share}: ${JSON.stringify(filtered[share])}`);

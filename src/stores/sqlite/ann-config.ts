@@ -31,8 +31,9 @@ export interface SqliteAnnOptions {
    */
   readonly expansionSearch?: number;
   /**
-   * Candidates taken from the index per query and rescored exactly: at least `minCandidates` and k x
-   * `oversample`. Defaults 24 and 2 (100k real-structure vectors: 24 candidates gave the recall of 64).
+   * Candidates taken from the index per query and rescored exactly: at least `minCandidates`, and k plus
+   * k x (`oversample` - 1) but at most 64 more than k. Defaults 24 and 2 (100k real-structure vectors: 24
+   * candidates gave the recall of 64 for k 10; k + 64 the recall of 2k for k 100).
    */
   readonly minCandidates?: number;
   readonly oversample?: number;

@@ -9,6 +9,9 @@ import { parseJsonObject } from './statements.js';
 import type { DetailRow, MetaRow } from './store-rows.js';
 import { TopK } from './top-k.js';
 
+/** A filter passing fewer candidates than this share is "selective" (see `annSearch`). */
+const SELECTIVE = 0.05;
+
 /** Rows added to an index per usearch call: bounds the float32 staging buffer (4,096 x 384 x 4 = 6 MiB). */
 const CHUNK = 4_096;
 
@@ -115,6 +118,8 @@ export function annSearch(
   k: number,
   predicate: RowPredicate | null,
   options: ResolvedAnnOptions,
+  /** An exact scan is cheap right now (the namespace's float32 copy is in memory). */
+  exactInMemory = false,
 ): AnnResult {
   const size = index.size;
   const limit = Math.min(size, Math.max(options.maxCandidates, options.minCandidates));
@@ -175,6 +180,10 @@ export function annSearch(
     const rate = Math.max(passed, 1) / found.keys.length;
     const needed = Math.ceil((2 * k) / rate);
     if (want >= limit || needed > limit) return { hits: null, suspect: false };
+    // With the float32 copy in memory, a filter passing a few percent of the records is cheaper to scan
+    // exactly (the scan skips non-matching rows after one comparison) than to escalate candidates, each
+    // a SQLite read: 100k records, 1% filter: 1.8 ms exact against 40 ms through the index.
+    if (exactInMemory && rate < SELECTIVE) return { hits: null, suspect: false };
     want = Math.min(limit, Math.max(needed, want * 2));
   }
 }

@@ -83,7 +83,9 @@ export class SearchRegistry {
     if (!mode.exact) {
       const index = this.#annFor(meta);
       if (index) {
-        const result = annSearch(this.#sql, index, meta, query, k, predicate, this.options);
+        const cached = this.#matrices.get(meta.name);
+        const inMemory = cached !== undefined && cached.generation === meta.generation;
+        const result = annSearch(this.#sql, index, meta, query, k, predicate, this.options, inMemory);
         if (result.suspect) {
           // Candidates whose index distance disagrees with their stored vector: the file does not match
           // these records. Forget it (rebuilt on the next search) and answer exactly.
