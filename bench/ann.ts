@@ -12,8 +12,10 @@
  * Run: npx tsx bench/ann.ts [--n=100000 --rounds=5 --exactQueries=100 --filterQueries=50]
  *      [--quantization=auto --ef=256 --connectivity=16 --exactCache=default|inf --exactCached=true
  *       --threshold=0 --dimension=384]
+ *      [--efSweep=64,128,256]
  * (exactCached: when the store's exact budget makes it scan SQLite, also measure exact search from an
- * in-memory copy, in a second connection with an unlimited budget.)
+ * in-memory copy, in a second connection with an unlimited budget. efSweep: recall and p50 at other
+ * search beams on the same index.)
  * (threshold 0: the index is used at any n; the store's default is 50,000.)
  */
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -42,6 +44,7 @@ const args = benchArgs({
   chunk: 10_000,
   threshold: 0,
   dimension: 384,
+  efSweep: '',
 });
 if (!haveDatasets()) {
   console.error(`bench/ann: skipped, the datasets are not at ${DATASETS_DIR} (set REEMBED_DATASETS)`);
@@ -172,6 +175,44 @@ try {
   sample();
   const rssAfterAnn = rss();
   console.error(`bench/ann: ANN recall@${k} ${fmt(median(recalls), 3)}, p50 ${fmt(median(annP50), 2)} ms`);
+
+  // Recall and latency at other search beams, on the same index (loaded from its file by a second
+  // connection per beam): `--efSweep=64,128,256`.
+  const sweep: Record<string, unknown>[] = [];
+  for (const ef of String(args.efSweep).split(',').filter(Boolean).map(Number)) {
+    const other = await openSqliteBackend({ path, ann: { ...ann, expansionSearch: ef } });
+    try {
+      await other.store.buildIndex(ns);
+      const p50s: number[] = [];
+      let found = 0;
+      for (let round = 0; round <= Math.min(rounds, 3); round++) {
+        const ms: number[] = [];
+        for (let q = 0; q < queries; q++) {
+          const start = performance.now();
+          const hits = await other.store.search(ns, {
+            vector: queryVector(q),
+            fingerprint: space.fingerprint,
+            k,
+          });
+          ms.push(performance.now() - start);
+          if (round === 1)
+            found += Math.min(k, hits.filter((h) => h.score >= (kth[q] as number) - 1e-5).length);
+        }
+        if (round > 0) p50s.push(percentile(ms, 50));
+      }
+      sweep.push({
+        expansionSearch: ef,
+        recallAt10: found / (queries * k),
+        p50Ms: median(p50s),
+        roundsP50: p50s,
+      });
+      console.error(
+        `bench/ann: ef ${ef}: recall@${k} ${fmt(found / (queries * k), 3)}, p50 ${fmt(median(p50s), 2)} ms`,
+      );
+    } finally {
+      await other.close();
+    }
+  }
 
   // Filtered ANN against filtered exact (1%, 10% and 50% of the records pass): the exact answers first
   // (which, where the budget allows, puts the float32 copy in memory: the store then scans a selective
@@ -317,6 +358,7 @@ try {
       roundsP50: annP50,
       roundsP99: annP99,
     },
+    efSweep: sweep,
     filtered,
     exact: {
       ...exact,

@@ -65,7 +65,12 @@ const ann = (id: string, n: number, title: string): BenchDefinition => ({
   title,
   script: 'bench/ann.ts',
   args: {
-    full: [`--n=${n}`, '--rounds=5', ...(n >= 1_000_000 ? ['--exactQueries=10', '--filterQueries=20'] : [])],
+    full: [
+      `--n=${n}`,
+      '--rounds=5',
+      '--efSweep=64,128',
+      ...(n >= 1_000_000 ? ['--exactQueries=10', '--filterQueries=20'] : []),
+    ],
     quick: ['--n=20000', '--rounds=2', '--exactQueries=30', '--filterQueries=10'],
     smoke: [
       '--n=2000',
@@ -92,6 +97,10 @@ const ann = (id: string, n: number, title: string): BenchDefinition => ({
       ),
       metric('ANN p50', 'ms', x.ann.roundsP50, 'lower', n >= 1_000_000 ? '<= 5 ms' : undefined),
       metric('ANN p99', 'ms', x.ann.roundsP99, 'lower'),
+      ...((x.efSweep ?? []) as Json[]).flatMap((e) => [
+        metric(`ef ${e.expansionSearch}: recall@10`, '', e.recallAt10, 'higher'),
+        metric(`ef ${e.expansionSearch}: p50`, 'ms', e.roundsP50, 'lower'),
+      ]),
       metric('filtered 1% recall@10', '', x.filtered['1%'].recallAt10, 'higher'),
       metric('filtered 1% p50', 'ms', x.filtered['1%'].roundsP50 ?? x.filtered['1%'].p50Ms, 'lower'),
       metric('filtered 10% p50', 'ms', x.filtered['10%'].roundsP50 ?? x.filtered['10%'].p50Ms, 'lower'),
