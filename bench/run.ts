@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: runs every benchmark of bench/registry.ts, each in its own process, and
  * - appends one JSON line per process to `<out>/runs.jsonl` (benchmark, mode, run, machine, versions,
- *   arguments, figures, the raw result);
+ *   arguments, figures, the raw result), and keeps each benchmark's latest result as `<out>/<name>.json`;
  * - aggregates each figure over every value of every process (median, min, max, samples) into
  *   `<out>/summary.json` (merged: benchmarks not run keep their last figures);
  * - in full mode, regenerates the tables of BENCHMARKS.md between `<!-- bench:begin … -->` and
@@ -288,6 +288,9 @@ async function runBenchmark(
       }
       perRun.push(metrics);
       problems.push(...runProblems);
+      // The latest result of each name also stays beside the summary (bench/results/<name>.json in full mode).
+      for (const [name, result] of Object.entries(r.results))
+        writeFileSync(join(options.out, `${name}.json`), `${JSON.stringify(result, null, 2)}\n`);
       appendFileSync(
         jsonl,
         `${JSON.stringify({
