@@ -22,9 +22,10 @@ import { exactSearch, MetricKind } from 'usearch';
 import { Random } from '../src/corpus/prng.js';
 import { fitLsa, LsaEncoder, type LsaModel } from '../src/embedders/lsa.js';
 import { loadLsaModel, saveLsaModel } from '../src/embedders/lsa-file.js';
+import { sharedDir } from '../src/testing/shared.js';
 
-export const DATASETS_DIR =
-  process.env.REEMBED_DATASETS ?? join(import.meta.dirname, '..', '..', 'shared', 'datasets');
+/** The shared datasets: REEMBED_DATASETS, else `datasets/` of the shared folder (../shared or REEMBED_SHARED_DIR). */
+export const DATASETS_DIR = process.env.REEMBED_DATASETS ?? join(sharedDir(), 'datasets');
 const COLLECTIONS = ['scifact', 'cranfield'] as const;
 
 export interface RealVectorSource {

@@ -1,6 +1,7 @@
-import { Index, MetricKind, ScalarKind } from 'usearch';
+import type { Index } from 'usearch';
 import type { AnnParams } from './ann-config.js';
 import { KeyList } from './key-list.js';
+import { usearch } from './usearch.js';
 
 /** The state of the namespace an index reflects: every searchable record of that committed snapshot. */
 export interface AnnSnapshot {
@@ -18,9 +19,6 @@ export interface AnnCandidates {
   /** The index's distance per key (lower is closer): 1 − cosine, 1 − dot, or squared l2. */
   readonly distances: Float32Array;
 }
-
-const METRIC_KIND = { cosine: MetricKind.Cos, dot: MetricKind.IP, l2: MetricKind.L2sq } as const;
-const SCALAR_KIND = { i8: ScalarKind.I8, f16: ScalarKind.F16, f32: ScalarKind.F32 } as const;
 
 /**
  * An HNSW index (usearch) over one namespace, keyed by `records.key`. It is only a source of candidates:
@@ -51,10 +49,13 @@ export class AnnIndex {
     this.snapshot = snapshot;
     this.#keys = keys;
     this.#scaled = params.metric === 'cosine';
+    const { Index, MetricKind, ScalarKind } = usearch();
+    const metrics = { cosine: MetricKind.Cos, dot: MetricKind.IP, l2: MetricKind.L2sq } as const;
+    const scalars = { i8: ScalarKind.I8, f16: ScalarKind.F16, f32: ScalarKind.F32 } as const;
     this.#index = new Index({
       dimensions: params.dimension,
-      metric: METRIC_KIND[params.metric],
-      quantization: SCALAR_KIND[params.quantization],
+      metric: metrics[params.metric],
+      quantization: scalars[params.quantization],
       connectivity: params.connectivity,
       expansion_add: params.expansionAdd,
       expansion_search: expansionSearch,

@@ -1,17 +1,10 @@
-import { createRequire } from 'node:module';
 import type { Metric } from '../../core/space.js';
 import { dot, normalizeInPlace } from '../../core/vector.js';
 import type { RowPredicate } from './filter.js';
 import { parseJsonObject } from './statements.js';
 import type { DetailRow } from './store-rows.js';
 import { TopK } from './top-k.js';
-
-/** usearch, loaded by the first search (opening the store for anything else never needs it). */
-let simd: typeof import('usearch') | null = null;
-const usearch = (): typeof import('usearch') => {
-  simd ??= createRequire(import.meta.url)('usearch') as typeof import('usearch');
-  return simd;
-};
+import { usearch } from './usearch.js';
 
 /** One scored record of a search (by `records.key`), with its details when they were read already. */
 export interface ScoredKey {
