@@ -126,7 +126,14 @@ export class MigrationService {
   readonly #ctx: MigrationContext;
   readonly #detach: () => void;
 
-  constructor(app: Reembed, options: MigrationServiceOptions = {}) {
+  constructor(app: Reembed, options: MigrationServiceOptions = {}, actingFor?: MigrationService) {
+    if (actingFor) {
+      // A view acting as another actor (`asActor`): same observer and repositories, nothing attached twice.
+      this.observer = actingFor.observer;
+      this.#ctx = { ...actingFor.#ctx, app, actor: app.actor };
+      this.#detach = () => undefined;
+      return;
+    }
     const { migrations, jobs } = requireRepositories(app.backend);
     const clock = options.clock ?? (app.backend as { clock?: Clock }).clock ?? systemClock;
     this.observer = new MigrationObserver(app.backend, migrations, {
@@ -146,6 +153,19 @@ export class MigrationService {
       actor: app.actor,
     };
     this.#detach = app.queries.observe(this.observer);
+  }
+
+  /**
+   * The same service recording `actor` in the audit log (the HTTP server passes the API key's name). Shares
+   * this service's observer; closing the view does nothing.
+   *
+   * @example
+   * await migrations.asActor('key:ops-bot').cutover(id);
+   */
+  asActor(actor: string): MigrationService {
+    // The facade with only `actor` overridden (methods and repositories come through the prototype).
+    const app = Object.create(this.#ctx.app, { actor: { value: actor } }) as Reembed;
+    return new MigrationService(app, {}, this);
   }
 
   /** Counts, cost and time of a migration, and what each step will do. Changes nothing. */

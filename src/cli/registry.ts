@@ -131,4 +131,16 @@ export const COMMANDS: readonly CommandEntry[] = [
       'read the audit log: every control-plane change with its time and actor (--actor NAME: only entries by that actor, * is a wildcard)',
     load: async () => (await import('./commands/audit.js')).auditCommand,
   },
+  {
+    name: 'serve',
+    term: 'serve [options]',
+    summary: 'run the HTTP API, /openapi.json and /metrics (API keys: reembed keys create)',
+    load: async () => (await import('./commands/serve.js')).serveCommandDef,
+  },
+  {
+    name: 'keys',
+    term: 'keys',
+    summary: 'API keys of reembed serve: create, list, revoke',
+    load: async () => (await import('./commands/keys.js')).keysCommand,
+  },
 ];

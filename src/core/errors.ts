@@ -26,6 +26,12 @@ export const ERROR_CODES = [
   'NOT_HELD',
   /** An optional package a provider needs is not installed; the message names it. */
   'DEPENDENCY_MISSING',
+  /** The HTTP server got no valid API key (missing, malformed, unknown or revoked). */
+  'UNAUTHORIZED',
+  /** The API key is valid but its scope or tenant does not allow this request. */
+  'FORBIDDEN',
+  /** A request body larger than the server accepts. */
+  'TOO_LARGE',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -87,6 +93,9 @@ const EXIT_CODES: Record<ErrorCode, number> = {
   INTEGRITY_FAILED: 12,
   NOT_HELD: 4,
   DEPENDENCY_MISSING: 10,
+  UNAUTHORIZED: 13,
+  FORBIDDEN: 13,
+  TOO_LARGE: 2,
 };
 
 export function exitCodeFor(error: unknown): number {
@@ -114,6 +123,9 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   INTEGRITY_FAILED: 500,
   NOT_HELD: 404,
   DEPENDENCY_MISSING: 501,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  TOO_LARGE: 413,
 };
 
 export function httpStatusFor(error: unknown): number {

@@ -1,3 +1,4 @@
+import type { ApiKeyRepository } from './api-keys.js';
 import type { Catalog } from './catalog.js';
 import type { JobRepository } from './jobs.js';
 import type { MigrationRepository } from './migrations.js';
@@ -18,5 +19,7 @@ export interface Backend {
   readonly migrations?: MigrationRepository;
   /** Backfill job rows, dead letters and the re-embed queue (absent: backfills are UNSUPPORTED). */
   readonly jobs?: JobRepository;
+  /** API keys of the HTTP server (absent: `reembed serve` and `reembed keys` are UNSUPPORTED). */
+  readonly apiKeys?: ApiKeyRepository;
   close(): Promise<void>;
 }

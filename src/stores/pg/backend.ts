@@ -1,6 +1,7 @@
 import { ReembedError } from '../../core/errors.js';
 import type { Backend } from '../../ports/backend.js';
 import { type Clock, systemClock } from '../../ports/clock.js';
+import { PgApiKeyRepository } from './api-keys.js';
 import { PgCatalog } from './catalog.js';
 import { type PgBackendOptions, type ResolvedPgConfig, redactUrl, resolvePgConfig } from './config.js';
 import { PgJobRepository } from './jobs.js';
@@ -27,6 +28,7 @@ export interface PgBackend extends Backend {
   readonly store: PgVectorStore;
   readonly migrations: PgMigrationRepository;
   readonly jobs: PgJobRepository;
+  readonly apiKeys: PgApiKeyRepository;
   /** pgvector's version in this database, e.g. `0.8.0`. */
   readonly vectorVersion: string;
   /** Runs `fn` in one transaction on one connection (BEGIN/COMMIT, ROLLBACK on error). */
@@ -73,6 +75,7 @@ export async function openPgBackend(options: OpenPgBackendOptions): Promise<PgBa
     );
     const migrations = await PgMigrationRepository.open(pool, { schema: config.schema, clock });
     const jobs = await PgJobRepository.open(pool, { schema: config.schema, clock });
+    const apiKeys = await PgApiKeyRepository.open(pool, { schema: config.schema, clock });
     let closed = false;
     return {
       kind: 'pg',
@@ -85,6 +88,7 @@ export async function openPgBackend(options: OpenPgBackendOptions): Promise<PgBa
       store,
       migrations,
       jobs,
+      apiKeys,
       transaction: (what, fn) => withTransaction(pool, what, fn),
       async close() {
         if (closed) return;

@@ -1,6 +1,7 @@
 import type { Backend } from '../../ports/backend.js';
 import { type Clock, systemClock } from '../../ports/clock.js';
 import type { SqliteAnnOptions } from './ann-config.js';
+import { SqliteApiKeyRepository } from './api-keys.js';
 import { SqliteCatalog } from './catalog.js';
 import { openDatabase } from './driver.js';
 import { SqliteJobRepository } from './jobs.js';
@@ -34,6 +35,7 @@ export interface SqliteBackend extends Backend {
   readonly store: SqliteVectorStore;
   readonly migrations: SqliteMigrationRepository;
   readonly jobs: SqliteJobRepository;
+  readonly apiKeys: SqliteApiKeyRepository;
 }
 
 /**
@@ -78,6 +80,7 @@ export async function openSqliteBackend(options: SqliteBackendOptions): Promise<
     store,
     migrations: new SqliteMigrationRepository(db, { clock }),
     jobs: new SqliteJobRepository(db, { clock }),
+    apiKeys: new SqliteApiKeyRepository(db, { clock }),
     async close() {
       if (closed) return;
       closed = true;
