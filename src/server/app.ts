@@ -71,11 +71,15 @@ export function createServerApp(deps: ServerDeps, options: ServerAppOptions = {}
     '*',
     bodyLimit({
       maxSize,
-      onError: (c) =>
-        sendError(
+      onError: (c) => {
+        // The rest of the body is not read: close the connection so a client cannot send its next request
+        // on a socket that still carries unread bytes.
+        c.header('connection', 'close');
+        return sendError(
           c,
           apiError('TOO_LARGE', `The request body exceeds ${maxSize} bytes; send smaller batches.`),
-        ),
+        );
+      },
     }),
   );
 
