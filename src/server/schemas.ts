@@ -22,7 +22,7 @@ export const NamespaceName = z
 export const MigrationRef = z
   .string()
   .regex(
-    /^(?:mig_[A-Za-z0-9_-]{1,64}|[a-z0-9][a-z0-9._-]{0,62})$/,
+    /^(?:mig_[A-Za-z0-9@._-]{1,160}|[a-z0-9][a-z0-9._-]{0,62})$/,
     'an alias name or a migration id (mig_...)',
   )
   .openapi({ example: 'docs' });

@@ -12,7 +12,7 @@ import { type TestServer, testServer } from './helpers.js';
 const RUNS = 10_000;
 const MAX_BODY = 64 * 1024;
 const NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
-const REF = /^(?:mig_[A-Za-z0-9_-]{1,64}|[a-z0-9][a-z0-9._-]{0,62})$/;
+const REF = /^(?:mig_[A-Za-z0-9@._-]{1,160}|[a-z0-9][a-z0-9._-]{0,62})$/;
 
 const unicode = fc.constantFrom(
   '\ud800',
