@@ -84,14 +84,19 @@ export function createServerApp(deps: ServerDeps, options: ServerAppOptions = {}
   );
 
   api.get('/healthz', (c) => c.json({ ok: true }));
-  api.doc('/openapi.json', {
-    openapi: '3.0.3',
-    info: {
-      title: 'reembed',
-      version: '0.1.0',
-      description:
-        'Embedding-model upgrades without downtime: search aliases, write source documents, steer migrations. Errors are {"error":{"code","message"}} with the codes of the reembed error catalog.',
-    },
+  // Generated once, on first request (every route is registered by then), not on every request.
+  let openapi: ReturnType<typeof api.getOpenAPIDocument> | null = null;
+  api.get('/openapi.json', (c) => {
+    openapi ??= api.getOpenAPIDocument({
+      openapi: '3.0.3',
+      info: {
+        title: 'reembed',
+        version: '0.1.0',
+        description:
+          'Embedding-model upgrades without downtime: search aliases, write source documents, steer migrations. Errors are {"error":{"code","message"}} with the codes of the error catalog of reembed.',
+      },
+    });
+    return c.json(openapi);
   });
   api.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',

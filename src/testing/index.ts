@@ -3,6 +3,8 @@
  * tests, so import this module only from test files.
  */
 
+export type { ApiKeySuiteOptions } from './api-keys-suite.js';
+export { testApiKeyRepository } from './api-keys-suite.js';
 export type { CatalogContext, CatalogHarness, CatalogSuiteOptions } from './catalog-suite.js';
 export { testCatalog } from './catalog-suite.js';
 export {

@@ -251,7 +251,7 @@ describe('reembed serve as a process', () => {
             });
             child.stderr.on('data', (c: Buffer) => {
               stderr += c.toString();
-              const m = /serving (http:\/\/\S+)/.exec(stderr);
+              const m = /Serving (http:\/\/\S+)/.exec(stderr);
               if (m && sentAt === 0) {
                 fetch(`${m[1]}/healthz`)
                   .then((res) => {
@@ -269,7 +269,7 @@ describe('reembed serve as a process', () => {
                 stderr,
                 code,
                 exitMs: performance.now() - sentAt,
-                url: /serving (http:\/\/\S+)/.exec(stderr)?.[1] ?? '',
+                url: /Serving (http:\/\/\S+)/.exec(stderr)?.[1] ?? '',
               }),
             );
           },

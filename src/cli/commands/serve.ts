@@ -59,7 +59,7 @@ export async function serveCommand(ctx: CliContext, args: ServeArgs): Promise<nu
     onBackgroundError: (what, error) =>
       ctx.out.warn(`${what} failed: ${error instanceof Error ? error.message : String(error)}`),
   });
-  ctx.out.note(`reembed serving ${server.url} (API under /v1, /openapi.json, /metrics). Ctrl-C stops it.`);
+  ctx.out.note(`Serving ${server.url} (API under /v1, /openapi.json, /metrics). Ctrl-C stops it.`);
   let signals = 0;
   let stop = (): void => undefined;
   await new Promise<void>((resolve) => {
