@@ -66,6 +66,7 @@ async function withLanceDbVectors(sqlite: SqliteBackend, uri: string): Promise<B
     store,
     migrations: sqlite.migrations,
     jobs: sqlite.jobs,
+    probes: sqlite.probes,
     // Repositories found by shape (traffic, golden sets) keep using the SQLite file.
     db: sqlite.db,
     close: async () => {

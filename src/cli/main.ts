@@ -28,6 +28,7 @@ import { initCommand } from './commands/init.js';
 import { migrateCommand } from './commands/migrate.js';
 import { monitorCommand } from './commands/monitor.js';
 import { planCommand } from './commands/plan.js';
+import { probeCommand } from './commands/probe.js';
 import { reportCommand } from './commands/report.js';
 import { retireCommand } from './commands/retire.js';
 import { searchCommand } from './commands/search.js';
@@ -46,6 +47,7 @@ export const COMMANDS: readonly CliCommand[] = [
   searchCommand,
   statusCommand,
   evalCommand,
+  probeCommand,
   monitorCommand,
   reportCommand,
   planCommand,

@@ -1,4 +1,5 @@
 import type { Catalog } from './catalog.js';
+import type { ProbeSetRepository } from './evaluation-sets.js';
 import type { JobRepository } from './jobs.js';
 import type { MigrationRepository } from './migrations.js';
 import type { SourceRepository } from './sources.js';
@@ -18,5 +19,7 @@ export interface Backend {
   readonly migrations?: MigrationRepository;
   /** Backfill job rows, dead letters and the re-embed queue (absent: backfills are UNSUPPORTED). */
   readonly jobs?: JobRepository;
+  /** Probe sets stored by name (absent: probes can still be built and evaluated, not stored). */
+  readonly probes?: ProbeSetRepository;
   close(): Promise<void>;
 }

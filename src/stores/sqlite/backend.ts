@@ -4,6 +4,7 @@ import { type Clock, systemClock } from '../../ports/clock.js';
 import { SqliteCatalog } from './catalog.js';
 import { SqliteJobRepository } from './jobs.js';
 import { SqliteMigrationRepository } from './migrations.js';
+import { SqliteProbeSetRepository } from './probes.js';
 import { applySchema, type SqliteDatabase } from './schema.js';
 import { SqliteSourceRepository } from './sources.js';
 import { StatementCache, storeFailure } from './statements.js';
@@ -31,6 +32,7 @@ export interface SqliteBackend extends Backend {
   readonly store: SqliteVectorStore;
   readonly migrations: SqliteMigrationRepository;
   readonly jobs: SqliteJobRepository;
+  readonly probes: SqliteProbeSetRepository;
 }
 
 /**
@@ -69,6 +71,7 @@ export async function openSqliteBackend(options: SqliteBackendOptions): Promise<
     store,
     migrations: new SqliteMigrationRepository(db, { clock }),
     jobs: new SqliteJobRepository(db, { clock }),
+    probes: new SqliteProbeSetRepository(db, { clock }),
     async close() {
       if (closed) return;
       closed = true;
