@@ -12,7 +12,7 @@ import {
 } from '../core/migration.js';
 import type { Routing } from '../core/routing.js';
 import { type MigrationContext, runStep, startRetiring } from './migrate-context.js';
-import { evaluateMigrationGates } from './migrate-gates.js';
+import { evaluateMigrationGates, recordGates, refusalReasons } from './migrate-gates.js';
 
 export interface CutoverOptions {
   /** Cut over although gates fail; needs `reason`, and writes `gate.forced` to the audit log. */
@@ -51,9 +51,11 @@ export async function cutoverMigration(
   const failing = gates.results.filter((r) => !r.passed);
   if (failing.length > 0 && !alreadyCut) {
     if (!options.force) {
+      await recordGates(ctx, migration, gates);
       throw new ReembedError(
         'GATE_FAILED',
-        `Cutover of ${migration.id} refused: gate ${failing.map((r) => `"${r.rule}" (${r.detail})`).join('; ')}. Fix the cause, or pass --force with a reason.`,
+        `Cutover of ${migration.id} refused: ${refusalReasons(migration, gates).join('; ')}. ` +
+          'Fix the cause, or pass --force with a reason (audited).',
         {
           details: {
             migration: migration.id,

@@ -6,6 +6,10 @@ import { loadGoldenSet } from '../eval/load-golden.js';
 import type { Backend } from '../ports/backend.js';
 import type { JobRepository } from '../ports/jobs.js';
 import type { AgreementSummary, MigrationRepository } from '../ports/migrations.js';
+import type { EmbedderCache } from './embedders.js';
+import { defaultGatePlan, type GatePlanEntry } from './migrate-options.js';
+import { compareProbe, type ProbeComparison } from './probe-compare.js';
+import { resolveProbeSet } from './probes.js';
 import type { QueryEngine } from './query.js';
 import { type Coverage, measureCoverage } from './status.js';
 
@@ -14,6 +18,7 @@ export interface GateContext {
   readonly migrations: MigrationRepository;
   readonly jobs: JobRepository;
   readonly queries: QueryEngine;
+  readonly embedders: EmbedderCache;
 }
 
 /** Everything a cutover decision reads, kept for the report and the audit log. */
@@ -25,6 +30,10 @@ export interface GateEvaluation {
   readonly deadLetters: number;
   readonly agreement: AgreementSummary | null;
   readonly evaluation: { readonly old: RetrieverEvaluation; readonly new: RetrieverEvaluation } | null;
+  /** Both sides on the migration's probe set, when it has one and no golden set. */
+  readonly probe: ProbeComparison | null;
+  /** The rules evaluated and why each applies. */
+  readonly plan: readonly GatePlanEntry[];
 }
 
 /**
@@ -77,9 +86,20 @@ export async function evaluateMigrationGates(
     for (const [key, value] of Object.entries(evaluation.old.metrics)) facts[`old.${key}`] = value;
     for (const [key, value] of Object.entries(evaluation.new.metrics)) facts[`new.${key}`] = value;
   }
+  let probe: ProbeComparison | null = null;
+  if (!evaluation && migration.options.probe) {
+    const set = await resolveProbeSet(ctx.backend, migration.options.probe);
+    probe = await compareProbe(ctx, migration.from, migration.to, set);
+    Object.assign(facts, probe.facts);
+  }
+  facts['quality.measured'] = evaluation || probe ? 1 : 0;
   Object.assign(facts, options.extraFacts ?? {});
 
-  const results = evaluateGates(migration.options.gates, facts);
+  const plan = gatePlanOf(migration);
+  const results = evaluateGates(
+    plan.map((g) => g.rule),
+    facts,
+  );
   return Object.freeze({
     facts: Object.freeze(facts),
     results: Object.freeze(results),
@@ -88,16 +108,98 @@ export async function evaluateMigrationGates(
     deadLetters,
     agreement,
     evaluation,
+    probe,
+    plan: Object.freeze(plan),
   });
 }
 
-/** `shadow.samples`, `shadow.overlap@k`, `shadow.rbo`, `shadow.latency_p50_ms`, `shadow.latency_p99_ms`, `shadow.served_p99_ms`. */
+/**
+ * The rules a migration's cutover must pass and why: the rules given with `--gate` as they are, or the
+ * defaults for what the migration measures (its golden set, else its probe, else nothing — which a
+ * cutover refuses unless forced).
+ */
+export function gatePlanOf(migration: Migration): GatePlanEntry[] {
+  const o = migration.options;
+  if (!o.defaultGates) return o.gates.map((rule) => ({ rule, why: 'given with --gate' }));
+  const unavailable = (migration.info as { probeUnavailable?: unknown }).probeUnavailable;
+  return defaultGatePlan({
+    strategy: migration.strategy,
+    minShadowSamples: o.minShadowSamples,
+    golden: o.golden,
+    probe: o.probe ?? null,
+    probeUnavailable: typeof unavailable === 'string' ? unavailable : null,
+  });
+}
+
+/**
+ * Why a cutover is refused, in words a person can act on: the probe's figures of both namespaces when a
+ * probe gate fails, how to record agreement samples when there are too few, and each failing rule with
+ * the values that decided it.
+ */
+export function refusalReasons(migration: Migration, gates: GateEvaluation): string[] {
+  const failing = gates.results.filter((r) => !r.passed);
+  const reasons: string[] = [];
+  const fmt = (n: number | undefined): string => (n === undefined ? '?' : n.toFixed(4));
+  const f = gates.facts;
+  if (failing.some((r) => r.rule.startsWith('probe.')) && gates.probe) {
+    reasons.push(
+      `on probe:${gates.probe.probe.name} (${f['probe.queries']} known-item queries cut from the collection, not judged) ` +
+        `the new namespace ${migration.to} scores MRR@10 ${fmt(f['new.probe.mrr@10'])} and recall@10 ${fmt(f['new.probe.recall@10'])}, ` +
+        `the old ${migration.from} MRR@10 ${fmt(f['old.probe.mrr@10'])} and recall@10 ${fmt(f['old.probe.recall@10'])}`,
+    );
+  }
+  for (const r of failing) {
+    if (r.rule.startsWith('quality.measured')) {
+      reasons.push(
+        `its quality was not measured: ${gates.plan.find((g) => g.rule === r.rule)?.why ?? 'no judged set and no probe'}`,
+      );
+    } else if (r.rule.startsWith('shadow.samples')) {
+      reasons.push(
+        `gate "${r.rule}" (${r.detail}): record agreement with \`reembed migrate replay ${migration.alias}\` (probe queries through both namespaces, in minutes) or serve queries through the alias`,
+      );
+    } else reasons.push(`gate "${r.rule}" (${r.detail})`);
+  }
+  return reasons;
+}
+
+/** `shadow.samples`, `shadow.overlap@k`, `shadow.overlap`, `shadow.rbo`, `shadow.latency_p50_ms`, `shadow.latency_p99_ms`, `shadow.served_p99_ms`. */
 export function agreementFacts(summary: AgreementSummary): Record<string, number> {
   const facts: Record<string, number> = { 'shadow.samples': summary.samples };
   for (const [k, overlap] of Object.entries(summary.overlap)) facts[`shadow.overlap@${k}`] = overlap;
+  // One overlap whatever k the queries asked for: @10 when sampled there, else the mean over the ks seen.
+  const ks = Object.values(summary.overlap);
+  if (ks.length > 0)
+    facts['shadow.overlap'] = summary.overlap[10] ?? ks.reduce((a, b) => a + b, 0) / ks.length;
   if (summary.rbo !== null) facts['shadow.rbo'] = summary.rbo;
   if (summary.shadowMs.p50 !== null) facts['shadow.latency_p50_ms'] = summary.shadowMs.p50;
   if (summary.shadowMs.p99 !== null) facts['shadow.latency_p99_ms'] = summary.shadowMs.p99;
   if (summary.servedMs.p99 !== null) facts['shadow.served_p99_ms'] = summary.servedMs.p99;
   return facts;
+}
+
+/**
+ * Keeps the latest gate evaluation in the migration's info (`lastGates`), so `migrate status` shows what
+ * decided without measuring again. Best effort: a failure to record never hides the gates' own result.
+ */
+export async function recordGates(
+  ctx: GateContext & { readonly actor: string; readonly clock: { now(): Date } },
+  migration: Migration,
+  gates: GateEvaluation,
+): Promise<void> {
+  const lastGates = {
+    at: ctx.clock.now().toISOString(),
+    passed: gates.passed,
+    results: gates.results.map((r) => ({ rule: r.rule, passed: r.passed, detail: r.detail })),
+    ...(gates.probe
+      ? {
+          probe: {
+            name: gates.probe.probe.name,
+            queries: gates.facts['probe.queries'],
+            old: gates.probe.old.metrics,
+            new: gates.probe.new.metrics,
+          },
+        }
+      : {}),
+  };
+  await ctx.migrations.updateInfo(migration.id, { lastGates }, ctx.actor).catch(() => undefined);
 }

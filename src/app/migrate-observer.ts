@@ -25,7 +25,7 @@ export interface ObserverOptions {
 export class MigrationObserver implements QueryObserver {
   readonly #backend: Backend;
   readonly #migrations: MigrationRepository;
-  readonly #options: Required<Omit<ObserverOptions, 'onError'>> & Pick<ObserverOptions, 'onError'>;
+  #options: Required<Omit<ObserverOptions, 'onError'>> & Pick<ObserverOptions, 'onError'>;
   readonly #pending = new Set<Promise<unknown>>();
   readonly #active = new Map<string, { migration: Migration | null; at: number }>();
   #reads = new Map<string, number>();
@@ -37,6 +37,16 @@ export class MigrationObserver implements QueryObserver {
     this.#migrations = migrations;
     this.#options = { flushMs: 5_000, cacheMs: 1_000, ...options };
     this.#lastFlush = options.clock.now().getTime();
+  }
+
+  /**
+   * Changes the clock, flush interval or error handler (a `MigrationService` applies its own options to
+   * the app's observer this way: one observer per app, so no query is recorded twice).
+   */
+  configure(options: Partial<ObserverOptions>): void {
+    const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
+    this.#options = { ...this.#options, ...defined };
+    if (options.clock) this.#lastFlush = options.clock.now().getTime();
   }
 
   onQuery(response: QueryResponse): void {

@@ -13,7 +13,7 @@ import { runRetirement } from '../jobs/retire.js';
 import { createBackfillRunner } from './migrate-backfill.js';
 import { type MigrationContext, runStep, startRetiring } from './migrate-context.js';
 import { finishCutover } from './migrate-cutover.js';
-import { evaluateMigrationGates } from './migrate-gates.js';
+import { evaluateMigrationGates, type GateEvaluation, recordGates, refusalReasons } from './migrate-gates.js';
 import { advanceFromPlanned, setRouting } from './migrate-start.js';
 import { measureCoverage } from './status.js';
 
@@ -173,7 +173,8 @@ async function validateStep(ctx: MigrationContext, m: Migration): Promise<Migrat
     );
     return migrationReport(current, steps);
   }
-  steps.push(gateSummary(gates.results));
+  await recordGates(ctx, m, gates);
+  steps.push(gateSummary(m, gates));
   if (m.strategy === 'shadow' || m.strategy === 'progressive') {
     const to = m.strategy === 'shadow' ? 'shadowing' : 'rolling-out';
     current = await ctx.migrations.transition(m.id, to, ctx.actor);
@@ -184,9 +185,10 @@ async function validateStep(ctx: MigrationContext, m: Migration): Promise<Migrat
 
 async function gatesStep(ctx: MigrationContext, m: Migration, note: string): Promise<MigrationReport> {
   const gates = await evaluateMigrationGates(ctx, m);
-  return migrationReport(m, [
+  await recordGates(ctx, m, gates);
+  return migrationReport(await ctx.migrations.get(m.id), [
     stepResult('observe', 'done', note, { agreement: gates.agreement }),
-    gateSummary(gates.results),
+    gateSummary(m, gates),
   ]);
 }
 
@@ -199,7 +201,23 @@ async function rolloutNext(ctx: MigrationContext, m: Migration): Promise<StepRes
   const held = rolloutOf(m);
   if (held.percent >= 100)
     return stepResult('rollout', 'skipped', 'all traffic is on the new namespace: run cutover');
-  return applyRollout(ctx, m, nextRolloutStep(m.options.steps, held.percent), held.tenants);
+  // More traffic only while the new namespace passes its gates: a worse model stops at its current share.
+  const gates = await evaluateMigrationGates(ctx, m);
+  await recordGates(ctx, m, gates);
+  if (!gates.passed) {
+    return stepResult(
+      'rollout',
+      'skipped',
+      `traffic stays at ${held.percent}%: ${refusalReasons(m, gates).join('; ')}`,
+      { results: gates.results },
+    );
+  }
+  return applyRollout(
+    ctx,
+    await ctx.migrations.get(m.id),
+    nextRolloutStep(m.options.steps, held.percent),
+    held.tenants,
+  );
 }
 
 async function retireStep(ctx: MigrationContext, m: Migration): Promise<MigrationReport> {
@@ -224,14 +242,10 @@ async function retireStep(ctx: MigrationContext, m: Migration): Promise<Migratio
   return migrationReport(await ctx.migrations.get(m.id), steps);
 }
 
-function gateSummary(results: readonly { rule: string; passed: boolean; detail: string }[]): StepResult {
+function gateSummary(m: Migration, gates: GateEvaluation): StepResult {
+  const { results } = gates;
   const failing = results.filter((r) => !r.passed);
   return failing.length === 0
     ? stepResult('gates', 'done', `all ${results.length} gate(s) pass: ready for cutover`, { results })
-    : stepResult(
-        'gates',
-        'skipped',
-        `waiting on ${failing.map((r) => `"${r.rule}" (${r.detail})`).join('; ')}`,
-        { results },
-      );
+    : stepResult('gates', 'skipped', `waiting: ${refusalReasons(m, gates).join('; ')}`, { results });
 }

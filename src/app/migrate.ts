@@ -39,8 +39,9 @@ export interface MigrationStatus {
 
 /**
  * Migrations of a `Reembed` app: plan, start, step, status, cutover, rollback and retirement, for the
- * four strategies. Creating the service registers its query observer (shadow agreement, lazy
- * re-embedding queue, hit counts, namespace traffic) on the app's query engine.
+ * four strategies. The app itself records what migrations need on every query (shadow agreement, lazy
+ * re-embedding queue, hit counts, namespace traffic: `app.observer`); the service applies its clock and
+ * flush interval to that observer.
  *
  * @example
  * const migrations = new MigrationService(app);
@@ -53,15 +54,22 @@ export class MigrationService {
   readonly observer: MigrationObserver;
   readonly #ctx: MigrationContext;
   readonly #detach: () => void;
+  readonly #ownsObserver: boolean;
 
   constructor(app: Reembed, options: MigrationServiceOptions = {}) {
     const { migrations, jobs } = requireRepositories(app.backend);
     const clock = options.clock ?? (app.backend as { clock?: Clock }).clock ?? systemClock;
-    this.observer = new MigrationObserver(app.backend, migrations, {
+    const settings = {
       clock,
       ...(options.flushMs !== undefined ? { flushMs: options.flushMs } : {}),
       ...(options.onObserverError ? { onError: options.onObserverError } : {}),
-    });
+    };
+    // The app already records what migrations need on every query; the service tunes that observer
+    // rather than adding a second one (which would record every shadow sample twice).
+    const shared = app.observer;
+    if (shared) shared.configure(settings);
+    this.observer = shared ?? new MigrationObserver(app.backend, migrations, settings);
+    this.#ownsObserver = shared === null;
     this.#ctx = {
       app,
       backend: app.backend,
@@ -73,7 +81,7 @@ export class MigrationService {
       clock,
       actor: app.actor,
     };
-    this.#detach = app.queries.observe(this.observer);
+    this.#detach = this.#ownsObserver ? app.queries.observe(this.observer) : () => undefined;
   }
 
   /** Counts, cost and time of a migration, and what each step will do. Changes nothing. */

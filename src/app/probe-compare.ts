@@ -1,7 +1,6 @@
 import type { ProbeSet } from '../core/probe.js';
 import { compareEvaluations, type PairedComparison } from '../core/significance.js';
-import { evaluateProbe, type ProbeEvaluateOptions, type ProbeEvaluation } from './probes.js';
-import type { Reembed } from './reembed.js';
+import { evaluateProbe, type ProbeApp, type ProbeEvaluateOptions, type ProbeEvaluation } from './probes.js';
 
 /**
  * Both sides of a change on one probe set: each namespace's probe figures, and per metric the difference
@@ -26,7 +25,7 @@ export interface ProbeComparison {
  * c.comparisons['mrr@10'].meanDiff; // > 0: the new space finds the probe's documents sooner
  */
 export async function compareProbe(
-  app: Reembed,
+  app: ProbeApp,
   oldNamespace: string,
   newNamespace: string,
   probe: ProbeSet,

@@ -17,7 +17,10 @@ import { type EvaluateOptions, evaluateRetriever, type RetrieverEvaluation } fro
 import type { Backend } from '../ports/backend.js';
 import type { Embedder } from '../ports/embedder.js';
 import type { ProbeSetInfo, ProbeSetRepository } from '../ports/evaluation-sets.js';
+import { probeName } from './migrate-options.js';
 import type { Reembed } from './reembed.js';
+
+export { probeName };
 
 /**
  * Probe sets of a collection: built from its own live documents (`core/probe.ts`), stored by name in the
@@ -95,11 +98,6 @@ export function requireProbes(backend: Backend): ProbeSetRepository {
   return backend.probes;
 }
 
-/** `probe:docs` or `docs` → `docs`. */
-export function probeName(ref: string): string {
-  return ref.startsWith(PROBE_PREFIX) ? ref.slice(PROBE_PREFIX.length) : ref;
-}
-
 /** A stored probe set by reference (`probe:<name>` or `<name>`). */
 export async function resolveProbeSet(backend: Backend, ref: string): Promise<ProbeSet> {
   return requireProbes(backend).get(probeName(ref));
@@ -126,6 +124,9 @@ export async function createProbeSet(
   });
   return { probe, info };
 }
+
+/** What probe evaluation needs of an app: its backend and the embedders of its spaces. */
+export type ProbeApp = Pick<Reembed, 'backend' | 'embedders'>;
 
 export interface ProbeEvaluateOptions extends Pick<EvaluateOptions, 'concurrency' | 'signal' | 'onProgress'> {
   /** Cut-offs (default 1, 5, 10). */
@@ -157,7 +158,7 @@ const PROBE_KS: readonly number[] = Object.freeze([1, 5, 10]);
  * built are left out and counted (`stale`). Reads only; writes nothing.
  */
 export async function evaluateProbe(
-  app: Reembed,
+  app: ProbeApp,
   namespace: string,
   probe: ProbeSet,
   options: ProbeEvaluateOptions = {},

@@ -4,9 +4,11 @@ import type { Space } from '../core/space.js';
 import { prewarmReaderThread } from '../jobs/source-pages.js';
 import type { Backend } from '../ports/backend.js';
 import type { Collection } from '../ports/catalog.js';
+import { type Clock, systemClock } from '../ports/clock.js';
 import type { EmbedderFactory } from '../ports/embedder.js';
 import { EmbedderCache } from './embedders.js';
 import { type DeleteResult, deleteDocuments, type IngestResult, ingestDocuments } from './ingest.js';
+import { MigrationObserver } from './migrate-observer.js';
 import { QueryEngine, type QueryRequest, type QueryResponse } from './query.js';
 import { namespaceManifest } from './status.js';
 
@@ -30,12 +32,22 @@ export class Reembed {
   readonly embedders: EmbedderCache;
   readonly queries: QueryEngine;
   readonly actor: string;
+  /**
+   * What every query through this app records for migrations — shadow agreement samples, per-document hit
+   * counts (progressive backfills the most-queried first), namespace traffic (retirement), lazy re-embeds
+   * on hit, and (opted in per migration) recent query texts for replay. Null when the backend keeps no
+   * migrations. Written in the background and flushed by `close()`.
+   */
+  readonly observer: MigrationObserver | null;
 
   constructor(backend: Backend, factory: EmbedderFactory, options: ReembedOptions = {}) {
     this.backend = backend;
     this.embedders = new EmbedderCache(factory);
     this.queries = new QueryEngine(backend, this.embedders);
     this.actor = options.actor ?? process.env.USER ?? 'reembed';
+    const clock = (backend as { clock?: Clock }).clock ?? systemClock;
+    this.observer = backend.migrations ? new MigrationObserver(backend, backend.migrations, { clock }) : null;
+    if (this.observer) this.queries.observe(this.observer);
   }
 
   addSpace(space: Space): Promise<Space> {
@@ -111,6 +123,7 @@ export class Reembed {
   }
 
   async close(): Promise<void> {
+    await this.observer?.flush().catch(() => undefined);
     await this.embedders.close();
     await this.backend.close();
   }

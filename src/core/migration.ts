@@ -133,6 +133,18 @@ export interface MigrationOptions {
   readonly rollbackWindow: string;
   /** Golden set (BEIR directory or JSONL file) evaluated on both namespaces for `new.*` / `old.*` gate facts. */
   readonly golden: string | null;
+  /**
+   * Stored probe set (`probe:<name>`) evaluated on both namespaces for `new.probe.*` / `old.probe.*` gate
+   * facts when there is no judged golden set; null when the migration has none. Absent in migrations
+   * stored before probes existed.
+   */
+  readonly probe?: string | null;
+  /**
+   * True when `gates` are the defaults rather than rules the user gave: the gates then follow what can be
+   * measured (a judged set, else a probe, else a gate that refuses until a judged set is given or the
+   * cutover is forced). Absent (false) in migrations stored before probes existed.
+   */
+  readonly defaultGates?: boolean;
   readonly backfill: BackfillSettings;
 }
 

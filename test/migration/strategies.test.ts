@@ -52,6 +52,7 @@ describe('blue-green', () => {
     const id = started.migration.id;
     expect(stepsOf(started)).toEqual([
       'namespace:done',
+      'probe:done',
       'migration:done',
       'route:skipped',
       'transition:done',
