@@ -149,6 +149,7 @@ export async function finishCutover(
       return `${migration.to} is serving; ${old}`;
     }),
   );
+  await forgetServedQueries(ctx, migration);
   if (steps.every((s) => s.status !== 'failed')) {
     steps.push(
       await runStep('retiring', async () => {
@@ -213,5 +214,12 @@ export async function rollbackMigration(
       return `${prior} → rolled-back`;
     }),
   );
+  await forgetServedQueries(ctx, migration);
   return migrationReport(migration, steps);
+}
+
+/** Kept query texts serve only the migration's replay: they go when it finishes (best effort). */
+async function forgetServedQueries(ctx: MigrationContext, migration: Migration): Promise<void> {
+  if (migration.options.keepQueries)
+    await ctx.migrations.forgetQueries?.(migration.id).catch(() => undefined);
 }

@@ -155,11 +155,17 @@ export function refusalReasons(migration: Migration, gates: GateEvaluation): str
       );
     } else if (r.rule.startsWith('shadow.samples')) {
       reasons.push(
-        `gate "${r.rule}" (${r.detail}): record agreement with \`reembed migrate replay ${migration.alias}\` (probe queries through both namespaces, in minutes) or serve queries through the alias`,
+        `gate "${r.rule}" (${shortDetail(r.detail)}): record agreement with \`reembed migrate replay ${migration.alias}\` (probe queries through both namespaces, in minutes) or serve queries through the alias`,
       );
-    } else reasons.push(`gate "${r.rule}" (${r.detail})`);
+    } else reasons.push(`gate "${r.rule}" (${shortDetail(r.detail)})`);
   }
   return reasons;
+}
+
+/** A rule's detail without the list of every known fact (useful for a typo in a custom rule, noise here). */
+export function shortDetail(detail: string): string {
+  const missing = /^cannot evaluate: no usable fact ([^;]+);/.exec(detail);
+  return missing ? `not measured yet: no ${missing[1]}` : detail;
 }
 
 /** `shadow.samples`, `shadow.overlap@k`, `shadow.overlap`, `shadow.rbo`, `shadow.latency_p50_ms`, `shadow.latency_p99_ms`, `shadow.served_p99_ms`. */
@@ -189,7 +195,7 @@ export async function recordGates(
   const lastGates = {
     at: ctx.clock.now().toISOString(),
     passed: gates.passed,
-    results: gates.results.map((r) => ({ rule: r.rule, passed: r.passed, detail: r.detail })),
+    results: gates.results.map((r) => ({ rule: r.rule, passed: r.passed, detail: shortDetail(r.detail) })),
     ...(gates.probe
       ? {
           probe: {

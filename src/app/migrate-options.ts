@@ -57,6 +57,24 @@ export const migrationOptionsSchema = z
      * `false` for none. Omitted: `start` builds (or reuses) the collection's probe set.
      */
     probe: z.union([z.string().min(1), z.literal(false)]).optional(),
+    keepQueries: z
+      .object({
+        max: z.number().int().min(1).max(1_000_000),
+        for: z
+          .string()
+          .default('24h')
+          .refine((w) => {
+            try {
+              parseDuration(w);
+              return true;
+            } catch {
+              return false;
+            }
+          }, 'write a duration such as 24h or 7d'),
+      })
+      .strict()
+      .nullable()
+      .default(null),
     backfill: z
       .object({
         batchSize: z.number().int().positive().optional(),
@@ -189,6 +207,7 @@ export function resolveMigrationOptions(strategy: MigrationStrategy, input: unkn
     golden: o.golden,
     probe,
     defaultGates: o.gates === undefined,
+    keepQueries: o.keepQueries ? Object.freeze({ ...o.keepQueries }) : null,
     backfill: resolveSettings(o.backfill),
   });
 }

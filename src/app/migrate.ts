@@ -8,9 +8,11 @@ import type { AgreementSummary } from '../ports/migrations.js';
 import { type BackfillTarget, createBackfillRunner } from './migrate-backfill.js';
 import { type MigrationContext, observedMigrations, requireRepositories } from './migrate-context.js';
 import { type CutoverOptions, cutoverMigration, rollbackMigration } from './migrate-cutover.js';
+import { gatePlanOf } from './migrate-gates.js';
 import { MigrationObserver } from './migrate-observer.js';
-import type { MigrationInput } from './migrate-options.js';
+import type { GatePlanEntry, MigrationInput } from './migrate-options.js';
 import { type MigrationPlan, type PlanOptions, planMigration } from './migrate-plan.js';
+import { type ReplayOptions, type ReplayReport, replayMigration } from './migrate-replay.js';
 import { startMigration } from './migrate-start.js';
 import { type StepOptions, stepMigration } from './migrate-step.js';
 import type { Reembed } from './reembed.js';
@@ -35,6 +37,10 @@ export interface MigrationStatus {
   readonly job: Job | null;
   readonly checkpoint: Checkpoint | null;
   readonly agreement: AgreementSummary | null;
+  /** The rules a cutover must pass and why each applies. */
+  readonly gates: readonly GatePlanEntry[];
+  /** The latest gate evaluation (by `step`, `cutover` or a rollout), if any. */
+  readonly lastGates: Readonly<Record<string, unknown>> | null;
 }
 
 /**
@@ -104,6 +110,14 @@ export class MigrationService {
     return cutoverMigration(this.#ctx, id, options);
   }
 
+  /**
+   * Runs queries (the probe's, a file's, or recently served ones) through both namespaces of a shadow
+   * migration and records their agreement as shadowing-phase samples.
+   */
+  async replay(id: string, options?: ReplayOptions): Promise<ReplayReport> {
+    return replayMigration(this.#ctx, await this.#ctx.migrations.get(id), options);
+  }
+
   rollback(id: string, options?: { reason?: string }): Promise<MigrationReport> {
     return rollbackMigration(this.#ctx, id, options);
   }
@@ -142,6 +156,8 @@ export class MigrationService {
       job,
       checkpoint: job ? await jobs.checkpoint(checkpointKey(job)) : null,
       agreement: migration.strategy === 'shadow' ? await migrations.agreementSummary(migration.id) : null,
+      gates: Object.freeze(gatePlanOf(migration)),
+      lastGates: (migration.info as { lastGates?: Record<string, unknown> }).lastGates ?? null,
     });
   }
 

@@ -60,7 +60,7 @@ export interface QueryResponse {
 
 /** Observers of the query path: metrics, shadow agreement, lazy re-embedding, hit counts. */
 export interface QueryObserver {
-  onQuery?(response: QueryResponse): void;
+  onQuery?(response: QueryResponse, request: QueryRequest): void;
   onShadow?(event: ShadowEvent): void;
   /** Old-space documents served during a fused (lazy) read that the new namespace does not hold yet. */
   onUnmigratedHits?(event: UnmigratedHitsEvent): void;
@@ -182,7 +182,7 @@ export class QueryEngine {
         tookMs: performance.now() - started,
       },
     };
-    for (const o of this.#observers) o.onQuery?.(response);
+    for (const o of this.#observers) o.onQuery?.(response, request);
     return response;
   }
 

@@ -145,6 +145,12 @@ export interface MigrationOptions {
    * cutover is forced). Absent (false) in migrations stored before probes existed.
    */
   readonly defaultGates?: boolean;
+  /**
+   * Shadow: keep the texts of queries served through the alias (at most `max`, none older than `for`)
+   * so `migrate replay --recent` can run them on both namespaces. Off (null) unless opted in: query text
+   * can be sensitive. Dropped when the migration finishes.
+   */
+  readonly keepQueries?: { readonly max: number; readonly for: string } | null;
   readonly backfill: BackfillSettings;
 }
 

@@ -1,6 +1,6 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { MigrationService } from '../../app/migrate.js';
-import type { MigrationInput, MigrationOptionsInput } from '../../app/migrate-options.js';
+import type { GatePlanEntry, MigrationInput, MigrationOptionsInput } from '../../app/migrate-options.js';
 import { ReembedError } from '../../core/errors.js';
 import {
   MIGRATION_STRATEGIES,
@@ -13,6 +13,7 @@ import type { CliCommand } from '../command.js';
 import type { CliContext } from '../context.js';
 import { integerOption, numberOf, numberOption, stringOf } from '../options.js';
 import { formatDuration, formatRate } from '../progress.js';
+import { registerReplay } from './migrate-replay.js';
 
 type Opts = Readonly<Record<string, unknown>>;
 
@@ -128,6 +129,7 @@ export async function migrate(ctx: CliContext, args: MigrateArgs): Promise<numbe
                 `  agreement  ${s.agreement.samples} samples; ${overlap || '-'}; RBO ${s.agreement.rbo?.toFixed(3) ?? '-'}`,
               );
             }
+            printGates(ctx, s.gates, s.lastGates);
           }
         });
         return 0;
@@ -192,6 +194,32 @@ export async function withProgress<T>(
   }
 }
 
+/** The gates that apply and why, with the verdict of the latest evaluation when there is one. */
+export function printGates(
+  ctx: CliContext,
+  gates: readonly GatePlanEntry[],
+  last: Readonly<Record<string, unknown>> | null = null,
+): void {
+  const { green, red, dim } = ctx.out.style;
+  const results = (last?.results ?? []) as { rule: string; passed: boolean; detail: string }[];
+  const probe = last?.probe as
+    | { name: string; queries: number; old: Record<string, number>; new: Record<string, number> }
+    | undefined;
+  ctx.out.line(`  gates${last ? dim(` (last evaluated ${String(last.at)})`) : ''}`);
+  for (const g of gates) {
+    const r = results.find((x) => x.rule === g.rule);
+    const mark = r ? (r.passed ? green('✓') : red('✗')) : dim('·');
+    ctx.out.line(`    ${mark} ${g.rule.padEnd(30)} ${dim(g.why)}`);
+    if (r && !r.passed) ctx.out.line(`      ${r.detail}`);
+  }
+  if (probe) {
+    const f = (n: number | undefined) => (n === undefined ? '-' : n.toFixed(4));
+    ctx.out.line(
+      `  probe      probe:${probe.name} (${probe.queries} queries, not judged): old MRR@10 ${f(probe.old['mrr@10'])} recall@10 ${f(probe.old['recall@10'])}; new MRR@10 ${f(probe.new['mrr@10'])} recall@10 ${f(probe.new['recall@10'])}`,
+    );
+  }
+}
+
 export function printReport(ctx: CliContext, report: MigrationReport): number {
   ctx.out.result(report, () => {
     const { green, red, dim } = ctx.out.style;
@@ -228,6 +256,17 @@ export function addMigrationOptions(command: Command): Command {
       collect,
     )
     .option('--golden <path>', 'golden set (BEIR dir or JSONL) evaluated on both namespaces for the gates')
+    .option(
+      '--probe <name>',
+      'stored probe set for the quality gates when there is no golden set (default: probe:<collection>, built at start)',
+    )
+    .option('--no-probe', 'no probe: without --golden the default gates then refuse a cutover unless forced')
+    .option(
+      '--keep-queries <n>',
+      'shadow: keep the last N query texts served through the alias for `migrate replay --recent` (opt-in)',
+      integerOption(1, 1_000_000),
+    )
+    .option('--keep-queries-for <duration>', 'how long kept query texts live (default 24h)')
     .option(
       '--sample-rate <r>',
       'shadow: share of queries also run on the new namespace (0-1)',
@@ -303,6 +342,15 @@ function migrateArgs(action: MigrateArgs['action']) {
         ...(o.embedOnRead === false ? { embedOnRead: false } : {}),
       };
     if (typeof o.rollbackWindow === 'string') options.rollbackWindow = o.rollbackWindow;
+    if (action === 'plan' || action === 'start') {
+      if (typeof o.probe === 'string') options.probe = o.probe;
+      if (o.probe === false) options.probe = false;
+      if (typeof o.keepQueries === 'number')
+        options.keepQueries = {
+          max: o.keepQueries,
+          ...(typeof o.keepQueriesFor === 'string' ? { for: o.keepQueriesFor } : {}),
+        };
+    }
     const backfill = backfillSettingsOf(o);
     if (Object.keys(backfill).length > 0) options.backfill = backfill;
     return {
@@ -365,6 +413,7 @@ export const migrateCommand: CliCommand = {
       .option('--reason <text>', 'why (written to the audit log)')
       .option('--golden <path>', 'golden set for new.* / old.* gate facts')
       .action(bind(migrate, migrateArgs('cutover')));
+    registerReplay(migrateCmd, bind);
     migrateCmd
       .command('rollback <alias>')
       .description('serve the old namespace again; both namespaces are kept')
