@@ -153,17 +153,19 @@ export function quotas(size: number, tenants: readonly (readonly [string, number
   const live = tenants.reduce((s, [, n]) => s + n, 0);
   const out = new Map<string, number>();
   if (live === 0) return out;
-  const shares = tenants.map(([tenant, n]) => {
+  // Sorted by name first, and ties broken by name: the allocation must not depend on arrival order.
+  const sorted = [...tenants].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const shares = sorted.map(([tenant, n]) => {
     const exact = (size * n) / live;
     return { tenant, n, base: Math.floor(exact), rest: exact - Math.floor(exact) };
   });
   let left = size - shares.reduce((s, x) => s + x.base, 0);
-  for (const s of [...shares].sort((a, b) => b.rest - a.rest || b.n - a.n)) {
+  for (const s of [...shares].sort((a, b) => b.rest - a.rest || b.n - a.n || (a.tenant < b.tenant ? -1 : 1))) {
     if (left <= 0) break;
     s.base++;
     left--;
   }
-  if (tenants.length <= size) {
+  if (sorted.length <= size) {
     // Lift every empty tenant to one query, taken from the tenants that hold the most.
     for (const s of shares.filter((x) => x.base === 0 && x.n > 0)) {
       const donor = shares.reduce((a, b) => (b.base > a.base ? b : a));
