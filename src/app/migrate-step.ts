@@ -10,11 +10,13 @@ import {
 } from '../core/migration.js';
 import type { BackfillProgress, RunOptions } from '../jobs/backfill.js';
 import { runRetirement } from '../jobs/retire.js';
+import { forecastMigration } from './forecast.js';
 import { createBackfillRunner } from './migrate-backfill.js';
 import { type MigrationContext, runStep, startRetiring } from './migrate-context.js';
 import { finishCutover } from './migrate-cutover.js';
 import { evaluateMigrationGates, type GateEvaluation, recordGates, refusalReasons } from './migrate-gates.js';
 import { advanceFromPlanned, setRouting } from './migrate-start.js';
+import { resolveProbeSet } from './probes.js';
 import { measureCoverage } from './status.js';
 
 export interface StepOptions extends RunOptions {
@@ -128,7 +130,47 @@ async function coverageRollout(ctx: MigrationContext, m: Migration): Promise<Ste
     coverage.ratio,
   );
   const percent = Math.max(held.percent, computed);
-  return applyRollout(ctx, m, percent, [...new Set([...held.tenants, ...tenants])].sort());
+  const moved = [...new Set([...held.tenants, ...tenants])].sort();
+  if (percent > held.percent || moved.length > held.tenants.length) {
+    const hold = await rolloutQualityHold(ctx, m);
+    if (hold) return stepResult('rollout', 'skipped', `traffic stays at ${held.percent}%: ${hold}`);
+  }
+  return applyRollout(ctx, m, percent, moved);
+}
+
+/**
+ * Before a progressive migration moves any traffic during its backfill, the new space must not be
+ * forecast worse: the probe's documents and queries are embedded in both spaces once (the pre-flight
+ * forecast of `migrate plan`) and the verdict is kept in the migration's info. A `no-go` holds the
+ * traffic where it is (the gates refuse the cutover too); a migration with no quality measure at all
+ * (no golden set, no probe) moves no traffic until it is cut over by force. Returns why to hold, or null.
+ */
+async function rolloutQualityHold(ctx: MigrationContext, m: Migration): Promise<string | null> {
+  if (m.options.golden !== null) return null;
+  if (!m.options.probe) {
+    return m.options.defaultGates
+      ? 'quality is not measured (no golden set, no probe): traffic moves only with a cutover forced with a reason'
+      : null;
+  }
+  const info = m.info as { forecast?: { verdict: string; reasons: string[] } };
+  let forecast = info.forecast;
+  if (!forecast) {
+    const probe = await resolveProbeSet(ctx.backend, m.options.probe);
+    const from = await ctx.backend.catalog.getNamespace(m.from);
+    const to = await ctx.backend.catalog.getNamespace(m.to);
+    const f = await forecastMigration(ctx.backend, ctx.embedders, from.space, to.space, probe, {
+      maxSampleCostUsd: Number.POSITIVE_INFINITY,
+    });
+    forecast = { verdict: f.verdict, reasons: [...f.reasons] };
+    await ctx.migrations.updateInfo(
+      m.id,
+      { forecast: { ...forecast, at: ctx.clock.now().toISOString() } },
+      ctx.actor,
+    );
+  }
+  return forecast.verdict === 'no-go'
+    ? `the pre-flight forecast is no-go: ${forecast.reasons.join('; ')}`
+    : null;
 }
 
 function rolloutOf(m: Migration): { percent: number; tenants: string[] } {

@@ -160,7 +160,9 @@ export function quotas(size: number, tenants: readonly (readonly [string, number
     return { tenant, n, base: Math.floor(exact), rest: exact - Math.floor(exact) };
   });
   let left = size - shares.reduce((s, x) => s + x.base, 0);
-  for (const s of [...shares].sort((a, b) => b.rest - a.rest || b.n - a.n || (a.tenant < b.tenant ? -1 : 1))) {
+  for (const s of [...shares].sort(
+    (a, b) => b.rest - a.rest || b.n - a.n || (a.tenant < b.tenant ? -1 : 1),
+  )) {
     if (left <= 0) break;
     s.base++;
     left--;
