@@ -5,9 +5,19 @@
  */
 
 export { evaluateAlias, evaluateMigration, evaluateNamespace } from './app/evaluate.js';
+export { type Forecast, forecastMigration, type Verdict } from './app/forecast.js';
 export type { DeleteResult, IngestResult } from './app/ingest.js';
 export { MigrationService } from './app/migrate.js';
+export type { ReplayOptions, ReplayReport, ReplaySource } from './app/migrate-replay.js';
 export { type OpenOptions, openReembed } from './app/open.js';
+export { compareProbe, type ProbeComparison } from './app/probe-compare.js';
+export {
+  buildProbeSet,
+  createProbeSet,
+  evaluateProbe,
+  type ProbeEvaluation,
+  resolveProbeSet,
+} from './app/probes.js';
 export type {
   QueryObserver,
   QueryRequest,
@@ -24,6 +34,13 @@ export { fuseResults } from './core/fusion.js';
 export { evaluateGates, parseGateRule } from './core/gates.js';
 export * from './core/metrics.js';
 export type { Namespace, NamespaceManifest, NamespaceState } from './core/namespace.js';
+export {
+  type ProbeParams,
+  type ProbeQuery,
+  type ProbeSet,
+  probeAsGolden,
+  resolveProbeParams,
+} from './core/probe.js';
 export type { Provenance, SearchFilter, SearchHit, SourceDocument, SourceInput } from './core/records.js';
 export type { Alias, FusionMethod, FusionPolicy, Routing } from './core/routing.js';
 export {
@@ -65,6 +82,7 @@ export { runMonitor } from './monitor/run.js';
 export type { Backend } from './ports/backend.js';
 export type { Catalog } from './ports/catalog.js';
 export type { Embedder, EmbedderFactory } from './ports/embedder.js';
+export type { EvaluationSetRepository, ProbeSetInfo, ProbeSetRepository } from './ports/evaluation-sets.js';
 export type { SourceRepository } from './ports/sources.js';
 export type { NamespaceDescriptor, StoreCapabilities, VectorStore } from './ports/vector-store.js';
 export { openSqliteBackend } from './stores/sqlite/backend.js';
