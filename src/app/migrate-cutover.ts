@@ -120,7 +120,10 @@ export async function cutoverMigration(
       stepResult('alias', 'done', `alias ${alias.name} → ${migration.to} (version ${next.version})`),
     );
   }
-  return finishCutover(ctx, migration, steps, { forced: failing.length > 0 });
+  const report = await finishCutover(ctx, migration, steps, { forced: failing.length > 0 });
+  // After the commit (recording before would bump the version the cutover compares): status shows these gates.
+  await recordGates(ctx, migration, gates);
+  return migrationReport(await ctx.migrations.get(migration.id).catch(() => report.migration), report.steps);
 }
 
 /** The steps after the alias commit; also how `step` finishes a cutover that crashed halfway. */
