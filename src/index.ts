@@ -4,10 +4,13 @@
  * Vendor SDKs (pg, LanceDB) load lazily inside their adapters; importing this module loads none.
  */
 
+export type { AliasChange, AliasSetOptions, AliasView } from './app/aliases.js';
+export type { CollectionDeleteOptions, CollectionDeleteReport } from './app/collection-delete.js';
 export { evaluateAlias, evaluateMigration, evaluateNamespace } from './app/evaluate.js';
 export { type Forecast, forecastMigration, type Verdict } from './app/forecast.js';
-export type { DeleteResult, IngestResult } from './app/ingest.js';
-export { MigrationService } from './app/migrate.js';
+export type { DeleteResult, IngestOptions, IngestResult, OnDeleted } from './app/ingest.js';
+export { type BackfillView, MigrationService, type MigrationStatus } from './app/migrate.js';
+export type { FinishOptions } from './app/migrate-finish.js';
 export type { ReplayOptions, ReplayReport, ReplaySource } from './app/migrate-replay.js';
 export { type OpenOptions, openReembed } from './app/open.js';
 export { compareProbe, type ProbeComparison } from './app/probe-compare.js';
@@ -29,6 +32,7 @@ export type {
 export { Reembed, type ReembedOptions } from './app/reembed.js';
 export { type Coverage, measureCoverage, namespaceManifest } from './app/status.js';
 
+export type { AuditQuery } from './core/audit-filter.js';
 export { ERROR_CODES, type ErrorCode, isReembedError, ReembedError } from './core/errors.js';
 export { fuseResults } from './core/fusion.js';
 export { evaluateGates, parseGateRule } from './core/gates.js';
@@ -80,7 +84,7 @@ export {
 export { loadGoldenSet } from './eval/load-golden.js';
 export { runMonitor } from './monitor/run.js';
 export type { Backend } from './ports/backend.js';
-export type { Catalog } from './ports/catalog.js';
+export type { AuditEntry, AuditFilter, Catalog } from './ports/catalog.js';
 export type { Embedder, EmbedderFactory } from './ports/embedder.js';
 export type { EvaluationSetRepository, ProbeSetInfo, ProbeSetRepository } from './ports/evaluation-sets.js';
 export type { SourceRepository } from './ports/sources.js';

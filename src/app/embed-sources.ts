@@ -2,10 +2,12 @@ import { ReembedError } from '../core/errors.js';
 import { chunkIdOf, sourceChunkTexts } from '../core/pipeline.js';
 import type { ChunkVector, SourceDocument, SourceWrite } from '../core/records.js';
 import { validateVector } from '../core/vector.js';
-import type { Embedder } from '../ports/embedder.js';
+import type { Embedder, EmbedOptions } from '../ports/embedder.js';
 
 export interface EmbedSourcesOptions {
   readonly signal?: AbortSignal;
+  /** Every retry the embedder makes inside these calls (a backfill counts them). */
+  readonly onRetry?: EmbedOptions['onRetry'];
 }
 
 /**
@@ -28,7 +30,11 @@ export async function embedSources(
       start === 0 && texts.length <= embedder.maxBatchSize
         ? texts
         : texts.slice(start, start + embedder.maxBatchSize);
-    const out = await embedder.embed(slice, { inputType: 'document', signal: options.signal });
+    const out = await embedder.embed(slice, {
+      inputType: 'document',
+      signal: options.signal,
+      ...(options.onRetry ? { onRetry: options.onRetry } : {}),
+    });
     if (out.length !== slice.length) {
       throw new ReembedError(
         'EMBEDDER_FAILED',

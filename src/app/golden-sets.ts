@@ -106,6 +106,30 @@ export async function resolveGoldenSet(
   return Object.freeze({ golden, from, source: ref, saved });
 }
 
+/** How many distinct documents a golden set judges, and how many of them the collection holds live. */
+export async function judgedDocsHeld(
+  backend: Backend,
+  collection: string,
+  golden: GoldenSet,
+): Promise<{ judged: number; held: number }> {
+  const { judged, live } = await judgedLive(backend, collection, golden);
+  return { judged, held: live.size };
+}
+
+async function judgedLive(
+  backend: Backend,
+  collection: string,
+  golden: GoldenSet,
+): Promise<{ judged: number; live: Set<string> }> {
+  const judged = [...new Set(Object.values(golden.qrels).flatMap((j) => Object.keys(j)))];
+  const live = new Set<string>();
+  for (let i = 0; i < judged.length; i += 500) {
+    const found = await backend.sources.getMany(collection, judged.slice(i, i + 500));
+    for (const [id, doc] of found) if (!doc.deleted) live.add(id);
+  }
+  return { judged: judged.length, live };
+}
+
 /**
  * Refuses to evaluate a golden set whose judged documents the collection does not hold (live at the
  * source): such a set scores every system low and makes every comparison meaningless. Names the first ids.
@@ -115,19 +139,14 @@ export async function assertJudgedDocsKnown(
   collection: string,
   golden: GoldenSet,
 ): Promise<void> {
-  const judged = [...new Set(Object.values(golden.qrels).flatMap((j) => Object.keys(j)))];
-  const live = new Set<string>();
-  for (let i = 0; i < judged.length; i += 500) {
-    const found = await backend.sources.getMany(collection, judged.slice(i, i + 500));
-    for (const [id, doc] of found) if (!doc.deleted) live.add(id);
-  }
+  const { judged, live } = await judgedLive(backend, collection, golden);
   const unknown = unknownDocIds(golden, live, 10);
   if (unknown.length === 0) return;
-  const missing = judged.filter((id) => !live.has(id)).length;
+  const missing = judged - live.size;
   throw new ReembedError(
     'INVALID_INPUT',
-    `Golden set "${golden.name}" judges ${missing} of ${judged.length} documents that collection "${collection}" does not hold ` +
+    `Golden set "${golden.name}" judges ${missing} of ${judged} documents that collection "${collection}" does not hold ` +
       `(e.g. ${unknown.map((id) => `"${id}"`).join(', ')}). Ingest the corpus the judgments refer to, or pass --allow-unknown-docs to score them as misses.`,
-    { details: { collection, golden: golden.name, missing, judged: judged.length, examples: unknown } },
+    { details: { collection, golden: golden.name, missing, judged, examples: unknown } },
   );
 }

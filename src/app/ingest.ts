@@ -1,4 +1,5 @@
 import { contentHash } from '../core/canonical.js';
+import { ReembedError } from '../core/errors.js';
 import { type Namespace, WRITABLE_STATES } from '../core/namespace.js';
 import type { SourceDocument, SourceInput, SourceWrite } from '../core/records.js';
 import { validateSourceInputs } from '../core/source-input.js';
@@ -6,10 +7,32 @@ import type { Backend } from '../ports/backend.js';
 import { atVersion, embedSources } from './embed-sources.js';
 import type { EmbedderCache } from './embedders.js';
 
+/**
+ * What an ingest does with a document whose id was deleted (tombstoned) earlier: `restore` (default) makes
+ * it live again at a new version and reports it (`restored`); `skip` leaves the tombstone and counts it
+ * (`skippedDeleted`); `refuse` fails the whole batch with `CONFLICT` naming the ids, writing nothing.
+ * Either way a backfill never restores a deleted document by itself (invariant 5): only an ingest can.
+ */
+export const ON_DELETED = ['restore', 'skip', 'refuse'] as const;
+export type OnDeleted = (typeof ON_DELETED)[number];
+
+export interface IngestOptions {
+  readonly signal?: AbortSignal;
+  /** Line numbers of the documents (for error messages). */
+  readonly lines?: readonly number[];
+  /** Re-ingesting a deleted id (default `restore`, reported). */
+  readonly onDeleted?: OnDeleted;
+}
+
 export interface IngestResult {
   readonly received: number;
   readonly changed: number;
   readonly unchanged: number;
+  /** Previously deleted documents made live again (`onDeleted: 'restore'`), and the first of their ids. */
+  readonly restored: number;
+  readonly restoredIds: readonly string[];
+  /** Previously deleted documents left deleted (`onDeleted: 'skip'`). */
+  readonly skippedDeleted: number;
   /** Per namespace: sources written and skipped (a newer version was already there). */
   readonly namespaces: Readonly<Record<string, { written: number; skipped: number; records: number }>>;
 }
@@ -37,7 +60,7 @@ export async function ingestDocuments(
   embedders: EmbedderCache,
   collection: string,
   input: readonly unknown[],
-  options: { signal?: AbortSignal; lines?: readonly number[] } = {},
+  options: IngestOptions = {},
 ): Promise<IngestResult> {
   await backend.catalog.getCollection(collection);
   const docs = validateSourceInputs(input, options.lines);
@@ -45,7 +68,12 @@ export async function ingestDocuments(
     collection,
     docs.map((d) => d.id),
   );
+  const deleted = docs.filter((d) => current.get(d.id)?.deleted === true).map((d) => d.id);
+  const onDeleted = options.onDeleted ?? 'restore';
+  if (deleted.length > 0 && onDeleted === 'refuse') throw deletedConflict(collection, deleted);
+  const skip = onDeleted === 'skip' ? new Set(deleted) : null;
   const changed = docs.filter((d) => {
+    if (skip?.has(d.id)) return false;
     const live = current.get(d.id);
     return (
       !live ||
@@ -71,12 +99,28 @@ export async function ingestDocuments(
     const r = await backend.store.write(ns.name, ns.space.fingerprint, versioned);
     results[ns.name] = { written: r.written, skipped: r.skipped, records: r.records };
   }
+  const restored = skip ? [] : deleted.filter((id) => versions.has(id));
   return {
     received: docs.length,
     changed: outcome.changed.length,
-    unchanged: docs.length - outcome.changed.length,
+    unchanged: docs.length - outcome.changed.length - (skip?.size ?? 0),
+    restored: restored.length,
+    restoredIds: restored.slice(0, RESTORED_IDS_SHOWN),
+    skippedDeleted: skip?.size ?? 0,
     namespaces: results,
   };
+}
+
+const RESTORED_IDS_SHOWN = 20;
+
+function deletedConflict(collection: string, ids: readonly string[]): ReembedError {
+  const shown = ids.slice(0, 10).map((id) => `"${id}"`);
+  return new ReembedError(
+    'CONFLICT',
+    `${ids.length} document(s) of this batch were deleted from collection "${collection}" (e.g. ${shown.join(', ')}); ` +
+      'nothing was written. Re-ingest them deliberately with --deleted restore, or leave them deleted with --deleted skip.',
+    { details: { collection, deleted: ids.length, ids: ids.slice(0, 100) } },
+  );
 }
 
 /** Tombstones documents at the source and in every writable namespace (invariant 5). */

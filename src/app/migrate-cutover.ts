@@ -11,8 +11,9 @@ import {
   stepResult,
 } from '../core/migration.js';
 import type { Routing } from '../core/routing.js';
+import { gateHints } from './gate-hints.js';
 import { type MigrationContext, runStep, startRetiring } from './migrate-context.js';
-import { evaluateMigrationGates, recordGates, refusalReasons } from './migrate-gates.js';
+import { evaluateMigrationGates, recordGates, refusalReasons, shortDetail } from './migrate-gates.js';
 
 export interface CutoverOptions {
   /** Cut over although gates fail; needs `reason`, and writes `gate.forced` to the audit log. */
@@ -52,14 +53,16 @@ export async function cutoverMigration(
   if (failing.length > 0 && !alreadyCut) {
     if (!options.force) {
       await recordGates(ctx, migration, gates);
+      const hints = gateHints(migration, failing);
       throw new ReembedError(
         'GATE_FAILED',
         `Cutover of ${migration.id} refused: ${refusalReasons(migration, gates).join('; ')}. ` +
-          'Fix the cause, or pass --force with a reason (audited).',
+          `${hints.length ? `To pass: ${hints.join(' ')} ` : ''}Or pass --force with a reason (audited).`,
         {
           details: {
             migration: migration.id,
             failed: failing.map((r) => r.rule),
+            hints,
             results: gates.results,
             facts: gates.facts,
           },
@@ -86,11 +89,12 @@ export async function cutoverMigration(
       'gates',
       failing.length ? 'skipped' : 'done',
       failing.length
-        ? `forced past ${failing.length} failing gate(s)`
+        ? `FORCED past ${failing.length} failing gate(s): ${failing.map((r) => `"${r.rule}" (${shortDetail(r.detail)})`).join('; ')} — reason: ${options.reason}`
         : `${gates.results.length} gate(s) passed`,
       {
         results: gates.results,
         facts: gates.facts,
+        ...(failing.length ? { forced: failing.map((r) => r.rule), reason: options.reason } : {}),
       },
     ),
   );
@@ -120,7 +124,14 @@ export async function cutoverMigration(
       stepResult('alias', 'done', `alias ${alias.name} → ${migration.to} (version ${next.version})`),
     );
   }
-  const report = await finishCutover(ctx, migration, steps, { forced: failing.length > 0 });
+  const report = await finishCutover(
+    ctx,
+    migration,
+    steps,
+    failing.length > 0
+      ? { forced: true, forcedGates: failing.map((r) => r.rule), reason: options.reason ?? null }
+      : { forced: false },
+  );
   // After the commit (recording before would bump the version the cutover compares): status shows these gates.
   await recordGates(ctx, migration, gates);
   return migrationReport(await ctx.migrations.get(migration.id).catch(() => report.migration), report.steps);

@@ -95,7 +95,7 @@ export async function evaluateMigrationGates(
   facts['quality.measured'] = evaluation || probe ? 1 : 0;
   Object.assign(facts, options.extraFacts ?? {});
 
-  const plan = gatePlanOf(migration);
+  const plan = gatePlanOf(migration, { golden: evaluation ? nameOf(goldenInput) : null });
   const results = evaluateGates(
     plan.map((g) => g.rule),
     facts,
@@ -116,29 +116,44 @@ export async function evaluateMigrationGates(
 /**
  * The rules a migration's cutover must pass and why: the rules given with `--gate` as they are, or the
  * defaults for what the migration measures (its golden set, else its probe, else nothing — which a
- * cutover refuses unless forced).
+ * cutover refuses unless forced). A judged set given at evaluation time (`cutover --golden`) replaces
+ * the probe: judged queries outrank known-item ones.
  */
-export function gatePlanOf(migration: Migration): GatePlanEntry[] {
+export function gatePlanOf(migration: Migration, at: { golden?: string | null } = {}): GatePlanEntry[] {
   const o = migration.options;
   if (!o.defaultGates) return o.gates.map((rule) => ({ rule, why: 'given with --gate' }));
   const unavailable = (migration.info as { probeUnavailable?: unknown }).probeUnavailable;
   return defaultGatePlan({
     strategy: migration.strategy,
     minShadowSamples: o.minShadowSamples,
-    golden: o.golden,
+    golden: at.golden ?? o.golden,
     probe: o.probe ?? null,
     probeUnavailable: typeof unavailable === 'string' ? unavailable : null,
   });
 }
 
+function nameOf(golden: GoldenSet | string | null | undefined): string | null {
+  if (!golden) return null;
+  return typeof golden === 'string' ? golden : golden.name;
+}
+
 /**
- * Why a cutover is refused, in words a person can act on: the probe's figures of both namespaces when a
- * probe gate fails, how to record agreement samples when there are too few, and each failing rule with
- * the values that decided it.
+ * Why a cutover is refused (or a step waits), with the figures that decided: each failing rule with its
+ * values, then — when a probe gate fails — the probe's figures of both namespaces. How to pass is
+ * `gateHints` (gate-hints.ts).
  */
 export function refusalReasons(migration: Migration, gates: GateEvaluation): string[] {
   const failing = gates.results.filter((r) => !r.passed);
   const reasons: string[] = [];
+  for (const r of failing) {
+    if (r.rule.startsWith('quality.measured')) {
+      const unavailable = (migration.info as { probeUnavailable?: unknown }).probeUnavailable;
+      reasons.push(
+        `gate "${r.rule}" (quality is not measured: no judged golden set, and no probe — ` +
+          (typeof unavailable === 'string' ? `${whyNoProbe(unavailable)})` : 'started with --no-probe)'),
+      );
+    } else reasons.push(`gate "${r.rule}" (${shortDetail(r.detail)})`);
+  }
   const fmt = (n: number | undefined): string => (n === undefined ? '?' : n.toFixed(4));
   const f = gates.facts;
   if (failing.some((r) => r.rule.startsWith('probe.')) && gates.probe) {
@@ -148,18 +163,14 @@ export function refusalReasons(migration: Migration, gates: GateEvaluation): str
         `the old ${migration.from} MRR@10 ${fmt(f['old.probe.mrr@10'])} and recall@10 ${fmt(f['old.probe.recall@10'])}`,
     );
   }
-  for (const r of failing) {
-    if (r.rule.startsWith('quality.measured')) {
-      reasons.push(
-        `its quality was not measured: ${gates.plan.find((g) => g.rule === r.rule)?.why ?? 'no judged set and no probe'}`,
-      );
-    } else if (r.rule.startsWith('shadow.samples')) {
-      reasons.push(
-        `gate "${r.rule}" (${shortDetail(r.detail)}): record agreement with \`reembed migrate replay ${migration.alias}\` (probe queries through both namespaces, in minutes) or serve queries through the alias`,
-      );
-    } else reasons.push(`gate "${r.rule}" (${shortDetail(r.detail)})`);
-  }
   return reasons;
+}
+
+/** Why the collection gave no probe, without its closing advice (the hints say how to pass). */
+function whyNoProbe(message: string): string {
+  return message
+    .replace(/\s*Evaluate this collection with a judged golden set[\s\S]*$/, '')
+    .replace(/\.$/, '');
 }
 
 /** A rule's detail without the list of every known fact (useful for a typo in a custom rule, noise here). */

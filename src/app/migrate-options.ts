@@ -32,6 +32,17 @@ export const migrationOptionsSchema = z
       .refine((s) => s.every((v, i) => i === 0 || v > (s[i - 1] as number)), 'steps must increase')
       .refine((s) => s[s.length - 1] === 100, 'the last step must be 100'),
     tenants: z.boolean().default(true),
+    stepHold: z
+      .string()
+      .default('0s')
+      .refine((w) => {
+        try {
+          parseDuration(w);
+          return true;
+        } catch {
+          return false;
+        }
+      }, 'write a duration such as 30m, 1h or 0s'),
     fusion: z
       .object({
         method: z.enum(['rrf', 'minmax', 'zscore', 'coverage-aware-rrf', 'coverage-aware-score']),
@@ -202,6 +213,7 @@ export function resolveMigrationOptions(strategy: MigrationStrategy, input: unkn
     minShadowSamples: o.minShadowSamples,
     steps: Object.freeze([...o.steps]),
     tenants: o.tenants,
+    stepHold: o.stepHold,
     fusion: Object.freeze({ ...o.fusion }),
     rollbackWindow: o.rollbackWindow,
     golden: o.golden,

@@ -8,6 +8,7 @@ import {
   migrationRouting,
   type StepResult,
   stepResult,
+  unfinishedMigrationConflict,
 } from '../core/migration.js';
 import { type Namespace, namespaceName } from '../core/namespace.js';
 import type { Alias, Routing } from '../core/routing.js';
@@ -53,15 +54,7 @@ export async function startMigration(ctx: MigrationContext, input: MigrationInpu
   const { alias, from, space, to } = await resolveInput(ctx, input);
   await ctx.embedders.get(space); // an unknown provider fails now, before anything is created
   const [open] = await ctx.migrations.list({ alias: alias.name, active: true });
-  if (open) {
-    throw new ReembedError(
-      'CONFLICT',
-      `Alias "${alias.name}" already has migration ${open.id} (${open.state}). Finish it or roll it back first.`,
-      {
-        details: { alias: alias.name, migration: open.id },
-      },
-    );
-  }
+  if (open) throw unfinishedMigrationConflict(alias.name, open);
   const steps: StepResult[] = [];
   // The quality check first: it reads the collection as it is now, and refuses nothing by itself.
   const probe = await resolveMigrationProbe(ctx, from, input, options);

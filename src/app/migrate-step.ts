@@ -4,6 +4,7 @@ import {
   migrationReport,
   migrationRouting,
   nextRolloutStep,
+  parseDuration,
   rolloutPercentFor,
   type StepResult,
   stepResult,
@@ -11,6 +12,7 @@ import {
 import type { BackfillProgress, RunOptions } from '../jobs/backfill.js';
 import { runRetirement } from '../jobs/retire.js';
 import { forecastMigration } from './forecast.js';
+import { gateHints } from './gate-hints.js';
 import { createBackfillRunner } from './migrate-backfill.js';
 import { type MigrationContext, runStep, startRetiring } from './migrate-context.js';
 import { finishCutover } from './migrate-cutover.js';
@@ -115,7 +117,12 @@ async function backfillStep(
   return migrationReport(current, steps);
 }
 
-/** Progressive: move complete tenants, and raise the traffic share to the largest step ≤ coverage. */
+/**
+ * Progressive, while the backfill runs: move complete tenants, and raise the traffic share by at most ONE
+ * configured step per `migrate step` — and only to a step the coverage already reaches (never serve a
+ * larger share than is migrated). The share only grows, and stays below 100% until validation: the last
+ * step belongs to the rollout (see `rolloutNext`).
+ */
 async function coverageRollout(ctx: MigrationContext, m: Migration): Promise<StepResult> {
   const target = await ctx.backend.catalog.getNamespace(m.to);
   const coverage = await measureCoverage(ctx.backend, target, { byTenant: m.options.tenants });
@@ -124,16 +131,16 @@ async function coverageRollout(ctx: MigrationContext, m: Migration): Promise<Ste
     .filter(([t, c]) => t !== '' && c.live > 0 && c.current === c.live)
     .map(([t]) => t)
     .sort();
-  // The share only grows, and stays below 100% until validation: the last step belongs to the rollout.
-  const computed = rolloutPercentFor(
+  const reachable = rolloutPercentFor(
     m.options.steps.filter((s) => s < 100),
     coverage.ratio,
   );
-  const percent = Math.max(held.percent, computed);
+  const percent = reachable > held.percent ? nextRolloutStep(m.options.steps, held.percent) : held.percent;
   const moved = [...new Set([...held.tenants, ...tenants])].sort();
   if (percent > held.percent || moved.length > held.tenants.length) {
     const hold = await rolloutQualityHold(ctx, m);
-    if (hold) return stepResult('rollout', 'skipped', `traffic stays at ${held.percent}%: ${hold}`);
+    if (hold)
+      return stepResult('rollout', 'skipped', `holding ${held.percent}%: ${hold}`, { percent: held.percent });
   }
   return applyRollout(ctx, m, percent, moved);
 }
@@ -173,9 +180,13 @@ async function rolloutQualityHold(ctx: MigrationContext, m: Migration): Promise<
     : null;
 }
 
-function rolloutOf(m: Migration): { percent: number; tenants: string[] } {
-  const info = m.info as { rolloutPercent?: number; rolloutTenants?: string[] };
-  return { percent: info.rolloutPercent ?? 0, tenants: info.rolloutTenants ?? [] };
+function rolloutOf(m: Migration): { percent: number; tenants: string[]; at: string | null } {
+  const info = m.info as { rolloutPercent?: number; rolloutTenants?: string[]; rolloutAt?: string };
+  return {
+    percent: info.rolloutPercent ?? 0,
+    tenants: info.rolloutTenants ?? [],
+    at: info.rolloutAt ?? null,
+  };
 }
 
 async function applyRollout(
@@ -187,8 +198,18 @@ async function applyRollout(
   const routing = migrationRouting(m, { percent, tenants });
   if (!routing) return stepResult('rollout', 'skipped', 'no routing for this strategy');
   const result = await setRouting(ctx, m, routing, m.from, `migration ${m.id}: rollout ${percent}%`);
-  if (result.status === 'done')
-    await ctx.migrations.updateInfo(m.id, { rolloutPercent: percent, rolloutTenants: tenants }, ctx.actor);
+  if (result.status === 'done') {
+    const moved = percent !== rolloutOf(m).percent;
+    await ctx.migrations.updateInfo(
+      m.id,
+      {
+        rolloutPercent: percent,
+        rolloutTenants: tenants,
+        ...(moved ? { rolloutAt: ctx.clock.now().toISOString() } : {}),
+      },
+      ctx.actor,
+    );
+  }
   return stepResult(
     'rollout',
     result.status,
@@ -239,20 +260,39 @@ async function rolloutStep(ctx: MigrationContext, m: Migration): Promise<Migrati
   return migrationReport(await ctx.migrations.get(m.id), [step]);
 }
 
+/**
+ * Progressive, after validation: one configured step per `migrate step`, each only once the current step
+ * has been observed for `stepHold` and the migration's gates pass at it (errors, coverage, and quality: on
+ * the golden set, else on the probe — the default gates); otherwise traffic stays where it is and the step
+ * says what it waits for, with how to pass.
+ */
 async function rolloutNext(ctx: MigrationContext, m: Migration): Promise<StepResult> {
   const held = rolloutOf(m);
   if (held.percent >= 100)
     return stepResult('rollout', 'skipped', 'all traffic is on the new namespace: run cutover');
+  const holdMs = parseDuration(m.options.stepHold ?? '0s');
+  const since = held.at === null ? null : Date.parse(held.at);
+  if (since !== null && ctx.clock.now().getTime() - since < holdMs) {
+    const until = new Date(since + holdMs).toISOString();
+    return stepResult(
+      'rollout',
+      'skipped',
+      `holding ${held.percent}% until ${until} (step hold ${m.options.stepHold}); step again after it`,
+      { percent: held.percent, until },
+    );
+  }
   // More traffic only while the new namespace passes its gates: a worse model stops at its current share.
   const gates = await evaluateMigrationGates(ctx, m);
   await recordGates(ctx, m, gates);
   if (!gates.passed) {
-    return stepResult(
-      'rollout',
-      'skipped',
-      `traffic stays at ${held.percent}%: ${refusalReasons(m, gates).join('; ')}`,
-      { results: gates.results },
-    );
+    return stepResult('rollout', 'skipped', `holding ${held.percent}%: ${waitingOn(m, gates)}`, {
+      percent: held.percent,
+      results: gates.results,
+      hints: gateHints(
+        m,
+        gates.results.filter((r) => !r.passed),
+      ),
+    });
   }
   return applyRollout(
     ctx,
@@ -287,7 +327,16 @@ async function retireStep(ctx: MigrationContext, m: Migration): Promise<Migratio
 function gateSummary(m: Migration, gates: GateEvaluation): StepResult {
   const { results } = gates;
   const failing = results.filter((r) => !r.passed);
-  return failing.length === 0
-    ? stepResult('gates', 'done', `all ${results.length} gate(s) pass: ready for cutover`, { results })
-    : stepResult('gates', 'skipped', `waiting: ${refusalReasons(m, gates).join('; ')}`, { results });
+  if (failing.length === 0)
+    return stepResult('gates', 'done', `all ${results.length} gate(s) pass: ready for cutover`, { results });
+  return stepResult('gates', 'skipped', waitingOn(m, gates), { results, hints: gateHints(m, failing) });
+}
+
+/** What the failing gates wait on (with the figures that decided) and how to pass them. */
+function waitingOn(m: Migration, gates: GateEvaluation): string {
+  const hints = gateHints(
+    m,
+    gates.results.filter((r) => !r.passed),
+  );
+  return `waiting on ${refusalReasons(m, gates).join('; ')}${hints.length ? `. To pass: ${hints.join(' ')}` : ''}`;
 }

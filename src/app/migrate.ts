@@ -1,6 +1,7 @@
-import type { Migration, MigrationReport } from '../core/migration.js';
+import { isTerminal, type Migration, type MigrationReport } from '../core/migration.js';
 import type { Alias } from '../core/routing.js';
 import type { BackfillRunner } from '../jobs/backfill.js';
+import { type EffectiveJobState, jobLiveness } from '../jobs/liveness.js';
 import { type RetirementReport, runRetirement } from '../jobs/retire.js';
 import { type Clock, systemClock } from '../ports/clock.js';
 import { type Checkpoint, checkpointKey, type Job } from '../ports/jobs.js';
@@ -8,6 +9,7 @@ import type { AgreementSummary } from '../ports/migrations.js';
 import { type BackfillTarget, createBackfillRunner } from './migrate-backfill.js';
 import { type MigrationContext, observedMigrations, requireRepositories } from './migrate-context.js';
 import { type CutoverOptions, cutoverMigration, rollbackMigration } from './migrate-cutover.js';
+import { type FinishOptions, finishMigration } from './migrate-finish.js';
 import { gatePlanOf } from './migrate-gates.js';
 import { MigrationObserver } from './migrate-observer.js';
 import type { GatePlanEntry, MigrationInput } from './migrate-options.js';
@@ -27,13 +29,45 @@ export interface MigrationServiceOptions {
   readonly onObserverError?: (error: unknown) => void;
 }
 
+/**
+ * The backfill of a migration's target as it really is: the state of its job with a dead runner seen as
+ * `interrupted`, what to run next, and document counts measured in the store (live sources vs what the
+ * target holds at their current version), so they are right after any crash.
+ */
+export interface BackfillView {
+  /** `not-run` before the first run; `interrupted` when the job says running but its runner died. */
+  readonly state: EffectiveJobState | 'not-run';
+  /** Why, for `running` and `interrupted` (the runner and its heartbeat). */
+  readonly detail: string | null;
+  /** The command that continues the work, when something is left to do and nothing runs it. */
+  readonly next: string | null;
+  readonly documents: {
+    /** Live source documents (deleted ones are not counted anywhere here). */
+    readonly live: number;
+    /** Held by the target at their current version. */
+    readonly current: number;
+    /** Held at an older version (changed since). */
+    readonly stale: number;
+    /** Not held at all. */
+    readonly missing: number;
+    /** Dead-lettered: the backfill gave up on them (see `reembed backfill retry-dead`). */
+    readonly deadLettered: number;
+    readonly ratio: number;
+  };
+}
+
 export interface MigrationStatus {
   readonly kind: 'migration-status';
   readonly migration: Migration;
   readonly alias: Alias;
   readonly coverage: Coverage;
+  readonly backfill: BackfillView;
   readonly deadLetters: number;
   readonly queued: number;
+  /**
+   * The job row. Its `counters` are the runner's own tallies, flushed every 2 s and lost with a killed
+   * process: use `backfill.documents`, measured in the store, for progress.
+   */
   readonly job: Job | null;
   readonly checkpoint: Checkpoint | null;
   readonly agreement: AgreementSummary | null;
@@ -42,6 +76,44 @@ export interface MigrationStatus {
   /** The latest gate evaluation (by `step`, `cutover` or a rollout), if any. */
   readonly lastGates: Readonly<Record<string, unknown>> | null;
 }
+
+/** What `status` says about a migration's backfill (see `BackfillView`). */
+export function backfillView(
+  migration: Migration,
+  job: Job | null,
+  coverage: Coverage,
+  deadLetters: number,
+  now: Date,
+): BackfillView {
+  const live = jobLiveness(job ?? notRun, { now });
+  const state = job ? live.state : 'not-run';
+  const missing = Math.max(0, coverage.live - coverage.current - coverage.stale);
+  const left = coverage.current + deadLetters < coverage.live || coverage.resurrected > 0;
+  const building = migration.state === 'planned' || migration.state === 'backfilling';
+  let next: string | null = null;
+  if (state !== 'running' && building && left) {
+    next =
+      `reembed migrate step ${migration.alias}` +
+      (state === 'interrupted' ? ' (resumes from the checkpoint)' : '');
+  } else if (state !== 'running' && deadLetters > 0 && !isTerminal(migration.state)) {
+    next = `reembed backfill retry-dead ${migration.alias}`;
+  }
+  return Object.freeze({
+    state,
+    detail: job ? live.detail : null,
+    next,
+    documents: Object.freeze({
+      live: coverage.live,
+      current: coverage.current,
+      stale: coverage.stale,
+      missing,
+      deadLettered: deadLetters,
+      ratio: coverage.ratio,
+    }),
+  });
+}
+
+const notRun = { state: 'pending' } as Job;
 
 /**
  * Migrations of a `Reembed` app: plan, start, step, status, cutover, rollback and retirement, for the
@@ -122,6 +194,18 @@ export class MigrationService {
     return rollbackMigration(this.#ctx, id, options);
   }
 
+  /**
+   * Closes a migration that has cut over before its rollback window ends (no rollback afterwards; the
+   * alias can start a new migration). The old namespace keeps its retirement schedule, or is dropped now
+   * with `retireNow`. Audited with the reason.
+   *
+   * @example
+   * await migrations.finish(migration.id, { reason: 'v2 verified in production' });
+   */
+  finish(id: string, options: FinishOptions): Promise<MigrationReport> {
+    return finishMigration(this.#ctx, id, options);
+  }
+
   get(id: string): Promise<Migration> {
     return this.#ctx.migrations.get(id);
   }
@@ -143,15 +227,18 @@ export class MigrationService {
     const migration = await migrations.get(id);
     const target = await backend.catalog.getNamespace(migration.to);
     const job = await jobs.getJob(`backfill:${migration.to}`);
+    const coverage =
+      target.state === 'retired'
+        ? { live: 0, current: 0, stale: 0, resurrected: 0, ratio: 0 }
+        : await measureCoverage(backend, target);
+    const deadLetters = await jobs.countDeadLetters(migration.to);
     return Object.freeze({
       kind: 'migration-status' as const,
       migration,
       alias: await backend.catalog.getAlias(migration.alias),
-      coverage:
-        target.state === 'retired'
-          ? { live: 0, current: 0, stale: 0, resurrected: 0, ratio: 0 }
-          : await measureCoverage(backend, target),
-      deadLetters: await jobs.countDeadLetters(migration.to),
+      coverage,
+      backfill: backfillView(migration, job, coverage, deadLetters, this.#ctx.clock.now()),
+      deadLetters,
       queued: await jobs.queueSize(migration.to),
       job,
       checkpoint: job ? await jobs.checkpoint(checkpointKey(job)) : null,

@@ -6,7 +6,7 @@ import { queryText } from '../core/pipeline.js';
 import type { SearchFilter, SearchHit, SourceWrite } from '../core/records.js';
 import type { Alias, FusionPolicy, Routing } from '../core/routing.js';
 import { assertSameSpace, type Space } from '../core/space.js';
-import { toFloat32, validateVector } from '../core/vector.js';
+import { assertQueryVector, toFloat32, validateVector } from '../core/vector.js';
 import type { Backend } from '../ports/backend.js';
 import type { EmbedderCache } from './embedders.js';
 import { embedOnRead, migratedSources } from './fused-read.js';
@@ -31,6 +31,8 @@ export interface NamespaceRead {
   readonly role: 'served' | 'shadow' | 'fused';
   readonly latencyMs: number;
   readonly hits: number;
+  /** Set when this read was skipped (the query embedded to a zero vector in its space): why. */
+  readonly skipped?: string;
 }
 
 export interface QueryTrace {
@@ -159,9 +161,12 @@ export class QueryEngine {
       reads.push(served.read);
       hits = served.hits;
       if (routing.kind === 'shadow' && this.#random() < routing.sampleRate) {
-        const shadow = await this.#read(routing.shadow, request, k, vectors, 'shadow');
-        reads.push(shadow.read);
-        this.#emitShadow(alias, request, k, served, shadow);
+        // A query the shadow model cannot embed (zero vector) is no sample; the served answer stands.
+        const shadow = await unlessZeroNorm(this.#read(routing.shadow, request, k, vectors, 'shadow'));
+        if (shadow) {
+          reads.push(shadow.read);
+          this.#emitShadow(alias, request, k, served, shadow);
+        }
       }
     }
 
@@ -242,7 +247,9 @@ export class QueryEngine {
       const declared: Space = await this.#backend.catalog.getSpace(request.space);
       assertSameSpace(ns.space, declared, `query namespace ${ns.name}`);
       validateVector(request.vector, ns.space.spec.dimension, 'query vector');
-      return toFloat32(request.vector);
+      const given = toFloat32(request.vector);
+      assertQueryVector(given, ns.space.spec.metric, 'The query vector');
+      return given;
     }
     if (typeof request.text !== 'string' || request.text.trim().length === 0) {
       throw new ReembedError(
@@ -263,6 +270,12 @@ export class QueryEngine {
         `The embedder of ${ns.space.name} returned no vector for the query.`,
       );
     validateVector(vector, ns.space.spec.dimension, `query embedded by ${ns.space.name}`);
+    assertQueryVector(
+      vector,
+      ns.space.spec.metric,
+      `The query embedded by space ${ns.space.name} (${ns.space.spec.provider}/${ns.space.spec.model})`,
+      'The text has nothing this model knows (e.g. no word in its vocabulary, or only stop words and punctuation): rephrase it with more or other words.',
+    );
     cache.set(ns.space.fingerprint, vector);
     return vector;
   }
@@ -292,8 +305,12 @@ export class QueryEngine {
     reads: NamespaceRead[],
   ): Promise<ResultHit[]> {
     const depth = Math.max(FUSION_DEPTH, k);
-    const primary = await this.#read(primaryName, request, depth, vectors, 'fused');
-    const next = await this.#read(nextName, request, depth, vectors, 'fused');
+    // A side whose model cannot embed the query (zero vector) contributes no hits; both failing is an error.
+    const primaryRead = this.#read(primaryName, request, depth, vectors, 'fused');
+    const nextRead = this.#read(nextName, request, depth, vectors, 'fused');
+    const [primaryOr, nextOr] = await Promise.allSettled([primaryRead, nextRead]);
+    const primary = await this.#side(primaryOr, primaryName, nextOr);
+    const next = await this.#side(nextOr, nextName, primaryOr);
     reads.push(primary.read, next.read);
     const migrated = await migratedSources(this.#backend, primaryName, nextName, primary.hits, next.hits);
     const onRead =
@@ -330,6 +347,30 @@ export class QueryEngine {
     return hits;
   }
 
+  /**
+   * One side of a fused read: its result, or — when only this side's model embedded the query to a zero
+   * vector — an empty read marked as skipped. Any other failure, or both sides at zero, is thrown.
+   */
+  async #side(
+    outcome: PromiseSettledResult<Read>,
+    namespace: string,
+    other: PromiseSettledResult<Read>,
+  ): Promise<Read> {
+    if (outcome.status === 'fulfilled') return outcome.value;
+    if (!isZeroNorm(outcome.reason) || other.status === 'rejected') throw outcome.reason;
+    const ns = await this.#backend.catalog.getNamespace(namespace);
+    const read: NamespaceRead = {
+      namespace,
+      space: ns.space.name,
+      fingerprint: ns.space.fingerprint,
+      role: 'fused',
+      latencyMs: 0,
+      hits: 0,
+      skipped: (outcome.reason as Error).message,
+    };
+    return { hits: [], read };
+  }
+
   #emitShadow(
     alias: Alias,
     request: QueryRequest,
@@ -355,6 +396,24 @@ export class QueryEngine {
       },
     };
     for (const o of this.#observers) o.onShadow?.(event);
+  }
+}
+
+type Read = { hits: ResultHit[]; read: NamespaceRead };
+
+function isZeroNorm(error: unknown): boolean {
+  return (
+    error instanceof ReembedError && error.code === 'INVALID_VECTOR' && error.details.reason === 'zero-norm'
+  );
+}
+
+/** The read, or null when the query embedded to a zero vector in that namespace's space. */
+async function unlessZeroNorm(read: Promise<Read>): Promise<Read | null> {
+  try {
+    return await read;
+  } catch (error) {
+    if (isZeroNorm(error)) return null;
+    throw error;
   }
 }
 

@@ -1,13 +1,34 @@
+import { type AuditQuery, resolveAuditQuery } from '../core/audit-filter.js';
+import { isReembedError } from '../core/errors.js';
 import { type Namespace, type NamespaceManifest, namespaceName } from '../core/namespace.js';
 import type { Alias } from '../core/routing.js';
 import type { Space } from '../core/space.js';
 import { prewarmReaderThread } from '../jobs/source-pages.js';
 import type { Backend } from '../ports/backend.js';
-import type { Collection } from '../ports/catalog.js';
+import type { AuditEntry, Collection } from '../ports/catalog.js';
 import { type Clock, systemClock } from '../ports/clock.js';
 import type { EmbedderFactory } from '../ports/embedder.js';
+import {
+  type AliasChange,
+  type AliasSetOptions,
+  type AliasView,
+  aliasView,
+  listAliasViews,
+  setAliasTarget,
+} from './aliases.js';
+import {
+  type CollectionDeleteOptions,
+  type CollectionDeleteReport,
+  deleteCollection,
+} from './collection-delete.js';
 import { EmbedderCache } from './embedders.js';
-import { type DeleteResult, deleteDocuments, type IngestResult, ingestDocuments } from './ingest.js';
+import {
+  type DeleteResult,
+  deleteDocuments,
+  type IngestOptions,
+  type IngestResult,
+  ingestDocuments,
+} from './ingest.js';
 import { MigrationObserver } from './migrate-observer.js';
 import { QueryEngine, type QueryRequest, type QueryResponse } from './query.js';
 import { namespaceManifest } from './status.js';
@@ -99,11 +120,11 @@ export class Reembed {
     return created;
   }
 
-  ingest(
-    collection: string,
-    docs: readonly unknown[],
-    options: { signal?: AbortSignal; lines?: readonly number[] } = {},
-  ): Promise<IngestResult> {
+  /**
+   * Upserts documents (all-or-nothing) and writes them to every writable namespace. Re-ingesting a deleted
+   * id restores it by default and reports it in `restored`; `onDeleted: 'skip' | 'refuse'` changes that.
+   */
+  ingest(collection: string, docs: readonly unknown[], options: IngestOptions = {}): Promise<IngestResult> {
     return ingestDocuments(this.backend, this.embedders, collection, docs, options);
   }
 
@@ -113,6 +134,60 @@ export class Reembed {
 
   search(alias: string, request: QueryRequest): Promise<QueryResponse> {
     return this.queries.query(alias, request);
+  }
+
+  /** Deletes a collection and everything of it (see `deleteCollection`); `dryRun` only reports. Audited. */
+  deleteCollection(name: string, options: CollectionDeleteOptions = {}): Promise<CollectionDeleteReport> {
+    return deleteCollection(this.backend, this.actor, name, options);
+  }
+
+  /**
+   * Removes a space no namespace uses (`CONFLICT` naming them otherwise). Missing: `NOT_FOUND`, or
+   * `{ removed: null }` with `ifExists`. Audited as `space.remove`.
+   */
+  async removeSpace(
+    name: string,
+    options: { ifExists?: boolean; reason?: string } = {},
+  ): Promise<{ removed: Space | null }> {
+    try {
+      const removed = await this.backend.catalog.removeSpace(name, this.actor, {
+        reason: options.reason ?? null,
+      });
+      return { removed };
+    } catch (error) {
+      if (options.ifExists && isReembedError(error, 'NOT_FOUND')) return { removed: null };
+      throw error;
+    }
+  }
+
+  /** Aliases (of one collection, or all), each with the unfinished migration that owns its routing. */
+  listAliases(collection?: string): Promise<AliasView[]> {
+    return listAliasViews(this.backend, collection);
+  }
+
+  getAlias(name: string): Promise<AliasView> {
+    return aliasView(this.backend, name);
+  }
+
+  /**
+   * Creates or re-points an alias to serve one namespace (see `setAliasTarget` for what is refused).
+   *
+   * @example
+   * await app.setAlias('docs-stable', 'docs@hashing-v1', { reason: 'pin for the nightly export' });
+   */
+  setAlias(name: string, namespace: string, options: AliasSetOptions = {}): Promise<AliasChange> {
+    return setAliasTarget(this.backend, this.actor, name, namespace, options);
+  }
+
+  /**
+   * Reads the audit log: every control-plane change with its time and actor (invariant 8).
+   *
+   * @example
+   * await app.auditLog({ action: 'migration.*', since: '24h', limit: 50 });
+   */
+  async auditLog(query: AuditQuery = {}): Promise<AuditEntry[]> {
+    const clock = (this.backend as { clock?: Clock }).clock ?? systemClock;
+    return this.backend.catalog.listAudit(resolveAuditQuery(query, clock.now()));
   }
 
   async status(collection?: string): Promise<NamespaceManifest[]> {

@@ -1,4 +1,5 @@
 import { createReadStream } from 'node:fs';
+import type { OnDeleted } from '../app/ingest.js';
 import type { Reembed } from '../app/reembed.js';
 import { ReembedError } from '../core/errors.js';
 import type { CorpusBatch } from '../corpus/reader.js';
@@ -8,6 +9,11 @@ export interface IngestTotals {
   readonly documents: number;
   readonly changed: number;
   readonly unchanged: number;
+  /** Previously deleted documents made live again, and the first of their ids. */
+  readonly restored: number;
+  readonly restoredIds: readonly string[];
+  /** Previously deleted documents left deleted (`--deleted skip`). */
+  readonly skippedDeleted: number;
   readonly batches: number;
   /** Per namespace: sources written / skipped and records written. */
   readonly namespaces: Readonly<Record<string, { written: number; skipped: number; records: number }>>;
@@ -24,21 +30,31 @@ export async function ingestBatches(
   collection: string,
   batches: AsyncIterable<CorpusBatch> | Iterable<CorpusBatch>,
   task: ProgressTask,
+  options: { onDeleted?: OnDeleted } = {},
 ): Promise<IngestTotals> {
   const started = performance.now();
   let documents = 0;
   let changed = 0;
   let unchanged = 0;
+  let restored = 0;
+  let skippedDeleted = 0;
+  const restoredIds: string[] = [];
   let count = 0;
   const namespaces: Record<string, { written: number; skipped: number; records: number }> = {};
   let current: CorpusBatch | undefined;
   try {
     for await (const batch of batches) {
       current = batch;
-      const r = await app.ingest(collection, batch.docs, { lines: batch.lines });
+      const r = await app.ingest(collection, batch.docs, {
+        lines: batch.lines,
+        ...(options.onDeleted ? { onDeleted: options.onDeleted } : {}),
+      });
       documents += r.received;
       changed += r.changed;
       unchanged += r.unchanged;
+      restored += r.restored;
+      skippedDeleted += r.skippedDeleted;
+      for (const id of r.restoredIds) if (restoredIds.length < 20) restoredIds.push(id);
       count++;
       for (const [ns, n] of Object.entries(r.namespaces)) {
         const t = namespaces[ns] ?? { written: 0, skipped: 0, records: 0 };
@@ -60,6 +76,9 @@ export async function ingestBatches(
     documents,
     changed,
     unchanged,
+    restored,
+    restoredIds,
+    skippedDeleted,
     batches: count,
     namespaces,
     seconds: (performance.now() - started) / 1000,

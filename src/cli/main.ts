@@ -18,6 +18,8 @@ import { Command, CommanderError } from 'commander';
 import { openReembed } from '../app/open.js';
 import { exitCodeFor, ReembedError } from '../core/errors.js';
 import type { ArgsOf, Bind, CliCommand, CommandHandler } from './command.js';
+import { aliasCommand } from './commands/alias.js';
+import { auditCommand } from './commands/audit.js';
 import { backfillCommand } from './commands/backfill.js';
 import { collectionCommand } from './commands/collection.js';
 import { deleteCommand } from './commands/delete.js';
@@ -42,6 +44,7 @@ export const COMMANDS: readonly CliCommand[] = [
   initCommand,
   spaceCommand,
   collectionCommand,
+  aliasCommand,
   ingestCommand,
   deleteCommand,
   searchCommand,
@@ -56,6 +59,7 @@ export const COMMANDS: readonly CliCommand[] = [
   backfillCommand,
   retireCommand,
   workerCommand,
+  auditCommand,
 ];
 
 /** Exit code of usage errors (unknown command or option, bad option value). */

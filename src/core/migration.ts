@@ -101,6 +101,27 @@ export function isComplete(state: MigrationState): boolean {
   return state === 'cut-over' || state === 'retiring' || state === 'retired';
 }
 
+/**
+ * `CONFLICT` for a second migration of an alias whose migration is unfinished, saying how to end it: a
+ * migration that cut over sits in its rollback window until `migrate finish` closes it (or retirement
+ * does, when the window elapses); one that has not cut over yet is cut over or rolled back.
+ */
+export function unfinishedMigrationConflict(
+  alias: string,
+  open: { readonly id: string | null; readonly state: string | null },
+): ReembedError {
+  const cutOver = open.state !== null && isComplete(open.state as MigrationState);
+  const how = cutOver
+    ? `It was cut over and is in its rollback window: close it now with \`reembed migrate finish ${alias} --reason "..."\` ` +
+      `(no rollback afterwards), or roll it back with \`reembed migrate rollback ${alias}\`.`
+    : `Cut it over (\`reembed migrate cutover ${alias}\`) or roll it back (\`reembed migrate rollback ${alias}\`) first.`;
+  return new ReembedError(
+    'CONFLICT',
+    `Alias "${alias}" already has migration ${open.id ?? '(being created)'} in state "${open.state ?? 'planned'}". ${how}`,
+    { details: { alias, migration: open.id, state: open.state } },
+  );
+}
+
 export interface BackfillSettings {
   /** Documents per embedding batch (and per committed write). */
   readonly batchSize: number;
@@ -127,6 +148,11 @@ export interface MigrationOptions {
   readonly steps: readonly number[];
   /** Progressive: move tenants whose documents are all current, ahead of the percentage. */
   readonly tenants: boolean;
+  /**
+   * Progressive: how long each traffic step is observed before the next (a duration, `0s` = no wait).
+   * Absent in migrations stored before it existed: read as `0s`.
+   */
+  readonly stepHold?: string;
   /** Lazy: how the two namespaces' results are fused. */
   readonly fusion: FusionPolicy;
   /** How long the old namespace is kept for rollback after cutover, e.g. `7d`. */

@@ -120,10 +120,14 @@ export function plannedSteps(strategy: MigrationStrategy, toEmbed: number): Plan
     progressive: [
       {
         state: 'backfilling',
-        action: `${backfill}, most-queried documents first; tenants move once all their documents are current, and the traffic share never exceeds coverage`,
+        action: `${backfill}, most-queried documents first; tenants move once all their documents are current, and the traffic share rises at most one step per migrate step, never beyond coverage`,
       },
       { state: 'validating', action: 'check coverage (100% current) and dead letters' },
-      { state: 'rolling-out', action: 'raise the traffic share step by step to 100%' },
+      {
+        state: 'rolling-out',
+        action:
+          'one traffic step per migrate step, each after the step hold and only while the gates pass, up to 100%',
+      },
       cut,
       retire,
     ],

@@ -30,6 +30,26 @@ export function validateVector(
 }
 
 /**
+ * Refuses a query vector that cannot rank anything: under cosine or dot every record scores 0 against a
+ * zero vector, so the "hits" would be arbitrary. `INVALID_VECTOR` with `details.reason = 'zero-norm'`;
+ * `hint` says where the vector came from and what to do (e.g. a text with no word the model knows).
+ * l2 ranks by distance to the origin, a real ordering, so it is allowed there.
+ */
+export function assertQueryVector(
+  vector: Float32Array,
+  metric: 'cosine' | 'dot' | 'l2',
+  where: string,
+  hint = 'Pass a vector with at least one non-zero component.',
+): void {
+  if (metric === 'l2' || sumOfSquares(vector) > 0) return;
+  throw new ReembedError(
+    'INVALID_VECTOR',
+    `${where} is all zeros: under ${metric} similarity every record would score 0 and the hits would be arbitrary. ${hint}`,
+    { details: { reason: 'zero-norm', metric, where } },
+  );
+}
+
+/**
  * Whether every component of a float32 vector is finite, by one sum of squares: NaN and ±Infinity propagate
  * into it, and a float32's square cannot overflow a double (a sum of 2^31 of them cannot either). Only for
  * Float32Array, whose elements are always numbers: in a plain array, `null * null` is 0 and `'2' * '2'` is 4.

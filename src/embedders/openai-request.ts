@@ -1,6 +1,7 @@
 import { isReembedError, ReembedError } from '../core/errors.js';
 import type { Semaphore } from '../core/semaphore.js';
 import type { Clock } from '../ports/clock.js';
+import type { EmbedRetry } from '../ports/embedder.js';
 import { type Env, type ResolvedOpenAIConfig, resolveRequestTarget } from './openai-config.js';
 import { type ParsedEmbeddings, parseEmbeddingResponse, providerErrorMessage } from './openai-response.js';
 import { backoffDelay, isRetryableStatus, parseRetryAfter } from './openai-retry.js';
@@ -53,6 +54,8 @@ export interface BatchRequest {
    * its other batches before the permit passes to one of them.
    */
   readonly onFatal?: (error: unknown) => void;
+  /** The `embed` caller's own retry listener (`EmbedOptions.onRetry`). */
+  readonly onRetry?: (retry: EmbedRetry) => void;
 }
 
 /** A failure worth another attempt. */
@@ -87,6 +90,7 @@ export async function sendBatch(deps: RequestDeps, batch: BatchRequest): Promise
       deps.cooldown.until = Math.max(deps.cooldown.until, deps.clock.now().getTime() + outcome.retryAfterMs);
     }
     deps.counters.retries++;
+    batch.onRetry?.({ attempt: attempt + 1, delayMs, status: outcome.status, reason: outcome.reason });
     deps.onEvent?.({
       kind: 'retry',
       space: config.spaceName,

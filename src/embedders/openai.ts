@@ -138,6 +138,7 @@ export function createOpenAICompatibleEmbedder(
             tokens: plan.tokens,
             signal,
             onFatal: fail,
+            ...(embedOptions.onRetry ? { onRetry: embedOptions.onRetry } : {}),
           });
           result.vectors.forEach((vector, i) => {
             out[plan.start + i] = space.spec.normalization === 'l2' ? normalizeInPlace(vector) : vector;

@@ -1,7 +1,7 @@
 import { isReembedError, ReembedError } from '../core/errors.js';
 import type { SourceDocument, SourceWrite } from '../core/records.js';
 import type { Clock } from '../ports/clock.js';
-import type { Embedder } from '../ports/embedder.js';
+import type { Embedder, EmbedOptions } from '../ports/embedder.js';
 import type { RateLimiter } from './rate-limit.js';
 import { classifyFailure, type RetryPolicy, retryDelay, withTimeout } from './retry.js';
 
@@ -14,7 +14,7 @@ import { classifyFailure, type RetryPolicy, retryDelay, withTimeout } from './re
 export type EncodeSources = (
   embedder: Embedder,
   docs: readonly SourceDocument[],
-  options: { signal?: AbortSignal },
+  options: { signal?: AbortSignal; onRetry?: EmbedOptions['onRetry'] },
 ) => Promise<SourceWrite[]>;
 
 export interface EmbedContext {
@@ -27,6 +27,8 @@ export interface EmbedContext {
   readonly clock: Clock;
   readonly random: () => number;
   readonly onRetry: (event: { attempt: number; delayMs: number; docs: number; error: unknown }) => void;
+  /** Retries the embedder made inside a call (a provider's 429s and 5xx it absorbed): counted too. */
+  readonly onEmbedderRetry?: EmbedOptions['onRetry'];
 }
 
 export interface ItemFailure {
@@ -72,7 +74,12 @@ async function embedWithRetry(ctx: EmbedContext, docs: readonly SourceDocument[]
   for (let attempt = 0; ; attempt++) {
     await limiter.acquire(requests, tokens, ctx.signal);
     try {
-      return await withTimeout(ctx.timeoutMs, ctx.signal, (signal) => ctx.encode(embedder, docs, { signal }));
+      return await withTimeout(ctx.timeoutMs, ctx.signal, (signal) =>
+        ctx.encode(embedder, docs, {
+          signal,
+          ...(ctx.onEmbedderRetry ? { onRetry: ctx.onEmbedderRetry } : {}),
+        }),
+      );
     } catch (error) {
       if (ctx.signal.aborted) throw abortedError(ctx.signal);
       if (classifyFailure(error) !== 'transient' || attempt >= ctx.retry.maxRetries) throw error;

@@ -7,7 +7,13 @@ export interface BackfillProgress {
   readonly namespace: string;
   /** Sources of the pass accounted for (embedded, deleted, already current, dead-lettered). */
   readonly done: number;
+  /**
+   * Source rows the pass scans: live documents plus deleted ones (their tombstones are applied too), plus
+   * the hottest documents of a progressive pass, which it visits twice. `live` says how many are live.
+   */
   readonly total: number;
+  /** Live source documents when the pass was counted (null before the count arrives, or when retrying dead letters). */
+  readonly live: number | null;
   readonly written: number;
   readonly skipped: number;
   readonly deadLettered: number;

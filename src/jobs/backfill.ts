@@ -1,4 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { hostname } from 'node:os';
+import { ReembedError } from '../core/errors.js';
 import type { BackfillSettings } from '../core/migration.js';
 import { type Clock, systemClock } from '../ports/clock.js';
 import type { Embedder } from '../ports/embedder.js';
@@ -25,6 +28,7 @@ import {
   scanStart,
 } from './backfill-source.js';
 import { ContiguousCursor } from './contiguous.js';
+import { HEARTBEAT_MS, LEASE_MS, runnerHealth } from './liveness.js';
 import { RateLimiter } from './rate-limit.js';
 import { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
 import {
@@ -64,6 +68,8 @@ export interface BackfillOptions {
   readonly retry?: Partial<Omit<RetryPolicy, 'maxRetries'>>;
   /** `dead-letters`: retry the dead-lettered sources instead of a pass. */
   readonly mode?: 'pass' | 'dead-letters';
+  /** How often the runner refreshes its heartbeat on the job (default `HEARTBEAT_MS`, 5 s). */
+  readonly heartbeatMs?: number;
   /**
    * Read, preprocess and chunk the scan's pages on a worker thread when the source repository offers a
    * `threadReader` (the embedded SQLite backend does), leaving this thread to embed and write; the
@@ -122,6 +128,7 @@ export class BackfillRunner extends EventEmitter {
   #batches: AsyncGenerator<BackfillBatch> | null = null;
   #pages: SourcePages | null = null;
   #total = 0;
+  #live: number | null = null;
   /** The source count of a pass that started reading before it arrived; sets `#total` (see `#start`). */
   #counted: Promise<void> | null = null;
   #done = 0;
@@ -132,6 +139,13 @@ export class BackfillRunner extends EventEmitter {
   /** Embedding calls in flight (commits yield the thread to them, see `BatchCommitter.commit`). */
   #embedding = 0;
   #finished = false;
+  /** This run's identity on the job row's lease, and the heartbeat that keeps it fresh. */
+  readonly #runner = {
+    owner: `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`,
+    host: hostname(),
+    pid: process.pid,
+  };
+  #heartbeat: NodeJS.Timeout | null = null;
 
   constructor(deps: BackfillDeps, options: BackfillOptions) {
     super();
@@ -195,6 +209,7 @@ export class BackfillRunner extends EventEmitter {
       return await this.#finish(this.#finished ? 'done' : 'paused');
     } finally {
       options.signal?.removeEventListener('abort', onAbort);
+      await this.#release();
     }
   }
 
@@ -220,6 +235,7 @@ export class BackfillRunner extends EventEmitter {
       namespace: this.#options.namespace,
       done: this.#done,
       total: this.#total,
+      live: this.#live,
       written: this.#run.written,
       skipped: this.#run.skipped,
       deadLettered: this.#run.deadLettered,
@@ -231,7 +247,14 @@ export class BackfillRunner extends EventEmitter {
   }
 
   async #start(): Promise<void> {
-    if (this.#batches) return;
+    if (this.#batches) {
+      // A runner run again after it paused: hold the job again, as a fresh start would.
+      if (!this.#heartbeat && this.#job) {
+        await this.#claim(this.#job);
+        this.#job = await this.#deps.jobs.updateJob(this.#job.id, { state: 'running' });
+      }
+      return;
+    }
     const { jobs, sources } = this.#deps;
     const o = this.#options;
     const ensured = await jobs.ensureJob({
@@ -241,6 +264,7 @@ export class BackfillRunner extends EventEmitter {
       collection: o.collection,
       migrationId: o.migrationId ?? null,
     });
+    await this.#claim(ensured);
     const pass = o.mode !== 'dead-letters';
     const order = o.order ?? 'id';
     const mode = o.readerThread ?? 'auto';
@@ -280,8 +304,10 @@ export class BackfillRunner extends EventEmitter {
       this.#tracker = new ContiguousCursor('', 0);
       this.#batches = deadLetterBatches(this.#deps, batchOptions);
     } else {
-      const total = (c: { live: number; deleted: number }): number =>
-        c.live + c.deleted + (order === 'hottest' ? Math.min(batchOptions.hotLimit, c.live) : 0);
+      const total = (c: { live: number; deleted: number }): number => {
+        this.#live = c.live;
+        return c.live + c.deleted + (order === 'hottest' ? Math.min(batchOptions.hotLimit, c.live) : 0);
+      };
       if (counts) this.#total = total(counts);
       this.#counted = counts
         ? null
@@ -318,6 +344,50 @@ export class BackfillRunner extends EventEmitter {
     });
   }
 
+  /**
+   * Takes the job's lease, refusing (`CONFLICT`) while another live process runs it: two runners of one
+   * job would race on its checkpoint. A holder that died (gone pid, or silent for a lease) is taken over.
+   */
+  async #claim(job: Job): Promise<void> {
+    const { jobs, clock } = this.#deps;
+    const holder = job.runner;
+    if (
+      job.state === 'running' &&
+      holder &&
+      holder.owner !== this.#runner.owner &&
+      holder.pid !== process.pid
+    ) {
+      const health = runnerHealth(holder, { now: clock.now() });
+      if (health.alive) {
+        throw new ReembedError(
+          'CONFLICT',
+          `The backfill of ${this.#options.namespace} is already running (${health.detail}). Wait for it, or stop it ` +
+            `(Ctrl-C, or kill ${holder.pid} on ${holder.host}); a runner that dies is taken over once its heartbeat is ${LEASE_MS / 1000} s old.`,
+          { details: { job: job.id, runner: holder } },
+        );
+      }
+    }
+    await jobs.heartbeat(job.id, this.#runner);
+    if (this.#heartbeat) return;
+    const every = this.#options.heartbeatMs ?? HEARTBEAT_MS;
+    this.#heartbeat = setInterval(() => {
+      jobs.heartbeat(job.id, this.#runner).catch(() => this.#stopHeartbeat());
+    }, every);
+    this.#heartbeat.unref();
+  }
+
+  #stopHeartbeat(): void {
+    if (this.#heartbeat) clearInterval(this.#heartbeat);
+    this.#heartbeat = null;
+  }
+
+  /** Stops the heartbeat and gives the lease back (a killed runner cannot: its lease lapses). */
+  async #release(): Promise<void> {
+    if (!this.#heartbeat) return;
+    this.#stopHeartbeat();
+    await this.#deps.jobs.release(this.jobId, this.#runner.owner).catch(() => undefined);
+  }
+
   /** Commits that may run at once: `concurrency` on a store whose writes may run concurrently, else one. */
   #parallelCommits(): number {
     return this.#deps.store.capabilities.concurrentWrites ? this.settings.concurrency : 1;
@@ -346,6 +416,12 @@ export class BackfillRunner extends EventEmitter {
         onRetry: (e) => {
           this.#count({ retries: 1 });
           this.emit('retry', { ...e, error: errorInfo(e.error) });
+        },
+        // The embedder's own retries (an HTTP provider's 429s and 5xx): the provider failed those
+        // requests as surely as the ones that reached the runner.
+        onEmbedderRetry: (r) => {
+          this.#count({ retries: 1 });
+          this.emit('retry', { ...r, docs: batch.docs.length, source: 'embedder' });
         },
       },
       batch.docs,
@@ -420,6 +496,7 @@ export class BackfillRunner extends EventEmitter {
     });
     // A finished runner starts a fresh pass when run again, like a new runner would.
     if (passDone) this.#batches = null;
+    await this.#release();
     if (status === 'done' || status === 'failed' || status === 'aborted') this.emit('done', report);
     return report;
   }

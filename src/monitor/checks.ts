@@ -18,6 +18,7 @@ export const CHECK_NAMES = [
   'coverage',
   'stale',
   'resurrected',
+  'dead-letters',
   'traffic-share',
   'latency-p50',
   'latency-p99',
@@ -62,6 +63,15 @@ export interface NamespaceObservation {
   readonly traffic: NamespaceTrafficStats | null | undefined;
   /** Human description of the traffic window, e.g. "last 24h". */
   readonly window: string;
+  /**
+   * The namespace's backfill, when the backend keeps jobs: its effective state (a job whose runner died
+   * is `interrupted`) and its dead letters. Undefined: not measured.
+   */
+  readonly backfill?: {
+    readonly state: string;
+    readonly detail: string | null;
+    readonly deadLetters: number;
+  };
 }
 
 const pct = (x: number): string => `${(x * 100).toFixed(x === 1 || x === 0 ? 0 : 2)}%`;
@@ -127,7 +137,7 @@ function coverageChecks(o: NamespaceObservation, t: MonitorThresholds, make: Mak
   else if (o.serving && c.ratio < 1) coverage = 'warn';
   const coverageDetail =
     `${c.current}/${c.live} live documents current (${missing} missing, ${c.stale} stale)` +
-    (o.serving || c.ratio === 1 ? '' : `; ${role}: backfill in progress`);
+    (o.serving || c.ratio === 1 ? '' : `; ${role}: ${backfillPhrase(o)}`);
   const stale = o.serving && c.stale > 0 ? 'warn' : 'ok';
   return [
     make('coverage', coverage, c.ratio, coverageDetail),
@@ -147,7 +157,39 @@ function coverageChecks(o: NamespaceObservation, t: MonitorThresholds, make: Mak
         ? 'no deleted document present'
         : `${c.resurrected} documents deleted at the source still have records (invariant 5); re-apply the deletes`,
     ),
+    deadLetterCheck(o, make),
   ];
+}
+
+/** What the backfill of a namespace that is not complete is doing — never "in progress" when it is not. */
+function backfillPhrase(o: NamespaceObservation): string {
+  const b = o.backfill;
+  const ns = o.namespace.name;
+  if (!b) return 'backfill incomplete';
+  const c = o.coverage;
+  const onlyDead = b.deadLetters > 0 && c.current + b.deadLetters >= c.live;
+  if (b.state === 'running') return `backfill running${b.detail ? ` (${b.detail})` : ''}`;
+  if (onlyDead)
+    return `backfill finished but ${b.deadLetters} documents are dead-lettered: reembed backfill retry-dead ${ns}`;
+  if (b.state === 'interrupted')
+    return `backfill interrupted (${b.detail}): resume with reembed backfill run ${ns}`;
+  if (b.state === 'failed' || b.state === 'aborted')
+    return `backfill ${b.state}: resume with reembed backfill run ${ns}`;
+  return `backfill not running: run reembed backfill run ${ns}`;
+}
+
+function deadLetterCheck(o: NamespaceObservation, make: Make): MonitorCheck {
+  const dead = o.backfill?.deadLetters;
+  if (dead === undefined)
+    return make('dead-letters', 'ok', null, 'dead letters not measured: this backend keeps no jobs');
+  if (dead === 0) return make('dead-letters', 'ok', 0, 'no dead-lettered document');
+  return make(
+    'dead-letters',
+    'warn',
+    dead,
+    `${dead} documents were dead-lettered (the backfill could not embed them); their reasons are in reembed migrate status. ` +
+      `Fix the cause and retry them: reembed backfill retry-dead ${o.namespace.name}`,
+  );
 }
 
 function trafficChecks(o: NamespaceObservation, t: MonitorThresholds, make: Make): MonitorCheck[] {

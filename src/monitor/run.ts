@@ -2,6 +2,7 @@ import type { Reembed } from '../app/reembed.js';
 import { measureCoverage } from '../app/status.js';
 import type { Namespace } from '../core/namespace.js';
 import type { Routing } from '../core/routing.js';
+import { jobLiveness } from '../jobs/liveness.js';
 import {
   type CheckStatus,
   DEFAULT_THRESHOLDS,
@@ -109,8 +110,17 @@ export async function runMonitor(app: Reembed, options: MonitorOptions = {}): Pr
   for (const ns of namespaces) {
     const [stats, coverage] = [await store.stats(ns.name), await measureCoverage(app.backend, ns)];
     const nsTraffic = traffic === null ? undefined : (traffic.namespaces[ns.name] ?? null);
+    const backfill = await backfillObservation(app, ns, now);
     const own = namespaceChecks(
-      { namespace: ns, serving: serving.has(ns.name), stats, coverage, traffic: nsTraffic, window },
+      {
+        namespace: ns,
+        serving: serving.has(ns.name),
+        stats,
+        coverage,
+        traffic: nsTraffic,
+        window,
+        ...(backfill ? { backfill } : {}),
+      },
       thresholds,
     );
     checks.push(...own);
@@ -151,6 +161,19 @@ export async function runMonitor(app: Reembed, options: MonitorOptions = {}): Pr
   });
   if (options.registry) publishMonitorMetrics(report, options.registry);
   return report;
+}
+
+/** The backfill job of a namespace as it really is (a dead runner is `interrupted`), and its dead letters. */
+async function backfillObservation(
+  app: Reembed,
+  ns: Namespace,
+  now: Date,
+): Promise<{ state: string; detail: string | null; deadLetters: number } | null> {
+  const jobs = app.backend.jobs;
+  if (!jobs) return null;
+  const job = await jobs.getJob(`backfill:${ns.name}`);
+  const live = job ? jobLiveness(job, { now }) : { state: 'not-run', detail: null };
+  return { state: live.state, detail: live.detail, deadLetters: await jobs.countDeadLetters(ns.name) };
 }
 
 /**

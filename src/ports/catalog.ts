@@ -19,6 +19,20 @@ export interface AuditEntry {
   readonly details: Readonly<Record<string, unknown>>;
 }
 
+/**
+ * Which audit entries to read. `subject`, `action` and `actor` match exactly, or as a pattern when they
+ * contain `*` (any run of characters, e.g. `migration.*`, `docs@*`); case-sensitive. `since` / `until`
+ * bound `at` (ISO 8601 instants, `since` inclusive, `until` exclusive).
+ */
+export interface AuditFilter {
+  readonly subject?: string;
+  readonly action?: string;
+  readonly actor?: string;
+  readonly since?: string;
+  readonly until?: string;
+  readonly limit?: number;
+}
+
 export interface NewNamespace {
   readonly collection: string;
   readonly space: Space;
@@ -41,6 +55,17 @@ export interface Catalog {
   createCollection(name: string, actor: string): Promise<Collection>;
   getCollection(name: string): Promise<Collection>;
   listCollections(): Promise<Collection[]>;
+  /**
+   * Deletes a collection's aliases, namespaces (catalog rows) and the collection itself in one transaction,
+   * audited as `collection.delete` with `details`. The caller drops vectors, sources, jobs and migrations
+   * first (`Reembed.deleteCollection`); `NOT_FOUND` when the collection does not exist.
+   */
+  deleteCollection(name: string, actor: string, details?: Readonly<Record<string, unknown>>): Promise<void>;
+  /**
+   * Deletes a space no namespace uses, audited as `space.remove`. `CONFLICT` naming the namespaces (retired
+   * ones too: their manifests keep the space) while any does; `NOT_FOUND` when the space does not exist.
+   */
+  removeSpace(name: string, actor: string, details?: Readonly<Record<string, unknown>>): Promise<Space>;
 
   /** Name is `collection@space.name`. `ALREADY_EXISTS` if present. */
   createNamespace(input: NewNamespace, actor: string): Promise<Namespace>;
@@ -71,5 +96,6 @@ export interface Catalog {
     subject: string,
     details?: Readonly<Record<string, unknown>>,
   ): Promise<AuditEntry>;
-  listAudit(options?: { subject?: string; action?: string; limit?: number }): Promise<AuditEntry[]>;
+  /** Matching entries in commit order; with `limit`, the newest `limit` of them (still oldest first). */
+  listAudit(options?: AuditFilter): Promise<AuditEntry[]>;
 }

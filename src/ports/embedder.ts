@@ -2,9 +2,24 @@ import type { Space } from '../core/space.js';
 
 export type InputType = 'query' | 'document';
 
+/** A retry an embedder made inside one `embed` call (e.g. after a 429 or a 5xx), reported as it happens. */
+export interface EmbedRetry {
+  readonly attempt: number;
+  readonly delayMs: number;
+  /** HTTP status of the failed attempt, or null for a network error or timeout. */
+  readonly status: number | null;
+  readonly reason: string;
+}
+
 export interface EmbedOptions {
   readonly inputType: InputType;
   readonly signal?: AbortSignal;
+  /**
+   * Called for every retry the embedder makes within this call, so a caller (the backfill) counts the
+   * provider's failures it absorbed — not only the ones that reached it. Optional for embedders that
+   * never retry.
+   */
+  readonly onRetry?: (retry: EmbedRetry) => void;
 }
 
 /**

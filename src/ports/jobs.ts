@@ -18,6 +18,20 @@ export interface JobCounters {
   readonly retries: number;
 }
 
+/**
+ * Who runs a job right now, by heartbeat: a runner claims a job when it starts, refreshes `heartbeatAt`
+ * while it runs and releases it when it stops. A runner that is SIGKILLed leaves its row behind, which is
+ * how `migrate status` tells a backfill that runs from one that died (see `jobs/liveness.ts`).
+ */
+export interface JobRunner {
+  /** Unique per run (`host:pid:random`). */
+  readonly owner: string;
+  readonly host: string;
+  readonly pid: number;
+  readonly startedAt: string;
+  readonly heartbeatAt: string;
+}
+
 export interface Job {
   readonly kind: 'job';
   readonly id: string;
@@ -36,6 +50,8 @@ export interface Job {
   readonly createdAt: string;
   readonly updatedAt: string;
   readonly finishedAt: string | null;
+  /** The runner holding the job (its last heartbeat), or null when none does. */
+  readonly runner: JobRunner | null;
 }
 
 /** Where a pass resumes: the cursor committed with the last contiguous batch. */
@@ -89,6 +105,10 @@ export interface JobRepository {
   getJob(id: string): Promise<Job | null>;
   listJobs(filter?: { namespace?: string; migrationId?: string }): Promise<Job[]>;
   updateJob(id: string, patch: JobPatch): Promise<Job>;
+  /** Claims the job for `runner` (replacing any other holder) or refreshes its heartbeat. */
+  heartbeat(jobId: string, runner: Pick<JobRunner, 'owner' | 'host' | 'pid'>): Promise<void>;
+  /** Clears the job's runner when it is still `owner` (a runner that stops, however it stops). */
+  release(jobId: string, owner: string): Promise<void>;
 
   checkpoint(jobId: string): Promise<Checkpoint | null>;
   /** For stores that cannot commit a checkpoint with the batch, and for passes that only skipped. */
@@ -110,4 +130,6 @@ export interface JobRepository {
   peekQueue(namespace: string, limit: number): Promise<string[]>;
   ack(namespace: string, sourceIds: readonly string[]): Promise<void>;
   queueSize(namespace: string): Promise<number>;
+  /** Deletes job rows, leases, dead letters and queued sources of these namespaces (`collection delete`). */
+  purge(namespaces: readonly string[]): Promise<void>;
 }

@@ -90,6 +90,12 @@ export interface MigrationRepository {
   /** Adds reads to each namespace's counter and moves its last-read time forward (never back). */
   recordReads(reads: readonly NamespaceTraffic[]): Promise<void>;
   traffic(namespace: string): Promise<NamespaceTraffic | null>;
+  /**
+   * Deletes a collection's migrations, their agreement samples, their kept query texts and its
+   * namespaces' traffic counters (`collection delete`; the audit log keeps their history). Returns
+   * the migrations deleted.
+   */
+  purge(collection: string): Promise<number>;
 
   /**
    * Keeps served query texts for replay, then enforces the retention in the same write (optional: a

@@ -24,6 +24,8 @@ export interface SourceRepository {
     options: { afterId?: string; limit: number; includeDeleted?: boolean },
   ): Promise<SourceDocument[]>;
   count(collection: string): Promise<{ live: number; deleted: number }>;
+  /** Deletes every source row of a collection, tombstones included (`collection delete`); returns how many. */
+  purge(collection: string): Promise<number>;
 
   /**
    * How another thread can open its own read-only view of these sources, or null when it cannot (e.g. an

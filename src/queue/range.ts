@@ -151,6 +151,10 @@ export async function processRange(deps: RangeDeps, key: string, signal: AbortSi
           counters.retries++;
           deps.onRetry?.({ key, attempt: e.attempt, delayMs: e.delayMs, error: e.error });
         },
+        // The embedder's own retries (a provider's 429s and 5xx it absorbed) count as well.
+        onEmbedderRetry: () => {
+          counters.retries++;
+        },
       },
       docs,
     ).finally(() => release?.());

@@ -1,4 +1,6 @@
+import { assertJudgedDocsKnown, judgedDocsHeld } from '../app/golden-sets.js';
 import type { Reembed } from '../app/reembed.js';
+import { ReembedError } from '../core/errors.js';
 import type { GoldenSet } from '../core/golden.js';
 import type { Migration } from '../core/migration.js';
 import type { Namespace } from '../core/namespace.js';
@@ -11,6 +13,7 @@ import type { QualityCurves } from './curves.js';
 import type {
   LatencyRow,
   QualityRow,
+  QualitySkip,
   ReportData,
   ReportMigration,
   ReportNamespace,
@@ -20,11 +23,30 @@ import type {
 } from './data.js';
 import { evaluateForReport, type QualityEvaluationOptions, storedQuality } from './quality.js';
 
+/**
+ * A golden set and the collection it judges; `collection: null` means every collection of the report that
+ * holds all of its judged documents (the others are listed in `quality.skipped`, never an error).
+ */
+export interface ReportGolden {
+  readonly collection: string | null;
+  readonly golden: GoldenSet;
+}
+
 export interface CollectReportOptions {
   /** Only this collection (`NOT_FOUND` when it does not exist). */
   readonly collection?: string;
-  /** Evaluate on this golden set now; without it, evaluations stored in the manifests are shown. */
+  /** Evaluate on this golden set now, on every collection that holds its judged documents (see `goldens`). */
   readonly golden?: GoldenSet | null;
+  /**
+   * Golden sets per collection, each evaluated on its own collection's namespaces and aliases (a set named
+   * for a collection that lacks judged documents is refused). Without any, stored evaluations are shown.
+   */
+  readonly goldens?: readonly ReportGolden[];
+  /**
+   * Score judged documents a collection lacks as misses: a set named for a collection is evaluated even
+   * so, and a set for every collection is applied to each collection holding any of its judged documents.
+   */
+  readonly allowUnknownDocs?: boolean;
   readonly evaluation?: QualityEvaluationOptions;
   /** Quality-during-migration curves to chart, with the file they came from. */
   readonly curves?: { readonly source: string; readonly curves: QualityCurves } | null;
@@ -64,13 +86,44 @@ export async function collectReport(app: Reembed, options: CollectReportOptions 
   for (const ns of live) stats.set(ns.name, await store.stats(ns.name));
   const namespaces = live.map((ns) => namespaceRow(ns, stats.get(ns.name), sampleOf.get(ns.name), roles));
 
+  const goldens: ReportGolden[] = [
+    ...(options.goldens ?? []),
+    ...(options.golden ? [{ collection: null, golden: options.golden }] : []),
+  ];
   let quality: QualityRow[];
-  if (options.golden) {
-    const aliases = await catalog.listAliases(collection);
-    quality = await evaluateForReport(app, options.golden, namespaces, aliases, {
-      now: () => now,
-      ...(options.evaluation ?? {}),
-    });
+  const skipped: QualitySkip[] = [];
+  if (goldens.length > 0) {
+    const scope =
+      collection !== undefined ? [collection] : (await catalog.listCollections()).map((c) => c.name);
+    quality = [];
+    for (const { collection: named, golden } of goldens) {
+      if (named !== null && collection !== undefined && named !== collection) continue;
+      if (named !== null) await catalog.getCollection(named);
+      let evaluated = 0;
+      let empty = 0;
+      for (const c of named !== null ? [named] : scope) {
+        if (named === null) {
+          const reason = await judgedDocsMissing(app, c, golden, options.allowUnknownDocs === true);
+          if (reason !== null) {
+            skipped.push(Object.freeze({ collection: c, golden: golden.name, reason }));
+            if (reason === EMPTY) empty++;
+            continue;
+          }
+        } else if (!options.allowUnknownDocs) await assertJudgedDocsKnown(app.backend, c, golden);
+        const own = namespaces.filter((n) => n.collection === c);
+        quality.push(
+          ...(await evaluateForReport(app, golden, own, await catalog.listAliases(c), {
+            now: () => now,
+            ...(options.evaluation ?? {}),
+            ...(options.allowUnknownDocs ? { allowUnknownDocs: true } : {}),
+          })),
+        );
+        evaluated++;
+      }
+      // Only empty collections in scope: nothing to evaluate yet, which is no error.
+      if (evaluated === 0 && named === null && empty < scope.length)
+        throw noCollectionJudged(golden, skipped);
+    }
   } else {
     quality = storedQuality(namespaces.map((n, i) => ({ ...n, info: live[i]?.info ?? {} })));
   }
@@ -121,6 +174,7 @@ export async function collectReport(app: Reembed, options: CollectReportOptions 
       curves: options.curves?.curves.points ?? [],
       curvesSource: options.curves?.source ?? null,
       curvesDataset: options.curves?.curves.dataset ?? null,
+      skipped: Object.freeze(skipped),
     }),
     coverage: await coverageHistory(app, collection, sampling.samples),
     coverageHistory: sampling.stored,
@@ -129,6 +183,34 @@ export async function collectReport(app: Reembed, options: CollectReportOptions 
     traffic: traffic.rows,
     trafficByMinute: traffic.minutes,
   });
+}
+
+const EMPTY = 'holds no documents yet';
+
+/** Why a collection cannot be judged by a golden set (it lacks some judged documents), or null when it can. */
+async function judgedDocsMissing(
+  app: Reembed,
+  collection: string,
+  golden: GoldenSet,
+  allowUnknown: boolean,
+): Promise<string | null> {
+  const { judged, held } = await judgedDocsHeld(app.backend, collection, golden);
+  if (held === judged || (allowUnknown && held > 0)) return null;
+  if (held === 0 && (await app.backend.sources.count(collection)).live === 0) return EMPTY;
+  return held === 0
+    ? `holds none of the ${judged} documents it judges`
+    : `holds ${held} of the ${judged} documents it judges (--allow-unknown-docs evaluates it anyway, scoring the others as misses)`;
+}
+
+function noCollectionJudged(golden: GoldenSet, skipped: readonly QualitySkip[]): ReembedError {
+  const mine = skipped.filter((s) => s.golden === golden.name);
+  return new ReembedError(
+    'INVALID_INPUT',
+    `Golden set "${golden.name}" judges documents no collection of the report holds in full ` +
+      `(${mine.map((s) => `${s.collection}: ${s.reason}`).join('; ') || 'no collections'}). ` +
+      'Ingest the corpus it judges, or give each collection its own set: --golden <collection>=<set>.',
+    { details: { golden: golden.name, skipped: mine } },
+  );
 }
 
 function namespaceRow(

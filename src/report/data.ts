@@ -101,6 +101,15 @@ export interface ReportQuality {
   readonly curvesSource: string | null;
   /** Dataset named by the curves file, if any. */
   readonly curvesDataset: string | null;
+  /** Collections a golden set given for every collection was not evaluated on, and why. */
+  readonly skipped: readonly QualitySkip[];
+}
+
+/** A golden set not applied to a collection: it judges documents the collection does not hold. */
+export interface QualitySkip {
+  readonly collection: string;
+  readonly golden: string;
+  readonly reason: string;
 }
 
 export interface VersionShare {

@@ -34,6 +34,8 @@ export interface QualityEvaluationOptions {
   readonly onTarget?: (target: string, queries: number) => void;
   readonly onProgress?: (progress: { readonly done: number; readonly total: number }) => void;
   readonly now?: () => Date;
+  /** Score judged documents the collection lacks as misses instead of refusing (default false). */
+  readonly allowUnknownDocs?: boolean;
 }
 
 /** How an alias routes, in a few words (`split 40%`, `fused rrf`), when it serves a mix; null for single and shadow. */
@@ -68,6 +70,7 @@ export async function evaluateForReport(
     ...(options.concurrency ? { concurrency: options.concurrency } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    ...(options.allowUnknownDocs ? { allowUnknownDocs: true } : {}),
   };
   const rows: QualityRow[] = [];
   for (const ns of namespaces) {

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { defineSpace } from '../core/space.js';
 import type { Catalog } from '../ports/catalog.js';
 import type { SourceRepository } from '../ports/sources.js';
 import { expectCode, testSpace } from './fixtures.js';
@@ -89,8 +90,15 @@ function describeControlPlane(ctx: CatalogContext): void {
     it('refuses a known name for another definition, and names known spaces when one is missing', async () => {
       await ctx.catalog.addSpace(v1, 'alice');
       await ctx.catalog.addSpace(v2, 'alice');
-      await expectCode(ctx.catalog.addSpace(v1Renamed, 'alice'), 'ALREADY_EXISTS');
+      const conflict = await expectCode(ctx.catalog.addSpace(v1Renamed, 'alice'), 'CONFLICT');
+      expect(conflict.message).toContain(`spec.model "cat-v1" → "another-model"`);
+      expect(conflict.details.fields).toEqual(['spec.model']);
+      // Same geometry, other operational settings: not identical either, and the field is named.
+      const priced = defineSpace(v1.name, v1.spec, { ...v1.runtime, pricePerMillionTokens: 0.13 });
+      const runtime = await expectCode(ctx.catalog.addSpace(priced, 'alice'), 'CONFLICT');
+      expect(runtime.details.fields).toEqual(['runtime.pricePerMillionTokens']);
       expect((await ctx.catalog.getSpace('cat-v1')).fingerprint).toBe(v1.fingerprint);
+      expect(await ctx.catalog.listAudit({ action: 'space.add' })).toHaveLength(2);
       const error = await expectCode(ctx.catalog.getSpace('nope'), 'NOT_FOUND');
       expect(error.message).toContain('cat-v1');
       expect(error.message).toContain('cat-v2');
@@ -222,7 +230,7 @@ function describeControlPlane(ctx: CatalogContext): void {
         }),
         'CONFLICT',
       );
-      await expectCode(ctx.catalog.addSpace(v1Renamed, 'mallory'), 'ALREADY_EXISTS');
+      await expectCode(ctx.catalog.addSpace(v1Renamed, 'mallory'), 'CONFLICT');
       const after = await ctx.catalog.listAudit();
       expect(after.slice(0, before.length)).toEqual(before);
       expect(after.slice(before.length).map((e) => e.actor)).toEqual(['dave']);

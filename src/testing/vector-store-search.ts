@@ -64,6 +64,53 @@ const propertyCase = (dim: number): fc.Arbitrary<PropertyCase> =>
 
 export function describeStoreSearch(ctx: StoreContext): void {
   describe('search', () => {
+    it('never returns a record of another fingerprint or dimension planted behind its back (invariant 2)', async (test) => {
+      if (!ctx.plant) return test.skip();
+      const { store } = ctx;
+      await store.createNamespace(ns);
+      await store.write(
+        ns.name,
+        space.fingerprint,
+        Array.from({ length: 12 }, (_, i) =>
+          sourceWrite({ id: `ok${i}`, version: 1, vectors: [axisVector(i % DIM)] }),
+        ),
+      );
+      const foreign = testSpace('conf-foreign');
+      const query = axisVector(0);
+      // The planted rows are the query itself: without a guard they would rank first.
+      const planted = [
+        await ctx.plant(ns.name, {
+          sourceId: 'rogue-print',
+          fingerprint: foreign.fingerprint,
+          vector: query,
+        }),
+      ];
+      const short = new Float32Array(Math.max(1, DIM / 2)).fill(0);
+      short[0] = 1;
+      planted.push(
+        await ctx.plant(ns.name, { sourceId: 'rogue-dim', fingerprint: space.fingerprint, vector: short }),
+      );
+      expect(planted[0]).toBe(true);
+      for (const exact of [false, true]) {
+        const hits = await store.search(ns.name, {
+          vector: query,
+          fingerprint: space.fingerprint,
+          k: 5,
+          exact,
+        });
+        expect(hits).toHaveLength(5);
+        expect(hits.every((h) => h.provenance.fingerprint === space.fingerprint)).toBe(true);
+        expect(hits.map((h) => h.sourceId)).not.toContain('rogue-print');
+        expect(hits.map((h) => h.sourceId)).not.toContain('rogue-dim');
+        expect(hits[0]?.sourceId).toMatch(/^ok/);
+        expect(hits[0]?.score).toBeCloseTo(1, 5);
+      }
+      const all = await store.search(ns.name, { vector: query, fingerprint: space.fingerprint, k: 50 });
+      expect(all.map((h) => h.sourceId).sort()).toEqual(
+        Array.from({ length: 12 }, (_, i) => `ok${i}`).sort(),
+      );
+    });
+
     it('returns nothing from an empty namespace', async () => {
       await ctx.store.createNamespace(ns);
       expect(

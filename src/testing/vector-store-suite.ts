@@ -8,6 +8,20 @@ export interface VectorStoreHarness {
   readonly store: VectorStore;
   /** Releases everything `create` made (files, schemas, connections). */
   cleanup(): Promise<void>;
+  /**
+   * Writes one record straight into the engine, behind the store's back (dropping whatever constraint
+   * the engine would use to refuse it), as a hand edit or a bad restore would. Returns false when the
+   * engine itself cannot hold such a record (e.g. a fixed-size vector column of another dimension). The
+   * suite then checks that search never returns it and still answers from the healthy records.
+   */
+  plant?(namespace: string, record: PlantedRecord): Promise<boolean>;
+}
+
+/** A record planted behind a store's back (see `VectorStoreHarness.plant`). */
+export interface PlantedRecord {
+  readonly sourceId: string;
+  readonly fingerprint: string;
+  readonly vector: Float32Array;
 }
 
 export interface VectorStoreSuiteOptions {
@@ -22,6 +36,8 @@ export interface VectorStoreSuiteOptions {
 /** What the suite's test groups receive: the store of the current test. */
 export interface StoreContext {
   readonly store: VectorStore;
+  /** The harness's `plant`, when it has one. */
+  readonly plant: VectorStoreHarness['plant'] | undefined;
 }
 
 /**
@@ -48,6 +64,9 @@ export function testVectorStore(options: VectorStoreSuiteOptions): void {
       get store(): VectorStore {
         if (!harness) throw new Error('conformance suite: the store is only available inside a test');
         return harness.store;
+      },
+      get plant() {
+        return harness?.plant?.bind(harness);
       },
     };
     beforeEach(async () => {

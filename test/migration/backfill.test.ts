@@ -51,8 +51,9 @@ describe('BackfillRunner', () => {
     const progress: BackfillProgress[] = [];
     first.on('progress', (p: BackfillProgress) => progress.push(p));
     const stop = new AbortController();
+    // Early in the pass: a busy machine groups batches into as few as ~13 commits for the 40 batches.
     first.on('batch', () => {
-      if (progress.length === 12) stop.abort();
+      if (progress.length === 4) stop.abort();
     });
     const aborted = await first.run({ signal: stop.signal });
     expect(aborted.status).toBe('aborted');

@@ -142,7 +142,9 @@ describe('reembed migrate | backfill | retire', () => {
     expect(gated.code).toBe(7);
     const refusal = parseJson<{ error: { code: string; message: string } }>(gated).error;
     expect(refusal.code).toBe('GATE_FAILED');
-    expect(refusal.message).toMatch(/quality was not measured: no judged set and no probe/);
+    expect(refusal.message).toMatch(
+      /gate "quality\.measured >= 1" \(quality is not measured: no judged golden set, and no probe — /,
+    );
     expect(refusal.message).toMatch(/--golden/);
     const forced = await cli('migrate', 'cutover', 'docs', '--force', '--reason', 'tiny test set', '--json');
     expect(forced.code).toBe(0);

@@ -117,11 +117,33 @@ describe.skipIf(!present)('default gates without a judged set (SciFact slice)', 
     expect(refused.message).toMatch(
       /on probe:scifact \(300 known-item queries .* not judged\) the new namespace scifact@glove-25 scores MRR@10 0\.\d{4} and recall@10 0\.\d{4}, the old scifact@hashing-256 MRR@10 0\.\d{4} and recall@10 0\.\d{4}/,
     );
+    expect(refused.message).toMatch(/refused: gate "probe\.mrr@10 >= old - 0\.01" \(/);
+    // How to pass follows the figures, once: keep the old space, or a judged set, or force.
+    expect(refused.message).toContain('To pass: probe: the new space finds the collection');
+    expect(refused.message).toContain(
+      'reembed probe eval scifact --old scifact@hashing-256 --new scifact@glove-25',
+    );
+    expect(refused.message).toContain(
+      'pass --golden DIR|NAME to the cutover (a judged set replaces the probe gates)',
+    );
+    expect(refused.message).toMatch(/Or pass --force with a reason \(audited\)\.$/);
+    expect(refused.message).not.toContain('these rules need a golden set');
     const facts = (refused as unknown as { details: { facts: Record<string, number> } }).details.facts;
     expect(facts['old.probe.mrr@10']).toBeGreaterThan((facts['new.probe.mrr@10'] as number) + 0.1);
     const status = await service.status(migration.id);
     expect(status.gates.map((g) => g.rule)).toContain('probe.mrr@10 >= old - 0.01');
     expect(status.lastGates).toMatchObject({ passed: false, probe: { name: 'scifact', queries: 300 } });
+    // A judged set given at the cutover replaces the probe gates (judged queries outrank known-item ones):
+    // GloVe-25 is refused again, now by the judged nDCG rule alone.
+    const judged = (await service
+      .cutover(migration.id, { golden: SCIFACT })
+      .catch((e: unknown) => e)) as Error & {
+      code: string;
+      details: { failed: string[] };
+    };
+    expect(judged.code).toBe('GATE_FAILED');
+    expect(judged.details.failed).toEqual(['ndcg@10 >= old - 0.01']);
+    expect(judged.message).not.toContain('probe:scifact');
     await service.rollback(migration.id, { reason: 'refused by the probe' });
   }, 180_000);
 
@@ -135,14 +157,16 @@ describe.skipIf(!present)('default gates without a judged set (SciFact slice)', 
     const report = await service.step(migration.id);
     const rollout = report.steps.find((s) => s.name === 'rollout');
     expect(rollout?.status).toBe('skipped');
-    expect(rollout?.detail).toMatch(/traffic stays at 0%: the pre-flight forecast is no-go/);
+    expect(rollout?.detail).toMatch(/^holding 0%: the pre-flight forecast is no-go/);
     expect((await app.backend.catalog.getAlias('scifact')).routing).toMatchObject({
       kind: 'split',
       percent: 0,
     });
     await stepUntil(service, migration.id, ['rolling-out']);
     const next = await service.step(migration.id);
-    expect(next.steps[0]?.detail).toMatch(/traffic stays at 0%: on probe:scifact/);
+    expect(next.steps[0]?.detail).toMatch(
+      /^holding 0%: waiting on gate "probe\.mrr@10 >= old - 0\.01" .*; on probe:scifact .*To pass: probe:/,
+    );
     await service.rollback(migration.id);
   }, 180_000);
   it('lets hashing → LSA cut over with the same default gates', async () => {

@@ -128,7 +128,9 @@ describe('coverage against the source', () => {
     await app.createNamespace('docs', v2, 'building');
     const report = await runMonitor(app, { collection: 'docs' });
     expect(check(report, 'coverage', 'docs@v2')).toMatchObject({ status: 'ok', value: 0 });
-    expect(check(report, 'coverage', 'docs@v2').detail).toContain('backfill in progress');
+    expect(check(report, 'coverage', 'docs@v2').detail).toContain(
+      'backfill not running: run reembed backfill run docs@v2',
+    );
     expect(report.alerts).toBe(0);
   });
 });

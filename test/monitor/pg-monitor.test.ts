@@ -52,6 +52,9 @@ describe.skipIf(!PG_URL)(PG_URL ? 'monitor on Postgres' : PG_SKIP_LINE, () => {
     );
     expect((await checkOf('dimension'))?.status).toBe('alert');
     expect((await runMonitor(app)).alerts).toBeGreaterThan(0);
+    // The healthy rows still answer: the odd row is skipped, not a failure of every search.
+    const { hits } = await app.search('docs', { text: 'alpha document about embeddings', k: 5 });
+    expect(hits.map((h) => h.sourceId)).toEqual(['a', 'b']);
   });
 
   it('detects a record of a foreign fingerprint inserted directly into the table', async () => {
@@ -67,5 +70,16 @@ describe.skipIf(!PG_URL)(PG_URL ? 'monitor on Postgres' : PG_SKIP_LINE, () => {
       [v2.fingerprint, `[${new Array(16).fill(0.1).join(',')}]`],
     );
     expect((await checkOf('fingerprint'))?.status).toBe('alert');
+    // Never served, even as the best match: the row is the query's own vector in another space.
+    const [query] = await (await app.embedders.get(v1)).embed(['beta document about migrations'], {
+      inputType: 'query',
+    });
+    await pool.query(`UPDATE ${table} SET embedding = $1::vector WHERE source_id = 'rogue'`, [
+      `[${Array.from(query as Float32Array).join(',')}]`,
+    ]);
+    const { hits, trace } = await app.search('docs', { text: 'beta document about migrations', k: 5 });
+    expect(hits.map((h) => h.sourceId)).toEqual(['b', 'a']);
+    expect(trace.mixedVersion).toBe(false);
+    expect(trace.fingerprints).toEqual([v1.fingerprint]);
   });
 });

@@ -56,7 +56,8 @@ export async function migratingSetup(): Promise<MigratingSetup> {
     options: { steps: [25, 50, 100], tenants: false, backfill: { batchSize: 20 } },
   });
   const id = started.migration.id;
-  await service.step(id, { maxBatches: 6 }); // 120 of 200: 60% → rollout 50%
+  // 120 of 200: 60% covered; the rollout moves one step per migrate step, to 25% (50% would need a second step)
+  await service.step(id, { maxBatches: 6 });
   await sampleCoverage(app, { now: new Date(Date.now() - 60_000) });
   for (const d of docs.slice(0, 30)) await app.search('docs', { text: d.text, k: 5 });
   await recording?.stop();

@@ -45,7 +45,7 @@ describe('collectReport', () => {
     const mixed = byTarget.get('docs');
     expect(mixed?.kind).toBe('alias');
     expect(mixed?.role).toBe('during migration');
-    expect(mixed?.routing).toMatch(/^split 50%/);
+    expect(mixed?.routing).toMatch(/^split 25%/);
     // The fully covered old space finds every query's own document; the new one lacks the last 80 documents.
     expect(byTarget.get('docs@v1')?.metrics['recall@10']).toBe(1);
     expect(byTarget.get('docs@v2')?.metrics['recall@10']).toBeLessThan(1);
@@ -88,7 +88,7 @@ describe('collectReport', () => {
     const [migration] = data.migrations;
     expect(migration?.id).toBe(setup.migrationId);
     expect(migration?.timeline.map((t) => t.state)).toEqual(['planned', 'backfilling']);
-    expect(migration?.rolloutPercent).toBe(50);
+    expect(migration?.rolloutPercent).toBe(25);
   });
 });
 

@@ -1,3 +1,4 @@
+import { ReembedError } from '../../core/errors.js';
 import type { Collection } from '../../ports/catalog.js';
 import type { CliCommand } from '../command.js';
 import type { CliContext } from '../context.js';
@@ -70,6 +71,44 @@ export async function collectionList(ctx: CliContext, _args: Record<string, neve
   return 0;
 }
 
+export interface CollectionDeleteArgs {
+  readonly name: string;
+  readonly yes: boolean;
+  readonly reason?: string;
+}
+
+/**
+ * `reembed collection delete <name> --yes [--reason TEXT]`: deletes a collection with its namespaces
+ * (vectors dropped), aliases, sources, jobs, finished migrations and probe sets; refused while a migration of it is
+ * unfinished. Without `--yes` it lists what would be deleted and exits 2, changing nothing. Audited.
+ */
+export async function collectionDelete(ctx: CliContext, args: CollectionDeleteArgs): Promise<number> {
+  const app = await ctx.app();
+  const report = await app.deleteCollection(args.name, {
+    dryRun: !args.yes,
+    ...(args.reason ? { reason: args.reason } : {}),
+  });
+  const records = report.namespaces.reduce((n, ns) => n + ns.records, 0);
+  const summary =
+    `${report.namespaces.length} namespace(s) (${records} records), ${report.aliases.length} alias(es) ` +
+    `(${report.aliases.join(', ') || '-'}), ${report.sources.live} live and ${report.sources.deleted} deleted source document(s), ` +
+    `${report.migrations.length} finished migration(s)` +
+    (report.probes.length ? `, probe set(s) ${report.probes.map((p) => `probe:${p}`).join(', ')}` : '');
+  if (!args.yes) {
+    throw new ReembedError(
+      'INVALID_INPUT',
+      `Deleting collection "${args.name}" drops ${summary}; this cannot be undone. Run again with --yes to confirm.`,
+      { details: { ...report } },
+    );
+  }
+  ctx.out.result(report, () => {
+    ctx.out.line(`Deleted collection ${ctx.out.style.bold(args.name)}: ${summary}.`);
+    for (const ns of report.namespaces)
+      ctx.out.line(`  ${ns.name} (${ns.state}, ${ns.fingerprint}): ${ns.records} records dropped`);
+  });
+  return 0;
+}
+
 export const collectionCommand: CliCommand = {
   register(program, bind) {
     const collection = program
@@ -91,5 +130,19 @@ export const collectionCommand: CliCommand = {
       .command('list')
       .description('list collections, their namespaces and aliases')
       .action(bind(collectionList, () => ({})));
+    collection
+      .command('delete <name>')
+      .description(
+        'delete a collection: its namespaces (vectors), aliases, sources, jobs and migrations (audited; refused during a migration)',
+      )
+      .option('--yes', 'confirm (without it, only lists what would be deleted)')
+      .option('--reason <text>', 'why (written to the audit log)')
+      .action(
+        bind(collectionDelete, (p, o) => ({
+          name: p[0] as string,
+          yes: o.yes === true,
+          ...(typeof o.reason === 'string' ? { reason: o.reason } : {}),
+        })),
+      );
   },
 };

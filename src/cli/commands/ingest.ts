@@ -1,4 +1,6 @@
 import { resolve } from 'node:path';
+import { Option } from 'commander';
+import { ON_DELETED, type OnDeleted } from '../../app/ingest.js';
 import type { ReembedError } from '../../core/errors.js';
 import { DEFAULT_BATCH_SIZE, readCorpus, resolveCorpusFile } from '../../corpus/reader.js';
 import { silentProgress } from '../../ports/progress.js';
@@ -14,6 +16,8 @@ export interface IngestArgs {
   readonly batchSize: number;
   /** Skip invalid lines (reported) instead of stopping at the first one. */
   readonly skipInvalid: boolean;
+  /** What to do with documents deleted earlier (default: restore them, and say so). */
+  readonly onDeleted: OnDeleted;
 }
 
 /**
@@ -41,6 +45,7 @@ export async function ingest(ctx: CliContext, args: IngestArgs): Promise<number>
         : {}),
     }),
     task,
+    { onDeleted: args.onDeleted },
   );
   const rate = totals.seconds > 0 ? totals.documents / totals.seconds : 0;
   ctx.out.result({ collection: args.collection, file, ...totals, docsPerSecond: rate, skipped }, () => {
@@ -48,6 +53,15 @@ export async function ingest(ctx: CliContext, args: IngestArgs): Promise<number>
       `Ingested ${totals.documents} documents into ${args.collection} from ${file} in ${totals.seconds.toFixed(1)} s ` +
         `(${formatRate(rate)} docs/s): ${totals.changed} new or changed, ${totals.unchanged} unchanged.`,
     );
+    if (totals.restored > 0) {
+      const more = totals.restored > totals.restoredIds.length ? ', ...' : '';
+      ctx.out.line(
+        `  restored ${totals.restored} previously deleted document(s), live again: ${totals.restoredIds.join(', ')}${more} ` +
+          '(--deleted skip leaves deleted documents deleted; --deleted refuse stops the ingest)',
+      );
+    }
+    if (totals.skippedDeleted > 0)
+      ctx.out.line(`  left ${totals.skippedDeleted} previously deleted document(s) deleted (--deleted skip)`);
     if (skipped.length > 0) ctx.out.line(`Skipped ${skipped.length} invalid line(s):`);
     for (const s of skipped) ctx.out.line(`  ${s.message}`);
     for (const [ns, n] of Object.entries(totals.namespaces)) {
@@ -73,12 +87,21 @@ export const ingestCommand: CliCommand = {
         DEFAULT_BATCH_SIZE,
       )
       .option('--skip-invalid', 'skip invalid lines (listed in the output) instead of stopping at the first')
+      .addOption(
+        new Option(
+          '--deleted <mode>',
+          'documents deleted earlier: restore (make them live again, reported), skip (leave them deleted), refuse (stop, writing nothing of the batch)',
+        )
+          .choices(ON_DELETED)
+          .default('restore'),
+      )
       .action(
         bind(ingest, (p, o) => ({
           collection: p[0] as string,
           path: p[1] as string,
           batchSize: o.batchSize as number,
           skipInvalid: o.skipInvalid === true,
+          onDeleted: o.deleted as OnDeleted,
         })),
       ),
 };

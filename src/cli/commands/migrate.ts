@@ -19,7 +19,7 @@ import { registerReplay } from './migrate-replay.js';
 type Opts = Readonly<Record<string, unknown>>;
 
 export interface MigrateArgs {
-  readonly action: 'plan' | 'start' | 'status' | 'step' | 'cutover' | 'rollback';
+  readonly action: 'plan' | 'start' | 'status' | 'step' | 'cutover' | 'rollback' | 'finish';
   /** Alias name, or a migration id (`mig_...`). */
   readonly target?: string;
   readonly to?: string;
@@ -33,6 +33,8 @@ export interface MigrateArgs {
   readonly maxSeconds?: number;
   readonly force: boolean;
   readonly reason?: string;
+  /** `finish`: drop the old namespace's vectors now. */
+  readonly retireNow?: boolean;
   readonly golden?: string;
 }
 
@@ -74,7 +76,7 @@ export async function resolveMigration(
 }
 
 /**
- * `reembed migrate plan|start|status|step|cutover|rollback`: the migration state machine from the
+ * `reembed migrate plan|start|status|step|cutover|rollback|finish`: the migration state machine from the
  * command line. Every action prints its per-step report (`--json`: the report document); a failed step
  * exits 1, a refused gate exits 7.
  */
@@ -111,11 +113,22 @@ export async function migrate(ctx: CliContext, args: MigrateArgs): Promise<numbe
               `${ctx.out.style.bold(m.id)}  ${m.state}  (${m.strategy}: ${m.from} → ${m.to}, alias ${m.alias})`,
             );
             ctx.out.line(`  routing    ${JSON.stringify(s.alias.routing)}`);
+            const d = s.backfill.documents;
             ctx.out.line(
-              `  coverage   ${s.coverage.current}/${s.coverage.live} current (${(s.coverage.ratio * 100).toFixed(1)}%), ${s.coverage.stale} stale`,
+              `  documents  ${d.current} of ${d.live} live current in ${m.to} (${(d.ratio * 100).toFixed(1)}%); ` +
+                `${d.stale} stale, ${d.missing} missing, ${d.deadLettered} dead-lettered` +
+                (s.queued > 0 ? `, ${s.queued} queued` : ''),
             );
+            const { state, detail, next } = s.backfill;
+            const label =
+              state === 'interrupted'
+                ? ctx.out.style.yellow('interrupted')
+                : state === 'not-run'
+                  ? 'not run yet'
+                  : state;
             ctx.out.line(
-              `  backfill   ${s.job ? `${s.job.state}, pass ${s.job.pass}, ${s.job.counters.written} written` : 'not run'}; ${s.deadLetters} dead-lettered, ${s.queued} queued`,
+              `  backfill   ${label}${detail ? ` (${detail})` : ''}${s.job && state !== 'not-run' ? `, pass ${s.job.pass}` : ''}` +
+                (next ? ` — ${state === 'interrupted' ? 'resume' : 'next'}: ${next}` : ''),
             );
             if (s.agreement) {
               const overlap = Object.entries(s.agreement.overlap)
@@ -156,6 +169,13 @@ export async function migrate(ctx: CliContext, args: MigrateArgs): Promise<numbe
         const m = await resolveMigration(service, args.target);
         return printReport(ctx, await service.rollback(m.id, args.reason ? { reason: args.reason } : {}));
       }
+      case 'finish': {
+        const m = await resolveMigration(service, args.target);
+        return printReport(
+          ctx,
+          await service.finish(m.id, { reason: args.reason ?? '', retireNow: args.retireNow === true }),
+        );
+      }
     }
   });
 }
@@ -180,7 +200,9 @@ export async function withProgress<T>(
   let shown = 0;
   try {
     return await fn((p) => {
-      task ??= ctx.progress.start(label, { total: p.total, unit: 'docs' });
+      // The pass scans deleted documents too (to apply their tombstones): say so, so the total is no mystery.
+      const rows = p.live !== null && p.total !== p.live ? ` (${p.live} live of ${p.total} rows)` : '';
+      task ??= ctx.progress.start(`${label}${rows}`, { total: p.total, unit: 'rows' });
       task.setTotal(p.total);
       task.advance(p.done - shown);
       shown = p.done;
@@ -307,7 +329,15 @@ export function addMigrationOptions(command: Command): Command {
       numberOption(0),
     )
     .option('--min-shadow-samples <n>', 'shadow: agreement samples needed before cutover', integerOption(0))
-    .option('--steps <list>', 'progressive: traffic percentages, e.g. 10,25,50,100', parseSteps)
+    .option(
+      '--steps <list>',
+      'progressive: traffic percentages, one per `migrate step`, e.g. 10,25,50,100',
+      parseSteps,
+    )
+    .option(
+      '--step-hold <duration>',
+      'progressive: observe each traffic step this long before the next (e.g. 30m; default 0s)',
+    )
     .option('--no-tenants', 'progressive: do not move complete tenants ahead of the percentage')
     .addOption(
       new Option('--fusion <method>', 'lazy: fusion').choices([
@@ -368,6 +398,7 @@ function migrateArgs(action: MigrateArgs['action']) {
     if (typeof o.sampleRate === 'number') options.sampleRate = o.sampleRate;
     if (typeof o.minShadowSamples === 'number') options.minShadowSamples = o.minShadowSamples;
     if (Array.isArray(o.steps)) options.steps = o.steps;
+    if (typeof o.stepHold === 'string') options.stepHold = o.stepHold;
     if (o.tenants === false) options.tenants = false;
     if (typeof o.fusion === 'string' || o.embedOnRead === false)
       options.fusion = {
@@ -400,6 +431,7 @@ function migrateArgs(action: MigrateArgs['action']) {
       ...(numberOf(o.maxBatches) !== undefined ? { maxBatches: o.maxBatches as number } : {}),
       ...(numberOf(o.maxSeconds) !== undefined ? { maxSeconds: o.maxSeconds as number } : {}),
       force: o.force === true,
+      ...(o.retireNow === true ? { retireNow: true } : {}),
       ...(stringOf(o.reason) ? { reason: o.reason as string } : {}),
       ...(stringOf(o.golden) ? { golden: o.golden as string } : {}),
     };
@@ -468,5 +500,16 @@ export const migrateCommand: CliCommand = {
       .description('serve the old namespace again; both namespaces are kept')
       .option('--reason <text>', 'why (written to the audit log)')
       .action(bind(migrate, migrateArgs('rollback')));
+    migrateCmd
+      .command('finish <alias>')
+      .description(
+        'close a migration that has cut over before its rollback window ends (no rollback afterwards); the alias can migrate again',
+      )
+      .requiredOption('--reason <text>', 'why the rollback window is closed early (written to the audit log)')
+      .option(
+        '--retire-now',
+        'drop the old namespace now (default: it keeps its schedule and `reembed retire run` drops it once its window elapsed and nothing reads it)',
+      )
+      .action(bind(migrate, migrateArgs('finish')));
   },
 };

@@ -5,7 +5,7 @@ import { resolveGoldenSet } from '../../app/golden-sets.js';
 import type { GoldenSet } from '../../core/golden.js';
 import { parseDuration } from '../../core/migration.js';
 import type { ProgressTask } from '../../ports/progress.js';
-import { collectReport } from '../../report/collect.js';
+import { collectReport, type ReportGolden } from '../../report/collect.js';
 import { readQualityCurves } from '../../report/curves.js';
 import type { ReportData } from '../../report/data.js';
 import { FONT_PACKAGE } from '../../report/fonts.js';
@@ -17,8 +17,12 @@ import { num } from '../output.js';
 
 export interface ReportArgs {
   readonly collection?: string;
-  /** BEIR directory, JSONL file or stored golden set: evaluate every namespace now. */
-  readonly golden?: string;
+  /**
+   * Golden sets (BEIR directory, JSONL file or stored name) to evaluate now, each `ref` (every collection
+   * holding its judged documents) or `collection=ref` (that collection only).
+   */
+  readonly golden?: readonly string[];
+  readonly allowUnknownDocs?: boolean;
   readonly split?: string;
   /** HTML file (default `report.html`). */
   readonly out?: string;
@@ -36,24 +40,31 @@ export interface ReportArgs {
 }
 
 /**
- * `reembed report [--collection NAME] [--golden DIR|NAME] [--out report.html] [--png DIR] [--curves FILE] [--json]`:
+ * `reembed report [--collection NAME] [--golden [COLLECTION=]DIR|NAME ...] [--out report.html] [--png DIR] [--curves FILE] [--json]`:
  * writes one self-contained HTML page (inline SVG charts and the tables of their numbers) — quality old vs
  * new vs during migration, coverage over time, version distribution, latency and traffic share — and, with
- * `--png`, one PNG per chart. With `--golden` every namespace (and an alias serving a mix) is evaluated
- * now and the result kept in its manifest; without it, stored evaluations are shown. Each run also
+ * `--png`, one PNG per chart. With `--golden` the namespaces (and aliases serving a mix) of each collection
+ * the set judges are evaluated now and the results kept in their manifests — a collection that does not
+ * hold the set's judged documents is skipped with a note, never an error, and `collection=ref` gives a
+ * collection its own set; without `--golden`, stored evaluations are shown. Each run also
  * records a coverage sample, so repeated reports (or cron) build the coverage history.
  */
 export async function report(ctx: CliContext, args: ReportArgs): Promise<number> {
   const app = await ctx.app();
   const cwd = ctx.io.cwd;
-  let golden: GoldenSet | null = null;
-  if (args.golden !== undefined) {
-    const path = resolve(cwd, args.golden);
-    golden = (
-      await resolveGoldenSet(app.backend, existsSync(path) ? path : args.golden, {
+  const collections = new Set((await app.backend.catalog.listCollections()).map((c) => c.name));
+  const goldens: ReportGolden[] = [];
+  for (const value of args.golden ?? []) {
+    const pair = /^([a-z0-9][a-z0-9._-]{0,62})=(.+)$/.exec(value);
+    const named = pair && collections.has(pair[1] as string) ? (pair[1] as string) : null;
+    const ref = named !== null ? (pair?.[2] as string) : value;
+    const path = resolve(cwd, ref);
+    const golden: GoldenSet = (
+      await resolveGoldenSet(app.backend, existsSync(path) ? path : ref, {
         ...(args.split ? { split: args.split } : {}),
       })
     ).golden;
+    goldens.push({ collection: named, golden });
   }
   const curvesPath = args.curves === undefined ? null : resolve(cwd, args.curves);
   const curves =
@@ -73,7 +84,8 @@ export async function report(ctx: CliContext, args: ReportArgs): Promise<number>
   try {
     data = await collectReport(app, {
       now,
-      golden,
+      goldens,
+      ...(args.allowUnknownDocs ? { allowUnknownDocs: true } : {}),
       curves,
       ...(args.collection !== undefined ? { collection: args.collection } : {}),
       ...(args.windowMs !== undefined ? { since: new Date(now.getTime() - args.windowMs) } : {}),
@@ -137,6 +149,8 @@ export async function report(ctx: CliContext, args: ReportArgs): Promise<number>
         rows,
       );
     }
+    for (const s of data.quality.skipped)
+      ctx.out.note(`golden set ${s.golden} not evaluated on collection ${s.collection}: it ${s.reason}`);
     const foreign = data.versions.filter((v) => v.foreign);
     if (foreign.length > 0) {
       ctx.out.line(
@@ -175,8 +189,13 @@ export const reportCommand: CliCommand = {
       )
       .option('--collection <name>', 'only this collection')
       .option(
-        '--golden <ref>',
-        'evaluate every namespace now on this golden set (BEIR directory, JSONL file or stored name)',
+        '--golden <[collection=]ref>',
+        'evaluate now on this golden set (BEIR directory, JSONL file or stored name): every collection that holds its judged documents, or only the one named; repeatable',
+        (value: string, previous: string[] = []) => [...previous, value],
+      )
+      .option(
+        '--allow-unknown-docs',
+        'score judged documents a collection lacks as misses instead of skipping it',
       )
       .option('--split <name>', 'BEIR split of --golden: read qrels/<split>.tsv')
       .option('--out <file>', 'HTML file to write', 'report.html')
@@ -190,7 +209,8 @@ export const reportCommand: CliCommand = {
         bind(report, (_p, o) => {
           const args: Record<string, unknown> = {
             collection: str(o.collection),
-            golden: str(o.golden),
+            golden: Array.isArray(o.golden) ? o.golden : undefined,
+            allowUnknownDocs: o.allowUnknownDocs === true ? true : undefined,
             split: str(o.split),
             out: str(o.out),
             png: str(o.png),

@@ -1,9 +1,14 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Option } from 'commander';
-import { isReembedError, ReembedError } from '../../core/errors.js';
+import { isReembedError } from '../../core/errors.js';
 import { METRICS, type Space } from '../../core/space.js';
+import { spaceConflict, spaceDifferences } from '../../core/space-diff.js';
 import { STORED_FALLBACKS } from '../../embedders/stored-vectors/factory.js';
 import type { CliCommand } from '../command.js';
 import type { CliContext } from '../context.js';
+import { withModelPath } from '../lsa-model.js';
 import {
   collectKeyValues,
   integerOption,
@@ -40,35 +45,49 @@ export function chunkerLabel(chunker: Space['spec']['chunker']): string {
   return chunker.kind === 'none' ? 'none' : `${chunker.kind}:${chunker.size}:${chunker.overlap ?? 0}`;
 }
 
-/** `reembed space add <name> ...`: registers an embedding space (fitting an LSA model first with `--fit-on`). */
+/**
+ * `reembed space add <name> ...`: registers an embedding space (fitting an LSA model first with `--fit-on`).
+ * Idempotent like the library: the identical definition again changes nothing (exit 0, `unchanged`); a
+ * different one under the same name is a `CONFLICT` naming the differing fields. Re-fitting an LSA space
+ * that exists fits into a scratch directory, so the registered model file is never overwritten.
+ */
 export async function spaceAdd(ctx: CliContext, args: SpaceAddArgs): Promise<number> {
   const app = await ctx.app();
   const existing = await app.backend.catalog.getSpace(args.name).catch((error: unknown) => {
     if (isReembedError(error, 'NOT_FOUND')) return null;
     throw error;
   });
-  if (existing) {
-    throw new ReembedError(
-      'ALREADY_EXISTS',
-      `Space "${args.name}" already exists (${existing.fingerprint}); pick another name.`,
-      {
-        details: { space: args.name, fingerprint: existing.fingerprint },
-      },
-    );
-  }
   if (args.fitOn) ctx.out.note(`fitting LSA (${args.dimension ?? '?'} dimensions) on ${args.fitOn} ...`);
-  const built = await buildSpace(args, ctx.dataDir, ctx.io.cwd);
-  const space = await app.addSpace(built.space);
-  ctx.out.result({ space: spaceView(space), ...(built.fitted ? { fitted: built.fitted } : {}) }, () => {
+  const scratch = existing && args.fitOn ? mkdtempSync(join(tmpdir(), 'reembed-fit-')) : null;
+  let built: Awaited<ReturnType<typeof buildSpace>>;
+  try {
+    built = await buildSpace(args, scratch ?? ctx.dataDir, ctx.io.cwd);
+  } finally {
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
+  }
+  let candidate = built.space;
+  const heldModel = existing?.runtime.options.modelPath;
+  if (scratch && typeof heldModel === 'string') candidate = withModelPath(candidate, heldModel);
+  if (existing && spaceDifferences(existing, candidate).length > 0)
+    throw spaceConflict(args.name, existing, candidate);
+  const space = existing ?? (await app.addSpace(candidate));
+  const unchanged = existing !== null;
+  const fitted = built.fitted && !unchanged ? built.fitted : undefined;
+  ctx.out.result({ space: spaceView(space), unchanged, ...(fitted ? { fitted } : {}) }, () => {
+    if (unchanged) {
+      ctx.out.line(
+        `Space ${ctx.out.style.bold(space.name)} ${space.fingerprint} is already registered with this definition: nothing changed.`,
+      );
+      return;
+    }
     ctx.out.line(`Added space ${ctx.out.style.bold(space.name)} ${space.fingerprint}`);
     ctx.out.line(
       `  ${space.spec.provider}/${space.spec.model} r${space.spec.revision}, ${space.spec.dimension}d ${space.spec.metric}, ` +
         `chunker ${chunkerLabel(space.spec.chunker)}, preprocessing ${space.spec.preprocessing}`,
     );
-    if (built.fitted) {
-      const f = built.fitted;
+    if (fitted) {
       ctx.out.line(
-        `  fitted on ${f.documents} documents (${f.terms} terms) in ${f.seconds.toFixed(1)} s → ${f.path}`,
+        `  fitted on ${fitted.documents} documents (${fitted.terms} terms) in ${fitted.seconds.toFixed(1)} s → ${fitted.path}`,
       );
     }
   });
@@ -96,6 +115,37 @@ export async function spaceList(ctx: CliContext, _args: Record<string, never>): 
       ],
       spaces,
     );
+  });
+  return 0;
+}
+
+export interface SpaceRemoveArgs {
+  readonly name: string;
+  readonly ifExists: boolean;
+  readonly reason?: string;
+}
+
+/**
+ * `reembed space remove <name> [--if-exists] [--reason TEXT]`: removes a space no namespace uses (refused,
+ * naming them, while any does — retired ones too, whose manifests keep it). A missing space is
+ * `NOT_FOUND` (exit 4), or success with `--if-exists`, so scripts can run it again. Audited.
+ */
+export async function spaceRemove(ctx: CliContext, args: SpaceRemoveArgs): Promise<number> {
+  const { removed } = await (await ctx.app()).removeSpace(args.name, {
+    ifExists: args.ifExists,
+    ...(args.reason ? { reason: args.reason } : {}),
+  });
+  const model = removed?.runtime.options.modelPath;
+  ctx.out.result({ space: args.name, removed: removed ? spaceView(removed) : null }, () => {
+    if (!removed) {
+      ctx.out.line(`No space "${args.name}": nothing to remove.`);
+      return;
+    }
+    ctx.out.line(`Removed space ${ctx.out.style.bold(removed.name)} ${removed.fingerprint}`);
+    if (typeof model === 'string')
+      ctx.out.line(
+        ctx.out.style.dim(`  its model file ${model} was left in place; delete it if nothing else uses it`),
+      );
   });
   return 0;
 }
@@ -208,5 +258,17 @@ export const spaceCommand: CliCommand = {
       .command('list')
       .description('list the registered spaces')
       .action(bind(spaceList, () => ({})));
+    space
+      .command('remove <name>')
+      .description('remove a space no namespace uses (audited)')
+      .option('--if-exists', 'succeed when the space does not exist')
+      .option('--reason <text>', 'why (written to the audit log)')
+      .action(
+        bind(spaceRemove, (p, o) => ({
+          name: p[0] as string,
+          ifExists: o.ifExists === true,
+          ...(typeof o.reason === 'string' ? { reason: o.reason } : {}),
+        })),
+      );
   },
 };

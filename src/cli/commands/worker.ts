@@ -1,3 +1,4 @@
+import { measureCoverage } from '../../app/status.js';
 import { ReembedError } from '../../core/errors.js';
 import type { BackfillSettings } from '../../core/migration.js';
 import { planDistributedBackfill } from '../../queue/plan.js';
@@ -151,17 +152,59 @@ export async function workerPlan(ctx: CliContext, args: WorkerPlanArgs): Promise
   });
 }
 
-/** `reembed worker status [namespace|plan]`: global progress of distributed backfills and live workers. */
+/**
+ * `reembed worker status [alias|namespace|plan]`: global progress of distributed backfills and live
+ * workers. An alias means its migration's target. Document counts are measured in the store (live
+ * documents held at their current version), so they are right whatever happened to the workers; the
+ * ranges' row counts include deleted documents, which a backfill also scans.
+ */
 export async function workerStatus(ctx: CliContext, args: { target?: string }): Promise<number> {
-  const backend = requirePg((await ctx.app()).backend);
-  const status = await distributedStatus(backend, args.target);
-  ctx.out.result(status, () => {
-    if (status.plans.length === 0) ctx.out.line('No distributed backfill planned.');
-    for (const p of status.plans) {
-      const c = p.job?.counters;
+  const app = await ctx.app();
+  const backend = requirePg(app.backend);
+  let target = args.target;
+  if (target !== undefined && !target.includes('@')) {
+    const migration = await withMigrations(ctx, (service) => service.current(target as string));
+    if (migration) target = migration.to;
+  }
+  const status = await distributedStatus(backend, target);
+  type Documents = {
+    live: number;
+    current: number;
+    stale: number;
+    missing: number;
+    deadLettered: number;
+    ratio: number;
+  };
+  const plans: (PlanProgress & { documents: Documents })[] = [];
+  for (const p of status.plans) {
+    const ns = await backend.catalog.getNamespace(p.namespace);
+    const coverage = await measureCoverage(backend, ns);
+    const deadLettered = await backend.jobs.countDeadLetters(p.namespace);
+    plans.push({
+      ...p,
+      documents: {
+        live: coverage.live,
+        current: coverage.current,
+        stale: coverage.stale,
+        missing: Math.max(0, coverage.live - coverage.current - coverage.stale),
+        deadLettered,
+        ratio: coverage.ratio,
+      },
+    });
+  }
+  ctx.out.result({ ...status, plans }, () => {
+    if (plans.length === 0)
       ctx.out.line(
-        `${p.namespace} (generation ${p.generation}): ${(p.ratio * 100).toFixed(1)}% — ${p.rangesDone}/${p.ranges} ranges, ${p.sourcesDone}/${p.sources} sources` +
-          (c ? `; ${c.written} written, ${c.skipped} current, ${c.deadLettered} dead-lettered` : '') +
+        args.target === undefined
+          ? 'No distributed backfill planned.'
+          : `No distributed backfill planned for ${args.target}${target !== args.target ? ` (${target})` : ''}. Plan one: reembed worker plan ${args.target}`,
+      );
+    for (const p of plans) {
+      const d = p.documents;
+      ctx.out.line(
+        `${p.namespace} (generation ${p.generation}): ${d.current} of ${d.live} live documents current (${(d.ratio * 100).toFixed(1)}%), ` +
+          `${d.stale} stale, ${d.missing} missing, ${d.deadLettered} dead-lettered; ` +
+          `${p.rangesDone}/${p.ranges} ranges done (${p.sourcesDone}/${p.sources} rows scanned, deleted documents included)` +
           (p.finishedAt ? `; finished ${p.finishedAt}` : ''),
       );
     }
@@ -250,7 +293,9 @@ export const workerCommand: CliCommand = {
       );
     cmd
       .command('status [target]')
-      .description('global progress of distributed backfills and the workers holding a lease')
+      .description(
+        'global progress of distributed backfills (of an alias’s migration, a namespace or a plan) and the workers holding a lease',
+      )
       .action(bind(workerStatus, (p) => ({ ...(typeof p[0] === 'string' ? { target: p[0] } : {}) })));
   },
 };

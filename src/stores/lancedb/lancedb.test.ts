@@ -18,6 +18,7 @@ import type { LanceTableLike } from './lance-types.js';
 import { openLanceDbStore } from './open.js';
 import { type PlanItem, planWrite } from './plan.js';
 import { readSourceState } from './read.js';
+import { DESCRIPTOR_TABLE } from './schema.js';
 import type { LanceDbVectorStore } from './store.js';
 import { commitPlan } from './versioned-commit.js';
 
@@ -36,6 +37,42 @@ testVectorStore({
       cleanup: async () => {
         await store.close();
         rmSync(uri, { recursive: true, force: true });
+      },
+      // A chunk row added to the namespace's table with LanceDB's own client. The vector column is a
+      // fixed-size list, so the table cannot hold a vector of another dimension (LanceDB pads a short
+      // one to the column's size): such a record is not plantable.
+      async plant(namespace, record) {
+        const lancedb = await import('@lancedb/lancedb');
+        const db = await lancedb.connect(uri);
+        try {
+          const descriptors = await db.openTable(DESCRIPTOR_TABLE);
+          const [row] = await descriptors.query().where(`name = '${namespace}'`).toArray();
+          if (Number(row?.dimension) !== record.vector.length) return false;
+          const table = await db.openTable(String(row?.table_name));
+          await table.add([
+            {
+              key: JSON.stringify([record.sourceId, `${record.sourceId}#0`]),
+              kind: 'chunk',
+              source_id: record.sourceId,
+              record_id: `${record.sourceId}#0`,
+              chunk_index: 0,
+              fingerprint: record.fingerprint,
+              content_hash: 'planted',
+              source_version: 1,
+              embedded_at: new Date().toISOString(),
+              tenant: null,
+              metadata: '{}',
+              meta_kv: [],
+              text: 'planted',
+              deleted: false,
+              chunk_count: 0,
+              vector: Array.from(record.vector),
+            },
+          ]);
+          return true;
+        } finally {
+          db.close();
+        }
       },
     };
   },

@@ -1,10 +1,13 @@
+import { checkAuditFilter } from '../../core/audit-filter.js';
 import { canonicalJson } from '../../core/canonical.js';
 import { ReembedError } from '../../core/errors.js';
 import { type Namespace, type NamespaceState, namespaceName } from '../../core/namespace.js';
 import { type Alias, namespacesOf, type Routing } from '../../core/routing.js';
-import { assertName, defineSpace, describeSpace, isSpace, type Space } from '../../core/space.js';
-import type { AuditEntry, Catalog, Collection, NewNamespace } from '../../ports/catalog.js';
+import { assertName, defineSpace, isSpace, type Space } from '../../core/space.js';
+import { spaceConflict, spaceDifferences } from '../../core/space-diff.js';
+import type { AuditEntry, AuditFilter, Catalog, Collection, NewNamespace } from '../../ports/catalog.js';
 import type { Clock } from '../../ports/clock.js';
+import { spaceInUse, unknownSpace } from '../sqlite/catalog-errors.js';
 import { checkRouting } from '../sqlite/routing-check.js';
 import { writeAlias } from './alias-write.js';
 import {
@@ -68,14 +71,11 @@ export class PgCatalog implements Catalog {
     return retryOnce(() =>
       this.#write('add a space', async (tx) => {
         const byName = await one<SpaceRow>(tx, this.#sql.spaceByName, [rebuilt.name]);
-        if (byName && byName.fingerprint === rebuilt.fingerprint) return this.#space(byName);
         if (byName) {
+          // Identical (geometry and runtime): idempotent. Anything else names the fields that differ.
           const held = this.#space(byName);
-          throw new ReembedError(
-            'ALREADY_EXISTS',
-            `Space name "${rebuilt.name}" already holds ${describeSpace(held)}; the new definition is ${rebuilt.fingerprint}. A changed model or pipeline is a new space: give it a new name (e.g. "${rebuilt.name}-2").`,
-            { details: { name: rebuilt.name, existing: held.fingerprint, incoming: rebuilt.fingerprint } },
-          );
+          if (spaceDifferences(held, rebuilt).length === 0) return held;
+          throw spaceConflict(rebuilt.name, held, rebuilt);
         }
         const byPrint = await one<SpaceRow>(tx, this.#sql.spaceByFingerprint, [rebuilt.fingerprint]);
         if (byPrint) {
@@ -142,6 +142,39 @@ export class PgCatalog implements Catalog {
     return (await run<CollectionRow>(this.#pool, 'list collections', this.#sql.listCollections)).map(
       collectionFromRow,
     );
+  }
+
+  async deleteCollection(name: string, actor: string, details: Details = {}): Promise<void> {
+    checkActor(actor);
+    await this.#write('delete a collection', async (tx) => {
+      if (!(await one(tx, `${this.#sql.collection} FOR UPDATE`, [name])))
+        throw notFound('collection', name, 'list collections with reembed collection list');
+      for (const sql of [this.#sql.deleteAliases, this.#sql.deleteNamespaces, this.#sql.deleteCollection])
+        await tx.query(sql, [name]);
+      await this.#audit(tx, actor, 'collection.delete', name, details);
+    });
+  }
+
+  async removeSpace(name: string, actor: string, details: Details = {}): Promise<Space> {
+    checkActor(actor);
+    return this.#write('remove a space', async (tx) => {
+      const row = await one<SpaceRow>(tx, this.#sql.spaceForUpdate, [name]);
+      if (!row) {
+        const known = (await tx.query<{ name: string }>(this.#sql.spaceNames)).rows.map((r) => r.name);
+        throw unknownSpace(name, known);
+      }
+      const users = (await tx.query<NamespaceRow>(this.#sql.namespacesOfSpace, [row.fingerprint])).rows;
+      if (users.length > 0) throw spaceInUse(name, users);
+      await tx.query(this.#sql.deleteSpace, [row.fingerprint]);
+      const space = this.#space(row);
+      this.#spaces.delete(row.fingerprint);
+      await this.#audit(tx, actor, 'space.remove', name, {
+        fingerprint: row.fingerprint,
+        spec: space.spec,
+        ...details,
+      });
+      return space;
+    });
   }
 
   async createNamespace(input: NewNamespace, actor: string): Promise<Namespace> {
@@ -272,7 +305,12 @@ export class PgCatalog implements Catalog {
 
   async getAlias(name: string): Promise<Alias> {
     const row = await one<AliasRow>(this.#pool, this.#sql.alias, [name]);
-    if (!row) throw notFound('alias', name, 'create it with reembed alias set');
+    if (!row)
+      throw notFound(
+        'alias',
+        name,
+        'list aliases with reembed alias list, or create it with reembed alias set <alias> <namespace>',
+      );
     return aliasFromRow(row);
   }
 
@@ -290,13 +328,15 @@ export class PgCatalog implements Catalog {
   }
 
   /** Entries in commit order; with `limit`, the newest `limit` matching entries (still oldest first). */
-  async listAudit(
-    options: { subject?: string; action?: string; limit?: number } = {},
-  ): Promise<AuditEntry[]> {
+  async listAudit(options: AuditFilter = {}): Promise<AuditEntry[]> {
+    const f = checkAuditFilter(options);
     const rows = await run<AuditRow>(this.#pool, 'read the audit log', this.#sql.listAudit, [
-      options.subject ?? null,
-      options.action ?? null,
-      options.limit ?? null,
+      likePattern(f.subject),
+      likePattern(f.action),
+      f.limit ?? null,
+      likePattern(f.actor),
+      f.since ?? null,
+      f.until ?? null,
     ]);
     return rows.map(auditFromRow);
   }
@@ -345,4 +385,10 @@ export class PgCatalog implements Catalog {
       );
     return namespaceFromRow(row, space);
   }
+}
+
+/** An audit filter value as a LIKE pattern: `*` is a wildcard; `%`, `_` and the backslash are literal. */
+function likePattern(value: string | undefined): string | null {
+  if (value === undefined) return null;
+  return value.replace(/[\\%_]/g, (c) => `\\${c}`).replace(/\*/g, '%');
 }

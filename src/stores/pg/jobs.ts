@@ -8,13 +8,14 @@ import {
   type Job,
   type JobPatch,
   type JobRepository,
+  type JobRunner,
   type JobState,
   type JobType,
   type NewJob,
 } from '../../ports/jobs.js';
 import type { CheckpointWrite } from '../../ports/vector-store.js';
 import { applyComponentSchema } from './migrations.js';
-import { iso, isoOrNull, num, type PgPoolLike, run } from './pool.js';
+import { iso, isoOrNull, num, type PgPoolLike, run, withTransaction } from './pool.js';
 import { ident, literal, qualified } from './sql.js';
 import { selectCheckpointSql, upsertCheckpointSql } from './sql-records.js';
 
@@ -69,8 +70,20 @@ export function pgJobsDdl(schema: string): string[] {
       PRIMARY KEY (namespace, source_id)
     )`,
     `CREATE INDEX IF NOT EXISTS reembed_queue_order ON ${t('reembed_queue')} (namespace, priority DESC, seq)`,
+    // Who runs a job (heartbeat): a table of its own, so schemas made before it gain it unchanged.
+    `CREATE TABLE IF NOT EXISTS ${t('job_leases')} (
+      job_id text PRIMARY KEY,
+      owner text NOT NULL,
+      host text NOT NULL,
+      pid integer NOT NULL,
+      started_at timestamptz NOT NULL,
+      heartbeat_at timestamptz NOT NULL
+    )`,
   ];
 }
+
+const LEASE_COLUMNS = `l.owner AS lease_owner, l.host AS lease_host, l.pid AS lease_pid,
+  l.started_at AS lease_started_at, l.heartbeat_at AS lease_heartbeat_at`;
 
 interface JobRow {
   id: string;
@@ -89,6 +102,11 @@ interface JobRow {
   created_at: Date;
   updated_at: Date;
   finished_at: Date | null;
+  lease_owner: string | null;
+  lease_host: string | null;
+  lease_pid: number | null;
+  lease_started_at: Date | null;
+  lease_heartbeat_at: Date | null;
 }
 
 interface DeadLetterRow {
@@ -151,8 +169,9 @@ export class PgJobRepository implements JobRepository {
     const rows = await run<JobRow>(
       this.#pool,
       'list jobs',
-      `SELECT * FROM ${this.#t('jobs')} WHERE ($1::text IS NULL OR namespace = $1)
-         AND ($2::text IS NULL OR migration_id = $2) ORDER BY created_at, id`,
+      `SELECT j.*, ${LEASE_COLUMNS} FROM ${this.#t('jobs')} j LEFT JOIN ${this.#t('job_leases')} l ON l.job_id = j.id
+       WHERE ($1::text IS NULL OR j.namespace = $1) AND ($2::text IS NULL OR j.migration_id = $2)
+       ORDER BY j.created_at, j.id`,
       [filter.namespace ?? null, filter.migrationId ?? null],
     );
     return rows.map(fromRow);
@@ -164,7 +183,7 @@ export class PgJobRepository implements JobRepository {
     const rows = await run<JobRow>(
       this.#pool,
       'update a job',
-      `UPDATE ${this.#t('jobs')} SET
+      `WITH u AS (UPDATE ${this.#t('jobs')} SET
          state = coalesce($2, state),
          pass = coalesce($3, pass),
          processed = processed + $4, written = written + $5, skipped = skipped + $6,
@@ -173,7 +192,8 @@ export class PgJobRepository implements JobRepository {
          updated_at = $11,
          finished_at = CASE coalesce($2, state) WHEN 'done' THEN $11::timestamptz
            WHEN 'running' THEN NULL WHEN 'pending' THEN NULL ELSE finished_at END
-       WHERE id = $1 RETURNING *`,
+       WHERE id = $1 RETURNING *)
+       SELECT u.*, ${LEASE_COLUMNS} FROM u LEFT JOIN ${this.#t('job_leases')} l ON l.job_id = u.id`,
       [
         id,
         patch.state ?? null,
@@ -332,6 +352,26 @@ export class PgJobRepository implements JobRepository {
     return this.#count('count the queue', 'reembed_queue', namespace);
   }
 
+  /** Also the distributed backfill's plans (and, by cascade, ranges) of these namespaces, when planned. */
+  async purge(namespaces: readonly string[]): Promise<void> {
+    if (namespaces.length === 0) return;
+    await withTransaction(this.#pool, 'purge jobs', async (tx) => {
+      await tx.query(
+        `DELETE FROM ${this.#t('job_leases')} WHERE job_id IN (SELECT id FROM ${this.#t('jobs')} WHERE namespace = ANY($1::text[]))`,
+        [namespaces],
+      );
+      for (const table of ['jobs', 'dead_letters', 'reembed_queue'])
+        await tx.query(`DELETE FROM ${this.#t(table)} WHERE namespace = ANY($1::text[])`, [namespaces]);
+      const plans = await tx.query<{ present: boolean }>('SELECT to_regclass($1) IS NOT NULL AS present', [
+        this.#t('queue_plans'),
+      ]);
+      if (plans.rows[0]?.present)
+        await tx.query(`DELETE FROM ${this.#t('queue_plans')} WHERE namespace = ANY($1::text[])`, [
+          namespaces,
+        ]);
+    });
+  }
+
   async #count(what: string, table: string, namespace: string): Promise<number> {
     const rows = await run<{ n: string }>(
       this.#pool,
@@ -342,9 +382,37 @@ export class PgJobRepository implements JobRepository {
     return num(rows[0]?.n ?? 0);
   }
 
+  async heartbeat(jobId: string, runner: Pick<JobRunner, 'owner' | 'host' | 'pid'>): Promise<void> {
+    const leases = this.#t('job_leases');
+    await run(
+      this.#pool,
+      'record a job heartbeat',
+      `INSERT INTO ${leases} (job_id, owner, host, pid, started_at, heartbeat_at) VALUES ($1, $2, $3, $4, $5, $5)
+       ON CONFLICT (job_id) DO UPDATE SET heartbeat_at = EXCLUDED.heartbeat_at,
+         started_at = CASE WHEN ${leases}.owner = EXCLUDED.owner THEN ${leases}.started_at ELSE EXCLUDED.started_at END,
+         owner = EXCLUDED.owner, host = EXCLUDED.host, pid = EXCLUDED.pid`,
+      [jobId, runner.owner, runner.host, runner.pid, this.#now()],
+    );
+  }
+
+  async release(jobId: string, owner: string): Promise<void> {
+    await run(
+      this.#pool,
+      'release a job',
+      `DELETE FROM ${this.#t('job_leases')} WHERE job_id = $1 AND owner = $2`,
+      [jobId, owner],
+    );
+  }
+
   async #row(id: string): Promise<JobRow | undefined> {
     return (
-      await run<JobRow>(this.#pool, 'read a job', `SELECT * FROM ${this.#t('jobs')} WHERE id = $1`, [id])
+      await run<JobRow>(
+        this.#pool,
+        'read a job',
+        `SELECT j.*, ${LEASE_COLUMNS} FROM ${this.#t('jobs')} j LEFT JOIN ${this.#t('job_leases')} l ON l.job_id = j.id
+         WHERE j.id = $1`,
+        [id],
+      )
     )[0];
   }
 
@@ -378,5 +446,15 @@ function fromRow(row: JobRow): Job {
     createdAt: iso(row.created_at),
     updatedAt: iso(row.updated_at),
     finishedAt: isoOrNull(row.finished_at),
+    runner:
+      row.lease_owner === null || row.lease_owner === undefined
+        ? null
+        : Object.freeze({
+            owner: row.lease_owner,
+            host: row.lease_host as string,
+            pid: row.lease_pid as number,
+            startedAt: iso(row.lease_started_at as Date),
+            heartbeatAt: iso(row.lease_heartbeat_at as Date),
+          }),
   });
 }

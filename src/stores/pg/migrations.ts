@@ -10,6 +10,7 @@ import {
   type MigrationStrategy,
   migrationValue,
   TERMINAL_STATES,
+  unfinishedMigrationConflict,
 } from '../../core/migration.js';
 import { type Clock, systemClock } from '../../ports/clock.js';
 import type {
@@ -187,11 +188,7 @@ export class PgMigrationRepository implements MigrationRepository {
       );
     const refuse = async (): Promise<never> => {
       const held = (await open())[0];
-      throw new ReembedError(
-        'CONFLICT',
-        `Alias "${input.alias}" already has migration ${held?.id ?? '(concurrent)'} in state "${held?.state ?? 'planned'}". Finish it (cutover and retirement) or roll it back first.`,
-        { details: { alias: input.alias, migration: held?.id ?? null, state: held?.state ?? null } },
-      );
+      throw unfinishedMigrationConflict(input.alias, { id: held?.id ?? null, state: held?.state ?? null });
     };
     if ((await open()).length > 0) await refuse();
     const now = this.#now();
@@ -398,6 +395,30 @@ export class PgMigrationRepository implements MigrationRepository {
         [...merged.values()].map((m) => m.reads),
       ],
     );
+  }
+
+  async purge(collection: string): Promise<number> {
+    return withTransaction(this.#pool, 'purge migrations', async (tx) => {
+      await tx.query(
+        `DELETE FROM ${this.#t('migration_agreement')} WHERE migration_id IN
+          (SELECT id FROM ${this.#t('migrations')} WHERE collection = $1)`,
+        [collection],
+      );
+      await tx.query(
+        `DELETE FROM ${this.#t('migration_queries')} WHERE migration_id IN
+          (SELECT id FROM ${this.#t('migrations')} WHERE collection = $1)`,
+        [collection],
+      );
+      await tx.query(
+        `DELETE FROM ${this.#t('namespace_traffic')} WHERE namespace IN
+          (SELECT name FROM ${this.#t('namespaces')} WHERE collection = $1)`,
+        [collection],
+      );
+      const deleted = await tx.query(`DELETE FROM ${this.#t('migrations')} WHERE collection = $1`, [
+        collection,
+      ]);
+      return deleted.rowCount ?? 0;
+    });
   }
 
   async traffic(namespace: string): Promise<NamespaceTraffic | null> {

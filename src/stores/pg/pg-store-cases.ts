@@ -10,7 +10,8 @@ import {
   testSpace,
 } from '../../testing/fixtures.js';
 import { describePgWriteSpecifics } from './pg-write-cases.js';
-import { useTestBackend, v1, v2 } from './test-support.js';
+import { tableNameOf } from './sql-records.js';
+import { plantRecord, useTestBackend, v1, v2 } from './test-support.js';
 
 /**
  * Vector-store behaviour only the Postgres backend has: invariants enforced by the table definition,
@@ -127,6 +128,45 @@ export function describePgStoreSpecifics(): void {
         }
       });
     }
+  });
+  describe('pg store: invariant 2 in code', () => {
+    const open = useTestBackend();
+    it('skips rows of a foreign fingerprint at any rank while the HNSW index still serves the query', async () => {
+      const b = await open();
+      const dim = 32;
+      const space = testSpace('pg-guard', { dimension: dim });
+      const foreign = testSpace('pg-guard-foreign', { dimension: dim });
+      const ns = descriptorOf('docs', space);
+      await b.store.createNamespace(ns);
+      const random = prng(7);
+      const writes = Array.from({ length: 2000 }, (_, i) =>
+        sourceWrite({
+          id: `d${String(i).padStart(4, '0')}`,
+          version: 1,
+          vectors: [randomVector(random, dim)],
+        }),
+      );
+      await b.store.write(ns.name, space.fingerprint, writes);
+      await b.pool.query(`ANALYZE "${b.config.schema}"."${tableNameOf(ns.name)}"`);
+      const query = randomVector(random, dim);
+      const request = { vector: query, fingerprint: space.fingerprint, k: 5 };
+      const before = await b.store.search(ns.name, request);
+      // Eight copies of the query itself, of another space: without the guard they take ranks 1-8.
+      for (let i = 0; i < 8; i++)
+        await plantRecord(b, ns.name, {
+          sourceId: `rogue${i}`,
+          fingerprint: foreign.fingerprint,
+          vector: query,
+        });
+      expect(await b.store.explainSearch(ns.name, request)).toMatch(/Index Scan using \S+_hnsw/);
+      const exact = await b.store.search(ns.name, { ...request, exact: true });
+      expect(exact.map((h) => h.sourceId)).toEqual(before.map((h) => h.sourceId));
+      const ann = await b.store.search(ns.name, request);
+      expect(ann).toHaveLength(5);
+      expect(ann.every((h) => h.provenance.fingerprint === space.fingerprint)).toBe(true);
+      expect(ann[0]?.sourceId).toBe(exact[0]?.sourceId);
+      expect((await b.store.stats(ns.name)).fingerprints[foreign.fingerprint]).toBe(8);
+    });
   });
   describePgWriteSpecifics();
 }

@@ -4,7 +4,7 @@ import { testCatalog, testVectorStore } from '../../testing/index.js';
 import { openPgBackend } from './backend.js';
 import { describePgCatalogSpecifics } from './pg-catalog-cases.js';
 import { describePgStoreSpecifics } from './pg-store-cases.js';
-import { openTestBackend, PG_SKIP_LINE, PG_URL } from './test-support.js';
+import { openTestBackend, PG_SKIP_LINE, PG_URL, plantRecord } from './test-support.js';
 
 /**
  * The Postgres backend against a real PostgreSQL 15 + pgvector: the shared conformance suites, then what
@@ -30,7 +30,11 @@ if (!PG_URL) {
     name: 'pg',
     create: async () => {
       const backend = await openTestBackend();
-      return { store: backend.store, cleanup: () => backend.close() };
+      return {
+        store: backend.store,
+        cleanup: () => backend.close(),
+        plant: (namespace, record) => plantRecord(backend, namespace, record),
+      };
     },
   });
 

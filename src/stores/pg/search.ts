@@ -12,7 +12,11 @@ export interface PreparedSearch {
   readonly settingsSql: string;
   readonly settingsParams: readonly string[];
   readonly text: string;
+  /** The same query with a per-row dimension guard, for a column that no longer fixes the dimension. */
+  readonly guardedText: string;
   readonly values: readonly unknown[];
+  /** ef_search the settings set (a re-query for more rows raises it). */
+  readonly efSearch: number;
 }
 
 export interface SearchSettings {
@@ -51,12 +55,13 @@ export function prepareSearch(
   const exact = request.exact === true;
   const ref = { schema: settings.schema, namespace: meta.name };
   const statement = R.searchSql(ref, meta.metric, request.filter, { exact });
+  const guarded = R.searchSql(ref, meta.metric, request.filter, { exact, dimension: meta.dimension });
   const filtered = statement.filterValues.length > 0;
   const { efSearch, iterativeScan } = settings;
   const query = toFloat32(request.vector);
   const vector = encodeVector(meta.metric === 'cosine' ? unitCopy(query) : query);
   return {
-    settingsSql: R.searchSettingsSql(settings.schema, { iterativeScan }),
+    settingsSql: R.searchSettingsSql(settings.schema, { iterativeScan, table: meta.table_name }),
     settingsParams: R.searchSettingsParams(meta.name, {
       efSearch,
       k: request.k,
@@ -65,6 +70,8 @@ export function prepareSearch(
       iterativeScan,
     }),
     text: statement.text,
+    guardedText: guarded.text,
     values: [vector, request.k, ...statement.filterValues],
+    efSearch,
   };
 }

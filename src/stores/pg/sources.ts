@@ -197,6 +197,13 @@ export class PgSourceRepository implements SourceRepository {
     return this.#statistics;
   }
 
+  async purge(collection: string): Promise<number> {
+    return withTransaction(this.#pool, 'purge source documents', async (tx) => {
+      const result = await tx.query(this.#sql.purge, [collection]);
+      return result.rowCount ?? 0;
+    });
+  }
+
   async count(collection: string): Promise<{ live: number; deleted: number }> {
     const rows = await run<{ live: string; deleted: string }>(
       this.#pool,

@@ -30,6 +30,13 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *`,
     /** Shallow merge in the database (`||` on jsonb objects), under the row lock of the UPDATE. */
     mergeNamespaceInfo: `UPDATE ${t('namespaces')} SET info = info || $2::jsonb WHERE name = $1 RETURNING *`,
 
+    deleteAliases: `DELETE FROM ${t('aliases')} WHERE collection = $1`,
+    deleteNamespaces: `DELETE FROM ${t('namespaces')} WHERE collection = $1`,
+    deleteCollection: `DELETE FROM ${t('collections')} WHERE name = $1`,
+    spaceForUpdate: `SELECT * FROM ${t('spaces')} WHERE name = $1 FOR UPDATE`,
+    namespacesOfSpace: `SELECT * FROM ${t('namespaces')} WHERE fingerprint = $1 ORDER BY name FOR SHARE`,
+    deleteSpace: `DELETE FROM ${t('spaces')} WHERE fingerprint = $1`,
+
     alias: `SELECT * FROM ${t('aliases')} WHERE name = $1`,
     aliasForUpdate: `SELECT * FROM ${t('aliases')} WHERE name = $1 FOR UPDATE`,
     listAliases: `SELECT * FROM ${t('aliases')} WHERE ($1::text IS NULL OR collection = $1) ORDER BY name`,
@@ -42,9 +49,12 @@ WHERE name = $1 AND version = $2 RETURNING *`,
     insertAudit: `INSERT INTO ${t('audit_log')} (at, actor, action, subject, details) VALUES ($1, $2, $3, $4, $5)
 RETURNING id`,
     /** The newest `limit` matching entries, returned oldest first. A NULL limit means all. */
+    /** Patterns are LIKE patterns built by `likePattern` (`*` → `%`, the rest escaped with `\`). */
     listAudit: `SELECT * FROM (
   SELECT * FROM ${t('audit_log')}
-  WHERE ($1::text IS NULL OR subject = $1) AND ($2::text IS NULL OR action = $2)
+  WHERE ($1::text IS NULL OR subject LIKE $1) AND ($2::text IS NULL OR action LIKE $2)
+    AND ($4::text IS NULL OR actor LIKE $4)
+    AND ($5::timestamptz IS NULL OR at >= $5) AND ($6::timestamptz IS NULL OR at < $6)
   ORDER BY id DESC LIMIT $3
 ) newest ORDER BY id`,
   });
@@ -95,6 +105,7 @@ ORDER BY hits DESC, id LIMIT $2 OFFSET $3`,
 FROM pg_class c LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid
 WHERE c.oid = to_regclass($1)`,
     sourcesTable: t('sources'),
+    purge: `DELETE FROM ${t('sources')} WHERE collection = $1`,
     analyze: `ANALYZE ${t('sources')}`,
   });
 }

@@ -1,7 +1,7 @@
 import { ReembedError } from '../../core/errors.js';
 import type { SearchFilter } from '../../core/records.js';
 import type { Metric } from '../../core/space.js';
-import { headsTable, metricOps, namespaceTable, qualified, scoreExpression } from './sql.js';
+import { headsTable, literal, metricOps, namespaceTable, qualified, scoreExpression } from './sql.js';
 
 export { namespaceTable as tableNameOf } from './sql.js';
 
@@ -194,10 +194,31 @@ ON CONFLICT (job_id) DO UPDATE
  * keep filtered ANN queries from returning fewer than k rows.
  * $1 namespace, $2 ef_search, $3 enable_indexscan, [$4 iterative scan mode].
  */
-export function searchSettingsSql(schema: string, options: { iterativeScan: boolean }): string {
+export function searchSettingsSql(
+  schema: string,
+  options: { iterativeScan: boolean; table?: string },
+): string {
   const iterative = options.iterativeScan ? ",\n  set_config('hnsw.iterative_scan', $4, true)" : '';
-  return `SELECT (SELECT fingerprint FROM ${qualified(schema, 'ns_meta')} WHERE name = $1) AS fingerprint,
+  // The records table's declared vector dimension (pgvector's typmod; -1 when a hand edit removed it): a
+  // column that no longer fixes the dimension needs the per-row guard of `searchSql`. The table is a
+  // literal (from the namespace descriptor) so this is one catalog-cache lookup, ~0.1 ms.
+  const typmod =
+    options.table === undefined
+      ? ''
+      : `\n  (SELECT atttypmod FROM pg_attribute WHERE attrelid = to_regclass(${regclassLiteral(schema, options.table)}) AND attname = 'embedding') AS typmod,`;
+  return `SELECT (SELECT fingerprint FROM ${qualified(schema, 'ns_meta')} WHERE name = $1) AS fingerprint,${typmod}
   set_config('hnsw.ef_search', $2, true), set_config('enable_indexscan', $3, true)${iterative}`;
+}
+
+/** `'schema.table'` for `to_regclass`: both parts are checked identifiers (lower case), so no quoting is needed. */
+function regclassLiteral(schema: string, table: string): string {
+  qualified(schema, table); // validates both
+  return literal(`${schema}.${table}`);
+}
+
+/** Raises `hnsw.ef_search` for a re-query of a search that had to drop foreign rows. $1 ef_search. */
+export function efSearchSql(): string {
+  return "SELECT set_config('hnsw.ef_search', $1, true)";
 }
 
 export function searchSettingsParams(
@@ -267,11 +288,16 @@ export interface SearchStatement {
  * tenant equality; metadata equality through jsonb containment (`@>`, one parameter for all keys); `$in`
  * through membership in a jsonb array. Keys and values are bind parameters.
  */
+/**
+ * A search statement. `dimension` adds a per-row guard `vector_dims(embedding) = dimension`, for a table
+ * whose column no longer fixes the dimension (a hand edit): a row of another dimension is skipped instead
+ * of failing the whole query. Such a column cannot carry an HNSW index, so the guard costs no index plan.
+ */
 export function searchSql(
   ref: NamespaceRef,
   metric: Metric,
   filter: SearchFilter = {},
-  options: { exact?: boolean } = {},
+  options: { exact?: boolean; dimension?: number } = {},
 ): SearchStatement {
   const { operator } = metricOps(metric);
   const distance = `embedding ${operator} $1::vector`;
@@ -281,6 +307,14 @@ export function searchSql(
     values.push(value);
     return `$${values.length + 2}`;
   };
+  if (options.dimension !== undefined) {
+    if (!Number.isInteger(options.dimension) || options.dimension < 1)
+      throw new ReembedError(
+        'INVALID_INPUT',
+        `search dimension must be a positive integer, got ${options.dimension}.`,
+      );
+    where.push(`vector_dims(embedding) = ${options.dimension}`);
+  }
   if (filter.tenant !== undefined) where.push(`tenant = ${param(filter.tenant)}`);
   const equal: Record<string, unknown> = {};
   for (const [key, condition] of Object.entries(filter.metadata ?? {})) {

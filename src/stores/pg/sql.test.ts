@@ -229,6 +229,11 @@ describe('record statements', () => {
       "set_config('hnsw.iterative_scan', $4, true)",
     );
     expect(searchSettingsSql('reembed', { iterativeScan: false })).not.toContain('iterative_scan');
+    // The records table's declared dimension, read with the settings (a column edited by hand shows -1).
+    expect(searchSettingsSql('reembed', { iterativeScan: false, table: 'ns_docs_v1_f6f674f0' })).toContain(
+      `(SELECT atttypmod FROM pg_attribute WHERE attrelid = to_regclass('reembed.ns_docs_v1_f6f674f0') AND attname = 'embedding') AS typmod`,
+    );
+    expect(() => searchSettingsSql('reembed', { iterativeScan: false, table: "x'; DROP" })).toThrow();
   });
 
   it('builds catalog and source statements for the schema only', () => {

@@ -221,10 +221,7 @@ export class PgVectorStore implements VectorStore {
       throw await this.#mismatch(meta, request.fingerprint, 'search');
     const prepared = prepareSearch(meta, request, this.#settings);
     if (request.k === 0) return [];
-    return this.#searchTx(meta, prepared, async (tx) => {
-      const { rows } = await tx.query<HitRow>(prepared.text, prepared.values);
-      return sortTies(rows.map(hitOf));
-    });
+    return this.#searchTx(meta, prepared, (tx, text) => healthyTopK(tx, meta, prepared, text, request.k));
   }
 
   /**
@@ -237,8 +234,8 @@ export class PgVectorStore implements VectorStore {
     if (request.fingerprint !== meta.fingerprint)
       throw await this.#mismatch(meta, request.fingerprint, 'search');
     const prepared = prepareSearch(meta, request, this.#settings);
-    return this.#searchTx(meta, prepared, async (tx) => {
-      const { rows } = await tx.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${prepared.text}`, prepared.values);
+    return this.#searchTx(meta, prepared, async (tx, text) => {
+      const { rows } = await tx.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${text}`, prepared.values);
       return rows.map((r) => r['QUERY PLAN']).join('\n');
     });
   }
@@ -333,13 +330,18 @@ export class PgVectorStore implements VectorStore {
   }
 
   /** Runs `fn` after the per-query settings, failing if the namespace changed space since it was cached. */
+  /**
+   * Runs `fn` after the per-query settings, failing if the namespace changed space since it was cached.
+   * `fn` gets the statement to run: the plain one, or — when the embedding column no longer fixes the
+   * dimension (its typmod differs from the namespace's, after a hand edit) — the dimension-guarded one.
+   */
   async #searchTx<T>(
     meta: MetaRow,
     prepared: PreparedSearch,
-    fn: (tx: PgQueryable) => Promise<T>,
+    fn: (tx: PgQueryable, text: string) => Promise<T>,
   ): Promise<T> {
     return withTransaction(this.#pool, 'search', async (tx) => {
-      const held = await tx.query<{ fingerprint: string | null }>(
+      const held = await tx.query<{ fingerprint: string | null; typmod: number | null }>(
         prepared.settingsSql,
         prepared.settingsParams,
       );
@@ -348,7 +350,8 @@ export class PgVectorStore implements VectorStore {
         this.#meta.delete(meta.name);
         throw current === null ? notFound(meta.name) : await this.#mismatch(meta, current, 'search');
       }
-      return fn(tx);
+      const typmod = held.rows[0]?.typmod ?? null;
+      return fn(tx, typmod === meta.dimension ? prepared.text : prepared.guardedText);
     });
   }
 
@@ -422,3 +425,32 @@ function notFound(name: string): ReembedError {
     { details: { namespace: name } },
   );
 }
+
+/**
+ * Invariant 2 kept in code, not only by the table's CHECK: rows whose fingerprint is not the namespace's
+ * (a constraint dropped by hand, a restore from elsewhere) are dropped from the results, and the query
+ * is repeated for more rows — `ef_search` raised with it — until `k` healthy rows are found or the table
+ * has no more. The statement itself stays the plain ORDER BY distance LIMIT that the HNSW index serves;
+ * the monitor reports such rows (`reembed monitor`, exit 11).
+ */
+async function healthyTopK(
+  tx: PgQueryable,
+  meta: MetaRow,
+  prepared: PreparedSearch,
+  text: string,
+  k: number,
+): Promise<SearchHit[]> {
+  let limit = k;
+  for (;;) {
+    const values = limit === k ? prepared.values : [prepared.values[0], limit, ...prepared.values.slice(2)];
+    const { rows } = await tx.query<HitRow>(text, values);
+    const healthy = rows.filter((row) => row.fingerprint === meta.fingerprint);
+    if (healthy.length >= k || rows.length < limit || limit >= MAX_REFETCH)
+      return sortTies(healthy.slice(0, k).map(hitOf));
+    limit = Math.min(MAX_REFETCH, limit + 2 * (rows.length - healthy.length) + k);
+    await tx.query(R.efSearchSql(), [String(Math.min(1000, Math.max(prepared.efSearch, limit)))]);
+  }
+}
+
+/** How many rows a search fetches at most while skipping foreign ones (the monitor alerts long before). */
+const MAX_REFETCH = 10_000;

@@ -3,6 +3,7 @@ import { afterEach } from 'vitest';
 import { testSpace } from '../../testing/fixtures.js';
 import { type OpenPgBackendOptions, openPgBackend, type PgBackend } from './backend.js';
 import type { PgArrayQuery, PgClientLike, PgPoolLike, PgQueryResult } from './pool.js';
+import { tableNameOf } from './sql-records.js';
 
 /**
  * Test helpers for the Postgres backend: a fresh schema per test (dropped on close), and a pool wrapper
@@ -91,4 +92,40 @@ export async function seedCatalog(b: PgBackend): Promise<void> {
   await b.catalog.createNamespace({ collection: 'docs', space: v1, state: 'serving' }, 'alice');
   await b.catalog.createNamespace({ collection: 'docs', space: v2, state: 'building' }, 'alice');
   await b.catalog.setAlias('docs', 'docs', { kind: 'single', namespace: 'docs@pg-v1' }, 'alice');
+}
+
+/**
+ * Writes a record straight into a namespace's table, as a hand edit would: drops the table's CHECK
+ * constraints and — for a vector of another dimension — its HNSW index and the column's declared
+ * dimension first (what an operator "fixing" a schema by hand does). For conformance tests of invariant 2.
+ */
+export async function plantRecord(
+  backend: PgBackend,
+  namespace: string,
+  record: { sourceId: string; fingerprint: string; vector: Float32Array },
+): Promise<boolean> {
+  const { pool } = backend;
+  const schema = backend.config.schema;
+  const table = `"${schema}"."${tableNameOf(namespace)}"`;
+  const checks = await pool.query<{ conname: string }>(
+    `SELECT conname FROM pg_constraint WHERE conrelid = '${table}'::regclass AND contype = 'c'`,
+  );
+  for (const row of checks.rows) await pool.query(`ALTER TABLE ${table} DROP CONSTRAINT "${row.conname}"`);
+  const declared = await pool.query<{ typmod: number }>(
+    `SELECT atttypmod AS typmod FROM pg_attribute WHERE attrelid = '${table}'::regclass AND attname = 'embedding'`,
+  );
+  if (declared.rows[0]?.typmod !== record.vector.length) {
+    const indexes = await pool.query<{ indexname: string }>(
+      `SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND tablename = $2 AND indexdef LIKE '%hnsw%'`,
+      [schema, tableNameOf(namespace)],
+    );
+    for (const row of indexes.rows) await pool.query(`DROP INDEX "${schema}"."${row.indexname}"`);
+    await pool.query(`ALTER TABLE ${table} ALTER COLUMN embedding TYPE vector`);
+  }
+  await pool.query(
+    `INSERT INTO ${table} (source_id, chunk_index, record_id, fingerprint, content_hash, source_version, embedded_at, tenant, metadata, text, embedding)
+     VALUES ($1, 0, $2, $3, 'planted', 1, now(), NULL, '{}', 'planted', $4::vector)`,
+    [record.sourceId, `${record.sourceId}#0`, record.fingerprint, `[${Array.from(record.vector).join(',')}]`],
+  );
+  return true;
 }

@@ -43,11 +43,17 @@ export function forgedSpace(name: string, claimed: string, computed: string): Re
   );
 }
 
-export function spaceNameTaken(name: string, held: string, existing: string, incoming: string): ReembedError {
+/** `CONFLICT` naming the namespaces (with their states) that keep a space from being removed. */
+export function spaceInUse(name: string, users: readonly { name: string; state: string }[]): ReembedError {
+  const live = users.filter((u) => u.state !== 'retired');
+  const listed = users.map((u) => `${u.name} (${u.state})`).join(', ');
   return new ReembedError(
-    'ALREADY_EXISTS',
-    `Space name "${name}" already holds ${held}; the new definition is ${incoming}. A changed model or pipeline is a new space: give it a new name (e.g. "${name}-2").`,
-    { details: { name, existing, incoming } },
+    'CONFLICT',
+    `Space "${name}" is used by ${users.length} namespace(s): ${listed}. ` +
+      (live.length > 0
+        ? 'Migrate their collections to another space (reembed migrate start) or delete the collections (reembed collection delete) first.'
+        : 'Retired namespaces keep their space for their history; delete their collection (reembed collection delete) to remove it.'),
+    { details: { space: name, namespaces: users.map((u) => ({ name: u.name, state: u.state })) } },
   );
 }
 

@@ -1,8 +1,10 @@
+import { checkAuditFilter } from '../../core/audit-filter.js';
 import { canonicalJson } from '../../core/canonical.js';
 import { type Namespace, type NamespaceState, namespaceName } from '../../core/namespace.js';
 import { type Alias, namespacesOf, type Routing, servingNamespaceOf } from '../../core/routing.js';
-import { assertName, defineSpace, describeSpace, isSpace, type Space } from '../../core/space.js';
-import type { AuditEntry, Catalog, Collection, NewNamespace } from '../../ports/catalog.js';
+import { assertName, defineSpace, isSpace, type Space } from '../../core/space.js';
+import { spaceConflict, spaceDifferences } from '../../core/space-diff.js';
+import type { AuditEntry, AuditFilter, Catalog, Collection, NewNamespace } from '../../ports/catalog.js';
 import type { Clock } from '../../ports/clock.js';
 import {
   aliasConflict,
@@ -12,7 +14,7 @@ import {
   forgedSpace,
   invalid,
   notFound,
-  spaceNameTaken,
+  spaceInUse,
   spaceRegisteredAs,
   unknownSpace,
 } from './catalog-errors.js';
@@ -58,10 +60,11 @@ export class SqliteCatalog implements Catalog {
       throw forgedSpace(space.name, space.fingerprint, built.fingerprint);
     return this.#sql.write('add a space', () => {
       const byName = this.#row<SpaceRow>(SQL.spaceByName, built.name);
-      if (byName?.fingerprint === built.fingerprint) return this.#space(byName);
       if (byName) {
+        // Identical (geometry and runtime): idempotent. Anything else names the fields that differ.
         const held = this.#space(byName);
-        throw spaceNameTaken(built.name, describeSpace(held), held.fingerprint, built.fingerprint);
+        if (spaceDifferences(held, built).length === 0) return held;
+        throw spaceConflict(built.name, held, built);
       }
       const byPrint = this.#row<SpaceRow>(SQL.spaceByFingerprint, built.fingerprint);
       if (byPrint) throw spaceRegisteredAs(byPrint.name, built.fingerprint);
@@ -106,6 +109,40 @@ export class SqliteCatalog implements Catalog {
 
   async listCollections(): Promise<Collection[]> {
     return (this.#sql.get(SQL.collections).all() as CollectionRow[]).map(collectionFromRow);
+  }
+
+  async deleteCollection(name: string, actor: string, details: Details = {}): Promise<void> {
+    checkActor(actor);
+    this.#sql.write('delete a collection', () => {
+      if (!this.#row(SQL.collection, name))
+        throw notFound('collection', name, 'list collections with reembed collection list');
+      for (const sql of [SQL.deleteAliases, SQL.deleteNamespaces, SQL.deleteCollection])
+        this.#sql.get(sql).run(name);
+      this.#audit(actor, 'collection.delete', name, details);
+    });
+  }
+
+  async removeSpace(name: string, actor: string, details: Details = {}): Promise<Space> {
+    checkActor(actor);
+    return this.#sql.write('remove a space', () => {
+      const row = this.#row<SpaceRow>(SQL.spaceByName, name);
+      if (!row)
+        throw unknownSpace(
+          name,
+          (this.#sql.get(SQL.spaces).all() as SpaceRow[]).map((s) => s.name),
+        );
+      const users = this.#sql.get(SQL.namespacesOfSpace).all(row.fingerprint) as NamespaceRow[];
+      if (users.length > 0) throw spaceInUse(name, users);
+      this.#sql.get(SQL.deleteSpace).run(row.fingerprint);
+      const space = this.#space(row);
+      this.#spaces.delete(row.fingerprint);
+      this.#audit(actor, 'space.remove', name, {
+        fingerprint: row.fingerprint,
+        spec: space.spec,
+        ...details,
+      });
+      return space;
+    });
   }
 
   /** The space must be registered (`addSpace`) and the collection created first. */
@@ -235,7 +272,12 @@ export class SqliteCatalog implements Catalog {
 
   async getAlias(name: string): Promise<Alias> {
     const row = this.#row<AliasRow>(SQL.alias, name);
-    if (!row) throw notFound('alias', name, 'create it with reembed alias set');
+    if (!row)
+      throw notFound(
+        'alias',
+        name,
+        'list aliases with reembed alias list, or create it with reembed alias set <alias> <namespace>',
+      );
     return aliasFromRow(row);
   }
 
@@ -253,13 +295,15 @@ export class SqliteCatalog implements Catalog {
   }
 
   /** Entries in commit order; with `limit`, the newest `limit` matching entries (still oldest first). */
-  async listAudit(
-    options: { subject?: string; action?: string; limit?: number } = {},
-  ): Promise<AuditEntry[]> {
+  async listAudit(options: AuditFilter = {}): Promise<AuditEntry[]> {
+    const f = checkAuditFilter(options);
     const params = {
-      subject: options.subject ?? null,
-      action: options.action ?? null,
-      limit: options.limit ?? -1,
+      subject: globPattern(f.subject),
+      action: globPattern(f.action),
+      actor: globPattern(f.actor),
+      since: f.since ?? null,
+      until: f.until ?? null,
+      limit: f.limit ?? -1,
     };
     return (this.#sql.get(SQL.audit).all(params) as AuditRow[]).map(auditFromRow);
   }
@@ -300,4 +344,10 @@ export class SqliteCatalog implements Catalog {
       this.#space(this.#row<SpaceRow>(SQL.spaceByFingerprint, row.fingerprint) as SpaceRow);
     return namespaceFromRow(row, space);
   }
+}
+
+/** An audit filter value as a SQLite GLOB: `*` stays a wildcard, every other GLOB character is literal. */
+function globPattern(value: string | undefined): string | null {
+  if (value === undefined) return null;
+  return value.replace(/[[?]/g, (c) => `[${c}]`);
 }

@@ -9,6 +9,7 @@ import {
   type Job,
   type JobPatch,
   type JobRepository,
+  type JobRunner,
   type JobState,
   type JobType,
   type NewJob,
@@ -62,8 +63,21 @@ export function jobsDdl(): string[] {
       PRIMARY KEY (namespace, source_id)
     ) WITHOUT ROWID`,
     'CREATE INDEX IF NOT EXISTS reembed_queue_order ON reembed_queue(namespace, priority DESC, seq)',
+    // Who runs a job (heartbeat): a table of its own, so databases made before it gain it unchanged.
+    `CREATE TABLE IF NOT EXISTS job_leases (
+      job_id TEXT PRIMARY KEY,
+      owner TEXT NOT NULL,
+      host TEXT NOT NULL,
+      pid INTEGER NOT NULL,
+      started_at TEXT NOT NULL,
+      heartbeat_at TEXT NOT NULL
+    ) WITHOUT ROWID`,
   ];
 }
+
+const JOB_SELECT = `SELECT j.*, l.owner AS lease_owner, l.host AS lease_host, l.pid AS lease_pid,
+  l.started_at AS lease_started_at, l.heartbeat_at AS lease_heartbeat_at
+  FROM jobs j LEFT JOIN job_leases l ON l.job_id = j.id`;
 
 interface JobRow {
   id: string;
@@ -82,6 +96,11 @@ interface JobRow {
   created_at: string;
   updated_at: string;
   finished_at: string | null;
+  lease_owner: string | null;
+  lease_host: string | null;
+  lease_pid: number | null;
+  lease_started_at: string | null;
+  lease_heartbeat_at: string | null;
 }
 
 interface DeadLetterRow {
@@ -127,8 +146,8 @@ export class SqliteJobRepository implements JobRepository {
   async listJobs(filter: { namespace?: string; migrationId?: string } = {}): Promise<Job[]> {
     const rows = this.#sql
       .get(
-        `SELECT * FROM jobs WHERE (@namespace IS NULL OR namespace = @namespace)
-           AND (@migration IS NULL OR migration_id = @migration) ORDER BY created_at, id`,
+        `${JOB_SELECT} WHERE (@namespace IS NULL OR j.namespace = @namespace)
+           AND (@migration IS NULL OR j.migration_id = @migration) ORDER BY j.created_at, j.id`,
       )
       .all({ namespace: filter.namespace ?? null, migration: filter.migrationId ?? null }) as JobRow[];
     return rows.map(fromRow);
@@ -292,8 +311,42 @@ export class SqliteJobRepository implements JobRepository {
       .get(namespace) as number;
   }
 
+  async purge(namespaces: readonly string[]): Promise<void> {
+    if (namespaces.length === 0) return;
+    this.#sql.write('purge jobs', () => {
+      const leases = this.#sql.get(
+        'DELETE FROM job_leases WHERE job_id IN (SELECT id FROM jobs WHERE namespace = ?)',
+      );
+      for (const ns of namespaces) leases.run(ns);
+      for (const table of ['jobs', 'dead_letters', 'reembed_queue']) {
+        const del = this.#sql.get(`DELETE FROM ${table} WHERE namespace = ?`);
+        for (const ns of namespaces) del.run(ns);
+      }
+    });
+  }
+
+  async heartbeat(jobId: string, runner: Pick<JobRunner, 'owner' | 'host' | 'pid'>): Promise<void> {
+    this.#sql.write('record a job heartbeat', () => {
+      const now = this.#now();
+      this.#sql
+        .get(
+          `INSERT INTO job_leases (job_id, owner, host, pid, started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?)
+           ON CONFLICT (job_id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at,
+             started_at = CASE WHEN job_leases.owner = excluded.owner THEN job_leases.started_at ELSE excluded.started_at END,
+             owner = excluded.owner, host = excluded.host, pid = excluded.pid`,
+        )
+        .run(jobId, runner.owner, runner.host, runner.pid, now, now);
+    });
+  }
+
+  async release(jobId: string, owner: string): Promise<void> {
+    this.#sql.write('release a job', () => {
+      this.#sql.get('DELETE FROM job_leases WHERE job_id = ? AND owner = ?').run(jobId, owner);
+    });
+  }
+
   #row(id: string): JobRow | undefined {
-    return this.#sql.get('SELECT * FROM jobs WHERE id = ?').get(id) as JobRow | undefined;
+    return this.#sql.get(`${JOB_SELECT} WHERE j.id = ?`).get(id) as JobRow | undefined;
   }
 
   #now(): string {
@@ -322,5 +375,15 @@ function fromRow(row: JobRow): Job {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     finishedAt: row.finished_at,
+    runner:
+      row.lease_owner === null
+        ? null
+        : Object.freeze({
+            owner: row.lease_owner,
+            host: row.lease_host as string,
+            pid: row.lease_pid as number,
+            startedAt: row.lease_started_at as string,
+            heartbeatAt: row.lease_heartbeat_at as string,
+          }),
   });
 }

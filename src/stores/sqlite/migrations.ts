@@ -10,6 +10,7 @@ import {
   type MigrationStrategy,
   migrationValue,
   TERMINAL_STATES,
+  unfinishedMigrationConflict,
 } from '../../core/migration.js';
 import { type Clock, systemClock } from '../../ports/clock.js';
 import type {
@@ -152,13 +153,7 @@ export class SqliteMigrationRepository implements MigrationRepository {
           `SELECT id, state FROM migrations WHERE alias = ? AND state NOT IN (${sqlList(TERMINAL_STATES)})`,
         )
         .get(input.alias) as { id: string; state: string } | undefined;
-      if (open) {
-        throw new ReembedError(
-          'CONFLICT',
-          `Alias "${input.alias}" already has migration ${open.id} in state "${open.state}". Finish it (cutover and retirement) or roll it back first.`,
-          { details: { alias: input.alias, migration: open.id, state: open.state } },
-        );
-      }
+      if (open) throw unfinishedMigrationConflict(input.alias, open);
       const now = this.#now();
       const row: MigrationRow = {
         id: input.id,
@@ -264,6 +259,27 @@ export class SqliteMigrationRepository implements MigrationRepository {
         .run(info, this.#now(), id);
       this.#audit(actor, 'migration.info', id, { patch });
       return fromRow(this.#required(id));
+    });
+  }
+
+  async purge(collection: string): Promise<number> {
+    return this.#sql.write('purge migrations', () => {
+      this.#sql
+        .get(
+          'DELETE FROM migration_agreement WHERE migration_id IN (SELECT id FROM migrations WHERE collection = ?)',
+        )
+        .run(collection);
+      this.#sql
+        .get(
+          'DELETE FROM migration_queries WHERE migration_id IN (SELECT id FROM migrations WHERE collection = ?)',
+        )
+        .run(collection);
+      this.#sql
+        .get(
+          'DELETE FROM namespace_traffic WHERE namespace IN (SELECT name FROM namespaces WHERE collection = ?)',
+        )
+        .run(collection);
+      return Number(this.#sql.get('DELETE FROM migrations WHERE collection = ?').run(collection).changes);
     });
   }
 

@@ -174,6 +174,12 @@ export class SqliteSourceRepository implements SourceRepository {
     return out;
   }
 
+  async purge(collection: string): Promise<number> {
+    return this.#sql.write('purge source documents', () =>
+      Number(this.#sql.get('DELETE FROM sources WHERE collection = ?').run(collection).changes),
+    );
+  }
+
   async count(collection: string): Promise<{ live: number; deleted: number }> {
     const row = this.#sql
       .get(

@@ -77,9 +77,17 @@ export const CATALOG_SQL = {
     ON CONFLICT (name) DO UPDATE SET routing = excluded.routing, serving_namespace = excluded.serving_namespace,
       version = excluded.version, updated_at = excluded.updated_at`,
 
+  deleteAliases: 'DELETE FROM aliases WHERE collection = ?',
+  deleteNamespaces: 'DELETE FROM namespaces WHERE collection = ?',
+  deleteCollection: 'DELETE FROM collections WHERE name = ?',
+  namespacesOfSpace: 'SELECT * FROM namespaces WHERE fingerprint = ? ORDER BY name',
+  deleteSpace: 'DELETE FROM spaces WHERE fingerprint = ?',
   insertAudit: 'INSERT INTO audit_log (at, actor, action, subject, details) VALUES (?, ?, ?, ?, ?)',
   // The newest `limit` matching entries, returned oldest first (LIMIT -1 means no limit).
+  // Patterns are GLOBs (case-sensitive), with every GLOB character but `*` escaped by `globPattern`.
   audit: `SELECT * FROM (SELECT * FROM audit_log
-      WHERE (@subject IS NULL OR subject = @subject) AND (@action IS NULL OR action = @action)
+      WHERE (@subject IS NULL OR subject GLOB @subject) AND (@action IS NULL OR action GLOB @action)
+        AND (@actor IS NULL OR actor GLOB @actor)
+        AND (@since IS NULL OR at >= @since) AND (@until IS NULL OR at < @until)
       ORDER BY id DESC LIMIT @limit) ORDER BY id`,
 } as const;

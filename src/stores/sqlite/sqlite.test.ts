@@ -26,7 +26,30 @@ testVectorStore({
   name: 'sqlite',
   create: async () => {
     const backend = await openSqliteBackend({ path: tempFile() });
-    return { store: backend.store, cleanup: () => backend.close() };
+    return {
+      store: backend.store,
+      cleanup: () => backend.close(),
+      // A row inserted with plain SQL (SQLite has no constraint on a record's fingerprint or vector
+      // length), and the namespace's generation bumped so every search cache reloads.
+      async plant(namespace, record) {
+        backend.db
+          .prepare(
+            `INSERT INTO records (namespace, record_id, source_id, chunk_index, fingerprint, content_hash,
+               source_version, embedded_at, tenant, metadata, text, vector)
+             VALUES (?, ?, ?, 0, ?, 'planted', 1, ?, NULL, '{}', 'planted', ?)`,
+          )
+          .run(
+            namespace,
+            `${record.sourceId}#0`,
+            record.sourceId,
+            record.fingerprint,
+            new Date().toISOString(),
+            Buffer.from(record.vector.buffer, record.vector.byteOffset, record.vector.byteLength),
+          );
+        backend.db.prepare('UPDATE ns_meta SET generation = generation + 1 WHERE name = ?').run(namespace);
+        return true;
+      },
+    };
   },
 });
 
