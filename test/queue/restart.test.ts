@@ -67,6 +67,21 @@ if (unavailable) {
           },
         ),
       );
+      // Both workers must be up before the outage (a worker started while the database is down exits
+      // with STORE_FAILED, by design); on a loaded machine the second process can take seconds to boot.
+      await until(
+        'both workers to take ranges',
+        async () => {
+          const pids = workers.map((w) => w.child.pid);
+          const { rows } = await c.backend.pool.query<{ n: number }>(
+            `SELECT count(*)::int AS n FROM "${c.schema}".queue_workers WHERE pid = ANY($1::int[])`,
+            [pids],
+          );
+          return rows[0]?.n === 2;
+        },
+        60_000,
+        50,
+      );
       await until(
         'a few ranges to finish',
         async () => ((await distributedStatus(c.backend, 'docs@v2')).plans[0]?.rangesDone ?? 0) >= 3,
@@ -84,7 +99,10 @@ if (unavailable) {
       );
 
       const codes = await Promise.all(workers.map((w) => exitWithin(w, 75_000)));
-      expect(codes, workers.map((w) => w.stderr().slice(-2000)).join('\n')).toEqual([0, 0]);
+      expect(
+        codes,
+        workers.map((w) => `${w.stdout().slice(-1500)}\n${w.stderr().slice(-1500)}`).join('\n'),
+      ).toEqual([0, 0]);
       const reports = workers.map(
         (w) => JSON.parse(w.stdout()) as { reason: string; ranges: number; dbRetries: number },
       );
