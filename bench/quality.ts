@@ -10,6 +10,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { evaluateRun } from '../src/core/metrics.js';
+import { sharedDir } from '../src/testing/shared.js';
 import { benchArgs, machineInfo } from './lib.js';
 import { buildFixture, loadBeirCollection, type QualityFixture, scoreMatrix } from './quality-data.js';
 import { type LatencyReport, measureLatency } from './quality-latency.js';
@@ -36,7 +37,7 @@ import {
 } from './quality-report.js';
 
 const args = benchArgs({ datasets: 'scifact,cranfield', seeds: '1,2,3', latency: 'true', root: '' });
-const datasetsDir = String(args.root) || join(import.meta.dirname, '..', '..', 'shared', 'datasets');
+const datasetsDir = String(args.root) || join(sharedDir(), 'datasets');
 const seeds = String(args.seeds).split(',').map(Number);
 const GOAL_METHODS: Method[] = [
   'coverage-aware-rrf',

@@ -2,11 +2,11 @@ import { evaluateGates, type GateResult } from '../core/gates.js';
 import type { GoldenSet } from '../core/golden.js';
 import type { Migration } from '../core/migration.js';
 import { evaluateRetriever, type RetrieverEvaluation } from '../eval/evaluate.js';
-import { loadGoldenSet } from '../eval/load-golden.js';
 import type { Backend } from '../ports/backend.js';
 import type { JobRepository } from '../ports/jobs.js';
 import type { AgreementSummary, MigrationRepository } from '../ports/migrations.js';
 import type { EmbedderCache } from './embedders.js';
+import { resolveGoldenSet } from './golden-sets.js';
 import { defaultGatePlan, type GatePlanEntry } from './migrate-options.js';
 import { compareProbe, type ProbeComparison } from './probe-compare.js';
 import { resolveProbeSet } from './probes.js';
@@ -76,7 +76,11 @@ export async function evaluateMigrationGates(
   let evaluation: GateEvaluation['evaluation'] = null;
   const goldenInput = options.golden ?? migration.options.golden;
   if (goldenInput) {
-    const golden = typeof goldenInput === 'string' ? await loadGoldenSet(goldenInput) : goldenInput;
+    // A path (BEIR directory, JSONL file) or the name of a set stored with `--save-as`.
+    const golden =
+      typeof goldenInput === 'string'
+        ? (await resolveGoldenSet(ctx.backend, goldenInput)).golden
+        : goldenInput;
     const run = (namespace: string): Promise<RetrieverEvaluation> =>
       evaluateRetriever(golden, async (text, k) => {
         const { hits } = await ctx.queries.queryNamespace(namespace, { text, k, exact: true });

@@ -9,7 +9,7 @@ import { composeFactories } from './embedders.js';
 import { Reembed } from './reembed.js';
 
 export interface OpenOptions {
-  /** SQLite file of the embedded backend (default `./reembed.db`). */
+  /** SQLite file of the embedded backend (default `./reembed.db`; `:memory:` for a throwaway database). */
   readonly db?: string;
   /** PostgreSQL URL; when set (or `REEMBED_PG_URL` and no `db`), the pgvector backend is used instead. */
   readonly pg?: string;
@@ -44,9 +44,11 @@ export async function openReembed(options: OpenOptions = {}): Promise<Reembed> {
     baseDir = process.cwd();
   } else {
     const { openSqliteBackend } = await import('../stores/sqlite/backend.js');
-    const path = resolve(options.db ?? 'reembed.db');
+    // `:memory:` is SQLite's private in-memory database (a throwaway: examples, tests), not a file name.
+    const memory = options.db === ':memory:';
+    const path = memory ? ':memory:' : resolve(options.db ?? 'reembed.db');
     const sqlite = await openSqliteBackend({ path });
-    baseDir = dirname(path);
+    baseDir = memory ? process.cwd() : dirname(path);
     backend = options.lancedb ? await withLanceDbVectors(sqlite, options.lancedb) : sqlite;
   }
   // Stored vectors wrap the built-in providers: a space served from a folder may fall through to its live model.

@@ -3,6 +3,7 @@ import { isReembedError } from '../core/errors.js';
 import { type Namespace, type NamespaceManifest, namespaceName } from '../core/namespace.js';
 import type { Alias } from '../core/routing.js';
 import type { Space } from '../core/space.js';
+import { ReaderThread } from '../jobs/reader-thread.js';
 import { prewarmReaderThread } from '../jobs/source-pages.js';
 import type { Backend } from '../ports/backend.js';
 import type { AuditEntry, Collection } from '../ports/catalog.js';
@@ -60,6 +61,8 @@ export class Reembed {
    * migrations. Written in the background and flushed by `close()`.
    */
   readonly observer: MigrationObserver | null;
+  /** Releases this app's use of the reader-thread pool (see `ReaderThread.usePool`). */
+  readonly #releaseReaders = ReaderThread.usePool();
 
   constructor(backend: Backend, factory: EmbedderFactory, options: ReembedOptions = {}) {
     this.backend = backend;
@@ -197,9 +200,14 @@ export class Reembed {
     return out;
   }
 
+  /** Releases everything the app holds — embedders, the backend's connections, an idle reader thread. */
   async close(): Promise<void> {
-    await this.observer?.flush().catch(() => undefined);
-    await this.embedders.close();
-    await this.backend.close();
+    try {
+      await this.observer?.flush().catch(() => undefined);
+      await this.embedders.close();
+      await this.backend.close();
+    } finally {
+      await this.#releaseReaders();
+    }
   }
 }

@@ -12,6 +12,21 @@ export interface CliIo {
   readonly stderr: TextSink;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly cwd: string;
+  /**
+   * Subscribes to interrupts — the user's SIGINT or SIGTERM, or `EPIPE` once stdout's reader has gone —
+   * and returns the unsubscribe; default: the process's signals. Tests inject one to interrupt an
+   * in-process command.
+   */
+  readonly onInterrupt?: (handler: (reason: string) => void) => () => void;
+}
+
+/** The process's SIGINT and SIGTERM, as `CliIo.onInterrupt`. */
+export function processInterrupts(handler: (signal: string) => void): () => void {
+  const signals = ['SIGINT', 'SIGTERM'] as const;
+  for (const s of signals) process.once(s, handler);
+  return () => {
+    for (const s of signals) process.removeListener(s, handler);
+  };
 }
 
 /** Options every command accepts (declared once on the program in main.ts). */
@@ -53,7 +68,14 @@ export interface CliContext {
     pgSchema?: string;
     pgDropSchemaOnClose?: boolean;
   }): Promise<Reembed>;
-  /** Closes whatever `app()` opened. Idempotent. */
+  /**
+   * A signal that aborts on the user's first interrupt (Ctrl-C, SIGTERM) or when stdout's reader has gone
+   * (`EPIPE`) while the command runs, for long work that stops at a checkpoint; its `reason` is the
+   * interrupt's name. Only the first interrupt is caught: a second one ends the process at once, as the
+   * default action would (the note printed at the first says so).
+   */
+  interrupt(): AbortSignal;
+  /** Closes whatever `app()` opened and stops listening for interrupts. Idempotent. */
   close(): Promise<void>;
 }
 
@@ -91,6 +113,7 @@ export function createContext(io: CliIo, globals: GlobalOptions, opener: AppOpen
   });
   const progress = createProgress(io.stderr, globals);
   let opened: Promise<Reembed> | null = null;
+  let interrupt: { controller: AbortController; unsubscribe: () => void } | null = null;
   return {
     io,
     globals,
@@ -125,7 +148,26 @@ export function createContext(io: CliIo, globals: GlobalOptions, opener: AppOpen
       }
       return opened;
     },
+    interrupt() {
+      if (!interrupt) {
+        const controller = new AbortController();
+        const subscribe = io.onInterrupt ?? processInterrupts;
+        const unsubscribe = subscribe((reason) => {
+          unsubscribe();
+          // A closed stdout (EPIPE) stops the work quietly; the user's interrupt says what happens next.
+          if (reason !== 'EPIPE')
+            out.note(
+              `${reason}: stopping at the next checkpoint (the batches in flight finish); interrupt again to stop at once`,
+            );
+          controller.abort(reason);
+        });
+        interrupt = { controller, unsubscribe };
+      }
+      return interrupt.controller.signal;
+    },
     async close() {
+      // The signal stays as it is (a command may ask why it stopped after closing the app).
+      interrupt?.unsubscribe();
       const app = opened;
       opened = null;
       if (app) await (await app.catch(() => null))?.close();

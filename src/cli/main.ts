@@ -9,58 +9,26 @@
  *    - `export const <name>Command: CliCommand = { register: (program, bind) => program.command('<name> <arg>')
  *        .description(...).option(...).action(bind(<name>, (positionals, options) => ({ ...typed args }))) }`.
  *      Parse option values with the argParsers of `options.ts` so bad values are usage errors (exit 2).
- * 2. Add `<name>Command` to `COMMANDS` below — one line.
+ * 2. Add its entry to `COMMANDS` in `registry.ts` (name, help line, loader) — registry.test.ts checks it.
  * 3. Test it in-process with `main([...], io)` (see test/cli/helpers.ts).
  * Global options (`--db`, `--pg`, `--json`, `--actor`, `--quiet`) are resolved into `ctx.globals`; with
  * `--json` a command prints exactly one JSON document via `ctx.out.result(value, human)`.
+ *
+ * Only the command being run is imported (with its options and handler); the others are listed in the
+ * help from the registry alone. Heavy libraries load where they are used, so `reembed --help` and short
+ * commands start fast (bench/cli.ts).
  */
-import { Command, CommanderError } from 'commander';
-import { openReembed } from '../app/open.js';
+import { Command, CommanderError, Help } from 'commander';
+import type { OpenOptions } from '../app/open.js';
+import type { Reembed } from '../app/reembed.js';
 import { exitCodeFor, ReembedError } from '../core/errors.js';
-import type { ArgsOf, Bind, CliCommand, CommandHandler } from './command.js';
-import { aliasCommand } from './commands/alias.js';
-import { auditCommand } from './commands/audit.js';
-import { backfillCommand } from './commands/backfill.js';
-import { collectionCommand } from './commands/collection.js';
-import { deleteCommand } from './commands/delete.js';
-import { demoCommand } from './commands/demo.js';
-import { evalCommand } from './commands/eval.js';
-import { ingestCommand } from './commands/ingest.js';
-import { initCommand } from './commands/init.js';
-import { migrateCommand } from './commands/migrate.js';
-import { monitorCommand } from './commands/monitor.js';
-import { planCommand } from './commands/plan.js';
-import { probeCommand } from './commands/probe.js';
-import { reportCommand } from './commands/report.js';
-import { retireCommand } from './commands/retire.js';
-import { searchCommand } from './commands/search.js';
-import { spaceCommand } from './commands/space.js';
-import { statusCommand } from './commands/status.js';
-import { workerCommand } from './commands/worker.js';
+import type { ArgsOf, Bind, CommandHandler } from './command.js';
 import { type AppOpener, type CliIo, createContext, resolveGlobals } from './context.js';
 import { Output } from './output.js';
+import { processIo } from './process-io.js';
+import { COMMANDS } from './registry.js';
 
-export const COMMANDS: readonly CliCommand[] = [
-  initCommand,
-  spaceCommand,
-  collectionCommand,
-  aliasCommand,
-  ingestCommand,
-  deleteCommand,
-  searchCommand,
-  statusCommand,
-  evalCommand,
-  probeCommand,
-  monitorCommand,
-  reportCommand,
-  planCommand,
-  demoCommand,
-  migrateCommand,
-  backfillCommand,
-  retireCommand,
-  workerCommand,
-  auditCommand,
-];
+export { COMMANDS } from './registry.js';
 
 /** Exit code of usage errors (unknown command or option, bad option value). */
 export const USAGE_EXIT = 2;
@@ -69,13 +37,6 @@ export interface MainOptions {
   /** Opens the library facade (default `openReembed`); tests inject embedders through it. */
   readonly open?: AppOpener;
 }
-
-const processIo = (): CliIo => ({
-  stdout: process.stdout,
-  stderr: process.stderr,
-  env: process.env,
-  cwd: process.cwd(),
-});
 
 /**
  * Runs one CLI invocation and returns its exit code (bin/reembed.js passes `process.argv.slice(2)`).
@@ -101,20 +62,22 @@ export async function main(
         command.getOptionValueSourceWithGlobals('db') === 'cli',
       );
       const args = toArgs(positionals, own);
-      const ctx = createContext(io, globals, options.open ?? openReembed);
+      const ctx = createContext(io, globals, options.open ?? openLazily);
       try {
         exitCode = await handler(ctx, args);
       } finally {
         await ctx.close();
       }
     };
-  const program = buildProgram(io, bind);
   try {
+    const program = await buildProgram(io, bind, argv);
     await program.parseAsync([...argv], { from: 'user' });
     return exitCode;
   } catch (error) {
     if (error instanceof CommanderError) {
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return 0;
+      // `reembed help <command>` (exit 0); a command group run without its subcommand is a usage error.
+      if (error.code === 'commander.help' && error.exitCode === 0) return 0;
       if (json) out.error('USAGE', error.message.replace(/^error: /, ''));
       return USAGE_EXIT;
     }
@@ -129,7 +92,13 @@ export async function main(
   }
 }
 
-function buildProgram(io: CliIo, bind: Bind): Command {
+/** `openReembed`, imported on first use (`--help` and usage errors never load the app). */
+async function openLazily(options: OpenOptions): Promise<Reembed> {
+  const { openReembed } = await import('../app/open.js');
+  return openReembed(options);
+}
+
+async function buildProgram(io: CliIo, bind: Bind, argv: readonly string[]): Promise<Command> {
   const program = new Command('reembed')
     .description('Change embedding models without downtime and without silent recall loss.')
     .option('--db <file>', 'SQLite database file', 'reembed.db')
@@ -147,6 +116,33 @@ function buildProgram(io: CliIo, bind: Bind): Command {
       writeOut: (text) => void io.stdout.write(text),
       writeErr: (text) => void io.stderr.write(text),
     });
-  for (const command of COMMANDS) command.register(program, bind);
+  const invoked = invokedCommand(program, argv);
+  const listed = new Map<Command, string>();
+  for (const entry of COMMANDS) {
+    if (entry.name === invoked) (await entry.load()).register(program, bind);
+    else listed.set(program.command(entry.name).description(entry.summary), entry.term);
+  }
+  const help = new Help();
+  program.configureHelp({ subcommandTerm: (cmd) => listed.get(cmd) ?? help.subcommandTerm(cmd) });
   return program;
+}
+
+/**
+ * The command that `argv` runs (or asks help for: `reembed help <command>`): the first word that is
+ * neither an option of the program nor an option's value. Null when there is none.
+ */
+export function invokedCommand(program: Command, argv: readonly string[]): string | null {
+  const takesValue = new Set(
+    program.options.filter((o) => o.required || o.optional).flatMap((o) => [o.long, o.short]),
+  );
+  let help = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === '--') return argv[i + 1] ?? null;
+    if (takesValue.has(arg)) i++;
+    else if (arg.startsWith('-')) continue;
+    else if (arg === 'help' && !help) help = true;
+    else return arg;
+  }
+  return null;
 }

@@ -1,4 +1,5 @@
-import cliProgress from 'cli-progress';
+import { createRequire } from 'node:module';
+import type cliProgress from 'cli-progress';
 import { type ProgressReporter, type ProgressTask, silentProgress } from '../ports/progress.js';
 import type { TextSink } from './output.js';
 
@@ -38,6 +39,13 @@ interface Payload {
   readonly known: boolean;
 }
 
+/** cli-progress, loaded when a terminal first shows a bar (commands in pipes and scripts never need it). */
+let bars: typeof cliProgress | null = null;
+function loadBars(): typeof cliProgress {
+  bars ??= createRequire(import.meta.url)('cli-progress') as typeof cliProgress;
+  return bars;
+}
+
 class TerminalProgress implements ProgressReporter {
   readonly #stream: TextSink;
 
@@ -48,7 +56,8 @@ class TerminalProgress implements ProgressReporter {
   start(label: string, options: { total?: number; unit?: string } = {}): ProgressTask {
     const started = performance.now();
     const payload: Payload = { label, unit: options.unit ?? 'items', known: options.total !== undefined };
-    const bar = new cliProgress.SingleBar(
+    const cli = loadBars();
+    const bar = new cli.SingleBar(
       {
         // cli-progress only needs `write` (and `isTTY`) from the stream.
         stream: this.#stream as unknown as NodeJS.WritableStream,
@@ -59,7 +68,7 @@ class TerminalProgress implements ProgressReporter {
         format: (opts, params, p: Payload) =>
           renderLine(opts, params, p, (performance.now() - started) / 1000),
       },
-      cliProgress.Presets.shades_classic,
+      cli.Presets.shades_classic,
     );
     bar.start(options.total ?? 0, 0, payload);
     let ended = false;
@@ -95,7 +104,7 @@ function renderLine(
   const rateText = `${formatRate(rate)} ${payload.unit}/s`;
   if (!payload.known)
     return `${payload.label} ${params.value} ${payload.unit} | ${rateText} | ${formatDuration(elapsed)}`;
-  const bar = cliProgress.Format.BarFormat(params.progress, options);
+  const bar = loadBars().Format.BarFormat(params.progress, options);
   const remaining = rate > 0 ? (params.total - params.value) / rate : Number.NaN;
   const eta =
     params.value >= params.total ? `done in ${formatDuration(elapsed)}` : `ETA ${formatDuration(remaining)}`;

@@ -1,19 +1,19 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { preprocess } from '../core/preprocess.js';
 import type { Space } from '../core/space.js';
+import { sharedData } from '../testing/shared.js';
 import { createLocalEmbedderFactory, hashingSpace, lsaSpace } from './factory.js';
 import { fitLsa } from './lsa.js';
 import { saveLsaModel } from './lsa-file.js';
 
 /**
- * Retrieval sanity on real IR collections (BEIR layout in /work/shared/datasets): nDCG@10 by brute-force
+ * Retrieval sanity on real IR collections (BEIR layout in ../shared/datasets): nDCG@10 by brute-force
  * dot products, through the public factory. Prints the numbers; asserts loose lower bounds and that
  * LSA beats hashing at the same dimension (the v1 → v2 migration the demo shows).
  */
-const DATASETS = '/work/shared/datasets';
 const dir = mkdtempSync(join(tmpdir(), 'reembed-retrieval-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -99,10 +99,9 @@ const BOUNDS = {
 } as const;
 
 for (const name of Object.keys(BOUNDS) as (keyof typeof BOUNDS)[]) {
-  const path = join(DATASETS, name);
-  const present = existsSync(join(path, 'corpus.jsonl'));
-  if (!present) console.log(`skipping ${name} retrieval sanity: ${path} is absent`);
-  describe.skipIf(!present)(`retrieval sanity on ${name}`, () => {
+  const data = sharedData(`datasets/${name}`, 'corpus.jsonl');
+  const path = data.path;
+  describe.skipIf(!data.present)(data.label(`retrieval sanity on ${name}`), () => {
     it('hashing-256, hashing-384 and LSA-256: nDCG@10 above loose bounds, LSA-256 > hashing-256', async () => {
       const c = loadBeir(path);
       const hashing256 = await evaluate(c, hashingSpace('hashing-256', { dimension: 256 }));

@@ -1,4 +1,12 @@
-import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
+import { createRequire } from 'node:module';
+import type { Matrix } from 'ml-matrix';
+
+/** ml-matrix, loaded by the first fit: opening an LSA space (or the CLI) never needs it. */
+let linalg: typeof import('ml-matrix') | null = null;
+const mlMatrix = (): typeof import('ml-matrix') => {
+  linalg ??= createRequire(import.meta.url)('ml-matrix') as typeof import('ml-matrix');
+  return linalg;
+};
 
 /**
  * Randomized truncated SVD of a sparse matrix (Halko, Martinsson & Tropp 2011, "Finding structure with
@@ -53,7 +61,7 @@ export function randomizedSvd(a: CsrMatrix, options: SvdOptions): TruncatedSvd {
   const c = multiplyTransposed(a, qMat, l);
   const ac = multiply(a, c, l);
   const g = gram(qMat, ac, a.rows, l);
-  const evd = new EigenvalueDecomposition(g, { assumeSymmetric: true });
+  const evd = new (mlMatrix().EigenvalueDecomposition)(g, { assumeSymmetric: true });
   const order = evd.realEigenvalues
     .map((value, index) => ({ value, index }))
     .sort((x, y) => y.value - x.value);
@@ -162,7 +170,7 @@ function gram(qMat: Float64Array, z: Float64Array, rows: number, width: number):
       for (let j = 0; j < width; j++) g[go + j] = (g[go + j] as number) + qi * (z[o + j] as number);
     }
   }
-  const m = new Matrix(width, width);
+  const m = new (mlMatrix().Matrix)(width, width);
   for (let i = 0; i < width; i++) {
     for (let j = 0; j < width; j++)
       m.set(i, j, ((g[i * width + j] as number) + (g[j * width + i] as number)) / 2);

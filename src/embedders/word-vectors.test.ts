@@ -1,18 +1,19 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { sha256Hex } from '../core/canonical.js';
+import { sharedData } from '../testing/shared.js';
 import { loadWordVectors, parseWordVectors } from './word-vector-table.js';
 import { createWordVectorEmbedder, WordVectorEncoder, wordVectorSpace } from './word-vectors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'reembed-wv-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const SHARED = '/work/shared/models';
-const REAL = ['word2vec-googlenews-300d-8k', 'glove-twitter-25d-12k'].map((name) =>
-  join(SHARED, name, 'vectors.vec'),
+const REAL_DATA = ['word2vec-googlenews-300d-8k', 'glove-twitter-25d-12k'].map((name) =>
+  sharedData(`models/${name}`, 'vectors.vec'),
 );
+const REAL = REAL_DATA.map((d) => join(d.path, 'vectors.vec'));
 
 describe('word vector tables', () => {
   it('reads word2vec text with a header and GloVe text without one (CRLF, tabs, exponents)', () => {
@@ -74,9 +75,9 @@ describe('word vector tables', () => {
     expect(wordVectorSpace('wv-mean', path, { weighting: 'mean' }).fingerprint).not.toBe(space.fingerprint);
   });
 
-  const real = REAL.every((p) => existsSync(p));
-  if (!real) console.log(`skipping real word-vector files: ${SHARED} is absent`);
-  it.skipIf(!real)('loads both real vector files quickly (and from cache the second time)', async () => {
+  const missing = REAL_DATA.find((d) => !d.present);
+  const title = 'loads both real vector files quickly (and from cache the second time)';
+  it.skipIf(missing !== undefined)(missing?.label(title) ?? title, async () => {
     for (const path of REAL) {
       const start = performance.now();
       const table = loadWordVectors(path);

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { GoldenSetBuilder } from '../core/golden.js';
+import { sharedData } from '../testing/shared.js';
 import { compareRetrievers } from './compare.js';
 import { evaluateRetriever, type Retrieve, summarizeLatency } from './evaluate.js';
 import { loadGoldenSet } from './load-golden.js';
@@ -138,9 +139,9 @@ describe('helpers', () => {
 
 // An independent check of the whole chain (loader → runner → metrics): a plain BM25 (k1 0.9, b 0.4,
 // no stemming) reproduces the numbers SOURCE.md reports for each dataset within tokenisation noise.
-const DATASETS = '/work/shared/datasets';
-const haveDatasets = existsSync(join(DATASETS, 'scifact', 'corpus.jsonl'));
-if (!haveDatasets) console.warn(`skipping BM25 sanity evaluation: ${DATASETS} not found`);
+const DATA = sharedData('datasets', 'scifact/corpus.jsonl');
+const DATASETS = DATA.path;
+const haveDatasets = DATA.present && existsSync(join(DATASETS, 'cranfield', 'corpus.jsonl'));
 
 function bm25(dir: string): Retrieve {
   const tokens = (s: string) => s.toLowerCase().match(/[a-z0-9]+/g) ?? [];
@@ -177,7 +178,7 @@ function bm25(dir: string): Retrieve {
   };
 }
 
-describe.skipIf(!haveDatasets)('BM25 sanity on the real datasets', () => {
+describe.skipIf(!haveDatasets)(DATA.label('BM25 sanity on the real datasets'), () => {
   it.each([
     ['scifact', 0.661, 0.63, 0.886],
     ['cranfield', 0.317, 0.486, 0.687],

@@ -1,14 +1,14 @@
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ReembedError } from '../core/errors.js';
+import { sharedData } from '../testing/shared.js';
 import { loadGoldenSet, readCorpusIds } from './load-golden.js';
 
-const DATASETS = '/work/shared/datasets';
-const haveDatasets = existsSync(join(DATASETS, 'scifact', 'queries.jsonl'));
-if (!haveDatasets) console.warn(`skipping real BEIR loader tests: ${DATASETS} not found`);
+const DATA = sharedData('datasets', 'scifact/queries.jsonl');
+const DATASETS = DATA.path;
+const haveDatasets = DATA.present;
 
 async function rejection(p: Promise<unknown>): Promise<ReembedError> {
   try {
@@ -20,7 +20,7 @@ async function rejection(p: Promise<unknown>): Promise<ReembedError> {
   throw new Error('expected a rejection');
 }
 
-describe.skipIf(!haveDatasets)('real BEIR datasets', () => {
+describe.skipIf(!haveDatasets)(DATA.label('real BEIR datasets'), () => {
   it('scifact: 300 queries, 339 judgments, all doc ids in the corpus', async () => {
     const g = await loadGoldenSet(join(DATASETS, 'scifact'), { checkCorpus: true });
     expect(g.name).toBe('scifact');

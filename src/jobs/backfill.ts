@@ -9,7 +9,7 @@ import { checkpointKey, type Job, type JobCounters, type JobRepository } from '.
 import type { SourceRepository } from '../ports/sources.js';
 import type { VectorStore } from '../ports/vector-store.js';
 import { BatchCommitter } from './backfill-commit.js';
-import { type EmbedOutcome, type EncodeSources, embedIsolating } from './backfill-embed.js';
+import { abortedError, type EmbedOutcome, type EncodeSources, embedIsolating } from './backfill-embed.js';
 import {
   addCounters,
   type BackfillProgress,
@@ -204,7 +204,9 @@ export class BackfillRunner extends EventEmitter {
       };
       await Promise.all(Array.from({ length: this.settings.concurrency }, worker));
       await Promise.all(writes);
-      if (abort.signal.aborted) return await this.#finish('aborted', failed.error);
+      // Whatever a worker was doing when the signal came (a rate-limit sleep, an embedding call) rejects
+      // with its own abort error; the pass reports one ABORTED that says it resumes from its checkpoint.
+      if (abort.signal.aborted) return await this.#finish('aborted', abortedError(abort.signal));
       if (failed.failed) return await this.#finish('failed', failed.error);
       return await this.#finish(this.#finished ? 'done' : 'paused');
     } finally {

@@ -14,12 +14,14 @@ const YOUNG_GENERATION_MB = 8;
 /**
  * The calling thread's side of one reader session (`reader-worker.ts`): pages arrive in id order,
  * preprocessed and chunked (`attachChunks`), at most `depth` ahead of `take()`. Threads are pooled —
- * one is kept idle for the next session, since starting one costs far more than a session — and never
- * keep the process alive. Any failure — to start, to load, to read — shows as `failed` and a rejected
+ * one is kept idle for the next session, since starting one costs far more than a session. A thread keeps
+ * the process alive only while it serves a session; an idle one never does, and stops after `IDLE_MS` or
+ * when the last app using the pool closes (`usePool`). Any failure — to start, to load, to read — shows as `failed` and a rejected
  * `take()`, so the caller can carry on reading on its own thread.
  */
 export class ReaderThread {
   static #sessions = 0;
+  static #users = 0;
   readonly #thread: PooledThread;
   readonly #id = ++ReaderThread.#sessions;
   readonly #options: ReaderSession;
@@ -48,6 +50,21 @@ export class ReaderThread {
    */
   static prewarm(): void {
     PooledThread.prewarm();
+  }
+
+  /**
+   * Registers a user of the pool (a `Reembed` app) and returns its release: once the last user has
+   * released it, the idle thread is stopped, and the release resolves when it has exited — so that a
+   * closed app leaves no thread behind. Threads serving a session are their pass's to release.
+   */
+  static usePool(): () => Promise<void> {
+    ReaderThread.#users++;
+    let released = false;
+    return async () => {
+      if (released) return;
+      released = true;
+      if (--ReaderThread.#users === 0) await PooledThread.stopIdle();
+    };
   }
 
   /** The pool's idle thread, if any: whether it has loaded its code (for tests and diagnostics). */
@@ -173,24 +190,30 @@ class PooledThread {
 
   private constructor(worker: Worker) {
     this.#worker = worker;
-    worker.unref();
     worker.on('message', (m: ReaderToMain) => {
       if (m.type === 'loaded') this.loaded = true;
       else if (this.session?.id === m.session) this.session.receive(m);
     });
     worker.on('error', (e) => this.#break(e));
     worker.on('exit', () => this.#break(new Error('the reader thread exited')));
+    // After the listeners: adding a 'message' listener to a Worker refs its message port again, and a
+    // ref'd port kept every process that had started a thread alive until the idle timer (issue 13).
+    worker.unref();
   }
 
+  /** Takes the idle thread or starts one; it keeps the process alive while its session runs. */
   static acquire(): PooledThread | null {
     if (PooledThread.#unavailable) return null;
     const idle = PooledThread.#idle;
+    let thread: PooledThread | null;
     if (idle && !idle.#broken) {
       PooledThread.#idle = null;
       if (idle.#idleTimer) clearTimeout(idle.#idleTimer);
-      return idle;
-    }
-    return PooledThread.#spawn();
+      thread = idle;
+    } else thread = PooledThread.#spawn();
+    // A pass awaiting its next page has nothing else keeping the event loop alive.
+    if (thread) thread.#worker.ref();
+    return thread;
   }
 
   static idle(): { readonly loaded: boolean } | null {
@@ -228,14 +251,30 @@ class PooledThread {
     if (!this.#broken) this.#park();
   }
 
-  /** Makes this thread the pool's idle one (stopping the previous), until the idle time runs out. */
+  /**
+   * Stops the idle thread, if any, and resolves once it has exited: a process that is done needs no
+   * thread (`Reembed.close()` calls it; threads with a session are their pass's to release).
+   */
+  static async stopIdle(): Promise<void> {
+    const idle = PooledThread.#idle;
+    if (!idle) return;
+    PooledThread.#idle = null;
+    if (idle.#idleTimer) clearTimeout(idle.#idleTimer);
+    await idle.#stop();
+  }
+
+  /**
+   * Makes this thread the pool's idle one (stopping the previous), until the idle time runs out. An idle
+   * thread never keeps the process alive.
+   */
   #park(): void {
+    this.#worker.unref();
     const previous = PooledThread.#idle;
     PooledThread.#idle = this;
-    if (previous) previous.#stop();
+    if (previous) void previous.#stop();
     this.#idleTimer = setTimeout(() => {
       if (PooledThread.#idle === this) PooledThread.#idle = null;
-      this.#stop();
+      void this.#stop();
     }, IDLE_MS);
     this.#idleTimer.unref();
   }
@@ -246,13 +285,15 @@ class PooledThread {
     if (!this.loaded && !this.#terminating) PooledThread.#unavailable = true;
     if (PooledThread.#idle === this) PooledThread.#idle = null;
     this.session?.fail(error);
-    this.#stop();
+    void this.#stop();
   }
 
   /** Ends the thread on purpose (its `exit` then is no sign that threads cannot load here). */
-  #stop(): void {
+  async #stop(): Promise<void> {
     this.#terminating = true;
-    void this.#worker.terminate();
+    this.#worker.unref();
+    if (this.#idleTimer) clearTimeout(this.#idleTimer);
+    await this.#worker.terminate().catch(() => undefined);
   }
 }
 
@@ -272,12 +313,14 @@ function workerEntry(): string | null {
   } catch {
     return null;
   }
-  // Where the loader is inherited (newer Node) the entry loads at once; register only when it is not,
-  // and retry under another URL (the module map remembers the failed load of the first).
+  // Where the loader is inherited the entry loads at once; register it only when it is not, and retry
+  // under another URL (the module map remembers the failed load of the first). Without tsx, Node 20
+  // refuses the .ts file (ERR_UNKNOWN_FILE_EXTENSION), while Node 22.18+/24 strip its types themselves
+  // and then miss the .ts file behind an import written `./x.js` (ERR_MODULE_NOT_FOUND).
   const entry = JSON.stringify(new URL('./reader-worker.ts', here).href);
   const retry = JSON.stringify(new URL('./reader-worker.ts?tsx', here).href);
   return `import(${entry}).catch((e) => {
-    if (e?.code !== 'ERR_UNKNOWN_FILE_EXTENSION') throw e;
+    if (e?.code !== 'ERR_UNKNOWN_FILE_EXTENSION' && e?.code !== 'ERR_MODULE_NOT_FOUND') throw e;
     return import(${JSON.stringify(api)}).then((tsx) => { tsx.register(); return import(${retry}); });
   });`;
 }

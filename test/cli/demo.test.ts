@@ -1,10 +1,12 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { StepReport } from '../../src/cli/demo/types.js';
+import { sharedData } from '../../src/testing/shared.js';
 import { parseJson, runCli, tempDir } from './helpers.js';
 
-const SCIFACT = join(import.meta.dirname, '../../../shared/datasets/scifact');
+const SCIFACT_DATA = sharedData('datasets/scifact', 'corpus.jsonl');
+const SCIFACT = SCIFACT_DATA.path;
 
 interface DemoJson {
   kind: string;
@@ -87,16 +89,26 @@ describe('reembed demo', () => {
     );
     expect(run.stdout).toMatch(/\(a\) clean v1 +docs@v1-hashing/);
     expect(run.stdout).toMatch(/\(c\) mixed 50% v1 \/ 50% v2 +in memory \(refused by the store\)/);
-    const path = /database {2}(\S+) \(temporary\)/.exec(run.stdout)?.[1];
+    const path = /database {2}(\S+) \(temporary: removed at the end\)/.exec(run.stdout)?.[1];
     expect(path).toBeDefined();
     expect(existsSync(path as string)).toBe(false);
   });
 
-  const hasScifact = existsSync(join(SCIFACT, 'corpus.jsonl'));
-  (hasScifact ? it : it.skip)(
-    hasScifact
-      ? 'on SciFact (BEIR): completes and the mixed index scores below the clean v2 index'
-      : `SciFact demo skipped: ${SCIFACT}/corpus.jsonl not found`,
+  it('with --keep, says the database it created is kept (not "temporary") and keeps it', async () => {
+    const run = await runCli(
+      ['demo', '--docs', '300', '--queries', '30', '--dimension', '96', '--strategy', 'none', '--keep'],
+      dir,
+    );
+    expect(run.code).toBe(0);
+    const path = /database {2}(\S+) \(created for the demo, kept: --keep\)/.exec(run.stdout)?.[1];
+    expect(path, run.stdout).toBeDefined();
+    expect(run.stdout).not.toContain('temporary');
+    expect(existsSync(path as string)).toBe(true);
+    rmSync(dirname(path as string), { recursive: true, force: true });
+  });
+
+  it.skipIf(!SCIFACT_DATA.present)(
+    SCIFACT_DATA.label('on SciFact (BEIR): completes and the mixed index scores below the clean v2 index'),
     async () => {
       const run = await runCli(
         ['--db', join(dir, 'scifact.db'), 'demo', '--dataset', SCIFACT, '--strategy', 'none', '--json'],

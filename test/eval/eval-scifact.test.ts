@@ -1,20 +1,21 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Reembed } from '../../src/app/reembed.js';
 import { METRIC_NAMES } from '../../src/core/metrics.js';
 import { hashingSpace } from '../../src/embedders/factory.js';
+import { sharedData } from '../../src/testing/shared.js';
 import { tempApp } from '../app/helpers.js';
 import { runCli } from '../monitor/helpers.js';
 
-const SCIFACT = '/work/shared/datasets/scifact';
-const haveScifact = existsSync(join(SCIFACT, 'corpus.jsonl'));
-if (!haveScifact) console.warn(`skipping scifact CLI evaluation: ${SCIFACT} not found`);
+const DATA = sharedData('datasets/scifact', 'corpus.jsonl');
+const SCIFACT = DATA.path;
+const haveScifact = DATA.present;
 
 let ctx: Awaited<ReturnType<typeof tempApp>>;
 let app: Reembed;
 
-describe.skipIf(!haveScifact)('reembed eval <alias> on scifact (hashing 256-d)', () => {
+describe.skipIf(!haveScifact)(DATA.label('reembed eval <alias> on scifact (hashing 256-d)'), () => {
   beforeAll(async () => {
     ctx = await tempApp();
     app = ctx.app;

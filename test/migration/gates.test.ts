@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { resolveGoldenSet } from '../../src/app/golden-sets.js';
 import { MigrationService } from '../../src/app/migrate.js';
 import type { Reembed } from '../../src/app/reembed.js';
 import { defineSpace } from '../../src/core/space.js';
@@ -79,6 +80,21 @@ describe('cutover gates', () => {
     });
     const aliasAudit = await app.backend.catalog.listAudit({ subject: 'docs', action: 'alias.set' });
     expect(aliasAudit.at(-1)?.details.reason).toContain('(forced)');
+  });
+
+  it('read a golden set stored by name (eval --save-as), as the README says gates may', async () => {
+    await resolveGoldenSet(app.backend, golden, { saveAs: 'docs-golden' });
+    const { migration } = await service.start({
+      alias: 'docs',
+      to: 'noise',
+      strategy: 'blue-green',
+      options: { golden: 'docs-golden' },
+    });
+    await stepUntil(service, migration.id, ['validating']);
+    const refused = await service.cutover(migration.id).catch((e: unknown) => e);
+    expect(refused).toMatchObject({ code: 'GATE_FAILED', details: { failed: ['ndcg@10 >= old - 0.01'] } });
+    const facts = (refused as { details: { facts: Record<string, number> } }).details.facts;
+    expect(facts['old.ndcg@10']).toBeGreaterThan(0.9);
   });
 
   it('pass for a model at least as good, and refuse custom rules that fail', async () => {

@@ -1,6 +1,6 @@
-import type { BackfillReport } from '../../jobs/backfill.js';
 import type { CliCommand } from '../command.js';
 import type { CliContext } from '../context.js';
+import { endInterrupted } from '../interrupt.js';
 import { integerOption, numberOf, numberOption } from '../options.js';
 import { formatDuration, formatRate } from '../progress.js';
 import { addBackfillOptions, backfillSettingsOf, withMigrations, withProgress } from './migrate.js';
@@ -29,34 +29,35 @@ export async function backfill(ctx: CliContext, args: BackfillArgs): Promise<num
       settings: args.settings,
       mode: args.action === 'retry-dead' ? 'dead-letters' : 'pass',
     });
-    const stop = new AbortController();
-    const onSignal = (): void => stop.abort();
-    process.once('SIGINT', onSignal);
-    let report: BackfillReport;
-    try {
-      report = await withProgress(ctx, `backfill ${migration?.to ?? args.target}`, (onProgress) => {
-        runner.on('progress', onProgress);
-        return runner.run({
-          signal: stop.signal,
-          ...(args.maxBatches !== undefined ? { maxBatches: args.maxBatches } : {}),
-          ...(args.maxSeconds !== undefined ? { maxMs: args.maxSeconds * 1000 } : {}),
-        });
+    const signal = ctx.interrupt();
+    const report = await withProgress(ctx, `backfill ${migration?.to ?? args.target}`, (onProgress) => {
+      runner.on('progress', onProgress);
+      return runner.run({
+        signal,
+        ...(args.maxBatches !== undefined ? { maxBatches: args.maxBatches } : {}),
+        ...(args.maxSeconds !== undefined ? { maxMs: args.maxSeconds * 1000 } : {}),
       });
-    } finally {
-      process.removeListener('SIGINT', onSignal);
-    }
+    });
     ctx.out.result(report, () => {
       ctx.out.line(
         `${report.status}: ${report.written} written, ${report.skipped} already current, ${report.deadLettered} dead-lettered, ` +
           `${report.retries} retries — ${formatRate(report.rate)} docs/s over ${formatDuration(report.elapsedMs / 1000)}`,
       );
-      if (report.error) ctx.out.line(`  ${report.error.code}: ${report.error.message}`);
+      if (report.error && report.status !== 'aborted')
+        ctx.out.line(`  ${report.error.code}: ${report.error.message}`);
       if (report.deadLettered > 0)
         ctx.out.line(
           `  inspect with reembed migrate status; retry with reembed backfill retry-dead ${args.target}`,
         );
     });
-    return report.status === 'done' || report.status === 'paused' ? 0 : report.status === 'aborted' ? 130 : 1;
+    if (report.status === 'aborted') {
+      const resume = `reembed backfill ${args.action} ${args.target}`;
+      return endInterrupted(
+        ctx,
+        `The backfill was interrupted; everything it wrote is checkpointed. Resume with: ${resume}`,
+      );
+    }
+    return report.status === 'done' || report.status === 'paused' ? 0 : 1;
   });
 }
 

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { Option } from 'commander';
+import { isReembedError } from '../../core/errors.js';
 import { MIGRATION_STRATEGIES, type MigrationStrategy } from '../../core/migration.js';
 import { redactUrl } from '../../stores/pg/config.js';
 import type { CliCommand } from '../command.js';
@@ -10,7 +11,8 @@ import type { CliContext } from '../context.js';
 import { beirDataset, syntheticDataset } from '../demo/dataset.js';
 import { type DemoDb, demoDocument, printHeader, printStep, printSummary } from '../demo/report.js';
 import { demoSteps, runDemoSteps } from '../demo/run.js';
-import type { DemoOptions, DemoState } from '../demo/types.js';
+import type { DemoOptions, DemoState, StepReport } from '../demo/types.js';
+import { endInterrupted } from '../interrupt.js';
 import { integerOption, numberOption } from '../options.js';
 
 export interface DemoArgs extends DemoOptions {
@@ -45,6 +47,7 @@ function demoDatabase(ctx: CliContext, keep: boolean): DemoDb & { dataDir: strin
 export async function demo(ctx: CliContext, args: DemoArgs): Promise<number> {
   const started = performance.now();
   const { dataDir, ...db } = demoDatabase(ctx, args.keep);
+  const signal = ctx.interrupt();
   let state: DemoState | null = null;
   let released = false;
   // Detaches the demo's traffic recorder and flushes the migration service's pending writes, once.
@@ -55,6 +58,7 @@ export async function demo(ctx: CliContext, args: DemoArgs): Promise<number> {
     m.detach();
     await m.service.close();
   };
+  let reports: StepReport[];
   try {
     const dataset = args.dataset
       ? await beirDataset(resolve(ctx.io.cwd, args.dataset))
@@ -79,11 +83,18 @@ export async function demo(ctx: CliContext, args: DemoArgs): Promise<number> {
     };
     printHeader(ctx, state, db);
     const steps = demoSteps(options);
-    const reports = await runDemoSteps(state, steps, (report, index) => printStep(ctx, report, index));
+    try {
+      reports = await runDemoSteps(state, steps, (report, index) => printStep(ctx, report, index), signal);
+    } catch (error) {
+      if (!isReembedError(error, 'ABORTED') || !signal.aborted) throw error;
+      reports = [];
+    }
     const done = state;
     await closeMigration();
-    ctx.out.result(demoDocument(done, reports, db), () => printSummary(ctx, done, db));
-    return 0;
+    if (!signal.aborted) {
+      ctx.out.result(demoDocument(done, reports, db), () => printSummary(ctx, done, db));
+      return 0;
+    }
   } finally {
     // After a failure: release the service quietly, so its error cannot hide the one that stopped the demo.
     await closeMigration().catch(() => undefined);
@@ -93,6 +104,11 @@ export async function demo(ctx: CliContext, args: DemoArgs): Promise<number> {
       rmSync(dataDir, { recursive: true, force: true });
     }
   }
+  const kept = db.backend === 'pg' ? `its schema ${db.schema} is kept` : `its database is kept at ${db.path}`;
+  return endInterrupted(
+    ctx,
+    `The demo was interrupted between two steps; ${db.kept ? kept : 'its temporary database was removed'}.`,
+  );
 }
 
 function strategyOf(value: unknown): MigrationStrategy | null {

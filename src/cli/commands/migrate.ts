@@ -12,6 +12,7 @@ import {
 import type { BackfillProgress } from '../../jobs/backfill.js';
 import type { CliCommand } from '../command.js';
 import type { CliContext } from '../context.js';
+import { endInterrupted } from '../interrupt.js';
 import { integerOption, numberOf, numberOption, stringOf } from '../options.js';
 import { formatDuration, formatRate } from '../progress.js';
 import { registerReplay } from './migrate-replay.js';
@@ -145,14 +146,24 @@ export async function migrate(ctx: CliContext, args: MigrateArgs): Promise<numbe
       }
       case 'step': {
         const m = await resolveMigration(service, args.target);
+        const signal = ctx.interrupt();
         const report = await withProgress(ctx, `backfill ${m.to}`, (onProgress) =>
           service.step(m.id, {
             onProgress,
+            signal,
             ...(args.maxBatches !== undefined ? { maxBatches: args.maxBatches } : {}),
             ...(args.maxSeconds !== undefined ? { maxMs: args.maxSeconds * 1000 } : {}),
           }),
         );
-        return printReport(ctx, report);
+        const code = printReport(ctx, report);
+        const backfilled = report.steps.find((s) => s.name === 'backfill')?.data as
+          | { report?: { status?: string } }
+          | undefined;
+        if (backfilled?.report?.status !== 'aborted') return code;
+        return endInterrupted(
+          ctx,
+          `The step was interrupted; the backfill's progress is checkpointed. Resume with: reembed migrate step ${args.target}`,
+        );
       }
       case 'cutover': {
         const m = await resolveMigration(service, args.target);

@@ -78,11 +78,15 @@ export function printHeader(ctx: CliContext, state: DemoState, db: DemoDb): void
   );
   ctx.out.line(`  dataset   ${state.dataset.source}`);
   if (db.backend === 'pg')
-    ctx.out.line(
-      `  database  PostgreSQL ${db.path}, schema ${db.schema}${db.temporary ? ' (temporary: dropped at the end)' : ''}`,
-    );
-  else ctx.out.line(`  database  ${db.path}${db.temporary ? ' (temporary)' : ''}`);
+    ctx.out.line(`  database  PostgreSQL ${db.path}, schema ${db.schema}${lifetimeNote(db, 'dropped')}`);
+  else ctx.out.line(`  database  ${db.path}${lifetimeNote(db, 'removed')}`);
   ctx.out.line();
+}
+
+/** What happens to the demo's database at the end: a created one is removed unless `--keep` keeps it. */
+function lifetimeNote(db: DemoDb, removed: 'dropped' | 'removed'): string {
+  if (!db.temporary) return '';
+  return db.kept ? ' (created for the demo, kept: --keep)' : ` (temporary: ${removed} at the end)`;
 }
 
 export function printStep(ctx: CliContext, report: StepReport, index: number): void {

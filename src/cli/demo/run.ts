@@ -1,3 +1,4 @@
+import { ReembedError } from '../../core/errors.js';
 import { evaluateV1Step } from './evaluate.js';
 import { cutoverStep, migrateValidateStep, retireStep } from './finish.js';
 import { guardStep } from './guard.js';
@@ -42,15 +43,23 @@ export function demoSteps(options: Pick<DemoOptions, 'strategy'>): readonly Demo
 
 /**
  * Runs the steps in order, reporting each as it finishes. The first failure is reported (`failed`), the
- * remaining steps as `skipped`, and the error is re-thrown with every report attached in `reports`.
+ * remaining steps as `skipped`, and the error is re-thrown with every report attached in `reports`. Once
+ * `signal` aborts, the next step is not started: `ABORTED` is thrown.
  */
 export async function runDemoSteps(
   state: DemoState,
   steps: readonly DemoStep[],
   onReport: (report: StepReport, index: number) => void,
+  signal?: AbortSignal,
 ): Promise<StepReport[]> {
   const reports: StepReport[] = [];
   for (const [index, step] of steps.entries()) {
+    // Interrupted: stop between steps (each is a few seconds at most), so the caller can clean up.
+    if (signal?.aborted) {
+      throw new ReembedError('ABORTED', `The demo was interrupted before step ${index + 1} (${step.name}).`, {
+        details: { reports },
+      });
+    }
     const started = performance.now();
     try {
       const outcome = await step.run(state);

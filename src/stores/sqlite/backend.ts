@@ -1,7 +1,7 @@
-import Database from 'better-sqlite3';
 import type { Backend } from '../../ports/backend.js';
 import { type Clock, systemClock } from '../../ports/clock.js';
 import { SqliteCatalog } from './catalog.js';
+import { openDatabase } from './driver.js';
 import { SqliteJobRepository } from './jobs.js';
 import { SqliteMigrationRepository } from './migrations.js';
 import { SqliteProbeSetRepository } from './probes.js';
@@ -48,7 +48,7 @@ export async function openSqliteBackend(options: SqliteBackendOptions): Promise<
   const clock = options.clock ?? systemClock;
   let db: SqliteDatabase;
   try {
-    db = new Database(options.path);
+    db = openDatabase(options.path);
   } catch (error) {
     throw storeFailure(`open ${options.path}`, error);
   }

@@ -1,9 +1,16 @@
-import { exactSearch, MetricKind } from 'usearch';
+import { createRequire } from 'node:module';
 import type { Metric } from '../../core/space.js';
 import { dot, normalizeInPlace } from '../../core/vector.js';
 import type { RowPredicate } from './filter.js';
 import { parseJsonObject } from './statements.js';
 import { TopK } from './top-k.js';
+
+/** usearch, loaded by the first search (opening the store for anything else never needs it). */
+let simd: typeof import('usearch') | null = null;
+const usearch = (): typeof import('usearch') => {
+  simd ??= createRequire(import.meta.url)('usearch') as typeof import('usearch');
+  return simd;
+};
 
 /** One scored row of a search, before its details are read from SQLite. */
 export interface MatrixHit {
@@ -104,6 +111,7 @@ export class NamespaceMatrix {
   #exact(q: Float32Array, want: number): number[] {
     const d = this.dimension;
     const data = this.#matrix.subarray(0, this.#count * d);
+    const { exactSearch, MetricKind } = usearch();
     const result = exactSearch(data, q, d, want, this.metric === 'l2' ? MetricKind.L2sq : MetricKind.IP) as {
       keys: BigUint64Array;
     };

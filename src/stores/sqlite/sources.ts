@@ -1,4 +1,3 @@
-import Database from 'better-sqlite3';
 import { contentHash } from '../../core/canonical.js';
 import { ReembedError } from '../../core/errors.js';
 import type { SourceDocument, SourceInput } from '../../core/records.js';
@@ -10,6 +9,7 @@ import type {
   ThreadSourceReader,
   UpsertOutcome,
 } from '../../ports/sources.js';
+import { openDatabase } from './driver.js';
 import type { SqliteDatabase } from './schema.js';
 import { parseJsonObject, StatementCache } from './statements.js';
 
@@ -268,10 +268,10 @@ export function openThreadSourceReader(args: unknown): ThreadSourceReader {
   let db: SqliteDatabase;
   let writable = true;
   try {
-    db = new Database(path, { fileMustExist: true });
+    db = openDatabase(path, { fileMustExist: true });
   } catch {
     // A file this process may only read: scan without checkpointing.
-    db = new Database(path, { readonly: true, fileMustExist: true });
+    db = openDatabase(path, { readonly: true, fileMustExist: true });
     writable = false;
   }
   db.pragma('busy_timeout = 5000');

@@ -38,10 +38,9 @@ export const STORE_SQL = {
   statsTotals:
     'SELECT COUNT(*) AS records, COUNT(DISTINCT source_id) AS sources FROM records WHERE namespace = ?',
   statsTombstones: 'SELECT COUNT(*) AS n FROM heads WHERE namespace = ? AND deleted = 1',
-  statsFingerprints:
-    'SELECT fingerprint AS key, COUNT(*) AS n FROM records WHERE namespace = ? GROUP BY fingerprint',
-  statsDimensions: `SELECT length(vector) / 4 AS key, COUNT(*) AS n FROM records WHERE namespace = ?
-    GROUP BY length(vector) / 4`,
+  // Both distributions in one pass over the namespace's rows (each visit reads a record's row).
+  statsSpaces: `SELECT fingerprint, length(vector) / 4 AS dimension, COUNT(*) AS n FROM records
+    WHERE namespace = ? GROUP BY fingerprint, length(vector) / 4`,
 
   dropRecords: 'DELETE FROM records WHERE namespace = ?',
   dropHeads: 'DELETE FROM heads WHERE namespace = ?',

@@ -246,12 +246,18 @@ export class SqliteVectorStore implements VectorStore {
       this.#meta(namespace);
       const totals = this.#sql.get(SQL.statsTotals).get(namespace) as { records: number; sources: number };
       const tombstones = (this.#sql.get(SQL.statsTombstones).get(namespace) as { n: number }).n;
-      const tally = (sql: string): Record<string, number> => {
-        const rows = this.#sql.get(sql).all(namespace) as { key: string | number; n: number }[];
-        return Object.fromEntries(rows.map((r) => [String(r.key), r.n]));
-      };
-      const fingerprints = tally(SQL.statsFingerprints);
-      return { ...totals, tombstones, fingerprints, dimensions: tally(SQL.statsDimensions) };
+      const rows = this.#sql.get(SQL.statsSpaces).all(namespace) as {
+        fingerprint: string;
+        dimension: number;
+        n: number;
+      }[];
+      const fingerprints: Record<string, number> = {};
+      const dimensions: Record<string, number> = {};
+      for (const r of rows) {
+        fingerprints[r.fingerprint] = (fingerprints[r.fingerprint] ?? 0) + r.n;
+        dimensions[String(r.dimension)] = (dimensions[String(r.dimension)] ?? 0) + r.n;
+      }
+      return { ...totals, tombstones, fingerprints, dimensions };
     });
   }
 
