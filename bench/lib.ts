@@ -48,10 +48,18 @@ export function benchArgs(
   return out;
 }
 
-/** Writes a benchmark's result as JSON under bench/results/ and prints it. */
+/**
+ * Where results go: bench/results/, or the directory `npm run bench` (bench/run.ts) gives each run in
+ * `REEMBED_BENCH_RESULTS`, so quick and smoke runs never overwrite the committed results.
+ */
+export function resultsDir(): string {
+  return process.env.REEMBED_BENCH_RESULTS ?? join(import.meta.dirname, 'results');
+}
+
+/** Writes a benchmark's result as JSON (`<name>.json` in `resultsDir()`) and prints it. */
 export function report(name: string, result: Record<string, unknown>): void {
   const full = { benchmark: name, machine: machineInfo(), ...result };
-  const dir = join(import.meta.dirname, 'results');
+  const dir = resultsDir();
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, `${name}.json`), `${JSON.stringify(full, null, 2)}\n`);
   console.log(JSON.stringify(full, null, 2));
@@ -93,4 +101,23 @@ export async function load<T>(module: string, from: 'dist' | 'src' = 'dist'): Pr
     built = true;
   }
   return (await import(pathToFileURL(join(ROOT, 'dist', `${module}.js`)).href)) as T;
+}
+
+/**
+ * The machine's memory-bandwidth limit for streaming `bytes` once, measured in this process: the median
+ * time of `Buffer#indexOf` for a byte the buffer does not hold (one memchr pass over memory that was
+ * written, so every page is real), and the rate in GB/s. An exact search that reads the same bytes can
+ * at best match it.
+ */
+export function streamBandwidth(bytes: number, runs = 5): { ms: number; gbPerSecond: number } {
+  const buffer = Buffer.alloc(bytes, 7);
+  buffer.indexOf(1);
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t = performance.now();
+    if (buffer.indexOf(1) !== -1) throw new Error('streamBandwidth: the probe byte is present');
+    times.push(performance.now() - t);
+  }
+  const ms = median(times);
+  return { ms, gbPerSecond: bytes / (ms / 1000) / 1e9 };
 }

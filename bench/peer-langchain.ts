@@ -23,11 +23,11 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { benchArgs } from './lib.js';
+import { benchArgs, report, resultsDir } from './lib.js';
 import { runJsonLines } from './peer-child.js';
 import { type PartResult, peerMarkdown } from './peer-markdown.js';
 import { runReembedPhases } from './peer-reembed.js';
-import type { Sample } from './peer-report.js';
+import { rowsOf, type Sample } from './peer-report.js';
 
 const args = benchArgs({
   child: '',
@@ -47,8 +47,10 @@ const args = benchArgs({
   peer: '/tmp/peer-langchain',
   setups: 'memory,lancedb',
   parts: 'base,latency',
-  out: 'bench/results/peer.md',
+  out: '',
 });
+/** Default: bench/results/peer.md, or beside the runner's results (bench/run.ts) so quick runs keep it. */
+const out = String(args.out) || join(resultsDir(), 'peer.md');
 
 const SELF = fileURLToPath(import.meta.url);
 const REEMBED_SETUP: Record<string, 'sqlite' | 'lancedb'> = { memory: 'sqlite', lancedb: 'lancedb' };
@@ -212,10 +214,45 @@ interface SavedRun {
 function write(run: SavedRun, scratch: string): void {
   const md = peerMarkdown({ ...run, scratch });
   console.log(md);
-  if (String(args.out) !== 'none') {
-    writeFileSync(resolve(String(args.out)), md);
-    console.error(`[peer-bench] wrote ${resolve(String(args.out))}`);
+  if (out !== 'none') {
+    writeFileSync(resolve(out), md);
+    console.error(`[peer-bench] wrote ${resolve(out)}`);
   }
+  report('peer', { peerVersions: run.peerVersions, runs: run.runs, argv: run.argv, parts: figures(run) });
+}
+
+/**
+ * Per part, setup and phase: the milliseconds of each run on both sides, and the per-run ratio reembed
+ * docs/s ÷ peer docs/s (run i of reembed against run i of the peer: both ran in the same round).
+ */
+function figures(run: SavedRun): Record<string, unknown>[] {
+  return run.results.flatMap((r) =>
+    r.setups.map((setup) => ({
+      part: r.part,
+      n: r.n,
+      latency: r.latency,
+      setup,
+      failures: r.failures,
+      rows: rowsOf(run.samples, r.part, setup, r.variants).map((row) => {
+        const peer = row.peer?.ms ?? [];
+        const ours = row.reembed?.ms ?? [];
+        const docsPeer = row.peer?.docs ?? Number.NaN;
+        const docsOurs = row.reembed?.docs ?? Number.NaN;
+        const ratios =
+          ours.length && peer.length
+            ? ours.map((ms, i) => docsOurs / ms / (docsPeer / (peer[i] ?? (peer[0] as number))))
+            : [];
+        return {
+          phase: row.phase,
+          peerMs: peer,
+          reembedMs: ours,
+          ratios,
+          peerOk: row.peer ? row.peer.ok.every(Boolean) : null,
+          reembedOk: row.reembed ? row.reembed.ok.every(Boolean) : null,
+        };
+      }),
+    })),
+  );
 }
 
 /** `--render=DIR`: rewrites the report from a finished run's `run.json`, without running anything. */

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { evaluateRun } from '../src/core/metrics.js';
 import { sharedDir } from '../src/testing/shared.js';
-import { benchArgs, machineInfo } from './lib.js';
+import { benchArgs, machineInfo, resultsDir } from './lib.js';
 import { buildFixture, loadBeirCollection, type QualityFixture, scoreMatrix } from './quality-data.js';
 import { type LatencyReport, measureLatency } from './quality-latency.js';
 import {
@@ -133,7 +133,7 @@ try {
   rmSync(modelDir, { recursive: true, force: true });
 }
 
-const dir = join(import.meta.dirname, 'results');
+const dir = resultsDir();
 mkdirSync(dir, { recursive: true });
 writeFileSync(join(dir, 'quality.md'), document(reports));
 writeFileSync(

@@ -89,4 +89,6 @@ export type { Embedder, EmbedderFactory } from './ports/embedder.js';
 export type { EvaluationSetRepository, ProbeSetInfo, ProbeSetRepository } from './ports/evaluation-sets.js';
 export type { SourceRepository } from './ports/sources.js';
 export type { NamespaceDescriptor, StoreCapabilities, VectorStore } from './ports/vector-store.js';
+export type { AnnQuantization, SqliteAnnOptions } from './stores/sqlite/ann-config.js';
 export { openSqliteBackend } from './stores/sqlite/backend.js';
+export type { SearchIndexInfo } from './stores/sqlite/search-registry.js';

@@ -120,7 +120,12 @@ export async function evaluateNamespace(
     runOptions(options),
   );
   let annRecall: Record<string, number> | null = null;
-  if (app.backend.store.capabilities.annIndex && options.exact !== true) {
+  // Recall of the ANN index against exact search, where searches of this namespace go through one.
+  const store = app.backend.store;
+  const approximate =
+    store.capabilities.annIndex &&
+    (store.describeIndex ? (await store.describeIndex(namespace)).mode === 'hnsw' : true);
+  if (approximate && options.exact !== true) {
     const k = Math.min(10, Math.max(...result.ks));
     const ann = await compareRetrievers(golden.queries, retriever(read, true), retriever(read, false), {
       k,

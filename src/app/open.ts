@@ -4,6 +4,7 @@ import { createOpenAICompatibleFactory } from '../embedders/openai-factory.js';
 import { withStoredVectors } from '../embedders/stored-vectors/factory.js';
 import type { Backend } from '../ports/backend.js';
 import type { EmbedderFactory } from '../ports/embedder.js';
+import type { SqliteAnnOptions } from '../stores/sqlite/ann-config.js';
 import type { SqliteBackend } from '../stores/sqlite/backend.js';
 import { composeFactories } from './embedders.js';
 import { Reembed } from './reembed.js';
@@ -22,6 +23,11 @@ export interface OpenOptions {
    * the SQLite file, so cutover remains one catalog write (LanceDB OSS cannot rename tables).
    */
   readonly lancedb?: string;
+  /**
+   * How the SQLite store searches large namespaces: the HNSW threshold (default 50,000 records),
+   * quantisation, index directory (default `<db>.ann/`), exact-search cache budget. See `SqliteAnnOptions`.
+   */
+  readonly ann?: SqliteAnnOptions;
   readonly actor?: string;
   /** Extra embedder factories tried before the built-in ones (e.g. a test's faulty embedder). */
   readonly embedders?: readonly EmbedderFactory[];
@@ -47,7 +53,7 @@ export async function openReembed(options: OpenOptions = {}): Promise<Reembed> {
     // `:memory:` is SQLite's private in-memory database (a throwaway: examples, tests), not a file name.
     const memory = options.db === ':memory:';
     const path = memory ? ':memory:' : resolve(options.db ?? 'reembed.db');
-    const sqlite = await openSqliteBackend({ path });
+    const sqlite = await openSqliteBackend({ path, ...(options.ann ? { ann: options.ann } : {}) });
     baseDir = memory ? process.cwd() : dirname(path);
     backend = options.lancedb ? await withLanceDbVectors(sqlite, options.lancedb) : sqlite;
   }

@@ -102,6 +102,13 @@ export interface VectorStore {
   scanHeads(namespace: string, options: { afterId?: string; limit: number }): Promise<SourceHead[]>;
 
   stats(namespace: string): Promise<NamespaceStats>;
+  /**
+   * Builds the namespace's ANN index now (stores with `annIndex`), so the first searches after a bulk load
+   * or a backfill do not pay for it; a no-op where the store decides the namespace is searched exactly.
+   */
+  buildIndex?(namespace: string): Promise<unknown>;
+  /** How searches of the namespace run now: through an ANN index (`hnsw`) or exactly. */
+  describeIndex?(namespace: string): Promise<{ readonly mode: 'hnsw' | 'exact' }>;
   /** The last checkpoint committed for a job together with a batch (see `WriteOptions`), or null. */
   readCheckpoint?(jobId: string): Promise<CheckpointWrite | null>;
   close(): Promise<void>;

@@ -1,5 +1,4 @@
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,10 +21,14 @@ const PROMPT_MS = 5_000;
 let dir: string;
 let cleanup: () => void;
 let db: string;
+/** The demos' TMPDIR: their temporary databases land here, apart from other tests' (which run meanwhile). */
+let demoTmp: string;
 
 beforeAll(async () => {
   ({ dir, cleanup } = tempDir('reembed-lifecycle-'));
   db = join(dir, 'reembed.db');
+  demoTmp = join(dir, 'tmp');
+  mkdirSync(demoTmp);
   const app = await openReembed({ db, actor: 'test' });
   await app.addSpace(hashing('v1', 1));
   await app.addSpace(hashing('v2', 2));
@@ -38,10 +41,11 @@ afterAll(() => cleanup());
 
 const cli = (args: readonly string[], options: { closeStdout?: boolean } = {}): Child =>
   spawnCli(['--db', db, ...args], { cwd: dir, ...options });
-/** The demo makes its own temporary database (no --db). */
+/** The demo makes its own temporary database (no --db), in its own TMPDIR. */
 const demo = (args: readonly string[], options: { closeStdout?: boolean } = {}): Child =>
   spawnCli(['demo', '--docs', '1100', '--queries', '20', '--dimension', '64', ...args], {
     cwd: dir,
+    env: { TMPDIR: demoTmp },
     ...options,
   });
 
@@ -160,7 +164,7 @@ console.log('done');
 });
 
 function demoDirs(): string[] {
-  return readdirSync(tmpdir()).filter((name) => name.startsWith('reembed-demo-'));
+  return readdirSync(demoTmp).filter((name) => name.startsWith('reembed-demo-'));
 }
 
 describe('a closed output pipe (`| head`) ends a command quietly', () => {

@@ -1,5 +1,6 @@
 import type { Backend } from '../../ports/backend.js';
 import { type Clock, systemClock } from '../../ports/clock.js';
+import type { SqliteAnnOptions } from './ann-config.js';
 import { SqliteCatalog } from './catalog.js';
 import { openDatabase } from './driver.js';
 import { SqliteJobRepository } from './jobs.js';
@@ -14,6 +15,8 @@ export interface SqliteBackendOptions {
   /** Database file (created if missing), or `:memory:` for a private in-memory database. */
   readonly path: string;
   readonly clock?: Clock;
+  /** How large namespaces are searched (HNSW index threshold, quantisation, index directory, exact cache). */
+  readonly ann?: SqliteAnnOptions;
 }
 
 /**
@@ -59,7 +62,13 @@ export async function openSqliteBackend(options: SqliteBackendOptions): Promise<
     throw storeFailure(`prepare the schema of ${options.path}`, error);
   }
   const statements = new StatementCache(db);
-  const store = new SqliteVectorStore(statements, clock);
+  let store: SqliteVectorStore;
+  try {
+    store = new SqliteVectorStore(statements, clock, options.ann);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
   let closed = false;
   return {
     kind: 'sqlite',

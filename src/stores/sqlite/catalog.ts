@@ -46,6 +46,15 @@ export class SqliteCatalog implements Catalog {
   readonly #clock: Clock;
   /** Spaces are immutable once registered (fingerprint PK, unique name), so parsed ones are reused. */
   readonly #spaces = new Map<string, Space>();
+  /**
+   * Answers of `getAlias`, `getNamespace` and `getSpace` (the lookups every query makes), reused only
+   * while nothing in the database changed since they were read: `stamp` pairs this connection's
+   * `total_changes()` (any row it inserted, updated or deleted, committed or not, through any repository)
+   * with `data_version` (a commit by any other connection or process). Either moving clears them, so a
+   * cutover is seen by the very next query, as without the cache (invariant 7).
+   */
+  readonly #reads = new Map<string, unknown>();
+  #stamp = '';
 
   constructor(sql: StatementCache, clock: Clock) {
     this.#sql = sql;
@@ -79,10 +88,12 @@ export class SqliteCatalog implements Catalog {
   }
 
   async getSpace(nameOrFingerprint: string): Promise<Space> {
-    const row = this.#sql.get(SQL.spaceByKey).get({ key: nameOrFingerprint }) as SpaceRow | undefined;
-    if (row) return this.#space(row);
-    const known = (this.#sql.get(SQL.spaces).all() as SpaceRow[]).map((s) => s.name);
-    throw unknownSpace(nameOrFingerprint, known);
+    return this.#cached(`s:${nameOrFingerprint}`, () => {
+      const row = this.#sql.get(SQL.spaceByKey).get({ key: nameOrFingerprint }) as SpaceRow | undefined;
+      if (row) return this.#space(row);
+      const known = (this.#sql.get(SQL.spaces).all() as SpaceRow[]).map((s) => s.name);
+      throw unknownSpace(nameOrFingerprint, known);
+    });
   }
 
   async listSpaces(): Promise<Space[]> {
@@ -185,7 +196,7 @@ export class SqliteCatalog implements Catalog {
   }
 
   async getNamespace(name: string): Promise<Namespace> {
-    return this.#namespace(this.#namespaceRow(name));
+    return this.#cached(`n:${name}`, () => this.#namespace(this.#namespaceRow(name)));
   }
 
   async listNamespaces(collection?: string): Promise<Namespace[]> {
@@ -271,14 +282,16 @@ export class SqliteCatalog implements Catalog {
   }
 
   async getAlias(name: string): Promise<Alias> {
-    const row = this.#row<AliasRow>(SQL.alias, name);
-    if (!row)
-      throw notFound(
-        'alias',
-        name,
-        'list aliases with reembed alias list, or create it with reembed alias set <alias> <namespace>',
-      );
-    return aliasFromRow(row);
+    return this.#cached(`a:${name}`, () => {
+      const row = this.#row<AliasRow>(SQL.alias, name);
+      if (!row)
+        throw notFound(
+          'alias',
+          name,
+          'list aliases with reembed alias list, or create it with reembed alias set <alias> <namespace>',
+        );
+      return aliasFromRow(row);
+    });
   }
 
   async listAliases(collection?: string): Promise<Alias[]> {
@@ -317,6 +330,20 @@ export class SqliteCatalog implements Catalog {
 
   #now(): string {
     return this.#clock.now().toISOString();
+  }
+
+  /** A frozen catalog value read since the database last changed, or `load()` (failures are not kept). */
+  #cached<T>(key: string, load: () => T): T {
+    const [changes, version] = this.#sql.get(SQL.changeStamp).raw().get() as [number, number];
+    const stamp = `${changes}:${version}`;
+    if (stamp !== this.#stamp) {
+      this.#reads.clear();
+      this.#stamp = stamp;
+    }
+    if (this.#reads.has(key)) return this.#reads.get(key) as T;
+    const value = load();
+    this.#reads.set(key, value);
+    return value;
   }
 
   #row<T>(sql: string, key: string): T | undefined {

@@ -1,8 +1,10 @@
+export type { AnnQuantization, SqliteAnnOptions } from './ann-config.js';
 export type { SqliteBackend, SqliteBackendOptions } from './backend.js';
 export { openSqliteBackend } from './backend.js';
 export { SqliteCatalog } from './catalog.js';
 export type { SqliteDatabase } from './schema.js';
 export { applySchema, SCHEMA_VERSION, schemaDdl } from './schema.js';
+export type { SearchIndexInfo } from './search-registry.js';
 export { SqliteSourceRepository } from './sources.js';
 export { StatementCache } from './statements.js';
 export { SQLITE_STORE_CAPABILITIES, SqliteVectorStore } from './store.js';

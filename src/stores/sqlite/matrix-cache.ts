@@ -1,21 +1,16 @@
-import { createRequire } from 'node:module';
 import type { Metric } from '../../core/space.js';
 import { dot, normalizeInPlace } from '../../core/vector.js';
 import type { RowPredicate } from './filter.js';
 import { parseJsonObject } from './statements.js';
+import type { DetailRow } from './store-rows.js';
 import { TopK } from './top-k.js';
+import { usearch } from './usearch.js';
 
-/** usearch, loaded by the first search (opening the store for anything else never needs it). */
-let simd: typeof import('usearch') | null = null;
-const usearch = (): typeof import('usearch') => {
-  simd ??= createRequire(import.meta.url)('usearch') as typeof import('usearch');
-  return simd;
-};
-
-/** One scored row of a search, before its details are read from SQLite. */
-export interface MatrixHit {
-  readonly recordId: string;
+/** One scored record of a search (by `records.key`), with its details when they were read already. */
+export interface ScoredKey {
+  readonly key: number;
   readonly score: number;
+  readonly row?: DetailRow;
 }
 
 /**
@@ -33,7 +28,7 @@ export class NamespaceMatrix {
   /** Byte view of `#matrix`, so stored BLOBs are copied in without a per-row view. */
   #bytes: Uint8Array;
   #count = 0;
-  readonly #recordIds: string[] = [];
+  #keys: Float64Array;
   readonly #sourceIds: string[] = [];
   readonly #tenants: (string | null)[] = [];
   readonly #metadata: string[] = [];
@@ -47,6 +42,7 @@ export class NamespaceMatrix {
     this.generation = generation;
     this.#matrix = new Float32Array(Math.max(capacity, 16) * dimension);
     this.#bytes = new Uint8Array(this.#matrix.buffer);
+    this.#keys = new Float64Array(Math.max(capacity, 16));
   }
 
   get size(): number {
@@ -54,19 +50,13 @@ export class NamespaceMatrix {
   }
 
   /** Appends one record; `vector` is the stored little-endian float32 bytes (exactly dimension x 4). */
-  append(
-    recordId: string,
-    sourceId: string,
-    tenant: string | null,
-    metadata: string,
-    vector: Uint8Array,
-  ): void {
+  append(key: number, sourceId: string, tenant: string | null, metadata: string, vector: Uint8Array): void {
     const d = this.dimension;
     const row = this.#count;
     this.#reserve(row + 1);
     this.#bytes.set(vector.byteLength === d * 4 ? vector : vector.subarray(0, d * 4), row * d * 4);
     if (this.metric === 'cosine') this.#normalizeRow(row);
-    this.#recordIds[row] = recordId;
+    this.#keys[row] = key;
     this.#sourceIds[row] = sourceId;
     this.#tenants[row] = tenant;
     this.#metadata[row] = metadata;
@@ -92,20 +82,14 @@ export class NamespaceMatrix {
    * matching rows only. Scores are recomputed in double precision for the returned rows, so they do not
    * depend on which path ran; higher is better for every metric (l2 scores are −squared distance).
    */
-  search(query: Float32Array, k: number, predicate: RowPredicate | null): MatrixHit[] {
+  search(query: Float32Array, k: number, predicate: RowPredicate | null): ScoredKey[] {
     const q = Float32Array.from(query);
     if (this.metric === 'cosine') normalizeInPlace(q);
     const n = this.#count;
     const want = Math.min(k, n);
     if (want === 0) return [];
     const rows = predicate ? this.#scan(q, want, predicate) : this.#exact(q, want);
-    const hits = rows.map((row) => ({
-      recordId: this.#recordIds[row] as string,
-      score: this.#score(q, row),
-    }));
-    return hits.sort(
-      (a, b) => b.score - a.score || (a.recordId < b.recordId ? -1 : a.recordId > b.recordId ? 1 : 0),
-    );
+    return rows.map((row) => ({ key: this.#keys[row] as number, score: this.#score(q, row) }));
   }
 
   #exact(q: Float32Array, want: number): number[] {
@@ -158,7 +142,7 @@ export class NamespaceMatrix {
       const d = this.dimension;
       this.#matrix.copyWithin(row * d, last * d, last * d + d);
       const moved = this.#sourceIds[last] as string;
-      this.#recordIds[row] = this.#recordIds[last] as string;
+      this.#keys[row] = this.#keys[last] as number;
       this.#sourceIds[row] = moved;
       this.#tenants[row] = this.#tenants[last] as string | null;
       this.#metadata[row] = this.#metadata[last] as string;
@@ -167,7 +151,6 @@ export class NamespaceMatrix {
       if (typeof rows === 'number') this.#bySource.set(moved, row);
       else if (rows) rows[rows.indexOf(last)] = row;
     }
-    this.#recordIds.length = last;
     this.#sourceIds.length = last;
     this.#tenants.length = last;
     this.#metadata.length = last;
@@ -178,10 +161,14 @@ export class NamespaceMatrix {
   #reserve(rows: number): void {
     const d = this.dimension;
     if (rows * d <= this.#matrix.length) return;
-    const grown = new Float32Array(Math.max(rows, Math.ceil((this.#matrix.length / d) * 1.5)) * d);
+    const capacity = Math.max(rows, Math.ceil((this.#matrix.length / d) * 1.5));
+    const grown = new Float32Array(capacity * d);
     grown.set(this.#matrix.subarray(0, this.#count * d));
     this.#matrix = grown;
     this.#bytes = new Uint8Array(grown.buffer);
+    const keys = new Float64Array(capacity);
+    keys.set(this.#keys.subarray(0, this.#count));
+    this.#keys = keys;
   }
 
   #normalizeRow(row: number): void {

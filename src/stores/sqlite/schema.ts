@@ -9,7 +9,7 @@ export type SqliteDatabase = BetterSqlite3.Database;
  * Version of the tables this file creates (component `core` in `schema_version`). Other repositories
  * sharing the file (migrations, jobs) register their own component row, so each evolves on its own.
  */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 export const SCHEMA_COMPONENT = 'core';
 
 const sqlList = (values: readonly string[]): string => values.map((v) => `'${v}'`).join(', ');
@@ -129,7 +129,8 @@ export function sourcesDdl(): string[] {
 export function storeDdl(): string[] {
   return [
     // generation is bumped by every committed write that changes records, so a search cache in any
-    // process knows when to reload.
+    // process knows when to reload; removed counts the records writes have removed (replaced or deleted),
+    // so an ANN index caught up from an older snapshot knows whether any of its keys went away.
     `CREATE TABLE IF NOT EXISTS ns_meta (
       name TEXT PRIMARY KEY,
       fingerprint TEXT NOT NULL,
@@ -137,9 +138,55 @@ export function storeDdl(): string[] {
       dimension INTEGER NOT NULL CHECK (dimension BETWEEN 1 AND 65536),
       metric TEXT NOT NULL CHECK (metric IN (${sqlList(METRICS)})),
       generation INTEGER NOT NULL DEFAULT 0,
-      created_at TEXT NOT NULL
+      created_at TEXT NOT NULL,
+      removed INTEGER NOT NULL DEFAULT 0
     )`,
-    `CREATE TABLE IF NOT EXISTS records (
+    recordsDdl('records'),
+    'CREATE INDEX IF NOT EXISTS records_by_source ON records(namespace, source_id)',
+    `CREATE TABLE IF NOT EXISTS heads (
+      namespace TEXT NOT NULL REFERENCES ns_meta(name),
+      source_id TEXT NOT NULL,
+      source_version INTEGER NOT NULL,
+      content_hash TEXT,
+      deleted INTEGER NOT NULL CHECK (deleted IN (0, 1)),
+      PRIMARY KEY (namespace, source_id),
+      CHECK ((deleted = 1) = (content_hash IS NULL))
+    ) WITHOUT ROWID`,
+    // One row per persisted ANN index file (see ann-files.ts): the file reflects the namespace's searchable
+    // records at `generation`; `keys` lists the record keys it holds (float64 little-endian, ascending).
+    `CREATE TABLE IF NOT EXISTS ann_indexes (
+      namespace TEXT PRIMARY KEY REFERENCES ns_meta(name),
+      file TEXT NOT NULL,
+      fingerprint TEXT NOT NULL,
+      incarnation TEXT NOT NULL,
+      generation INTEGER NOT NULL,
+      high_key INTEGER NOT NULL,
+      removed INTEGER NOT NULL,
+      count INTEGER NOT NULL,
+      bytes INTEGER NOT NULL,
+      params TEXT NOT NULL,
+      keys BLOB NOT NULL,
+      saved_at TEXT NOT NULL
+    )`,
+    `CREATE TABLE IF NOT EXISTS checkpoints (
+      job_id TEXT PRIMARY KEY,
+      namespace TEXT,
+      cursor TEXT NOT NULL,
+      processed INTEGER NOT NULL CHECK (processed >= 0),
+      updated_at TEXT NOT NULL
+    )`,
+  ];
+}
+
+/**
+ * The records table. `key` is the record's stable integer identity (the ANN index's key): AUTOINCREMENT, so
+ * a key is never reused, not even after the newest record is deleted, and keys grow in commit order, so
+ * "what was written since" is `key > high-water mark`. Schema 1 had no `key` (the implicit rowid, which
+ * SQLite may reuse and VACUUM may renumber); `upgradeFrom1` copies such a table.
+ */
+export function recordsDdl(table: string): string {
+  return `CREATE TABLE IF NOT EXISTS ${table} (
+      key INTEGER PRIMARY KEY AUTOINCREMENT,
       namespace TEXT NOT NULL REFERENCES ns_meta(name),
       record_id TEXT NOT NULL,
       source_id TEXT NOT NULL,
@@ -152,26 +199,25 @@ export function storeDdl(): string[] {
       metadata TEXT NOT NULL DEFAULT '{}',
       text TEXT NOT NULL,
       vector BLOB NOT NULL,
-      PRIMARY KEY (namespace, record_id)
-    )`,
-    'CREATE INDEX IF NOT EXISTS records_by_source ON records(namespace, source_id)',
-    `CREATE TABLE IF NOT EXISTS heads (
-      namespace TEXT NOT NULL REFERENCES ns_meta(name),
-      source_id TEXT NOT NULL,
-      source_version INTEGER NOT NULL,
-      content_hash TEXT,
-      deleted INTEGER NOT NULL CHECK (deleted IN (0, 1)),
-      PRIMARY KEY (namespace, source_id),
-      CHECK ((deleted = 1) = (content_hash IS NULL))
-    ) WITHOUT ROWID`,
-    `CREATE TABLE IF NOT EXISTS checkpoints (
-      job_id TEXT PRIMARY KEY,
-      namespace TEXT,
-      cursor TEXT NOT NULL,
-      processed INTEGER NOT NULL CHECK (processed >= 0),
-      updated_at TEXT NOT NULL
-    )`,
-  ];
+      UNIQUE (namespace, record_id)
+    )`;
+}
+
+const RECORD_COLUMNS =
+  'namespace, record_id, source_id, chunk_index, fingerprint, content_hash, source_version, embedded_at, tenant, metadata, text, vector';
+
+/**
+ * Schema 1 → 2: the records table gains its `key` (a copy in rowid order, so keys follow the old order)
+ * and ns_meta its `removed` counter.
+ */
+function upgradeFrom1(db: SqliteDatabase): void {
+  db.exec('ALTER TABLE ns_meta ADD COLUMN removed INTEGER NOT NULL DEFAULT 0');
+  db.exec(recordsDdl('records_v2'));
+  db.exec(`INSERT INTO records_v2 (${RECORD_COLUMNS}) SELECT ${RECORD_COLUMNS} FROM records ORDER BY rowid`);
+  db.exec('DROP INDEX IF EXISTS records_by_source');
+  db.exec('DROP TABLE records');
+  db.exec('ALTER TABLE records_v2 RENAME TO records');
+  db.exec('CREATE INDEX IF NOT EXISTS records_by_source ON records(namespace, source_id)');
 }
 
 export function schemaDdl(): string[] {
@@ -185,10 +231,18 @@ export function schemaDdl(): string[] {
 export function applySchema(db: SqliteDatabase, now: string): void {
   for (const pragma of pragmaStatements()) db.pragma(pragma);
   db.transaction(() => {
-    for (const ddl of schemaDdl()) db.exec(ddl);
+    for (const ddl of schemaVersionDdl()) db.exec(ddl);
     const row = db.prepare('SELECT version FROM schema_version WHERE component = ?').get(SCHEMA_COMPONENT) as
       | { version: number }
       | undefined;
+    if (row?.version === 1) {
+      upgradeFrom1(db);
+      db.prepare('UPDATE schema_version SET version = ?, applied_at = ? WHERE component = ?').run(
+        SCHEMA_VERSION,
+        now,
+        SCHEMA_COMPONENT,
+      );
+    }
     if (row && row.version > SCHEMA_VERSION) {
       throw new ReembedError(
         'STORE_FAILED',
@@ -196,6 +250,7 @@ export function applySchema(db: SqliteDatabase, now: string): void {
         { details: { found: row.version, supported: SCHEMA_VERSION } },
       );
     }
+    for (const ddl of schemaDdl()) db.exec(ddl);
     if (!row) {
       db.prepare('INSERT INTO schema_version (component, version, applied_at) VALUES (?, ?, ?)').run(
         SCHEMA_COMPONENT,

@@ -4,10 +4,12 @@
  * with a query (invariant 2) even if something wrote it behind the store's back.
  */
 export const STORE_SQL = {
-  meta: 'SELECT name, fingerprint, space_name, dimension, metric, generation FROM ns_meta WHERE name = ?',
+  meta: `SELECT name, fingerprint, space_name, dimension, metric, generation, created_at, removed
+    FROM ns_meta WHERE name = ?`,
   insertMeta: `INSERT INTO ns_meta (name, fingerprint, space_name, dimension, metric, generation, created_at)
     VALUES (?, ?, ?, ?, ?, 0, ?)`,
-  bumpGeneration: 'UPDATE ns_meta SET generation = generation + 1 WHERE name = ? RETURNING generation',
+  bumpGeneration: `UPDATE ns_meta SET generation = generation + 1, removed = removed + ? WHERE name = ?
+    RETURNING generation`,
   spaceName: 'SELECT name FROM spaces WHERE fingerprint = ?',
 
   head: 'SELECT source_id, source_version, content_hash, deleted FROM heads WHERE namespace = ? AND source_id = ?',
@@ -20,15 +22,43 @@ export const STORE_SQL = {
   scanHeads: `SELECT source_id, source_version, content_hash, deleted FROM heads
     WHERE namespace = ? AND source_id > ? ORDER BY source_id LIMIT ?`,
 
-  deleteSourceRecords: 'DELETE FROM records WHERE namespace = ? AND source_id = ?',
+  // The removed keys tell an ANN index which entries to drop.
+  deleteSourceRecords: 'DELETE FROM records WHERE namespace = ? AND source_id = ? RETURNING key',
   insertRecord: `INSERT INTO records (namespace, record_id, source_id, chunk_index, fingerprint, content_hash,
     source_version, embedded_at, tenant, metadata, text, vector) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   // Capacity hint for loading: counted on the (namespace, source_id) index, without reading the rows.
   countRecords: 'SELECT COUNT(*) FROM records INDEXED BY records_by_source WHERE namespace = ?',
-  loadSearchable: `SELECT record_id, source_id, tenant, metadata, vector FROM records
+  loadSearchable: `SELECT key, source_id, tenant, metadata, vector FROM records
     WHERE namespace = ? AND fingerprint = ? AND length(vector) = ?`,
-  hitDetails: `SELECT source_id, fingerprint, content_hash, source_version, embedded_at, tenant, metadata, text
-    FROM records WHERE namespace = ? AND record_id = ?`,
+  scanSearchable: `SELECT key, tenant, metadata, vector FROM records
+    WHERE namespace = ? AND fingerprint = ? AND length(vector) = ?`,
+  // Details of a hit, by key; the namespace and fingerprint come back so the caller can check them.
+  hitDetails: `SELECT namespace, record_id, source_id, fingerprint, content_hash, source_version, embedded_at,
+    tenant, metadata, text FROM records WHERE key = ?`,
+  // An ANN candidate, only when the row is a searchable record of the namespace: the vector to rescore it
+  // and the details of a hit (unfiltered searches ask for few candidates, so one read serves both)...
+  candidate: `SELECT vector, record_id, source_id, content_hash, source_version, embedded_at, tenant, metadata, text
+    FROM records WHERE key = ? AND namespace = ? AND fingerprint = ? AND length(vector) = ?`,
+  // ...or, when a filter may need many candidates, what the filter and rescoring need (details come after).
+  filteredCandidate: `SELECT vector, tenant, metadata FROM records
+    WHERE key = ? AND namespace = ? AND fingerprint = ? AND length(vector) = ?`,
+  // Searchable records with keys above a high-water mark, in key order: the table's own b-tree range
+  // (NOT INDEXED keeps the planner off the namespace indexes, which would visit every record).
+  searchableAfter: `SELECT key, vector FROM records NOT INDEXED
+    WHERE key > ? AND namespace = ? AND fingerprint = ? AND length(vector) = ? ORDER BY key`,
+  // Every key of a namespace, from the (namespace, source_id) index alone.
+  namespaceKeys: 'SELECT key FROM records INDEXED BY records_by_source WHERE namespace = ?',
+
+  annRow: `SELECT namespace, file, fingerprint, incarnation, generation, high_key, removed, count, bytes, params, keys,
+    saved_at FROM ann_indexes WHERE namespace = ?`,
+  annFiles: 'SELECT file FROM ann_indexes',
+  upsertAnnRow: `INSERT INTO ann_indexes (namespace, file, fingerprint, incarnation, generation, high_key, removed,
+      count, bytes, params, keys, saved_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT (namespace) DO UPDATE SET file = excluded.file, fingerprint = excluded.fingerprint,
+      incarnation = excluded.incarnation, generation = excluded.generation, high_key = excluded.high_key,
+      removed = excluded.removed,
+      count = excluded.count, bytes = excluded.bytes, params = excluded.params, keys = excluded.keys,
+      saved_at = excluded.saved_at`,
 
   upsertCheckpoint: `INSERT INTO checkpoints (job_id, namespace, cursor, processed, updated_at) VALUES (?, ?, ?, ?, ?)
     ON CONFLICT (job_id) DO UPDATE SET namespace = excluded.namespace, cursor = excluded.cursor,
@@ -46,10 +76,13 @@ export const STORE_SQL = {
   dropHeads: 'DELETE FROM heads WHERE namespace = ?',
   dropCheckpoints: 'DELETE FROM checkpoints WHERE namespace = ?',
   dropMeta: 'DELETE FROM ns_meta WHERE name = ?',
+  dropAnn: 'DELETE FROM ann_indexes WHERE namespace = ? RETURNING file',
 } as const;
 
 /** The catalog's statements (spaces, collections, namespaces, aliases, audit log). */
 export const CATALOG_SQL = {
+  // Whether anything changed since the last call: this connection's row changes, other connections' commits.
+  changeStamp: 'SELECT total_changes(), data_version FROM pragma_data_version',
   spaceByName: 'SELECT * FROM spaces WHERE name = ?',
   spaceByFingerprint: 'SELECT * FROM spaces WHERE fingerprint = ?',
   spaceByKey: 'SELECT * FROM spaces WHERE name = @key OR fingerprint = @key',

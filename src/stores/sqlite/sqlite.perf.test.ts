@@ -51,7 +51,7 @@ describe.skipIf(!enabled)(
         const perSecond = N / ((performance.now() - t) / 1000);
 
         const reader = await openSqliteBackend({ path: join(dir, 'perf.db') });
-        const query = { vector: randomVector(random, D), fingerprint: space.fingerprint, k: 10 };
+        const query = { vector: randomVector(random, D), fingerprint: space.fingerprint, k: 10, exact: true };
         t = performance.now();
         await reader.store.search(ns.name, query);
         const loadMs = performance.now() - t;

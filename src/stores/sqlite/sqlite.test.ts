@@ -53,6 +53,27 @@ testVectorStore({
   },
 });
 
+// The same suite with every namespace searched through its HNSW index (threshold 0), and with exact search
+// streamed from SQLite instead of the in-memory copy (no exact cache, no index).
+testVectorStore({
+  name: 'sqlite (HNSW index forced)',
+  create: async () => {
+    const backend = await openSqliteBackend({ path: tempFile(), ann: { threshold: 0 } });
+    return { store: backend.store, cleanup: () => backend.close() };
+  },
+});
+
+testVectorStore({
+  name: 'sqlite (exact search streamed from SQLite)',
+  create: async () => {
+    const backend = await openSqliteBackend({
+      path: tempFile(),
+      ann: { threshold: Number.POSITIVE_INFINITY, exactCacheBytes: 0 },
+    });
+    return { store: backend.store, cleanup: () => backend.close() };
+  },
+});
+
 testCatalog({
   name: 'sqlite',
   create: async () => {
@@ -91,6 +112,35 @@ describe('sqlite backend specifics', () => {
     const memory = await openBackend(':memory:');
     await memory.catalog.createCollection('docs', 'alice');
     expect((await memory.catalog.listCollections()).map((c) => c.name)).toEqual(['docs']);
+  });
+
+  it('reuses catalog reads only while nothing changed: another connection or a raw write is seen at once', async () => {
+    const path = tempFile();
+    const a = await openBackend(path);
+    const b = await openBackend(path);
+    await a.catalog.addSpace(space, 'alice');
+    await a.catalog.createCollection('docs', 'alice');
+    await a.catalog.addSpace(other, 'alice');
+    const one = (await a.catalog.createNamespace({ collection: 'docs', space, state: 'active' }, 'alice'))
+      .name;
+    const two = (
+      await a.catalog.createNamespace({ collection: 'docs', space: other, state: 'active' }, 'alice')
+    ).name;
+    const route = (namespace: string) => ({ kind: 'single' as const, namespace });
+    await a.catalog.setAlias('docs', 'docs', route(one), 'alice');
+    const first = await a.catalog.getAlias('docs');
+    expect(await a.catalog.getAlias('docs')).toBe(first);
+    // A cutover committed by another connection (another process, in production).
+    await b.catalog.setAlias('docs', 'docs', route(two), 'bob');
+    expect((await a.catalog.getAlias('docs')).routing).toEqual(route(two));
+    // A write on this connection that bypasses the catalog (another repository sharing it).
+    a.db
+      .prepare("UPDATE aliases SET routing = ?, version = version + 1 WHERE name = 'docs'")
+      .run(JSON.stringify(route(one)));
+    expect((await a.catalog.getAlias('docs')).routing).toEqual(route(one));
+    expect((await a.catalog.getNamespace(two)).state).toBe('active');
+    a.db.prepare("UPDATE namespaces SET state = 'serving' WHERE name = ?").run(two);
+    expect((await a.catalog.getNamespace(two)).state).toBe('serving');
   });
 
   it('refuses to update or delete audit rows at the storage level', async () => {

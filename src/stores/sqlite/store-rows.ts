@@ -12,6 +12,10 @@ export interface MetaRow {
   dimension: number;
   metric: Metric;
   generation: number;
+  /** When the namespace was created: a dropped and re-created namespace restarts its generations. */
+  created_at: string;
+  /** Records removed by writes over the namespace's life (replaced or deleted). */
+  removed: number;
 }
 
 export interface HeadRow {
@@ -22,6 +26,8 @@ export interface HeadRow {
 }
 
 export interface DetailRow {
+  namespace: string;
+  record_id: string;
   source_id: string;
   fingerprint: string;
   content_hash: string;

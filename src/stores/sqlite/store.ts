@@ -17,8 +17,10 @@ import type {
   VectorStore,
   WriteOptions,
 } from '../../ports/vector-store.js';
+import { resolveAnnOptions, type SqliteAnnOptions } from './ann-config.js';
 import { compileFilter } from './filter.js';
-import { type AppliedChange, MatrixRegistry } from './matrix-registry.js';
+import { prepareQuery } from './row-scorer.js';
+import { type AppliedChange, type SearchIndexInfo, SearchRegistry } from './search-registry.js';
 import { STORE_SQL as SQL } from './sql.js';
 import type { StatementCache } from './statements.js';
 import {
@@ -46,27 +48,29 @@ export const SQLITE_STORE_CAPABILITIES: StoreCapabilities = Object.freeze({
   sharedCatalogTransaction: true,
   concurrentWrites: false,
   filters: true,
-  annIndex: false,
+  annIndex: true,
   maxDimension: 65_536,
 });
 
 /**
- * Vectors in the SQLite file, searched exactly from an in-memory matrix per namespace. Writes are
- * versioned per source (invariant 4), deletes leave tombstones (invariant 5), and a batch commits with
- * its checkpoint in one transaction. Every method does its SQLite work synchronously before its
- * promise settles, so it also runs inside a caller's `db.transaction(...)`.
+ * Vectors in the SQLite file. Small namespaces are searched exactly from an in-memory float32 matrix;
+ * namespaces of `ann.threshold` records or more through an HNSW index persisted beside the file, whose
+ * candidates are rescored from SQLite (see `SearchRegistry`). Writes are versioned per source
+ * (invariant 4), deletes leave tombstones (invariant 5), and a batch commits with its checkpoint in one
+ * transaction. Every method does its SQLite work synchronously before its promise settles, so it also
+ * runs inside a caller's `db.transaction(...)`.
  */
 export class SqliteVectorStore implements VectorStore {
   readonly name = 'sqlite';
   readonly capabilities = SQLITE_STORE_CAPABILITIES;
   readonly #sql: StatementCache;
   readonly #clock: Clock;
-  readonly #matrices: MatrixRegistry;
+  readonly #search: SearchRegistry;
 
-  constructor(sql: StatementCache, clock: Clock) {
+  constructor(sql: StatementCache, clock: Clock, ann?: SqliteAnnOptions) {
     this.#sql = sql;
     this.#clock = clock;
-    this.#matrices = new MatrixRegistry(sql);
+    this.#search = new SearchRegistry(sql, clock, resolveAnnOptions(ann, sql.db.name));
   }
 
   async createNamespace(descriptor: NamespaceDescriptor): Promise<void> {
@@ -83,12 +87,15 @@ export class SqliteVectorStore implements VectorStore {
   }
 
   async dropNamespace(name: string): Promise<void> {
-    this.#sql.write('drop a namespace', () => {
+    const file = this.#sql.write('drop a namespace', () => {
+      const file = this.#search.files.dropRow(name);
       for (const sql of [SQL.dropRecords, SQL.dropHeads, SQL.dropCheckpoints, SQL.dropMeta]) {
         this.#sql.get(sql).run(name);
       }
+      return file;
     });
-    this.#matrices.drop(name);
+    // Inside a caller's transaction the drop may still roll back: keep the index file until it is stale.
+    this.#search.drop(name, this.#sql.db.inTransaction ? null : file);
   }
 
   async describeNamespace(name: string): Promise<NamespaceDescriptor | null> {
@@ -120,12 +127,12 @@ export class SqliteVectorStore implements VectorStore {
         const head = heads.get(write.sourceId);
         if (head && write.sourceVersion <= head.source_version) continue;
         // Records exist only under a live head, so a new or tombstoned source has nothing to remove.
-        if (head && !head.deleted) this.#sql.get(SQL.deleteSourceRecords).run(namespace, write.sourceId);
+        const removedKeys = head && !head.deleted ? this.#removeRecords(namespace, write.sourceId) : [];
         const metadata = JSON.stringify(write.metadata);
         const { sourceId, sourceVersion, contentHash, tenant } = write;
         const rows = write.chunks.map((chunk, j) => {
           const bytes = vectorToBytes(vectors[j] as Float32Array);
-          insert.run(
+          const { lastInsertRowid } = insert.run(
             namespace,
             chunk.chunkId,
             sourceId,
@@ -139,7 +146,7 @@ export class SqliteVectorStore implements VectorStore {
             chunk.text,
             bytes,
           );
-          return { recordId: chunk.chunkId, tenant, metadata, bytes };
+          return { key: Number(lastInsertRowid), tenant, metadata, bytes };
         });
         upsertHead.run(namespace, sourceId, sourceVersion, contentHash, 0);
         // A later item of this call for the same source compares against this version.
@@ -149,7 +156,7 @@ export class SqliteVectorStore implements VectorStore {
           content_hash: contentHash,
           deleted: 0,
         });
-        applied.push({ sourceId, rows });
+        applied.push({ sourceId, removedKeys, rows });
         records += rows.length;
       }
       return { written: applied.length, skipped: checked.length - applied.length, records };
@@ -174,7 +181,8 @@ export class SqliteVectorStore implements VectorStore {
       for (const d of deletes) {
         const head = heads.get(d.sourceId);
         if (head && d.sourceVersion <= head.source_version) continue;
-        records += this.#sql.get(SQL.deleteSourceRecords).run(namespace, d.sourceId).changes;
+        const removedKeys = this.#removeRecords(namespace, d.sourceId);
+        records += removedKeys.length;
         this.#sql.get(SQL.upsertHead).run(namespace, d.sourceId, d.sourceVersion, null, 1);
         heads.set(d.sourceId, {
           source_id: d.sourceId,
@@ -182,13 +190,18 @@ export class SqliteVectorStore implements VectorStore {
           content_hash: null,
           deleted: 1,
         });
-        applied.push({ sourceId: d.sourceId, rows: [] });
+        applied.push({ sourceId: d.sourceId, removedKeys, rows: [] });
       }
       return { written: applied.length, skipped: deletes.length - applied.length, records };
     });
   }
 
-  /** Exact k-NN in one read snapshot: the matrix, the generation check and the hit rows agree. */
+  /**
+   * Top-k in one read snapshot: the search structures, the generation check and the hit rows agree. Exact
+   * for small namespaces and `exact: true`; through the HNSW index (candidates rescored exactly) for
+   * namespaces of `ann.threshold` records or more. Every hit is read back from its row, which must belong
+   * to this namespace and fingerprint (invariant 2) — a deleted record has no row (invariant 5).
+   */
   async search(namespace: string, request: SearchRequest): Promise<SearchHit[]> {
     const k = request.k;
     if (!Number.isInteger(k) || k < 0) {
@@ -203,19 +216,44 @@ export class SqliteVectorStore implements VectorStore {
     }
     const predicate = compileFilter(request.filter);
     const nested = this.#sql.db.inTransaction;
-    return this.#sql.read('search', () => {
+    const hits = this.#sql.read('search', () => {
       const meta = this.#meta(namespace);
       this.#assertSpace(meta, request.fingerprint, 'search');
       validateVector(request.vector, meta.dimension, `query for ${namespace}`);
-      const matches = this.#matrices.get(meta, !nested).search(toFloat32(request.vector), k, predicate);
+      const query = prepareQuery(toFloat32(request.vector), meta.metric);
+      const scored = this.#search.search(meta, query, k, predicate, {
+        exact: request.exact === true,
+        nested,
+      });
       const details = this.#sql.get(SQL.hitDetails);
       const hits: SearchHit[] = [];
-      for (const match of matches) {
-        const row = details.get(namespace, match.recordId) as DetailRow | undefined;
-        if (row) hits.push(hitOf(match.recordId, match.score, row));
+      for (const { key, score, row: read } of scored) {
+        const row = read ?? (details.get(key) as DetailRow | undefined);
+        if (row && row.namespace === namespace && row.fingerprint === meta.fingerprint)
+          hits.push(hitOf(row.record_id, score, row));
       }
-      return hits;
+      return hits.sort(
+        (a, b) => b.score - a.score || (a.chunkId < b.chunkId ? -1 : a.chunkId > b.chunkId ? 1 : 0),
+      );
     });
+    this.#search.flush();
+    return hits;
+  }
+
+  /**
+   * Builds the namespace's HNSW index now (or loads its persisted file and catches it up) and saves it
+   * beside the database, so the first search does not pay for it — e.g. after a backfill, before cutover.
+   * Namespaces below `ann.threshold` are searched exactly and get no index.
+   */
+  async buildIndex(namespace: string): Promise<SearchIndexInfo> {
+    const meta = this.#sql.read('read a namespace', () => this.#meta(namespace));
+    if (this.#search.describe(meta).mode === 'hnsw') this.#search.ensureIndex(meta);
+    return this.describeIndex(namespace);
+  }
+
+  /** How the namespace is searched: exact or through its HNSW index, its size and the index in memory. */
+  async describeIndex(namespace: string): Promise<SearchIndexInfo> {
+    return this.#sql.read('describe the search index', () => this.#search.describe(this.#meta(namespace)));
   }
 
   async heads(namespace: string, sourceIds: readonly string[]): Promise<Map<string, SourceHead>> {
@@ -268,14 +306,17 @@ export class SqliteVectorStore implements VectorStore {
     return row ? Object.freeze({ jobId: row.job_id, cursor: row.cursor, processed: row.processed }) : null;
   }
 
-  /** Drops the in-memory matrices; the connection belongs to the backend, which closes it. */
+  /**
+   * Saves HNSW indexes with unsaved changes beside the database, then drops the in-memory structures; the
+   * connection belongs to the backend, which closes it.
+   */
   async close(): Promise<void> {
-    this.#matrices.clear();
+    this.#search.close((namespace) => this.#metaRow(namespace));
   }
 
   /**
    * Runs a versioned change and its checkpoint in one IMMEDIATE transaction, bumps the namespace
-   * generation when records changed, then lets the matrix cache follow the committed change.
+   * generation when records changed, then lets the search structures follow the committed change.
    */
   #commit(
     namespace: string,
@@ -292,14 +333,22 @@ export class SqliteVectorStore implements VectorStore {
         const { jobId, cursor, processed } = checkpoint;
         this.#sql.get(SQL.upsertCheckpoint).run(jobId, namespace, cursor, processed, this.#now());
       }
+      let removed = 0;
+      for (const change of applied) removed += change.removedKeys.length;
       const bumped =
         applied.length > 0
-          ? (this.#sql.get(SQL.bumpGeneration).get(namespace) as { generation: number })
+          ? (this.#sql.get(SQL.bumpGeneration).get(removed, namespace) as { generation: number })
           : null;
       return { result, before, after: bumped?.generation ?? before };
     });
-    this.#matrices.follow(namespace, { before, after, nested, applied });
+    this.#search.follow(namespace, { before, after, nested, applied });
     return result;
+  }
+
+  /** Deletes a source's records and returns their keys (an ANN index drops the same keys). */
+  #removeRecords(namespace: string, sourceId: string): number[] {
+    const rows = this.#sql.get(SQL.deleteSourceRecords).all(namespace, sourceId) as { key: number }[];
+    return rows.map((r) => r.key);
   }
 
   #head(namespace: string, sourceId: string): HeadRow | undefined {

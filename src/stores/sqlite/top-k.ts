@@ -5,13 +5,13 @@
 export class TopK {
   readonly #k: number;
   readonly #scores: Float64Array;
-  readonly #rows: Int32Array;
+  readonly #rows: Float64Array;
   #size = 0;
 
   constructor(k: number) {
     this.#k = k;
     this.#scores = new Float64Array(k);
-    this.#rows = new Int32Array(k);
+    this.#rows = new Float64Array(k);
   }
 
   push(score: number, row: number): void {

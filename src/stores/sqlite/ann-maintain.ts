@@ -1,0 +1,220 @@
+import type { AnnParams, ResolvedAnnOptions } from './ann-config.js';
+import { AnnIndex } from './ann-index.js';
+import type { RowPredicate } from './filter.js';
+import type { ScoredKey } from './matrix-cache.js';
+import { RowScorer } from './row-scorer.js';
+import { STORE_SQL as SQL } from './sql.js';
+import type { StatementCache } from './statements.js';
+import { parseJsonObject } from './statements.js';
+import type { DetailRow, MetaRow } from './store-rows.js';
+import { TopK } from './top-k.js';
+
+/** A filter passing fewer candidates than this share is "selective" (see `annSearch`). */
+const SELECTIVE = 0.05;
+
+/** Rows added to an index per usearch call: bounds the float32 staging buffer (4,096 x 384 x 4 = 6 MiB). */
+const CHUNK = 4_096;
+
+/**
+ * Builds a namespace's index from its searchable records (read transaction: the index then reflects
+ * exactly the snapshot at `meta.generation`).
+ */
+export function buildIndex(
+  sql: StatementCache,
+  meta: MetaRow,
+  params: AnnParams,
+  expansionSearch: number,
+): AnnIndex {
+  const index = new AnnIndex(
+    params,
+    { incarnation: meta.created_at, generation: meta.generation, highKey: 0, removed: meta.removed },
+    expansionSearch,
+  );
+  const highKey = addAfter(sql, index, meta, 0);
+  index.snapshot = { ...index.snapshot, highKey };
+  index.removedSinceBuild = 0;
+  return index;
+}
+
+/**
+ * Brings an index from its snapshot to `meta.generation` using SQLite alone (read transaction): records
+ * with keys above the snapshot's high key are added (keys only grow, in commit order), and when writes
+ * have removed records since the snapshot (`ns_meta.removed` moved), the keys SQLite no longer has are
+ * removed. This is what makes any older committed snapshot usable — a file saved long ago, or an index
+ * left behind by another process's writes or by a rolled-back caller transaction.
+ */
+export function catchUp(sql: StatementCache, index: AnnIndex, meta: MetaRow): void {
+  const highKey = addAfter(sql, index, meta, index.snapshot.highKey);
+  // The count is a safety net for removals nobody counted (rows deleted behind the store's back).
+  const total = sql.get(SQL.countRecords).pluck().get(meta.name) as number;
+  if (meta.removed !== index.snapshot.removed || index.size > total) removeMissing(sql, index, meta.name);
+  index.snapshot = {
+    incarnation: meta.created_at,
+    generation: meta.generation,
+    highKey,
+    removed: meta.removed,
+  };
+}
+
+/** Adds searchable records with keys above `after`; returns the new high key. */
+function addAfter(sql: StatementCache, index: AnnIndex, meta: MetaRow, after: number): number {
+  const d = meta.dimension;
+  const keys = new Float64Array(CHUNK);
+  const vectors = new Float32Array(CHUNK * d);
+  const bytes = new Uint8Array(vectors.buffer);
+  let n = 0;
+  let highKey = after;
+  const rows = sql
+    .get(SQL.searchableAfter)
+    .raw()
+    .iterate(after, meta.name, meta.fingerprint, d * 4) as Iterable<[number, Uint8Array]>;
+  for (const [key, vector] of rows) {
+    keys[n] = key;
+    bytes.set(vector, n * d * 4);
+    n++;
+    highKey = key;
+    if (n === CHUNK) {
+      index.add(keys, vectors, n);
+      n = 0;
+    }
+  }
+  index.add(keys, vectors, n);
+  return highKey;
+}
+
+/** Removes index keys whose records are gone (a sorted merge of both key lists). */
+function removeMissing(sql: StatementCache, index: AnnIndex, namespace: string): void {
+  const present = Float64Array.from(sql.get(SQL.namespaceKeys).pluck().all(namespace) as number[]).sort();
+  const held = index.keys();
+  const gone: number[] = [];
+  let j = 0;
+  for (const key of held) {
+    while (j < present.length && (present[j] as number) < key) j++;
+    if (j >= present.length || present[j] !== key) gone.push(key);
+  }
+  index.remove(gone);
+}
+
+export interface AnnResult {
+  /** Scored keys, or null when the caller must answer exactly (a filter too selective for the index). */
+  readonly hits: ScoredKey[] | null;
+  /** The index's distances disagree with the stored vectors: it does not describe these records. */
+  readonly suspect: boolean;
+}
+
+/**
+ * ANN top-k: candidates from the index, each checked against its SQLite row (same namespace and
+ * fingerprint, a vector of the namespace's dimension — a deleted record has no row, a foreign one fails
+ * the check), filtered, and rescored exactly from the stored float32 vector. When fewer than k candidates
+ * pass a filter, the next round asks for as many as the pass rate so far needs (at least twice as many);
+ * a filter that would need more than `maxCandidates` is too selective for the index, and the caller
+ * scans exactly (read transaction).
+ */
+export function annSearch(
+  sql: StatementCache,
+  index: AnnIndex,
+  meta: MetaRow,
+  query: Float32Array,
+  k: number,
+  predicate: RowPredicate | null,
+  options: ResolvedAnnOptions,
+  /** An exact scan is cheap right now (the namespace's float32 copy is in memory). */
+  exactInMemory = false,
+): AnnResult {
+  const size = index.size;
+  const limit = Math.min(size, Math.max(options.maxCandidates, options.minCandidates));
+  // An index no larger than the search beam is visited whole anyway: take every record, so small
+  // namespaces searched through an index get exact results.
+  let want =
+    size <= options.expansionSearch
+      ? size
+      : Math.min(size, Math.max(options.minCandidates, k * options.oversample));
+  const candidate = sql.get(predicate ? SQL.filteredCandidate : SQL.candidate).raw();
+  const rows = new Map<number, CandidateRow>();
+  const scorer = new RowScorer(meta.metric, meta.dimension);
+  const bytes = meta.dimension * 4;
+  const needsMetadata = (predicate?.keys.length ?? 0) > 0;
+  for (;;) {
+    const found = index.search(query, want);
+    const top = new TopK(k);
+    let passed = 0;
+    let checked = 0;
+    let drifted = 0;
+    let strangers = 0;
+    for (let i = 0; i < found.keys.length; i++) {
+      const key = found.keys[i] as number;
+      const row = candidate.get(key, meta.name, meta.fingerprint, bytes) as CandidateRow | undefined;
+      if (!row) {
+        strangers++;
+        continue;
+      }
+      if (predicate) {
+        const tenant = row[1] as string | null;
+        if (predicate.tenant !== undefined && tenant !== predicate.tenant) continue;
+        if (needsMetadata && !predicate.matches(tenant, () => parseJsonObject(row[2] as string))) continue;
+      } else rows.set(key, row);
+      passed++;
+      const score = scorer.score(query, row[0]);
+      // A zero vector (score exactly 0) is indexed as an arbitrary direction: its distance says nothing.
+      if (index.params.metric === 'cosine' && score !== 0) {
+        checked++;
+        if (drifts(index.params, found.distances[i] as number, score)) drifted++;
+      }
+      top.push(score, key);
+    }
+    // An index caught up to this snapshot holds exactly its searchable records: keys without such a row,
+    // or distances that do not match the rows' vectors, mean the index belongs to other data.
+    if (strangers * 4 > found.keys.length || (checked >= 4 && drifted * 4 > checked))
+      return { hits: null, suspect: true };
+    if (passed >= k || found.keys.length < want || !predicate) {
+      const best = top.sorted();
+      const hits = best.rows.map((key, i) => {
+        const row = rows.get(key);
+        const score = best.scores[i] as number;
+        return row ? { key, score, row: detailOf(meta, row as FullCandidateRow) } : { key, score };
+      });
+      return { hits, suspect: false };
+    }
+    // Too few passed the filter: ask for as many candidates as its pass rate so far suggests (with room),
+    // or give up on the index when that is more than `maxCandidates`.
+    const rate = Math.max(passed, 1) / found.keys.length;
+    const needed = Math.ceil((2 * k) / rate);
+    if (want >= limit || needed > limit) return { hits: null, suspect: false };
+    // With the float32 copy in memory, a filter passing a few percent of the records is cheaper to scan
+    // exactly (the scan skips non-matching rows after one comparison) than to escalate candidates, each
+    // a SQLite read: 100k records, 1% filter: 1.8 ms exact against 40 ms through the index.
+    if (exactInMemory && rate < SELECTIVE) return { hits: null, suspect: false };
+    want = Math.min(limit, Math.max(needed, want * 2));
+  }
+}
+
+/** `[vector, tenant, metadata]` of a filtered search, or `FullCandidateRow`. */
+type CandidateRow = [Uint8Array, ...unknown[]];
+/** `[vector, record_id, source_id, content_hash, source_version, embedded_at, tenant, metadata, text]`. */
+type FullCandidateRow = [Uint8Array, string, string, string, number, string, string | null, string, string];
+
+function detailOf(meta: MetaRow, r: FullCandidateRow): DetailRow {
+  return {
+    namespace: meta.name,
+    fingerprint: meta.fingerprint,
+    record_id: r[1],
+    source_id: r[2],
+    content_hash: r[3],
+    source_version: r[4],
+    embedded_at: r[5],
+    tenant: r[6],
+    metadata: r[7],
+    text: r[8],
+  };
+}
+
+/**
+ * Whether a cosine index's distance for a candidate is too far from its exact cosine to come from the
+ * same vector. Quantisation moves a cosine by far less than these bounds (int8: ~0.01 typical), while a
+ * key pointing at another record's vector typically differs by tenths. (Dot and l2 scores have no fixed
+ * scale, so only cosine indexes are checked this way; every index is checked row by row.)
+ */
+function drifts(params: AnnParams, distance: number, score: number): boolean {
+  const tolerance = params.quantization === 'i8' ? 0.25 : params.quantization === 'f16' ? 0.02 : 0.001;
+  return !(Math.abs(1 - distance - score) <= tolerance);
+}

@@ -1,0 +1,387 @@
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import type { SourceWrite } from '../../core/records.js';
+import { descriptorOf, prng, referenceScore, sourceWrite, testSpace } from '../../testing/index.js';
+import type { SqliteAnnOptions } from './ann-config.js';
+import { openSqliteBackend, type SqliteBackend } from './backend.js';
+import { applySchema, SCHEMA_VERSION } from './schema.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'reembed-ann-'));
+let counter = 0;
+const tempFile = (): string => join(dir, `a${++counter}.db`);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const D = 24;
+const space = testSpace('ann-v1', { dimension: D });
+const other = testSpace('ann-v2', { dimension: D });
+const ns = descriptorOf('docs', space);
+
+/** Vectors around 40 random centres (real data is clustered; uniform noise would make HNSW look bad). */
+function clustered(n: number, seed: number): Float32Array[] {
+  const random = prng(seed);
+  const centres = Array.from({ length: 40 }, () => Float32Array.from({ length: D }, () => random() * 2 - 1));
+  return Array.from({ length: n }, () => {
+    const c = centres[Math.floor(random() * centres.length)] as Float32Array;
+    return Float32Array.from(c, (x) => x + (random() * 2 - 1) * 0.35);
+  });
+}
+
+function writesOf(vectors: readonly Float32Array[], from = 0, version = 1): SourceWrite[] {
+  return vectors.map((v, i) =>
+    sourceWrite({
+      id: `d${from + i}`,
+      version,
+      vectors: [v],
+      tenant: (from + i) % 10 === 0 ? 'rare' : 'common',
+    }),
+  );
+}
+
+async function fill(backend: SqliteBackend, vectors: readonly Float32Array[], from = 0, version = 1) {
+  for (let i = 0; i < vectors.length; i += 500)
+    await backend.store.write(
+      ns.name,
+      space.fingerprint,
+      writesOf(vectors.slice(i, i + 500), from + i, version),
+    );
+}
+
+const search = (backend: SqliteBackend, vector: Float32Array, k = 10, extra: object = {}) =>
+  backend.store.search(ns.name, { vector, fingerprint: space.fingerprint, k, ...extra });
+
+describe('sqlite store: HNSW index for large namespaces', () => {
+  const open: SqliteBackend[] = [];
+  const openBackend = async (path: string, ann: SqliteAnnOptions = { threshold: 200 }) => {
+    const backend = await openSqliteBackend({ path, ann });
+    open.push(backend);
+    return backend;
+  };
+  afterEach(async () => {
+    for (const backend of open.splice(0)) await backend.close();
+  });
+
+  it('is selected above the threshold, persisted beside the file, and reused by the next process', async () => {
+    const path = tempFile();
+    const a = await openBackend(path);
+    await a.store.createNamespace(ns);
+    const vectors = clustered(400, 1);
+    await fill(a, vectors.slice(0, 150));
+    await search(a, vectors[0] as Float32Array);
+    expect((await a.store.describeIndex(ns.name)).mode).toBe('exact');
+    expect((await a.store.describeIndex(ns.name)).index).toBeNull();
+    await fill(a, vectors.slice(150), 150);
+    const hits = await search(a, vectors[0] as Float32Array);
+    expect(hits[0]?.sourceId).toBe('d0');
+    const info = await a.store.describeIndex(ns.name);
+    expect(info).toMatchObject({
+      mode: 'hnsw',
+      records: 400,
+      index: { origin: 'built', size: 400, quantization: 'i8' },
+    });
+    expect(readdirSync(`${path}.ann`).filter((f) => f.endsWith('.usearch'))).toHaveLength(1);
+    await a.close();
+
+    const b = await openBackend(path);
+    expect((await search(b, vectors[7] as Float32Array))[0]?.sourceId).toBe('d7');
+    expect((await b.store.describeIndex(ns.name)).index).toMatchObject({ origin: 'file', size: 400 });
+  });
+
+  it('finds the exact top 10 for most queries on clustered data, with exact scores', async () => {
+    const backend = await openBackend(tempFile(), { threshold: 0, minCandidates: 10, oversample: 1 });
+    await backend.store.createNamespace(ns);
+    const vectors = clustered(3_000, 2);
+    await fill(backend, vectors);
+    const queries = clustered(50, 3);
+    let found = 0;
+    for (const q of queries) {
+      const ann = await search(backend, q);
+      const exact = await search(backend, q, 10, { exact: true });
+      const truth = new Set(exact.map((h) => h.sourceId));
+      found += ann.filter((h) => truth.has(h.sourceId)).length;
+      for (const h of ann) {
+        const v = vectors[Number(h.sourceId.slice(1))] as Float32Array;
+        expect(h.score).toBeCloseTo(referenceScore('cosine', q, v), 5);
+      }
+    }
+    expect(found / (queries.length * 10)).toBeGreaterThan(0.9);
+    expect((await backend.store.describeIndex(ns.name)).index?.origin).toBe('built');
+  });
+
+  it('never returns a deleted or replaced record, whichever connection changed it', async () => {
+    const path = tempFile();
+    const a = await openBackend(path);
+    const b = await openBackend(path);
+    await a.store.createNamespace(ns);
+    const vectors = clustered(600, 4);
+    await fill(a, vectors);
+    await search(a, vectors[0] as Float32Array);
+    // Deleted through this connection (replayed on the index) and through another one (caught up).
+    await a.store.delete(ns.name, [{ sourceId: 'd1', sourceVersion: 2 }]);
+    await b.store.delete(ns.name, [{ sourceId: 'd2', sourceVersion: 2 }]);
+    const moved = Float32Array.from(vectors[500] as Float32Array, (x) => -x);
+    await b.store.write(ns.name, space.fingerprint, [
+      sourceWrite({ id: 'd3', version: 2, vectors: [moved] }),
+    ]);
+    for (const id of [1, 2]) {
+      const hits = await search(a, vectors[id] as Float32Array, 50);
+      expect(hits.map((h) => h.sourceId)).not.toContain(`d${id}`);
+    }
+    // Searched with its old vector, d3 is scored by its new one (it now points the other way).
+    const old = (await search(a, vectors[3] as Float32Array, 600)).find((h) => h.sourceId === 'd3');
+    expect(old?.score ?? -1).toBeCloseTo(referenceScore('cosine', vectors[3] as Float32Array, moved), 5);
+    const d3 = (await search(a, moved, 1))[0];
+    expect(d3?.sourceId).toBe('d3');
+    expect(d3?.provenance.sourceVersion).toBe(2);
+    expect(d3?.score).toBeCloseTo(1, 5);
+    expect((await a.store.describeIndex(ns.name)).index?.size).toBe(598);
+  });
+
+  it('keeps the index equal to the records when one call writes a source twice', async () => {
+    const backend = await openBackend(tempFile(), { threshold: 0 });
+    await backend.store.createNamespace(ns);
+    const vectors = clustered(300, 15);
+    await fill(backend, vectors);
+    await search(backend, vectors[0] as Float32Array);
+    const [a, b] = clustered(2, 16) as [Float32Array, Float32Array];
+    await backend.store.write(ns.name, space.fingerprint, [
+      sourceWrite({ id: 'd1', version: 2, vectors: [a] }),
+      sourceWrite({ id: 'twice', version: 1, vectors: [a] }),
+      sourceWrite({ id: 'd1', version: 3, vectors: [b] }),
+      sourceWrite({ id: 'twice', version: 2, vectors: [b] }),
+    ]);
+    expect((await backend.store.describeIndex(ns.name)).index?.size).toBe(301);
+    const keys = backend.db.prepare('SELECT key FROM records ORDER BY key').pluck().all() as number[];
+    await backend.close();
+    open.splice(open.indexOf(backend), 1);
+    // The saved index holds exactly the records' keys.
+    const reopened = await openBackend(backend.db.name, { threshold: 0 });
+    const row = reopened.db.prepare('SELECT keys FROM ann_indexes').pluck().get() as Buffer;
+    const saved = Array.from(
+      new Float64Array(row.buffer.slice(row.byteOffset, row.byteOffset + row.byteLength)),
+    );
+    expect(saved).toEqual(keys);
+  });
+
+  it('catches up a saved file with writes and deletes made after it was saved', async () => {
+    const path = tempFile();
+    const a = await openBackend(path);
+    await a.store.createNamespace(ns);
+    const vectors = clustered(700, 5);
+    await fill(a, vectors.slice(0, 500));
+    await a.store.buildIndex(ns.name);
+    await a.close();
+    const writer = await openBackend(path, { threshold: Number.POSITIVE_INFINITY });
+    await fill(writer, vectors.slice(500), 500);
+    await writer.store.delete(
+      ns.name,
+      [10, 20, 30].map((i) => ({ sourceId: `d${i}`, sourceVersion: 5 })),
+    );
+    const b = await openBackend(path);
+    expect((await search(b, vectors[650] as Float32Array))[0]?.sourceId).toBe('d650');
+    const gone = await search(b, vectors[20] as Float32Array, 30);
+    expect(gone.map((h) => h.sourceId)).not.toContain('d20');
+    expect((await b.store.describeIndex(ns.name)).index).toMatchObject({ origin: 'file', size: 697 });
+  });
+
+  it('rebuilds instead of trusting a torn, foreign or differently built file', async () => {
+    const path = tempFile();
+    const a = await openBackend(path);
+    await a.store.createNamespace(ns);
+    const vectors = clustered(400, 6);
+    await fill(a, vectors);
+    await a.store.buildIndex(ns.name);
+    await a.close();
+    const file = (): string => {
+      const name = readdirSync(`${path}.ann`).find((f) => f.endsWith('.usearch')) as string;
+      return join(`${path}.ann`, name);
+    };
+    truncateSync(file(), Math.floor(statSync(file()).size / 2));
+    const b = await openBackend(path);
+    expect((await search(b, vectors[3] as Float32Array))[0]?.sourceId).toBe('d3');
+    expect((await b.store.describeIndex(ns.name)).index?.origin).toBe('built');
+    await b.close();
+
+    // Same size, other content: the index of another namespace of the same shape, copied over this one's.
+    const twin = descriptorOf('twin', space);
+    const c = await openBackend(path);
+    await c.store.createNamespace(twin);
+    await c.store.write(twin.name, space.fingerprint, writesOf(clustered(400, 7)));
+    await c.store.buildIndex(twin.name);
+    await c.close();
+    const names = readdirSync(`${path}.ann`).filter((f) => f.endsWith('.usearch'));
+    const mine = names.find((f) => f.startsWith('docs')) as string;
+    const theirs = names.find((f) => f.startsWith('twin')) as string;
+    writeFileSync(join(`${path}.ann`, mine), readFileSync(join(`${path}.ann`, theirs)));
+    const d = await openBackend(path);
+    // Make the row agree with the copied file's size, so only the content gives it away.
+    d.db
+      .prepare('UPDATE ann_indexes SET bytes = ? WHERE namespace = ?')
+      .run(statSync(join(`${path}.ann`, mine)).size, ns.name);
+    for (const i of [0, 100, 200, 300]) {
+      const hits = await search(d, vectors[i] as Float32Array);
+      expect(hits[0]?.sourceId).toBe(`d${i}`);
+      expect(hits.every((h) => h.provenance.fingerprint === space.fingerprint)).toBe(true);
+    }
+    // The first search found the file's keys pointing at the twin's records, answered exactly and forgot
+    // the file; the next ones went through a rebuilt index.
+    expect((await d.store.describeIndex(ns.name)).index?.origin).toBe('built');
+    await d.close();
+
+    const f = await openBackend(path, { threshold: 200, connectivity: 8 });
+    await search(f, vectors[0] as Float32Array);
+    expect((await f.store.describeIndex(ns.name)).index).toMatchObject({ origin: 'built', connectivity: 8 });
+  });
+
+  it('keeps a foreign-fingerprint row out of every result', async () => {
+    const backend = await openBackend(tempFile(), { threshold: 0 });
+    await backend.store.createNamespace(ns);
+    const vectors = clustered(300, 8);
+    await fill(backend, vectors);
+    const query = vectors[5] as Float32Array;
+    backend.db
+      .prepare(
+        `INSERT INTO records (namespace, record_id, source_id, chunk_index, fingerprint, content_hash, source_version,
+           embedded_at, tenant, metadata, text, vector) VALUES (?, 'x#0', 'x', 0, ?, 'h', 1, 'now', NULL, '{}', 'x', ?)`,
+      )
+      .run(ns.name, other.fingerprint, Buffer.from(Float32Array.from(query).buffer));
+    // The foreign row bumps nothing: the index catches it up only through a generation change.
+    await backend.store.write(ns.name, space.fingerprint, writesOf(clustered(1, 9), 300));
+    for (const exact of [false, true]) {
+      const hits = await search(backend, query, 20, { exact });
+      expect(hits[0]?.sourceId).toBe('d5');
+      expect(hits.map((h) => h.sourceId)).not.toContain('x');
+    }
+  });
+
+  it('answers filters from the index while enough candidates pass, exactly when the filter is selective', async () => {
+    const backend = await openBackend(tempFile(), { threshold: 0, maxCandidates: 256 });
+    await backend.store.createNamespace(ns);
+    const vectors = clustered(3_000, 10);
+    await fill(backend, vectors);
+    const queries = clustered(20, 11);
+    for (const filter of [{ tenant: 'common' }, { tenant: 'rare' }, { tenant: 'nobody' }]) {
+      for (const q of queries) {
+        const ann = await search(backend, q, 10, { filter });
+        const exact = await search(backend, q, 10, { filter, exact: true });
+        expect(ann.every((h) => h.tenant === filter.tenant)).toBe(true);
+        expect(ann.length).toBe(exact.length);
+        const truth = new Set(exact.map((h) => h.sourceId));
+        expect(ann.filter((h) => truth.has(h.sourceId)).length).toBeGreaterThanOrEqual(
+          Math.min(8, exact.length),
+        );
+      }
+    }
+  });
+
+  it('follows a caller transaction only once it commits', async () => {
+    const path = tempFile();
+    const backend = await openBackend(path, { threshold: 0 });
+    await backend.store.createNamespace(ns);
+    const vectors = clustered(300, 12);
+    await fill(backend, vectors);
+    await search(backend, vectors[0] as Float32Array);
+    const fresh = Float32Array.from(vectors[0] as Float32Array, (x) => -x);
+    expect(() =>
+      backend.db.transaction(() => {
+        void backend.store.write(ns.name, space.fingerprint, [
+          sourceWrite({ id: 'new', version: 1, vectors: [fresh] }),
+        ]);
+        void backend.store.delete(ns.name, [{ sourceId: 'd0', sourceVersion: 2 }]);
+        throw new Error('caller aborts');
+      })(),
+    ).toThrow('caller aborts');
+    expect((await search(backend, fresh, 1))[0]?.sourceId).not.toBe('new');
+    expect((await search(backend, vectors[0] as Float32Array, 1))[0]?.sourceId).toBe('d0');
+    backend.db.transaction(() => {
+      void backend.store.write(ns.name, space.fingerprint, [
+        sourceWrite({ id: 'new', version: 1, vectors: [fresh] }),
+      ]);
+      void backend.store.delete(ns.name, [{ sourceId: 'd0', sourceVersion: 2 }]);
+    })();
+    expect((await search(backend, fresh, 1))[0]?.sourceId).toBe('new');
+    expect((await search(backend, vectors[0] as Float32Array, 5)).map((h) => h.sourceId)).not.toContain('d0');
+  });
+
+  it('drops the index file with its namespace, and keeps in-memory databases in memory', async () => {
+    const path = tempFile();
+    const backend = await openBackend(path, { threshold: 0 });
+    await backend.store.createNamespace(ns);
+    await fill(backend, clustered(100, 13));
+    await backend.store.buildIndex(ns.name);
+    expect(readdirSync(`${path}.ann`).filter((f) => f.endsWith('.usearch'))).toHaveLength(1);
+    await backend.store.dropNamespace(ns.name);
+    expect(readdirSync(`${path}.ann`).filter((f) => f.endsWith('.usearch'))).toHaveLength(0);
+    expect(backend.db.prepare('SELECT COUNT(*) AS n FROM ann_indexes').get()).toEqual({ n: 0 });
+
+    const memory = await openBackend(':memory:', { threshold: 0 });
+    await memory.store.createNamespace(ns);
+    const vectors = clustered(100, 14);
+    await fill(memory, vectors);
+    expect((await search(memory, vectors[9] as Float32Array))[0]?.sourceId).toBe('d9');
+    expect(existsSync(':memory:.ann')).toBe(false);
+  });
+});
+
+describe('sqlite schema 1 → 2 (records get their stable key)', () => {
+  it('copies the records of a schema-1 file, in their old order, and searches them', async () => {
+    const path = tempFile();
+    const db = new Database(path);
+    applySchema(db, new Date().toISOString());
+    // Turn the fresh file back into what schema 1 wrote: records keyed by the implicit rowid.
+    db.exec(`DROP TABLE records; DROP TABLE ann_indexes; ALTER TABLE ns_meta DROP COLUMN removed;
+      CREATE TABLE records (
+        namespace TEXT NOT NULL REFERENCES ns_meta(name), record_id TEXT NOT NULL, source_id TEXT NOT NULL,
+        chunk_index INTEGER NOT NULL, fingerprint TEXT NOT NULL, content_hash TEXT NOT NULL,
+        source_version INTEGER NOT NULL, embedded_at TEXT NOT NULL, tenant TEXT,
+        metadata TEXT NOT NULL DEFAULT '{}', text TEXT NOT NULL, vector BLOB NOT NULL,
+        PRIMARY KEY (namespace, record_id));
+      CREATE INDEX records_by_source ON records(namespace, source_id);
+      UPDATE schema_version SET version = 1 WHERE component = 'core';`);
+    db.prepare(
+      `INSERT INTO ns_meta (name, fingerprint, space_name, dimension, metric, generation, created_at)
+       VALUES (?, ?, ?, ?, 'cosine', 3, 'then')`,
+    ).run(ns.name, space.fingerprint, space.name, D);
+    const vectors = clustered(5, 20);
+    const insert = db.prepare(
+      `INSERT INTO records (namespace, record_id, source_id, chunk_index, fingerprint, content_hash, source_version,
+         embedded_at, tenant, metadata, text, vector) VALUES (?, ?, ?, 0, ?, 'h', 1, 'then', NULL, '{}', 't', ?)`,
+    );
+    for (const i of [4, 2, 0, 1, 3])
+      insert.run(
+        ns.name,
+        `d${i}#0`,
+        `d${i}`,
+        space.fingerprint,
+        Buffer.from((vectors[i] as Float32Array).buffer),
+      );
+    db.close();
+
+    const backend = await openSqliteBackend({ path, ann: { threshold: 0 } });
+    try {
+      expect(
+        backend.db.prepare("SELECT version FROM schema_version WHERE component = 'core'").pluck().get(),
+      ).toBe(SCHEMA_VERSION);
+      expect(backend.db.prepare('SELECT key, source_id FROM records ORDER BY key').all()).toEqual(
+        [4, 2, 0, 1, 3].map((i, j) => ({ key: j + 1, source_id: `d${i}` })),
+      );
+      for (const [i, v] of vectors.entries())
+        expect((await search(backend, v, 1))[0]?.sourceId).toBe(`d${i}`);
+      await backend.store.write(ns.name, space.fingerprint, writesOf(clustered(1, 21), 5));
+      expect(backend.db.prepare('SELECT MAX(key) FROM records').pluck().get()).toBe(6);
+    } finally {
+      await backend.close();
+    }
+  });
+});

@@ -1,0 +1,314 @@
+import type { Clock } from '../../ports/clock.js';
+import { annParams, type ResolvedAnnOptions } from './ann-config.js';
+import { AnnFiles } from './ann-files.js';
+import type { AnnIndex, AnnSnapshot } from './ann-index.js';
+import { annSearch, buildIndex, catchUp } from './ann-maintain.js';
+import { scanExact } from './exact-scan.js';
+import type { RowPredicate } from './filter.js';
+import { NamespaceMatrix, type ScoredKey } from './matrix-cache.js';
+import { STORE_SQL as SQL } from './sql.js';
+import type { StatementCache } from './statements.js';
+import type { MetaRow } from './store-rows.js';
+
+/** A committed change to replay on the search structures: the source's removed keys, then its new rows. */
+export interface AppliedChange {
+  readonly sourceId: string;
+  readonly removedKeys: readonly number[];
+  readonly rows: readonly { key: number; tenant: string | null; metadata: string; bytes: Uint8Array }[];
+}
+
+/** What a write transaction reports so the search structures can follow it. */
+export interface CommittedChange {
+  /** `ns_meta.generation` before and after the transaction. */
+  readonly before: number;
+  readonly after: number;
+  /** The write ran inside a caller's transaction, which may still roll back. */
+  readonly nested: boolean;
+  readonly applied: readonly AppliedChange[];
+}
+
+/** How a namespace is searched right now (`describeIndex`). */
+export interface SearchIndexInfo {
+  readonly kind: 'sqlite-search';
+  /** `hnsw` when searches without `exact: true` go through the ANN index, `exact` otherwise. */
+  readonly mode: 'hnsw' | 'exact';
+  readonly records: number;
+  readonly threshold: number;
+  /** The loaded index, if any. */
+  readonly index: {
+    readonly origin: 'built' | 'file';
+    readonly quantization: string;
+    readonly connectivity: number;
+    readonly size: number;
+    readonly generation: number;
+    readonly approximateBytes: number;
+  } | null;
+  /** Whether an exact search is served from the in-memory float32 copy (else streamed from SQLite). */
+  readonly exactCached: boolean;
+}
+
+/**
+ * Per-connection search structures of every namespace: exact float32 matrices for small namespaces (and
+ * exact requests within `exactCacheBytes`), HNSW indexes for namespaces of `threshold` records or more.
+ * Both reflect one committed `ns_meta.generation`; this connection's own commits are replayed on them,
+ * any other change (another process, a rolled-back caller transaction) is caught up from SQLite before
+ * the next search. Methods marked "read transaction" run inside the store's read snapshot; saves and
+ * discards of index files wait for `flush`, outside any transaction.
+ */
+export class SearchRegistry {
+  readonly options: ResolvedAnnOptions;
+  readonly files: AnnFiles;
+  readonly #sql: StatementCache;
+  readonly #matrices = new Map<string, NamespaceMatrix>();
+  readonly #indexes = new Map<string, AnnIndex>();
+  readonly #pendingSave = new Map<string, MetaRow>();
+  readonly #pendingDiscard = new Set<string>();
+
+  constructor(sql: StatementCache, clock: Clock, options: ResolvedAnnOptions) {
+    this.#sql = sql;
+    this.options = options;
+    this.files = new AnnFiles(options.dir, sql, clock);
+  }
+
+  /** Top-k scored keys (read transaction). `query` is prepared (`prepareQuery`). */
+  search(
+    meta: MetaRow,
+    query: Float32Array,
+    k: number,
+    predicate: RowPredicate | null,
+    mode: { exact: boolean; nested: boolean },
+  ): ScoredKey[] {
+    if (k === 0) return [];
+    if (mode.nested) return this.#exact(meta, query, k, predicate, false);
+    if (!mode.exact) {
+      const index = this.#annFor(meta);
+      if (index) {
+        const cached = this.#matrices.get(meta.name);
+        const inMemory = cached !== undefined && cached.generation === meta.generation;
+        const result = annSearch(this.#sql, index, meta, query, k, predicate, this.options, inMemory);
+        if (result.suspect) {
+          // Candidates whose index distance disagrees with their stored vector: the file does not match
+          // these records. Forget it (rebuilt on the next search) and answer exactly.
+          this.#indexes.delete(meta.name);
+          this.#pendingDiscard.add(meta.name);
+        }
+        if (result.hits) return result.hits;
+      }
+    }
+    return this.#exact(meta, query, k, predicate, true);
+  }
+
+  /** Builds (or loads and catches up) the namespace's index now and persists it (no transaction open). */
+  ensureIndex(meta: MetaRow): AnnIndex {
+    const index = this.#sql.read('build the ANN index', () => this.#loadOrBuild(meta));
+    this.#pendingSave.set(meta.name, meta);
+    this.flush();
+    return index;
+  }
+
+  describe(meta: MetaRow): SearchIndexInfo {
+    const matrix = this.#matrices.get(meta.name);
+    const index = this.#indexes.get(meta.name);
+    const records =
+      matrix && matrix.generation === meta.generation
+        ? matrix.size
+        : index && index.snapshot.generation === meta.generation
+          ? index.size
+          : this.#count(meta.name);
+    return Object.freeze({
+      kind: 'sqlite-search' as const,
+      mode: records >= this.options.threshold ? ('hnsw' as const) : ('exact' as const),
+      records,
+      threshold: this.options.threshold,
+      index: index
+        ? Object.freeze({
+            origin: index.origin,
+            quantization: index.params.quantization,
+            connectivity: index.params.connectivity,
+            size: index.size,
+            generation: index.snapshot.generation,
+            approximateBytes: index.approximateBytes(),
+          })
+        : null,
+      exactCached: records * meta.dimension * 4 <= this.options.exactCacheBytes,
+    });
+  }
+
+  /** Replays this connection's committed change (or leaves the structures to catch up later). */
+  follow(namespace: string, change: CommittedChange): void {
+    if (change.before === change.after) return;
+    const matrix = this.#matrices.get(namespace);
+    if (matrix) {
+      if (change.nested || matrix.generation !== change.before) this.#matrices.delete(namespace);
+      else {
+        try {
+          for (const c of change.applied) {
+            matrix.removeSource(c.sourceId);
+            for (const r of c.rows) matrix.append(r.key, c.sourceId, r.tenant, r.metadata, r.bytes);
+          }
+          matrix.generation = change.after;
+        } catch {
+          this.#matrices.delete(namespace);
+        }
+      }
+    }
+    const index = this.#indexes.get(namespace);
+    // An index not at the pre-change generation (or a change that may still roll back) is left as it is:
+    // it still equals an older committed snapshot, and the next search catches it up from SQLite.
+    if (!index || change.nested || index.snapshot.generation !== change.before) return;
+    try {
+      // Net effect in commit order: a record written and replaced within the same change (one call that
+      // wrote a source twice) is neither added nor removed.
+      const added = new Map<number, { key: number; bytes: Uint8Array }>();
+      const removed: number[] = [];
+      for (const c of change.applied) {
+        for (const key of c.removedKeys) if (!added.delete(key)) removed.push(key);
+        for (const r of c.rows) added.set(r.key, r);
+      }
+      index.remove(removed);
+      const d = index.params.dimension;
+      const rows = [...added.values()].sort((a, b) => a.key - b.key);
+      const keys = new Float64Array(rows.length);
+      const vectors = new Float32Array(rows.length * d);
+      const bytes = new Uint8Array(vectors.buffer);
+      rows.forEach((r, i) => {
+        keys[i] = r.key;
+        bytes.set(r.bytes, i * d * 4);
+      });
+      index.add(keys, vectors, rows.length);
+      let removedCount = 0;
+      for (const c of change.applied) removedCount += c.removedKeys.length;
+      index.snapshot = {
+        ...index.snapshot,
+        generation: change.after,
+        highKey: Math.max(index.snapshot.highKey, rows.length > 0 ? (keys[rows.length - 1] as number) : 0),
+        removed: index.snapshot.removed + removedCount,
+      };
+    } catch {
+      this.#indexes.delete(namespace);
+    }
+  }
+
+  /** Saves indexes that changed a lot and forgets unusable files; call outside any transaction. */
+  flush(): void {
+    if (this.#sql.db.inTransaction) return;
+    for (const namespace of this.#pendingDiscard) this.files.discard(namespace);
+    this.#pendingDiscard.clear();
+    for (const [namespace, meta] of this.#pendingSave) {
+      this.#pendingSave.delete(namespace);
+      const index = this.#indexes.get(namespace);
+      if (index) this.files.save(meta, index);
+    }
+  }
+
+  /** Forgets a dropped namespace's structures; its row went with the namespace, `file` is deleted. */
+  drop(namespace: string, file: string | null): void {
+    this.#matrices.delete(namespace);
+    this.#indexes.delete(namespace);
+    this.#pendingSave.delete(namespace);
+    this.files.removeFile(file);
+  }
+
+  /** Persists indexes with unsaved changes, then forgets everything. */
+  close(metaOf: (namespace: string) => MetaRow | undefined): void {
+    for (const [namespace, index] of this.#indexes) {
+      if (index.unsaved === 0) continue;
+      const meta = metaOf(namespace);
+      if (meta && meta.created_at === index.snapshot.incarnation) this.#pendingSave.set(namespace, meta);
+    }
+    try {
+      this.flush();
+    } finally {
+      this.#matrices.clear();
+      this.#indexes.clear();
+    }
+  }
+
+  /** The namespace's index when it is searched through one (read transaction), current to `meta`. */
+  #annFor(meta: MetaRow): AnnIndex | null {
+    let index = this.#indexes.get(meta.name);
+    if (index && index.snapshot.incarnation !== meta.created_at) {
+      this.#indexes.delete(meta.name);
+      index = undefined;
+    }
+    if (index) {
+      this.#bringUpToDate(meta, index);
+      // Hysteresis: a namespace that shrank to half the threshold goes back to exact search.
+      if (index.size * 2 < this.options.threshold) {
+        this.#indexes.delete(meta.name);
+        return null;
+      }
+      return this.#indexes.get(meta.name) ?? null;
+    }
+    const matrix = this.#matrices.get(meta.name);
+    const size = matrix && matrix.generation === meta.generation ? matrix.size : this.#count(meta.name);
+    if (size < this.options.threshold) return null;
+    return this.#loadOrBuild(meta);
+  }
+
+  #loadOrBuild(meta: MetaRow): AnnIndex {
+    const params = annParams(this.options, meta.dimension, meta.metric);
+    const held = this.#indexes.get(meta.name);
+    if (held && held.snapshot.incarnation === meta.created_at) {
+      this.#bringUpToDate(meta, held);
+      return this.#indexes.get(meta.name) as AnnIndex;
+    }
+    const loaded = this.files.load(meta, params, this.options.expansionSearch);
+    const index = loaded ?? buildIndex(this.#sql, meta, params, this.options.expansionSearch);
+    if (!loaded) this.#pendingSave.set(meta.name, meta);
+    this.#indexes.set(meta.name, index);
+    this.#bringUpToDate(meta, index);
+    return this.#indexes.get(meta.name) as AnnIndex;
+  }
+
+  /** Catches an index up to `meta`, rebuilding it when removals have left too many tombstones. */
+  #bringUpToDate(meta: MetaRow, index: AnnIndex): void {
+    if (index.snapshot.generation !== meta.generation) catchUp(this.#sql, index, meta);
+    if (index.removedSinceBuild > Math.max(1_000, index.size)) {
+      const rebuilt = buildIndex(this.#sql, meta, index.params, this.options.expansionSearch);
+      this.#indexes.set(meta.name, rebuilt);
+      this.#pendingSave.set(meta.name, meta);
+      return;
+    }
+    if (index.unsaved >= Math.max(10_000, index.size / 4)) this.#pendingSave.set(meta.name, meta);
+  }
+
+  /** Exact top-k: the in-memory copy when it fits the budget, else a streaming scan of SQLite. */
+  #exact(
+    meta: MetaRow,
+    query: Float32Array,
+    k: number,
+    predicate: RowPredicate | null,
+    keep: boolean,
+  ): ScoredKey[] {
+    const cached = this.#matrices.get(meta.name);
+    if (cached && cached.generation === meta.generation) return cached.search(query, k, predicate);
+    const count = this.#count(meta.name);
+    if (count * meta.dimension * 4 > this.options.exactCacheBytes) {
+      if (cached) this.#matrices.delete(meta.name);
+      return scanExact(this.#sql, meta, query, k, predicate);
+    }
+    const matrix = this.#loadMatrix(meta, count);
+    if (keep) this.#matrices.set(meta.name, matrix);
+    return matrix.search(query, k, predicate);
+  }
+
+  #loadMatrix(meta: MetaRow, count: number): NamespaceMatrix {
+    const matrix = new NamespaceMatrix(meta.dimension, meta.metric, meta.generation, count);
+    const rows = this.#sql
+      .get(SQL.loadSearchable)
+      .raw()
+      .iterate(meta.name, meta.fingerprint, meta.dimension * 4);
+    for (const row of rows as Iterable<[number, string, string | null, string, Uint8Array]>) {
+      matrix.append(row[0], row[1], row[2], row[3], row[4]);
+    }
+    return matrix;
+  }
+
+  /** Records of a namespace, counted on its index (foreign rows included: an upper bound of searchable ones). */
+  #count(namespace: string): number {
+    return this.#sql.get(SQL.countRecords).pluck().get(namespace) as number;
+  }
+}
+
+export type { AnnSnapshot };
