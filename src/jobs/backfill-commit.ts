@@ -50,9 +50,11 @@ interface Queued {
 }
 
 /**
- * Commits a pass's batches: tombstones, vectors and — in the same store transaction when the store shares
- * one with the catalog — the checkpoint of the highest contiguous completed batch, then dead letters and
- * queue acknowledgements. One commit at a time by default; up to `parallel` on a store whose writes may
+ * Commits a pass's batches, in this order: tombstones; dead letters of the poison items; vectors and —
+ * in the same store transaction when the store shares one with the catalog — the checkpoint of the
+ * highest contiguous completed batch; then the clearing of dead letters of sources now written, and queue
+ * acknowledgements. Each step records what the next would make unrecoverable if a crash came between
+ * them (see `#commit`). One commit at a time by default; up to `parallel` on a store whose writes may
  * run concurrently (Postgres), where a commit's checkpoint covers only batches that committed before it
  * started plus its own, and the store never moves a checkpoint backwards.
  *
@@ -185,6 +187,24 @@ export class BatchCommitter {
     const writes = group.length === 1 ? (group[0] as Queued).writes : group.flatMap((q) => q.writes);
     const failures = group.flatMap((q) => q.failures);
     const deleted = deletes.length > 0 ? (await this.#store.delete(ns, deletes)).written : 0;
+    // Dead letters before the checkpoint: once the checkpoint has moved past a poison item, its dead
+    // letter must already be on record. The other order loses it to a crash in between — the resume
+    // starts after the item, and nothing says it is missing. In this order such a crash leaves the
+    // letters with the checkpoint short of them: the resume repeats the batch and records them again.
+    if (failures.length > 0) {
+      await this.#jobs.addDeadLetters(
+        failures.map((f) => ({
+          namespace: ns,
+          sourceId: f.doc.id,
+          sourceVersion: f.doc.version,
+          jobId: this.#o.jobId,
+          code: f.error.code,
+          reason: f.error.message,
+          attempts: 1,
+        })),
+      );
+      this.#deadLetters += failures.length;
+    }
     let result = { written: 0, skipped: 0 };
     if (writes.length > 0) {
       const shared = this.#store.capabilities.sharedCatalogTransaction;
@@ -204,20 +224,9 @@ export class BatchCommitter {
       this.#unsaved = checkpoint;
       if (this.#clock.now().getTime() - this.#lastSave >= SKIP_CHECKPOINT_MS) await this.#save(checkpoint);
     }
-    if (failures.length > 0) {
-      await this.#jobs.addDeadLetters(
-        failures.map((f) => ({
-          namespace: ns,
-          sourceId: f.doc.id,
-          sourceVersion: f.doc.version,
-          jobId: this.#o.jobId,
-          code: f.error.code,
-          reason: f.error.message,
-          attempts: 1,
-        })),
-      );
-      this.#deadLetters += failures.length;
-    }
+    // Records that say work is still owed — an older dead letter of a source written now, a queue entry —
+    // go only after the write committed: a crash before leaves a stale letter (`retry-dead` clears it
+    // without an embedding call) or a queue entry the next pass finds current, never a source nobody owes.
     if (this.#deadLetters > 0 && writes.length > 0) {
       this.#deadLetters -= await this.#jobs.clearDeadLetters(
         ns,
