@@ -1,4 +1,5 @@
 import type { SourceWrite } from '../core/records.js';
+import type { Semaphore } from '../core/semaphore.js';
 import type { Clock } from '../ports/clock.js';
 import type { JobRepository } from '../ports/jobs.js';
 import type { CheckpointWrite, VectorStore } from '../ports/vector-store.js';
@@ -34,6 +35,8 @@ export interface CommitterOptions {
    * commit then carries the highest checkpoint its batches and the batches already committed allow.
    */
   readonly parallel?: number;
+  /** A bound shared with other committers (a worker's ranges): each commit holds one of its permits. */
+  readonly slot?: Semaphore;
 }
 
 /** Batches that only skipped save their checkpoint at most this often (the next write carries it anyway). */
@@ -132,13 +135,21 @@ export class BatchCommitter {
     try {
       if (this.#o.busy()) await nextTurn();
       while (this.#queue.length > 0) {
+        // The permit first: batches that arrive while it is awaited join the group.
+        const release = await this.#o.slot?.acquire();
         const group = this.#take();
+        if (group.length === 0) {
+          release?.();
+          break;
+        }
         try {
           const result = await this.#commit(group);
           const last = group.length - 1;
           for (let i = 0; i <= last; i++) (group[i] as Queued).resolve(i === last ? result : null);
         } catch (error) {
           for (const q of group) q.reject(error);
+        } finally {
+          release?.();
         }
         if (this.#queue.length > 0 && this.#o.busy()) await nextTurn();
       }
