@@ -26,7 +26,10 @@ export interface CommitterOptions {
   /** Key of the pass's checkpoint row. */
   readonly checkpointKey: string;
   readonly tracker: ContiguousCursor;
-  /** Dead letters the namespace had when the run started (written sources are then cleared from them). */
+  /**
+   * Dead letters the namespace had when the run started, or an upper bound (`Infinity` when only their
+   * presence is known): while it is above 0, written sources are cleared from them.
+   */
   readonly deadLetters: number;
   /** True while embedding calls are in flight: writes then yield the thread to them first. */
   readonly busy: () => boolean;
@@ -36,7 +39,7 @@ export interface CommitterOptions {
    */
   readonly parallel?: number;
   /** A bound shared with other committers (a worker's ranges): each commit holds one of its permits. */
-  readonly slot?: Semaphore;
+  readonly slot?: Semaphore | undefined;
 }
 
 /** Batches that only skipped save their checkpoint at most this often (the next write carries it anyway). */

@@ -40,7 +40,7 @@ export interface PipelineOptions {
    * Bounds shared with other pipelines of the process (a worker's ranges): an embedding call holds an
    * `embed` permit, a commit a `write` permit.
    */
-  readonly slots?: { readonly embed?: Semaphore; readonly write?: Semaphore };
+  readonly slots?: { readonly embed?: Semaphore; readonly write?: Semaphore } | undefined;
 }
 
 export interface PipelineEvents {
@@ -114,7 +114,7 @@ export class BackfillPipeline {
       deadLetters: options.deadLetters,
       busy: () => this.#embedding > 0,
       parallel: options.parallelCommits,
-      ...(options.slots?.write ? { slot: options.slots.write } : {}),
+      slot: options.slots?.write,
     });
   }
 

@@ -49,7 +49,10 @@ export interface PipelineDriver {
   readonly name: string;
   readonly available: boolean;
   /** `n` documents in `docs`, `docs@v2` created; batches of `batchSize`, `concurrency` at once where the feed has it. */
-  open(n: number, settings: { batchSize: number; maxRetries?: number }): Promise<PipelineHarness>;
+  open(
+    n: number,
+    settings: { batchSize: number; maxRetries?: number; maxBatchTokens?: number },
+  ): Promise<PipelineHarness>;
 }
 
 async function v2Embedder(app: Reembed): Promise<Embedder> {
@@ -59,7 +62,7 @@ async function v2Embedder(app: Reembed): Promise<Embedder> {
 
 function runnerHarness(
   app: Reembed,
-  settings: { batchSize: number; maxRetries?: number },
+  settings: { batchSize: number; maxRetries?: number; maxBatchTokens?: number },
   cleanup: () => Promise<void>,
 ): PipelineHarness {
   const jobs = app.backend.jobs as JobRepository;

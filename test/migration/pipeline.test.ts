@@ -137,6 +137,25 @@ for (const driver of PIPELINE_DRIVERS) {
       expect(await assertNamespaceMatchesSource(harness.app, 'docs@v2')).toEqual([]);
     });
 
+    it('batches by tokens as well as by count', async () => {
+      harness = await driver.open(N, { batchSize: 10, maxBatchTokens: 40 });
+      const ns = await harness.app.backend.catalog.getNamespace('docs@v2');
+      const base = createHashingEmbedder(ns.space);
+      const calls: number[] = [];
+      const counting: Embedder = {
+        ...base,
+        embed: async (texts, options) => {
+          calls.push(texts.reduce((n, t) => n + base.countTokens(t), 0));
+          return base.embed(texts, options);
+        },
+      };
+      expect(await harness.pass({ embedder: counting })).toMatchObject({ status: 'done', written: N });
+      // A batch closes once it reaches the budget: at most one document (< 25 tokens here) past it.
+      expect(Math.max(...calls)).toBeLessThan(40 + 25);
+      expect(calls.length).toBeGreaterThan(N / 10);
+      expect(await assertNamespaceMatchesSource(harness.app, 'docs@v2')).toEqual([]);
+    });
+
     it('never overwrites a newer write (invariant 4) nor resurrects a delete (invariant 5)', async () => {
       harness = await driver.open(N, { batchSize: 10 });
       const h = harness;
