@@ -36,6 +36,8 @@ import { namespaceManifest } from './status.js';
 export interface ReembedOptions {
   /** Who is acting, recorded in the audit log (default: `$USER` or `reembed`). */
   readonly actor?: string;
+  /** Receives a query observer's failure, which never fails the query (default: a process warning). */
+  readonly onObserverError?: (error: unknown) => void;
 }
 
 /**
@@ -59,7 +61,11 @@ export class Reembed {
   constructor(backend: Backend, factory: EmbedderFactory, options: ReembedOptions = {}) {
     this.backend = backend;
     this.embedders = new EmbedderCache(factory);
-    this.queries = new QueryEngine(backend, this.embedders);
+    this.queries = new QueryEngine(
+      backend,
+      this.embedders,
+      options.onObserverError ? { onObserverError: options.onObserverError } : {},
+    );
     this.actor = options.actor ?? process.env.USER ?? 'reembed';
   }
 
