@@ -45,7 +45,7 @@ export class ReaderThread {
 
   /**
    * Starts a thread to wait in the pool, unless one is there already, so that a backfill about to start
-   * finds its code loaded (32 ms compiled, 130 ms from TypeScript sources: bench/reader-thread.ts).
+   * finds its code loaded (loading it is measured by bench/reader-thread.ts).
    * An unused one stops after the pool's idle time, like any idle thread.
    */
   static prewarm(): void {
