@@ -73,7 +73,7 @@ export interface BackfillOptions {
   readonly heartbeatMs?: number;
   /**
    * Read, preprocess and chunk the scan's pages on a worker thread when the source repository offers a
-   * `threadReader` (the embedded SQLite backend does), leaving this thread to embed and write; the
+   * `readerThreads` (the embedded SQLite backend does), leaving this thread to embed and write; the
    * thread also checkpoints the WAL, so writes do not stall on it. `auto` (default): for passes of at
    * least `THREAD_MIN_PAGES` pages, and the first pages are read here while a new thread loads; `on`:
    * always, waiting for the thread to load; `off`: never. The batches, checkpoints and results are the

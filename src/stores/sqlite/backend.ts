@@ -5,6 +5,7 @@ import { SqliteCatalog } from './catalog.js';
 import { openDatabase } from './driver.js';
 import { SqliteJobRepository } from './jobs.js';
 import { SqliteMigrationRepository } from './migrations.js';
+import { readerThreadsFor } from './reader-thread.js';
 import { applySchema, type SqliteDatabase } from './schema.js';
 import { SqliteSourceRepository } from './sources.js';
 import { StatementCache, storeFailure } from './statements.js';
@@ -74,7 +75,7 @@ export async function openSqliteBackend(options: SqliteBackendOptions): Promise<
     statements,
     clock,
     catalog: new SqliteCatalog(statements, clock),
-    sources: new SqliteSourceRepository(statements, clock),
+    sources: new SqliteSourceRepository(statements, clock, { threads: readerThreadsFor }),
     store,
     migrations: new SqliteMigrationRepository(db, { clock }),
     jobs: new SqliteJobRepository(db, { clock }),
