@@ -12,6 +12,7 @@ export { type BackfillView, MigrationService, type MigrationStatus } from './app
 export type { FinishOptions } from './app/migrate-finish.js';
 export { type OpenOptions, openReembed } from './app/open.js';
 export type {
+  QueryEngineOptions,
   QueryObserver,
   QueryRequest,
   QueryResponse,
@@ -69,7 +70,12 @@ export { runMonitor } from './monitor/run.js';
 export type { Backend } from './ports/backend.js';
 export type { AuditEntry, AuditFilter, Catalog } from './ports/catalog.js';
 export type { Embedder, EmbedderFactory } from './ports/embedder.js';
-export type { SourceRepository } from './ports/sources.js';
+export type {
+  ReaderThreadReader,
+  ReaderThreadSession,
+  ReaderThreads,
+  SourceRepository,
+} from './ports/sources.js';
 export type { NamespaceDescriptor, StoreCapabilities, VectorStore } from './ports/vector-store.js';
 export type { AnnQuantization, SqliteAnnOptions } from './stores/sqlite/ann-config.js';
 export { openSqliteBackend } from './stores/sqlite/backend.js';
