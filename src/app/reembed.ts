@@ -3,7 +3,6 @@ import { isReembedError } from '../core/errors.js';
 import { type Namespace, type NamespaceManifest, namespaceName } from '../core/namespace.js';
 import type { Alias } from '../core/routing.js';
 import type { Space } from '../core/space.js';
-import { ReaderThread } from '../jobs/reader-thread.js';
 import { prewarmReaderThread } from '../jobs/source-pages.js';
 import type { Backend } from '../ports/backend.js';
 import type { AuditEntry, Collection } from '../ports/catalog.js';
@@ -55,9 +54,6 @@ export class Reembed {
   readonly embedders: EmbedderCache;
   readonly queries: QueryEngine;
   readonly actor: string;
-  /** Releases this app's use of the reader-thread pool (see `ReaderThread.usePool`). */
-  readonly #releaseReaders = ReaderThread.usePool();
-
   constructor(backend: Backend, factory: EmbedderFactory, options: ReembedOptions = {}) {
     this.backend = backend;
     this.embedders = new EmbedderCache(factory);
@@ -199,9 +195,8 @@ export class Reembed {
   async close(): Promise<void> {
     try {
       await this.embedders.close();
-      await this.backend.close();
     } finally {
-      await this.#releaseReaders();
+      await this.backend.close();
     }
   }
 }

@@ -5,7 +5,7 @@ import { SqliteCatalog } from './catalog.js';
 import { openDatabase } from './driver.js';
 import { SqliteJobRepository } from './jobs.js';
 import { SqliteMigrationRepository } from './migrations.js';
-import { readerThreadsFor } from './reader-thread.js';
+import { ReaderThread, readerThreadsFor } from './reader-thread.js';
 import { applySchema, type SqliteDatabase } from './schema.js';
 import { SqliteSourceRepository } from './sources.js';
 import { StatementCache, storeFailure } from './statements.js';
@@ -68,6 +68,9 @@ export async function openSqliteBackend(options: SqliteBackendOptions): Promise<
     db.close();
     throw error;
   }
+  // The backend uses the process's reader-thread pool until it closes: the last to close stops the idle
+  // thread, so a closed app leaves no thread behind (`ReaderThread.usePool`).
+  const releaseReaders = ReaderThread.usePool();
   let closed = false;
   return {
     kind: 'sqlite',
@@ -82,8 +85,12 @@ export async function openSqliteBackend(options: SqliteBackendOptions): Promise<
     async close() {
       if (closed) return;
       closed = true;
-      await store.close();
-      db.close();
+      try {
+        await store.close();
+        db.close();
+      } finally {
+        await releaseReaders();
+      }
     },
   };
 }
