@@ -22,6 +22,7 @@ export {
   resolveProbeSet,
 } from './app/probes.js';
 export type {
+  QueryEngineOptions,
   QueryObserver,
   QueryRequest,
   QueryResponse,
@@ -87,7 +88,12 @@ export type { Backend } from './ports/backend.js';
 export type { AuditEntry, AuditFilter, Catalog } from './ports/catalog.js';
 export type { Embedder, EmbedderFactory } from './ports/embedder.js';
 export type { EvaluationSetRepository, ProbeSetInfo, ProbeSetRepository } from './ports/evaluation-sets.js';
-export type { SourceRepository } from './ports/sources.js';
+export type {
+  ReaderThreadReader,
+  ReaderThreadSession,
+  ReaderThreads,
+  SourceRepository,
+} from './ports/sources.js';
 export type { NamespaceDescriptor, StoreCapabilities, VectorStore } from './ports/vector-store.js';
 export type { AnnQuantization, SqliteAnnOptions } from './stores/sqlite/ann-config.js';
 export { openSqliteBackend } from './stores/sqlite/backend.js';

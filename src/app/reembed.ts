@@ -3,7 +3,6 @@ import { isReembedError } from '../core/errors.js';
 import { type Namespace, type NamespaceManifest, namespaceName } from '../core/namespace.js';
 import type { Alias } from '../core/routing.js';
 import type { Space } from '../core/space.js';
-import { ReaderThread } from '../jobs/reader-thread.js';
 import { prewarmReaderThread } from '../jobs/source-pages.js';
 import type { Backend } from '../ports/backend.js';
 import type { AuditEntry, Collection } from '../ports/catalog.js';
@@ -37,6 +36,8 @@ import { namespaceManifest } from './status.js';
 export interface ReembedOptions {
   /** Who is acting, recorded in the audit log (default: `$USER` or `reembed`). */
   readonly actor?: string;
+  /** Receives a query observer's failure, which never fails the query (default: a process warning). */
+  readonly onObserverError?: (error: unknown) => void;
 }
 
 /**
@@ -61,13 +62,15 @@ export class Reembed {
    * migrations. Written in the background and flushed by `close()`.
    */
   readonly observer: MigrationObserver | null;
-  /** Releases this app's use of the reader-thread pool (see `ReaderThread.usePool`). */
-  readonly #releaseReaders = ReaderThread.usePool();
 
   constructor(backend: Backend, factory: EmbedderFactory, options: ReembedOptions = {}) {
     this.backend = backend;
     this.embedders = new EmbedderCache(factory);
-    this.queries = new QueryEngine(backend, this.embedders);
+    this.queries = new QueryEngine(
+      backend,
+      this.embedders,
+      options.onObserverError ? { onObserverError: options.onObserverError } : {},
+    );
     this.actor = options.actor ?? process.env.USER ?? 'reembed';
     const clock = (backend as { clock?: Clock }).clock ?? systemClock;
     this.observer = backend.migrations ? new MigrationObserver(backend, backend.migrations, { clock }) : null;
@@ -205,9 +208,8 @@ export class Reembed {
     try {
       await this.observer?.flush().catch(() => undefined);
       await this.embedders.close();
-      await this.backend.close();
     } finally {
-      await this.#releaseReaders();
+      await this.backend.close();
     }
   }
 }
