@@ -15,6 +15,7 @@ import type { Alias, Routing } from '../core/routing.js';
 import type { Space } from '../core/space.js';
 import { type MigrationContext, runStep } from './migrate-context.js';
 import { type MigrationInput, resolveMigrationOptions } from './migrate-options.js';
+import { resolveMigrationProbe } from './migrate-probe.js';
 
 /** The alias, its serving namespace and the target space a migration input names, checked. */
 export async function resolveInput(
@@ -55,7 +56,10 @@ export async function startMigration(ctx: MigrationContext, input: MigrationInpu
   const [open] = await ctx.migrations.list({ alias: alias.name, active: true });
   if (open) throw unfinishedMigrationConflict(alias.name, open);
   const steps: StepResult[] = [];
+  // The quality check first: it reads the collection as it is now, and refuses nothing by itself.
+  const probe = await resolveMigrationProbe(ctx, from, input, options);
   steps.push(await ensureTarget(ctx, from, space, input.strategy === 'blue-green' ? 'building' : 'active'));
+  steps.push(probe.step);
   const migration = await ctx.migrations.create(
     {
       id: migrationId(to, ctx.clock.now()),
@@ -64,7 +68,8 @@ export async function startMigration(ctx: MigrationContext, input: MigrationInpu
       from: from.name,
       to,
       strategy: input.strategy,
-      options,
+      options: probe.options,
+      info: probe.info,
     },
     ctx.actor,
   );

@@ -75,6 +75,12 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./commands/eval.js')).evalCommand,
   },
   {
+    name: 'probe',
+    term: 'probe',
+    summary: 'probe sets: a quality check built from the collection itself (known-item queries, not judged)',
+    load: async () => (await import('./commands/probe.js')).probeCommand,
+  },
+  {
     name: 'monitor',
     term: 'monitor [options]',
     summary: 'run every monitor check once; exit 11 when an alert fires (for cron)',

@@ -18,5 +18,7 @@ export {
   sourceWrite,
   testSpace,
 } from './fixtures.js';
+export type { ProbeSetHarness, ProbeSetSuiteOptions } from './probe-set-suite.js';
+export { sampleProbe, testProbeSetRepository } from './probe-set-suite.js';
 export type { StoreContext, VectorStoreHarness, VectorStoreSuiteOptions } from './vector-store-suite.js';
 export { testVectorStore } from './vector-store-suite.js';

@@ -186,7 +186,7 @@ function closedError(): ReembedError {
 /**
  * The code that starts `worker.ts`: compiled (`.js`) it loads directly; from TypeScript sources (tsx,
  * vitest) the thread first registers tsx's loader, which Node 20 does not pass on to worker threads
- * (the same approach as the backfill's reader thread, `jobs/reader-thread.ts`).
+ * (the same approach as the backfill's reader thread, `stores/sqlite/reader-thread.ts`).
  */
 function workerEntry(): string {
   const here = import.meta.url;

@@ -7,6 +7,7 @@ import { type PgBackendOptions, type ResolvedPgConfig, redactUrl, resolvePgConfi
 import { PgJobRepository } from './jobs.js';
 import { PgMigrationRepository } from './migrations.js';
 import { type PgPoolLike, type PgQueryable, pgFailure, run, withTransaction } from './pool.js';
+import { PgProbeSetRepository } from './probes.js';
 import { PgSourceRepository } from './sources.js';
 import { advisoryLockSql, baseDdl, ident, SCHEMA_COMPONENT, SCHEMA_VERSION } from './sql.js';
 import { catalogSql, sourcesSql } from './sql-catalog.js';
@@ -29,6 +30,7 @@ export interface PgBackend extends Backend {
   readonly migrations: PgMigrationRepository;
   readonly jobs: PgJobRepository;
   readonly apiKeys: PgApiKeyRepository;
+  readonly probes: PgProbeSetRepository;
   /** pgvector's version in this database, e.g. `0.8.0`. */
   readonly vectorVersion: string;
   /** Runs `fn` in one transaction on one connection (BEGIN/COMMIT, ROLLBACK on error). */
@@ -76,6 +78,7 @@ export async function openPgBackend(options: OpenPgBackendOptions): Promise<PgBa
     const migrations = await PgMigrationRepository.open(pool, { schema: config.schema, clock });
     const jobs = await PgJobRepository.open(pool, { schema: config.schema, clock });
     const apiKeys = await PgApiKeyRepository.open(pool, { schema: config.schema, clock });
+    const probes = await PgProbeSetRepository.open(pool, { schema: config.schema, clock });
     let closed = false;
     return {
       kind: 'pg',
@@ -89,6 +92,7 @@ export async function openPgBackend(options: OpenPgBackendOptions): Promise<PgBa
       migrations,
       jobs,
       apiKeys,
+      probes,
       transaction: (what, fn) => withTransaction(pool, what, fn),
       async close() {
         if (closed) return;

@@ -6,6 +6,8 @@ import { SqliteCatalog } from './catalog.js';
 import { openDatabase } from './driver.js';
 import { SqliteJobRepository } from './jobs.js';
 import { SqliteMigrationRepository } from './migrations.js';
+import { SqliteProbeSetRepository } from './probes.js';
+import { ReaderThread, readerThreadsFor } from './reader-thread.js';
 import { applySchema, type SqliteDatabase } from './schema.js';
 import { SqliteSourceRepository } from './sources.js';
 import { StatementCache, storeFailure } from './statements.js';
@@ -36,6 +38,7 @@ export interface SqliteBackend extends Backend {
   readonly migrations: SqliteMigrationRepository;
   readonly jobs: SqliteJobRepository;
   readonly apiKeys: SqliteApiKeyRepository;
+  readonly probes: SqliteProbeSetRepository;
 }
 
 /**
@@ -69,6 +72,9 @@ export async function openSqliteBackend(options: SqliteBackendOptions): Promise<
     db.close();
     throw error;
   }
+  // The backend uses the process's reader-thread pool until it closes: the last to close stops the idle
+  // thread, so a closed app leaves no thread behind (`ReaderThread.usePool`).
+  const releaseReaders = ReaderThread.usePool();
   let closed = false;
   return {
     kind: 'sqlite',
@@ -76,16 +82,21 @@ export async function openSqliteBackend(options: SqliteBackendOptions): Promise<
     statements,
     clock,
     catalog: new SqliteCatalog(statements, clock),
-    sources: new SqliteSourceRepository(statements, clock),
+    sources: new SqliteSourceRepository(statements, clock, { threads: readerThreadsFor }),
     store,
     migrations: new SqliteMigrationRepository(db, { clock }),
     jobs: new SqliteJobRepository(db, { clock }),
     apiKeys: new SqliteApiKeyRepository(db, { clock }),
+    probes: new SqliteProbeSetRepository(db, { clock }),
     async close() {
       if (closed) return;
       closed = true;
-      await store.close();
-      db.close();
+      try {
+        await store.close();
+        db.close();
+      } finally {
+        await releaseReaders();
+      }
     },
   };
 }

@@ -1,8 +1,15 @@
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { SourceDocument } from '../core/records.js';
-import { decodePage, type MainToReader, type ReaderSession, type ReaderToMain } from './reader-protocol.js';
+import type { SourceDocument } from '../../core/records.js';
+import type { ReaderThreadReader, ReaderThreadSession, ReaderThreads } from '../../ports/sources.js';
+import {
+  decodePage,
+  type MainToReader,
+  type ReaderSession,
+  type ReaderToMain,
+  type ThreadReaderRecipe,
+} from './reader-protocol.js';
 
 type Waiter = { resolve: (page: readonly SourceDocument[]) => void; reject: (error: Error) => void };
 
@@ -12,6 +19,17 @@ const IDLE_MS = 30_000;
 const YOUNG_GENERATION_MB = 8;
 
 /**
+ * The SQLite source repository's reader threads (`SourceRepository.readerThreads`): sessions that open
+ * their own connection from `recipe` (`openThreadSourceReader`), all served by one process-wide pool.
+ */
+export function readerThreadsFor(recipe: ThreadReaderRecipe): ReaderThreads {
+  return Object.freeze({
+    open: (session: ReaderThreadSession) => ReaderThread.open({ ...session, recipe }),
+    prewarm: () => ReaderThread.prewarm(),
+  });
+}
+
+/**
  * The calling thread's side of one reader session (`reader-worker.ts`): pages arrive in id order,
  * preprocessed and chunked (`attachChunks`), at most `depth` ahead of `take()`. Threads are pooled —
  * one is kept idle for the next session, since starting one costs far more than a session. A thread keeps
@@ -19,7 +37,7 @@ const YOUNG_GENERATION_MB = 8;
  * when the last app using the pool closes (`usePool`). Any failure — to start, to load, to read — shows as `failed` and a rejected
  * `take()`, so the caller can carry on reading on its own thread.
  */
-export class ReaderThread {
+export class ReaderThread implements ReaderThreadReader {
   static #sessions = 0;
   static #users = 0;
   readonly #thread: PooledThread;
@@ -45,7 +63,7 @@ export class ReaderThread {
 
   /**
    * Starts a thread to wait in the pool, unless one is there already, so that a backfill about to start
-   * finds its code loaded (32 ms compiled, 130 ms from TypeScript sources: bench/reader-thread.ts).
+   * finds its code loaded (loading it is measured by bench/reader-thread.ts).
    * An unused one stops after the pool's idle time, like any idle thread.
    */
   static prewarm(): void {
