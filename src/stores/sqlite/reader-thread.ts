@@ -1,7 +1,6 @@
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { SourceDocument } from '../../core/records.js';
+import { workerEntryCode } from '../../platform/worker-entry.js';
 import type { ReaderThreadReader, ReaderThreadSession, ReaderThreads } from '../../ports/sources.js';
 import {
   decodePage,
@@ -315,30 +314,7 @@ class PooledThread {
   }
 }
 
-/**
- * The code that starts `reader-worker`: compiled (`.js`) it loads directly; from TypeScript sources
- * (tsx, vitest) the thread first registers tsx's loader, which Node 20 does not pass on to worker
- * threads. Null when neither works here (e.g. TypeScript sources without tsx installed).
- */
+/** The code that starts `reader-worker` in a thread (see `workerEntryCode`). */
 function workerEntry(): string | null {
-  const here = import.meta.url;
-  if (!here.startsWith('file:')) return null;
-  if (!here.endsWith('.ts')) return `import(${JSON.stringify(new URL('./reader-worker.js', here).href)});`;
-  let api: string;
-  try {
-    const loader = createRequire(here).resolve('tsx/esm');
-    api = pathToFileURL(loader.replace(/index\.mjs$/, 'api/index.mjs')).href;
-  } catch {
-    return null;
-  }
-  // Where the loader is inherited the entry loads at once; register it only when it is not, and retry
-  // under another URL (the module map remembers the failed load of the first). Without tsx, Node 20
-  // refuses the .ts file (ERR_UNKNOWN_FILE_EXTENSION), while Node 22.18+/24 strip its types themselves
-  // and then miss the .ts file behind an import written `./x.js` (ERR_MODULE_NOT_FOUND).
-  const entry = JSON.stringify(new URL('./reader-worker.ts', here).href);
-  const retry = JSON.stringify(new URL('./reader-worker.ts?tsx', here).href);
-  return `import(${entry}).catch((e) => {
-    if (e?.code !== 'ERR_UNKNOWN_FILE_EXTENSION' && e?.code !== 'ERR_MODULE_NOT_FOUND') throw e;
-    return import(${JSON.stringify(api)}).then((tsx) => { tsx.register(); return import(${retry}); });
-  });`;
+  return workerEntryCode(import.meta.url, 'reader-worker');
 }
