@@ -19,6 +19,19 @@ export function probeName(ref: string): string {
  * resolved value stored with the migration (so the audit log shows exactly what ran).
  */
 const positive = z.number().positive();
+/** A duration string (`30m`, `36h`, `7d`) with its default; `message` says how to write one. */
+const duration = (fallback: string, message: string) =>
+  z
+    .string()
+    .default(fallback)
+    .refine((w) => {
+      try {
+        parseDuration(w);
+        return true;
+      } catch {
+        return false;
+      }
+    }, message);
 
 export const migrationOptionsSchema = z
   .object({
@@ -32,17 +45,7 @@ export const migrationOptionsSchema = z
       .refine((s) => s.every((v, i) => i === 0 || v > (s[i - 1] as number)), 'steps must increase')
       .refine((s) => s[s.length - 1] === 100, 'the last step must be 100'),
     tenants: z.boolean().default(true),
-    stepHold: z
-      .string()
-      .default('0s')
-      .refine((w) => {
-        try {
-          parseDuration(w);
-          return true;
-        } catch {
-          return false;
-        }
-      }, 'write a duration such as 30m, 1h or 0s'),
+    stepHold: duration('0s', 'write a duration such as 30m, 1h or 0s'),
     fusion: z
       .object({
         method: z.enum(['rrf', 'minmax', 'zscore', 'coverage-aware-rrf', 'coverage-aware-score']),
@@ -51,17 +54,7 @@ export const migrationOptionsSchema = z
       })
       .strict()
       .default({ method: 'coverage-aware-score' }),
-    rollbackWindow: z
-      .string()
-      .default('7d')
-      .refine((w) => {
-        try {
-          parseDuration(w);
-          return true;
-        } catch {
-          return false;
-        }
-      }, 'write a duration such as 7d, 36h or 30m'),
+    rollbackWindow: duration('7d', 'write a duration such as 7d, 36h or 30m'),
     golden: z.string().min(1).nullable().default(null),
     /**
      * A stored probe set (`probe:<name>` or `<name>`) for the quality gates when there is no golden set;
@@ -71,17 +64,7 @@ export const migrationOptionsSchema = z
     keepQueries: z
       .object({
         max: z.number().int().min(1).max(1_000_000),
-        for: z
-          .string()
-          .default('24h')
-          .refine((w) => {
-            try {
-              parseDuration(w);
-              return true;
-            } catch {
-              return false;
-            }
-          }, 'write a duration such as 24h or 7d'),
+        for: duration('24h', 'write a duration such as 24h or 7d'),
       })
       .strict()
       .nullable()
