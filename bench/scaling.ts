@@ -19,9 +19,9 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { headsTable, namespaceTable } from '../src/stores/pg/sql.js';
 import { sharedDir } from '../src/testing/shared.js';
 import { benchArgs, fmt, median, report } from './lib.js';
-import { headsTable, namespaceTable } from '../src/stores/pg/sql.js';
 import { dropBenchSchema, openBackfillCorpus, pgVersion } from './pg-common.js';
 import { buildWorkload } from './workload.js';
 
