@@ -1,4 +1,5 @@
 import { ReembedError } from '../core/errors.js';
+import { importPeer } from '../platform/optional-peer.js';
 import { applyComponentSchema } from '../stores/pg/migrations.js';
 import type { PgPoolLike } from '../stores/pg/pool.js';
 import { QUEUE_COMPONENT, QUEUE_SCHEMA_VERSION, queueDdl, workerSchemaOf } from './sql.js';
@@ -27,13 +28,9 @@ export type WorkerUtils = Awaited<ReturnType<GraphileWorker['makeWorkerUtils']>>
 let loaded: Promise<GraphileWorker> | null = null;
 
 export function loadGraphileWorker(): Promise<GraphileWorker> {
-  loaded ??= import('graphile-worker').catch((error: unknown) => {
+  loaded ??= importPeer('graphile-worker', () => import('graphile-worker')).catch((error: unknown) => {
     loaded = null;
-    throw new ReembedError(
-      'UNSUPPORTED',
-      `The distributed backfill needs the graphile-worker package: ${(error as Error).message}. Install it (npm i graphile-worker@0.17).`,
-      { cause: error },
-    );
+    throw error;
   });
   return loaded;
 }

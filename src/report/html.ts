@@ -6,7 +6,7 @@ import type { ReportData } from './data.js';
 export interface RenderedChart {
   readonly chart: ReportChart;
   readonly svg: string | null;
-  /** Vega / Vega-Lite warnings while rendering (none expected). */
+  /** Problems met while rendering (none expected; kept for callers that report them). */
   readonly warnings: readonly string[];
 }
 

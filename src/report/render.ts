@@ -1,42 +1,19 @@
-import { Resvg } from '@resvg/resvg-js';
-import * as vega from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
-import { CONFIG } from './charts/theme.js';
+import { createRequire } from 'node:module';
 import { type ChartFonts, findChartFonts } from './fonts.js';
-import { installTextMetrics } from './text-width.js';
+import { renderChartSvg } from './svg/render.js';
+import type { ChartSpec } from './svg/spec.js';
 
 /**
- * Server-side rendering of a chart: Vega-Lite compiled to Vega, drawn headless to an SVG string (no
- * browser, no canvas, no network: data is inline), and the SVG rasterised by resvg for PNG files.
+ * Rendering a report chart: its `ChartSpec` drawn to a standalone SVG by reembed's own chart module
+ * (svg/), and the SVG rasterised by resvg for PNG files. resvg is loaded only when a PNG is drawn.
  */
 
 /**
- * Renders a Vega-Lite spec to a standalone SVG in the report theme (`CONFIG`; a spec's own `config`
- * wins). Element ids are prefixed with `idPrefix` so several charts
- * can be inlined in one HTML page without their clip paths and gradients colliding. Vega and Vega-Lite
- * warnings are appended to `warnings`.
+ * Renders a chart spec to a standalone SVG. The SVG carries no element ids, so any number of charts can
+ * be inlined in one HTML page; `idPrefix` is kept for callers that prefix ids of SVGs they add themselves.
  */
-export async function renderSvg(
-  spec: TopLevelSpec,
-  idPrefix: string,
-  warnings: string[] = [],
-): Promise<string> {
-  installTextMetrics();
-  // Warnings (a dropped encoding, an unknown scale) go to `warnings`, never to the console of a CLI.
-  const logger = vega.logger(vega.Warn, 'warn', (_method, level, input) => {
-    warnings.push(`${level} ${Array.from(input as ArrayLike<unknown>, String).join(' ')}`);
-  });
-  const compiled = compile(spec, { config: CONFIG, logger }).spec;
-  const view = new vega.View(vega.parse(compiled), { renderer: 'none', logger, logLevel: vega.Warn });
-  try {
-    const svg = await view.toSVG();
-    // An error inside the dataflow still yields an (empty) SVG: a bug in a chart spec, never a picture.
-    const failure = warnings.find((w) => w.startsWith('ERROR'));
-    if (failure) throw new Error(`Chart ${idPrefix} failed to render: ${failure}`);
-    return prefixIds(svg, idPrefix);
-  } finally {
-    view.finalize();
-  }
+export function renderSvg(spec: ChartSpec, idPrefix = 'chart'): string {
+  return prefixIds(renderChartSvg(spec), idPrefix);
 }
 
 export function prefixIds(svg: string, prefix: string): string {
@@ -60,6 +37,14 @@ export interface PngOptions {
   readonly fonts?: ChartFonts;
 }
 
+type ResvgModule = typeof import('@resvg/resvg-js');
+let resvg: ResvgModule | null = null;
+/** The native rasteriser, on first PNG (a report without `--png` never loads it). */
+const loadResvg = (): ResvgModule => {
+  resvg ??= createRequire(import.meta.url)('@resvg/resvg-js') as ResvgModule;
+  return resvg;
+};
+
 /** Rasterises an SVG to PNG bytes; the image is `round(svg size × scale)`. */
 export function renderPng(
   svg: string,
@@ -67,7 +52,8 @@ export function renderPng(
 ): { png: Buffer; width: number; height: number } {
   const fonts = options.fonts ?? findChartFonts();
   const scale = options.scale ?? 2;
-  const resvg = new Resvg(svg, {
+  const { Resvg } = loadResvg();
+  const renderer = new Resvg(svg, {
     fitTo: { mode: 'zoom', value: scale },
     background: 'white',
     font: {
@@ -76,6 +62,6 @@ export function renderPng(
       ...(fonts.family ? { defaultFontFamily: fonts.family, sansSerifFamily: fonts.family } : {}),
     },
   });
-  const image = resvg.render();
+  const image = renderer.render();
   return { png: image.asPng(), width: image.width, height: image.height };
 }

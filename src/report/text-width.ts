@@ -1,11 +1,8 @@
-import * as vega from 'vega';
-
 /**
- * Text widths for headless Vega. Without a canvas, Vega estimates every character at 0.8 em, far wider
- * than real text: labels are cut short ("docs (alias, split 50…") and legends get gaps. The report's
- * PNGs are drawn in DejaVu Sans, so its advance widths are used instead (ASCII, from the font's hmtx
- * table, in thousandths of an em; regular and bold). Browsers showing the HTML with Helvetica or Arial
- * draw narrower text, so these widths never make labels overlap there. The same hook vl-convert uses.
+ * Text widths for laying out the report's SVG charts without a browser or canvas. The PNGs are drawn in
+ * DejaVu Sans, so its advance widths are used (ASCII, from the font's hmtx table, in thousandths of an
+ * em; regular and bold). Browsers showing the HTML with Helvetica or Arial draw narrower text, so these
+ * widths never make labels overlap there.
  */
 const REGULAR = [
   318, 401, 460, 838, 636, 950, 780, 275, 390, 390, 500, 838, 318, 361, 318, 337, 636, 636, 636, 636, 636,
@@ -40,32 +37,4 @@ export function textWidth(text: string, fontSize: number, bold = false): number 
       code >= 32 && code < 127 ? (table[code - 32] as number) : (OTHER[ch] ?? (code >= 0x2e80 ? 1000 : 650));
   }
   return (units / 1000) * fontSize;
-}
-
-interface TextItem {
-  readonly text?: unknown;
-  readonly fontSize?: number;
-  readonly fontWeight?: string | number;
-}
-
-const isBold = (weight: unknown): boolean =>
-  weight === 'bold' ||
-  weight === 'bolder' ||
-  (typeof weight === 'number' && weight >= 600) ||
-  (typeof weight === 'string' && Number(weight) >= 600);
-
-let installed = false;
-
-/** Makes Vega measure text with `textWidth` (idempotent; only the process's headless Vega is affected). */
-export function installTextMetrics(): void {
-  if (installed) return;
-  installed = true;
-  // Exported by vega-scenegraph through vega, but missing from vega's type declarations.
-  const metrics = (vega as unknown as { textMetrics: { width: (item: TextItem, text?: unknown) => number } })
-    .textMetrics;
-  metrics.width = (item, text) => {
-    const value = text ?? item.text;
-    const line = Array.isArray(value) ? value.map(String).join(' ') : String(value ?? '');
-    return textWidth(line, item.fontSize ?? 11, isBold(item.fontWeight));
-  };
 }

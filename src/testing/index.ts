@@ -20,5 +20,6 @@ export {
 } from './fixtures.js';
 export type { ProbeSetHarness, ProbeSetSuiteOptions } from './probe-set-suite.js';
 export { sampleProbe, testProbeSetRepository } from './probe-set-suite.js';
+export { describeRepositoryCases, type RepositoryHarness } from './repository-suite.js';
 export type { StoreContext, VectorStoreHarness, VectorStoreSuiteOptions } from './vector-store-suite.js';
 export { testVectorStore } from './vector-store-suite.js';

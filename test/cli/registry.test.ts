@@ -96,16 +96,7 @@ process.exitCode = await main(process.argv.slice(2));`,
     await child.exited;
     return [...child.stderr.matchAll(/^LOADED (\S+)$/gm)].map((m) => m[1] as string);
   }
-  const heavy = [
-    'vega',
-    'vega-lite',
-    '@resvg',
-    '@lancedb',
-    'apache-arrow',
-    'graphile-worker',
-    'pg/',
-    'usearch',
-  ];
+  const heavy = ['@resvg', '@lancedb', 'apache-arrow', 'graphile-worker', 'pg/', 'usearch'];
   const vendors = (urls: readonly string[]): string[] =>
     [...new Set(urls.flatMap((u) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(u)?.[1] ?? []))].sort();
 

@@ -1,9 +1,9 @@
-import type { TopLevelSpec } from 'vega-lite';
 import type { ReportData } from '../data.js';
+import type { ChartSpec } from '../svg/spec.js';
 
 /**
- * One chart of a report: a Vega-Lite spec (null when there is nothing to draw, with `empty` saying how
- * to get data) and the table of the numbers it draws, shown beside it so the report stays readable
+ * One chart of a report: what to draw (a `ChartSpec`, drawn to SVG by ../svg/render.ts; null when there
+ * is nothing to draw, with `empty` saying how to get data) and the table of the numbers it draws, shown beside it so the report stays readable
  * without the picture (and by screen readers).
  */
 export interface ReportTable {
@@ -17,7 +17,7 @@ export interface ReportChart {
   readonly title: string;
   /** What the chart shows and how to read it. */
   readonly caption: string;
-  readonly spec: TopLevelSpec | null;
+  readonly spec: ChartSpec | null;
   /** Why nothing is drawn, and what to run to get data (when `spec` is null). */
   readonly empty: string | null;
   readonly table: ReportTable;

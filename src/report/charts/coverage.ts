@@ -1,7 +1,7 @@
 import { sampleRatio } from '../coverage-store.js';
 import type { ReportData } from '../data.js';
 import { chart, percent, type ReportChart } from './chart.js';
-import { COLORS, colorScale, namespaceColors, utcTimeAxis, WIDTH } from './theme.js';
+import { COLORS, namespaceColors, WIDTH } from './theme.js';
 
 /**
  * Coverage of each namespace over time, from the coverage samples (one per report, monitor run or backfill
@@ -47,62 +47,44 @@ export function coverageChart(data: ReportData): ReportChart {
     caption,
     table,
     spec: {
-      title: { text: title, subtitle },
-      width: WIDTH,
-      height: 260,
-      layer: [
-        ...(events.length
-          ? [
-              {
-                data: { values: events },
-                mark: { type: 'rule' as const, strokeDash: [4, 4], color: '#bbbbbb' },
-                encoding: { x: { field: 'at', type: 'temporal' as const } },
-              },
-              {
-                data: { values: dedupeLabels(events, ((Date.parse(last) - Date.parse(first)) * 16) / WIDTH) },
-                // Along the rule, from the bottom up, left of it: where coverage lines rarely are.
-                mark: {
-                  type: 'text' as const,
-                  angle: 270,
-                  align: 'left' as const,
-                  baseline: 'bottom' as const,
-                  dx: 6,
-                  dy: -3,
-                  fontSize: 11,
-                  color: COLORS.muted,
-                },
-                encoding: {
-                  x: { field: 'at', type: 'temporal' as const },
-                  y: { datum: 0 },
-                  text: { field: 'state', type: 'nominal' as const },
-                },
-              },
-            ]
-          : []),
+      title,
+      subtitle,
+      panels: [
         {
-          data: {
-            values: samples.map((s) => ({ namespace: s.namespace, at: s.at, coverage: sampleRatio(s) })),
+          kind: 'line',
+          width: WIDTH,
+          height: 260,
+          x: { title: 'time (UTC)', time: true },
+          y: {
+            title: 'documents current',
+            domain: [0, 1],
+            format: { style: 'percent', digits: 0 },
+            ticks: 5,
           },
-          mark: { type: 'line', point: { size: 36, filled: true }, strokeWidth: 2.5 },
-          encoding: {
-            x: { field: 'at', type: 'temporal', title: 'time (UTC)', ...utcTimeAxis(first, last) },
-            y: {
-              field: 'coverage',
-              type: 'quantitative',
-              title: 'documents current',
-              scale: { domain: [0, 1] },
-              axis: { format: '.0%', tickCount: 5 },
-            },
-            color: {
-              field: 'namespace',
-              type: 'nominal',
-              title: null,
-              scale: colorScale(names, colors),
-              sort: names,
-            },
-          },
+          // Every state change gets its rule; changes too close to read apart share one label.
+          rules: [
+            ...events.map((e) => ({ x: Date.parse(e.at), label: '' })),
+            ...dedupeLabels(events, ((Date.parse(last) - Date.parse(first)) * 16) / WIDTH).map((e) => ({
+              x: Date.parse(e.at),
+              label: e.state,
+            })),
+          ],
+          series: names.map((name) => ({
+            name,
+            color: colors.get(name) ?? COLORS.muted,
+            points: samples
+              .filter((s) => s.namespace === name)
+              .map((s) => ({ x: Date.parse(s.at), y: sampleRatio(s) })),
+          })),
         },
       ],
+      legend: {
+        items: names.map((name) => ({
+          label: name,
+          color: colors.get(name) ?? COLORS.muted,
+          symbol: 'line',
+        })),
+      },
     },
   });
 }

@@ -25,51 +25,39 @@ export function latencyChart(data: ReportData): ReportChart {
         'No latency measured: no query traffic was recorded in the window and nothing was evaluated. Serve queries with traffic recording on (`reembed search`, or recordTraffic(app) in the library), or pass --golden.',
     });
   }
-  const values = rows.flatMap((r) => [
-    { namespace: r.namespace, quantile: 'p50', ms: r.p50 },
-    { namespace: r.namespace, quantile: 'p99', ms: r.p99 },
-  ]);
   const subtitle = fromTraffic
     ? `served reads, ${windowText(data)} · lower is better`
     : 'golden-set evaluation queries (no recorded traffic) · lower is better';
+  const ms = (v: number): string => `${v < 10 ? v.toFixed(2) : v.toFixed(0)} ms`;
+  const bar = (quantile: 'p50' | 'p99', value: number | null) => ({
+    segments: value === null ? [] : [{ value, color: quantile === 'p50' ? COLORS.p50 : COLORS.p99 }],
+    text: `${quantile} ${value === null ? '–' : ms(value)}`,
+  });
   return chart({
     id: 'latency',
     title,
     caption,
     table,
     spec: {
-      title: { text: title, subtitle },
-      data: { values },
-      width: WIDTH - 120,
-      height: { step: 22 },
-      encoding: {
-        y: { field: 'namespace', type: 'nominal', title: null },
-        yOffset: { field: 'quantile', type: 'nominal', sort: ['p50', 'p99'] },
-        x: { field: 'ms', type: 'quantitative', title: 'milliseconds', scale: { nice: true } },
-      },
-      layer: [
+      title,
+      subtitle,
+      panels: [
         {
-          mark: { type: 'bar', height: { band: 0.9 } },
-          encoding: {
-            color: {
-              field: 'quantile',
-              type: 'nominal',
-              title: null,
-              scale: { domain: ['p50', 'p99'], range: [COLORS.p50, COLORS.p99] },
-            },
-          },
-        },
-        {
-          mark: { type: 'text', align: 'left', dx: 4, fontSize: 11, color: COLORS.text },
-          encoding: { text: { field: 'label', type: 'nominal' } },
-          transform: [
-            {
-              calculate: "datum.quantile + ' ' + format(datum.ms, datum.ms < 10 ? '.2f' : '.0f') + ' ms'",
-              as: 'label',
-            },
-          ],
+          kind: 'bar',
+          width: WIDTH - 120,
+          step: 22,
+          band: 0.9,
+          // digits -1: as many as the ticks need.
+          x: { title: 'milliseconds', format: { style: 'fixed', digits: -1 }, ticks: 5 },
+          rows: rows.map((r) => ({ label: r.namespace, bars: [bar('p50', r.p50), bar('p99', r.p99)] })),
         },
       ],
+      legend: {
+        items: [
+          { label: 'p50', color: COLORS.p50, symbol: 'square' },
+          { label: 'p99', color: COLORS.p99, symbol: 'square' },
+        ],
+      },
     },
   });
 }

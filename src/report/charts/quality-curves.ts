@@ -1,7 +1,7 @@
 import type { ReportData } from '../data.js';
 import { chart, fixed, percent, type ReportChart } from './chart.js';
 import { QUALITY_METRICS } from './quality.js';
-import { COLORS, colorScale, PALETTE, WIDTH } from './theme.js';
+import { COLORS, PALETTE, WIDTH } from './theme.js';
 
 /**
  * The methods drawn from a curves file: the clean ends, the naive mixed index and what each strategy serves,
@@ -65,80 +65,49 @@ export function qualityCurvesChart(data: ReportData): ReportChart {
     });
   }
   const colors = curveColors(methods);
-  const values = shown.map((p) => ({
-    ...p,
-    metric: METRIC_LABEL.get(p.metric) ?? p.metric,
-    reference: /^clean /i.test(p.method),
-  }));
+  const top = yMax(shown);
   return chart({
     id: 'quality-curves',
     title,
     caption,
     table,
     spec: {
-      title: {
-        text: title,
-        subtitle: `${data.quality.curvesDataset ? `${data.quality.curvesDataset}: ` : ''}quality vs share of documents already in the new space · higher is better`,
-      },
-      data: { values },
-      facet: {
-        column: {
-          field: 'metric',
-          type: 'nominal',
-          title: null,
-          sort: metrics.map((m) => METRIC_LABEL.get(m) ?? m),
-          header: { labelAnchor: 'start' },
-        },
-      },
+      title,
+      subtitle: `${data.quality.curvesDataset ? `${data.quality.curvesDataset}: ` : ''}quality vs share of documents already in the new space · higher is better`,
+      layout: 'row',
       spacing: 32,
-      spec: {
+      panels: metrics.map((metric) => ({
+        kind: 'line' as const,
+        title: METRIC_LABEL.get(metric) ?? metric,
         width: metrics.length > 1 ? 300 : WIDTH,
         height: 280,
-        mark: { type: 'line', point: { size: 30, filled: true }, strokeWidth: 2 },
-        encoding: {
-          x: {
-            field: 'coverage',
-            type: 'quantitative',
-            title: 'documents in the new space',
-            scale: { domain: [0, 1] },
-            axis: { format: '.0%', tickCount: 5 },
-          },
-          y: {
-            field: 'value',
-            type: 'quantitative',
-            title: null,
-            scale: { domain: [0, yMax(shown)] },
-            axis: { format: '.1f' },
-          },
-          color: {
-            field: 'method',
-            type: 'nominal',
-            title: null,
-            scale: colorScale(methods, colors),
-            sort: methods,
-            legend: {
-              columns: 2,
-              direction: 'vertical',
-              orient: 'bottom',
-              symbolType: 'stroke',
-              symbolStrokeWidth: 3,
-            },
-          },
-          strokeDash: {
-            field: 'reference',
-            type: 'nominal',
-            scale: {
-              domain: [true, false],
-              range: [
-                [5, 4],
-                [1, 0],
-              ],
-            },
-            legend: null,
-          },
+        strokeWidth: 2,
+        x: {
+          title: 'documents in the new space',
+          domain: [0, 1] as const,
+          format: { style: 'percent' as const, digits: 0 },
+          ticks: 5,
         },
+        y: { title: null, domain: [0, top] as const, format: { style: 'fixed' as const, digits: 1 } },
+        series: methods.map((method) => ({
+          name: method,
+          color: colors.get(method) ?? COLORS.muted,
+          dashed: /^clean /i.test(method),
+          points: shown
+            .filter((p) => p.method === method && p.metric === metric)
+            .sort((a, b) => a.coverage - b.coverage)
+            .map((p) => ({ x: p.coverage, y: p.value })),
+        })),
+      })),
+      legend: {
+        columns: 2,
+        items: methods.map((method) => ({
+          label: method,
+          color: colors.get(method) ?? COLORS.muted,
+          symbol: 'line' as const,
+          dashed: /^clean /i.test(method),
+        })),
       },
-      resolve: { scale: { y: 'independent' } },
     },
   });
 }

@@ -1,6 +1,6 @@
 import type { QualityRow, ReportData } from '../data.js';
 import { chart, fixed, percent, type ReportChart } from './chart.js';
-import { COLORS, colorScale, PALETTE } from './theme.js';
+import { COLORS, PALETTE } from './theme.js';
 
 /** The metrics the quality charts draw, with their display names. */
 export const QUALITY_METRICS = [
@@ -68,69 +68,42 @@ export function qualityChart(data: ReportData): ReportChart {
         'No evaluation yet. Run `reembed report --golden DIR|NAME` (a BEIR directory, a JSONL file or a stored golden set) to evaluate every namespace.',
     });
   }
-  const values = rows.flatMap((r) =>
-    QUALITY_METRICS.filter(([key]) => r.metrics[key] !== undefined).map(([key, name]) => ({
-      label: label(r),
-      role: r.role,
-      metric: name,
-      value: r.metrics[key] as number,
-    })),
-  );
   const roles = [...new Set(rows.map((r) => r.role))];
   const golden = rows[0]?.golden;
-  const labels = [...new Set(values.map((v) => v.label))];
+  const metrics = QUALITY_METRICS.filter(([key]) => rows.some((r) => r.metrics[key] !== undefined));
+  const colorOf = (role: string): string => ROLE_COLORS.get(role) ?? COLORS.muted;
   return chart({
     id: 'quality',
     title,
     caption,
     table,
     spec: {
-      title: {
-        text: title,
-        subtitle: golden ? `golden set ${golden.name}, ${golden.queries} queries · higher is better` : '',
-      },
-      data: { values },
-      facet: {
-        column: {
-          field: 'metric',
-          type: 'nominal',
-          title: null,
-          sort: QUALITY_METRICS.map(([, n]) => n),
-          header: { labelAnchor: 'start' },
-        },
-      },
+      title,
+      subtitle: golden ? `golden set ${golden.name}, ${golden.queries} queries · higher is better` : '',
+      layout: 'row',
       spacing: 48,
-      spec: {
+      panels: metrics.map(([key, name], i) => ({
+        kind: 'bar' as const,
+        title: name,
         width: 240,
-        height: { step: 30 },
-        encoding: {
-          y: { field: 'label', type: 'nominal', title: null, sort: labels },
-          x: {
-            field: 'value',
-            type: 'quantitative',
-            title: null,
-            scale: { domain: [0, 1] },
-            axis: { format: '.1f', tickCount: 5 },
-          },
-        },
-        layer: [
-          {
-            mark: { type: 'bar', height: { band: 0.7 } },
-            encoding: {
-              color: {
-                field: 'role',
-                type: 'nominal',
-                title: null,
-                scale: colorScale(roles, ROLE_COLORS),
-                sort: roles,
-              },
-            },
-          },
-          {
-            mark: { type: 'text', align: 'left', dx: 4, fontSize: 12, color: COLORS.text },
-            encoding: { text: { field: 'value', type: 'quantitative', format: '.3f' } },
-          },
-        ],
+        step: 30,
+        band: 0.7,
+        labels: i === 0,
+        x: { title: null, domain: [0, 1] as const, format: { style: 'fixed' as const, digits: 1 }, ticks: 5 },
+        rows: rows.map((r) => {
+          const value = r.metrics[key];
+          return {
+            label: label(r),
+            bars: [
+              value === undefined
+                ? { segments: [], text: '–' }
+                : { segments: [{ value, color: colorOf(r.role) }], text: value.toFixed(3) },
+            ],
+          };
+        }),
+      })),
+      legend: {
+        items: roles.map((role) => ({ label: role, color: colorOf(role), symbol: 'square' as const })),
       },
     },
   });

@@ -1,6 +1,7 @@
 import type { ReportData } from '../data.js';
+import type { AreaPanel, BarPanel } from '../svg/spec.js';
 import { chart, percent, type ReportChart, windowText } from './chart.js';
-import { COLORS, colorScale, namespaceColors, utcTimeAxis, WIDTH } from './theme.js';
+import { COLORS, namespaceColors, WIDTH } from './theme.js';
 
 /**
  * Traffic share per namespace over the window and, when the window spans several minutes, served reads
@@ -41,85 +42,54 @@ export function trafficChart(data: ReportData): ReportChart {
   }
   const colors = namespaceColors(data);
   const names = rows.map((r) => r.namespace).sort();
-  const color = {
-    field: 'namespace',
-    type: 'nominal' as const,
-    title: null,
-    scale: colorScale(names, colors),
-    sort: names,
-  };
-  const shares = rows.map((r) => ({
-    namespace: r.namespace,
-    share: r.share ?? 0,
-    label: `${percent(r.share)} · ${r.queries} reads${r.shadowReads ? ` (+${r.shadowReads} shadow)` : ''}`,
-  }));
-  const share = {
+  const colorOf = (name: string): string => colors.get(name) ?? COLORS.muted;
+  const byName = new Map(rows.map((r) => [r.namespace, r]));
+  const share: BarPanel = {
+    kind: 'bar',
     width: WIDTH,
-    height: { step: 30 },
-    data: { values: shares },
-    encoding: {
-      y: { field: 'namespace', type: 'nominal' as const, title: null, sort: names },
-      x: {
-        field: 'share',
-        type: 'quantitative' as const,
-        title: 'share of responses',
-        scale: { domain: [0, 1] },
-        axis: { format: '.0%', tickCount: 5 },
-      },
-    },
-    layer: [
-      {
-        mark: { type: 'bar' as const, height: { band: 0.65 } },
-        encoding: { color: { ...color, legend: null } },
-      },
-      {
-        mark: { type: 'text' as const, align: 'left' as const, dx: 4, fontSize: 11, color: COLORS.text },
-        encoding: { text: { field: 'label', type: 'nominal' as const } },
-      },
-    ],
+    step: 30,
+    band: 0.65,
+    x: { title: 'share of responses', domain: [0, 1], format: { style: 'percent', digits: 0 }, ticks: 5 },
+    rows: names.map((name) => {
+      const r = byName.get(name) as (typeof rows)[number];
+      return {
+        label: name,
+        bars: [
+          {
+            segments: [{ value: r.share ?? 0, color: colorOf(name) }],
+            text: `${percent(r.share)} · ${r.queries} reads${r.shadowReads ? ` (+${r.shadowReads} shadow)` : ''}`,
+          },
+        ],
+      };
+    }),
   };
   const minutes = new Set(data.trafficByMinute.map((m) => m.minute));
   const subtitle = windowText(data);
+  const legend = {
+    items: names.map((name) => ({ label: name, color: colorOf(name), symbol: 'square' as const })),
+  };
   if (minutes.size < 2) {
-    return chart({
-      id: 'traffic',
-      title,
-      caption,
-      table,
-      spec: { title: { text: title, subtitle }, ...share },
-    });
+    return chart({ id: 'traffic', title, caption, table, spec: { title, subtitle, panels: [share] } });
   }
-  const overTime = {
+  const overTime: AreaPanel = {
+    kind: 'area',
     width: WIDTH,
     height: 180,
-    data: { values: data.trafficByMinute.map((m) => ({ ...m })) },
-    mark: { type: 'area' as const, opacity: 0.9 },
-    encoding: {
-      x: {
-        field: 'minute',
-        type: 'temporal' as const,
-        title: 'minute (UTC)',
-        ...utcTimeAxis(
-          data.trafficByMinute[0]?.minute ?? data.since,
-          data.trafficByMinute.at(-1)?.minute ?? data.generatedAt,
-          { wholeMinutes: true },
-        ),
-      },
-      y: {
-        field: 'queries',
-        type: 'quantitative' as const,
-        title: 'share of served reads',
-        stack: 'normalize' as const,
-        axis: { format: '.0%', tickCount: 5 },
-      },
-      color,
-    },
+    x: { title: 'minute (UTC)', time: true, wholeMinutes: true },
+    y: { title: 'share of served reads', domain: [0, 1], format: { style: 'percent', digits: 0 }, ticks: 5 },
+    series: names.map((name) => ({
+      name,
+      color: colorOf(name),
+      points: data.trafficByMinute
+        .filter((m) => m.namespace === name)
+        .map((m) => ({ x: Date.parse(m.minute), y: m.queries })),
+    })),
   };
   return chart({
     id: 'traffic',
     title,
     caption,
     table,
-    spec: { title: { text: title, subtitle }, vconcat: [share, overTime], spacing: 24 },
+    spec: { title, subtitle, layout: 'column', spacing: 24, panels: [share, overTime], legend },
   });
 }

@@ -1,6 +1,6 @@
 import type { ReportData } from '../data.js';
 import { chart, percent, type ReportChart } from './chart.js';
-import { COLORS, colorScale, namespaceColors, WIDTH } from './theme.js';
+import { COLORS, namespaceColors, WIDTH } from './theme.js';
 
 const FOREIGN_SHADES = [COLORS.foreign, '#a50f15', '#fb6a4a', '#67000d'];
 
@@ -68,9 +68,6 @@ export function versionsChart(data: ReportData): ReportChart {
       },
     ];
   });
-  const okays = namespaces
-    .filter((ns) => !alerts.some((a) => a.namespace === ns))
-    .map((ns) => ({ namespace: ns, text: '100% own space' }));
   const subtitle = foreign.length
     ? `ALERT: ${alerts.length === 1 ? '1 namespace holds' : `${alerts.length} namespaces hold`} records of another space`
     : 'every namespace holds one fingerprint: its own space';
@@ -81,63 +78,46 @@ export function versionsChart(data: ReportData): ReportChart {
     table,
     alert: foreign.length > 0,
     spec: {
-      title: { text: title, subtitle, subtitleColor: foreign.length ? COLORS.foreign : COLORS.muted },
-      width: WIDTH - 160,
-      height: { step: 34 },
-      encoding: { y: { field: 'namespace', type: 'nominal', title: null, sort: namespaces } },
-      layer: [
+      title,
+      subtitle,
+      subtitleColor: foreign.length ? COLORS.foreign : COLORS.muted,
+      panels: [
         {
-          data: {
-            values: rows.map((r) => ({
-              namespace: r.namespace,
-              share: r.share,
-              fingerprint: legend(r),
-              order: r.foreign ? 1 : 0,
-              alert: alerts.some((a) => a.namespace === r.namespace),
-            })),
-          },
-          mark: { type: 'bar', height: { band: 0.65 }, cornerRadiusEnd: 0 },
-          encoding: {
-            // A few foreign records are a sliver: the whole bar of an affected namespace gets a red outline.
-            stroke: { condition: { test: 'datum.alert', value: COLORS.foreign }, value: null },
-            strokeWidth: { condition: { test: 'datum.alert', value: 2.5 }, value: 0 },
-            x: {
-              field: 'share',
-              type: 'quantitative',
-              title: 'share of records',
-              stack: 'zero',
-              scale: { domain: [0, 1] },
-              axis: { format: '.0%', tickCount: 5 },
-            },
-            color: {
-              field: 'fingerprint',
-              type: 'nominal',
-              title: 'fingerprint and space',
-              scale: colorScale(labels, colors),
-              sort: labels,
-              legend: { direction: 'vertical', orient: 'bottom' },
-            },
-            order: { field: 'order', type: 'quantitative' },
-          },
-        },
-        {
-          data: { values: okays },
-          mark: { type: 'text', align: 'left', dx: 8, fontSize: 12, color: COLORS.muted },
-          encoding: { x: { datum: 1 }, text: { field: 'text', type: 'nominal' } },
-        },
-        {
-          data: { values: alerts },
-          mark: {
-            type: 'text',
-            align: 'left',
-            dx: 8,
-            fontSize: 12,
-            fontWeight: 'bold',
-            color: COLORS.foreign,
-          },
-          encoding: { x: { datum: 1 }, text: { field: 'text', type: 'nominal' } },
+          kind: 'bar',
+          width: WIDTH - 160,
+          step: 34,
+          band: 0.65,
+          x: { title: 'share of records', domain: [0, 1], format: { style: 'percent', digits: 0 }, ticks: 5 },
+          rows: namespaces.map((ns) => {
+            const alert = alerts.find((a) => a.namespace === ns);
+            // Own space first, foreign slices after it; a few foreign records are a sliver, so the whole
+            // bar of an affected namespace gets a red outline and a call-out in words.
+            const segments = rows
+              .filter((r) => r.namespace === ns)
+              .sort((a, b) => Number(a.foreign) - Number(b.foreign))
+              .map((r) => ({ value: r.share, color: colors.get(legend(r)) ?? COLORS.muted }));
+            return {
+              label: ns,
+              bars: [{ segments }],
+              ...(alert
+                ? {
+                    outline: COLORS.foreign,
+                    note: { text: alert.text, color: COLORS.foreign, bold: true },
+                  }
+                : { note: { text: '100% own space', color: COLORS.muted } }),
+            };
+          }),
         },
       ],
+      legend: {
+        title: 'fingerprint and space',
+        columns: 1,
+        items: labels.map((l) => ({
+          label: l,
+          color: colors.get(l) ?? COLORS.muted,
+          symbol: 'square' as const,
+        })),
+      },
     },
   });
 }

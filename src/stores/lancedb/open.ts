@@ -1,4 +1,5 @@
 import { ReembedError } from '../../core/errors.js';
+import { importPeer } from '../../platform/optional-peer.js';
 import { type LanceDbStoreOptions, resolveLanceDbConfig } from './config.js';
 import { DescriptorTable } from './descriptors.js';
 import type { ArrowModule, LanceConnectionLike, LanceModuleLike } from './lance-types.js';
@@ -15,8 +16,8 @@ import { LanceDbVectorStore } from './store.js';
  */
 export async function openLanceDbStore(options: LanceDbStoreOptions): Promise<LanceDbVectorStore> {
   const config = resolveLanceDbConfig(options);
-  const lancedb: LanceModuleLike = await import('@lancedb/lancedb');
-  const arrow: ArrowModule = await import('apache-arrow');
+  const lancedb: LanceModuleLike = await importPeer('@lancedb/lancedb', () => import('@lancedb/lancedb'));
+  const arrow: ArrowModule = await importPeer('apache-arrow', () => import('apache-arrow'));
   let connection: LanceConnectionLike | undefined;
   try {
     connection = await lancedb.connect(config.uri, {

@@ -1,4 +1,5 @@
 import { ReembedError } from '../../core/errors.js';
+import { importPeer } from '../../platform/optional-peer.js';
 import type { Backend } from '../../ports/backend.js';
 import { type Clock, systemClock } from '../../ports/clock.js';
 import { PgApiKeyRepository } from './api-keys.js';
@@ -113,7 +114,7 @@ export async function openPgBackend(options: OpenPgBackendOptions): Promise<PgBa
 }
 
 async function createPool(config: ResolvedPgConfig): Promise<PgPoolLike> {
-  const pg = await import('pg');
+  const pg = await importPeer('pg', () => import('pg'));
   const Pool = (pg.default ?? pg).Pool;
   const pool = new Pool({ connectionString: config.url, max: config.poolMax, application_name: 'reembed' });
   // An idle connection dropped by the server emits 'error' on the pool; unhandled, it would crash the

@@ -2,12 +2,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { it } from 'vitest';
+import { describeRepositoryCases } from '../../testing/repository-suite.js';
 import { openSqliteBackend } from '../sqlite/backend.js';
 import { SqliteJobRepository } from '../sqlite/jobs.js';
 import { SqliteMigrationRepository } from '../sqlite/migrations.js';
 import { PgJobRepository } from './jobs.js';
 import { PgMigrationRepository } from './migrations.js';
-import { describeRepositoryCases } from './repository-cases.js';
 import { ident } from './sql.js';
 import { openTestBackend, PG_SKIP_LINE, PG_URL } from './test-support.js';
 

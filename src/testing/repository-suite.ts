@@ -1,10 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { resolveMigrationOptions } from '../../app/migrate-options.js';
-import type { Space } from '../../core/space.js';
-import type { Backend } from '../../ports/backend.js';
-import type { JobRepository } from '../../ports/jobs.js';
-import type { MigrationRepository } from '../../ports/migrations.js';
-import { descriptorOf, testSpace } from '../../testing/fixtures.js';
+import { resolveMigrationOptions } from '../app/migrate-options.js';
+import type { Space } from '../core/space.js';
+import type { Backend } from '../ports/backend.js';
+import type { JobRepository } from '../ports/jobs.js';
+import type { MigrationRepository } from '../ports/migrations.js';
+import { descriptorOf, testSpace } from './fixtures.js';
 
 /**
  * The behaviour every `MigrationRepository` / `JobRepository` pair must show, run against the embedded

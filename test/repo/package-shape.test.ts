@@ -1,0 +1,179 @@
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OPTIONAL_PEERS, type OptionalPeer, peerInstallCommand } from '../../src/platform/optional-peer.js';
+import { ROOT, spawnNode } from '../cli/process.js';
+
+/**
+ * Issue 14, item 5 (package shape): subpath exports, heavy backends as optional peers with an install
+ * hint when missing, and a library entry that loads none of them.
+ */
+const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+  dependencies: Record<string, string>;
+  devDependencies: Record<string, string>;
+  peerDependencies: Record<string, string>;
+  peerDependenciesMeta: Record<string, { optional?: boolean }>;
+  exports: Record<string, string | { types: string; default: string }>;
+};
+const build = JSON.parse(readFileSync(join(ROOT, 'tsconfig.build.json'), 'utf8')) as { exclude: string[] };
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'reembed-package-shape-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('package.json', () => {
+  it('declares each heavy backend an optional peer, tested at the version the install hint names', () => {
+    for (const [name, peer] of Object.entries(OPTIONAL_PEERS)) {
+      expect(pkg.dependencies[name], name).toBeUndefined();
+      expect(pkg.peerDependencies[name], name).toBe(`^${peer.version}`);
+      expect(pkg.peerDependenciesMeta[name]?.optional, name).toBe(true);
+      expect(pkg.devDependencies[name], name).toBe(peer.version);
+    }
+    for (const gone of ['vega', 'vega-lite']) expect(pkg.dependencies[gone]).toBeUndefined();
+  });
+
+  it('exports reembed, reembed/pg, reembed/lancedb, reembed/report and reembed/testing from built sources', () => {
+    const subpaths = Object.keys(pkg.exports).filter((k) => k !== './package.json');
+    expect(subpaths.sort()).toEqual(['.', './lancedb', './pg', './report', './testing']);
+    for (const key of subpaths) {
+      const target = pkg.exports[key] as { types: string; default: string };
+      expect(target.types).toBe(target.default.replace(/\.js$/, '.d.ts'));
+      const source = target.default.replace(/^\.\/dist\//, 'src/').replace(/\.js$/, '.ts');
+      expect(existsSync(join(ROOT, source)), source).toBe(true);
+    }
+  });
+
+  it('keeps tests and test-only cases out of dist', () => {
+    expect(build.exclude).toEqual(
+      expect.arrayContaining(['src/**/*.test.ts', 'src/**/*-cases.ts', 'src/**/test-support.ts']),
+    );
+  });
+});
+
+/** Runs `code` (an ES module) in a child with a resolve hook that logs each package loaded. */
+async function run(code: string, hook = ''): Promise<{ stdout: string; stderr: string; packages: string[] }> {
+  const hooks = join(dir, `hooks-${Math.random().toString(36).slice(2)}.mjs`);
+  writeFileSync(
+    hooks,
+    `${hook}
+export async function load(url, context, next) {
+  const m = /node_modules\\/((?:@[^/]+\\/)?[^/]+)\\//.exec(url);
+  if (m) process._rawDebug('PACKAGE ' + m[1]);
+  return next(url, context);
+}`,
+  );
+  const script = join(dir, `script-${Math.random().toString(36).slice(2)}.mjs`);
+  writeFileSync(
+    script,
+    `import Module, { register } from 'node:module';
+register(${JSON.stringify(pathToFileURL(hooks).href)});
+const require = Module.prototype.require;
+Module.prototype.require = function (id) {
+  if (!id.startsWith('.') && !id.startsWith('node:') && !id.startsWith('/')) process._rawDebug('PACKAGE ' + id);
+  return require.apply(this, arguments);
+};
+${code}`,
+  );
+  const child = spawnNode(script, [], { cwd: dir });
+  await child.exited;
+  const packages = [...new Set([...child.stderr.matchAll(/^PACKAGE (\S+)$/gm)].map((m) => m[1] as string))];
+  return { stdout: child.stdout, stderr: child.stderr, packages: packages.sort() };
+}
+
+const src = (path: string): string => JSON.stringify(pathToFileURL(join(ROOT, 'src', path)).href);
+
+describe('what importing reembed loads', () => {
+  it('the library entry loads none of the backends, charts or native search libraries', async () => {
+    const { packages, stdout } = await run(
+      `const m = await import(${src('index.ts')}); console.log(typeof m.openReembed);`,
+    );
+    expect(stdout.trim()).toBe('function');
+    for (const heavy of [
+      'pg',
+      'graphile-worker',
+      '@lancedb/lancedb',
+      'apache-arrow',
+      '@resvg/resvg-js',
+      'usearch',
+      'ml-matrix',
+      'better-sqlite3',
+    ])
+      expect(packages, heavy).not.toContain(heavy);
+  });
+});
+
+describe('a missing optional peer', () => {
+  /**
+   * A resolve hook that looks the peers up from an empty directory: Node's own resolver then fails to find
+   * them exactly as in an install without them (ERR_MODULE_NOT_FOUND), while everything else resolves.
+   */
+  const hide = (names: readonly string[]): string => {
+    const empty = join(dir, 'empty');
+    mkdirSync(empty, { recursive: true });
+    return `const HIDDEN = ${JSON.stringify(names)};
+export async function resolve(specifier, context, next) {
+  if (HIDDEN.some((n) => specifier === n || specifier.startsWith(n + '/')))
+    return next(specifier, { ...context, parentURL: ${JSON.stringify(pathToFileURL(join(empty, 'x.mjs')).href)} });
+  return next(specifier, context);
+}`;
+  };
+  const attempt = (call: string): string => `
+try { ${call.replaceAll('__LANCE__', JSON.stringify(join(dir, 'lance')))}; console.log('NO ERROR'); }
+catch (error) { console.log(JSON.stringify({ code: error.code, message: error.message, details: error.details, cause: error.cause?.code })); }`;
+
+  const cases: [OptionalPeer[], string, string][] = [
+    [
+      ['pg'],
+      `const { openPgBackend } = await import(${src('pg.ts')}); await openPgBackend({ url: 'postgres://127.0.0.1:1/x' })`,
+      'pg',
+    ],
+    [
+      ['@lancedb/lancedb'],
+      `const { openLanceDbStore } = await import(${src('lancedb.ts')}); await openLanceDbStore({ uri: __LANCE__ })`,
+      '@lancedb/lancedb',
+    ],
+    [
+      ['apache-arrow'],
+      `const { openLanceDbStore } = await import(${src('lancedb.ts')}); await openLanceDbStore({ uri: __LANCE__ })`,
+      'apache-arrow',
+    ],
+    [
+      ['graphile-worker'],
+      `const { loadGraphileWorker } = await import(${src('queue/graphile.ts')}); await loadGraphileWorker()`,
+      'graphile-worker',
+    ],
+  ];
+  it.each(cases)('without %j: DEPENDENCY_MISSING naming the npm install', async (hidden, call, name) => {
+    const { stdout, stderr } = await run(attempt(call), hide(hidden));
+    const line = stdout.trim().split('\n').pop() ?? '';
+    expect(line, stderr).not.toBe('NO ERROR');
+    const error = JSON.parse(line) as {
+      code: string;
+      message: string;
+      details: { install: string };
+      cause: string;
+    };
+    expect(error.code).toBe('DEPENDENCY_MISSING');
+    expect(error.cause).toBe('ERR_MODULE_NOT_FOUND');
+    const install = peerInstallCommand(name as OptionalPeer);
+    expect(install).toContain(`${name}@${OPTIONAL_PEERS[name as OptionalPeer].version}`);
+    expect(error.message).toContain(`Install it: ${install}`);
+    expect(error.details.install).toBe(install);
+  });
+
+  it('the CLI prints the install command and exits with the code of DEPENDENCY_MISSING', async () => {
+    const { stdout, stderr } = await run(
+      `const { main } = await import(${src('cli/main.ts')});
+const code = await main(['--pg', 'postgres://127.0.0.1:1/x', 'status']);
+console.log('EXIT ' + code);`,
+      hide(['pg']),
+    );
+    expect(stdout).toContain('EXIT 10');
+    expect(stderr).toContain(`DEPENDENCY_MISSING`);
+    expect(stderr).toContain(peerInstallCommand('pg'));
+  });
+});
