@@ -155,6 +155,50 @@ function first(results: Readonly<Record<string, Json>>): Json {
 
 export const BENCHMARKS: readonly BenchDefinition[] = [
   {
+    id: 'startup',
+    title: "Package shape: reembed --help and import('reembed') cold start, SQLite-only install size",
+    script: 'bench/startup.ts',
+    args: {
+      full: ['--runs=15'],
+      quick: ['--runs=5'],
+      // The install needs the npm registry and a few minutes: full and quick only.
+      smoke: ['--runs=2', '--install=false'],
+    },
+    runs: { full: 1, quick: 1, smoke: 1 },
+    timeout: { full: 900, quick: 600, smoke: 120 },
+    metrics: (r) => {
+      const s = (name: string): Json => (r.startup.startup as Json[]).find((x) => x.name === name);
+      return [
+        metric('node -e 0 (floor)', 'ms', s('node -e 0').ms, 'lower'),
+        metric('reembed --help', 'ms', s('reembed --help').ms, 'lower', '< 150 ms'),
+        metric("import('reembed')", 'ms', s("import('reembed')").ms, 'lower', '< 100 ms'),
+        ...(r.startup.install
+          ? [
+              metric(
+                'SQLite-only install, node_modules',
+                'MB',
+                r.startup.install.nodeModulesMB,
+                'lower',
+                '< 150 MB',
+              ),
+            ]
+          : []),
+      ];
+    },
+    check: (r) => [
+      ...positive('startup times', ...(r.startup.startup as Json[]).map((x) => x.medianMs)),
+      ...(r.startup.install
+        ? [
+            ...positive('node_modules size', r.startup.install.nodeModulesMB),
+            ...(r.startup.install.helpExit === 0 ? [] : ['reembed --help failed in the installed package']),
+            ...(String(r.startup.install.missingPeer).startsWith('DEPENDENCY_MISSING')
+              ? []
+              : [`reembed/pg without pg gave: ${r.startup.install.missingPeer}`]),
+          ]
+        : []),
+    ],
+  },
+  {
     id: 'ingest',
     title: 'Ingest + embed (hashing 384-d) into the embedded store, docs/s',
     script: 'bench/ingest.ts',
