@@ -165,13 +165,14 @@ export const BENCHMARKS: readonly BenchDefinition[] = [
       smoke: ['--runs=2', '--install=false'],
     },
     runs: { full: 1, quick: 1, smoke: 1 },
-    timeout: { full: 900, quick: 600, smoke: 120 },
+    timeout: { full: 1800, quick: 1800, smoke: 120 },
     metrics: (r) => {
       const s = (name: string): Json => (r.startup.startup as Json[]).find((x) => x.name === name);
       return [
         metric('node -e 0 (floor)', 'ms', s('node -e 0').ms, 'lower'),
         metric('reembed --help', 'ms', s('reembed --help').ms, 'lower', '< 150 ms'),
-        metric("import('reembed')", 'ms', s("import('reembed')").ms, 'lower', '< 100 ms'),
+        metric("import('reembed'), process", 'ms', s("import('reembed')").ms, 'lower'),
+        metric("import('reembed'), the import", 'ms', s("import('reembed')").importMs, 'lower', '< 100 ms'),
         ...(r.startup.install
           ? [
               metric(

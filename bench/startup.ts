@@ -35,10 +35,11 @@ interface Target {
   readonly argv: readonly string[];
 }
 
+/** Imports the package entry and prints how long the import took inside the process. */
 const importOf = (dir: string): string[] => [
   '--input-type=module',
   '-e',
-  `await import(${JSON.stringify(pathToFileURL(join(dir, 'dist', 'index.js')).href)})`,
+  `const t = performance.now(); await import(${JSON.stringify(pathToFileURL(join(dir, 'dist', 'index.js')).href)}); console.log('IMPORT_MS ' + (performance.now() - t));`,
 ];
 
 const targets: Target[] = [

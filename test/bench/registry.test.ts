@@ -24,6 +24,7 @@ const COMMITTED: Record<string, string[]> = {
   'pg-hnsw': ['pg-hnsw'],
   'pg-backfill-parts': ['pg-backfill-parts'],
   'pg-runner-profile': ['pg-runner-profile'],
+  startup: ['startup'],
 };
 
 describe('bench registry (npm run bench)', () => {
