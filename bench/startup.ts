@@ -55,7 +55,10 @@ if (args.baseline) {
   );
 }
 
-function time(argv: readonly string[], cwd = tmpdir()): number {
+/** In-process import times (`IMPORT_MS` lines), by target. */
+const inProcess = new Map<string, number[]>();
+
+function time(argv: readonly string[], cwd = tmpdir(), name = ''): number {
   const started = performance.now();
   const r = spawnSync(process.execPath, argv, {
     cwd,
@@ -64,19 +67,30 @@ function time(argv: readonly string[], cwd = tmpdir()): number {
   });
   const ms = performance.now() - started;
   if (r.status !== 0) throw new Error(`node ${argv.join(' ')} exited ${r.status}:\n${r.stderr}`);
+  const imported = /IMPORT_MS ([\d.]+)/.exec(r.stdout);
+  if (imported && name) inProcess.set(name, [...(inProcess.get(name) ?? []), Number(imported[1])]);
   return ms;
 }
 
 const samples = new Map<string, number[]>(targets.map((t) => [t.name, []]));
 for (const t of targets) time(t.argv); // warm the file cache once
 for (let round = 0; round < runs; round++) {
-  for (const t of targets) samples.get(t.name)?.push(time(t.argv));
+  for (const t of targets) samples.get(t.name)?.push(time(t.argv, tmpdir(), t.name));
 }
 const startup = targets.map((t) => {
   const ms = samples.get(t.name) ?? [];
-  return { name: t.name, medianMs: median(ms), ms };
+  const imports = inProcess.get(t.name);
+  return {
+    name: t.name,
+    medianMs: median(ms),
+    ms,
+    ...(imports ? { importMedianMs: median(imports), importMs: imports } : {}),
+  };
 });
-for (const s of startup) console.error(`${s.name.padEnd(30)} median ${fmt(s.medianMs)} ms`);
+for (const s of startup) {
+  const own = s.importMedianMs === undefined ? '' : ` (the import itself ${fmt(s.importMedianMs)} ms)`;
+  console.error(`${s.name.padEnd(30)} median ${fmt(s.medianMs)} ms${own}`);
+}
 
 function duBytes(dir: string): number {
   return Number(execFileSync('du', ['-sb', dir], { encoding: 'utf8' }).split('\t')[0]);
