@@ -69,6 +69,8 @@ async function withLanceDbVectors(sqlite: SqliteBackend, uri: string): Promise<B
   const store = await openLanceDbStore({ uri });
   return {
     kind: 'sqlite+lancedb',
+    capabilities: sqlite.capabilities,
+    clock: sqlite.clock,
     catalog: sqlite.catalog,
     sources: sqlite.sources,
     store,
@@ -76,11 +78,12 @@ async function withLanceDbVectors(sqlite: SqliteBackend, uri: string): Promise<B
     jobs: sqlite.jobs,
     apiKeys: sqlite.apiKeys,
     probes: sqlite.probes,
-    // Repositories found by shape (traffic, golden sets) keep using the SQLite file.
-    db: sqlite.db,
+    goldenSets: sqlite.goldenSets,
+    traffic: sqlite.traffic,
+    coverageSamples: sqlite.coverageSamples,
     close: async () => {
       await store.close();
       await sqlite.close();
     },
-  } as Backend;
+  };
 }

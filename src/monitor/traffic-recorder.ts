@@ -1,9 +1,9 @@
 import type { QueryObserver, QueryResponse } from '../app/query.js';
+import { LatencySketch } from '../core/latency-sketch.js';
+import { laterIso, type TrafficBucket, trafficKey } from '../core/traffic.js';
 import { type Clock, systemClock } from '../ports/clock.js';
-import { LatencySketch } from './latency-sketch.js';
+import type { TrafficRepository } from '../ports/traffic.js';
 import type { MetricsRegistry } from './metrics-registry.js';
-import type { TrafficBucket, TrafficRepository } from './traffic-store.js';
-import { laterIso, trafficKey } from './traffic-store.js';
 
 /**
  * A query observer that aggregates traffic in memory and writes it to a `TrafficRepository` in the

@@ -6,9 +6,8 @@ import type { Migration } from '../core/migration.js';
 import type { Namespace } from '../core/namespace.js';
 import type { NamespaceStats } from '../core/records.js';
 import { summarizeTraffic } from '../monitor/traffic-summary.js';
-import { clockOption, trafficRepositoryOf } from '../monitor/wiring.js';
-import { coverageSamplesOf, sampleCoverage } from './coverage.js';
-import type { CoverageSample } from './coverage-store.js';
+import type { CoverageSample } from '../ports/coverage-samples.js';
+import { sampleCoverage } from './coverage.js';
 import type { QualityCurves } from './curves.js';
 import type {
   LatencyRow,
@@ -73,7 +72,7 @@ export async function collectReport(app: Reembed, options: CollectReportOptions 
   const { catalog, store } = app.backend;
   const collection = options.collection;
   if (collection !== undefined) await catalog.getCollection(collection);
-  const now = options.now ?? clockOption(app.backend).clock?.now() ?? new Date();
+  const now = options.now ?? app.backend.clock?.now() ?? new Date();
   const since = options.since ?? new Date(now.getTime() - DAY_MS);
 
   const live = (await catalog.listNamespaces(collection)).filter((ns) => ns.state !== 'retired');
@@ -243,7 +242,7 @@ async function coverageHistory(
   collection: string | undefined,
   now: readonly CoverageSample[],
 ): Promise<CoverageSample[]> {
-  const repository = coverageSamplesOf(app.backend);
+  const repository = app.backend.coverageSamples;
   const held = repository ? await repository.read(collection !== undefined ? { collection } : {}) : [];
   const names = new Set(now.map((s) => s.namespace));
   const byKey = new Map<string, CoverageSample>();
@@ -313,7 +312,7 @@ async function readTraffic(
   collection: string | undefined,
   since: Date,
 ): Promise<{ rows: TrafficRow[]; latency: LatencyRow[]; minutes: TrafficMinute[] }> {
-  const repository = trafficRepositoryOf(app.backend);
+  const repository = app.backend.traffic;
   if (!repository) return { rows: [], latency: [], minutes: [] };
   const buckets = await repository.read(collection !== undefined ? { since, collection } : { since });
   const summary = summarizeTraffic(buckets);

@@ -1,6 +1,7 @@
 import { measureCoverage } from '../../app/status.js';
 import { ReembedError } from '../../core/errors.js';
 import type { BackfillSettings } from '../../core/migration.js';
+import type { Backend } from '../../ports/backend.js';
 import { planDistributedBackfill } from '../../queue/plan.js';
 import { distributedStatus, type PlanProgress, waitForPlan } from '../../queue/progress.js';
 import { BackfillWorker, type WorkerReport } from '../../queue/worker.js';
@@ -217,8 +218,8 @@ export async function workerStatus(ctx: CliContext, args: { target?: string }): 
   return 0;
 }
 
-function requirePg(backend: { kind: string }): PgBackend {
-  if (backend.kind !== 'pg') {
+function requirePg(backend: Backend): PgBackend {
+  if (!backend.capabilities.distributedBackfill) {
     throw new ReembedError(
       'UNSUPPORTED',
       `The distributed backfill runs on the PostgreSQL backend (this is ${backend.kind}): pass --pg URL or set REEMBED_PG_URL. On SQLite, use reembed backfill run.`,

@@ -16,7 +16,7 @@ import type {
   VectorStore,
   WriteOptions,
 } from '../../ports/vector-store.js';
-import { checkDeletes, checkDescriptor, checkWrites } from '../sqlite/write-validation.js';
+import { checkDeletes, checkDescriptor, checkWrites } from '../shared/write-validation.js';
 import { encodeTextArray } from './codec.js';
 import { PG_MAX_DIMENSION } from './config.js';
 import { num, type PgPoolLike, type PgQueryable, run, withTransaction } from './pool.js';

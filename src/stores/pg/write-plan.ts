@@ -2,7 +2,7 @@ import { ReembedError } from '../../core/errors.js';
 import type { SourceDelete } from '../../core/records.js';
 import { normalizeInPlace } from '../../core/vector.js';
 import type { CheckpointWrite } from '../../ports/vector-store.js';
-import type { CheckedWrite } from '../sqlite/write-validation.js';
+import type { CheckedWrite } from '../shared/write-validation.js';
 import { encodeIntArray, encodeTextArray, encodeVectorArray, INT4_OID, INT8_OID } from './codec.js';
 
 /**
