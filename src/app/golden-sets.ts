@@ -1,3 +1,4 @@
+import { defined } from '../core/defined.js';
 import { ReembedError } from '../core/errors.js';
 import { type GoldenSet, unknownDocIds, unknownGoldenSet } from '../core/golden.js';
 import { isDirectory, isFile } from '../eval/lines.js';
@@ -52,12 +53,10 @@ export async function resolveGoldenSet(
   let golden: GoldenSet;
   let from: ResolvedGoldenSet['from'];
   if ((await isDirectory(ref)) || (await isFile(ref))) {
-    const load: LoadGoldenOptions = {
-      ...(options.split ? { split: options.split } : {}),
-      ...(options.checkCorpus ? { checkCorpus: true } : {}),
-      ...(options.saveAs ? { name: options.saveAs } : {}),
-    };
-    golden = await loadGoldenSet(ref, load);
+    golden = await loadGoldenSet(
+      ref,
+      defined({ split: options.split, checkCorpus: options.checkCorpus, name: options.saveAs }),
+    );
     from = 'file';
   } else {
     const repository = backend.goldenSets;
@@ -80,11 +79,11 @@ export async function resolveGoldenSet(
   }
   let saved: GoldenSetInfo | null = null;
   if (options.saveAs) {
-    saved = await requireGoldenSets(backend).save(options.saveAs, golden, {
-      source: ref,
-      ...(options.replace ? { replace: true } : {}),
-      ...(options.actor ? { actor: options.actor } : {}),
-    });
+    saved = await requireGoldenSets(backend).save(
+      options.saveAs,
+      golden,
+      defined({ source: ref, replace: options.replace, actor: options.actor }),
+    );
   }
   return Object.freeze({ golden, from, source: ref, saved });
 }

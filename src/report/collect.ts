@@ -1,5 +1,6 @@
 import { assertJudgedDocsKnown, judgedDocsHeld } from '../app/golden-sets.js';
 import type { Reembed } from '../app/reembed.js';
+import { defined } from '../core/defined.js';
 import { ReembedError } from '../core/errors.js';
 import type { GoldenSet } from '../core/golden.js';
 import type { Migration } from '../core/migration.js';
@@ -76,7 +77,7 @@ export async function collectReport(app: Reembed, options: CollectReportOptions 
   const since = options.since ?? new Date(now.getTime() - DAY_MS);
 
   const live = (await catalog.listNamespaces(collection)).filter((ns) => ns.state !== 'retired');
-  const sampling = await sampleCoverage(app, { ...(collection !== undefined ? { collection } : {}), now });
+  const sampling = await sampleCoverage(app, defined({ collection, now }));
   const sampleOf = new Map(sampling.samples.map((s) => [s.namespace, s]));
   const migrations = await listMigrations(app, collection);
   const roles = migrationRoles(migrations);

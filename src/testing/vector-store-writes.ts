@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { contentHash } from '../core/canonical.js';
-import type { SourceWrite } from '../core/records.js';
 import type { VectorStore } from '../ports/vector-store.js';
 import { axisVector, DIM, descriptorOf, expectCode, sourceWrite, testSpace } from './fixtures.js';
 import type { StoreContext } from './vector-store-suite.js';

@@ -1,4 +1,5 @@
 import { measureCoverage } from '../../app/status.js';
+import { defined } from '../../core/defined.js';
 import { ReembedError } from '../../core/errors.js';
 import type { BackfillSettings } from '../../core/migration.js';
 import type { Backend } from '../../ports/backend.js';
@@ -229,16 +230,17 @@ function requirePg(backend: Backend): PgBackend {
   return backend as PgBackend;
 }
 
-const runArgs = (_p: readonly unknown[], o: Opts): WorkerRunArgs => ({
-  untilDone: o.untilDone === true,
-  ...(numberOf(o.concurrency) !== undefined ? { concurrency: o.concurrency as number } : {}),
-  ...(numberOf(o.rateLimit) !== undefined ? { requestsPerMinute: o.rateLimit as number } : {}),
-  ...(numberOf(o.tokensPerMinute) !== undefined ? { tokensPerMinute: o.tokensPerMinute as number } : {}),
-  ...(numberOf(o.leaseSeconds) !== undefined ? { leaseSeconds: o.leaseSeconds as number } : {}),
-  ...(numberOf(o.heartbeatSeconds) !== undefined ? { heartbeatSeconds: o.heartbeatSeconds as number } : {}),
-  ...(numberOf(o.pollMs) !== undefined ? { pollMs: o.pollMs as number } : {}),
-  ...(numberOf(o.dbRetrySeconds) !== undefined ? { dbRetrySeconds: o.dbRetrySeconds as number } : {}),
-});
+const runArgs = (_p: readonly unknown[], o: Opts): WorkerRunArgs =>
+  defined({
+    untilDone: o.untilDone === true,
+    concurrency: numberOf(o.concurrency),
+    requestsPerMinute: numberOf(o.rateLimit),
+    tokensPerMinute: numberOf(o.tokensPerMinute),
+    leaseSeconds: numberOf(o.leaseSeconds),
+    heartbeatSeconds: numberOf(o.heartbeatSeconds),
+    pollMs: numberOf(o.pollMs),
+    dbRetrySeconds: numberOf(o.dbRetrySeconds),
+  });
 
 export const workerCommand: CliCommand = {
   register(program, bind) {
