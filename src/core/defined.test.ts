@@ -6,6 +6,7 @@ describe('defined', () => {
     const fields = defined({ a: 1, b: undefined, c: null, d: false, e: '' });
     expect(fields).toEqual({ a: 1, c: null, d: false, e: '' });
     expect('b' in fields).toBe(false);
-    expect({ b: 5, ...defined({ b: undefined as number | undefined }) }).toEqual({ b: 5 });
+    const defaults = { b: 5 };
+    expect({ ...defaults, ...defined({ b: undefined as number | undefined }) }).toEqual({ b: 5 });
   });
 });
