@@ -49,7 +49,6 @@ export async function embedSources(
     }
   }
   let cursor = 0;
-  const sourceRefs = new Map<string, { readonly collection: string }>();
   return docs.map((doc, d) => {
     const texts = chunked[d] ?? [];
     const chunks: ChunkVector[] = texts.map((text, index) => ({
@@ -58,15 +57,7 @@ export async function embedSources(
       text,
       vector: vectors[cursor++] as Float32Array,
     }));
-    // One chunk that is the document's own text (usually the very same string): the store may take it
-    // from the source row instead of receiving it again (see `SourceWrite.textOfSource`).
-    if (texts.length !== 1 || texts[0] !== doc.text) return writeOf(doc, chunks);
-    let ref = sourceRefs.get(doc.collection);
-    if (!ref) {
-      ref = Object.freeze({ collection: doc.collection });
-      sourceRefs.set(doc.collection, ref);
-    }
-    return writeOf(doc, chunks, ref);
+    return writeOf(doc, chunks);
   });
 }
 
@@ -81,32 +72,19 @@ export function atVersion(write: SourceWrite, sourceVersion: number): SourceWrit
       metadata: write.metadata,
     },
     write.chunks,
-    write.textOfSource,
   );
 }
 
 function writeOf(
   doc: Pick<SourceDocument, 'id' | 'version' | 'contentHash' | 'tenant' | 'metadata'>,
   chunks: readonly ChunkVector[],
-  textOfSource?: { readonly collection: string },
 ): SourceWrite {
-  // Two literals, not a spread: every write of a batch then has one of two fixed shapes.
-  return textOfSource
-    ? {
-        sourceId: doc.id,
-        sourceVersion: doc.version,
-        contentHash: doc.contentHash,
-        tenant: doc.tenant,
-        metadata: doc.metadata,
-        chunks,
-        textOfSource,
-      }
-    : {
-        sourceId: doc.id,
-        sourceVersion: doc.version,
-        contentHash: doc.contentHash,
-        tenant: doc.tenant,
-        metadata: doc.metadata,
-        chunks,
-      };
+  return {
+    sourceId: doc.id,
+    sourceVersion: doc.version,
+    contentHash: doc.contentHash,
+    tenant: doc.tenant,
+    metadata: doc.metadata,
+    chunks,
+  };
 }

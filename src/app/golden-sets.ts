@@ -1,38 +1,22 @@
+import { defined } from '../core/defined.js';
 import { ReembedError } from '../core/errors.js';
-import { type GoldenSet, unknownDocIds } from '../core/golden.js';
-import { type GoldenSetInfo, type GoldenSetRepository, unknownGoldenSet } from '../eval/golden-store.js';
+import { type GoldenSet, unknownDocIds, unknownGoldenSet } from '../core/golden.js';
 import { isDirectory, isFile } from '../eval/lines.js';
 import { type LoadGoldenOptions, loadGoldenSet } from '../eval/load-golden.js';
-import { clockOption, sqliteDbOf } from '../monitor/wiring.js';
 import type { Backend } from '../ports/backend.js';
-import { SqliteGoldenSetRepository } from '../stores/sqlite/golden.js';
+import type { GoldenSetInfo, GoldenSetRepository } from '../ports/evaluation-sets.js';
 
 /**
  * Golden sets by reference: a path (BEIR directory or JSONL file) is loaded, anything else is looked up by
- * name in the catalog's golden-set store. Gates, `reembed eval` and the migration engine all resolve
+ * name in the backend's golden-set repository. Gates, `reembed eval` and the migration engine all resolve
  * golden sets through here, so `--golden scifact` means the same thing everywhere.
  */
-const cache = new WeakMap<Backend, GoldenSetRepository>();
-
-/** The backend's golden-set store: a declared `goldenSets` member, else SQLite over a shared `db`, else null. */
-export function goldenSetsOf(backend: Backend): GoldenSetRepository | null {
-  const declared = (backend as { goldenSets?: GoldenSetRepository }).goldenSets;
-  if (declared) return declared;
-  const held = cache.get(backend);
-  if (held) return held;
-  const db = sqliteDbOf(backend);
-  if (!db) return null;
-  const repository = new SqliteGoldenSetRepository(db, clockOption(backend));
-  cache.set(backend, repository);
-  return repository;
-}
-
 export function requireGoldenSets(backend: Backend): GoldenSetRepository {
-  const repository = goldenSetsOf(backend);
+  const repository = backend.goldenSets;
   if (!repository) {
     throw new ReembedError(
       'UNSUPPORTED',
-      `The ${backend.kind} backend does not store golden sets yet; pass the golden set as a path instead.`,
+      `The ${backend.kind} backend does not store golden sets; pass the golden set as a path instead.`,
       { details: { backend: backend.kind } },
     );
   }
@@ -69,15 +53,13 @@ export async function resolveGoldenSet(
   let golden: GoldenSet;
   let from: ResolvedGoldenSet['from'];
   if ((await isDirectory(ref)) || (await isFile(ref))) {
-    const load: LoadGoldenOptions = {
-      ...(options.split ? { split: options.split } : {}),
-      ...(options.checkCorpus ? { checkCorpus: true } : {}),
-      ...(options.saveAs ? { name: options.saveAs } : {}),
-    };
-    golden = await loadGoldenSet(ref, load);
+    golden = await loadGoldenSet(
+      ref,
+      defined({ split: options.split, checkCorpus: options.checkCorpus, name: options.saveAs }),
+    );
     from = 'file';
   } else {
-    const repository = goldenSetsOf(backend);
+    const repository = backend.goldenSets;
     if (!repository || /[/\\]|\.jsonl?$/i.test(ref)) {
       throw new ReembedError(
         'NOT_FOUND',
@@ -97,11 +79,11 @@ export async function resolveGoldenSet(
   }
   let saved: GoldenSetInfo | null = null;
   if (options.saveAs) {
-    saved = await requireGoldenSets(backend).save(options.saveAs, golden, {
-      source: ref,
-      ...(options.replace ? { replace: true } : {}),
-      ...(options.actor ? { actor: options.actor } : {}),
-    });
+    saved = await requireGoldenSets(backend).save(
+      options.saveAs,
+      golden,
+      defined({ source: ref, replace: options.replace, actor: options.actor }),
+    );
   }
   return Object.freeze({ golden, from, source: ref, saved });
 }

@@ -41,6 +41,7 @@ export class MigrationObserver implements QueryObserver {
   #hits = new Map<string, string[]>();
   #served: { alias: string; at: string; text: string; tenant: string | null }[] = [];
   #lastFlush: number;
+  #settle: () => Promise<void> = async () => undefined;
 
   constructor(backend: Backend, migrations: MigrationRepository, options: ObserverOptions) {
     this.#backend = backend;
@@ -134,8 +135,17 @@ export class MigrationObserver implements QueryObserver {
     else this.#active.delete(alias);
   }
 
+  /**
+   * Something to wait for before each flush: the query engine's shadow reads in flight, whose samples
+   * this observer records when they finish.
+   */
+  settleBeforeFlush(settle: () => Promise<void>): void {
+    this.#settle = settle;
+  }
+
   /** Writes accumulated counts now and waits for every background write. */
   async flush(): Promise<void> {
+    await this.#settle();
     this.#track(this.#flushCounts());
     while (this.#pending.size > 0) await Promise.all([...this.#pending]);
   }

@@ -144,7 +144,7 @@ export class MigrationService {
       return;
     }
     const { migrations, jobs } = requireRepositories(app.backend);
-    const clock = options.clock ?? (app.backend as { clock?: Clock }).clock ?? systemClock;
+    const clock = options.clock ?? app.backend.clock ?? systemClock;
     const settings = {
       clock,
       ...(options.flushMs !== undefined ? { flushMs: options.flushMs } : {}),
@@ -156,6 +156,7 @@ export class MigrationService {
     if (shared) shared.configure(settings);
     this.observer = shared ?? new MigrationObserver(app.backend, migrations, settings);
     this.#ownsObserver = shared === null;
+    if (this.#ownsObserver) this.observer.settleBeforeFlush(() => app.queries.settled());
     this.#ctx = {
       app,
       backend: app.backend,

@@ -1,4 +1,5 @@
 import { dirname, resolve } from 'node:path';
+import { defined } from '../core/defined.js';
 import { createLocalEmbedderFactory } from '../embedders/factory.js';
 import { createOpenAICompatibleFactory } from '../embedders/openai-factory.js';
 import { withStoredVectors } from '../embedders/stored-vectors/factory.js';
@@ -42,18 +43,16 @@ export async function openReembed(options: OpenOptions = {}): Promise<Reembed> {
   if (pgUrl) {
     const { openPgBackend } = await import('../stores/pg/backend.js');
     const schema = options.pgSchema ?? process.env.REEMBED_PG_SCHEMA;
-    backend = await openPgBackend({
-      url: pgUrl,
-      ...(schema ? { schema } : {}),
-      ...(options.pgDropSchemaOnClose ? { dropSchemaOnClose: true } : {}),
-    });
+    backend = await openPgBackend(
+      defined({ url: pgUrl, schema: schema || undefined, dropSchemaOnClose: options.pgDropSchemaOnClose }),
+    );
     baseDir = process.cwd();
   } else {
     const { openSqliteBackend } = await import('../stores/sqlite/backend.js');
     // `:memory:` is SQLite's private in-memory database (a throwaway: examples, tests), not a file name.
     const memory = options.db === ':memory:';
     const path = memory ? ':memory:' : resolve(options.db ?? 'reembed.db');
-    const sqlite = await openSqliteBackend({ path, ...(options.ann ? { ann: options.ann } : {}) });
+    const sqlite = await openSqliteBackend(defined({ path, ann: options.ann }));
     baseDir = memory ? process.cwd() : dirname(path);
     backend = options.lancedb ? await withLanceDbVectors(sqlite, options.lancedb) : sqlite;
   }
@@ -69,6 +68,8 @@ async function withLanceDbVectors(sqlite: SqliteBackend, uri: string): Promise<B
   const store = await openLanceDbStore({ uri });
   return {
     kind: 'sqlite+lancedb',
+    capabilities: sqlite.capabilities,
+    clock: sqlite.clock,
     catalog: sqlite.catalog,
     sources: sqlite.sources,
     store,
@@ -76,11 +77,12 @@ async function withLanceDbVectors(sqlite: SqliteBackend, uri: string): Promise<B
     jobs: sqlite.jobs,
     apiKeys: sqlite.apiKeys,
     probes: sqlite.probes,
-    // Repositories found by shape (traffic, golden sets) keep using the SQLite file.
-    db: sqlite.db,
+    goldenSets: sqlite.goldenSets,
+    traffic: sqlite.traffic,
+    coverageSamples: sqlite.coverageSamples,
     close: async () => {
       await store.close();
       await sqlite.close();
     },
-  } as Backend;
+  };
 }

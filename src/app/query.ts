@@ -108,6 +108,12 @@ export interface QueryEngineOptions {
    * (`ObserverWarning`), so the failure is seen without costing the caller its answer.
    */
   readonly onObserverError?: (error: unknown) => void;
+  /**
+   * Shadow reads in flight at most (default 8). Shadow reads run after the answer, off the serving path;
+   * a sampled query that finds this many still running is not sampled (counted in `shadowSkipped`), so a
+   * slow shadow namespace can never pile up work behind the served traffic.
+   */
+  readonly maxShadowReads?: number;
 }
 
 const DEFAULT_K = 10;
@@ -130,12 +136,26 @@ export class QueryEngine {
   readonly #observers: QueryObserver[] = [];
   readonly #random: () => number;
   readonly #onObserverError: (error: unknown) => void;
+  readonly #maxShadowReads: number;
+  readonly #shadowReads = new Set<Promise<void>>();
+  #shadowSkipped = 0;
 
   constructor(backend: Backend, embedders: EmbedderCache, options: QueryEngineOptions = {}) {
     this.#backend = backend;
     this.#embedders = embedders;
     this.#random = options.random ?? Math.random;
     this.#onObserverError = options.onObserverError ?? warnObserverError;
+    this.#maxShadowReads = options.maxShadowReads ?? 8;
+  }
+
+  /** Sampled queries whose shadow read was not started because `maxShadowReads` were in flight. */
+  get shadowSkipped(): number {
+    return this.#shadowSkipped;
+  }
+
+  /** Resolves when every shadow read started so far has finished and told its observers. */
+  async settled(): Promise<void> {
+    while (this.#shadowReads.size > 0) await Promise.all([...this.#shadowReads]);
   }
 
   observe(observer: QueryObserver): () => void {
@@ -155,6 +175,7 @@ export class QueryEngine {
     const reads: NamespaceRead[] = [];
     let hits: ResultHit[];
     let fusion: string | null = null;
+    let served: Read | null = null;
 
     const split = routing.kind === 'split' ? this.#split(routing, request) : null;
     if (routing.kind === 'fused' || (split?.by === 'percent' && request.vector === undefined)) {
@@ -173,17 +194,9 @@ export class QueryEngine {
           : routing.kind === 'shadow'
             ? routing.primary
             : split!.target;
-      const served = await this.#read(target, request, k, vectors, 'served');
+      served = await this.#read(target, request, k, vectors, 'served');
       reads.push(served.read);
       hits = served.hits;
-      if (routing.kind === 'shadow' && this.#random() < routing.sampleRate) {
-        // A query the shadow model cannot embed (zero vector) is no sample; the served answer stands.
-        const shadow = await unlessZeroNorm(this.#read(routing.shadow, request, k, vectors, 'shadow'));
-        if (shadow) {
-          reads.push(shadow.read);
-          this.#emitShadow(alias, request, k, served, shadow);
-        }
-      }
     }
 
     const fingerprints = [...new Set(hits.map((h) => h.provenance.fingerprint))];
@@ -204,7 +217,34 @@ export class QueryEngine {
       },
     };
     this.#notify((o) => o.onQuery?.(response, request));
+    // A query vector lives in the served space: only text queries can be read in the shadow space.
+    if (
+      served &&
+      routing.kind === 'shadow' &&
+      request.vector === undefined &&
+      this.#random() < routing.sampleRate
+    )
+      this.#shadow(alias, routing.shadow, request, k, served);
     return response;
+  }
+
+  /**
+   * Reads the shadow namespace of a sampled query after its answer is returned, and tells the observers
+   * (`onShadow`). Bounded by `maxShadowReads`; a failure goes to the observer error hook. A query the
+   * shadow model cannot embed (zero vector) is no sample.
+   */
+  #shadow(alias: Alias, namespace: string, request: QueryRequest, k: number, served: Read): void {
+    if (this.#shadowReads.size >= this.#maxShadowReads) {
+      this.#shadowSkipped++;
+      return;
+    }
+    const run = unlessZeroNorm(this.#read(namespace, request, k, new Map(), 'shadow'))
+      .then((shadow) => {
+        if (shadow) this.#emitShadow(alias, request, k, served, shadow);
+      })
+      .catch(this.#onObserverError)
+      .finally(() => this.#shadowReads.delete(run));
+    this.#shadowReads.add(run);
   }
 
   /** Reads one namespace directly (used by `eval` of a namespace and by the query path). */

@@ -6,7 +6,7 @@ import type { Space } from '../core/space.js';
 import { prewarmReaderThread } from '../jobs/source-pages.js';
 import type { Backend } from '../ports/backend.js';
 import type { AuditEntry, Collection } from '../ports/catalog.js';
-import { type Clock, systemClock } from '../ports/clock.js';
+import { systemClock } from '../ports/clock.js';
 import type { EmbedderFactory } from '../ports/embedder.js';
 import {
   type AliasChange,
@@ -72,9 +72,12 @@ export class Reembed {
       options.onObserverError ? { onObserverError: options.onObserverError } : {},
     );
     this.actor = options.actor ?? process.env.USER ?? 'reembed';
-    const clock = (backend as { clock?: Clock }).clock ?? systemClock;
+    const clock = backend.clock ?? systemClock;
     this.observer = backend.migrations ? new MigrationObserver(backend, backend.migrations, { clock }) : null;
-    if (this.observer) this.queries.observe(this.observer);
+    if (this.observer) {
+      this.queries.observe(this.observer);
+      this.observer.settleBeforeFlush(() => this.queries.settled());
+    }
   }
 
   addSpace(space: Space): Promise<Space> {
@@ -192,7 +195,7 @@ export class Reembed {
    * await app.auditLog({ action: 'migration.*', since: '24h', limit: 50 });
    */
   async auditLog(query: AuditQuery = {}): Promise<AuditEntry[]> {
-    const clock = (this.backend as { clock?: Clock }).clock ?? systemClock;
+    const clock = this.backend.clock ?? systemClock;
     return this.backend.catalog.listAudit(resolveAuditQuery(query, clock.now()));
   }
 
@@ -206,6 +209,7 @@ export class Reembed {
   /** Releases everything the app holds — embedders, the backend's connections, an idle reader thread. */
   async close(): Promise<void> {
     try {
+      await this.queries.settled();
       await this.observer?.flush().catch(() => undefined);
       await this.embedders.close();
     } finally {

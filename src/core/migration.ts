@@ -1,4 +1,5 @@
 import { ReembedError } from './errors.js';
+import { deepFreeze } from './freeze.js';
 import type { FusionPolicy, Routing } from './routing.js';
 
 /**
@@ -319,12 +320,4 @@ export function parseDuration(text: string): number {
     );
   }
   return Number(m[1]) * (UNIT_MS[m[2] as string] as number);
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const member of Object.values(value)) deepFreeze(member);
-  }
-  return value;
 }

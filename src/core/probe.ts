@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { canonicalJson, sha256Hex } from './canonical.js';
 import { ReembedError } from './errors.js';
+import { deepFreeze } from './freeze.js';
 import type { GoldenSet } from './golden.js';
 import {
   isContentWord,
@@ -307,14 +308,6 @@ function kindOrder(params: ProbeParams, u: number): ProbeKind[] {
   }
   const fallbacks: ProbeKind[] = ['sentence', 'title', 'span'];
   return [first, ...fallbacks.filter((k) => k !== first)];
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const member of Object.values(value)) deepFreeze(member);
-  }
-  return value;
 }
 
 const SET_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;

@@ -46,14 +46,6 @@ export interface SourceWrite {
   readonly tenant: string | null;
   readonly metadata: Metadata;
   readonly chunks: readonly ChunkVector[];
-  /**
-   * Set (by `embedSources`) when the write has exactly one chunk whose text is its source document's text
-   * at `sourceVersion`, unchanged by preprocessing, in this collection. A store that keeps the sources in
-   * the same database as its records (PostgreSQL) may then copy the text from the source row instead of
-   * receiving it again — when that row no longer holds this version, it takes the chunk's text as usual.
-   * Other stores ignore it. A caller that sets it for any other text gets the source's text stored.
-   */
-  readonly textOfSource?: { readonly collection: string };
 }
 
 /** A delete of one source document at a version: leaves a tombstone so older writes cannot resurrect it. */

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { canonicalJson, sha256Hex } from './canonical.js';
 import { ReembedError } from './errors.js';
+import { deepFreeze } from './freeze.js';
 
 /**
  * An embedding space: everything that determines the geometry of the vectors a pipeline produces.
@@ -169,12 +170,4 @@ export function assertSameSpace(target: SpaceRef, incoming: SpaceRef | string, a
       "Vectors of different spaces are not comparable, even at equal dimension. Embed with the namespace's own space, or query through its alias by text.",
     { details: { expected: target.fingerprint, expectedSpace: target.name, actual: fingerprint } },
   );
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const member of Object.values(value)) deepFreeze(member);
-  }
-  return value;
 }

@@ -3,6 +3,7 @@ import { measureCoverage } from '../app/status.js';
 import type { Namespace } from '../core/namespace.js';
 import type { Routing } from '../core/routing.js';
 import { jobLiveness } from '../jobs/liveness.js';
+import type { TrafficRepository } from '../ports/traffic.js';
 import {
   type CheckStatus,
   DEFAULT_THRESHOLDS,
@@ -12,9 +13,7 @@ import {
 } from './checks.js';
 import type { MetricsRegistry } from './metrics-registry.js';
 import { publishMonitorMetrics } from './publish.js';
-import type { TrafficRepository } from './traffic-store.js';
 import { type AliasTrafficStats, summarizeTraffic, type TrafficSummary } from './traffic-summary.js';
-import { trafficRepositoryOf } from './wiring.js';
 
 export interface MonitorOptions {
   /** Only this collection's namespaces (`NOT_FOUND` when it does not exist). */
@@ -96,7 +95,7 @@ export async function runMonitor(app: Reembed, options: MonitorOptions = {}): Pr
   const aliases = await catalog.listAliases(options.collection);
   const serving = new Set(aliases.flatMap((a) => servedBy(a.routing)));
 
-  const repository = options.traffic === undefined ? trafficRepositoryOf(app.backend) : options.traffic;
+  const repository = options.traffic === undefined ? (app.backend.traffic ?? null) : options.traffic;
   const since = options.since ?? new Date(now.getTime() - DAY_MS);
   let traffic: TrafficSummary | null = null;
   if (repository) {

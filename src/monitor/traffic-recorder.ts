@@ -1,9 +1,9 @@
-import type { QueryObserver, QueryResponse } from '../app/query.js';
+import type { QueryObserver, QueryResponse, ShadowEvent } from '../app/query.js';
+import { LatencySketch } from '../core/latency-sketch.js';
+import { laterIso, type TrafficBucket, trafficKey } from '../core/traffic.js';
 import { type Clock, systemClock } from '../ports/clock.js';
-import { LatencySketch } from './latency-sketch.js';
+import type { TrafficRepository } from '../ports/traffic.js';
 import type { MetricsRegistry } from './metrics-registry.js';
-import type { TrafficBucket, TrafficRepository } from './traffic-store.js';
-import { laterIso, trafficKey } from './traffic-store.js';
 
 /**
  * A query observer that aggregates traffic in memory and writes it to a `TrafficRepository` in the
@@ -90,6 +90,19 @@ export class TrafficRecorder implements QueryObserver {
     } catch (error) {
       this.#options.onError?.(error);
     }
+  }
+
+  /** A shadow read, taken after its query was answered: counted against the shadow namespace. */
+  onShadow(event: ShadowEvent): void {
+    if (this.#closed) return;
+    const now = this.#clock.now();
+    const key = {
+      minute: Math.floor(now.getTime() / 60_000),
+      alias: event.alias,
+      collection: event.collection,
+      lastAt: now.toISOString(),
+    };
+    this.#add({ ...key, namespace: event.shadow.namespace, role: 'shadow' }, 0, event.shadow.latencyMs);
   }
 
   /** Writes every buffered row now; resolves with the number written. Rethrows a failed write (rows kept). */

@@ -1,5 +1,5 @@
-import { LatencySketch } from './latency-sketch.js';
-import type { TrafficBucket } from './traffic-store.js';
+import { LatencySketch } from '../core/latency-sketch.js';
+import type { TrafficBucket } from '../core/traffic.js';
 
 /**
  * Turns stored traffic rows into the numbers the monitor checks: per namespace query count, last query,

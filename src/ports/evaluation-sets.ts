@@ -1,10 +1,11 @@
+import type { GoldenSet, GoldenSkipped } from '../core/golden.js';
 import type { ProbeParams, ProbePopulation, ProbeSet, ProbeSkipReason } from '../core/probe.js';
 
 /**
  * Evaluation sets stored in the catalog by name, so gates and reports can name the set they were measured
  * on and a stored set comes back with the digest it was saved with. One generic shape for every kind of
- * set — probe sets now (`probe:<name>`), judged golden sets when they move behind this port too — with a
- * SQLite and a PostgreSQL implementation each, declared on the `Backend` (never found by sniffing it).
+ * set — probe sets and judged golden sets — with a SQLite and a PostgreSQL implementation each, declared on
+ * the `Backend` (never found by sniffing it) and run through one conformance suite per kind (src/testing).
  */
 export interface SaveSetOptions {
   /** Recorded in the audit log (default `reembed`). */
@@ -45,3 +46,24 @@ export interface ProbeSetInfo {
 
 /** Probe sets (`core/probe.ts`): audited as `probe.save` / `probe.delete`. */
 export interface ProbeSetRepository extends EvaluationSetRepository<ProbeSet, ProbeSetInfo> {}
+
+/** What `eval --golden NAME` listings print without loading every query. */
+export interface GoldenSetInfo {
+  readonly kind: 'golden-set-info';
+  readonly name: string;
+  readonly digest: string;
+  readonly queries: number;
+  readonly judgments: number;
+  readonly skipped: GoldenSkipped;
+  /** Where it was loaded from (path or description), for humans. */
+  readonly source: string | null;
+  readonly savedAt: string;
+  readonly savedBy: string;
+}
+
+/**
+ * Judged golden sets (`core/golden.ts`), so a migration's gates can name the set they were judged on
+ * (`reembed eval --golden ./scifact --save-as scifact`, then `--golden scifact` anywhere): queries in
+ * order and every judgment, audited as `golden.save` / `golden.delete`.
+ */
+export interface GoldenSetRepository extends EvaluationSetRepository<GoldenSet, GoldenSetInfo> {}

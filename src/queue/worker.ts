@@ -333,7 +333,7 @@ export class BackfillWorker extends EventEmitter {
 const GRAPHILE_MIGRATION_EXIT = 57;
 
 function requirePg(app: Reembed): PgBackend {
-  if (app.backend.kind !== 'pg') {
+  if (!app.backend.capabilities.distributedBackfill) {
     throw new ReembedError(
       'UNSUPPORTED',
       `Distributed backfill workers need the PostgreSQL backend (this one is ${app.backend.kind}). Pass --pg URL or set REEMBED_PG_URL; on SQLite use reembed backfill run.`,

@@ -1,14 +1,14 @@
 import { assertJudgedDocsKnown, judgedDocsHeld } from '../app/golden-sets.js';
 import type { Reembed } from '../app/reembed.js';
+import { defined } from '../core/defined.js';
 import { ReembedError } from '../core/errors.js';
 import type { GoldenSet } from '../core/golden.js';
 import type { Migration } from '../core/migration.js';
 import type { Namespace } from '../core/namespace.js';
 import type { NamespaceStats } from '../core/records.js';
 import { summarizeTraffic } from '../monitor/traffic-summary.js';
-import { clockOption, trafficRepositoryOf } from '../monitor/wiring.js';
-import { coverageSamplesOf, sampleCoverage } from './coverage.js';
-import type { CoverageSample } from './coverage-store.js';
+import type { CoverageSample } from '../ports/coverage-samples.js';
+import { sampleCoverage } from './coverage.js';
 import type { QualityCurves } from './curves.js';
 import type {
   LatencyRow,
@@ -73,11 +73,11 @@ export async function collectReport(app: Reembed, options: CollectReportOptions 
   const { catalog, store } = app.backend;
   const collection = options.collection;
   if (collection !== undefined) await catalog.getCollection(collection);
-  const now = options.now ?? clockOption(app.backend).clock?.now() ?? new Date();
+  const now = options.now ?? app.backend.clock?.now() ?? new Date();
   const since = options.since ?? new Date(now.getTime() - DAY_MS);
 
   const live = (await catalog.listNamespaces(collection)).filter((ns) => ns.state !== 'retired');
-  const sampling = await sampleCoverage(app, { ...(collection !== undefined ? { collection } : {}), now });
+  const sampling = await sampleCoverage(app, defined({ collection, now }));
   const sampleOf = new Map(sampling.samples.map((s) => [s.namespace, s]));
   const migrations = await listMigrations(app, collection);
   const roles = migrationRoles(migrations);
@@ -243,7 +243,7 @@ async function coverageHistory(
   collection: string | undefined,
   now: readonly CoverageSample[],
 ): Promise<CoverageSample[]> {
-  const repository = coverageSamplesOf(app.backend);
+  const repository = app.backend.coverageSamples;
   const held = repository ? await repository.read(collection !== undefined ? { collection } : {}) : [];
   const names = new Set(now.map((s) => s.namespace));
   const byKey = new Map<string, CoverageSample>();
@@ -313,7 +313,7 @@ async function readTraffic(
   collection: string | undefined,
   since: Date,
 ): Promise<{ rows: TrafficRow[]; latency: LatencyRow[]; minutes: TrafficMinute[] }> {
-  const repository = trafficRepositoryOf(app.backend);
+  const repository = app.backend.traffic;
   if (!repository) return { rows: [], latency: [], minutes: [] };
   const buckets = await repository.read(collection !== undefined ? { since, collection } : { since });
   const summary = summarizeTraffic(buckets);

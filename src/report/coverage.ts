@@ -1,28 +1,6 @@
 import type { Reembed } from '../app/reembed.js';
 import { measureCoverage } from '../app/status.js';
-import { clockOption, sqliteDbOf } from '../monitor/wiring.js';
-import type { Backend } from '../ports/backend.js';
-import { SqliteCoverageSampleRepository } from '../stores/sqlite/coverage-samples.js';
-import type { CoverageSample, CoverageSampleRepository } from './coverage-store.js';
-
-const cache = new WeakMap<Backend, CoverageSampleRepository>();
-
-/**
- * The coverage history of a backend: a declared `coverageSamples` member, else the SQLite implementation
- * over a backend that shares its better-sqlite3 connection, else null (coverage is then measured but not
- * kept, and the report charts only the current value). One instance per backend.
- */
-export function coverageSamplesOf(backend: Backend): CoverageSampleRepository | null {
-  const declared = (backend as { coverageSamples?: CoverageSampleRepository }).coverageSamples;
-  if (declared) return declared;
-  const held = cache.get(backend);
-  if (held) return held;
-  const db = sqliteDbOf(backend);
-  if (!db) return null;
-  const repository = new SqliteCoverageSampleRepository(db, clockOption(backend));
-  cache.set(backend, repository);
-  return repository;
-}
+import type { CoverageSample, CoverageSampleRepository } from '../ports/coverage-samples.js';
 
 export interface SampleCoverageOptions {
   /** Only this collection's namespaces (default: every collection). */
@@ -71,7 +49,7 @@ export async function sampleCoverage(
   const namespaces = (await catalog.listNamespaces(options.collection)).filter(
     (ns) => ns.state !== 'retired' && (wanted === null || wanted.has(ns.name)),
   );
-  const now = options.now ?? clockOption(app.backend).clock?.now() ?? new Date();
+  const now = options.now ?? app.backend.clock?.now() ?? new Date();
   const at = now.toISOString();
   const samples: CoverageSample[] = [];
   for (const ns of namespaces) {
@@ -87,7 +65,8 @@ export async function sampleCoverage(
       }),
     );
   }
-  const repository = options.repository === undefined ? coverageSamplesOf(app.backend) : options.repository;
+  const repository =
+    options.repository === undefined ? (app.backend.coverageSamples ?? null) : options.repository;
   if (!repository) return Object.freeze({ samples: Object.freeze(samples), recorded: 0, stored: false });
   const interval = options.unchangedIntervalMs ?? HOUR_MS;
   const latest = await repository.latest(options.collection);

@@ -1,5 +1,5 @@
 import type { NamespaceState } from '../core/namespace.js';
-import type { CoverageSample } from './coverage-store.js';
+import type { CoverageSample } from '../ports/coverage-samples.js';
 
 /**
  * Everything a report shows, as plain JSON: `collectReport` gathers it from a running deployment,
@@ -146,4 +146,9 @@ export interface TrafficMinute {
   readonly minute: string;
   readonly namespace: string;
   readonly queries: number;
+}
+
+/** Coverage ratio of a sample (1 for an empty collection, as `measureCoverage` reports it). */
+export function sampleRatio(sample: Pick<CoverageSample, 'live' | 'current'>): number {
+  return sample.live === 0 ? 1 : sample.current / sample.live;
 }

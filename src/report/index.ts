@@ -1,14 +1,17 @@
 /** `reembed report`: charts and tables of quality, coverage, versions, latency and traffic, as HTML and PNG. */
 
+export type {
+  CoverageSample,
+  CoverageSampleFilter,
+  CoverageSampleRepository,
+} from '../ports/coverage-samples.js';
 export { buildCharts, CHART_BUILDERS, type ReportChart, type ReportTable } from './charts/index.js';
 export { type CollectReportOptions, collectReport } from './collect.js';
 export {
   type CoverageSampling,
-  coverageSamplesOf,
   type SampleCoverageOptions,
   sampleCoverage,
 } from './coverage.js';
-export type { CoverageSample, CoverageSampleFilter, CoverageSampleRepository } from './coverage-store.js';
 export { parseQualityCurves, type QualityCurves, readQualityCurves } from './curves.js';
 export type * from './data.js';
 export { type ChartFonts, FONT_PACKAGE, findChartFonts } from './fonts.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { SourceWrite } from '../core/records.js';
+import { contentHash } from '../core/canonical.js';
 import type { VectorStore } from '../ports/vector-store.js';
 import { axisVector, DIM, descriptorOf, expectCode, sourceWrite, testSpace } from './fixtures.js';
 import type { StoreContext } from './vector-store-suite.js';
@@ -99,15 +99,14 @@ export function describeStoreWrites(ctx: StoreContext): void {
       expect(embeddedAt).toBeGreaterThanOrEqual(before - 60_000);
     });
 
-    it('stores the chunk text of a write marked `textOfSource` (a store may copy it from the source row)', async () => {
+    it('stores the chunk text of a one-chunk write of its source text (a store may copy it from the source row)', async () => {
       await withNamespace(ctx.store);
-      // No source row holds this version here: a store that copies texts from source rows falls back to
-      // the chunk's text, which is the source text by the field's contract.
-      const marked = {
-        ...sourceWrite({ id: 'a', version: 7, vectors: [axisVector(0)] }),
-        textOfSource: { collection: 'docs' },
-      };
-      expect(await ctx.store.write(ns.name, v1.fingerprint, [marked])).toEqual({
+      // No source row holds this version here: a store that copies such texts from source rows falls back
+      // to the chunk's text.
+      const plain = sourceWrite({ id: 'a', version: 7, vectors: [axisVector(0)] });
+      const text = plain.chunks[0]?.text ?? '';
+      const write = { ...plain, contentHash: contentHash(text, plain.metadata) };
+      expect(await ctx.store.write(ns.name, v1.fingerprint, [write])).toEqual({
         written: 1,
         skipped: 0,
         records: 1,
@@ -118,22 +117,6 @@ export function describeStoreWrites(ctx: StoreContext): void {
         k: 1,
       });
       expect(top).toMatchObject({ sourceId: 'a', text: 'a chunk 0 v7' });
-    });
-
-    it.each([
-      ['several chunks', { collection: 'docs' }, 2],
-      ['no collection', { collection: '' }, 1],
-      ['a collection that is not a string', { collection: 7 }, 1],
-    ] as const)('refuses `textOfSource` with %s and writes nothing', async (_label, textOfSource, chunks) => {
-      await withNamespace(ctx.store);
-      const good = sourceWrite({ id: 'a', version: 1, vectors: [axisVector(0)] });
-      const bad = {
-        ...sourceWrite({ id: 'b', version: 1, vectors: [axisVector(1), axisVector(2)].slice(0, chunks) }),
-        textOfSource,
-      } as unknown as SourceWrite;
-      const error = await expectCode(ctx.store.write(ns.name, v1.fingerprint, [good, bad]), 'INVALID_INPUT');
-      expect(error.message).toContain('textOfSource');
-      expect((await ctx.store.stats(ns.name)).records).toBe(0);
     });
 
     it('refuses a batch from another space of the same dimension and writes nothing', async () => {

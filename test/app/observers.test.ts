@@ -53,9 +53,60 @@ describe('query observers', () => {
     );
     engine.observe({ onShadow: failing('onShadow') });
     const { hits, trace } = await engine.query('docs', { text: 'blue-green deployment', k: 2 });
-    expect(trace.reads.map((r) => r.role)).toEqual(['served', 'shadow']);
+    // The shadow read runs after the answer: the trace holds the served read only.
+    expect(trace.reads.map((r) => r.role)).toEqual(['served']);
     expect(hits).toHaveLength(2);
+    await engine.settled();
     expect(errors.map((e) => (e as Error).message)).toEqual(['onShadow observer broke']);
+  });
+
+  it('a sampled query returns before its shadow read finishes; shadow reads are bounded; their failures are reported', async () => {
+    await app.backend.catalog.setAlias(
+      'docs',
+      'docs',
+      { kind: 'shadow', primary: 'docs@v1', shadow: 'docs@v2', sampleRate: 1 },
+      'test',
+    );
+    // The shadow namespace's search waits for a gate the test opens (a slow shadow model or index).
+    let open: () => void = () => undefined;
+    let gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    let fail = false;
+    const store = app.backend.store;
+    const slow = Object.create(store, {
+      search: {
+        value: async (namespace: string, query: Parameters<typeof store.search>[1]) => {
+          if (namespace === 'docs@v2') {
+            await gate;
+            if (fail) throw new Error('shadow index unavailable');
+          }
+          return store.search(namespace, query);
+        },
+      },
+    });
+    const gated = new QueryEngine({ ...app.backend, store: slow }, app.embedders, {
+      onObserverError: (error) => errors.push(error),
+      maxShadowReads: 1,
+    });
+    const samples: string[][] = [];
+    gated.observe({ onShadow: (e) => samples.push([...e.shadow.ids]) });
+    const first = await gated.query('docs', { text: 'blue-green deployment', k: 2 });
+    expect(first.hits).toHaveLength(2);
+    expect(samples).toEqual([]);
+    // One shadow read in flight is the bound: the next sampled query is answered and not sampled.
+    await gated.query('docs', { text: 'rank fusion', k: 2 });
+    expect(gated.shadowSkipped).toBe(1);
+    open();
+    await gated.settled();
+    expect(samples).toEqual([[]]); // docs@v2 holds nothing yet
+    fail = true;
+    gate = Promise.resolve();
+    const third = await gated.query('docs', { text: 'rank fusion', k: 2 });
+    expect(third.hits).toHaveLength(2);
+    await gated.settled();
+    expect(errors.map((e) => (e as Error).message)).toEqual(['shadow index unavailable']);
+    expect(samples).toHaveLength(1);
   });
 
   it('a throwing onUnmigratedHits observer does not fail a fused query', async () => {

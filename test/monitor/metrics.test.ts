@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { bucketIndex, bucketUpper, LatencySketch } from '../../src/core/latency-sketch.js';
 import { quantileSorted } from '../../src/core/metrics.js';
 import { seededRandom } from '../../src/core/significance.js';
-import { bucketIndex, bucketUpper, LatencySketch } from '../../src/monitor/latency-sketch.js';
 import { MetricsRegistry } from '../../src/monitor/metrics-registry.js';
 
 describe('MetricsRegistry', () => {

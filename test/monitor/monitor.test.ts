@@ -6,7 +6,7 @@ import { hashingSpace } from '../../src/embedders/factory.js';
 import type { MonitorCheck } from '../../src/monitor/checks.js';
 import { MetricsRegistry } from '../../src/monitor/metrics-registry.js';
 import { type MonitorReport, monitorColumns, runMonitor } from '../../src/monitor/run.js';
-import { recordTraffic, trafficRepositoryOf } from '../../src/monitor/wiring.js';
+import { recordTraffic } from '../../src/monitor/wiring.js';
 import { DOCS, tempApp } from '../app/helpers.js';
 import { insertRawRecord, runCli } from './helpers.js';
 
@@ -140,7 +140,7 @@ describe('traffic statistics', () => {
     const registry = new MetricsRegistry();
     const recording = recordTraffic(app, { flushIntervalMs: 60_000, registry });
     if (!recording) throw new Error('the SQLite backend records traffic');
-    const repository = trafficRepositoryOf(app.backend);
+    const repository = app.backend.traffic ?? null;
     const responses: QueryResponse[] = [];
     for (const text of ['embedding spaces', 'atomic switch', 'rank fusion', 'tombstone', 'models']) {
       responses.push(await app.search('docs', { text, k: 3 }));
@@ -185,7 +185,7 @@ describe('traffic statistics', () => {
   });
 
   it('keeps buffered rows when a flush fails and writes them once on the next flush', async () => {
-    const sqlite = trafficRepositoryOf(app.backend);
+    const sqlite = app.backend.traffic ?? null;
     if (!sqlite) throw new Error('the SQLite backend records traffic');
     let failures = 1;
     const flaky = {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { LatencySketch } from '../../src/monitor/latency-sketch.js';
-import { mergeTrafficBuckets, type TrafficBucket } from '../../src/monitor/traffic-store.js';
+import { LatencySketch } from '../../src/core/latency-sketch.js';
+import { mergeTrafficBuckets, type TrafficBucket } from '../../src/core/traffic.js';
 import { summarizeTraffic } from '../../src/monitor/traffic-summary.js';
 
 function bucket(

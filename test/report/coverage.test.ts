@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { coverageSamplesOf, sampleCoverage } from '../../src/report/coverage.js';
-import { sampleRatio } from '../../src/report/coverage-store.js';
+import { sampleCoverage } from '../../src/report/coverage.js';
+import { sampleRatio } from '../../src/report/data.js';
 import { corpus, hashing, tempApp } from '../migration/helpers.js';
 
 let t: Awaited<ReturnType<typeof tempApp>>;
@@ -35,7 +35,7 @@ describe('sampleCoverage', () => {
     const v2 = changed.samples.find((s) => s.namespace === 'docs@v2');
     expect(v2 && [v2.live, v2.current, sampleRatio(v2)]).toEqual([30, 10, 1 / 3]);
 
-    const repository = coverageSamplesOf(t.app.backend);
+    const repository = t.app.backend.coverageSamples ?? null;
     const v1 = await repository?.read({ namespace: 'docs@v1' });
     expect(v1?.map((s) => [s.at.slice(11, 16), s.current])).toEqual([
       ['12:00', 20],
@@ -56,7 +56,7 @@ describe('sampleCoverage', () => {
     const sampling = await sampleCoverage(t.app, { repository: null });
     expect(sampling).toMatchObject({ recorded: 0, stored: false });
     expect(sampling.samples).toHaveLength(1);
-    expect(await coverageSamplesOf(t.app.backend)?.read()).toEqual([]);
+    expect(await t.app.backend.coverageSamples?.read()).toEqual([]);
     await expect(sampleCoverage(t.app, { collection: 'nope' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 });

@@ -1,6 +1,8 @@
 import { measureCoverage } from '../../app/status.js';
+import { defined } from '../../core/defined.js';
 import { ReembedError } from '../../core/errors.js';
 import type { BackfillSettings } from '../../core/migration.js';
+import type { Backend } from '../../ports/backend.js';
 import { planDistributedBackfill } from '../../queue/plan.js';
 import { distributedStatus, type PlanProgress, waitForPlan } from '../../queue/progress.js';
 import { BackfillWorker, type WorkerReport } from '../../queue/worker.js';
@@ -217,8 +219,8 @@ export async function workerStatus(ctx: CliContext, args: { target?: string }): 
   return 0;
 }
 
-function requirePg(backend: { kind: string }): PgBackend {
-  if (backend.kind !== 'pg') {
+function requirePg(backend: Backend): PgBackend {
+  if (!backend.capabilities.distributedBackfill) {
     throw new ReembedError(
       'UNSUPPORTED',
       `The distributed backfill runs on the PostgreSQL backend (this is ${backend.kind}): pass --pg URL or set REEMBED_PG_URL. On SQLite, use reembed backfill run.`,
@@ -228,16 +230,17 @@ function requirePg(backend: { kind: string }): PgBackend {
   return backend as PgBackend;
 }
 
-const runArgs = (_p: readonly unknown[], o: Opts): WorkerRunArgs => ({
-  untilDone: o.untilDone === true,
-  ...(numberOf(o.concurrency) !== undefined ? { concurrency: o.concurrency as number } : {}),
-  ...(numberOf(o.rateLimit) !== undefined ? { requestsPerMinute: o.rateLimit as number } : {}),
-  ...(numberOf(o.tokensPerMinute) !== undefined ? { tokensPerMinute: o.tokensPerMinute as number } : {}),
-  ...(numberOf(o.leaseSeconds) !== undefined ? { leaseSeconds: o.leaseSeconds as number } : {}),
-  ...(numberOf(o.heartbeatSeconds) !== undefined ? { heartbeatSeconds: o.heartbeatSeconds as number } : {}),
-  ...(numberOf(o.pollMs) !== undefined ? { pollMs: o.pollMs as number } : {}),
-  ...(numberOf(o.dbRetrySeconds) !== undefined ? { dbRetrySeconds: o.dbRetrySeconds as number } : {}),
-});
+const runArgs = (_p: readonly unknown[], o: Opts): WorkerRunArgs =>
+  defined({
+    untilDone: o.untilDone === true,
+    concurrency: numberOf(o.concurrency),
+    requestsPerMinute: numberOf(o.rateLimit),
+    tokensPerMinute: numberOf(o.tokensPerMinute),
+    leaseSeconds: numberOf(o.leaseSeconds),
+    heartbeatSeconds: numberOf(o.heartbeatSeconds),
+    pollMs: numberOf(o.pollMs),
+    dbRetrySeconds: numberOf(o.dbRetrySeconds),
+  });
 
 export const workerCommand: CliCommand = {
   register(program, bind) {

@@ -1,5 +1,5 @@
-import { sampleRatio } from '../coverage-store.js';
 import type { ReportData } from '../data.js';
+import { sampleRatio } from '../data.js';
 import { chart, percent, type ReportChart } from './chart.js';
 import { COLORS, namespaceColors, WIDTH } from './theme.js';
 

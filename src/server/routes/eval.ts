@@ -1,8 +1,7 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { evaluateAlias, evaluateNamespace } from '../../app/evaluate.js';
 import { requireGoldenSets } from '../../app/golden-sets.js';
-import { GoldenSetBuilder } from '../../core/golden.js';
-import { assertGoldenName } from '../../eval/golden-store.js';
+import { assertGoldenName, GoldenSetBuilder } from '../../core/golden.js';
 import type { ServerDeps, ServerEnv } from '../env.js';
 import { apiError } from '../errors.js';
 import { EvalRequest, GoldenSetBody, Json, JsonList, Name } from '../schemas.js';

@@ -1,5 +1,5 @@
 import type { SourceDelete, SourceHead } from '../../core/records.js';
-import type { CheckedWrite } from '../sqlite/write-validation.js';
+import type { CheckedWrite } from '../shared/write-validation.js';
 import { chunkKey, headKey, type RowKind } from './schema.js';
 import { metadataTokens } from './sql.js';
 

@@ -2,7 +2,7 @@ import type { Table as ArrowTable } from 'apache-arrow';
 import type { SearchHit } from '../../core/records.js';
 import type { Metric } from '../../core/space.js';
 import { dot, normalizeInPlace } from '../../core/vector.js';
-import { parseJsonObject } from '../sqlite/statements.js';
+import { parseJsonObject } from '../shared/json.js';
 import type { LanceDistanceType, LanceTableLike } from './lance-types.js';
 import { columnOf } from './read.js';
 

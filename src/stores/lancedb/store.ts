@@ -15,8 +15,8 @@ import type {
   VectorStore,
   WriteOptions,
 } from '../../ports/vector-store.js';
-import { compileFilter } from '../sqlite/filter.js';
-import { checkDeletes, checkDescriptor, checkWrites } from '../sqlite/write-validation.js';
+import { compileFilter } from '../shared/filter.js';
+import { checkDeletes, checkDescriptor, checkWrites } from '../shared/write-validation.js';
 import { LANCEDB_MAX_DIMENSION, type ResolvedLanceDbConfig } from './config.js';
 import type { DescriptorTable, StoredDescriptor } from './descriptors.js';
 import type { ArrowModule, LanceConnectionLike, LanceModuleLike, LanceTableLike } from './lance-types.js';

@@ -5,6 +5,8 @@ import { type Clock, systemClock } from '../../ports/clock.js';
 import { PgApiKeyRepository } from './api-keys.js';
 import { PgCatalog } from './catalog.js';
 import { type PgBackendOptions, type ResolvedPgConfig, redactUrl, resolvePgConfig } from './config.js';
+import { PgCoverageSampleRepository } from './coverage-samples.js';
+import { PgGoldenSetRepository } from './golden.js';
 import { PgJobRepository } from './jobs.js';
 import { PgMigrationRepository } from './migrations.js';
 import { type PgPoolLike, type PgQueryable, pgFailure, run, withTransaction } from './pool.js';
@@ -13,6 +15,7 @@ import { PgSourceRepository } from './sources.js';
 import { advisoryLockSql, baseDdl, ident, SCHEMA_COMPONENT, SCHEMA_VERSION } from './sql.js';
 import { catalogSql, sourcesSql } from './sql-catalog.js';
 import { PgVectorStore } from './store.js';
+import { PgTrafficRepository } from './traffic.js';
 
 /**
  * The production backend: catalog, sources and vectors in one PostgreSQL database (pgvector), so a
@@ -32,6 +35,9 @@ export interface PgBackend extends Backend {
   readonly jobs: PgJobRepository;
   readonly apiKeys: PgApiKeyRepository;
   readonly probes: PgProbeSetRepository;
+  readonly goldenSets: PgGoldenSetRepository;
+  readonly traffic: PgTrafficRepository;
+  readonly coverageSamples: PgCoverageSampleRepository;
   /** pgvector's version in this database, e.g. `0.8.0`. */
   readonly vectorVersion: string;
   /** Runs `fn` in one transaction on one connection (BEGIN/COMMIT, ROLLBACK on error). */
@@ -80,9 +86,13 @@ export async function openPgBackend(options: OpenPgBackendOptions): Promise<PgBa
     const jobs = await PgJobRepository.open(pool, { schema: config.schema, clock });
     const apiKeys = await PgApiKeyRepository.open(pool, { schema: config.schema, clock });
     const probes = await PgProbeSetRepository.open(pool, { schema: config.schema, clock });
+    const goldenSets = await PgGoldenSetRepository.open(pool, { schema: config.schema, clock });
+    const traffic = await PgTrafficRepository.open(pool, { schema: config.schema });
+    const coverageSamples = await PgCoverageSampleRepository.open(pool, { schema: config.schema });
     let closed = false;
     return {
       kind: 'pg',
+      capabilities: { distributedBackfill: true },
       config,
       pool,
       clock,
@@ -94,6 +104,9 @@ export async function openPgBackend(options: OpenPgBackendOptions): Promise<PgBa
       jobs,
       apiKeys,
       probes,
+      goldenSets,
+      traffic,
+      coverageSamples,
       transaction: (what, fn) => withTransaction(pool, what, fn),
       async close() {
         if (closed) return;

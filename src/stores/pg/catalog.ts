@@ -7,8 +7,8 @@ import { assertName, defineSpace, isSpace, type Space } from '../../core/space.j
 import { spaceConflict, spaceDifferences } from '../../core/space-diff.js';
 import type { AuditEntry, AuditFilter, Catalog, Collection, NewNamespace } from '../../ports/catalog.js';
 import type { Clock } from '../../ports/clock.js';
-import { spaceInUse, unknownSpace } from '../sqlite/catalog-errors.js';
-import { checkRouting } from '../sqlite/routing-check.js';
+import { spaceInUse, unknownSpace } from '../shared/catalog-errors.js';
+import { checkRouting } from '../shared/routing-check.js';
 import { writeAlias } from './alias-write.js';
 import {
   type AliasRow,

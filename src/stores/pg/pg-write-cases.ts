@@ -132,7 +132,7 @@ export function describePgWriteSpecifics(): void {
       await b.store.createNamespace(ns);
       const log = instrumentPool(b.pool);
       const store = await storeOn(b, log);
-      const write = sourceOfDoc(doc as SourceDocument, 'a chunk text the client holds');
+      const write = sourceOfDoc(doc as SourceDocument);
       expect(await store.write(ns.name, v1.fingerprint, [write])).toEqual({
         written: 1,
         skipped: 0,
@@ -145,8 +145,13 @@ export function describePgWriteSpecifics(): void {
       const sent = Buffer.concat(
         (statements[0]?.values ?? []).filter((v): v is Buffer => Buffer.isBuffer(v)),
       );
-      expect(sent.includes(Buffer.from('a chunk text the client holds'))).toBe(false);
+      expect(sent.includes(Buffer.from('the source text of a'))).toBe(false);
       expect(await textsOf(b, ns.name)).toEqual(['a: the source text of a']);
+      // A chunk text that is not the source's (preprocessed) is sent and stored as it is: the plain path.
+      await store.write(ns.name, v1.fingerprint, [
+        { ...sourceOfDoc(doc as SourceDocument, 'The Source Text Of A'), sourceVersion: 2 },
+      ]);
+      expect(await textsOf(b, ns.name)).toEqual(['a: The Source Text Of A']);
     });
 
     it('sends the text when the source row has moved on since it was read (re-ingested or deleted)', async () => {
@@ -254,7 +259,7 @@ async function storeOn(b: PgBackend, pool: PgPoolLike): Promise<PgVectorStore> {
   );
 }
 
-/** A write of `doc` as `embedSources` makes it: one chunk, its text the source's (`textOfSource`). */
+/** A write of `doc` as `embedSources` makes it: one chunk, by default its text the source's. */
 function sourceOfDoc(doc: SourceDocument, text = doc.text): SourceWrite {
   return {
     sourceId: doc.id,
@@ -263,7 +268,6 @@ function sourceOfDoc(doc: SourceDocument, text = doc.text): SourceWrite {
     tenant: doc.tenant,
     metadata: doc.metadata,
     chunks: [{ chunkId: `${doc.id}#0`, index: 0, text, vector: axisVector(0) }],
-    textOfSource: { collection: doc.collection },
   };
 }
 

@@ -7,7 +7,7 @@ import {
   probeInfoOf,
   probeOfRows,
   probeSetRow,
-} from '../probe-rows.js';
+} from '../shared/probe-rows.js';
 import { applyComponentSchema } from './migrations.js';
 import { iso, type PgPoolLike, type PgQueryable, run, withTransaction } from './pool.js';
 import { ident, qualified } from './sql.js';

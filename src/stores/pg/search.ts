@@ -1,7 +1,7 @@
 import { ReembedError } from '../../core/errors.js';
 import { toFloat32, validateVector } from '../../core/vector.js';
 import type { SearchRequest } from '../../ports/vector-store.js';
-import { compileFilter } from '../sqlite/filter.js';
+import { compileFilter } from '../shared/filter.js';
 import { encodeVector } from './codec.js';
 import * as R from './sql-records.js';
 import type { MetaRow } from './store-rows.js';

@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { contentHash } from '../../core/canonical.js';
 import { ReembedError } from '../../core/errors.js';
 import { normalizeInPlace } from '../../core/vector.js';
 import {
@@ -35,7 +36,7 @@ import {
   searchSql,
   writeSql,
 } from './sql-records.js';
-import { rounds, roundWrites, writeStatementParams } from './write-plan.js';
+import { rounds, roundWrites, textOfSourceOf, writeStatementParams } from './write-plan.js';
 
 /** Pure tests of the SQL builders and codecs: they run without a server (STYLE.md #6). */
 const input = {
@@ -396,15 +397,39 @@ describe('write plan and config', () => {
     const checkpoint = { jobId: 'j', cursor: 'b', processed: 2 };
     const [round] = roundWrites([write('b', 1)].map((w) => ({ write: w, vectors: [vector] })));
     expect(writeStatementParams(round ?? [], { ...context, checkpoint }).slice(16)).toEqual(['j', 'b', 2]);
-    // Texts of writes marked with the statement's collection go as NULL (copied from the source rows),
-    // the others as they are; the collection is the last parameter, after the checkpoint's.
-    const marked = { ...write('a', 1), textOfSource: { collection: 'docs' } };
-    const other = { ...write('b', 1), textOfSource: { collection: 'elsewhere' } };
-    const [mixed] = roundWrites([marked, other].map((w) => ({ write: w, vectors: [vector] })));
-    const withCopy = writeStatementParams(mixed ?? [], { ...context, checkpoint, textOfSource: 'docs' });
+    // A write whose one chunk is its source's text (same content hash) goes with a NULL text, copied from
+    // the source row; the others as they are; the collection is the last parameter, after the checkpoint's.
+    const source = { ...write('a', 1), contentHash: contentHash('t0', { lang: 'a' }) };
+    const [mixed] = roundWrites([source, write('b', 1)].map((w) => ({ write: w, vectors: [vector] })));
+    const textOfSource = textOfSourceOf('docs@v1', mixed ?? []);
+    expect(textOfSource?.collection).toBe('docs');
+    const withCopy = writeStatementParams(mixed ?? [], { ...context, checkpoint, textOfSource });
     expect(decoded(withCopy)[10]).toEqual([null, 't0']);
     expect(withCopy.slice(16)).toEqual(['j', 'b', 2, 'docs']);
     expect(decoded(writeStatementParams(mixed ?? [], context))[10]).toEqual(['t0', 't0']);
+  });
+
+  it('copies texts from source rows only for one-chunk writes of the source text itself (textOfSourceOf)', () => {
+    const vector = new Float32Array([1, 0]);
+    const of = (text: string, sourceText: string, chunks = 1, metadata = { lang: 'en' }) => ({
+      write: {
+        sourceId: 'a',
+        sourceVersion: 1,
+        contentHash: contentHash(sourceText, { lang: 'en' }),
+        tenant: null,
+        metadata,
+        chunks: Array.from({ length: chunks }, (_, i) => ({ chunkId: `a#${i}`, index: i, text, vector })),
+      },
+      vectors: Array.from({ length: chunks }, () => vector),
+    });
+    const qualifies = (namespace: string, w: ReturnType<typeof of>) =>
+      textOfSourceOf(namespace, roundWrites([w])[0] ?? []) !== undefined;
+    expect(qualifies('docs@v1', of('the text', 'the text'))).toBe(true);
+    // Preprocessing changed the text, two chunks, other metadata, a namespace of no collection: sent as is.
+    expect(qualifies('docs@v1', of('The Text', 'the text'))).toBe(false);
+    expect(qualifies('docs@v1', of('the text', 'the text', 2))).toBe(false);
+    expect(qualifies('docs@v1', of('the text', 'the text', 1, { lang: 'de' }))).toBe(false);
+    expect(qualifies('plain', of('the text', 'the text'))).toBe(false);
   });
 
   it('resolves defaults and refuses invalid options', () => {

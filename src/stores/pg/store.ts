@@ -16,7 +16,7 @@ import type {
   VectorStore,
   WriteOptions,
 } from '../../ports/vector-store.js';
-import { checkDeletes, checkDescriptor, checkWrites } from '../sqlite/write-validation.js';
+import { checkDeletes, checkDescriptor, checkWrites } from '../shared/write-validation.js';
 import { encodeTextArray } from './codec.js';
 import { PG_MAX_DIMENSION } from './config.js';
 import { num, type PgPoolLike, type PgQueryable, run, withTransaction } from './pool.js';
@@ -41,7 +41,7 @@ import {
   type RoundWrite,
   roundDeletes,
   roundWrites,
-  textSourceOf,
+  textOfSourceOf,
   type WriteStatementContext,
 } from './write-plan.js';
 
@@ -64,8 +64,8 @@ export interface PgStoreSettings {
   readonly iterativeScan: boolean;
   /**
    * The schema's `sources` table holds the collections written here (the backend's source repository
-   * uses the same schema): a write's `textOfSource` texts are then copied from the source rows instead
-   * of being sent (see `writeSql`).
+   * uses the same schema): the text of a write whose one chunk is its source's text is then copied from
+   * the source row instead of being sent (`textOfSourceOf`, `writeSql`). False: every text is sent.
    */
   readonly textFromSources: boolean;
 }
@@ -144,7 +144,7 @@ export class PgVectorStore implements VectorStore {
         normalize: meta.metric === 'cosine',
         ...(options.checkpoint ? { checkpoint: options.checkpoint } : {}),
       };
-      const textOfSource = this.#settings.textFromSources ? textSourceOf(round) : undefined;
+      const textOfSource = this.#settings.textFromSources ? textOfSourceOf(namespace, round) : undefined;
       const ref = this.#ref(namespace);
       let outcome = await writeInOneStatement(
         this.#pool,

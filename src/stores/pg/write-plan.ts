@@ -1,8 +1,9 @@
+import { contentHash } from '../../core/canonical.js';
 import { ReembedError } from '../../core/errors.js';
 import type { SourceDelete } from '../../core/records.js';
 import { normalizeInPlace } from '../../core/vector.js';
 import type { CheckpointWrite } from '../../ports/vector-store.js';
-import type { CheckedWrite } from '../sqlite/write-validation.js';
+import type { CheckedWrite } from '../shared/write-validation.js';
 import { encodeIntArray, encodeTextArray, encodeVectorArray, INT4_OID, INT8_OID } from './codec.js';
 
 /**
@@ -102,7 +103,7 @@ function chunkParams(
   vectorOid: number,
   normalize: boolean,
   perSource?: { readonly ids: Buffer; readonly versions: Buffer; readonly hashes: Buffer },
-  textOfSource?: string,
+  textOfSource?: TextOfSource,
 ): unknown[] {
   const sourceIds: string[] = [];
   const indexes: number[] = [];
@@ -118,7 +119,7 @@ function chunkParams(
     const { write, vectors: checkedVectors } = w.checked;
     if (write.chunks.length !== 1) oneChunkEach = false;
     const meta = JSON.stringify(write.metadata);
-    const fromSource = textOfSource !== undefined && write.textOfSource?.collection === textOfSource;
+    const fromSource = textOfSource?.writes.has(w) === true;
     write.chunks.forEach((chunk, j) => {
       sourceIds.push(write.sourceId);
       indexes.push(chunk.index);
@@ -155,8 +156,14 @@ export interface WriteStatementContext {
   /** Cosine namespaces store unit vectors. */
   readonly normalize: boolean;
   readonly checkpoint?: CheckpointWrite;
-  /** The collection whose source rows the texts of `textOfSource` writes are copied from (see `writeSql`). */
-  readonly textOfSource?: string;
+  /** Writes whose text is copied from their source rows in a collection (see `writeSql`, `textOfSourceOf`). */
+  readonly textOfSource?: TextOfSource;
+}
+
+/** Writes of a round whose one chunk is their source document's text, and the collection of those sources. */
+export interface TextOfSource {
+  readonly collection: string;
+  readonly writes: ReadonlySet<RoundWrite>;
 }
 
 /**
@@ -189,20 +196,29 @@ export function writeStatementParams(
     embeddedAt,
   ];
   if (checkpoint) params.push(checkpoint.jobId, checkpoint.cursor, checkpoint.processed);
-  if (textOfSource !== undefined) params.push(textOfSource);
+  if (textOfSource !== undefined) params.push(textOfSource.collection);
   return params;
 }
 
 /**
- * The collection a round's texts can be copied from (`writeSql` with `textOfSource`): the one the first
- * write with `textOfSource` names, or undefined when none has it (every text is then sent).
+ * The writes of a round whose text this backend need not send (`writeSql` copies it from the source row):
+ * one chunk whose text is the source document's own text at the written version, recognised by its content
+ * hash (`contentHash(text, metadata)` equals the write's), so no caller has to mark it. The sources are
+ * those of the namespace's collection (`<collection>@<space>`). Undefined when no write qualifies: every
+ * text is then sent, the plain path. A source row that moved on since is detected by `writeSql`, and the
+ * texts are sent instead.
  */
-export function textSourceOf(round: readonly RoundWrite[]): string | undefined {
+export function textOfSourceOf(namespace: string, round: readonly RoundWrite[]): TextOfSource | undefined {
+  const at = namespace.indexOf('@');
+  if (at <= 0) return undefined;
+  const writes = new Set<RoundWrite>();
   for (const w of round) {
-    const collection = w.checked.write.textOfSource?.collection;
-    if (collection !== undefined) return collection;
+    const { write } = w.checked;
+    const [chunk] = write.chunks;
+    if (write.chunks.length === 1 && chunk && contentHash(chunk.text, write.metadata) === write.contentHash)
+      writes.add(w);
   }
-  return undefined;
+  return writes.size > 0 ? { collection: namespace.slice(0, at), writes } : undefined;
 }
 
 /** A normalised copy (the caller's vector is never modified); a zero vector stays zero. */

@@ -1,11 +1,11 @@
+import type { RowPredicate } from '../shared/filter.js';
+import { parseJsonObject } from '../shared/json.js';
 import type { AnnParams, ResolvedAnnOptions } from './ann-config.js';
 import { AnnIndex } from './ann-index.js';
-import type { RowPredicate } from './filter.js';
 import type { ScoredKey } from './matrix-cache.js';
 import { RowScorer } from './row-scorer.js';
 import { STORE_SQL as SQL } from './sql.js';
 import type { StatementCache } from './statements.js';
-import { parseJsonObject } from './statements.js';
 import type { DetailRow, MetaRow } from './store-rows.js';
 import { TopK } from './top-k.js';
 

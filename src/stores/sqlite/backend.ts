@@ -3,7 +3,9 @@ import { type Clock, systemClock } from '../../ports/clock.js';
 import type { SqliteAnnOptions } from './ann-config.js';
 import { SqliteApiKeyRepository } from './api-keys.js';
 import { SqliteCatalog } from './catalog.js';
+import { SqliteCoverageSampleRepository } from './coverage-samples.js';
 import { openDatabase } from './driver.js';
+import { SqliteGoldenSetRepository } from './golden.js';
 import { SqliteJobRepository } from './jobs.js';
 import { SqliteMigrationRepository } from './migrations.js';
 import { SqliteProbeSetRepository } from './probes.js';
@@ -12,6 +14,7 @@ import { applySchema, type SqliteDatabase } from './schema.js';
 import { SqliteSourceRepository } from './sources.js';
 import { StatementCache, storeFailure } from './statements.js';
 import { SqliteVectorStore } from './store.js';
+import { SqliteTrafficRepository } from './traffic.js';
 
 export interface SqliteBackendOptions {
   /** Database file (created if missing), or `:memory:` for a private in-memory database. */
@@ -39,6 +42,9 @@ export interface SqliteBackend extends Backend {
   readonly jobs: SqliteJobRepository;
   readonly apiKeys: SqliteApiKeyRepository;
   readonly probes: SqliteProbeSetRepository;
+  readonly goldenSets: SqliteGoldenSetRepository;
+  readonly traffic: SqliteTrafficRepository;
+  readonly coverageSamples: SqliteCoverageSampleRepository;
 }
 
 /**
@@ -78,6 +84,7 @@ export async function openSqliteBackend(options: SqliteBackendOptions): Promise<
   let closed = false;
   return {
     kind: 'sqlite',
+    capabilities: { distributedBackfill: false },
     db,
     statements,
     clock,
@@ -88,6 +95,9 @@ export async function openSqliteBackend(options: SqliteBackendOptions): Promise<
     jobs: new SqliteJobRepository(db, { clock }),
     apiKeys: new SqliteApiKeyRepository(db, { clock }),
     probes: new SqliteProbeSetRepository(db, { clock }),
+    goldenSets: new SqliteGoldenSetRepository(db, { clock }),
+    traffic: new SqliteTrafficRepository(db, { clock }),
+    coverageSamples: new SqliteCoverageSampleRepository(db, { clock }),
     async close() {
       if (closed) return;
       closed = true;

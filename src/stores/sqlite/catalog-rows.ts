@@ -3,7 +3,7 @@ import type { Namespace, NamespaceState } from '../../core/namespace.js';
 import type { Alias, Routing } from '../../core/routing.js';
 import { defineSpace, type Space, type SpaceRuntime, type SpaceSpec } from '../../core/space.js';
 import type { AuditEntry, Collection } from '../../ports/catalog.js';
-import { parseJsonObject } from './statements.js';
+import { parseJsonObject } from '../shared/json.js';
 
 /** Row shapes of the catalog tables and their mapping to frozen domain values. */
 export interface SpaceRow {

@@ -17,7 +17,9 @@ import {
   spaceInUse,
   spaceRegisteredAs,
   unknownSpace,
-} from './catalog-errors.js';
+} from '../shared/catalog-errors.js';
+import { parseJsonObject } from '../shared/json.js';
+import { checkRouting } from '../shared/routing-check.js';
 import {
   type AliasRow,
   type AuditRow,
@@ -30,9 +32,8 @@ import {
   type SpaceRow,
   spaceFromRow,
 } from './catalog-rows.js';
-import { checkRouting } from './routing-check.js';
 import { CATALOG_SQL as SQL } from './sql.js';
-import { parseJsonObject, type StatementCache } from './statements.js';
+import type { StatementCache } from './statements.js';
 
 type Details = Readonly<Record<string, unknown>>;
 

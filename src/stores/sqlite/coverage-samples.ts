@@ -3,7 +3,7 @@ import type {
   CoverageSample,
   CoverageSampleFilter,
   CoverageSampleRepository,
-} from '../../report/coverage-store.js';
+} from '../../ports/coverage-samples.js';
 import { applyComponentSchema } from './migrations.js';
 import type { SqliteDatabase } from './schema.js';
 import { StatementCache } from './statements.js';

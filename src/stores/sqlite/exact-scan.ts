@@ -1,9 +1,9 @@
-import type { RowPredicate } from './filter.js';
+import type { RowPredicate } from '../shared/filter.js';
+import { parseJsonObject } from '../shared/json.js';
 import type { ScoredKey } from './matrix-cache.js';
 import { RowScorer } from './row-scorer.js';
 import { STORE_SQL as SQL } from './sql.js';
 import type { StatementCache } from './statements.js';
-import { parseJsonObject } from './statements.js';
 import type { MetaRow } from './store-rows.js';
 import { TopK } from './top-k.js';
 

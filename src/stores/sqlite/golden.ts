@@ -1,13 +1,14 @@
-import { ReembedError } from '../../core/errors.js';
-import { type GoldenSet, GoldenSetBuilder, type GoldenSkipped } from '../../core/golden.js';
-import {
-  assertGoldenName,
-  type GoldenSetInfo,
-  type GoldenSetRepository,
-  type SaveGoldenOptions,
-  unknownGoldenSet,
-} from '../../eval/golden-store.js';
+import { assertGoldenName, type GoldenSet, unknownGoldenSet } from '../../core/golden.js';
 import { type Clock, systemClock } from '../../ports/clock.js';
+import type { GoldenSetInfo, GoldenSetRepository, SaveSetOptions } from '../../ports/evaluation-sets.js';
+import {
+  type GoldenSetRow,
+  goldenExists,
+  goldenInfoOf,
+  goldenJudgments,
+  goldenOfRows,
+  goldenSetRow,
+} from '../shared/golden-rows.js';
 import { applyComponentSchema } from './migrations.js';
 import type { SqliteDatabase } from './schema.js';
 import { StatementCache } from './statements.js';
@@ -47,31 +48,6 @@ export function goldenDdl(): string[] {
   ];
 }
 
-interface SetRow {
-  name: string;
-  digest: string;
-  queries: number;
-  judgments: number;
-  skipped: string;
-  source: string | null;
-  saved_at: string;
-  saved_by: string;
-}
-
-function infoOf(row: SetRow): GoldenSetInfo {
-  return Object.freeze({
-    kind: 'golden-set-info' as const,
-    name: row.name,
-    digest: row.digest,
-    queries: row.queries,
-    judgments: row.judgments,
-    skipped: Object.freeze(JSON.parse(row.skipped) as GoldenSkipped),
-    source: row.source,
-    savedAt: row.saved_at,
-    savedBy: row.saved_by,
-  });
-}
-
 /**
  * Golden sets in the backend's SQLite file. Saving writes the set, its queries, its judgments and an
  * audit line in one transaction; reading rebuilds the set through `GoldenSetBuilder` and checks that the
@@ -93,31 +69,14 @@ export class SqliteGoldenSetRepository implements GoldenSetRepository {
     this.#sql = new StatementCache(db);
   }
 
-  async save(name: string, golden: GoldenSet, options: SaveGoldenOptions = {}): Promise<GoldenSetInfo> {
+  async save(name: string, golden: GoldenSet, options: SaveSetOptions = {}): Promise<GoldenSetInfo> {
     assertGoldenName(name);
-    const actor = options.actor ?? 'reembed';
     return this.#sql.write('save a golden set', () => {
       const held = this.#row(name);
-      if (held && held.digest === golden.digest) return infoOf(held);
-      if (held && !options.replace) {
-        throw new ReembedError(
-          'ALREADY_EXISTS',
-          `Golden set "${name}" already exists with other content (${held.digest}, saved ${held.saved_at}); ` +
-            'pick another name or replace it (--replace).',
-          { details: { name, held: held.digest, incoming: golden.digest } },
-        );
-      }
+      if (held && held.digest === golden.digest) return goldenInfoOf(held);
+      if (held && !options.replace) throw goldenExists(name, held, golden.digest);
       if (held) this.#sql.get('DELETE FROM golden_sets WHERE name = ?').run(name);
-      const row: SetRow = {
-        name,
-        digest: golden.digest,
-        queries: golden.queries.length,
-        judgments: golden.judgments,
-        skipped: JSON.stringify(golden.skipped),
-        source: options.source ?? null,
-        saved_at: this.#clock.now().toISOString(),
-        saved_by: actor,
-      };
+      const row = goldenSetRow(name, golden, options, this.#clock.now().toISOString());
       this.#sql
         .get(
           `INSERT INTO golden_sets (name, digest, queries, judgments, skipped, source, saved_at, saved_by)
@@ -132,17 +91,16 @@ export class SqliteGoldenSetRepository implements GoldenSetRepository {
       );
       golden.queries.forEach((q, position) => {
         query.run(name, position, q.id, q.text);
-        for (const [docId, grade] of Object.entries(golden.qrels[q.id] ?? {}))
-          qrel.run(name, q.id, docId, grade);
       });
-      this.#audit(actor, 'golden.save', name, {
+      for (const j of goldenJudgments(golden)) qrel.run(name, j.queryId, j.docId, j.grade);
+      this.#audit(row.saved_by, 'golden.save', name, {
         digest: golden.digest,
         queries: row.queries,
         judgments: row.judgments,
         replaced: held?.digest ?? null,
         source: row.source,
       });
-      return infoOf(row);
+      return goldenInfoOf(row);
     });
   }
 
@@ -150,29 +108,20 @@ export class SqliteGoldenSetRepository implements GoldenSetRepository {
     return this.#sql.read('read a golden set', () => {
       const row = this.#row(name);
       if (!row) throw unknownGoldenSet(name, this.#names());
-      const builder = new GoldenSetBuilder(name);
       const queries = this.#sql
         .get('SELECT query_id, text FROM golden_queries WHERE set_name = ? ORDER BY position')
         .all(name) as { query_id: string; text: string }[];
-      for (const q of queries) builder.addQuery(q.query_id, q.text);
       const qrels = this.#sql
         .get('SELECT query_id, doc_id, grade FROM golden_qrels WHERE set_name = ? ORDER BY query_id, doc_id')
         .all(name) as { query_id: string; doc_id: string; grade: number }[];
-      for (const j of qrels) builder.addJudgment(j.query_id, j.doc_id, j.grade);
-      const built = builder.build();
-      if (built.digest !== row.digest) {
-        throw new ReembedError(
-          'STORE_FAILED',
-          `Stored golden set "${name}" does not match its digest (saved ${row.digest}, read ${built.digest}): its rows were changed outside reembed. Save it again from its source.`,
-          { details: { name, saved: row.digest, read: built.digest } },
-        );
-      }
-      return Object.freeze({ ...built, skipped: infoOf(row).skipped });
+      return goldenOfRows(row, queries, qrels);
     });
   }
 
   async list(): Promise<GoldenSetInfo[]> {
-    return (this.#sql.get('SELECT * FROM golden_sets ORDER BY name').all() as SetRow[]).map(infoOf);
+    return (this.#sql.get('SELECT * FROM golden_sets ORDER BY name').all() as GoldenSetRow[]).map(
+      goldenInfoOf,
+    );
   }
 
   async delete(name: string, options: { actor?: string } = {}): Promise<boolean> {
@@ -185,8 +134,8 @@ export class SqliteGoldenSetRepository implements GoldenSetRepository {
     });
   }
 
-  #row(name: string): SetRow | undefined {
-    return this.#sql.get('SELECT * FROM golden_sets WHERE name = ?').get(name) as SetRow | undefined;
+  #row(name: string): GoldenSetRow | undefined {
+    return this.#sql.get('SELECT * FROM golden_sets WHERE name = ?').get(name) as GoldenSetRow | undefined;
   }
 
   #names(): string[] {

@@ -1,7 +1,7 @@
 import type { Metric } from '../../core/space.js';
 import { dot, normalizeInPlace } from '../../core/vector.js';
-import type { RowPredicate } from './filter.js';
-import { parseJsonObject } from './statements.js';
+import type { RowPredicate } from '../shared/filter.js';
+import { parseJsonObject } from '../shared/json.js';
 import type { DetailRow } from './store-rows.js';
 import { TopK } from './top-k.js';
 import { usearch } from './usearch.js';

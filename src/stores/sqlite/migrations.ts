@@ -23,8 +23,9 @@ import type {
   ServedQuery,
   TransitionOptions,
 } from '../../ports/migrations.js';
+import { parseJsonObject } from '../shared/json.js';
 import type { SqliteDatabase } from './schema.js';
-import { parseJsonObject, StatementCache } from './statements.js';
+import { StatementCache } from './statements.js';
 
 /** `['a', 'b']` → `'a', 'b'` for CHECK constraints built from the core's `as const` state lists. */
 export const sqlList = (values: readonly string[]): string => values.map((v) => `'${v}'`).join(', ');

@@ -7,7 +7,7 @@ import {
   probeInfoOf,
   probeOfRows,
   probeSetRow,
-} from '../probe-rows.js';
+} from '../shared/probe-rows.js';
 import { applyComponentSchema } from './migrations.js';
 import type { SqliteDatabase } from './schema.js';
 import { StatementCache } from './statements.js';

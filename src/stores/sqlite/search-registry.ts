@@ -1,10 +1,10 @@
 import type { Clock } from '../../ports/clock.js';
+import type { RowPredicate } from '../shared/filter.js';
 import { annParams, type ResolvedAnnOptions } from './ann-config.js';
 import { AnnFiles } from './ann-files.js';
 import type { AnnIndex, AnnSnapshot } from './ann-index.js';
 import { annSearch, buildIndex, catchUp } from './ann-maintain.js';
 import { scanExact } from './exact-scan.js';
-import type { RowPredicate } from './filter.js';
 import { NamespaceMatrix, type ScoredKey } from './matrix-cache.js';
 import { STORE_SQL as SQL } from './sql.js';
 import type { StatementCache } from './statements.js';

@@ -4,10 +4,11 @@ import type { SourceDocument, SourceInput } from '../../core/records.js';
 import { validateSourceInputs } from '../../core/source-input.js';
 import { type Clock, systemClock } from '../../ports/clock.js';
 import type { ReaderThreads, SourceRepository, UpsertOutcome } from '../../ports/sources.js';
+import { parseJsonObject } from '../shared/json.js';
 import { openDatabase } from './driver.js';
 import type { ThreadReaderRecipe, ThreadSourceReader } from './reader-protocol.js';
 import type { SqliteDatabase } from './schema.js';
-import { parseJsonObject, StatementCache } from './statements.js';
+import { StatementCache } from './statements.js';
 
 interface SourceRow {
   collection: string;

@@ -57,10 +57,3 @@ export function storeFailure(what: string, error: unknown): unknown {
     { cause: error, details: { sqliteCode: typeof code === 'string' ? code : null } },
   );
 }
-
-export function parseJsonObject(text: string): Record<string, unknown> {
-  const value: unknown = JSON.parse(text);
-  return value !== null && typeof value === 'object' && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : {};
-}

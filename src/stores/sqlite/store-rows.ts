@@ -2,7 +2,7 @@ import { ReembedError } from '../../core/errors.js';
 import type { SearchHit, SourceHead } from '../../core/records.js';
 import type { Metric } from '../../core/space.js';
 import type { CheckpointWrite, NamespaceDescriptor } from '../../ports/vector-store.js';
-import { parseJsonObject } from './statements.js';
+import { parseJsonObject } from '../shared/json.js';
 
 /** Row shapes of the vector store tables, their mapping to port values, and the store's errors. */
 export interface MetaRow {

@@ -17,8 +17,9 @@ import type {
   VectorStore,
   WriteOptions,
 } from '../../ports/vector-store.js';
+import { compileFilter } from '../shared/filter.js';
+import { checkDeletes, checkDescriptor, checkWrites } from '../shared/write-validation.js';
 import { resolveAnnOptions, type SqliteAnnOptions } from './ann-config.js';
-import { compileFilter } from './filter.js';
 import { prepareQuery } from './row-scorer.js';
 import { type AppliedChange, type SearchIndexInfo, SearchRegistry } from './search-registry.js';
 import { STORE_SQL as SQL } from './sql.js';
@@ -36,7 +37,6 @@ import {
   sameDescriptor,
   spaceMismatch,
 } from './store-rows.js';
-import { checkDeletes, checkDescriptor, checkWrites } from './write-validation.js';
 
 /** Ids per batched head lookup: bounds the JSON argument, well past a typical batch or page. */
 const HEADS_PER_STATEMENT = 2_048;

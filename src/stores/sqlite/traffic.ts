@@ -1,16 +1,16 @@
-import type { SketchCounts } from '../../monitor/latency-sketch.js';
+import type { SketchCounts } from '../../core/latency-sketch.js';
 import {
   mergeTrafficBuckets,
   TRAFFIC_ROLES,
   type TrafficBucket,
-  type TrafficFilter,
-  type TrafficRepository,
   type TrafficRole,
-} from '../../monitor/traffic-store.js';
+} from '../../core/traffic.js';
 import { type Clock, systemClock } from '../../ports/clock.js';
+import type { TrafficFilter, TrafficRepository } from '../../ports/traffic.js';
+import { parseJsonObject } from '../shared/json.js';
 import { applyComponentSchema } from './migrations.js';
 import type { SqliteDatabase } from './schema.js';
-import { parseJsonObject, StatementCache } from './statements.js';
+import { StatementCache } from './statements.js';
 
 export const TRAFFIC_COMPONENT = 'traffic';
 export const TRAFFIC_SCHEMA_VERSION = 1;

@@ -1,10 +1,9 @@
 import { LatencySketch, type SketchCounts } from './latency-sketch.js';
 
 /**
- * The traffic statistics port: per-minute aggregates of the query path, so the monitor can report query
- * counts, traffic share, latency p50/p99 and the mixed-version rate per namespace. Backends only store and
- * return rows; merging and summarising is shared code (`summarizeTraffic`), so a new backend implements
- * three small methods. The embedded implementation is `SqliteTrafficRepository`.
+ * Traffic statistics as values: per-minute aggregates of the query path (per namespace counts, latency
+ * sketches, mixed-version responses). Merging rows is pure and shared by every backend's
+ * `TrafficRepository` (`ports/traffic.ts`); summarising is `monitor/traffic-summary.ts`.
  */
 
 /** What a row describes: one namespace read of a role, or (`response`, namespace `''`) whole responses of an alias. */
@@ -30,20 +29,6 @@ export interface TrafficBucket {
   readonly latency: SketchCounts;
   /** ISO time of the last query in the row. */
   readonly lastAt: string;
-}
-
-export interface TrafficFilter {
-  /** Rows of minutes at or after this time (default: everything retained). */
-  readonly since?: Date;
-  readonly collection?: string;
-}
-
-export interface TrafficRepository {
-  /** Adds buckets, merging (summing counts and sketches, max of maxima and times) with rows of the same key. */
-  record(buckets: readonly TrafficBucket[]): Promise<void>;
-  read(filter?: TrafficFilter): Promise<TrafficBucket[]>;
-  /** Deletes rows of minutes before `before`; returns how many. */
-  prune(before: Date): Promise<number>;
 }
 
 /** The key that identifies a row; buckets with equal keys merge. */

@@ -66,7 +66,6 @@ export function checkWrites(
     }
     const chunks: readonly ChunkVector[] = write.chunks;
     if (!Array.isArray(chunks)) throw itemError(namespace, i, 'chunks', 'must be an array');
-    if (write.textOfSource !== undefined) checkTextOfSource(namespace, i, write.textOfSource, chunks.length);
     // Chunk ids seen in this item (only needed when it has several chunks).
     const own = chunks.length > 1 ? new Set<string>() : null;
     const vectors = chunks.map((chunk, j) => {
@@ -104,21 +103,6 @@ export function checkWrites(
     });
     return { write, vectors };
   });
-}
-
-function checkTextOfSource(namespace: string, i: number, ref: unknown, chunks: number): void {
-  const collection = (ref as { collection?: unknown } | null)?.collection;
-  if (typeof collection !== 'string' || collection.length === 0) {
-    throw itemError(namespace, i, 'textOfSource', 'must be { collection } naming the source collection');
-  }
-  if (chunks !== 1) {
-    throw itemError(
-      namespace,
-      i,
-      'textOfSource',
-      `is only for a write of exactly one chunk (the source's whole text); this one has ${chunks}`,
-    );
-  }
 }
 
 export function checkDeletes(namespace: string, deletes: readonly SourceDelete[]): void {

@@ -1,8 +1,9 @@
 /**
  * Coverage history: the coverage of a namespace is measured against the source at one instant and never
  * stored by the migration engine, so a chart of coverage over time needs samples. Backends only store and
- * return rows (the embedded implementation is `SqliteCoverageSampleRepository`); `sampleCoverage` measures
- * and records them, and the monitor, a backfill or the CLI may call it as often as they like.
+ * return rows (SQLite and PostgreSQL implement it, run through `testCoverageSampleRepository`);
+ * `sampleCoverage` (report/coverage.ts) measures and records them, and the monitor, a backfill or the CLI
+ * may call it as often as they like.
  */
 export interface CoverageSample {
   readonly namespace: string;
@@ -33,9 +34,4 @@ export interface CoverageSampleRepository {
   latest(collection?: string): Promise<Map<string, CoverageSample>>;
   /** Deletes samples taken before `before`; returns how many. */
   prune(before: Date): Promise<number>;
-}
-
-/** Coverage ratio of a sample (1 for an empty collection, as `measureCoverage` reports it). */
-export function sampleRatio(sample: Pick<CoverageSample, 'live' | 'current'>): number {
-  return sample.live === 0 ? 1 : sample.current / sample.live;
 }

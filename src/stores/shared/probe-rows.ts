@@ -5,8 +5,8 @@ import {
   probeDigestMismatch,
   probeSetValue,
   resolveProbeParams,
-} from '../core/probe.js';
-import type { ProbeSetInfo, SaveSetOptions } from '../ports/evaluation-sets.js';
+} from '../../core/probe.js';
+import type { ProbeSetInfo, SaveSetOptions } from '../../ports/evaluation-sets.js';
 
 /**
  * Rows of the probe tables, the same in every SQL store (SQLite keeps the JSON columns as text, PostgreSQL

@@ -1,0 +1,144 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { testCoverageSampleRepository } from '../testing/coverage-sample-suite.js';
+import { testGoldenSetRepository } from '../testing/golden-set-suite.js';
+import { testTrafficRepository } from '../testing/traffic-suite.js';
+import { type OpenPgBackendOptions, openPgBackend, type PgBackend } from './pg/backend.js';
+import { pgCoverageSamplesSql } from './pg/coverage-samples.js';
+import { pgGoldenDdl, pgGoldenSql } from './pg/golden.js';
+import { PG_SKIP_LINE, PG_URL, uniqueSchema } from './pg/test-support.js';
+import { pgTrafficDdl, pgTrafficSql } from './pg/traffic.js';
+import { openSqliteBackend, type SqliteBackend } from './sqlite/backend.js';
+
+/**
+ * Golden sets, traffic statistics and coverage samples: the same conformance suites on the embedded
+ * backend and on PostgreSQL, each repository taken from the `Backend` that declares it.
+ */
+async function sqlite(): Promise<{ backend: SqliteBackend; path: string; cleanup(): Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'reembed-repos-'));
+  const path = join(dir, 'r.db');
+  const backend = await openSqliteBackend({ path });
+  return {
+    backend,
+    path,
+    cleanup: async () => {
+      await backend.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+const pgOptions = (): OpenPgBackendOptions => ({
+  url: PG_URL as string,
+  schema: uniqueSchema(),
+  dropSchemaOnClose: true,
+  poolMax: 4,
+});
+const pg = (): Promise<PgBackend> => openPgBackend(pgOptions());
+const pgSkip = PG_URL ? {} : { skip: PG_SKIP_LINE };
+
+testGoldenSetRepository({
+  name: 'sqlite',
+  create: async () => {
+    const s = await sqlite();
+    return {
+      goldenSets: s.backend.goldenSets,
+      catalog: s.backend.catalog,
+      raw: async (sql) => void s.backend.db.prepare(sql).run(),
+      count: async (sql) => (s.backend.db.prepare(sql).get() as { n: number }).n,
+      table: (name) => name,
+      cleanup: s.cleanup,
+    };
+  },
+});
+
+testGoldenSetRepository({
+  name: 'pg',
+  ...pgSkip,
+  create: async () => {
+    const backend = await pg();
+    return {
+      goldenSets: backend.goldenSets,
+      catalog: backend.catalog,
+      raw: async (sql) => void (await backend.pool.query(sql)),
+      count: async (sql) => Number((await backend.pool.query<{ n: string }>(sql)).rows[0]?.n),
+      table: (name) => `"${backend.config.schema}".${name}`,
+      cleanup: () => backend.close(),
+    };
+  },
+});
+
+testTrafficRepository({
+  name: 'sqlite',
+  create: async () => {
+    const s = await sqlite();
+    const others: SqliteBackend[] = [];
+    return {
+      traffic: s.backend.traffic,
+      other: async () => {
+        const other = await openSqliteBackend({ path: s.path });
+        others.push(other);
+        return other.traffic;
+      },
+      cleanup: async () => {
+        for (const o of others) await o.close();
+        await s.cleanup();
+      },
+    };
+  },
+});
+
+testTrafficRepository({
+  name: 'pg',
+  ...pgSkip,
+  create: async () => {
+    const options = pgOptions();
+    const backend = await openPgBackend(options);
+    const others: PgBackend[] = [];
+    return {
+      traffic: backend.traffic,
+      other: async () => {
+        const other = await openPgBackend({ ...options, dropSchemaOnClose: false });
+        others.push(other);
+        return other.traffic;
+      },
+      cleanup: async () => {
+        for (const o of others) await o.close();
+        await backend.close();
+      },
+    };
+  },
+});
+
+testCoverageSampleRepository({
+  name: 'sqlite',
+  create: async () => {
+    const s = await sqlite();
+    return { samples: s.backend.coverageSamples, cleanup: s.cleanup };
+  },
+});
+
+testCoverageSampleRepository({
+  name: 'pg',
+  ...pgSkip,
+  create: async () => {
+    const backend = await pg();
+    return { samples: backend.coverageSamples, cleanup: () => backend.close() };
+  },
+});
+
+describe('PostgreSQL golden, traffic and coverage statements', () => {
+  it('qualify every table with the schema and write a set or a batch in one statement per table', () => {
+    const golden = pgGoldenSql('tenant_a');
+    expect(golden.insertQueries).toMatch(/^INSERT INTO "tenant_a"\."golden_queries"/);
+    expect(golden.insertQrels).toContain('unnest($2::text[], $3::text[], $4::double precision[])');
+    for (const ddl of [...pgGoldenDdl('tenant_a'), ...pgTrafficDdl('tenant_a')])
+      expect(ddl).toContain('"tenant_a".');
+    expect(pgTrafficSql('tenant_a').insert).toContain(
+      'ON CONFLICT (minute, alias, namespace, role) DO NOTHING',
+    );
+    expect(pgCoverageSamplesSql('tenant_a').upsert).toContain('ON CONFLICT (namespace, at) DO UPDATE');
+  });
+});

@@ -1,0 +1,124 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type GoldenSet, GoldenSetBuilder } from '../core/golden.js';
+import type { Catalog } from '../ports/catalog.js';
+import type { GoldenSetRepository } from '../ports/evaluation-sets.js';
+import { expectCode } from './fixtures.js';
+
+export interface GoldenSetHarness {
+  readonly goldenSets: GoldenSetRepository;
+  /** The catalog of the same backend (its audit log receives `golden.save` / `golden.delete`). */
+  readonly catalog: Catalog;
+  /** Runs raw SQL against the backend (to tamper with a stored row). */
+  readonly raw: (sql: string) => Promise<void>;
+  /** Runs a counting query (`SELECT COUNT(*) AS n ...`) against the backend. */
+  readonly count: (sql: string) => Promise<number>;
+  /** The qualified name of a golden-set table in raw SQL (`golden_qrels`, `golden_queries`). */
+  readonly table: (name: 'golden_qrels' | 'golden_queries') => string;
+  cleanup(): Promise<void>;
+}
+
+export interface GoldenSetSuiteOptions {
+  readonly name: string;
+  readonly create: () => Promise<GoldenSetHarness>;
+  readonly skip?: string;
+}
+
+/** Graded judgments, a query listed out of id order, skipped queries and judgments: every field to keep. */
+export function sampleGolden(extra = false): GoldenSet {
+  const b = new GoldenSetBuilder('file-name');
+  b.addQuery('q2', 'second query, listed first — naïve');
+  b.addQuery('q1', 'first query');
+  b.addQuery('q3', 'never judged');
+  b.addQuery('q4', 'judged non-relevant only');
+  b.addJudgment('q1', 'd1', 3);
+  b.addJudgment('q1', 'd2', 0);
+  b.addJudgment('q2', 'd9', 1);
+  b.addJudgment('q2', 'D10', 0.5);
+  b.addJudgment('q4', 'd1', 0);
+  b.addJudgment('ghost', 'd1', 1);
+  if (extra) b.addJudgment('q2', 'd10', 2);
+  return b.build();
+}
+
+/**
+ * The conformance suite of golden-set repositories: a stored set comes back equal (queries in order,
+ * graded judgments, skipped counts, same digest), saving the same content is a no-op, other content needs
+ * `replace`, a tampered row is detected, a delete removes every row, and every save and delete is in the
+ * audit log (invariant 8).
+ */
+export function testGoldenSetRepository(options: GoldenSetSuiteOptions): void {
+  const title = options.skip
+    ? `Golden set repository: ${options.name} (skipped: ${options.skip})`
+    : `Golden set repository: ${options.name}`;
+  describe.skipIf(Boolean(options.skip))(title, () => {
+    let h: GoldenSetHarness;
+    beforeEach(async () => {
+      h = await options.create();
+    });
+    afterEach(async () => {
+      await h.cleanup();
+    });
+
+    it('round-trips queries in order, graded judgments, skipped counts and the digest', async () => {
+      const golden = sampleGolden();
+      const info = await h.goldenSets.save('mini', golden, { actor: 'alice', source: '/data/mini' });
+      expect(info).toMatchObject({
+        kind: 'golden-set-info',
+        name: 'mini',
+        digest: golden.digest,
+        queries: 2,
+        judgments: 4,
+        savedBy: 'alice',
+        source: '/data/mini',
+      });
+      const back = await h.goldenSets.get('mini');
+      expect(back.name).toBe('mini');
+      expect(back.digest).toBe(golden.digest);
+      expect(back.queries).toEqual(golden.queries);
+      expect(back.queries.map((q) => q.id)).toEqual(['q2', 'q1']);
+      expect(back.qrels).toEqual({ q1: { d1: 3, d2: 0 }, q2: { d9: 1, D10: 0.5 } });
+      expect(back.skipped).toEqual({ noJudgments: 1, noRelevant: 1, judgmentsWithoutQuery: 1 });
+      expect(back.judgments).toBe(4);
+      const listed = await h.goldenSets.list();
+      expect(listed).toEqual([info]);
+      const audit = await h.catalog.listAudit({ action: 'golden.save' });
+      expect(audit).toEqual([expect.objectContaining({ actor: 'alice', subject: 'mini' })]);
+    });
+
+    it('saving the same content is a no-op; other content needs replace; every change is audited', async () => {
+      await h.goldenSets.save('mini', sampleGolden(), { actor: 'alice' });
+      await h.goldenSets.save('mini', sampleGolden(), { actor: 'bob' });
+      expect(await h.catalog.listAudit({ action: 'golden.save' })).toHaveLength(1);
+      await expectCode(h.goldenSets.save('mini', sampleGolden(true)), 'ALREADY_EXISTS');
+      const replaced = await h.goldenSets.save('mini', sampleGolden(true), { replace: true, actor: 'bob' });
+      expect(replaced.digest).toBe(sampleGolden(true).digest);
+      expect((await h.goldenSets.get('mini')).qrels.q2).toEqual({ d9: 1, D10: 0.5, d10: 2 });
+      expect(await h.goldenSets.delete('mini', { actor: 'carol' })).toBe(true);
+      expect(await h.goldenSets.delete('mini', { actor: 'carol' })).toBe(false);
+      const audit = (await h.catalog.listAudit({ subject: 'mini' })).filter((a) =>
+        a.action.startsWith('golden.'),
+      );
+      expect(audit.map((a) => [a.action, a.actor]).sort()).toEqual([
+        ['golden.delete', 'carol'],
+        ['golden.save', 'alice'],
+        ['golden.save', 'bob'],
+      ]);
+      await expectCode(h.goldenSets.get('mini'), 'NOT_FOUND');
+      expect(await h.count(`SELECT COUNT(*) AS n FROM ${h.table('golden_qrels')}`)).toBe(0);
+      expect(await h.count(`SELECT COUNT(*) AS n FROM ${h.table('golden_queries')}`)).toBe(0);
+    });
+
+    it('names the stored sets when one is missing, refuses bad names and detects edited rows', async () => {
+      await h.goldenSets.save('mini', sampleGolden());
+      await expect(h.goldenSets.get('maxi')).rejects.toThrow(
+        /No stored golden set "maxi". Stored sets: mini/,
+      );
+      await expectCode(h.goldenSets.save('../etc', sampleGolden()), 'INVALID_INPUT');
+      await h.raw(
+        `UPDATE ${h.table('golden_qrels')} SET grade = 1 WHERE set_name = 'mini' AND doc_id = 'd1'`,
+      );
+      const error = await expectCode(h.goldenSets.get('mini'), 'STORE_FAILED');
+      expect(error.message).toMatch(/does not match its digest/);
+    });
+  });
+}
