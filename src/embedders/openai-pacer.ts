@@ -32,7 +32,7 @@ export interface PacerOptions {
   /** The semaphore whose permits adapt; `null` keeps concurrency fixed (the user set it). */
   readonly semaphore: Semaphore | null;
   readonly maxConcurrency: number;
-  /** Fraction of a learned limit to use (default 0.99): the margin absorbs clock and network jitter. */
+  /** Fraction of a learned limit to use (default 0.98): the margin absorbs clock and network jitter. */
   readonly utilisation?: number;
 }
 
@@ -87,7 +87,7 @@ class Mirror {
     const used = limit - remaining;
     // The refill rate from one observation: reliable only once a few percent of the bucket is used
     // (remaining is rounded down, reset to the millisecond).
-    if (resetMs !== undefined && resetMs > 0 && used >= Math.max(2, limit * 0.03)) {
+    if (resetMs !== undefined && resetMs > 0 && used >= Math.max(2, limit * 0.1)) {
       const observed = (resetMs * limit) / used;
       this.windowMs = this.windowKnown ? 0.7 * this.windowMs + 0.3 * observed : observed;
       this.windowKnown = true;
@@ -117,7 +117,7 @@ export class ProviderPacer {
 
   constructor(options: PacerOptions) {
     this.#options = options;
-    this.#utilisation = options.utilisation ?? 0.99;
+    this.#utilisation = options.utilisation ?? 0.98;
   }
 
   /**
