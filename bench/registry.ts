@@ -538,4 +538,46 @@ export const BENCHMARKS: readonly BenchDefinition[] = [
     ],
     check: (r) => finite('profile', r['pg-runner-profile'].median_wall_ms),
   },
+  {
+    id: 'provider-rate',
+    title:
+      'Provider-bound speed: default-settings backfill against a rate-limited OpenAI-compatible server (scaled window), one runner and two workers sharing the key',
+    script: 'bench/provider-rate.ts',
+    args: {
+      full: ['--n=12000', '--window=3000', '--tpw=60000', '--runs=3'],
+      quick: ['--n=4000', '--window=2000', '--tpw=60000', '--runs=1'],
+      smoke: ['--n=1500', '--window=1000', '--tpw=30000', '--runs=1'],
+    },
+    runs: { full: 1, quick: 1, smoke: 1 },
+    timeout: { full: 900, quick: 240, smoke: 120 },
+    metrics: (r) => {
+      const x = r['provider-rate'];
+      return [
+        metric('one runner: tokens ÷ what the limit allows', 'x', x.one?.overall_ratio, 'higher', '>= 0.95'),
+        metric('one runner: 429 share after the first window', 'x', x.one?.share_429, 'lower', '< 0.01'),
+        ...(x.two
+          ? [
+              metric(
+                'two workers: tokens ÷ what the limit allows',
+                'x',
+                x.two.overall_ratio,
+                'higher',
+                '>= 0.95',
+              ),
+              metric(
+                'two workers: 429 share after the first window',
+                'x',
+                x.two.share_429,
+                'lower',
+                '< 0.01',
+              ),
+            ]
+          : []),
+      ];
+    },
+    check: (r) => [
+      ...positive('one runner ratio', r['provider-rate'].one?.overall_ratio),
+      ...finite('one runner 429 share', r['provider-rate'].one?.share_429),
+    ],
+  },
 ];

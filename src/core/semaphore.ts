@@ -7,18 +7,43 @@ import { ReembedError } from './errors.js';
  */
 export class Semaphore {
   #available: number;
+  #permits: number;
   readonly #waiters: { grant: () => void; reject: (error: unknown) => void }[] = [];
 
   /** `waitingFor`: what a caller waits to start, for the `ABORTED` message ("Embedding", "The write"). */
   constructor(
-    readonly permits: number,
+    permits: number,
     readonly waitingFor = 'Embedding',
   ) {
+    this.#permits = permits;
     this.#available = permits;
   }
 
+  get permits(): number {
+    return this.#permits;
+  }
+
   get inUse(): number {
-    return this.permits - this.#available;
+    return this.#permits - this.#available;
+  }
+
+  /** Callers waiting for a permit. */
+  get waiting(): number {
+    return this.#waiters.length;
+  }
+
+  /**
+   * Changes the number of permits (at least 1). Growing admits waiters at once; shrinking takes effect as
+   * holders release (nothing in flight is interrupted).
+   */
+  resize(permits: number): void {
+    const next = Math.max(1, Math.floor(permits));
+    this.#available += next - this.#permits;
+    this.#permits = next;
+    while (this.#available > 0 && this.#waiters.length > 0) {
+      this.#available--;
+      this.#waiters.shift()?.grant();
+    }
   }
 
   /** Resolves with a release function once a permit is free; rejects with `ABORTED` if `signal` fires first. */
@@ -51,6 +76,11 @@ export class Semaphore {
     return () => {
       if (released) return;
       released = true;
+      // After a shrink the permit is retired instead of passed on.
+      if (this.#available < 0) {
+        this.#available++;
+        return;
+      }
       const next = this.#waiters.shift();
       // Hand the permit straight to the next waiter so a late arrival cannot overtake the queue.
       if (next) next.grant();

@@ -26,7 +26,8 @@ import type { Space } from '../core/space.js';
  * | `maxRetryAfterMs`| `120000`           | a `Retry-After` longer than this stops retrying (EMBEDDER_TRANSIENT with `retryAfterMs`) |
  * | `maxBatchSize`   | `32`               | texts per request (TEI's default limit; OpenAI allows 2048)              |
  * | `maxBatchTokens` | `100000`           | estimated tokens per request (OpenAI allows 300k)                        |
- * | `concurrency`    | `4`                | requests in flight per embedder, across all concurrent `embed` calls     |
+ * | `concurrency`    | adaptive, from 4   | requests in flight per embedder, across all concurrent `embed` calls. Unset: adapts to the provider's limits (learned from `x-ratelimit-*` headers and 429s, see `openai-pacer.ts`) between 1 and `maxConcurrency`; set: fixed |
+ * | `maxConcurrency` | `64`               | ceiling of the adaptive concurrency                                      |
  * | `tokenizer`      | by model           | `cl100k_base` / `o200k_base` count exactly (default for OpenAI's embedding models on OpenAI or Azure), `estimate` |
  *
  * Geometry-relevant request parameters belong in the spec: `spec.params.requestDimensions: true` sends
@@ -52,7 +53,8 @@ export const openAIOptionsSchema = z
     maxRetryAfterMs: z.number().int().nonnegative().default(120_000),
     maxBatchSize: z.number().int().positive().max(100_000).default(32),
     maxBatchTokens: z.number().int().positive().default(100_000),
-    concurrency: z.number().int().positive().max(256).default(4),
+    concurrency: z.number().int().positive().max(256).optional(),
+    maxConcurrency: z.number().int().positive().max(256).default(64),
     /** How tokens are counted: an OpenAI encoding (exact), or `estimate`; default from the model and endpoint. */
     tokenizer: z.enum(['cl100k_base', 'o200k_base', 'estimate']).optional(),
   })
@@ -80,7 +82,11 @@ export interface ResolvedOpenAIConfig {
   readonly maxRetryAfterMs: number;
   readonly maxBatchSize: number;
   readonly maxBatchTokens: number;
+  /** Requests in flight to start with (fixed when `adaptiveConcurrency` is false). */
   readonly concurrency: number;
+  /** True when the user left `concurrency` unset: it adapts to the provider's limits. */
+  readonly adaptiveConcurrency: boolean;
+  readonly maxConcurrency: number;
 }
 
 const ENV_REF = /^\$env:([A-Za-z_][A-Za-z0-9_]*)$/;
@@ -165,7 +171,9 @@ export function resolveOpenAIConfig(space: Space): ResolvedOpenAIConfig {
     maxRetryAfterMs: o.maxRetryAfterMs,
     maxBatchSize: o.maxBatchSize,
     maxBatchTokens: o.maxBatchTokens,
-    concurrency: o.concurrency,
+    concurrency: o.concurrency ?? 4,
+    adaptiveConcurrency: o.concurrency === undefined,
+    maxConcurrency: Math.max(o.maxConcurrency, o.concurrency ?? 1),
   });
 }
 

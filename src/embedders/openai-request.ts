@@ -4,6 +4,7 @@ import type { Semaphore } from '../core/semaphore.js';
 import type { Clock } from '../ports/clock.js';
 import type { EmbedRetry } from '../ports/embedder.js';
 import { type Env, type ResolvedOpenAIConfig, resolveRequestTarget } from './openai-config.js';
+import type { PacedTicket, ProviderPacer } from './openai-pacer.js';
 import { type ParsedEmbeddings, parseEmbeddingResponse, providerErrorMessage } from './openai-response.js';
 import { isRetryableStatus, parseRetryAfter } from './openai-retry.js';
 
@@ -38,6 +39,8 @@ export interface RequestDeps {
   readonly env: Env;
   readonly random: () => number;
   readonly semaphore: Semaphore;
+  /** Paces requests by the provider's learned limits and adapts the semaphore's permits. */
+  readonly pacer: ProviderPacer;
   readonly counters: RequestCounters;
   /** Epoch ms before which no request may start: set from a `Retry-After`, shared by every batch. */
   readonly cooldown: { until: number };
@@ -107,12 +110,20 @@ export async function sendBatch(deps: RequestDeps, batch: BatchRequest): Promise
 
 async function attemptOnce(deps: RequestDeps, batch: BatchRequest): Promise<ParsedEmbeddings | Transient> {
   const { config } = deps;
+  const queued = deps.semaphore.inUse >= deps.semaphore.permits;
   const release = await deps.semaphore.acquire(batch.signal);
+  let ticket: PacedTicket | undefined;
   try {
     if (batch.signal.aborted) throw abortedError(batch.signal);
     for (let wait = deps.cooldown.until - deps.clock.now().getTime(); wait > 0; ) {
       await sleep(deps.clock, wait, batch.signal);
       wait = deps.cooldown.until - deps.clock.now().getTime();
+    }
+    try {
+      ticket = await deps.pacer.pace(batch.tokens, queued, batch.signal);
+    } catch (error) {
+      if (batch.signal.aborted) throw abortedError(batch.signal);
+      throw error;
     }
     const target = resolveRequestTarget(config, deps.env);
     const body: Record<string, unknown> = { ...config.extraBody, model: config.model, input: batch.inputs };
@@ -120,6 +131,7 @@ async function attemptOnce(deps: RequestDeps, batch: BatchRequest): Promise<Pars
     if (config.encodingFormat !== null) body.encoding_format = config.encodingFormat;
     deps.counters.requests++;
     const response = await post(deps, target.url, target.headers, JSON.stringify(body), batch.signal);
+    ticket.done('reason' in response ? { status: null, headers: null } : response);
     if ('reason' in response) return response;
     if (response.status >= 200 && response.status < 300) {
       return parseEmbeddingResponse(response.text, {
@@ -153,6 +165,7 @@ async function attemptOnce(deps: RequestDeps, batch: BatchRequest): Promise<Pars
     if (!isReembedError(error, 'ABORTED')) batch.onFatal?.(error);
     throw error;
   } finally {
+    ticket?.done({ status: null, headers: null });
     release();
   }
 }

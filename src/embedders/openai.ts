@@ -6,6 +6,7 @@ import { normalizeInPlace } from '../core/vector.js';
 import { type Clock, systemClock } from '../ports/clock.js';
 import type { Embedder, EmbedOptions } from '../ports/embedder.js';
 import { type ResolvedOpenAIConfig, resolveOpenAIConfig } from './openai-config.js';
+import { type LearnedLimits, ProviderPacer, type SharedLimiter } from './openai-pacer.js';
 import {
   type OpenAIRetryEvent,
   type RequestCounters,
@@ -52,6 +53,10 @@ export interface OpenAIEmbedderStats {
   /** Tokens the provider reported in `usage` (0 when it reports none). */
   readonly providerTokens: number;
   readonly inFlight: number;
+  /** Requests allowed in flight now (adapts unless `concurrency` was set). */
+  readonly concurrency: number;
+  /** The provider's limits as learned from its `x-ratelimit-*` headers (null: none seen). */
+  readonly learnedLimits: LearnedLimits | null;
 }
 
 export interface OpenAICompatibleEmbedder extends Embedder {
@@ -89,6 +94,11 @@ export function createOpenAICompatibleEmbedder(
   const config = resolveOpenAIConfig(space);
   const count = options.countTokens ?? estimateTokens;
   const semaphore = new Semaphore(config.concurrency);
+  const pacer = new ProviderPacer({
+    clock: options.clock ?? systemClock,
+    semaphore: config.adaptiveConcurrency ? semaphore : null,
+    maxConcurrency: config.maxConcurrency,
+  });
   const counters: RequestCounters = {
     requests: 0,
     retries: 0,
@@ -105,6 +115,7 @@ export function createOpenAICompatibleEmbedder(
     env: options.env ?? process.env,
     random: options.random ?? Math.random,
     semaphore,
+    pacer,
     counters,
     cooldown: { until: 0 },
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
@@ -163,7 +174,14 @@ export function createOpenAICompatibleEmbedder(
     tokenizer: options.tokenizer
       ? { name: options.tokenizer, exact: true }
       : { name: 'estimate (chars/4, word pieces)', exact: false },
-    stats: (): OpenAIEmbedderStats => ({ ...counters, inFlight: semaphore.inUse }),
+    stats: (): OpenAIEmbedderStats => ({
+      ...counters,
+      inFlight: semaphore.inUse,
+      concurrency: semaphore.permits,
+      learnedLimits: pacer.learned(),
+    }),
+    rateLimits: () => pacer.learned(),
+    shareRateLimit: (limiter: SharedLimiter | null) => pacer.share(limiter),
     close: async (): Promise<void> => {
       lifetime.abort(new Error('embedder closed'));
     },

@@ -36,7 +36,25 @@ export interface Embedder {
   countTokens(text: string): number;
   /** What `countTokens` counts with, and whether it is the model's own count (absent: an estimate). */
   readonly tokenizer?: { readonly name: string; readonly exact: boolean };
+  /**
+   * The provider's rate limits as learned from its responses (OpenAI's `x-ratelimit-*` headers), per
+   * minute; null before any were seen. Remote embedders only; lets distributed workers share them.
+   */
+  rateLimits?(): ProviderRateLimits | null;
+  /**
+   * Makes every request (retries included) also take from `limiter`, a limit shared with other clients
+   * of the same key — the distributed workers' PostgreSQL bucket; null removes it.
+   */
+  shareRateLimit?(
+    limiter: { acquire(requests: number, tokens: number, signal?: AbortSignal): Promise<void> } | null,
+  ): void;
   close?(): Promise<void>;
+}
+
+/** Requests and tokens per minute a provider allows one key (null: not announced). */
+export interface ProviderRateLimits {
+  readonly requestsPerMinute: number | null;
+  readonly tokensPerMinute: number | null;
 }
 
 /** Builds the embedder of a space (local models, HTTP providers ...). */

@@ -1,7 +1,13 @@
 import type { RateLimits } from '../jobs/rate-limit.js';
 import { type Clock, systemClock } from '../ports/clock.js';
 import { num, type PgQueryable, run } from '../stores/pg/pool.js';
-import { deleteBucketSql, peekBucketSql, takeBucketSql, upsertBucketSql } from './sql.js';
+import {
+  deleteBucketSql,
+  peekBucketSql,
+  takeBucketSql,
+  upsertBucketSql,
+  upsertSizedBucketSql,
+} from './sql.js';
 
 /** What the rate-limited embedder asks of a limiter: the local `RateLimiter` and `PgRateLimiter` both fit. */
 export interface Limiter {
@@ -107,4 +113,97 @@ export class PgRateLimiter implements Limiter {
     if (this.#requests) await this.#requests.take(requests, signal);
     if (this.#tokens && tokens > 0) await this.#tokens.take(tokens, signal);
   }
+}
+
+/**
+ * The provider's limits as the plan's workers learn them (OpenAI's `x-ratelimit-*` headers, read by the
+ * embedder), shared through PostgreSQL buckets so the workers together stay under one key's limit:
+ * each worker's embedder paces itself to the whole limit, and these buckets split it among them. Until
+ * a limit is learned nothing is shared (the first requests find it out); a worker that learns a limit
+ * writes the buckets (idempotent: every worker learns the same limit), at `utilisation` of it.
+ */
+export class LearnedPgLimiter implements Limiter {
+  readonly countsTokens = true;
+  readonly #db: PgQueryable;
+  readonly #schema: string;
+  readonly #names: { requests: string; tokens: string };
+  readonly #learned: () => { requestsPerMinute: number | null; tokensPerMinute: number | null } | null;
+  readonly #opts: { clock?: Clock };
+  readonly #utilisation: number;
+  #configured = '';
+  #limiter: { requests: PgRateBucket | null; tokens: PgRateBucket | null } | null = null;
+  #configuring: Promise<void> | null = null;
+
+  constructor(
+    db: PgQueryable,
+    schema: string,
+    planId: string,
+    learned: () => { requestsPerMinute: number | null; tokensPerMinute: number | null } | null,
+    options: { clock?: Clock; utilisation?: number } = {},
+  ) {
+    this.#db = db;
+    this.#schema = schema;
+    this.#names = bucketNames(`${planId}:learned`);
+    this.#learned = learned;
+    this.#opts = options.clock ? { clock: options.clock } : {};
+    this.#utilisation = options.utilisation ?? 0.98;
+  }
+
+  /** The largest request seen, in tokens: the shared bucket holds two of them, so none waits on a cap. */
+  #largest = 1;
+
+  async acquire(requests: number, tokens: number, signal?: AbortSignal): Promise<void> {
+    const learned = this.#learned();
+    this.#largest = Math.max(this.#largest, tokens);
+    if (learned) {
+      const scale = (v: number | null): number | null => (v ? Math.max(1, v * this.#utilisation) : null);
+      const limits = {
+        requestsPerMinute: scale(learned.requestsPerMinute),
+        tokensPerMinute: scale(learned.tokensPerMinute),
+      };
+      // Re-rate only on a real change (the learned window wobbles by a fraction of a percent).
+      const key = `${roughly(limits.requestsPerMinute)}/${roughly(limits.tokensPerMinute)}/${roughly(this.#largest)}`;
+      if (key !== this.#configured) {
+        this.#configuring ??= (async () => {
+          const names = this.#names;
+          for (const [name, perMinute, largest] of [
+            [names.requests, limits.requestsPerMinute, 1],
+            [names.tokens, limits.tokensPerMinute, this.#largest],
+          ] as const) {
+            // Small: 100 ms of the limit (the provider's bucket may be near empty — every worker hit it
+            // before it learned the limit — so the shared one must not allow bursts on top of the rate),
+            // but two requests at least, so refill is not lost at the cap while a taker is on its way.
+            if (perMinute)
+              await run(this.#db, 'share a learned rate limit', upsertSizedBucketSql(this.#schema), [
+                name,
+                perMinute,
+                Math.max(perMinute / 600, 2 * largest),
+              ]);
+          }
+          this.#limiter = {
+            requests: limits.requestsPerMinute
+              ? new PgRateBucket(this.#db, this.#schema, names.requests, this.#opts)
+              : null,
+            tokens: limits.tokensPerMinute
+              ? new PgRateBucket(this.#db, this.#schema, names.tokens, this.#opts)
+              : null,
+          };
+          this.#configured = key;
+        })().finally(() => {
+          this.#configuring = null;
+        });
+      }
+      await this.#configuring;
+    }
+    if (!this.#limiter) return;
+    await this.#limiter.requests?.take(requests, signal);
+    if (tokens > 0) await this.#limiter.tokens?.take(tokens, signal);
+  }
+}
+
+/** A limit rounded to two significant digits' worth of 1%, so small re-estimates do not re-rate. */
+function roughly(value: number | null): string {
+  if (value === null) return '-';
+  const step = 10 ** Math.max(0, Math.floor(Math.log10(value)) - 1);
+  return String(Math.round(value / step) * step);
 }

@@ -6,7 +6,14 @@
  * graphile-worker, `lease.ts` for how a dead worker's ranges move to the living.
  */
 export { isDatabaseFailure, retryDatabase } from './db-retry.js';
-export { bucketNames, configureBuckets, type Limiter, PgRateBucket, PgRateLimiter } from './global-rate.js';
+export {
+  bucketNames,
+  configureBuckets,
+  LearnedPgLimiter,
+  type Limiter,
+  PgRateBucket,
+  PgRateLimiter,
+} from './global-rate.js';
 export { ensureQueueSchema, RANGE_TASK } from './graphile.js';
 export { WorkerLease } from './lease.js';
 export { rateLimitedEmbedder } from './limited-embedder.js';

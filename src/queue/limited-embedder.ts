@@ -19,6 +19,8 @@ export function rateLimitedEmbedder(base: Embedder, limiters: readonly Limiter[]
       for (const limiter of limiters) await limiter.acquire(1, tokens, options.signal);
       return base.embed(texts, options);
     },
+    ...(base.rateLimits ? { rateLimits: base.rateLimits.bind(base) } : {}),
+    ...(base.shareRateLimit ? { shareRateLimit: base.shareRateLimit.bind(base) } : {}),
     ...(base.close ? { close: () => (base.close as () => Promise<void>)() } : {}),
   };
 }

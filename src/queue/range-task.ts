@@ -7,7 +7,7 @@ import type { Clock } from '../ports/clock.js';
 import type { Embedder } from '../ports/embedder.js';
 import type { PgBackend } from '../stores/pg/backend.js';
 import { retryDatabase } from './db-retry.js';
-import { type Limiter, PgRateLimiter } from './global-rate.js';
+import { LearnedPgLimiter, type Limiter, PgRateLimiter } from './global-rate.js';
 import { rateLimitedEmbedder } from './limited-embedder.js';
 import { processRange, type RangeOutcome, type RangeRow, type RangeSlots } from './range.js';
 
@@ -57,8 +57,14 @@ export function makeRangeTask(
       held = (async () => {
         const ns = await backend.catalog.getNamespace(row.namespace);
         const global = new PgRateLimiter(backend.pool, schema, row.plan_id, row.settings, clock);
+        const base = await app.embedders.get(ns.space);
         const limiters: Limiter[] = [...(local ? [local] : []), global];
-        return { ns, embedder: rateLimitedEmbedder(await app.embedders.get(ns.space), limiters) };
+        // A provider that announces its limits: the workers share what they learn through PostgreSQL,
+        // taken by the embedder right before each request (so its retries are paced too).
+        const learned = base.rateLimits?.bind(base);
+        if (learned && base.shareRateLimit)
+          base.shareRateLimit(new LearnedPgLimiter(backend.pool, schema, row.plan_id, learned, { clock }));
+        return { ns, embedder: rateLimitedEmbedder(base, limiters) };
       })();
       held.catch(() => resolved.delete(cacheKey));
       resolved.set(cacheKey, held);

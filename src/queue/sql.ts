@@ -260,6 +260,14 @@ ON CONFLICT (name) DO UPDATE SET per_minute = EXCLUDED.per_minute, capacity = EX
   level = least(b.level, EXCLUDED.capacity)`;
 }
 
+/** Like `upsertBucketSql` with the capacity given: $1 name, $2 per minute, $3 capacity. */
+export function upsertSizedBucketSql(schema: string): string {
+  return `INSERT INTO ${qualified(schema, 'queue_rate_buckets')} AS b (name, per_minute, capacity, level)
+VALUES ($1, $2::float8, greatest(1, $3::float8), greatest(1, $3::float8))
+ON CONFLICT (name) DO UPDATE SET per_minute = EXCLUDED.per_minute, capacity = EXCLUDED.capacity,
+  level = least(b.level, EXCLUDED.capacity)`;
+}
+
 /** $1 name. */
 export function deleteBucketSql(schema: string): string {
   return `DELETE FROM ${qualified(schema, 'queue_rate_buckets')} WHERE name = $1`;

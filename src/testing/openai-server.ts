@@ -1,8 +1,16 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { estimateTokens } from '../embedders/openai-tokens.js';
 import { buildBody, type Fault, type FaultPlan, mulberry32, shorten } from './openai-server-faults.js';
+import {
+  latencyFor,
+  type ServerLatency,
+  ServerLimiter,
+  type ServerRateLimits,
+} from './openai-server-limits.js';
 
 export type { Fault, FaultPlan } from './openai-server-faults.js';
+export type { ServerLatency, ServerRateLimits } from './openai-server-limits.js';
 
 /**
  * A real OpenAI-compatible embeddings server on 127.0.0.1 for tests and demos: it embeds with a local
@@ -34,6 +42,16 @@ export interface OpenAICompatibleServerOptions {
   readonly maxBatchSize?: number;
   /** Added to every embeddings response, so tests can observe concurrency. */
   readonly latencyMs?: number;
+  /**
+   * A realistic per-request latency (base + per token, with seeded jitter), applied to admitted requests
+   * in addition to `latencyMs`.
+   */
+  readonly latency?: ServerLatency;
+  /**
+   * Requests and tokens per window (default window: one minute), enforced like OpenAI: 429 with
+   * `retry-after` past a limit, `x-ratelimit-*` headers on every embeddings response.
+   */
+  readonly rateLimits?: ServerRateLimits;
   readonly faults?: FaultPlan;
   /** The 401 body quotes the presented key, as careless providers do; lets tests prove the client redacts it. */
   readonly leakKeyInErrors?: boolean;
@@ -67,6 +85,8 @@ export interface OpenAICompatibleServer {
   readonly requests: RecordedRequest[];
   /** Highest number of embeddings requests handled at once. */
   readonly maxInFlight: number;
+  /** Admitted / refused requests and admitted tokens under `rateLimits` (all zero without limits). */
+  readonly rateLimited: { readonly admitted: number; readonly refused: number; readonly tokens: number };
   setFaults(plan: FaultPlan): void;
   close(): Promise<void>;
 }
@@ -84,6 +104,8 @@ export async function startOpenAICompatibleServer(
   let random = mulberry32(0);
   let inFlight = 0;
   let maxInFlight = 0;
+  const limiter = options.rateLimits ? new ServerLimiter(options.rateLimits, Date.now()) : null;
+  const latencyRandom = mulberry32(7);
   const setFaults = (plan: FaultPlan): void => {
     script = [...(plan.script ?? [])];
     rate = plan.rate;
@@ -171,9 +193,24 @@ export async function startOpenAICompatibleServer(
         'model_not_found',
       );
     }
+    const decision = limiter?.decide(inputs, Date.now());
+    if (decision) for (const [name, value] of Object.entries(decision.headers)) res.setHeader(name, value);
+    if (decision && !decision.admitted) {
+      return sendError(
+        res,
+        429,
+        `Rate limit reached for ${model} on ${decision.limit} per ${windowLabel(options.rateLimits)}: Limit ${decision.headers[`x-ratelimit-limit-${decision.limit}`]}. Please try again in ${decision.retryAfterMs}ms.`,
+        'rate_limit_error',
+        'rate_limit_exceeded',
+      );
+    }
     const fault = nextFault();
     (record as { fault: Fault | null }).fault = fault;
     if (options.latencyMs && !(await wait(options.latencyMs, res))) return;
+    if (options.latency) {
+      const tokens = decision?.tokens ?? inputs.reduce((n, t) => n + estimateTokens(t), 0);
+      if (!(await wait(latencyFor(options.latency, tokens, latencyRandom), res))) return;
+    }
     if (fault?.kind === 'delay' && !(await wait(fault.ms, res))) return;
     if (fault?.kind === 'reset') return void req.socket.destroy();
     if (fault?.kind === 'status') {
@@ -239,6 +276,13 @@ export async function startOpenAICompatibleServer(
     get maxInFlight() {
       return maxInFlight;
     },
+    get rateLimited() {
+      return {
+        admitted: limiter?.admitted ?? 0,
+        refused: limiter?.refused ?? 0,
+        tokens: limiter?.admittedTokens ?? 0,
+      };
+    },
     setFaults,
     close: () =>
       new Promise<void>((resolve, reject) => {
@@ -287,6 +331,11 @@ function validateRequest(
     };
   }
   return null;
+}
+
+function windowLabel(limits: ServerRateLimits | undefined): string {
+  const ms = limits?.windowMs ?? 60_000;
+  return ms === 60_000 ? 'min' : `${ms} ms`;
 }
 
 function presentedKey(req: IncomingMessage): { via: RecordedRequest['auth']; key: string | null } {

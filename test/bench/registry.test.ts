@@ -11,6 +11,8 @@ const ROOT = join(import.meta.dirname, '..', '..');
 const COMMITTED: Record<string, string[]> = {
   ingest: ['ingest'],
   search: ['search'],
+  'provider-rate': ['provider-rate'],
+  scaling: ['scaling'],
   'ann-100k': ['ann-100k'],
   'ann-1m': ['ann-1m'],
   vectors: ['vectors'],
