@@ -10,6 +10,8 @@ import { registerCatalogRoutes } from './routes/catalog.js';
 import { registerDataRoutes } from './routes/data.js';
 import { registerEvalRoutes } from './routes/eval.js';
 import { registerMigrationRoutes } from './routes/migrations.js';
+import { registerProbeRoutes } from './routes/probes.js';
+import { registerReviewRoutes } from './routes/review.js';
 
 export interface ServerAppOptions {
   /** Largest request body in bytes (default 8 MiB); larger ones answer 413 `TOO_LARGE`. */
@@ -121,6 +123,8 @@ export function createServerApp(deps: ServerDeps, options: ServerAppOptions = {}
   registerCatalogRoutes(api, deps);
   registerMigrationRoutes(api, deps);
   registerEvalRoutes(api, deps);
+  registerProbeRoutes(api, deps);
+  registerReviewRoutes(api, deps);
   registerAdminRoutes(api, deps, auth);
 
   api.notFound((c) =>

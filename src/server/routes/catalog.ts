@@ -1,8 +1,9 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { parseDuration } from '../../core/migration.js';
 import { runMonitor } from '../../monitor/run.js';
+import { coverageSamplesOf } from '../../report/coverage.js';
 import type { ServerDeps, ServerEnv } from '../env.js';
-import { CollectionQuery, Json, JsonList, MonitorQuery, Name } from '../schemas.js';
+import { CollectionQuery, CoverageQuery, Json, JsonList, MonitorQuery, Name } from '../schemas.js';
 import { guarded, responses } from './define.js';
 
 /** Reading the control plane: spaces, collections with their namespaces' manifests, aliases, status, monitor. */
@@ -51,6 +52,16 @@ const alias = createRoute({
   responses: responses(Json),
 });
 
+const coverage = createRoute({
+  method: 'get',
+  path: '/v1/coverage',
+  summary:
+    'Coverage over time: samples the server takes while a backfill runs (and reembed monitor / report)',
+  request: { query: CoverageQuery },
+  ...guarded('catalog', NEED, 'Oldest first; empty when the backend keeps no coverage history.'),
+  responses: responses(Json),
+});
+
 const status = createRoute({
   method: 'get',
   path: '/v1/status',
@@ -96,6 +107,19 @@ export function registerCatalogRoutes(api: OpenAPIHono<ServerEnv>, deps: ServerD
   });
 
   api.openapi(alias, async (c) => c.json({ ...(await app.getAlias(c.req.valid('param').alias)) }, 200));
+
+  api.openapi(coverage, async (c) => {
+    const q = c.req.valid('query');
+    const repository = coverageSamplesOf(app.backend);
+    const samples = repository
+      ? await repository.read({
+          ...(q.collection ? { collection: q.collection } : {}),
+          ...(q.namespace ? { namespace: q.namespace } : {}),
+          ...(q.since ? { since: new Date(q.since) } : {}),
+        })
+      : [];
+    return c.json({ kind: 'coverage-history', stored: repository !== null, samples }, 200);
+  });
 
   api.openapi(status, async (c) => {
     const { collection } = c.req.valid('query');
