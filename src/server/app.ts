@@ -2,6 +2,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { requireApiKeys } from '../app/api-keys.js';
 import { Authenticator } from './auth.js';
+import { registerDashboard } from './dashboard.js';
 import type { ServerDeps, ServerEnv } from './env.js';
 import { apiError, describeIssues, sendError, toErrorResponse } from './errors.js';
 import { RateLimiter, type RateLimitOptions } from './rate-limit.js';
@@ -86,6 +87,7 @@ export function createServerApp(deps: ServerDeps, options: ServerAppOptions = {}
   );
 
   api.get('/healthz', (c) => c.json({ ok: true }));
+  registerDashboard(api);
   // Generated once, on first request (every route is registered by then), not on every request.
   let openapi: ReturnType<typeof api.getOpenAPIDocument> | null = null;
   api.get('/openapi.json', (c) => {

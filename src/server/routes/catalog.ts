@@ -1,4 +1,5 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
+import { SpendEstimator } from '../../app/spend.js';
 import { parseDuration } from '../../core/migration.js';
 import { runMonitor } from '../../monitor/run.js';
 import { coverageSamplesOf } from '../../report/coverage.js';
@@ -62,10 +63,18 @@ const coverage = createRoute({
   responses: responses(Json),
 });
 
+const session = createRoute({
+  method: 'get',
+  path: '/v1/session',
+  summary: "The presented key's name, scope and tenant (what the dashboard may show and do)",
+  ...guarded('catalog', { scope: 'query', tenantKeys: true }),
+  responses: responses(Json),
+});
+
 const status = createRoute({
   method: 'get',
   path: '/v1/status',
-  summary: 'Namespace manifests and the status of every unfinished migration',
+  summary: 'Namespace manifests and the status of every unfinished migration (with tokens and cost so far)',
   request: { query: CollectionQuery },
   ...guarded('catalog', NEED),
   responses: responses(Json),
@@ -82,6 +91,11 @@ const monitor = createRoute({
 
 export function registerCatalogRoutes(api: OpenAPIHono<ServerEnv>, deps: ServerDeps): void {
   const { app } = deps;
+  const spend = new SpendEstimator(app);
+  api.openapi(session, (c) => {
+    const key = c.get('key');
+    return c.json({ id: key.id, name: key.name, scope: key.scope, tenant: key.tenant }, 200);
+  });
   api.openapi(spaces, async (c) => c.json(await app.backend.catalog.listSpaces(), 200));
 
   api.openapi(collections, async (c) => {
@@ -125,7 +139,12 @@ export function registerCatalogRoutes(api: OpenAPIHono<ServerEnv>, deps: ServerD
     const { collection } = c.req.valid('query');
     const manifests = await app.status(collection);
     const active = await deps.migrations.list({ active: true, ...(collection ? { collection } : {}) });
-    const migrations = await Promise.all(active.map((m) => deps.migrations.status(m.id)));
+    const migrations = await Promise.all(
+      active.map(async (m) => {
+        const s = await deps.migrations.status(m.id);
+        return { ...s, spend: await spend.estimate(m, s.coverage.current) };
+      }),
+    );
     return c.json({ namespaces: manifests, migrations }, 200);
   });
 
