@@ -19,7 +19,7 @@ function h(tag, attrs = {}, ...children) {
     else if (k === 'class') el.className = v;
     else el.setAttribute(k, v === true ? '' : String(v));
   }
-  for (const c of children.flat()) if (c !== null && c !== undefined) el.append(c instanceof Node ? c : String(c));
+  for (const c of children.flat(Number.POSITIVE_INFINITY)) if (c !== null && c !== undefined && c !== false) el.append(c instanceof Node ? c : String(c));
   return el;
 }
 
@@ -329,7 +329,7 @@ function renderCollections(list) {
       h(
         'div',
         { class: 'card collection', 'data-collection': c.name },
-        h('h3', {}, c.name, h('span', { class: 'muted' }, ` · aliases ${c.aliases.map((a) => a.name).join(', ') || '-'}`)),
+        h('h3', {}, c.name, h('span', { class: 'muted' }, ` · aliases ${c.aliases.map((a) => routingText(a.alias)).join(', ') || '-'}`)),
         h(
           'table',
           {},
@@ -351,6 +351,13 @@ function renderCollections(list) {
       ),
     ),
   );
+}
+
+function routingText(alias) {
+  const r = alias.routing;
+  if (r.kind === 'single') return `${alias.name} → ${r.namespace}`;
+  if (r.kind === 'shadow') return `${alias.name} → ${r.primary} (shadow ${r.shadow})`;
+  return `${alias.name} → ${r.primary} + ${r.next} (${r.kind})`;
 }
 
 function versions(ns) {

@@ -122,8 +122,12 @@ export async function startServer(app: Reembed, options: ServeOptions = {}): Pro
       lastDone.set(m.to, { current: status.coverage.current, at });
     }
   });
+  let sampling: string[] = [];
   every(options.coverageIntervalMs ?? 10_000, 'coverage sampling', async () => {
-    const targets = await backfillsRunning(app, migrations);
+    const running = await backfillsRunning(app, migrations);
+    // One more sample of a namespace whose backfill just stopped, so the chart ends where the backfill did.
+    const targets = [...new Set([...running, ...sampling])];
+    sampling = running;
     if (targets.length > 0) await sampleCoverage(app, { namespaces: targets, unchangedIntervalMs: 60_000 });
   });
   every(options.qualityIntervalMs ?? 600_000, 'quality sampling', async () => {

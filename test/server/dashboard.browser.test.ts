@@ -7,6 +7,7 @@ import { createApiKey } from '../../src/app/api-keys.js';
 import { openReembed } from '../../src/app/open.js';
 import { hashing } from '../app/helpers.js';
 import { tempDir } from '../cli/helpers.js';
+import { corpus } from './corpus.js';
 
 /**
  * The dashboard in Debian's Chromium (playwright-core, headless) against a real `reembed serve` process
@@ -19,44 +20,6 @@ const root = resolve(import.meta.dirname, '../..');
 const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium)
   console.log(`dashboard browser tests skipped: no Chromium at ${CHROMIUM} (apt-get install chromium)`);
-
-/** Sentences over a made-up vocabulary of 3,000 words (seeded): distinctive enough for probe queries. */
-function corpus(n: number) {
-  let seed = 42;
-  const rand = (): number => {
-    seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
-    return seed / 2_147_483_648;
-  };
-  const syllables = [
-    'ka',
-    'lo',
-    'mi',
-    'ren',
-    'ta',
-    'vos',
-    'qui',
-    'der',
-    'pha',
-    'nel',
-    'sor',
-    'bu',
-    'tek',
-    'ly',
-    'gan',
-  ];
-  const vocab = Array.from({ length: 3000 }, () =>
-    Array.from(
-      { length: 2 + Math.floor(rand() * 3) },
-      () => syllables[Math.floor(rand() * syllables.length)],
-    ).join(''),
-  );
-  const word = (): string => vocab[Math.floor(rand() ** 2 * vocab.length)] as string;
-  const sentence = (): string => `${Array.from({ length: 9 + Math.floor(rand() * 8) }, word).join(' ')}.`;
-  return Array.from({ length: n }, (_, i) => ({
-    id: `doc-${String(i).padStart(4, '0')}`,
-    text: `${sentence()} ${sentence()} ${sentence()}`,
-  }));
-}
 
 let dir: { dir: string; cleanup(): void };
 let child: ChildProcess;
@@ -75,7 +38,7 @@ async function api(method: string, path: string, key: string, body?: unknown) {
 
 async function signIn(page: Page, key: string): Promise<void> {
   await page.goto(url);
-  await page.evaluate(() => sessionStorage.clear());
+  await page.evaluate('sessionStorage.clear()');
   await page.goto(url);
   await page.fill('#key', key);
   await page.click('#login-form button[type=submit]');
@@ -123,7 +86,7 @@ describe.skipIf(!haveChromium)('dashboard in Chromium against reembed serve', ()
     });
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
     // A shadow migration with the collection's probe: nothing backfilled yet.
-    const started = await api('POST', '/v1/migrations', keys.admin, {
+    const started = await api('POST', '/v1/migrations', keys.admin as string, {
       alias: 'docs',
       to: 'v2',
       strategy: 'shadow',
@@ -150,23 +113,22 @@ describe.skipIf(!haveChromium)('dashboard in Chromium against reembed serve', ()
     await page.waitForSelector('.migration[data-state]');
     const before = await page.textContent('.migration .progress-text');
     // The migration advances behind the page's back; the page shows it without a reload.
-    const step = await api('POST', '/v1/migrations/docs/step', keys.admin, { maxBatches: 3 });
+    const step = await api('POST', '/v1/migrations/docs/step', keys.admin as string, { maxBatches: 3 });
     expect(step.status).toBe(200);
-    await page.waitForFunction(
-      (text) => document.querySelector('.migration .progress-text')?.textContent !== text,
-      before,
-      { timeout: 15_000 },
-    );
+    await expect
+      .poll(() => page.textContent('.migration .progress-text'), { timeout: 15_000 })
+      .not.toBe(before);
     expect(await page.textContent('.migration .progress-text')).toMatch(/^150 \/ 600 documents/);
     // Admin buttons are disabled for this key, and the API refuses the action itself.
     expect(await page.isDisabled('.migration button[data-action="step"]')).toBe(true);
-    const refused = await page.evaluate(async () => {
+    // The page's own key, from the page: the API itself refuses it.
+    const refused = (await page.evaluate(`(async () => {
       const res = await fetch('/v1/migrations/docs/step', {
         method: 'POST',
-        headers: { authorization: `Bearer ${sessionStorage.getItem('reembed.key')}` },
+        headers: { authorization: 'Bearer ' + sessionStorage.getItem('reembed.key') },
       });
       return { status: res.status, body: await res.json() };
-    });
+    })()`)) as { status: number; body: { error: { code: string } } };
     expect(refused.status).toBe(403);
     expect(refused.body.error.code).toBe('FORBIDDEN');
     // Coverage over time is sampled by the server while the backfill runs.
@@ -187,11 +149,9 @@ describe.skipIf(!haveChromium)('dashboard in Chromium against reembed serve', ()
     expect(await page.$$eval('#gate-body table.gates tr', (rows) => rows.length)).toBeGreaterThan(1);
     expect(await page.textContent('.migration .progress-text')).toBe(before);
     await page.click('#gate-confirm');
-    await page.waitForFunction(
-      () => /^600 \/ 600/.test(document.querySelector('.migration .progress-text')?.textContent ?? ''),
-      undefined,
-      { timeout: 30_000 },
-    );
+    await expect
+      .poll(() => page.textContent('.migration .progress-text'), { timeout: 30_000 })
+      .toMatch(/^600 \/ 600/);
     // Cancel does nothing.
     const state = await page.getAttribute('.migration', 'data-state');
     await page.click('.migration button[data-action="rollback"]');
