@@ -118,7 +118,7 @@ describe('dashboard API', () => {
         text: string;
         tenant: string | null;
         lost: { id: string; text: string; oldRank: number }[];
-        gained: { id: string; newRank: number }[];
+        gained: { id: string; text: string; newRank: number }[];
       }[];
     };
     expect(q.golden).toBe('review-docs');
