@@ -184,7 +184,7 @@ describe.skipIf(!haveChromium)('dashboard in Chromium against reembed serve', ()
     await item.locator('button.save').click();
     await page.waitForSelector('.review-item .saved');
     if (process.env.REEMBED_SCREENSHOTS === '1') {
-      await page.screenshot({ path: join(root, 'docs/dashboard-review.png'), fullPage: false });
+      await item.screenshot({ path: join(root, 'docs/dashboard-review.png') });
     }
     const sets = await api('GET', '/v1/golden-sets', keys.admin as string);
     expect(JSON.stringify(sets.json)).toContain('review-docs');
