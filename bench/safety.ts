@@ -7,7 +7,7 @@
  *   lookups, the fingerprint check of a vector query (invariant 2), vector validation, provenance, the
  *   trace (reads, fingerprints served, mixed-version flag). Measured as `app.search` over a store whose
  *   `search` returns the same hits instantly, so the search itself is not in it; also with the traffic
- *   recorder and metrics registry attached (what `reembed monitor` and /metrics read);
+ *   recorder attached (what `reembed monitor` and /metrics read);
  * - dual-read with fusion: a `fused` alias (primary v1, next v2 at 50% coverage, coverage-aware-score)
  *   against the `single` alias, both by text through the real library, the same query back to back;
  * - embed-on-read: the same fused read with embed-on-read on (the lazy default) against off.
@@ -24,7 +24,6 @@ import { Reembed } from '../src/app/reembed.js';
 import type { SearchHit } from '../src/core/records.js';
 import { defineSpace } from '../src/core/space.js';
 import { createLocalEmbedderFactory } from '../src/embedders/factory.js';
-import { MetricsRegistry } from '../src/monitor/metrics-registry.js';
 import { recordTraffic } from '../src/monitor/wiring.js';
 import type { Backend } from '../src/ports/backend.js';
 import type { SearchRequest, VectorStore } from '../src/ports/vector-store.js';
@@ -89,13 +88,12 @@ try {
     composeFactories(createLocalEmbedderFactory()),
     { actor: 'bench' },
   );
-  const registry = new MetricsRegistry();
   const recorded = new Reembed(
     { ...(app.backend as Backend), store: instantStore(store, memo) } as Backend,
     composeFactories(createLocalEmbedderFactory()),
     { actor: 'bench' },
   );
-  const recording = recordTraffic(recorded, { registry, flushIntervalMs: 1_000 });
+  const recording = recordTraffic(recorded, { flushIntervalMs: 1_000 });
 
   const exactRounds: number[] = [];
   const guardRounds: number[] = [];

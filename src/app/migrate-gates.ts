@@ -222,5 +222,52 @@ export async function recordGates(
         }
       : {}),
   };
-  await ctx.migrations.updateInfo(migration.id, { lastGates }, ctx.actor).catch(() => undefined);
+  const point = qualityPoint(lastGates.at, gates);
+  const held = (migration.info as { qualityHistory?: unknown }).qualityHistory;
+  const history = Array.isArray(held) ? held.slice(-(QUALITY_HISTORY_MAX - 1)) : [];
+  await ctx.migrations
+    .updateInfo(
+      migration.id,
+      point ? { lastGates, qualityHistory: [...history, point] } : { lastGates },
+      ctx.actor,
+    )
+    .catch(() => undefined);
+}
+
+/** Gate evaluations kept per migration for the dashboard's quality-over-time chart (oldest dropped). */
+export const QUALITY_HISTORY_MAX = 200;
+
+/** One old-vs-new measurement during a migration (`info.qualityHistory`, newest last). */
+export interface QualityPoint {
+  readonly at: string;
+  /** `golden` (judged) or `probe` (known-item queries cut from the collection). */
+  readonly label: 'golden' | 'probe';
+  readonly set: string;
+  readonly coverage: number;
+  readonly old: Readonly<Record<string, number>>;
+  readonly new: Readonly<Record<string, number>>;
+}
+
+function qualityPoint(at: string, gates: GateEvaluation): QualityPoint | null {
+  if (gates.evaluation) {
+    return {
+      at,
+      label: 'golden',
+      set: gates.evaluation.new.golden.name,
+      coverage: gates.coverage.ratio,
+      old: { ...gates.evaluation.old.metrics },
+      new: { ...gates.evaluation.new.metrics },
+    };
+  }
+  if (gates.probe) {
+    return {
+      at,
+      label: 'probe',
+      set: `probe:${gates.probe.probe.name}`,
+      coverage: gates.coverage.ratio,
+      old: { ...gates.probe.old.metrics },
+      new: { ...gates.probe.new.metrics },
+    };
+  }
+  return null;
 }

@@ -1,3 +1,4 @@
+import type { GoldenSet } from '../core/golden.js';
 import { isTerminal, type Migration, type MigrationReport } from '../core/migration.js';
 import type { Alias } from '../core/routing.js';
 import type { BackfillRunner } from '../jobs/backfill.js';
@@ -10,7 +11,7 @@ import { type BackfillTarget, createBackfillRunner } from './migrate-backfill.js
 import { type MigrationContext, observedMigrations, requireRepositories } from './migrate-context.js';
 import { type CutoverOptions, cutoverMigration, rollbackMigration } from './migrate-cutover.js';
 import { type FinishOptions, finishMigration } from './migrate-finish.js';
-import { gatePlanOf } from './migrate-gates.js';
+import { evaluateMigrationGates, type GateEvaluation, gatePlanOf, recordGates } from './migrate-gates.js';
 import { MigrationObserver } from './migrate-observer.js';
 import type { GatePlanEntry, MigrationInput } from './migrate-options.js';
 import { type MigrationPlan, type PlanOptions, planMigration } from './migrate-plan.js';
@@ -210,6 +211,21 @@ export class MigrationService {
    */
   async replay(id: string, options?: ReplayOptions): Promise<ReplayReport> {
     return replayMigration(this.#ctx, await this.#ctx.migrations.get(id), options);
+  }
+
+  /**
+   * Evaluates a migration's gates now, exactly as `cutover` and `step` do, without acting: what a cutover
+   * would decide (the dashboard shows it before an admin confirms). Recorded as the migration's
+   * `lastGates` and one point of its quality history.
+   *
+   * @example
+   * const { passed, results } = await migrations.gates(id, { golden: 'reviewed-docs' });
+   */
+  async gates(id: string, options: { golden?: GoldenSet | string | null } = {}): Promise<GateEvaluation> {
+    const migration = await this.#ctx.migrations.get(id);
+    const gates = await evaluateMigrationGates(this.#ctx, migration, options);
+    await recordGates(this.#ctx, migration, gates);
+    return gates;
   }
 
   rollback(id: string, options?: { reason?: string }): Promise<MigrationReport> {

@@ -140,7 +140,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   {
     name: 'serve',
     term: 'serve [options]',
-    summary: 'run the HTTP API, /openapi.json and /metrics (API keys: reembed keys create)',
+    summary: 'run the dashboard, the HTTP API, /openapi.json and /metrics (API keys: reembed keys create)',
     load: async () => (await import('./commands/serve.js')).serveCommandDef,
   },
   {

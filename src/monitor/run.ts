@@ -11,8 +11,6 @@ import {
   type MonitorThresholds,
   namespaceChecks,
 } from './checks.js';
-import type { MetricsRegistry } from './metrics-registry.js';
-import { publishMonitorMetrics } from './publish.js';
 import { type AliasTrafficStats, summarizeTraffic, type TrafficSummary } from './traffic-summary.js';
 
 export interface MonitorOptions {
@@ -24,8 +22,6 @@ export interface MonitorOptions {
   readonly since?: Date;
   readonly now?: Date;
   readonly thresholds?: Partial<MonitorThresholds>;
-  /** When given, the report is also published as gauges (see `publishMonitorMetrics`). */
-  readonly registry?: MetricsRegistry;
 }
 
 /** One row per namespace: the numbers `reembed status` shows next to the manifest, and the worst status. */
@@ -158,7 +154,6 @@ export async function runMonitor(app: Reembed, options: MonitorOptions = {}): Pr
     namespaces: Object.freeze(health),
     aliases: Object.freeze(Object.values(traffic?.aliases ?? {})),
   });
-  if (options.registry) publishMonitorMetrics(report, options.registry);
   return report;
 }
 

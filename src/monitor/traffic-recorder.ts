@@ -3,7 +3,6 @@ import { LatencySketch } from '../core/latency-sketch.js';
 import { laterIso, type TrafficBucket, trafficKey } from '../core/traffic.js';
 import { type Clock, systemClock } from '../ports/clock.js';
 import type { TrafficRepository } from '../ports/traffic.js';
-import type { MetricsRegistry } from './metrics-registry.js';
 
 /**
  * A query observer that aggregates traffic in memory and writes it to a `TrafficRepository` in the
@@ -12,7 +11,7 @@ import type { MetricsRegistry } from './metrics-registry.js';
  * and is reported through `onError`, never thrown into the query path.
  *
  * @example
- * const recorder = new TrafficRecorder(traffic, { registry }).start();
+ * const recorder = new TrafficRecorder(traffic).start();
  * const detach = app.queries.observe(recorder);
  * // ... serve queries ...
  * detach();
@@ -26,8 +25,6 @@ export interface TrafficRecorderOptions {
   readonly maxBufferedRows?: number;
   /** Rows older than this are pruned after a flush, at most hourly (default 7 days; 0 keeps everything). */
   readonly retentionMs?: number;
-  /** Live counters and latency histograms for the `/metrics` endpoint. */
-  readonly registry?: MetricsRegistry;
   /** Background flush failures (the rows stay buffered and are retried on the next flush). */
   readonly onError?: (error: unknown) => void;
 }
@@ -134,36 +131,6 @@ export class TrafficRecorder implements QueryObserver {
         read.role === 'shadow' ? 0 : mixed,
         read.latencyMs,
       );
-    }
-    const registry = this.#options.registry;
-    if (registry) {
-      registry
-        .counter('reembed_queries_total', 'Responses served per alias.', ['alias'])
-        .inc({ alias: trace.alias });
-      if (mixed) {
-        registry
-          .counter(
-            'reembed_mixed_version_responses_total',
-            'Responses built from several spaces without fusion.',
-            ['alias'],
-          )
-          .inc({ alias: trace.alias });
-      }
-      registry
-        .histogram('reembed_query_duration_seconds', 'End-to-end query latency per alias.', ['alias'])
-        .observe({ alias: trace.alias }, trace.tookMs / 1000);
-      for (const read of trace.reads) {
-        const labels = { namespace: read.namespace, role: read.role };
-        registry
-          .counter('reembed_namespace_reads_total', 'Namespace reads by role.', ['namespace', 'role'])
-          .inc(labels);
-        registry
-          .histogram('reembed_namespace_read_duration_seconds', 'Vector search latency per namespace read.', [
-            'namespace',
-            'role',
-          ])
-          .observe(labels, read.latencyMs / 1000);
-      }
     }
     if (this.#buffer.size >= (this.#options.maxBufferedRows ?? 5_000)) this.#background();
   }

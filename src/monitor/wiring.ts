@@ -14,7 +14,7 @@ export interface TrafficRecording {
  * traffic statistics.
  *
  * @example
- * const recording = recordTraffic(app, { registry });
+ * const recording = recordTraffic(app);
  * // ... app.search(...) ...
  * await recording?.stop();
  */

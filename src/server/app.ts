@@ -2,6 +2,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { requireApiKeys } from '../app/api-keys.js';
 import { Authenticator } from './auth.js';
+import { registerDashboard } from './dashboard.js';
 import type { ServerDeps, ServerEnv } from './env.js';
 import { apiError, describeIssues, sendError, toErrorResponse } from './errors.js';
 import { RateLimiter, type RateLimitOptions } from './rate-limit.js';
@@ -10,6 +11,8 @@ import { registerCatalogRoutes } from './routes/catalog.js';
 import { registerDataRoutes } from './routes/data.js';
 import { registerEvalRoutes } from './routes/eval.js';
 import { registerMigrationRoutes } from './routes/migrations.js';
+import { registerProbeRoutes } from './routes/probes.js';
+import { registerReviewRoutes } from './routes/review.js';
 
 export interface ServerAppOptions {
   /** Largest request body in bytes (default 8 MiB); larger ones answer 413 `TOO_LARGE`. */
@@ -84,6 +87,7 @@ export function createServerApp(deps: ServerDeps, options: ServerAppOptions = {}
   );
 
   api.get('/healthz', (c) => c.json({ ok: true }));
+  registerDashboard(api);
   // Generated once, on first request (every route is registered by then), not on every request.
   let openapi: ReturnType<typeof api.getOpenAPIDocument> | null = null;
   api.get('/openapi.json', (c) => {
@@ -121,6 +125,8 @@ export function createServerApp(deps: ServerDeps, options: ServerAppOptions = {}
   registerCatalogRoutes(api, deps);
   registerMigrationRoutes(api, deps);
   registerEvalRoutes(api, deps);
+  registerProbeRoutes(api, deps);
+  registerReviewRoutes(api, deps);
   registerAdminRoutes(api, deps, auth);
 
   api.notFound((c) =>

@@ -287,3 +287,125 @@ export const ErrorBody = z
 /** Responses documented loosely (their shapes are the library's types, listed in the README). */
 export const Json = z.record(z.any()).openapi('Object');
 export const JsonList = z.array(z.record(z.any())).openapi('ObjectList');
+
+export const GatesRequest = z
+  .object({
+    golden: Name('review-docs').optional().openapi({
+      description: 'Also evaluate on this stored golden set (e.g. the review set), as cutover --golden.',
+    }),
+  })
+  .strict()
+  .openapi('GatesRequest');
+
+export const ReplayRequest = z
+  .object({
+    source: z.enum(['probe', 'recent']).optional().openapi({
+      description: "The migration's probe queries (default), or served queries kept with keepQueries.",
+    }),
+    probe: Name('docs').optional().openapi({ description: 'Another stored probe set (source "probe").' }),
+    limit: z.number().int().min(1).max(100_000).optional(),
+    k: z.number().int().min(1).max(1000).optional(),
+  })
+  .strict()
+  .openapi('ReplayRequest');
+
+export const CoverageQuery = z
+  .object({
+    collection: Name('docs').optional(),
+    namespace: NamespaceName.optional(),
+    since: z
+      .string()
+      .datetime()
+      .optional()
+      .openapi({ description: 'ISO-8601 time; samples at or after it.' }),
+  })
+  .strict();
+
+export const ProbeCreateRequest = z
+  .object({
+    collection: Name('docs'),
+    name: Name('docs')
+      .optional()
+      .openapi({ description: 'Stored as probe:<name> (default: the collection).' }),
+    params: z
+      .record(z.any())
+      .optional()
+      .openapi({ description: 'Probe parameters (seed, size, kinds ...).' }),
+    replace: z.boolean().optional(),
+  })
+  .strict()
+  .openapi('ProbeCreateRequest');
+
+export const ProbeShowQuery = z
+  .object({
+    queries: z
+      .string()
+      .regex(/^\d{1,4}$/)
+      .optional()
+      .openapi({ description: 'Sample size (default 5).' }),
+  })
+  .strict();
+
+export const ProbeEvalRequest = z
+  .object({
+    namespace: NamespaceName.optional(),
+    alias: Name('docs').optional(),
+    old: NamespaceName.optional(),
+    new: NamespaceName.optional(),
+    ks: z.array(z.number().int().min(1).max(1000)).min(1).max(10).optional(),
+  })
+  .strict()
+  .refine(
+    (r) =>
+      [r.namespace !== undefined, r.alias !== undefined, r.old !== undefined || r.new !== undefined].filter(
+        Boolean,
+      ).length === 1 && (r.old === undefined) === (r.new === undefined),
+    { message: 'give exactly one of namespace, alias, or old and new together' },
+  )
+  .openapi('ProbeEvalRequest');
+
+export const ReviewQuery = z
+  .object({
+    source: z.enum(['auto', 'recent', 'probe']).optional(),
+    limit: z
+      .string()
+      .regex(/^\d{1,3}$/)
+      .optional(),
+    k: z
+      .string()
+      .regex(/^\d{1,3}$/)
+      .optional(),
+    golden: Name('review-docs').optional(),
+    reviewed: z
+      .enum(['true', 'false'])
+      .optional()
+      .openapi({ description: 'Include queries already judged.' }),
+  })
+  .strict();
+
+export const ReviewRequest = z
+  .object({
+    golden: Name('review-docs')
+      .optional()
+      .openapi({ description: 'Golden set to store into (default review-<alias>).' }),
+    judgments: z
+      .array(
+        z
+          .object({
+            query: z
+              .object({
+                id: z.string().min(1).max(64).optional(),
+                text: z.string().min(1).max(32_768),
+                tenant: z.string().min(1).max(256).nullable().optional(),
+              })
+              .strict(),
+            docId: z.string().min(1).max(512),
+            relevant: z.boolean(),
+          })
+          .strict(),
+      )
+      .min(1)
+      .max(10_000),
+  })
+  .strict()
+  .openapi('ReviewRequest');

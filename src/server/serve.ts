@@ -4,6 +4,7 @@ import { MigrationService } from '../app/migrate.js';
 import type { Reembed } from '../app/reembed.js';
 import { runMonitor } from '../monitor/run.js';
 import { recordTraffic } from '../monitor/wiring.js';
+import { sampleCoverage } from '../report/coverage.js';
 import { createServerApp, type ServerAppOptions } from './app.js';
 import type { ServerDeps } from './env.js';
 import { ServerMetrics } from './metrics.js';
@@ -16,6 +17,16 @@ export interface ServeOptions extends ServerAppOptions {
   readonly drainMs?: number;
   /** Monitor run period, publishing its gauges to `/metrics` (default 60 s; 0 disables). */
   readonly monitorIntervalMs?: number;
+  /**
+   * While a migration's backfill runs, its namespaces' coverage is sampled this often and stored (the
+   * dashboard's coverage-over-time chart; default 10 s; 0 disables).
+   */
+  readonly coverageIntervalMs?: number;
+  /**
+   * Quality of unfinished migrations that have a golden set or a probe, old vs new, measured this often
+   * by the same gate evaluation `cutover` runs (the dashboard's quality chart; default 10 min; 0 disables).
+   */
+  readonly qualityIntervalMs?: number;
   /** Retirement job period (default 1 h; 0 disables). */
   readonly retireIntervalMs?: number;
   /** Failures of the scheduled jobs (they never stop the server). */
@@ -111,6 +122,21 @@ export async function startServer(app: Reembed, options: ServeOptions = {}): Pro
       lastDone.set(m.to, { current: status.coverage.current, at });
     }
   });
+  let sampling: string[] = [];
+  every(options.coverageIntervalMs ?? 10_000, 'coverage sampling', async () => {
+    const running = await backfillsRunning(app, migrations);
+    // One more sample of a namespace whose backfill just stopped, so the chart ends where the backfill did.
+    const targets = [...new Set([...running, ...sampling])];
+    sampling = running;
+    if (targets.length > 0) await sampleCoverage(app, { namespaces: targets, unchangedIntervalMs: 60_000 });
+  });
+  every(options.qualityIntervalMs ?? 600_000, 'quality sampling', async () => {
+    for (const m of await migrations.list({ active: true })) {
+      if (controller.signal.aborted) return;
+      if (!m.options.golden && !m.options.probe) continue;
+      await migrations.asActor('server:quality').gates(m.id);
+    }
+  });
   every(options.retireIntervalMs ?? 3_600_000, 'retire', async () => {
     await migrations.retire();
   });
@@ -148,4 +174,21 @@ export async function startServer(app: Reembed, options: ServeOptions = {}): Pro
       return closing;
     },
   };
+}
+
+/**
+ * Namespaces whose coverage is moving: the targets (and sources) of unfinished migrations whose backfill
+ * job runs (in this process or a worker) or that are still building.
+ */
+async function backfillsRunning(app: Reembed, migrations: MigrationService): Promise<string[]> {
+  const jobs = app.backend.jobs;
+  const names = new Set<string>();
+  for (const m of await migrations.list({ active: true })) {
+    const job = jobs ? await jobs.getJob(`backfill:${m.to}`) : null;
+    if (m.state === 'backfilling' || job?.state === 'running') {
+      names.add(m.to);
+      names.add(m.from);
+    }
+  }
+  return [...names];
 }

@@ -27,7 +27,6 @@ const COMMITTED: Record<string, string[]> = {
   'pg-backfill-parts': ['pg-backfill-parts'],
   'pg-runner-profile': ['pg-runner-profile'],
   startup: ['startup'],
-  scaling: ['scaling'],
 };
 
 describe('bench registry (npm run bench)', () => {

@@ -4,9 +4,9 @@ import type { Reembed } from '../../src/app/reembed.js';
 import type { Space } from '../../src/core/space.js';
 import { hashingSpace } from '../../src/embedders/factory.js';
 import type { MonitorCheck } from '../../src/monitor/checks.js';
-import { MetricsRegistry } from '../../src/monitor/metrics-registry.js';
 import { type MonitorReport, monitorColumns, runMonitor } from '../../src/monitor/run.js';
 import { recordTraffic } from '../../src/monitor/wiring.js';
+import { ServerMetrics } from '../../src/server/metrics.js';
 import { DOCS, tempApp } from '../app/helpers.js';
 import { insertRawRecord, runCli } from './helpers.js';
 
@@ -137,8 +137,9 @@ describe('coverage against the source', () => {
 
 describe('traffic statistics', () => {
   it('buffers queries in memory, then reports share, latency and the mixed-version rate', async () => {
-    const registry = new MetricsRegistry();
-    const recording = recordTraffic(app, { flushIntervalMs: 60_000, registry });
+    const metrics = new ServerMetrics();
+    const detach = app.queries.observe(metrics);
+    const recording = recordTraffic(app, { flushIntervalMs: 60_000 });
     if (!recording) throw new Error('the SQLite backend records traffic');
     const repository = app.backend.traffic ?? null;
     const responses: QueryResponse[] = [];
@@ -158,7 +159,9 @@ describe('traffic statistics', () => {
     await recording.stop();
     expect(recording.recorder.pending).toBe(0);
 
-    const report = await runMonitor(app, { collection: 'docs', registry });
+    const report = await runMonitor(app, { collection: 'docs' });
+    metrics.publishMonitor(report);
+    detach();
     const mixed = check(report, 'mixed-version');
     expect(mixed.status).toBe('alert');
     expect(mixed.value).toBeCloseTo(1 / 6, 12);
@@ -172,9 +175,9 @@ describe('traffic statistics', () => {
       expect.objectContaining({ alias: 'docs', queries: 6, mixed: 1, byNamespace: { 'docs@v1': 6 } }),
     ]);
 
-    const text = registry.expose();
-    expect(text).toContain('reembed_queries_total{alias="docs"} 6');
-    expect(text).toContain('reembed_mixed_version_responses_total{alias="docs"} 1');
+    // The server's prom-client metrics: live query counters, then the monitor's gauges.
+    const text = await metrics.expose();
+    expect(text).toContain('reembed_queries_total{alias="docs",namespace="docs@v1"} 5');
     expect(text).toMatch(/reembed_namespace_mixed_version_rate\{namespace="docs@v1"\} 0\.1666/);
     expect(text).toContain('reembed_monitor_check_status{namespace="docs@v1",check="mixed-version"} 2');
     expect(text).toContain('reembed_monitor_alerts 1');

@@ -12,6 +12,8 @@ export interface ServeArgs {
   readonly maxBodyBytes: number;
   readonly rateLimit: number;
   readonly monitorSeconds: number;
+  readonly coverageSeconds: number;
+  readonly qualitySeconds: number;
   readonly drainSeconds: number;
   /** Print one access-log line per request to stderr (method, route, status, ms, key id). */
   readonly accessLog: boolean;
@@ -50,6 +52,8 @@ export async function serveCommand(ctx: CliContext, args: ServeArgs): Promise<nu
     maxBodyBytes: args.maxBodyBytes,
     rateLimit: { perSecond: args.rateLimit },
     monitorIntervalMs: args.monitorSeconds * 1000,
+    coverageIntervalMs: args.coverageSeconds * 1000,
+    qualityIntervalMs: args.qualitySeconds * 1000,
     drainMs: args.drainSeconds * 1000,
     ...(args.accessLog ? { log: (line: string) => ctx.io.stderr.write(`${line}\n`) } : {}),
     onInternalError: (error) =>
@@ -59,7 +63,9 @@ export async function serveCommand(ctx: CliContext, args: ServeArgs): Promise<nu
     onBackgroundError: (what, error) =>
       ctx.out.warn(`${what} failed: ${error instanceof Error ? error.message : String(error)}`),
   });
-  ctx.out.note(`Serving ${server.url} (API under /v1, /openapi.json, /metrics). Ctrl-C stops it.`);
+  ctx.out.note(
+    `Serving ${server.url} (dashboard at /, API under /v1, /openapi.json, /metrics). Ctrl-C stops it.`,
+  );
   let signals = 0;
   let stop = (): void => undefined;
   await new Promise<void>((resolve) => {
@@ -93,7 +99,9 @@ export const serveCommandDef: CliCommand = {
   register: (program, bind) =>
     program
       .command('serve')
-      .description('run the HTTP API, /openapi.json and /metrics (API keys: reembed keys create)')
+      .description(
+        'run the dashboard, the HTTP API, /openapi.json and /metrics (API keys: reembed keys create)',
+      )
       .option('--host <host>', 'interface to listen on', '127.0.0.1')
       .option('--port <port>', 'port to listen on (0: any free port)', integerOption(0, 65_535), 8080)
       .option(
@@ -109,6 +117,18 @@ export const serveCommandDef: CliCommand = {
         numberOption(0),
         60,
       )
+      .option(
+        '--coverage-every <seconds>',
+        "while a backfill runs, sample its namespaces' coverage every N seconds (the dashboard chart; 0: never)",
+        numberOption(0),
+        10,
+      )
+      .option(
+        '--quality-every <seconds>',
+        'evaluate unfinished migrations old vs new on their golden or probe set every N seconds (0: never)',
+        numberOption(0),
+        600,
+      )
       .option('--drain <seconds>', 'on shutdown, wait this long for requests in flight', numberOption(0), 10)
       .option('--access-log', 'one line per request on stderr (never keys, bodies or query texts)')
       .action(
@@ -121,6 +141,8 @@ export const serveCommandDef: CliCommand = {
             maxBodyBytes: o.maxBody as number,
             rateLimit: o.rateLimit as number,
             monitorSeconds: o.monitorEvery as number,
+            coverageSeconds: o.coverageEvery as number,
+            qualitySeconds: o.qualityEvery as number,
             drainSeconds: o.drain as number,
             accessLog: o.accessLog === true,
           };

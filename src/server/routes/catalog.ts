@@ -1,8 +1,9 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
+import { SpendEstimator } from '../../app/spend.js';
 import { parseDuration } from '../../core/migration.js';
 import { runMonitor } from '../../monitor/run.js';
 import type { ServerDeps, ServerEnv } from '../env.js';
-import { CollectionQuery, Json, JsonList, MonitorQuery, Name } from '../schemas.js';
+import { CollectionQuery, CoverageQuery, Json, JsonList, MonitorQuery, Name } from '../schemas.js';
 import { guarded, responses } from './define.js';
 
 /** Reading the control plane: spaces, collections with their namespaces' manifests, aliases, status, monitor. */
@@ -51,10 +52,28 @@ const alias = createRoute({
   responses: responses(Json),
 });
 
+const coverage = createRoute({
+  method: 'get',
+  path: '/v1/coverage',
+  summary:
+    'Coverage over time: samples the server takes while a backfill runs (and reembed monitor / report)',
+  request: { query: CoverageQuery },
+  ...guarded('catalog', NEED, 'Oldest first; empty when the backend keeps no coverage history.'),
+  responses: responses(Json),
+});
+
+const session = createRoute({
+  method: 'get',
+  path: '/v1/session',
+  summary: "The presented key's name, scope and tenant (what the dashboard may show and do)",
+  ...guarded('catalog', { scope: 'query', tenantKeys: true }),
+  responses: responses(Json),
+});
+
 const status = createRoute({
   method: 'get',
   path: '/v1/status',
-  summary: 'Namespace manifests and the status of every unfinished migration',
+  summary: 'Namespace manifests and the status of every unfinished migration (with tokens and cost so far)',
   request: { query: CollectionQuery },
   ...guarded('catalog', NEED),
   responses: responses(Json),
@@ -71,6 +90,11 @@ const monitor = createRoute({
 
 export function registerCatalogRoutes(api: OpenAPIHono<ServerEnv>, deps: ServerDeps): void {
   const { app } = deps;
+  const spend = new SpendEstimator(app);
+  api.openapi(session, (c) => {
+    const key = c.get('key');
+    return c.json({ id: key.id, name: key.name, scope: key.scope, tenant: key.tenant }, 200);
+  });
   api.openapi(spaces, async (c) => c.json(await app.backend.catalog.listSpaces(), 200));
 
   api.openapi(collections, async (c) => {
@@ -97,11 +121,29 @@ export function registerCatalogRoutes(api: OpenAPIHono<ServerEnv>, deps: ServerD
 
   api.openapi(alias, async (c) => c.json({ ...(await app.getAlias(c.req.valid('param').alias)) }, 200));
 
+  api.openapi(coverage, async (c) => {
+    const q = c.req.valid('query');
+    const repository = app.backend.coverageSamples;
+    const samples = repository
+      ? await repository.read({
+          ...(q.collection ? { collection: q.collection } : {}),
+          ...(q.namespace ? { namespace: q.namespace } : {}),
+          ...(q.since ? { since: new Date(q.since) } : {}),
+        })
+      : [];
+    return c.json({ kind: 'coverage-history', stored: repository !== null, samples }, 200);
+  });
+
   api.openapi(status, async (c) => {
     const { collection } = c.req.valid('query');
     const manifests = await app.status(collection);
     const active = await deps.migrations.list({ active: true, ...(collection ? { collection } : {}) });
-    const migrations = await Promise.all(active.map((m) => deps.migrations.status(m.id)));
+    const migrations = await Promise.all(
+      active.map(async (m) => {
+        const s = await deps.migrations.status(m.id);
+        return { ...s, spend: await spend.estimate(m, s.coverage.current) };
+      }),
+    );
     return c.json({ namespaces: manifests, migrations }, 200);
   });
 

@@ -1,17 +1,20 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { requireGoldenSets } from '../../app/golden-sets.js';
 import type { MigrationService } from '../../app/migrate.js';
+import { shortDetail } from '../../app/migrate-gates.js';
 import { ReembedError } from '../../core/errors.js';
 import type { Migration } from '../../core/migration.js';
 import type { ServerDeps, ServerEnv } from '../env.js';
 import {
   CutoverRequest,
   FinishRequest,
+  GatesRequest,
   Json,
   JsonList,
   MigrationListQuery,
   MigrationRef,
   PlanRequest,
+  ReplayRequest,
   RollbackRequest,
   StartRequest,
   StepRequest,
@@ -102,7 +105,33 @@ const finish = createRoute({
   responses: responses(Json),
 });
 
-async function resolve(service: MigrationService, ref: string): Promise<Migration> {
+const gates = createRoute({
+  method: 'post',
+  path: '/v1/migrations/{migration}/gates',
+  summary: 'Evaluate the gates now, as cutover would, without acting (results and the facts they read)',
+  request: { ...ref, body: optionalJsonBody(GatesRequest) },
+  ...guarded(
+    'migrations',
+    NEED,
+    "The same evaluation as `cutover` (and the dashboard shows it before a step, cutover or rollback); recorded as the migration's last gates and one point of its quality history.",
+  ),
+  responses: responses(Json),
+});
+
+const replay = createRoute({
+  method: 'post',
+  path: '/v1/migrations/{migration}/replay',
+  summary: "Replay the probe's (or kept served) queries through both namespaces of a shadow migration",
+  request: { ...ref, body: optionalJsonBody(ReplayRequest) },
+  ...guarded(
+    'migrations',
+    NEED,
+    'Records agreement samples of the shadowing phase, as `reembed migrate replay` does (a query file is a CLI-only source: the API never reads server paths).',
+  ),
+  responses: responses(Json),
+});
+
+export async function resolve(service: MigrationService, ref: string): Promise<Migration> {
   if (ref.startsWith('mig_')) return service.get(ref);
   const migration = await service.current(ref);
   if (!migration) {
@@ -167,6 +196,57 @@ export function registerMigrationRoutes(api: OpenAPIHono<ServerEnv>, deps: Serve
       ...(body.force !== undefined ? { force: body.force } : {}),
       ...(body.reason !== undefined ? { reason: body.reason } : {}),
       ...(golden ? { golden } : {}),
+    });
+    return c.json({ ...report }, 200);
+  });
+
+  api.openapi(gates, async (c) => {
+    const migration = await resolve(deps.migrations, c.req.valid('param').migration);
+    const body = c.req.valid('json');
+    const golden = body.golden ? await requireGoldenSets(deps.app.backend).get(body.golden) : undefined;
+    const g = await as(c).gates(migration.id, golden ? { golden } : {});
+    return c.json(
+      {
+        kind: 'gate-evaluation',
+        migration: migration.id,
+        passed: g.passed,
+        results: g.results.map((r) => ({ rule: r.rule, passed: r.passed, detail: shortDetail(r.detail) })),
+        plan: g.plan,
+        facts: g.facts,
+        coverage: g.coverage,
+        deadLetters: g.deadLetters,
+        agreement: g.agreement,
+        quality: g.evaluation
+          ? {
+              label: 'golden',
+              set: g.evaluation.new.golden.name,
+              old: g.evaluation.old.metrics,
+              new: g.evaluation.new.metrics,
+            }
+          : g.probe
+            ? {
+                label: 'probe',
+                set: `probe:${g.probe.probe.name}`,
+                old: g.probe.old.metrics,
+                new: g.probe.new.metrics,
+              }
+            : null,
+      },
+      200,
+    );
+  });
+
+  api.openapi(replay, async (c) => {
+    const migration = await resolve(deps.migrations, c.req.valid('param').migration);
+    const body = c.req.valid('json');
+    const report = await as(c).replay(migration.id, {
+      signal: deps.shutdown,
+      source:
+        body.source === 'recent'
+          ? { kind: 'recent' }
+          : { kind: 'probe', ...(body.probe ? { probe: body.probe } : {}) },
+      ...(body.limit !== undefined ? { limit: body.limit } : {}),
+      ...(body.k !== undefined ? { k: body.k } : {}),
     });
     return c.json({ ...report }, 200);
   });

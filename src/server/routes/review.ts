@@ -1,0 +1,65 @@
+import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
+import { reviewQueue, saveReviewJudgments } from '../../app/review.js';
+import type { ServerDeps, ServerEnv } from '../env.js';
+import { Json, MigrationRef, ReviewQuery, ReviewRequest } from '../schemas.js';
+import { guarded, jsonBody, responses } from './define.js';
+import { resolve } from './migrations.js';
+
+/**
+ * The shadow-diff review queue: what the new namespace loses and gains against the old for sampled
+ * queries, and the reviewer's judgments stored as a golden set the gates can evaluate.
+ */
+const NEED = { scope: 'admin', tenantKeys: false } as const;
+const ref = { params: z.object({ migration: MigrationRef }) };
+
+const queue = createRoute({
+  method: 'get',
+  path: '/v1/migrations/{migration}/review',
+  summary:
+    'Queries whose top k differs between the old and new namespace, with the lost and gained documents',
+  request: { ...ref, query: ReviewQuery },
+  ...guarded(
+    'review',
+    NEED,
+    'Queries come from the served queries the migration keeps (keepQueries), else from its probe set. Each is searched exactly in both namespaces; documents carry their text and both ranks. Judged queries are left out unless reviewed=true.',
+  ),
+  responses: responses(Json),
+});
+
+const judge = createRoute({
+  method: 'post',
+  path: '/v1/migrations/{migration}/review',
+  summary: 'Store judgments (relevant or not) into the review golden set',
+  request: { ...ref, body: jsonBody(ReviewRequest) },
+  ...guarded(
+    'review',
+    NEED,
+    'Merged into the golden set `review-<alias>` (or `golden`), grade 1 relevant and 0 not; evaluate the gates on it with `cutover {"golden": "review-<alias>"}` or POST .../gates.',
+  ),
+  responses: responses(Json),
+});
+
+export function registerReviewRoutes(api: OpenAPIHono<ServerEnv>, deps: ServerDeps): void {
+  api.openapi(queue, async (c) => {
+    const migration = await resolve(deps.migrations, c.req.valid('param').migration);
+    const q = c.req.valid('query');
+    const result = await reviewQueue(deps.app, migration, {
+      ...(q.source ? { source: q.source } : {}),
+      ...(q.limit ? { limit: Math.max(1, Math.min(100, Number(q.limit))) } : {}),
+      ...(q.k ? { k: Math.max(1, Math.min(100, Number(q.k))) } : {}),
+      ...(q.golden ? { golden: q.golden } : {}),
+      ...(q.reviewed === 'true' ? { includeReviewed: true } : {}),
+    });
+    return c.json({ ...result }, 200);
+  });
+
+  api.openapi(judge, async (c) => {
+    const migration = await resolve(deps.migrations, c.req.valid('param').migration);
+    const body = c.req.valid('json');
+    const saved = await saveReviewJudgments(deps.app, migration, body.judgments, {
+      actor: `key:${c.get('key').name}`,
+      ...(body.golden ? { golden: body.golden } : {}),
+    });
+    return c.json({ ...saved }, 200);
+  });
+}

@@ -1,0 +1,180 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { corpus } from './corpus.js';
+import { type TestServer, testServer } from './helpers.js';
+
+/**
+ * The endpoints behind the dashboard against a real server on 127.0.0.1 over a real SQLite file: the
+ * page itself, gates evaluated without acting, replay and probes over the API, the review queue and its
+ * judgments stored as a golden set, coverage sampled by the server while a backfill runs.
+ */
+let s: TestServer;
+let admin: string;
+beforeAll(async () => {
+  s = await testServer({ coverageIntervalMs: 100, qualityIntervalMs: 0 });
+  await s.app.ingest('docs', corpus(400));
+  admin = s.keys.admin as string;
+}, 30_000);
+afterAll(async () => {
+  await s.close();
+});
+
+describe('dashboard API', () => {
+  it('serves the page and its assets without a CDN, under a same-origin CSP', async () => {
+    const page = await fetch(`${s.url}/`);
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain('<script type="module" src="/dashboard/app.js">');
+    expect(html).not.toMatch(/https?:\/\//);
+    expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
+    const js = await fetch(`${s.url}/dashboard/app.js`);
+    expect(js.headers.get('content-type')).toMatch(/javascript/);
+    expect(await js.text()).not.toMatch(/innerHTML/);
+  });
+
+  it('probes over the API: create, list, show, eval (one namespace, and old vs new)', async () => {
+    const created = await s.call('POST', '/v1/probes', {
+      key: admin,
+      body: { collection: 'docs', name: 'docs-api' },
+    });
+    expect(created.status, created.text).toBe(200);
+    expect((created.json as { queries: number }).queries).toBeGreaterThanOrEqual(30);
+    const list = (await s.call('GET', '/v1/probes', { key: admin })).json as { name: string }[];
+    expect(list.map((p) => p.name)).toContain('docs-api');
+    const shown = (await s.call('GET', '/v1/probes/docs-api?queries=3', { key: admin })).json as {
+      sample: unknown[];
+    };
+    expect(shown.sample).toHaveLength(3);
+    const one = await s.call('POST', '/v1/probes/docs-api/eval', { key: admin, body: { alias: 'docs' } });
+    expect(one.status, one.text).toBe(200);
+    expect((one.json as { label: string; metrics: Record<string, number> }).label).toBe('probe');
+    const bad = await s.call('POST', '/v1/probes/docs-api/eval', { key: admin, body: { old: 'docs@v1' } });
+    expect(bad.status).toBe(400);
+    expect(await s.call('GET', '/v1/probes/nope', { key: admin })).toMatchObject({ status: 404 });
+  });
+
+  it('a shadow migration: coverage sampled while it backfills, gates without acting, replay, review queue', async () => {
+    const start = await s.call('POST', '/v1/migrations', {
+      key: admin,
+      body: {
+        alias: 'docs',
+        to: 'v2',
+        strategy: 'shadow',
+        options: { backfill: { batchSize: 40, concurrency: 1 } },
+      },
+    });
+    expect(start.status, start.text).toBe(200);
+    for (let i = 0; i < 4; i++) {
+      await s.call('POST', '/v1/migrations/docs/step', { key: admin, body: { maxBatches: 2 } });
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const history = (await s.call('GET', '/v1/coverage?namespace=docs@v2', { key: s.keys.reader })).json as {
+      samples: { current: number; live: number }[];
+    };
+    // Several distinct points while the backfill was under way, rising.
+    const currents = history.samples.map((x) => x.current);
+    expect(new Set(currents).size).toBeGreaterThanOrEqual(3);
+    expect([...currents].sort((a, b) => a - b)).toEqual(currents);
+
+    // Gates evaluated now change nothing and are recorded with a quality point.
+    const before = (
+      (await s.call('GET', '/v1/migrations/docs', { key: admin })).json as {
+        migration: { state: string; version: number };
+      }
+    ).migration;
+    const gates = await s.call('POST', '/v1/migrations/docs/gates', { key: admin });
+    expect(gates.status, gates.text).toBe(200);
+    const g = gates.json as { passed: boolean; results: { rule: string }[]; quality: { label: string } };
+    expect(g.passed).toBe(false);
+    expect(g.results.map((r) => r.rule)).toContain('coverage >= 1.0');
+    expect(g.quality.label).toBe('probe');
+    const after = (
+      (await s.call('GET', '/v1/migrations/docs', { key: admin })).json as {
+        migration: { state: string; info: { qualityHistory: unknown[] } };
+      }
+    ).migration;
+    expect(after.state).toBe(before.state);
+    expect(after.info.qualityHistory.length).toBeGreaterThanOrEqual(1);
+
+    // Replay is refused outside the shadowing phase, then records samples.
+    const early = await s.call('POST', '/v1/migrations/docs/replay', { key: admin, body: {} });
+    expect(early.status).toBe(409);
+    let state = after.state;
+    for (let i = 0; i < 5 && state !== 'shadowing'; i++) {
+      const step = await s.call('POST', '/v1/migrations/docs/step', { key: admin });
+      state = (step.json as { migration: { state: string } }).migration.state;
+    }
+    expect(state).toBe('shadowing');
+    const replay = await s.call('POST', '/v1/migrations/docs/replay', { key: admin, body: { limit: 25 } });
+    expect(replay.status, replay.text).toBe(200);
+    expect((replay.json as { recorded: number }).recorded).toBe(25);
+
+    // The review queue: lost and gained documents with their text; judgments become golden set review-docs.
+    const queue = await s.call('GET', '/v1/migrations/docs/review?limit=3', { key: admin });
+    expect(queue.status, queue.text).toBe(200);
+    const q = queue.json as {
+      golden: string;
+      items: {
+        id: string;
+        text: string;
+        tenant: string | null;
+        lost: { id: string; text: string; oldRank: number }[];
+        gained: { id: string; text: string; newRank: number }[];
+      }[];
+    };
+    expect(q.golden).toBe('review-docs');
+    expect(q.items.length).toBeGreaterThan(0);
+    const item = q.items[0] as (typeof q.items)[number];
+    expect(item.lost.length + item.gained.length).toBeGreaterThan(0);
+    const lost = item.lost[0] ?? item.gained[0];
+    expect(lost?.text?.length ?? 0).toBeGreaterThan(10);
+    const refusedAllNo = await s.call('POST', '/v1/migrations/docs/review', {
+      key: admin,
+      body: {
+        judgments: [
+          { query: { id: item.id, text: item.text, tenant: item.tenant }, docId: lost?.id, relevant: false },
+        ],
+      },
+    });
+    expect(refusedAllNo.status).toBe(400);
+    const wrongId = await s.call('POST', '/v1/migrations/docs/review', {
+      key: admin,
+      body: {
+        judgments: [{ query: { id: 'rdeadbeef0000', text: item.text }, docId: lost?.id, relevant: true }],
+      },
+    });
+    expect(wrongId.status).toBe(400);
+    const saved = await s.call('POST', '/v1/migrations/docs/review', {
+      key: admin,
+      body: {
+        judgments: [
+          { query: { id: item.id, text: item.text, tenant: item.tenant }, docId: lost?.id, relevant: true },
+        ],
+      },
+    });
+    expect(saved.status, saved.text).toBe(200);
+    expect(saved.json).toMatchObject({ stored: 1, queries: 1, golden: { name: 'review-docs' } });
+    const withReview = await s.call('POST', '/v1/migrations/docs/gates', {
+      key: admin,
+      body: { golden: 'review-docs' },
+    });
+    const facts = (withReview.json as { facts: Record<string, number> }).facts;
+    expect(facts['new.ndcg@10']).toBeTypeOf('number');
+    expect(facts['old.ndcg@10']).toBeTypeOf('number');
+    const again = (await s.call('GET', '/v1/migrations/docs/review?limit=3', { key: admin }))
+      .json as typeof q;
+    expect(again.items.map((i) => i.id)).not.toContain(item.id);
+    const audit = await s.call('GET', '/v1/audit?limit=50', { key: admin });
+    expect(audit.text).toContain('key:admin');
+  }, 60_000);
+
+  it('tokens and cost so far in /v1/status, and the key behind /v1/session', async () => {
+    const status = (await s.call('GET', '/v1/status', { key: s.keys.reader })).json as {
+      migrations: { spend: { tokens: number; estimated: boolean; tokensPerDocument: number } }[];
+    };
+    const spend = status.migrations[0]?.spend;
+    expect(spend?.estimated).toBe(true);
+    expect(spend?.tokens).toBeGreaterThan(0);
+    const me = (await s.call('GET', '/v1/session', { key: s.keys.tenant1 })).json;
+    expect(me).toMatchObject({ name: 'tenant1', scope: 'write', tenant: 't1' });
+  });
+});
