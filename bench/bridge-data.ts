@@ -31,7 +31,10 @@ export async function loadBridgeDataset(sharedDir: string, name: string): Promis
   mkdirSync(cacheDir, { recursive: true });
   const hashing = hashingSpace('hashing-256', { dimension: 256 });
   const lsa = lsaFor(collection, hashing);
-  const w2v = wordVectorSpace('w2v-300', join(sharedDir, 'models', 'word2vec-googlenews-300d-8k', 'vectors.vec'));
+  const w2v = wordVectorSpace(
+    'w2v-300',
+    join(sharedDir, 'models', 'word2vec-googlenews-300d-8k', 'vectors.vec'),
+  );
   return {
     collection,
     spaces: {
@@ -89,6 +92,9 @@ async function storedMinilm(collection: BeirCollection, dir: string): Promise<Sp
     space: await storedVectorsSpace('minilm', dir),
     dimension,
     docs: pick('corpus', collection.docIds),
-    queries: pick('queries', collection.queries.map((q) => q.id)),
+    queries: pick(
+      'queries',
+      collection.queries.map((q) => q.id),
+    ),
   };
 }

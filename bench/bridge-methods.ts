@@ -106,7 +106,14 @@ function hit(id: string, score: number): SearchHit {
     text: '',
     metadata: {},
     tenant: null,
-    provenance: { fingerprint: '', sourceId: id, chunkId: `${id}#0`, contentHash: '', sourceVersion: 1, embeddedAt: '' },
+    provenance: {
+      fingerprint: '',
+      sourceId: id,
+      chunkId: `${id}#0`,
+      contentHash: '',
+      sourceVersion: 1,
+      embeddedAt: '',
+    },
   };
 }
 
@@ -153,7 +160,12 @@ export function rawMerge(bridged: Float32Array, native: Float32Array, migrated: 
 }
 
 /** Mean reciprocal rank (cut at 10) of each probe's own document in rankings of its scores. */
-export function probeMrr(scores: Float32Array, docs: number, answers: readonly number[], keep?: (i: number) => boolean): number {
+export function probeMrr(
+  scores: Float32Array,
+  docs: number,
+  answers: readonly number[],
+  keep?: (i: number) => boolean,
+): number {
   const runs = rank(scores, docs, keep);
   let sum = 0;
   runs.forEach((r, i) => {

@@ -23,7 +23,11 @@ export function pseudoQueryText(title: string, text: string): string {
   return sentence.split(/\s+/).slice(0, 40).join(' ');
 }
 
-export async function loadPseudoQueries(sharedDir: string, name: string, log = false): Promise<PseudoQueries> {
+export async function loadPseudoQueries(
+  sharedDir: string,
+  name: string,
+  log = false,
+): Promise<PseudoQueries> {
   const lines = readFileSync(join(sharedDir, 'datasets', name, 'corpus.jsonl'), 'utf8')
     .split('\n')
     .filter((l) => l.trim() !== '');
@@ -42,8 +46,13 @@ export async function loadPseudoQueries(sharedDir: string, name: string, log = f
   const started = performance.now();
   for (let i = 0; i < texts.length; i += 256) {
     const batch = await embedder.embed(texts.slice(i, i + 256), { inputType: 'query' });
-    batch.forEach((v, j) => vectors.set(v, (i + j) * 384));
-    if (log) console.log(`${name}: ${i + batch.length}/${texts.length} in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+    batch.forEach((v, j) => {
+      vectors.set(v, (i + j) * 384);
+    });
+    if (log)
+      console.log(
+        `${name}: ${i + batch.length}/${texts.length} in ${((performance.now() - started) / 1000).toFixed(0)} s`,
+      );
   }
   await embedder.close?.();
   writeFileSync(path, Buffer.from(vectors.buffer));
@@ -53,5 +62,6 @@ export async function loadPseudoQueries(sharedDir: string, name: string, log = f
 if (import.meta.url === `file://${process.argv[1]}`) {
   const shared = join(import.meta.dirname, '..', '..', 'shared');
   const arg = process.argv.find((a) => a.startsWith('--datasets='));
-  for (const name of (arg?.split('=')[1] ?? 'scifact,cranfield').split(',')) await loadPseudoQueries(shared, name, true);
+  for (const name of (arg?.split('=')[1] ?? 'scifact,cranfield').split(','))
+    await loadPseudoQueries(shared, name, true);
 }

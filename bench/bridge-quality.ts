@@ -18,20 +18,44 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type AdapterMethod, applyAffineRows, type FitReport, fitAffine, fitMethod } from '../src/core/adapter-fit.js';
+import {
+  type AdapterMethod,
+  applyAffineRows,
+  type FitReport,
+  fitAffine,
+  fitMethod,
+} from '../src/core/adapter-fit.js';
 import { createLocalEmbedderFactory } from '../src/embedders/factory.js';
 import { type BridgeDataset, loadBridgeDataset, type SpaceName } from './bridge-data.js';
-import { fused, type Judged, mean, ndcgPerQuery, probeMrr, rank, rawMerge, rowsOf, scoreMatrix } from './bridge-methods.js';
+import {
+  fused,
+  type Judged,
+  mean,
+  ndcgPerQuery,
+  probeMrr,
+  rank,
+  rawMerge,
+  rowsOf,
+  scoreMatrix,
+} from './bridge-methods.js';
 import { loadPseudoQueries } from './bridge-pseudo.js';
 import { benchArgs, machineInfo } from './lib.js';
 import { migrationOrder } from './quality-methods.js';
 
-const args = benchArgs({ datasets: 'scifact,cranfield', seeds: '1,2,3', sizes: '50,200,1000,2000', pairs: '', root: '' });
+const args = benchArgs({
+  datasets: 'scifact,cranfield',
+  seeds: '1,2,3',
+  sizes: '50,200,1000,2000',
+  pairs: '',
+  root: '',
+});
 const shared = String(args.root) || join(import.meta.dirname, '..', '..', 'shared');
 const seeds = String(args.seeds).split(',').map(Number);
 const sizes = String(args.sizes).split(',').map(Number);
 const PAIRS: readonly [SpaceName, SpaceName][] = String(args.pairs)
-  ? (String(args.pairs).split(',').map((p) => p.split(':')) as [SpaceName, SpaceName][])
+  ? (String(args.pairs)
+      .split(',')
+      .map((p) => p.split(':')) as [SpaceName, SpaceName][])
   : [
       ['lsa-256', 'minilm'],
       ['hashing-256', 'minilm'],
@@ -53,7 +77,15 @@ interface Cell {
 }
 
 const cells = new Map<string, Cell>();
-function record(dataset: string, pair: string, size: number, coverage: number, row: string, value: number, note = ''): void {
+function record(
+  dataset: string,
+  pair: string,
+  size: number,
+  coverage: number,
+  row: string,
+  value: number,
+  note = '',
+): void {
   const key = `${dataset}|${pair}|${size}|${row}`;
   const cell = cells.get(key) ?? { dataset, pair, size, coverage, row, values: [], notes: [] };
   cell.values.push(value);
@@ -80,8 +112,18 @@ function methodsFor(p: number, q: number): AdapterMethod[] {
   return p === q ? ['procrustes', 'ridge', 'low-rank'] : ['ridge', 'low-rank'];
 }
 
-function tuned(method: AdapterMethod, source: Float32Array, target: Float32Array, p: number, q: number, n: number): FitReport {
-  return fitAffine({ source, target, sourceDimension: p, targetDimension: q, count: n }, { methods: [method] });
+function tuned(
+  method: AdapterMethod,
+  source: Float32Array,
+  target: Float32Array,
+  p: number,
+  q: number,
+  n: number,
+): FitReport {
+  return fitAffine(
+    { source, target, sourceDimension: p, targetDimension: q, count: n },
+    { methods: [method] },
+  );
 }
 
 async function runDataset(name: string): Promise<void> {
@@ -118,7 +160,8 @@ async function runDataset(name: string): Promise<void> {
         const mask = new Uint8Array(N);
         for (const i of S) mask[i] = 1;
         const covered = (i: number): boolean => mask[i] === 1;
-        const put = (row: string, value: number, note = ''): void => record(name, pair, n, coverage, row, value, note);
+        const put = (row: string, value: number, note = ''): void =>
+          record(name, pair, n, coverage, row, value, note);
         put('clean old', cleanOld);
         put('clean new', cleanNew);
         const pBB = scoreMatrix(probeQ, B.docs, q);
@@ -137,7 +180,11 @@ async function runDataset(name: string): Promise<void> {
         const xA = rowsOf(A.docs, p, S);
         const xB = rowsOf(B.docs, q, S);
         // Plain ridge, untuned (λ = 0.01 × mean eigenvalue): the baseline.
-        const plain = fitMethod('ridge', { source: xA, target: xB, sourceDimension: p, targetDimension: q, count: n }, { lambda: 0.01 });
+        const plain = fitMethod(
+          'ridge',
+          { source: xA, target: xB, sourceDimension: p, targetDimension: q, count: n },
+          { lambda: 0.01 },
+        );
         const plainCB = scoreMatrix(B.queries, applyAffineRows(plain, A.docs, true), q);
         put('corpus bridge, plain ridge', ndcg(rank(plainCB, N)));
         put('corpus bridge + native (raw merge), plain ridge', ndcg(rank(rawMerge(plainCB, sBB, mask), N)));
@@ -178,7 +225,11 @@ async function runDataset(name: string): Promise<void> {
         );
         const sQP = scoreMatrix(applyAffineRows(g.chosen.map, B.queries, true), A.docs, p);
         const pQP = scoreMatrix(applyAffineRows(g.chosen.map, probeQ, true), A.docs, p);
-        put('query bridge, probe pairs', ndcg(rank(sQP, N)), `${g.chosen.method} ${JSON.stringify(g.chosen.params)}`);
+        put(
+          'query bridge, probe pairs',
+          ndcg(rank(sQP, N)),
+          `${g.chosen.method} ${JSON.stringify(g.chosen.params)}`,
+        );
         option(
           'query bridge + native, probe pairs',
           ndcg(fused(sQP, sBB, judged.docIds, mask, coverage)),
@@ -212,7 +263,9 @@ function mrrOfRuns(runs: number[][], answers: readonly number[]): number {
 
 function sd(values: readonly number[]): number {
   const m = mean(values);
-  return values.length < 2 ? 0 : Math.sqrt(values.reduce((a, b) => a + (b - m) ** 2, 0) / (values.length - 1));
+  return values.length < 2
+    ? 0
+    : Math.sqrt(values.reduce((a, b) => a + (b - m) ** 2, 0) / (values.length - 1));
 }
 
 function markdown(): string {
@@ -254,6 +307,9 @@ function markdown(): string {
 for (const name of String(args.datasets).split(',')) await runDataset(name);
 const dir = join(import.meta.dirname, 'results');
 mkdirSync(dir, { recursive: true });
-writeFileSync(join(dir, 'bridge-quality.json'), JSON.stringify({ machine: machineInfo(), seeds, cells: [...cells.values()] }, null, 1));
+writeFileSync(
+  join(dir, 'bridge-quality.json'),
+  JSON.stringify({ machine: machineInfo(), seeds, cells: [...cells.values()] }, null, 1),
+);
 writeFileSync(join(dir, 'bridge-quality.md'), markdown());
 console.log(markdown());

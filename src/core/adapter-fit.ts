@@ -183,11 +183,7 @@ function resolveMethods(pairs: PairedRows, methods: readonly AdapterMethod[] | u
 }
 
 /** A seeded split: `share` of the pairs (at least 10, at most half) are held out. */
-export function splitPairs(
-  count: number,
-  share: number,
-  seed: number,
-): { fit: number[]; heldOut: number[] } {
+export function splitPairs(count: number, share: number, seed: number): { fit: number[]; heldOut: number[] } {
   const order = Array.from({ length: count }, (_, i) => i);
   const random = seededRandom(seed);
   for (let i = count - 1; i > 0; i--) {
@@ -268,8 +264,10 @@ function centre(m: Moments): Centred {
   const cxy = dense(m.p, m.q, m.sxy.slice());
   for (let i = 0; i < m.p; i++) {
     const xi = (mx[i] as number) * m.n;
-    for (let k = 0; k < m.p; k++) cxx.data[i * m.p + k] = (cxx.data[i * m.p + k] as number) - xi * (mx[k] as number);
-    for (let j = 0; j < m.q; j++) cxy.data[i * m.q + j] = (cxy.data[i * m.q + j] as number) - xi * (my[j] as number);
+    for (let k = 0; k < m.p; k++)
+      cxx.data[i * m.p + k] = (cxx.data[i * m.p + k] as number) - xi * (mx[k] as number);
+    for (let j = 0; j < m.q; j++)
+      cxy.data[i * m.q + j] = (cxy.data[i * m.q + j] as number) - xi * (my[j] as number);
   }
   return { mx, my, cxx, cxy };
 }
@@ -378,9 +376,7 @@ function toAffine(w: Dense, mx: Float64Array, my: Float64Array): AffineMap {
 
 /** Scores candidate maps on held-out pairs, each fitted on the fit part's moments. */
 class Tuner {
-  readonly #pairs: PairedRows;
   readonly #centred: Centred;
-  readonly #heldOut: readonly number[];
   readonly #criterion: FitCriterion;
   /** Held-out sources centred by the fit part's mean (nv × p). */
   readonly #xv: Dense;
@@ -389,9 +385,7 @@ class Tuner {
   #basis: RidgeBasis | null = null;
 
   constructor(pairs: PairedRows, fit: Moments, heldOut: readonly number[], criterion: FitCriterion) {
-    this.#pairs = pairs;
     this.#centred = centre(fit);
-    this.#heldOut = heldOut;
     this.#criterion = criterion;
     const p = pairs.sourceDimension;
     const q = pairs.targetDimension;
@@ -438,7 +432,8 @@ class Tuner {
       if (rank >= q) continue;
       const dirs = columns(all, rank);
       const score = this.#score(multiply(multiply(mapped, dirs), transpose(dirs)));
-      if (score > best.heldOutScore) best = { method: 'low-rank', params: { lambda, rank }, heldOutScore: score };
+      if (score > best.heldOutScore)
+        best = { method: 'low-rank', params: { lambda, rank }, heldOutScore: score };
     }
     return best;
   }

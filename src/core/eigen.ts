@@ -18,11 +18,12 @@ export interface SymmetricEigen {
 export function symmetricEigenRows(a: Float64Array, n: number): SymmetricEigen {
   // w[c * n + r] holds V(r, c): V's columns are w's rows.
   const w = new Float64Array(n * n);
-  for (let r = 0; r < n; r++) for (let c = 0; c <= r; c++) {
-    const v = a[r * n + c] as number;
-    w[c * n + r] = v;
-    w[r * n + c] = v;
-  }
+  for (let r = 0; r < n; r++)
+    for (let c = 0; c <= r; c++) {
+      const v = a[r * n + c] as number;
+      w[c * n + r] = v;
+      w[r * n + c] = v;
+    }
   const d = new Float64Array(n);
   const e = new Float64Array(n);
   tred2(n, e, d, w);

@@ -26,6 +26,8 @@ export const ERROR_CODES = [
   'NOT_HELD',
   /** An optional package a provider needs is not installed; the message names it. */
   'DEPENDENCY_MISSING',
+  /** Invariant 9: a derived (bridged) vector may not enter a native namespace, nor a model's vector a derived one. */
+  'DERIVED_VECTOR_REFUSED',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -87,6 +89,7 @@ const EXIT_CODES: Record<ErrorCode, number> = {
   INTEGRITY_FAILED: 12,
   NOT_HELD: 4,
   DEPENDENCY_MISSING: 10,
+  DERIVED_VECTOR_REFUSED: 3,
 };
 
 export function exitCodeFor(error: unknown): number {
@@ -114,6 +117,7 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   INTEGRITY_FAILED: 500,
   NOT_HELD: 404,
   DEPENDENCY_MISSING: 501,
+  DERIVED_VECTOR_REFUSED: 409,
 };
 
 export function httpStatusFor(error: unknown): number {

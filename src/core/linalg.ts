@@ -26,7 +26,12 @@ export function columnMeans(rows: Float32Array, dim: number, pick: readonly numb
 }
 
 /** The selected rows, centred by `mean`, as an n × dim float64 matrix. */
-export function centredRows(rows: Float32Array, dim: number, pick: readonly number[], mean: Float64Array): Dense {
+export function centredRows(
+  rows: Float32Array,
+  dim: number,
+  pick: readonly number[],
+  mean: Float64Array,
+): Dense {
   const out = dense(pick.length, dim);
   pick.forEach((r, i) => {
     const o = r * dim;

@@ -1,7 +1,9 @@
+import type { AdapterRepository } from './adapters.js';
 import type { Catalog } from './catalog.js';
 import type { JobRepository } from './jobs.js';
 import type { MigrationRepository } from './migrations.js';
 import type { SourceRepository } from './sources.js';
+import type { VectorReader } from './vector-reader.js';
 import type { VectorStore } from './vector-store.js';
 
 /**
@@ -18,5 +20,9 @@ export interface Backend {
   readonly migrations?: MigrationRepository;
   /** Backfill job rows, dead letters and the re-embed queue (absent: backfills are UNSUPPORTED). */
   readonly jobs?: JobRepository;
+  /** Adapters between spaces (absent: bridges are UNSUPPORTED). */
+  readonly adapters?: AdapterRepository;
+  /** Reads stored vectors back, to fit adapters and map namespaces (absent: bridges are UNSUPPORTED). */
+  readonly vectors?: VectorReader;
   close(): Promise<void>;
 }

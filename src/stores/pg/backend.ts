@@ -1,6 +1,7 @@
 import { ReembedError } from '../../core/errors.js';
 import type { Backend } from '../../ports/backend.js';
 import { type Clock, systemClock } from '../../ports/clock.js';
+import { PgAdapterRepository } from './adapters.js';
 import { PgCatalog } from './catalog.js';
 import { type PgBackendOptions, type ResolvedPgConfig, redactUrl, resolvePgConfig } from './config.js';
 import { PgJobRepository } from './jobs.js';
@@ -10,6 +11,7 @@ import { PgSourceRepository } from './sources.js';
 import { advisoryLockSql, baseDdl, ident, SCHEMA_COMPONENT, SCHEMA_VERSION } from './sql.js';
 import { catalogSql, sourcesSql } from './sql-catalog.js';
 import { PgVectorStore } from './store.js';
+import { PgVectorReader } from './vector-reader.js';
 
 /**
  * The production backend: catalog, sources and vectors in one PostgreSQL database (pgvector), so a
@@ -27,6 +29,8 @@ export interface PgBackend extends Backend {
   readonly store: PgVectorStore;
   readonly migrations: PgMigrationRepository;
   readonly jobs: PgJobRepository;
+  readonly adapters: PgAdapterRepository;
+  readonly vectors: PgVectorReader;
   /** pgvector's version in this database, e.g. `0.8.0`. */
   readonly vectorVersion: string;
   /** Runs `fn` in one transaction on one connection (BEGIN/COMMIT, ROLLBACK on error). */
@@ -73,6 +77,7 @@ export async function openPgBackend(options: OpenPgBackendOptions): Promise<PgBa
     );
     const migrations = await PgMigrationRepository.open(pool, { schema: config.schema, clock });
     const jobs = await PgJobRepository.open(pool, { schema: config.schema, clock });
+    const adapters = await PgAdapterRepository.open(pool, { schema: config.schema, clock });
     let closed = false;
     return {
       kind: 'pg',
@@ -85,6 +90,8 @@ export async function openPgBackend(options: OpenPgBackendOptions): Promise<PgBa
       store,
       migrations,
       jobs,
+      adapters,
+      vectors: new PgVectorReader(pool, config.schema),
       transaction: (what, fn) => withTransaction(pool, what, fn),
       async close() {
         if (closed) return;

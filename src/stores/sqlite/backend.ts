@@ -1,6 +1,7 @@
 import type { Backend } from '../../ports/backend.js';
 import { type Clock, systemClock } from '../../ports/clock.js';
 import type { SqliteAnnOptions } from './ann-config.js';
+import { SqliteAdapterRepository } from './adapters.js';
 import { SqliteCatalog } from './catalog.js';
 import { openDatabase } from './driver.js';
 import { SqliteJobRepository } from './jobs.js';
@@ -9,6 +10,7 @@ import { applySchema, type SqliteDatabase } from './schema.js';
 import { SqliteSourceRepository } from './sources.js';
 import { StatementCache, storeFailure } from './statements.js';
 import { SqliteVectorStore } from './store.js';
+import { SqliteVectorReader } from './vector-reader.js';
 
 export interface SqliteBackendOptions {
   /** Database file (created if missing), or `:memory:` for a private in-memory database. */
@@ -34,6 +36,8 @@ export interface SqliteBackend extends Backend {
   readonly store: SqliteVectorStore;
   readonly migrations: SqliteMigrationRepository;
   readonly jobs: SqliteJobRepository;
+  readonly adapters: SqliteAdapterRepository;
+  readonly vectors: SqliteVectorReader;
 }
 
 /**
@@ -78,6 +82,8 @@ export async function openSqliteBackend(options: SqliteBackendOptions): Promise<
     store,
     migrations: new SqliteMigrationRepository(db, { clock }),
     jobs: new SqliteJobRepository(db, { clock }),
+    adapters: new SqliteAdapterRepository(db, { clock }),
+    vectors: new SqliteVectorReader(statements),
     async close() {
       if (closed) return;
       closed = true;
