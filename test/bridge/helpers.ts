@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { embedSources } from '../../src/app/embed-sources.js';
@@ -5,6 +6,7 @@ import type { Reembed } from '../../src/app/reembed.js';
 import type { GoldenSet } from '../../src/core/golden.js';
 import { defineSpace, type Space } from '../../src/core/space.js';
 import { loadJsonlGoldenSet } from '../../src/eval/load-golden.js';
+import type { OpenOptions } from '../../src/app/open.js';
 import { corpus } from '../migration/helpers.js';
 
 export { corpus };
@@ -52,3 +54,19 @@ export async function knownItemGolden(
   writeFileSync(file, `${lines.join('\n')}\n`);
   return loadJsonlGoldenSet(file);
 }
+
+const PG_URL = process.env.REEMBED_PG_URL;
+
+/** Both SQL backends: SQLite always, PostgreSQL (a fresh schema per test) when REEMBED_PG_URL is set. */
+export const BACKENDS: { name: string; options: () => OpenOptions; skip: string | null }[] = [
+  { name: 'sqlite', options: () => ({}), skip: null },
+  {
+    name: 'pg',
+    options: () => ({
+      pg: PG_URL as string,
+      pgSchema: `t_${process.pid}_${randomBytes(5).toString('hex')}`,
+      pgDropSchemaOnClose: true,
+    }),
+    skip: PG_URL ? null : 'Postgres tests skipped: set REEMBED_PG_URL (run scripts/provision-postgres.sh)',
+  },
+];
