@@ -1,5 +1,5 @@
 import { assertWriteAllowed, derivedSpace, type LoadedAdapter } from '../core/adapter.js';
-import { applyAffine } from '../core/adapter-fit.js';
+import { mapRows } from '../core/adapter-map.js';
 import { ReembedError } from '../core/errors.js';
 import { type Namespace, namespaceName } from '../core/namespace.js';
 import type { ChunkVector, SourceWrite } from '../core/records.js';
@@ -8,6 +8,7 @@ import type { Backend } from '../ports/backend.js';
 import type { StoredRecord } from '../ports/vector-reader.js';
 import { requireAdapters } from './fit.js';
 import { requireVectors } from './pairs.js';
+import { preparedMapOf } from './serving.js';
 
 export interface CorpusBridgeOptions {
   /** Sources read, mapped and written per batch (default 1,000). */
@@ -118,8 +119,21 @@ export async function buildCorpusBridge(
   return { namespace: ready, written, skipped, records, seconds: (performance.now() - started) / 1000 };
 }
 
-/** One versioned write per source: its records' vectors mapped, everything else kept. */
+/** One versioned write per source: its records' vectors mapped (in one block), everything else kept. */
 export function mapRecords(loaded: LoadedAdapter, page: readonly StoredRecord[]): SourceWrite[] {
+  const p = loaded.map.inputDimension;
+  const q = loaded.map.outputDimension;
+  const input = new Float32Array(page.length * p);
+  page.forEach((r, i) => {
+    input.set(r.vector, i * p);
+  });
+  const output = mapRows(
+    preparedMapOf(loaded),
+    input,
+    page.length,
+    new Float32Array(page.length * q),
+    loaded.adapter.spec.normalise,
+  );
   const out: SourceWrite[] = [];
   let current: { head: StoredRecord; chunks: ChunkVector[] } | null = null;
   const flush = (): void => {
@@ -134,15 +148,18 @@ export function mapRecords(loaded: LoadedAdapter, page: readonly StoredRecord[])
       chunks,
     });
   };
-  const dim = loaded.map.outputDimension;
-  for (const r of page) {
+  page.forEach((r, i) => {
     if (current?.head.sourceId !== r.sourceId) {
       flush();
       current = { head: r, chunks: [] };
     }
-    const vector = applyAffine(loaded.map, r.vector, new Float32Array(dim), loaded.adapter.spec.normalise);
-    current.chunks.push({ chunkId: r.chunkId, index: r.chunkIndex, text: r.text, vector });
-  }
+    current.chunks.push({
+      chunkId: r.chunkId,
+      index: r.chunkIndex,
+      text: r.text,
+      vector: output.subarray(i * q, (i + 1) * q),
+    });
+  });
   flush();
   return out;
 }

@@ -111,7 +111,7 @@ export async function samplePairs(
   if (population < MIN_PAIRS) {
     throw new ReembedError(
       'INVALID_INPUT',
-      `Only ${population} documents are held at the same version by ${old.name} and ${next.name}; an adapter needs at least ${MIN_PAIRS}. Embed a sample in the new space first, e.g. reembed backfill run ${next.name} --limit 1000.`,
+      `Only ${population} documents are held at the same version by ${old.name} and ${next.name}; an adapter needs at least ${MIN_PAIRS}. Embed a sample in the new space first, e.g. reembed backfill run ${next.name} --max-batches 4 (a backfill's first batches give pairs).`,
       { details: { old: old.name, new: next.name, pairs: population, minimum: MIN_PAIRS } },
     );
   }

@@ -1,6 +1,6 @@
 import { derivedTarget, isDerivedSpace, type LoadedAdapter } from '../core/adapter.js';
-import { applyAffine } from '../core/adapter-fit.js';
 import type { AdapterState } from '../core/adapter-gate.js';
+import { mapVector, type PreparedMap, prepareMap } from '../core/adapter-map.js';
 import { ReembedError } from '../core/errors.js';
 import type { Namespace } from '../core/namespace.js';
 import type { BridgeRoute } from '../core/routing.js';
@@ -91,10 +91,21 @@ export function assertBridgePrimary(loaded: LoadedAdapter, route: BridgeRoute, p
   }
 }
 
+const prepared = new WeakMap<LoadedAdapter, PreparedMap>();
+
+/** The adapter's map prepared for fast application (transposed once per loaded adapter). */
+export function preparedMapOf(loaded: LoadedAdapter): PreparedMap {
+  let p = prepared.get(loaded);
+  if (!p) {
+    p = prepareMap(loaded.map);
+    prepared.set(loaded, p);
+  }
+  return p;
+}
+
 /** A query vector of the adapter's source space, mapped into its target space (unit length when the target is normalised). */
 export function mapQueryVector(loaded: LoadedAdapter, vector: Float32Array): Float32Array {
-  const out = new Float32Array(loaded.map.outputDimension);
-  return applyAffine(loaded.map, vector, out, loaded.adapter.spec.normalise);
+  return mapVector(preparedMapOf(loaded), vector, loaded.adapter.spec.normalise);
 }
 
 /** The native space a namespace's queries are embedded in: a derived namespace's target, else its own. */

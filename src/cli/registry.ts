@@ -131,4 +131,10 @@ export const COMMANDS: readonly CommandEntry[] = [
       'read the audit log: every control-plane change with its time and actor (--actor NAME: only entries by that actor, * is a wildcard)',
     load: async () => (await import('./commands/audit.js')).auditCommand,
   },
+  {
+    name: 'adapter',
+    term: 'adapter',
+    summary: 'bridges between embedding spaces: fit, evaluate (gate), list, show, build, revoke',
+    load: async () => (await import('./commands/adapter.js')).adapterCommand,
+  },
 ];
