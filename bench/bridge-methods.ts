@@ -158,19 +158,3 @@ export function rawMerge(bridged: Float32Array, native: Float32Array, migrated: 
   for (let i = 0; i < out.length; i++) if (migrated[i % n] === 1) out[i] = native[i] as number;
   return out;
 }
-
-/** Mean reciprocal rank (cut at 10) of each probe's own document in rankings of its scores. */
-export function probeMrr(
-  scores: Float32Array,
-  docs: number,
-  answers: readonly number[],
-  keep?: (i: number) => boolean,
-): number {
-  const runs = rank(scores, docs, keep);
-  let sum = 0;
-  runs.forEach((r, i) => {
-    const at = r.indexOf(answers[i] as number);
-    if (at >= 0) sum += 1 / (at + 1);
-  });
-  return sum / Math.max(1, runs.length);
-}

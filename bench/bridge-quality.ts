@@ -20,11 +20,13 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   type AdapterMethod,
-  applyAffineRows,
+  type AffineMap,
   type FitReport,
   fitAffine,
   fitMethod,
 } from '../src/core/adapter-fit.js';
+import { bootstrapMean } from '../src/core/adapter-gate.js';
+import { mapRows, prepareMap } from '../src/core/adapter-map.js';
 import { createLocalEmbedderFactory } from '../src/embedders/factory.js';
 import { type BridgeDataset, loadBridgeDataset, type SpaceName } from './bridge-data.js';
 import {
@@ -32,7 +34,6 @@ import {
   type Judged,
   mean,
   ndcgPerQuery,
-  probeMrr,
   rank,
   rawMerge,
   rowsOf,
@@ -165,12 +166,12 @@ async function runDataset(name: string): Promise<void> {
         put('clean old', cleanOld);
         put('clean new', cleanNew);
         const pBB = scoreMatrix(probeQ, B.docs, q);
-        const options: { label: string; golden: number; probe: number }[] = [];
-        const option = (label: string, golden: number, probe: number): void => {
+        const options: { label: string; golden: number; probe: number[] }[] = [];
+        const option = (label: string, golden: number, probe: number[]): void => {
           options.push({ label, golden, probe });
           put(label, golden);
         };
-        option('new alone', ndcg(rank(sBB, N, covered)), probeMrr(pBB, N, probeDocs, covered));
+        option('new alone', ndcg(rank(sBB, N, covered)), reciprocalRanks(rank(pBB, N, covered), probeDocs));
         if (p === q) {
           const mixed = new Float32Array(A.docs);
           for (const i of S) mixed.set(B.docs.subarray(i * q, (i + 1) * q), i * q);
@@ -197,7 +198,7 @@ async function runDataset(name: string): Promise<void> {
           option(
             `query bridge + native, ${method}`,
             ndcg(fused(sQB, sBB, judged.docIds, mask, coverage)),
-            mrrOfRuns(fused(pQB, pBB, judged.docIds, mask, coverage), probeDocs),
+            reciprocalRanks(fused(pQB, pBB, judged.docIds, mask, coverage), probeDocs),
           );
           const f = tuned(method, xA, xB, p, q, n);
           const mapped = applyAffineRows(f.chosen.map, A.docs, true);
@@ -207,7 +208,7 @@ async function runDataset(name: string): Promise<void> {
           option(
             `corpus bridge + native, ${method}`,
             ndcg(fused(sCB, sBB, judged.docIds, mask, coverage)),
-            mrrOfRuns(fused(pCB, pBB, judged.docIds, mask, coverage), probeDocs),
+            reciprocalRanks(fused(pCB, pBB, judged.docIds, mask, coverage), probeDocs),
           );
           put(`corpus bridge + native (raw merge), ${method}`, ndcg(rank(rawMerge(sCB, sBB, mask), N)));
         }
@@ -233,9 +234,17 @@ async function runDataset(name: string): Promise<void> {
         option(
           'query bridge + native, probe pairs',
           ndcg(fused(sQP, sBB, judged.docIds, mask, coverage)),
-          mrrOfRuns(fused(pQP, pBB, judged.docIds, mask, coverage), probeDocs),
+          reciprocalRanks(fused(pQP, pBB, judged.docIds, mask, coverage), probeDocs),
         );
-        const chosen = options.reduce((a, b) => (b.probe > a.probe ? b : a));
+        // The default gate: a bridge serves only when it beats the new namespace alone on the probe set
+        // with a 95% paired bootstrap interval above zero; the best of those by probe MRR, else new alone.
+        const alone = options[0] as (typeof options)[number];
+        const passing = options.slice(1).filter((o) => {
+          const [lo] = bootstrapMean(o.probe.map((v, i) => v - (alone.probe[i] as number)));
+          return lo > 0;
+        });
+        const chosen =
+          passing.length === 0 ? alone : passing.reduce((a, b) => (mean(b.probe) > mean(a.probe) ? b : a));
         put('gate choice (deprecation)', chosen.golden, chosen.label);
         console.log(
           `${name} ${pair} seed ${seed} n=${n} (${(100 * coverage).toFixed(0)}%): new alone ${options[0]?.golden.toFixed(3)}, gate → ${chosen.label} ${chosen.golden.toFixed(3)} [${((performance.now() - started) / 1000).toFixed(0)} s]`,
@@ -245,6 +254,11 @@ async function runDataset(name: string): Promise<void> {
   }
 }
 
+function applyAffineRows(map: AffineMap, rows: Float32Array, normalise: boolean): Float32Array {
+  const n = rows.length / map.inputDimension;
+  return mapRows(prepareMap(map), rows, n, new Float32Array(n * map.outputDimension), normalise);
+}
+
 function concat(a: Float32Array, b: Float32Array): Float32Array {
   const out = new Float32Array(a.length + b.length);
   out.set(a);
@@ -252,13 +266,12 @@ function concat(a: Float32Array, b: Float32Array): Float32Array {
   return out;
 }
 
-function mrrOfRuns(runs: number[][], answers: readonly number[]): number {
-  let sum = 0;
-  runs.forEach((r, i) => {
+/** Per probe: 1/rank of its own document in the top 10 (0 when absent). */
+function reciprocalRanks(runs: number[][], answers: readonly number[]): number[] {
+  return runs.map((r, i) => {
     const at = r.indexOf(answers[i] as number);
-    if (at >= 0) sum += 1 / (at + 1);
+    return at >= 0 ? 1 / (at + 1) : 0;
   });
-  return sum / Math.max(1, runs.length);
 }
 
 function sd(values: readonly number[]): number {

@@ -183,19 +183,20 @@ export async function evaluateAdapter(
       );
     }
   }
-  if (oldPerQuery) {
-    const ids = bridged.perQuery.map((q) => q.queryId).filter((id) => oldPerQuery?.has(id));
-    const b = new Map(bridged.perQuery.map((q) => [q.queryId, q.metrics[metric] ?? 0]));
-    if (ids.length >= 2) {
-      const diff = pairedSignificance(
-        ids.map((id) => oldPerQuery?.get(id) as number),
-        ids.map((id) => b.get(id) as number),
-        { iterations: 2000 },
-      );
-      facts[`bridged-old.${metric}.lo`] = diff.ci95[0];
-      facts[`bridged-old.${metric}.hi`] = diff.ci95[1];
-    }
-  }
+  const bridgedById = new Map(bridged.perQuery.map((q) => [q.queryId, q.metrics[metric] ?? 0]));
+  const difference = (name: string, other: ReadonlyMap<string, number>): void => {
+    const ids = [...bridgedById.keys()].filter((id) => other.has(id));
+    if (ids.length < 2) return;
+    const diff = pairedSignificance(
+      ids.map((id) => other.get(id) as number),
+      ids.map((id) => bridgedById.get(id) as number),
+      { iterations: 2000 },
+    );
+    facts[`${name}.${metric}.lo`] = diff.ci95[0];
+    facts[`${name}.${metric}.hi`] = diff.ci95[1];
+  };
+  difference('vs_alone', new Map(alone.perQuery.map((q) => [q.queryId, q.metrics[metric] ?? 0])));
+  if (oldPerQuery) difference('vs_old', oldPerQuery);
   const recovery = await measureRecovery(app, loaded, old, next, golden, metric);
   if (recovery.value !== null) {
     facts.recovery = recovery.value;

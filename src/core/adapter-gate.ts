@@ -9,8 +9,9 @@ import { evaluateGates, type GateResult, parseGateRules } from './gates.js';
  * - `alone.<m>` — the new namespace alone at the same coverage: what serving without the bridge gives
  *   when the old model is gone;
  * - `old.<m>` — the old namespace searched by the old model (measured now when its provider answers,
- *   else the quality recorded for it on the same set), with `bridged-old.<m>.lo` / `.hi`, the paired
- *   bootstrap interval of the difference when per-query values are known;
+ *   else the quality recorded for it on the same set);
+ * - `vs_alone.<m>.lo` / `.hi` and `vs_old.<m>.lo` / `.hi` — 95% paired bootstrap intervals of the
+ *   per-query difference bridged − alone and bridged − old (the latter when per-query old values are known);
  * - `recovery` — bridged ÷ native quality on the documents the new namespace holds natively and the
  *   adapter was not fitted on (absent when fewer than `MIN_RECOVERY_DOCS` such documents exist);
  * - `coverage` — the new namespace's coverage.
@@ -27,9 +28,13 @@ export const ADAPTER_TRANSITIONS: Readonly<Record<AdapterState, readonly Adapter
 
 export const MIN_RECOVERY_DOCS = 50;
 
-/** The default rules for a set's metric: no loss beyond 0.01 against clean old, and better than no bridge. */
+/**
+ * The default rules for a set's metric: no loss beyond 0.01 against clean old, and better than serving the
+ * new namespace alone — significantly (the 95% interval of the per-query gain is above zero), so a bridge
+ * that only seems better by chance is refused and served quality never falls below the new namespace alone.
+ */
 export function defaultBridgeRules(metric: string): string[] {
-  return [`bridged.${metric} >= old.${metric} - 0.01`, `bridged.${metric} >= alone.${metric}`];
+  return [`bridged.${metric} >= old.${metric} - 0.01`, `vs_alone.${metric}.lo > 0`];
 }
 
 export interface AdapterEvaluation {

@@ -170,10 +170,13 @@ function printEvaluation(ctx: CliContext, e: AdapterEvaluation, record: AdapterR
     `  new alone   ${val(`alone.${m}`)}${interval('alone')}   (the new namespace at its current coverage)`,
   );
   ctx.out.line(`  clean old   ${val(`old.${m}`)}${interval('old')}   (${e.oldSource})`);
-  if (f[`bridged-old.${m}.lo`] !== undefined)
-    ctx.out.line(
-      `  bridged − old 95% interval [${val(`bridged-old.${m}.lo`)}, ${val(`bridged-old.${m}.hi`)}]`,
-    );
+  for (const [key, label] of [
+    ['vs_alone', 'bridged − alone'],
+    ['vs_old', 'bridged − old'],
+  ] as const) {
+    if (f[`${key}.${m}.lo`] !== undefined)
+      ctx.out.line(`  ${label.padEnd(15)} 95% interval [${val(`${key}.${m}.lo`)}, ${val(`${key}.${m}.hi`)}]`);
+  }
   ctx.out.line(
     `  recovery    ${f.recovery === undefined ? 'n/a' : `${num(f.recovery * 100, 1)}% of native on ${f['recovery.documents']} held-out documents (${f['recovery.queries']} queries)`}`,
   );
@@ -357,7 +360,7 @@ export const adapterCommand: CliCommand = {
       )
       .option(
         '--gate <rule>',
-        'gate rule, repeatable (default: bridged >= old - 0.01 and bridged >= alone)',
+        'gate rule, repeatable (default: bridged >= old - 0.01 and vs_alone.lo > 0)',
         collect,
       )
       .option(
@@ -385,7 +388,7 @@ export const adapterCommand: CliCommand = {
       .requiredOption('--golden <ref>', 'golden set: BEIR dir, JSONL file or stored name')
       .option(
         '--gate <rule>',
-        'gate rule, repeatable (default: bridged >= old - 0.01 and bridged >= alone)',
+        'gate rule, repeatable (default: bridged >= old - 0.01 and vs_alone.lo > 0)',
         collect,
       )
       .option(
