@@ -14,7 +14,7 @@
  *
  * Run: npx tsx bench/bridge-quality.ts [--datasets=scifact,cranfield --seeds=1,2,3 --sizes=50,200,1000,2000]
  *      (the first run embeds one pseudo-query per document with the live MiniLM: ~10 min of CPU, cached)
- * Writes bench/results/bridge-quality.{json,md}.
+ * Writes bench/results/bridge-quality.{json,md} (or --out=NAME), after every cell.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -49,6 +49,7 @@ const args = benchArgs({
   sizes: '50,200,1000,2000',
   pairs: '',
   root: '',
+  out: '',
 });
 const shared = String(args.root) || join(import.meta.dirname, '..', '..', 'shared');
 const seeds = String(args.seeds).split(',').map(Number);
@@ -249,6 +250,7 @@ async function runDataset(name: string): Promise<void> {
         console.log(
           `${name} ${pair} seed ${seed} n=${n} (${(100 * coverage).toFixed(0)}%): new alone ${options[0]?.golden.toFixed(3)}, gate → ${chosen.label} ${chosen.golden.toFixed(3)} [${((performance.now() - started) / 1000).toFixed(0)} s]`,
         );
+        save();
       }
     }
   }
@@ -317,12 +319,18 @@ function markdown(): string {
   return out.join('\n');
 }
 
+/** Writes what is measured so far (after every cell: a long run interrupted keeps its results). */
+function save(): void {
+  const dir = join(import.meta.dirname, 'results');
+  mkdirSync(dir, { recursive: true });
+  const out = String(args.out) || 'bridge-quality';
+  writeFileSync(
+    join(dir, `${out}.json`),
+    JSON.stringify({ machine: machineInfo(), seeds, cells: [...cells.values()] }, null, 1),
+  );
+  writeFileSync(join(dir, `${out}.md`), markdown());
+}
+
 for (const name of String(args.datasets).split(',')) await runDataset(name);
-const dir = join(import.meta.dirname, 'results');
-mkdirSync(dir, { recursive: true });
-writeFileSync(
-  join(dir, 'bridge-quality.json'),
-  JSON.stringify({ machine: machineInfo(), seeds, cells: [...cells.values()] }, null, 1),
-);
-writeFileSync(join(dir, 'bridge-quality.md'), markdown());
+save();
 console.log(markdown());

@@ -1,3 +1,4 @@
+import { readBaseline } from '../bridge/baseline.js';
 import { evaluateGates, type GateResult } from '../core/gates.js';
 import type { GoldenSet } from '../core/golden.js';
 import type { Migration } from '../core/migration.js';
@@ -77,9 +78,19 @@ export async function evaluateMigrationGates(
         const { hits } = await ctx.queries.queryNamespace(namespace, { text, k, exact: true });
         return hits.map((h) => h.sourceId);
       });
-    evaluation = { old: await run(migration.from), new: await run(migration.to) };
-    for (const [key, value] of Object.entries(evaluation.old.metrics)) facts[`old.${key}`] = value;
-    for (const [key, value] of Object.entries(evaluation.new.metrics)) facts[`new.${key}`] = value;
+    const old = await ctx.backend.catalog.getNamespace(migration.from);
+    if (old.info.frozen === true) {
+      // A bridged migration never calls the old model: old.* facts are the clean-old quality recorded on
+      // this set while the old model answered (adapter eval records it); absent, old.* gates fail as unknown.
+      const fresh = await run(migration.to);
+      for (const [key, value] of Object.entries(fresh.metrics)) facts[`new.${key}`] = value;
+      const recorded = readBaseline(old, golden.digest);
+      for (const [key, value] of Object.entries(recorded?.metrics ?? {})) facts[`old.${key}`] = value;
+    } else {
+      evaluation = { old: await run(migration.from), new: await run(migration.to) };
+      for (const [key, value] of Object.entries(evaluation.old.metrics)) facts[`old.${key}`] = value;
+      for (const [key, value] of Object.entries(evaluation.new.metrics)) facts[`new.${key}`] = value;
+    }
   }
   Object.assign(facts, options.extraFacts ?? {});
 

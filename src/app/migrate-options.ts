@@ -3,6 +3,7 @@ import { ReembedError } from '../core/errors.js';
 import { parseGateRules } from '../core/gates.js';
 import {
   MIGRATION_STRATEGIES,
+  type MigrationBridge,
   type MigrationOptions,
   type MigrationStrategy,
   parseDuration,
@@ -70,6 +71,16 @@ export const migrationOptionsSchema = z
       })
       .strict()
       .default({}),
+    bridge: z
+      .object({
+        direction: z.enum(['query', 'corpus']),
+        adapter: z.string().min(1).optional(),
+        name: z.string().min(1).optional(),
+        primary: z.string().min(1).optional(),
+      })
+      .strict()
+      .nullable()
+      .default(null),
   })
   .strict();
 
@@ -115,6 +126,13 @@ export function resolveMigrationOptions(strategy: MigrationStrategy, input: unkn
     });
   }
   const o = parsed.data;
+  if (o.bridge && strategy !== 'lazy') {
+    throw new ReembedError(
+      'INVALID_INPUT',
+      `A bridge serves through a lazy migration (its fused routing weighs native records above bridged ones); use --strategy lazy with --bridge ${o.bridge.direction}.`,
+      { details: { field: 'bridge', strategy } },
+    );
+  }
   const gates = o.gates ?? defaultGates(strategy, o.minShadowSamples, o.golden);
   parseGateRules(gates); // a typo fails now, before any work
   return Object.freeze({
@@ -128,5 +146,6 @@ export function resolveMigrationOptions(strategy: MigrationStrategy, input: unkn
     rollbackWindow: o.rollbackWindow,
     golden: o.golden,
     backfill: resolveSettings(o.backfill),
+    ...(o.bridge ? { bridge: Object.freeze({ ...o.bridge }) as MigrationBridge } : {}),
   });
 }

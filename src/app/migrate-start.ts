@@ -13,6 +13,7 @@ import {
 import { type Namespace, namespaceName } from '../core/namespace.js';
 import type { Alias, Routing } from '../core/routing.js';
 import type { Space } from '../core/space.js';
+import { freezeOld, resolveBridge } from './migrate-bridge.js';
 import { type MigrationContext, runStep } from './migrate-context.js';
 import { type MigrationInput, resolveMigrationOptions } from './migrate-options.js';
 
@@ -49,12 +50,29 @@ export async function resolveInput(
  * moves to `backfilling`. A crash between steps is finished by `step`, which resumes from `planned`.
  */
 export async function startMigration(ctx: MigrationContext, input: MigrationInput): Promise<MigrationReport> {
-  const options = resolveMigrationOptions(input.strategy, input.options);
+  let options = resolveMigrationOptions(input.strategy, input.options);
   const { alias, from, space, to } = await resolveInput(ctx, input);
   await ctx.embedders.get(space); // an unknown provider fails now, before anything is created
   const [open] = await ctx.migrations.list({ alias: alias.name, active: true });
   if (open) throw unfinishedMigrationConflict(alias.name, open);
   const steps: StepResult[] = [];
+  if (options.bridge) {
+    // Refused (GATE_FAILED) unless its adapter passed its gate; the old model is never called.
+    const bridge = await resolveBridge(ctx, options, from, space);
+    options = Object.freeze({ ...options, bridge });
+    steps.push(
+      stepResult(
+        'bridge',
+        'done',
+        `${bridge.direction} bridge through adapter ${bridge.name} (gate passed): ${
+          bridge.direction === 'query'
+            ? `new-model queries are mapped into ${from.name}`
+            : `${bridge.primary} holds ${from.name}'s vectors mapped into ${space.name}`
+        }`,
+        { ...bridge },
+      ),
+    );
+  }
   steps.push(await ensureTarget(ctx, from, space, input.strategy === 'blue-green' ? 'building' : 'active'));
   const migration = await ctx.migrations.create(
     {
@@ -120,6 +138,11 @@ export async function advanceFromPlanned(
   migration: Migration,
 ): Promise<{ migration: Migration; steps: StepResult[] }> {
   const steps: StepResult[] = [];
+  if (migration.options.bridge) {
+    const frozen = await runStep('freeze', () => freezeOld(ctx, migration));
+    steps.push(frozen);
+    if (frozen.status === 'failed') return { migration, steps };
+  }
   const route = await runStep('route', async () => {
     const routing = migrationRouting(migration);
     if (!routing)

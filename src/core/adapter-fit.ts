@@ -1,3 +1,4 @@
+import { mapRows, prepareMap } from './adapter-map.js';
 import { ReembedError } from './errors.js';
 import { type Dense, dense, multiply, symmetricEigen, transpose } from './linalg.js';
 import { seededRandom } from './significance.js';
@@ -513,17 +514,8 @@ export function applyAffine(
   return out;
 }
 
-/** Applies a map to many rows (rows × inputDimension) at once. */
+/** Applies a map to many rows (rows × inputDimension) at once, through the fast kernels of `adapter-map.ts`. */
 export function applyAffineRows(map: AffineMap, rows: Float32Array, normalise: boolean): Float32Array {
   const n = rows.length / map.inputDimension;
-  const out = new Float32Array(n * map.outputDimension);
-  for (let r = 0; r < n; r++) {
-    applyAffine(
-      map,
-      rows.subarray(r * map.inputDimension, (r + 1) * map.inputDimension),
-      out.subarray(r * map.outputDimension, (r + 1) * map.outputDimension),
-      normalise,
-    );
-  }
-  return out;
+  return mapRows(prepareMap(map), rows, n, new Float32Array(n * map.outputDimension), normalise);
 }

@@ -268,23 +268,38 @@ function moduleBytes(): Uint8Array {
   return Uint8Array.from(bytes);
 }
 
+/** The few WebAssembly JS API members used here (the project's `lib` has no DOM, and @types/node does not declare them). */
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+interface WasmModule {
+  readonly __wasmModule?: never;
+}
+interface WasmApi {
+  readonly Module: new (bytes: Uint8Array) => WasmModule;
+  readonly Instance: new (module: WasmModule) => { readonly exports: unknown };
+  validate(bytes: Uint8Array): boolean;
+}
+const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+
 interface Kernel {
-  readonly memory: WebAssembly.Memory;
+  readonly memory: WasmMemory;
   readonly map: (x: number, wt: number, bias: number, out: number, n: number, p: number, q: number) => void;
 }
 
-let compiled: WebAssembly.Module | null | undefined;
+let compiled: WasmModule | null | undefined;
 
 /** The compiled module, or null when this runtime has no WebAssembly SIMD. */
-function kernelModule(): WebAssembly.Module | null {
+function kernelModule(): WasmModule | null {
   if (compiled === undefined) {
     try {
-      compiled = new WebAssembly.Module(moduleBytes());
+      compiled = wasm ? new wasm.Module(moduleBytes()) : null;
     } catch {
       compiled = null;
     }
   }
-  return compiled;
+  return compiled ?? null;
 }
 
 const PAGE = 65_536;
@@ -323,7 +338,7 @@ export class SimdMapper {
     if (p % 4 !== 0) return null;
     const module = kernelModule();
     if (!module) return null;
-    const instance = new WebAssembly.Instance(module);
+    const instance = new (wasm as WasmApi).Instance(module);
     const kernel = instance.exports as unknown as Kernel;
     return new SimdMapper(kernel, transposed, bias, p, q);
   }
@@ -345,3 +360,8 @@ export class SimdMapper {
 }
 
 export { moduleBytes as simdModuleBytes };
+
+/** Whether this runtime accepts the kernel's bytes (WebAssembly with SIMD). */
+export function simdAvailable(): boolean {
+  return kernelModule() !== null;
+}

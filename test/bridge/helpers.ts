@@ -2,11 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { embedSources } from '../../src/app/embed-sources.js';
+import type { OpenOptions } from '../../src/app/open.js';
 import type { Reembed } from '../../src/app/reembed.js';
 import type { GoldenSet } from '../../src/core/golden.js';
 import { defineSpace, type Space } from '../../src/core/space.js';
 import { loadJsonlGoldenSet } from '../../src/eval/load-golden.js';
-import type { OpenOptions } from '../../src/app/open.js';
 import { corpus } from '../migration/helpers.js';
 
 export { corpus };

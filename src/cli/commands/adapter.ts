@@ -3,6 +3,7 @@ import { resolveGoldenSet } from '../../app/golden-sets.js';
 import { buildCorpusBridge } from '../../bridge/corpus.js';
 import { type AdapterEvaluationResult, evaluateAdapter } from '../../bridge/evaluate.js';
 import { fitAdapter, requireAdapters } from '../../bridge/fit.js';
+import { type EmbedSampleResult, embedSample } from '../../bridge/sample.js';
 import { BRIDGE_DIRECTIONS, type BridgeDirection } from '../../core/adapter.js';
 import { ADAPTER_METHODS, type AdapterMethod } from '../../core/adapter-fit.js';
 import type { AdapterEvaluation } from '../../core/adapter-gate.js';
@@ -25,6 +26,8 @@ export interface AdapterFitArgs {
   readonly golden?: string;
   readonly gates?: readonly string[];
   readonly oldRecorded?: boolean;
+  /** Embed a dedicated sample with the new model first, until both namespaces hold this many documents. */
+  readonly sample?: number;
 }
 
 export interface AdapterEvalArgs {
@@ -49,6 +52,27 @@ function recordJson(r: AdapterRecord): Record<string, unknown> {
  */
 export async function adapterFit(ctx: CliContext, args: AdapterFitArgs): Promise<number> {
   const app = await ctx.app();
+  let sampled: EmbedSampleResult | null = null;
+  if (args.sample !== undefined) {
+    const task = ctx.progress.start(`sample ${args.collection}@${args.to}`, { unit: 'docs' });
+    let last = 0;
+    try {
+      sampled = await embedSample(app, {
+        collection: args.collection,
+        from: args.from,
+        to: args.to,
+        count: args.sample,
+        ...(args.seed !== undefined ? { seed: args.seed } : {}),
+        onProgress: (p) => {
+          if (last === 0) task.setTotal(p.total);
+          task.advance(p.done - last);
+          last = p.done;
+        },
+      });
+    } finally {
+      task.end();
+    }
+  }
   const fitted = await fitAdapter(app, {
     collection: args.collection,
     from: args.from,
@@ -75,10 +99,17 @@ export async function adapterFit(ctx: CliContext, args: AdapterFitArgs): Promise
       fit: fitted.report.candidates,
       pairs: fitted.report.pairs,
       population: fitted.population,
+      ...(sampled
+        ? { sample: { held: sampled.held, embedded: sampled.embedded, namespace: sampled.namespace.name } }
+        : {}),
       ...(evaluated ? { evaluation: evaluated.evaluation } : {}),
     },
     () => {
       const a = record.adapter;
+      if (sampled)
+        ctx.out.line(
+          `Sample: embedded ${sampled.embedded} documents with ${args.to} into ${sampled.namespace.name} (${sampled.held} were already held by both)`,
+        );
       ctx.out.line(
         `Fitted ${ctx.out.style.bold(a.name)} (${a.fingerprint}): ${a.spec.direction} bridge ${a.spec.source.name} → ${a.spec.target.name}, ` +
           `${a.spec.method} ${paramsText(a.spec.params)} on ${a.spec.training.documents} documents (of ${fitted.population} held by both) in ${a.fit.seconds.toFixed(1)} s`,
@@ -353,6 +384,11 @@ export const adapterCommand: CliCommand = {
       )
       .option('--pairs <n>', 'documents to sample (default 2000)', integerOption(20))
       .option('--seed <n>', 'seed of the sample and the held-out split', integerOption(0))
+      .option(
+        '--sample <n>',
+        'first embed a random sample with the new model until both namespaces hold n documents (only the new model is called)',
+        integerOption(20),
+      )
       .option('--name <name>', 'adapter name (default <source>-to-<target>.<version>)')
       .option(
         '--golden <ref>',
@@ -376,6 +412,7 @@ export const adapterCommand: CliCommand = {
           ...(o.method ? { methods: o.method as AdapterMethod[] } : {}),
           ...(o.pairs !== undefined ? { pairs: o.pairs as number } : {}),
           ...(o.seed !== undefined ? { seed: o.seed as number } : {}),
+          ...(o.sample !== undefined ? { sample: o.sample as number } : {}),
           ...(str(o.name) ? { name: str(o.name) as string } : {}),
           ...(str(o.golden) ? { golden: str(o.golden) as string } : {}),
           ...(o.gate ? { gates: o.gate as string[] } : {}),
