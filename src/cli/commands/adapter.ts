@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { Option } from 'commander';
 import { resolveGoldenSet } from '../../app/golden-sets.js';
 import { buildCorpusBridge } from '../../bridge/corpus.js';
@@ -155,7 +157,9 @@ async function runEvaluation(
   },
 ): Promise<AdapterEvaluationResult> {
   const app = await ctx.app();
-  const { golden } = await resolveGoldenSet(app.backend, args.golden);
+  // A path that exists (relative to the working directory) is loaded; anything else is a stored set's name.
+  const path = resolve(ctx.io.cwd, args.golden);
+  const { golden } = await resolveGoldenSet(app.backend, existsSync(path) ? path : args.golden);
   const task = ctx.progress.start(`eval ${adapter}`, { unit: 'queries' });
   let stage = '';
   let last = 0;

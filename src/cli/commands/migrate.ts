@@ -355,7 +355,9 @@ function migrateArgs(action: MigrateArgs['action']) {
     if (typeof o.bridge === 'string')
       options.bridge = { direction: o.bridge, ...(stringOf(o.adapter) ? { adapter: o.adapter } : {}) };
     else if (stringOf(o.adapter))
-      throw new InvalidArgumentError('--adapter goes with --bridge query|corpus.');
+      throw new ReembedError('INVALID_INPUT', '--adapter goes with --bridge query|corpus: add --bridge.', {
+        details: { field: 'adapter' },
+      });
     const backfill = backfillSettingsOf(o);
     if (Object.keys(backfill).length > 0) options.backfill = backfill;
     return {
