@@ -21,12 +21,23 @@ export type {
 } from './app/query.js';
 export { Reembed, type ReembedOptions } from './app/reembed.js';
 export { type Coverage, measureCoverage, namespaceManifest } from './app/status.js';
-
+export { buildCorpusBridge, type CorpusBridgeResult } from './bridge/corpus.js';
+export {
+  type AdapterEvaluationResult,
+  type EvaluateAdapterOptions,
+  evaluateAdapter,
+} from './bridge/evaluate.js';
+export { type FitAdapterOptions, type FitAdapterResult, fitAdapter } from './bridge/fit.js';
+export { type EmbedSampleOptions, type EmbedSampleResult, embedSample } from './bridge/sample.js';
+export type { Adapter, BridgeDirection } from './core/adapter.js';
+export { type AdapterMethod, type AffineMap, type FitReport, fitAffine } from './core/adapter-fit.js';
+export type { AdapterEvaluation, AdapterState } from './core/adapter-gate.js';
 export type { AuditQuery } from './core/audit-filter.js';
 export { ERROR_CODES, type ErrorCode, isReembedError, ReembedError } from './core/errors.js';
 export { fuseResults } from './core/fusion.js';
 export { evaluateGates, parseGateRule } from './core/gates.js';
 export * from './core/metrics.js';
+export type { MigrationBridge } from './core/migration.js';
 export type { Namespace, NamespaceManifest, NamespaceState } from './core/namespace.js';
 export type { Provenance, SearchFilter, SearchHit, SourceDocument, SourceInput } from './core/records.js';
 export type { Alias, FusionMethod, FusionPolicy, Routing } from './core/routing.js';
@@ -66,6 +77,7 @@ export {
 } from './embedders/stored-vectors/store.js';
 export { loadGoldenSet } from './eval/load-golden.js';
 export { runMonitor } from './monitor/run.js';
+export type { AdapterRecord } from './ports/adapters.js';
 export type { Backend } from './ports/backend.js';
 export type { AuditEntry, AuditFilter, Catalog } from './ports/catalog.js';
 export type { Embedder, EmbedderFactory } from './ports/embedder.js';

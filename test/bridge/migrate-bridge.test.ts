@@ -7,6 +7,7 @@ import { fitAdapter } from '../../src/bridge/fit.js';
 import { embedSample } from '../../src/bridge/sample.js';
 import type { GoldenSet } from '../../src/core/golden.js';
 import type { Space } from '../../src/core/space.js';
+import { runMonitor } from '../../src/monitor/run.js';
 import { tempApp } from '../app/helpers.js';
 import { stepsOf, stepUntil } from '../migration/helpers.js';
 import { BACKENDS, corpus, embedNatively, knownItemGolden, spaces } from './helpers.js';
@@ -247,6 +248,34 @@ describe.each(BACKENDS)('bridged migrations on $name', ({ options, skip }) => {
     expect(started.steps.find((s) => s.name === 'namespace')?.detail).toMatch(/reusing docs@near-v2/);
     expect((await app.search('docs', { text: 'rollback cutover', k: 3 })).trace.bridged).toBe(true);
     expect(oldCalls).toBe(0);
+  });
+
+  it('the monitor checks a serving bridge: ok after a pass, warn when its drift re-evaluation is due, alert when it failed', async () => {
+    await partial(120);
+    const name = await gatedAdapter('query');
+    await service.start({
+      alias: 'docs',
+      to: near.name,
+      strategy: 'lazy',
+      options: { bridge: { direction: 'query' } },
+    });
+    const bridgeCheck = async (now?: Date) =>
+      (await runMonitor(app, { collection: 'docs', ...(now ? { now } : {}) })).checks.find(
+        (c) => c.check === 'bridge',
+      );
+    expect(await bridgeCheck()).toMatchObject({ namespace: 'docs@old-v1', status: 'ok' });
+    expect(await bridgeCheck(new Date(Date.now() + 8 * 86_400_000))).toMatchObject({
+      status: 'warn',
+      detail: expect.stringMatching(/re-evaluate it, reembed adapter eval .* --drift/),
+    });
+    // A drift re-evaluation below the gate (here a gate no bridge passes) alerts, naming the refit.
+    await evaluateAdapter(app, name, { golden, reason: 'drift', rules: ['bridged.ndcg@10 >= 2'] });
+    const failed = await runMonitor(app, { collection: 'docs' });
+    expect(failed.alerts).toBeGreaterThan(0);
+    expect(failed.checks.find((c) => c.check === 'bridge')).toMatchObject({
+      status: 'alert',
+      detail: expect.stringMatching(/drift evaluation .* failed its gate.*reembed adapter fit docs/),
+    });
   });
 
   it('refuses a bridge outside a lazy migration, of the wrong direction, or revoked', async () => {
