@@ -1,7 +1,7 @@
 import type { Backend } from '../../ports/backend.js';
 import { type Clock, systemClock } from '../../ports/clock.js';
-import type { SqliteAnnOptions } from './ann-config.js';
 import { SqliteAdapterRepository } from './adapters.js';
+import type { SqliteAnnOptions } from './ann-config.js';
 import { SqliteCatalog } from './catalog.js';
 import { openDatabase } from './driver.js';
 import { SqliteJobRepository } from './jobs.js';
