@@ -12,8 +12,8 @@ const args = benchArgs({ runs: 5, child: '', from: 'dist' });
 
 if (args.child) {
   const from = String(args.from) === 'src' ? 'src' : 'dist';
-  const { ReaderThread } = await load<typeof import('../src/jobs/reader-thread.js')>(
-    'jobs/reader-thread',
+  const { ReaderThread } = await load<typeof import('../src/stores/sqlite/reader-thread.js')>(
+    'stores/sqlite/reader-thread',
     from,
   );
   const t = performance.now();

@@ -109,8 +109,15 @@ try {
   let fusedHits = 0;
   let embeddedPerQuery = 0;
   let embedded = 0;
+  // The three reads go through an app that records nothing for migrations: an app opened with
+  // openReembed lands embed-on-read writes in the new namespace (in the background, off the query path),
+  // so after one round every hit would be migrated and the rounds would measure less and less work.
+  const { migrations: _migrations, ...withoutMigrations } = app.backend as Backend;
+  const reader = new Reembed(withoutMigrations as Backend, composeFactories(createLocalEmbedderFactory()), {
+    actor: 'bench',
+  });
   // Embed-on-read hands its next-space writes to observers: count the documents it embedded.
-  app.queries.observe({
+  reader.queries.observe({
     onUnmigratedHits: (event) => {
       embedded += event.writes.length;
     },
@@ -146,7 +153,7 @@ try {
       for (let i = 0; i < 3; i++) {
         const alias = (['docs', 'fused', 'fused-plain'] as const)[(q + i) % 3] as string;
         const t0 = performance.now();
-        const response = await app.search(alias, { text, k });
+        const response = await reader.search(alias, { text, k });
         timed[alias] = performance.now() - t0;
         if (alias === 'fused') hits += response.hits.length;
       }

@@ -125,6 +125,22 @@ done
 
 psql_su() { runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 -p "$PORT" "$@"; }
 
+# --- connections ------------------------------------------------------------------------------------
+# Distributed backfills run several worker processes, each with its own pool (and graphile-worker's), and
+# the test suite runs files in parallel: the packaged default of 100 connections is too few for both.
+MIN_CONNECTIONS=200
+current=$(runuser -u postgres -- psql -X -At -p "$PORT" -d postgres -c 'SHOW max_connections')
+if [ "${current:-0}" -lt "$MIN_CONNECTIONS" ]; then
+  log "max_connections ${current} -> ${MIN_CONNECTIONS} (restarts the cluster)"
+  psql_su -d postgres -c "ALTER SYSTEM SET max_connections = ${MIN_CONNECTIONS}" >&2
+  pg_ctlcluster "$PG_MAJOR" main restart >&2
+  for _ in $(seq 1 50); do
+    "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PORT" && break
+    sleep 0.2
+  done
+  "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PORT" || die "cluster ${PG_MAJOR}/main did not come back after the restart"
+fi
+
 # --- role, database, extension ----------------------------------------------------------------------
 psql_su -d postgres -v u="$DB_USER" -v pw="$DB_PASS" >&2 <<'SQL'
 SELECT format('CREATE ROLE %I LOGIN PASSWORD %L', :'u', :'pw')

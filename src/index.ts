@@ -7,11 +7,22 @@
 export type { AliasChange, AliasSetOptions, AliasView } from './app/aliases.js';
 export type { CollectionDeleteOptions, CollectionDeleteReport } from './app/collection-delete.js';
 export { evaluateAlias, evaluateMigration, evaluateNamespace } from './app/evaluate.js';
+export { type Forecast, forecastMigration, type Verdict } from './app/forecast.js';
 export type { DeleteResult, IngestOptions, IngestResult, OnDeleted } from './app/ingest.js';
 export { type BackfillView, MigrationService, type MigrationStatus } from './app/migrate.js';
 export type { FinishOptions } from './app/migrate-finish.js';
+export type { ReplayOptions, ReplayReport, ReplaySource } from './app/migrate-replay.js';
 export { type OpenOptions, openReembed } from './app/open.js';
+export { compareProbe, type ProbeComparison } from './app/probe-compare.js';
+export {
+  buildProbeSet,
+  createProbeSet,
+  evaluateProbe,
+  type ProbeEvaluation,
+  resolveProbeSet,
+} from './app/probes.js';
 export type {
+  QueryEngineOptions,
   QueryObserver,
   QueryRequest,
   QueryResponse,
@@ -39,6 +50,13 @@ export { evaluateGates, parseGateRule } from './core/gates.js';
 export * from './core/metrics.js';
 export type { MigrationBridge } from './core/migration.js';
 export type { Namespace, NamespaceManifest, NamespaceState } from './core/namespace.js';
+export {
+  type ProbeParams,
+  type ProbeQuery,
+  type ProbeSet,
+  probeAsGolden,
+  resolveProbeParams,
+} from './core/probe.js';
 export type { Provenance, SearchFilter, SearchHit, SourceDocument, SourceInput } from './core/records.js';
 export type { Alias, FusionMethod, FusionPolicy, Routing } from './core/routing.js';
 export {
@@ -81,7 +99,13 @@ export type { AdapterRecord } from './ports/adapters.js';
 export type { Backend } from './ports/backend.js';
 export type { AuditEntry, AuditFilter, Catalog } from './ports/catalog.js';
 export type { Embedder, EmbedderFactory } from './ports/embedder.js';
-export type { SourceRepository } from './ports/sources.js';
+export type { EvaluationSetRepository, ProbeSetInfo, ProbeSetRepository } from './ports/evaluation-sets.js';
+export type {
+  ReaderThreadReader,
+  ReaderThreadSession,
+  ReaderThreads,
+  SourceRepository,
+} from './ports/sources.js';
 export type { NamespaceDescriptor, StoreCapabilities, VectorStore } from './ports/vector-store.js';
 export type { AnnQuantization, SqliteAnnOptions } from './stores/sqlite/ann-config.js';
 export { openSqliteBackend } from './stores/sqlite/backend.js';

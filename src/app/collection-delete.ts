@@ -23,13 +23,16 @@ export interface CollectionDeleteReport {
   readonly aliases: readonly string[];
   readonly sources: { readonly live: number; readonly deleted: number };
   readonly migrations: readonly { readonly id: string; readonly state: string }[];
+  /** Probe sets built from the collection's documents (`probe:<name>`), deleted with it. */
+  readonly probes: readonly string[];
 }
 
 /**
  * Deletes a collection and everything of it: the vectors of every namespace (dropped in the store), its
  * job rows, dead letters and queues, its migrations (finished ones: an unfinished migration refuses the
- * delete with `CONFLICT`), its retained sources, and finally — in one catalog transaction audited as
- * `collection.delete` with a summary of all of the above — its aliases, namespaces and the collection row.
+ * delete with `CONFLICT`) with their kept query texts, its probe sets (each audited as `probe.delete`), its
+ * retained sources, and finally — in one catalog transaction audited as `collection.delete` with a summary
+ * of all of the above — its aliases, namespaces and the collection row.
  * The audit log keeps the history; the name can be used again. Each step is idempotent, so a delete
  * interrupted by a crash is finished by running it again (the collection stays listed until the end).
  */
@@ -71,11 +74,17 @@ export async function deleteCollection(
     aliases: Object.freeze((await catalog.listAliases(name)).map((a) => a.name)),
     sources: await sources.count(name),
     migrations: Object.freeze(migrations.map((m) => ({ id: m.id, state: m.state }))),
+    probes: Object.freeze(
+      backend.probes
+        ? (await backend.probes.list()).filter((p) => p.collection === name).map((p) => p.name)
+        : [],
+    ),
   });
   if (options.dryRun) return report;
   for (const ns of namespaces) await store.dropNamespace(ns.name);
   await backend.jobs?.purge(namespaces.map((ns) => ns.name));
   await backend.migrations?.purge(name);
+  for (const probe of report.probes) await backend.probes?.delete(probe, { actor });
   await sources.purge(name);
   const { kind: _kind, dryRun: _dry, collection: _name, ...summary } = report;
   await catalog.deleteCollection(name, actor, { ...summary, reason: options.reason ?? null });

@@ -101,5 +101,8 @@ export function observedMigrations(
     recordReads: (reads) => repo.recordReads(reads),
     traffic: (namespace) => repo.traffic(namespace),
     purge: (collection) => repo.purge(collection),
+    ...(repo.recordQueries ? { recordQueries: repo.recordQueries.bind(repo) } : {}),
+    ...(repo.recentQueries ? { recentQueries: repo.recentQueries.bind(repo) } : {}),
+    ...(repo.forgetQueries ? { forgetQueries: repo.forgetQueries.bind(repo) } : {}),
   };
 }

@@ -14,7 +14,7 @@ import type { Routing } from '../core/routing.js';
 import { gateHints } from './gate-hints.js';
 import { unfreezeOld } from './migrate-bridge.js';
 import { type MigrationContext, runStep, startRetiring } from './migrate-context.js';
-import { evaluateMigrationGates } from './migrate-gates.js';
+import { evaluateMigrationGates, recordGates, refusalReasons, shortDetail } from './migrate-gates.js';
 
 export interface CutoverOptions {
   /** Cut over although gates fail; needs `reason`, and writes `gate.forced` to the audit log. */
@@ -53,11 +53,12 @@ export async function cutoverMigration(
   const failing = gates.results.filter((r) => !r.passed);
   if (failing.length > 0 && !alreadyCut) {
     if (!options.force) {
+      await recordGates(ctx, migration, gates);
       const hints = gateHints(migration, failing);
       throw new ReembedError(
         'GATE_FAILED',
-        `Cutover of ${migration.id} refused: gate ${failing.map((r) => `"${r.rule}" (${r.detail})`).join('; ')}. ` +
-          `${hints.length ? `To pass: ${hints.join(' ')} ` : ''}Or pass --force with a reason.`,
+        `Cutover of ${migration.id} refused: ${refusalReasons(migration, gates).join('; ')}. ` +
+          `${hints.length ? `To pass: ${hints.join(' ')} ` : ''}Or pass --force with a reason (audited).`,
         {
           details: {
             migration: migration.id,
@@ -89,7 +90,7 @@ export async function cutoverMigration(
       'gates',
       failing.length ? 'skipped' : 'done',
       failing.length
-        ? `FORCED past ${failing.length} failing gate(s): ${failing.map((r) => `"${r.rule}" (${r.detail})`).join('; ')} — reason: ${options.reason}`
+        ? `FORCED past ${failing.length} failing gate(s): ${failing.map((r) => `"${r.rule}" (${shortDetail(r.detail)})`).join('; ')} — reason: ${options.reason}`
         : `${gates.results.length} gate(s) passed`,
       {
         results: gates.results,
@@ -124,7 +125,7 @@ export async function cutoverMigration(
       stepResult('alias', 'done', `alias ${alias.name} → ${migration.to} (version ${next.version})`),
     );
   }
-  return finishCutover(
+  const report = await finishCutover(
     ctx,
     migration,
     steps,
@@ -132,6 +133,9 @@ export async function cutoverMigration(
       ? { forced: true, forcedGates: failing.map((r) => r.rule), reason: options.reason ?? null }
       : { forced: false },
   );
+  // After the commit (recording before would bump the version the cutover compares): status shows these gates.
+  await recordGates(ctx, migration, gates);
+  return migrationReport(await ctx.migrations.get(migration.id).catch(() => report.migration), report.steps);
 }
 
 /** The steps after the alias commit; also how `step` finishes a cutover that crashed halfway. */
@@ -166,6 +170,7 @@ export async function finishCutover(
       return `${migration.to} is serving; ${old}${derived}`;
     }),
   );
+  await forgetServedQueries(ctx, migration);
   if (steps.every((s) => s.status !== 'failed')) {
     steps.push(
       await runStep('retiring', async () => {
@@ -231,5 +236,12 @@ export async function rollbackMigration(
       return `${prior} → rolled-back`;
     }),
   );
+  await forgetServedQueries(ctx, migration);
   return migrationReport(migration, steps);
+}
+
+/** Kept query texts serve only the migration's replay: they go when it finishes (best effort). */
+async function forgetServedQueries(ctx: MigrationContext, migration: Migration): Promise<void> {
+  if (migration.options.keepQueries)
+    await ctx.migrations.forgetQueries?.(migration.id).catch(() => undefined);
 }

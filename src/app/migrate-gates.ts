@@ -6,7 +6,11 @@ import { evaluateRetriever, type RetrieverEvaluation } from '../eval/evaluate.js
 import type { Backend } from '../ports/backend.js';
 import type { JobRepository } from '../ports/jobs.js';
 import type { AgreementSummary, MigrationRepository } from '../ports/migrations.js';
+import type { EmbedderCache } from './embedders.js';
 import { resolveGoldenSet } from './golden-sets.js';
+import { defaultGatePlan, type GatePlanEntry } from './migrate-options.js';
+import { compareProbe, type ProbeComparison } from './probe-compare.js';
+import { resolveProbeSet } from './probes.js';
 import type { QueryEngine } from './query.js';
 import { type Coverage, measureCoverage } from './status.js';
 
@@ -15,6 +19,7 @@ export interface GateContext {
   readonly migrations: MigrationRepository;
   readonly jobs: JobRepository;
   readonly queries: QueryEngine;
+  readonly embedders: EmbedderCache;
 }
 
 /** Everything a cutover decision reads, kept for the report and the audit log. */
@@ -26,6 +31,10 @@ export interface GateEvaluation {
   readonly deadLetters: number;
   readonly agreement: AgreementSummary | null;
   readonly evaluation: { readonly old: RetrieverEvaluation; readonly new: RetrieverEvaluation } | null;
+  /** Both sides on the migration's probe set, when it has one and no golden set. */
+  readonly probe: ProbeComparison | null;
+  /** The rules evaluated and why each applies. */
+  readonly plan: readonly GatePlanEntry[];
 }
 
 /**
@@ -92,9 +101,20 @@ export async function evaluateMigrationGates(
       for (const [key, value] of Object.entries(evaluation.new.metrics)) facts[`new.${key}`] = value;
     }
   }
+  let probe: ProbeComparison | null = null;
+  if (!evaluation && migration.options.probe) {
+    const set = await resolveProbeSet(ctx.backend, migration.options.probe);
+    probe = await compareProbe(ctx, migration.from, migration.to, set);
+    Object.assign(facts, probe.facts);
+  }
+  facts['quality.measured'] = evaluation || probe ? 1 : 0;
   Object.assign(facts, options.extraFacts ?? {});
 
-  const results = evaluateGates(migration.options.gates, facts);
+  const plan = gatePlanOf(migration, { golden: evaluation ? nameOf(goldenInput) : null });
+  const results = evaluateGates(
+    plan.map((g) => g.rule),
+    facts,
+  );
   return Object.freeze({
     facts: Object.freeze(facts),
     results: Object.freeze(results),
@@ -103,16 +123,115 @@ export async function evaluateMigrationGates(
     deadLetters,
     agreement,
     evaluation,
+    probe,
+    plan: Object.freeze(plan),
   });
 }
 
-/** `shadow.samples`, `shadow.overlap@k`, `shadow.rbo`, `shadow.latency_p50_ms`, `shadow.latency_p99_ms`, `shadow.served_p99_ms`. */
+/**
+ * The rules a migration's cutover must pass and why: the rules given with `--gate` as they are, or the
+ * defaults for what the migration measures (its golden set, else its probe, else nothing — which a
+ * cutover refuses unless forced). A judged set given at evaluation time (`cutover --golden`) replaces
+ * the probe: judged queries outrank known-item ones.
+ */
+export function gatePlanOf(migration: Migration, at: { golden?: string | null } = {}): GatePlanEntry[] {
+  const o = migration.options;
+  if (!o.defaultGates) return o.gates.map((rule) => ({ rule, why: 'given with --gate' }));
+  const unavailable = (migration.info as { probeUnavailable?: unknown }).probeUnavailable;
+  return defaultGatePlan({
+    strategy: migration.strategy,
+    minShadowSamples: o.minShadowSamples,
+    golden: at.golden ?? o.golden,
+    probe: o.probe ?? null,
+    probeUnavailable: typeof unavailable === 'string' ? unavailable : null,
+  });
+}
+
+function nameOf(golden: GoldenSet | string | null | undefined): string | null {
+  if (!golden) return null;
+  return typeof golden === 'string' ? golden : golden.name;
+}
+
+/**
+ * Why a cutover is refused (or a step waits), with the figures that decided: each failing rule with its
+ * values, then — when a probe gate fails — the probe's figures of both namespaces. How to pass is
+ * `gateHints` (gate-hints.ts).
+ */
+export function refusalReasons(migration: Migration, gates: GateEvaluation): string[] {
+  const failing = gates.results.filter((r) => !r.passed);
+  const reasons: string[] = [];
+  for (const r of failing) {
+    if (r.rule.startsWith('quality.measured')) {
+      const unavailable = (migration.info as { probeUnavailable?: unknown }).probeUnavailable;
+      reasons.push(
+        `gate "${r.rule}" (quality is not measured: no judged golden set, and no probe — ` +
+          (typeof unavailable === 'string' ? `${whyNoProbe(unavailable)})` : 'started with --no-probe)'),
+      );
+    } else reasons.push(`gate "${r.rule}" (${shortDetail(r.detail)})`);
+  }
+  const fmt = (n: number | undefined): string => (n === undefined ? '?' : n.toFixed(4));
+  const f = gates.facts;
+  if (failing.some((r) => r.rule.startsWith('probe.')) && gates.probe) {
+    reasons.push(
+      `on probe:${gates.probe.probe.name} (${f['probe.queries']} known-item queries cut from the collection, not judged) ` +
+        `the new namespace ${migration.to} scores MRR@10 ${fmt(f['new.probe.mrr@10'])} and recall@10 ${fmt(f['new.probe.recall@10'])}, ` +
+        `the old ${migration.from} MRR@10 ${fmt(f['old.probe.mrr@10'])} and recall@10 ${fmt(f['old.probe.recall@10'])}`,
+    );
+  }
+  return reasons;
+}
+
+/** Why the collection gave no probe, without its closing advice (the hints say how to pass). */
+function whyNoProbe(message: string): string {
+  return message
+    .replace(/\s*Evaluate this collection with a judged golden set[\s\S]*$/, '')
+    .replace(/\.$/, '');
+}
+
+/** A rule's detail without the list of every known fact (useful for a typo in a custom rule, noise here). */
+export function shortDetail(detail: string): string {
+  const missing = /^cannot evaluate: no usable fact ([^;]+);/.exec(detail);
+  return missing ? `not measured yet: no ${missing[1]}` : detail;
+}
+
+/** `shadow.samples`, `shadow.overlap@k`, `shadow.overlap`, `shadow.rbo`, `shadow.latency_p50_ms`, `shadow.latency_p99_ms`, `shadow.served_p99_ms`. */
 export function agreementFacts(summary: AgreementSummary): Record<string, number> {
   const facts: Record<string, number> = { 'shadow.samples': summary.samples };
   for (const [k, overlap] of Object.entries(summary.overlap)) facts[`shadow.overlap@${k}`] = overlap;
+  // One overlap whatever k the queries asked for: @10 when sampled there, else the mean over the ks seen.
+  const ks = Object.values(summary.overlap);
+  if (ks.length > 0)
+    facts['shadow.overlap'] = summary.overlap[10] ?? ks.reduce((a, b) => a + b, 0) / ks.length;
   if (summary.rbo !== null) facts['shadow.rbo'] = summary.rbo;
   if (summary.shadowMs.p50 !== null) facts['shadow.latency_p50_ms'] = summary.shadowMs.p50;
   if (summary.shadowMs.p99 !== null) facts['shadow.latency_p99_ms'] = summary.shadowMs.p99;
   if (summary.servedMs.p99 !== null) facts['shadow.served_p99_ms'] = summary.servedMs.p99;
   return facts;
+}
+
+/**
+ * Keeps the latest gate evaluation in the migration's info (`lastGates`), so `migrate status` shows what
+ * decided without measuring again. Best effort: a failure to record never hides the gates' own result.
+ */
+export async function recordGates(
+  ctx: GateContext & { readonly actor: string; readonly clock: { now(): Date } },
+  migration: Migration,
+  gates: GateEvaluation,
+): Promise<void> {
+  const lastGates = {
+    at: ctx.clock.now().toISOString(),
+    passed: gates.passed,
+    results: gates.results.map((r) => ({ rule: r.rule, passed: r.passed, detail: shortDetail(r.detail) })),
+    ...(gates.probe
+      ? {
+          probe: {
+            name: gates.probe.probe.name,
+            queries: gates.facts['probe.queries'],
+            old: gates.probe.old.metrics,
+            new: gates.probe.new.metrics,
+          },
+        }
+      : {}),
+  };
+  await ctx.migrations.updateInfo(migration.id, { lastGates }, ctx.actor).catch(() => undefined);
 }

@@ -1,9 +1,18 @@
 import { overlapAt, rbo } from '../core/agreement.js';
-import type { Migration } from '../core/migration.js';
+import { type Migration, parseDuration } from '../core/migration.js';
 import type { Backend } from '../ports/backend.js';
 import type { Clock } from '../ports/clock.js';
 import type { MigrationRepository } from '../ports/migrations.js';
-import type { QueryObserver, QueryResponse, ShadowEvent, UnmigratedHitsEvent } from './query.js';
+import type {
+  QueryObserver,
+  QueryRequest,
+  QueryResponse,
+  ShadowEvent,
+  UnmigratedHitsEvent,
+} from './query.js';
+
+/** Served query texts buffered between flushes, at most (the oldest are dropped beyond it). */
+const MAX_BUFFERED_QUERIES = 10_000;
 
 export interface ObserverOptions {
   readonly clock: Clock;
@@ -25,11 +34,12 @@ export interface ObserverOptions {
 export class MigrationObserver implements QueryObserver {
   readonly #backend: Backend;
   readonly #migrations: MigrationRepository;
-  readonly #options: Required<Omit<ObserverOptions, 'onError'>> & Pick<ObserverOptions, 'onError'>;
+  #options: Required<Omit<ObserverOptions, 'onError'>> & Pick<ObserverOptions, 'onError'>;
   readonly #pending = new Set<Promise<unknown>>();
   readonly #active = new Map<string, { migration: Migration | null; at: number }>();
   #reads = new Map<string, number>();
   #hits = new Map<string, string[]>();
+  #served: { alias: string; at: string; text: string; tenant: string | null }[] = [];
   #lastFlush: number;
 
   constructor(backend: Backend, migrations: MigrationRepository, options: ObserverOptions) {
@@ -39,7 +49,27 @@ export class MigrationObserver implements QueryObserver {
     this.#lastFlush = options.clock.now().getTime();
   }
 
-  onQuery(response: QueryResponse): void {
+  /**
+   * Changes the clock, flush interval or error handler (a `MigrationService` applies its own options to
+   * the app's observer this way: one observer per app, so no query is recorded twice).
+   */
+  configure(options: Partial<ObserverOptions>): void {
+    const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
+    this.#options = { ...this.#options, ...defined };
+    if (options.clock) this.#lastFlush = options.clock.now().getTime();
+  }
+
+  onQuery(response: QueryResponse, request?: QueryRequest): void {
+    // Texts of queries through a shadow-routed alias, kept later only if its migration opted in.
+    if (response.trace.routing === 'shadow' && typeof request?.text === 'string') {
+      if (this.#served.length >= MAX_BUFFERED_QUERIES) this.#served.shift();
+      this.#served.push({
+        alias: response.trace.alias,
+        at: this.#options.clock.now().toISOString(),
+        text: request.text,
+        tenant: request.filter?.tenant ?? null,
+      });
+    }
     for (const read of response.trace.reads)
       this.#reads.set(read.namespace, (this.#reads.get(read.namespace) ?? 0) + 1);
     if (response.hits.length > 0) {
@@ -115,12 +145,35 @@ export class MigrationObserver implements QueryObserver {
     this.#lastFlush = at.getTime();
     const reads = this.#reads;
     const hits = this.#hits;
+    const served = this.#served;
     this.#reads = new Map();
     this.#hits = new Map();
+    this.#served = [];
+    await this.#keepServed(served, at);
     await this.#migrations.recordReads(
       [...reads].map(([namespace, n]) => ({ namespace, reads: n, lastReadAt: at.toISOString() })),
     );
     for (const [collection, ids] of hits) await this.#backend.sources.recordHits(collection, ids);
+  }
+
+  /** Stores the served texts of aliases whose migration keeps queries (with its retention); drops the rest. */
+  async #keepServed(
+    served: readonly { alias: string; at: string; text: string; tenant: string | null }[],
+    now: Date,
+  ): Promise<void> {
+    if (served.length === 0 || !this.#migrations.recordQueries) return;
+    for (const alias of new Set(served.map((s) => s.alias))) {
+      const migration = await this.activeMigration(alias);
+      const keep = migration?.options.keepQueries;
+      if (!migration || !keep) continue;
+      const queries = served
+        .filter((s) => s.alias === alias)
+        .map((s) => ({ migrationId: migration.id, at: s.at, text: s.text, tenant: s.tenant }));
+      await this.#migrations.recordQueries(queries, {
+        max: keep.max,
+        before: new Date(now.getTime() - parseDuration(keep.for)).toISOString(),
+      });
+    }
   }
 
   #track(promise: Promise<unknown>): void {

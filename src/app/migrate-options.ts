@@ -10,11 +10,29 @@ import {
 } from '../core/migration.js';
 import { resolveSettings } from '../jobs/backfill.js';
 
+/** `probe:docs` or `docs` → `docs` (the name a probe set is stored under). */
+export function probeName(ref: string): string {
+  return ref.startsWith('probe:') ? ref.slice('probe:'.length) : ref;
+}
+
 /**
  * Migration options at the boundary: validated once with zod, defaults resolved per strategy, and the
  * resolved value stored with the migration (so the audit log shows exactly what ran).
  */
 const positive = z.number().positive();
+/** A duration string (`30m`, `36h`, `7d`) with its default; `message` says how to write one. */
+const duration = (fallback: string, message: string) =>
+  z
+    .string()
+    .default(fallback)
+    .refine((w) => {
+      try {
+        parseDuration(w);
+        return true;
+      } catch {
+        return false;
+      }
+    }, message);
 
 export const migrationOptionsSchema = z
   .object({
@@ -28,17 +46,7 @@ export const migrationOptionsSchema = z
       .refine((s) => s.every((v, i) => i === 0 || v > (s[i - 1] as number)), 'steps must increase')
       .refine((s) => s[s.length - 1] === 100, 'the last step must be 100'),
     tenants: z.boolean().default(true),
-    stepHold: z
-      .string()
-      .default('0s')
-      .refine((w) => {
-        try {
-          parseDuration(w);
-          return true;
-        } catch {
-          return false;
-        }
-      }, 'write a duration such as 30m, 1h or 0s'),
+    stepHold: duration('0s', 'write a duration such as 30m, 1h or 0s'),
     fusion: z
       .object({
         method: z.enum(['rrf', 'minmax', 'zscore', 'coverage-aware-rrf', 'coverage-aware-score']),
@@ -47,18 +55,21 @@ export const migrationOptionsSchema = z
       })
       .strict()
       .default({ method: 'coverage-aware-score' }),
-    rollbackWindow: z
-      .string()
-      .default('7d')
-      .refine((w) => {
-        try {
-          parseDuration(w);
-          return true;
-        } catch {
-          return false;
-        }
-      }, 'write a duration such as 7d, 36h or 30m'),
+    rollbackWindow: duration('7d', 'write a duration such as 7d, 36h or 30m'),
     golden: z.string().min(1).nullable().default(null),
+    /**
+     * A stored probe set (`probe:<name>` or `<name>`) for the quality gates when there is no golden set;
+     * `false` for none. Omitted: `start` builds (or reuses) the collection's probe set.
+     */
+    probe: z.union([z.string().min(1), z.literal(false)]).optional(),
+    keepQueries: z
+      .object({
+        max: z.number().int().min(1).max(1_000_000),
+        for: duration('24h', 'write a duration such as 24h or 7d'),
+      })
+      .strict()
+      .nullable()
+      .default(null),
     backfill: z
       .object({
         batchSize: z.number().int().positive().optional(),
@@ -96,16 +107,69 @@ export interface MigrationInput {
   readonly options?: MigrationOptionsInput;
 }
 
-/** Default gates: full coverage and no errors; shadow agreement samples; no quality loss when a golden set is given. */
-export function defaultGates(
-  strategy: MigrationStrategy,
-  minShadowSamples: number,
-  golden: string | null,
-): string[] {
-  const gates = ['coverage >= 1.0', 'errors == 0'];
-  if (strategy === 'shadow') gates.push(`shadow.samples >= ${minShadowSamples}`);
-  if (golden !== null) gates.push('ndcg@10 >= old - 0.01');
-  return gates;
+/** Shadow agreement below this overlap (@10) means the two spaces barely see the same documents. */
+export const SHADOW_OVERLAP_FLOOR = 0.05;
+
+/** One gate rule and why it applies (shown by `migrate plan` and `migrate status`). */
+export interface GatePlanEntry {
+  readonly rule: string;
+  readonly why: string;
+}
+
+export interface GatePlanInput {
+  readonly strategy: MigrationStrategy;
+  readonly minShadowSamples: number;
+  readonly golden: string | null;
+  /** The probe set the gates read (without `probe:`), or null. */
+  readonly probe: string | null;
+  /** Why there is no probe, when building one failed (e.g. too few documents). */
+  readonly probeUnavailable?: string | null;
+}
+
+/**
+ * The default gates and why each applies: full coverage and no errors always; shadow agreement samples
+ * and an overlap floor for a shadow migration; and quality — on the judged golden set when there is one,
+ * else on the probe set, else a gate that fails until a judged set is given or the cutover is forced
+ * with a reason (a migration must never cut over with its quality unmeasured).
+ */
+export function defaultGatePlan(input: GatePlanInput): GatePlanEntry[] {
+  const plan: GatePlanEntry[] = [
+    { rule: 'coverage >= 1.0', why: 'every live document must be current in the new namespace' },
+    {
+      rule: 'errors == 0',
+      why: 'no dead-lettered documents, resurrected deletes or records of another space',
+    },
+  ];
+  if (input.strategy === 'shadow') {
+    plan.push({
+      rule: `shadow.samples >= ${input.minShadowSamples}`,
+      why: 'agreement needs samples: live queries through the alias, or `reembed migrate replay`',
+    });
+    // The floor reads samples: with none required (minShadowSamples 0) there may be none to read.
+    if (input.minShadowSamples > 0)
+      plan.push({
+        rule: `shadow.overlap >= ${SHADOW_OVERLAP_FLOOR}`,
+        why: 'a sanity floor: sound spaces share more than 1 in 20 of their top 10 (overlap is not quality)',
+      });
+  }
+  if (input.golden !== null) {
+    plan.push({
+      rule: 'ndcg@10 >= old - 0.01',
+      why: `judged golden set ${input.golden}: no loss beyond one nDCG point`,
+    });
+  } else if (input.probe !== null) {
+    const why = `no judged set: probe:${input.probe} (known-item queries cut from the collection)`;
+    plan.push(
+      { rule: 'probe.mrr@10 >= old - 0.01', why: `${why}; MRR may not drop by more than 0.01` },
+      { rule: 'probe.recall@10 >= old - 0.02', why: `${why}; recall may not drop by more than 0.02` },
+    );
+  } else {
+    plan.push({
+      rule: 'quality.measured >= 1',
+      why: `no judged set and no probe${input.probeUnavailable ? ` (${input.probeUnavailable})` : ''}: give --golden, or cut over with --force --reason`,
+    });
+  }
+  return plan;
 }
 
 export function resolveMigrationOptions(strategy: MigrationStrategy, input: unknown = {}): MigrationOptions {
@@ -133,7 +197,16 @@ export function resolveMigrationOptions(strategy: MigrationStrategy, input: unkn
       { details: { field: 'bridge', strategy } },
     );
   }
-  const gates = o.gates ?? defaultGates(strategy, o.minShadowSamples, o.golden);
+  const probe = o.golden !== null || o.probe === false || o.probe === undefined ? null : probeName(o.probe);
+  const gates =
+    o.gates ??
+    defaultGatePlan({
+      strategy,
+      minShadowSamples: o.minShadowSamples,
+      golden: o.golden,
+      // Until `start` has built it, an automatic probe is named after nothing: the rules are the same.
+      probe: probe ?? (o.golden === null && o.probe === undefined ? 'auto' : null),
+    }).map((g) => g.rule);
   parseGateRules(gates); // a typo fails now, before any work
   return Object.freeze({
     gates: Object.freeze([...gates]),
@@ -145,6 +218,9 @@ export function resolveMigrationOptions(strategy: MigrationStrategy, input: unkn
     fusion: Object.freeze({ ...o.fusion }),
     rollbackWindow: o.rollbackWindow,
     golden: o.golden,
+    probe,
+    defaultGates: o.gates === undefined,
+    keepQueries: o.keepQueries ? Object.freeze({ ...o.keepQueries }) : null,
     backfill: resolveSettings(o.backfill),
     ...(o.bridge ? { bridge: Object.freeze({ ...o.bridge }) as MigrationBridge } : {}),
   });

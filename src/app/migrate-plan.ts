@@ -1,17 +1,34 @@
+import { isReembedError } from '../core/errors.js';
 import type { MigrationOptions, MigrationStrategy } from '../core/migration.js';
 import { documentChunks } from '../core/pipeline.js';
-import { type Estimate, estimate } from '../core/plan.js';
-import type { SourceDocument } from '../core/records.js';
+import { type Estimate, estimate, type LatencySource } from '../core/plan.js';
+import { MIN_PROBE_QUERIES, type ProbeSet, resolveProbeParams } from '../core/probe.js';
+import { ProbeSampler } from '../core/probe-sample.js';
 import { actionFor } from '../jobs/backfill-source.js';
+import { type Forecast, forecastMigration, type SampleCost } from './forecast.js';
 import type { MigrationContext } from './migrate-context.js';
-import { type MigrationInput, resolveMigrationOptions } from './migrate-options.js';
+import {
+  defaultGatePlan,
+  type GatePlanEntry,
+  type MigrationInput,
+  probeName,
+  resolveMigrationOptions,
+} from './migrate-options.js';
 import { resolveInput } from './migrate-start.js';
+import { probeDocument } from './probes.js';
 
 export interface PlanOptions {
-  /** Per-batch latency to assume instead of measuring one embedding call (which may cost money). */
+  /** Per-batch latency to assume instead of measuring it on the forecast's sample. */
   readonly latencyMs?: number;
-  /** Documents embedded to measure latency (default 16; 0 means use `latencyMs` or 0). */
+  /** Documents in the forecast's sample (default 200). */
   readonly sampleSize?: number;
+  /** No embedding call at all: counts, tokens, cost and gates only; no forecast (nor measured latency). */
+  readonly costOnly?: boolean;
+  /** Refuse to embed a sample costing more than this (default $0.10). */
+  readonly maxSampleCostUsd?: number;
+  /** Called with the sample's cost before the forecast spends it. */
+  readonly onSampleCost?: (cost: SampleCost) => void;
+  readonly signal?: AbortSignal;
 }
 
 export interface MigrationPlan {
@@ -30,9 +47,36 @@ export interface MigrationPlan {
   /** Whether the target namespace exists already (a repeated plan counts what it holds as done). */
   readonly targetExists: boolean;
   readonly estimate: Estimate;
+  /** How the target model's tokens were counted (exact for local models and OpenAI's own; else estimated). */
+  readonly tokenizer: { readonly name: string; readonly exact: boolean };
+  /** The gates a cutover would have to pass, and why each applies. */
+  readonly gates: readonly GatePlanEntry[];
+  /** The probe the forecast used (not stored), or why the collection cannot give one. */
+  readonly probe: { readonly queries: number; readonly digest: string } | { readonly unavailable: string };
+  /** The pre-flight forecast; null with `costOnly`. */
+  readonly forecast: Forecast | null;
 }
 
 const PAGE = 1_000;
+const DEFAULT_SAMPLE = 200;
+
+/** The gates `start` would set: the given rules, or the defaults with the probe `start` would use. */
+function defaultGatesFor(
+  input: MigrationInput,
+  resolved: MigrationOptions,
+  autoProbe: string | null,
+  unavailable: string | null,
+): GatePlanEntry[] {
+  if (!resolved.defaultGates) return resolved.gates.map((rule) => ({ rule, why: 'given with --gate' }));
+  const requested = input.options?.probe;
+  return defaultGatePlan({
+    strategy: input.strategy,
+    minShadowSamples: resolved.minShadowSamples,
+    golden: resolved.golden,
+    probe: typeof requested === 'string' ? probeName(requested) : requested === false ? null : autoProbe,
+    probeUnavailable: requested === false ? 'probe: false' : unavailable,
+  });
+}
 
 /**
  * Plans a migration without changing anything: counts the documents, chunks and tokens still to embed
@@ -52,8 +96,8 @@ export async function planMigration(
   let alreadyCurrent = 0;
   let chunks = 0;
   let tokens = 0;
-  const sample: SourceDocument[] = [];
-  const sampleSize = options.sampleSize ?? 16;
+  const sampleSize = options.sampleSize ?? DEFAULT_SAMPLE;
+  const sampler = new ProbeSampler(resolveProbeParams({ size: Math.max(MIN_PROBE_QUERIES, sampleSize) }));
   let afterId: string | undefined;
   for (;;) {
     const page = await ctx.backend.sources.scan(from.collection, { afterId, limit: PAGE });
@@ -67,25 +111,38 @@ export async function planMigration(
       : new Map();
     for (const doc of page) {
       documents++;
+      sampler.add(probeDocument(doc));
       if (actionFor(doc, heads.get(doc.id)) === 'current') {
         alreadyCurrent++;
         continue;
       }
-      if (sample.length < sampleSize) sample.push(doc);
       for (const chunk of documentChunks(space.spec, doc.id, doc.text)) {
         chunks++;
         tokens += embedder.countTokens(chunk.text);
       }
     }
   }
+  let probe: ProbeSet | null = null;
+  let unavailable: string | null = null;
+  try {
+    probe = sampler.build(from.collection, from.collection);
+  } catch (error) {
+    if (!isReembedError(error, 'PROBE_UNAVAILABLE')) throw error;
+    unavailable = error.message;
+  }
+  const forecast =
+    probe && !options.costOnly
+      ? await forecastMigration(ctx.backend, ctx.embedders, from.space, space, probe, {
+          ...(options.maxSampleCostUsd !== undefined ? { maxSampleCostUsd: options.maxSampleCostUsd } : {}),
+          ...(options.onSampleCost ? { onSampleCost: options.onSampleCost } : {}),
+          ...(options.signal ? { signal: options.signal } : {}),
+        })
+      : null;
   let batchLatencyMs = options.latencyMs ?? 0;
-  let latencySource: 'measured' | 'configured' = 'configured';
-  if (options.latencyMs === undefined && sample.length > 0) {
-    const texts = sample.flatMap((d) => documentChunks(space.spec, d.id, d.text).map((c) => c.text));
-    const started = performance.now();
-    await embedder.embed(texts, { inputType: 'document' });
+  let latencySource: LatencySource = options.latencyMs === undefined ? 'unknown' : 'configured';
+  if (options.latencyMs === undefined && forecast?.newMsPerDocument != null) {
     // Scaled linearly from the sample to a full batch: conservative for providers with a fixed overhead.
-    batchLatencyMs = ((performance.now() - started) * resolved.backfill.batchSize) / sample.length;
+    batchLatencyMs = forecast.newMsPerDocument * resolved.backfill.batchSize;
     latencySource = 'measured';
   }
   return Object.freeze({
@@ -102,6 +159,12 @@ export async function planMigration(
     strategy: input.strategy,
     options: resolved,
     targetExists,
+    tokenizer: embedder.tokenizer ?? { name: 'estimate', exact: false },
+    gates: Object.freeze(defaultGatesFor(input, resolved, probe ? from.collection : null, unavailable)),
+    probe: probe
+      ? { queries: probe.queries.length, digest: probe.digest }
+      : { unavailable: unavailable ?? '' },
+    forecast,
     estimate: estimate({
       strategy: input.strategy,
       documents,

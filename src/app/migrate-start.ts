@@ -16,6 +16,7 @@ import type { Space } from '../core/space.js';
 import { freezeOld, resolveBridge } from './migrate-bridge.js';
 import { type MigrationContext, runStep } from './migrate-context.js';
 import { type MigrationInput, resolveMigrationOptions } from './migrate-options.js';
+import { resolveMigrationProbe } from './migrate-probe.js';
 
 /** The alias, its serving namespace and the target space a migration input names, checked. */
 export async function resolveInput(
@@ -73,7 +74,10 @@ export async function startMigration(ctx: MigrationContext, input: MigrationInpu
       ),
     );
   }
+  // The quality check: it reads the collection as it is now, and refuses nothing by itself.
+  const probe = await resolveMigrationProbe(ctx, from, input, options);
   steps.push(await ensureTarget(ctx, from, space, input.strategy === 'blue-green' ? 'building' : 'active'));
+  steps.push(probe.step);
   const migration = await ctx.migrations.create(
     {
       id: migrationId(to, ctx.clock.now()),
@@ -82,7 +86,8 @@ export async function startMigration(ctx: MigrationContext, input: MigrationInpu
       from: from.name,
       to,
       strategy: input.strategy,
-      options,
+      options: probe.options,
+      info: probe.info,
     },
     ctx.actor,
   );

@@ -1,4 +1,3 @@
-import type { GateResult } from '../core/gates.js';
 import {
   type Migration,
   type MigrationReport,
@@ -12,12 +11,14 @@ import {
 } from '../core/migration.js';
 import type { BackfillProgress, RunOptions } from '../jobs/backfill.js';
 import { runRetirement } from '../jobs/retire.js';
+import { forecastMigration } from './forecast.js';
 import { gateHints } from './gate-hints.js';
 import { createBackfillRunner } from './migrate-backfill.js';
 import { type MigrationContext, runStep, startRetiring } from './migrate-context.js';
 import { finishCutover } from './migrate-cutover.js';
-import { evaluateMigrationGates } from './migrate-gates.js';
+import { evaluateMigrationGates, type GateEvaluation, recordGates, refusalReasons } from './migrate-gates.js';
 import { advanceFromPlanned, setRouting } from './migrate-start.js';
+import { resolveProbeSet } from './probes.js';
 import { measureCoverage } from './status.js';
 
 export interface StepOptions extends RunOptions {
@@ -135,7 +136,48 @@ async function coverageRollout(ctx: MigrationContext, m: Migration): Promise<Ste
     coverage.ratio,
   );
   const percent = reachable > held.percent ? nextRolloutStep(m.options.steps, held.percent) : held.percent;
-  return applyRollout(ctx, m, percent, [...new Set([...held.tenants, ...tenants])].sort());
+  const moved = [...new Set([...held.tenants, ...tenants])].sort();
+  if (percent > held.percent || moved.length > held.tenants.length) {
+    const hold = await rolloutQualityHold(ctx, m);
+    if (hold)
+      return stepResult('rollout', 'skipped', `holding ${held.percent}%: ${hold}`, { percent: held.percent });
+  }
+  return applyRollout(ctx, m, percent, moved);
+}
+
+/**
+ * Before a progressive migration moves any traffic during its backfill, the new space must not be
+ * forecast worse: the probe's documents and queries are embedded in both spaces once (the pre-flight
+ * forecast of `migrate plan`) and the verdict is kept in the migration's info. A `no-go` holds the
+ * traffic where it is (the gates refuse the cutover too); a migration with no quality measure at all
+ * (no golden set, no probe) moves no traffic until it is cut over by force. Returns why to hold, or null.
+ */
+async function rolloutQualityHold(ctx: MigrationContext, m: Migration): Promise<string | null> {
+  if (m.options.golden !== null) return null;
+  if (!m.options.probe) {
+    return m.options.defaultGates
+      ? 'quality is not measured (no golden set, no probe): traffic moves only with a cutover forced with a reason'
+      : null;
+  }
+  const info = m.info as { forecast?: { verdict: string; reasons: string[] } };
+  let forecast = info.forecast;
+  if (!forecast) {
+    const probe = await resolveProbeSet(ctx.backend, m.options.probe);
+    const from = await ctx.backend.catalog.getNamespace(m.from);
+    const to = await ctx.backend.catalog.getNamespace(m.to);
+    const f = await forecastMigration(ctx.backend, ctx.embedders, from.space, to.space, probe, {
+      maxSampleCostUsd: Number.POSITIVE_INFINITY,
+    });
+    forecast = { verdict: f.verdict, reasons: [...f.reasons] };
+    await ctx.migrations.updateInfo(
+      m.id,
+      { forecast: { ...forecast, at: ctx.clock.now().toISOString() } },
+      ctx.actor,
+    );
+  }
+  return forecast.verdict === 'no-go'
+    ? `the pre-flight forecast is no-go: ${forecast.reasons.join('; ')}`
+    : null;
 }
 
 function rolloutOf(m: Migration): { percent: number; tenants: string[]; at: string | null } {
@@ -194,7 +236,8 @@ async function validateStep(ctx: MigrationContext, m: Migration): Promise<Migrat
     );
     return migrationReport(current, steps);
   }
-  steps.push(gateSummary(m, gates.results));
+  await recordGates(ctx, m, gates);
+  steps.push(gateSummary(m, gates));
   if (m.strategy === 'shadow' || m.strategy === 'progressive') {
     const to = m.strategy === 'shadow' ? 'shadowing' : 'rolling-out';
     current = await ctx.migrations.transition(m.id, to, ctx.actor);
@@ -205,9 +248,10 @@ async function validateStep(ctx: MigrationContext, m: Migration): Promise<Migrat
 
 async function gatesStep(ctx: MigrationContext, m: Migration, note: string): Promise<MigrationReport> {
   const gates = await evaluateMigrationGates(ctx, m);
-  return migrationReport(m, [
+  await recordGates(ctx, m, gates);
+  return migrationReport(await ctx.migrations.get(m.id), [
     stepResult('observe', 'done', note, { agreement: gates.agreement }),
-    gateSummary(m, gates.results),
+    gateSummary(m, gates),
   ]);
 }
 
@@ -218,8 +262,9 @@ async function rolloutStep(ctx: MigrationContext, m: Migration): Promise<Migrati
 
 /**
  * Progressive, after validation: one configured step per `migrate step`, each only once the current step
- * has been observed for `stepHold` and the migration's gates pass at it (errors, coverage, quality on a
- * golden set); otherwise traffic stays where it is and the step says what it waits for.
+ * has been observed for `stepHold` and the migration's gates pass at it (errors, coverage, and quality: on
+ * the golden set, else on the probe — the default gates); otherwise traffic stays where it is and the step
+ * says what it waits for, with how to pass.
  */
 async function rolloutNext(ctx: MigrationContext, m: Migration): Promise<StepResult> {
   const held = rolloutOf(m);
@@ -236,19 +281,25 @@ async function rolloutNext(ctx: MigrationContext, m: Migration): Promise<StepRes
       { percent: held.percent, until },
     );
   }
+  // More traffic only while the new namespace passes its gates: a worse model stops at its current share.
   const gates = await evaluateMigrationGates(ctx, m);
-  const failing = gates.results.filter((r) => !r.passed);
-  if (failing.length > 0) {
-    const hints = gateHints(m, failing);
-    return stepResult(
-      'rollout',
-      'skipped',
-      `holding ${held.percent}%: waiting on ${failing.map((r) => `"${r.rule}" (${r.detail})`).join('; ')}` +
-        (hints.length ? `. ${hints.join(' ')}` : ''),
-      { percent: held.percent, results: gates.results },
-    );
+  await recordGates(ctx, m, gates);
+  if (!gates.passed) {
+    return stepResult('rollout', 'skipped', `holding ${held.percent}%: ${waitingOn(m, gates)}`, {
+      percent: held.percent,
+      results: gates.results,
+      hints: gateHints(
+        m,
+        gates.results.filter((r) => !r.passed),
+      ),
+    });
   }
-  return applyRollout(ctx, m, nextRolloutStep(m.options.steps, held.percent), held.tenants);
+  return applyRollout(
+    ctx,
+    await ctx.migrations.get(m.id),
+    nextRolloutStep(m.options.steps, held.percent),
+    held.tenants,
+  );
 }
 
 async function retireStep(ctx: MigrationContext, m: Migration): Promise<MigrationReport> {
@@ -273,15 +324,19 @@ async function retireStep(ctx: MigrationContext, m: Migration): Promise<Migratio
   return migrationReport(await ctx.migrations.get(m.id), steps);
 }
 
-function gateSummary(m: Migration, results: readonly GateResult[]): StepResult {
+function gateSummary(m: Migration, gates: GateEvaluation): StepResult {
+  const { results } = gates;
   const failing = results.filter((r) => !r.passed);
   if (failing.length === 0)
     return stepResult('gates', 'done', `all ${results.length} gate(s) pass: ready for cutover`, { results });
-  const hints = gateHints(m, failing);
-  return stepResult(
-    'gates',
-    'skipped',
-    `waiting on ${failing.map((r) => `"${r.rule}" (${r.detail})`).join('; ')}${hints.length ? `. ${hints.join(' ')}` : ''}`,
-    { results, hints },
+  return stepResult('gates', 'skipped', waitingOn(m, gates), { results, hints: gateHints(m, failing) });
+}
+
+/** What the failing gates wait on (with the figures that decided) and how to pass them. */
+function waitingOn(m: Migration, gates: GateEvaluation): string {
+  const hints = gateHints(
+    m,
+    gates.results.filter((r) => !r.passed),
   );
+  return `waiting on ${refusalReasons(m, gates).join('; ')}${hints.length ? `. To pass: ${hints.join(' ')}` : ''}`;
 }

@@ -10,9 +10,11 @@ import { type BackfillTarget, createBackfillRunner } from './migrate-backfill.js
 import { type MigrationContext, observedMigrations, requireRepositories } from './migrate-context.js';
 import { type CutoverOptions, cutoverMigration, rollbackMigration } from './migrate-cutover.js';
 import { type FinishOptions, finishMigration } from './migrate-finish.js';
+import { gatePlanOf } from './migrate-gates.js';
 import { MigrationObserver } from './migrate-observer.js';
-import type { MigrationInput } from './migrate-options.js';
+import type { GatePlanEntry, MigrationInput } from './migrate-options.js';
 import { type MigrationPlan, type PlanOptions, planMigration } from './migrate-plan.js';
+import { type ReplayOptions, type ReplayReport, replayMigration } from './migrate-replay.js';
 import { startMigration } from './migrate-start.js';
 import { type StepOptions, stepMigration } from './migrate-step.js';
 import type { Reembed } from './reembed.js';
@@ -69,6 +71,10 @@ export interface MigrationStatus {
   readonly job: Job | null;
   readonly checkpoint: Checkpoint | null;
   readonly agreement: AgreementSummary | null;
+  /** The rules a cutover must pass and why each applies. */
+  readonly gates: readonly GatePlanEntry[];
+  /** The latest gate evaluation (by `step`, `cutover` or a rollout), if any. */
+  readonly lastGates: Readonly<Record<string, unknown>> | null;
 }
 
 /** What `status` says about a migration's backfill (see `BackfillView`). */
@@ -111,8 +117,9 @@ const notRun = { state: 'pending' } as Job;
 
 /**
  * Migrations of a `Reembed` app: plan, start, step, status, cutover, rollback and retirement, for the
- * four strategies. Creating the service registers its query observer (shadow agreement, lazy
- * re-embedding queue, hit counts, namespace traffic) on the app's query engine.
+ * four strategies. The app itself records what migrations need on every query (shadow agreement, lazy
+ * re-embedding queue, hit counts, namespace traffic: `app.observer`); the service applies its clock and
+ * flush interval to that observer.
  *
  * @example
  * const migrations = new MigrationService(app);
@@ -125,15 +132,30 @@ export class MigrationService {
   readonly observer: MigrationObserver;
   readonly #ctx: MigrationContext;
   readonly #detach: () => void;
+  readonly #ownsObserver: boolean;
 
-  constructor(app: Reembed, options: MigrationServiceOptions = {}) {
+  constructor(app: Reembed, options: MigrationServiceOptions = {}, actingFor?: MigrationService) {
+    if (actingFor) {
+      // A view acting as another actor (`asActor`): same observer and repositories, nothing attached twice.
+      this.observer = actingFor.observer;
+      this.#ctx = { ...actingFor.#ctx, app, actor: app.actor };
+      this.#detach = () => undefined;
+      this.#ownsObserver = false;
+      return;
+    }
     const { migrations, jobs } = requireRepositories(app.backend);
     const clock = options.clock ?? (app.backend as { clock?: Clock }).clock ?? systemClock;
-    this.observer = new MigrationObserver(app.backend, migrations, {
+    const settings = {
       clock,
       ...(options.flushMs !== undefined ? { flushMs: options.flushMs } : {}),
       ...(options.onObserverError ? { onError: options.onObserverError } : {}),
-    });
+    };
+    // The app already records what migrations need on every query; the service tunes that observer
+    // rather than adding a second one (which would record every shadow sample twice).
+    const shared = app.observer;
+    if (shared) shared.configure(settings);
+    this.observer = shared ?? new MigrationObserver(app.backend, migrations, settings);
+    this.#ownsObserver = shared === null;
     this.#ctx = {
       app,
       backend: app.backend,
@@ -145,7 +167,20 @@ export class MigrationService {
       clock,
       actor: app.actor,
     };
-    this.#detach = app.queries.observe(this.observer);
+    this.#detach = this.#ownsObserver ? app.queries.observe(this.observer) : () => undefined;
+  }
+
+  /**
+   * The same service recording `actor` in the audit log (the HTTP server passes the API key's name). Shares
+   * this service's observer; closing the view does nothing.
+   *
+   * @example
+   * await migrations.asActor('key:ops-bot').cutover(id);
+   */
+  asActor(actor: string): MigrationService {
+    // The facade with only `actor` overridden (methods and repositories come through the prototype).
+    const app = Object.create(this.#ctx.app, { actor: { value: actor } }) as Reembed;
+    return new MigrationService(app, {}, this);
   }
 
   /** Counts, cost and time of a migration, and what each step will do. Changes nothing. */
@@ -166,6 +201,14 @@ export class MigrationService {
   /** Gates, then one atomic alias write; `GATE_FAILED` naming the failing rules unless forced with a reason. */
   cutover(id: string, options?: CutoverOptions): Promise<MigrationReport> {
     return cutoverMigration(this.#ctx, id, options);
+  }
+
+  /**
+   * Runs queries (the probe's, a file's, or recently served ones) through both namespaces of a shadow
+   * migration and records their agreement as shadowing-phase samples.
+   */
+  async replay(id: string, options?: ReplayOptions): Promise<ReplayReport> {
+    return replayMigration(this.#ctx, await this.#ctx.migrations.get(id), options);
   }
 
   rollback(id: string, options?: { reason?: string }): Promise<MigrationReport> {
@@ -221,6 +264,8 @@ export class MigrationService {
       job,
       checkpoint: job ? await jobs.checkpoint(checkpointKey(job)) : null,
       agreement: migration.strategy === 'shadow' ? await migrations.agreementSummary(migration.id) : null,
+      gates: Object.freeze(gatePlanOf(migration)),
+      lastGates: (migration.info as { lastGates?: Record<string, unknown> }).lastGates ?? null,
     });
   }
 

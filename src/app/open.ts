@@ -74,6 +74,8 @@ async function withLanceDbVectors(sqlite: SqliteBackend, uri: string): Promise<B
     store,
     migrations: sqlite.migrations,
     jobs: sqlite.jobs,
+    apiKeys: sqlite.apiKeys,
+    probes: sqlite.probes,
     // Repositories found by shape (traffic, golden sets) keep using the SQLite file.
     db: sqlite.db,
     close: async () => {

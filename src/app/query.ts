@@ -77,9 +77,13 @@ export interface QueryResponse {
   readonly trace: QueryTrace;
 }
 
-/** Observers of the query path: metrics, shadow agreement, lazy re-embedding, hit counts. */
+/**
+ * Observers of the query path: metrics, shadow agreement, lazy re-embedding, hit counts. They run after
+ * the answer is known and cannot change it: an observer that throws (or returns a promise that rejects)
+ * is reported to `QueryEngineOptions.onObserverError`, and the query still returns its hits.
+ */
 export interface QueryObserver {
-  onQuery?(response: QueryResponse): void;
+  onQuery?(response: QueryResponse, request: QueryRequest): void;
   onShadow?(event: ShadowEvent): void;
   /** Old-space documents served during a fused (lazy) read that the new namespace does not hold yet. */
   onUnmigratedHits?(event: UnmigratedHitsEvent): void;
@@ -113,6 +117,16 @@ export interface ShadowEvent {
   };
 }
 
+export interface QueryEngineOptions {
+  /** Source of randomness for shadow sampling (default `Math.random`). */
+  readonly random?: () => number;
+  /**
+   * Receives an observer's failure, which never fails the query. Default: a process warning
+   * (`ObserverWarning`), so the failure is seen without costing the caller its answer.
+   */
+  readonly onObserverError?: (error: unknown) => void;
+}
+
 const DEFAULT_K = 10;
 type SplitRouting = Extract<Routing, { kind: 'split' }>;
 type FusedRouting = Extract<Routing, { kind: 'fused' }>;
@@ -134,12 +148,14 @@ export class QueryEngine {
   readonly #observers: QueryObserver[] = [];
   readonly #random: () => number;
   readonly #bridges: BridgeCache;
+  readonly #onObserverError: (error: unknown) => void;
 
-  constructor(backend: Backend, embedders: EmbedderCache, options: { random?: () => number } = {}) {
+  constructor(backend: Backend, embedders: EmbedderCache, options: QueryEngineOptions = {}) {
     this.#backend = backend;
     this.#embedders = embedders;
     this.#random = options.random ?? Math.random;
     this.#bridges = new BridgeCache(backend);
+    this.#onObserverError = options.onObserverError ?? warnObserverError;
   }
 
   observe(observer: QueryObserver): () => void {
@@ -240,7 +256,7 @@ export class QueryEngine {
         tookMs: performance.now() - started,
       },
     };
-    for (const o of this.#observers) o.onQuery?.(response);
+    this.#notify((o) => o.onQuery?.(response, request));
     return response;
   }
 
@@ -485,7 +501,7 @@ export class QueryEngine {
         sourceIds: unmigrated,
         writes: onRead?.writes ?? [],
       };
-      for (const o of this.#observers) o.onUnmigratedHits?.(event);
+      this.#notify((o) => o.onUnmigratedHits?.(event));
     }
     return hits;
   }
@@ -514,6 +530,18 @@ export class QueryEngine {
     return { hits: [], read };
   }
 
+  /** Calls each observer; a failure — thrown, or a rejected promise — is reported, never thrown. */
+  #notify(call: (observer: QueryObserver) => unknown): void {
+    for (const o of this.#observers) {
+      try {
+        const result = call(o);
+        if (result instanceof Promise) result.catch(this.#onObserverError);
+      } catch (error) {
+        this.#onObserverError(error);
+      }
+    }
+  }
+
   #emitShadow(
     alias: Alias,
     request: QueryRequest,
@@ -538,7 +566,7 @@ export class QueryEngine {
         latencyMs: shadow.read.latencyMs,
       },
     };
-    for (const o of this.#observers) o.onShadow?.(event);
+    this.#notify((o) => o.onShadow?.(event));
   }
 }
 
@@ -585,4 +613,9 @@ function collapseBySource(hits: readonly SearchHit[], k: number): SearchHit[] {
     if (out.length === k) break;
   }
   return out;
+}
+
+function warnObserverError(error: unknown): void {
+  const message = error instanceof Error ? error.message : String(error);
+  process.emitWarning(`a query observer failed (the query was answered): ${message}`, 'ObserverWarning');
 }

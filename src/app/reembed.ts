@@ -3,7 +3,6 @@ import { isReembedError } from '../core/errors.js';
 import { type Namespace, type NamespaceManifest, namespaceName } from '../core/namespace.js';
 import type { Alias } from '../core/routing.js';
 import type { Space } from '../core/space.js';
-import { ReaderThread } from '../jobs/reader-thread.js';
 import { prewarmReaderThread } from '../jobs/source-pages.js';
 import type { Backend } from '../ports/backend.js';
 import type { AuditEntry, Collection } from '../ports/catalog.js';
@@ -30,12 +29,15 @@ import {
   type IngestResult,
   ingestDocuments,
 } from './ingest.js';
+import { MigrationObserver } from './migrate-observer.js';
 import { QueryEngine, type QueryRequest, type QueryResponse } from './query.js';
 import { namespaceManifest } from './status.js';
 
 export interface ReembedOptions {
   /** Who is acting, recorded in the audit log (default: `$USER` or `reembed`). */
   readonly actor?: string;
+  /** Receives a query observer's failure, which never fails the query (default: a process warning). */
+  readonly onObserverError?: (error: unknown) => void;
 }
 
 /**
@@ -53,14 +55,26 @@ export class Reembed {
   readonly embedders: EmbedderCache;
   readonly queries: QueryEngine;
   readonly actor: string;
-  /** Releases this app's use of the reader-thread pool (see `ReaderThread.usePool`). */
-  readonly #releaseReaders = ReaderThread.usePool();
+  /**
+   * What every query through this app records for migrations — shadow agreement samples, per-document hit
+   * counts (progressive backfills the most-queried first), namespace traffic (retirement), lazy re-embeds
+   * on hit, and (opted in per migration) recent query texts for replay. Null when the backend keeps no
+   * migrations. Written in the background and flushed by `close()`.
+   */
+  readonly observer: MigrationObserver | null;
 
   constructor(backend: Backend, factory: EmbedderFactory, options: ReembedOptions = {}) {
     this.backend = backend;
     this.embedders = new EmbedderCache(factory);
-    this.queries = new QueryEngine(backend, this.embedders);
+    this.queries = new QueryEngine(
+      backend,
+      this.embedders,
+      options.onObserverError ? { onObserverError: options.onObserverError } : {},
+    );
     this.actor = options.actor ?? process.env.USER ?? 'reembed';
+    const clock = (backend as { clock?: Clock }).clock ?? systemClock;
+    this.observer = backend.migrations ? new MigrationObserver(backend, backend.migrations, { clock }) : null;
+    if (this.observer) this.queries.observe(this.observer);
   }
 
   addSpace(space: Space): Promise<Space> {
@@ -192,10 +206,10 @@ export class Reembed {
   /** Releases everything the app holds — embedders, the backend's connections, an idle reader thread. */
   async close(): Promise<void> {
     try {
+      await this.observer?.flush().catch(() => undefined);
       await this.embedders.close();
-      await this.backend.close();
     } finally {
-      await this.#releaseReaders();
+      await this.backend.close();
     }
   }
 }

@@ -92,10 +92,13 @@ function stoppedAt(error: unknown, ingested: number, batch: CorpusBatch | undefi
     firstLine !== undefined
       ? `the batch starting at line ${firstLine} was not written`
       : 'nothing of the failing batch was written';
+  // An invalid line of the corpus (e.g. a document with neither text nor title, as Cranfield's 471 and 995).
+  const badLine = error.code === 'INVALID_INPUT' && typeof error.details.line === 'number';
   return new ReembedError(
     error.code,
     `${error.message.replace(/\.?$/, '.')} Stopped: ${ingested} document(s) before it were ingested; ${refused}. ` +
-      'Fix the input and run ingest again: documents already ingested and unchanged are skipped.',
+      `Fix the input${badLine ? ' (or pass --skip-invalid to ingest every valid line and list the invalid ones)' : ''} ` +
+      'and run ingest again: documents already ingested and unchanged are skipped.',
     {
       cause: error,
       details: {

@@ -75,6 +75,12 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./commands/eval.js')).evalCommand,
   },
   {
+    name: 'probe',
+    term: 'probe',
+    summary: 'probe sets: a quality check built from the collection itself (known-item queries, not judged)',
+    load: async () => (await import('./commands/probe.js')).probeCommand,
+  },
+  {
     name: 'monitor',
     term: 'monitor [options]',
     summary: 'run every monitor check once; exit 11 when an alert fires (for cron)',
@@ -136,5 +142,17 @@ export const COMMANDS: readonly CommandEntry[] = [
     term: 'adapter',
     summary: 'bridges between embedding spaces: fit, evaluate (gate), list, show, build, revoke',
     load: async () => (await import('./commands/adapter.js')).adapterCommand,
+  },
+  {
+    name: 'serve',
+    term: 'serve [options]',
+    summary: 'run the HTTP API, /openapi.json and /metrics (API keys: reembed keys create)',
+    load: async () => (await import('./commands/serve.js')).serveCommandDef,
+  },
+  {
+    name: 'keys',
+    term: 'keys',
+    summary: 'API keys of reembed serve: create, list, revoke',
+    load: async () => (await import('./commands/keys.js')).keysCommand,
   },
 ];

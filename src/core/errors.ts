@@ -13,6 +13,8 @@ export const ERROR_CODES = [
   'INVALID_STATE',
   'INVALID_TRANSITION',
   'GATE_FAILED',
+  /** The collection cannot give a meaningful probe set (too few documents, or too few usable texts). */
+  'PROBE_UNAVAILABLE',
   'EMBEDDER_FAILED',
   'EMBEDDER_TRANSIENT',
   'RATE_LIMITED',
@@ -28,6 +30,12 @@ export const ERROR_CODES = [
   'DEPENDENCY_MISSING',
   /** Invariant 9: a derived (bridged) vector may not enter a native namespace, nor a model's vector a derived one. */
   'DERIVED_VECTOR_REFUSED',
+  /** The HTTP server got no valid API key (missing, malformed, unknown or revoked). */
+  'UNAUTHORIZED',
+  /** The API key is valid but its scope or tenant does not allow this request. */
+  'FORBIDDEN',
+  /** A request body larger than the server accepts. */
+  'TOO_LARGE',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -79,6 +87,7 @@ const EXIT_CODES: Record<ErrorCode, number> = {
   INVALID_STATE: 6,
   INVALID_TRANSITION: 6,
   GATE_FAILED: 7,
+  PROBE_UNAVAILABLE: 2,
   EMBEDDER_FAILED: 8,
   EMBEDDER_TRANSIENT: 8,
   RATE_LIMITED: 8,
@@ -90,6 +99,9 @@ const EXIT_CODES: Record<ErrorCode, number> = {
   NOT_HELD: 4,
   DEPENDENCY_MISSING: 10,
   DERIVED_VECTOR_REFUSED: 3,
+  UNAUTHORIZED: 13,
+  FORBIDDEN: 13,
+  TOO_LARGE: 2,
 };
 
 export function exitCodeFor(error: unknown): number {
@@ -107,6 +119,7 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   INVALID_STATE: 409,
   INVALID_TRANSITION: 409,
   GATE_FAILED: 412,
+  PROBE_UNAVAILABLE: 422,
   EMBEDDER_FAILED: 502,
   EMBEDDER_TRANSIENT: 503,
   RATE_LIMITED: 429,
@@ -118,6 +131,9 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   NOT_HELD: 404,
   DEPENDENCY_MISSING: 501,
   DERIVED_VECTOR_REFUSED: 409,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  TOO_LARGE: 413,
 };
 
 export function httpStatusFor(error: unknown): number {

@@ -56,7 +56,8 @@ const TIE = 1e-9;
  * Why the sums fail mid-migration: the new namespace holds only a fraction c of the documents, so its top
  * hits are the best of a small sample, yet a sum credits them as much as the old list's best of the whole
  * corpus, and a migrated document found by both lists is credited twice. At 10% coverage the top 10 fills
- * with weak migrated documents (measured on SciFact: nDCG@10 0.14 against 0.23 for the old space alone).
+ * with weak migrated documents, below the old space alone (bench/quality.ts; BENCHMARKS.md, "Quality
+ * during a migration").
  *
  * The coverage-aware methods work in two steps. *Placement* decides which positions go to documents the
  * new space can judge (migrated, or rescored on read) and which to the others; *slot filling* then orders

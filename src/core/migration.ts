@@ -159,6 +159,24 @@ export interface MigrationOptions {
   readonly rollbackWindow: string;
   /** Golden set (BEIR directory or JSONL file) evaluated on both namespaces for `new.*` / `old.*` gate facts. */
   readonly golden: string | null;
+  /**
+   * Stored probe set (`probe:<name>`) evaluated on both namespaces for `new.probe.*` / `old.probe.*` gate
+   * facts when there is no judged golden set; null when the migration has none. Absent in migrations
+   * stored before probes existed.
+   */
+  readonly probe?: string | null;
+  /**
+   * True when `gates` are the defaults rather than rules the user gave: the gates then follow what can be
+   * measured (a judged set, else a probe, else a gate that refuses until a judged set is given or the
+   * cutover is forced). Absent (false) in migrations stored before probes existed.
+   */
+  readonly defaultGates?: boolean;
+  /**
+   * Shadow: keep the texts of queries served through the alias (at most `max`, none older than `for`)
+   * so `migrate replay --recent` can run them on both namespaces. Off (null) unless opted in: query text
+   * can be sensitive. Dropped when the migration finishes.
+   */
+  readonly keepQueries?: { readonly max: number; readonly for: string } | null;
   readonly backfill: BackfillSettings;
   /**
    * Lazy: serve the new model from day 0 through a gated adapter (issue 17). Absent or null: no bridge.

@@ -18,8 +18,11 @@ export interface PlanInput {
   readonly settings: BackfillSettings;
   /** Milliseconds one embedding call of `settings.batchSize` documents takes. */
   readonly batchLatencyMs: number;
-  readonly latencySource: 'measured' | 'configured';
+  readonly latencySource: LatencySource;
 }
+
+/** Where the batch latency came from: measured on a sample, given, or unknown (no embedding call made). */
+export type LatencySource = 'measured' | 'configured' | 'unknown';
 
 export type Bottleneck = 'latency' | 'requests' | 'tokens';
 
@@ -41,7 +44,7 @@ export interface Estimate {
   /** What limits the wall-clock time: provider latency × concurrency, or a rate limit. */
   readonly bottleneck: Bottleneck;
   readonly batchLatencyMs: number;
-  readonly latencySource: 'measured' | 'configured';
+  readonly latencySource: LatencySource;
   readonly steps: readonly PlannedStep[];
 }
 

@@ -138,3 +138,23 @@ export function bytesToVector(bytes: Uint8Array): Float32Array {
   copy.set(bytes);
   return new Float32Array(copy.buffer, 0, bytes.byteLength / 4);
 }
+
+/**
+ * Similarity of two vectors as the stores rank them (higher is better for every metric): cosine, inner
+ * product, or −squared L2 distance. Used where a score is computed outside a store (a probe's held-out
+ * document) and must be comparable with the store's own scores.
+ */
+export function similarity(metric: 'cosine' | 'dot' | 'l2', a: Float32Array, b: Float32Array): number {
+  if (metric === 'dot') return dot(a, b);
+  if (metric === 'cosine') {
+    const na = Math.sqrt(sumOfSquares(a));
+    const nb = Math.sqrt(sumOfSquares(b));
+    return na === 0 || nb === 0 ? 0 : dot(a, b) / (na * nb);
+  }
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = (a[i] as number) - (b[i] as number);
+    sum += d * d;
+  }
+  return -sum;
+}

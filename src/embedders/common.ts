@@ -24,6 +24,7 @@ export function localEmbedder(space: Space, encode: (text: string) => Float32Arr
     space,
     maxBatchSize: LOCAL_MAX_BATCH,
     countTokens: countWordTokens,
+    tokenizer: { name: "words (the local model's own tokens)", exact: true },
     async embed(texts: readonly string[], options: EmbedOptions): Promise<Float32Array[]> {
       const out: Float32Array[] = new Array(texts.length);
       for (let i = 0; i < texts.length; i++) {

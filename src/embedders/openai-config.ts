@@ -27,6 +27,7 @@ import type { Space } from '../core/space.js';
  * | `maxBatchSize`   | `32`               | texts per request (TEI's default limit; OpenAI allows 2048)              |
  * | `maxBatchTokens` | `100000`           | estimated tokens per request (OpenAI allows 300k)                        |
  * | `concurrency`    | `4`                | requests in flight per embedder, across all concurrent `embed` calls     |
+ * | `tokenizer`      | by model           | `cl100k_base` / `o200k_base` count exactly (default for OpenAI's embedding models on OpenAI or Azure), `estimate` |
  *
  * Geometry-relevant request parameters belong in the spec: `spec.params.requestDimensions: true` sends
  * `dimensions: spec.dimension`.
@@ -52,6 +53,8 @@ export const openAIOptionsSchema = z
     maxBatchSize: z.number().int().positive().max(100_000).default(32),
     maxBatchTokens: z.number().int().positive().default(100_000),
     concurrency: z.number().int().positive().max(256).default(4),
+    /** How tokens are counted: an OpenAI encoding (exact), or `estimate`; default from the model and endpoint. */
+    tokenizer: z.enum(['cl100k_base', 'o200k_base', 'estimate']).optional(),
   })
   .strict();
 

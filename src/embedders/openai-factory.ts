@@ -1,6 +1,7 @@
 import { ReembedError } from '../core/errors.js';
 import type { EmbedderFactory } from '../ports/embedder.js';
 import { createOpenAICompatibleEmbedder, type OpenAICompatibleEmbedderOptions } from './openai.js';
+import { encodingOf, loadTokenCounter } from './openai-tokenizer.js';
 
 /** Providers served by the OpenAI-compatible client (the provider name is part of the space, for clarity). */
 export const OPENAI_COMPATIBLE_PROVIDERS = [
@@ -25,7 +26,11 @@ export function createOpenAICompatibleFactory(
           { details: { provider: space.spec.provider } },
         );
       }
-      return createOpenAICompatibleEmbedder(space, options);
+      if (options.countTokens) return createOpenAICompatibleEmbedder(space, options);
+      const encoding = encodingOf(space);
+      if (!encoding) return createOpenAICompatibleEmbedder(space, options);
+      const countTokens = await loadTokenCounter(encoding);
+      return createOpenAICompatibleEmbedder(space, { ...options, countTokens, tokenizer: encoding });
     },
   };
 }

@@ -1,10 +1,11 @@
+import { backoffDelay } from '../core/backoff.js';
 import { isReembedError, ReembedError } from '../core/errors.js';
 import type { Semaphore } from '../core/semaphore.js';
 import type { Clock } from '../ports/clock.js';
 import type { EmbedRetry } from '../ports/embedder.js';
 import { type Env, type ResolvedOpenAIConfig, resolveRequestTarget } from './openai-config.js';
 import { type ParsedEmbeddings, parseEmbeddingResponse, providerErrorMessage } from './openai-response.js';
-import { backoffDelay, isRetryableStatus, parseRetryAfter } from './openai-retry.js';
+import { isRetryableStatus, parseRetryAfter } from './openai-retry.js';
 
 /** Emitted before every backoff sleep, so a backfill can log rate limiting without parsing errors. */
 export interface OpenAIRetryEvent {

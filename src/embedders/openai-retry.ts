@@ -32,13 +32,3 @@ export function parseRetryAfter(headers: HeaderLookup, nowMs: number): number | 
   if (Number.isNaN(at)) return undefined;
   return Math.max(0, at - nowMs);
 }
-
-/**
- * Exponential backoff with full jitter (AWS architecture blog, "Exponential Backoff And Jitter"):
- * `random() × min(capMs, baseMs × 2^attempt)`. Full jitter spreads concurrent clients apart, which
- * matters when many workers hit the same rate limit at once.
- */
-export function backoffDelay(attempt: number, baseMs: number, capMs: number, random: () => number): number {
-  const ceiling = Math.min(capMs, baseMs * 2 ** Math.min(attempt, 30));
-  return Math.floor(random() * ceiling);
-}

@@ -4,7 +4,7 @@ import { Semaphore } from '../core/semaphore.js';
 import { defineSpace } from '../core/space.js';
 import { redact, resolveOpenAIConfig, resolveRequestTarget } from './openai-config.js';
 import { decodeBase64Float32, parseEmbeddingResponse, providerErrorMessage } from './openai-response.js';
-import { backoffDelay, isRetryableStatus, parseRetryAfter } from './openai-retry.js';
+import { isRetryableStatus, parseRetryAfter } from './openai-retry.js';
 import { estimateTokens, planBatches } from './openai-tokens.js';
 
 // Pure pieces of the OpenAI-compatible embedder, tested without a network.
@@ -61,13 +61,6 @@ describe('retry policy', () => {
     expect(parseRetryAfter(headers({ 'retry-after': 'soon' }), now)).toBeUndefined();
     expect(parseRetryAfter(headers({ 'retry-after-ms': '-5' }), now)).toBeUndefined();
     expect(parseRetryAfter(headers({}), now)).toBeUndefined();
-  });
-
-  it('backs off with full jitter under a cap', () => {
-    expect(backoffDelay(3, 100, 10_000, () => 0)).toBe(0);
-    expect(backoffDelay(3, 100, 10_000, () => 0.5)).toBe(400);
-    expect(backoffDelay(10, 100, 1_000, () => 0.999)).toBe(999);
-    expect(backoffDelay(500, 100, 1_000, () => 0.5)).toBe(500);
   });
 });
 

@@ -30,6 +30,8 @@ export interface OpenAICompatibleEmbedderOptions {
    * not affected: it is part of the space (word tokens, `core/pipeline.ts`).
    */
   readonly countTokens?: TokenCounter;
+  /** Name of the tokenizer `countTokens` is exact for (e.g. `cl100k_base`); absent: counts are estimates. */
+  readonly tokenizer?: string;
   /** Jitter source in [0, 1); defaults to `Math.random`. */
   readonly random?: () => number;
   /** Called before every backoff sleep. */
@@ -158,6 +160,9 @@ export function createOpenAICompatibleEmbedder(
     maxBatchSize: config.maxBatchSize * config.concurrency,
     embed,
     countTokens: (text: string) => count(text),
+    tokenizer: options.tokenizer
+      ? { name: options.tokenizer, exact: true }
+      : { name: 'estimate (chars/4, word pieces)', exact: false },
     stats: (): OpenAIEmbedderStats => ({ ...counters, inFlight: semaphore.inUse }),
     close: async (): Promise<void> => {
       lifetime.abort(new Error('embedder closed'));

@@ -121,6 +121,7 @@ for (const name of Object.keys(BOUNDS) as (keyof typeof BOUNDS)[]) {
       expect(hashing384).toBeGreaterThan(BOUNDS[name].hashing);
       expect(lsa256).toBeGreaterThan(BOUNDS[name].lsa);
       expect(lsa256).toBeGreaterThan(hashing256 + 0.05);
-    });
+      // Fitting LSA on SciFact is ~20 s of CPU: on a loaded 2-core machine the default 60 s is too tight.
+    }, 240_000);
   });
 }

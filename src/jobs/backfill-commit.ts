@@ -1,4 +1,5 @@
 import type { SourceWrite } from '../core/records.js';
+import type { Semaphore } from '../core/semaphore.js';
 import type { Clock } from '../ports/clock.js';
 import type { JobRepository } from '../ports/jobs.js';
 import type { CheckpointWrite, VectorStore } from '../ports/vector-store.js';
@@ -25,7 +26,10 @@ export interface CommitterOptions {
   /** Key of the pass's checkpoint row. */
   readonly checkpointKey: string;
   readonly tracker: ContiguousCursor;
-  /** Dead letters the namespace had when the run started (written sources are then cleared from them). */
+  /**
+   * Dead letters the namespace had when the run started, or an upper bound (`Infinity` when only their
+   * presence is known): while it is above 0, written sources are cleared from them.
+   */
   readonly deadLetters: number;
   /** True while embedding calls are in flight: writes then yield the thread to them first. */
   readonly busy: () => boolean;
@@ -34,6 +38,8 @@ export interface CommitterOptions {
    * commit then carries the highest checkpoint its batches and the batches already committed allow.
    */
   readonly parallel?: number;
+  /** A bound shared with other committers (a worker's ranges): each commit holds one of its permits. */
+  readonly slot?: Semaphore | undefined;
 }
 
 /** Batches that only skipped save their checkpoint at most this often (the next write carries it anyway). */
@@ -50,9 +56,11 @@ interface Queued {
 }
 
 /**
- * Commits a pass's batches: tombstones, vectors and — in the same store transaction when the store shares
- * one with the catalog — the checkpoint of the highest contiguous completed batch, then dead letters and
- * queue acknowledgements. One commit at a time by default; up to `parallel` on a store whose writes may
+ * Commits a pass's batches, in this order: tombstones; dead letters of the poison items; vectors and —
+ * in the same store transaction when the store shares one with the catalog — the checkpoint of the
+ * highest contiguous completed batch; then the clearing of dead letters of sources now written, and queue
+ * acknowledgements. Each step records what the next would make unrecoverable if a crash came between
+ * them (see `#commit`). One commit at a time by default; up to `parallel` on a store whose writes may
  * run concurrently (Postgres), where a commit's checkpoint covers only batches that committed before it
  * started plus its own, and the store never moves a checkpoint backwards.
  *
@@ -130,13 +138,21 @@ export class BatchCommitter {
     try {
       if (this.#o.busy()) await nextTurn();
       while (this.#queue.length > 0) {
+        // The permit first: batches that arrive while it is awaited join the group.
+        const release = await this.#o.slot?.acquire();
         const group = this.#take();
+        if (group.length === 0) {
+          release?.();
+          break;
+        }
         try {
           const result = await this.#commit(group);
           const last = group.length - 1;
           for (let i = 0; i <= last; i++) (group[i] as Queued).resolve(i === last ? result : null);
         } catch (error) {
           for (const q of group) q.reject(error);
+        } finally {
+          release?.();
         }
         if (this.#queue.length > 0 && this.#o.busy()) await nextTurn();
       }
@@ -185,6 +201,24 @@ export class BatchCommitter {
     const writes = group.length === 1 ? (group[0] as Queued).writes : group.flatMap((q) => q.writes);
     const failures = group.flatMap((q) => q.failures);
     const deleted = deletes.length > 0 ? (await this.#store.delete(ns, deletes)).written : 0;
+    // Dead letters before the checkpoint: once the checkpoint has moved past a poison item, its dead
+    // letter must already be on record. The other order loses it to a crash in between — the resume
+    // starts after the item, and nothing says it is missing. In this order such a crash leaves the
+    // letters with the checkpoint short of them: the resume repeats the batch and records them again.
+    if (failures.length > 0) {
+      await this.#jobs.addDeadLetters(
+        failures.map((f) => ({
+          namespace: ns,
+          sourceId: f.doc.id,
+          sourceVersion: f.doc.version,
+          jobId: this.#o.jobId,
+          code: f.error.code,
+          reason: f.error.message,
+          attempts: 1,
+        })),
+      );
+      this.#deadLetters += failures.length;
+    }
     let result = { written: 0, skipped: 0 };
     if (writes.length > 0) {
       const shared = this.#store.capabilities.sharedCatalogTransaction;
@@ -204,20 +238,9 @@ export class BatchCommitter {
       this.#unsaved = checkpoint;
       if (this.#clock.now().getTime() - this.#lastSave >= SKIP_CHECKPOINT_MS) await this.#save(checkpoint);
     }
-    if (failures.length > 0) {
-      await this.#jobs.addDeadLetters(
-        failures.map((f) => ({
-          namespace: ns,
-          sourceId: f.doc.id,
-          sourceVersion: f.doc.version,
-          jobId: this.#o.jobId,
-          code: f.error.code,
-          reason: f.error.message,
-          attempts: 1,
-        })),
-      );
-      this.#deadLetters += failures.length;
-    }
+    // Records that say work is still owed — an older dead letter of a source written now, a queue entry —
+    // go only after the write committed: a crash before leaves a stale letter (`retry-dead` clears it
+    // without an embedding call) or a queue entry the next pass finds current, never a source nobody owes.
     if (this.#deadLetters > 0 && writes.length > 0) {
       this.#deadLetters -= await this.#jobs.clearDeadLetters(
         ns,

@@ -172,10 +172,14 @@ export async function priorityBatch(
   };
 }
 
-/** Splits one page into batches by count and tokens; each batch's cursor is the last source it covers. */
-async function pageBatches(
-  deps: BatchSourceDeps,
-  options: BatchSourceOptions,
+/**
+ * Plans one page of a scan (the local cursor's, or a queue range's): one `heads` lookup for the page, then
+ * each source is classified (`actionFor`) and the page split into batches by count and tokens; each
+ * batch's cursor is the last source it covers, the page's last batch's is `endCursor`.
+ */
+export async function pageBatches(
+  deps: Pick<BatchSourceDeps, 'store'>,
+  options: Pick<BatchSourceOptions, 'namespace' | 'batchSize' | 'maxBatchTokens' | 'countTokens'>,
   page: readonly SourceDocument[],
   cursorAt: (index: number) => string,
   endCursor: string,

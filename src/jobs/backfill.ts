@@ -8,8 +8,9 @@ import type { Embedder } from '../ports/embedder.js';
 import { checkpointKey, type Job, type JobCounters, type JobRepository } from '../ports/jobs.js';
 import type { SourceRepository } from '../ports/sources.js';
 import type { VectorStore } from '../ports/vector-store.js';
-import { BatchCommitter } from './backfill-commit.js';
-import { abortedError, type EmbedOutcome, type EncodeSources, embedIsolating } from './backfill-embed.js';
+import type { CommitResult } from './backfill-commit.js';
+import { abortedError, type EncodeSources } from './backfill-embed.js';
+import { BackfillPipeline } from './backfill-pipeline.js';
 import {
   addCounters,
   type BackfillProgress,
@@ -72,7 +73,7 @@ export interface BackfillOptions {
   readonly heartbeatMs?: number;
   /**
    * Read, preprocess and chunk the scan's pages on a worker thread when the source repository offers a
-   * `threadReader` (the embedded SQLite backend does), leaving this thread to embed and write; the
+   * `readerThreads` (the embedded SQLite backend does), leaving this thread to embed and write; the
    * thread also checkpoints the WAL, so writes do not stall on it. `auto` (default): for passes of at
    * least `THREAD_MIN_PAGES` pages, and the first pages are read here while a new thread loads; `on`:
    * always, waiting for the thread to load; `off`: never. The batches, checkpoints and results are the
@@ -86,12 +87,6 @@ export interface RunOptions {
   /** Stop (status `paused`, resumable) after this many batches or milliseconds. */
   readonly maxBatches?: number;
   readonly maxMs?: number;
-}
-
-interface Embedded {
-  readonly batch: BackfillBatch;
-  readonly outcome: EmbedOutcome;
-  readonly started: number;
 }
 
 const COUNTER_FLUSH_MS = 2_000;
@@ -124,8 +119,7 @@ export class BackfillRunner extends EventEmitter {
   #abort = new AbortController();
   #job: Job | null = null;
   #tracker = new ContiguousCursor('', 0);
-  #committer: BatchCommitter | null = null;
-  #batches: AsyncGenerator<BackfillBatch> | null = null;
+  #pipeline: BackfillPipeline | null = null;
   #pages: SourcePages | null = null;
   #total = 0;
   #live: number | null = null;
@@ -136,9 +130,6 @@ export class BackfillRunner extends EventEmitter {
   #run: JobCounters = zeroCounters();
   #startedAt = 0;
   #lastFlush = 0;
-  /** Embedding calls in flight (commits yield the thread to them, see `BatchCommitter.commit`). */
-  #embedding = 0;
-  #finished = false;
   /** This run's identity on the job row's lease, and the heartbeat that keeps it fresh. */
   readonly #runner = {
     owner: `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`,
@@ -170,45 +161,17 @@ export class BackfillRunner extends EventEmitter {
     options.signal?.addEventListener('abort', onAbort, { once: true });
     if (options.signal?.aborted) onAbort();
     try {
-      await this.#start();
-      const deadline =
-        options.maxMs === undefined ? Number.POSITIVE_INFINITY : performance.now() + options.maxMs;
-      let budget = options.maxBatches ?? Number.POSITIVE_INFINITY;
-      const failed: { error?: unknown; failed: boolean } = { failed: false };
-      const fail = (error: unknown): void => {
-        if (!failed.failed) Object.assign(failed, { failed: true, error });
-      };
-      // Writes are queued, not awaited: a worker starts its next embedding call while its batch waits
-      // for its commit, so provider latency and store writes overlap instead of convoying. Up to one
-      // embedded batch per worker waits beyond the commits running, so a commit that ends is followed at
-      // once by the next instead of after an embedding call (with a bound of `concurrency` pending
-      // commits, Postgres had one write in flight instead of two for 15–20 % of a zero-cost pass).
-      const writes = new Set<Promise<void>>();
-      const pendingLimit = this.settings.concurrency + this.#parallelCommits();
-      const worker = async (): Promise<void> => {
-        while (!abort.signal.aborted && !failed.failed && budget > 0 && performance.now() < deadline) {
-          budget--;
-          try {
-            const embedded = await this.#embedNext();
-            if (!embedded) return;
-            const write = this.#write(embedded).catch(fail);
-            writes.add(write);
-            void write.finally(() => writes.delete(write));
-            while (writes.size >= pendingLimit) await Promise.race(writes);
-          } catch (error) {
-            // The other workers finish the batch they hold and stop; a resume repeats only those.
-            fail(error);
-            return;
-          }
-        }
-      };
-      await Promise.all(Array.from({ length: this.settings.concurrency }, worker));
-      await Promise.all(writes);
+      const pipeline = await this.#start();
+      const outcome = await pipeline.run({
+        signal: abort.signal,
+        maxBatches: options.maxBatches,
+        deadline: options.maxMs === undefined ? undefined : performance.now() + options.maxMs,
+      });
       // Whatever a worker was doing when the signal came (a rate-limit sleep, an embedding call) rejects
       // with its own abort error; the pass reports one ABORTED that says it resumes from its checkpoint.
       if (abort.signal.aborted) return await this.#finish('aborted', abortedError(abort.signal));
-      if (failed.failed) return await this.#finish('failed', failed.error);
-      return await this.#finish(this.#finished ? 'done' : 'paused');
+      if (outcome.failed) return await this.#finish('failed', outcome.error);
+      return await this.#finish(pipeline.ended ? 'done' : 'paused');
     } finally {
       options.signal?.removeEventListener('abort', onAbort);
       await this.#release();
@@ -218,14 +181,10 @@ export class BackfillRunner extends EventEmitter {
   /** Processes exactly one batch (tests drive the runner with this). Returns false once the pass has ended. */
   async tick(): Promise<boolean> {
     if (this.#abort.signal.aborted) this.#abort = new AbortController();
-    await this.#start();
-    const embedded = await this.#embedNext();
-    if (!embedded) {
-      await this.#finish('done');
-      return false;
-    }
-    await this.#write(embedded);
-    return true;
+    const pipeline = await this.#start();
+    if (await pipeline.step(this.#abort.signal)) return true;
+    await this.#finish('done');
+    return false;
   }
 
   progress(): BackfillProgress {
@@ -248,14 +207,14 @@ export class BackfillRunner extends EventEmitter {
     });
   }
 
-  async #start(): Promise<void> {
-    if (this.#batches) {
+  async #start(): Promise<BackfillPipeline> {
+    if (this.#pipeline) {
       // A runner run again after it paused: hold the job again, as a fresh start would.
       if (!this.#heartbeat && this.#job) {
         await this.#claim(this.#job);
         this.#job = await this.#deps.jobs.updateJob(this.#job.id, { state: 'running' });
       }
-      return;
+      return this.#pipeline;
     }
     const { jobs, sources } = this.#deps;
     const o = this.#options;
@@ -285,7 +244,6 @@ export class BackfillRunner extends EventEmitter {
       countFirst ? counting : null,
     ]);
     this.#job = job;
-    this.#finished = false;
     this.#startedAt = performance.now();
     this.#lastFlush = this.#startedAt;
     const batchOptions: BatchSourceOptions = {
@@ -299,12 +257,13 @@ export class BackfillRunner extends EventEmitter {
       useQueue: o.useQueue ?? false,
       countTokens: this.settings.maxBatchTokens === null ? null : (t) => this.#deps.embedder.countTokens(t),
     };
+    let batches: AsyncGenerator<BackfillBatch>;
     if (counting === null) {
       // dead-letters mode: no pass, no checkpoint, no count
       this.#total = deadLetters;
       this.#counted = null;
       this.#tracker = new ContiguousCursor('', 0);
-      this.#batches = deadLetterBatches(this.#deps, batchOptions);
+      batches = deadLetterBatches(this.#deps, batchOptions);
     } else {
       const total = (c: { live: number; deleted: number }): number => {
         this.#live = c.live;
@@ -332,18 +291,39 @@ export class BackfillRunner extends EventEmitter {
         pipeline: this.#deps.embedder.space.spec,
         onThread: (event) => this.emit('reader-thread', event),
       });
-      this.#batches = passBatches(this.#deps, batchOptions, this.#tracker.cursor, this.#claimed, this.#pages);
+      batches = passBatches(this.#deps, batchOptions, this.#tracker.cursor, this.#claimed, this.#pages);
     }
-    this.#committer = new BatchCommitter(this.#deps, {
-      namespace: o.namespace,
-      fingerprint: this.#deps.embedder.space.fingerprint,
-      jobId: this.jobId,
-      checkpointKey: checkpointKey(job),
-      tracker: this.#tracker,
-      deadLetters,
-      busy: () => this.#embedding > 0,
-      parallel: this.#parallelCommits(),
-    });
+    this.#pipeline = new BackfillPipeline(
+      this.#deps,
+      {
+        namespace: o.namespace,
+        jobId: this.jobId,
+        checkpointKey: checkpointKey(job),
+        tracker: this.#tracker,
+        deadLetters,
+        concurrency: this.settings.concurrency,
+        // Commits at once: `concurrency` on a store whose writes may run concurrently, else one.
+        parallelCommits: this.#deps.store.capabilities.concurrentWrites ? this.settings.concurrency : 1,
+        limiter: this.#limiter,
+        retry: this.#retry,
+        timeoutMs: this.settings.timeoutMs,
+      },
+      batches,
+      {
+        onRetry: (e) => {
+          this.#count({ retries: 1 });
+          this.emit('retry', { ...e, error: errorInfo(e.error) });
+        },
+        // The embedder's own retries (an HTTP provider's 429s and 5xx): the provider failed those
+        // requests as surely as the ones that reached the runner.
+        onEmbedderRetry: (r, batch) => {
+          this.#count({ retries: 1 });
+          this.emit('retry', { ...r, docs: batch.docs.length, source: 'embedder' });
+        },
+        onCommitted: (batch, result, started) => this.#committed(batch, result, started),
+      },
+    );
+    return this.#pipeline;
   }
 
   /**
@@ -390,54 +370,11 @@ export class BackfillRunner extends EventEmitter {
     await this.#deps.jobs.release(this.jobId, this.#runner.owner).catch(() => undefined);
   }
 
-  /** Commits that may run at once: `concurrency` on a store whose writes may run concurrently, else one. */
-  #parallelCommits(): number {
-    return this.#deps.store.capabilities.concurrentWrites ? this.settings.concurrency : 1;
-  }
-
-  /** The next batch of the pass, embedded (poison items isolated); null when the pass has ended. */
-  async #embedNext(): Promise<Embedded | null> {
-    const next = await (this.#batches as AsyncGenerator<BackfillBatch>).next();
-    if (next.done) {
-      this.#finished = true;
-      return null;
-    }
-    const batch = next.value;
-    const started = performance.now();
-    this.#embedding++;
-    const outcome = await embedIsolating(
-      {
-        embedder: this.#deps.embedder,
-        encode: this.#deps.encode,
-        limiter: this.#limiter,
-        retry: this.#retry,
-        timeoutMs: this.settings.timeoutMs,
-        signal: this.#abort.signal,
-        clock: this.#deps.clock,
-        random: this.#deps.random,
-        onRetry: (e) => {
-          this.#count({ retries: 1 });
-          this.emit('retry', { ...e, error: errorInfo(e.error) });
-        },
-        // The embedder's own retries (an HTTP provider's 429s and 5xx): the provider failed those
-        // requests as surely as the ones that reached the runner.
-        onEmbedderRetry: (r) => {
-          this.#count({ retries: 1 });
-          this.emit('retry', { ...r, docs: batch.docs.length, source: 'embedder' });
-        },
-      },
-      batch.docs,
-    ).finally(() => this.#embedding--);
-    return { batch, outcome, started };
-  }
-
   /**
-   * Commits an embedded batch. A commit may carry several batches that finished together (group commit):
-   * the group is counted, and its `batch` event emitted, once, when its last batch resolves.
+   * Accounts for a committed batch. A commit may carry several batches that finished together (group
+   * commit): the group is counted, and its `batch` event emitted, once, with its last batch's `result`.
    */
-  async #write({ batch, outcome, started }: Embedded): Promise<void> {
-    const { writes, failures } = outcome;
-    const result = await (this.#committer as BatchCommitter).commit(batch, writes, failures);
+  async #committed(batch: BackfillBatch, result: CommitResult | null, started: number): Promise<void> {
     await this.#counted;
     for (const id of batch.ack) this.#claimed.delete(id);
     if (!result) return;
@@ -475,7 +412,7 @@ export class BackfillRunner extends EventEmitter {
   async #finish(status: BackfillStatus, error?: unknown): Promise<BackfillReport> {
     const { jobs } = this.#deps;
     const job = this.#job as Job;
-    await (this.#committer as BatchCommitter).flush();
+    await this.#pipeline?.flush();
     await this.#counted?.catch(() => undefined);
     // A paused or stopped pass holds no reader thread; a resumed one starts another.
     this.#pages?.suspend();
@@ -497,7 +434,7 @@ export class BackfillRunner extends EventEmitter {
       error: info,
     });
     // A finished runner starts a fresh pass when run again, like a new runner would.
-    if (passDone) this.#batches = null;
+    if (passDone) this.#pipeline = null;
     await this.#release();
     if (status === 'done' || status === 'failed' || status === 'aborted') this.emit('done', report);
     return report;

@@ -1,5 +1,5 @@
+import { backoffDelay } from '../core/backoff.js';
 import { type ErrorCode, isReembedError, ReembedError } from '../core/errors.js';
-import { backoffDelay } from '../embedders/openai-retry.js';
 
 /**
  * How the backfill treats a failure:

@@ -7,7 +7,8 @@ import type { SourceDocument } from '../core/records.js';
 import { defineSpace } from '../core/space.js';
 import type { SourceRepository } from '../ports/sources.js';
 import { openSqliteBackend, type SqliteBackend } from '../stores/sqlite/backend.js';
-import { decodePage, encodePage, type WireChunks } from './reader-protocol.js';
+import { decodePage, encodePage, type WireChunks } from '../stores/sqlite/reader-protocol.js';
+import { readerThreadsFor } from '../stores/sqlite/reader-thread.js';
 import { type ReaderThreadEvent, SourcePages } from './source-pages.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'reembed-pages-'));
@@ -74,7 +75,7 @@ describe('SourcePages', () => {
     const limits: number[] = [];
     const counting: SourceRepository = {
       ...bound(backend.sources),
-      threadReader: undefined,
+      readerThreads: undefined,
       scan: (collection, o) => {
         limits.push(o.limit);
         return backend.sources.scan(collection, o);
@@ -149,15 +150,16 @@ describe('SourcePages', () => {
   });
 
   it('falls back to reading here when the thread cannot open its reader', async () => {
-    // SourcePages uses `scan` and `threadReader` only.
+    // SourcePages uses `scan` and `readerThreads` only.
+    const threads = readerThreadsFor({
+      module: new URL('../stores/sqlite/reader-protocol.ts', import.meta.url).href,
+      exportName: 'noSuchExport',
+      args: null,
+    });
     const broken = {
       scan: (collection, scan) => backend.sources.scan(collection, scan),
-      threadReader: () => ({
-        module: new URL('./reader-protocol.ts', import.meta.url).href,
-        exportName: 'noSuchExport',
-        args: null,
-      }),
-    } as Pick<SourceRepository, 'scan' | 'threadReader'> as SourceRepository;
+      readerThreads: () => threads,
+    } as Pick<SourceRepository, 'scan' | 'readerThreads'> as SourceRepository;
     const events: ReaderThreadEvent[] = [];
     const pages = new SourcePages(broken, {
       ...options,

@@ -1,7 +1,6 @@
 import type { SourceDocument } from '../core/records.js';
 import type { SpaceSpec } from '../core/space.js';
-import type { SourceRepository } from '../ports/sources.js';
-import { ReaderThread } from './reader-thread.js';
+import type { ReaderThreadReader, SourceRepository } from '../ports/sources.js';
 
 /** What happened to the reader thread of a pass (emitted by the runner as `reader-thread`). */
 export type ReaderThreadEvent =
@@ -67,7 +66,7 @@ export function passPages(
 
 /** True when the repository can read a pass's pages on a reader thread (SQLite; not a networked database). */
 export function offersReaderThread(sources: SourceRepository): boolean {
-  return typeof sources.threadReader === 'function' && sources.threadReader() !== null;
+  return (sources.readerThreads?.() ?? null) !== null;
 }
 
 /**
@@ -76,10 +75,11 @@ export function offersReaderThread(sources: SourceRepository): boolean {
  * code loaded. Resolves true when a thread was started or one is idle already.
  */
 export async function prewarmReaderThread(sources: SourceRepository, collection: string): Promise<boolean> {
-  if (!offersReaderThread(sources)) return false;
+  const threads = sources.readerThreads?.() ?? null;
+  if (!threads) return false;
   const { live, deleted } = await sources.count(collection);
   if (live + deleted < THREAD_MIN_PAGES * MIN_PAGE_SIZE) return false;
-  ReaderThread.prewarm();
+  threads.prewarm();
   return true;
 }
 
@@ -96,7 +96,7 @@ const WARM_WAIT_MS = 10;
 
 /**
  * The id-ordered pages of a pass's scan phase (tombstones included), one after another; an empty page
- * ends the scan. When the source repository offers a `threadReader`, a reader thread is started and,
+ * ends the scan. When the source repository offers `readerThreads`, a reader thread is started and,
  * once it is ready (it loads while the first pages are read here), takes over reading, preprocessing
  * and chunking, so the calling thread only embeds and writes. The pages are the same either way; if the
  * thread fails, reading continues here after the last page handed out.
@@ -105,7 +105,7 @@ export class SourcePages {
   readonly #sources: SourceRepository;
   readonly #options: SourcePagesOptions;
   #after: string;
-  #thread: ReaderThread | null = null;
+  #thread: ReaderThreadReader | null = null;
   #streaming = false;
   /** No (more) reader threads: none offered, or one failed. */
   #inThreadOnly: boolean;
@@ -176,12 +176,11 @@ export class SourcePages {
   }
 
   #spawn(): void {
-    const recipe = this.#sources.threadReader?.() ?? null;
+    const threads = this.#sources.readerThreads?.() ?? null;
     const pipeline = this.#options.threadPipeline;
     this.#thread =
-      recipe && pipeline
-        ? ReaderThread.open({
-            recipe,
+      threads && pipeline
+        ? threads.open({
             collection: this.#options.collection,
             pageSize: this.#options.pageSize,
             depth: THREAD_DEPTH,

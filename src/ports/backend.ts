@@ -1,5 +1,7 @@
 import type { AdapterRepository } from './adapters.js';
+import type { ApiKeyRepository } from './api-keys.js';
 import type { Catalog } from './catalog.js';
+import type { ProbeSetRepository } from './evaluation-sets.js';
 import type { JobRepository } from './jobs.js';
 import type { MigrationRepository } from './migrations.js';
 import type { SourceRepository } from './sources.js';
@@ -24,5 +26,9 @@ export interface Backend {
   readonly adapters?: AdapterRepository;
   /** Reads stored vectors back, to fit adapters and map namespaces (absent: bridges are UNSUPPORTED). */
   readonly vectors?: VectorReader;
+  /** API keys of the HTTP server (absent: `reembed serve` and `reembed keys` are UNSUPPORTED). */
+  readonly apiKeys?: ApiKeyRepository;
+  /** Probe sets stored by name (absent: probes can still be built and evaluated, not stored). */
+  readonly probes?: ProbeSetRepository;
   close(): Promise<void>;
 }

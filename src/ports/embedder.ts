@@ -34,6 +34,8 @@ export interface Embedder {
   embed(texts: readonly string[], options: EmbedOptions): Promise<Float32Array[]>;
   /** Token count as the model counts it (or a close estimate), for cost estimates and token rate limits. */
   countTokens(text: string): number;
+  /** What `countTokens` counts with, and whether it is the model's own count (absent: an estimate). */
+  readonly tokenizer?: { readonly name: string; readonly exact: boolean };
   close?(): Promise<void>;
 }
 

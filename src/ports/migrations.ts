@@ -45,6 +45,22 @@ export interface AgreementSummary {
   readonly tenants: Readonly<Record<string, { readonly samples: number; readonly rbo: number }>>;
 }
 
+/** A query text served through a migrating alias, kept (opted in per migration) for `migrate replay`. */
+export interface ServedQuery {
+  readonly migrationId: string;
+  readonly at: string;
+  readonly text: string;
+  readonly tenant: string | null;
+}
+
+/** How many served queries a migration keeps, and for how long (query text can be sensitive). */
+export interface QueryRetention {
+  /** The newest this-many are kept. */
+  readonly max: number;
+  /** Entries older than this (ISO time) are dropped. */
+  readonly before: string;
+}
+
 /** Last time queries read a namespace (retirement drops only namespaces nobody reads). */
 export interface NamespaceTraffic {
   readonly namespace: string;
@@ -75,8 +91,19 @@ export interface MigrationRepository {
   recordReads(reads: readonly NamespaceTraffic[]): Promise<void>;
   traffic(namespace: string): Promise<NamespaceTraffic | null>;
   /**
-   * Deletes a collection's migrations, their agreement samples and its namespaces' traffic counters
-   * (`collection delete`; the audit log keeps their history). Returns the migrations deleted.
+   * Deletes a collection's migrations, their agreement samples, their kept query texts and its
+   * namespaces' traffic counters (`collection delete`; the audit log keeps their history). Returns
+   * the migrations deleted.
    */
   purge(collection: string): Promise<number>;
+
+  /**
+   * Keeps served query texts for replay, then enforces the retention in the same write (optional: a
+   * repository without it cannot keep queries, and `migrate replay --recent` says so).
+   */
+  recordQueries?(queries: readonly ServedQuery[], retention: QueryRetention): Promise<void>;
+  /** The newest kept queries of a migration, newest first. */
+  recentQueries?(migrationId: string, limit: number): Promise<ServedQuery[]>;
+  /** Drops every kept query of a migration (when it finishes); returns how many. */
+  forgetQueries?(migrationId: string): Promise<number>;
 }

@@ -1,4 +1,5 @@
 import type { SourceDocument, SourceInput } from '../core/records.js';
+import type { SpaceSpec } from '../core/space.js';
 
 export interface UpsertOutcome {
   /** Documents whose content changed (or that are new): they took a new version. */
@@ -28,11 +29,13 @@ export interface SourceRepository {
   purge(collection: string): Promise<number>;
 
   /**
-   * How another thread can open its own read-only view of these sources, or null when it cannot (e.g. an
-   * in-memory database). Optional: a backfill then reads and preprocesses pages on a worker thread while
-   * the calling thread embeds and writes; without it, everything runs on the calling thread.
+   * Optional fast path for a backfill's scan: reader threads that read a pass's pages — preprocessed and
+   * chunked — ahead of the caller, so the calling thread only embeds and writes (SQLite offers them; a
+   * networked database has no use for them). Null when this repository cannot offer them (an in-memory
+   * database). Without it a pass reads its pages with `scan` on the calling thread, the reference path:
+   * the pages are the same either way.
    */
-  threadReader?(): ThreadReaderRecipe | null;
+  readerThreads?(): ReaderThreads | null;
 
   /** Per-document hit counts recorded at query time (progressive migration serves hot documents first). */
   recordHits(collection: string, ids: readonly string[]): Promise<void>;
@@ -43,23 +46,44 @@ export interface SourceRepository {
   ): Promise<{ id: string; hits: number }[]>;
 }
 
-/**
- * Serialisable instructions for opening a read-only source reader in a worker thread: the module (a URL)
- * exports a function named `exportName` that takes `args` and returns a `ThreadSourceReader`.
- */
-export interface ThreadReaderRecipe {
-  readonly module: string;
-  readonly exportName: string;
-  readonly args: unknown;
+/** One pass's scan on a reader thread: the pages of `collection` in id order, `pageSize` at a time. */
+export interface ReaderThreadSession {
+  readonly collection: string;
+  readonly pageSize: number;
+  /** How many pages the thread may read ahead of what the caller has taken. */
+  readonly depth: number;
+  /** Preprocessing and chunking applied to every live document on the thread (`attachChunks`). */
+  readonly pipeline: Pick<SpaceSpec, 'preprocessing' | 'chunker'>;
 }
 
-/** What a thread reader offers: the keyset scan of `SourceRepository`, on its own connection. */
-export interface ThreadSourceReader {
-  scan: SourceRepository['scan'];
+/** A repository's reader threads (see `SourceRepository.readerThreads`). */
+export interface ReaderThreads {
+  /** Opens a session on an idle or new thread; null when threads cannot run here. */
+  open(session: ReaderThreadSession): ReaderThreadReader | null;
   /**
-   * Optional housekeeping the reading thread can take off the writing one, called between pages (SQLite:
-   * a passive WAL checkpoint). Must not fail the reader.
+   * Starts a thread ahead of a pass that will take one, so the pass finds its code loaded; an unused one
+   * stops after an idle time and never keeps the process alive.
    */
-  checkpoint?(): void;
+  prewarm(): void;
+}
+
+/**
+ * The caller's side of one reader-thread session. Any failure — to start, to load, to read — shows as
+ * `failed` and a rejected `take()`, so the caller can carry on reading with `scan` after the last page.
+ */
+export interface ReaderThreadReader {
+  /** The thread had loaded its code already (a pooled one): opening a reader takes a moment only. */
+  readonly warm: boolean;
+  /** True once the thread has opened its reader and waits for `start`. */
+  readonly ready: boolean;
+  readonly failed: boolean;
+  readonly failure: Error | null;
+  /** Resolves true once ready, false on failure, close or after `timeoutMs`. */
+  whenReady(timeoutMs: number): Promise<boolean>;
+  /** Starts reading pages after source id `after` ('' for the beginning). */
+  start(after: string): void;
+  /** The next page (tombstones included); empty at the end of the collection. Rejects once failed. */
+  take(): Promise<readonly SourceDocument[]>;
+  /** Ends the session and releases its thread. */
   close(): void;
 }

@@ -1,5 +1,5 @@
+import { backoffDelay } from '../core/backoff.js';
 import { isReembedError } from '../core/errors.js';
-import { backoffDelay } from '../embedders/openai-retry.js';
 import type { Clock } from '../ports/clock.js';
 
 /**

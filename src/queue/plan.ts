@@ -18,8 +18,9 @@ export interface DistributedPlanOptions {
    */
   readonly fresh?: boolean;
   /**
-   * Backfill settings the workers apply: `batchSize` (sources per embedding call and write), `maxRetries`,
-   * `timeoutMs`, and the GLOBAL `requestsPerMinute` / `tokensPerMinute` shared by all workers.
+   * Backfill settings the workers apply: `batchSize` and `maxBatchTokens` (sources and tokens per embedding
+   * call), `maxRetries`, `timeoutMs`, and the GLOBAL `requestsPerMinute` / `tokensPerMinute` shared by all
+   * workers.
    */
   readonly settings?: Partial<BackfillSettings>;
   /** Queue attempts per range before it is left failed (a re-plan revives it). Default 25. */

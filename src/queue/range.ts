@@ -1,9 +1,9 @@
 import type { BackfillSettings } from '../core/migration.js';
 import type { Namespace } from '../core/namespace.js';
-import type { SourceDelete, SourceDocument } from '../core/records.js';
 import type { Semaphore } from '../core/semaphore.js';
-import { type EmbedOutcome, type EncodeSources, embedIsolating } from '../jobs/backfill-embed.js';
-import { actionFor } from '../jobs/backfill-source.js';
+import type { EncodeSources } from '../jobs/backfill-embed.js';
+import { BackfillPipeline } from '../jobs/backfill-pipeline.js';
+import { ContiguousCursor } from '../jobs/contiguous.js';
 import { RateLimiter } from '../jobs/rate-limit.js';
 import { DEFAULT_RETRY } from '../jobs/retry.js';
 import type { Clock } from '../ports/clock.js';
@@ -11,6 +11,7 @@ import type { Embedder } from '../ports/embedder.js';
 import type { JobCounters } from '../ports/jobs.js';
 import type { PgBackend } from '../stores/pg/backend.js';
 import { run } from '../stores/pg/pool.js';
+import { rangeBatches } from './range-batches.js';
 import * as Q from './sql.js';
 
 export interface RangeRow {
@@ -66,14 +67,6 @@ export interface RangeOutcome {
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
-interface PreparedBatch extends EmbedOutcome {
-  readonly scanned: number;
-  readonly current: number;
-  readonly lastId: string | undefined;
-  /** The range ends with this batch. */
-  readonly last: boolean;
-  readonly deletes: SourceDelete[];
-}
 
 const zero = (): Mutable<JobCounters> => ({
   processed: 0,
@@ -84,13 +77,14 @@ const zero = (): Mutable<JobCounters> => ({
 });
 
 /**
- * Does one range of a distributed backfill: pages through its sources in id order (`batchSize` per
- * embedding call), tombstones what the namespace missed, embeds the rest (poison items bisected out and
- * dead-lettered, transient failures retried) and writes with the versioned store write. Each write
- * commits the range's checkpoint in its own transaction — `scan:<last id>` mid-range, `done` with the last
- * batch — so a range interrupted anywhere resumes after its last committed batch, and a range delivered
- * twice (at-least-once) finds `done` and returns. Newer dual-writes and tombstones always win (invariants
- * 4 and 5): the store only applies a source version newer than the one it holds.
+ * Does one range of a distributed backfill with the backfill pipeline (`BackfillPipeline`, the one the
+ * single-process runner uses), fed by the range's batches (`rangeBatches`): its sources in id order,
+ * `batchSize` per embedding call, tombstones the namespace missed applied, poison items bisected out and
+ * dead-lettered, transient failures retried, versioned writes. Each write commits the range's checkpoint
+ * in its own transaction — `scan:<last id>` mid-range, `done` with the last batch — so a range interrupted
+ * anywhere resumes after its last committed batch, and a range delivered twice (at-least-once) finds
+ * `done` and returns. Newer dual-writes and tombstones always win (invariants 4 and 5): the store only
+ * applies a source version newer than the one it holds.
  */
 export async function processRange(deps: RangeDeps, key: string, signal: AbortSignal): Promise<RangeOutcome> {
   const { backend } = deps;
@@ -111,117 +105,74 @@ export async function processRange(deps: RangeDeps, key: string, signal: AbortSi
   const embedder = await deps.embedderFor(row);
   const settings = row.settings;
   const counters = zero();
-  const retry = { ...DEFAULT_RETRY, maxRetries: settings.maxRetries };
-  const limiter = new RateLimiter({ requestsPerMinute: null, tokensPerMinute: null });
-  // Clearing dead letters costs a statement per batch; skip it while the namespace has none.
-  let deadLetters = row.dead_letters;
-
-  /** Reads, classifies and embeds one batch. Pure: nothing is written, so it may run ahead. */
-  const prepare = async (after: string): Promise<PreparedBatch> => {
-    const page = await backend.sources.scan(row.collection, {
-      afterId: after === '' ? undefined : after,
-      limit: settings.batchSize,
-      includeDeleted: true,
-    });
-    const end = page.findIndex((d) => d.id === row.last_id || d.id > row.last_id);
-    const inRange = end === -1 ? page : page.slice(0, page[end]?.id === row.last_id ? end + 1 : end);
-    const heads = await backend.store.heads(
-      ns.name,
-      inRange.map((d) => d.id),
-    );
-    const docs: SourceDocument[] = [];
-    const deletes: SourceDelete[] = [];
-    for (const doc of inRange) {
-      const action = actionFor(doc, heads.get(doc.id));
-      if (action === 'embed') docs.push(doc);
-      else if (action === 'delete') deletes.push({ sourceId: doc.id, sourceVersion: doc.version });
-    }
-    const release = await deps.slots?.embed.acquire(signal);
-    const embedded = await embedIsolating(
-      {
-        embedder,
-        encode: deps.encode,
-        limiter,
-        retry,
-        timeoutMs: settings.timeoutMs,
-        signal,
-        clock: deps.clock,
-        random: deps.random,
-        onRetry: (e) => {
-          counters.retries++;
-          deps.onRetry?.({ key, attempt: e.attempt, delayMs: e.delayMs, error: e.error });
-        },
-        // The embedder's own retries (a provider's 429s and 5xx it absorbed) count as well.
-        onEmbedderRetry: () => {
-          counters.retries++;
-        },
+  const tracker = new ContiguousCursor(saved?.cursor ?? `scan:${row.after_id}`, saved?.processed ?? 0);
+  const batches = rangeBatches(backend, {
+    collection: row.collection,
+    namespace: ns.name,
+    batchSize: settings.batchSize,
+    maxBatchTokens: settings.maxBatchTokens,
+    countTokens: settings.maxBatchTokens === null ? null : (text) => embedder.countTokens(text),
+    after: saved ? saved.cursor.replace(/^scan:/, '') : row.after_id,
+    lastId: row.last_id,
+  });
+  // One batch embeds at a time (a range is one id-ordered sequence); a worker's ranges share its slots.
+  const pipeline = new BackfillPipeline(
+    {
+      store: backend.store,
+      jobs: backend.jobs,
+      embedder,
+      encode: deps.encode,
+      clock: deps.clock,
+      random: deps.random,
+    },
+    {
+      namespace: ns.name,
+      jobId: row.plan_id,
+      checkpointKey: key,
+      tracker,
+      // Only their presence is known: clear the dead letters of every source written.
+      deadLetters: row.dead_letters ? Number.POSITIVE_INFINITY : 0,
+      concurrency: 1,
+      parallelCommits: 1,
+      // The embedder is wrapped in the worker's and the plan's limits already (`rateLimitedEmbedder`).
+      limiter: new RateLimiter({ requestsPerMinute: null, tokensPerMinute: null }),
+      retry: { ...DEFAULT_RETRY, maxRetries: settings.maxRetries },
+      timeoutMs: settings.timeoutMs,
+      slots: deps.slots,
+    },
+    batches,
+    {
+      onRetry: (e) => {
+        counters.retries++;
+        deps.onRetry?.({ key, attempt: e.attempt, delayMs: e.delayMs, error: e.error });
       },
-      docs,
-    ).finally(() => release?.());
-    return {
-      scanned: inRange.length,
-      current: inRange.length - docs.length - deletes.length,
-      lastId: inRange[inRange.length - 1]?.id,
-      last: end !== -1 || page.length < settings.batchSize,
-      deletes,
-      ...embedded,
-    };
-  };
-
-  let processed = saved?.processed ?? 0;
-  let next = prepare(saved ? saved.cursor.replace(/^scan:/, '') : row.after_id);
-  for (;;) {
-    signal.throwIfAborted();
-    const batch = await next;
-    // The next batch is read and embedded while this one commits (its writes still go in order).
-    if (!batch.last && batch.lastId !== undefined) {
-      next = prepare(batch.lastId);
-      next.catch(() => undefined);
-    }
-    if (batch.deletes.length > 0)
-      counters.written += (await backend.store.delete(ns.name, batch.deletes)).written;
-    // Dead letters first: once the checkpoint moves past them, they must already be on record.
-    if (batch.failures.length > 0) {
-      deadLetters = true;
-      await backend.jobs.addDeadLetters(
-        batch.failures.map((f) => ({
-          namespace: ns.name,
-          sourceId: f.doc.id,
-          sourceVersion: f.doc.version,
-          jobId: row.plan_id,
-          code: f.error.code,
-          reason: f.error.message,
-          attempts: 1,
-        })),
-      );
-    }
-    processed += batch.scanned;
-    const cursor = batch.last || batch.lastId === undefined ? Q.RANGE_DONE : `scan:${batch.lastId}`;
-    // Vectors come from embedSources, which validated every one (as the single-process runner's do).
-    const releaseWrite = await deps.slots?.write.acquire(signal);
-    const result = await backend.store
-      .write(ns.name, ns.space.fingerprint, batch.writes, {
-        checkpoint: { jobId: key, cursor, processed },
-        prevalidated: true,
-      })
-      .finally(() => releaseWrite?.());
-    if (deadLetters && batch.writes.length > 0) {
-      await backend.jobs.clearDeadLetters(
-        ns.name,
-        batch.writes.map((w) => w.sourceId),
-      );
-    }
-    counters.processed += batch.scanned;
-    counters.written += result.written;
-    counters.skipped += batch.current + result.skipped;
-    counters.deadLettered += batch.failures.length;
-    if (cursor === Q.RANGE_DONE) break;
-  }
+      onEmbedderRetry: () => {
+        counters.retries++;
+      },
+      onCommitted: (_batch, result) => {
+        if (!result) return;
+        for (const b of result.batches) {
+          counters.processed += b.scanned;
+          counters.skipped += b.current;
+        }
+        counters.written += result.written + result.deleted;
+        counters.skipped += result.skipped;
+        counters.deadLettered += result.failures.length;
+      },
+    },
+  );
+  const outcome = await pipeline.run({ signal });
+  // Saves a checkpoint that batches without writes advanced (the range's `done` among them).
+  await pipeline.flush().catch((error: unknown) => {
+    if (!outcome.failed) throw error;
+  });
+  if (outcome.failed) throw outcome.error;
+  signal.throwIfAborted();
   const finished = await run<{ plan_finished: boolean }>(
     backend.pool,
     'finish a range',
     Q.finishRangeSql(schema),
-    [key, processed, counters.written, counters.skipped, counters.deadLettered, row.plan_id],
+    [key, tracker.processed, counters.written, counters.skipped, counters.deadLettered, row.plan_id],
   );
   await backend.jobs.updateJob(row.plan_id, { add: counters });
   const planFinished = finished[0]?.plan_finished === true;

@@ -276,7 +276,13 @@ export class BackfillWorker extends EventEmitter {
   /** Watches a pool: when it ends without being asked to, remember its id and start another. */
   #supervise(runner: Runner): void {
     this.#runner = runner;
+    const exitCodeBefore = process.exitCode;
     const onExit = (error?: unknown): void => {
+      // graphile-worker's migration notice travels on a database-wide channel: installing or upgrading a
+      // queue in any other schema of the same database stops this pool too, and it sets the process's exit
+      // code to 57. The pool is restarted below, so that code is not this process's outcome.
+      if (process.exitCode === GRAPHILE_MIGRATION_EXIT && exitCodeBefore !== GRAPHILE_MIGRATION_EXIT)
+        process.exitCode = exitCodeBefore;
       if (this.#stopping || this.#runner !== runner) return;
       this.#runner = null;
       if (this.#id !== 'starting') this.#deadPools.push(this.#id);
@@ -322,6 +328,9 @@ export class BackfillWorker extends EventEmitter {
     };
   }
 }
+
+/** The exit code graphile-worker sets when it sees a breaking migration notice (of any schema). */
+const GRAPHILE_MIGRATION_EXIT = 57;
 
 function requirePg(app: Reembed): PgBackend {
   if (app.backend.kind !== 'pg') {

@@ -4,6 +4,8 @@
  */
 
 export { type AdapterHarness, type AdapterSuiteOptions, testAdapterRepository } from './adapter-suite.js';
+export type { ApiKeySuiteOptions } from './api-keys-suite.js';
+export { testApiKeyRepository } from './api-keys-suite.js';
 export type { CatalogContext, CatalogHarness, CatalogSuiteOptions } from './catalog-suite.js';
 export { testCatalog } from './catalog-suite.js';
 export {
@@ -17,5 +19,7 @@ export {
   sourceWrite,
   testSpace,
 } from './fixtures.js';
+export type { ProbeSetHarness, ProbeSetSuiteOptions } from './probe-set-suite.js';
+export { sampleProbe, testProbeSetRepository } from './probe-set-suite.js';
 export type { StoreContext, VectorStoreHarness, VectorStoreSuiteOptions } from './vector-store-suite.js';
 export { testVectorStore } from './vector-store-suite.js';

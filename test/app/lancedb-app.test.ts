@@ -32,7 +32,13 @@ describe('the library with vectors in LanceDB (catalog in SQLite)', () => {
     expect(first.hits[0]?.sourceId).toBe('d');
     const service = new MigrationService(app);
     try {
-      const { migration } = await service.start({ alias: 'docs', to: 'v2', strategy: 'blue-green' });
+      // Four documents give no probe: without a judged set the default gates would refuse the cutover.
+      const { migration } = await service.start({
+        alias: 'docs',
+        to: 'v2',
+        strategy: 'blue-green',
+        options: { gates: ['coverage >= 1.0', 'errors == 0'] },
+      });
       // A dual-write and a delete during the migration reach both namespaces.
       await app.ingest('docs', [{ id: 'e', text: 'A new document written during the migration.' }]);
       await app.delete('docs', ['b']);

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openReembed } from '../../src/app/open.js';
-import { ReaderThread } from '../../src/jobs/reader-thread.js';
+import { ReaderThread } from '../../src/stores/sqlite/reader-thread.js';
 import { corpus, hashing } from '../migration/helpers.js';
 import { tempDir } from './helpers.js';
 import { type Child, ROOT, spawnCli, spawnNode } from './process.js';

@@ -28,7 +28,9 @@ describe('reembed ingest --skip-invalid', () => {
   it('without it, the first bad line stops the ingest and nothing of its batch is written', async () => {
     const run = await runCli(['--json', 'ingest', 'docs', 'c.jsonl'], dir);
     expect(run.code).toBe(2);
-    expect(parseJson<{ error: { message: string } }>(run).error.message).toContain(':2:');
+    const message = parseJson<{ error: { message: string } }>(run).error.message;
+    expect(message).toContain(':2:');
+    expect(message).toContain('Fix the input (or pass --skip-invalid to ingest every valid line');
     const status = parseJson<{ records: number }[]>(await runCli(['--json', 'status', 'docs'], dir));
     expect(status[0]?.records).toBe(0);
   });

@@ -3,11 +3,10 @@ import { embedSources } from '../../src/app/embed-sources.js';
 import type { Reembed } from '../../src/app/reembed.js';
 import { createHashingEmbedder } from '../../src/embedders/hashing.js';
 import { type BackfillOptions, BackfillRunner, type ReaderThreadEvent } from '../../src/jobs/backfill.js';
-import { ReaderThread } from '../../src/jobs/reader-thread.js';
 import { prewarmReaderThread } from '../../src/jobs/source-pages.js';
 import type { Embedder } from '../../src/ports/embedder.js';
 import type { JobRepository } from '../../src/ports/jobs.js';
-import type { ThreadReaderRecipe } from '../../src/ports/sources.js';
+import { ReaderThread } from '../../src/stores/sqlite/reader-thread.js';
 import { assertNamespaceMatchesSource, corpus, hashing, jittered, tempApp } from './helpers.js';
 
 /**
@@ -101,13 +100,15 @@ describe('BackfillRunner with a reader thread', () => {
     const v3 = hashing('v3', 3);
     await app.addSpace(v3);
     // Taking the idle thread empties the pool, so that the prewarm below starts a new one.
-    ReaderThread.open({
-      recipe: app.backend.sources.threadReader?.() as ThreadReaderRecipe,
-      collection: 'docs',
-      pageSize: 16,
-      depth: 1,
-      pipeline: v3.spec,
-    })?.close();
+    app.backend.sources
+      .readerThreads?.()
+      ?.open({
+        collection: 'docs',
+        pageSize: 16,
+        depth: 1,
+        pipeline: v3.spec,
+      })
+      ?.close();
     await app.createNamespace('docs', v3, 'building', 'docs@v1');
     const idle = ReaderThread.idleThread();
     expect(idle).not.toBeNull();

@@ -168,7 +168,7 @@ describe('BackfillRunner', () => {
   });
 
   describe('the source count at the start of a pass', () => {
-    /** The app's sources with `count` replaced, and `threadReader` hidden when `networked` (as Postgres has none). */
+    /** The app's sources with `count` replaced, and `readerThreads` hidden when `networked` (as Postgres has none). */
     function sourcesWith(
       count: SourceRepository['count'],
       networked: boolean,
@@ -178,7 +178,7 @@ describe('BackfillRunner', () => {
       return new Proxy(real, {
         get(target, key) {
           if (key === 'count') return count;
-          if (key === 'threadReader' && networked) return () => null;
+          if (key === 'readerThreads' && networked) return () => null;
           if (key === 'scan')
             return (...args: Parameters<SourceRepository['scan']>) => {
               scans.push(performance.now());

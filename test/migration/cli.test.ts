@@ -78,6 +78,11 @@ describe('reembed migrate | backfill | retire', () => {
       '0',
       '--batch-size',
       '7',
+      // 60 short documents give no probe (see the next test): these gates need no quality measure.
+      '--gate',
+      'coverage >= 1.0',
+      '--gate',
+      'errors == 0',
       '--json',
     );
     expect(start.code).toBe(0);
@@ -131,8 +136,18 @@ describe('reembed migrate | backfill | retire', () => {
     expect(early.code).toBe(6);
     expect(parseJson<{ error: { code: string } }>(early).error.code).toBe('INVALID_TRANSITION');
     await cli('migrate', 'step', 'docs');
+    // 60 short documents of random words give too few probe queries: with no judged set either, the
+    // default gates refuse to cut over with quality unmeasured, saying why and what to do.
     const gated = await cli('migrate', 'cutover', 'docs', '--json');
-    expect(gated.code).toBe(0);
+    expect(gated.code).toBe(7);
+    const refusal = parseJson<{ error: { code: string; message: string } }>(gated).error;
+    expect(refusal.code).toBe('GATE_FAILED');
+    expect(refusal.message).toMatch(
+      /gate "quality\.measured >= 1" \(quality is not measured: no judged golden set, and no probe — /,
+    );
+    expect(refusal.message).toMatch(/--golden/);
+    const forced = await cli('migrate', 'cutover', 'docs', '--force', '--reason', 'tiny test set', '--json');
+    expect(forced.code).toBe(0);
     // The finished cutover keeps its migration open for the rollback window: a new one must wait.
     const again = await cli('migrate', 'start', 'docs', '--to', 'v1', '--strategy', 'shadow', '--json');
     expect(again.code).toBe(5);

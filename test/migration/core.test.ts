@@ -109,14 +109,32 @@ describe('migration state machine', () => {
   });
 
   it('validates options at the boundary with defaults per strategy', () => {
+    // Without a judged set the quality gates read a probe (built at start); progressive gets them too.
     expect(resolveMigrationOptions('shadow').gates).toEqual([
       'coverage >= 1.0',
       'errors == 0',
       'shadow.samples >= 20',
+      'shadow.overlap >= 0.05',
+      'probe.mrr@10 >= old - 0.01',
+      'probe.recall@10 >= old - 0.02',
     ]);
-    expect(resolveMigrationOptions('blue-green', { golden: 'g.jsonl' }).gates).toContain(
-      'ndcg@10 >= old - 0.01',
-    );
+    expect(resolveMigrationOptions('progressive').gates).toEqual([
+      'coverage >= 1.0',
+      'errors == 0',
+      'probe.mrr@10 >= old - 0.01',
+      'probe.recall@10 >= old - 0.02',
+    ]);
+    expect(resolveMigrationOptions('progressive').defaultGates).toBe(true);
+    const judged = resolveMigrationOptions('blue-green', { golden: 'g.jsonl' });
+    expect(judged.gates).toContain('ndcg@10 >= old - 0.01');
+    expect(judged.gates.some((g) => g.startsWith('probe.'))).toBe(false);
+    expect(resolveMigrationOptions('lazy', { probe: false }).gates).toEqual([
+      'coverage >= 1.0',
+      'errors == 0',
+      'quality.measured >= 1',
+    ]);
+    const explicit = resolveMigrationOptions('shadow', { gates: ['coverage >= 1.0'] });
+    expect([explicit.gates, explicit.defaultGates]).toEqual([['coverage >= 1.0'], false]);
     expect(() => resolveMigrationOptions('progressive', { steps: [50, 25, 100] })).toThrow(
       /steps must increase/,
     );

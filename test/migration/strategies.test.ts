@@ -52,6 +52,7 @@ describe('blue-green', () => {
     const id = started.migration.id;
     expect(stepsOf(started)).toEqual([
       'namespace:done',
+      'probe:done',
       'migration:done',
       'route:skipped',
       'transition:done',
@@ -110,9 +111,12 @@ describe('blue-green', () => {
       'migration.transition',
       'migration.transition',
       'migration.transition',
+      // After the commit the cutover records the gates it passed (`migrate status` shows them).
+      'migration.info',
       'migration.transition',
     ]);
-    expect(audit.slice(1).map((a) => a.details.to)).toEqual([
+    expect(audit[5]?.details).toMatchObject({ patch: { lastGates: { passed: true } } });
+    expect(audit.filter((a) => a.action === 'migration.transition').map((a) => a.details.to)).toEqual([
       'backfilling',
       'validating',
       'cut-over',

@@ -113,7 +113,8 @@ describe('the commands messages point to exist and behave', () => {
 
   it('migrate finish: the conflict names it; after it a new migration starts', async () => {
     for (const argv of [
-      ['migrate', 'start', 'docs', '--to', 'v2', '--strategy', 'blue-green'],
+      // 30 short documents give no probe, so quality would gate the cutover: this test is about finish.
+      ['migrate', 'start', 'docs', '--to', 'v2', '--strategy', 'blue-green', '--gate', 'coverage >= 1.0'],
       ['migrate', 'step', 'docs'],
       ['migrate', 'cutover', 'docs'],
     ]) {

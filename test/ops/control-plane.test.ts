@@ -6,6 +6,7 @@ import { MigrationService } from '../../src/app/migrate.js';
 import { openReembed } from '../../src/app/open.js';
 import type { Reembed } from '../../src/app/reembed.js';
 import { PG_SKIP_LINE, PG_URL, uniqueSchema } from '../../src/stores/pg/test-support.js';
+import { sampleProbe } from '../../src/testing/probe-set-suite.js';
 import { corpus, hashing } from '../migration/helpers.js';
 
 /**
@@ -173,12 +174,20 @@ for (const backend of [sqliteBackend(), pgBackend()]) {
         await service.step(migration.id);
         await expect(app.deleteCollection('docs')).rejects.toMatchObject({ code: 'CONFLICT' });
         await service.rollback(migration.id);
+        // Derived from the collection, deleted with it: its probe sets and any query texts a migration kept.
+        await app.backend.probes?.save('docs', sampleProbe('docs'));
+        await app.backend.migrations?.recordQueries?.(
+          [{ migrationId: migration.id, at: new Date().toISOString(), text: 'kept query', tenant: null }],
+          { max: 10, before: new Date(Date.now() - 3_600_000).toISOString() },
+        );
+        expect(await app.backend.migrations?.recentQueries?.(migration.id, 10)).toHaveLength(1);
         const preview = await app.deleteCollection('docs', { dryRun: true });
         expect(preview).toMatchObject({
           dryRun: true,
           aliases: ['docs'],
           sources: { live: 40, deleted: 0 },
           migrations: [{ id: migration.id, state: 'rolled-back' }],
+          probes: ['docs'],
         });
         expect(preview.namespaces.map((n) => [n.name, n.records])).toEqual([
           ['docs@v1', 40],
@@ -194,6 +203,8 @@ for (const backend of [sqliteBackend(), pgBackend()]) {
         expect(await app.backend.sources.count('docs')).toEqual({ live: 0, deleted: 0 });
         expect(await service.list({ collection: 'docs' })).toEqual([]);
         expect(await app.backend.jobs?.getJob('backfill:docs@v2')).toBeNull();
+        expect(await app.backend.probes?.list()).toEqual([]);
+        expect(await app.backend.migrations?.recentQueries?.(migration.id, 10)).toEqual([]);
         const entry = (await app.auditLog({ action: 'collection.delete' }))[0];
         expect(entry).toMatchObject({
           subject: 'docs',
@@ -210,7 +221,14 @@ for (const backend of [sqliteBackend(), pgBackend()]) {
       });
 
       it('migrate finish: closes the rollback window early so a new migration can start; the old namespace keeps its schedule', async () => {
-        const { migration } = await service.start({ alias: 'docs', to: 'v2', strategy: 'blue-green' });
+        // 40 short documents give no probe, so quality would gate the cutover: this test is about finish.
+        const options = { gates: ['coverage >= 1.0', 'errors == 0'] };
+        const { migration } = await service.start({
+          alias: 'docs',
+          to: 'v2',
+          strategy: 'blue-green',
+          options,
+        });
         await expect(service.finish(migration.id, { reason: 'early' })).rejects.toMatchObject({
           code: 'INVALID_STATE',
         });
@@ -244,7 +262,7 @@ for (const backend of [sqliteBackend(), pgBackend()]) {
         const later = new Date(Date.now() + 8 * 86_400_000);
         expect((await service.retire({ now: later })).namespaces[0]).toMatchObject({ status: 'retired' });
 
-        const next = await service.start({ alias: 'docs', to: 'v3', strategy: 'blue-green' });
+        const next = await service.start({ alias: 'docs', to: 'v3', strategy: 'blue-green', options });
         await service.step(next.migration.id);
         await service.cutover(next.migration.id);
         const now = await service.finish(next.migration.id, { reason: 'done', retireNow: true });

@@ -77,10 +77,18 @@ describe('gates: a refusal says how to pass, a forced cutover names what it forc
     expect(refused.stderr).toContain('"shadow.samples >= 20"');
     expect(refused.stderr).toContain('serve queries through the alias "docs"');
     expect(refused.stderr).toContain('reembed search docs');
+    // 30 short documents give no probe: a replay needs a file then, and quality a judged set.
+    expect(refused.stderr).toContain('reembed migrate replay docs (queries of yours: --file queries.jsonl');
+    expect(refused.stderr).toContain('"quality.measured >= 1" (quality is not measured');
+    expect(refused.stderr).toContain('To pass: shadow samples:');
+    expect(refused.stderr).toContain('quality: pass a judged golden set to the cutover (--golden DIR|NAME).');
+    expect(refused.stderr).not.toContain('these rules need a golden set');
 
     const forced = await cli('migrate', 'cutover', 'docs', '--force', '--reason', 'drill');
     expect(forced.code).toBe(0);
-    expect(forced.stdout).toMatch(/FORCED past 1 failing gate\(s\): "shadow\.samples >= 20" \(0 >= 20 fails/);
+    expect(forced.stdout).toMatch(
+      /FORCED past 3 failing gate\(s\): "shadow\.samples >= 20" \(0 >= 20 fails .*"shadow\.overlap >= 0\.05" \(not measured yet: no new\.shadow\.overlap or shadow\.overlap\); "quality\.measured >= 1"/,
+    );
     expect(forced.stdout).toContain('reason: drill');
     const audit = parseJson<{ action: string; details: Record<string, unknown> }[]>(
       await cli('audit', '--action', 'gate.forced', '--json'),
@@ -88,11 +96,18 @@ describe('gates: a refusal says how to pass, a forced cutover names what it forc
     expect(audit).toHaveLength(1);
     expect(audit[0]?.details).toMatchObject({
       reason: 'drill',
-      failed: [expect.objectContaining({ rule: 'shadow.samples >= 20' })],
+      failed: [
+        expect.objectContaining({ rule: 'shadow.samples >= 20' }),
+        expect.objectContaining({ rule: 'shadow.overlap >= 0.05' }),
+        expect.objectContaining({ rule: 'quality.measured >= 1' }),
+      ],
     });
     const transition = parseJson<{ details: Record<string, unknown> }[]>(
       await cli('audit', '--action', 'migration.transition', '--json'),
     ).find((e) => e.details.to === 'cut-over');
-    expect(transition?.details).toMatchObject({ forced: true, forcedGates: ['shadow.samples >= 20'] });
+    expect(transition?.details).toMatchObject({
+      forced: true,
+      forcedGates: ['shadow.samples >= 20', 'shadow.overlap >= 0.05', 'quality.measured >= 1'],
+    });
   });
 });

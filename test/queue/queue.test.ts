@@ -19,6 +19,7 @@ import {
   type PgApp,
   SKIP_LINE,
   seedBackfill,
+  until,
   usePgApp,
 } from './helpers.js';
 
@@ -337,6 +338,43 @@ if (!PG_URL) {
       expect(performance.now() - started).toBeGreaterThan(1_900);
       expect(reports.reduce((n, r) => n + r.counters.written, 0)).toBe(60);
       expect(await assertNamespaceMatchesSource(ctx.app, 'docs@v2')).toEqual([]);
+    });
+
+    it("rides out another schema's queue install (graphile-worker's database-wide migration notice): the pool restarts, exit code untouched", async () => {
+      const ctx = await openApp();
+      await seedBackfill(ctx.app, 40);
+      const worker = await BackfillWorker.start(ctx.app, {
+        concurrency: 1,
+        leaseMs: 2_000,
+        heartbeatMs: 100,
+        pollMs: 100,
+      });
+      const restarted = new Promise<void>((resolve) => worker.once('restart', () => resolve()));
+      const exitCodeBefore = process.exitCode;
+      try {
+        // A second reembed install in the same database installs its job queue: graphile-worker notifies a
+        // breaking migration on a channel every pool in the database listens to.
+        const other = await openApp();
+        await ensureQueueSchema(other.backend.pool, other.url, other.schema);
+        await restarted;
+        expect(process.exitCode).toBe(exitCodeBefore);
+        // Still taking work: a plan made after the restart is drained by this worker.
+        await planDistributedBackfill(ctx.backend, {
+          namespace: 'docs@v2',
+          rangeSize: 20,
+          settings: { batchSize: 10 },
+        });
+        await until(
+          'the plan to be done after the restart',
+          async () => (await distributedStatus(ctx.backend, 'docs@v2')).plans[0]?.rangesDone === 2,
+          30_000,
+          100,
+        );
+        expect(await assertNamespaceMatchesSource(ctx.app, 'docs@v2')).toEqual([]);
+      } finally {
+        process.exitCode = exitCodeBefore;
+        await worker.stop();
+      }
     });
   });
 }

@@ -79,7 +79,7 @@ export interface CollectionDeleteArgs {
 
 /**
  * `reembed collection delete <name> --yes [--reason TEXT]`: deletes a collection with its namespaces
- * (vectors dropped), aliases, sources, jobs and finished migrations; refused while a migration of it is
+ * (vectors dropped), aliases, sources, jobs, finished migrations and probe sets; refused while a migration of it is
  * unfinished. Without `--yes` it lists what would be deleted and exits 2, changing nothing. Audited.
  */
 export async function collectionDelete(ctx: CliContext, args: CollectionDeleteArgs): Promise<number> {
@@ -92,7 +92,8 @@ export async function collectionDelete(ctx: CliContext, args: CollectionDeleteAr
   const summary =
     `${report.namespaces.length} namespace(s) (${records} records), ${report.aliases.length} alias(es) ` +
     `(${report.aliases.join(', ') || '-'}), ${report.sources.live} live and ${report.sources.deleted} deleted source document(s), ` +
-    `${report.migrations.length} finished migration(s)`;
+    `${report.migrations.length} finished migration(s)` +
+    (report.probes.length ? `, probe set(s) ${report.probes.map((p) => `probe:${p}`).join(', ')}` : '');
   if (!args.yes) {
     throw new ReembedError(
       'INVALID_INPUT',

@@ -1,6 +1,7 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { MigrationService } from '../../app/migrate.js';
-import type { MigrationInput, MigrationOptionsInput } from '../../app/migrate-options.js';
+import type { GatePlanEntry, MigrationInput, MigrationOptionsInput } from '../../app/migrate-options.js';
+import type { MigrationPlan } from '../../app/migrate-plan.js';
 import { ReembedError } from '../../core/errors.js';
 import {
   MIGRATION_STRATEGIES,
@@ -14,6 +15,7 @@ import type { CliContext } from '../context.js';
 import { endInterrupted } from '../interrupt.js';
 import { integerOption, numberOf, numberOption, stringOf } from '../options.js';
 import { formatDuration, formatRate } from '../progress.js';
+import { registerReplay } from './migrate-replay.js';
 
 type Opts = Readonly<Record<string, unknown>>;
 
@@ -25,6 +27,9 @@ export interface MigrateArgs {
   readonly strategy?: MigrationStrategy;
   readonly options: MigrationOptionsInput;
   readonly latencyMs?: number;
+  readonly sample?: number;
+  readonly maxSampleCost?: number;
+  readonly costOnly?: boolean;
   readonly maxBatches?: number;
   readonly maxSeconds?: number;
   readonly force: boolean;
@@ -80,26 +85,18 @@ export async function migrate(ctx: CliContext, args: MigrateArgs): Promise<numbe
   return withMigrations(ctx, async (service) => {
     switch (args.action) {
       case 'plan': {
-        const plan = await service.plan(
-          input(args),
-          args.latencyMs === undefined ? {} : { latencyMs: args.latencyMs },
-        );
-        ctx.out.result(plan, () => {
-          const e = plan.estimate;
-          ctx.out.line(`Plan: ${plan.alias} ${plan.from} → ${plan.to} (${plan.strategy})`);
-          ctx.out.line(
-            `  documents  ${e.documents} (${e.toEmbed} to embed, ${e.documents - e.toEmbed} already current)`,
-          );
-          ctx.out.line(`  chunks     ${e.chunks}, tokens ${e.tokens}`);
-          ctx.out.line(
-            `  cost       $${e.costUsd.toFixed(4)} at $${plan.space.pricePerMillionTokens}/1M tokens`,
-          );
-          ctx.out.line(
-            `  time       ~${formatDuration(e.seconds)} (${e.batches} batches, bound by ${e.bottleneck}; ${e.latencySource} latency ${Math.round(e.batchLatencyMs)} ms/batch)`,
-          );
-          ctx.out.line(`  gates      ${plan.options.gates.join('; ')}`);
-          for (const s of e.steps) ctx.out.line(`  ${s.state.padEnd(11)} ${s.action}`);
+        const plan = await service.plan(input(args), {
+          ...(args.latencyMs !== undefined ? { latencyMs: args.latencyMs } : {}),
+          ...(args.sample !== undefined ? { sampleSize: args.sample } : {}),
+          ...(args.maxSampleCost !== undefined ? { maxSampleCostUsd: args.maxSampleCost } : {}),
+          costOnly: args.costOnly === true,
+          onSampleCost: (c) =>
+            ctx.out.note(
+              `forecast: embedding a sample of ${c.documents} documents and ${c.queries} probe queries in both spaces: ` +
+                `${c.old.tokens} + ${c.new.tokens} tokens, $${c.costUsd.toFixed(4)}`,
+            ),
         });
+        ctx.out.result(plan, () => printPlan(ctx, plan));
         return 0;
       }
       case 'start':
@@ -142,6 +139,7 @@ export async function migrate(ctx: CliContext, args: MigrateArgs): Promise<numbe
                 `  agreement  ${s.agreement.samples} samples; ${overlap || '-'}; RBO ${s.agreement.rbo?.toFixed(3) ?? '-'}`,
               );
             }
+            printGates(ctx, s.gates, s.lastGates);
           }
         });
         return 0;
@@ -225,6 +223,70 @@ export async function withProgress<T>(
   }
 }
 
+function printPlan(ctx: CliContext, plan: MigrationPlan): void {
+  const e = plan.estimate;
+  const { bold, green, red, yellow, dim } = ctx.out.style;
+  ctx.out.line(`Plan: ${plan.alias} ${plan.from} → ${plan.to} (${plan.strategy})`);
+  ctx.out.line(
+    `  documents  ${e.documents} (${e.toEmbed} to embed, ${e.documents - e.toEmbed} already current)`,
+  );
+  ctx.out.line(
+    `  tokens     ${e.tokens} in ${e.chunks} chunks (${plan.tokenizer.exact ? `exact, ${plan.tokenizer.name}` : `estimated: ${plan.tokenizer.name}`})`,
+  );
+  ctx.out.line(`  cost       $${e.costUsd.toFixed(4)} at $${plan.space.pricePerMillionTokens}/1M tokens`);
+  ctx.out.line(
+    e.latencySource === 'unknown' && e.bottleneck === 'latency'
+      ? `  time       not measured (no embedding call was made): pass --latency-ms, or plan without --cost-only`
+      : `  time       ~${formatDuration(e.seconds)} (${e.batches} batches, bound by ${e.bottleneck}; ${e.latencySource} latency ${Math.round(e.batchLatencyMs)} ms/batch)`,
+  );
+  const f = plan.forecast;
+  if (f) {
+    const color = f.verdict === 'go' ? green : f.verdict === 'no-go' ? red : yellow;
+    ctx.out.line(
+      `  forecast   ${bold(color(f.verdict))} ${dim(`(probe, not judged: ${f.sample.queries} known-item queries over a sample of ${f.sample.documents} documents embedded in both spaces, $${f.sample.costUsd.toFixed(4)}, ${f.seconds.toFixed(1)} s)`)}`,
+    );
+    for (const [metric, m] of Object.entries(f.metrics ?? {})) {
+      const d = `${m.diff >= 0 ? '+' : ''}${m.diff.toFixed(3)}`;
+      ctx.out.line(
+        `             ${metric.padEnd(10)} old ${m.old.toFixed(3)}  new ${m.new.toFixed(3)}  diff ${d} [${m.ci95[0].toFixed(3)}, ${m.ci95[1].toFixed(3)}]`,
+      );
+    }
+    if (f.overlap !== null)
+      ctx.out.line(`             agreement  overlap@10 ${f.overlap.toFixed(3)} over the sample`);
+    for (const r of f.reasons) ctx.out.line(`             ${dim(r)}`);
+  } else if ('unavailable' in plan.probe) {
+    ctx.out.line(`  forecast   not available: ${plan.probe.unavailable}`);
+  } else ctx.out.line(`  forecast   not run (--cost-only: no embedding call)`);
+  printGates(ctx, plan.gates);
+  for (const s of e.steps) ctx.out.line(`  ${s.state.padEnd(11)} ${s.action}`);
+}
+
+/** The gates that apply and why, with the verdict of the latest evaluation when there is one. */
+export function printGates(
+  ctx: CliContext,
+  gates: readonly GatePlanEntry[],
+  last: Readonly<Record<string, unknown>> | null = null,
+): void {
+  const { green, red, dim } = ctx.out.style;
+  const results = (last?.results ?? []) as { rule: string; passed: boolean; detail: string }[];
+  const probe = last?.probe as
+    | { name: string; queries: number; old: Record<string, number>; new: Record<string, number> }
+    | undefined;
+  ctx.out.line(`  gates${last ? dim(` (last evaluated ${String(last.at)})`) : ''}`);
+  for (const g of gates) {
+    const r = results.find((x) => x.rule === g.rule);
+    const mark = r ? (r.passed ? green('✓') : red('✗')) : dim('·');
+    ctx.out.line(`    ${mark} ${g.rule.padEnd(30)} ${dim(g.why)}`);
+    if (r && !r.passed) ctx.out.line(`      ${r.detail}`);
+  }
+  if (probe) {
+    const f = (n: number | undefined) => (n === undefined ? '-' : n.toFixed(4));
+    ctx.out.line(
+      `  probe      probe:${probe.name} (${probe.queries} queries, not judged): old MRR@10 ${f(probe.old['mrr@10'])} recall@10 ${f(probe.old['recall@10'])}; new MRR@10 ${f(probe.new['mrr@10'])} recall@10 ${f(probe.new['recall@10'])}`,
+    );
+  }
+}
+
 export function printReport(ctx: CliContext, report: MigrationReport): number {
   ctx.out.result(report, () => {
     const { green, red, dim } = ctx.out.style;
@@ -261,6 +323,17 @@ export function addMigrationOptions(command: Command): Command {
       collect,
     )
     .option('--golden <path>', 'golden set (BEIR dir or JSONL) evaluated on both namespaces for the gates')
+    .option(
+      '--probe <name>',
+      'stored probe set for the quality gates when there is no golden set (default: probe:<collection>, built at start)',
+    )
+    .option('--no-probe', 'no probe: without --golden the default gates then refuse a cutover unless forced')
+    .option(
+      '--keep-queries <n>',
+      'shadow: keep the last N query texts served through the alias for `migrate replay --recent` (opt-in)',
+      integerOption(1, 1_000_000),
+    )
+    .option('--keep-queries-for <duration>', 'how long kept query texts live (default 24h)')
     .option(
       '--sample-rate <r>',
       'shadow: share of queries also run on the new namespace (0-1)',
@@ -358,6 +431,15 @@ function migrateArgs(action: MigrateArgs['action']) {
       throw new ReembedError('INVALID_INPUT', '--adapter goes with --bridge query|corpus: add --bridge.', {
         details: { field: 'adapter' },
       });
+    if (action === 'plan' || action === 'start') {
+      if (typeof o.probe === 'string') options.probe = o.probe;
+      if (o.probe === false) options.probe = false;
+      if (typeof o.keepQueries === 'number')
+        options.keepQueries = {
+          max: o.keepQueries,
+          ...(typeof o.keepQueriesFor === 'string' ? { for: o.keepQueriesFor } : {}),
+        };
+    }
     const backfill = backfillSettingsOf(o);
     if (Object.keys(backfill).length > 0) options.backfill = backfill;
     return {
@@ -367,6 +449,9 @@ function migrateArgs(action: MigrateArgs['action']) {
       ...(stringOf(o.strategy) ? { strategy: o.strategy as MigrationStrategy } : {}),
       options: options as MigrationOptionsInput,
       ...(numberOf(o.latencyMs) !== undefined ? { latencyMs: o.latencyMs as number } : {}),
+      ...(numberOf(o.sample) !== undefined ? { sample: o.sample as number } : {}),
+      ...(numberOf(o.maxSampleCost) !== undefined ? { maxSampleCost: o.maxSampleCost as number } : {}),
+      ...(o.costOnly === true ? { costOnly: true } : {}),
       ...(numberOf(o.maxBatches) !== undefined ? { maxBatches: o.maxBatches as number } : {}),
       ...(numberOf(o.maxSeconds) !== undefined ? { maxSeconds: o.maxSeconds as number } : {}),
       force: o.force === true,
@@ -386,12 +471,24 @@ export const migrateCommand: CliCommand = {
       addMigrationOptions(
         migrateCmd
           .command('plan <alias>')
-          .description('documents, tokens, cost and time of a migration; changes nothing'),
+          .description(
+            'documents, tokens, cost, time, gates and a forecast (go / no-go) from a small sample; changes nothing',
+          ),
       ),
     )
       .option(
         '--latency-ms <ms>',
-        'assume this per-batch latency instead of measuring one call',
+        'assume this per-batch latency instead of measuring it on the sample',
+        numberOption(0),
+      )
+      .option(
+        '--cost-only',
+        'no embedding call at all (offline): counts, tokens, cost and gates; no forecast',
+      )
+      .option('--sample <n>', 'documents in the forecast sample (default 200)', integerOption(30, 100_000))
+      .option(
+        '--max-sample-cost <usd>',
+        'refuse to spend more than this on the forecast sample (default 0.10)',
         numberOption(0),
       )
       .action(bind(migrate, migrateArgs('plan')));
@@ -421,6 +518,7 @@ export const migrateCommand: CliCommand = {
       .option('--reason <text>', 'why (written to the audit log)')
       .option('--golden <path>', 'golden set for new.* / old.* gate facts')
       .action(bind(migrate, migrateArgs('cutover')));
+    registerReplay(migrateCmd, bind);
     migrateCmd
       .command('rollback <alias>')
       .description('serve the old namespace again; both namespaces are kept')

@@ -1,7 +1,6 @@
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { ReembedError } from '../../core/errors.js';
+import { workerEntryCode } from '../../platform/worker-entry.js';
 import type { MinilmFiles } from './resolve.js';
 import type { MainToMinilm, MinilmToMain } from './worker.js';
 
@@ -183,20 +182,10 @@ function closedError(): ReembedError {
   );
 }
 
-/**
- * The code that starts `worker.ts`: compiled (`.js`) it loads directly; from TypeScript sources (tsx,
- * vitest) the thread first registers tsx's loader, which Node 20 does not pass on to worker threads
- * (the same approach as the backfill's reader thread, `jobs/reader-thread.ts`).
- */
+/** The code that starts `worker` in a thread (see `workerEntryCode`). */
 function workerEntry(): string {
-  const here = import.meta.url;
-  if (!here.endsWith('.ts')) return `import(${JSON.stringify(new URL('./worker.js', here).href)});`;
-  const loader = createRequire(here).resolve('tsx/esm');
-  const api = pathToFileURL(loader.replace(/index\.mjs$/, 'api/index.mjs')).href;
-  const entry = JSON.stringify(new URL('./worker.ts', here).href);
-  const retry = JSON.stringify(new URL('./worker.ts?tsx', here).href);
-  return `import(${entry}).catch((e) => {
-    if (e?.code !== 'ERR_UNKNOWN_FILE_EXTENSION') throw e;
-    return import(${JSON.stringify(api)}).then((tsx) => { tsx.register(); return import(${retry}); });
-  });`;
+  const code = workerEntryCode(import.meta.url, 'worker');
+  if (code === null)
+    throw new Error('the MiniLM worker cannot start here: TypeScript sources need tsx installed');
+  return code;
 }

@@ -2,11 +2,13 @@ import { ReembedError } from '../../core/errors.js';
 import type { Backend } from '../../ports/backend.js';
 import { type Clock, systemClock } from '../../ports/clock.js';
 import { PgAdapterRepository } from './adapters.js';
+import { PgApiKeyRepository } from './api-keys.js';
 import { PgCatalog } from './catalog.js';
 import { type PgBackendOptions, type ResolvedPgConfig, redactUrl, resolvePgConfig } from './config.js';
 import { PgJobRepository } from './jobs.js';
 import { PgMigrationRepository } from './migrations.js';
 import { type PgPoolLike, type PgQueryable, pgFailure, run, withTransaction } from './pool.js';
+import { PgProbeSetRepository } from './probes.js';
 import { PgSourceRepository } from './sources.js';
 import { advisoryLockSql, baseDdl, ident, SCHEMA_COMPONENT, SCHEMA_VERSION } from './sql.js';
 import { catalogSql, sourcesSql } from './sql-catalog.js';
@@ -31,6 +33,8 @@ export interface PgBackend extends Backend {
   readonly jobs: PgJobRepository;
   readonly adapters: PgAdapterRepository;
   readonly vectors: PgVectorReader;
+  readonly apiKeys: PgApiKeyRepository;
+  readonly probes: PgProbeSetRepository;
   /** pgvector's version in this database, e.g. `0.8.0`. */
   readonly vectorVersion: string;
   /** Runs `fn` in one transaction on one connection (BEGIN/COMMIT, ROLLBACK on error). */
@@ -78,6 +82,8 @@ export async function openPgBackend(options: OpenPgBackendOptions): Promise<PgBa
     const migrations = await PgMigrationRepository.open(pool, { schema: config.schema, clock });
     const jobs = await PgJobRepository.open(pool, { schema: config.schema, clock });
     const adapters = await PgAdapterRepository.open(pool, { schema: config.schema, clock });
+    const apiKeys = await PgApiKeyRepository.open(pool, { schema: config.schema, clock });
+    const probes = await PgProbeSetRepository.open(pool, { schema: config.schema, clock });
     let closed = false;
     return {
       kind: 'pg',
@@ -92,6 +98,8 @@ export async function openPgBackend(options: OpenPgBackendOptions): Promise<PgBa
       jobs,
       adapters,
       vectors: new PgVectorReader(pool, config.schema),
+      apiKeys,
+      probes,
       transaction: (what, fn) => withTransaction(pool, what, fn),
       async close() {
         if (closed) return;

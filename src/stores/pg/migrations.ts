@@ -19,6 +19,8 @@ import type {
   MigrationRepository,
   NamespaceTraffic,
   NewMigration,
+  QueryRetention,
+  ServedQuery,
   TransitionOptions,
 } from '../../ports/migrations.js';
 import {
@@ -78,6 +80,15 @@ export function pgMigrationsDdl(schema: string): string[] {
       shadow_ms double precision NOT NULL
     )`,
     `CREATE INDEX IF NOT EXISTS migration_agreement_by_phase ON ${t('migration_agreement')} (migration_id, phase)`,
+    // Query texts kept for `migrate replay`, only for migrations that opted in (keepQueries).
+    `CREATE TABLE IF NOT EXISTS ${t('migration_queries')} (
+      id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+      migration_id text NOT NULL REFERENCES ${t('migrations')}(id),
+      at timestamptz NOT NULL,
+      text text NOT NULL,
+      tenant text
+    )`,
+    `CREATE INDEX IF NOT EXISTS migration_queries_by_migration ON ${t('migration_queries')} (migration_id, id)`,
     `CREATE TABLE IF NOT EXISTS ${t('namespace_traffic')} (
       namespace text PRIMARY KEY,
       last_read_at timestamptz NOT NULL,
@@ -394,6 +405,11 @@ export class PgMigrationRepository implements MigrationRepository {
         [collection],
       );
       await tx.query(
+        `DELETE FROM ${this.#t('migration_queries')} WHERE migration_id IN
+          (SELECT id FROM ${this.#t('migrations')} WHERE collection = $1)`,
+        [collection],
+      );
+      await tx.query(
         `DELETE FROM ${this.#t('namespace_traffic')} WHERE namespace IN
           (SELECT name FROM ${this.#t('namespaces')} WHERE collection = $1)`,
         [collection],
@@ -439,6 +455,49 @@ export class PgMigrationRepository implements MigrationRepository {
     if (!row)
       throw new ReembedError('NOT_FOUND', `Unknown migration "${id}".`, { details: { migration: id } });
     return row;
+  }
+
+  async recordQueries(queries: readonly ServedQuery[], retention: QueryRetention): Promise<void> {
+    if (queries.length === 0) return;
+    await withTransaction(this.#pool, 'keep served queries', async (tx) => {
+      await tx.query(
+        `INSERT INTO ${this.#t('migration_queries')} (migration_id, at, text, tenant)
+         SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[])`,
+        [
+          queries.map((q) => q.migrationId),
+          queries.map((q) => q.at),
+          queries.map((q) => q.text),
+          queries.map((q) => q.tenant),
+        ],
+      );
+      for (const id of new Set(queries.map((q) => q.migrationId))) {
+        await tx.query(
+          `DELETE FROM ${this.#t('migration_queries')} WHERE migration_id = $1 AND (at < $2 OR id <= COALESCE(
+             (SELECT id FROM ${this.#t('migration_queries')} WHERE migration_id = $1 ORDER BY id DESC LIMIT 1 OFFSET $3), -1))`,
+          [id, retention.before, retention.max],
+        );
+      }
+    });
+  }
+
+  async recentQueries(migrationId: string, limit: number): Promise<ServedQuery[]> {
+    const rows = await run<{ migration_id: string; at: Date; text: string; tenant: string | null }>(
+      this.#pool,
+      'read served queries',
+      `SELECT migration_id, at, text, tenant FROM ${this.#t('migration_queries')} WHERE migration_id = $1 ORDER BY id DESC LIMIT $2`,
+      [migrationId, limit],
+    );
+    return rows.map((r) => ({ migrationId: r.migration_id, at: iso(r.at), text: r.text, tenant: r.tenant }));
+  }
+
+  async forgetQueries(migrationId: string): Promise<number> {
+    const rows = await run<{ id: string }>(
+      this.#pool,
+      'forget served queries',
+      `DELETE FROM ${this.#t('migration_queries')} WHERE migration_id = $1 RETURNING id`,
+      [migrationId],
+    );
+    return rows.length;
   }
 
   /** The catalog's append-only audit table, written in the caller's transaction (invariant 8). */

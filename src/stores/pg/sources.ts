@@ -162,9 +162,9 @@ export class PgSourceRepository implements SourceRepository {
    * ingested, before autovacuum's ANALYZE (up to a minute later, or never on a busy table) — PostgreSQL
    * estimates a page at a few rows and plans a bitmap scan that reads and sorts every row after the
    * cursor (spilling to disk for large pages) instead of walking the primary key: each page then costs
-   * as much as the rest of the collection, and a pass turns quadratic (a page of 500 of 20,000 sources:
-   * 23.8 ms instead of 0.4 ms, `bench/pg-backfill-parts.ts`). So before a scan, at most once a minute, statistics missing or
-   * stale by autovacuum's rule are refreshed with ANALYZE — a sample of at most 30,000 rows, whatever
+   * as much as the rest of the collection, and a pass turns quadratic (BENCHMARKS.md, "Figures behind
+   * code choices"). So before a scan, at most once a minute, statistics missing or stale by autovacuum's
+   * rule are refreshed with ANALYZE — a sample of at most 30,000 rows, whatever
    * the table's size. A role that may not analyze the table only gets PostgreSQL's warning; a table
    * whose lock a running VACUUM holds is left to it after a short wait; and a failure here never fails
    * the scan.
@@ -287,8 +287,8 @@ const ANALYZE_LOCK_TIMEOUT_MS = 200;
 /**
  * A document from a row of `documentColumns()` read as an array (`runArrays`): id, text, metadata, tenant,
  * content hash, version, deleted, updated-at text. Arrays, not objects keyed by column name: a backfill
- * reads every source through here, and object rows (with a copy of the metadata) cost 8–25 % more client
- * CPU per scan in an alternating A/B (BENCHMARKS.md, issue 5 (a)).
+ * reads every source through here, and object rows (with a copy of the metadata) cost measurably more
+ * client CPU per scan (BENCHMARKS.md, "Figures behind code choices").
  */
 function documentFromColumns(row: unknown[], collection: string): SourceDocument {
   return Object.freeze({

@@ -2,10 +2,13 @@ import type { Backend } from '../../ports/backend.js';
 import { type Clock, systemClock } from '../../ports/clock.js';
 import { SqliteAdapterRepository } from './adapters.js';
 import type { SqliteAnnOptions } from './ann-config.js';
+import { SqliteApiKeyRepository } from './api-keys.js';
 import { SqliteCatalog } from './catalog.js';
 import { openDatabase } from './driver.js';
 import { SqliteJobRepository } from './jobs.js';
 import { SqliteMigrationRepository } from './migrations.js';
+import { SqliteProbeSetRepository } from './probes.js';
+import { ReaderThread, readerThreadsFor } from './reader-thread.js';
 import { applySchema, type SqliteDatabase } from './schema.js';
 import { SqliteSourceRepository } from './sources.js';
 import { StatementCache, storeFailure } from './statements.js';
@@ -38,6 +41,8 @@ export interface SqliteBackend extends Backend {
   readonly jobs: SqliteJobRepository;
   readonly adapters: SqliteAdapterRepository;
   readonly vectors: SqliteVectorReader;
+  readonly apiKeys: SqliteApiKeyRepository;
+  readonly probes: SqliteProbeSetRepository;
 }
 
 /**
@@ -71,6 +76,9 @@ export async function openSqliteBackend(options: SqliteBackendOptions): Promise<
     db.close();
     throw error;
   }
+  // The backend uses the process's reader-thread pool until it closes: the last to close stops the idle
+  // thread, so a closed app leaves no thread behind (`ReaderThread.usePool`).
+  const releaseReaders = ReaderThread.usePool();
   let closed = false;
   return {
     kind: 'sqlite',
@@ -78,17 +86,23 @@ export async function openSqliteBackend(options: SqliteBackendOptions): Promise<
     statements,
     clock,
     catalog: new SqliteCatalog(statements, clock),
-    sources: new SqliteSourceRepository(statements, clock),
+    sources: new SqliteSourceRepository(statements, clock, { threads: readerThreadsFor }),
     store,
     migrations: new SqliteMigrationRepository(db, { clock }),
     jobs: new SqliteJobRepository(db, { clock }),
     adapters: new SqliteAdapterRepository(db, { clock }),
     vectors: new SqliteVectorReader(statements),
+    apiKeys: new SqliteApiKeyRepository(db, { clock }),
+    probes: new SqliteProbeSetRepository(db, { clock }),
     async close() {
       if (closed) return;
       closed = true;
-      await store.close();
-      db.close();
+      try {
+        await store.close();
+        db.close();
+      } finally {
+        await releaseReaders();
+      }
     },
   };
 }

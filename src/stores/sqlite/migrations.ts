@@ -19,6 +19,8 @@ import type {
   MigrationRepository,
   NamespaceTraffic,
   NewMigration,
+  QueryRetention,
+  ServedQuery,
   TransitionOptions,
 } from '../../ports/migrations.js';
 import type { SqliteDatabase } from './schema.js';
@@ -68,6 +70,15 @@ export function migrationsDdl(): string[] {
       shadow_ms REAL NOT NULL
     )`,
     'CREATE INDEX IF NOT EXISTS migration_agreement_by_phase ON migration_agreement(migration_id, phase)',
+    // Query texts kept for `migrate replay`, only for migrations that opted in (keepQueries).
+    `CREATE TABLE IF NOT EXISTS migration_queries (
+      id INTEGER PRIMARY KEY,
+      migration_id TEXT NOT NULL REFERENCES migrations(id),
+      at TEXT NOT NULL,
+      text TEXT NOT NULL,
+      tenant TEXT
+    )`,
+    'CREATE INDEX IF NOT EXISTS migration_queries_by_migration ON migration_queries(migration_id, id)',
     `CREATE TABLE IF NOT EXISTS namespace_traffic (
       namespace TEXT PRIMARY KEY,
       last_read_at TEXT NOT NULL,
@@ -260,6 +271,11 @@ export class SqliteMigrationRepository implements MigrationRepository {
         .run(collection);
       this.#sql
         .get(
+          'DELETE FROM migration_queries WHERE migration_id IN (SELECT id FROM migrations WHERE collection = ?)',
+        )
+        .run(collection);
+      this.#sql
+        .get(
           'DELETE FROM namespace_traffic WHERE namespace IN (SELECT name FROM namespaces WHERE collection = ?)',
         )
         .run(collection);
@@ -278,6 +294,40 @@ export class SqliteMigrationRepository implements MigrationRepository {
         insert.run(s.migrationId, s.at, s.phase, s.tenant, s.k, s.overlap, s.rbo, s.servedMs, s.shadowMs);
       }
     });
+  }
+
+  async recordQueries(queries: readonly ServedQuery[], retention: QueryRetention): Promise<void> {
+    if (queries.length === 0) return;
+    this.#sql.write('keep served queries', () => {
+      const insert = this.#sql.get(
+        'INSERT INTO migration_queries (migration_id, at, text, tenant) VALUES (?, ?, ?, ?)',
+      );
+      for (const q of queries) insert.run(q.migrationId, q.at, q.text, q.tenant);
+      for (const id of new Set(queries.map((q) => q.migrationId))) {
+        this.#sql
+          .get(
+            `DELETE FROM migration_queries WHERE migration_id = @id AND (at < @before OR id <= COALESCE(
+               (SELECT id FROM migration_queries WHERE migration_id = @id ORDER BY id DESC LIMIT 1 OFFSET @max), -1))`,
+          )
+          .run({ id, before: retention.before, max: retention.max });
+      }
+    });
+  }
+
+  async recentQueries(migrationId: string, limit: number): Promise<ServedQuery[]> {
+    const rows = this.#sql
+      .get(
+        'SELECT migration_id, at, text, tenant FROM migration_queries WHERE migration_id = ? ORDER BY id DESC LIMIT ?',
+      )
+      .all(migrationId, limit) as { migration_id: string; at: string; text: string; tenant: string | null }[];
+    return rows.map((r) => ({ migrationId: r.migration_id, at: r.at, text: r.text, tenant: r.tenant }));
+  }
+
+  async forgetQueries(migrationId: string): Promise<number> {
+    return this.#sql.write(
+      'forget served queries',
+      () => this.#sql.get('DELETE FROM migration_queries WHERE migration_id = ?').run(migrationId).changes,
+    );
   }
 
   async agreementSummary(

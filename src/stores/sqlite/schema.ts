@@ -16,11 +16,10 @@ const sqlList = (values: readonly string[]): string => values.map((v) => `'${v}'
 
 /** Pragmas applied on every connection: WAL so readers never block the writer, and a 5 s busy wait. */
 export function pragmaStatements(): string[] {
-  // Bulk writes: a 32 MiB page cache keeps the record indexes hot (default 2 MiB; 64 MiB measured no faster
-  // and cost a 200k-document backfill its 300 MB memory budget), and checkpointing
-  // every 64 MiB of WAL instead of every 4 MiB avoids a checkpoint (and its fsync) after nearly every
-  // 1,000 x 384-d batch; the WAL file is truncated back to 64 MiB after a checkpoint. Memory-mapped
-  // reads (up to 1 GiB of address space) halve the time to load a namespace's vectors for search.
+  // Bulk writes: a 32 MiB page cache keeps the record indexes hot (default 2 MiB; a larger one is no
+  // faster and costs a large backfill its memory budget), and checkpointing every 64 MiB of WAL instead of
+  // every 4 MiB avoids a checkpoint (and its fsync) after nearly every 1,000 x 384-d batch; the WAL file
+  // is truncated back to 64 MiB after a checkpoint. Figures: BENCHMARKS.md, "Figures behind code choices".
   return [
     'journal_mode = WAL',
     'synchronous = NORMAL',
@@ -29,8 +28,8 @@ export function pragmaStatements(): string[] {
     'cache_size = -32768',
     'wal_autocheckpoint = 16384',
     'journal_size_limit = 67108864',
-    // No memory-mapped reads: mapped file pages count as resident memory, and a 200k-document backfill
-    // then exceeds its 300 MB budget (bench/backfill.ts part C: 424 MB with a 1 GiB map, 294 MB without).
+    // No memory-mapped reads: mapped file pages count as resident memory, and a large backfill then
+    // exceeds its memory budget (bench/backfill.ts part C; BENCHMARKS.md, "Figures behind code choices").
     'mmap_size = 0',
   ];
 }

@@ -3,13 +3,9 @@ import { ReembedError } from '../../core/errors.js';
 import type { SourceDocument, SourceInput } from '../../core/records.js';
 import { validateSourceInputs } from '../../core/source-input.js';
 import { type Clock, systemClock } from '../../ports/clock.js';
-import type {
-  SourceRepository,
-  ThreadReaderRecipe,
-  ThreadSourceReader,
-  UpsertOutcome,
-} from '../../ports/sources.js';
+import type { ReaderThreads, SourceRepository, UpsertOutcome } from '../../ports/sources.js';
 import { openDatabase } from './driver.js';
+import type { ThreadReaderRecipe, ThreadSourceReader } from './reader-protocol.js';
 import type { SqliteDatabase } from './schema.js';
 import { parseJsonObject, StatementCache } from './statements.js';
 
@@ -55,10 +51,21 @@ const EMPTY_METADATA = Object.freeze({});
 export class SqliteSourceRepository implements SourceRepository {
   readonly #sql: StatementCache;
   readonly #clock: Clock;
+  readonly #threadsFor: ((recipe: ThreadReaderRecipe) => ReaderThreads) | null;
+  #threads: ReaderThreads | null | undefined;
 
-  constructor(sql: StatementCache, clock: Clock) {
+  /**
+   * `threads` makes the repository offer reader threads (`readerThreadsFor`, passed in by the backend
+   * so that the thread's own repository, which never offers them, does not load the pool's code).
+   */
+  constructor(
+    sql: StatementCache,
+    clock: Clock,
+    options: { threads?: (recipe: ThreadReaderRecipe) => ReaderThreads } = {},
+  ) {
     this.#sql = sql;
     this.#clock = clock;
+    this.#threadsFor = options.threads ?? null;
   }
 
   /**
@@ -191,10 +198,19 @@ export class SqliteSourceRepository implements SourceRepository {
   }
 
   /**
-   * A worker thread opens the same file read-only (WAL lets it read while this connection writes);
-   * null for an in-memory database, which no other connection can see.
+   * Reader threads that open the same file on their own connection (WAL lets them read while this
+   * connection writes); null for an in-memory database, which no other connection can see.
    */
-  threadReader(): ThreadReaderRecipe | null {
+  readerThreads(): ReaderThreads | null {
+    if (this.#threads === undefined) {
+      const recipe = this.threadRecipe();
+      this.#threads = recipe && this.#threadsFor ? this.#threadsFor(recipe) : null;
+    }
+    return this.#threads;
+  }
+
+  /** How a reader thread opens its view of this database (`openThreadSourceReader`); null in memory. */
+  threadRecipe(): ThreadReaderRecipe | null {
     const db = this.#sql.db;
     if (db.memory || db.name === '' || db.name === ':memory:') return null;
     return Object.freeze({
@@ -256,7 +272,7 @@ export class SqliteSourceRepository implements SourceRepository {
 }
 
 /**
- * Opens `threadReader()`'s view of a database file: its own connection (so it can live in a worker
+ * Opens `threadRecipe()`'s view of a database file: its own connection (so it can live in a worker
  * thread) that runs the repository's keyset scan and nothing else that writes rows. It may also
  * `checkpoint`: copying committed WAL frames into the database file there keeps the WAL short, so the
  * writing connection's automatic checkpoint — which stalls its thread for as long as it copies — finds

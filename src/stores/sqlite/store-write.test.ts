@@ -121,7 +121,7 @@ describe('SqliteSourceRepository reader thread recipe', () => {
       { id: 'c', text: 'gamma' },
     ]);
     await backend.sources.delete('docs', ['c']);
-    const recipe = backend.sources.threadReader();
+    const recipe = backend.sources.threadRecipe();
     expect(recipe).not.toBeNull();
     const module = (await import(recipe?.module as string)) as Record<string, (args: unknown) => unknown>;
     const reader = module[recipe?.exportName as string]?.(recipe?.args) as {
@@ -135,7 +135,9 @@ describe('SqliteSourceRepository reader thread recipe', () => {
     reader.checkpoint();
     reader.close();
     const memory = await openSqliteBackend({ path: ':memory:' });
-    expect(memory.sources.threadReader()).toBeNull();
+    expect(memory.sources.threadRecipe()).toBeNull();
+    expect(memory.sources.readerThreads()).toBeNull();
+    expect(backend.sources.readerThreads()).not.toBeNull();
     await memory.close();
   });
 });

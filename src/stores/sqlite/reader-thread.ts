@@ -1,8 +1,14 @@
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { SourceDocument } from '../core/records.js';
-import { decodePage, type MainToReader, type ReaderSession, type ReaderToMain } from './reader-protocol.js';
+import type { SourceDocument } from '../../core/records.js';
+import { workerEntryCode } from '../../platform/worker-entry.js';
+import type { ReaderThreadReader, ReaderThreadSession, ReaderThreads } from '../../ports/sources.js';
+import {
+  decodePage,
+  type MainToReader,
+  type ReaderSession,
+  type ReaderToMain,
+  type ThreadReaderRecipe,
+} from './reader-protocol.js';
 
 type Waiter = { resolve: (page: readonly SourceDocument[]) => void; reject: (error: Error) => void };
 
@@ -12,6 +18,17 @@ const IDLE_MS = 30_000;
 const YOUNG_GENERATION_MB = 8;
 
 /**
+ * The SQLite source repository's reader threads (`SourceRepository.readerThreads`): sessions that open
+ * their own connection from `recipe` (`openThreadSourceReader`), all served by one process-wide pool.
+ */
+export function readerThreadsFor(recipe: ThreadReaderRecipe): ReaderThreads {
+  return Object.freeze({
+    open: (session: ReaderThreadSession) => ReaderThread.open({ ...session, recipe }),
+    prewarm: () => ReaderThread.prewarm(),
+  });
+}
+
+/**
  * The calling thread's side of one reader session (`reader-worker.ts`): pages arrive in id order,
  * preprocessed and chunked (`attachChunks`), at most `depth` ahead of `take()`. Threads are pooled —
  * one is kept idle for the next session, since starting one costs far more than a session. A thread keeps
@@ -19,7 +36,7 @@ const YOUNG_GENERATION_MB = 8;
  * when the last app using the pool closes (`usePool`). Any failure — to start, to load, to read — shows as `failed` and a rejected
  * `take()`, so the caller can carry on reading on its own thread.
  */
-export class ReaderThread {
+export class ReaderThread implements ReaderThreadReader {
   static #sessions = 0;
   static #users = 0;
   readonly #thread: PooledThread;
@@ -45,7 +62,7 @@ export class ReaderThread {
 
   /**
    * Starts a thread to wait in the pool, unless one is there already, so that a backfill about to start
-   * finds its code loaded (32 ms compiled, 130 ms from TypeScript sources: bench/reader-thread.ts).
+   * finds its code loaded (loading it is measured by bench/reader-thread.ts).
    * An unused one stops after the pool's idle time, like any idle thread.
    */
   static prewarm(): void {
@@ -297,30 +314,7 @@ class PooledThread {
   }
 }
 
-/**
- * The code that starts `reader-worker`: compiled (`.js`) it loads directly; from TypeScript sources
- * (tsx, vitest) the thread first registers tsx's loader, which Node 20 does not pass on to worker
- * threads. Null when neither works here (e.g. TypeScript sources without tsx installed).
- */
+/** The code that starts `reader-worker` in a thread (see `workerEntryCode`). */
 function workerEntry(): string | null {
-  const here = import.meta.url;
-  if (!here.startsWith('file:')) return null;
-  if (!here.endsWith('.ts')) return `import(${JSON.stringify(new URL('./reader-worker.js', here).href)});`;
-  let api: string;
-  try {
-    const loader = createRequire(here).resolve('tsx/esm');
-    api = pathToFileURL(loader.replace(/index\.mjs$/, 'api/index.mjs')).href;
-  } catch {
-    return null;
-  }
-  // Where the loader is inherited the entry loads at once; register it only when it is not, and retry
-  // under another URL (the module map remembers the failed load of the first). Without tsx, Node 20
-  // refuses the .ts file (ERR_UNKNOWN_FILE_EXTENSION), while Node 22.18+/24 strip its types themselves
-  // and then miss the .ts file behind an import written `./x.js` (ERR_MODULE_NOT_FOUND).
-  const entry = JSON.stringify(new URL('./reader-worker.ts', here).href);
-  const retry = JSON.stringify(new URL('./reader-worker.ts?tsx', here).href);
-  return `import(${entry}).catch((e) => {
-    if (e?.code !== 'ERR_UNKNOWN_FILE_EXTENSION' && e?.code !== 'ERR_MODULE_NOT_FOUND') throw e;
-    return import(${JSON.stringify(api)}).then((tsx) => { tsx.register(); return import(${retry}); });
-  });`;
+  return workerEntryCode(import.meta.url, 'reader-worker');
 }

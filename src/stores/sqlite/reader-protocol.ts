@@ -1,20 +1,36 @@
-import { attachChunks } from '../core/pipeline.js';
-import type { Metadata, SourceDocument } from '../core/records.js';
-import type { SpaceSpec } from '../core/space.js';
-import type { ThreadReaderRecipe } from '../ports/sources.js';
+import { attachChunks } from '../../core/pipeline.js';
+import type { Metadata, SourceDocument } from '../../core/records.js';
+import type { SpaceSpec } from '../../core/space.js';
+import type { ReaderThreadSession, SourceRepository } from '../../ports/sources.js';
 
 /**
  * Messages between the calling thread and a reader thread (`reader-worker.ts`). A thread serves one
  * session at a time and is reused for the next (starting one costs far more than opening a reader);
  * every message names its session, so a late page of a closed session is recognised and dropped.
  */
-export interface ReaderSession {
+export interface ReaderSession extends ReaderThreadSession {
   readonly recipe: ThreadReaderRecipe;
-  readonly collection: string;
-  readonly pageSize: number;
-  /** How many pages the thread may read ahead of what the calling thread has taken. */
-  readonly depth: number;
-  readonly pipeline: Pick<SpaceSpec, 'preprocessing' | 'chunker'>;
+}
+
+/**
+ * Serialisable instructions for opening a read-only source reader in a reader thread: the module (a URL)
+ * exports a function named `exportName` that takes `args` and returns a `ThreadSourceReader`.
+ */
+export interface ThreadReaderRecipe {
+  readonly module: string;
+  readonly exportName: string;
+  readonly args: unknown;
+}
+
+/** What a thread reader offers: the keyset scan of `SourceRepository`, on its own connection. */
+export interface ThreadSourceReader {
+  scan: SourceRepository['scan'];
+  /**
+   * Optional housekeeping the reading thread can take off the writing one, called between pages (SQLite:
+   * a passive WAL checkpoint). Must not fail the reader.
+   */
+  checkpoint?(): void;
+  close(): void;
 }
 
 /**

@@ -7,13 +7,13 @@
  * whenever no thread is available).
  */
 import { parentPort } from 'node:worker_threads';
-import { sourceChunkTexts } from '../core/pipeline.js';
-import type { ThreadSourceReader } from '../ports/sources.js';
+import { sourceChunkTexts } from '../../core/pipeline.js';
 import {
   encodePage,
   type MainToReader,
   type ReaderSession,
   type ReaderToMain,
+  type ThreadSourceReader,
   type WireChunks,
 } from './reader-protocol.js';
 

@@ -1,0 +1,120 @@
+import type { MiddlewareHandler } from 'hono';
+import { authenticateApiKey, hashApiKey, scopeAllows } from '../app/api-keys.js';
+import type { ApiKey, ApiKeyRepository, ApiKeyScope } from '../ports/api-keys.js';
+import type { ServerEnv } from './env.js';
+import { apiError, sendError } from './errors.js';
+import type { RateLimiter } from './rate-limit.js';
+
+/** How long a looked-up key is trusted before it is read again (a revocation takes effect within this). */
+const KEY_CACHE_MS = 2_000;
+
+/**
+ * Authenticates `Authorization: Bearer <key>` (or `X-API-Key`) against the stored hashes, then applies
+ * the key's rate limit. Refusals say what is wrong with the key, never anything about the data asked for:
+ * they happen before the route is looked at.
+ */
+export class Authenticator {
+  readonly #repository: ApiKeyRepository;
+  readonly #limiter: RateLimiter;
+  readonly #cache = new Map<string, { key: ApiKey | null; until: number }>();
+
+  constructor(repository: ApiKeyRepository, limiter: RateLimiter) {
+    this.#repository = repository;
+    this.#limiter = limiter;
+  }
+
+  /** Forgets cached lookups (after a key is revoked through the API). */
+  invalidate(): void {
+    this.#cache.clear();
+  }
+
+  async #lookup(secret: string): Promise<ApiKey | null> {
+    const hash = hashApiKey(secret);
+    const now = performance.now();
+    const held = this.#cache.get(hash);
+    if (held && held.until > now) return held.key;
+    const key = await authenticateApiKey(this.#repository, secret);
+    if (this.#cache.size > 1_000) this.#cache.clear();
+    // Unknown keys are cached too, so a flood of one bad key costs no database reads.
+    this.#cache.set(hash, { key, until: now + KEY_CACHE_MS });
+    return key;
+  }
+
+  middleware(): MiddlewareHandler<ServerEnv> {
+    return async (c, next) => {
+      const secret = presentedKey(c.req.header('authorization'), c.req.header('x-api-key'));
+      if (secret === null) {
+        return sendError(
+          c,
+          apiError(
+            'UNAUTHORIZED',
+            'This endpoint needs an API key: send "Authorization: Bearer <key>". Create one with: reembed keys create <name> --scope query',
+          ),
+        );
+      }
+      const key = await this.#lookup(secret);
+      if (!key) {
+        return sendError(
+          c,
+          apiError(
+            'UNAUTHORIZED',
+            'The API key is not valid (unknown or revoked). List keys with: reembed keys list',
+          ),
+        );
+      }
+      const wait = this.#limiter.take(key.id);
+      if (wait > 0) {
+        c.header('Retry-After', String(Math.max(1, Math.ceil(wait))));
+        return sendError(
+          c,
+          apiError('RATE_LIMITED', `Rate limit of this key exceeded; retry in ${Math.ceil(wait * 1000)} ms.`),
+        );
+      }
+      c.set('key', key);
+      await next();
+    };
+  }
+}
+
+function presentedKey(authorization: string | undefined, header: string | undefined): string | null {
+  if (authorization !== undefined) {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+    return match?.[1] ?? '';
+  }
+  return header === undefined ? null : header.trim();
+}
+
+export interface Requirement {
+  readonly scope: ApiKeyScope;
+  /** Whether a tenant-bound key may call it (its handler then confines the request to that tenant). */
+  readonly tenantKeys: boolean;
+}
+
+/**
+ * Route middleware: the key's scope must include `scope` (`admin` ⊇ `write` ⊇ `query`), and a
+ * tenant-bound key is refused where the answer would span tenants (catalog listings, migrations, eval).
+ */
+export function requires(requirement: Requirement): MiddlewareHandler<ServerEnv> {
+  return async (c, next) => {
+    const key = c.get('key');
+    if (!scopeAllows(key.scope, requirement.scope)) {
+      return sendError(
+        c,
+        apiError(
+          'FORBIDDEN',
+          `This endpoint needs a key with the ${requirement.scope} scope; this key has ${key.scope}.`,
+        ),
+      );
+    }
+    if (key.tenant !== null && !requirement.tenantKeys) {
+      return sendError(
+        c,
+        apiError(
+          'FORBIDDEN',
+          'This endpoint spans tenants; a tenant-bound key can only search, upsert and delete its own documents.',
+        ),
+      );
+    }
+    await next();
+  };
+}

@@ -1,0 +1,158 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { QueryObserver, QueryResponse, ShadowEvent } from '../app/query.js';
+import type { CheckStatus } from '../monitor/checks.js';
+import type { MonitorReport } from '../monitor/run.js';
+
+const STATUS_VALUE: Record<CheckStatus, number> = { ok: 0, warn: 1, alert: 2 };
+
+const SECONDS_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/**
+ * The server's Prometheus metrics (prom-client, one private registry per server): HTTP requests, query
+ * latency per alias and namespace from the query path, and the monitor's gauges (`monitor-metrics.ts`).
+ */
+export class ServerMetrics implements QueryObserver {
+  readonly registry = new Registry();
+  readonly httpRequests = new Counter({
+    name: 'reembed_http_requests_total',
+    help: 'HTTP requests by route pattern, method and status.',
+    labelNames: ['route', 'method', 'status'] as const,
+    registers: [this.registry],
+  });
+  readonly httpDuration = new Histogram({
+    name: 'reembed_http_request_duration_seconds',
+    help: 'HTTP request latency by route pattern and method.',
+    labelNames: ['route', 'method'] as const,
+    buckets: SECONDS_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly queryDuration = new Histogram({
+    name: 'reembed_query_duration_seconds',
+    help: 'Read latency of one namespace within a query, by alias, namespace and role (served, shadow, fused).',
+    labelNames: ['alias', 'namespace', 'role'] as const,
+    buckets: SECONDS_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly queries = new Counter({
+    name: 'reembed_queries_total',
+    help: 'Queries answered, by alias and the namespace that served them (traffic share = one series over the sum).',
+    labelNames: ['alias', 'namespace'] as const,
+    registers: [this.registry],
+  });
+  readonly mixed = new Counter({
+    name: 'reembed_mixed_version_responses_total',
+    help: 'Responses whose hits came from more than one space without fusion (must stay 0).',
+    labelNames: ['alias'] as const,
+    registers: [this.registry],
+  });
+  readonly shadowSamples = new Counter({
+    name: 'reembed_shadow_samples_total',
+    help: 'Queries read in both namespaces of a shadow migration.',
+    labelNames: ['alias'] as const,
+    registers: [this.registry],
+  });
+  readonly errors = new Counter({
+    name: 'reembed_errors_total',
+    help: 'Requests that failed, by error code.',
+    labelNames: ['code'] as const,
+    registers: [this.registry],
+  });
+
+  readonly checkStatus = this.#gauge(
+    'reembed_monitor_check_status',
+    'Monitor check status: 0 ok, 1 warn, 2 alert.',
+    ['namespace', 'check'],
+  );
+  readonly alerts = this.#gauge('reembed_monitor_alerts', 'Alerts raised by the last monitor run.', []);
+  readonly namespaceGauges = {
+    records: this.#gauge('reembed_namespace_records', 'Records stored in the namespace.', ['namespace']),
+    fingerprintShare: this.#gauge(
+      'reembed_namespace_fingerprint_share',
+      "Share of records carrying the namespace's fingerprint (below 1 is a fingerprint-distribution alert).",
+      ['namespace'],
+    ),
+    coverage: this.#gauge(
+      'reembed_namespace_coverage_ratio',
+      'Live source documents held at their newest version.',
+      ['namespace'],
+    ),
+    stale: this.#gauge(
+      'reembed_namespace_stale_documents',
+      'Documents held at a version behind the source.',
+      ['namespace'],
+    ),
+    resurrected: this.#gauge(
+      'reembed_namespace_resurrected_documents',
+      'Documents deleted at the source but still present (must be 0).',
+      ['namespace'],
+    ),
+    trafficShare: this.#gauge(
+      'reembed_namespace_traffic_share',
+      "Share of the collection's responses the namespace served (monitor window).",
+      ['namespace'],
+    ),
+    mixedVersionRate: this.#gauge(
+      'reembed_namespace_mixed_version_rate',
+      'Share of served responses that mixed spaces without fusion (monitor window).',
+      ['namespace'],
+    ),
+  };
+  readonly deadLetters = this.#gauge(
+    'reembed_dead_letters',
+    'Documents a backfill gave up on, per target namespace.',
+    ['namespace'],
+  );
+  readonly backfillRate = this.#gauge(
+    'reembed_backfill_documents_per_second',
+    'Documents made current in a migration target per second, between two samples.',
+    ['namespace'],
+  );
+  readonly migrationCoverage = this.#gauge(
+    'reembed_migration_coverage_ratio',
+    "Share of live documents current in an unfinished migration's target.",
+    ['migration', 'namespace'],
+  );
+
+  #gauge<L extends string>(name: string, help: string, labelNames: readonly L[]): Gauge<L> {
+    return new Gauge({ name, help, labelNames, registers: [this.registry] });
+  }
+
+  /** Replaces the monitor gauges with a report's values (dropped namespaces disappear; unmeasured ones are left out). */
+  publishMonitor(report: MonitorReport): void {
+    this.checkStatus.reset();
+    for (const g of Object.values(this.namespaceGauges)) g.reset();
+    this.alerts.set(report.alerts);
+    for (const c of report.checks)
+      this.checkStatus.set({ namespace: c.namespace, check: c.check }, STATUS_VALUE[c.status]);
+    for (const h of report.namespaces) {
+      for (const [field, gauge] of Object.entries(this.namespaceGauges)) {
+        const value = h[field as keyof typeof this.namespaceGauges];
+        if (typeof value === 'number') gauge.set({ namespace: h.namespace }, value);
+      }
+    }
+  }
+
+  onQuery(response: QueryResponse): void {
+    const alias = response.trace.alias;
+    for (const read of response.trace.reads) {
+      this.queryDuration.observe(
+        { alias, namespace: read.namespace, role: read.role },
+        read.latencyMs / 1000,
+      );
+      if (read.role !== 'shadow') this.queries.inc({ alias, namespace: read.namespace });
+    }
+    if (response.trace.mixedVersion) this.mixed.inc({ alias });
+  }
+
+  onShadow(event: ShadowEvent): void {
+    this.shadowSamples.inc({ alias: event.alias });
+  }
+
+  expose(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}

@@ -1,0 +1,70 @@
+import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
+import { createApiKey, requireApiKeys } from '../../app/api-keys.js';
+import type { Authenticator } from '../auth.js';
+import type { ServerDeps, ServerEnv } from '../env.js';
+import { AuditQuery, Json, JsonList, KeyCreateRequest, KeyRef } from '../schemas.js';
+import { guarded, jsonBody, responses } from './define.js';
+
+/** The audit log and API keys. */
+const NEED = { scope: 'admin', tenantKeys: false } as const;
+
+const audit = createRoute({
+  method: 'get',
+  path: '/v1/audit',
+  summary:
+    'The audit log (filters as `reembed audit`: subject, action, actor with `*` patterns, since, until, limit)',
+  request: { query: AuditQuery },
+  ...guarded('admin', NEED),
+  responses: responses(JsonList),
+});
+
+const listKeys = createRoute({
+  method: 'get',
+  path: '/v1/keys',
+  summary: 'API keys (never their secrets)',
+  ...guarded('admin', NEED),
+  responses: responses(JsonList),
+});
+
+const createKey = createRoute({
+  method: 'post',
+  path: '/v1/keys',
+  summary: 'Create an API key; the answer holds its secret, shown this once',
+  request: { body: jsonBody(KeyCreateRequest) },
+  ...guarded('admin', NEED),
+  responses: responses(Json),
+});
+
+const revokeKey = createRoute({
+  method: 'delete',
+  path: '/v1/keys/{key}',
+  summary: 'Revoke an API key by id or name',
+  request: { params: z.object({ key: KeyRef }) },
+  ...guarded('admin', NEED),
+  responses: responses(Json),
+});
+
+export function registerAdminRoutes(
+  api: OpenAPIHono<ServerEnv>,
+  deps: ServerDeps,
+  auth: Authenticator,
+): void {
+  const { app } = deps;
+  api.openapi(audit, async (c) => c.json(await app.auditLog(c.req.valid('query')), 200));
+
+  api.openapi(listKeys, async (c) => c.json(await requireApiKeys(app.backend).list(), 200));
+
+  api.openapi(createKey, async (c) => {
+    const created = await createApiKey(app.backend, c.req.valid('json'), `key:${c.get('key').name}`);
+    return c.json({ secret: created.secret, key: created.key }, 200);
+  });
+
+  api.openapi(revokeKey, async (c) => {
+    const revoked = await requireApiKeys(app.backend).revoke(
+      c.req.valid('param').key,
+      `key:${c.get('key').name}`,
+    );
+    auth.invalidate();
+    return c.json({ ...revoked }, 200);
+  });
+}

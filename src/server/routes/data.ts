@@ -1,0 +1,133 @@
+import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
+import type { SourceInput } from '../../core/records.js';
+import type { ApiKey } from '../../ports/api-keys.js';
+import type { ServerDeps, ServerEnv } from '../env.js';
+import { apiError } from '../errors.js';
+import { DeleteRequest, Json, Name, SearchRequest, SearchResponse, UpsertRequest } from '../schemas.js';
+import { guarded, jsonBody, responses } from './define.js';
+
+/**
+ * The data plane: search an alias, upsert and delete source documents. A tenant-bound key is confined to
+ * its tenant whatever the request says: its searches are filtered to it, its documents are written under
+ * it, and its deletes only ever touch it.
+ */
+const search = createRoute({
+  method: 'post',
+  path: '/v1/aliases/{alias}/search',
+  summary: 'Search an alias (text, or a vector with its declared space)',
+
+  request: { params: z.object({ alias: Name('docs') }), body: jsonBody(SearchRequest) },
+  ...guarded(
+    'data',
+    { scope: 'query', tenantKeys: true },
+    'Answers through the alias routing (single, shadow, split, fused); every hit carries its provenance (fingerprint, source version, embedding time) and the trace names each namespace read.',
+  ),
+  responses: responses(SearchResponse),
+});
+
+const upsert = createRoute({
+  method: 'post',
+  path: '/v1/collections/{collection}/documents',
+  summary: 'Upsert source documents (all-or-nothing), written to every writable namespace',
+  request: { params: z.object({ collection: Name('docs') }), body: jsonBody(UpsertRequest) },
+  ...guarded('data', { scope: 'write', tenantKeys: true }),
+  responses: responses(Json),
+});
+
+const remove = createRoute({
+  method: 'post',
+  path: '/v1/collections/{collection}/documents/delete',
+  summary: 'Delete source documents by id (unknown ids are ignored)',
+  request: { params: z.object({ collection: Name('docs') }), body: jsonBody(DeleteRequest) },
+  ...guarded('data', { scope: 'write', tenantKeys: true }),
+  responses: responses(Json),
+});
+
+export function registerDataRoutes(api: OpenAPIHono<ServerEnv>, deps: ServerDeps): void {
+  api.openapi(search, async (c) => {
+    const { alias } = c.req.valid('param');
+    const body = c.req.valid('json');
+    const key = c.get('key');
+    const filter = key.tenant === null ? body.filter : { ...body.filter, tenant: key.tenant };
+    const response = await deps.app.search(alias, {
+      ...body,
+      ...(filter ? { filter } : {}),
+    });
+    return c.json(response as z.infer<typeof SearchResponse>, 200);
+  });
+
+  api.openapi(upsert, async (c) => {
+    const { collection } = c.req.valid('param');
+    const body = c.req.valid('json');
+    const key = c.get('key');
+    const docs =
+      key.tenant === null ? body.documents : await confineWrites(deps, collection, key, body.documents);
+    const result = await deps.app.ingest(
+      collection,
+      docs,
+      body.onDeleted ? { onDeleted: body.onDeleted } : {},
+    );
+    return c.json({ ...result }, 200);
+  });
+
+  api.openapi(remove, async (c) => {
+    const { collection } = c.req.valid('param');
+    const { ids } = c.req.valid('json');
+    const key = c.get('key');
+    let allowed = ids;
+    if (key.tenant !== null) {
+      await deps.app.backend.catalog.getCollection(collection);
+      const held = await deps.app.backend.sources.getMany(collection, ids);
+      // Ids of other tenants are treated exactly like unknown ids: ignored, and not counted.
+      allowed = ids.filter((id) => held.get(id)?.tenant === key.tenant);
+      if (allowed.length === 0) return c.json({ deleted: 0, namespaces: {} }, 200);
+    }
+    const result = await deps.app.delete(collection, allowed);
+    return c.json({ ...result }, 200);
+  });
+}
+
+/**
+ * A tenant-bound key's documents: written under its tenant (a document naming another tenant is refused),
+ * and never over an id another tenant holds. Document ids are unique per collection, so refusing that one
+ * reveals that the id is taken; give tenants' documents tenant-prefixed ids when that matters.
+ */
+async function confineWrites(
+  deps: ServerDeps,
+  collection: string,
+  key: ApiKey,
+  docs: readonly z.infer<typeof UpsertRequest>['documents'][number][],
+): Promise<SourceInput[]> {
+  const tenant = key.tenant as string;
+  const out = docs.map((d, i) => {
+    if (d.tenant !== undefined && d.tenant !== null && d.tenant !== tenant) {
+      throw apiError(
+        'FORBIDDEN',
+        `document ${i}: this key writes only its own tenant's documents; drop the tenant field.`,
+        {
+          index: i,
+        },
+      );
+    }
+    return { ...d, id: String(d.id), tenant, metadata: d.metadata ?? {} };
+  });
+  await deps.app.backend.catalog.getCollection(collection);
+  const held = await deps.app.backend.sources.getMany(
+    collection,
+    out.map((d) => d.id),
+  );
+  const foreign = out.findIndex((d) => {
+    const existing = held.get(d.id);
+    return existing !== undefined && existing.tenant !== tenant;
+  });
+  if (foreign >= 0) {
+    throw apiError(
+      'FORBIDDEN',
+      `document ${foreign}: its id is not available to this key; nothing was written.`,
+      {
+        index: foreign,
+      },
+    );
+  }
+  return out;
+}

@@ -1,0 +1,51 @@
+import type { ZodType } from 'zod';
+import { type Requirement, requires } from '../auth.js';
+import { ErrorBody } from '../schemas.js';
+
+const error = (description: string) => ({
+  description,
+  content: { 'application/json': { schema: ErrorBody } },
+});
+
+/** Refusals every authenticated route can answer with (typed `{"error":{"code","message"}}` bodies). */
+const ERRORS = {
+  400: error('Invalid request (INVALID_INPUT and other input codes).'),
+  401: error('No valid API key (UNAUTHORIZED).'),
+  403: error("The key's scope or tenant does not allow this (FORBIDDEN)."),
+  404: error('Unknown alias, collection, migration ... (NOT_FOUND).'),
+  409: error('Conflicts with the current state (CONFLICT, INVALID_STATE, SPACE_MISMATCH ...).'),
+  413: error('Body larger than the server accepts (TOO_LARGE).'),
+  429: error("The key's rate limit is exceeded (RATE_LIMITED)."),
+} as const;
+
+/**
+ * The access part of an authenticated route: `requires` (scope, tenant binding) runs before its input is
+ * validated, and the document states the scope and the bearer security.
+ */
+export function guarded(tag: string, need: Requirement, description = '') {
+  const access = `Needs a key with the \`${need.scope}\` scope${need.tenantKeys ? ' (a tenant-bound key is confined to its tenant)' : '; tenant-bound keys are refused'}.`;
+  return {
+    tags: [tag],
+    description: description ? `${description}\n\n${access}` : access,
+    security: [{ bearer: [] }],
+    middleware: [requires(need)],
+  };
+}
+
+/** 200 with `schema`, plus the typed error responses. */
+export function responses<S extends ZodType>(schema: S) {
+  return {
+    200: { description: 'OK', content: { 'application/json': { schema } } },
+    ...ERRORS,
+  } as const;
+}
+
+/** A JSON request body (required). */
+export function jsonBody<T extends ZodType>(schema: T) {
+  return { content: { 'application/json': { schema } }, required: true } as const;
+}
+
+/** An optional JSON request body (absent means `{}`). */
+export function optionalJsonBody<T extends ZodType>(schema: T) {
+  return { content: { 'application/json': { schema } }, required: false } as const;
+}
