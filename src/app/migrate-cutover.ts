@@ -95,6 +95,7 @@ export async function cutoverMigration(
       {
         results: gates.results,
         facts: gates.facts,
+        ...(gates.baseline ? { baseline: gates.baseline } : {}),
         ...(failing.length ? { forced: failing.map((r) => r.rule), reason: options.reason } : {}),
       },
     ),

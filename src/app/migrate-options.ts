@@ -124,6 +124,8 @@ export interface GatePlanInput {
   readonly probe: string | null;
   /** Why there is no probe, when building one failed (e.g. too few documents). */
   readonly probeUnavailable?: string | null;
+  /** A bridged migration's `old` side of the quality gates, and why (the old model is never called). */
+  readonly oldBaseline?: string | null;
 }
 
 /**
@@ -152,16 +154,20 @@ export function defaultGatePlan(input: GatePlanInput): GatePlanEntry[] {
         why: 'a sanity floor: sound spaces share more than 1 in 20 of their top 10 (overlap is not quality)',
       });
   }
+  const old = input.oldBaseline ? `; ${input.oldBaseline}` : '';
   if (input.golden !== null) {
     plan.push({
       rule: 'ndcg@10 >= old - 0.01',
-      why: `judged golden set ${input.golden}: no loss beyond one nDCG point`,
+      why: `judged golden set ${input.golden}: no loss beyond one nDCG point${old}`,
     });
   } else if (input.probe !== null) {
     const why = `no judged set: probe:${input.probe} (known-item queries cut from the collection)`;
     plan.push(
-      { rule: 'probe.mrr@10 >= old - 0.01', why: `${why}; MRR may not drop by more than 0.01` },
-      { rule: 'probe.recall@10 >= old - 0.02', why: `${why}; recall may not drop by more than 0.02` },
+      { rule: 'probe.mrr@10 >= old - 0.01', why: `${why}; MRR may not drop by more than 0.01${old}` },
+      {
+        rule: 'probe.recall@10 >= old - 0.02',
+        why: `${why}; recall may not drop by more than 0.02${old}`,
+      },
     );
   } else {
     plan.push({

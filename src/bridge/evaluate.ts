@@ -1,4 +1,6 @@
 import type { EmbedderCache } from '../app/embedders.js';
+import { collectionProbe } from '../app/migrate-probe.js';
+import { evaluateProbe } from '../app/probes.js';
 import { QueryEngine } from '../app/query.js';
 import { measureCoverage } from '../app/status.js';
 import type { LoadedAdapter } from '../core/adapter.js';
@@ -257,6 +259,7 @@ async function measureOld(
       perQuery: Object.fromEntries(result.perQuery.map((q) => [q.queryId, q.metrics[metric] ?? 0])),
       metric,
     });
+    notes.push(await recordProbeBaseline(app, old, options.signal));
     return result;
   } catch (error) {
     if (isReembedError(error, 'ABORTED')) throw error;
@@ -264,6 +267,32 @@ async function measureOld(
       `the old model is not available (${error instanceof Error ? error.message.split('\n')[0] : String(error)}); using recorded quality`,
     );
     return null;
+  }
+}
+
+/**
+ * While the old model answers, records the old namespace's quality on the collection's probe set (built
+ * and stored if there is none): a later bridged migration gating on that probe reads it as clean old,
+ * since it can no longer call the old model. Returns a note for the evaluation.
+ */
+async function recordProbeBaseline(app: EvaluateApp, old: Namespace, signal?: AbortSignal): Promise<string> {
+  if (!app.backend.probes) return `no probe recorded: the ${app.backend.kind} backend stores no probe sets`;
+  try {
+    const { probe } = await collectionProbe(app, old.collection);
+    const result = await evaluateProbe(app, old.name, probe, signal ? { signal } : {});
+    if (result.errors.count > 0)
+      return `clean old quality on probe:${probe.name} not recorded: the old model failed on ${result.errors.count} queries`;
+    await recordBaseline(app.backend, old.name, probe.digest, {
+      set: `probe:${probe.name}`,
+      at: new Date().toISOString(),
+      metrics: { ...result.metrics },
+      perQuery: Object.fromEntries(result.perQuery.map((q) => [q.queryId, q.metrics['mrr@10'] ?? 0])),
+      metric: 'mrr@10',
+    });
+    return `clean old quality on probe:${probe.name} recorded (MRR@10 ${(result.metrics['mrr@10'] ?? 0).toFixed(3)}) for bridged migrations' probe gates`;
+  } catch (error) {
+    if (isReembedError(error, 'ABORTED')) throw error;
+    return `clean old quality on the collection's probe not recorded: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`;
   }
 }
 

@@ -116,6 +116,7 @@ describe.each(BACKENDS)('bridged migrations on $name', ({ options, skip }) => {
     expect(stepsOf(started)).toEqual([
       'bridge:done',
       'namespace:done',
+      'probe:skipped',
       'migration:done',
       'freeze:done',
       'route:done',
@@ -159,6 +160,7 @@ describe.each(BACKENDS)('bridged migrations on $name', ({ options, skip }) => {
     expect(gates?.status).toBe('done');
     const facts = (gates?.data ?? {}) as { facts?: Record<string, number> };
     expect(facts.facts?.['old.ndcg@10']).toBeCloseTo(evaluation.facts['old.ndcg@10'] as number, 10);
+    expect(((gates?.data ?? {}) as { baseline?: { source: string } }).baseline?.source).toBe('recorded');
     expect((await app.backend.catalog.getAlias('docs')).routing).toEqual({ kind: 'single', namespace: next });
     expect(oldCalls).toBe(0);
   });
@@ -185,10 +187,31 @@ describe.each(BACKENDS)('bridged migrations on $name', ({ options, skip }) => {
     expect(served.trace.bridged).toBe(true);
     expect(served.trace.reads.map((r) => r.namespace).sort()).toEqual([derived, next].sort());
 
+    // Default probe gates: the adapter's evaluation (old model answering) recorded clean old on the
+    // collection's probe, which `start` reused; that record is the gates' old side, and says so.
+    expect(started.migration.options.probe).toBe('docs');
+    const planned = (await service.status(started.migration.id)).gates;
+    expect(planned.map((g) => g.rule)).toContain('probe.mrr@10 >= old - 0.01');
+    for (const g of planned.filter((p) => p.rule.includes('old')))
+      expect(g.why).toMatch(
+        /old = clean docs@old-v1 quality on probe:docs, recorded .* while its model still answered/,
+      );
     await stepUntil(service, started.migration.id, ['validating']);
     const stats = await app.backend.store.stats(next);
     expect(Object.keys(stats.fingerprints)).toEqual([near.fingerprint]);
-    await service.cutover(started.migration.id);
+    const recorded = (await app.backend.catalog.getNamespace('docs@old-v1')).info.qualityBaselines as Record<
+      string,
+      { set: string; metrics: Record<string, number> }
+    >;
+    const onProbe = Object.values(recorded).find((b) => b.set === 'probe:docs');
+    const cut = await service.cutover(started.migration.id);
+    const gates = cut.steps.find((s) => s.name === 'gates')?.data as {
+      facts: Record<string, number>;
+      baseline: { source: string };
+    };
+    expect(gates.baseline.source).toBe('recorded');
+    expect(gates.facts['old.probe.mrr@10']).toBe(onProbe?.metrics['mrr@10']);
+    expect(gates.facts['new.probe.mrr@10']).toBeGreaterThan(0);
     const states = Object.fromEntries(
       (await app.backend.catalog.listNamespaces('docs')).map((n) => [n.name, n.state]),
     );
@@ -239,6 +262,17 @@ describe.each(BACKENDS)('bridged migrations on $name', ({ options, skip }) => {
     });
     expect(evaluation.oldSource).toBe('unavailable');
     expect(evaluation.passed).toBe(true);
+    // The plan says which baseline the gates would read, and runs no forecast (it needs the old model).
+    const plan = await service.plan({
+      alias: 'docs',
+      to: near.name,
+      strategy: 'lazy',
+      options: { bridge: { direction: 'query' } },
+    });
+    expect(plan.forecast).toBeNull();
+    expect(plan.gates.find((g) => g.rule.startsWith('probe.mrr@10'))?.why).toMatch(
+      /else what the bridge serves on it \(the old model is never called\)/,
+    );
     const started = await service.start({
       alias: 'docs',
       to: near.name,
@@ -247,6 +281,26 @@ describe.each(BACKENDS)('bridged migrations on $name', ({ options, skip }) => {
     });
     expect(started.steps.find((s) => s.name === 'namespace')?.detail).toMatch(/reusing docs@near-v2/);
     expect((await app.search('docs', { text: 'rollback cutover', k: 3 })).trace.bridged).toBe(true);
+    // Nothing recorded clean old on the probe (the old model was gone before any evaluation): the default
+    // probe gates compare the new namespace with what the bridge serves, and say so.
+    expect(started.steps.find((s) => s.name === 'probe')?.detail).toMatch(
+      new RegExp(`old = what bridge ${record.adapter.name} serves on probe:docs`),
+    );
+    for (const g of (await service.status(started.migration.id)).gates.filter((p) => p.rule.includes('old')))
+      expect(g.why).toMatch(
+        /what bridge .* serves on probe:docs, measured through the adapter without the old model/,
+      );
+    await stepUntil(service, started.migration.id, ['validating']);
+    const cut = await service.cutover(started.migration.id);
+    const gates = cut.steps.find((s) => s.name === 'gates');
+    expect(gates?.status).toBe('done');
+    const data = gates?.data as { facts: Record<string, number>; baseline: { source: string } };
+    expect(data.baseline.source).toBe('bridge');
+    expect(data.facts['old.probe.mrr@10']).toBeGreaterThan(0);
+    expect(data.facts['new.probe.mrr@10']).toBeGreaterThanOrEqual(
+      (data.facts['old.probe.mrr@10'] as number) - 0.01,
+    );
+    expect((await app.backend.catalog.getAlias('docs')).routing).toMatchObject({ kind: 'single' });
     expect(oldCalls).toBe(0);
   });
 
