@@ -158,6 +158,7 @@ export const bridgeStep: DemoStep = {
       to: v2.name,
       count,
       seed: state.options.seed,
+      signal: state.ctx.interrupt(),
       onProgress: (p) => {
         task.advance(Math.max(0, p.done - shown));
         shown = p.done;
@@ -169,11 +170,12 @@ export const bridgeStep: DemoStep = {
       to: v2.name,
       direction: 'corpus',
       seed: state.options.seed,
+      signal: state.ctx.interrupt(),
     });
     d.adapter = record.adapter.name;
     // The default gate compares with clean old; the old model being gone, the deprecation-case gate asks
     // only that the bridge serve significantly better than the new namespace alone (the other options left).
-    const strict = (await evaluateAdapter(state.app, record.adapter.name, { golden, old: 'recorded' }))
+    const strict = (await evaluateAdapter(state.app, record.adapter.name, { golden, old: 'recorded', signal: state.ctx.interrupt() }))
       .evaluation;
     const evaluation = strict.passed
       ? strict
@@ -182,6 +184,7 @@ export const bridgeStep: DemoStep = {
             golden,
             old: 'recorded',
             rules: [DEPRECATION_GATE],
+            signal: state.ctx.interrupt(),
           })
         ).evaluation;
     d.gate = { passed: evaluation.passed, facts: { ...evaluation.facts } };
@@ -314,11 +317,17 @@ async function measureStage(state: DemoState, label: string): Promise<Deprecatio
   const nextName = `${state.collection}@${v2.name}`;
   const next = await state.app.backend.catalog.getNamespace(nextName);
   const coverage = (await measureCoverage(state.app.backend, next)).ratio;
-  const served = await evaluateAlias(state.app, state.alias, golden, { ks: [10], allowUnknownDocs: true });
+  const signal = state.ctx.interrupt();
+  const served = await evaluateAlias(state.app, state.alias, golden, {
+    ks: [10],
+    allowUnknownDocs: true,
+    signal,
+  });
   const alone = await evaluateNamespace(state.app, nextName, golden, {
     ks: [10],
     exact: true,
     allowUnknownDocs: true,
+    signal,
   });
   const mixed = await mixedIndex(state, v1, v2, nextName, golden);
   const stage: DeprecationStage = {
@@ -371,7 +380,7 @@ async function mixedIndex(
       const [q] = await embedder.embed([queryText(v2.spec, text)], { inputType: 'query' });
       return topSources(q as Float32Array, matrix, owners, k);
     },
-    { ks: [10] },
+    { ks: [10], signal: state.ctx.interrupt() },
   );
   return result.metrics['ndcg@10'] ?? 0;
 }
