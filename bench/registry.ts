@@ -414,6 +414,46 @@ export const BENCHMARKS: readonly BenchDefinition[] = [
     ],
   },
   {
+    id: 'scaling',
+    title:
+      'Scaling model: per-worker backfill rate and bytes per document on PostgreSQL, projected to 100M documents',
+    script: 'bench/scaling.ts',
+    args: {
+      full: ['--n=50000', '--runs=5'],
+      quick: ['--n=5000', '--runs=2'],
+      smoke: ['--n=500', '--runs=1', '--dims=64', '--tokenSample=200'],
+    },
+    runs: { full: 1, quick: 1, smoke: 1 },
+    requires: ['pg'],
+    timeout: { full: 3600, quick: 300, smoke: 120 },
+    metrics: (r) => [
+      ...(r.scaling.measured as Json[]).flatMap((f) => [
+        metric(`${f.dimension}-d: docs/s, one worker`, 'docs/s', f.docsPerSecond.concurrency1, 'higher'),
+        metric(`${f.dimension}-d: docs/s, one instance`, 'docs/s', f.docsPerSecond.concurrencyHigh, 'higher'),
+        metric(
+          `${f.dimension}-d: bytes per document (namespace + HNSW)`,
+          'B',
+          f.bytesPerDocument.namespace,
+          'lower',
+        ),
+      ]),
+      metric('tokens per document', '', r.scaling.tokensPerDocument.mean, 'none'),
+      metric('100M at 1M tokens/min', 'h', r.scaling.projection.providerBound.hours, 'none'),
+    ],
+    check: (r) => [
+      ...(r.scaling.measured as Json[]).flatMap((f) =>
+        positive(
+          `${f.dimension}-d figures`,
+          f.docsPerSecond.concurrency1,
+          f.docsPerSecond.concurrencyHigh,
+          f.bytesPerDocument.namespace,
+          f.bytesPerDocument.sources,
+        ),
+      ),
+      ...positive('tokens per document', r.scaling.tokensPerDocument.mean),
+    ],
+  },
+  {
     id: 'pg-backfill-parts',
     title: "The PostgreSQL backfill runner's parts measured alone (diagnostic)",
     script: 'bench/pg-backfill-parts.ts',
