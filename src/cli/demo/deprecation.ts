@@ -175,8 +175,13 @@ export const bridgeStep: DemoStep = {
     d.adapter = record.adapter.name;
     // The default gate compares with clean old; the old model being gone, the deprecation-case gate asks
     // only that the bridge serve significantly better than the new namespace alone (the other options left).
-    const strict = (await evaluateAdapter(state.app, record.adapter.name, { golden, old: 'recorded', signal: state.ctx.interrupt() }))
-      .evaluation;
+    const strict = (
+      await evaluateAdapter(state.app, record.adapter.name, {
+        golden,
+        old: 'recorded',
+        signal: state.ctx.interrupt(),
+      })
+    ).evaluation;
     const evaluation = strict.passed
       ? strict
       : (
