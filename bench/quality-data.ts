@@ -90,7 +90,7 @@ export async function buildFixture(collection: BeirCollection, modelDir: string)
   };
 }
 
-async function embedAll(collection: BeirCollection, space: Space): Promise<SpaceVectors> {
+export async function embedAll(collection: BeirCollection, space: Space): Promise<SpaceVectors> {
   const embedder = await createLocalEmbedderFactory().create(space);
   const dimension = space.spec.dimension;
   const encode = async (texts: string[], inputType: 'query' | 'document'): Promise<Float32Array> => {

@@ -5,6 +5,12 @@
  */
 
 export type { AliasChange, AliasSetOptions, AliasView } from './app/aliases.js';
+export {
+  type AdapterEvaluationResult,
+  type EvaluateAdapterOptions,
+  evaluateAdapter,
+} from './app/bridge-evaluate.js';
+export { type EmbedSampleOptions, type EmbedSampleResult, embedSample } from './app/bridge-sample.js';
 export type { CollectionDeleteOptions, CollectionDeleteReport } from './app/collection-delete.js';
 export { evaluateAlias, evaluateMigration, evaluateNamespace } from './app/evaluate.js';
 export { type Forecast, forecastMigration, type Verdict } from './app/forecast.js';
@@ -32,12 +38,17 @@ export type {
 } from './app/query.js';
 export { Reembed, type ReembedOptions } from './app/reembed.js';
 export { type Coverage, measureCoverage, namespaceManifest } from './app/status.js';
-
+export { buildCorpusBridge, type CorpusBridgeResult } from './bridge/corpus.js';
+export { type FitAdapterOptions, type FitAdapterResult, fitAdapter } from './bridge/fit.js';
+export type { Adapter, BridgeDirection } from './core/adapter.js';
+export { type AdapterMethod, type AffineMap, type FitReport, fitAffine } from './core/adapter-fit.js';
+export type { AdapterEvaluation, AdapterState } from './core/adapter-gate.js';
 export type { AuditQuery } from './core/audit-filter.js';
 export { ERROR_CODES, type ErrorCode, isReembedError, ReembedError } from './core/errors.js';
 export { fuseResults } from './core/fusion.js';
 export { evaluateGates, parseGateRule } from './core/gates.js';
 export * from './core/metrics.js';
+export type { MigrationBridge } from './core/migration.js';
 export type { Namespace, NamespaceManifest, NamespaceState } from './core/namespace.js';
 export {
   type ProbeParams,
@@ -84,6 +95,7 @@ export {
 } from './embedders/stored-vectors/store.js';
 export { loadGoldenSet } from './eval/load-golden.js';
 export { runMonitor } from './monitor/run.js';
+export type { AdapterRecord } from './ports/adapters.js';
 export type { Backend } from './ports/backend.js';
 export type { AuditEntry, AuditFilter, Catalog } from './ports/catalog.js';
 export type { Embedder, EmbedderFactory } from './ports/embedder.js';

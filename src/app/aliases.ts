@@ -1,3 +1,4 @@
+import { isDerivedSpace } from '../core/adapter.js';
 import { ReembedError } from '../core/errors.js';
 import type { Migration } from '../core/migration.js';
 import type { Alias } from '../core/routing.js';
@@ -76,6 +77,14 @@ export async function setAliasTarget(
 ): Promise<AliasChange> {
   const { catalog, store } = backend;
   const ns = await catalog.getNamespace(namespace);
+  if (isDerivedSpace(ns.space)) {
+    // Invariant 9: derived vectors serve only through their bridge's gated routing, never as a plain alias.
+    throw new ReembedError(
+      'INVALID_STATE',
+      `${ns.name} holds derived (bridged) vectors of adapter ${String(ns.space.spec.params.adapter)}; it serves only through its gated bridge during a migration (reembed migrate start --bridge corpus), never as an alias's namespace.`,
+      { details: { namespace: ns.name, adapter: ns.space.spec.params.adapter } },
+    );
+  }
   if (ns.state === 'retired' || (await store.describeNamespace(ns.name)) === null) {
     throw new ReembedError(
       'INVALID_STATE',

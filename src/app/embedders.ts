@@ -1,3 +1,4 @@
+import { isDerivedSpace } from '../core/adapter.js';
 import { ReembedError } from '../core/errors.js';
 import type { Space } from '../core/space.js';
 import type { Embedder, EmbedderFactory } from '../ports/embedder.js';
@@ -41,6 +42,16 @@ export class EmbedderCache {
   }
 
   get(space: Space): Promise<Embedder> {
+    if (isDerivedSpace(space)) {
+      // Invariant 9: nothing a model embeds may enter a derived namespace, whose vectors come from its adapter.
+      return Promise.reject(
+        new ReembedError(
+          'DERIVED_VECTOR_REFUSED',
+          `${space.name} is a derived space: its vectors come only from its adapter (${String(space.spec.params.adapter)}), never from a model. Embed in the native space instead; queries of a derived namespace are embedded in its target space.`,
+          { details: { space: space.name, adapter: space.spec.params.adapter } },
+        ),
+      );
+    }
     let embedder = this.#byFingerprint.get(space.fingerprint);
     if (!embedder) {
       embedder = this.#factory.create(space);

@@ -1,3 +1,4 @@
+import { isDerivedSpace } from '../core/adapter.js';
 import { contentHash } from '../core/canonical.js';
 import { ReembedError } from '../core/errors.js';
 import { type Namespace, WRITABLE_STATES } from '../core/namespace.js';
@@ -49,6 +50,16 @@ export async function writableNamespaces(backend: Backend, collection: string): 
 }
 
 /**
+ * Whether a writable namespace takes embedded writes. Two never do, and take only deletes: a derived
+ * namespace (its vectors come from an adapter, never from a model: invariant 9), and a namespace frozen
+ * by a bridged migration (its space's provider is gone; the new namespace takes the write natively and
+ * the migration serves it from there, since it is newer).
+ */
+export function takesEmbeddedWrites(ns: Namespace): boolean {
+  return !isDerivedSpace(ns.space) && ns.info.frozen !== true;
+}
+
+/**
  * Upserts source documents and writes them to every writable namespace of the collection.
  * Order: validate → skip unchanged → embed for every namespace → commit sources (versions) → write vectors.
  * Embedding happens before anything is committed, so bad input or a failing embedder writes nothing.
@@ -82,7 +93,7 @@ export async function ingestDocuments(
       live.contentHash !== contentHash(d.text, d.metadata ?? {})
     );
   });
-  const namespaces = await writableNamespaces(backend, collection);
+  const namespaces = (await writableNamespaces(backend, collection)).filter(takesEmbeddedWrites);
   const provisional = changed.map((d) => provisionalDocument(collection, d));
   const writesByNamespace = new Map<Namespace, SourceWrite[]>();
   for (const ns of namespaces) {

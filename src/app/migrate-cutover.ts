@@ -12,6 +12,7 @@ import {
 } from '../core/migration.js';
 import type { Routing } from '../core/routing.js';
 import { gateHints } from './gate-hints.js';
+import { unfreezeOld } from './migrate-bridge.js';
 import { type MigrationContext, runStep, startRetiring } from './migrate-context.js';
 import { evaluateMigrationGates, recordGates, refusalReasons, shortDetail } from './migrate-gates.js';
 
@@ -94,6 +95,7 @@ export async function cutoverMigration(
       {
         results: gates.results,
         facts: gates.facts,
+        ...(gates.baseline ? { baseline: gates.baseline } : {}),
         ...(failing.length ? { forced: failing.map((r) => r.rule), reason: options.reason } : {}),
       },
     ),
@@ -160,7 +162,13 @@ export async function finishCutover(
     await runStep('namespaces', async () => {
       const old = await startRetiring(ctx, migration.from, migration);
       await ctx.backend.catalog.setNamespaceState(migration.to, 'serving', ctx.actor);
-      return `${migration.to} is serving; ${old}`;
+      const bridge = migration.options.bridge;
+      // A corpus bridge's derived namespace served with the old one; it retires with it.
+      const derived =
+        bridge && bridge.primary !== migration.from
+          ? `; ${await startRetiring(ctx, bridge.primary, migration)}`
+          : '';
+      return `${migration.to} is serving; ${old}${derived}`;
     }),
   );
   await forgetServedQueries(ctx, migration);
@@ -216,7 +224,8 @@ export async function rollbackMigration(
       if (from.state !== 'serving')
         await ctx.backend.catalog.setNamespaceState(from.name, 'serving', ctx.actor);
       const retiring = await startRetiring(ctx, migration.to, migration);
-      return `${from.name} is serving; ${retiring}`;
+      const unfrozen = await unfreezeOld(ctx, migration);
+      return `${from.name} is serving; ${retiring}${unfrozen ? `; ${unfrozen}` : ''}`;
     }),
   );
   steps.push(

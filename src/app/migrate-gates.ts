@@ -1,3 +1,4 @@
+import { readBaseline } from '../bridge/baseline.js';
 import { evaluateGates, type GateResult } from '../core/gates.js';
 import type { GoldenSet } from '../core/golden.js';
 import type { Migration } from '../core/migration.js';
@@ -7,6 +8,12 @@ import type { JobRepository } from '../ports/jobs.js';
 import type { AgreementSummary, MigrationRepository } from '../ports/migrations.js';
 import type { EmbedderCache } from './embedders.js';
 import { resolveGoldenSet } from './golden-sets.js';
+import {
+  type BridgeBaseline,
+  bridgeBaselineOf,
+  compareBridgedProbe,
+  evaluateBridgeOnGolden,
+} from './migrate-bridge.js';
 import { defaultGatePlan, type GatePlanEntry } from './migrate-options.js';
 import { compareProbe, type ProbeComparison } from './probe-compare.js';
 import { resolveProbeSet } from './probes.js';
@@ -34,6 +41,8 @@ export interface GateEvaluation {
   readonly probe: ProbeComparison | null;
   /** The rules evaluated and why each applies. */
   readonly plan: readonly GatePlanEntry[];
+  /** In a bridged migration: where the `old.*` facts came from (the old model is never called). */
+  readonly baseline: BridgeBaseline | null;
 }
 
 /**
@@ -74,6 +83,8 @@ export async function evaluateMigrationGates(
   }
 
   let evaluation: GateEvaluation['evaluation'] = null;
+  let goldenMeasured = false;
+  let baseline: BridgeBaseline | null = null;
   const goldenInput = options.golden ?? migration.options.golden;
   if (goldenInput) {
     // A path (BEIR directory, JSONL file) or the name of a set stored with `--save-as`.
@@ -86,20 +97,53 @@ export async function evaluateMigrationGates(
         const { hits } = await ctx.queries.queryNamespace(namespace, { text, k, exact: true });
         return hits.map((h) => h.sourceId);
       });
-    evaluation = { old: await run(migration.from), new: await run(migration.to) };
-    for (const [key, value] of Object.entries(evaluation.old.metrics)) facts[`old.${key}`] = value;
-    for (const [key, value] of Object.entries(evaluation.new.metrics)) facts[`new.${key}`] = value;
+    const old = await ctx.backend.catalog.getNamespace(migration.from);
+    if (old.info.frozen === true && migration.options.bridge) {
+      // A bridged migration never calls the old model: old.* facts are the clean-old quality recorded on
+      // this set while the old model answered (adapter eval records it), else what the bridge serves.
+      const fresh = await run(migration.to);
+      for (const [key, value] of Object.entries(fresh.metrics)) facts[`new.${key}`] = value;
+      baseline = bridgeBaselineOf(old, migration.options.bridge, {
+        label: golden.name,
+        digest: golden.digest,
+        kind: 'golden',
+      });
+      const recorded = readBaseline(old, golden.digest);
+      const oldMetrics = recorded
+        ? recorded.metrics
+        : (await evaluateBridgeOnGolden(ctx, migration.options.bridge, golden)).metrics;
+      for (const [key, value] of Object.entries(oldMetrics)) facts[`old.${key}`] = value;
+      goldenMeasured = true;
+    } else {
+      evaluation = { old: await run(migration.from), new: await run(migration.to) };
+      for (const [key, value] of Object.entries(evaluation.old.metrics)) facts[`old.${key}`] = value;
+      for (const [key, value] of Object.entries(evaluation.new.metrics)) facts[`new.${key}`] = value;
+      goldenMeasured = true;
+    }
   }
   let probe: ProbeComparison | null = null;
-  if (!evaluation && migration.options.probe) {
+  let probeMeasured = false;
+  if (!goldenMeasured && migration.options.probe) {
     const set = await resolveProbeSet(ctx.backend, migration.options.probe);
-    probe = await compareProbe(ctx, migration.from, migration.to, set);
-    Object.assign(facts, probe.facts);
+    const old = await ctx.backend.catalog.getNamespace(migration.from);
+    if (old.info.frozen === true && migration.options.bridge) {
+      const bridged = await compareBridgedProbe(ctx, migration, old, set);
+      probe = bridged.comparison;
+      baseline = bridged.baseline;
+      Object.assign(facts, bridged.facts);
+    } else {
+      probe = await compareProbe(ctx, migration.from, migration.to, set);
+      Object.assign(facts, probe.facts);
+    }
+    probeMeasured = true;
   }
-  facts['quality.measured'] = evaluation || probe ? 1 : 0;
+  facts['quality.measured'] = goldenMeasured || probeMeasured ? 1 : 0;
   Object.assign(facts, options.extraFacts ?? {});
 
-  const plan = gatePlanOf(migration, { golden: evaluation ? nameOf(goldenInput) : null });
+  const plan = gatePlanOf(migration, {
+    golden: goldenMeasured ? nameOf(goldenInput) : null,
+    ...(baseline ? { oldBaseline: baseline.why } : {}),
+  });
   const results = evaluateGates(
     plan.map((g) => g.rule),
     facts,
@@ -113,6 +157,7 @@ export async function evaluateMigrationGates(
     agreement,
     evaluation,
     probe,
+    baseline,
     plan: Object.freeze(plan),
   });
 }
@@ -123,16 +168,27 @@ export async function evaluateMigrationGates(
  * cutover refuses unless forced). A judged set given at evaluation time (`cutover --golden`) replaces
  * the probe: judged queries outrank known-item ones.
  */
-export function gatePlanOf(migration: Migration, at: { golden?: string | null } = {}): GatePlanEntry[] {
+export function gatePlanOf(
+  migration: Migration,
+  at: { golden?: string | null; oldBaseline?: string | null } = {},
+): GatePlanEntry[] {
   const o = migration.options;
-  if (!o.defaultGates) return o.gates.map((rule) => ({ rule, why: 'given with --gate' }));
-  const unavailable = (migration.info as { probeUnavailable?: unknown }).probeUnavailable;
+  const info = migration.info as { probeUnavailable?: unknown; bridgeBaseline?: { why?: unknown } };
+  const recorded = typeof info.bridgeBaseline?.why === 'string' ? info.bridgeBaseline.why : null;
+  const oldBaseline = at.oldBaseline ?? recorded;
+  if (!o.defaultGates)
+    return o.gates.map((rule) => ({
+      rule,
+      why: `given with --gate${oldBaseline && /\bold\b/.test(rule) ? `; ${oldBaseline}` : ''}`,
+    }));
+  const unavailable = info.probeUnavailable;
   return defaultGatePlan({
     strategy: migration.strategy,
     minShadowSamples: o.minShadowSamples,
     golden: at.golden ?? o.golden,
     probe: o.probe ?? null,
     probeUnavailable: typeof unavailable === 'string' ? unavailable : null,
+    oldBaseline,
   });
 }
 
@@ -160,11 +216,14 @@ export function refusalReasons(migration: Migration, gates: GateEvaluation): str
   }
   const fmt = (n: number | undefined): string => (n === undefined ? '?' : n.toFixed(4));
   const f = gates.facts;
-  if (failing.some((r) => r.rule.startsWith('probe.')) && gates.probe) {
+  if (failing.some((r) => r.rule.startsWith('probe.')) && migration.options.probe) {
+    const against = gates.baseline
+      ? `; ${gates.baseline.source === 'recorded' ? 'clean old, as recorded' : `the bridge ${migration.options.bridge?.name ?? ''} alone`}`
+      : '';
     reasons.push(
-      `on probe:${gates.probe.probe.name} (${f['probe.queries']} known-item queries cut from the collection, not judged) ` +
+      `on probe:${migration.options.probe} (${f['probe.queries']} known-item queries cut from the collection, not judged) ` +
         `the new namespace ${migration.to} scores MRR@10 ${fmt(f['new.probe.mrr@10'])} and recall@10 ${fmt(f['new.probe.recall@10'])}, ` +
-        `the old ${migration.from} MRR@10 ${fmt(f['old.probe.mrr@10'])} and recall@10 ${fmt(f['old.probe.recall@10'])}`,
+        `the old ${migration.from} MRR@10 ${fmt(f['old.probe.mrr@10'])} and recall@10 ${fmt(f['old.probe.recall@10'])}${against}`,
     );
   }
   return reasons;
@@ -211,6 +270,7 @@ export async function recordGates(
     at: ctx.clock.now().toISOString(),
     passed: gates.passed,
     results: gates.results.map((r) => ({ rule: r.rule, passed: r.passed, detail: shortDetail(r.detail) })),
+    ...(gates.baseline ? { baseline: gates.baseline } : {}),
     ...(gates.probe
       ? {
           probe: {

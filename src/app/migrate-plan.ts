@@ -1,5 +1,6 @@
 import { isReembedError } from '../core/errors.js';
 import type { MigrationOptions, MigrationStrategy } from '../core/migration.js';
+import type { Namespace } from '../core/namespace.js';
 import { documentChunks } from '../core/pipeline.js';
 import { type Estimate, estimate, type LatencySource } from '../core/plan.js';
 import { MIN_PROBE_QUERIES, type ProbeSet, resolveProbeParams } from '../core/probe.js';
@@ -14,7 +15,7 @@ import {
   probeName,
   resolveMigrationOptions,
 } from './migrate-options.js';
-import { resolveInput } from './migrate-start.js';
+import { plannedBridgeBaseline, resolveInput } from './migrate-start.js';
 import { probeDocument } from './probes.js';
 
 export interface PlanOptions {
@@ -78,6 +79,35 @@ function defaultGatesFor(
   });
 }
 
+/** A bridged migration's gates name where their `old` side comes from (the old model is never called). */
+function withOldBaseline(plan: GatePlanEntry[], oldBaseline: string | null): GatePlanEntry[] {
+  if (!oldBaseline) return plan;
+  return plan.map((g) =>
+    /\bold\b/.test(g.rule) && !g.why.includes(oldBaseline) ? { ...g, why: `${g.why}; ${oldBaseline}` } : g,
+  );
+}
+
+async function bridgedOldBaseline(
+  ctx: MigrationContext,
+  input: MigrationInput,
+  resolved: MigrationOptions,
+  from: Namespace,
+): Promise<string | null> {
+  if (!resolved.bridge) return null;
+  const requested = input.options?.probe;
+  let probe: string | null = null;
+  if (!resolved.golden && requested !== false) {
+    if (typeof requested === 'string') probe = probeName(requested);
+    else if ((await ctx.backend.probes?.list())?.some((p) => p.name === from.collection))
+      probe = from.collection;
+    else
+      return "old = clean-old quality on the collection's probe if `reembed adapter eval` recorded it while the old model answered, else what the bridge serves on it (the old model is never called)";
+  }
+  const bridge = { ...resolved.bridge, name: resolved.bridge.adapter ?? 'the newest passed adapter' };
+  const baseline = await plannedBridgeBaseline(ctx, from, { ...resolved, probe, bridge } as MigrationOptions);
+  return baseline?.why ?? null;
+}
+
 /**
  * Plans a migration without changing anything: counts the documents, chunks and tokens still to embed
  * (tokens as the target model counts them), prices them, and times the backfill from the rate limits,
@@ -130,8 +160,9 @@ export async function planMigration(
     if (!isReembedError(error, 'PROBE_UNAVAILABLE')) throw error;
     unavailable = error.message;
   }
+  // A bridged migration's old model is gone: the forecast (both models on the probe) cannot run.
   const forecast =
-    probe && !options.costOnly
+    probe && !options.costOnly && !resolved.bridge
       ? await forecastMigration(ctx.backend, ctx.embedders, from.space, space, probe, {
           ...(options.maxSampleCostUsd !== undefined ? { maxSampleCostUsd: options.maxSampleCostUsd } : {}),
           ...(options.onSampleCost ? { onSampleCost: options.onSampleCost } : {}),
@@ -160,7 +191,12 @@ export async function planMigration(
     options: resolved,
     targetExists,
     tokenizer: embedder.tokenizer ?? { name: 'estimate', exact: false },
-    gates: Object.freeze(defaultGatesFor(input, resolved, probe ? from.collection : null, unavailable)),
+    gates: Object.freeze(
+      withOldBaseline(
+        defaultGatesFor(input, resolved, probe ? from.collection : null, unavailable),
+        await bridgedOldBaseline(ctx, input, resolved, from),
+      ),
+    ),
     probe: probe
       ? { queries: probe.queries.length, digest: probe.digest }
       : { unavailable: unavailable ?? '' },

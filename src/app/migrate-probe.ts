@@ -98,8 +98,8 @@ export async function resolveMigrationProbe(
 }
 
 /** The collection's stored probe when it still describes the collection, else a fresh one (stored). */
-async function collectionProbe(
-  ctx: MigrationContext,
+export async function collectionProbe(
+  ctx: Pick<MigrationContext, 'backend' | 'actor'>,
   collection: string,
 ): Promise<{ probe: ProbeSet; reused: boolean }> {
   const repository = requireProbes(ctx.backend);
@@ -117,7 +117,7 @@ async function collectionProbe(
   return { probe, reused: false };
 }
 
-async function freshShare(ctx: MigrationContext, probe: ProbeSet): Promise<number> {
+async function freshShare(ctx: Pick<MigrationContext, 'backend'>, probe: ProbeSet): Promise<number> {
   const ids = probe.queries.map((q) => q.sourceId);
   let fresh = 0;
   for (let i = 0; i < ids.length; i += 500) {

@@ -2,6 +2,7 @@ import { canonicalJson } from '../core/canonical.js';
 import { ReembedError } from '../core/errors.js';
 import {
   type Migration,
+  type MigrationOptions,
   type MigrationReport,
   migrationId,
   migrationReport,
@@ -13,6 +14,8 @@ import {
 import { type Namespace, namespaceName } from '../core/namespace.js';
 import type { Alias, Routing } from '../core/routing.js';
 import type { Space } from '../core/space.js';
+import { resolveGoldenSet } from './golden-sets.js';
+import { type BridgeBaseline, bridgeBaselineOf, freezeOld, resolveBridge } from './migrate-bridge.js';
 import { type MigrationContext, runStep } from './migrate-context.js';
 import { type MigrationInput, resolveMigrationOptions } from './migrate-options.js';
 import { resolveMigrationProbe } from './migrate-probe.js';
@@ -50,16 +53,36 @@ export async function resolveInput(
  * moves to `backfilling`. A crash between steps is finished by `step`, which resumes from `planned`.
  */
 export async function startMigration(ctx: MigrationContext, input: MigrationInput): Promise<MigrationReport> {
-  const options = resolveMigrationOptions(input.strategy, input.options);
+  let options = resolveMigrationOptions(input.strategy, input.options);
   const { alias, from, space, to } = await resolveInput(ctx, input);
   await ctx.embedders.get(space); // an unknown provider fails now, before anything is created
   const [open] = await ctx.migrations.list({ alias: alias.name, active: true });
   if (open) throw unfinishedMigrationConflict(alias.name, open);
   const steps: StepResult[] = [];
-  // The quality check first: it reads the collection as it is now, and refuses nothing by itself.
+  if (options.bridge) {
+    // Refused (GATE_FAILED) unless its adapter passed its gate; the old model is never called.
+    const bridge = await resolveBridge(ctx, options, from, space);
+    options = Object.freeze({ ...options, bridge });
+    steps.push(
+      stepResult(
+        'bridge',
+        'done',
+        `${bridge.direction} bridge through adapter ${bridge.name} (gate passed): ${
+          bridge.direction === 'query'
+            ? `new-model queries are mapped into ${from.name}`
+            : `${bridge.primary} holds ${from.name}'s vectors mapped into ${space.name}`
+        }`,
+        { ...bridge },
+      ),
+    );
+  }
+  // The quality check: it reads the collection as it is now, and refuses nothing by itself.
   const probe = await resolveMigrationProbe(ctx, from, input, options);
+  const baseline = options.bridge ? await plannedBridgeBaseline(ctx, from, probe.options) : null;
   steps.push(await ensureTarget(ctx, from, space, input.strategy === 'blue-green' ? 'building' : 'active'));
-  steps.push(probe.step);
+  steps.push(
+    baseline ? { ...probe.step, detail: `${probe.step.detail}; quality gates: ${baseline.why}` } : probe.step,
+  );
   const migration = await ctx.migrations.create(
     {
       id: migrationId(to, ctx.clock.now()),
@@ -69,7 +92,7 @@ export async function startMigration(ctx: MigrationContext, input: MigrationInpu
       to,
       strategy: input.strategy,
       options: probe.options,
-      info: probe.info,
+      info: baseline ? { ...probe.info, bridgeBaseline: baseline } : probe.info,
     },
     ctx.actor,
   );
@@ -80,6 +103,34 @@ export async function startMigration(ctx: MigrationContext, input: MigrationInpu
   );
   const advanced = await advanceFromPlanned(ctx, migration);
   return migrationReport(advanced.migration, [...steps, ...advanced.steps]);
+}
+
+/**
+ * Which `old` side a bridged migration's quality gates will read (see `BridgeBaseline`): on its golden set
+ * or its probe, the clean-old quality recorded there while the old model answered, else the bridge itself.
+ */
+export async function plannedBridgeBaseline(
+  ctx: Pick<MigrationContext, 'backend'>,
+  from: Namespace,
+  options: MigrationOptions,
+): Promise<BridgeBaseline | null> {
+  if (options.golden) {
+    const { golden } = await resolveGoldenSet(ctx.backend, options.golden);
+    return bridgeBaselineOf(from, options.bridge, {
+      label: golden.name,
+      digest: golden.digest,
+      kind: 'golden',
+    });
+  }
+  if (options.probe && ctx.backend.probes) {
+    const probe = await ctx.backend.probes.get(options.probe);
+    return bridgeBaselineOf(from, options.bridge, {
+      label: `probe:${probe.name}`,
+      digest: probe.digest,
+      kind: 'probe',
+    });
+  }
+  return null;
 }
 
 async function ensureTarget(
@@ -125,6 +176,11 @@ export async function advanceFromPlanned(
   migration: Migration,
 ): Promise<{ migration: Migration; steps: StepResult[] }> {
   const steps: StepResult[] = [];
+  if (migration.options.bridge) {
+    const frozen = await runStep('freeze', () => freezeOld(ctx, migration));
+    steps.push(frozen);
+    if (frozen.status === 'failed') return { migration, steps };
+  }
   const route = await runStep('route', async () => {
     const routing = migrationRouting(migration);
     if (!routing)

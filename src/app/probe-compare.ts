@@ -34,6 +34,19 @@ export async function compareProbe(
   const { iterations, seed, ...evaluate } = options;
   const old = await evaluateProbe(app, oldNamespace, probe, evaluate);
   const next = await evaluateProbe(app, newNamespace, probe, evaluate);
+  return compareProbeEvaluations(old, next, {
+    ...(iterations ? { iterations } : {}),
+    ...(seed !== undefined ? { seed } : {}),
+  });
+}
+
+/** Two evaluations of one probe set compared per metric (paired over the queries both evaluated). */
+export function compareProbeEvaluations(
+  old: ProbeEvaluation,
+  next: ProbeEvaluation,
+  options: { readonly iterations?: number; readonly seed?: number } = {},
+): ProbeComparison {
+  const { iterations, seed } = options;
   const comparisons: Record<string, PairedComparison & { old: number; new: number }> = {};
   for (const metric of Object.keys(old.metrics)) {
     comparisons[metric] = Object.freeze({

@@ -131,6 +131,17 @@ export type ProbeApp = Pick<Reembed, 'backend' | 'embedders'>;
 export interface ProbeEvaluateOptions extends Pick<EvaluateOptions, 'concurrency' | 'signal' | 'onProgress'> {
   /** Cut-offs (default 1, 5, 10). */
   readonly ks?: readonly number[];
+  /**
+   * Score each query's document as stored instead of its held-out text (default: as the probe says). A
+   * bridge's old namespace cannot embed held-out text without the old model, so a bridged comparison
+   * scores both sides this way.
+   */
+  readonly heldOut?: boolean;
+  /**
+   * Embeds the probe's query texts into the namespace's space instead of its own model: how a bridge's
+   * primary is read (new-model queries, mapped by a query bridge's adapter). Requires `heldOut: false`.
+   */
+  readonly queryVectors?: (texts: readonly string[], signal?: AbortSignal) => Promise<Float32Array[]>;
 }
 
 export interface ProbeEvaluation extends RetrieverEvaluation {
@@ -177,11 +188,24 @@ export async function evaluateProbe(
     });
   }
   const { fresh, stale, sources } = await freshQueries(app.backend, probe);
-  const embedder = await app.embedders.get(ns.space);
   const ks = [...(options.ks ?? PROBE_KS)].sort((a, b) => a - b);
   const depth = Math.max(...ks) + 20;
-  const vectors = await embedQueries(embedder, ns.space, fresh, options.signal);
-  const heldOut = await heldOutScores(embedder, ns.space, fresh, vectors, options.signal);
+  let vectors: Map<string, Float32Array>;
+  let heldOut = new Map<string, number>();
+  if (options.queryVectors) {
+    if (options.heldOut !== false)
+      throw new ReembedError('INVALID_INPUT', 'evaluateProbe: queryVectors needs heldOut: false.');
+    const embedded = await options.queryVectors(
+      fresh.map((q) => q.text),
+      options.signal,
+    );
+    vectors = new Map(fresh.map((q, i) => [q.id, embedded[i] as Float32Array]));
+  } else {
+    const embedder = await app.embedders.get(ns.space);
+    vectors = await embedQueries(embedder, ns.space, fresh, options.signal);
+    if (options.heldOut !== false)
+      heldOut = await heldOutScores(embedder, ns.space, fresh, vectors, options.signal);
+  }
   const byId = new Map(fresh.map((q) => [q.id, q]));
   const words = new Map<string, Set<string>>();
   const wordsOf = (id: string, text: string): Set<string> => {

@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto';
+import { BridgeCache, mapQueryVector } from '../bridge/serving.js';
+import { derivedTarget, isDerivedSpace, type LoadedAdapter } from '../core/adapter.js';
 import { ReembedError } from '../core/errors.js';
 import { type FusedHit, fuseResults } from '../core/fusion.js';
 import type { Namespace } from '../core/namespace.js';
 import { queryText } from '../core/pipeline.js';
 import type { SearchFilter, SearchHit, SourceWrite } from '../core/records.js';
-import type { Alias, FusionPolicy, Routing } from '../core/routing.js';
+import { type Alias, bridgeOf, type FusionPolicy, type Routing } from '../core/routing.js';
 import { assertSameSpace, type Space } from '../core/space.js';
 import { assertQueryVector, toFloat32, validateVector } from '../core/vector.js';
 import type { Backend } from '../ports/backend.js';
@@ -33,6 +35,17 @@ export interface NamespaceRead {
   readonly hits: number;
   /** Set when this read was skipped (the query embedded to a zero vector in its space): why. */
   readonly skipped?: string;
+  /**
+   * Present when this read was bridged (invariant 9: traces name bridged results): `query` — the query
+   * was embedded by `via` and mapped into the namespace's space by the adapter; `corpus` — the namespace
+   * holds the adapter's derived vectors, searched with a query embedded by `via`.
+   */
+  readonly bridged?: {
+    readonly adapter: string;
+    readonly adapterName: string;
+    readonly direction: 'query' | 'corpus';
+    readonly via: string;
+  };
 }
 
 export interface QueryTrace {
@@ -47,12 +60,16 @@ export interface QueryTrace {
   /** Fingerprints of the records served; more than one without fusion is a mixed-version response. */
   readonly fingerprints: readonly string[];
   readonly mixedVersion: boolean;
+  /** True when any read was bridged (see `NamespaceRead.bridged`). */
+  readonly bridged?: boolean;
   readonly tookMs: number;
 }
 
 export interface ResultHit extends SearchHit {
   readonly namespace: string;
   readonly ranks?: Readonly<Record<string, number>>;
+  /** The hit was found through a bridge (a mapped query, or a derived record). */
+  readonly bridged?: boolean;
 }
 
 export interface QueryResponse {
@@ -118,6 +135,7 @@ export interface QueryEngineOptions {
 
 const DEFAULT_K = 10;
 type SplitRouting = Extract<Routing, { kind: 'split' }>;
+type FusedRouting = Extract<Routing, { kind: 'fused' }>;
 /** Percentage-routed progressive reads: coverage-aware, without re-embedding on hit (that is lazy's job). */
 const PROGRESSIVE_FUSION: FusionPolicy = Object.freeze({
   method: 'coverage-aware-score',
@@ -135,6 +153,7 @@ export class QueryEngine {
   readonly #embedders: EmbedderCache;
   readonly #observers: QueryObserver[] = [];
   readonly #random: () => number;
+  readonly #bridges: BridgeCache;
   readonly #onObserverError: (error: unknown) => void;
   readonly #maxShadowReads: number;
   readonly #shadowReads = new Set<Promise<void>>();
@@ -144,6 +163,7 @@ export class QueryEngine {
     this.#backend = backend;
     this.#embedders = embedders;
     this.#random = options.random ?? Math.random;
+    this.#bridges = new BridgeCache(backend);
     this.#onObserverError = options.onObserverError ?? warnObserverError;
     this.#maxShadowReads = options.maxShadowReads ?? 8;
   }
@@ -169,6 +189,28 @@ export class QueryEngine {
   async query(aliasName: string, request: QueryRequest): Promise<QueryResponse> {
     const started = performance.now();
     const alias = await this.#backend.catalog.getAlias(aliasName);
+    return this.#serve(alias, request, started, true);
+  }
+
+  /**
+   * Answers a query through a routing that no alias holds (yet): how a bridge is evaluated before its gate
+   * passed, and how a candidate routing is compared with the served one. Observers are notified as for an
+   * alias query; evaluations use an engine nobody observes.
+   */
+  async queryRouting(collection: string, routing: Routing, request: QueryRequest): Promise<QueryResponse> {
+    const started = performance.now();
+    const alias: Alias = {
+      kind: 'alias',
+      name: `(routing of ${collection})`,
+      collection,
+      routing,
+      version: 0,
+      updatedAt: new Date().toISOString(),
+    };
+    return this.#serve(alias, request, started, false);
+  }
+
+  async #serve(alias: Alias, request: QueryRequest, started: number, gated: boolean): Promise<QueryResponse> {
     const k = validateK(request.k ?? DEFAULT_K);
     const routing = alias.routing;
     const vectors = new Map<string, Float32Array>();
@@ -178,6 +220,14 @@ export class QueryEngine {
     let served: Read | null = null;
 
     const split = routing.kind === 'split' ? this.#split(routing, request) : null;
+    const route = bridgeOf(routing);
+    const bridge = route
+      ? await this.#bridges.servable(
+          route,
+          await this.#backend.catalog.getNamespace((routing as SplitRouting | FusedRouting).primary),
+          { gated },
+        )
+      : null;
     if (routing.kind === 'fused' || (split?.by === 'percent' && request.vector === undefined)) {
       // A percentage-routed query of a progressive rollout reads both sides: the new namespace alone would
       // miss every document not migrated yet, while a tenant is only moved once it is complete.
@@ -186,7 +236,7 @@ export class QueryEngine {
           ? [routing.primary, routing.next, routing.fusion]
           : [(routing as SplitRouting).primary, (routing as SplitRouting).next, PROGRESSIVE_FUSION];
       fusion = policy.method;
-      hits = await this.#fused(alias, primaryName, nextName, policy, request, k, vectors, reads);
+      hits = await this.#fused(alias, primaryName, nextName, policy, request, k, vectors, reads, bridge);
     } else {
       const target =
         routing.kind === 'single'
@@ -194,12 +244,14 @@ export class QueryEngine {
           : routing.kind === 'shadow'
             ? routing.primary
             : split!.target;
-      served = await this.#read(target, request, k, vectors, 'served');
+      const servedBridge = split && target === split.target && split.by === 'primary' ? bridge : null;
+      served = await this.#read(target, request, k, vectors, 'served', servedBridge);
       reads.push(served.read);
       hits = served.hits;
     }
 
     const fingerprints = [...new Set(hits.map((h) => h.provenance.fingerprint))];
+    const bridged = reads.some((r) => r.bridged !== undefined);
     const response: QueryResponse = {
       hits,
       trace: {
@@ -213,6 +265,7 @@ export class QueryEngine {
         fusion,
         fingerprints,
         mixedVersion: fingerprints.length > 1 && fusion === null,
+        ...(bridged ? { bridged: true } : {}),
         tookMs: performance.now() - started,
       },
     };
@@ -261,9 +314,13 @@ export class QueryEngine {
     k: number,
     vectors: Map<string, Float32Array>,
     role: NamespaceRead['role'],
+    bridge: LoadedAdapter | null = null,
   ): Promise<{ hits: ResultHit[]; read: NamespaceRead }> {
     const ns = await this.#backend.catalog.getNamespace(name);
-    const vector = await this.#queryVector(ns, request, vectors);
+    const queryBridge = bridge !== null && bridge.adapter.spec.direction === 'query' ? bridge : null;
+    const { vector, via } = queryBridge
+      ? await this.#bridgedQueryVector(queryBridge, request, vectors)
+      : await this.#queryVector(ns, request, vectors);
     const started = performance.now();
     const chunked = ns.space.spec.chunker.kind !== 'none';
     const raw = await this.#backend.store.search(ns.name, {
@@ -273,7 +330,13 @@ export class QueryEngine {
       filter: request.filter,
       exact: request.exact,
     });
-    const hits = collapseBySource(raw, k).map((h) => ({ ...h, namespace: ns.name }));
+    const derived = isDerivedSpace(ns.space);
+    const bridged = queryBridge !== null || derived;
+    const hits = collapseBySource(raw, k).map((h) => ({
+      ...h,
+      namespace: ns.name,
+      ...(bridged ? { bridged: true } : {}),
+    }));
     const read: NamespaceRead = {
       namespace: ns.name,
       space: ns.space.name,
@@ -281,14 +344,86 @@ export class QueryEngine {
       role,
       latencyMs: performance.now() - started,
       hits: hits.length,
+      ...(bridged
+        ? {
+            bridged: {
+              adapter: queryBridge?.adapter.fingerprint ?? String(ns.space.spec.params.adapter),
+              adapterName: queryBridge?.adapter.name ?? ns.space.name.replace(/^bridge\./, ''),
+              direction: queryBridge ? ('query' as const) : ('corpus' as const),
+              via: via.name,
+            },
+          }
+        : {}),
     };
     return { hits, read };
   }
 
+  /** Embeds the query in the new space once (and maps it, for a query bridge), filling the per-query cache. */
+  async #bridgeQuery(
+    bridge: LoadedAdapter,
+    request: QueryRequest,
+    cache: Map<string, Float32Array>,
+  ): Promise<void> {
+    if (bridge.adapter.spec.direction === 'query') {
+      await this.#bridgedQueryVector(bridge, request, cache);
+      return;
+    }
+    const target = await this.#backend.catalog.getSpace(bridge.adapter.spec.target.fingerprint);
+    await this.#nativeQueryVector(target, request, cache, `query through adapter ${bridge.adapter.name}`);
+  }
+
+  /** The query embedded in the adapter's source space (the new model) and mapped into its target space. */
+  async #bridgedQueryVector(
+    bridge: LoadedAdapter,
+    request: QueryRequest,
+    cache: Map<string, Float32Array>,
+  ): Promise<{ vector: Float32Array; via: Space }> {
+    const key = `bridge:${bridge.adapter.fingerprint}`;
+    const source = await this.#backend.catalog.getSpace(bridge.adapter.spec.source.fingerprint);
+    const hit = cache.get(key);
+    if (hit) return { vector: hit, via: source };
+    const native = await this.#nativeQueryVector(
+      source,
+      request,
+      cache,
+      `query through adapter ${bridge.adapter.name}`,
+    );
+    const vector = mapQueryVector(bridge, native);
+    cache.set(key, vector);
+    return { vector, via: source };
+  }
+
+  /**
+   * The query vector of a namespace's read: embedded in its own space, or for a derived namespace in the
+   * adapter's target space (the derived records are that space's geometry, mapped by a gated adapter).
+   */
   async #queryVector(
     ns: Namespace,
     request: QueryRequest,
     cache: Map<string, Float32Array>,
+  ): Promise<{ vector: Float32Array; via: Space }> {
+    const target = derivedTarget(ns.space);
+    const space = target === null ? ns.space : await this.#backend.catalog.getSpace(target);
+    if (target !== null && request.vector !== undefined && request.space !== undefined) {
+      // A vector may be declared in the derived space itself: it is the target's geometry.
+      const declared = await this.#backend.catalog.getSpace(request.space);
+      if (declared.fingerprint === ns.space.fingerprint) {
+        validateVector(request.vector, ns.space.spec.dimension, 'query vector');
+        return { vector: toFloat32(request.vector), via: space };
+      }
+    }
+    return {
+      vector: await this.#nativeQueryVector(space, request, cache, `query namespace ${ns.name}`),
+      via: space,
+    };
+  }
+
+  /** A query vector of a native space: the given one (declared in that space) or the text embedded once. */
+  async #nativeQueryVector(
+    space: Space,
+    request: QueryRequest,
+    cache: Map<string, Float32Array>,
+    action: string,
   ): Promise<Float32Array> {
     if (request.vector !== undefined) {
       if (!request.space) {
@@ -301,10 +436,10 @@ export class QueryEngine {
         );
       }
       const declared: Space = await this.#backend.catalog.getSpace(request.space);
-      assertSameSpace(ns.space, declared, `query namespace ${ns.name}`);
-      validateVector(request.vector, ns.space.spec.dimension, 'query vector');
+      assertSameSpace(space, declared, action);
+      validateVector(request.vector, space.spec.dimension, 'query vector');
       const given = toFloat32(request.vector);
-      assertQueryVector(given, ns.space.spec.metric, 'The query vector');
+      assertQueryVector(given, space.spec.metric, 'The query vector');
       return given;
     }
     if (typeof request.text !== 'string' || request.text.trim().length === 0) {
@@ -316,23 +451,23 @@ export class QueryEngine {
         },
       );
     }
-    const cached = cache.get(ns.space.fingerprint);
+    const cached = cache.get(space.fingerprint);
     if (cached) return cached;
-    const embedder = await this.#embedders.get(ns.space);
-    const [vector] = await embedder.embed([queryText(ns.space.spec, request.text)], { inputType: 'query' });
+    const embedder = await this.#embedders.get(space);
+    const [vector] = await embedder.embed([queryText(space.spec, request.text)], { inputType: 'query' });
     if (!vector)
       throw new ReembedError(
         'EMBEDDER_FAILED',
-        `The embedder of ${ns.space.name} returned no vector for the query.`,
+        `The embedder of ${space.name} returned no vector for the query.`,
       );
-    validateVector(vector, ns.space.spec.dimension, `query embedded by ${ns.space.name}`);
+    validateVector(vector, space.spec.dimension, `query embedded by ${space.name}`);
     assertQueryVector(
       vector,
-      ns.space.spec.metric,
-      `The query embedded by space ${ns.space.name} (${ns.space.spec.provider}/${ns.space.spec.model})`,
+      space.spec.metric,
+      `The query embedded by space ${space.name} (${space.spec.provider}/${space.spec.model})`,
       'The text has nothing this model knows (e.g. no word in its vocabulary, or only stop words and punctuation): rephrase it with more or other words.',
     );
-    cache.set(ns.space.fingerprint, vector);
+    cache.set(space.fingerprint, vector);
     return vector;
   }
 
@@ -359,10 +494,13 @@ export class QueryEngine {
     k: number,
     vectors: Map<string, Float32Array>,
     reads: NamespaceRead[],
+    bridge: LoadedAdapter | null,
   ): Promise<ResultHit[]> {
     const depth = Math.max(FUSION_DEPTH, k);
+    // A bridged primary and the next namespace share the new model's query: embed it once, up front.
+    if (bridge !== null && request.vector === undefined) await this.#bridgeQuery(bridge, request, vectors);
     // A side whose model cannot embed the query (zero vector) contributes no hits; both failing is an error.
-    const primaryRead = this.#read(primaryName, request, depth, vectors, 'fused');
+    const primaryRead = this.#read(primaryName, request, depth, vectors, 'fused', bridge);
     const nextRead = this.#read(nextName, request, depth, vectors, 'fused');
     const [primaryOr, nextOr] = await Promise.allSettled([primaryRead, nextRead]);
     const primary = await this.#side(primaryOr, primaryName, nextOr);
@@ -389,7 +527,12 @@ export class QueryEngine {
       k,
       ...(onRead ? { rescored: onRead.hits } : {}),
     });
-    const hits = fused.map((h) => ({ ...h, score: h.fusedScore }));
+    const bridgedIds = new Set(primary.read.bridged ? primary.hits.map((h) => h.sourceId) : []);
+    const hits = fused.map((h) => ({
+      ...h,
+      score: h.fusedScore,
+      ...(h.namespace === primaryName && bridgedIds.has(h.sourceId) ? { bridged: true } : {}),
+    }));
     const unmigrated = hits.filter((h) => !migrated.has(h.sourceId)).map((h) => h.sourceId);
     if (unmigrated.length > 0 || (onRead && onRead.writes.length > 0)) {
       const event: UnmigratedHitsEvent = {

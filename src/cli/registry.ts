@@ -138,6 +138,12 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./commands/audit.js')).auditCommand,
   },
   {
+    name: 'adapter',
+    term: 'adapter',
+    summary: 'bridges between embedding spaces: fit, evaluate (gate), list, show, build, revoke',
+    load: async () => (await import('./commands/adapter.js')).adapterCommand,
+  },
+  {
     name: 'serve',
     term: 'serve [options]',
     summary: 'run the dashboard, the HTTP API, /openapi.json and /metrics (API keys: reembed keys create)',

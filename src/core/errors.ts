@@ -28,6 +28,8 @@ export const ERROR_CODES = [
   'NOT_HELD',
   /** An optional package a provider needs is not installed; the message names it. */
   'DEPENDENCY_MISSING',
+  /** Invariant 9: a derived (bridged) vector may not enter a native namespace, nor a model's vector a derived one. */
+  'DERIVED_VECTOR_REFUSED',
   /** The HTTP server got no valid API key (missing, malformed, unknown or revoked). */
   'UNAUTHORIZED',
   /** The API key is valid but its scope or tenant does not allow this request. */
@@ -96,6 +98,7 @@ const EXIT_CODES: Record<ErrorCode, number> = {
   INTEGRITY_FAILED: 12,
   NOT_HELD: 4,
   DEPENDENCY_MISSING: 10,
+  DERIVED_VECTOR_REFUSED: 3,
   UNAUTHORIZED: 13,
   FORBIDDEN: 13,
   TOO_LARGE: 2,
@@ -127,6 +130,7 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   INTEGRITY_FAILED: 500,
   NOT_HELD: 404,
   DEPENDENCY_MISSING: 501,
+  DERIVED_VECTOR_REFUSED: 409,
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,
   TOO_LARGE: 413,

@@ -179,6 +179,23 @@ export interface MigrationOptions {
    */
   readonly keepQueries?: { readonly max: number; readonly for: string } | null;
   readonly backfill: BackfillSettings;
+  /**
+   * Lazy: serve the new model from day 0 through a gated adapter (issue 17). Absent or null: no bridge.
+   * At input the adapter may be omitted (the newest passed adapter between the two spaces is taken) and
+   * `primary` is resolved by `start`; a stored migration always holds all four fields.
+   */
+  readonly bridge?: MigrationBridge | null;
+}
+
+/** A bridged migration's adapter, resolved when it starts. */
+export interface MigrationBridge {
+  /** `query`: new-model queries mapped into the old namespace; `corpus`: the adapter's derived namespace. */
+  readonly direction: 'query' | 'corpus';
+  /** The adapter's fingerprint. */
+  readonly adapter: string;
+  readonly name: string;
+  /** The namespace read as the fused routing's primary: the old one (query) or the derived one (corpus). */
+  readonly primary: string;
 }
 
 export interface Migration {
@@ -277,8 +294,19 @@ export function migrationRouting(
         percent: rollout.percent,
         tenants: [...rollout.tenants],
       };
-    case 'lazy':
+    case 'lazy': {
+      const bridge = m.options.bridge;
+      if (bridge) {
+        return {
+          kind: 'fused',
+          primary: bridge.primary,
+          next: m.to,
+          fusion: { ...m.options.fusion },
+          bridge: { adapter: bridge.adapter, direction: bridge.direction },
+        };
+      }
       return { kind: 'fused', primary: m.from, next: m.to, fusion: { ...m.options.fusion } };
+    }
   }
 }
 

@@ -15,6 +15,18 @@ export interface FusionPolicy {
   readonly embedOnRead?: boolean;
 }
 
+/**
+ * A bridge on a migration's routing (issue 17): the alias serves the new model from day 0 through an
+ * adapter that passed its gate. `query`: the primary is the old namespace, read with new-model queries
+ * mapped into its space; `corpus`: the primary is the adapter's derived namespace, read with new-model
+ * queries. Either way the old model is never called.
+ */
+export interface BridgeRoute {
+  /** The adapter's fingerprint. */
+  readonly adapter: string;
+  readonly direction: 'query' | 'corpus';
+}
+
 export type Routing =
   /** Serve one namespace. */
   | { readonly kind: 'single'; readonly namespace: string }
@@ -32,6 +44,7 @@ export type Routing =
       readonly next: string;
       readonly percent: number;
       readonly tenants: readonly string[];
+      readonly bridge?: BridgeRoute;
     }
   /** Read both and fuse by rank or per-namespace normalised score; never by raw cross-space score. */
   | {
@@ -39,6 +52,7 @@ export type Routing =
       readonly primary: string;
       readonly next: string;
       readonly fusion: FusionPolicy;
+      readonly bridge?: BridgeRoute;
     };
 
 export interface Alias {
@@ -67,4 +81,9 @@ export function namespacesOf(routing: Routing): string[] {
 /** The namespace that is "serving" under a routing: the one a rollback keeps and a cutover replaces. */
 export function servingNamespaceOf(routing: Routing): string {
   return routing.kind === 'single' ? routing.namespace : routing.primary;
+}
+
+/** The bridge a routing serves through, if any. */
+export function bridgeOf(routing: Routing): BridgeRoute | null {
+  return routing.kind === 'split' || routing.kind === 'fused' ? (routing.bridge ?? null) : null;
 }

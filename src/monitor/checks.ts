@@ -23,6 +23,7 @@ export const CHECK_NAMES = [
   'latency-p50',
   'latency-p99',
   'mixed-version',
+  'bridge',
 ] as const;
 export type CheckName = (typeof CHECK_NAMES)[number];
 
@@ -44,6 +45,8 @@ export interface MonitorThresholds {
   readonly latencyP50WarnMs: number;
   /** Mixed-version rate above which a namespace alerts. Default 0: any mixed response alerts. */
   readonly mixedVersionAlertAbove: number;
+  /** A serving bridge whose last evaluation is older than this many days warns (drift re-evaluation is due). Default 7. */
+  readonly bridgeEvaluationWarnDays: number;
 }
 
 export const DEFAULT_THRESHOLDS: MonitorThresholds = Object.freeze({
@@ -51,6 +54,7 @@ export const DEFAULT_THRESHOLDS: MonitorThresholds = Object.freeze({
   latencyP99WarnMs: 1000,
   latencyP50WarnMs: Number.POSITIVE_INFINITY,
   mixedVersionAlertAbove: 0,
+  bridgeEvaluationWarnDays: 7,
 });
 
 export interface NamespaceObservation {

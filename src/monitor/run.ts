@@ -1,7 +1,7 @@
 import type { Reembed } from '../app/reembed.js';
 import { measureCoverage } from '../app/status.js';
 import type { Namespace } from '../core/namespace.js';
-import type { Routing } from '../core/routing.js';
+import { type Alias, bridgeOf, type Routing } from '../core/routing.js';
 import { jobLiveness } from '../jobs/liveness.js';
 import type { TrafficRepository } from '../ports/traffic.js';
 import {
@@ -143,6 +143,7 @@ export async function runMonitor(app: Reembed, options: MonitorOptions = {}): Pr
       }),
     );
   }
+  checks.push(...(await bridgeChecks(app, aliases, now, thresholds.bridgeEvaluationWarnDays)));
   const report: MonitorReport = Object.freeze({
     kind: 'monitor-report' as const,
     at: now.toISOString(),
@@ -155,6 +156,49 @@ export async function runMonitor(app: Reembed, options: MonitorOptions = {}): Pr
     aliases: Object.freeze(Object.values(traffic?.aliases ?? {})),
   });
   return report;
+}
+
+/**
+ * Every bridge an alias serves through (issue 17): alert when its adapter was revoked or its latest
+ * evaluation failed (a drift re-evaluation below the gate), warn when the latest evaluation is older than
+ * `warnDays` (the scheduled drift re-evaluation is due). Reported on the bridged primary namespace.
+ */
+async function bridgeChecks(
+  app: Reembed,
+  aliases: readonly Alias[],
+  now: Date,
+  warnDays: number,
+): Promise<MonitorCheck[]> {
+  const adapters = app.backend.adapters;
+  if (!adapters) return [];
+  const checks: MonitorCheck[] = [];
+  for (const alias of aliases) {
+    const route = bridgeOf(alias.routing);
+    if (!route || (alias.routing.kind !== 'fused' && alias.routing.kind !== 'split')) continue;
+    const namespace = alias.routing.primary;
+    const record = await adapters.get(route.adapter);
+    const { adapter, latest } = record;
+    const refit = `refit: reembed adapter fit ${adapter.spec.collection} --from <old> --to <new> --direction ${adapter.spec.direction} --golden <set>`;
+    const value = latest ? (latest.facts[`bridged.${latest.metric}`] ?? null) : null;
+    const age = latest ? (now.getTime() - Date.parse(latest.at)) / DAY_MS : Number.POSITIVE_INFINITY;
+    let status: CheckStatus = 'ok';
+    let detail: string;
+    if (record.state !== 'passed') {
+      status = 'alert';
+      detail = `alias ${alias.name} routes through adapter ${adapter.name}, which is ${record.state}: queries are refused; ${refit}, or roll the migration back`;
+    } else if (latest && !latest.passed) {
+      status = 'alert';
+      const failed = latest.results.filter((r) => !r.passed).map((r) => r.detail);
+      detail = `adapter ${adapter.name}'s ${latest.reason} evaluation of ${latest.at} failed its gate (${failed.join('; ')}): the corpus or queries drifted; ${refit}, or revoke it (reembed adapter revoke ${adapter.name})`;
+    } else if (age > warnDays) {
+      status = 'warn';
+      detail = `adapter ${adapter.name} was last evaluated ${Number.isFinite(age) ? `${age.toFixed(1)} days ago` : 'never'} (more than ${warnDays}): re-evaluate it, reembed adapter eval ${adapter.name} --drift --golden <set>`;
+    } else {
+      detail = `adapter ${adapter.name} passed its ${latest?.reason ?? ''} evaluation of ${latest?.at ?? ''}${value !== null ? ` (bridged ${latest?.metric} ${value.toFixed(3)})` : ''}`;
+    }
+    checks.push(Object.freeze({ namespace, check: 'bridge' as const, status, value, detail }));
+  }
+  return checks;
 }
 
 /** The backfill job of a namespace as it really is (a dead runner is `interrupted`), and its dead letters. */

@@ -1,3 +1,4 @@
+import type { AdapterRepository } from './adapters.js';
 import type { ApiKeyRepository } from './api-keys.js';
 import type { Catalog } from './catalog.js';
 import type { Clock } from './clock.js';
@@ -7,6 +8,7 @@ import type { JobRepository } from './jobs.js';
 import type { MigrationRepository } from './migrations.js';
 import type { SourceRepository } from './sources.js';
 import type { TrafficRepository } from './traffic.js';
+import type { VectorReader } from './vector-reader.js';
 import type { VectorStore } from './vector-store.js';
 
 /**
@@ -40,6 +42,10 @@ export interface Backend {
   readonly migrations?: MigrationRepository;
   /** Backfill job rows, dead letters and the re-embed queue (absent: backfills are UNSUPPORTED). */
   readonly jobs?: JobRepository;
+  /** Adapters between spaces (absent: bridges are UNSUPPORTED). */
+  readonly adapters?: AdapterRepository;
+  /** Reads stored vectors back, to fit adapters and map namespaces (absent: bridges are UNSUPPORTED). */
+  readonly vectors?: VectorReader;
   /** API keys of the HTTP server (absent: `reembed serve` and `reembed keys` are UNSUPPORTED). */
   readonly apiKeys?: ApiKeyRepository;
   /** Probe sets stored by name (absent: probes can still be built and evaluated, not stored). */

@@ -3,6 +3,7 @@
  * tests, so import this module only from test files.
  */
 
+export { type AdapterHarness, type AdapterSuiteOptions, testAdapterRepository } from './adapter-suite.js';
 export type { ApiKeySuiteOptions } from './api-keys-suite.js';
 export { testApiKeyRepository } from './api-keys-suite.js';
 export type { CatalogContext, CatalogHarness, CatalogSuiteOptions } from './catalog-suite.js';

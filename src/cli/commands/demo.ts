@@ -9,6 +9,12 @@ import { redactUrl } from '../../stores/pg/config.js';
 import type { CliCommand } from '../command.js';
 import type { CliContext } from '../context.js';
 import { beirDataset, syntheticDataset } from '../demo/dataset.js';
+import {
+  DEPRECATION_STEPS,
+  deprecationDocument,
+  deprecationOf,
+  printDeprecationSummary,
+} from '../demo/deprecation.js';
 import { type DemoDb, demoDocument, printHeader, printStep, printSummary } from '../demo/report.js';
 import { demoSteps, runDemoSteps } from '../demo/run.js';
 import type { DemoOptions, DemoState, StepReport } from '../demo/types.js';
@@ -52,6 +58,13 @@ export async function demo(ctx: CliContext, args: DemoArgs): Promise<number> {
   let released = false;
   // Detaches the demo's traffic recorder and flushes the migration service's pending writes, once.
   const closeMigration = async (): Promise<void> => {
+    if (state && args.scenario === 'deprecation') {
+      const d = deprecationOf(state);
+      const service = d.service;
+      d.service = undefined;
+      await service?.close();
+      return;
+    }
     const m = state?.migration;
     if (!m || released) return;
     released = true;
@@ -82,7 +95,7 @@ export async function demo(ctx: CliContext, args: DemoArgs): Promise<number> {
       evaluations: [],
     };
     printHeader(ctx, state, db);
-    const steps = demoSteps(options);
+    const steps = options.scenario === 'deprecation' ? DEPRECATION_STEPS : demoSteps(options);
     try {
       reports = await runDemoSteps(state, steps, (report, index) => printStep(ctx, report, index), signal);
     } catch (error) {
@@ -92,7 +105,11 @@ export async function demo(ctx: CliContext, args: DemoArgs): Promise<number> {
     const done = state;
     await closeMigration();
     if (!signal.aborted) {
-      ctx.out.result(demoDocument(done, reports, db), () => printSummary(ctx, done, db));
+      if (options.scenario === 'deprecation')
+        ctx.out.result({ ...demoDocument(done, reports, db), ...deprecationDocument(done) }, () =>
+          printDeprecationSummary(done),
+        );
+      else ctx.out.result(demoDocument(done, reports, db), () => printSummary(ctx, done, db));
       return 0;
     }
   } finally {
@@ -122,6 +139,14 @@ export const demoCommand: CliCommand = {
       .description(
         'show, on a real or synthetic corpus, the recall a mixed-model index loses, then migrate v1 → v2 with a strategy under live queries',
       )
+      .addOption(
+        new Option(
+          '--scenario <name>',
+          '`upgrade`: a mixed index vs a migration (part 1, then --strategy); `deprecation`: the old model is retired, a bridge serves the new one at once, then a background re-embed and cutover',
+        )
+          .choices(['upgrade', 'deprecation'])
+          .default('upgrade'),
+      )
       .option(
         '--dataset <dir>',
         'BEIR directory (corpus.jsonl, queries.jsonl, qrels.tsv); default: a synthetic corpus',
@@ -129,7 +154,7 @@ export const demoCommand: CliCommand = {
       .addOption(
         new Option(
           '--strategy <strategy>',
-          'migration strategy of part 2 (`none`: stop after the mixed-index comparison)',
+          'migration strategy of part 2 (`none`: stop after the mixed-index comparison; the deprecation scenario always runs a bridged lazy migration)',
         )
           .choices([...MIGRATION_STRATEGIES, 'none'])
           .default('shadow'),
@@ -167,6 +192,7 @@ export const demoCommand: CliCommand = {
           migratedShare: Math.min(100, o.migrated as number) / 100,
           batchSize: o.batchSize as number,
           strategy: strategyOf(o.strategy),
+          scenario: o.scenario === 'deprecation' ? ('deprecation' as const) : ('upgrade' as const),
           traffic: o.traffic as number,
           keep: o.keep === true,
         })),

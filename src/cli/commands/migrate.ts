@@ -361,7 +361,14 @@ export function addMigrationOptions(command: Command): Command {
     )
     .option('--rrf-k <k>', 'lazy: reciprocal rank fusion constant', numberOption(1))
     .option('--no-embed-on-read', 'lazy: do not embed unmigrated top hits in the new space at query time')
-    .option('--rollback-window <duration>', 'keep the old namespace this long after cutover (e.g. 7d)');
+    .option('--rollback-window <duration>', 'keep the old namespace this long after cutover (e.g. 7d)')
+    .addOption(
+      new Option(
+        '--bridge <direction>',
+        'lazy: serve the new model at once through a gated adapter (query: map queries into the old namespace; corpus: its derived namespace); the old model is never called',
+      ).choices(['query', 'corpus']),
+    )
+    .option('--adapter <name>', 'with --bridge: the adapter (default: the newest that passed its gate)');
 }
 
 export function addBackfillOptions(command: Command): Command {
@@ -418,6 +425,12 @@ function migrateArgs(action: MigrateArgs['action']) {
         ...(o.embedOnRead === false ? { embedOnRead: false } : {}),
       };
     if (typeof o.rollbackWindow === 'string') options.rollbackWindow = o.rollbackWindow;
+    if (typeof o.bridge === 'string')
+      options.bridge = { direction: o.bridge, ...(stringOf(o.adapter) ? { adapter: o.adapter } : {}) };
+    else if (stringOf(o.adapter))
+      throw new ReembedError('INVALID_INPUT', '--adapter goes with --bridge query|corpus: add --bridge.', {
+        details: { field: 'adapter' },
+      });
     if (action === 'plan' || action === 'start') {
       if (typeof o.probe === 'string') options.probe = o.probe;
       if (o.probe === false) options.probe = false;

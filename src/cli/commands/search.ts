@@ -55,7 +55,10 @@ export async function search(ctx: CliContext, args: SearchArgs): Promise<number>
           { header: 'CHUNK', value: (h: ResultHit) => h.chunkId },
           { header: 'V', value: (h: ResultHit) => h.provenance.sourceVersion, align: 'right' },
           { header: 'FINGERPRINT', value: (h: ResultHit) => h.provenance.fingerprint },
-          { header: 'NAMESPACE', value: (h: ResultHit) => h.namespace },
+          {
+            header: 'NAMESPACE',
+            value: (h: ResultHit) => (h.bridged ? `${h.namespace} (bridged)` : h.namespace),
+          },
           { header: 'TEXT', value: (h: ResultHit) => snippet(h.text, 60) },
         ],
         hits,
@@ -65,7 +68,10 @@ export async function search(ctx: CliContext, args: SearchArgs): Promise<number>
     for (const r of trace.reads) {
       ctx.out.line(
         ctx.out.style.dim(
-          `  read ${r.namespace} [${r.role}] space ${r.space} ${r.fingerprint}: ${r.hits} hits in ${r.latencyMs.toFixed(1)} ms`,
+          `  read ${r.namespace} [${r.role}] space ${r.space} ${r.fingerprint}: ${r.hits} hits in ${r.latencyMs.toFixed(1)} ms` +
+            (r.bridged
+              ? ` — bridged (${r.bridged.direction} bridge through adapter ${r.bridged.adapterName}, query embedded by ${r.bridged.via})`
+              : ''),
         ),
       );
     }

@@ -71,9 +71,11 @@ export function printHeader(ctx: CliContext, state: DemoState, db: DemoDb): void
   const strategy = state.options.strategy;
   ctx.out.line(
     bold(
-      strategy
-        ? `reembed demo — why one index must not mix two embedding models, and a ${strategy} migration from v1 to v2`
-        : 'reembed demo — what happens when one index mixes two embedding models',
+      state.options.scenario === 'deprecation'
+        ? 'reembed demo — the old model is retired: serve the new one at once through a gated bridge, re-embed in the background, cut over'
+        : strategy
+          ? `reembed demo — why one index must not mix two embedding models, and a ${strategy} migration from v1 to v2`
+          : 'reembed demo — what happens when one index mixes two embedding models',
     ),
   );
   ctx.out.line(`  dataset   ${state.dataset.source}`);

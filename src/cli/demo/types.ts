@@ -28,6 +28,8 @@ export interface DemoOptions {
   readonly strategy: MigrationStrategy | null;
   /** Live queries answered through the alias at each stage of the migration. */
   readonly traffic: number;
+  /** `upgrade` (default): mixed index, then a migration; `deprecation`: the old model is retired, a bridge serves. */
+  readonly scenario?: 'upgrade' | 'deprecation';
 }
 
 /** One row of the comparison table. */

@@ -2,6 +2,7 @@ import { ReembedError } from '../../core/errors.js';
 import { importPeer } from '../../platform/optional-peer.js';
 import type { Backend } from '../../ports/backend.js';
 import { type Clock, systemClock } from '../../ports/clock.js';
+import { PgAdapterRepository } from './adapters.js';
 import { PgApiKeyRepository } from './api-keys.js';
 import { PgCatalog } from './catalog.js';
 import { type PgBackendOptions, type ResolvedPgConfig, redactUrl, resolvePgConfig } from './config.js';
@@ -16,6 +17,7 @@ import { advisoryLockSql, baseDdl, ident, SCHEMA_COMPONENT, SCHEMA_VERSION } fro
 import { catalogSql, sourcesSql } from './sql-catalog.js';
 import { PgVectorStore } from './store.js';
 import { PgTrafficRepository } from './traffic.js';
+import { PgVectorReader } from './vector-reader.js';
 
 /**
  * The production backend: catalog, sources and vectors in one PostgreSQL database (pgvector), so a
@@ -33,6 +35,8 @@ export interface PgBackend extends Backend {
   readonly store: PgVectorStore;
   readonly migrations: PgMigrationRepository;
   readonly jobs: PgJobRepository;
+  readonly adapters: PgAdapterRepository;
+  readonly vectors: PgVectorReader;
   readonly apiKeys: PgApiKeyRepository;
   readonly probes: PgProbeSetRepository;
   readonly goldenSets: PgGoldenSetRepository;
@@ -84,6 +88,7 @@ export async function openPgBackend(options: OpenPgBackendOptions): Promise<PgBa
     );
     const migrations = await PgMigrationRepository.open(pool, { schema: config.schema, clock });
     const jobs = await PgJobRepository.open(pool, { schema: config.schema, clock });
+    const adapters = await PgAdapterRepository.open(pool, { schema: config.schema, clock });
     const apiKeys = await PgApiKeyRepository.open(pool, { schema: config.schema, clock });
     const probes = await PgProbeSetRepository.open(pool, { schema: config.schema, clock });
     const goldenSets = await PgGoldenSetRepository.open(pool, { schema: config.schema, clock });
@@ -102,6 +107,8 @@ export async function openPgBackend(options: OpenPgBackendOptions): Promise<PgBa
       store,
       migrations,
       jobs,
+      adapters,
+      vectors: new PgVectorReader(pool, config.schema),
       apiKeys,
       probes,
       goldenSets,

@@ -38,6 +38,7 @@ export function checkRouting(alias: string, routing: Routing): void {
       if (!Array.isArray(r.tenants) || !r.tenants.every((t) => typeof t === 'string')) {
         fail('tenants', 'must be an array of tenant names');
       }
+      checkBridge(r.bridge, fail);
       return;
     case 'fused': {
       if (!isName(r.primary)) fail('primary', 'must name a namespace');
@@ -50,9 +51,21 @@ export function checkRouting(alias: string, routing: Routing): void {
       if (fusion?.rrfK !== undefined && !(typeof fusion.rrfK === 'number' && fusion.rrfK > 0)) {
         fail('fusion.rrfK', 'must be a positive number');
       }
+      checkBridge(r.bridge, fail);
       return;
     }
     default:
       fail('kind', 'must be one of single, shadow, split, fused');
   }
+}
+
+function checkBridge(bridge: unknown, fail: (field: string, problem: string) => never): void {
+  if (bridge === undefined) return;
+  const b = bridge as { adapter?: unknown; direction?: unknown } | null;
+  if (b === null || typeof b !== 'object') fail('bridge', 'must be an object { adapter, direction }');
+  if (typeof b?.adapter !== 'string' || !/^ad_[0-9a-f]{16}$/.test(b.adapter)) {
+    fail('bridge.adapter', "must be an adapter's fingerprint (ad_ + 16 hex digits)");
+  }
+  if (b?.direction !== 'query' && b?.direction !== 'corpus')
+    fail('bridge.direction', 'must be query or corpus');
 }

@@ -1,5 +1,6 @@
 import type { Backend } from '../../ports/backend.js';
 import { type Clock, systemClock } from '../../ports/clock.js';
+import { SqliteAdapterRepository } from './adapters.js';
 import type { SqliteAnnOptions } from './ann-config.js';
 import { SqliteApiKeyRepository } from './api-keys.js';
 import { SqliteCatalog } from './catalog.js';
@@ -15,6 +16,7 @@ import { SqliteSourceRepository } from './sources.js';
 import { StatementCache, storeFailure } from './statements.js';
 import { SqliteVectorStore } from './store.js';
 import { SqliteTrafficRepository } from './traffic.js';
+import { SqliteVectorReader } from './vector-reader.js';
 
 export interface SqliteBackendOptions {
   /** Database file (created if missing), or `:memory:` for a private in-memory database. */
@@ -40,6 +42,8 @@ export interface SqliteBackend extends Backend {
   readonly store: SqliteVectorStore;
   readonly migrations: SqliteMigrationRepository;
   readonly jobs: SqliteJobRepository;
+  readonly adapters: SqliteAdapterRepository;
+  readonly vectors: SqliteVectorReader;
   readonly apiKeys: SqliteApiKeyRepository;
   readonly probes: SqliteProbeSetRepository;
   readonly goldenSets: SqliteGoldenSetRepository;
@@ -93,6 +97,8 @@ export async function openSqliteBackend(options: SqliteBackendOptions): Promise<
     store,
     migrations: new SqliteMigrationRepository(db, { clock }),
     jobs: new SqliteJobRepository(db, { clock }),
+    adapters: new SqliteAdapterRepository(db, { clock }),
+    vectors: new SqliteVectorReader(statements),
     apiKeys: new SqliteApiKeyRepository(db, { clock }),
     probes: new SqliteProbeSetRepository(db, { clock }),
     goldenSets: new SqliteGoldenSetRepository(db, { clock }),
