@@ -166,6 +166,11 @@ export function annSearch(
     // or distances that do not match the rows' vectors, mean the index belongs to other data.
     if (strangers * 4 > found.keys.length || (checked >= 4 && drifted * 4 > checked))
       return { hits: null, suspect: true };
+    // The graph gave fewer keys than asked while holding more records: some are unreachable from the entry
+    // point (HNSW can strand nodes, e.g. among near-zero vectors under the inner product). Short of k, the
+    // answer would silently miss records: scan exactly instead.
+    const stranded = found.keys.length < Math.min(want, size);
+    if (stranded && passed < k) return { hits: null, suspect: false };
     if (passed >= k || found.keys.length < want || !predicate) {
       const best = top.sorted();
       const hits = best.rows.map((key, i) => {
