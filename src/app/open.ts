@@ -30,6 +30,8 @@ export interface OpenOptions {
    */
   readonly ann?: SqliteAnnOptions;
   readonly actor?: string;
+  /** Source of randomness for shadow sampling (default `Math.random`; see `ReembedOptions.random`). */
+  readonly random?: () => number;
   /** Extra embedder factories tried before the built-in ones (e.g. a test's faulty embedder). */
   readonly embedders?: readonly EmbedderFactory[];
 }
@@ -59,7 +61,7 @@ export async function openReembed(options: OpenOptions = {}): Promise<Reembed> {
   // Stored vectors wrap the built-in providers: a space served from a folder may fall through to its live model.
   const builtIn = composeFactories(createLocalEmbedderFactory({ baseDir }), createOpenAICompatibleFactory());
   const factory = composeFactories(...(options.embedders ?? []), withStoredVectors(builtIn, { baseDir }));
-  return new Reembed(backend, factory, { actor: options.actor });
+  return new Reembed(backend, factory, defined({ actor: options.actor, random: options.random }));
 }
 
 /** The SQLite backend with its vectors in LanceDB instead (checkpoints then go through the job repository). */

@@ -1,4 +1,5 @@
 import { type AuditQuery, resolveAuditQuery } from '../core/audit-filter.js';
+import { defined } from '../core/defined.js';
 import { isReembedError } from '../core/errors.js';
 import { type Namespace, type NamespaceManifest, namespaceName } from '../core/namespace.js';
 import type { Alias } from '../core/routing.js';
@@ -38,6 +39,11 @@ export interface ReembedOptions {
   readonly actor?: string;
   /** Receives a query observer's failure, which never fails the query (default: a process warning). */
   readonly onObserverError?: (error: unknown) => void;
+  /**
+   * Source of randomness for shadow sampling (default `Math.random`): seed it for a reproducible run (the
+   * demo passes one seeded by `--seed`, so which queries are shadow samples is the same every time).
+   */
+  readonly random?: () => number;
 }
 
 /**
@@ -69,7 +75,7 @@ export class Reembed {
     this.queries = new QueryEngine(
       backend,
       this.embedders,
-      options.onObserverError ? { onObserverError: options.onObserverError } : {},
+      defined({ onObserverError: options.onObserverError, random: options.random }),
     );
     this.actor = options.actor ?? process.env.USER ?? 'reembed';
     const clock = backend.clock ?? systemClock;

@@ -67,6 +67,8 @@ export interface CliContext {
     embedded?: boolean;
     pgSchema?: string;
     pgDropSchemaOnClose?: boolean;
+    /** Shadow sampling's source of randomness (the demo seeds it). */
+    random?: () => number;
   }): Promise<Reembed>;
   /**
    * A signal that aborts on the user's first interrupt (Ctrl-C, SIGTERM) or when stdout's reader has gone
@@ -141,6 +143,7 @@ export function createContext(io: CliIo, globals: GlobalOptions, opener: AppOpen
           ...(pg && options.pgSchema ? { pgSchema: options.pgSchema } : {}),
           ...(pg && options.pgDropSchemaOnClose ? { pgDropSchemaOnClose: true } : {}),
           ...(globals.actor ? { actor: globals.actor } : {}),
+          ...(options.random ? { random: options.random } : {}),
         });
         opened.catch(() => {
           opened = null;

@@ -5,6 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { Option } from 'commander';
 import { isReembedError } from '../../core/errors.js';
 import { MIGRATION_STRATEGIES, type MigrationStrategy } from '../../core/migration.js';
+import { seededRandom } from '../../core/significance.js';
 import { redactUrl } from '../../stores/pg/config.js';
 import type { CliCommand } from '../command.js';
 import type { CliContext } from '../context.js';
@@ -78,8 +79,13 @@ export async function demo(ctx: CliContext, args: DemoArgs): Promise<number> {
       : syntheticDataset(args.seed, args.docs, args.queries);
     const app =
       db.backend === 'pg'
-        ? await ctx.app({ create: true, pgSchema: db.schema as string, pgDropSchemaOnClose: !db.kept })
-        : await ctx.app({ create: true, db: db.path, embedded: true });
+        ? await ctx.app({
+            create: true,
+            pgSchema: db.schema as string,
+            pgDropSchemaOnClose: !db.kept,
+            random: seededRandom(args.seed),
+          })
+        : await ctx.app({ create: true, db: db.path, embedded: true, random: seededRandom(args.seed) });
     const { keep: _keep, ...options } = args;
     state = {
       ctx,

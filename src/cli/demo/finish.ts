@@ -2,13 +2,20 @@ import { ReembedError } from '../../core/errors.js';
 import type { MigrationReport } from '../../core/migration.js';
 import { parseDuration } from '../../core/migration.js';
 import { formatDuration } from '../progress.js';
+import { MIN_SHADOW_SAMPLES, SHADOW_SAMPLE_RATE } from './migrate.js';
 import type { DemoMigration } from './migration-state.js';
 import { migrationOf, runStage, track } from './stage.js';
 import { mark } from './timeline.js';
 import type { DemoState, DemoStep, StepOutcome } from './types.js';
 
-/** Shadow rounds of live traffic to wait for the agreement samples the gate needs, before giving up. */
-const MAX_SHADOW_ROUNDS = 10;
+/**
+ * Shadow rounds of live traffic to wait for the agreement samples the gate needs, before giving up: at
+ * least 10, and enough for twice the samples the gate needs on average (sampling is random: with
+ * `--traffic 5`, 10 rounds gave 25 samples on average and fewer than 20 about one run in 16).
+ */
+function maxShadowRounds(traffic: number): number {
+  return Math.max(10, Math.ceil((2 * MIN_SHADOW_SAMPLES) / (traffic * SHADOW_SAMPLE_RATE)));
+}
 
 type GateResults = DemoMigration['gates'];
 
@@ -52,11 +59,12 @@ export const migrateValidateStep: DemoStep = {
     track(state, validated);
     let passed = noteGates(state, validated);
     if (m.strategy === 'shadow') {
+      const maxRounds = maxShadowRounds(state.options.traffic);
       for (let round = 0; !passed || round === 0; round++) {
-        if (round >= MAX_SHADOW_ROUNDS) {
+        if (round >= maxRounds) {
           throw new ReembedError(
             'GATE_FAILED',
-            `Shadow gates still fail after ${MAX_SHADOW_ROUNDS} rounds of ${state.options.traffic} queries: ${gateLine(m.gates)}. Raise --traffic.`,
+            `Shadow gates still fail after ${maxRounds} rounds of ${state.options.traffic} queries: ${gateLine(m.gates)}. Raise --traffic.`,
           );
         }
         await runStage(state, round === 0 ? 'shadowing' : `shadowing ${round + 1}`);

@@ -16,8 +16,8 @@ export const COVERAGE_POINTS = [0, 0.1, 0.3, 0.5, 0.7, 1] as const;
 /** Short, so the demo can show the window closing (on a simulated clock) before it retires v1. */
 export const ROLLBACK_WINDOW = '1h';
 /** Shadow: half the live queries also read the new namespace; cutover needs this many shadowing samples. */
-const SHADOW_SAMPLE_RATE = 0.5;
-const MIN_SHADOW_SAMPLES = 20;
+export const SHADOW_SAMPLE_RATE = 0.5;
+export const MIN_SHADOW_SAMPLES = 20;
 
 /** The migration the demo runs, as `reembed migrate start docs --to v2-lsa --strategy …` would. */
 export function migrationInput(state: DemoState): MigrationInput {

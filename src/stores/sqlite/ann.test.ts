@@ -92,10 +92,15 @@ describe('sqlite store: HNSW index for large namespaces', () => {
       index: { origin: 'built', size: 400, quantization: 'i8' },
     });
     expect(readdirSync(`${path}.ann`).filter((f) => f.endsWith('.usearch'))).toHaveLength(1);
+    // The same graph answers the same: the next process must give exactly this answer from the file. (Not
+    // "d7 finds itself": usearch's multi-threaded insertion leaves ~0.03-0.3% of nodes unreachable, so a
+    // given record can be missed by any index built in parallel — measured, see BENCHMARKS "ANN".)
+    const answers = await Promise.all([7, 42, 301].map((i) => search(a, vectors[i] as Float32Array)));
     await a.close();
 
     const b = await openBackend(path);
-    expect((await search(b, vectors[7] as Float32Array))[0]?.sourceId).toBe('d7');
+    for (const [j, i] of [7, 42, 301].entries())
+      expect(await search(b, vectors[i] as Float32Array)).toEqual(answers[j]);
     expect((await b.store.describeIndex(ns.name)).index).toMatchObject({ origin: 'file', size: 400 });
   });
 
