@@ -119,7 +119,7 @@ export async function cutoverMigration(
       ctx.actor,
       {
         expectedVersion: alias.version,
-        reason: `cutover ${migration.id}${options.force && failing.length ? ' (forced)' : ''}`,
+        reason: `cutover ${migration.id}${options.force && failing.length ? ' (forced)' : ''}${options.reason?.trim() ? `: ${options.reason.trim()}` : ''}`,
       },
     );
     steps.push(
@@ -132,7 +132,7 @@ export async function cutoverMigration(
     steps,
     failing.length > 0
       ? { forced: true, forcedGates: failing.map((r) => r.rule), reason: options.reason ?? null }
-      : { forced: false },
+      : { forced: false, ...(options.reason?.trim() ? { reason: options.reason.trim() } : {}) },
   );
   // After the commit (recording before would bump the version the cutover compares): status shows these gates.
   await recordGates(ctx, migration, gates);

@@ -108,7 +108,16 @@ describe('cutover gates', () => {
       },
     });
     await stepUntil(service, ok.migration.id, ['validating']);
-    const cut = await service.cutover(ok.migration.id);
+    const cut = await service.cutover(ok.migration.id, { reason: 'quarterly model upgrade' });
+    // A reason given to a cutover that needed no force is still recorded (the alias history and the audit).
+    const aliasHistory = await app.backend.catalog.listAudit({ subject: 'docs', action: 'alias.set' });
+    expect(aliasHistory.at(-1)?.details).toMatchObject({
+      reason: `cutover ${ok.migration.id}: quarterly model upgrade`,
+    });
+    const transitions = await app.backend.catalog.listAudit({ subject: ok.migration.id });
+    expect(
+      transitions.some((e) => (e.details as { reason?: string }).reason === 'quarterly model upgrade'),
+    ).toBe(true);
     const gates = cut.steps[0]?.data?.results as { rule: string; passed: boolean }[];
     expect(gates.map((g) => [g.rule, g.passed])).toEqual([
       ['coverage >= 1.0', true],
