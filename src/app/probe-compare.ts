@@ -1,3 +1,4 @@
+import { defined } from '../core/defined.js';
 import type { ProbeSet } from '../core/probe.js';
 import { compareEvaluations, type PairedComparison } from '../core/significance.js';
 import { evaluateProbe, type ProbeApp, type ProbeEvaluateOptions, type ProbeEvaluation } from './probes.js';
@@ -34,39 +35,44 @@ export async function compareProbe(
   const { iterations, seed, ...evaluate } = options;
   const old = await evaluateProbe(app, oldNamespace, probe, evaluate);
   const next = await evaluateProbe(app, newNamespace, probe, evaluate);
-  return compareProbeEvaluations(old, next, {
-    ...(iterations ? { iterations } : {}),
-    ...(seed !== undefined ? { seed } : {}),
-  });
+  return compareProbeEvaluations(old, next, defined({ iterations, seed }));
 }
 
-/** Two evaluations of one probe set compared per metric (paired over the queries both evaluated). */
+/**
+ * Two evaluations of one probe set compared per metric (paired over the queries both evaluated). The
+ * significance figures (10,000 sign flips and resamples per metric) are computed on first read of
+ * `comparisons`: gates need only the metrics, and a `migrate step` evaluates them on every call.
+ */
 export function compareProbeEvaluations(
   old: ProbeEvaluation,
   next: ProbeEvaluation,
   options: { readonly iterations?: number; readonly seed?: number } = {},
 ): ProbeComparison {
   const { iterations, seed } = options;
-  const comparisons: Record<string, PairedComparison & { old: number; new: number }> = {};
-  for (const metric of Object.keys(old.metrics)) {
-    comparisons[metric] = Object.freeze({
-      ...compareEvaluations(old.perQuery, next.perQuery, metric, {
-        ...(iterations ? { iterations } : {}),
-        ...(seed !== undefined ? { seed } : {}),
-      }),
-      old: old.metrics[metric] ?? 0,
-      new: next.metrics[metric] ?? 0,
-    });
-  }
-  return Object.freeze({
+  let comparisons: ProbeComparison['comparisons'] | null = null;
+  const compare = (): ProbeComparison['comparisons'] => {
+    if (comparisons) return comparisons;
+    const out: Record<string, PairedComparison & { old: number; new: number }> = {};
+    for (const metric of Object.keys(old.metrics)) {
+      out[metric] = Object.freeze({
+        ...compareEvaluations(old.perQuery, next.perQuery, metric, defined({ iterations, seed })),
+        old: old.metrics[metric] ?? 0,
+        new: next.metrics[metric] ?? 0,
+      });
+    }
+    comparisons = Object.freeze(out);
+    return comparisons;
+  };
+  const result = {
     kind: 'probe-comparison' as const,
     label: 'probe' as const,
     probe: old.probe,
     old,
     new: next,
-    comparisons: Object.freeze(comparisons),
     facts: Object.freeze({ ...probeFacts('old', old), ...probeFacts('new', next) }),
-  });
+  };
+  Object.defineProperty(result, 'comparisons', { get: compare, enumerable: true });
+  return Object.freeze(result) as ProbeComparison;
 }
 
 /** `<side>.probe.<metric>` for every metric, plus `probe.queries` (queries actually evaluated). */

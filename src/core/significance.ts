@@ -72,31 +72,28 @@ export function pairedSignificance(
     );
   }
   const seed = options.seed ?? 42;
-  const diffs = a.map((x, i) => {
-    const d = (b[i] as number) - x;
+  const n = a.length;
+  const diffs = new Float64Array(n);
+  let sum = 0;
+  for (let i = 0; i < n; i++) {
+    const d = (b[i] as number) - (a[i] as number);
     if (!Number.isFinite(d))
       throw new ReembedError('INVALID_INPUT', `Query ${i} has a non-finite metric value; fix the inputs.`);
-    return d;
-  });
-  const n = diffs.length;
-  const sum = diffs.reduce((s, d) => s + d, 0);
+    diffs[i] = d;
+    sum += d;
+  }
   const meanDiff = sum / n;
   return Object.freeze({
     meanDiff,
-    pValue: permutationPValue(diffs, Math.abs(sum), iterations, seededRandom(seed)),
-    ci95: bootstrapCi(diffs, iterations, seededRandom(seed ^ 0x9e3779b9)),
+    pValue: permutationPValue(diffs, Math.abs(sum), iterations, seed),
+    ci95: bootstrapCi(diffs, iterations, seed ^ 0x9e3779b9),
     n,
     iterations,
     seed,
   });
 }
 
-function permutationPValue(
-  diffs: readonly number[],
-  observed: number,
-  iterations: number,
-  random: () => number,
-): number {
+function permutationPValue(diffs: Float64Array, observed: number, iterations: number, seed: number): number {
   const n = diffs.length;
   // Tolerance so that ties (e.g. all-zero differences) count as "at least as extreme".
   const threshold = observed - 1e-12 * Math.max(1, observed);
@@ -110,25 +107,41 @@ function permutationPValue(
     }
     return extreme / total;
   }
+  // Each 32-bit output of the seeded generator (mulberry32, inlined) gives 32 sign flips: a call per flip
+  // was most of a probe gate's cost.
+  let state = seed >>> 0;
   let extreme = 0;
   for (let r = 0; r < iterations; r++) {
     let s = 0;
-    for (let i = 0; i < n; i++) s += random() < 0.5 ? -(diffs[i] as number) : (diffs[i] as number);
+    for (let base = 0; base < n; base += 32) {
+      state = (state + 0x6d2b79f5) >>> 0;
+      let t = state;
+      t = Math.imul(t ^ (t >>> 15), t | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      let bits = (t ^ (t >>> 14)) >>> 0;
+      const end = Math.min(n, base + 32);
+      for (let i = base; i < end; i++, bits >>>= 1)
+        s += bits & 1 ? -(diffs[i] as number) : (diffs[i] as number);
+    }
     if (Math.abs(s) >= threshold) extreme++;
   }
   return (extreme + 1) / (iterations + 1);
 }
 
-function bootstrapCi(
-  diffs: readonly number[],
-  iterations: number,
-  random: () => number,
-): readonly [number, number] {
+function bootstrapCi(diffs: Float64Array, iterations: number, seed: number): readonly [number, number] {
   const n = diffs.length;
   const means = new Float64Array(iterations);
+  let state = seed >>> 0; // `seededRandom` inlined, as in `permutationPValue`
   for (let r = 0; r < iterations; r++) {
     let s = 0;
-    for (let i = 0; i < n; i++) s += diffs[Math.floor(random() * n)] as number;
+    for (let i = 0; i < n; i++) {
+      state = (state + 0x6d2b79f5) >>> 0;
+      let t = state;
+      t = Math.imul(t ^ (t >>> 15), t | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      const u = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+      s += diffs[Math.floor(u * n)] as number;
+    }
     means[r] = s / n;
   }
   means.sort();
