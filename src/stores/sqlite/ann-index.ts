@@ -88,16 +88,18 @@ export class AnnIndex {
 
   /**
    * Adds `count` vectors (float32 rows of `vectors`, in place: scaled rows are overwritten). Keys must be
-   * new; they are appended to the key list in order.
+   * new; they are appended to the key list in order. `threads` 0 inserts on every core (usearch's
+   * concurrent insertion leaves a few nodes per ten thousand unreachable, which the exact rescoring cannot
+   * bring back: bench/ann-reachability.ts); 1 inserts serially, without that loss.
    */
-  add(keys: Float64Array, vectors: Float32Array, count: number): void {
+  add(keys: Float64Array, vectors: Float32Array, count: number, threads = 0): void {
     if (count === 0) return;
     const d = this.params.dimension;
     const rows = vectors.subarray(0, count * d);
     if (this.#scaled) for (let r = 0; r < count; r++) scaleToUnitMax(rows, r * d, d);
     const big = new BigUint64Array(count);
     for (let i = 0; i < count; i++) big[i] = BigInt(keys[i] as number);
-    this.#index.add(big, rows, 0);
+    this.#index.add(big, rows, threads);
     for (let i = 0; i < count; i++) this.#keys.add(keys[i] as number);
     this.unsaved += count;
   }

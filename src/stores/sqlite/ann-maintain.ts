@@ -24,13 +24,15 @@ export function buildIndex(
   meta: MetaRow,
   params: AnnParams,
   expansionSearch: number,
+  /** Insertion threads (`SqliteAnnOptions.buildThreads`: 0 = every core). */
+  threads = 0,
 ): AnnIndex {
   const index = new AnnIndex(
     params,
     { incarnation: meta.created_at, generation: meta.generation, highKey: 0, removed: meta.removed },
     expansionSearch,
   );
-  const highKey = addAfter(sql, index, meta, 0);
+  const highKey = addAfter(sql, index, meta, 0, threads);
   index.snapshot = { ...index.snapshot, highKey };
   index.removedSinceBuild = 0;
   return index;
@@ -43,8 +45,8 @@ export function buildIndex(
  * removed. This is what makes any older committed snapshot usable — a file saved long ago, or an index
  * left behind by another process's writes or by a rolled-back caller transaction.
  */
-export function catchUp(sql: StatementCache, index: AnnIndex, meta: MetaRow): void {
-  const highKey = addAfter(sql, index, meta, index.snapshot.highKey);
+export function catchUp(sql: StatementCache, index: AnnIndex, meta: MetaRow, threads = 0): void {
+  const highKey = addAfter(sql, index, meta, index.snapshot.highKey, threads);
   // The count is a safety net for removals nobody counted (rows deleted behind the store's back).
   const total = sql.get(SQL.countRecords).pluck().get(meta.name) as number;
   if (meta.removed !== index.snapshot.removed || index.size > total) removeMissing(sql, index, meta.name);
@@ -57,7 +59,13 @@ export function catchUp(sql: StatementCache, index: AnnIndex, meta: MetaRow): vo
 }
 
 /** Adds searchable records with keys above `after`; returns the new high key. */
-function addAfter(sql: StatementCache, index: AnnIndex, meta: MetaRow, after: number): number {
+function addAfter(
+  sql: StatementCache,
+  index: AnnIndex,
+  meta: MetaRow,
+  after: number,
+  threads: number,
+): number {
   const d = meta.dimension;
   const keys = new Float64Array(CHUNK);
   const vectors = new Float32Array(CHUNK * d);
@@ -74,11 +82,11 @@ function addAfter(sql: StatementCache, index: AnnIndex, meta: MetaRow, after: nu
     n++;
     highKey = key;
     if (n === CHUNK) {
-      index.add(keys, vectors, n);
+      index.add(keys, vectors, n, threads);
       n = 0;
     }
   }
-  index.add(keys, vectors, n);
+  index.add(keys, vectors, n, threads);
   return highKey;
 }
 

@@ -125,6 +125,23 @@ describe('sqlite store: HNSW index for large namespaces', () => {
     expect((await backend.store.describeIndex(ns.name)).index?.origin).toBe('built');
   });
 
+  it('inserts serially with buildThreads 1: every record finds itself through the index', async () => {
+    // Concurrent insertion (the default) strands ~0.03-0.3% of nodes, so about one in two builds of these
+    // 2,000 vectors misses at least one record; serial insertion missed none in every build measured.
+    const backend = await openBackend(tempFile(), { threshold: 0, buildThreads: 1 });
+    await backend.store.createNamespace(ns);
+    const vectors = clustered(2_000, 4);
+    await fill(backend, vectors);
+    const missed: number[] = [];
+    for (const [i, v] of vectors.entries())
+      if ((await search(backend, v, 1))[0]?.sourceId !== `d${i}`) missed.push(i);
+    expect(missed).toEqual([]);
+    expect((await backend.store.describeIndex(ns.name)).mode).toBe('hnsw');
+    await expect(openSqliteBackend({ path: tempFile(), ann: { buildThreads: -1 } })).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+    });
+  });
+
   it('never returns a deleted or replaced record, whichever connection changed it', async () => {
     const path = tempFile();
     const a = await openBackend(path);

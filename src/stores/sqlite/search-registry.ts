@@ -254,7 +254,8 @@ export class SearchRegistry {
       return this.#indexes.get(meta.name) as AnnIndex;
     }
     const loaded = this.files.load(meta, params, this.options.expansionSearch);
-    const index = loaded ?? buildIndex(this.#sql, meta, params, this.options.expansionSearch);
+    const index =
+      loaded ?? buildIndex(this.#sql, meta, params, this.options.expansionSearch, this.options.buildThreads);
     if (!loaded) this.#pendingSave.set(meta.name, meta);
     this.#indexes.set(meta.name, index);
     this.#bringUpToDate(meta, index);
@@ -263,9 +264,16 @@ export class SearchRegistry {
 
   /** Catches an index up to `meta`, rebuilding it when removals have left too many tombstones. */
   #bringUpToDate(meta: MetaRow, index: AnnIndex): void {
-    if (index.snapshot.generation !== meta.generation) catchUp(this.#sql, index, meta);
+    if (index.snapshot.generation !== meta.generation)
+      catchUp(this.#sql, index, meta, this.options.buildThreads);
     if (index.removedSinceBuild > Math.max(1_000, index.size)) {
-      const rebuilt = buildIndex(this.#sql, meta, index.params, this.options.expansionSearch);
+      const rebuilt = buildIndex(
+        this.#sql,
+        meta,
+        index.params,
+        this.options.expansionSearch,
+        this.options.buildThreads,
+      );
       this.#indexes.set(meta.name, rebuilt);
       this.#pendingSave.set(meta.name, meta);
       return;
