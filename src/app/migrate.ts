@@ -19,6 +19,7 @@ import { type ReplayOptions, type ReplayReport, replayMigration } from './migrat
 import { startMigration } from './migrate-start.js';
 import { type StepOptions, stepMigration } from './migrate-step.js';
 import type { Reembed } from './reembed.js';
+import { reviewGoldenName } from './review.js';
 import { type Coverage, measureCoverage } from './status.js';
 
 export interface MigrationServiceOptions {
@@ -76,6 +77,32 @@ export interface MigrationStatus {
   readonly gates: readonly GatePlanEntry[];
   /** The latest gate evaluation (by `step`, `cutover` or a rollout), if any. */
   readonly lastGates: Readonly<Record<string, unknown>> | null;
+  /**
+   * The shadow-diff review's labels (dashboard, `POST /v1/migrations/{m}/review`): the golden set they are
+   * stored in (`review-<alias>`), how many queries and judgments it holds (0 before any label), and whether
+   * the migration's gates already read it. Null when the backend stores no golden sets.
+   */
+  readonly review: MigrationReview | null;
+}
+
+export interface MigrationReview {
+  readonly golden: string;
+  readonly queries: number;
+  readonly judgments: number;
+  readonly usedByGates: boolean;
+}
+
+async function reviewOf(backend: Reembed['backend'], migration: Migration): Promise<MigrationReview | null> {
+  if (!backend.goldenSets) return null;
+  const recorded = (migration.info as { reviewGolden?: unknown }).reviewGolden;
+  const golden = typeof recorded === 'string' ? recorded : reviewGoldenName(migration);
+  const stored = (await backend.goldenSets.list()).find((s) => s.name === golden);
+  return Object.freeze({
+    golden,
+    queries: stored?.queries ?? 0,
+    judgments: stored?.judgments ?? 0,
+    usedByGates: migration.options.golden === golden,
+  });
 }
 
 /** What `status` says about a migration's backfill (see `BackfillView`). */
@@ -283,6 +310,7 @@ export class MigrationService {
       agreement: migration.strategy === 'shadow' ? await migrations.agreementSummary(migration.id) : null,
       gates: Object.freeze(gatePlanOf(migration)),
       lastGates: (migration.info as { lastGates?: Record<string, unknown> }).lastGates ?? null,
+      review: await reviewOf(backend, migration),
     });
   }
 

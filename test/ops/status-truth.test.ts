@@ -236,6 +236,7 @@ describe('a SIGKILLed backfill is reported as interrupted, with store-measured p
         expect(human.stdout).toContain(`documents  ${held} of 598 live current in docs@remote`);
         expect(human.stdout).toMatch(/backfill {3}interrupted \(runner pid \d+ on .* is gone/);
         expect(human.stdout).toContain('resume: reembed migrate step docs (resumes from the checkpoint)');
+        expect(human.stdout).toContain('review     no labels yet');
         const monitor = parseJson<{ checks: { namespace: string; check: string; detail: string }[] }>(
           await cli('monitor', '--json'),
         );

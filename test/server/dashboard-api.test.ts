@@ -153,6 +153,11 @@ describe('dashboard API', () => {
     });
     expect(saved.status, saved.text).toBe(200);
     expect(saved.json).toMatchObject({ stored: 1, queries: 1, golden: { name: 'review-docs' } });
+    // The migration's status names the review set (as `reembed migrate status` prints it).
+    const status = await s.call('GET', '/v1/migrations/docs', { key: admin });
+    expect(status.json).toMatchObject({
+      review: { golden: 'review-docs', queries: 1, judgments: 1, usedByGates: false },
+    });
     const withReview = await s.call('POST', '/v1/migrations/docs/gates', {
       key: admin,
       body: { golden: 'review-docs' },

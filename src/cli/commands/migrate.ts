@@ -1,9 +1,10 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { MigrationService } from '../../app/migrate.js';
+import { type MigrationReview, MigrationService } from '../../app/migrate.js';
 import type { GatePlanEntry, MigrationInput, MigrationOptionsInput } from '../../app/migrate-options.js';
 import type { MigrationPlan } from '../../app/migrate-plan.js';
 import { ReembedError } from '../../core/errors.js';
 import {
+  isTerminal,
   MIGRATION_STRATEGIES,
   type Migration,
   type MigrationReport,
@@ -140,6 +141,7 @@ export async function migrate(ctx: CliContext, args: MigrateArgs): Promise<numbe
               );
             }
             printGates(ctx, s.gates, s.lastGates);
+            if (s.review && !isTerminal(s.migration.state)) printReview(ctx, s.migration.alias, s.review);
           }
         });
         return 0;
@@ -259,6 +261,23 @@ function printPlan(ctx: CliContext, plan: MigrationPlan): void {
   } else ctx.out.line(`  forecast   not run (--cost-only: no embedding call)`);
   printGates(ctx, plan.gates);
   for (const s of e.steps) ctx.out.line(`  ${s.state.padEnd(11)} ${s.action}`);
+}
+
+/** The shadow-diff review's labels, and how the gates come to read them. */
+function printReview(ctx: CliContext, alias: string, review: MigrationReview): void {
+  const { dim } = ctx.out.style;
+  if (review.judgments === 0) {
+    ctx.out.line(
+      `  review     no labels yet ${dim(`(reembed serve: the dashboard's review queue shows what ${alias}'s new namespace loses and gains; labels are stored as ${review.golden})`)}`,
+    );
+    return;
+  }
+  ctx.out.line(
+    `  review     ${review.golden}: ${review.queries} queries, ${review.judgments} judgments labelled` +
+      (review.usedByGates
+        ? ' (the gates read it)'
+        : ` — gates read it with: reembed migrate cutover ${alias} --golden ${review.golden}`),
+  );
 }
 
 /** The gates that apply and why, with the verdict of the latest evaluation when there is one. */
