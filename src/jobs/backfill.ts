@@ -434,10 +434,27 @@ export class BackfillRunner extends EventEmitter {
       error: info,
     });
     // A finished runner starts a fresh pass when run again, like a new runner would.
-    if (passDone) this.#pipeline = null;
+    if (passDone) {
+      this.#pipeline = null;
+      await this.#afterBackfill();
+    }
     await this.#release();
     if (status === 'done' || status === 'failed' || status === 'aborted') this.emit('done', report);
     return report;
+  }
+
+  /** The store readies the namespace for serving (`VectorStore.afterBackfill`); its failure fails no pass. */
+  async #afterBackfill(): Promise<void> {
+    const { store } = this.#deps;
+    if (!store.afterBackfill) return;
+    try {
+      await store.afterBackfill(this.#options.namespace);
+    } catch (error) {
+      process.emitWarning(
+        `The backfill of ${this.#options.namespace} completed, but readying it for serving failed: ${error instanceof Error ? error.message : String(error)}. Searches still work; the store retries at its next maintenance.`,
+        { type: 'BackfillWarning' },
+      );
+    }
   }
 
   #count(add: Partial<JobCounters>): void {

@@ -107,6 +107,13 @@ export interface VectorStore {
    * or a backfill do not pay for it; a no-op where the store decides the namespace is searched exactly.
    */
   buildIndex?(namespace: string): Promise<unknown>;
+  /**
+   * Called by the backfill when a pass over a namespace completes: the store readies it for serving while
+   * nobody waits on a query — SQLite builds and persists the HNSW index (above its threshold), LanceDB
+   * compacts the fragments the batches left and updates its scalar indexes. PostgreSQL has none: its
+   * deferred HNSW build blocks writes, so it stays an operator's `buildIndex` call.
+   */
+  afterBackfill?(namespace: string): Promise<void>;
   /** How searches of the namespace run now: through an ANN index (`hnsw`) or exactly. */
   describeIndex?(namespace: string): Promise<{ readonly mode: 'hnsw' | 'exact' }>;
   /** The last checkpoint committed for a job together with a batch (see `WriteOptions`), or null. */

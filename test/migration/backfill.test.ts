@@ -1,5 +1,8 @@
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { embedSources } from '../../src/app/embed-sources.js';
+import { openReembed } from '../../src/app/open.js';
 import type { Reembed } from '../../src/app/reembed.js';
 import { createHashingEmbedder } from '../../src/embedders/hashing.js';
 import { type BackfillOptions, type BackfillProgress, BackfillRunner } from '../../src/jobs/backfill.js';
@@ -301,5 +304,78 @@ describe('BackfillRunner', () => {
     release();
     expect(await run).toMatchObject({ status: 'done', written: N });
     expect(await assertNamespaceMatchesSource(app, 'docs@v2')).toEqual([]);
+  });
+});
+
+describe('BackfillRunner: a completed pass readies the namespace for serving (VectorStore.afterBackfill)', () => {
+  it('SQLite: the HNSW index of a namespace above the threshold is built and persisted by the pass, not by the first search', async () => {
+    const own = await tempApp({ ann: { threshold: 100 } });
+    try {
+      const a = own.app;
+      await a.addSpace(v1);
+      await a.addSpace(v2);
+      await a.createCollection('docs', 'v1');
+      await a.ingest('docs', corpus(150));
+      await a.createNamespace('docs', v2, 'active', 'docs@v1');
+      const pass = new BackfillRunner(
+        {
+          store: a.backend.store,
+          sources: a.backend.sources,
+          jobs: a.backend.jobs as JobRepository,
+          embedder: createHashingEmbedder(v2),
+          encode: embedSources,
+        },
+        { collection: 'docs', namespace: 'docs@v2', settings: { batchSize: 50 } },
+      );
+      const stopped = new AbortController();
+      stopped.abort();
+      expect((await pass.run({ signal: stopped.signal })).status).toBe('aborted');
+      const store = a.backend.store as unknown as {
+        describeIndex(ns: string): Promise<{ mode: string; index: { origin: string } | null }>;
+      };
+      expect((await store.describeIndex('docs@v2')).index).toBeNull(); // an unfinished pass builds nothing
+      expect((await pass.run()).status).toBe('done');
+      expect(await store.describeIndex('docs@v2')).toMatchObject({
+        mode: 'hnsw',
+        index: { origin: 'built' },
+      });
+    } finally {
+      await own.cleanup();
+    }
+  });
+  it('LanceDB: the fragments the batches left are compacted when the pass completes', async () => {
+    const own = await tempApp();
+    const lance = join(own.dir, 'lance');
+    await own.app.close();
+    const a = await openReembed({ db: own.db, lancedb: lance, actor: 'test' });
+    try {
+      await a.addSpace(v1);
+      await a.addSpace(v2);
+      await a.createCollection('docs', 'v1');
+      await a.ingest('docs', corpus(150));
+      await a.createNamespace('docs', v2, 'active', 'docs@v1');
+      const pass = new BackfillRunner(
+        {
+          store: a.backend.store,
+          sources: a.backend.sources,
+          jobs: a.backend.jobs as JobRepository,
+          embedder: createHashingEmbedder(v2),
+          encode: embedSources,
+        },
+        { collection: 'docs', namespace: 'docs@v2', settings: { batchSize: 10 } },
+      );
+      expect((await pass.run()).status).toBe('done');
+      const lancedb = await import('@lancedb/lancedb');
+      const db = await lancedb.connect(lance);
+      const name = (await db.tableNames()).find((t) => t.startsWith('ns_docs_v2'));
+      const table = await db.openTable(name as string);
+      // The batches' commits left several fragments (3 here without compaction); compaction leaves one.
+      expect((await table.stats()).fragmentStats.numFragments).toBe(1);
+      expect((await a.search('docs', { text: 'anything', k: 3 })).hits).toHaveLength(3);
+      db.close();
+    } finally {
+      await a.close();
+      rmSync(own.dir, { recursive: true, force: true });
+    }
   });
 });

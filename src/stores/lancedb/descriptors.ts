@@ -21,6 +21,13 @@ export interface StoredDescriptor {
 export class DescriptorTable {
   readonly #table: LanceTableLike;
   readonly #arrow: ArrowModule;
+  /**
+   * Descriptors read at a version of the table: every search opens its namespace's descriptor, and a
+   * query of this table cost ~3 ms where asking its version costs almost nothing. Any commit — this
+   * process's or, seen through the connection's read-consistency check, another's — moves the version
+   * and empties the cache.
+   */
+  #cache: { version: number; rows: Map<string, StoredDescriptor | null> } | null = null;
 
   private constructor(table: LanceTableLike, arrow: ArrowModule) {
     this.#table = table;
@@ -34,6 +41,17 @@ export class DescriptorTable {
   }
 
   async get(name: string): Promise<StoredDescriptor | null> {
+    const version = await this.#table.version();
+    if (this.#cache?.version !== version) this.#cache = { version, rows: new Map() };
+    const rows = this.#cache.rows;
+    if (rows.has(name)) return rows.get(name) ?? null;
+    const stored = await this.#read(name);
+    // Cached only if no commit landed while reading (a stale read must not outlive its version).
+    if ((await this.#table.version()) === version) rows.set(name, stored);
+    return stored;
+  }
+
+  async #read(name: string): Promise<StoredDescriptor | null> {
     const result = await this.#table
       .query()
       .where(`name = ${sqlString(name)}`)

@@ -108,6 +108,21 @@ describe('lancedb store specifics', () => {
     expect((await reader.heads(ns.name, ['a'])).get('a')?.deleted).toBe(true);
   });
 
+  it("follows another store's drop and re-creation of a namespace in another space (no stale descriptor)", async () => {
+    const uri = tempDir();
+    const owner = await openStore(uri);
+    const reader = await openStore(uri);
+    await owner.createNamespace(ns);
+    await owner.write(ns.name, fp, [sourceWrite({ id: 'a', version: 1, vectors: [axisVector(0)] })]);
+    expect(await ids(reader)).toEqual(['a#0']); // the reader has now read (and cached) the descriptor
+    await owner.dropNamespace(ns.name);
+    await expect(ids(reader)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    const other = testSpace('lance-v2');
+    await owner.createNamespace({ ...descriptorOf('docs', other), name: ns.name });
+    await expect(ids(reader)).rejects.toMatchObject({ code: 'SPACE_MISMATCH' });
+    expect(await reader.describeNamespace(ns.name)).toMatchObject({ fingerprint: other.fingerprint });
+  });
+
   it('keeps the newest version when two stores (two processes) race on the same sources', async () => {
     const uri = tempDir();
     const a = await openStore(uri);

@@ -251,6 +251,11 @@ export class SqliteVectorStore implements VectorStore {
     return this.describeIndex(namespace);
   }
 
+  /** After a backfill pass: the index the first search would otherwise build (see `buildIndex`). */
+  async afterBackfill(namespace: string): Promise<void> {
+    await this.buildIndex(namespace);
+  }
+
   /** How the namespace is searched: exact or through its HNSW index, its size and the index in memory. */
   async describeIndex(namespace: string): Promise<SearchIndexInfo> {
     return this.#sql.read('describe the search index', () => this.#search.describe(this.#meta(namespace)));
