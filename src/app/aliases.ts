@@ -1,4 +1,4 @@
-import { isDerivedSpace } from '../core/adapter.js';
+import { isDerivedSpace } from '../core/derived-space.js';
 import { ReembedError } from '../core/errors.js';
 import type { Migration } from '../core/migration.js';
 import type { Alias } from '../core/routing.js';

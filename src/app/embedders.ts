@@ -1,4 +1,4 @@
-import { isDerivedSpace } from '../core/adapter.js';
+import { isDerivedSpace } from '../core/derived-space.js';
 import { ReembedError } from '../core/errors.js';
 import type { Space } from '../core/space.js';
 import type { Embedder, EmbedderFactory } from '../ports/embedder.js';

@@ -1,5 +1,5 @@
-import { isDerivedSpace } from '../core/adapter.js';
 import { contentHash } from '../core/canonical.js';
+import { isDerivedSpace } from '../core/derived-space.js';
 import { ReembedError } from '../core/errors.js';
 import { type Namespace, WRITABLE_STATES } from '../core/namespace.js';
 import type { SourceDocument, SourceInput, SourceWrite } from '../core/records.js';

@@ -3,24 +3,22 @@ import { isTerminal, type Migration, type MigrationReport } from '../core/migrat
 import type { Alias } from '../core/routing.js';
 import type { BackfillRunner } from '../jobs/backfill.js';
 import { type EffectiveJobState, jobLiveness } from '../jobs/liveness.js';
-import { type RetirementReport, runRetirement } from '../jobs/retire.js';
+import type { RetirementReport } from '../jobs/retire.js';
 import { type Clock, systemClock } from '../ports/clock.js';
 import { type Checkpoint, checkpointKey, type Job } from '../ports/jobs.js';
 import type { AgreementSummary } from '../ports/migrations.js';
-import { type BackfillTarget, createBackfillRunner } from './migrate-backfill.js';
+import type { BackfillTarget } from './migrate-backfill.js';
 import { type MigrationContext, observedMigrations, requireRepositories } from './migrate-context.js';
-import { type CutoverOptions, cutoverMigration, rollbackMigration } from './migrate-cutover.js';
-import { type FinishOptions, finishMigration } from './migrate-finish.js';
-import { evaluateMigrationGates, type GateEvaluation, gatePlanOf, recordGates } from './migrate-gates.js';
+import type { CutoverOptions } from './migrate-cutover.js';
+import type { FinishOptions } from './migrate-finish.js';
+import type { GateEvaluation } from './migrate-gates.js';
 import { MigrationObserver } from './migrate-observer.js';
 import type { GatePlanEntry, MigrationInput } from './migrate-options.js';
-import { type MigrationPlan, type PlanOptions, planMigration } from './migrate-plan.js';
-import { type ReplayOptions, type ReplayReport, replayMigration } from './migrate-replay.js';
-import { startMigration } from './migrate-start.js';
-import { type StepOptions, stepMigration } from './migrate-step.js';
+import type { MigrationPlan, PlanOptions } from './migrate-plan.js';
+import type { ReplayOptions, ReplayReport } from './migrate-replay.js';
+import type { StepOptions } from './migrate-step.js';
 import type { Reembed } from './reembed.js';
-import { reviewGoldenName } from './review.js';
-import { type Coverage, measureCoverage } from './status.js';
+import type { Coverage } from './status.js';
 
 export interface MigrationServiceOptions {
   /** Defaults to the backend's clock when it has one, else the system clock. */
@@ -94,6 +92,7 @@ export interface MigrationReview {
 
 async function reviewOf(backend: Reembed['backend'], migration: Migration): Promise<MigrationReview | null> {
   if (!backend.goldenSets) return null;
+  const { reviewGoldenName } = await import('./review.js');
   const recorded = (migration.info as { reviewGolden?: unknown }).reviewGolden;
   const golden = typeof recorded === 'string' ? recorded : reviewGoldenName(migration);
   const stored = (await backend.goldenSets.list()).find((s) => s.name === golden);
@@ -213,22 +212,26 @@ export class MigrationService {
   }
 
   /** Counts, cost and time of a migration, and what each step will do. Changes nothing. */
-  plan(input: MigrationInput, options?: PlanOptions): Promise<MigrationPlan> {
+  async plan(input: MigrationInput, options?: PlanOptions): Promise<MigrationPlan> {
+    const { planMigration } = await import('./migrate-plan.js');
     return planMigration(this.#ctx, input, options);
   }
 
   /** Creates the target namespace (dual-writes start now), stores the migration and routes the alias. */
-  start(input: MigrationInput): Promise<MigrationReport> {
+  async start(input: MigrationInput): Promise<MigrationReport> {
+    const { startMigration } = await import('./migrate-start.js');
     return startMigration(this.#ctx, input);
   }
 
   /** Does the current state's work (e.g. runs the backfill) and advances when it is finished. */
-  step(id: string, options?: StepOptions): Promise<MigrationReport> {
+  async step(id: string, options?: StepOptions): Promise<MigrationReport> {
+    const { stepMigration } = await import('./migrate-step.js');
     return stepMigration(this.#ctx, id, options);
   }
 
   /** Gates, then one atomic alias write; `GATE_FAILED` naming the failing rules unless forced with a reason. */
-  cutover(id: string, options?: CutoverOptions): Promise<MigrationReport> {
+  async cutover(id: string, options?: CutoverOptions): Promise<MigrationReport> {
+    const { cutoverMigration } = await import('./migrate-cutover.js');
     return cutoverMigration(this.#ctx, id, options);
   }
 
@@ -237,6 +240,7 @@ export class MigrationService {
    * migration and records their agreement as shadowing-phase samples.
    */
   async replay(id: string, options?: ReplayOptions): Promise<ReplayReport> {
+    const { replayMigration } = await import('./migrate-replay.js');
     return replayMigration(this.#ctx, await this.#ctx.migrations.get(id), options);
   }
 
@@ -249,13 +253,15 @@ export class MigrationService {
    * const { passed, results } = await migrations.gates(id, { golden: 'reviewed-docs' });
    */
   async gates(id: string, options: { golden?: GoldenSet | string | null } = {}): Promise<GateEvaluation> {
+    const { evaluateMigrationGates, recordGates } = await import('./migrate-gates.js');
     const migration = await this.#ctx.migrations.get(id);
     const gates = await evaluateMigrationGates(this.#ctx, migration, options);
     await recordGates(this.#ctx, migration, gates);
     return gates;
   }
 
-  rollback(id: string, options?: { reason?: string }): Promise<MigrationReport> {
+  async rollback(id: string, options?: { reason?: string }): Promise<MigrationReport> {
+    const { rollbackMigration } = await import('./migrate-cutover.js');
     return rollbackMigration(this.#ctx, id, options);
   }
 
@@ -267,7 +273,8 @@ export class MigrationService {
    * @example
    * await migrations.finish(migration.id, { reason: 'v2 verified in production' });
    */
-  finish(id: string, options: FinishOptions): Promise<MigrationReport> {
+  async finish(id: string, options: FinishOptions): Promise<MigrationReport> {
+    const { finishMigration } = await import('./migrate-finish.js');
     return finishMigration(this.#ctx, id, options);
   }
 
@@ -288,6 +295,10 @@ export class MigrationService {
   }
 
   async status(id: string): Promise<MigrationStatus> {
+    const [{ measureCoverage }, { gatePlanOf }] = await Promise.all([
+      import('./status.js'),
+      import('./migrate-gates.js'),
+    ]);
     const { backend, jobs, migrations } = this.#ctx;
     const migration = await migrations.get(id);
     const target = await backend.catalog.getNamespace(migration.to);
@@ -315,7 +326,8 @@ export class MigrationService {
   }
 
   /** A backfill runner for a migration's target or any namespace (`reembed backfill run`). */
-  backfill(target: BackfillTarget): Promise<BackfillRunner> {
+  async backfill(target: BackfillTarget): Promise<BackfillRunner> {
+    const { createBackfillRunner } = await import('./migrate-backfill.js');
     return createBackfillRunner(this.#ctx, target);
   }
 
@@ -323,6 +335,7 @@ export class MigrationService {
   async retire(
     options: { now?: Date; ignoreWindow?: boolean; dryRun?: boolean; namespaces?: readonly string[] } = {},
   ): Promise<RetirementReport> {
+    const { runRetirement } = await import('../jobs/retire.js');
     await this.observer.flush();
     return runRetirement(
       {

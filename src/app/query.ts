@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { BridgeCache, mapQueryVector } from '../bridge/serving.js';
-import { derivedTarget, isDerivedSpace, type LoadedAdapter } from '../core/adapter.js';
+import type { BridgeCache } from '../bridge/serving.js';
+import type { LoadedAdapter } from '../core/adapter.js';
+import { derivedTarget, isDerivedSpace } from '../core/derived-space.js';
 import { ReembedError } from '../core/errors.js';
 import { type FusedHit, fuseResults } from '../core/fusion.js';
 import type { Namespace } from '../core/namespace.js';
@@ -153,7 +154,8 @@ export class QueryEngine {
   readonly #embedders: EmbedderCache;
   readonly #observers: QueryObserver[] = [];
   readonly #random: () => number;
-  readonly #bridges: BridgeCache;
+  /** Adapters of bridged routings, with the bridge code, loaded by the first query through a bridge. */
+  #bridges: Promise<BridgeCache> | null = null;
   readonly #onObserverError: (error: unknown) => void;
   readonly #maxShadowReads: number;
   readonly #shadowReads = new Set<Promise<void>>();
@@ -163,9 +165,15 @@ export class QueryEngine {
     this.#backend = backend;
     this.#embedders = embedders;
     this.#random = options.random ?? Math.random;
-    this.#bridges = new BridgeCache(backend);
     this.#onObserverError = options.onObserverError ?? warnObserverError;
     this.#maxShadowReads = options.maxShadowReads ?? 8;
+  }
+
+  #bridgeCache(): Promise<BridgeCache> {
+    this.#bridges ??= import('../bridge/serving.js').then(
+      ({ BridgeCache }) => new BridgeCache(this.#backend),
+    );
+    return this.#bridges;
   }
 
   /** Sampled queries whose shadow read was not started because `maxShadowReads` were in flight. */
@@ -222,7 +230,7 @@ export class QueryEngine {
     const split = routing.kind === 'split' ? this.#split(routing, request) : null;
     const route = bridgeOf(routing);
     const bridge = route
-      ? await this.#bridges.servable(
+      ? await (await this.#bridgeCache()).servable(
           route,
           await this.#backend.catalog.getNamespace((routing as SplitRouting | FusedRouting).primary),
           { gated },
@@ -388,6 +396,7 @@ export class QueryEngine {
       cache,
       `query through adapter ${bridge.adapter.name}`,
     );
+    const { mapQueryVector } = await import('../bridge/serving.js');
     const vector = mapQueryVector(bridge, native);
     cache.set(key, vector);
     return { vector, via: source };

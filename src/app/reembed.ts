@@ -4,35 +4,16 @@ import { isReembedError } from '../core/errors.js';
 import { type Namespace, type NamespaceManifest, namespaceName } from '../core/namespace.js';
 import type { Alias } from '../core/routing.js';
 import type { Space } from '../core/space.js';
-import { prewarmReaderThread } from '../jobs/source-pages.js';
 import type { Backend } from '../ports/backend.js';
 import type { AuditEntry, Collection } from '../ports/catalog.js';
 import { systemClock } from '../ports/clock.js';
 import type { EmbedderFactory } from '../ports/embedder.js';
-import {
-  type AliasChange,
-  type AliasSetOptions,
-  type AliasView,
-  aliasView,
-  listAliasViews,
-  setAliasTarget,
-} from './aliases.js';
-import {
-  type CollectionDeleteOptions,
-  type CollectionDeleteReport,
-  deleteCollection,
-} from './collection-delete.js';
+import type { AliasChange, AliasSetOptions, AliasView } from './aliases.js';
+import type { CollectionDeleteOptions, CollectionDeleteReport } from './collection-delete.js';
 import { EmbedderCache } from './embedders.js';
-import {
-  type DeleteResult,
-  deleteDocuments,
-  type IngestOptions,
-  type IngestResult,
-  ingestDocuments,
-} from './ingest.js';
+import type { DeleteResult, IngestOptions, IngestResult } from './ingest.js';
 import { MigrationObserver } from './migrate-observer.js';
 import { QueryEngine, type QueryRequest, type QueryResponse } from './query.js';
-import { namespaceManifest } from './status.js';
 
 export interface ReembedOptions {
   /** Who is acting, recorded in the audit log (default: `$USER` or `reembed`). */
@@ -131,7 +112,10 @@ export class Reembed {
       this.actor,
     );
     // A namespace that does not serve at once is a migration's target: a backfill of it is near.
-    if (state !== 'serving') await prewarmReaderThread(this.backend.sources, collection);
+    if (state !== 'serving') {
+      const { prewarmReaderThread } = await import('../jobs/source-pages.js');
+      await prewarmReaderThread(this.backend.sources, collection);
+    }
     return created;
   }
 
@@ -139,11 +123,17 @@ export class Reembed {
    * Upserts documents (all-or-nothing) and writes them to every writable namespace. Re-ingesting a deleted
    * id restores it by default and reports it in `restored`; `onDeleted: 'skip' | 'refuse'` changes that.
    */
-  ingest(collection: string, docs: readonly unknown[], options: IngestOptions = {}): Promise<IngestResult> {
+  async ingest(
+    collection: string,
+    docs: readonly unknown[],
+    options: IngestOptions = {},
+  ): Promise<IngestResult> {
+    const { ingestDocuments } = await import('./ingest.js');
     return ingestDocuments(this.backend, this.embedders, collection, docs, options);
   }
 
-  delete(collection: string, ids: readonly string[]): Promise<DeleteResult> {
+  async delete(collection: string, ids: readonly string[]): Promise<DeleteResult> {
+    const { deleteDocuments } = await import('./ingest.js');
     return deleteDocuments(this.backend, collection, ids);
   }
 
@@ -152,7 +142,11 @@ export class Reembed {
   }
 
   /** Deletes a collection and everything of it (see `deleteCollection`); `dryRun` only reports. Audited. */
-  deleteCollection(name: string, options: CollectionDeleteOptions = {}): Promise<CollectionDeleteReport> {
+  async deleteCollection(
+    name: string,
+    options: CollectionDeleteOptions = {},
+  ): Promise<CollectionDeleteReport> {
+    const { deleteCollection } = await import('./collection-delete.js');
     return deleteCollection(this.backend, this.actor, name, options);
   }
 
@@ -176,11 +170,13 @@ export class Reembed {
   }
 
   /** Aliases (of one collection, or all), each with the unfinished migration that owns its routing. */
-  listAliases(collection?: string): Promise<AliasView[]> {
+  async listAliases(collection?: string): Promise<AliasView[]> {
+    const { listAliasViews } = await import('./aliases.js');
     return listAliasViews(this.backend, collection);
   }
 
-  getAlias(name: string): Promise<AliasView> {
+  async getAlias(name: string): Promise<AliasView> {
+    const { aliasView } = await import('./aliases.js');
     return aliasView(this.backend, name);
   }
 
@@ -190,7 +186,8 @@ export class Reembed {
    * @example
    * await app.setAlias('docs-stable', 'docs@hashing-v1', { reason: 'pin for the nightly export' });
    */
-  setAlias(name: string, namespace: string, options: AliasSetOptions = {}): Promise<AliasChange> {
+  async setAlias(name: string, namespace: string, options: AliasSetOptions = {}): Promise<AliasChange> {
+    const { setAliasTarget } = await import('./aliases.js');
     return setAliasTarget(this.backend, this.actor, name, namespace, options);
   }
 
@@ -206,6 +203,7 @@ export class Reembed {
   }
 
   async status(collection?: string): Promise<NamespaceManifest[]> {
+    const { namespaceManifest } = await import('./status.js');
     const namespaces = await this.backend.catalog.listNamespaces(collection);
     const out: NamespaceManifest[] = [];
     for (const ns of namespaces) out.push(await namespaceManifest(this.backend, ns));

@@ -1,8 +1,11 @@
 import { z } from 'zod';
 import { ADAPTER_METHODS, type AffineMap, FIT_CRITERIA } from './adapter-fit.js';
 import { canonicalJson, sha256Hex } from './canonical.js';
+import { DERIVED_PROVIDER } from './derived-space.js';
 import { ReembedError } from './errors.js';
 import { assertName, defineSpace, type Space } from './space.js';
+
+export { assertWriteAllowed, DERIVED_PROVIDER, derivedTarget, isDerivedSpace } from './derived-space.js';
 
 /**
  * An adapter: a map between two embedding spaces of one collection, fitted on paired samples, stored as a
@@ -17,9 +20,6 @@ import { assertName, defineSpace, type Space } from './space.js';
  */
 export const BRIDGE_DIRECTIONS = ['query', 'corpus'] as const;
 export type BridgeDirection = (typeof BRIDGE_DIRECTIONS)[number];
-
-/** The provider of every derived space: its vectors come from an adapter, never from a model. */
-export const DERIVED_PROVIDER = 'adapter';
 
 const spaceRef = z
   .object({ name: z.string().min(1), fingerprint: z.string().min(1), dimension: z.number().int().positive() })
@@ -211,41 +211,6 @@ export function derivedSpace(adapter: Adapter, target: Space, source: Space): Sp
       target: adapter.spec.target.fingerprint,
     },
   });
-}
-
-export function isDerivedSpace(space: Pick<Space, 'spec'>): boolean {
-  return space.spec.provider === DERIVED_PROVIDER;
-}
-
-/** For a derived space: the native space its query vectors are embedded in (the adapter's target). */
-export function derivedTarget(space: Pick<Space, 'spec'>): string | null {
-  const target = space.spec.params.target;
-  return isDerivedSpace(space) && typeof target === 'string' ? target : null;
-}
-
-/**
- * Invariant 9, at every write: a derived (bridged) vector never enters a native namespace, and nothing
- * but an adapter's output enters a derived one.
- */
-export function assertWriteAllowed(
-  namespace: { readonly name: string; readonly space: Pick<Space, 'name' | 'fingerprint' | 'spec'> },
-  origin: 'model' | { readonly adapter: string },
-): void {
-  const derived = isDerivedSpace(namespace.space);
-  if (origin === 'model' && derived) {
-    throw new ReembedError(
-      'DERIVED_VECTOR_REFUSED',
-      `Refusing to write model-embedded vectors into ${namespace.name}: it holds the derived space ${namespace.space.name}, whose vectors come only from its adapter. Native re-embeds go to the native namespace of the new space.`,
-      { details: { namespace: namespace.name, space: namespace.space.fingerprint } },
-    );
-  }
-  if (origin !== 'model' && (!derived || namespace.space.spec.params.adapter !== origin.adapter)) {
-    throw new ReembedError(
-      'DERIVED_VECTOR_REFUSED',
-      `Refusing to write vectors mapped by adapter ${origin.adapter} into ${namespace.name} (${namespace.space.name}): a derived vector never enters a native namespace (invariant 9), nor another adapter's derived one.`,
-      { details: { namespace: namespace.name, space: namespace.space.fingerprint, adapter: origin.adapter } },
-    );
-  }
 }
 
 function invalid(what: string, error: z.ZodError): ReembedError {

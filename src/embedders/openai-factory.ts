@@ -1,7 +1,6 @@
 import { ReembedError } from '../core/errors.js';
 import type { EmbedderFactory } from '../ports/embedder.js';
 import { createOpenAICompatibleEmbedder, type OpenAICompatibleEmbedderOptions } from './openai.js';
-import { encodingOf, loadTokenCounter } from './openai-tokenizer.js';
 
 /** Providers served by the OpenAI-compatible client (the provider name is part of the space, for clarity). */
 export const OPENAI_COMPATIBLE_PROVIDERS = [
@@ -27,6 +26,7 @@ export function createOpenAICompatibleFactory(
         );
       }
       if (options.countTokens) return createOpenAICompatibleEmbedder(space, options);
+      const { encodingOf, loadTokenCounter } = await import('./openai-tokenizer.js');
       const encoding = encodingOf(space);
       if (!encoding) return createOpenAICompatibleEmbedder(space, options);
       const countTokens = await loadTokenCounter(encoding);

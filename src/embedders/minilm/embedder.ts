@@ -1,20 +1,15 @@
 import { availableParallelism } from 'node:os';
 import { ReembedError } from '../../core/errors.js';
-import { defineSpace, describeSpace, type Space, type SpaceSpecInput } from '../../core/space.js';
+import { defineSpace, describeSpace, type Space } from '../../core/space.js';
 import type { Embedder, EmbedOptions } from '../../ports/embedder.js';
 import { throwIfAborted } from '../common.js';
-import { specOfIdentity } from '../model-identity.js';
-import { MINILM_DIMENSION, MINILM_IDENTITY, MINILM_PROVIDER } from './pinned.js';
+import { MINILM_DIMENSION } from './pinned.js';
 import { MinilmPool } from './pool.js';
 import { loadMinilmFiles } from './resolve.js';
+import { type MinilmOptions, minilmSpec } from './space.js';
 import { loadWordPiece } from './wordpiece.js';
 
-export interface MinilmOptions {
-  /** Model threads (one model copy each, ~100 MB). Default: min(2, available cores). */
-  readonly threads?: number;
-  /** Texts per thread task. Default 16 (about 10 s of work at 256 tokens on one core). */
-  readonly taskSize?: number;
-}
+export { type MinilmOptions, minilmSpace, minilmSpec } from './space.js';
 
 export interface MinilmEmbedOptions extends EmbedOptions {
   /** Called after each finished task with texts done so far and the total, for progress bars. */
@@ -31,28 +26,6 @@ export interface MinilmEmbedder extends Embedder {
 /** Texts per `embed` call a backfill hands over: enough to keep every thread busy, short enough to checkpoint often. */
 const MINILM_MAX_BATCH = 64;
 const DEFAULT_TASK_SIZE = 16;
-
-/** The spec of the live model's space (equal to that of its stored vectors: see `model-identity.ts`). */
-export function minilmSpec(): SpaceSpecInput {
-  return specOfIdentity(MINILM_IDENTITY, MINILM_PROVIDER);
-}
-
-/**
- * The space of all-MiniLM-L6-v2 as reembed runs it (provider `minilm`): the same fingerprint as the
- * vectors in ../shared/datasets/<set>/embeddings/minilm-l6-v2, which were computed exactly this way.
- *
- * @example
- * const space = minilmSpace('minilm');
- * await app.addSpace(space);
- */
-export function minilmSpace(name: string, options: MinilmOptions = {}): Space {
-  return defineSpace(name, minilmSpec(), {
-    options: {
-      ...(options.threads !== undefined ? { threads: options.threads } : {}),
-      ...(options.taskSize !== undefined ? { taskSize: options.taskSize } : {}),
-    },
-  });
-}
 
 /**
  * The live all-MiniLM-L6-v2 embedder: the pinned TensorFlow.js graph on the wasm backend, in worker

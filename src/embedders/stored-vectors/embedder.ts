@@ -3,7 +3,8 @@ import { describeSpace, type Space } from '../../core/space.js';
 import { countWordTokens } from '../../core/tokenize.js';
 import type { Embedder, EmbedOptions } from '../../ports/embedder.js';
 import { throwIfAborted } from '../common.js';
-import { type StoredVectors, vectorByText } from './store.js';
+import { vectorByText } from './lookup.js';
+import type { StoredVectors } from './store.js';
 
 /** How many texts a stored-vectors embedder answered from the folder and how many it sent to its live model. */
 export interface StoredVectorsCounts {

@@ -3,7 +3,6 @@ import { defineSpace, type Space } from '../../core/space.js';
 import type { Embedder, EmbedderFactory } from '../../ports/embedder.js';
 import { specError } from '../common.js';
 import { createStoredVectorsEmbedder } from './embedder.js';
-import { loadStoredVectors } from './store.js';
 
 /** `runtime.options.fallback`: what a stored-vectors space does with a text it does not hold. */
 export const STORED_FALLBACKS = ['none', 'live'] as const;
@@ -55,6 +54,7 @@ export function withStoredVectors(
         );
       }
       const at = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
+      const { loadStoredVectors } = await import('./store.js');
       const stored = await loadStoredVectors(at(vectors), {
         ...(vectorsSource ? { sourceDir: at(vectorsSource as string) } : {}),
       });

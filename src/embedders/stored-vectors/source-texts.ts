@@ -3,7 +3,10 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ReembedError } from '../../core/errors.js';
 import { withTitle } from '../../corpus/document.js';
+import { textKey } from './lookup.js';
 import type { StoredManifest, StoredSet } from './manifest.js';
+
+export { textKey } from './lookup.js';
 
 /**
  * The texts the stored vectors were computed from, recovered from the BEIR source files the manifest
@@ -24,10 +27,6 @@ export interface SourceTexts {
 }
 
 const SOURCE_FILE: Record<StoredSet, string> = { corpus: 'corpus.jsonl', queries: 'queries.jsonl' };
-
-export function textKey(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('base64');
-}
 
 /** The manifest's document rule: `title + ". " + text` when the title is a non-empty string, else text. */
 export function manifestDocumentText(title: unknown, text: string): string {

@@ -3,9 +3,10 @@ import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ReembedError } from '../../core/errors.js';
 import { fingerprintOf } from '../../core/space.js';
-import type { InputType } from '../../ports/embedder.js';
 import { type ParsedManifest, readManifest, type StoredSet } from './manifest.js';
-import { loadSourceTexts, type SourceTexts, textKey } from './source-texts.js';
+import { loadSourceTexts, type SourceTexts } from './source-texts.js';
+
+export { vectorById, vectorByText } from './lookup.js';
 
 /**
  * A stored-vectors folder, loaded once per process and shared: every file checked against the sha256
@@ -180,34 +181,4 @@ function floatsOf(bytes: Buffer): Float32Array {
   if (isLittleEndian) new Uint8Array(out.buffer).set(bytes);
   else for (let i = 0; i < out.length; i++) out[i] = bytes.readFloatLE(4 * i);
   return out;
-}
-
-/** A copy of the stored vector of `id` in `set`, or undefined when the folder does not hold it. */
-export function vectorById(stored: StoredVectors, id: string, set: StoredSet): Float32Array | undefined {
-  const s = stored.sets[set];
-  const row = s?.rowOf.get(id);
-  if (s === undefined || row === undefined) return undefined;
-  return s.vectors.slice(row * stored.dimension, (row + 1) * stored.dimension);
-}
-
-/**
- * A copy of the stored vector computed from exactly `text` (see `SourceTexts`), looked up first in the
- * set of `inputType` (queries for queries, corpus for documents), then — when the space gives queries and
- * documents the same prefix, so one text has one vector whichever side it came from — in the other.
- */
-export function vectorByText(
-  stored: StoredVectors,
-  text: string,
-  inputType: InputType,
-): Float32Array | undefined {
-  const key = textKey(text);
-  const own: StoredSet = inputType === 'query' ? 'queries' : 'corpus';
-  const prefixes = stored.manifest.spec.inputType;
-  const order: StoredSet[] =
-    prefixes.query === prefixes.document ? [own, own === 'queries' ? 'corpus' : 'queries'] : [own];
-  for (const set of order) {
-    const id = stored.texts.byHash[set].get(key);
-    if (id !== undefined) return vectorById(stored, id, set);
-  }
-  return undefined;
 }
