@@ -12,7 +12,6 @@ import { assertSameSpace, type Space } from '../core/space.js';
 import { assertQueryVector, toFloat32, validateVector } from '../core/vector.js';
 import type { Backend } from '../ports/backend.js';
 import type { EmbedderCache } from './embedders.js';
-import { embedOnRead, migratedSources } from './fused-read.js';
 
 export interface QueryRequest {
   /** Query text, embedded once per space read (invariant 2). */
@@ -515,6 +514,8 @@ export class QueryEngine {
     const primary = await this.#side(primaryOr, primaryName, nextOr);
     const next = await this.#side(nextOr, nextName, primaryOr);
     reads.push(primary.read, next.read);
+    // Fused reads (dual-read and progressive migrations only) load their helpers on the first one.
+    const { embedOnRead, migratedSources } = await import('./fused-read.js');
     const migrated = await migratedSources(this.#backend, primaryName, nextName, primary.hits, next.hits);
     const onRead =
       policy.embedOnRead === false || !policy.method.startsWith('coverage-aware')
