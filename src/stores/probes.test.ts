@@ -1,10 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
 import { testProbeSetRepository } from '../testing/probe-set-suite.js';
 import { openPgBackend } from './pg/backend.js';
-import { pgProbesDdl, pgProbesSql } from './pg/probes.js';
 import { PG_SKIP_LINE, PG_URL, uniqueSchema } from './pg/test-support.js';
 import { openSqliteBackend } from './sqlite/backend.js';
 
@@ -45,14 +43,4 @@ testProbeSetRepository({
       cleanup: () => backend.close(),
     };
   },
-});
-
-describe('PostgreSQL probe statements', () => {
-  it('qualify every table with the schema and insert all queries in one statement', () => {
-    const sql = pgProbesSql('tenant_a');
-    expect(sql.insertQueries).toMatch(/^INSERT INTO "tenant_a"\."probe_queries"/);
-    expect(sql.insertQueries).toContain('unnest($2::integer[]');
-    expect(sql.selectSetForUpdate).toContain('FOR UPDATE');
-    for (const ddl of pgProbesDdl('tenant_a')) expect(ddl).toContain('"tenant_a".');
-  });
 });

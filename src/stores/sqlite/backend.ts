@@ -1,15 +1,16 @@
 import type { Backend } from '../../ports/backend.js';
 import { type Clock, systemClock } from '../../ports/clock.js';
+import { SqlGoldenSetRepository } from '../sql/golden.js';
+import { SqlProbeSetRepository } from '../sql/probes.js';
 import { SqliteAdapterRepository } from './adapters.js';
 import type { SqliteAnnOptions } from './ann-config.js';
 import { SqliteApiKeyRepository } from './api-keys.js';
 import { SqliteCatalog } from './catalog.js';
 import { SqliteCoverageSampleRepository } from './coverage-samples.js';
 import { openDatabase } from './driver.js';
-import { SqliteGoldenSetRepository } from './golden.js';
+import { SqliteExecutor } from './executor.js';
 import { SqliteJobRepository } from './jobs.js';
 import { SqliteMigrationRepository } from './migrations.js';
-import { SqliteProbeSetRepository } from './probes.js';
 import { ReaderThread, readerThreadsFor } from './reader-thread.js';
 import { applySchema, type SqliteDatabase } from './schema.js';
 import { SqliteSourceRepository } from './sources.js';
@@ -45,8 +46,8 @@ export interface SqliteBackend extends Backend {
   readonly adapters: SqliteAdapterRepository;
   readonly vectors: SqliteVectorReader;
   readonly apiKeys: SqliteApiKeyRepository;
-  readonly probes: SqliteProbeSetRepository;
-  readonly goldenSets: SqliteGoldenSetRepository;
+  readonly probes: SqlProbeSetRepository;
+  readonly goldenSets: SqlGoldenSetRepository;
   readonly traffic: SqliteTrafficRepository;
   readonly coverageSamples: SqliteCoverageSampleRepository;
 }
@@ -75,6 +76,7 @@ export async function openSqliteBackend(options: SqliteBackendOptions): Promise<
     throw storeFailure(`prepare the schema of ${options.path}`, error);
   }
   const statements = new StatementCache(db);
+  const sql = new SqliteExecutor(statements, clock);
   let store: SqliteVectorStore;
   try {
     store = new SqliteVectorStore(statements, clock, options.ann);
@@ -100,8 +102,8 @@ export async function openSqliteBackend(options: SqliteBackendOptions): Promise<
     adapters: new SqliteAdapterRepository(db, { clock }),
     vectors: new SqliteVectorReader(statements),
     apiKeys: new SqliteApiKeyRepository(db, { clock }),
-    probes: new SqliteProbeSetRepository(db, { clock }),
-    goldenSets: new SqliteGoldenSetRepository(db, { clock }),
+    probes: await SqlProbeSetRepository.open(sql, { clock }),
+    goldenSets: await SqlGoldenSetRepository.open(sql, { clock }),
     traffic: new SqliteTrafficRepository(db, { clock }),
     coverageSamples: new SqliteCoverageSampleRepository(db, { clock }),
     async close() {

@@ -1,0 +1,39 @@
+import { pgDialect, type SqlDialect } from '../sql/dialect.js';
+import { driveAsync, type SqlExecutor, type SqlStatement, type SqlWork } from '../sql/executor.js';
+import { applyComponentSchema } from './migrations.js';
+import { type PgPoolLike, type PgQueryable, withTransaction } from './pool.js';
+
+/**
+ * The SQL executor over a `pg` pool, with every table in one schema: a unit of work runs on one pooled
+ * client between BEGIN and COMMIT (rolled back on any error), awaiting each statement's answer.
+ */
+export class PgExecutor implements SqlExecutor {
+  readonly dialect: SqlDialect;
+  readonly #pool: PgPoolLike;
+  readonly #schema: string;
+
+  constructor(pool: PgPoolLike, schema: string) {
+    this.dialect = pgDialect(schema);
+    this.#pool = pool;
+    this.#schema = schema;
+  }
+
+  async write<T>(what: string, work: () => SqlWork<T>): Promise<T> {
+    return withTransaction(this.#pool, what, (tx) => driveAsync(work(), answerOn(tx)));
+  }
+
+  async read<T>(what: string, work: () => SqlWork<T>): Promise<T> {
+    return withTransaction(this.#pool, what, (tx) => driveAsync(work(), answerOn(tx)));
+  }
+
+  async ensureSchema(component: string, version: number, ddl: readonly string[]): Promise<void> {
+    await applyComponentSchema(this.#pool, this.#schema, component, version, ddl);
+  }
+}
+
+const answerOn =
+  (tx: PgQueryable) =>
+  async (s: SqlStatement): Promise<unknown> => {
+    const result = await tx.query(s.text, s.params);
+    return s.result === 'rows' ? result.rows : (result.rowCount ?? 0);
+  };

@@ -1,0 +1,115 @@
+import { describe, expect, it } from 'vitest';
+import { systemClock } from '../../ports/clock.js';
+import { pgDialect, sqliteDialect } from './dialect.js';
+import { driveSync, exec, rows, type SqlStatement, type SqlWork } from './executor.js';
+import { goldenDdl, goldenSql } from './golden.js';
+import { probesDdl, probesSql } from './probes.js';
+import { audit, insertRows } from './statements.js';
+
+const collect = <T>(work: SqlWork<T>, answer: (s: SqlStatement) => unknown = () => []) => {
+  const seen: SqlStatement[] = [];
+  const value = driveSync(work, (s) => {
+    seen.push(s);
+    return answer(s);
+  });
+  return { seen, value };
+};
+
+describe('SQL dialects', () => {
+  it('qualify tables and number parameters on PostgreSQL only', () => {
+    const pg = pgDialect('tenant_a');
+    const lite = sqliteDialect();
+    expect(pg.table('golden_sets')).toBe('"tenant_a"."golden_sets"');
+    expect(lite.table('golden_sets')).toBe('golden_sets');
+    expect(pg.params(3, 2)).toBe('$2, $3, $4');
+    expect(lite.params(3)).toBe('?, ?, ?');
+    expect(() => pgDialect('Robert"; DROP')).toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }));
+  });
+
+  it('build the golden and probe statements per dialect', () => {
+    const pg = goldenSql(pgDialect('tenant_a'));
+    const lite = goldenSql(sqliteDialect());
+    expect(pg.selectSetForUpdate).toMatch(/WHERE name = \$1 FOR UPDATE$/);
+    expect(lite.selectSetForUpdate).toMatch(/WHERE name = \?$/);
+    expect(pg.selectQrels).toContain('ORDER BY query_id COLLATE "C", doc_id COLLATE "C"');
+    expect(lite.selectQrels).toContain('ORDER BY query_id, doc_id');
+    expect(pg.lockName).toContain('pg_advisory_xact_lock');
+    expect(lite.lockName).toBeNull();
+    expect(probesSql(pgDialect('tenant_a')).insertSet).toContain('$10');
+    for (const ddl of [...goldenDdl(pgDialect('tenant_a')), ...probesDdl(pgDialect('tenant_a'))]) {
+      expect(ddl).toContain('"tenant_a".');
+      expect(ddl).not.toContain('WITHOUT ROWID');
+    }
+    expect(goldenDdl(sqliteDialect())[2]).toMatch(/WITHOUT ROWID$/);
+    expect(probesDdl(sqliteDialect())[0]).toContain('params TEXT NOT NULL');
+    expect(probesDdl(pgDialect('s'))[0]).toContain('params jsonb NOT NULL');
+  });
+});
+
+describe('insertRows', () => {
+  const columns = [
+    { name: 'a', pgType: 'text' },
+    { name: 'b', pgType: 'integer' },
+  ];
+  const values = [
+    ['x', 1],
+    ['y', 2],
+    ['z', null],
+  ];
+
+  it('writes every row in one unnest statement on PostgreSQL, one array per column', () => {
+    const { seen } = collect(insertRows(pgDialect('s'), 't', columns, values));
+    expect(seen).toHaveLength(1);
+    expect(seen[0]?.text).toBe('INSERT INTO "s"."t" (a, b) SELECT * FROM unnest($1::text[], $2::integer[])');
+    expect(seen[0]?.params).toEqual([
+      ['x', 'y', 'z'],
+      [1, 2, null],
+    ]);
+  });
+
+  it('runs one statement per row on SQLite, and nothing for no rows', () => {
+    const { seen } = collect(insertRows(sqliteDialect(), 't', columns, values));
+    expect(seen.map((s) => s.params)).toEqual(values);
+    expect(new Set(seen.map((s) => s.text))).toEqual(new Set(['INSERT INTO t (a, b) VALUES (?, ?)']));
+    expect(collect(insertRows(sqliteDialect(), 't', columns, [])).seen).toEqual([]);
+  });
+
+  it('audits in the dialect of the executor', () => {
+    const { seen } = collect(audit(pgDialect('s'), systemClock, 'ann', 'x.save', 'n', { k: 1 }));
+    expect(seen[0]?.text).toContain('INSERT INTO "s"."audit_log"');
+    expect(seen[0]?.params.slice(1)).toEqual(['ann', 'x.save', 'n', '{"k":1}']);
+  });
+});
+
+describe('driveSync', () => {
+  it('answers each statement in order and returns the work value', () => {
+    const work = function* (): SqlWork<number> {
+      const found = yield* rows<{ n: number }>('SELECT n', []);
+      const changed = yield* exec('UPDATE', [found[0]?.n]);
+      return changed * 10;
+    };
+    const { seen, value } = collect(work(), (s) => (s.result === 'rows' ? [{ n: 7 }] : 3));
+    expect(seen.map((s) => [s.text, s.result])).toEqual([
+      ['SELECT n', 'rows'],
+      ['UPDATE', 'changes'],
+    ]);
+    expect(seen[1]?.params).toEqual([7]);
+    expect(value).toBe(30);
+  });
+
+  it('throws a failed statement into the work, which may catch it', () => {
+    const work = function* (): SqlWork<string> {
+      try {
+        yield* exec('INSERT dup');
+        return 'inserted';
+      } catch (error) {
+        return `caught ${(error as Error).message}`;
+      }
+    };
+    const fail = () => {
+      throw new Error('UNIQUE constraint failed');
+    };
+    expect(collect(work(), fail).value).toBe('caught UNIQUE constraint failed');
+    expect(() => collect(exec('INSERT dup'), fail)).toThrow('UNIQUE constraint failed');
+  });
+});

@@ -1,0 +1,46 @@
+import type { Clock } from '../../ports/clock.js';
+import type { SqlDialect } from './dialect.js';
+import { exec, type SqlWork } from './executor.js';
+
+/** A column of a bulk insert: its name and its PostgreSQL array element type (for `unnest`). */
+export interface BulkColumn {
+  readonly name: string;
+  readonly pgType: string;
+}
+
+/**
+ * Inserts many rows (each the columns' values in order): on PostgreSQL one statement with one array per
+ * column (`unnest`), on SQLite one cached prepared statement run per row inside the same transaction.
+ */
+export function* insertRows(
+  d: SqlDialect,
+  table: string,
+  columns: readonly BulkColumn[],
+  values: readonly (readonly unknown[])[],
+): SqlWork<void> {
+  if (values.length === 0) return;
+  const names = columns.map((c) => c.name).join(', ');
+  if (d.name === 'pg') {
+    const arrays = columns.map((_, i) => values.map((row) => row[i]));
+    const unnest = columns.map((c, i) => `${d.param(i + 1)}::${c.pgType}[]`).join(', ');
+    yield* exec(`INSERT INTO ${d.table(table)} (${names}) SELECT * FROM unnest(${unnest})`, arrays);
+    return;
+  }
+  const text = `INSERT INTO ${d.table(table)} (${names}) VALUES (${d.params(columns.length)})`;
+  for (const row of values) yield* exec(text, row);
+}
+
+/** The append-only audit line of a change, in the caller's transaction (invariant 8). */
+export function* audit(
+  d: SqlDialect,
+  clock: Clock,
+  actor: string,
+  action: string,
+  subject: string,
+  details: Readonly<Record<string, unknown>>,
+): SqlWork<void> {
+  yield* exec(
+    `INSERT INTO ${d.table('audit_log')} (at, actor, action, subject, details) VALUES (${d.params(5)})`,
+    [clock.now().toISOString(), actor, action, subject, JSON.stringify(details)],
+  );
+}
