@@ -1,7 +1,7 @@
 import { pgDialect, type SqlDialect } from '../sql/dialect.js';
 import { driveAsync, type SqlExecutor, type SqlStatement, type SqlWork } from '../sql/executor.js';
 import { applyComponentSchema } from './migrations.js';
-import { type PgPoolLike, type PgQueryable, withTransaction } from './pool.js';
+import { type PgPoolLike, type PgQueryable, run, withTransaction } from './pool.js';
 
 /**
  * The SQL executor over a `pg` pool, with every table in one schema: a unit of work runs on one pooled
@@ -20,6 +20,10 @@ export class PgExecutor implements SqlExecutor {
 
   async write<T>(what: string, work: () => SqlWork<T>): Promise<T> {
     return withTransaction(this.#pool, what, (tx) => driveAsync(work(), answerOn(tx)));
+  }
+
+  async all<R>(what: string, text: string, params: readonly unknown[] = []): Promise<R[]> {
+    return run<R>(this.#pool, what, text, params);
   }
 
   async read<T>(what: string, work: () => SqlWork<T>): Promise<T> {

@@ -38,6 +38,11 @@ export interface SqlExecutor {
   readonly dialect: SqlDialect;
   /** Runs `work` in one write transaction (SQLite: BEGIN IMMEDIATE; PostgreSQL: BEGIN … COMMIT). */
   write<T>(what: string, work: () => SqlWork<T>): Promise<T>;
+  /**
+   * One statement outside an explicit transaction (no BEGIN/COMMIT round trips on PostgreSQL): for single
+   * reads on request paths (an API key by hash, a list).
+   */
+  all<R>(what: string, text: string, params?: readonly unknown[]): Promise<R[]>;
   /** Runs `work` as one consistent read (one snapshot). */
   read<T>(what: string, work: () => SqlWork<T>): Promise<T>;
   /**

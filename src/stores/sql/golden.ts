@@ -165,8 +165,7 @@ export class SqlGoldenSetRepository implements GoldenSetRepository {
   }
 
   async list(): Promise<GoldenSetInfo[]> {
-    const sql = this.#sql;
-    const found = await this.#db.read('list golden sets', () => rows<Row>(sql.listSets));
+    const found = await this.#db.all<Row>('list golden sets', this.#sql.listSets);
     return found.map((r) => goldenInfoOf(rowOf(r)));
   }
 

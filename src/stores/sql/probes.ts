@@ -168,8 +168,7 @@ export class SqlProbeSetRepository implements ProbeSetRepository {
   }
 
   async list(): Promise<ProbeSetInfo[]> {
-    const sql = this.#sql;
-    const found = await this.#db.read('list probe sets', () => rows<SetRow>(sql.listSets));
+    const found = await this.#db.all<SetRow>('list probe sets', this.#sql.listSets);
     return found.map((r) => probeInfoOf(rowOf(r)));
   }
 

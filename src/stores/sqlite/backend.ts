@@ -1,10 +1,10 @@
 import type { Backend } from '../../ports/backend.js';
 import { type Clock, systemClock } from '../../ports/clock.js';
+import { SqlApiKeyRepository } from '../sql/api-keys.js';
 import { SqlGoldenSetRepository } from '../sql/golden.js';
 import { SqlProbeSetRepository } from '../sql/probes.js';
 import { SqliteAdapterRepository } from './adapters.js';
 import type { SqliteAnnOptions } from './ann-config.js';
-import { SqliteApiKeyRepository } from './api-keys.js';
 import { SqliteCatalog } from './catalog.js';
 import { SqliteCoverageSampleRepository } from './coverage-samples.js';
 import { openDatabase } from './driver.js';
@@ -45,7 +45,7 @@ export interface SqliteBackend extends Backend {
   readonly jobs: SqliteJobRepository;
   readonly adapters: SqliteAdapterRepository;
   readonly vectors: SqliteVectorReader;
-  readonly apiKeys: SqliteApiKeyRepository;
+  readonly apiKeys: SqlApiKeyRepository;
   readonly probes: SqlProbeSetRepository;
   readonly goldenSets: SqlGoldenSetRepository;
   readonly traffic: SqliteTrafficRepository;
@@ -101,7 +101,7 @@ export async function openSqliteBackend(options: SqliteBackendOptions): Promise<
     jobs: new SqliteJobRepository(db, { clock }),
     adapters: new SqliteAdapterRepository(db, { clock }),
     vectors: new SqliteVectorReader(statements),
-    apiKeys: new SqliteApiKeyRepository(db, { clock }),
+    apiKeys: await SqlApiKeyRepository.open(sql, { clock }),
     probes: await SqlProbeSetRepository.open(sql, { clock }),
     goldenSets: await SqlGoldenSetRepository.open(sql, { clock }),
     traffic: new SqliteTrafficRepository(db, { clock }),

@@ -2,7 +2,7 @@ import { type Clock, systemClock } from '../../ports/clock.js';
 import { type SqlDialect, sqliteDialect } from '../sql/dialect.js';
 import { driveSync, type SqlExecutor, type SqlStatement, type SqlWork } from '../sql/executor.js';
 import { applyComponentSchema } from './migrations.js';
-import type { StatementCache } from './statements.js';
+import { type StatementCache, storeFailure } from './statements.js';
 
 /**
  * The SQL executor over better-sqlite3: a unit of work runs synchronously inside one `db.transaction`
@@ -25,6 +25,14 @@ export class SqliteExecutor implements SqlExecutor {
 
   async write<T>(what: string, work: () => SqlWork<T>): Promise<T> {
     return this.#statements.write(what, () => driveSync(work(), this.#answer));
+  }
+
+  async all<R>(what: string, text: string, params: readonly unknown[] = []): Promise<R[]> {
+    try {
+      return this.#statements.get(text).all(...params) as R[];
+    } catch (error) {
+      throw storeFailure(what, error);
+    }
   }
 
   async read<T>(what: string, work: () => SqlWork<T>): Promise<T> {
