@@ -1,14 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
 import { testCoverageSampleRepository } from '../testing/coverage-sample-suite.js';
 import { testGoldenSetRepository } from '../testing/golden-set-suite.js';
 import { testTrafficRepository } from '../testing/traffic-suite.js';
 import { type OpenPgBackendOptions, openPgBackend, type PgBackend } from './pg/backend.js';
-import { pgCoverageSamplesSql } from './pg/coverage-samples.js';
 import { PG_SKIP_LINE, PG_URL, uniqueSchema } from './pg/test-support.js';
-import { pgTrafficDdl, pgTrafficSql } from './pg/traffic.js';
 import { openSqliteBackend, type SqliteBackend } from './sqlite/backend.js';
 
 /**
@@ -126,14 +123,4 @@ testCoverageSampleRepository({
     const backend = await pg();
     return { samples: backend.coverageSamples, cleanup: () => backend.close() };
   },
-});
-
-describe('PostgreSQL traffic and coverage statements', () => {
-  it('qualify every table with the schema and write a batch in one statement', () => {
-    for (const ddl of pgTrafficDdl('tenant_a')) expect(ddl).toContain('"tenant_a".');
-    expect(pgTrafficSql('tenant_a').insert).toContain(
-      'ON CONFLICT (minute, alias, namespace, role) DO NOTHING',
-    );
-    expect(pgCoverageSamplesSql('tenant_a').upsert).toContain('ON CONFLICT (namespace, at) DO UPDATE');
-  });
 });

@@ -3,12 +3,13 @@ import { importPeer } from '../../platform/optional-peer.js';
 import type { Backend } from '../../ports/backend.js';
 import { type Clock, systemClock } from '../../ports/clock.js';
 import { SqlApiKeyRepository } from '../sql/api-keys.js';
+import { SqlCoverageSampleRepository } from '../sql/coverage-samples.js';
 import { SqlGoldenSetRepository } from '../sql/golden.js';
 import { SqlProbeSetRepository } from '../sql/probes.js';
+import { SqlTrafficRepository } from '../sql/traffic.js';
 import { PgAdapterRepository } from './adapters.js';
 import { PgCatalog } from './catalog.js';
 import { type PgBackendOptions, type ResolvedPgConfig, redactUrl, resolvePgConfig } from './config.js';
-import { PgCoverageSampleRepository } from './coverage-samples.js';
 import { PgExecutor } from './executor.js';
 import { PgJobRepository } from './jobs.js';
 import { PgMigrationRepository } from './migrations.js';
@@ -17,7 +18,6 @@ import { PgSourceRepository } from './sources.js';
 import { advisoryLockSql, baseDdl, ident, SCHEMA_COMPONENT, SCHEMA_VERSION } from './sql.js';
 import { catalogSql, sourcesSql } from './sql-catalog.js';
 import { PgVectorStore } from './store.js';
-import { PgTrafficRepository } from './traffic.js';
 import { PgVectorReader } from './vector-reader.js';
 
 /**
@@ -41,8 +41,8 @@ export interface PgBackend extends Backend {
   readonly apiKeys: SqlApiKeyRepository;
   readonly probes: SqlProbeSetRepository;
   readonly goldenSets: SqlGoldenSetRepository;
-  readonly traffic: PgTrafficRepository;
-  readonly coverageSamples: PgCoverageSampleRepository;
+  readonly traffic: SqlTrafficRepository;
+  readonly coverageSamples: SqlCoverageSampleRepository;
   /** pgvector's version in this database, e.g. `0.8.0`. */
   readonly vectorVersion: string;
   /** Runs `fn` in one transaction on one connection (BEGIN/COMMIT, ROLLBACK on error). */
@@ -94,8 +94,8 @@ export async function openPgBackend(options: OpenPgBackendOptions): Promise<PgBa
     const apiKeys = await SqlApiKeyRepository.open(sql, { clock });
     const probes = await SqlProbeSetRepository.open(sql, { clock });
     const goldenSets = await SqlGoldenSetRepository.open(sql, { clock });
-    const traffic = await PgTrafficRepository.open(pool, { schema: config.schema });
-    const coverageSamples = await PgCoverageSampleRepository.open(pool, { schema: config.schema });
+    const traffic = await SqlTrafficRepository.open(sql);
+    const coverageSamples = await SqlCoverageSampleRepository.open(sql);
     let closed = false;
     return {
       kind: 'pg',

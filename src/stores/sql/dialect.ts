@@ -28,10 +28,16 @@ export interface SqlDialect {
   readonly name: 'sqlite' | 'pg';
   /** A table's name as statements write it (PostgreSQL: qualified with the backend's schema). */
   table(name: string): string;
-  /** The n-th (1-based) positional parameter: `?` or `$n`. */
+  /**
+   * The n-th (1-based) positional parameter: `?` or `$n`. SQLite binds `?` in textual order, so a
+   * statement numbers its parameters in the order they appear and uses each once (a unit test checks every
+   * builder's statements).
+   */
   param(n: number): string;
   /** `count` parameters from `from` on, comma-separated. */
   params(count: number, from?: number): string;
+  /** The n-th parameter where its type cannot be inferred (`$n::type` on PostgreSQL; `x IS NULL` tests). */
+  typed(n: number, pgType: string): string;
   /** Column types: JSON document, instant, double. */
   readonly json: string;
   readonly timestamp: string;
@@ -61,6 +67,7 @@ export function sqliteDialect(): SqlDialect {
     table: (name) => name,
     param,
     params: (count, from = 1) => commaList(count, from, param),
+    typed: () => '?',
     json: 'TEXT',
     timestamp: 'TEXT',
     real: 'REAL',
@@ -81,6 +88,7 @@ export function pgDialect(schema: string): SqlDialect {
     table: (name) => qualified(schema, name),
     param,
     params: (count, from = 1) => commaList(count, from, param),
+    typed: (n, pgType) => `$${n}::${pgType}`,
     json: 'jsonb',
     timestamp: 'timestamptz',
     real: 'double precision',

@@ -1,10 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { systemClock } from '../../ports/clock.js';
+import { apiKeysSql } from './api-keys.js';
+import { coverageSamplesDdl, coverageSamplesSql } from './coverage-samples.js';
 import { pgDialect, sqliteDialect } from './dialect.js';
 import { driveSync, exec, rows, type SqlStatement, type SqlWork } from './executor.js';
 import { goldenDdl, goldenSql } from './golden.js';
 import { probesDdl, probesSql } from './probes.js';
 import { audit, insertRows } from './statements.js';
+import { trafficDdl, trafficSql } from './traffic.js';
 
 const collect = <T>(work: SqlWork<T>, answer: (s: SqlStatement) => unknown = () => []) => {
   const seen: SqlStatement[] = [];
@@ -111,5 +114,33 @@ describe('driveSync', () => {
     };
     expect(collect(work(), fail).value).toBe('caught UNIQUE constraint failed');
     expect(() => collect(exec('INSERT dup'), fail)).toThrow('UNIQUE constraint failed');
+  });
+});
+
+describe('traffic and coverage statements', () => {
+  it('merge a held traffic minute by key and upsert coverage samples on both dialects', () => {
+    for (const d of [pgDialect('tenant_a'), sqliteDialect()]) {
+      expect(trafficSql(d).insert).toContain('ON CONFLICT (minute, alias, namespace, role) DO NOTHING');
+      expect(coverageSamplesSql(d).onConflict).toContain('ON CONFLICT (namespace, at) DO UPDATE');
+    }
+    expect(trafficSql(pgDialect('t')).selectForUpdate).toMatch(/role = \$4 FOR UPDATE$/);
+    expect(trafficSql(sqliteDialect()).read).toContain('(? IS NULL OR collection = ?)');
+    expect(coverageSamplesSql(pgDialect('t')).read).toContain('($1::timestamptz IS NULL OR at >= $2)');
+    for (const ddl of [...trafficDdl(pgDialect('tenant_a')), ...coverageSamplesDdl(pgDialect('tenant_a'))])
+      expect(ddl).toContain('"tenant_a".');
+    expect(trafficDdl(sqliteDialect())[0]).toMatch(/WITHOUT ROWID$/);
+  });
+});
+
+describe('parameter order', () => {
+  it('every statement numbers its parameters in textual order, each once (SQLite binds `?` by position)', () => {
+    const d = pgDialect('s');
+    const builders = [goldenSql(d), probesSql(d), apiKeysSql(d), trafficSql(d), coverageSamplesSql(d)];
+    const texts = builders.flatMap((b) => Object.values(b).filter((v): v is string => typeof v === 'string'));
+    expect(texts.length).toBeGreaterThan(20);
+    for (const text of texts) {
+      const numbers = [...text.matchAll(/\$(\d+)/g)].map((m) => Number(m[1]));
+      expect(numbers, text).toEqual(numbers.map((_, i) => i + 1));
+    }
   });
 });

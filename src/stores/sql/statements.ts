@@ -11,22 +11,27 @@ export interface BulkColumn {
 /**
  * Inserts many rows (each the columns' values in order): on PostgreSQL one statement with one array per
  * column (`unnest`), on SQLite one cached prepared statement run per row inside the same transaction.
+ * `onConflict` (` ON CONFLICT (…) DO …`) applies to every row; on PostgreSQL no two rows may share a key.
  */
 export function* insertRows(
   d: SqlDialect,
   table: string,
   columns: readonly BulkColumn[],
   values: readonly (readonly unknown[])[],
+  onConflict = '',
 ): SqlWork<void> {
   if (values.length === 0) return;
   const names = columns.map((c) => c.name).join(', ');
   if (d.name === 'pg') {
     const arrays = columns.map((_, i) => values.map((row) => row[i]));
     const unnest = columns.map((c, i) => `${d.param(i + 1)}::${c.pgType}[]`).join(', ');
-    yield* exec(`INSERT INTO ${d.table(table)} (${names}) SELECT * FROM unnest(${unnest})`, arrays);
+    yield* exec(
+      `INSERT INTO ${d.table(table)} (${names}) SELECT * FROM unnest(${unnest})${onConflict}`,
+      arrays,
+    );
     return;
   }
-  const text = `INSERT INTO ${d.table(table)} (${names}) VALUES (${d.params(columns.length)})`;
+  const text = `INSERT INTO ${d.table(table)} (${names}) VALUES (${d.params(columns.length)})${onConflict}`;
   for (const row of values) yield* exec(text, row);
 }
 

@@ -1,12 +1,13 @@
 import type { Backend } from '../../ports/backend.js';
 import { type Clock, systemClock } from '../../ports/clock.js';
 import { SqlApiKeyRepository } from '../sql/api-keys.js';
+import { SqlCoverageSampleRepository } from '../sql/coverage-samples.js';
 import { SqlGoldenSetRepository } from '../sql/golden.js';
 import { SqlProbeSetRepository } from '../sql/probes.js';
+import { SqlTrafficRepository } from '../sql/traffic.js';
 import { SqliteAdapterRepository } from './adapters.js';
 import type { SqliteAnnOptions } from './ann-config.js';
 import { SqliteCatalog } from './catalog.js';
-import { SqliteCoverageSampleRepository } from './coverage-samples.js';
 import { openDatabase } from './driver.js';
 import { SqliteExecutor } from './executor.js';
 import { SqliteJobRepository } from './jobs.js';
@@ -16,7 +17,6 @@ import { applySchema, type SqliteDatabase } from './schema.js';
 import { SqliteSourceRepository } from './sources.js';
 import { StatementCache, storeFailure } from './statements.js';
 import { SqliteVectorStore } from './store.js';
-import { SqliteTrafficRepository } from './traffic.js';
 import { SqliteVectorReader } from './vector-reader.js';
 
 export interface SqliteBackendOptions {
@@ -48,8 +48,8 @@ export interface SqliteBackend extends Backend {
   readonly apiKeys: SqlApiKeyRepository;
   readonly probes: SqlProbeSetRepository;
   readonly goldenSets: SqlGoldenSetRepository;
-  readonly traffic: SqliteTrafficRepository;
-  readonly coverageSamples: SqliteCoverageSampleRepository;
+  readonly traffic: SqlTrafficRepository;
+  readonly coverageSamples: SqlCoverageSampleRepository;
 }
 
 /**
@@ -104,8 +104,8 @@ export async function openSqliteBackend(options: SqliteBackendOptions): Promise<
     apiKeys: await SqlApiKeyRepository.open(sql, { clock }),
     probes: await SqlProbeSetRepository.open(sql, { clock }),
     goldenSets: await SqlGoldenSetRepository.open(sql, { clock }),
-    traffic: new SqliteTrafficRepository(db, { clock }),
-    coverageSamples: new SqliteCoverageSampleRepository(db, { clock }),
+    traffic: await SqlTrafficRepository.open(sql),
+    coverageSamples: await SqlCoverageSampleRepository.open(sql),
     async close() {
       if (closed) return;
       closed = true;
