@@ -5,3 +5,8 @@ export function parseJsonObject(text: string): Record<string, unknown> {
     ? (value as Record<string, unknown>)
     : {};
 }
+
+/** A JSON column as its value: SQLite returns the text, PostgreSQL's jsonb arrives parsed. */
+export function jsonValue<T>(value: unknown): T {
+  return (typeof value === 'string' ? JSON.parse(value) : value) as T;
+}

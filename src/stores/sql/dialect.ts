@@ -42,6 +42,11 @@ export interface SqlDialect {
   readonly json: string;
   readonly timestamp: string;
   readonly real: string;
+  readonly blob: string;
+  /** A boolean column (SQLite: an INTEGER held to 0 or 1; bind `1`/`0` on both). */
+  boolean(column: string): string;
+  /** A generated integer primary key column type. */
+  readonly autoId: string;
   /** Suffix of a lookup whose row the transaction will change (`FOR UPDATE`; SQLite's write lock covers it). */
   readonly forUpdate: string;
   /** Suffix of a table with a composite primary key and no other use of a rowid (SQLite `WITHOUT ROWID`). */
@@ -71,6 +76,9 @@ export function sqliteDialect(): SqlDialect {
     json: 'TEXT',
     timestamp: 'TEXT',
     real: 'REAL',
+    blob: 'BLOB',
+    boolean: (column) => `INTEGER NOT NULL CHECK (${column} IN (0, 1))`,
+    autoId: 'INTEGER PRIMARY KEY AUTOINCREMENT',
     forUpdate: '',
     withoutRowid: ' WITHOUT ROWID',
     jsonText: (column) => column,
@@ -92,6 +100,9 @@ export function pgDialect(schema: string): SqlDialect {
     json: 'jsonb',
     timestamp: 'timestamptz',
     real: 'double precision',
+    blob: 'bytea',
+    boolean: () => 'boolean NOT NULL',
+    autoId: 'bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY',
     forUpdate: ' FOR UPDATE',
     withoutRowid: '',
     jsonText: (column) => `${column}::text AS ${column}`,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { systemClock } from '../../ports/clock.js';
+import { adaptersSql } from './adapters.js';
 import { apiKeysSql } from './api-keys.js';
 import { coverageSamplesDdl, coverageSamplesSql } from './coverage-samples.js';
 import { pgDialect, sqliteDialect } from './dialect.js';
@@ -135,7 +136,14 @@ describe('traffic and coverage statements', () => {
 describe('parameter order', () => {
   it('every statement numbers its parameters in textual order, each once (SQLite binds `?` by position)', () => {
     const d = pgDialect('s');
-    const builders = [goldenSql(d), probesSql(d), apiKeysSql(d), trafficSql(d), coverageSamplesSql(d)];
+    const builders = [
+      adaptersSql(d),
+      goldenSql(d),
+      probesSql(d),
+      apiKeysSql(d),
+      trafficSql(d),
+      coverageSamplesSql(d),
+    ];
     const texts = builders.flatMap((b) => Object.values(b).filter((v): v is string => typeof v === 'string'));
     expect(texts.length).toBeGreaterThan(20);
     for (const text of texts) {

@@ -1,11 +1,11 @@
 import type { Backend } from '../../ports/backend.js';
 import { type Clock, systemClock } from '../../ports/clock.js';
+import { SqlAdapterRepository } from '../sql/adapters.js';
 import { SqlApiKeyRepository } from '../sql/api-keys.js';
 import { SqlCoverageSampleRepository } from '../sql/coverage-samples.js';
 import { SqlGoldenSetRepository } from '../sql/golden.js';
 import { SqlProbeSetRepository } from '../sql/probes.js';
 import { SqlTrafficRepository } from '../sql/traffic.js';
-import { SqliteAdapterRepository } from './adapters.js';
 import type { SqliteAnnOptions } from './ann-config.js';
 import { SqliteCatalog } from './catalog.js';
 import { openDatabase } from './driver.js';
@@ -43,7 +43,7 @@ export interface SqliteBackend extends Backend {
   readonly store: SqliteVectorStore;
   readonly migrations: SqliteMigrationRepository;
   readonly jobs: SqliteJobRepository;
-  readonly adapters: SqliteAdapterRepository;
+  readonly adapters: SqlAdapterRepository;
   readonly vectors: SqliteVectorReader;
   readonly apiKeys: SqlApiKeyRepository;
   readonly probes: SqlProbeSetRepository;
@@ -99,7 +99,7 @@ export async function openSqliteBackend(options: SqliteBackendOptions): Promise<
     store,
     migrations: new SqliteMigrationRepository(db, { clock }),
     jobs: new SqliteJobRepository(db, { clock }),
-    adapters: new SqliteAdapterRepository(db, { clock }),
+    adapters: await SqlAdapterRepository.open(sql, { clock }),
     vectors: new SqliteVectorReader(statements),
     apiKeys: await SqlApiKeyRepository.open(sql, { clock }),
     probes: await SqlProbeSetRepository.open(sql, { clock }),
