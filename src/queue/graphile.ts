@@ -1,6 +1,6 @@
 import { ReembedError } from '../core/errors.js';
 import { importPeer } from '../platform/optional-peer.js';
-import { applyComponentSchema } from '../stores/pg/migrations.js';
+import { applyComponentSchema } from '../stores/pg/component-schema.js';
 import type { PgPoolLike } from '../stores/pg/pool.js';
 import { QUEUE_COMPONENT, QUEUE_SCHEMA_VERSION, queueDdl, workerSchemaOf } from './sql.js';
 

@@ -6,13 +6,13 @@ import { SqlAdapterRepository } from '../sql/adapters.js';
 import { SqlApiKeyRepository } from '../sql/api-keys.js';
 import { SqlCoverageSampleRepository } from '../sql/coverage-samples.js';
 import { SqlGoldenSetRepository } from '../sql/golden.js';
+import { SqlJobRepository } from '../sql/jobs.js';
+import { SqlMigrationRepository } from '../sql/migrations.js';
 import { SqlProbeSetRepository } from '../sql/probes.js';
 import { SqlTrafficRepository } from '../sql/traffic.js';
 import { PgCatalog } from './catalog.js';
 import { type PgBackendOptions, type ResolvedPgConfig, redactUrl, resolvePgConfig } from './config.js';
 import { PgExecutor } from './executor.js';
-import { PgJobRepository } from './jobs.js';
-import { PgMigrationRepository } from './migrations.js';
 import { type PgPoolLike, type PgQueryable, pgFailure, run, withTransaction } from './pool.js';
 import { PgSourceRepository } from './sources.js';
 import { advisoryLockSql, baseDdl, ident, SCHEMA_COMPONENT, SCHEMA_VERSION } from './sql.js';
@@ -34,8 +34,8 @@ export interface PgBackend extends Backend {
   readonly catalog: PgCatalog;
   readonly sources: PgSourceRepository;
   readonly store: PgVectorStore;
-  readonly migrations: PgMigrationRepository;
-  readonly jobs: PgJobRepository;
+  readonly migrations: SqlMigrationRepository;
+  readonly jobs: SqlJobRepository;
   readonly adapters: SqlAdapterRepository;
   readonly vectors: PgVectorReader;
   readonly apiKeys: SqlApiKeyRepository;
@@ -87,9 +87,9 @@ export async function openPgBackend(options: OpenPgBackendOptions): Promise<PgBa
       },
       clock,
     );
-    const migrations = await PgMigrationRepository.open(pool, { schema: config.schema, clock });
-    const jobs = await PgJobRepository.open(pool, { schema: config.schema, clock });
     const sql = new PgExecutor(pool, config.schema);
+    const migrations = await SqlMigrationRepository.open(sql, { clock });
+    const jobs = await SqlJobRepository.open(sql, { clock });
     const adapters = await SqlAdapterRepository.open(sql, { clock });
     const apiKeys = await SqlApiKeyRepository.open(sql, { clock });
     const probes = await SqlProbeSetRepository.open(sql, { clock });

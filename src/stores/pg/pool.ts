@@ -41,6 +41,7 @@ export async function withTransaction<T>(
   pool: PgPoolLike,
   what: string,
   fn: (tx: PgQueryable) => Promise<T>,
+  begin = 'BEGIN',
 ): Promise<T> {
   let client: PgClientLike;
   try {
@@ -49,7 +50,7 @@ export async function withTransaction<T>(
     throw pgFailure(what, error);
   }
   try {
-    await client.query('BEGIN');
+    await client.query(begin);
     const result = await fn(client);
     await client.query('COMMIT');
     client.release();

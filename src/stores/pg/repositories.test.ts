@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { it } from 'vitest';
 import { describeRepositoryCases } from '../../testing/repository-suite.js';
+import { SqlJobRepository } from '../sql/jobs.js';
+import { SqlMigrationRepository } from '../sql/migrations.js';
 import { openSqliteBackend } from '../sqlite/backend.js';
-import { SqliteJobRepository } from '../sqlite/jobs.js';
-import { SqliteMigrationRepository } from '../sqlite/migrations.js';
-import { PgJobRepository } from './jobs.js';
-import { PgMigrationRepository } from './migrations.js';
+import { SqliteExecutor } from '../sqlite/executor.js';
+import { PgExecutor } from './executor.js';
 import { ident } from './sql.js';
 import { openTestBackend, PG_SKIP_LINE, PG_URL } from './test-support.js';
 
@@ -21,8 +21,8 @@ describeRepositoryCases('sqlite', async () => {
     jobs: backend.jobs,
     raw: async (sql) => void backend.db.prepare(sql).run(),
     reopen: async () => {
-      new SqliteMigrationRepository(backend.db);
-      new SqliteJobRepository(backend.db);
+      await SqlMigrationRepository.open(new SqliteExecutor(backend.statements));
+      await SqlJobRepository.open(new SqliteExecutor(backend.statements));
     },
     cleanup: async () => {
       await backend.close();
@@ -53,8 +53,8 @@ if (!PG_URL) {
         }
       },
       reopen: async () => {
-        await PgMigrationRepository.open(backend.pool, { schema });
-        await PgJobRepository.open(backend.pool, { schema });
+        await SqlMigrationRepository.open(new PgExecutor(backend.pool, schema));
+        await SqlJobRepository.open(new PgExecutor(backend.pool, schema));
       },
       cleanup: () => backend.close(),
     };

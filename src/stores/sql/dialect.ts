@@ -38,15 +38,33 @@ export interface SqlDialect {
   params(count: number, from?: number): string;
   /** The n-th parameter where its type cannot be inferred (`$n::type` on PostgreSQL; `x IS NULL` tests). */
   typed(n: number, pgType: string): string;
+  /**
+   * `column` is one of a list bound as one parameter (`list(values)`): `= ANY($n::text[])` on PostgreSQL,
+   * `IN (SELECT value FROM json_each(?))` on SQLite.
+   */
+  inList(column: string, n: number): string;
+  /** The value to bind for `inList`. */
+  list(values: readonly string[]): unknown;
+  /** The LIMIT parameter value that means "no limit". */
+  readonly noLimit: number | null;
   /** Column types: JSON document, instant, double. */
   readonly json: string;
   readonly timestamp: string;
   readonly real: string;
   readonly blob: string;
+  readonly bigint: string;
+  /** Column suffix that makes a text column compare by code point (PostgreSQL `COLLATE "C"`; SQLite's default). */
+  readonly binaryCollation: string;
   /** A boolean column (SQLite: an INTEGER held to 0 or 1; bind `1`/`0` on both). */
   boolean(column: string): string;
-  /** A generated integer primary key column type. */
+  /** A generated integer primary key column type (SQLite AUTOINCREMENT: ids never reused). */
   readonly autoId: string;
+  /** A generated integer primary key column type (SQLite: the rowid). */
+  readonly rowId: string;
+  /** The larger of two values (`greatest` / SQLite's two-argument `max`). */
+  readonly greatest: string;
+  /** Whether a failed statement (as thrown by the executor) was a unique-constraint violation. */
+  uniqueViolation(error: unknown): boolean;
   /** Suffix of a lookup whose row the transaction will change (`FOR UPDATE`; SQLite's write lock covers it). */
   readonly forUpdate: string;
   /** Suffix of a table with a composite primary key and no other use of a rowid (SQLite `WITHOUT ROWID`). */
@@ -62,6 +80,15 @@ export interface SqlDialect {
   lockKey(): string | null;
 }
 
+/** The driver's error code of a failure, or of the failure it wraps (`STORE_FAILED` keeps it as cause). */
+function causeCode(error: unknown): string {
+  for (let e = error, depth = 0; e && depth < 3; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && code !== 'STORE_FAILED') return code;
+  }
+  return '';
+}
+
 const commaList = (count: number, from: number, param: (n: number) => string): string =>
   Array.from({ length: count }, (_, i) => param(from + i)).join(', ');
 
@@ -73,12 +100,20 @@ export function sqliteDialect(): SqlDialect {
     param,
     params: (count, from = 1) => commaList(count, from, param),
     typed: () => '?',
+    inList: (column) => `${column} IN (SELECT value FROM json_each(?))`,
+    list: (values) => JSON.stringify(values),
+    noLimit: -1,
     json: 'TEXT',
     timestamp: 'TEXT',
     real: 'REAL',
     blob: 'BLOB',
+    bigint: 'INTEGER',
+    binaryCollation: '',
     boolean: (column) => `INTEGER NOT NULL CHECK (${column} IN (0, 1))`,
     autoId: 'INTEGER PRIMARY KEY AUTOINCREMENT',
+    rowId: 'INTEGER PRIMARY KEY',
+    greatest: 'MAX',
+    uniqueViolation: (error) => /^SQLITE_CONSTRAINT_(UNIQUE|PRIMARYKEY)$/.test(causeCode(error)),
     forUpdate: '',
     withoutRowid: ' WITHOUT ROWID',
     jsonText: (column) => column,
@@ -97,12 +132,20 @@ export function pgDialect(schema: string): SqlDialect {
     param,
     params: (count, from = 1) => commaList(count, from, param),
     typed: (n, pgType) => `$${n}::${pgType}`,
+    inList: (column, n) => `${column} = ANY($${n}::text[])`,
+    list: (values) => [...values],
+    noLimit: null,
     json: 'jsonb',
     timestamp: 'timestamptz',
     real: 'double precision',
     blob: 'bytea',
+    bigint: 'bigint',
+    binaryCollation: ' COLLATE "C"',
     boolean: () => 'boolean NOT NULL',
     autoId: 'bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY',
+    rowId: 'bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY',
+    greatest: 'greatest',
+    uniqueViolation: (error) => causeCode(error) === '23505',
     forUpdate: ' FOR UPDATE',
     withoutRowid: '',
     jsonText: (column) => `${column}::text AS ${column}`,

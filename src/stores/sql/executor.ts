@@ -43,6 +43,14 @@ export interface SqlExecutor {
    * reads on request paths (an API key by hash, a list).
    */
   all<R>(what: string, text: string, params?: readonly unknown[]): Promise<R[]>;
+  /** One changing statement outside an explicit transaction (it commits alone); answers the rows changed. */
+  run(what: string, text: string, params?: readonly unknown[]): Promise<number>;
+  /**
+   * Runs a bulk write whose work is one statement on PostgreSQL (an `insertRows`): there without BEGIN and
+   * COMMIT round trips (one statement commits atomically on its own), on SQLite in one write transaction
+   * (one statement per row). A second statement on PostgreSQL is a programming error.
+   */
+  bulk(what: string, work: () => SqlWork<void>): Promise<void>;
   /** Runs `work` as one consistent read (one snapshot). */
   read<T>(what: string, work: () => SqlWork<T>): Promise<T>;
   /**

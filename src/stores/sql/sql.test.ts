@@ -6,6 +6,8 @@ import { coverageSamplesDdl, coverageSamplesSql } from './coverage-samples.js';
 import { pgDialect, sqliteDialect } from './dialect.js';
 import { driveSync, exec, rows, type SqlStatement, type SqlWork } from './executor.js';
 import { goldenDdl, goldenSql } from './golden.js';
+import { jobsSql } from './jobs.js';
+import { migrationsSql } from './migrations.js';
 import { probesDdl, probesSql } from './probes.js';
 import { audit, insertRows } from './statements.js';
 import { trafficDdl, trafficSql } from './traffic.js';

@@ -4,14 +4,14 @@ import { SqlAdapterRepository } from '../sql/adapters.js';
 import { SqlApiKeyRepository } from '../sql/api-keys.js';
 import { SqlCoverageSampleRepository } from '../sql/coverage-samples.js';
 import { SqlGoldenSetRepository } from '../sql/golden.js';
+import { SqlJobRepository } from '../sql/jobs.js';
+import { SqlMigrationRepository } from '../sql/migrations.js';
 import { SqlProbeSetRepository } from '../sql/probes.js';
 import { SqlTrafficRepository } from '../sql/traffic.js';
 import type { SqliteAnnOptions } from './ann-config.js';
 import { SqliteCatalog } from './catalog.js';
 import { openDatabase } from './driver.js';
 import { SqliteExecutor } from './executor.js';
-import { SqliteJobRepository } from './jobs.js';
-import { SqliteMigrationRepository } from './migrations.js';
 import { ReaderThread, readerThreadsFor } from './reader-thread.js';
 import { applySchema, type SqliteDatabase } from './schema.js';
 import { SqliteSourceRepository } from './sources.js';
@@ -41,8 +41,8 @@ export interface SqliteBackend extends Backend {
   readonly catalog: SqliteCatalog;
   readonly sources: SqliteSourceRepository;
   readonly store: SqliteVectorStore;
-  readonly migrations: SqliteMigrationRepository;
-  readonly jobs: SqliteJobRepository;
+  readonly migrations: SqlMigrationRepository;
+  readonly jobs: SqlJobRepository;
   readonly adapters: SqlAdapterRepository;
   readonly vectors: SqliteVectorReader;
   readonly apiKeys: SqlApiKeyRepository;
@@ -97,8 +97,8 @@ export async function openSqliteBackend(options: SqliteBackendOptions): Promise<
     catalog: new SqliteCatalog(statements, clock),
     sources: new SqliteSourceRepository(statements, clock, { threads: readerThreadsFor }),
     store,
-    migrations: new SqliteMigrationRepository(db, { clock }),
-    jobs: new SqliteJobRepository(db, { clock }),
+    migrations: await SqlMigrationRepository.open(sql, { clock }),
+    jobs: await SqlJobRepository.open(sql, { clock }),
     adapters: await SqlAdapterRepository.open(sql, { clock }),
     vectors: new SqliteVectorReader(statements),
     apiKeys: await SqlApiKeyRepository.open(sql, { clock }),

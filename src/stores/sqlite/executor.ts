@@ -1,7 +1,7 @@
 import { type Clock, systemClock } from '../../ports/clock.js';
 import { type SqlDialect, sqliteDialect } from '../sql/dialect.js';
 import { driveSync, type SqlExecutor, type SqlStatement, type SqlWork } from '../sql/executor.js';
-import { applyComponentSchema } from './migrations.js';
+import { applyComponentSchema } from './component-schema.js';
 import { type StatementCache, storeFailure } from './statements.js';
 
 /**
@@ -33,6 +33,18 @@ export class SqliteExecutor implements SqlExecutor {
     } catch (error) {
       throw storeFailure(what, error);
     }
+  }
+
+  async run(what: string, text: string, params: readonly unknown[] = []): Promise<number> {
+    try {
+      return this.#statements.get(text).run(...params).changes;
+    } catch (error) {
+      throw storeFailure(what, error);
+    }
+  }
+
+  async bulk(what: string, work: () => SqlWork<void>): Promise<void> {
+    this.#statements.write(what, () => driveSync(work(), this.#answer));
   }
 
   async read<T>(what: string, work: () => SqlWork<T>): Promise<T> {
