@@ -1,6 +1,6 @@
 import type { Routing } from '../../core/routing.js';
 import { servingNamespaceOf } from '../../core/routing.js';
-import type { AliasRow } from './catalog-rows.js';
+import type { AliasRow } from '../shared/catalog-rows.js';
 import { conflict, invalid, one } from './catalog-support.js';
 import type { PgQueryable } from './pool.js';
 import type { CatalogSql } from './sql-catalog.js';
@@ -43,12 +43,12 @@ export async function writeAlias(
         `"${collection}" differs: alias "${name}" belongs to "${current.collection}"`,
       );
     }
-    const held = current.version;
+    const held = Number(current.version);
     if (options.expectedVersion !== undefined && options.expectedVersion !== held) {
       throw conflict(name, options.expectedVersion, held);
     }
     row = await one<AliasRow>(tx, sql.updateAlias, [name, held, json, serving, now]);
   }
   if (!row) throw conflict(name, options.expectedVersion ?? 0, -1);
-  return { row, previous: current ? current.routing : null };
+  return { row, previous: current ? (current.routing as Routing) : null };
 }

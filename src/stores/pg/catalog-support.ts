@@ -1,5 +1,4 @@
 import { ReembedError } from '../../core/errors.js';
-import { NAMESPACE_STATES } from '../../core/namespace.js';
 import { type PgQueryable, run, sqlState } from './pool.js';
 
 /** Small helpers of the Postgres catalog: single-row reads, unique-violation mapping, typed errors. */
@@ -39,26 +38,10 @@ export function conflict(alias: string, expected: number, actual: number): Reemb
   );
 }
 
-export function checkActor(actor: string): void {
-  if (typeof actor !== 'string' || actor.trim().length === 0) {
-    throw invalid('actor', 'must be a non-empty string (who made the change, for the audit log)');
-  }
-}
-
-export function checkState(state: string): void {
-  if (!(NAMESPACE_STATES as readonly string[]).includes(state)) {
-    throw invalid('state', `"${state}" is not one of ${NAMESPACE_STATES.join(', ')}`);
-  }
-}
-
-export function invalid(field: string, problem: string): ReembedError {
-  return new ReembedError('INVALID_INPUT', `${field} ${problem}.`, { details: { field } });
-}
-
-export function exists(what: string, name: string): ReembedError {
-  return new ReembedError('ALREADY_EXISTS', `${what} "${name}" already exists.`, { details: { name } });
-}
-
-export function notFound(what: string, name: string, hint: string): ReembedError {
-  return new ReembedError('NOT_FOUND', `Unknown ${what} "${name}": ${hint}.`, { details: { [what]: name } });
-}
+export {
+  alreadyExists as exists,
+  checkActor,
+  checkState,
+  invalid,
+  notFound,
+} from '../shared/catalog-errors.js';

@@ -8,8 +8,6 @@ import { spaceConflict, spaceDifferences } from '../../core/space-diff.js';
 import type { AuditEntry, AuditFilter, Catalog, Collection, NewNamespace } from '../../ports/catalog.js';
 import type { Clock } from '../../ports/clock.js';
 import { spaceInUse, unknownSpace } from '../shared/catalog-errors.js';
-import { checkRouting } from '../shared/routing-check.js';
-import { writeAlias } from './alias-write.js';
 import {
   type AliasRow,
   type AuditRow,
@@ -21,7 +19,9 @@ import {
   namespaceFromRow,
   type SpaceRow,
   spaceFromRow,
-} from './catalog-rows.js';
+} from '../shared/catalog-rows.js';
+import { checkRouting } from '../shared/routing-check.js';
+import { writeAlias } from './alias-write.js';
 import {
   checkActor,
   checkState,

@@ -19,6 +19,8 @@ const PG_TIMESTAMP =
  */
 export function isoText(text: string): string {
   const n = text.length;
+  // Already ISO-8601 UTC (SQLite stores instants as `Date#toISOString` wrote them).
+  if (n >= 20 && text.charCodeAt(10) === 84 && text.charCodeAt(n - 1) === 90) return text;
   if (n >= 22 && text.charCodeAt(10) === 32 && text.endsWith('+00')) {
     const fraction = text.slice(19, n - 3);
     if (fraction === '') return `${text.slice(0, 10)}T${text.slice(11, 19)}.000Z`;

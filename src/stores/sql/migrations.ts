@@ -23,6 +23,7 @@ import type {
   ServedQuery,
   TransitionOptions,
 } from '../../ports/migrations.js';
+import { checkActor } from '../shared/catalog-errors.js';
 import { jsonValue, parseJsonObject } from '../shared/json.js';
 import { iso, isoOrNull } from '../shared/timestamps.js';
 import type { SqlDialect } from './dialect.js';
@@ -460,16 +461,6 @@ function* locked(sql: Sql, id: string): SqlWork<MigrationRow> {
   const [row] = yield* rows<MigrationRow>(sql.locked, [id]);
   if (!row) throw new ReembedError('NOT_FOUND', `Unknown migration "${id}".`, { details: { migration: id } });
   return row;
-}
-
-function checkActor(actor: string): void {
-  if (typeof actor !== 'string' || actor.trim().length === 0) {
-    throw new ReembedError(
-      'INVALID_INPUT',
-      'actor must be a non-empty string (who made the change, for the audit log).',
-      { details: { field: 'actor' } },
-    );
-  }
 }
 
 function checkVersion(current: Migration, expected: number | undefined): void {

@@ -18,8 +18,6 @@ import {
   spaceRegisteredAs,
   unknownSpace,
 } from '../shared/catalog-errors.js';
-import { parseJsonObject } from '../shared/json.js';
-import { checkRouting } from '../shared/routing-check.js';
 import {
   type AliasRow,
   type AuditRow,
@@ -31,7 +29,9 @@ import {
   namespaceFromRow,
   type SpaceRow,
   spaceFromRow,
-} from './catalog-rows.js';
+} from '../shared/catalog-rows.js';
+import { parseJsonObject } from '../shared/json.js';
+import { checkRouting } from '../shared/routing-check.js';
 import { CATALOG_SQL as SQL } from './sql.js';
 import type { StatementCache } from './statements.js';
 
@@ -225,7 +225,7 @@ export class SqliteCatalog implements Catalog {
     }
     return this.#sql.write('update namespace info', () => {
       const row = this.#namespaceRow(name);
-      const info = JSON.stringify({ ...parseJsonObject(row.info), ...patch });
+      const info = JSON.stringify({ ...parseJsonObject(row.info as string), ...patch });
       this.#sql.get(SQL.setNamespaceInfo).run(info, name);
       this.#audit('system', 'namespace.info', name, { patch });
       return this.#namespace({ ...row, info });
@@ -257,7 +257,7 @@ export class SqliteCatalog implements Catalog {
           `"${collection}" differs: alias "${name}" belongs to "${current.collection}"`,
         );
       }
-      const held = current?.version ?? 0;
+      const held = Number(current?.version ?? 0);
       if (options.expectedVersion !== undefined && options.expectedVersion !== held) {
         throw aliasConflict(name, options.expectedVersion, held);
       }
@@ -270,7 +270,7 @@ export class SqliteCatalog implements Catalog {
         updated_at: this.#now(),
       };
       this.#sql.get(SQL.upsertAlias).run({ ...row, serving: servingNamespaceOf(routing) });
-      const previous = current ? (JSON.parse(current.routing) as unknown) : null;
+      const previous = current ? (JSON.parse(current.routing as string) as unknown) : null;
       this.#audit(actor, 'alias.set', name, {
         collection,
         routing,

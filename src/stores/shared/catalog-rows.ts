@@ -3,20 +3,25 @@ import type { Namespace, NamespaceState } from '../../core/namespace.js';
 import type { Alias, Routing } from '../../core/routing.js';
 import { defineSpace, type Space, type SpaceRuntime, type SpaceSpec } from '../../core/space.js';
 import type { AuditEntry, Collection } from '../../ports/catalog.js';
-import { iso, isoOrNull, num } from './pool.js';
+import { jsonValue, parseJsonObject } from './json.js';
+import { iso, isoOrNull } from './timestamps.js';
 
-/** Row shapes as `pg` returns them (jsonb parsed, timestamptz as Date, bigint as string). */
+/**
+ * Row shapes of the catalog tables in both SQL stores and their mapping to frozen domain values. JSON
+ * columns arrive as text from SQLite and parsed from PostgreSQL's jsonb; instants as ISO text from SQLite
+ * and as Date (or ISO text) from PostgreSQL; bigint as a string from PostgreSQL.
+ */
 export interface SpaceRow {
   fingerprint: string;
   name: string;
-  spec: SpaceSpec;
-  runtime: Partial<SpaceRuntime>;
-  created_at: Date | string;
+  spec: unknown;
+  runtime: unknown;
+  created_at: unknown;
 }
 
 export interface CollectionRow {
   name: string;
-  created_at: Date | string;
+  created_at: unknown;
 }
 
 export interface NamespaceRow {
@@ -24,28 +29,36 @@ export interface NamespaceRow {
   collection: string;
   fingerprint: string;
   state: string;
-  created_at: Date | string;
+  created_at: unknown;
   created_from: string | null;
-  retired_at: Date | string | null;
-  info: Record<string, unknown> | null;
+  retired_at: unknown;
+  info: unknown;
 }
 
 export interface AliasRow {
   name: string;
   collection: string;
-  routing: Routing;
-  serving_namespace: string;
-  version: number;
-  updated_at: Date | string;
+  routing: unknown;
+  serving_namespace?: string;
+  version: number | string;
+  updated_at: unknown;
 }
 
 export interface AuditRow {
-  id: string | number;
-  at: Date | string;
+  id: number | string;
+  at: unknown;
   actor: string;
   action: string;
   subject: string;
-  details: Record<string, unknown> | null;
+  details: unknown;
+}
+
+/** A JSON object column: text or parsed, anything that is not an object reads as `{}`. */
+function jsonObject(value: unknown): Record<string, unknown> {
+  if (typeof value === 'string') return parseJsonObject(value);
+  return value !== null && typeof value === 'object' && !Array.isArray(value)
+    ? { ...(value as Record<string, unknown>) }
+    : {};
 }
 
 /**
@@ -53,7 +66,11 @@ export interface AuditRow {
  * fingerprint that no longer matches its spec means the row was modified outside reembed.
  */
 export function spaceFromRow(row: SpaceRow): Space {
-  const space = defineSpace(row.name, row.spec, row.runtime);
+  const space = defineSpace(
+    row.name,
+    jsonValue<SpaceSpec>(row.spec),
+    jsonValue<Partial<SpaceRuntime>>(row.runtime),
+  );
   if (space.fingerprint !== row.fingerprint) {
     throw new ReembedError(
       'STORE_FAILED',
@@ -78,7 +95,7 @@ export function namespaceFromRow(row: NamespaceRow, space: Space): Namespace {
     createdAt: iso(row.created_at),
     createdFrom: row.created_from,
     retiredAt: isoOrNull(row.retired_at),
-    info: deepFreeze({ ...(row.info ?? {}) }),
+    info: deepFreeze(jsonObject(row.info)),
   });
 }
 
@@ -87,20 +104,20 @@ export function aliasFromRow(row: AliasRow): Alias {
     kind: 'alias' as const,
     name: row.name,
     collection: row.collection,
-    routing: deepFreeze(row.routing),
-    version: num(row.version),
+    routing: deepFreeze(jsonValue<Routing>(row.routing)),
+    version: Number(row.version),
     updatedAt: iso(row.updated_at),
   });
 }
 
 export function auditFromRow(row: AuditRow): AuditEntry {
   return Object.freeze({
-    id: num(row.id),
+    id: Number(row.id),
     at: iso(row.at),
     actor: row.actor,
     action: row.action,
     subject: row.subject,
-    details: deepFreeze({ ...(row.details ?? {}) }),
+    details: deepFreeze(jsonObject(row.details)),
   });
 }
 
