@@ -145,8 +145,13 @@ describe('parameter order', () => {
       apiKeysSql(d),
       trafficSql(d),
       coverageSamplesSql(d),
+      jobsSql(d),
+      migrationsSql(d),
     ];
-    const texts = builders.flatMap((b) => Object.values(b).filter((v): v is string => typeof v === 'string'));
+    const texts = builders.flatMap((b) =>
+      Object.values(b).flatMap((v) => (typeof v === 'string' ? [v] : Array.isArray(v) ? v : [])),
+    );
+    texts.push(migrationsSql(d).quantile('served_ms'));
     expect(texts.length).toBeGreaterThan(20);
     for (const text of texts) {
       const numbers = [...text.matchAll(/\$(\d+)/g)].map((m) => Number(m[1]));
