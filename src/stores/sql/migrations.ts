@@ -210,12 +210,6 @@ export class SqlMigrationRepository implements MigrationRepository {
     const sql = this.#sql;
     const d = this.#db.dialect;
     const clock = this.#clock;
-    const refuse = async (): Promise<never> => {
-      const [held] = await this.#db.all<{ id: string; state: string }>('read migrations', sql.unfinished, [
-        input.alias,
-      ]);
-      throw unfinishedMigrationConflict(input.alias, { id: held?.id ?? null, state: held?.state ?? null });
-    };
     try {
       return await this.#db.write('create a migration', function* () {
         const [open] = yield* rows<{ id: string; state: string }>(sql.unfinished, [input.alias]);
@@ -258,8 +252,13 @@ export class SqlMigrationRepository implements MigrationRepository {
         return fromRow(row);
       });
     } catch (error) {
-      // Two creators raced past the check (PostgreSQL): the partial unique index let one of them in.
-      if (d.uniqueViolation(error)) return refuse();
+      // Two creators raced past the check (PostgreSQL): the partial unique index let one of them in. Any
+      // other unique violation (an id taken) stays the store's failure.
+      if (!d.uniqueViolation(error)) throw error;
+      const [held] = await this.#db.all<{ id: string; state: string }>('read migrations', sql.unfinished, [
+        input.alias,
+      ]);
+      if (held) throw unfinishedMigrationConflict(input.alias, held);
       throw error;
     }
   }

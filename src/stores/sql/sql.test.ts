@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ReembedError } from '../../core/errors.js';
 import { systemClock } from '../../ports/clock.js';
 import { adaptersSql } from './adapters.js';
 import { apiKeysSql } from './api-keys.js';
@@ -157,5 +158,19 @@ describe('parameter order', () => {
       const numbers = [...text.matchAll(/\$(\d+)/g)].map((m) => Number(m[1]));
       expect(numbers, text).toEqual(numbers.map((_, i) => i + 1));
     }
+  });
+});
+
+describe('uniqueViolation', () => {
+  const failed = (code: string) =>
+    new ReembedError('STORE_FAILED', 'the store failed', { cause: Object.assign(new Error('x'), { code }) });
+
+  it('recognises each driver’s unique-constraint failure through the STORE_FAILED wrapper, and nothing else', () => {
+    expect(sqliteDialect().uniqueViolation(failed('SQLITE_CONSTRAINT_UNIQUE'))).toBe(true);
+    expect(sqliteDialect().uniqueViolation(failed('SQLITE_CONSTRAINT_PRIMARYKEY'))).toBe(true);
+    expect(sqliteDialect().uniqueViolation(failed('SQLITE_BUSY'))).toBe(false);
+    expect(pgDialect('s').uniqueViolation(failed('23505'))).toBe(true);
+    expect(pgDialect('s').uniqueViolation(failed('40001'))).toBe(false);
+    expect(pgDialect('s').uniqueViolation(new Error('no code'))).toBe(false);
   });
 });
