@@ -268,7 +268,7 @@ function printReview(ctx: CliContext, alias: string, review: MigrationReview): v
   const { dim } = ctx.out.style;
   if (review.judgments === 0) {
     ctx.out.line(
-      `  review     no labels yet ${dim(`(reembed serve: the dashboard's review queue shows what ${alias}'s new namespace loses and gains; labels are stored as ${review.golden})`)}`,
+      `  review     no labels yet ${dim(`(reembed serve: the dashboard's review queue shows the documents the new namespace loses and gains; labels are stored as ${review.golden})`)}`,
     );
     return;
   }
