@@ -175,10 +175,11 @@ export function annSearch(
     if (strangers * 4 > found.keys.length || (checked >= 4 && drifted * 4 > checked))
       return { hits: null, suspect: true };
     // The graph gave fewer keys than asked while holding more records: some are unreachable from the entry
-    // point (HNSW can strand nodes, e.g. among near-zero vectors under the inner product). Short of k, the
-    // answer would silently miss records: scan exactly instead.
+    // point (HNSW can strand nodes: among near-zero vectors under the inner product, and usearch's concurrent
+    // insertion leaves a few). Any of them could belong in the answer — certainly when every record was
+    // asked for, as for a namespace no larger than the beam — so the answer is scanned exactly instead.
     const stranded = found.keys.length < Math.min(want, size);
-    if (stranded && passed < k) return { hits: null, suspect: false };
+    if (stranded) return { hits: null, suspect: false };
     if (passed >= k || found.keys.length < want || !predicate) {
       const best = top.sorted();
       const hits = best.rows.map((key, i) => {

@@ -338,6 +338,33 @@ describe('sqlite store: HNSW index for large namespaces', () => {
     }
   });
 
+  it('scans exactly when an unreachable record is the best match, though enough others passed', async () => {
+    const backend = await openBackend(tempFile(), { threshold: 0 });
+    await backend.store.createNamespace(ns);
+    const vectors = clustered(60, 14);
+    await fill(backend, vectors);
+    const q = vectors[5] as Float32Array;
+    const exact = await search(backend, q, 5, { exact: true });
+    expect(exact[0]?.sourceId).toBe('d5');
+    // The graph leaves out the query's own record (unreachable), and returns every other one.
+    const real = AnnIndex.prototype.search;
+    const spy = vi.spyOn(AnnIndex.prototype, 'search').mockImplementation(function (
+      this: AnnIndex,
+      query,
+      count,
+    ) {
+      const found = real.call(this, query, count);
+      return { keys: found.keys.slice(1), distances: found.distances.slice(1) };
+    });
+    try {
+      const ann = await search(backend, q, 5);
+      expect(spy).toHaveBeenCalled();
+      expect(ann.map((h) => h.sourceId)).toEqual(exact.map((h) => h.sourceId));
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
   it('follows a caller transaction only once it commits', async () => {
     const path = tempFile();
     const backend = await openBackend(path, { threshold: 0 });
