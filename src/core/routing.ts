@@ -95,11 +95,12 @@ export function bridgeOf(routing: Routing): BridgeRoute | null {
  */
 export function describeRouting(routing: Routing, adapterName?: string): string {
   const bridge = bridgeOf(routing);
+  const primary = servingNamespaceOf(routing);
   const through = bridge ? `bridge ${adapterName ?? bridge.adapter} (${bridge.direction})` : '';
-  const bridgedPrimary = bridge
+  const what = bridge
     ? bridge.direction === 'query'
-      ? `${through}: new-model queries mapped into ${servingNamespaceOf(routing)}`
-      : `${through}: ${servingNamespaceOf(routing)}, old vectors mapped into the new space`
+      ? `new-model queries mapped into ${primary}`
+      : `${primary}, old vectors mapped into the new space`
     : '';
   switch (routing.kind) {
     case 'single':
@@ -108,19 +109,15 @@ export function describeRouting(routing: Routing, adapterName?: string): string 
       return `all queries: ${routing.primary}; ${Math.round(routing.sampleRate * 100)}% also read ${routing.shadow} in shadow (not served)`;
     case 'fused':
       return bridge
-        ? `all queries: ${routing.next} fused with ${bridgedPrimary} (its not-yet-backfilled part; native records weigh above bridged ones)`
+        ? `all queries: ${routing.next}, its not-yet-backfilled part answered through ${through} — ${what}; native records weigh above bridged ones, the old model is not called`
         : `all queries: ${routing.primary} and ${routing.next} fused (${routing.fusion.method})`;
     case 'split': {
       const tenants = routing.tenants.length
         ? ` and tenant${routing.tenants.length === 1 ? '' : 's'} ${routing.tenants.join(', ')}`
         : '';
-      const moved = bridge
-        ? `${routing.next}, its not-yet-backfilled part answered through ${through}`
-        : `${routing.next} fused with ${routing.primary} for documents not migrated yet`;
-      const rest = bridge ? bridgedPrimary : routing.primary;
-      return `${routing.percent}% of queries${tenants}: ${moved}; the rest: ${rest}${
-        bridge ? ' alone (the old model is not called)' : ''
-      }`;
+      return bridge
+        ? `${routing.percent}% of queries${tenants}: ${routing.next}, its not-yet-backfilled part answered through ${through}; the rest: ${through} alone — ${what}; the old model is not called`
+        : `${routing.percent}% of queries${tenants}: ${routing.next}, fused with ${routing.primary} for documents not migrated yet; the rest: ${routing.primary}`;
     }
   }
 }

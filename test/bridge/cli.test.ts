@@ -165,7 +165,7 @@ describe('reembed adapter fit --sample | migrate start --bridge', () => {
     const status = await cli('migrate', 'status', 'docs');
     expect(status.code, status.stderr).toBe(0);
     expect(status.stdout).toContain(
-      `serving    0% of queries: docs@near-v2, its not-yet-backfilled part answered through bridge old-v1-to-near-v2.1 (corpus); the rest: bridge old-v1-to-near-v2.1 (corpus): ${derived}, old vectors mapped into the new space alone (the old model is not called)`,
+      `serving    0% of queries: docs@near-v2, its not-yet-backfilled part answered through bridge old-v1-to-near-v2.1 (corpus); the rest: bridge old-v1-to-near-v2.1 (corpus) alone — ${derived}, old vectors mapped into the new space; the old model is not called`,
     );
     const step = await cli('migrate', 'step', 'docs', '--max-batches', '1');
     expect(step.code, step.stdout + step.stderr).toBe(0);

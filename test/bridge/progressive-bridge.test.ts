@@ -129,7 +129,7 @@ describe.each(BACKENDS)('bridged progressive migrations on $name', ({ options, s
     });
     const status = await service.status(id);
     expect(status.serving).toBe(
-      `0% of queries: ${next}, its not-yet-backfilled part answered through bridge ${name} (corpus); the rest: bridge ${name} (corpus): ${derived}, old vectors mapped into the new space alone (the old model is not called)`,
+      `0% of queries: ${next}, its not-yet-backfilled part answered through bridge ${name} (corpus); the rest: bridge ${name} (corpus) alone — ${derived}, old vectors mapped into the new space; the old model is not called`,
     );
     // The gates read the clean-old quality recorded on the golden set while the old model answered.
     expect(status.gates.find((g) => g.rule.startsWith('ndcg@10'))?.why).toMatch(
