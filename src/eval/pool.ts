@@ -37,7 +37,9 @@ export async function mapPool<T, R>(
     while (failure === null && next < items.length) {
       // Calls that never wait on I/O (an embedded store, a local model) would otherwise run the whole pool
       // without one turn of the event loop: no SIGINT handler could run, so `signal` could not abort.
-      if (performance.now() - turn > YIELD_MS) {
+      // Only with a signal to notice: a turn waits behind every pending microtask, and callers without
+      // one (cutover gates while queries run in the same process) keep their ordering as before.
+      if (options.signal && performance.now() - turn > YIELD_MS) {
         await new Promise((resolve) => setImmediate(resolve));
         turn = performance.now();
         continue; // another worker may have taken the last item, or failed, meanwhile
