@@ -20,9 +20,10 @@ import { embedAll, evaluateProbe, type ProbeApp } from './probes.js';
 import type { QueryEngine } from './query.js';
 
 /**
- * Bridged migrations (issue 17, `migrate start --strategy lazy --bridge query|corpus`): the alias serves the
- * new model from day 0 through an adapter that passed its gate, fused with the new namespace's native
- * records as the backfill writes them, and the old model is never called again — not on queries (the
+ * Bridged migrations (issue 17, `migrate start --strategy lazy|progressive --bridge query|corpus`): the
+ * alias serves the new model from day 0 through an adapter that passed its gate, fused with the new
+ * namespace's native records as the backfill writes them (progressive: on the share of traffic moved so
+ * far; the rest reads the bridge alone), and the old model is never called again — not on queries (the
  * bridge maps new-model queries, or reads the derived namespace) and not on writes (the old namespace is
  * frozen: it takes deletes only; new and changed documents are embedded natively in the new namespace,
  * where the fusion serves them since they are newer).

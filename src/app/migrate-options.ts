@@ -196,10 +196,12 @@ export function resolveMigrationOptions(strategy: MigrationStrategy, input: unkn
     });
   }
   const o = parsed.data;
-  if (o.bridge && strategy !== 'lazy') {
+  if (o.bridge && strategy !== 'lazy' && strategy !== 'progressive') {
+    // Blue-green and shadow serve the old namespace with the old model until cutover: a bridge has no
+    // part in them, and a deprecated old model could not serve them anyway.
     throw new ReembedError(
       'INVALID_INPUT',
-      `A bridge serves through a lazy migration (its fused routing weighs native records above bridged ones); use --strategy lazy with --bridge ${o.bridge.direction}.`,
+      `A bridge serves through a lazy or progressive migration (the not-yet-backfilled part of the new space is answered through the adapter, native records weigh above bridged ones); ${strategy} serves the old model until cutover. Use --strategy lazy or --strategy progressive with --bridge ${o.bridge.direction}.`,
       { details: { field: 'bridge', strategy } },
     );
   }

@@ -1,5 +1,7 @@
+import { requireAdapters } from '../bridge/fit.js';
 import {
   type Migration,
+  type MigrationBridge,
   type MigrationReport,
   migrationReport,
   migrationRouting,
@@ -153,6 +155,7 @@ async function coverageRollout(ctx: MigrationContext, m: Migration): Promise<Ste
  * (no golden set, no probe) moves no traffic until it is cut over by force. Returns why to hold, or null.
  */
 async function rolloutQualityHold(ctx: MigrationContext, m: Migration): Promise<string | null> {
+  if (m.options.bridge) return bridgeHold(ctx, m);
   if (m.options.golden !== null) return null;
   if (!m.options.probe) {
     return m.options.defaultGates
@@ -180,6 +183,23 @@ async function rolloutQualityHold(ctx: MigrationContext, m: Migration): Promise<
     : null;
 }
 
+/**
+ * A bridged progressive migration cannot forecast (that embeds the probe with the old model, which is gone).
+ * What the moved share serves during the backfill — the new namespace fused with the bridge, by
+ * coverage-aware score — is what the adapter's gate measured against clean old (or the new namespace
+ * alone), so traffic moves only while that gate holds: the adapter passed and was not revoked, and its
+ * latest evaluation (a drift re-evaluation included) passed. Returns why to hold, or null.
+ */
+async function bridgeHold(ctx: MigrationContext, m: Migration): Promise<string | null> {
+  const bridge = m.options.bridge as MigrationBridge;
+  const record = await requireAdapters(ctx.backend).get(bridge.adapter);
+  if (record.state !== 'passed')
+    return `adapter ${bridge.name} is ${record.state === 'revoked' ? 'revoked' : 'not gated'}: no more traffic moves through its bridge (fit and evaluate a new one, or roll back)`;
+  if (record.latest && !record.latest.passed)
+    return `the latest evaluation of adapter ${bridge.name} (${record.latest.reason}, ${record.latest.at}) failed its gate: refit it (reembed adapter fit ${m.collection} …) or roll back`;
+  return null;
+}
+
 function rolloutOf(m: Migration): { percent: number; tenants: string[]; at: string | null } {
   const info = m.info as { rolloutPercent?: number; rolloutTenants?: string[]; rolloutAt?: string };
   return {
@@ -197,7 +217,9 @@ async function applyRollout(
 ): Promise<StepResult> {
   const routing = migrationRouting(m, { percent, tenants });
   if (!routing) return stepResult('rollout', 'skipped', 'no routing for this strategy');
-  const result = await setRouting(ctx, m, routing, m.from, `migration ${m.id}: rollout ${percent}%`);
+  // A bridged rollout's primary is what the bridge serves: the old namespace (query) or the derived one (corpus).
+  const serving = m.options.bridge?.primary ?? m.from;
+  const result = await setRouting(ctx, m, routing, serving, `migration ${m.id}: rollout ${percent}%`);
   if (result.status === 'done') {
     const moved = percent !== rolloutOf(m).percent;
     await ctx.migrations.updateInfo(

@@ -1,6 +1,6 @@
 import type { GoldenSet } from '../core/golden.js';
 import { isTerminal, type Migration, type MigrationReport } from '../core/migration.js';
-import type { Alias } from '../core/routing.js';
+import { type Alias, describeRouting } from '../core/routing.js';
 import type { BackfillRunner } from '../jobs/backfill.js';
 import { type EffectiveJobState, jobLiveness } from '../jobs/liveness.js';
 import type { RetirementReport } from '../jobs/retire.js';
@@ -60,6 +60,8 @@ export interface MigrationStatus {
   readonly kind: 'migration-status';
   readonly migration: Migration;
   readonly alias: Alias;
+  /** What the alias serves under its routing, in one sentence (which share reads what; bridged reads named). */
+  readonly serving: string;
   readonly coverage: Coverage;
   readonly backfill: BackfillView;
   readonly deadLetters: number;
@@ -308,10 +310,12 @@ export class MigrationService {
         ? { live: 0, current: 0, stale: 0, resurrected: 0, ratio: 0 }
         : await measureCoverage(backend, target);
     const deadLetters = await jobs.countDeadLetters(migration.to);
+    const alias = await backend.catalog.getAlias(migration.alias);
     return Object.freeze({
       kind: 'migration-status' as const,
       migration,
-      alias: await backend.catalog.getAlias(migration.alias),
+      alias,
+      serving: describeRouting(alias.routing, migration.options.bridge?.name),
       coverage,
       backfill: backfillView(migration, job, coverage, deadLetters, this.#ctx.clock.now()),
       deadLetters,

@@ -1,8 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { ReembedError } from '../core/errors.js';
 import { documentChunks } from '../core/pipeline.js';
 import { defineSpace, type Space, type SpaceSpec } from '../core/space.js';
-import { fitLsa } from '../embedders/lsa.js';
+import { fitLsaSteps } from '../embedders/lsa.js';
 import { saveLsaModel } from '../embedders/lsa-file.js';
 import { type LsaSpaceOptions, lsaSpace } from '../embedders/lsa-space.js';
 
@@ -59,6 +60,40 @@ export interface FittedLsaSpace {
  * await app.addSpace(space);
  */
 export function fitLsaSpace(input: FitLsaSpaceInput): FittedLsaSpace {
+  const steps = fitLsaSpaceSteps(input);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/**
+ * `fitLsaSpace` that returns to the event loop between small units of the fit (well under a second each
+ * on a few thousand documents), so an interrupt is seen at once: aborted, it throws `ABORTED` and saves
+ * nothing. The fit is synchronous arithmetic: without these turns no SIGINT handler could run until it ended.
+ */
+export async function fitLsaSpaceResponsively(
+  input: FitLsaSpaceInput,
+  signal?: AbortSignal,
+): Promise<FittedLsaSpace> {
+  const steps = fitLsaSpaceSteps(input);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+    await new Promise((resolve) => setImmediate(resolve));
+    if (signal?.aborted) {
+      throw new ReembedError(
+        'ABORTED',
+        `Fitting LSA was interrupted (after ${step.value}); nothing was saved.`,
+        {
+          cause: signal.reason,
+        },
+      );
+    }
+  }
+}
+
+function* fitLsaSpaceSteps(input: FitLsaSpaceInput): Generator<string, FittedLsaSpace> {
   const started = performance.now();
   const pipeline: Pick<SpaceSpec, 'preprocessing' | 'chunker'> = {
     preprocessing: input.spec?.preprocessing ?? 'v1',
@@ -70,7 +105,8 @@ export function fitLsaSpace(input: FitLsaSpaceInput): FittedLsaSpace {
     documents++;
     for (const chunk of documentChunks(pipeline, String(documents), text)) chunks.push(chunk.text);
   }
-  const model = fitLsa(chunks, { dimension: input.dimension, seed: input.seed ?? 0 });
+  yield 'chunked';
+  const model = yield* fitLsaSteps(chunks, { dimension: input.dimension, seed: input.seed ?? 0 });
   const dir = modelsDir(input.dataDir);
   mkdirSync(dir, { recursive: true });
   const path = join(dir, `${input.name}.lsa`);

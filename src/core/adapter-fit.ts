@@ -91,20 +91,37 @@ const MAX_SCORED = 300;
  * applyAffine(chosen.map, x, out, true);
  */
 export function fitAffine(pairs: PairedRows, options: FitOptions = {}): FitReport {
+  const steps = fitAffineSteps(pairs, options);
+  for (;;) {
+    const next = steps.next();
+    if (next.done) return next.value;
+  }
+}
+
+/**
+ * `fitAffine` in small units of work (one eigendecomposition, one candidate scored), yielding what it
+ * just did after each: a caller that must stay responsive (an interrupt, a progress line) drives it and
+ * returns to its event loop between units. Returns the same report as `fitAffine`.
+ */
+export function* fitAffineSteps(pairs: PairedRows, options: FitOptions = {}): Generator<string, FitReport> {
   checkPairs(pairs);
   const methods = resolveMethods(pairs, options.methods);
   const criterion = options.criterion ?? 'retrieval';
   const { fit, heldOut } = splitPairs(pairs.count, options.holdout ?? 0.2, options.seed ?? 1);
   const fitMoments = momentsOf(pairs, fit);
   const heldMoments = momentsOf(pairs, heldOut);
+  yield 'moments';
   const tuner = new Tuner(pairs, fitMoments, evenly(heldOut, MAX_SCORED), criterion);
   const candidates: TunedMethod[] = [];
-  const ridge = tuner.ridge(options.lambdas ?? DEFAULT_LAMBDAS);
+  const ridge = yield* tuner.ridge(options.lambdas ?? DEFAULT_LAMBDAS);
   if (methods.includes('ridge')) candidates.push(ridge);
   if (methods.includes('low-rank')) {
-    candidates.push(tuner.lowRank(ridge.params.lambda as number, options.ranks ?? DEFAULT_RANKS));
+    candidates.push(yield* tuner.lowRank(ridge.params.lambda as number, options.ranks ?? DEFAULT_RANKS));
   }
-  if (methods.includes('procrustes')) candidates.push(tuner.procrustes());
+  if (methods.includes('procrustes')) {
+    candidates.push(tuner.procrustes());
+    yield 'procrustes';
+  }
   const best = candidates.reduce((a, b) => (b.heldOutScore > a.heldOutScore ? b : a));
   const map = mapFromMoments(best.method, addMoments(fitMoments, heldMoments), best.params);
   return {
@@ -408,21 +425,24 @@ class Tuner {
     return this.#basis;
   }
 
-  ridge(lambdas: readonly number[]): TunedMethod {
+  *ridge(lambdas: readonly number[]): Generator<string, TunedMethod> {
     const basis = this.#ridgeBasis;
+    yield 'ridge basis';
     const projected = multiply(this.#xv, basis.vectors); // held-out sources in the eigenbasis
     let best: TunedMethod = { method: 'ridge', params: {}, heldOutScore: Number.NEGATIVE_INFINITY };
     for (const lambda of lambdas) {
       const score = this.#score(multiply(projected, basis.scaledZ(lambda)));
       if (score > best.heldOutScore) best = { method: 'ridge', params: { lambda }, heldOutScore: score };
+      yield `ridge λ ${lambda}`;
     }
     return best;
   }
 
-  lowRank(lambda: number, ranks: readonly number[]): TunedMethod {
+  *lowRank(lambda: number, ranks: readonly number[]): Generator<string, TunedMethod> {
     const w = this.#ridgeBasis.solve(lambda);
     const q = w.cols;
     const all = fittedDirections(w, this.#centred.cxx, q);
+    yield 'low-rank directions';
     const mapped = multiply(this.#xv, w);
     let best: TunedMethod = {
       method: 'low-rank',
@@ -435,6 +455,7 @@ class Tuner {
       const score = this.#score(multiply(multiply(mapped, dirs), transpose(dirs)));
       if (score > best.heldOutScore)
         best = { method: 'low-rank', params: { lambda, rank }, heldOutScore: score };
+      yield `low-rank ${rank}`;
     }
     return best;
   }

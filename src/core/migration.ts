@@ -180,7 +180,8 @@ export interface MigrationOptions {
   readonly keepQueries?: { readonly max: number; readonly for: string } | null;
   readonly backfill: BackfillSettings;
   /**
-   * Lazy: serve the new model from day 0 through a gated adapter (issue 17). Absent or null: no bridge.
+   * Lazy or progressive: serve the new model from day 0 through a gated adapter (issue 17). Absent or
+   * null: no bridge.
    * At input the adapter may be omitted (the newest passed adapter between the two spaces is taken) and
    * `primary` is resolved by `start`; a stored migration always holds all four fields.
    */
@@ -194,7 +195,7 @@ export interface MigrationBridge {
   /** The adapter's fingerprint. */
   readonly adapter: string;
   readonly name: string;
-  /** The namespace read as the fused routing's primary: the old one (query) or the derived one (corpus). */
+  /** The namespace read as the routing's primary: the old one (query) or the derived one (corpus). */
   readonly primary: string;
 }
 
@@ -286,14 +287,19 @@ export function migrationRouting(
       return null;
     case 'shadow':
       return { kind: 'shadow', primary: m.from, shadow: m.to, sampleRate: m.options.sampleRate };
-    case 'progressive':
+    case 'progressive': {
+      // Bridged: the share not yet moved is served by the bridge alone (the old model is gone), the moved
+      // share by the new namespace with its not-yet-backfilled part answered through the adapter.
+      const bridge = m.options.bridge;
       return {
         kind: 'split',
-        primary: m.from,
+        primary: bridge ? bridge.primary : m.from,
         next: m.to,
         percent: rollout.percent,
         tenants: [...rollout.tenants],
+        ...(bridge ? { bridge: { adapter: bridge.adapter, direction: bridge.direction } } : {}),
       };
+    }
     case 'lazy': {
       const bridge = m.options.bridge;
       if (bridge) {

@@ -87,3 +87,37 @@ export function servingNamespaceOf(routing: Routing): string {
 export function bridgeOf(routing: Routing): BridgeRoute | null {
   return routing.kind === 'split' || routing.kind === 'fused' ? (routing.bridge ?? null) : null;
 }
+
+/**
+ * One sentence saying what an alias serves under a routing, for `migrate status`: which share of queries
+ * reads which namespace, and — for a bridge — what is answered through the adapter (`adapterName`, else
+ * its fingerprint).
+ */
+export function describeRouting(routing: Routing, adapterName?: string): string {
+  const bridge = bridgeOf(routing);
+  const primary = servingNamespaceOf(routing);
+  const through = bridge ? `bridge ${adapterName ?? bridge.adapter} (${bridge.direction})` : '';
+  const what = bridge
+    ? bridge.direction === 'query'
+      ? `new-model queries mapped into ${primary}`
+      : `${primary}, old vectors mapped into the new space`
+    : '';
+  switch (routing.kind) {
+    case 'single':
+      return `all queries: ${routing.namespace}`;
+    case 'shadow':
+      return `all queries: ${routing.primary}; ${Math.round(routing.sampleRate * 100)}% also read ${routing.shadow} in shadow (not served)`;
+    case 'fused':
+      return bridge
+        ? `all queries: ${routing.next}, its not-yet-backfilled part answered through ${through} — ${what}; native records weigh above bridged ones, the old model is not called`
+        : `all queries: ${routing.primary} and ${routing.next} fused (${routing.fusion.method})`;
+    case 'split': {
+      const tenants = routing.tenants.length
+        ? ` and tenant${routing.tenants.length === 1 ? '' : 's'} ${routing.tenants.join(', ')}`
+        : '';
+      return bridge
+        ? `${routing.percent}% of queries${tenants}: ${routing.next}, its not-yet-backfilled part answered through ${through}; the rest: ${through} alone — ${what}; the old model is not called`
+        : `${routing.percent}% of queries${tenants}: ${routing.next}, fused with ${routing.primary} for documents not migrated yet; the rest: ${routing.primary}`;
+    }
+  }
+}

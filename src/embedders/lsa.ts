@@ -3,7 +3,7 @@ import type { Space } from '../core/space.js';
 import { tokenize } from '../core/tokenize.js';
 import type { Embedder } from '../ports/embedder.js';
 import { localEmbedder, specError } from './common.js';
-import { type CsrMatrix, randomizedSvd } from './svd.js';
+import { type CsrMatrix, randomizedSvdSteps } from './svd.js';
 import { fitVocabulary, TfidfWeighter } from './tfidf.js';
 
 /**
@@ -66,6 +66,18 @@ export interface LsaFitOptions {
  * const revision = saveLsaModel(model, 'models/lsa-256.bin');
  */
 export function fitLsa(texts: Iterable<string>, options: LsaFitOptions): LsaModel {
+  const steps = fitLsaSteps(texts, options);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/**
+ * `fitLsa` in small units of work (tokenising, the TF-IDF matrix, each step of the SVD), yielding after
+ * each so that a caller can return to its event loop (and notice an interrupt) between them.
+ */
+export function* fitLsaSteps(texts: Iterable<string>, options: LsaFitOptions): Generator<string, LsaModel> {
   const dimension = options.dimension;
   const fit: LsaFitInfo = {
     seed: options.seed ?? 0,
@@ -76,6 +88,7 @@ export function fitLsa(texts: Iterable<string>, options: LsaFitOptions): LsaMode
     oversampling: options.oversampling ?? 10,
   };
   const docs = Array.from(texts, (text) => tokenize(text));
+  yield 'tokenised';
   const vocabulary = fitVocabulary(docs, fit);
   const rank = Math.min(docs.length, vocabulary.terms.length);
   if (!Number.isInteger(dimension) || dimension < 1 || dimension > rank) {
@@ -88,7 +101,8 @@ export function fitLsa(texts: Iterable<string>, options: LsaFitOptions): LsaMode
     );
   }
   const matrix = tfidfMatrix(docs, vocabulary.terms, vocabulary.idf);
-  const svd = randomizedSvd(matrix, {
+  yield 'tf-idf';
+  const svd = yield* randomizedSvdSteps(matrix, {
     rank: dimension,
     seed: fit.seed,
     oversampling: fit.oversampling,

@@ -47,6 +47,19 @@ export interface SvdOptions {
 }
 
 export function randomizedSvd(a: CsrMatrix, options: SvdOptions): TruncatedSvd {
+  const steps = randomizedSvdSteps(a, options);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/**
+ * `randomizedSvd` in small units of work (one product with A or Aᵀ, one orthonormalisation, the small
+ * eigendecomposition), yielding after each: a caller that must stay responsive to an interrupt drives it
+ * and returns to its event loop between units. Same result as `randomizedSvd`.
+ */
+export function* randomizedSvdSteps(a: CsrMatrix, options: SvdOptions): Generator<string, TruncatedSvd> {
   const k = options.rank;
   const l = Math.min(k + (options.oversampling ?? 10), a.rows, a.cols);
   const q = options.powerIterations ?? 2;
@@ -54,14 +67,24 @@ export function randomizedSvd(a: CsrMatrix, options: SvdOptions): TruncatedSvd {
   const omega = new Float64Array(a.cols * l);
   for (let i = 0; i < omega.length; i++) omega[i] = rng();
 
-  let qMat = orthonormalize(multiply(a, omega, l), a.rows, l, rng);
+  const sampled = multiply(a, omega, l);
+  yield 'range: A·Ω';
+  let qMat = orthonormalize(sampled, a.rows, l, rng);
+  yield 'range: orthonormalised';
   for (let it = 0; it < q; it++) {
-    qMat = orthonormalize(multiply(a, multiplyTransposed(a, qMat, l), l), a.rows, l, rng);
+    const back = multiplyTransposed(a, qMat, l);
+    yield `power iteration ${it + 1}: Aᵀ·Q`;
+    qMat = orthonormalize(multiply(a, back, l), a.rows, l, rng);
+    yield `power iteration ${it + 1}: orthonormalised`;
   }
   const c = multiplyTransposed(a, qMat, l);
+  yield 'projection: Aᵀ·Q';
   const ac = multiply(a, c, l);
+  yield 'projection: A·Aᵀ·Q';
   const g = gram(qMat, ac, a.rows, l);
+  yield 'projection: Gram matrix';
   const evd = new (mlMatrix().EigenvalueDecomposition)(g, { assumeSymmetric: true });
+  yield 'eigendecomposition';
   const order = evd.realEigenvalues
     .map((value, index) => ({ value, index }))
     .sort((x, y) => y.value - x.value);
@@ -80,6 +103,7 @@ export function randomizedSvd(a: CsrMatrix, options: SvdOptions): TruncatedSvd {
     for (let i = 0; i < l; i++) ub[i * k + j] = vectors.get(i, entry.index) / s;
   }
   const w = denseMultiply(qMat, ub, a.rows, l, k);
+  yield 'left singular vectors';
   const v = multiplyTransposed(a, w, k);
   fixSigns(v, a.cols, k);
   return { sigma, v };

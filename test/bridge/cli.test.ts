@@ -125,4 +125,57 @@ describe('reembed adapter fit --sample | migrate start --bridge', () => {
     expect(cut.code, cut.stdout + cut.stderr).toBe(0);
     expect(cut.stdout).toMatch(/alias docs → docs@near-v2/);
   });
+
+  it('a progressive migration serves through a corpus bridge; migrate status says what each share reads', async () => {
+    const fit = await cli(
+      'adapter',
+      'fit',
+      'docs',
+      '--from',
+      'old-v1',
+      '--to',
+      'near-v2',
+      '--sample',
+      '100',
+      '--direction',
+      'corpus',
+      '--golden',
+      'golden.jsonl',
+      '--gate',
+      'vs_alone.ndcg@10.lo > 0',
+    );
+    expect(fit.code, fit.stdout + fit.stderr).toBe(0);
+    const start = await cli(
+      'migrate',
+      'start',
+      'docs',
+      '--to',
+      'near-v2',
+      '--strategy',
+      'progressive',
+      '--bridge',
+      'corpus',
+      '--steps',
+      '25,50,100',
+      '--golden',
+      join(dir, 'golden.jsonl'), // migrate stores the path as given: later steps resolve it against process.cwd
+    );
+    expect(start.code, start.stdout + start.stderr).toBe(0);
+    const derived = 'docs@bridge.old-v1-to-near-v2.1';
+    const status = await cli('migrate', 'status', 'docs');
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stdout).toContain(
+      `serving    0% of queries: docs@near-v2, its not-yet-backfilled part answered through bridge old-v1-to-near-v2.1 (corpus); the rest: bridge old-v1-to-near-v2.1 (corpus) alone — ${derived}, old vectors mapped into the new space; the old model is not called`,
+    );
+    const step = await cli('migrate', 'step', 'docs', '--max-batches', '1');
+    expect(step.code, step.stdout + step.stderr).toBe(0);
+    expect(step.stdout).toMatch(/25% of traffic and 0 tenant\(s\) on docs@near-v2/);
+    const moved = await cli('migrate', 'status', 'docs', '--json');
+    expect(parseJson<{ serving: string }>(moved).serving).toMatch(/^25% of queries: docs@near-v2/);
+    expect((await cli('backfill', 'run', 'docs')).code).toBe(0);
+    for (let i = 0; i < 3; i++) expect((await cli('migrate', 'step', 'docs')).code).toBe(0);
+    const cut = await cli('migrate', 'cutover', 'docs');
+    expect(cut.code, cut.stdout + cut.stderr).toBe(0);
+    expect(cut.stdout).toMatch(/alias docs → docs@near-v2/);
+  });
 });

@@ -332,12 +332,12 @@ describe.each(BACKENDS)('bridged migrations on $name', ({ options, skip }) => {
     });
   });
 
-  it('refuses a bridge outside a lazy migration, of the wrong direction, or revoked', async () => {
+  it('refuses a bridge in a shadow migration, of the wrong direction, or revoked', async () => {
     await partial(120);
     const name = await gatedAdapter('query');
     const base = { alias: 'docs', to: near.name };
     await expect(
-      service.start({ ...base, strategy: 'progressive', options: { bridge: { direction: 'query' } } }),
+      service.start({ ...base, strategy: 'shadow', options: { bridge: { direction: 'query' } } }),
     ).rejects.toMatchObject({ code: 'INVALID_INPUT' });
     await expect(
       service.start({

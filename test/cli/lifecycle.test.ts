@@ -161,6 +161,43 @@ console.log('done');
     );
     expect(demoDirs().filter((d) => !before.includes(d))).toEqual([]);
   });
+
+  it('demo interrupted while it fits LSA: stops within the current small unit of the fit', async () => {
+    const before = demoDirs();
+    // The default corpus (2,000 documents, 256 dimensions): the LSA fit takes seconds.
+    const child = spawnCli(['demo'], { cwd: dir, env: { TMPDIR: demoTmp } });
+    await child.waitFor((c) => c.stderr.includes('fitting LSA'), 120_000);
+    await new Promise((r) => setTimeout(r, 200));
+    const signalled = performance.now();
+    child.process.kill('SIGINT');
+    const exit = await child.exited;
+    expect(exit.code, child.stderr).toBe(130);
+    expect(performance.now() - signalled).toBeLessThan(2_500);
+    expect(child.stderr).toMatch(
+      /error ABORTED: The demo was interrupted during step \d+ \(fit-v2\); its temporary database was removed\./,
+    );
+    expect(demoDirs().filter((d) => !before.includes(d))).toEqual([]);
+  }, 180_000);
+
+  it('deprecation demo interrupted while it fits and gates the bridge: stops within the current small unit, not as a failure', async () => {
+    const before = demoDirs();
+    // The default corpus (2,000 documents, 256 dimensions): fitting and gating the bridge takes seconds.
+    const child = spawnCli(['demo', '--scenario', 'deprecation'], { cwd: dir, env: { TMPDIR: demoTmp } });
+    await child.waitFor((c) => /^ 6\. /m.test(c.stdout), 120_000);
+    await new Promise((r) => setTimeout(r, 300));
+    const signalled = performance.now();
+    child.process.kill('SIGINT');
+    const exit = await child.exited;
+    expect(exit.code, child.stderr).toBe(130);
+    // Before the fix the fit and two evaluations ran to their end (5-8 s here) and step 7 printed FAILED.
+    expect(performance.now() - signalled).toBeLessThan(2_500);
+    expect(child.stdout).not.toMatch(/^ 7\. /m);
+    expect(child.stdout).not.toContain('FAILED');
+    expect(child.stderr).toMatch(
+      /error ABORTED: The demo was interrupted during step 7 \(fit-bridge\); its temporary database was removed\./,
+    );
+    expect(demoDirs().filter((d) => !before.includes(d))).toEqual([]);
+  }, 180_000);
 });
 
 function demoDirs(): string[] {

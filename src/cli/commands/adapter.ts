@@ -219,7 +219,7 @@ function printEvaluation(ctx: CliContext, e: AdapterEvaluation, record: AdapterR
   for (const n of e.notes) ctx.out.note(n);
   ctx.out.line(
     e.passed
-      ? `Gate passed: ${record.adapter.name} is ${record.state}; serve it with reembed migrate start <alias> --to <space> --strategy lazy --bridge ${record.adapter.spec.direction} --adapter ${record.adapter.name}`
+      ? `Gate passed: ${record.adapter.name} is ${record.state}; serve it with reembed migrate start <alias> --to <space> --strategy lazy|progressive --bridge ${record.adapter.spec.direction} --adapter ${record.adapter.name}`
       : `Gate failed: ${record.adapter.name} stays ${record.state}${record.state === 'passed' ? ' (it passed before: this is drift — refit with reembed adapter fit)' : ' and may not serve'}.`,
   );
 }

@@ -73,6 +73,8 @@ export async function demo(ctx: CliContext, args: DemoArgs): Promise<number> {
     await m.service.close();
   };
   let reports: StepReport[];
+  // Where the interrupt stopped the demo: between two steps, or during one (which then stopped early).
+  let stoppedAt = 'between two steps';
   try {
     const dataset = args.dataset
       ? await beirDataset(resolve(ctx.io.cwd, args.dataset))
@@ -106,6 +108,8 @@ export async function demo(ctx: CliContext, args: DemoArgs): Promise<number> {
       reports = await runDemoSteps(state, steps, (report, index) => printStep(ctx, report, index), signal);
     } catch (error) {
       if (!isReembedError(error, 'ABORTED') || !signal.aborted) throw error;
+      const during = error.details as { step?: string; index?: number };
+      if (during.step) stoppedAt = `during step ${during.index} (${during.step})`;
       reports = [];
     }
     const done = state;
@@ -130,7 +134,7 @@ export async function demo(ctx: CliContext, args: DemoArgs): Promise<number> {
   const kept = db.backend === 'pg' ? `its schema ${db.schema} is kept` : `its database is kept at ${db.path}`;
   return endInterrupted(
     ctx,
-    `The demo was interrupted between two steps; ${db.kept ? kept : 'its temporary database was removed'}.`,
+    `The demo was interrupted ${stoppedAt}; ${db.kept ? kept : 'its temporary database was removed'}.`,
   );
 }
 

@@ -114,6 +114,7 @@ export async function migrate(ctx: CliContext, args: MigrateArgs): Promise<numbe
             ctx.out.line(
               `${ctx.out.style.bold(m.id)}  ${m.state}  (${m.strategy}: ${m.from} → ${m.to}, alias ${m.alias})`,
             );
+            ctx.out.line(`  serving    ${s.serving}`);
             ctx.out.line(`  routing    ${JSON.stringify(s.alias.routing)}`);
             const d = s.backfill.documents;
             ctx.out.line(
@@ -384,7 +385,7 @@ export function addMigrationOptions(command: Command): Command {
     .addOption(
       new Option(
         '--bridge <direction>',
-        'lazy: serve the new model at once through a gated adapter (query: map queries into the old namespace; corpus: its derived namespace); the old model is never called',
+        'lazy or progressive: serve the new model at once through a gated adapter (query: map queries into the old namespace; corpus: its derived namespace); the old model is never called',
       ).choices(['query', 'corpus']),
     )
     .option('--adapter <name>', 'with --bridge: the adapter (default: the newest that passed its gate)');

@@ -44,7 +44,8 @@ export function demoSteps(options: Pick<DemoOptions, 'strategy'>): readonly Demo
 /**
  * Runs the steps in order, reporting each as it finishes. The first failure is reported (`failed`), the
  * remaining steps as `skipped`, and the error is re-thrown with every report attached in `reports`. Once
- * `signal` aborts, the next step is not started: `ABORTED` is thrown.
+ * `signal` aborts, the next step is not started, and a step that throws is not reported as failed:
+ * `ABORTED` is thrown (with `details.step` when it was interrupted mid-step).
  */
 export async function runDemoSteps(
   state: DemoState,
@@ -54,6 +55,8 @@ export async function runDemoSteps(
 ): Promise<StepReport[]> {
   const reports: StepReport[] = [];
   for (const [index, step] of steps.entries()) {
+    // One turn of the event loop first: a step that never waited on I/O gave a SIGINT handler no chance.
+    if (signal) await new Promise((resolve) => setImmediate(resolve));
     // Interrupted: stop between steps (each is a few seconds at most), so the caller can clean up.
     if (signal?.aborted) {
       throw new ReembedError('ABORTED', `The demo was interrupted before step ${index + 1} (${step.name}).`, {
@@ -73,6 +76,14 @@ export async function runDemoSteps(
       reports.push(report);
       onReport(report, index);
     } catch (error) {
+      // Interrupted mid-step: the step stopped because it was asked to, it did not fail.
+      if (signal?.aborted) {
+        throw new ReembedError(
+          'ABORTED',
+          `The demo was interrupted during step ${index + 1} (${step.name}).`,
+          { details: { reports, step: step.name, index: index + 1 }, cause: error },
+        );
+      }
       const message = error instanceof Error ? error.message : String(error);
       const failed: StepReport = {
         name: step.name,

@@ -2,7 +2,7 @@ import { embedSources } from '../../app/embed-sources.js';
 import type { Reembed } from '../../app/reembed.js';
 import { ReembedError } from '../../core/errors.js';
 import type { SourceDocument } from '../../core/records.js';
-import { fitLsaSpace, withModelPath } from '../lsa-model.js';
+import { fitLsaSpaceResponsively, withModelPath } from '../lsa-model.js';
 import { formatRate } from '../progress.js';
 import { evaluateRow, metricsLine } from './evaluate.js';
 import type { DemoState, DemoStep, StepOutcome } from './types.js';
@@ -44,13 +44,16 @@ export const fitV2Step: DemoStep = {
     state.ctx.out.note(
       `fitting LSA (${state.options.dimension} dimensions) on ${texts.length} documents ...`,
     );
-    const fitted = fitLsaSpace({
-      name: V2_SPACE,
-      dataDir: state.dataDir,
-      texts,
-      dimension: state.options.dimension,
-      seed: state.options.seed,
-    });
+    const fitted = await fitLsaSpaceResponsively(
+      {
+        name: V2_SPACE,
+        dataDir: state.dataDir,
+        texts,
+        dimension: state.options.dimension,
+        seed: state.options.seed,
+      },
+      state.ctx.interrupt(),
+    );
     const v2 = await state.app.addSpace(
       state.absoluteModelPaths ? withModelPath(fitted.space, fitted.path) : fitted.space,
     );
