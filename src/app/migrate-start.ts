@@ -1,3 +1,4 @@
+import { isAbsolute, resolve } from 'node:path';
 import { canonicalJson } from '../core/canonical.js';
 import { ReembedError } from '../core/errors.js';
 import {
@@ -14,6 +15,7 @@ import {
 import { type Namespace, namespaceName } from '../core/namespace.js';
 import type { Alias, Routing } from '../core/routing.js';
 import type { Space } from '../core/space.js';
+import { isDirectory, isFile } from '../eval/lines.js';
 import { resolveGoldenSet } from './golden-sets.js';
 import { type BridgeBaseline, bridgeBaselineOf, freezeOld, resolveBridge } from './migrate-bridge.js';
 import { type MigrationContext, runStep } from './migrate-context.js';
@@ -54,6 +56,9 @@ export async function resolveInput(
  */
 export async function startMigration(ctx: MigrationContext, input: MigrationInput): Promise<MigrationReport> {
   let options = resolveMigrationOptions(input.strategy, input.options);
+  // A golden set given as a relative path is kept absolute: later steps and the cutover may run elsewhere.
+  if (options.golden !== null && !isAbsolute(options.golden) && (await isGoldenPath(options.golden)))
+    options = Object.freeze({ ...options, golden: resolve(options.golden) });
   const { alias, from, space, to } = await resolveInput(ctx, input);
   await ctx.embedders.get(space); // an unknown provider fails now, before anything is created
   const [open] = await ctx.migrations.list({ alias: alias.name, active: true });
@@ -237,4 +242,8 @@ export async function setRouting(
     routing,
     version: next.version,
   });
+}
+
+async function isGoldenPath(ref: string): Promise<boolean> {
+  return (await isDirectory(ref)) || (await isFile(ref));
 }

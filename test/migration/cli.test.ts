@@ -127,6 +127,38 @@ describe('reembed migrate | backfill | retire', () => {
     expect(search.trace.reads.map((r) => r.namespace)).toEqual(['docs@v1']);
   });
 
+  it('keeps a golden set given by a relative path usable from another directory', async () => {
+    const docs = corpus(60);
+    writeFileSync(
+      join(dir, 'golden.jsonl'),
+      `${docs
+        .slice(0, 5)
+        .map((d) => JSON.stringify({ query: d.text.split(' ').slice(0, 6).join(' '), relevant: [d.id] }))
+        .join('\n')}\n`,
+    );
+    const started = await cli(
+      'migrate',
+      'start',
+      'docs',
+      '--to',
+      'v2',
+      '--strategy',
+      'blue-green',
+      '--golden',
+      'golden.jsonl',
+    );
+    expect(started.code, started.stderr).toBe(0);
+    const status = parseJson<{ migration: { options: { golden: string } } }>(
+      await cli('migrate', 'status', 'docs', '--json'),
+    );
+    expect(status.migration.options.golden).toBe(join(dir, 'golden.jsonl'));
+    // The steps and the cutover run from another directory (the repository root) and still read it.
+    const elsewhere = (...argv: string[]) => runCli(['--db', db, ...argv], process.cwd());
+    for (let i = 0; i < 3; i++) expect((await elsewhere('migrate', 'step', 'docs')).code).toBe(0);
+    const cut = await elsewhere('migrate', 'cutover', 'docs', '--json');
+    expect(cut.stderr).not.toContain('NOT_FOUND');
+  });
+
   it('maps refusals to exit codes and usage errors to 2', async () => {
     expect((await cli('migrate', 'step', 'docs')).code).toBe(4); // no migration: NOT_FOUND
     expect((await cli('migrate', 'start', 'docs', '--to', 'v2')).code).toBe(2); // --strategy missing

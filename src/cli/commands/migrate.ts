@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { type MigrationReview, MigrationService } from '../../app/migrate.js';
 import type { GatePlanEntry, MigrationInput, MigrationOptionsInput } from '../../app/migrate-options.js';
@@ -86,7 +88,7 @@ export async function migrate(ctx: CliContext, args: MigrateArgs): Promise<numbe
   return withMigrations(ctx, async (service) => {
     switch (args.action) {
       case 'plan': {
-        const plan = await service.plan(input(args), {
+        const plan = await service.plan(input(args, ctx.io.cwd), {
           ...(args.latencyMs !== undefined ? { latencyMs: args.latencyMs } : {}),
           ...(args.sample !== undefined ? { sampleSize: args.sample } : {}),
           ...(args.maxSampleCost !== undefined ? { maxSampleCostUsd: args.maxSampleCost } : {}),
@@ -101,7 +103,7 @@ export async function migrate(ctx: CliContext, args: MigrateArgs): Promise<numbe
         return 0;
       }
       case 'start':
-        return printReport(ctx, await service.start(input(args)));
+        return printReport(ctx, await service.start(input(args, ctx.io.cwd)));
       case 'status': {
         const migrations = args.target
           ? [await resolveMigration(service, args.target)]
@@ -194,14 +196,21 @@ export async function migrate(ctx: CliContext, args: MigrateArgs): Promise<numbe
   });
 }
 
-function input(args: MigrateArgs): MigrationInput {
+function input(args: MigrateArgs, cwd: string): MigrationInput {
   if (!args.target || !args.to || !args.strategy) {
     throw new ReembedError(
       'INVALID_INPUT',
       'Give the alias, --to <space> and --strategy, e.g. `reembed migrate start docs --to v2 --strategy shadow`.',
     );
   }
-  return { alias: args.target, to: args.to, strategy: args.strategy, options: args.options };
+  // A golden set given as a path relative to where the command ran is stored absolute: the gates read it
+  // again at every step and at the cutover, which may run from elsewhere.
+  const golden = args.options.golden;
+  const options =
+    typeof golden === 'string' && !isAbsolute(golden) && existsSync(resolve(cwd, golden))
+      ? { ...args.options, golden: resolve(cwd, golden) }
+      : args.options;
+  return { alias: args.target, to: args.to, strategy: args.strategy, options };
 }
 
 /** Renders backfill progress as a bar on terminals while `fn` runs. */
