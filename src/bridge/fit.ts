@@ -11,14 +11,13 @@ import {
 import {
   type AdapterMethod,
   type FitCriterion,
-  type FitOptions,
   type FitReport,
   fitAffineSteps,
-  type PairedRows,
 } from '../core/adapter-fit.js';
 import { sha256Hex } from '../core/canonical.js';
 import { ReembedError } from '../core/errors.js';
 import { type Namespace, namespaceName } from '../core/namespace.js';
+import { runInSteps } from '../platform/steps.js';
 import type { AdapterRecord, AdapterRepository } from '../ports/adapters.js';
 import type { Backend } from '../ports/backend.js';
 import { type DocumentPairs, oriented, samplePairs } from './pairs.js';
@@ -129,14 +128,15 @@ export async function fitAdapter(app: BridgeApp, options: FitAdapterOptions): Pr
     ...(options.signal ? { signal: options.signal } : {}),
   });
   const rows = oriented(pairs, options.direction);
-  const report = await fitResponsively(
-    rows,
-    {
+  // Fits in small units (one eigendecomposition or one scored candidate), so an interrupt is seen at once.
+  const report = await runInSteps(
+    fitAffineSteps(rows, {
       ...(options.methods ? { methods: options.methods } : {}),
       seed: options.seed ?? 1,
       ...(options.criterion ? { criterion: options.criterion } : {}),
-    },
+    }),
     options.signal,
+    (after) => `Fitting the adapter was interrupted (after ${after}); nothing was stored.`,
   );
   const seconds = (performance.now() - started) / 1000;
   const [source, target] = options.direction === 'query' ? [next, old] : [old, next];
@@ -152,32 +152,6 @@ export async function fitAdapter(app: BridgeApp, options: FitAdapterOptions): Pr
     app.actor,
   );
   return { record, report, population: pairs.population };
-}
-
-/**
- * Fits in small units (`fitAffineSteps`: one eigendecomposition or one scored candidate, well under a second
- * at 384 × 384), returning to the event loop between them: the fit is synchronous arithmetic, so without
- * these turns a SIGINT handler (and so `signal`) could not run until the whole fit ended. Aborted: `ABORTED`,
- * nothing stored.
- */
-async function fitResponsively(
-  rows: PairedRows,
-  options: FitOptions,
-  signal?: AbortSignal,
-): Promise<FitReport> {
-  const steps = fitAffineSteps(rows, options);
-  for (;;) {
-    const step = steps.next();
-    if (step.done) return step.value;
-    await new Promise((resolve) => setImmediate(resolve));
-    if (signal?.aborted) {
-      throw new ReembedError(
-        'ABORTED',
-        `Fitting the adapter was interrupted (after ${step.value}); nothing was stored.`,
-        { cause: signal.reason },
-      );
-    }
-  }
 }
 
 function buildAdapter(

@@ -1,11 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { ReembedError } from '../core/errors.js';
 import { documentChunks } from '../core/pipeline.js';
 import { defineSpace, type Space, type SpaceSpec } from '../core/space.js';
 import { fitLsaSteps } from '../embedders/lsa.js';
 import { saveLsaModel } from '../embedders/lsa-file.js';
 import { type LsaSpaceOptions, lsaSpace } from '../embedders/lsa-space.js';
+import { runInSteps } from '../platform/steps.js';
 
 /**
  * Fitting an LSA space from the CLI: the model file goes to `<dataDir>/.reembed/models/<space>.lsa`, and
@@ -76,21 +76,11 @@ export async function fitLsaSpaceResponsively(
   input: FitLsaSpaceInput,
   signal?: AbortSignal,
 ): Promise<FittedLsaSpace> {
-  const steps = fitLsaSpaceSteps(input);
-  for (;;) {
-    const step = steps.next();
-    if (step.done) return step.value;
-    await new Promise((resolve) => setImmediate(resolve));
-    if (signal?.aborted) {
-      throw new ReembedError(
-        'ABORTED',
-        `Fitting LSA was interrupted (after ${step.value}); nothing was saved.`,
-        {
-          cause: signal.reason,
-        },
-      );
-    }
-  }
+  return runInSteps(
+    fitLsaSpaceSteps(input),
+    signal,
+    (after) => `Fitting LSA was interrupted (after ${after}); nothing was saved.`,
+  );
 }
 
 function* fitLsaSpaceSteps(input: FitLsaSpaceInput): Generator<string, FittedLsaSpace> {

@@ -33,12 +33,13 @@ function runner(
   embedder: Embedder,
   options: Partial<BackfillOptions> = {},
   clock?: TestClock,
+  on: Reembed = app,
 ): BackfillRunner {
   return new BackfillRunner(
     {
-      store: app.backend.store,
-      sources: app.backend.sources,
-      jobs: app.backend.jobs as JobRepository,
+      store: on.backend.store,
+      sources: on.backend.sources,
+      jobs: on.backend.jobs as JobRepository,
       embedder,
       encode: embedSources,
       ...(clock ? { clock } : {}),
@@ -308,25 +309,20 @@ describe('BackfillRunner', () => {
 });
 
 describe('BackfillRunner: a completed pass readies the namespace for serving (VectorStore.afterBackfill)', () => {
+  /** `docs` on v1 with 150 documents, and the empty target docs@v2, in an app of the test's own. */
+  const seed = async (a: Reembed): Promise<void> => {
+    await a.addSpace(v1);
+    await a.addSpace(v2);
+    await a.createCollection('docs', 'v1');
+    await a.ingest('docs', corpus(150));
+    await a.createNamespace('docs', v2, 'active', 'docs@v1');
+  };
   it('SQLite: the HNSW index of a namespace above the threshold is built and persisted by the pass, not by the first search', async () => {
     const own = await tempApp({ ann: { threshold: 100 } });
     try {
       const a = own.app;
-      await a.addSpace(v1);
-      await a.addSpace(v2);
-      await a.createCollection('docs', 'v1');
-      await a.ingest('docs', corpus(150));
-      await a.createNamespace('docs', v2, 'active', 'docs@v1');
-      const pass = new BackfillRunner(
-        {
-          store: a.backend.store,
-          sources: a.backend.sources,
-          jobs: a.backend.jobs as JobRepository,
-          embedder: createHashingEmbedder(v2),
-          encode: embedSources,
-        },
-        { collection: 'docs', namespace: 'docs@v2', settings: { batchSize: 50 } },
-      );
+      await seed(a);
+      const pass = runner(createHashingEmbedder(v2), { settings: { batchSize: 50 } }, undefined, a);
       const stopped = new AbortController();
       stopped.abort();
       expect((await pass.run({ signal: stopped.signal })).status).toBe('aborted');
@@ -349,21 +345,8 @@ describe('BackfillRunner: a completed pass readies the namespace for serving (Ve
     await own.app.close();
     const a = await openReembed({ db: own.db, lancedb: lance, actor: 'test' });
     try {
-      await a.addSpace(v1);
-      await a.addSpace(v2);
-      await a.createCollection('docs', 'v1');
-      await a.ingest('docs', corpus(150));
-      await a.createNamespace('docs', v2, 'active', 'docs@v1');
-      const pass = new BackfillRunner(
-        {
-          store: a.backend.store,
-          sources: a.backend.sources,
-          jobs: a.backend.jobs as JobRepository,
-          embedder: createHashingEmbedder(v2),
-          encode: embedSources,
-        },
-        { collection: 'docs', namespace: 'docs@v2', settings: { batchSize: 10 } },
-      );
+      await seed(a);
+      const pass = runner(createHashingEmbedder(v2), { settings: { batchSize: 10 } }, undefined, a);
       expect((await pass.run()).status).toBe('done');
       const lancedb = await import('@lancedb/lancedb');
       const db = await lancedb.connect(lance);

@@ -15,7 +15,7 @@ import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import type { SourceWrite } from '../../core/records.js';
 import { descriptorOf, prng, referenceScore, sourceWrite, testSpace } from '../../testing/index.js';
 import type { SqliteAnnOptions } from './ann-config.js';
-import { AnnIndex } from './ann-index.js';
+import { type AnnCandidates, AnnIndex } from './ann-index.js';
 import { openSqliteBackend, type SqliteBackend } from './backend.js';
 import { applySchema, SCHEMA_VERSION } from './schema.js';
 
@@ -61,6 +61,17 @@ async function fill(backend: SqliteBackend, vectors: readonly Float32Array[], fr
 
 const search = (backend: SqliteBackend, vector: Float32Array, k = 10, extra: object = {}) =>
   backend.store.search(ns.name, { vector, fingerprint: space.fingerprint, k, ...extra });
+
+/**
+ * The real index's answers, changed by `change` (a graph with unreachable nodes: usearch cannot be made to
+ * strand nodes on demand): a fault injected into a real store, not a stand-in index. Restore the spy after.
+ */
+function graphAnswers(change: (found: AnnCandidates) => AnnCandidates) {
+  const real = AnnIndex.prototype.search;
+  return vi.spyOn(AnnIndex.prototype, 'search').mockImplementation(function (this: AnnIndex, query, count) {
+    return change(real.call(this, query, count));
+  });
+}
 
 describe('sqlite store: HNSW index for large namespaces', () => {
   const open: SqliteBackend[] = [];
@@ -317,15 +328,7 @@ describe('sqlite store: HNSW index for large namespaces', () => {
     const filter = { tenant: 'rare' };
     const exact = await search(backend, q, 10, { filter, exact: true });
     expect(exact).toHaveLength(6);
-    // The real index, with the answer cut short as a graph with unreachable nodes returns it (usearch cannot
-    // be made to strand nodes on demand): a fault injected into a real store, not a stand-in index.
-    const real = AnnIndex.prototype.search;
-    const spy = vi.spyOn(AnnIndex.prototype, 'search').mockImplementation(function (
-      this: AnnIndex,
-      query,
-      count,
-    ) {
-      const found = real.call(this, query, count);
+    const spy = graphAnswers((found) => {
       const keep = Math.floor(found.keys.length / 3);
       return { keys: found.keys.slice(0, keep), distances: found.distances.slice(0, keep) };
     });
@@ -347,15 +350,7 @@ describe('sqlite store: HNSW index for large namespaces', () => {
     const exact = await search(backend, q, 5, { exact: true });
     expect(exact[0]?.sourceId).toBe('d5');
     // The graph leaves out the query's own record (unreachable), and returns every other one.
-    const real = AnnIndex.prototype.search;
-    const spy = vi.spyOn(AnnIndex.prototype, 'search').mockImplementation(function (
-      this: AnnIndex,
-      query,
-      count,
-    ) {
-      const found = real.call(this, query, count);
-      return { keys: found.keys.slice(1), distances: found.distances.slice(1) };
-    });
+    const spy = graphAnswers((found) => ({ keys: found.keys.slice(1), distances: found.distances.slice(1) }));
     try {
       const ann = await search(backend, q, 5);
       expect(spy).toHaveBeenCalled();
