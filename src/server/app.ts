@@ -5,6 +5,7 @@ import { Authenticator } from './auth.js';
 import { registerDashboard } from './dashboard.js';
 import type { ServerDeps, ServerEnv } from './env.js';
 import { apiError, describeIssues, sendError, toErrorResponse } from './errors.js';
+import { DEFAULT_MAX_BODY_BYTES } from './limits.js';
 import { RateLimiter, type RateLimitOptions } from './rate-limit.js';
 import { registerAdminRoutes } from './routes/admin.js';
 import { registerCatalogRoutes } from './routes/catalog.js';
@@ -28,7 +29,7 @@ export interface ServerAppOptions {
   readonly onInternalError?: (error: unknown) => void;
 }
 
-export const DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024;
+export { DEFAULT_MAX_BODY_BYTES } from './limits.js';
 
 /**
  * The HTTP API over one Reembed app, testable without a socket (`api.request('/v1/...')`). Public:

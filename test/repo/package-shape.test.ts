@@ -179,6 +179,40 @@ console.log(JSON.stringify({ hit: hits[0]?.sourceId, plan: typeof plan }));`,
     for (const used of ['app/open.ts', 'stores/sqlite/backend.ts', 'app/ingest.ts', 'app/migrate-plan.ts'])
       expect(later, used).toContain(used);
   });
+
+  /**
+   * Issue 14, item 5: a command's module declares its options; what its handler needs loads when it runs.
+   * `demo --help` loaded 133 of reembed's modules and `serve --help` 105 with the HTTP framework, before
+   * the handlers moved behind `lazyAsync`; each `--help` below now loads the CLI core and its command only.
+   */
+  it.each([
+    ['demo', 'cli/demo/'],
+    ['serve', 'server/app.ts'],
+    ['report', 'report/write.ts'],
+    ['adapter', 'app/'],
+  ])('`reembed %s --help` loads only the command, not its handler (%s)', async (command, handlerPart) => {
+    const { stdout, stderr, packages } = await run(
+      `const { main } = await import(${src('cli/main.ts')});
+const chunks = [];
+const sink = { write: (s) => { chunks.push(String(s)); return true; }, isTTY: false, columns: 80 };
+const code = await main([${JSON.stringify(command)}, '--help'], { stdout: sink, stderr: sink, env: {}, cwd: process.cwd(), stdin: process.stdin, isTTY: false, onInterrupt: () => () => undefined });
+console.log(JSON.stringify({ code, help: chunks.join('').includes('Usage: reembed ${command}') }));`,
+    );
+    expect(JSON.parse(stdout.trim().split('\n').pop() ?? '{}'), stderr).toEqual({ code: 0, help: true });
+    const loaded = modulesOf(stderr);
+    expect(loaded.filter((p) => p.startsWith(handlerPart))).toEqual([]);
+    expect(loaded.filter((p) => p.startsWith('stores/') || p.startsWith('app/'))).toEqual([]);
+    for (const heavy of [
+      'hono',
+      '@hono/zod-openapi',
+      'prom-client',
+      'better-sqlite3',
+      'usearch',
+      'ml-matrix',
+    ])
+      expect(packages, heavy).not.toContain(heavy);
+    expect(loaded.length, loaded.join('\n')).toBeLessThanOrEqual(30);
+  });
 });
 
 describe('a missing optional peer', () => {

@@ -1,20 +1,25 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Option } from 'commander';
-import { type AdapterEvaluationResult, evaluateAdapter } from '../../app/bridge-evaluate.js';
-import { type EmbedSampleResult, embedSample } from '../../app/bridge-sample.js';
-import { resolveGoldenSet } from '../../app/golden-sets.js';
-import { buildCorpusBridge } from '../../bridge/corpus.js';
+import type { AdapterEvaluationResult } from '../../app/bridge-evaluate.js';
+import type { EmbedSampleResult } from '../../app/bridge-sample.js';
 import { fitAdapter, requireAdapters } from '../../bridge/fit.js';
 import { BRIDGE_DIRECTIONS, type BridgeDirection } from '../../core/adapter.js';
 import { ADAPTER_METHODS, type AdapterMethod } from '../../core/adapter-fit.js';
 import type { AdapterEvaluation } from '../../core/adapter-gate.js';
 import { ReembedError } from '../../core/errors.js';
+import { lazyAsync } from '../../platform/lazy.js';
 import type { AdapterRecord } from '../../ports/adapters.js';
 import type { CliCommand } from '../command.js';
 import type { CliContext } from '../context.js';
 import { integerOption } from '../options.js';
 import { num } from '../output.js';
+
+// Handlers' dependencies load when a subcommand runs, not for `--help` or option errors.
+const evaluateAdapter = lazyAsync(() => import('../../app/bridge-evaluate.js'), 'evaluateAdapter');
+const embedSample = lazyAsync(() => import('../../app/bridge-sample.js'), 'embedSample');
+const resolveGoldenSet = lazyAsync(() => import('../../app/golden-sets.js'), 'resolveGoldenSet');
+const buildCorpusBridge = lazyAsync(() => import('../../bridge/corpus.js'), 'buildCorpusBridge');
 
 export interface AdapterFitArgs {
   readonly collection: string;

@@ -1,19 +1,23 @@
 import { existsSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { InvalidArgumentError } from 'commander';
-import { resolveGoldenSet } from '../../app/golden-sets.js';
 import type { GoldenSet } from '../../core/golden.js';
 import { parseDuration } from '../../core/migration.js';
+import { lazyAsync } from '../../platform/lazy.js';
 import type { ProgressTask } from '../../ports/progress.js';
-import { collectReport, type ReportGolden } from '../../report/collect.js';
-import { readQualityCurves } from '../../report/curves.js';
+import type { ReportGolden } from '../../report/collect.js';
 import type { ReportData } from '../../report/data.js';
 import { FONT_PACKAGE } from '../../report/fonts.js';
-import { writeReport } from '../../report/write.js';
 import type { CliCommand } from '../command.js';
 import type { CliContext } from '../context.js';
 import { integerOption, numberOption } from '../options.js';
 import { num } from '../output.js';
+
+// Handlers' dependencies load when a subcommand runs, not for `--help` or option errors.
+const resolveGoldenSet = lazyAsync(() => import('../../app/golden-sets.js'), 'resolveGoldenSet');
+const collectReport = lazyAsync(() => import('../../report/collect.js'), 'collectReport');
+const readQualityCurves = lazyAsync(() => import('../../report/curves.js'), 'readQualityCurves');
+const writeReport = lazyAsync(() => import('../../report/write.js'), 'writeReport');
 
 export interface ReportArgs {
   readonly collection?: string;

@@ -1,16 +1,21 @@
-import { measureCoverage } from '../../app/status.js';
 import { defined } from '../../core/defined.js';
 import { ReembedError } from '../../core/errors.js';
 import type { BackfillSettings } from '../../core/migration.js';
+import { lazyAsync } from '../../platform/lazy.js';
 import type { Backend } from '../../ports/backend.js';
-import { planDistributedBackfill } from '../../queue/plan.js';
-import { distributedStatus, type PlanProgress, waitForPlan } from '../../queue/progress.js';
+import type { PlanProgress } from '../../queue/progress.js';
 import { BackfillWorker, type WorkerReport } from '../../queue/worker.js';
 import type { PgBackend } from '../../stores/pg/backend.js';
 import type { CliCommand } from '../command.js';
 import type { CliContext } from '../context.js';
 import { integerOption, numberOf, numberOption } from '../options.js';
 import { addBackfillOptions, backfillSettingsOf, withMigrations } from './migrate.js';
+
+// Handlers' dependencies load when a subcommand runs, not for `--help` or option errors.
+const measureCoverage = lazyAsync(() => import('../../app/status.js'), 'measureCoverage');
+const planDistributedBackfill = lazyAsync(() => import('../../queue/plan.js'), 'planDistributedBackfill');
+const distributedStatus = lazyAsync(() => import('../../queue/progress.js'), 'distributedStatus');
+const waitForPlan = lazyAsync(() => import('../../queue/progress.js'), 'waitForPlan');
 
 type Opts = Readonly<Record<string, unknown>>;
 
