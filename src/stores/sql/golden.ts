@@ -1,6 +1,6 @@
 import { assertGoldenName, type GoldenSet, unknownGoldenSet } from '../../core/golden.js';
-import { type Clock, systemClock } from '../../ports/clock.js';
-import type { GoldenSetInfo, GoldenSetRepository, SaveSetOptions } from '../../ports/evaluation-sets.js';
+import type { Clock } from '../../ports/clock.js';
+import type { GoldenSetInfo } from '../../ports/evaluation-sets.js';
 import {
   type GoldenSetRow,
   goldenExists,
@@ -9,10 +9,10 @@ import {
   goldenOfRows,
   goldenSetRow,
 } from '../shared/golden-rows.js';
-import { iso } from '../shared/timestamps.js';
 import type { SqlDialect } from './dialect.js';
-import { exec, rows, type SqlExecutor, type SqlWork } from './executor.js';
-import { audit, insertRows } from './statements.js';
+import { type SetKind, SqlEvaluationSetRepository, setStatements } from './evaluation-sets.js';
+import { rows, type SqlExecutor } from './executor.js';
+import { insertRows } from './statements.js';
 
 export const GOLDEN_COMPONENT = 'golden';
 export const GOLDEN_SCHEMA_VERSION = 1;
@@ -54,20 +54,16 @@ export function goldenDdl(d: SqlDialect): string[] {
 export function goldenSql(d: SqlDialect) {
   const t = d.table;
   const p = d.param;
-  const columns = `name, digest, queries, judgments, ${d.jsonText('skipped')}, source, saved_at, saved_by`;
   return {
-    selectSet: `SELECT ${columns} FROM ${t('golden_sets')} WHERE name = ${p(1)}`,
-    selectSetForUpdate: `SELECT ${columns} FROM ${t('golden_sets')} WHERE name = ${p(1)}${d.forUpdate}`,
-    listSets: `SELECT ${columns} FROM ${t('golden_sets')} ORDER BY name`,
-    names: `SELECT name FROM ${t('golden_sets')} ORDER BY name`,
-    deleteSet: `DELETE FROM ${t('golden_sets')} WHERE name = ${p(1)}`,
-    insertSet: `INSERT INTO ${t('golden_sets')} (name, digest, queries, judgments, skipped, source, saved_at, saved_by)
-      VALUES (${d.params(8)})`,
+    ...setStatements(
+      d,
+      'golden_sets',
+      `name, digest, queries, judgments, ${d.jsonText('skipped')}, source, saved_at, saved_by`,
+      ['name', 'digest', 'queries', 'judgments', 'skipped', 'source', 'saved_at', 'saved_by'],
+    ),
     selectQueries: `SELECT query_id, text FROM ${t('golden_queries')} WHERE set_name = ${p(1)} ORDER BY position`,
     selectQrels: `SELECT query_id, doc_id, grade FROM ${t('golden_qrels')} WHERE set_name = ${p(1)}
       ORDER BY ${d.binary('query_id')}, ${d.binary('doc_id')}`,
-    /** Serialises saves of one name where the database has more than one writer (null on SQLite). */
-    lockName: d.lockKey(),
   };
 }
 
@@ -85,100 +81,52 @@ const QREL_COLUMNS = [
   { name: 'grade', pgType: 'double precision' },
 ] as const;
 
-type Row = Omit<GoldenSetRow, 'saved_at'> & { saved_at: Date | string };
+/** Golden sets: a set row, its queries in order and its judgments (read back through `GoldenSetBuilder`). */
+const GOLDEN_SETS: SetKind<GoldenSet, GoldenSetInfo, GoldenSetRow, ReturnType<typeof goldenSql>> = {
+  noun: 'golden',
+  component: GOLDEN_COMPONENT,
+  schemaVersion: GOLDEN_SCHEMA_VERSION,
+  ddl: goldenDdl,
+  statements: goldenSql,
+  assertName: assertGoldenName,
+  same: (held, golden) => held.digest === golden.digest,
+  exists: (name, held, golden) => goldenExists(name, held, golden.digest),
+  row: goldenSetRow,
+  values: (r) => [r.name, r.digest, r.queries, r.judgments, r.skipped, r.source, r.saved_at, r.saved_by],
+  *children(d, name, golden) {
+    const queries = golden.queries.map((q, position) => [name, position, q.id, q.text]);
+    yield* insertRows(d, 'golden_queries', QUERY_COLUMNS, queries);
+    const qrels = goldenJudgments(golden).map((j) => [name, j.queryId, j.docId, j.grade]);
+    yield* insertRows(d, 'golden_qrels', QREL_COLUMNS, qrels);
+  },
+  auditDetails: (row, golden, replaced) => ({
+    digest: golden.digest,
+    queries: row.queries,
+    judgments: row.judgments,
+    replaced,
+    source: row.source,
+  }),
+  *rebuild(sql, row) {
+    const queries = yield* rows<{ query_id: string; text: string }>(sql.selectQueries, [row.name]);
+    const qrels = yield* rows<{ query_id: string; doc_id: string; grade: number }>(sql.selectQrels, [
+      row.name,
+    ]);
+    return goldenOfRows(row, queries, qrels);
+  },
+  info: goldenInfoOf,
+  unknown: unknownGoldenSet,
+};
 
-const rowOf = (row: Row): GoldenSetRow => ({ ...row, saved_at: iso(row.saved_at) });
+/** Golden sets in a SQL backend (SQLite or PostgreSQL): `SqlEvaluationSetRepository` of `GOLDEN_SETS`. */
+export type SqlGoldenSetRepository = SqlEvaluationSetRepository<
+  GoldenSet,
+  GoldenSetInfo,
+  GoldenSetRow,
+  ReturnType<typeof goldenSql>
+>;
 
-/**
- * Golden sets in a SQL backend (SQLite or PostgreSQL, one implementation over `SqlExecutor`). Saving writes
- * the set, its queries, its judgments and an audit line in one transaction (saves of one name serialised);
- * reading rebuilds the set through `GoldenSetBuilder` and checks that the digest is the one saved, so a
- * hand-edited table is detected instead of silently changing eval results.
- */
-export class SqlGoldenSetRepository implements GoldenSetRepository {
-  readonly #db: SqlExecutor;
-  readonly #sql: ReturnType<typeof goldenSql>;
-  readonly #clock: Clock;
-
-  private constructor(db: SqlExecutor, clock: Clock) {
-    this.#db = db;
-    this.#sql = goldenSql(db.dialect);
-    this.#clock = clock;
-  }
-
-  /** Creates the tables if needed (idempotent) and returns the repository. */
-  static async open(db: SqlExecutor, options: { clock?: Clock } = {}): Promise<SqlGoldenSetRepository> {
-    await db.ensureSchema(GOLDEN_COMPONENT, GOLDEN_SCHEMA_VERSION, goldenDdl(db.dialect));
-    return new SqlGoldenSetRepository(db, options.clock ?? systemClock);
-  }
-
-  async save(name: string, golden: GoldenSet, options: SaveSetOptions = {}): Promise<GoldenSetInfo> {
-    assertGoldenName(name);
-    const sql = this.#sql;
-    const d = this.#db.dialect;
-    const clock = this.#clock;
-    return this.#db.write('save a golden set', function* () {
-      if (sql.lockName) yield* exec(sql.lockName, [`reembed:golden:${name}`]);
-      const found = (yield* rows<Row>(sql.selectSetForUpdate, [name]))[0];
-      const held = found ? rowOf(found) : undefined;
-      if (held && held.digest === golden.digest) return goldenInfoOf(held);
-      if (held && !options.replace) throw goldenExists(name, held, golden.digest);
-      if (held) yield* exec(sql.deleteSet, [name]);
-      const row = goldenSetRow(name, golden, options, clock.now().toISOString());
-      yield* exec(sql.insertSet, [
-        row.name,
-        row.digest,
-        row.queries,
-        row.judgments,
-        row.skipped,
-        row.source,
-        row.saved_at,
-        row.saved_by,
-      ]);
-      const queries = golden.queries.map((q, position) => [name, position, q.id, q.text]);
-      yield* insertRows(d, 'golden_queries', QUERY_COLUMNS, queries);
-      const qrels = goldenJudgments(golden).map((j) => [name, j.queryId, j.docId, j.grade]);
-      yield* insertRows(d, 'golden_qrels', QREL_COLUMNS, qrels);
-      yield* audit(d, clock, row.saved_by, 'golden.save', name, {
-        digest: golden.digest,
-        queries: row.queries,
-        judgments: row.judgments,
-        replaced: held?.digest ?? null,
-        source: row.source,
-      });
-      return goldenInfoOf(row);
-    });
-  }
-
-  async get(name: string): Promise<GoldenSet> {
-    const sql = this.#sql;
-    return this.#db.read('read a golden set', function* (): SqlWork<GoldenSet> {
-      const row = (yield* rows<Row>(sql.selectSet, [name]))[0];
-      if (!row) {
-        const names = (yield* rows<{ name: string }>(sql.names)).map((r) => r.name);
-        throw unknownGoldenSet(name, names);
-      }
-      const queries = yield* rows<{ query_id: string; text: string }>(sql.selectQueries, [name]);
-      const qrels = yield* rows<{ query_id: string; doc_id: string; grade: number }>(sql.selectQrels, [name]);
-      return goldenOfRows(rowOf(row), queries, qrels);
-    });
-  }
-
-  async list(): Promise<GoldenSetInfo[]> {
-    const found = await this.#db.all<Row>('list golden sets', this.#sql.listSets);
-    return found.map((r) => goldenInfoOf(rowOf(r)));
-  }
-
-  async delete(name: string, options: { actor?: string } = {}): Promise<boolean> {
-    const sql = this.#sql;
-    const d = this.#db.dialect;
-    const clock = this.#clock;
-    return this.#db.write('delete a golden set', function* () {
-      const held = (yield* rows<Row>(sql.selectSetForUpdate, [name]))[0];
-      if (!held) return false;
-      yield* exec(sql.deleteSet, [name]);
-      yield* audit(d, clock, options.actor ?? 'reembed', 'golden.delete', name, { digest: held.digest });
-      return true;
-    });
-  }
-}
+/** Creates the golden-set tables if needed (idempotent) and returns the repository. */
+export const openSqlGoldenSets = (
+  db: SqlExecutor,
+  options: { clock?: Clock } = {},
+): Promise<SqlGoldenSetRepository> => SqlEvaluationSetRepository.open(db, GOLDEN_SETS, options);

@@ -1,6 +1,6 @@
 import { assertProbeName, type ProbeSet, probeExists, unknownProbeSet } from '../../core/probe.js';
-import { type Clock, systemClock } from '../../ports/clock.js';
-import type { ProbeSetInfo, ProbeSetRepository, SaveSetOptions } from '../../ports/evaluation-sets.js';
+import type { Clock } from '../../ports/clock.js';
+import type { ProbeSetInfo } from '../../ports/evaluation-sets.js';
 import {
   type ProbeQueryRow,
   type ProbeSetRow,
@@ -8,10 +8,10 @@ import {
   probeOfRows,
   probeSetRow,
 } from '../shared/probe-rows.js';
-import { iso } from '../shared/timestamps.js';
 import type { SqlDialect } from './dialect.js';
-import { exec, rows, type SqlExecutor, type SqlWork } from './executor.js';
-import { audit, insertRows } from './statements.js';
+import { type SetKind, SqlEvaluationSetRepository, setStatements } from './evaluation-sets.js';
+import { rows, type SqlExecutor } from './executor.js';
+import { insertRows } from './statements.js';
 
 export const PROBES_COMPONENT = 'probes';
 export const PROBES_SCHEMA_VERSION = 1;
@@ -50,20 +50,21 @@ export function probesDdl(d: SqlDialect): string[] {
 
 /** Statements of the repository in one dialect, as strings (STYLE #6): unit-tested without a database. */
 export function probesSql(d: SqlDialect) {
-  const t = d.table;
-  const p = d.param;
   return {
-    selectSet: `SELECT * FROM ${t('probe_sets')} WHERE name = ${p(1)}`,
-    selectSetForUpdate: `SELECT * FROM ${t('probe_sets')} WHERE name = ${p(1)}${d.forUpdate}`,
-    listSets: `SELECT * FROM ${t('probe_sets')} ORDER BY name`,
-    names: `SELECT name FROM ${t('probe_sets')} ORDER BY name`,
-    deleteSet: `DELETE FROM ${t('probe_sets')} WHERE name = ${p(1)}`,
-    insertSet: `INSERT INTO ${t('probe_sets')} (name, collection, digest, queries, params, population, skipped, source, saved_at, saved_by)
-      VALUES (${d.params(10)})`,
+    ...setStatements(d, 'probe_sets', '*', [
+      'name',
+      'collection',
+      'digest',
+      'queries',
+      'params',
+      'population',
+      'skipped',
+      'source',
+      'saved_at',
+      'saved_by',
+    ]),
     selectQueries: `SELECT query_id, source_id, tenant, content_hash, kind, text, held_out
-      FROM ${t('probe_queries')} WHERE set_name = ${p(1)} ORDER BY position`,
-    /** Serialises saves of one name where the database has more than one writer (null on SQLite). */
-    lockName: d.lockKey(),
+      FROM ${d.table('probe_queries')} WHERE set_name = ${d.param(1)} ORDER BY position`,
   };
 }
 
@@ -79,109 +80,67 @@ const QUERY_COLUMNS = [
   'held_out',
 ].map((name) => ({ name, pgType: name === 'position' ? 'integer' : 'text' }));
 
-type SetRow = Omit<ProbeSetRow, 'saved_at'> & { saved_at: Date | string };
+/** Probe sets: a set row and its queries in order, cut from one collection's documents. */
+const PROBE_SETS: SetKind<ProbeSet, ProbeSetInfo, ProbeSetRow, ReturnType<typeof probesSql>> = {
+  noun: 'probe',
+  component: PROBES_COMPONENT,
+  schemaVersion: PROBES_SCHEMA_VERSION,
+  ddl: probesDdl,
+  statements: probesSql,
+  assertName: assertProbeName,
+  same: (held, probe) => held.digest === probe.digest && held.collection === probe.collection,
+  exists: (name, held, probe) => probeExists(name, held.digest, held.saved_at, probe.digest),
+  row: probeSetRow,
+  values: (r) => [
+    r.name,
+    r.collection,
+    r.digest,
+    r.queries,
+    r.params,
+    r.population,
+    r.skipped,
+    r.source,
+    r.saved_at,
+    r.saved_by,
+  ],
+  *children(d, name, probe) {
+    const queries = probe.queries.map((q, position) => [
+      name,
+      position,
+      q.id,
+      q.sourceId,
+      q.tenant,
+      q.contentHash,
+      q.kind,
+      q.text,
+      q.heldOut,
+    ]);
+    yield* insertRows(d, 'probe_queries', QUERY_COLUMNS, queries);
+  },
+  auditDetails: (row, probe, replaced) => ({
+    collection: probe.collection,
+    digest: probe.digest,
+    queries: row.queries,
+    seed: probe.params.seed,
+    replaced,
+  }),
+  *rebuild(sql, row) {
+    return probeOfRows(row, yield* rows<ProbeQueryRow>(sql.selectQueries, [row.name]));
+  },
+  info: probeInfoOf,
+  unknown: unknownProbeSet,
+};
 
-const rowOf = (row: SetRow): ProbeSetRow => ({ ...row, saved_at: iso(row.saved_at) });
+/** Probe sets in a SQL backend (SQLite or PostgreSQL): `SqlEvaluationSetRepository` of `PROBE_SETS`. */
+export type SqlProbeSetRepository = SqlEvaluationSetRepository<
+  ProbeSet,
+  ProbeSetInfo,
+  ProbeSetRow,
+  ReturnType<typeof probesSql>
+>;
 
-/**
- * Probe sets in a SQL backend (SQLite or PostgreSQL, one implementation over `SqlExecutor`): a save writes
- * the set, its queries and an audit line in one transaction (saves of one name serialised); a read rebuilds
- * the set and checks its digest, so a hand-edited row is caught instead of silently changing gate results.
- */
-export class SqlProbeSetRepository implements ProbeSetRepository {
-  readonly #db: SqlExecutor;
-  readonly #sql: ReturnType<typeof probesSql>;
-  readonly #clock: Clock;
-
-  private constructor(db: SqlExecutor, clock: Clock) {
-    this.#db = db;
-    this.#sql = probesSql(db.dialect);
-    this.#clock = clock;
-  }
-
-  /** Creates the tables if needed (idempotent) and returns the repository. */
-  static async open(db: SqlExecutor, options: { clock?: Clock } = {}): Promise<SqlProbeSetRepository> {
-    await db.ensureSchema(PROBES_COMPONENT, PROBES_SCHEMA_VERSION, probesDdl(db.dialect));
-    return new SqlProbeSetRepository(db, options.clock ?? systemClock);
-  }
-
-  async save(name: string, probe: ProbeSet, options: SaveSetOptions = {}): Promise<ProbeSetInfo> {
-    assertProbeName(name);
-    const sql = this.#sql;
-    const d = this.#db.dialect;
-    const clock = this.#clock;
-    return this.#db.write('save a probe set', function* () {
-      if (sql.lockName) yield* exec(sql.lockName, [`reembed:probe:${name}`]);
-      const found = (yield* rows<SetRow>(sql.selectSetForUpdate, [name]))[0];
-      const held = found ? rowOf(found) : undefined;
-      if (held && held.digest === probe.digest && held.collection === probe.collection)
-        return probeInfoOf(held);
-      if (held && !options.replace) throw probeExists(name, held.digest, held.saved_at, probe.digest);
-      if (held) yield* exec(sql.deleteSet, [name]);
-      const row = probeSetRow(name, probe, options, clock.now().toISOString());
-      yield* exec(sql.insertSet, [
-        row.name,
-        row.collection,
-        row.digest,
-        row.queries,
-        row.params,
-        row.population,
-        row.skipped,
-        row.source,
-        row.saved_at,
-        row.saved_by,
-      ]);
-      const queries = probe.queries.map((q, position) => [
-        name,
-        position,
-        q.id,
-        q.sourceId,
-        q.tenant,
-        q.contentHash,
-        q.kind,
-        q.text,
-        q.heldOut,
-      ]);
-      yield* insertRows(d, 'probe_queries', QUERY_COLUMNS, queries);
-      yield* audit(d, clock, row.saved_by, 'probe.save', name, {
-        collection: probe.collection,
-        digest: probe.digest,
-        queries: row.queries,
-        seed: probe.params.seed,
-        replaced: held?.digest ?? null,
-      });
-      return probeInfoOf(row);
-    });
-  }
-
-  async get(name: string): Promise<ProbeSet> {
-    const sql = this.#sql;
-    return this.#db.read('read a probe set', function* (): SqlWork<ProbeSet> {
-      const row = (yield* rows<SetRow>(sql.selectSet, [name]))[0];
-      if (!row) {
-        const names = (yield* rows<{ name: string }>(sql.names)).map((r) => r.name);
-        throw unknownProbeSet(name, names);
-      }
-      const queries = yield* rows<ProbeQueryRow>(sql.selectQueries, [name]);
-      return probeOfRows(rowOf(row), queries);
-    });
-  }
-
-  async list(): Promise<ProbeSetInfo[]> {
-    const found = await this.#db.all<SetRow>('list probe sets', this.#sql.listSets);
-    return found.map((r) => probeInfoOf(rowOf(r)));
-  }
-
-  async delete(name: string, options: { actor?: string } = {}): Promise<boolean> {
-    const sql = this.#sql;
-    const d = this.#db.dialect;
-    const clock = this.#clock;
-    return this.#db.write('delete a probe set', function* () {
-      const held = (yield* rows<SetRow>(sql.selectSetForUpdate, [name]))[0];
-      if (!held) return false;
-      yield* exec(sql.deleteSet, [name]);
-      yield* audit(d, clock, options.actor ?? 'reembed', 'probe.delete', name, { digest: held.digest });
-      return true;
-    });
-  }
-}
+/** Creates the probe-set tables if needed (idempotent) and returns the repository. */
+export const openSqlProbeSets = (
+  db: SqlExecutor,
+  options: { clock?: Clock } = {},
+): Promise<SqlProbeSetRepository> => SqlEvaluationSetRepository.open(db, PROBE_SETS, options);

@@ -3,10 +3,10 @@ import { type Clock, systemClock } from '../../ports/clock.js';
 import { SqlAdapterRepository } from '../sql/adapters.js';
 import { SqlApiKeyRepository } from '../sql/api-keys.js';
 import { SqlCoverageSampleRepository } from '../sql/coverage-samples.js';
-import { SqlGoldenSetRepository } from '../sql/golden.js';
+import { openSqlGoldenSets, type SqlGoldenSetRepository } from '../sql/golden.js';
 import { SqlJobRepository } from '../sql/jobs.js';
 import { SqlMigrationRepository } from '../sql/migrations.js';
-import { SqlProbeSetRepository } from '../sql/probes.js';
+import { openSqlProbeSets, type SqlProbeSetRepository } from '../sql/probes.js';
 import { SqlTrafficRepository } from '../sql/traffic.js';
 import type { SqliteAnnOptions } from './ann-config.js';
 import { SqliteCatalog } from './catalog.js';
@@ -102,8 +102,8 @@ export async function openSqliteBackend(options: SqliteBackendOptions): Promise<
     adapters: await SqlAdapterRepository.open(sql, { clock }),
     vectors: new SqliteVectorReader(statements),
     apiKeys: await SqlApiKeyRepository.open(sql, { clock }),
-    probes: await SqlProbeSetRepository.open(sql, { clock }),
-    goldenSets: await SqlGoldenSetRepository.open(sql, { clock }),
+    probes: await openSqlProbeSets(sql, { clock }),
+    goldenSets: await openSqlGoldenSets(sql, { clock }),
     traffic: await SqlTrafficRepository.open(sql),
     coverageSamples: await SqlCoverageSampleRepository.open(sql),
     async close() {

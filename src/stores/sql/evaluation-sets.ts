@@ -1,0 +1,176 @@
+import { type Clock, systemClock } from '../../ports/clock.js';
+import type { EvaluationSetRepository, SaveSetOptions } from '../../ports/evaluation-sets.js';
+import { iso } from '../shared/timestamps.js';
+import type { SqlDialect } from './dialect.js';
+import { exec, rows, type SqlExecutor, type SqlWork } from './executor.js';
+import { audit } from './statements.js';
+
+/** The columns every kind of evaluation set has in its set row. */
+export interface SetRowBase {
+  readonly name: string;
+  readonly digest: string;
+  readonly saved_at: string;
+  readonly saved_by: string;
+}
+
+/** A set row as a driver returns it (PostgreSQL gives timestamps as `Date`). */
+type Stored<R extends SetRowBase> = Omit<R, 'saved_at'> & { saved_at: Date | string };
+
+/** The statements every kind of set needs, in one dialect (see `setStatements`). */
+export interface SetStatements {
+  readonly selectSet: string;
+  readonly selectSetForUpdate: string;
+  readonly listSets: string;
+  readonly names: string;
+  readonly deleteSet: string;
+  readonly insertSet: string;
+  /** Serialises saves of one name where the database has more than one writer (null on SQLite). */
+  readonly lockName: string | null;
+}
+
+/** The set-level statements over `table`, whose insert takes `columns` (in the order `SetKind.values` gives). */
+export function setStatements(
+  d: SqlDialect,
+  table: string,
+  select: string,
+  columns: readonly string[],
+): SetStatements {
+  const t = d.table(table);
+  const p = d.param;
+  return {
+    selectSet: `SELECT ${select} FROM ${t} WHERE name = ${p(1)}`,
+    selectSetForUpdate: `SELECT ${select} FROM ${t} WHERE name = ${p(1)}${d.forUpdate}`,
+    listSets: `SELECT ${select} FROM ${t} ORDER BY name`,
+    names: `SELECT name FROM ${t} ORDER BY name`,
+    deleteSet: `DELETE FROM ${t} WHERE name = ${p(1)}`,
+    insertSet: `INSERT INTO ${t} (${columns.join(', ')})
+      VALUES (${d.params(columns.length)})`,
+    lockName: d.lockKey(),
+  };
+}
+
+/**
+ * What differs between two kinds of evaluation set stored the same way — a set row (name, digest, counts,
+ * who saved it) and child rows that go with it (ON DELETE CASCADE): golden sets (queries and judgments)
+ * and probe sets (queries cut from the collection). The repository below does the rest once.
+ */
+export interface SetKind<S, Info, R extends SetRowBase, Q extends SetStatements> {
+  /** As in messages and the audit log: `golden` → "save a golden set", `golden.save`. */
+  readonly noun: 'golden' | 'probe';
+  readonly component: string;
+  readonly schemaVersion: number;
+  ddl(d: SqlDialect): string[];
+  statements(d: SqlDialect): Q;
+  assertName(name: string): void;
+  /** The stored set is this one: saving it again changes nothing. */
+  same(held: R, set: S): boolean;
+  /** The error of a save that would replace a different set without `replace`. */
+  exists(name: string, held: R, set: S): Error;
+  row(name: string, set: S, options: SaveSetOptions, savedAt: string): R;
+  /** The set row's values in the order of `insertSet`'s columns. */
+  values(row: R): unknown[];
+  /** Inserts the set's child rows, in the save's transaction. */
+  children(d: SqlDialect, name: string, set: S): SqlWork<void>;
+  auditDetails(row: R, set: S, replaced: string | null): Record<string, unknown>;
+  /** Reads the child rows of a stored set and rebuilds it (checking its digest). */
+  rebuild(sql: Q, row: R): SqlWork<S>;
+  info(row: R): Info;
+  unknown(name: string, names: string[]): Error;
+}
+
+/**
+ * Evaluation sets of one kind in a SQL backend (SQLite or PostgreSQL, one implementation over
+ * `SqlExecutor`). A save writes the set row, its children and an audit line in one transaction, saves of
+ * one name serialised; the same set again is a no-op, a different one needs `replace`. A read rebuilds the
+ * set and checks its digest, so a hand-edited table is caught instead of silently changing eval or gate
+ * results.
+ */
+export class SqlEvaluationSetRepository<S, Info, R extends SetRowBase, Q extends SetStatements>
+  implements EvaluationSetRepository<S, Info>
+{
+  readonly #db: SqlExecutor;
+  readonly #kind: SetKind<S, Info, R, Q>;
+  readonly #sql: Q;
+  readonly #clock: Clock;
+
+  private constructor(db: SqlExecutor, kind: SetKind<S, Info, R, Q>, clock: Clock) {
+    this.#db = db;
+    this.#kind = kind;
+    this.#sql = kind.statements(db.dialect);
+    this.#clock = clock;
+  }
+
+  /** Creates the kind's tables if needed (idempotent) and returns the repository. */
+  static async open<S, Info, R extends SetRowBase, Q extends SetStatements>(
+    db: SqlExecutor,
+    kind: SetKind<S, Info, R, Q>,
+    options: { clock?: Clock } = {},
+  ): Promise<SqlEvaluationSetRepository<S, Info, R, Q>> {
+    await db.ensureSchema(kind.component, kind.schemaVersion, kind.ddl(db.dialect));
+    return new SqlEvaluationSetRepository(db, kind, options.clock ?? systemClock);
+  }
+
+  async save(name: string, set: S, options: SaveSetOptions = {}): Promise<Info> {
+    const kind = this.#kind;
+    kind.assertName(name);
+    const sql = this.#sql;
+    const d = this.#db.dialect;
+    const clock = this.#clock;
+    return this.#db.write(`save a ${kind.noun} set`, function* () {
+      if (sql.lockName) yield* exec(sql.lockName, [`reembed:${kind.noun}:${name}`]);
+      const found = (yield* rows<Stored<R>>(sql.selectSetForUpdate, [name]))[0];
+      const held = found ? rowOf(found) : undefined;
+      if (held && kind.same(held, set)) return kind.info(held);
+      if (held && !options.replace) throw kind.exists(name, held, set);
+      if (held) yield* exec(sql.deleteSet, [name]);
+      const row = kind.row(name, set, options, clock.now().toISOString());
+      yield* exec(sql.insertSet, kind.values(row));
+      yield* kind.children(d, name, set);
+      yield* audit(
+        d,
+        clock,
+        row.saved_by,
+        `${kind.noun}.save`,
+        name,
+        kind.auditDetails(row, set, held?.digest ?? null),
+      );
+      return kind.info(row);
+    });
+  }
+
+  async get(name: string): Promise<S> {
+    const kind = this.#kind;
+    const sql = this.#sql;
+    return this.#db.read(`read a ${kind.noun} set`, function* (): SqlWork<S> {
+      const row = (yield* rows<Stored<R>>(sql.selectSet, [name]))[0];
+      if (!row) {
+        const names = (yield* rows<{ name: string }>(sql.names)).map((r) => r.name);
+        throw kind.unknown(name, names);
+      }
+      return yield* kind.rebuild(sql, rowOf(row));
+    });
+  }
+
+  async list(): Promise<Info[]> {
+    const found = await this.#db.all<Stored<R>>(`list ${this.#kind.noun} sets`, this.#sql.listSets);
+    return found.map((r) => this.#kind.info(rowOf(r)));
+  }
+
+  async delete(name: string, options: { actor?: string } = {}): Promise<boolean> {
+    const kind = this.#kind;
+    const sql = this.#sql;
+    const d = this.#db.dialect;
+    const clock = this.#clock;
+    return this.#db.write(`delete a ${kind.noun} set`, function* () {
+      const held = (yield* rows<Stored<R>>(sql.selectSetForUpdate, [name]))[0];
+      if (!held) return false;
+      yield* exec(sql.deleteSet, [name]);
+      yield* audit(d, clock, options.actor ?? 'reembed', `${kind.noun}.delete`, name, {
+        digest: held.digest,
+      });
+      return true;
+    });
+  }
+}
+
+const rowOf = <R extends SetRowBase>(row: Stored<R>): R => ({ ...row, saved_at: iso(row.saved_at) }) as R;
