@@ -126,7 +126,7 @@ export function fused(
   native: Float32Array,
   docIds: readonly string[],
   migrated: Uint8Array,
-  coverage: number,
+  coverage: number | undefined,
 ): number[][] {
   const n = docIds.length;
   const nq = primary.length / n;
@@ -146,7 +146,7 @@ export function fused(
       migrated: ids,
       policy: { method: 'coverage-aware-score' },
       k: 10,
-      coverage,
+      ...(coverage !== undefined ? { coverage } : {}),
     }).map((h) => index.get(h.sourceId) as number);
   });
 }
@@ -157,4 +157,65 @@ export function rawMerge(bridged: Float32Array, native: Float32Array, migrated: 
   const out = new Float32Array(bridged);
   for (let i = 0; i < out.length; i++) if (migrated[i % n] === 1) out[i] = native[i] as number;
   return out;
+}
+
+/** What reembed's bridged lazy read served, and what it cost, over a run of queries. */
+export interface LazyServed {
+  /** Top k per query (document indices). */
+  readonly runs: number[][];
+  /** New-model document embeddings spent by embed-on-read, per query. */
+  readonly embedded: number[];
+  /** Documents the new namespace holds after the run (more than before only with write-back). */
+  readonly migratedAfter: number;
+}
+
+/**
+ * reembed's read of a lazy migration with embed-on-read (src/app/query.ts `#fused`, src/app/fused-read.ts),
+ * replayed on score matrices: the primary side's top 100 (the old namespace read with a mapped query, or a
+ * corpus bridge's derived namespace read with the new-model query) and the new namespace's top 100 among
+ * the documents it holds; "migrated" = candidates the new namespace holds; the primary's top k that are
+ * not migrated are embedded by the new model and scored against the new-model query (`rescored`); then
+ * `fuseResults` with coverage-aware-score and no coverage given (the query service passes none: it is
+ * estimated per query). With `writeBack`, the embedded documents are written to the new namespace after
+ * each query (the lazy migration's observer does that), so later queries see them; without, every query
+ * reads the starting state (what `reembed eval` measures: an evaluation has no observers).
+ */
+export function lazyEmbedOnRead(
+  primary: Float32Array,
+  native: Float32Array,
+  docIds: readonly string[],
+  migrated: Uint8Array,
+  writeBack: boolean,
+  k = 10,
+): LazyServed {
+  const n = docIds.length;
+  const nq = primary.length / n;
+  const held = new Uint8Array(migrated);
+  const runs: number[][] = [];
+  const embedded: number[] = [];
+  for (let q = 0; q < nq; q++) {
+    const pRow = primary.subarray(q * n, (q + 1) * n);
+    const nRow = native.subarray(q * n, (q + 1) * n);
+    const p = topK(pRow, DEPTH).map((d) => hit(docIds[d] as string, pRow[d] as number));
+    const x = topK(nRow, DEPTH, (i) => held[i] === 1).map((d) => hit(docIds[d] as string, nRow[d] as number));
+    const index = new Map<string, number>();
+    for (const d of topK(pRow, DEPTH)) index.set(docIds[d] as string, d);
+    for (const d of topK(nRow, DEPTH, (i) => held[i] === 1)) index.set(docIds[d] as string, d);
+    const ids = new Set<string>();
+    for (const h of [...p, ...x]) if (held[index.get(h.sourceId) as number] === 1) ids.add(h.sourceId);
+    const toEmbed = p.slice(0, k).filter((h) => !ids.has(h.sourceId));
+    const rescored = toEmbed.map((h) => hit(h.sourceId, nRow[index.get(h.sourceId) as number] as number));
+    const fusedHits = fuseResults({
+      primary: { namespace: 'primary', hits: p },
+      next: { namespace: 'next', hits: x },
+      migrated: ids,
+      policy: { method: 'coverage-aware-score', embedOnRead: true },
+      k,
+      ...(rescored.length > 0 ? { rescored } : {}),
+    });
+    runs.push(fusedHits.map((h) => index.get(h.sourceId) as number));
+    embedded.push(toEmbed.length);
+    if (writeBack) for (const h of toEmbed) held[index.get(h.sourceId) as number] = 1;
+  }
+  return { runs, embedded, migratedAfter: held.reduce((a, b) => a + b, 0) };
 }
