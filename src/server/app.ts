@@ -1,7 +1,7 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
-import { bodyLimit } from 'hono/body-limit';
 import { requireApiKeys } from '../app/api-keys.js';
 import { Authenticator } from './auth.js';
+import { limitBody } from './body-limit.js';
 import { registerDashboard } from './dashboard.js';
 import type { ServerDeps, ServerEnv } from './env.js';
 import { apiError, describeIssues, sendError, toErrorResponse } from './errors.js';
@@ -73,17 +73,14 @@ export function createServerApp(deps: ServerDeps, options: ServerAppOptions = {}
   });
   api.use(
     '*',
-    bodyLimit({
-      maxSize,
-      onError: (c) => {
-        // The rest of the body is not read: close the connection so a client cannot send its next request
-        // on a socket that still carries unread bytes.
-        c.header('connection', 'close');
-        return sendError(
-          c,
-          apiError('TOO_LARGE', `The request body exceeds ${maxSize} bytes; send smaller batches.`),
-        );
-      },
+    limitBody(maxSize, (c) => {
+      // The rest of the body is not read: close the connection so a client cannot send its next request
+      // on a socket that still carries unread bytes.
+      c.header('connection', 'close');
+      return sendError(
+        c,
+        apiError('TOO_LARGE', `The request body exceeds ${maxSize} bytes; send smaller batches.`),
+      );
     }),
   );
 
