@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../src/app/api-keys.js';
 import { openReembed } from '../../src/app/open.js';
@@ -243,7 +244,54 @@ describe('access control', () => {
   });
 });
 
+/** A POST with a chunked body (no Content-Length): its size is only known while it is read. */
+function postChunked(
+  url: string,
+  key: string,
+  chunks: readonly string[],
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${key}`,
+          'content-type': 'application/json',
+          'transfer-encoding': 'chunked',
+        },
+      },
+      (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => {
+          body += c.toString();
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
+    req.on('error', reject);
+    for (const c of chunks) req.write(c);
+    req.end();
+  });
+}
+
 describe('limits', () => {
+  it('a chunked body is counted while read: over the limit 413 TOO_LARGE, under it answered', async () => {
+    const small = await testServer({ maxBodyBytes: 2048 });
+    try {
+      const url = `${small.url}/v1/aliases/docs/search`;
+      const key = small.keys.reader as string;
+      const big = await postChunked(url, key, ['{"text":"', 'x'.repeat(1500), 'y'.repeat(1500), '"}']);
+      expect(big.status).toBe(413);
+      expect(JSON.parse(big.body).error.code).toBe('TOO_LARGE');
+      const fine = await postChunked(url, key, ['{"text":', '"rank fusion"}']);
+      expect(fine.status, fine.body).toBe(200);
+      expect(JSON.parse(fine.body).hits.length).toBeGreaterThan(0);
+    } finally {
+      await small.close();
+    }
+  });
+
   it('a body over the limit is 413 TOO_LARGE; a key over its rate is 429 RATE_LIMITED with Retry-After', async () => {
     const small = await testServer({ maxBodyBytes: 2048, rateLimit: { perSecond: 5, burst: 5 } });
     try {
