@@ -61,8 +61,7 @@ export function createServerApp(deps: ServerDeps, options: ServerAppOptions = {}
     await next();
     const route = c.req.routePath === '/*' || c.req.routePath === '*' ? 'unmatched' : c.req.routePath;
     const seconds = (performance.now() - started) / 1000;
-    deps.metrics.httpRequests.inc({ route, method: c.req.method, status: String(c.res.status) });
-    deps.metrics.httpDuration.observe({ route, method: c.req.method }, seconds);
+    deps.metrics.recordRequest(route, c.req.method, c.res.status, seconds);
     if (c.res.status >= 400) {
       const code = c.res.headers.get('x-reembed-error') ?? String(c.res.status);
       deps.metrics.errors.inc({ code });
