@@ -9,7 +9,8 @@
  *     Also measured in the same rounds: a bare node:http server doing only JSON in, `app.search`, JSON out
  *     (the floor any HTTP layer pays here: sockets, HTTP parsing, the client on the same event loop), and
  *     with `--baseline=DIR` the server of another checkout (e.g. a copy of main's `src`, `assets` and a
- *     `node_modules` link) on the same app, so old and new code are compared side by side.
+ *     `node_modules` link) on the same app, so old and new code are compared side by side. Each way's
+ *     CPU time per query (this process: client, server and library) is reported beside its wall time.
  * (2) Throughput and p50/p99 of text search at concurrency 1, 8 and 32, from a separate client process.
  * Run: npx tsx bench/serve.ts [--n=100000 --queries=300 --seconds=10 --baseline=DIR]
  */
@@ -136,14 +137,21 @@ for (const text of queries.slice(0, 20)) {
 }
 const ways = ['lib', 'fetch', 'lean', 'floor', ...(baseline ? ['baseline'] : [])];
 const took: Record<string, number[]> = Object.fromEntries(ways.map((w) => [w, []]));
+/**
+ * CPU time of this process per call (client, server and library share it): far less disturbed than wall
+ * time when other processes share the cores, so the CPU the HTTP layer adds is still readable then.
+ */
+const cpu: Record<string, number[]> = Object.fromEntries(ways.map((w) => [w, []]));
 const diff: Record<string, number[]> = Object.fromEntries(ways.map((w) => [w, []]));
 /** New server minus baseline server, per query. */
 const versusBaseline: number[] = [];
 for (const [i, text] of queries.entries()) {
   const once: Record<string, number> = {};
+  const onceCpu: Record<string, number> = {};
   // Rotate the order every query so no way always runs first (or right after the library call).
   for (let j = 0; j < ways.length; j++) {
     const which = ways[(i + j) % ways.length] as string;
+    const c0 = process.cpuUsage();
     const t = performance.now();
     if (which === 'lib') await app.search('bench', { text, k: 10 });
     else if (which === 'fetch') await viaHttp(text);
@@ -151,7 +159,10 @@ for (const [i, text] of queries.entries()) {
     else if (which === 'floor') await viaLeanHttp(text, floorUrl);
     else if (baseline) await viaLeanHttp(text, baseline.url);
     once[which] = performance.now() - t;
+    const used = process.cpuUsage(c0);
+    onceCpu[which] = (used.user + used.system) / 1000;
   }
+  for (const w of ways) cpu[w]?.push((onceCpu[w] as number) - (onceCpu.lib as number));
   for (const w of ways) {
     took[w]?.push(once[w] as number);
     diff[w]?.push((once[w] as number) - (once.lib as number));
@@ -218,6 +229,12 @@ report('serve', {
         },
       }
     : {}),
+  cpu_overhead_ms_median_of_paired_differences: {
+    lean_client: fmt(median(cpu.lean as number[]), 3),
+    fetch_client: fmt(median(cpu.fetch as number[]), 3),
+    floor_node_http: fmt(median(cpu.floor as number[]), 3),
+    ...(baseline ? { baseline: fmt(median(cpu.baseline as number[]), 3) } : {}),
+  },
   load_average_before: loadBefore.map((x) => fmt(x, 2)),
   load_average_after: loadavg().map((x) => fmt(x, 2)),
   goal_overhead_median_ms: 1,
