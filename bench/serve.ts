@@ -6,13 +6,19 @@
  *     once with `fetch` as the client and once with node:http and a keep-alive agent (a lean client: the
  *     difference between the two is the client's own cost, paid on this same event loop).
  *     Goal: under 1 ms at the median.
+ *     Also measured in the same rounds: a bare node:http server doing only JSON in, `app.search`, JSON out
+ *     (the floor any HTTP layer pays here: sockets, HTTP parsing, the client on the same event loop), and
+ *     with `--baseline=DIR` the server of another checkout (e.g. a copy of main's `src`, `assets` and a
+ *     `node_modules` link) on the same app, so old and new code are compared side by side. Each way's
+ *     CPU time per query (this process: client, server and library) is reported beside its wall time.
  * (2) Throughput and p50/p99 of text search at concurrency 1, 8 and 32, from a separate client process.
- * Run: npx tsx bench/serve.ts [--n=100000 --queries=300 --seconds=10]
+ * Run: npx tsx bench/serve.ts [--n=100000 --queries=300 --seconds=10 --baseline=DIR]
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { Agent, request } from 'node:http';
-import { tmpdir } from 'node:os';
+import { Agent, createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -23,7 +29,8 @@ import { startServer } from '../src/server/serve.js';
 import { benchArgs, fmt, median, percentile, report } from './lib.js';
 import { buildWorkload } from './workload.js';
 
-const args = benchArgs({ n: 100_000, queries: 300, dimension: 384, seconds: 10 });
+const loadBefore = loadavg();
+const args = benchArgs({ n: 100_000, queries: 300, dimension: 384, seconds: 10, baseline: '' });
 const n = Number(args.n);
 const dir = mkdtempSync(join(tmpdir(), 'reembed-bench-serve-'));
 const app = await openReembed({ db: join(dir, 'bench.db'), actor: 'bench' });
@@ -58,11 +65,43 @@ const viaHttp = async (text: string): Promise<void> => {
  */
 const agent = new Agent({ keepAlive: true, maxSockets: 1 });
 const searchUrl = new URL(`${server.url}/v1/aliases/bench/search`);
-const viaLeanHttp = (text: string): Promise<void> =>
+
+/** The floor: node:http with JSON both ways around `app.search`, and nothing else (no auth, no validation). */
+const floor = createServer((req, res) => {
+  const chunks: Buffer[] = [];
+  req.on('data', (c: Buffer) => chunks.push(c));
+  req.on('end', () => {
+    const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { text: string; k: number };
+    app.search('bench', body).then(
+      (answer) => {
+        const out = JSON.stringify(answer);
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(out) });
+        res.end(out);
+      },
+      (error: unknown) => {
+        res.writeHead(500);
+        res.end(String(error));
+      },
+    );
+  });
+});
+await new Promise<void>((resolve) => floor.listen(0, '127.0.0.1', resolve));
+const floorUrl = new URL(`http://127.0.0.1:${(floor.address() as AddressInfo).port}/`);
+
+/** The server of another checkout, on the same app (`--baseline=DIR`). */
+let baseline: { url: URL; close(): Promise<void> } | null = null;
+if (args.baseline) {
+  const dirOf = String(args.baseline);
+  const mod = (await import(join(dirOf, 'src', 'server', 'serve.ts'))) as { startServer: typeof startServer };
+  const other = await mod.startServer(app, { port: 0, rateLimit: { perSecond: 0 }, monitorIntervalMs: 0 });
+  baseline = { url: new URL(`${other.url}/v1/aliases/bench/search`), close: () => other.close() };
+}
+
+const viaLeanHttp = (text: string, url: URL = searchUrl): Promise<void> =>
   new Promise((resolve, reject) => {
     const body = JSON.stringify({ text, k: 10 });
     const req = request(
-      searchUrl,
+      url,
       {
         method: 'POST',
         agent,
@@ -93,33 +132,48 @@ for (const text of queries.slice(0, 20)) {
   await app.search('bench', { text, k: 10 });
   await viaHttp(text);
   await viaLeanHttp(text);
+  await viaLeanHttp(text, floorUrl);
+  if (baseline) await viaLeanHttp(text, baseline.url);
 }
-const libraryMs: number[] = [];
-const httpMs: number[] = [];
-const leanMs: number[] = [];
-const diffMs: number[] = [];
-const leanDiffMs: number[] = [];
-const ORDERS = [
-  ['lib', 'fetch', 'lean'],
-  ['fetch', 'lean', 'lib'],
-  ['lean', 'lib', 'fetch'],
-] as const;
+const ways = ['lib', 'fetch', 'lean', 'floor', ...(baseline ? ['baseline'] : [])];
+const took: Record<string, number[]> = Object.fromEntries(ways.map((w) => [w, []]));
+/**
+ * CPU time of this process per call (client, server and library share it): far less disturbed than wall
+ * time when other processes share the cores, so the CPU the HTTP layer adds is still readable then.
+ */
+const cpu: Record<string, number[]> = Object.fromEntries(ways.map((w) => [w, []]));
+const diff: Record<string, number[]> = Object.fromEntries(ways.map((w) => [w, []]));
+/** New server minus baseline server, per query. */
+const versusBaseline: number[] = [];
 for (const [i, text] of queries.entries()) {
-  const took: Record<string, number> = {};
-  for (const which of ORDERS[i % ORDERS.length] as readonly string[]) {
+  const once: Record<string, number> = {};
+  const onceCpu: Record<string, number> = {};
+  // Rotate the order every query so no way always runs first (or right after the library call).
+  for (let j = 0; j < ways.length; j++) {
+    const which = ways[(i + j) % ways.length] as string;
+    const c0 = process.cpuUsage();
     const t = performance.now();
     if (which === 'lib') await app.search('bench', { text, k: 10 });
     else if (which === 'fetch') await viaHttp(text);
-    else await viaLeanHttp(text);
-    took[which] = performance.now() - t;
+    else if (which === 'lean') await viaLeanHttp(text);
+    else if (which === 'floor') await viaLeanHttp(text, floorUrl);
+    else if (baseline) await viaLeanHttp(text, baseline.url);
+    once[which] = performance.now() - t;
+    const used = process.cpuUsage(c0);
+    onceCpu[which] = (used.user + used.system) / 1000;
   }
-  const lib = took.lib as number;
-  libraryMs.push(lib);
-  httpMs.push(took.fetch as number);
-  leanMs.push(took.lean as number);
-  diffMs.push((took.fetch as number) - lib);
-  leanDiffMs.push((took.lean as number) - lib);
+  for (const w of ways) cpu[w]?.push((onceCpu[w] as number) - (onceCpu.lib as number));
+  for (const w of ways) {
+    took[w]?.push(once[w] as number);
+    diff[w]?.push((once[w] as number) - (once.lib as number));
+  }
+  if (baseline) versusBaseline.push((once.lean as number) - (once.baseline as number));
 }
+const libraryMs = took.lib as number[];
+const httpMs = took.fetch as number[];
+const leanMs = took.lean as number[];
+const diffMs = diff.fetch as number[];
+const leanDiffMs = diff.lean as number[];
 agent.destroy();
 
 const client = fileURLToPath(new URL('./serve-client.mjs', import.meta.url));
@@ -148,6 +202,8 @@ for (const concurrency of [1, 8, 32]) {
 }
 
 await server.close();
+await baseline?.close();
+floor.close();
 await app.close();
 rmSync(dir, { recursive: true, force: true });
 report('serve', {
@@ -159,6 +215,28 @@ report('serve', {
   http_overhead_ms: { median_of_paired_differences: fmt(median(diffMs), 2) },
   http_lean_client_ms: { median: fmt(median(leanMs), 2), p99: fmt(percentile(leanMs, 99), 2) },
   http_lean_client_overhead_ms: { median_of_paired_differences: fmt(median(leanDiffMs), 2) },
+  floor_node_http_ms: {
+    median: fmt(median(took.floor as number[]), 2),
+    overhead_median_of_paired_differences: fmt(median(diff.floor as number[]), 2),
+  },
+  ...(baseline
+    ? {
+        baseline: {
+          dir: String(args.baseline),
+          median: fmt(median(took.baseline as number[]), 2),
+          overhead_median_of_paired_differences: fmt(median(diff.baseline as number[]), 2),
+          new_minus_baseline_median_ms: fmt(median(versusBaseline), 2),
+        },
+      }
+    : {}),
+  cpu_overhead_ms_median_of_paired_differences: {
+    lean_client: fmt(median(cpu.lean as number[]), 3),
+    fetch_client: fmt(median(cpu.fetch as number[]), 3),
+    floor_node_http: fmt(median(cpu.floor as number[]), 3),
+    ...(baseline ? { baseline: fmt(median(cpu.baseline as number[]), 3) } : {}),
+  },
+  load_average_before: loadBefore.map((x) => fmt(x, 2)),
+  load_average_after: loadavg().map((x) => fmt(x, 2)),
   goal_overhead_median_ms: 1,
   load,
 });

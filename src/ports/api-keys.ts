@@ -41,6 +41,13 @@ export interface ApiKeyRepository {
   revoke(idOrName: string, actor: string): Promise<ApiKey>;
   /** How many keys are live (the server creates a first admin key when there is none). */
   countLive(): Promise<number>;
+  /**
+   * Optional: a value that changes whenever a key may have been created or revoked, by this process or
+   * any other, and is cheap enough to read on every request (SQLite: the connection's `data_version`
+   * with this repository's own writes). The server caches a looked-up key only while it is unchanged, so
+   * a revocation takes effect on the next request; a backend without it has every request looked up.
+   */
+  changeMarker?(): string;
 }
 
 export function nameTaken(name: string): ReembedError {

@@ -1,7 +1,7 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
-import { bodyLimit } from 'hono/body-limit';
 import { requireApiKeys } from '../app/api-keys.js';
 import { Authenticator } from './auth.js';
+import { limitBody } from './body-limit.js';
 import { registerDashboard } from './dashboard.js';
 import type { ServerDeps, ServerEnv } from './env.js';
 import { apiError, describeIssues, sendError, toErrorResponse } from './errors.js';
@@ -61,8 +61,7 @@ export function createServerApp(deps: ServerDeps, options: ServerAppOptions = {}
     await next();
     const route = c.req.routePath === '/*' || c.req.routePath === '*' ? 'unmatched' : c.req.routePath;
     const seconds = (performance.now() - started) / 1000;
-    deps.metrics.httpRequests.inc({ route, method: c.req.method, status: String(c.res.status) });
-    deps.metrics.httpDuration.observe({ route, method: c.req.method }, seconds);
+    deps.metrics.recordRequest(route, c.req.method, c.res.status, seconds);
     if (c.res.status >= 400) {
       const code = c.res.headers.get('x-reembed-error') ?? String(c.res.status);
       deps.metrics.errors.inc({ code });
@@ -73,17 +72,14 @@ export function createServerApp(deps: ServerDeps, options: ServerAppOptions = {}
   });
   api.use(
     '*',
-    bodyLimit({
-      maxSize,
-      onError: (c) => {
-        // The rest of the body is not read: close the connection so a client cannot send its next request
-        // on a socket that still carries unread bytes.
-        c.header('connection', 'close');
-        return sendError(
-          c,
-          apiError('TOO_LARGE', `The request body exceeds ${maxSize} bytes; send smaller batches.`),
-        );
-      },
+    limitBody(maxSize, (c) => {
+      // The rest of the body is not read: close the connection so a client cannot send its next request
+      // on a socket that still carries unread bytes.
+      c.header('connection', 'close');
+      return sendError(
+        c,
+        apiError('TOO_LARGE', `The request body exceeds ${maxSize} bytes; send smaller batches.`),
+      );
     }),
   );
 

@@ -1,12 +1,22 @@
 import type { MiddlewareHandler } from 'hono';
-import { authenticateApiKey, hashApiKey, scopeAllows } from '../app/api-keys.js';
+import { hashApiKey, looksLikeApiKey, scopeAllows } from '../app/api-keys.js';
 import type { ApiKey, ApiKeyRepository, ApiKeyScope } from '../ports/api-keys.js';
 import type { ServerEnv } from './env.js';
 import { apiError, sendError } from './errors.js';
 import type { RateLimiter } from './rate-limit.js';
 
-/** How long a looked-up key is trusted before it is read again (a revocation takes effect within this). */
-const KEY_CACHE_MS = 2_000;
+/**
+ * Upper bound on how long a looked-up key is reused. Within it, an entry is reused only while the
+ * repository's `changeMarker` is unchanged, so a revocation (through the API, `reembed keys revoke` in
+ * another process, or the library) refuses the key on the very next request.
+ */
+const KEY_CACHE_MS = 60_000;
+
+interface CachedKey {
+  readonly key: ApiKey | null;
+  readonly marker: string;
+  readonly until: number;
+}
 
 /**
  * Authenticates `Authorization: Bearer <key>` (or `X-API-Key`) against the stored hashes, then applies
@@ -16,27 +26,34 @@ const KEY_CACHE_MS = 2_000;
 export class Authenticator {
   readonly #repository: ApiKeyRepository;
   readonly #limiter: RateLimiter;
-  readonly #cache = new Map<string, { key: ApiKey | null; until: number }>();
+  /** By SHA-256 of the presented key (never the key itself). */
+  readonly #cache = new Map<string, CachedKey>();
 
   constructor(repository: ApiKeyRepository, limiter: RateLimiter) {
     this.#repository = repository;
     this.#limiter = limiter;
   }
 
-  /** Forgets cached lookups (after a key is revoked through the API). */
+  /** Forgets cached lookups. */
   invalidate(): void {
     this.#cache.clear();
   }
 
   async #lookup(secret: string): Promise<ApiKey | null> {
+    if (!looksLikeApiKey(secret)) return null;
     const hash = hashApiKey(secret);
+    const changeMarker = this.#repository.changeMarker;
+    // Without a marker there is no cheap way to see a revocation: look the key up every time.
+    if (!changeMarker) return this.#repository.findByHash(hash);
+    const marker = changeMarker.call(this.#repository);
     const now = performance.now();
     const held = this.#cache.get(hash);
-    if (held && held.until > now) return held.key;
-    const key = await authenticateApiKey(this.#repository, secret);
-    if (this.#cache.size > 1_000) this.#cache.clear();
-    // Unknown keys are cached too, so a flood of one bad key costs no database reads.
-    this.#cache.set(hash, { key, until: now + KEY_CACHE_MS });
+    if (held && held.marker === marker && held.until > now) return held.key;
+    const key = await this.#repository.findByHash(hash);
+    if (this.#cache.size >= 1_000) this.#cache.clear();
+    // Unknown keys are cached too, so a flood of one bad key costs no database reads. The marker read
+    // before the lookup: a change committed during it makes the entry stale at once.
+    this.#cache.set(hash, { key, marker, until: now + KEY_CACHE_MS });
     return key;
   }
 

@@ -58,6 +58,27 @@ export class ServerMetrics implements QueryObserver {
     registers: [this.registry],
   });
 
+  /** Label children per (route, method, status): prom-client hashes a label object on every call. */
+  readonly #requestSeries = new Map<
+    string,
+    { readonly count: { inc(): void }; readonly duration: { observe(value: number): void } }
+  >();
+
+  /** Counts one HTTP request and its latency (bounded: routes are patterns, statuses a short list). */
+  recordRequest(route: string, method: string, status: number, seconds: number): void {
+    const id = `${route}\t${method}\t${status}`;
+    let series = this.#requestSeries.get(id);
+    if (!series) {
+      series = {
+        count: this.httpRequests.labels({ route, method, status: String(status) }),
+        duration: this.httpDuration.labels({ route, method }),
+      };
+      this.#requestSeries.set(id, series);
+    }
+    series.count.inc();
+    series.duration.observe(seconds);
+  }
+
   readonly checkStatus = this.#gauge(
     'reembed_monitor_check_status',
     'Monitor check status: 0 ok, 1 warn, 2 alert.',

@@ -8,7 +8,7 @@ import { API_KEY_SCOPES } from '../ports/api-keys.js';
  * `/openapi.json`, so the document cannot drift from what the server accepts. Requests are strict
  * (unknown fields are refused, so a typo is an error instead of a silently ignored option).
  */
-const NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+export const NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 
 export const Name = (example: string) =>
   z.string().regex(NAME, 'use 1-63 characters from a-z, 0-9, ".", "_" and "-"').openapi({ example });

@@ -101,5 +101,23 @@ export function testApiKeyRepository(options: ApiKeySuiteOptions): void {
           'key.create key:svc alice',
         ]);
       }));
+
+    it('a change marker, where offered, moves with every create and revoke, and only then', () =>
+      withKeys(async (keys) => {
+        if (!keys.changeMarker) return; // optional: the server then looks keys up on every request
+        const first = keys.changeMarker();
+        expect(keys.changeMarker()).toBe(first);
+        await keys.findByHash(hash(1));
+        await keys.list();
+        expect(keys.changeMarker()).toBe(first);
+        await keys.create(
+          { id: 'aaaaaaaaaaaa', name: 'svc', scope: 'query', tenant: null, hash: hash(1) },
+          'alice',
+        );
+        const created = keys.changeMarker();
+        expect(created).not.toBe(first);
+        await keys.revoke('svc', 'bob');
+        expect(keys.changeMarker()).not.toBe(created);
+      }));
   });
 }

@@ -1,4 +1,8 @@
+import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApiKey } from '../../src/app/api-keys.js';
+import { openReembed } from '../../src/app/open.js';
+import { PG_SKIP_LINE, PG_URL } from '../../src/stores/pg/test-support.js';
 import { type TestServer, testServer } from './helpers.js';
 
 /**
@@ -122,6 +126,30 @@ describe('access control', () => {
     expect((await s.call('GET', '/v1/spaces', { key: doomed })).status).toBe(401);
   });
 
+  it('a key revoked by another process is refused on the next request, and one it creates works at once', async () => {
+    // Looked-up keys are cached; the cache must never outlive a revocation made elsewhere. A second
+    // connection to the same file stands for `reembed keys revoke` run in another process.
+    const other = await openReembed({ db: s.db, actor: 'other-process' });
+    try {
+      const early = await s.key('early', 'query');
+      for (let i = 0; i < 3; i++)
+        expect((await s.call('GET', '/v1/spaces', { key: early })).status).toBe(200);
+      await other.backend.apiKeys?.revoke('early', 'other-process');
+      expect((await s.call('GET', '/v1/spaces', { key: early })).status).toBe(401);
+
+      // Presented before it exists (cached as unknown), then created by the other process: accepted.
+      const { secret } = await createApiKey(other.backend, { name: 'late', scope: 'query' }, 'other');
+      const unknown = secret.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A'));
+      expect((await s.call('GET', '/v1/spaces', { key: unknown })).status).toBe(401);
+      expect((await s.call('GET', '/v1/spaces', { key: secret })).status).toBe(200);
+      // Revoked through the server's own app (the library, not the API): refused at once as well.
+      await s.app.backend.apiKeys?.revoke('late', 'test');
+      expect((await s.call('GET', '/v1/spaces', { key: secret })).status).toBe(401);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('a query key is refused by write and admin endpoints; a write key by admin endpoints', async () => {
     await refusals(
       () => s.keys.reader,
@@ -216,7 +244,54 @@ describe('access control', () => {
   });
 });
 
+/** A POST with a chunked body (no Content-Length): its size is only known while it is read. */
+function postChunked(
+  url: string,
+  key: string,
+  chunks: readonly string[],
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${key}`,
+          'content-type': 'application/json',
+          'transfer-encoding': 'chunked',
+        },
+      },
+      (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => {
+          body += c.toString();
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
+    req.on('error', reject);
+    for (const c of chunks) req.write(c);
+    req.end();
+  });
+}
+
 describe('limits', () => {
+  it('a chunked body is counted while read: over the limit 413 TOO_LARGE, under it answered', async () => {
+    const small = await testServer({ maxBodyBytes: 2048 });
+    try {
+      const url = `${small.url}/v1/aliases/docs/search`;
+      const key = small.keys.reader as string;
+      const big = await postChunked(url, key, ['{"text":"', 'x'.repeat(1500), 'y'.repeat(1500), '"}']);
+      expect(big.status).toBe(413);
+      expect(JSON.parse(big.body).error.code).toBe('TOO_LARGE');
+      const fine = await postChunked(url, key, ['{"text":', '"rank fusion"}']);
+      expect(fine.status, fine.body).toBe(200);
+      expect(JSON.parse(fine.body).hits.length).toBeGreaterThan(0);
+    } finally {
+      await small.close();
+    }
+  });
+
   it('a body over the limit is 413 TOO_LARGE; a key over its rate is 429 RATE_LIMITED with Retry-After', async () => {
     const small = await testServer({ maxBodyBytes: 2048, rateLimit: { perSecond: 5, burst: 5 } });
     try {
@@ -234,6 +309,24 @@ describe('limits', () => {
       expect((await small.call('GET', '/v1/spaces', { key: small.keys.writer })).status).toBe(200);
     } finally {
       await small.close();
+    }
+  });
+});
+
+describe.skipIf(!PG_URL)(PG_URL ? 'revocation on PostgreSQL' : PG_SKIP_LINE, () => {
+  it('a key revoked by another connection is refused on the next request', async () => {
+    const pg = await testServer({ backend: 'postgres' });
+    const schema = (pg.app.backend as { config?: { schema?: string } }).config?.schema;
+    expect(schema).toMatch(/^t_/);
+    const other = await openReembed({ pg: PG_URL, pgSchema: schema, actor: 'other-process' });
+    try {
+      const key = await pg.key('early', 'query');
+      for (let i = 0; i < 3; i++) expect((await pg.call('GET', '/v1/spaces', { key })).status).toBe(200);
+      await other.backend.apiKeys?.revoke('early', 'other-process');
+      expect((await pg.call('GET', '/v1/spaces', { key })).status).toBe(401);
+    } finally {
+      await other.close();
+      await pg.close();
     }
   });
 });

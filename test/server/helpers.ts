@@ -1,7 +1,9 @@
 import { createApiKey } from '../../src/app/api-keys.js';
+import { openReembed } from '../../src/app/open.js';
 import type { Reembed } from '../../src/app/reembed.js';
 import type { ApiKeyScope } from '../../src/ports/api-keys.js';
 import { type RunningServer, type ServeOptions, startServer } from '../../src/server/serve.js';
+import { PG_URL, uniqueSchema } from '../../src/stores/pg/test-support.js';
 import { DOCS, hashing, tempApp } from '../app/helpers.js';
 
 export interface TestServer {
@@ -26,12 +28,18 @@ export interface Reply {
   readonly json: unknown;
 }
 
+export type TestBackend = 'sqlite' | 'postgres';
+
 /**
- * A real server on 127.0.0.1 (free port) over a real SQLite file: collection `docs` on space `v1`
- * holding DOCS (tenants t1, t2 and none), and an admin, a write, a query and a tenant-t1 key.
+ * A real server on 127.0.0.1 (free port) over a real SQLite file, or a fresh PostgreSQL schema (dropped
+ * afterwards) with `backend: 'postgres'` (needs REEMBED_PG_URL): collection `docs` on space `v1` holding
+ * DOCS (tenants t1, t2 and none), and an admin, a write, a query and a tenant-t1 key.
  */
-export async function testServer(options: ServeOptions = {}): Promise<TestServer> {
-  const { app, db, cleanup } = await tempApp({ actor: 'test' });
+export async function testServer(
+  options: ServeOptions & { backend?: TestBackend } = {},
+): Promise<TestServer> {
+  const { backend = 'sqlite', ...serveOptions } = options;
+  const { app, db, cleanup } = backend === 'postgres' ? await pgApp() : await tempApp({ actor: 'test' });
   await app.addSpace(hashing('v1', 1));
   await app.addSpace(hashing('v2', 2));
   await app.createCollection('docs', 'v1');
@@ -41,7 +49,7 @@ export async function testServer(options: ServeOptions = {}): Promise<TestServer
     port: 0,
     monitorIntervalMs: 0,
     retireIntervalMs: 0,
-    ...options,
+    ...serveOptions,
   });
   const keys: Record<string, string> = {};
   const key = async (name: string, scope: ApiKeyScope, tenant?: string): Promise<string> => {
@@ -90,6 +98,22 @@ export async function testServer(options: ServeOptions = {}): Promise<TestServer
     async close() {
       await server.close();
       await cleanup();
+    },
+  };
+}
+
+/** An app over a fresh PostgreSQL schema; `cleanup` drops it (and the job queue's schema, if created). */
+async function pgApp(): Promise<{ app: Reembed; db: string; cleanup(): Promise<void> }> {
+  if (!PG_URL) throw new Error('REEMBED_PG_URL is not set');
+  const schema = uniqueSchema();
+  const app = await openReembed({ pg: PG_URL, pgSchema: schema, pgDropSchemaOnClose: true, actor: 'test' });
+  return {
+    app,
+    db: PG_URL,
+    async cleanup() {
+      const pool = (app.backend as { pool?: { query(sql: string): Promise<unknown> } }).pool;
+      await pool?.query(`DROP SCHEMA IF EXISTS "${schema}_worker" CASCADE`).catch(() => undefined);
+      await app.close();
     },
   };
 }

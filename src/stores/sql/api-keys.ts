@@ -86,32 +86,48 @@ export class SqlApiKeyRepository implements ApiKeyRepository {
   readonly #db: SqlExecutor;
   readonly #sql: ReturnType<typeof apiKeysSql>;
   readonly #clock: Clock;
+  /** Writes through this repository (another connection's commits show in `externalChanges`). */
+  #writes = 0;
+  readonly changeMarker?: () => string;
 
-  private constructor(db: SqlExecutor, clock: Clock) {
+  private constructor(db: SqlExecutor, clock: Clock, externalChanges?: () => number) {
     this.#db = db;
     this.#sql = apiKeysSql(db.dialect);
     this.#clock = clock;
+    if (externalChanges) this.changeMarker = () => `${externalChanges()}:${this.#writes}`;
   }
 
-  /** Creates the table if needed (idempotent) and returns the repository. */
-  static async open(db: SqlExecutor, options: { clock?: Clock } = {}): Promise<SqlApiKeyRepository> {
+  /**
+   * Creates the table if needed (idempotent) and returns the repository. `externalChanges` is a counter
+   * that moves whenever another connection commits (SQLite's `PRAGMA data_version`); with it the
+   * repository offers `changeMarker` (see the port).
+   */
+  static async open(
+    db: SqlExecutor,
+    options: { clock?: Clock; externalChanges?: () => number } = {},
+  ): Promise<SqlApiKeyRepository> {
     await db.ensureSchema(API_KEYS_COMPONENT, API_KEYS_SCHEMA_VERSION, apiKeysDdl(db.dialect));
-    return new SqlApiKeyRepository(db, options.clock ?? systemClock);
+    return new SqlApiKeyRepository(db, options.clock ?? systemClock, options.externalChanges);
   }
 
-  create(input: NewApiKey, actor: string): Promise<ApiKey> {
+  async create(input: NewApiKey, actor: string): Promise<ApiKey> {
     const sql = this.#sql;
     const d = this.#db.dialect;
     const clock = this.#clock;
-    return this.#db.write('create an API key', function* () {
-      if (sql.lockName) yield* exec(sql.lockName, [`reembed:api-key:${input.name}`]);
-      if ((yield* rows(sql.taken, [input.name, input.id])).length > 0) throw nameTaken(input.name);
-      const at = clock.now().toISOString();
-      yield* exec(sql.insert, [input.id, input.name, input.scope, input.tenant, input.hash, at, actor]);
-      const key = fromRow({ ...input, created_at: at, created_by: actor, revoked_at: null });
-      yield* audit(d, clock, actor, 'key.create', `key:${key.name}`, auditDetails(key));
-      return key;
-    });
+    try {
+      return await this.#db.write('create an API key', function* () {
+        if (sql.lockName) yield* exec(sql.lockName, [`reembed:api-key:${input.name}`]);
+        if ((yield* rows(sql.taken, [input.name, input.id])).length > 0) throw nameTaken(input.name);
+        const at = clock.now().toISOString();
+        yield* exec(sql.insert, [input.id, input.name, input.scope, input.tenant, input.hash, at, actor]);
+        const key = fromRow({ ...input, created_at: at, created_by: actor, revoked_at: null });
+        yield* audit(d, clock, actor, 'key.create', `key:${key.name}`, auditDetails(key));
+        return key;
+      });
+    } finally {
+      // After the commit: a lookup cached before it (an unknown key) is made again.
+      this.#writes++;
+    }
   }
 
   async findByHash(hash: string): Promise<ApiKey | null> {
@@ -123,19 +139,24 @@ export class SqlApiKeyRepository implements ApiKeyRepository {
     return (await this.#db.all<Row>('read API keys', this.#sql.list)).map(fromRow);
   }
 
-  revoke(idOrName: string, actor: string): Promise<ApiKey> {
+  async revoke(idOrName: string, actor: string): Promise<ApiKey> {
     const sql = this.#sql;
     const d = this.#db.dialect;
     const clock = this.#clock;
-    return this.#db.write('revoke an API key', function* () {
-      const row = (yield* rows<Row>(sql.liveByIdOrName, [idOrName, idOrName]))[0];
-      if (!row) throw unknownKey(idOrName);
-      const at = clock.now().toISOString();
-      yield* exec(sql.revoke, [at, row.id]);
-      const key = fromRow({ ...row, revoked_at: at });
-      yield* audit(d, clock, actor, 'key.revoke', `key:${key.name}`, auditDetails(key));
-      return key;
-    });
+    try {
+      return await this.#db.write('revoke an API key', function* () {
+        const row = (yield* rows<Row>(sql.liveByIdOrName, [idOrName, idOrName]))[0];
+        if (!row) throw unknownKey(idOrName);
+        const at = clock.now().toISOString();
+        yield* exec(sql.revoke, [at, row.id]);
+        const key = fromRow({ ...row, revoked_at: at });
+        yield* audit(d, clock, actor, 'key.revoke', `key:${key.name}`, auditDetails(key));
+        return key;
+      });
+    } finally {
+      // After the commit (and after a failure, harmlessly): a key cached before it is looked up again.
+      this.#writes++;
+    }
   }
 
   async countLive(): Promise<number> {

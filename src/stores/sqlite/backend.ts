@@ -101,7 +101,10 @@ export async function openSqliteBackend(options: SqliteBackendOptions): Promise<
     jobs: await SqlJobRepository.open(sql, { clock }),
     adapters: await SqlAdapterRepository.open(sql, { clock }),
     vectors: new SqliteVectorReader(statements),
-    apiKeys: await SqlApiKeyRepository.open(sql, { clock }),
+    apiKeys: await SqlApiKeyRepository.open(sql, {
+      clock,
+      externalChanges: dataVersionOf(db),
+    }),
     probes: await openSqlProbeSets(sql, { clock }),
     goldenSets: await openSqlGoldenSets(sql, { clock }),
     traffic: await SqlTrafficRepository.open(sql),
@@ -117,4 +120,13 @@ export async function openSqliteBackend(options: SqliteBackendOptions): Promise<
       }
     },
   };
+}
+
+/**
+ * SQLite's `data_version` of this connection: it changes whenever another connection (another process:
+ * `reembed keys revoke`) commits. Read with one prepared statement (about a microsecond).
+ */
+function dataVersionOf(db: SqliteDatabase): () => number {
+  const statement = db.prepare('PRAGMA data_version').pluck();
+  return () => statement.get() as number;
 }
