@@ -165,7 +165,8 @@ export const BENCHMARKS: readonly BenchDefinition[] = [
       smoke: ['--runs=2', '--install=false'],
     },
     runs: { full: 1, quick: 1, smoke: 1 },
-    timeout: { full: 1800, quick: 1800, smoke: 120 },
+    // Smoke: a stale dist/ is rebuilt first (npm run build), which takes minutes on a loaded machine.
+    timeout: { full: 1800, quick: 1800, smoke: 420 },
     metrics: (r) => {
       const s = (name: string): Json => (r.startup.startup as Json[]).find((x) => x.name === name);
       return [
@@ -229,6 +230,62 @@ export const BENCHMARKS: readonly BenchDefinition[] = [
   },
   ann('ann-100k', 100_000, 'ANN (HNSW, int8) in the embedded store, 100,000 x 384 real-structure vectors'),
   ann('ann-1m', 1_000_000, 'ANN (HNSW, int8) in the embedded store, 1,000,000 x 384 real-structure vectors'),
+  {
+    id: 'ann-reachability',
+    title:
+      'Records an HNSW build leaves unreachable (each searched for with its own vector): concurrent vs serial insertion, real-structure vectors',
+    script: 'bench/ann-reachability.ts',
+    args: {
+      full: ['--n=20000', '--rounds=3'],
+      quick: ['--n=5000', '--rounds=1'],
+      smoke: ['--n=1000', '--rounds=1', '--dimension=64'],
+    },
+    runs: { full: 1, quick: 1, smoke: 1 },
+    requires: ['datasets'],
+    timeout: { full: 1800, quick: 240, smoke: 120 },
+    metrics: (r) => {
+      const x = r['ann-reachability'];
+      const ways = ['parallel', 'serial', 'repaired'].filter((w) => x[w]);
+      return ways.flatMap((w) => [
+        metric(
+          `${w}: unreachable records`,
+          '',
+          (x[w].runs as Json[]).map((run) => run.unreachable),
+          'lower',
+          w === 'parallel' ? undefined : '0',
+        ),
+        metric(
+          `${w}: build`,
+          's',
+          (x[w].runs as Json[]).map((run) => run.buildMs / 1000),
+          'lower',
+        ),
+      ]);
+    },
+    check: (r) => {
+      const x = r['ann-reachability'];
+      const n = num(x.n);
+      const ways = ['parallel', 'serial', 'repaired'].filter((w) => x[w]);
+      return [
+        ...atLeast('records', n, 1),
+        ...(ways.includes('parallel') && ways.includes('serial') ? [] : ['parallel or serial build missing']),
+        ...ways.flatMap((w) => [
+          ...atLeast(`${w} builds`, (x[w].runs as Json[]).length, 1),
+          ...positive(
+            `${w} build time`,
+            (x[w].runs as Json[]).map((run) => run.buildMs),
+          ),
+          // A broken index or search loses most records, not a few per ten thousand: more than 5% missing
+          // from their own search means the measurement itself is broken.
+          ...(x[w].runs as Json[]).flatMap((run) =>
+            Number.isInteger(run.unreachable) && run.unreachable >= 0 && run.unreachable <= n * 0.05
+              ? []
+              : [`${w}: ${String(run.unreachable)} of ${n} records unreachable (expected a few at most)`],
+          ),
+        ]),
+      ];
+    },
+  },
   {
     id: 'vectors',
     title: 'Nearest-neighbour structure of the benchmark vectors vs real MiniLM embeddings',
