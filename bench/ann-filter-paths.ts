@@ -8,7 +8,8 @@
  * the per-round ratio baseline ÷ this checkout, recall@10 against the exact filtered answer, and the
  * exact filtered search in the same rounds (the path a selective filter should take).
  *
- * Run: npx tsx bench/ann-filter-paths.ts [--n=100000 --queries=50 --rounds=5 --baseline=../main]
+ * Run: npx tsx bench/ann-filter-paths.ts [--n=100000 --queries=50 --rounds=5 --baseline=../main
+ *      --filters=1%,10%,50%]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,7 +20,15 @@ import { openSqliteBackend } from '../src/stores/sqlite/backend.js';
 import { benchArgs, fmt, median, percentile, report } from './lib.js';
 import { DATASETS_DIR, haveDatasets, realVectorSource } from './real-vectors.js';
 
-const args = benchArgs({ n: 100_000, queries: 50, rounds: 5, baseline: '', dimension: 384, chunk: 10_000 });
+const args = benchArgs({
+  n: 100_000,
+  queries: 50,
+  rounds: 5,
+  baseline: '',
+  dimension: 384,
+  chunk: 10_000,
+  filters: '1%,10%,50%',
+});
 if (!haveDatasets()) {
   console.error(
     `bench/ann-filter-paths: skipped, the datasets are not at ${DATASETS_DIR} (set REEMBED_DATASETS)`,
@@ -100,11 +109,16 @@ for (const v of variants) {
 }
 const queries = Math.min(source.queryCount, Number(args.queries));
 const queryVector = (q: number) => source.queries.slice(q * d, (q + 1) * d);
-const filters: Record<string, SearchFilter> = {
+const allFilters: Record<string, SearchFilter> = {
   '1%': { tenant: 't0' },
   '10%': { metadata: { b: 0 } },
   '50%': { metadata: { h: 0 } },
 };
+const filters = Object.fromEntries(
+  String(args.filters)
+    .split(',')
+    .map((share) => [share, allFilters[share] as SearchFilter]),
+);
 const results: Record<string, unknown> = {};
 try {
   for (const [share, filter] of Object.entries(filters)) {

