@@ -76,7 +76,7 @@ const ann = (id: string, n: number, title: string): BenchDefinition => ({
       '--efSweep=64,128',
       ...(n >= 1_000_000 ? ['--exactQueries=10', '--filterQueries=20'] : []),
     ],
-    quick: ['--n=20000', '--rounds=2', '--exactQueries=30', '--filterQueries=10'],
+    quick: ['--n=10000', '--rounds=1', '--exactQueries=20', '--filterQueries=10'],
     smoke: [
       '--n=2000',
       '--rounds=1',
@@ -238,7 +238,7 @@ export const BENCHMARKS: readonly BenchDefinition[] = [
     script: 'bench/ann-reachability.ts',
     args: {
       full: ['--n=20000', '--rounds=3'],
-      quick: ['--n=5000', '--rounds=1'],
+      quick: ['--n=2000', '--rounds=1'],
       smoke: ['--n=1000', '--rounds=1', '--dimension=64'],
     },
     runs: { full: 1, quick: 1, smoke: 1 },
@@ -291,7 +291,11 @@ export const BENCHMARKS: readonly BenchDefinition[] = [
     id: 'vectors',
     title: 'Nearest-neighbour structure of the benchmark vectors vs real MiniLM embeddings',
     script: 'bench/vectors.ts',
-    args: { full: [], quick: ['--n=20000'], smoke: ['--n=2000', '--sample=50', '--dimension=64'] },
+    args: {
+      full: [],
+      quick: ['--n=5000', '--hnswN=5000'],
+      smoke: ['--n=2000', '--sample=50', '--dimension=64'],
+    },
     runs: { full: 1, quick: 1, smoke: 1 },
     requires: ['datasets'],
     timeout: { full: 900, quick: 240, smoke: 120 },
@@ -309,7 +313,7 @@ export const BENCHMARKS: readonly BenchDefinition[] = [
     script: 'bench/safety.ts',
     args: {
       full: ['--rounds=5'],
-      quick: ['--n=20000', '--rounds=2', '--queries=100'],
+      quick: ['--n=10000', '--rounds=1', '--queries=50'],
       smoke: ['--n=1000', '--rounds=1', '--queries=20'],
     },
     runs: { full: 1, quick: 1, smoke: 1 },
