@@ -76,7 +76,7 @@ const ann = (id: string, n: number, title: string): BenchDefinition => ({
       '--efSweep=64,128',
       ...(n >= 1_000_000 ? ['--exactQueries=10', '--filterQueries=20'] : []),
     ],
-    quick: ['--n=20000', '--rounds=2', '--exactQueries=30', '--filterQueries=10'],
+    quick: ['--n=10000', '--rounds=1', '--exactQueries=20', '--filterQueries=10'],
     smoke: [
       '--n=2000',
       '--rounds=1',
@@ -160,12 +160,14 @@ export const BENCHMARKS: readonly BenchDefinition[] = [
     script: 'bench/startup.ts',
     args: {
       full: ['--runs=15'],
-      quick: ['--runs=5'],
-      // The install needs the npm registry and a few minutes: full and quick only.
+      // The install needs the npm registry and compiles better-sqlite3 when no prebuilt binary is
+      // fetched (over 5 minutes on a loaded 2-core machine): the full run only.
+      quick: ['--runs=5', '--install=false'],
       smoke: ['--runs=2', '--install=false'],
     },
     runs: { full: 1, quick: 1, smoke: 1 },
-    timeout: { full: 1800, quick: 1800, smoke: 120 },
+    // Smoke: a stale dist/ is rebuilt first (npm run build), which takes minutes on a loaded machine.
+    timeout: { full: 1800, quick: 1800, smoke: 420 },
     metrics: (r) => {
       const s = (name: string): Json => (r.startup.startup as Json[]).find((x) => x.name === name);
       return [
@@ -230,10 +232,70 @@ export const BENCHMARKS: readonly BenchDefinition[] = [
   ann('ann-100k', 100_000, 'ANN (HNSW, int8) in the embedded store, 100,000 x 384 real-structure vectors'),
   ann('ann-1m', 1_000_000, 'ANN (HNSW, int8) in the embedded store, 1,000,000 x 384 real-structure vectors'),
   {
+    id: 'ann-reachability',
+    title:
+      'Records an HNSW build leaves unreachable (each searched for with its own vector): concurrent vs serial insertion, real-structure vectors',
+    script: 'bench/ann-reachability.ts',
+    args: {
+      full: ['--n=20000', '--rounds=3'],
+      quick: ['--n=2000', '--rounds=1'],
+      smoke: ['--n=1000', '--rounds=1', '--dimension=64'],
+    },
+    runs: { full: 1, quick: 1, smoke: 1 },
+    requires: ['datasets'],
+    timeout: { full: 1800, quick: 240, smoke: 120 },
+    metrics: (r) => {
+      const x = r['ann-reachability'];
+      const ways = ['parallel', 'serial', 'repaired'].filter((w) => x[w]);
+      return ways.flatMap((w) => [
+        metric(
+          `${w}: unreachable records`,
+          '',
+          (x[w].runs as Json[]).map((run) => run.unreachable),
+          'lower',
+          w === 'parallel' ? undefined : '0',
+        ),
+        metric(
+          `${w}: build`,
+          's',
+          (x[w].runs as Json[]).map((run) => run.buildMs / 1000),
+          'lower',
+        ),
+      ]);
+    },
+    check: (r) => {
+      const x = r['ann-reachability'];
+      const n = num(x.n);
+      const ways = ['parallel', 'serial', 'repaired'].filter((w) => x[w]);
+      return [
+        ...atLeast('records', n, 1),
+        ...(ways.includes('parallel') && ways.includes('serial') ? [] : ['parallel or serial build missing']),
+        ...ways.flatMap((w) => [
+          ...atLeast(`${w} builds`, (x[w].runs as Json[]).length, 1),
+          ...positive(
+            `${w} build time`,
+            (x[w].runs as Json[]).map((run) => run.buildMs),
+          ),
+          // A broken index or search loses most records, not a few per ten thousand: more than 5% missing
+          // from their own search means the measurement itself is broken.
+          ...(x[w].runs as Json[]).flatMap((run) =>
+            Number.isInteger(run.unreachable) && run.unreachable >= 0 && run.unreachable <= n * 0.05
+              ? []
+              : [`${w}: ${String(run.unreachable)} of ${n} records unreachable (expected a few at most)`],
+          ),
+        ]),
+      ];
+    },
+  },
+  {
     id: 'vectors',
     title: 'Nearest-neighbour structure of the benchmark vectors vs real MiniLM embeddings',
     script: 'bench/vectors.ts',
-    args: { full: [], quick: ['--n=20000'], smoke: ['--n=2000', '--sample=50', '--dimension=64'] },
+    args: {
+      full: [],
+      quick: ['--n=5000', '--hnswN=5000'],
+      smoke: ['--n=2000', '--sample=50', '--dimension=64'],
+    },
     runs: { full: 1, quick: 1, smoke: 1 },
     requires: ['datasets'],
     timeout: { full: 900, quick: 240, smoke: 120 },
@@ -251,7 +313,7 @@ export const BENCHMARKS: readonly BenchDefinition[] = [
     script: 'bench/safety.ts',
     args: {
       full: ['--rounds=5'],
-      quick: ['--n=20000', '--rounds=2', '--queries=100'],
+      quick: ['--n=10000', '--rounds=1', '--queries=50'],
       smoke: ['--n=1000', '--rounds=1', '--queries=20'],
     },
     runs: { full: 1, quick: 1, smoke: 1 },

@@ -15,6 +15,7 @@ const COMMITTED: Record<string, string[]> = {
   scaling: ['scaling'],
   'ann-100k': ['ann-100k'],
   'ann-1m': ['ann-1m'],
+  'ann-reachability': ['ann-reachability'],
   vectors: ['vectors'],
   safety: ['safety'],
   backfill: ['backfill'],

@@ -9,7 +9,7 @@ import type { StatementCache } from './statements.js';
 import type { DetailRow, MetaRow } from './store-rows.js';
 import { TopK } from './top-k.js';
 
-/** A filter passing fewer candidates than this share is "selective" (see `annSearch`). */
+/** A filter passing fewer records (or candidates) than this share is "selective" (see `annSearch`). */
 const SELECTIVE = 0.05;
 
 /** Rows added to an index per usearch call: bounds the float32 staging buffer (4,096 x 384 x 4 = 6 MiB). */
@@ -117,6 +117,13 @@ export interface AnnResult {
  * pass a filter, the next round asks for as many as the pass rate so far needs (at least twice as many);
  * a filter that would need more than `maxCandidates` is too selective for the index, and the caller
  * scans exactly (read transaction).
+ *
+ * When the namespace's float32 copy is in memory (`passShare` given: the share of records passing the
+ * filter, estimated from that copy), the path is chosen before the index is asked anything, by what each
+ * would cost (`exactScanIsCheaper`): a selective filter is answered by the exact scan, which scores only
+ * the rows that pass; a wider one goes through the rounds above. (Starting a wider filter with the
+ * 2k / share candidates its share needs gained nothing at 100,000 x 384 with a 10% filter, 21.7 vs 21.4
+ * ms, and was not kept.)
  */
 export function annSearch(
   sql: StatementCache,
@@ -126,10 +133,16 @@ export function annSearch(
   k: number,
   predicate: RowPredicate | null,
   options: ResolvedAnnOptions,
-  /** An exact scan is cheap right now (the namespace's float32 copy is in memory). */
-  exactInMemory = false,
+  /**
+   * The share of records passing `predicate`, estimated from the namespace's float32 copy when it is in
+   * memory (an exact scan is cheap right now); null when it is not (an exact scan would stream SQLite).
+   */
+  passShare: number | null = null,
 ): AnnResult {
+  const exactInMemory = passShare !== null;
   const size = index.size;
+  if (predicate && exactInMemory && exactScanIsCheaper(size, passShare, k, predicate, options))
+    return { hits: null, suspect: false };
   const limit = Math.min(size, Math.max(options.maxCandidates, options.minCandidates));
   // An index no larger than the search beam is visited whole anyway: take every record, so small
   // namespaces searched through an index get exact results.
@@ -194,12 +207,45 @@ export function annSearch(
     const rate = Math.max(passed, 1) / found.keys.length;
     const needed = Math.ceil((2 * k) / rate);
     if (want >= limit || needed > limit) return { hits: null, suspect: false };
-    // With the float32 copy in memory, a filter passing a few percent of the records is cheaper to scan
-    // exactly (the scan skips non-matching rows after one comparison) than to escalate candidates, each
-    // a SQLite read: 100k records, 1% filter: 1.8 ms exact against 40 ms through the index.
+    // With the float32 copy in memory, a filter passing a few percent of the candidates near this query
+    // (though more of the whole namespace: a filter correlated with the query) is cheaper to scan exactly
+    // (the scan skips non-matching rows after one comparison) than to escalate candidates, each a SQLite
+    // read.
     if (exactInMemory && rate < SELECTIVE) return { hits: null, suspect: false };
     want = Math.min(limit, Math.max(needed, want * 2));
   }
+}
+
+/**
+ * Relative costs of the two ways to answer a filtered search while the float32 copy is in memory, in units
+ * of one row scored by the exact scan (a 384-d dot product and a top-k push, ~1.3 us). Measured at 20,000
+ * and 100,000 x 384 (bench/ann-filter-paths.ts, 2026-12-06, shared 2-core machine): a candidate from the
+ * index costs ~40 (its SQLite row read, metadata parsed, rescored: ~50 us), a search of the graph ~1,000
+ * (ef 256: ~1.5 ms), and the scan's filter test per row ~0.3 with metadata (the parsed object looked up)
+ * and ~0.01 for a tenant alone.
+ */
+const COST = { candidate: 40, graph: 1_000, metadataTest: 0.3, tenantTest: 0.01 } as const;
+
+/**
+ * Whether the exact scan of the in-memory copy answers a filter passing `share` of `size` records more
+ * cheaply than the index would: the scan tests every row and scores those that pass; the index is searched
+ * once and twice k passing candidates need 2k / share candidates read from SQLite. 100,000 x 384, k 10: a
+ * filter passing 1% goes to the scan (1.2 ms, against 11 ms through the index); 10% and 50% to the index
+ * (22 vs 52 ms, 2 vs 287 ms). Small namespaces scan: 20,000 records with a 10% filter took 9 ms exactly
+ * and 21 ms through the index.
+ */
+export function exactScanIsCheaper(
+  size: number,
+  share: number,
+  k: number,
+  predicate: RowPredicate,
+  options: Pick<ResolvedAnnOptions, 'minCandidates' | 'oversample'>,
+): boolean {
+  if (share <= 0) return true;
+  const test = predicate.keys.length > 0 ? COST.metadataTest : COST.tenantTest;
+  const scan = size * share + size * test;
+  const candidates = Math.max(options.minCandidates, k * options.oversample, Math.ceil((2 * k) / share));
+  return scan <= COST.graph + COST.candidate * candidates;
 }
 
 /** `[vector, tenant, metadata]` of a filtered search, or `FullCandidateRow`. */

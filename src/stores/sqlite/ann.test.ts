@@ -319,8 +319,93 @@ describe('sqlite store: HNSW index for large namespaces', () => {
     }
   });
 
+  it('chooses the path of a filtered search by the share of records that pass, before asking the index', async () => {
+    // 5,000 records: tenant t0..t99 (1% each), metadata h 0/1 (50% each), independent of the vectors.
+    const path = tempFile();
+    const backend = await openBackend(path, { threshold: 0 });
+    await backend.store.createNamespace(ns);
+    const vectors = clustered(5_000, 21);
+    await backend.store.write(
+      ns.name,
+      space.fingerprint,
+      vectors.map((v, i) =>
+        sourceWrite({ id: `d${i}`, version: 1, vectors: [v], tenant: `t${i % 100}`, metadata: { h: i % 2 } }),
+      ),
+    );
+    await backend.store.buildIndex(ns.name);
+    const queries = clustered(8, 22);
+    const selective = { tenant: 't7' };
+    const wide = { metadata: { h: 0 } };
+    // Exact answers first: they put the namespace's float32 copy in memory, so an exact scan is cheap.
+    const exact = new Map<object, string[][]>();
+    for (const filter of [selective, wide])
+      exact.set(
+        filter,
+        await Promise.all(
+          queries.map(async (q) =>
+            (await search(backend, q, 10, { filter, exact: true })).map((h) => h.sourceId),
+          ),
+        ),
+      );
+    expect((await backend.store.describeIndex(ns.name)).exactCached).toBe(true);
+    const asked: number[] = [];
+    const real = AnnIndex.prototype.search;
+    const counting = vi.spyOn(AnnIndex.prototype, 'search').mockImplementation(function (
+      this: AnnIndex,
+      query,
+      count,
+    ) {
+      asked.push(count);
+      return real.call(this, query, count);
+    });
+    try {
+      // 1% pass: answered by the exact scan of the in-memory copy; the index is not asked at all.
+      for (const [i, q] of queries.entries()) {
+        const hits = await search(backend, q, 10, { filter: selective });
+        expect(hits.map((h) => h.sourceId)).toEqual(exact.get(selective)?.[i]);
+      }
+      expect(asked).toEqual([]);
+      // 50% pass: through the index.
+      for (const [i, q] of queries.entries()) {
+        const hits = await search(backend, q, 10, { filter: wide });
+        expect(hits).toHaveLength(10);
+        const truth = new Set(exact.get(wide)?.[i]);
+        expect(hits.filter((h) => truth.has(h.sourceId)).length).toBeGreaterThanOrEqual(8);
+      }
+      expect(asked.length).toBeGreaterThanOrEqual(queries.length);
+    } finally {
+      counting.mockRestore();
+    }
+    // Without the copy in memory (an exact scan would stream every row from SQLite), the same 1% filter
+    // escalates through the index instead.
+    const streaming = await openBackend(path, { threshold: 0, exactCacheBytes: 0 });
+    asked.length = 0;
+    const again = vi.spyOn(AnnIndex.prototype, 'search').mockImplementation(function (
+      this: AnnIndex,
+      query,
+      count,
+    ) {
+      asked.push(count);
+      return real.call(this, query, count);
+    });
+    try {
+      const q = queries[0] as Float32Array;
+      const hits = await streaming.store.search(ns.name, {
+        vector: q,
+        fingerprint: space.fingerprint,
+        k: 10,
+        filter: selective,
+      });
+      expect(hits.every((h) => h.tenant === 't7')).toBe(true);
+      expect(asked.length).toBeGreaterThan(0);
+    } finally {
+      again.mockRestore();
+    }
+  });
+
   it('scans exactly when the graph returns fewer keys than asked and too few pass (stranded nodes)', async () => {
-    const backend = await openBackend(tempFile(), { threshold: 0 });
+    // No float32 copy in memory: with one, a 10% filter on 60 records would be scanned before any round.
+    const backend = await openBackend(tempFile(), { threshold: 0, exactCacheBytes: 0 });
     await backend.store.createNamespace(ns);
     const vectors = clustered(60, 12);
     await fill(backend, vectors);

@@ -13,6 +13,10 @@ export interface ScoredKey {
   readonly row?: DetailRow;
 }
 
+/** Records `passShare` checks in a large namespace (a 1% filter: ~5 of them pass; 10%: ~51). */
+const PASS_SAMPLE = 512;
+const GOLDEN = (Math.sqrt(5) - 1) / 2;
+
 /**
  * The in-memory search copy of one namespace: every vector in one contiguous Float32Array (rows are
  * dense, deletes swap the last row into the hole) with parallel arrays of what filters need.
@@ -90,6 +94,36 @@ export class NamespaceMatrix {
     if (want === 0) return [];
     const rows = predicate ? this.#scan(q, want, predicate) : this.#exact(q, want);
     return rows.map((row) => ({ key: this.#keys[row] as number, score: this.#score(q, row) }));
+  }
+
+  /**
+   * The share of records that pass `predicate`: counted over every record of a namespace of up to
+   * `sample` records, else estimated from `sample` records spread over the rows by the golden-ratio
+   * sequence (not a fixed stride, which would alias with periodic tenants or metadata). Costs `sample`
+   * predicate checks (metadata parsed once per row and kept), so a search can choose its path before
+   * paying for either.
+   */
+  passShare(predicate: RowPredicate, sample = PASS_SAMPLE): number {
+    const n = this.#count;
+    if (n === 0) return 0;
+    const needsMetadata = predicate.keys.length > 0;
+    const passes = (row: number): boolean => {
+      const tenant = this.#tenants[row] as string | null;
+      if (predicate.tenant !== undefined && tenant !== predicate.tenant) return false;
+      return !needsMetadata || predicate.matches(tenant, () => this.#metadataOf(row));
+    };
+    let passed = 0;
+    if (n <= sample) {
+      for (let row = 0; row < n; row++) if (passes(row)) passed++;
+      return passed / n;
+    }
+    let x = 0.5;
+    for (let i = 0; i < sample; i++) {
+      x += GOLDEN;
+      if (x >= 1) x -= 1;
+      if (passes(Math.floor(x * n))) passed++;
+    }
+    return passed / sample;
   }
 
   #exact(q: Float32Array, want: number): number[] {

@@ -85,7 +85,8 @@ export class SearchRegistry {
       if (index) {
         const cached = this.#matrices.get(meta.name);
         const inMemory = cached !== undefined && cached.generation === meta.generation;
-        const result = annSearch(this.#sql, index, meta, query, k, predicate, this.options, inMemory);
+        const passShare = inMemory && predicate ? cached.passShare(predicate) : null;
+        const result = annSearch(this.#sql, index, meta, query, k, predicate, this.options, passShare);
         if (result.suspect) {
           // Candidates whose index distance disagrees with their stored vector: the file does not match
           // these records. Forget it (rebuilt on the next search) and answer exactly.
