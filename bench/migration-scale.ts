@@ -19,7 +19,7 @@
  * Phase timings are written to `<results>/migration-scale.partial.json` as they complete, so a run stopped
  * early still leaves what it measured.
  *
- * Run: npx tsx bench/migration-scale.ts [--n=1000000 --batch=5000 --qps=20 --after=30]
+ * Run: npx tsx bench/migration-scale.ts [--n=1000000 --batch=5000 --qps=20 --before=5 --after=30]
  */
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -36,6 +36,7 @@ const args = benchArgs({
   n: 1_000_000,
   batch: 5_000,
   qps: 20,
+  before: 5,
   after: 30,
   k: 10,
   sampleMs: 500,
@@ -81,10 +82,33 @@ const ticker = setInterval(() => {
   lastTick = now;
 }, 10);
 const partialPath = join(resultsDir(), 'migration-scale.partial.json');
+/** What has been measured so far: completed phases, the one running, queries per phase, memory. */
 function writePartial(extra: Record<string, unknown> = {}): void {
+  const current = phaseStarts.at(-1) as { name: string; t: number };
+  const perPhase: Record<string, unknown> = {};
+  for (const p of new Set(queryLog.map((q) => q.phase)))
+    perPhase[p] = queryStats(queryLog.filter((q) => q.phase === p));
+  const partial = {
+    n,
+    phases,
+    inProgress: phases.some((p) => p.name === current.name)
+      ? null
+      : { name: current.name, seconds: Number(fmt((performance.now() - current.t) / 1000, 1)) },
+    queries: { total: queryLog.length, failed: queryLog.filter((q) => q.error).length, perPhase },
+    peakRssMiB: Number(fmt(maxRssMiB(), 0)),
+    ...extra,
+  };
   mkdirSync(resultsDir(), { recursive: true });
-  writeFileSync(partialPath, `${JSON.stringify({ n, phases, ...extra }, null, 2)}\n`);
+  writeFileSync(partialPath, `${JSON.stringify(partial, null, 2)}\n`);
 }
+// Interrupted (Ctrl-C, a timeout's SIGTERM): keep what was measured, then stop.
+for (const signal of ['SIGINT', 'SIGTERM'] as const)
+  process.once(signal, () => {
+    writePartial({ interrupted: signal });
+    console.error(`${signal}: measured so far written to ${partialPath}`);
+    rmSync(dir, { recursive: true, force: true });
+    process.exit(130);
+  });
 async function timed<T>(name: string, fn: () => Promise<T>, detail?: (r: T) => Record<string, unknown>) {
   phase = name;
   phaseStarts.push({ name, t: performance.now() });
@@ -244,7 +268,7 @@ try {
   phase = 'serve-before';
   phaseStarts.push({ name: phase, t: performance.now() });
   startServing(app);
-  await timed('serve-before', () => new Promise((r) => setTimeout(r, 5_000)));
+  await timed('serve-before', () => new Promise((r) => setTimeout(r, Number(args.before) * 1000)));
   const service = new MigrationService(app);
   const start = await timed(
     'start',
@@ -362,8 +386,6 @@ try {
   clearInterval(ticker);
   writePartial({
     error: error instanceof Error ? error.message : String(error),
-    queries: queryStats(queryLog),
-    peakRssMiB: maxRssMiB(),
   });
   throw error;
 } finally {
