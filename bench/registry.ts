@@ -304,7 +304,12 @@ export const BENCHMARKS: readonly BenchDefinition[] = [
         metric('query p50 (from when due)', 'ms', x.queries.overall.dueP50Ms, 'lower'),
         metric('query p99 (from when due)', 'ms', x.queries.overall.dueP99Ms, 'lower'),
         metric('query p99 during backfill', 'ms', q('backfill').dueP99Ms, 'lower'),
-        metric('longest event-loop hold (backfill step)', 'ms', phase('backfill')?.eventLoopMaxHeldMs, 'lower'),
+        metric(
+          'longest event-loop hold (backfill step)',
+          'ms',
+          phase('backfill')?.eventLoopMaxHeldMs,
+          'lower',
+        ),
         metric('longest event-loop hold (cutover)', 'ms', phase('cutover')?.eventLoopMaxHeldMs, 'lower'),
         metric('on disk', 'MiB', x.disk.totalMiB, 'lower'),
       ];
