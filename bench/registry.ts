@@ -332,6 +332,78 @@ export const BENCHMARKS: readonly BenchDefinition[] = [
     ],
   },
   {
+    id: 'migration-1m',
+    title:
+      'Blue-green migration of 1,000,000 documents on the embedded store, queries served throughout (hashing-384 seed 1 → seed 2)',
+    script: 'bench/migration-scale.ts',
+    args: {
+      full: ['--n=1000000', '--before=5', '--after=30'],
+      quick: ['--n=10000', '--batch=2000', '--before=2', '--after=3'],
+      smoke: ['--n=1000', '--batch=500', '--before=1', '--after=1'],
+    },
+    runs: { full: 1, quick: 1, smoke: 1 },
+    timeout: { full: 4 * 3600, quick: 240, smoke: 90 },
+    metrics: (r) => {
+      const x = r['migration-scale'];
+      const phase = (name: string): Json => (x.phases as Json[]).find((p) => p.name === name);
+      const q = (name: string): Json => x.queries.perPhase[name] ?? {};
+      return [
+        metric('ingest into v1', 'docs/s', x.migration.ingestDocsPerSecond, 'higher'),
+        metric('v1 index build (before serving)', 's', phase('index-v1')?.seconds, 'lower'),
+        metric('migration wall time, start → cutover', 's', x.migration.wallSeconds, 'lower'),
+        metric(
+          'backfill step (writes + v2 index build)',
+          'docs/s',
+          x.migration.backfillDocsPerSecond,
+          'higher',
+        ),
+        metric('backfill writes alone', 'docs/s', x.migration.backfillWriteDocsPerSecond, 'higher'),
+        metric('v2 index build after the writes', 's', x.migration.backfillIndexSeconds, 'lower'),
+        metric('cutover (default gates + alias write)', 's', phase('cutover')?.seconds, 'lower'),
+        metric('peak RSS, whole process', 'MiB', x.memory.peakRssMiB, 'lower', '< 1024'),
+        metric('queries served', '', x.queries.total, 'none'),
+        metric('failed queries', '', x.queries.failed, 'lower', '0'),
+        metric('query p50 (from when due)', 'ms', x.queries.overall.dueP50Ms, 'lower'),
+        metric('query p99 (from when due)', 'ms', x.queries.overall.dueP99Ms, 'lower'),
+        metric('query p99 during backfill', 'ms', q('backfill').dueP99Ms, 'lower'),
+        metric(
+          'longest event-loop hold (backfill step)',
+          'ms',
+          phase('backfill')?.eventLoopMaxHeldMs,
+          'lower',
+        ),
+        metric('longest event-loop hold (cutover)', 'ms', phase('cutover')?.eventLoopMaxHeldMs, 'lower'),
+        metric('on disk', 'MiB', x.disk.totalMiB, 'lower'),
+      ];
+    },
+    check: (r) => {
+      const x = r['migration-scale'];
+      const names = new Set((x.phases as Json[]).map((p) => p.name));
+      const missing = [
+        'ingest',
+        'index-v1',
+        'serve-before',
+        'start',
+        'backfill',
+        'cutover',
+        'serve-after',
+      ].filter((p) => !names.has(p));
+      return [
+        ...(missing.length > 0 ? [`phases missing: ${missing.join(', ')}`] : []),
+        ...(x.queries.failed === 0
+          ? []
+          : [`${x.queries.failed} failed or mixed queries: ${JSON.stringify(x.queries.firstFailures)}`]),
+        ...(x.queries.oldAfterNew === 0 ? [] : [`${x.queries.oldAfterNew} answers from v1 after v2 served`]),
+        ...atLeast('queries answered by v1', x.queries.servedOld, 1),
+        ...atLeast('queries answered by v2 after the cutover', x.queries.servedNew, 1),
+        ...(['cut-over', 'retiring'].includes(x.migration.finalState)
+          ? []
+          : [`migration ended ${x.migration.finalState}, expected cut-over or retiring`]),
+        ...positive('backfill docs/s and peak RSS', x.migration.backfillDocsPerSecond, x.memory.peakRssMiB),
+      ];
+    },
+  },
+  {
     id: 'backfill',
     title: 'Backfill on the embedded store (zero-cost embedder vs raw insert, 50 ms embedder, 200k memory)',
     script: 'bench/backfill.ts',

@@ -72,24 +72,45 @@ function zipfSampler(size: number, s: number): (u: number) => number {
   };
 }
 
-export function buildWorkload(n: number, seed = 42, words = 120): Workload {
+/** The text generator of a workload: `makeText(rng)` draws one document's words from the seeded vocabulary. */
+function textMaker(seed: number, words: number): (rng: () => number) => string {
   const vocab = vocabulary(5000, mulberry32(seed ^ 0x9e3779b9));
   const zipf = zipfSampler(5000, 1.0);
   const lo = Math.max(1, Math.round(words * 0.8));
   const hi = Math.max(lo, Math.round(words * 1.2));
-  const makeText = (rng: () => number): string => {
+  return (rng) => {
     const len = lo + Math.floor(rng() * (hi - lo + 1));
     const out = new Array<string>(len);
     for (let i = 0; i < len; i++) out[i] = vocab[zipf(rng())] as string;
     return out.join(' ');
   };
+}
+
+/**
+ * The workload's documents in order, `chunk` at a time: the same documents as `buildWorkload(n, seed, words)`
+ * (the same PRNG draws), without holding every text in memory — 1,000,000 documents of ~120 words are about
+ * 1 GB of strings, which would swamp the memory figure of a benchmark that ingests them.
+ */
+export function* workloadChunks(n: number, chunk: number, seed = 42, words = 120): Generator<WorkloadDoc[]> {
+  const makeText = textMaker(seed, words);
   const rng = mulberry32(seed);
-  const docs: WorkloadDoc[] = [];
+  let docs: WorkloadDoc[] = [];
   for (let i = 0; i < n; i++) {
     const id = `doc-${String(i).padStart(6, '0')}`;
     const tenant = `tenant-${Math.floor(rng() * 8)}`;
     docs.push({ id, tenant, text: makeText(rng) });
+    if (docs.length === chunk) {
+      yield docs;
+      docs = [];
+    }
   }
+  if (docs.length > 0) yield docs;
+}
+
+export function buildWorkload(n: number, seed = 42, words = 120): Workload {
+  const makeText = textMaker(seed, words);
+  const docs: WorkloadDoc[] = [];
+  for (const chunk of workloadChunks(n, 10_000, seed, words)) for (const d of chunk) docs.push(d);
   const mrng = mulberry32(seed + 1);
   const perm = Array.from({ length: n }, (_, i) => i);
   const nChange = Math.round(n * 0.01);
