@@ -224,7 +224,7 @@ describe('reembed serve as a process', () => {
     const { dir, cleanup } = tempDir('reembed-serve-');
     try {
       const db = join(dir, 'serve.db');
-      const run = (signal: NodeJS.Signals) =>
+      const run = (signal: NodeJS.Signals, immediately = false) =>
         new Promise<{ stdout: string; stderr: string; exitMs: number; code: number | null; url: string }>(
           (resolvePromise, reject) => {
             const child = spawn(
@@ -252,7 +252,11 @@ describe('reembed serve as a process', () => {
             child.stderr.on('data', (c: Buffer) => {
               stderr += c.toString();
               const m = /Serving (http:\/\/\S+)/.exec(stderr);
-              if (m && sentAt === 0) {
+              if (m && sentAt === 0 && immediately) {
+                // The moment the line appears, as a supervisor would: the signal must already be handled.
+                sentAt = performance.now();
+                child.kill(signal);
+              } else if (m && sentAt === 0) {
                 fetch(`${m[1]}/healthz`)
                   .then((res) => {
                     expect(res.status).toBe(200);
@@ -295,6 +299,10 @@ describe('reembed serve as a process', () => {
       expect(second.stdout).not.toContain('rk_'); // printed once only
       expect(second.url).toMatch(/^http:\/\/0\.0\.0\.0:/);
       expect(second.exitMs).toBeLessThan(3000);
+      // SIGINT the instant "Serving" is printed: a graceful stop (before the fix: killed by the signal).
+      const third = await run('SIGINT', true);
+      expect(third.code).toBe(0);
+      expect(third.stderr).toContain('stopped.');
     } finally {
       cleanup();
     }

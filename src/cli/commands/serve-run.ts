@@ -59,9 +59,6 @@ export async function serveCommand(ctx: CliContext, args: ServeArgs): Promise<nu
     onBackgroundError: (what, error) =>
       ctx.out.warn(`${what} failed: ${error instanceof Error ? error.message : String(error)}`),
   });
-  ctx.out.note(
-    `Serving ${server.url} (dashboard at /, API under /v1, /openapi.json, /metrics). Ctrl-C stops it.`,
-  );
   let signals = 0;
   let stop = (): void => undefined;
   await new Promise<void>((resolve) => {
@@ -77,6 +74,10 @@ export async function serveCommand(ctx: CliContext, args: ServeArgs): Promise<nu
     };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
+    // Announced once Ctrl-C is ours: a signal sent on seeing this line gets the graceful shutdown.
+    ctx.out.note(
+      `Serving ${server.url} (dashboard at /, API under /v1, /openapi.json, /metrics). Ctrl-C stops it.`,
+    );
     args.stop?.addEventListener('abort', () => resolve(), { once: true });
   });
   try {
