@@ -28,6 +28,8 @@ const COMMITTED: Record<string, string[]> = {
   'pg-backfill-parts': ['pg-backfill-parts'],
   'pg-runner-profile': ['pg-runner-profile'],
   startup: ['startup'],
+  // Its registry run (1M) has not completed; the committed 100k run is migration-scale-100k.json.
+  'migration-1m': [],
 };
 
 describe('bench registry (npm run bench)', () => {
