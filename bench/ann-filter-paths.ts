@@ -14,11 +14,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { SearchFilter, SourceWrite } from '../src/core/records.js';
+import type { SearchFilter } from '../src/core/records.js';
 import { defineSpace } from '../src/core/space.js';
 import { openSqliteBackend } from '../src/stores/sqlite/backend.js';
 import { benchArgs, fmt, median, percentile, report } from './lib.js';
-import { DATASETS_DIR, haveDatasets, realVectorSource } from './real-vectors.js';
+import { DATASETS_DIR, haveDatasets, passageWrites, realVectorSource } from './real-vectors.js';
 
 const args = benchArgs({
   n: 100_000,
@@ -71,25 +71,7 @@ try {
   for (let start = 0; start < n; start += chunk) {
     const count = Math.min(chunk, n - start);
     source.fill(vectors, start, count, texts);
-    const writes: SourceWrite[] = [];
-    for (let i = 0; i < count; i++) {
-      const id = start + i;
-      writes.push({
-        sourceId: `p${id}`,
-        sourceVersion: 1,
-        contentHash: `h${id}`,
-        tenant: `t${id % 100}`,
-        metadata: { h: id % 2, b: id % 10 },
-        chunks: [
-          {
-            chunkId: `p${id}#0`,
-            index: 0,
-            text: texts[i] as string,
-            vector: vectors.slice(i * d, (i + 1) * d),
-          },
-        ],
-      });
-    }
+    const writes = passageWrites(vectors, texts, start, count, d);
     await writer.store.write(ns, space.fingerprint, writes);
   }
   const t = performance.now();

@@ -22,13 +22,12 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exactSearch, MetricKind } from 'usearch';
-import type { SourceWrite } from '../src/core/records.js';
 import { defineSpace } from '../src/core/space.js';
 import type { AnnQuantization } from '../src/stores/sqlite/ann-config.js';
 import { openSqliteBackend } from '../src/stores/sqlite/backend.js';
 import { TopK } from '../src/stores/sqlite/top-k.js';
 import { benchArgs, fmt, median, percentile, report, streamBandwidth } from './lib.js';
-import { DATASETS_DIR, haveDatasets, realVectorSource } from './real-vectors.js';
+import { DATASETS_DIR, haveDatasets, passageWrites, realVectorSource } from './real-vectors.js';
 
 const args = benchArgs({
   n: 100_000,
@@ -94,25 +93,7 @@ try {
     let t = performance.now();
     source.fill(vectors, start, count, texts);
     generateMs += performance.now() - t;
-    const writes: SourceWrite[] = [];
-    for (let i = 0; i < count; i++) {
-      const id = start + i;
-      writes.push({
-        sourceId: `p${id}`,
-        sourceVersion: 1,
-        contentHash: `h${id}`,
-        tenant: `t${id % 100}`,
-        metadata: { h: id % 2, b: id % 10 },
-        chunks: [
-          {
-            chunkId: `p${id}#0`,
-            index: 0,
-            text: texts[i] as string,
-            vector: vectors.slice(i * d, (i + 1) * d),
-          },
-        ],
-      });
-    }
+    const writes = passageWrites(vectors, texts, start, count, d);
     t = performance.now();
     for (let i = 0; i < writes.length; i += 2_000)
       await backend.store.write(ns, space.fingerprint, writes.slice(i, i + 2_000));

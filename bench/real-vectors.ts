@@ -19,6 +19,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exactSearch, MetricKind } from 'usearch';
+import type { SourceWrite } from '../src/core/records.js';
 import { Random } from '../src/corpus/prng.js';
 import { fitLsa, LsaEncoder, type LsaModel } from '../src/embedders/lsa.js';
 import { loadLsaModel, saveLsaModel } from '../src/embedders/lsa-file.js';
@@ -251,4 +252,37 @@ export function uniformVectors(n: number, dimension: number, seed: number): Floa
     for (let j = 0; j < dimension; j++) out[i * dimension + j] = (out[i * dimension + j] as number) * inv;
   }
   return out;
+}
+
+/**
+ * The benchmark records of passages `start … start + count` (one chunk each; tenant `t<id % 100>`, metadata
+ * `{ h: id % 2, b: id % 10 }`, which the filtered rounds select on) from rows of `vectors` and `texts`.
+ */
+export function passageWrites(
+  vectors: Float32Array,
+  texts: readonly string[],
+  start: number,
+  count: number,
+  d: number,
+): SourceWrite[] {
+  const writes: SourceWrite[] = [];
+  for (let i = 0; i < count; i++) {
+    const id = start + i;
+    writes.push({
+      sourceId: `p${id}`,
+      sourceVersion: 1,
+      contentHash: `h${id}`,
+      tenant: `t${id % 100}`,
+      metadata: { h: id % 2, b: id % 10 },
+      chunks: [
+        {
+          chunkId: `p${id}#0`,
+          index: 0,
+          text: texts[i] as string,
+          vector: vectors.slice(i * d, (i + 1) * d),
+        },
+      ],
+    });
+  }
+  return writes;
 }
