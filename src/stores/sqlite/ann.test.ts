@@ -66,6 +66,15 @@ const search = (backend: SqliteBackend, vector: Float32Array, k = 10, extra: obj
  * The real index's answers, changed by `change` (a graph with unreachable nodes: usearch cannot be made to
  * strand nodes on demand): a fault injected into a real store, not a stand-in index. Restore the spy after.
  */
+/** Records the candidate count of every graph search into `asked` (the searches still run); restore after. */
+function countIndexSearches(asked: number[]) {
+  const real = AnnIndex.prototype.search;
+  return vi.spyOn(AnnIndex.prototype, 'search').mockImplementation(function (this: AnnIndex, query, count) {
+    asked.push(count);
+    return real.call(this, query, count);
+  });
+}
+
 function graphAnswers(change: (found: AnnCandidates) => AnnCandidates) {
   const real = AnnIndex.prototype.search;
   return vi.spyOn(AnnIndex.prototype, 'search').mockImplementation(function (this: AnnIndex, query, count) {
@@ -349,15 +358,7 @@ describe('sqlite store: HNSW index for large namespaces', () => {
       );
     expect((await backend.store.describeIndex(ns.name)).exactCached).toBe(true);
     const asked: number[] = [];
-    const real = AnnIndex.prototype.search;
-    const counting = vi.spyOn(AnnIndex.prototype, 'search').mockImplementation(function (
-      this: AnnIndex,
-      query,
-      count,
-    ) {
-      asked.push(count);
-      return real.call(this, query, count);
-    });
+    const counting = countIndexSearches(asked);
     try {
       // 1% pass: answered by the exact scan of the in-memory copy; the index is not asked at all.
       for (const [i, q] of queries.entries()) {
@@ -380,14 +381,7 @@ describe('sqlite store: HNSW index for large namespaces', () => {
     // escalates through the index instead.
     const streaming = await openBackend(path, { threshold: 0, exactCacheBytes: 0 });
     asked.length = 0;
-    const again = vi.spyOn(AnnIndex.prototype, 'search').mockImplementation(function (
-      this: AnnIndex,
-      query,
-      count,
-    ) {
-      asked.push(count);
-      return real.call(this, query, count);
-    });
+    const again = countIndexSearches(asked);
     try {
       const q = queries[0] as Float32Array;
       const hits = await streaming.store.search(ns.name, {
