@@ -90,6 +90,35 @@ function addAfter(
   return highKey;
 }
 
+/**
+ * Adds at most `limit` searchable records with keys above `after` (read transaction): one slice of a build
+ * that yields the event loop between slices. Returns the new high key and how many records it added
+ * (fewer than `limit`: the namespace had no more).
+ */
+export function addSlice(
+  sql: StatementCache,
+  index: AnnIndex,
+  meta: MetaRow,
+  after: number,
+  limit: number,
+  threads: number,
+): { highKey: number; added: number } {
+  const d = meta.dimension;
+  const rows = sql
+    .get(SQL.searchableSlice)
+    .raw()
+    .all(after, meta.name, meta.fingerprint, d * 4, limit) as [number, Uint8Array][];
+  const keys = new Float64Array(rows.length);
+  const vectors = new Float32Array(rows.length * d);
+  const bytes = new Uint8Array(vectors.buffer);
+  rows.forEach(([key, vector], i) => {
+    keys[i] = key;
+    bytes.set(vector, i * d * 4);
+  });
+  index.add(keys, vectors, rows.length, threads);
+  return { highKey: rows.length > 0 ? (keys[rows.length - 1] as number) : after, added: rows.length };
+}
+
 /** Removes index keys whose records are gone (a sorted merge of both key lists). */
 function removeMissing(sql: StatementCache, index: AnnIndex, namespace: string): void {
   const present = Float64Array.from(sql.get(SQL.namespaceKeys).pluck().all(namespace) as number[]).sort();

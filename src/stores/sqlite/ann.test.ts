@@ -75,6 +75,15 @@ function countIndexSearches(asked: number[]) {
   });
 }
 
+/** The keys held by the namespace's installed index (through a saved file's key list: `flush` saves it). */
+function indexKeysOf(backend: SqliteBackend): Float64Array {
+  const row = backend.db
+    .prepare('SELECT keys FROM ann_indexes WHERE namespace = ?')
+    .pluck()
+    .get(ns.name) as Buffer;
+  return new Float64Array(row.buffer.slice(row.byteOffset, row.byteOffset + row.byteLength));
+}
+
 function graphAnswers(change: (found: AnnCandidates) => AnnCandidates) {
   const real = AnnIndex.prototype.search;
   return vi.spyOn(AnnIndex.prototype, 'search').mockImplementation(function (this: AnnIndex, query, count) {
@@ -236,6 +245,62 @@ describe('sqlite store: HNSW index for large namespaces', () => {
     const gone = await search(b, vectors[20] as Float32Array, 30);
     expect(gone.map((h) => h.sourceId)).not.toContain('d20');
     expect((await b.store.describeIndex(ns.name)).index).toMatchObject({ origin: 'file', size: 697 });
+  });
+
+  it('builds in slices that yield: the process serves exactly meanwhile, and writes during the build reach the index', async () => {
+    const backend = await openBackend(tempFile(), { threshold: 200, buildThreads: 1 });
+    await backend.store.createNamespace(ns);
+    const vectors = clustered(3_000, 21);
+    await fill(backend, vectors.slice(0, 2_500));
+    let settled = false;
+    const building = backend.store.buildIndex(ns.name).then((info) => {
+      settled = true;
+      return info;
+    });
+    // The first slices leave the event loop free: timers fire, searches are answered (exactly, by the
+    // float32 rows: no second build runs inside the search), writes and deletes commit.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(settled).toBe(false);
+    expect(await backend.store.describeIndex(ns.name)).toMatchObject({ building: true, index: null });
+    const q = vectors[7] as Float32Array;
+    expect(await search(backend, q)).toEqual(await search(backend, q, 10, { exact: true }));
+    expect((await backend.store.describeIndex(ns.name)).index).toBeNull();
+    await fill(backend, vectors.slice(2_500), 2_500);
+    await backend.store.delete(
+      ns.name,
+      [5, 6, 2_600].map((i) => ({ sourceId: `d${i}`, sourceVersion: 9 })),
+    );
+    expect(settled).toBe(false);
+    const again = backend.store.buildIndex(ns.name); // joins the running build
+    const info = await building;
+    await again;
+    expect(info).toMatchObject({ mode: 'hnsw', building: false, index: { origin: 'built', size: 2_997 } });
+    // The installed index holds exactly the records: none deleted during the build, all written during it.
+    const keys = backend.db.prepare('SELECT key FROM records ORDER BY key').pluck().all() as number[];
+    expect(Array.from(indexKeysOf(backend))).toEqual(keys);
+    for (const id of [5, 6, 2_600]) {
+      const hits = await search(backend, vectors[id] as Float32Array, 20);
+      expect(hits.map((h) => h.sourceId)).not.toContain(`d${id}`);
+    }
+    expect((await search(backend, vectors[2_900] as Float32Array, 1))[0]?.sourceId).toBe('d2900');
+  });
+
+  it('stops a build in slices when the store closes, and the next process builds it again', async () => {
+    const path = tempFile();
+    const a = await openBackend(path, { threshold: 200 });
+    await a.store.createNamespace(ns);
+    const vectors = clustered(2_000, 22);
+    await fill(a, vectors);
+    const building = a.store.buildIndex(ns.name);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    await a.close();
+    open.splice(open.indexOf(a), 1);
+    expect(await building).toMatchObject({ building: false, index: null });
+    expect(
+      existsSync(`${path}.ann`) ? readdirSync(`${path}.ann`).filter((f) => f.endsWith('.usearch')) : [],
+    ).toEqual([]);
+    const b = await openBackend(path, { threshold: 200 });
+    expect(await b.store.buildIndex(ns.name)).toMatchObject({ index: { origin: 'built', size: 2_000 } });
   });
 
   it('rebuilds instead of trusting a torn, foreign or differently built file', async () => {

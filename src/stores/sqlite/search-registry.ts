@@ -1,5 +1,6 @@
 import type { Clock } from '../../ports/clock.js';
 import type { RowPredicate } from '../shared/filter.js';
+import { buildInSlices } from './ann-build.js';
 import { annParams, type ResolvedAnnOptions } from './ann-config.js';
 import { AnnFiles } from './ann-files.js';
 import type { AnnIndex, AnnSnapshot } from './ann-index.js';
@@ -45,6 +46,8 @@ export interface SearchIndexInfo {
   } | null;
   /** Whether an exact search is served from the in-memory float32 copy (else streamed from SQLite). */
   readonly exactCached: boolean;
+  /** An index is being built in slices (`buildIndex`): searches answer exactly until it is installed. */
+  readonly building: boolean;
 }
 
 /**
@@ -63,6 +66,9 @@ export class SearchRegistry {
   readonly #indexes = new Map<string, AnnIndex>();
   readonly #pendingSave = new Map<string, MetaRow>();
   readonly #pendingDiscard = new Set<string>();
+  /** Builds in slices that are running, by namespace: one at a time per namespace. */
+  readonly #building = new Map<string, Promise<void>>();
+  #closed = false;
 
   constructor(sql: StatementCache, clock: Clock, options: ResolvedAnnOptions) {
     this.#sql = sql;
@@ -99,12 +105,60 @@ export class SearchRegistry {
     return this.#exact(meta, query, k, predicate, true);
   }
 
-  /** Builds (or loads and catches up) the namespace's index now and persists it (no transaction open). */
-  ensureIndex(meta: MetaRow): AnnIndex {
-    const index = this.#sql.read('build the ANN index', () => this.#loadOrBuild(meta));
-    this.#pendingSave.set(meta.name, meta);
+  /**
+   * Builds (or loads and catches up) the namespace's index and persists it (no transaction open). A build
+   * runs in slices that return to the event loop (`buildInSlices`), so this process keeps serving; its
+   * searches of the namespace answer exactly until the index is installed. A second call while a build
+   * runs joins it. `readMeta` reads the namespace's row inside a read transaction.
+   */
+  ensureIndex(namespace: string, readMeta: () => MetaRow): Promise<void> {
+    const running = this.#building.get(namespace);
+    if (running) return running;
+    const build = this.#ensureIndex(namespace, readMeta).finally(() => this.#building.delete(namespace));
+    this.#building.set(namespace, build);
+    return build;
+  }
+
+  async #ensureIndex(namespace: string, readMeta: () => MetaRow): Promise<void> {
+    // A held index or a persisted file only needs catching up; otherwise build.
+    const ready = this.#sql.read('build the ANN index', () => {
+      const meta = readMeta();
+      const params = annParams(this.options, meta.dimension, meta.metric);
+      const held = this.#indexes.get(namespace);
+      if (held && held.snapshot.incarnation === meta.created_at) {
+        this.#bringUpToDate(meta, held);
+        return { meta, params, done: true };
+      }
+      const loaded = this.files.load(meta, params, this.options.expansionSearch);
+      if (loaded) {
+        this.#indexes.set(namespace, loaded);
+        this.#bringUpToDate(meta, loaded);
+      }
+      return { meta, params, done: loaded !== null };
+    });
+    let meta = ready.meta;
+    if (!ready.done) {
+      const built = await buildInSlices({
+        sql: this.#sql,
+        readMeta,
+        params: ready.params,
+        expansionSearch: this.options.expansionSearch,
+        threads: this.options.buildThreads,
+        stopped: () => this.#closed,
+      });
+      if (!built || this.#closed) return;
+      const installed = this.#sql.read('build the ANN index', () => {
+        const now = readMeta();
+        if (now.created_at !== built.snapshot.incarnation) return null;
+        this.#indexes.set(namespace, built);
+        this.#bringUpToDate(now, built);
+        return now;
+      });
+      if (!installed) return;
+      meta = installed;
+    }
+    this.#pendingSave.set(namespace, meta);
     this.flush();
-    return index;
   }
 
   describe(meta: MetaRow): SearchIndexInfo {
@@ -132,6 +186,7 @@ export class SearchRegistry {
           })
         : null,
       exactCached: records * meta.dimension * 4 <= this.options.exactCacheBytes,
+      building: this.#building.has(meta.name),
     });
   }
 
@@ -210,8 +265,15 @@ export class SearchRegistry {
     this.files.removeFile(file);
   }
 
+  /** Stops the builds in slices that are running (each at its next slice) and waits for them to end. */
+  async stopBuilds(): Promise<void> {
+    this.#closed = true;
+    await Promise.allSettled(this.#building.values());
+  }
+
   /** Persists indexes with unsaved changes, then forgets everything. */
   close(metaOf: (namespace: string) => MetaRow | undefined): void {
+    this.#closed = true;
     for (const [namespace, index] of this.#indexes) {
       if (index.unsaved === 0) continue;
       const meta = metaOf(namespace);
@@ -244,6 +306,8 @@ export class SearchRegistry {
     const matrix = this.#matrices.get(meta.name);
     const size = matrix && matrix.generation === meta.generation ? matrix.size : this.#count(meta.name);
     if (size < this.options.threshold) return null;
+    // A build in slices is running (`ensureIndex`): answer exactly rather than build a second time at once.
+    if (this.#building.has(meta.name)) return null;
     return this.#loadOrBuild(meta);
   }
 

@@ -46,6 +46,9 @@ export const STORE_SQL = {
   // (NOT INDEXED keeps the planner off the namespace indexes, which would visit every record).
   searchableAfter: `SELECT key, vector FROM records NOT INDEXED
     WHERE key > ? AND namespace = ? AND fingerprint = ? AND length(vector) = ? ORDER BY key`,
+  // One slice of a build that yields between slices (`SearchRegistry.buildInSlices`).
+  searchableSlice: `SELECT key, vector FROM records NOT INDEXED
+    WHERE key > ? AND namespace = ? AND fingerprint = ? AND length(vector) = ? ORDER BY key LIMIT ?`,
   // Every key of a namespace, from the (namespace, source_id) index alone.
   namespaceKeys: 'SELECT key FROM records INDEXED BY records_by_source WHERE namespace = ?',
 

@@ -243,11 +243,14 @@ export class SqliteVectorStore implements VectorStore {
   /**
    * Builds the namespace's HNSW index now (or loads its persisted file and catches it up) and saves it
    * beside the database, so the first search does not pay for it — e.g. after a backfill, before cutover.
+   * The build runs in slices that return to the event loop: this process keeps serving meanwhile (its
+   * searches of the namespace answer exactly until the index is installed), and writes committed during
+   * the build are in the index it installs. Closing the store stops a running build; nothing is saved.
    * Namespaces below `ann.threshold` are searched exactly and get no index.
    */
   async buildIndex(namespace: string): Promise<SearchIndexInfo> {
-    const meta = this.#sql.read('read a namespace', () => this.#meta(namespace));
-    if (this.#search.describe(meta).mode === 'hnsw') this.#search.ensureIndex(meta);
+    const mode = this.#sql.read('read a namespace', () => this.#search.describe(this.#meta(namespace)).mode);
+    if (mode === 'hnsw') await this.#search.ensureIndex(namespace, () => this.#meta(namespace));
     return this.describeIndex(namespace);
   }
 
@@ -316,6 +319,7 @@ export class SqliteVectorStore implements VectorStore {
    * connection belongs to the backend, which closes it.
    */
   async close(): Promise<void> {
+    await this.#search.stopBuilds();
     this.#search.close((namespace) => this.#metaRow(namespace));
   }
 
