@@ -31,6 +31,15 @@ export interface SqliteAnnOptions {
    */
   readonly expansionSearch?: number;
   /**
+   * What a search does when its namespace has reached `threshold` and no index exists yet (none built,
+   * no file): `background` (default) starts a build in slices that return to the event loop and answers
+   * exactly until the index is installed — a server keeps serving through a build that takes minutes at
+   * 100,000 records; `inline` builds the whole index inside that search (it holds the process until the
+   * build ends), for scripts and tests that want every search answered by the index. `store.buildIndex`
+   * (run after every backfill pass) always builds in slices.
+   */
+  readonly buildOnSearch?: 'background' | 'inline';
+  /**
    * Threads that insert into the index: 0 (default) uses every core; 1 inserts serially. usearch's
    * concurrent insertion leaves a few records per ten thousand unreachable from the graph (0.03% of
    * 20,000 real-structure vectors; serial: none; bench/ann-reachability.ts) — such a record is never
@@ -67,6 +76,7 @@ export interface ResolvedAnnOptions {
   readonly connectivity: number;
   readonly expansionAdd: number;
   readonly expansionSearch: number;
+  readonly buildOnSearch: 'background' | 'inline';
   readonly buildThreads: number;
   readonly minCandidates: number;
   readonly oversample: number;
@@ -90,6 +100,7 @@ export const ANN_DEFAULTS = Object.freeze({
   connectivity: 16,
   expansionAdd: 128,
   expansionSearch: 256,
+  buildOnSearch: 'background',
   buildThreads: 0,
   minCandidates: 24,
   oversample: 2,
@@ -106,6 +117,9 @@ export function resolveAnnOptions(options: SqliteAnnOptions | undefined, dbPath:
   const quantization = o.quantization ?? ANN_DEFAULTS.quantization;
   if (!ANN_QUANTIZATIONS.includes(quantization))
     throw invalid('quantization', `one of ${ANN_QUANTIZATIONS.join(', ')}`, quantization);
+  const buildOnSearch = o.buildOnSearch ?? ANN_DEFAULTS.buildOnSearch;
+  if (buildOnSearch !== 'background' && buildOnSearch !== 'inline')
+    throw invalid('buildOnSearch', 'background or inline', buildOnSearch);
   const ints = {
     connectivity: [o.connectivity ?? ANN_DEFAULTS.connectivity, 2, 256],
     expansionAdd: [o.expansionAdd ?? ANN_DEFAULTS.expansionAdd, 1, 16_384],
@@ -137,6 +151,7 @@ export function resolveAnnOptions(options: SqliteAnnOptions | undefined, dbPath:
     connectivity: ints.connectivity[0],
     expansionAdd: ints.expansionAdd[0],
     expansionSearch: ints.expansionSearch[0],
+    buildOnSearch,
     buildThreads: ints.buildThreads[0],
     minCandidates: ints.minCandidates[0],
     oversample: ints.oversample[0],

@@ -16,8 +16,9 @@ const SELECTIVE = 0.05;
 const CHUNK = 4_096;
 
 /**
- * Builds a namespace's index from its searchable records (read transaction: the index then reflects
- * exactly the snapshot at `meta.generation`).
+ * Builds a namespace's index from its searchable records in one call (read transaction: the index then
+ * reflects exactly the snapshot at `meta.generation`). It holds the event loop until it ends: only for
+ * `buildOnSearch: 'inline'`; `buildInSlices` is the default.
  */
 export function buildIndex(
   sql: StatementCache,
@@ -34,7 +35,6 @@ export function buildIndex(
   );
   const highKey = addAfter(sql, index, meta, 0, threads);
   index.snapshot = { ...index.snapshot, highKey };
-  index.removedSinceBuild = 0;
   return index;
 }
 

@@ -112,8 +112,13 @@ describe('sqlite store: HNSW index for large namespaces', () => {
     expect((await a.store.describeIndex(ns.name)).mode).toBe('exact');
     expect((await a.store.describeIndex(ns.name)).index).toBeNull();
     await fill(a, vectors.slice(150), 150);
+    // Above the threshold the first search starts a build in the background and is answered exactly: no
+    // search holds the event loop for a build.
     const hits = await search(a, vectors[0] as Float32Array);
+    expect(hits).toEqual(await search(a, vectors[0] as Float32Array, 10, { exact: true }));
     expect(hits[0]?.sourceId).toBe('d0');
+    expect(await a.store.describeIndex(ns.name)).toMatchObject({ mode: 'hnsw', building: true, index: null });
+    await a.store.buildIndex(ns.name); // joins the build the search started
     const info = await a.store.describeIndex(ns.name);
     expect(info).toMatchObject({
       mode: 'hnsw',
@@ -138,6 +143,7 @@ describe('sqlite store: HNSW index for large namespaces', () => {
     await backend.store.createNamespace(ns);
     const vectors = clustered(3_000, 2);
     await fill(backend, vectors);
+    await backend.store.buildIndex(ns.name);
     const queries = clustered(50, 3);
     let found = 0;
     for (const q of queries) {
@@ -161,6 +167,7 @@ describe('sqlite store: HNSW index for large namespaces', () => {
     await backend.store.createNamespace(ns);
     const vectors = clustered(2_000, 4);
     await fill(backend, vectors);
+    await backend.store.buildIndex(ns.name);
     const missed: number[] = [];
     for (const [i, v] of vectors.entries())
       if ((await search(backend, v, 1))[0]?.sourceId !== `d${i}`) missed.push(i);
@@ -178,7 +185,7 @@ describe('sqlite store: HNSW index for large namespaces', () => {
     await a.store.createNamespace(ns);
     const vectors = clustered(600, 4);
     await fill(a, vectors);
-    await search(a, vectors[0] as Float32Array);
+    await a.store.buildIndex(ns.name);
     // Deleted through this connection (replayed on the index) and through another one (caught up).
     await a.store.delete(ns.name, [{ sourceId: 'd1', sourceVersion: 2 }]);
     await b.store.delete(ns.name, [{ sourceId: 'd2', sourceVersion: 2 }]);
@@ -205,7 +212,7 @@ describe('sqlite store: HNSW index for large namespaces', () => {
     await backend.store.createNamespace(ns);
     const vectors = clustered(300, 15);
     await fill(backend, vectors);
-    await search(backend, vectors[0] as Float32Array);
+    await backend.store.buildIndex(ns.name);
     const [a, b] = clustered(2, 16) as [Float32Array, Float32Array];
     await backend.store.write(ns.name, space.fingerprint, [
       sourceWrite({ id: 'd1', version: 2, vectors: [a] }),
@@ -285,6 +292,55 @@ describe('sqlite store: HNSW index for large namespaces', () => {
     expect((await search(backend, vectors[2_900] as Float32Array, 1))[0]?.sourceId).toBe('d2900');
   });
 
+  it('rebuilds a graph full of tombstones in the background while the old graph serves', async () => {
+    const backend = await openBackend(tempFile(), { threshold: 0, minCandidates: 50 });
+    await backend.store.createNamespace(ns);
+    const vectors = clustered(1_300, 23);
+    await fill(backend, vectors);
+    await backend.store.buildIndex(ns.name);
+    await backend.store.delete(
+      ns.name,
+      Array.from({ length: 1_200 }, (_, i) => ({ sourceId: `d${i}`, sourceVersion: 9 })),
+    );
+    const asked: number[] = [];
+    const spy = countIndexSearches(asked);
+    try {
+      const hits = await search(backend, vectors[1_250] as Float32Array);
+      expect(asked.length).toBeGreaterThan(0); // the held graph answered
+      expect(hits[0]?.sourceId).toBe('d1250');
+      expect(hits.every((h) => Number(h.sourceId.slice(1)) >= 1_200)).toBe(true);
+    } finally {
+      spy.mockRestore();
+    }
+    expect((await backend.store.describeIndex(ns.name)).building).toBe(true);
+    await backend.store.buildIndex(ns.name);
+    expect(await backend.store.describeIndex(ns.name)).toMatchObject({
+      building: false,
+      index: { origin: 'built', size: 100 },
+    });
+    expect(Array.from(indexKeysOf(backend))).toEqual(
+      backend.db.prepare('SELECT key FROM records ORDER BY key').pluck().all(),
+    );
+  });
+
+  it('builds inside the first search with buildOnSearch inline, and refuses other values', async () => {
+    const backend = await openBackend(tempFile(), { threshold: 0, buildOnSearch: 'inline' });
+    await backend.store.createNamespace(ns);
+    const vectors = clustered(500, 24);
+    await fill(backend, vectors);
+    await search(backend, vectors[3] as Float32Array);
+    expect(await backend.store.describeIndex(ns.name)).toMatchObject({
+      building: false,
+      index: { origin: 'built', size: 500 },
+    });
+    await expect(
+      openSqliteBackend({
+        path: tempFile(),
+        ann: { buildOnSearch: 'later' as unknown as 'inline' },
+      }),
+    ).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringMatching(/buildOnSearch/) });
+  });
+
   it('stops a build in slices when the store closes, and the next process builds it again', async () => {
     const path = tempFile();
     const a = await openBackend(path, { threshold: 200 });
@@ -318,6 +374,7 @@ describe('sqlite store: HNSW index for large namespaces', () => {
     truncateSync(file(), Math.floor(statSync(file()).size / 2));
     const b = await openBackend(path);
     expect((await search(b, vectors[3] as Float32Array))[0]?.sourceId).toBe('d3');
+    await b.store.buildIndex(ns.name);
     expect((await b.store.describeIndex(ns.name)).index?.origin).toBe('built');
     await b.close();
 
@@ -343,12 +400,16 @@ describe('sqlite store: HNSW index for large namespaces', () => {
       expect(hits.every((h) => h.provenance.fingerprint === space.fingerprint)).toBe(true);
     }
     // The first search found the file's keys pointing at the twin's records, answered exactly and forgot
-    // the file; the next ones went through a rebuilt index.
+    // the file; the next one started a build in the background (answered exactly meanwhile).
+    await d.store.buildIndex(ns.name);
     expect((await d.store.describeIndex(ns.name)).index?.origin).toBe('built');
+    for (const i of [0, 100, 200, 300])
+      expect((await search(d, vectors[i] as Float32Array))[0]?.sourceId).toBe(`d${i}`);
     await d.close();
 
     const f = await openBackend(path, { threshold: 200, connectivity: 8 });
     await search(f, vectors[0] as Float32Array);
+    await f.store.buildIndex(ns.name);
     expect((await f.store.describeIndex(ns.name)).index).toMatchObject({ origin: 'built', connectivity: 8 });
   });
 
@@ -468,6 +529,7 @@ describe('sqlite store: HNSW index for large namespaces', () => {
     await backend.store.createNamespace(ns);
     const vectors = clustered(60, 12);
     await fill(backend, vectors);
+    await backend.store.buildIndex(ns.name);
     const q = clustered(1, 13)[0] as Float32Array;
     const filter = { tenant: 'rare' };
     const exact = await search(backend, q, 10, { filter, exact: true });
@@ -490,6 +552,7 @@ describe('sqlite store: HNSW index for large namespaces', () => {
     await backend.store.createNamespace(ns);
     const vectors = clustered(60, 14);
     await fill(backend, vectors);
+    await backend.store.buildIndex(ns.name);
     const q = vectors[5] as Float32Array;
     const exact = await search(backend, q, 5, { exact: true });
     expect(exact[0]?.sourceId).toBe('d5');

@@ -46,9 +46,14 @@ export interface SearchIndexInfo {
   } | null;
   /** Whether an exact search is served from the in-memory float32 copy (else streamed from SQLite). */
   readonly exactCached: boolean;
-  /** An index is being built in slices (`buildIndex`): searches answer exactly until it is installed. */
+  /** An index is being built in slices: searches answer exactly (or from the index it replaces) meanwhile. */
   readonly building: boolean;
+  /** Why the last build failed (retried a minute later), or null. */
+  readonly buildError: string | null;
 }
+
+/** A failed background build is tried again after this long (a search would otherwise retry it at once). */
+const RETRY_BUILD_MS = 60_000;
 
 /**
  * Per-connection search structures of every namespace: exact float32 matrices for small namespaces (and
@@ -66,14 +71,23 @@ export class SearchRegistry {
   readonly #indexes = new Map<string, AnnIndex>();
   readonly #pendingSave = new Map<string, MetaRow>();
   readonly #pendingDiscard = new Set<string>();
+  readonly #metaOf: (namespace: string) => MetaRow;
   /** Builds in slices that are running, by namespace: one at a time per namespace. */
   readonly #building = new Map<string, Promise<void>>();
+  readonly #failures = new Map<string, { at: number; message: string }>();
   #closed = false;
 
-  constructor(sql: StatementCache, clock: Clock, options: ResolvedAnnOptions) {
+  /** `metaOf` reads a namespace's row (throws when there is none). */
+  constructor(
+    sql: StatementCache,
+    clock: Clock,
+    options: ResolvedAnnOptions,
+    metaOf: (namespace: string) => MetaRow,
+  ) {
     this.#sql = sql;
     this.options = options;
     this.files = new AnnFiles(options.dir, sql, clock);
+    this.#metaOf = metaOf;
   }
 
   /** Top-k scored keys (read transaction). `query` is prepared (`prepareQuery`). */
@@ -109,27 +123,54 @@ export class SearchRegistry {
    * Builds (or loads and catches up) the namespace's index and persists it (no transaction open). A build
    * runs in slices that return to the event loop (`buildInSlices`), so this process keeps serving; its
    * searches of the namespace answer exactly until the index is installed. A second call while a build
-   * runs joins it. `readMeta` reads the namespace's row inside a read transaction.
+   * runs joins it.
    */
-  ensureIndex(namespace: string, readMeta: () => MetaRow): Promise<void> {
+  ensureIndex(namespace: string): Promise<void> {
+    return this.#build(namespace, false);
+  }
+
+  #build(namespace: string, rebuild: boolean): Promise<void> {
     const running = this.#building.get(namespace);
     if (running) return running;
-    const build = this.#ensureIndex(namespace, readMeta).finally(() => this.#building.delete(namespace));
+    const build = this.#runBuild(namespace, rebuild).finally(() => this.#building.delete(namespace));
     this.#building.set(namespace, build);
     return build;
   }
 
-  async #ensureIndex(namespace: string, readMeta: () => MetaRow): Promise<void> {
+  /**
+   * Started by a search, which must not hold the event loop for a build: the index is built in the
+   * background (`rebuild`: replacing a held index, which serves meanwhile). A failure is kept for
+   * `describe` and tried again after `RETRY_BUILD_MS`; searches stay exact until then.
+   */
+  #buildInBackground(namespace: string, rebuild: boolean): void {
+    const failed = this.#failures.get(namespace);
+    if (this.#closed || this.#building.has(namespace)) return;
+    if (failed && performance.now() - failed.at < RETRY_BUILD_MS) return;
+    this.#build(namespace, rebuild).then(
+      () => this.#failures.delete(namespace),
+      (error: unknown) =>
+        this.#failures.set(namespace, {
+          at: performance.now(),
+          message: error instanceof Error ? error.message : String(error),
+        }),
+    );
+  }
+
+  async #runBuild(namespace: string, rebuild: boolean): Promise<void> {
+    // Never inside the caller's transaction: a search that started the build holds its read snapshot.
+    await new Promise((resolve) => setImmediate(resolve));
+    if (this.#closed) return;
+    const readMeta = () => this.#metaOf(namespace);
     // A held index or a persisted file only needs catching up; otherwise build.
     const ready = this.#sql.read('build the ANN index', () => {
       const meta = readMeta();
       const params = annParams(this.options, meta.dimension, meta.metric);
       const held = this.#indexes.get(namespace);
-      if (held && held.snapshot.incarnation === meta.created_at) {
+      if (!rebuild && held && held.snapshot.incarnation === meta.created_at) {
         this.#bringUpToDate(meta, held);
         return { meta, params, done: true };
       }
-      const loaded = this.files.load(meta, params, this.options.expansionSearch);
+      const loaded = rebuild ? null : this.files.load(meta, params, this.options.expansionSearch);
       if (loaded) {
         this.#indexes.set(namespace, loaded);
         this.#bringUpToDate(meta, loaded);
@@ -187,6 +228,7 @@ export class SearchRegistry {
         : null,
       exactCached: records * meta.dimension * 4 <= this.options.exactCacheBytes,
       building: this.#building.has(meta.name),
+      buildError: this.#failures.get(meta.name)?.message ?? null,
     });
   }
 
@@ -306,42 +348,49 @@ export class SearchRegistry {
     const matrix = this.#matrices.get(meta.name);
     const size = matrix && matrix.generation === meta.generation ? matrix.size : this.#count(meta.name);
     if (size < this.options.threshold) return null;
-    // A build in slices is running (`ensureIndex`): answer exactly rather than build a second time at once.
-    if (this.#building.has(meta.name)) return null;
-    return this.#loadOrBuild(meta);
+    return this.#loadOrStartBuild(meta);
   }
 
-  #loadOrBuild(meta: MetaRow): AnnIndex {
+  /**
+   * A persisted file (caught up) when there is one; else a build in the background and null (answer
+   * exactly), or with `buildOnSearch: 'inline'` the index built here.
+   */
+  #loadOrStartBuild(meta: MetaRow): AnnIndex | null {
+    if (this.#building.has(meta.name)) return null;
     const params = annParams(this.options, meta.dimension, meta.metric);
-    const held = this.#indexes.get(meta.name);
-    if (held && held.snapshot.incarnation === meta.created_at) {
-      this.#bringUpToDate(meta, held);
-      return this.#indexes.get(meta.name) as AnnIndex;
-    }
     const loaded = this.files.load(meta, params, this.options.expansionSearch);
+    if (!loaded && this.options.buildOnSearch === 'background') {
+      this.#buildInBackground(meta.name, false);
+      return null;
+    }
     const index =
       loaded ?? buildIndex(this.#sql, meta, params, this.options.expansionSearch, this.options.buildThreads);
     if (!loaded) this.#pendingSave.set(meta.name, meta);
     this.#indexes.set(meta.name, index);
     this.#bringUpToDate(meta, index);
-    return this.#indexes.get(meta.name) as AnnIndex;
+    return this.#indexes.get(meta.name) ?? null;
   }
 
   /** Catches an index up to `meta`, rebuilding it when removals have left too many tombstones. */
   #bringUpToDate(meta: MetaRow, index: AnnIndex): void {
     if (index.snapshot.generation !== meta.generation)
       catchUp(this.#sql, index, meta, this.options.buildThreads);
+    // Tombstones slow the graph down: rebuild in the background while this index (still correct:
+    // candidates are rescored from SQLite) serves.
     if (index.removedSinceBuild > Math.max(1_000, index.size)) {
-      const rebuilt = buildIndex(
-        this.#sql,
-        meta,
-        index.params,
-        this.options.expansionSearch,
-        this.options.buildThreads,
-      );
-      this.#indexes.set(meta.name, rebuilt);
-      this.#pendingSave.set(meta.name, meta);
-      return;
+      if (this.options.buildOnSearch === 'background') this.#buildInBackground(meta.name, true);
+      else {
+        const rebuilt = buildIndex(
+          this.#sql,
+          meta,
+          index.params,
+          this.options.expansionSearch,
+          this.options.buildThreads,
+        );
+        this.#indexes.set(meta.name, rebuilt);
+        this.#pendingSave.set(meta.name, meta);
+        return;
+      }
     }
     if (index.unsaved >= Math.max(10_000, index.size / 4)) this.#pendingSave.set(meta.name, meta);
   }

@@ -53,10 +53,22 @@ testVectorStore({
   },
 });
 
-// The same suite with every namespace searched through its HNSW index (threshold 0), and with exact search
-// streamed from SQLite instead of the in-memory copy (no exact cache, no index).
+// The same suite with every namespace searched through its HNSW index (threshold 0, built by the first
+// search itself), with the default background builds (searches exact until a build installs the index),
+// and with exact search streamed from SQLite instead of the in-memory copy (no exact cache, no index).
 testVectorStore({
   name: 'sqlite (HNSW index forced)',
+  create: async () => {
+    const backend = await openSqliteBackend({
+      path: tempFile(),
+      ann: { threshold: 0, buildOnSearch: 'inline' },
+    });
+    return { store: backend.store, cleanup: () => backend.close() };
+  },
+});
+
+testVectorStore({
+  name: 'sqlite (HNSW index built in the background)',
   create: async () => {
     const backend = await openSqliteBackend({ path: tempFile(), ann: { threshold: 0 } });
     return { store: backend.store, cleanup: () => backend.close() };

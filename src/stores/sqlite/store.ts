@@ -70,7 +70,9 @@ export class SqliteVectorStore implements VectorStore {
   constructor(sql: StatementCache, clock: Clock, ann?: SqliteAnnOptions) {
     this.#sql = sql;
     this.#clock = clock;
-    this.#search = new SearchRegistry(sql, clock, resolveAnnOptions(ann, sql.db.name));
+    this.#search = new SearchRegistry(sql, clock, resolveAnnOptions(ann, sql.db.name), (namespace) =>
+      this.#meta(namespace),
+    );
   }
 
   async createNamespace(descriptor: NamespaceDescriptor): Promise<void> {
@@ -250,7 +252,7 @@ export class SqliteVectorStore implements VectorStore {
    */
   async buildIndex(namespace: string): Promise<SearchIndexInfo> {
     const mode = this.#sql.read('read a namespace', () => this.#search.describe(this.#meta(namespace)).mode);
-    if (mode === 'hnsw') await this.#search.ensureIndex(namespace, () => this.#meta(namespace));
+    if (mode === 'hnsw') await this.#search.ensureIndex(namespace);
     return this.describeIndex(namespace);
   }
 
