@@ -5,9 +5,9 @@ import type { StatementCache } from './statements.js';
 import type { MetaRow } from './store-rows.js';
 
 /** How long one slice may hold the event loop: the slice size adapts to the measured insertion rate. */
-const SLICE_MS = 20;
+const SLICE_MS = 50;
 const FIRST_SLICE = 256;
-const MIN_SLICE = 32;
+const MIN_SLICE = 64;
 const MAX_SLICE = 8_192;
 
 export interface SlicedBuild {
