@@ -10,13 +10,14 @@ import {
 } from '../core/probe.js';
 import { ProbeSampler } from '../core/probe-sample.js';
 import { isNearDuplicate, wordSet } from '../core/probe-text.js';
-import type { SourceDocument } from '../core/records.js';
+import type { SearchHit, SourceDocument } from '../core/records.js';
 import type { Space } from '../core/space.js';
 import { similarity } from '../core/vector.js';
 import { type EvaluateOptions, evaluateRetriever, type RetrieverEvaluation } from '../eval/evaluate.js';
 import type { Backend } from '../ports/backend.js';
 import type { Embedder } from '../ports/embedder.js';
 import type { ProbeSetInfo, ProbeSetRepository } from '../ports/evaluation-sets.js';
+import { searchMany } from '../ports/search-many.js';
 import { probeName } from './migrate-options.js';
 import type { Reembed } from './reembed.js';
 
@@ -218,17 +219,31 @@ export async function evaluateProbe(
   };
   let duplicates = 0;
   const chunked = ns.space.spec.chunker.kind !== 'none';
+  options.signal?.throwIfAborted();
+  // Every query's exact search in one batched call: the store reads the namespace once for all of them.
+  const searched = await searchMany(
+    app.backend.store,
+    ns.name,
+    fresh.map((q) => ({
+      vector: vectors.get(q.id) as Float32Array,
+      fingerprint: ns.space.fingerprint,
+      k: chunked ? depth * 4 : depth,
+      exact: true,
+    })),
+  );
+  // Only ids and scores are kept (not each hit's text) while the rankings are scored.
+  const ranked = new Map(
+    fresh.map((q, i) => [
+      q.id,
+      collapse(searched[i] as SearchHit[]).map(({ sourceId, score }) => ({ sourceId, score })),
+    ]),
+  );
+  searched.length = 0;
   const result = await evaluateRetriever(
     probeAsGolden(probe, fresh),
     async (_text, _k, { queryId }) => {
       const q = byId.get(queryId) as ProbeQuery;
-      const raw = await app.backend.store.search(ns.name, {
-        vector: vectors.get(q.id) as Float32Array,
-        fingerprint: ns.space.fingerprint,
-        k: chunked ? depth * 4 : depth,
-        exact: true,
-      });
-      const hits = collapse(raw);
+      const hits = ranked.get(q.id) as { sourceId: string; score: number }[];
       const own = hits.find((h) => h.sourceId === q.sourceId);
       const score = heldOut.get(q.id) ?? own?.score ?? Number.NEGATIVE_INFINITY;
       const above = hits.filter((h) => h.sourceId !== q.sourceId && h.score >= score).map((h) => h.sourceId);

@@ -95,6 +95,14 @@ export interface VectorStore {
 
   /** Top-k records by similarity (higher score is better for every metric). */
   search(namespace: string, request: SearchRequest): Promise<SearchHit[]>;
+  /**
+   * Many searches of one namespace at once (an evaluation's probe or golden queries): the answer to each
+   * request equals `search(namespace, request)` — the same hits, scores and order, filters applied, the
+   * fingerprint checked per request — but a store may read the namespace once for all of them, from one
+   * point-in-time snapshot. Optional: `searchMany` in `ports/search-many.ts` loops over `search` for a
+   * store without it. A bad request refuses the whole call: no partial result is returned.
+   */
+  searchMany?(namespace: string, requests: readonly SearchRequest[]): Promise<SearchHit[][]>;
 
   /** Heads (newest version held, or tombstone) for the given sources; absent sources are missing from the map. */
   heads(namespace: string, sourceIds: readonly string[]): Promise<Map<string, SourceHead>>;

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe } from 'vitest';
 import type { VectorStore } from '../ports/vector-store.js';
 import { describeStoreSearch } from './vector-store-search.js';
+import { describeStoreSearchMany } from './vector-store-search-many.js';
 import { describeStoreStats } from './vector-store-stats.js';
 import { describeStoreWrites } from './vector-store-writes.js';
 
@@ -79,6 +80,7 @@ export function testVectorStore(options: VectorStoreSuiteOptions): void {
     });
     describeStoreWrites(context);
     describeStoreSearch(context);
+    describeStoreSearchMany(context);
     describeStoreStats(context);
   });
 }

@@ -24,6 +24,12 @@ export interface LanceDbStoreOptions {
   readonly optimizeEvery?: number;
   /** Old table versions kept for readers in flight when compacting, in seconds (default 3600). */
   readonly retainVersionsSeconds?: number;
+  /**
+   * Bytes of vectors (rows x dimension x 4) up to which a batch of searches (`searchMany`: a probe or golden
+   * evaluation) reads the namespace once and answers every query in memory, instead of one LanceDB scan
+   * per query. Larger namespaces are scanned per query. Default 256 MiB; 0 turns the in-memory path off.
+   */
+  readonly searchMemoryBytes?: number;
   /** Time source for `embeddedAt` and descriptor timestamps. */
   readonly clock?: Clock;
 }
@@ -34,6 +40,7 @@ export interface ResolvedLanceDbConfig {
   readonly readConsistencySeconds: number;
   readonly optimizeEvery: number;
   readonly retainVersionsSeconds: number;
+  readonly searchMemoryBytes: number;
   readonly clock: Clock;
 }
 
@@ -47,6 +54,11 @@ const schema = z
     readConsistencySeconds: z.number().min(0).max(3600).default(0),
     optimizeEvery: z.number().int().min(1).max(100_000).default(64),
     retainVersionsSeconds: z.number().int().min(0).default(3600),
+    searchMemoryBytes: z
+      .number()
+      .int()
+      .min(0)
+      .default(256 * 2 ** 20),
   })
   .strict();
 

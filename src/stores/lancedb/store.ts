@@ -24,6 +24,7 @@ import { NamespaceTables } from './namespace-tables.js';
 import { type PlanItem, planWrite } from './plan.js';
 import { readHeads, scanHeads } from './read.js';
 import { exactSearch, storedVector } from './search.js';
+import { NamespaceSnapshot } from './search-snapshot.js';
 import { and, filterPredicate, kindIs, sqlString } from './sql.js';
 import { namespaceStats } from './stats.js';
 import { commitPlan } from './versioned-commit.js';
@@ -126,29 +127,54 @@ export class LanceDbVectorStore implements VectorStore {
   }
 
   async search(namespace: string, request: SearchRequest): Promise<SearchHit[]> {
-    const k = request.k;
-    if (!Number.isInteger(k) || k < 0) {
-      throw new ReembedError('INVALID_INPUT', `Search k must be a non-negative integer, got ${k}.`, {
-        details: { field: 'k' },
-      });
-    }
-    if (!request.vector || typeof request.vector.length !== 'number') {
-      throw new ReembedError('INVALID_INPUT', 'Search needs a query vector (Float32Array).', {
-        details: { field: 'vector' },
-      });
-    }
-    compileFilter(request.filter);
+    checkSearchRequest(request);
     const { stored, table } = await this.#open(namespace);
     const { descriptor } = stored;
     assertSpace(descriptor, request.fingerprint, 'search');
     validateVector(request.vector, descriptor.dimension, `query for ${namespace}`);
-    const where = and(
-      kindIs('chunk'),
-      `fingerprint = ${sqlString(descriptor.fingerprint)}`,
-      filterPredicate(request.filter),
-    );
     return this.#guard('search', () =>
-      exactSearch(table, descriptor.metric, toFloat32(request.vector), k, where),
+      exactSearch(
+        table,
+        descriptor.metric,
+        toFloat32(request.vector),
+        request.k,
+        searchableRows(descriptor, request.filter),
+      ),
+    );
+  }
+
+  /**
+   * Many searches, each answered as `search` answers it. When the namespace's vectors fit
+   * `searchMemoryBytes`, its searchable rows are read once (one table version: a point-in-time answer for
+   * the whole batch) and every query is scored in memory; otherwise one LanceDB scan per query.
+   */
+  async searchMany(namespace: string, requests: readonly SearchRequest[]): Promise<SearchHit[][]> {
+    const predicates = requests.map((request) => {
+      checkSearchRequest(request);
+      return compileFilter(request.filter);
+    });
+    const { stored, table } = await this.#open(namespace);
+    const { descriptor } = stored;
+    for (const request of requests) {
+      assertSpace(descriptor, request.fingerprint, 'search');
+      validateVector(request.vector, descriptor.dimension, `query for ${namespace}`);
+    }
+    const where = searchableRows(descriptor, undefined);
+    const budget = this.#config.searchMemoryBytes;
+    const inMemory =
+      requests.length > 1 &&
+      budget > 0 &&
+      (await this.#guard('count records', () => table.countRows(where))) * descriptor.dimension * 4 <= budget;
+    if (!inMemory) {
+      const out: SearchHit[][] = [];
+      for (const request of requests) out.push(await this.search(namespace, request));
+      return out;
+    }
+    const snapshot = await this.#guard('read a namespace for search', () =>
+      NamespaceSnapshot.read(table, where, descriptor.metric, descriptor.dimension),
+    );
+    return requests.map((request, i) =>
+      snapshot.search({ vector: toFloat32(request.vector), k: request.k, predicate: predicates[i] ?? null }),
     );
   }
 
@@ -284,4 +310,23 @@ function assertSpace(descriptor: NamespaceDescriptor, fingerprint: string, actio
       },
     },
   );
+}
+
+/** Chunk rows of the namespace's own fingerprint (invariant 2) that pass `filter`. */
+function searchableRows(descriptor: NamespaceDescriptor, filter: SearchRequest['filter']): string {
+  return and(kindIs('chunk'), `fingerprint = ${sqlString(descriptor.fingerprint)}`, filterPredicate(filter));
+}
+
+function checkSearchRequest(request: SearchRequest): void {
+  if (!Number.isInteger(request.k) || request.k < 0) {
+    throw new ReembedError('INVALID_INPUT', `Search k must be a non-negative integer, got ${request.k}.`, {
+      details: { field: 'k' },
+    });
+  }
+  if (!request.vector || typeof request.vector.length !== 'number') {
+    throw new ReembedError('INVALID_INPUT', 'Search needs a query vector (Float32Array).', {
+      details: { field: 'vector' },
+    });
+  }
+  compileFilter(request.filter);
 }

@@ -205,41 +205,47 @@ export class SqliteVectorStore implements VectorStore {
    * to this namespace and fingerprint (invariant 2) — a deleted record has no row (invariant 5).
    */
   async search(namespace: string, request: SearchRequest): Promise<SearchHit[]> {
-    const k = request.k;
-    if (!Number.isInteger(k) || k < 0) {
-      throw new ReembedError('INVALID_INPUT', `Search k must be a non-negative integer, got ${k}.`, {
-        details: { field: 'k' },
-      });
-    }
-    if (!request.vector || typeof request.vector.length !== 'number') {
-      throw new ReembedError('INVALID_INPUT', 'Search needs a query vector (Float32Array).', {
-        details: { field: 'vector' },
-      });
-    }
-    const predicate = compileFilter(request.filter);
+    const [hits] = await this.searchMany(namespace, [request]);
+    return hits ?? [];
+  }
+
+  /**
+   * Every request in one read snapshot (`search` is the one-request case): the namespace's metadata and
+   * search structures are read once — an exact matrix loaded by the first request serves the rest — and
+   * each request is answered exactly as `search` answers it alone. Every request is checked before any runs.
+   */
+  async searchMany(namespace: string, requests: readonly SearchRequest[]): Promise<SearchHit[][]> {
+    const predicates = requests.map((request) => {
+      checkSearchRequest(request);
+      return compileFilter(request.filter);
+    });
     const nested = this.#sql.db.inTransaction;
-    const hits = this.#sql.read('search', () => {
+    const results = this.#sql.read('search', () => {
       const meta = this.#meta(namespace);
-      this.#assertSpace(meta, request.fingerprint, 'search');
-      validateVector(request.vector, meta.dimension, `query for ${namespace}`);
-      const query = prepareQuery(toFloat32(request.vector), meta.metric);
-      const scored = this.#search.search(meta, query, k, predicate, {
-        exact: request.exact === true,
-        nested,
-      });
-      const details = this.#sql.get(SQL.hitDetails);
-      const hits: SearchHit[] = [];
-      for (const { key, score, row: read } of scored) {
-        const row = read ?? (details.get(key) as DetailRow | undefined);
-        if (row && row.namespace === namespace && row.fingerprint === meta.fingerprint)
-          hits.push(hitOf(row.record_id, score, row));
+      for (const request of requests) {
+        this.#assertSpace(meta, request.fingerprint, 'search');
+        validateVector(request.vector, meta.dimension, `query for ${namespace}`);
       }
-      return hits.sort(
-        (a, b) => b.score - a.score || (a.chunkId < b.chunkId ? -1 : a.chunkId > b.chunkId ? 1 : 0),
-      );
+      const details = this.#sql.get(SQL.hitDetails);
+      return requests.map((request, i) => {
+        const query = prepareQuery(toFloat32(request.vector), meta.metric);
+        const scored = this.#search.search(meta, query, request.k, predicates[i] ?? null, {
+          exact: request.exact === true,
+          nested,
+        });
+        const hits: SearchHit[] = [];
+        for (const { key, score, row: read } of scored) {
+          const row = read ?? (details.get(key) as DetailRow | undefined);
+          if (row && row.namespace === namespace && row.fingerprint === meta.fingerprint)
+            hits.push(hitOf(row.record_id, score, row));
+        }
+        return hits.sort(
+          (a, b) => b.score - a.score || (a.chunkId < b.chunkId ? -1 : a.chunkId > b.chunkId ? 1 : 0),
+        );
+      });
     });
     this.#search.flush();
-    return hits;
+    return results;
   }
 
   /**
@@ -403,5 +409,18 @@ export class SqliteVectorStore implements VectorStore {
 
   #now(): string {
     return this.#clock.now().toISOString();
+  }
+}
+
+function checkSearchRequest(request: SearchRequest): void {
+  if (!Number.isInteger(request.k) || request.k < 0) {
+    throw new ReembedError('INVALID_INPUT', `Search k must be a non-negative integer, got ${request.k}.`, {
+      details: { field: 'k' },
+    });
+  }
+  if (!request.vector || typeof request.vector.length !== 'number') {
+    throw new ReembedError('INVALID_INPUT', 'Search needs a query vector (Float32Array).', {
+      details: { field: 'vector' },
+    });
   }
 }
