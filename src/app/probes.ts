@@ -161,6 +161,8 @@ export interface ProbeEvaluation extends RetrieverEvaluation {
 }
 
 const PROBE_KS: readonly number[] = Object.freeze([1, 5, 10]);
+/** Queries whose near-duplicate candidates are read together (bounds the texts held at once). */
+const DUPLICATE_GROUP = 100;
 
 /**
  * Evaluates a probe set on one namespace. Each query is embedded in the namespace's space and searched
@@ -239,29 +241,49 @@ export async function evaluateProbe(
     ]),
   );
   searched.length = 0;
+  const heldOutScore = (q: ProbeQuery): number =>
+    heldOut.get(q.id) ??
+    ranked.get(q.id)?.find((h) => h.sourceId === q.sourceId)?.score ??
+    Number.NEGATIVE_INFINITY;
+  // Documents ranked at or above a query's own one, checked for near-duplicates of it. Their texts are read
+  // for a group of queries at once (one read per group, not per query), holding one group's texts at a time.
+  const ignored = new Map<string, Set<string>>();
+  for (let i = 0; i < fresh.length; i += DUPLICATE_GROUP) {
+    options.signal?.throwIfAborted();
+    const group = fresh.slice(i, i + DUPLICATE_GROUP).map((q) => {
+      const score = heldOutScore(q);
+      const hits = ranked.get(q.id) as { sourceId: string; score: number }[];
+      return {
+        q,
+        above: hits.filter((h) => h.sourceId !== q.sourceId && h.score >= score).map((h) => h.sourceId),
+      };
+    });
+    const wanted = [...new Set(group.flatMap((g) => g.above))];
+    if (wanted.length === 0) continue;
+    const texts = await app.backend.sources.getMany(probe.collection, wanted);
+    for (const { q, above } of group) {
+      const doc = sources.get(q.sourceId) as SourceDocument;
+      const ignore = new Set<string>();
+      for (const id of above) {
+        const other = texts.get(id);
+        if (!other || other.deleted) continue;
+        if (
+          other.contentHash === doc.contentHash ||
+          isNearDuplicate(wordsOf(doc.id, doc.text), wordsOf(id, other.text))
+        )
+          ignore.add(id);
+      }
+      duplicates += ignore.size;
+      if (ignore.size > 0) ignored.set(q.id, ignore);
+    }
+  }
   const result = await evaluateRetriever(
     probeAsGolden(probe, fresh),
     async (_text, _k, { queryId }) => {
       const q = byId.get(queryId) as ProbeQuery;
       const hits = ranked.get(q.id) as { sourceId: string; score: number }[];
-      const own = hits.find((h) => h.sourceId === q.sourceId);
-      const score = heldOut.get(q.id) ?? own?.score ?? Number.NEGATIVE_INFINITY;
-      const above = hits.filter((h) => h.sourceId !== q.sourceId && h.score >= score).map((h) => h.sourceId);
-      const ignore = new Set<string>();
-      if (above.length > 0) {
-        const doc = sources.get(q.sourceId) as SourceDocument;
-        const texts = await app.backend.sources.getMany(probe.collection, above);
-        for (const id of above) {
-          const other = texts.get(id);
-          if (!other || other.deleted) continue;
-          if (
-            other.contentHash === doc.contentHash ||
-            isNearDuplicate(wordsOf(doc.id, doc.text), wordsOf(id, other.text))
-          )
-            ignore.add(id);
-        }
-        duplicates += ignore.size;
-      }
+      const score = heldOutScore(q);
+      const ignore = ignored.get(q.id) ?? new Set<string>();
       return heldOutRanking(hits, { sourceId: q.sourceId, score }, ignore);
     },
     {
