@@ -85,13 +85,19 @@ export type { Backend } from './ports/backend.js';
 export type { AuditEntry, AuditFilter, Catalog } from './ports/catalog.js';
 export type { Embedder, EmbedderFactory } from './ports/embedder.js';
 export type { EvaluationSetRepository, ProbeSetInfo, ProbeSetRepository } from './ports/evaluation-sets.js';
+export { searchMany } from './ports/search-many.js';
 export type {
   ReaderThreadReader,
   ReaderThreadSession,
   ReaderThreads,
   SourceRepository,
 } from './ports/sources.js';
-export type { NamespaceDescriptor, StoreCapabilities, VectorStore } from './ports/vector-store.js';
+export type {
+  NamespaceDescriptor,
+  SearchRequest,
+  StoreCapabilities,
+  VectorStore,
+} from './ports/vector-store.js';
 export type { AnnQuantization, SqliteAnnOptions } from './stores/sqlite/ann-config.js';
 export type { SearchIndexInfo } from './stores/sqlite/search-registry.js';
 
