@@ -18,6 +18,7 @@ import { defaultGatePlan, type GatePlanEntry } from './migrate-options.js';
 import { compareProbe, type ProbeComparison } from './probe-compare.js';
 import { resolveProbeSet } from './probes.js';
 import type { QueryEngine } from './query.js';
+import { type NamespaceAnswer, queryNamespaceMany } from './query-many.js';
 import { type Coverage, measureCoverage } from './status.js';
 
 export interface GateContext {
@@ -92,11 +93,30 @@ export async function evaluateMigrationGates(
       typeof goldenInput === 'string'
         ? (await resolveGoldenSet(ctx.backend, goldenInput)).golden
         : goldenInput;
-    const run = (namespace: string): Promise<RetrieverEvaluation> =>
-      evaluateRetriever(golden, async (text, k) => {
-        const { hits } = await ctx.queries.queryNamespace(namespace, { text, k, exact: true });
-        return hits.map((h) => h.sourceId);
+    // Every judged query of a side embedded in batches and searched in one batched store call (the first
+    // query starts the batch; each query then takes its own answer or error).
+    const order = new Map(golden.queries.map((q, i) => [q.id, i]));
+    const run = (namespace: string): Promise<RetrieverEvaluation> => {
+      let batch: { k: number; answers: Promise<NamespaceAnswer[]> } | null = null;
+      return evaluateRetriever(golden, async (text, k, { queryId }) => {
+        const i = order.get(queryId);
+        if (i === undefined || golden.queries[i]?.text !== text || (batch !== null && batch.k !== k)) {
+          const { hits } = await ctx.queries.queryNamespace(namespace, { text, k, exact: true });
+          return hits.map((h) => h.sourceId);
+        }
+        batch ??= {
+          k,
+          answers: queryNamespaceMany(
+            ctx,
+            namespace,
+            golden.queries.map((q) => ({ text: q.text, k, exact: true })),
+          ),
+        };
+        const answer = (await batch.answers)[i] as NamespaceAnswer;
+        if ('error' in answer) throw answer.error;
+        return answer.hits.map((h) => h.sourceId);
       });
+    };
     const old = await ctx.backend.catalog.getNamespace(migration.from);
     if (old.info.frozen === true && migration.options.bridge) {
       // A bridged migration never calls the old model: old.* facts are the clean-old quality recorded on
