@@ -161,6 +161,8 @@ export interface ProbeEvaluation extends RetrieverEvaluation {
 }
 
 const PROBE_KS: readonly number[] = Object.freeze([1, 5, 10]);
+/** Probe queries per batched search call: an abort is noticed, and the event loop turns, between calls. */
+const SEARCH_GROUP = 100;
 /** Queries whose near-duplicate candidates are read together (bounds the texts held at once). */
 const DUPLICATE_GROUP = 100;
 
@@ -221,18 +223,27 @@ export async function evaluateProbe(
   };
   let duplicates = 0;
   const chunked = ns.space.spec.chunker.kind !== 'none';
-  options.signal?.throwIfAborted();
-  // Every query's exact search in one batched call: the store reads the namespace once for all of them.
-  const searched = await searchMany(
-    app.backend.store,
-    ns.name,
-    fresh.map((q) => ({
-      vector: vectors.get(q.id) as Float32Array,
-      fingerprint: ns.space.fingerprint,
-      k: chunked ? depth * 4 : depth,
-      exact: true,
-    })),
-  );
+  // The queries' exact searches in batched calls (the store reads the namespace once per call), a group at
+  // a time: between groups an abort is noticed and, when the caller can abort, the event loop gets a turn
+  // (Ctrl-C). Without a signal no macrotask turn is taken, as in mapPool.
+  const searched: SearchHit[][] = [];
+  for (let i = 0; i < fresh.length; i += SEARCH_GROUP) {
+    options.signal?.throwIfAborted();
+    if (i > 0 && options.signal) await new Promise((resolve) => setImmediate(resolve));
+    const group = fresh.slice(i, i + SEARCH_GROUP);
+    searched.push(
+      ...(await searchMany(
+        app.backend.store,
+        ns.name,
+        group.map((q) => ({
+          vector: vectors.get(q.id) as Float32Array,
+          fingerprint: ns.space.fingerprint,
+          k: chunked ? depth * 4 : depth,
+          exact: true,
+        })),
+      )),
+    );
+  }
   // Only ids and scores are kept (not each hit's text) while the rankings are scored.
   const ranked = new Map(
     fresh.map((q, i) => [
