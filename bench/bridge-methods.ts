@@ -178,7 +178,8 @@ export interface LazyServed {
  * `fuseResults` with coverage-aware-score and no coverage given (the query service passes none: it is
  * estimated per query). With `writeBack`, the embedded documents are written to the new namespace after
  * each query (the lazy migration's observer does that), so later queries see them; without, every query
- * reads the starting state (what `reembed eval` measures: an evaluation has no observers).
+ * reads the starting state (what `reembed eval` measures: an evaluation has no observers). `depth` is the
+ * fusion policy's `rerankDepth`: how many of the primary's top hits embed-on-read considers (default k).
  */
 export function lazyEmbedOnRead(
   primary: Float32Array,
@@ -187,6 +188,7 @@ export function lazyEmbedOnRead(
   migrated: Uint8Array,
   writeBack: boolean,
   k = 10,
+  depth = k,
 ): LazyServed {
   const n = docIds.length;
   const nq = primary.length / n;
@@ -203,7 +205,7 @@ export function lazyEmbedOnRead(
     for (const d of topK(nRow, DEPTH, (i) => held[i] === 1)) index.set(docIds[d] as string, d);
     const ids = new Set<string>();
     for (const h of [...p, ...x]) if (held[index.get(h.sourceId) as number] === 1) ids.add(h.sourceId);
-    const toEmbed = p.slice(0, k).filter((h) => !ids.has(h.sourceId));
+    const toEmbed = p.slice(0, Math.max(k, depth)).filter((h) => !ids.has(h.sourceId));
     const rescored = toEmbed.map((h) => hit(h.sourceId, nRow[index.get(h.sourceId) as number] as number));
     const fusedHits = fuseResults({
       primary: { namespace: 'primary', hits: p },

@@ -13,8 +13,9 @@
  * its document in the old space) pairs.
  * The product path (`productPath`): the adapter `reembed adapter fit` stores (every method on the same
  * held-out pairs, the best refitted on all), what `adapter eval` gates, and what the bridged lazy migration
- * then serves with embed-on-read (src/app/query.ts `#fused`, replayed by `lazyEmbedOnRead`), with its cost in
- * new-model document embeddings per query, against a fixed starting state and with write-back.
+ * then serves with embed-on-read (src/app/query.ts `#fused`, replayed by `lazyEmbedOnRead`; the bridge's top
+ * 30 re-ranked by the new model, a bridged migration's default, and its top 10 for comparison), with its cost
+ * in new-model document embeddings per query, against a fixed starting state and with write-back.
  *
  * Run: npx tsx bench/bridge-quality.ts [--datasets=scifact,cranfield --seeds=1,2,3
  *      --sizes=50,200,260,1000,1550,2000 --pairs=lsa-256:minilm --plainLambdas=0.01,0.1,1]
@@ -32,6 +33,7 @@ import {
 } from '../src/core/adapter-fit.js';
 import { bootstrapMean } from '../src/core/adapter-gate.js';
 import { mapRows, prepareMap } from '../src/core/adapter-map.js';
+import { BRIDGED_RERANK_DEPTH } from '../src/core/routing.js';
 import { createLocalEmbedderFactory } from '../src/embedders/factory.js';
 import { type BridgeDataset, loadBridgeDataset, type SpaceName } from './bridge-data.js';
 import {
@@ -306,10 +308,23 @@ function productPath(
       ndcg(fused(chosen.scores, native, judged.docIds, mask, undefined)),
       note,
     );
-    const fixed = lazyEmbedOnRead(chosen.scores, native, judged.docIds, mask, false);
+    // Served at k = 10 with the default embed-on-read depth of a bridged lazy migration (the bridge's top
+    // BRIDGED_RERANK_DEPTH re-ranked by the new model), and with depth k = 10 (what shipped before).
+    const fixed = lazyEmbedOnRead(
+      chosen.scores,
+      native,
+      judged.docIds,
+      mask,
+      false,
+      10,
+      BRIDGED_RERANK_DEPTH,
+    );
     put(`**lazy ${direction} bridge + embed-on-read, k = 10 (served)**`, ndcg(fixed.runs), note);
     put(`cost: new-model embeddings per query, ${direction} bridge`, mean(fixed.embedded));
-    const live = lazyEmbedOnRead(chosen.scores, native, judged.docIds, mask, true);
+    const shallow = lazyEmbedOnRead(chosen.scores, native, judged.docIds, mask, false, 10, 10);
+    put(`lazy ${direction} bridge + embed-on-read, k = 10, rerank depth 10`, ndcg(shallow.runs), note);
+    put(`cost: … per query at rerank depth 10, ${direction} bridge`, mean(shallow.embedded));
+    const live = lazyEmbedOnRead(chosen.scores, native, judged.docIds, mask, true, 10, BRIDGED_RERANK_DEPTH);
     put(`lazy ${direction} bridge + embed-on-read, write-back over the run`, ndcg(live.runs), note);
     put(`cost: … per query with write-back, ${direction} bridge`, mean(live.embedded));
     put(`coverage after the write-back run, ${direction} bridge`, live.migratedAfter / mask.length);

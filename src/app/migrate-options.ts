@@ -8,6 +8,7 @@ import {
   type MigrationStrategy,
   parseDuration,
 } from '../core/migration.js';
+import { BRIDGED_RERANK_DEPTH, type FusionPolicy } from '../core/routing.js';
 import { resolveSettings } from '../jobs/backfill.js';
 
 /** `probe:docs` or `docs` → `docs` (the name a probe set is stored under). */
@@ -52,6 +53,7 @@ export const migrationOptionsSchema = z
         method: z.enum(['rrf', 'minmax', 'zscore', 'coverage-aware-rrf', 'coverage-aware-score']),
         rrfK: positive.optional(),
         embedOnRead: z.boolean().optional(),
+        rerankDepth: z.number().int().min(1).max(1_000).optional(),
       })
       .strict()
       .default({ method: 'coverage-aware-score' }),
@@ -223,7 +225,7 @@ export function resolveMigrationOptions(strategy: MigrationStrategy, input: unkn
     steps: Object.freeze([...o.steps]),
     tenants: o.tenants,
     stepHold: o.stepHold,
-    fusion: Object.freeze({ ...o.fusion }),
+    fusion: Object.freeze(fusionFor(strategy, o.fusion, o.bridge !== null)),
     rollbackWindow: o.rollbackWindow,
     golden: o.golden,
     probe,
@@ -232,4 +234,15 @@ export function resolveMigrationOptions(strategy: MigrationStrategy, input: unkn
     backfill: resolveSettings(o.backfill),
     ...(o.bridge ? { bridge: Object.freeze({ ...o.bridge }) as MigrationBridge } : {}),
   });
+}
+
+/**
+ * The fusion policy as stored with the migration: a bridged lazy migration that embeds on read re-ranks the
+ * bridge's top `BRIDGED_RERANK_DEPTH` by the new model unless a depth is given (the bridge alone misplaces
+ * documents the new model ranks first; see `FusionPolicy.rerankDepth`). Anything else keeps what was given.
+ */
+function fusionFor(strategy: MigrationStrategy, fusion: FusionPolicy, bridged: boolean): FusionPolicy {
+  const embeds = fusion.embedOnRead !== false && fusion.method.startsWith('coverage-aware');
+  if (!bridged || strategy !== 'lazy' || !embeds || fusion.rerankDepth !== undefined) return { ...fusion };
+  return { ...fusion, rerankDepth: BRIDGED_RERANK_DEPTH };
 }

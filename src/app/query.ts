@@ -7,7 +7,7 @@ import { type FusedHit, fuseResults } from '../core/fusion.js';
 import type { Namespace } from '../core/namespace.js';
 import { queryText } from '../core/pipeline.js';
 import type { SearchFilter, SearchHit, SourceWrite } from '../core/records.js';
-import { type Alias, bridgeOf, type FusionPolicy, type Routing } from '../core/routing.js';
+import { type Alias, bridgeOf, type FusionPolicy, type Routing, rerankDepthOf } from '../core/routing.js';
 import { assertSameSpace, type Space } from '../core/space.js';
 import { assertQueryVector, toFloat32, validateVector } from '../core/vector.js';
 import type { Backend } from '../ports/backend.js';
@@ -504,7 +504,9 @@ export class QueryEngine {
     reads: NamespaceRead[],
     bridge: LoadedAdapter | null,
   ): Promise<ResultHit[]> {
-    const depth = Math.max(FUSION_DEPTH, k);
+    // Embed-on-read may re-rank deeper than k (the policy's rerankDepth); both lists are read at least that deep.
+    const rerank = rerankDepthOf(policy, k);
+    const depth = Math.max(FUSION_DEPTH, rerank);
     // A bridged primary and the next namespace share the new model's query: embed it once, up front.
     if (bridge !== null && request.vector === undefined) await this.#bridgeQuery(bridge, request, vectors);
     // A side whose model cannot embed the query (zero vector) contributes no hits; both failing is an error.
@@ -525,7 +527,7 @@ export class QueryEngine {
             this.#embedders,
             alias.collection,
             nextName,
-            primary.hits.slice(0, k),
+            primary.hits.slice(0, rerank),
             migrated,
             vectors,
           );

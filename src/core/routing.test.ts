@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeRouting } from './routing.js';
+import { BRIDGED_RERANK_DEPTH, describeRouting, rerankDepthOf } from './routing.js';
 
 describe('describeRouting', () => {
   it('names what every share of queries reads', () => {
@@ -49,5 +49,24 @@ describe('describeRouting', () => {
     ).toBe(
       'all queries: docs@v2, its not-yet-backfilled part answered through bridge ad_0123456789abcdef (corpus) — docs@bridge.x, old vectors mapped into the new space; native records weigh above bridged ones, the old model is not called',
     );
+    expect(
+      describeRouting({
+        kind: 'fused',
+        primary: 'docs@bridge.x',
+        next: 'docs@v2',
+        fusion: { method: 'coverage-aware-score', rerankDepth: 30 },
+        bridge: { ...bridge, direction: 'corpus' },
+      }),
+    ).toMatch(
+      /the old model is not called; each query's top 30 of the bridge not migrated yet is embedded by the new model on read and ranked by it$/,
+    );
+  });
+});
+
+describe('rerankDepthOf', () => {
+  it('is k unless the policy asks for a deeper re-rank; never below k', () => {
+    expect(rerankDepthOf({ method: 'coverage-aware-score' }, 10)).toBe(10);
+    expect(rerankDepthOf({ method: 'coverage-aware-score', rerankDepth: BRIDGED_RERANK_DEPTH }, 10)).toBe(30);
+    expect(rerankDepthOf({ method: 'coverage-aware-score', rerankDepth: 30 }, 100)).toBe(100);
   });
 });

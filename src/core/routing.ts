@@ -13,6 +13,27 @@ export interface FusionPolicy {
    * rank them by the new model (default true). Costs at most k document embeddings per query.
    */
   readonly embedOnRead?: boolean;
+  /**
+   * Embed-on-read depth: how many of the old list's top hits are embedded (if unmigrated) and ranked by the
+   * new model, then cut to the k asked for (default k). A deeper re-rank lets a document the old list (or
+   * a bridge) placed at rank 11–30 reach the top 10 when the new model ranks it there; it costs up to
+   * `max(k, rerankDepth)` document embeddings per query, each written back by the lazy migration (so none
+   * is spent twice). Bridged lazy migrations default to `BRIDGED_RERANK_DEPTH`.
+   */
+  readonly rerankDepth?: number;
+}
+
+/**
+ * The embed-on-read depth of a bridged lazy migration unless one is given: a bridge ranks the unmigrated
+ * part of the corpus well below the new model, so its top 10 misses documents the new model would rank
+ * first; re-ranking its top 30 served SciFact LSA-256 → MiniLM above clean old − 0.01 from 19% native
+ * coverage on every seed (bench/bridge-depth.ts; BENCHMARKS.md, "The deprecation goals").
+ */
+export const BRIDGED_RERANK_DEPTH = 30;
+
+/** How many of the old list's top hits a fused read embeds on read for a query asking for k results. */
+export function rerankDepthOf(policy: FusionPolicy, k: number): number {
+  return Math.max(k, policy.rerankDepth ?? k);
 }
 
 /**
@@ -107,10 +128,16 @@ export function describeRouting(routing: Routing, adapterName?: string): string 
       return `all queries: ${routing.namespace}`;
     case 'shadow':
       return `all queries: ${routing.primary}; ${Math.round(routing.sampleRate * 100)}% also read ${routing.shadow} in shadow (not served)`;
-    case 'fused':
+    case 'fused': {
+      const depth = routing.fusion.rerankDepth;
+      const rerank =
+        depth !== undefined && routing.fusion.embedOnRead !== false
+          ? `; each query's top ${depth} of ${bridge ? 'the bridge' : routing.primary} not migrated yet is embedded by the new model on read and ranked by it`
+          : '';
       return bridge
-        ? `all queries: ${routing.next}, its not-yet-backfilled part answered through ${through} — ${what}; native records weigh above bridged ones, the old model is not called`
-        : `all queries: ${routing.primary} and ${routing.next} fused (${routing.fusion.method})`;
+        ? `all queries: ${routing.next}, its not-yet-backfilled part answered through ${through} — ${what}; native records weigh above bridged ones, the old model is not called${rerank}`
+        : `all queries: ${routing.primary} and ${routing.next} fused (${routing.fusion.method})${rerank}`;
+    }
     case 'split': {
       const tenants = routing.tenants.length
         ? ` and tenant${routing.tenants.length === 1 ? '' : 's'} ${routing.tenants.join(', ')}`

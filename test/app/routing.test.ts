@@ -81,4 +81,39 @@ describe('fused routing (lazy)', () => {
     const after = await app.backend.store.stats('docs@v2');
     expect(after.sources).toBe(before.sources + (events[0]?.writes.length ?? 0));
   });
+
+  it('re-ranks deeper than k when the policy says so: the top rerankDepth are embedded, k are served', async () => {
+    const query = 'document backfill deleted models rankings';
+    const events: { writes: readonly { sourceId: string }[] }[] = [];
+    app.queries.observe({ onUnmigratedHits: (e) => events.push(e) });
+    await app.backend.catalog.setAlias(
+      'docs',
+      'docs',
+      {
+        kind: 'fused',
+        primary: 'docs@v1',
+        next: 'docs@v2',
+        fusion: { method: 'coverage-aware-score', rerankDepth: 4 },
+      },
+      'test',
+    );
+    const { hits } = await app.search('docs', { text: query, k: 1 });
+    // Every unmigrated document among the old list's top 4 (all but c) was embedded on read (without a
+    // rerankDepth, only the top k = 1) ...
+    expect(
+      events
+        .at(-1)
+        ?.writes.map((w) => w.sourceId)
+        .sort(),
+    ).toEqual(['a', 'b', 'd']);
+    // ... so the one hit served is the new model's best over the whole collection.
+    const embedder = await app.embedders.get(v2);
+    const [q] = await embedder.embed([query], { inputType: 'query' });
+    const texts = DOCS.map((d) =>
+      d.id === 'c' ? 'Reciprocal rank fusion combines rankings, now in v2.' : d.text,
+    );
+    const docs = await embedder.embed(texts, { inputType: 'document' });
+    const scores = docs.map((v) => v.reduce((s, x, i) => s + x * ((q as Float32Array)[i] as number), 0));
+    expect(hits.map((h) => h.sourceId)).toEqual([DOCS[scores.indexOf(Math.max(...scores))]?.id]);
+  });
 });

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { evaluateAdapter } from '../../src/app/bridge-evaluate.js';
 import { embedSample } from '../../src/app/bridge-sample.js';
+import { embedSources } from '../../src/app/embed-sources.js';
 import { MigrationService } from '../../src/app/migrate.js';
 import type { Reembed } from '../../src/app/reembed.js';
 import { fitAdapter } from '../../src/bridge/fit.js';
@@ -183,9 +184,47 @@ describe.each(BACKENDS)('bridged migrations on $name', ({ options, skip }) => {
       next,
       bridge: { direction: 'corpus' },
     });
+    // Embed-on-read re-ranks the bridge's top 30 by default (the goal's lever: BENCHMARKS.md).
+    expect(started.migration.options.fusion).toEqual({ method: 'coverage-aware-score', rerankDepth: 30 });
+    const before = (await app.backend.store.stats(next)).sources;
     const served = await app.search('docs', { text: 'rollback cutover shadow', k: 5 });
     expect(served.trace.bridged).toBe(true);
     expect(served.trace.reads.map((r) => r.namespace).sort()).toEqual([derived, next].sort());
+    for (const d of DOCS.slice(150, 160)) await app.search('docs', { text: d.text, k: 3 });
+    await service.observer.flush();
+    // Invariant 9 under a deep re-rank: what embed-on-read wrote back to the native namespace (more than
+    // k per query) is the new model's own embedding of each document, never the derived vector of it.
+    const reader = app.backend.vectors;
+    if (!reader) throw new Error('the SQL backends read vectors back');
+    const nativeRecords = await reader.scan(next, { limit: 1_000 });
+    expect(nativeRecords.length).toBeGreaterThan(before + 5 * 3);
+    const derivedRecords = new Map(
+      (await reader.scan(derived, { limit: 1_000 })).map((r) => [r.sourceId, r]),
+    );
+    const embedder = await app.embedders.get(near);
+    const sources = await app.backend.sources.getMany(
+      'docs',
+      nativeRecords.map((r) => r.sourceId),
+    );
+    const fresh = await embedSources(embedder, [...sources.values()]);
+    const own = new Map(fresh.map((w) => [w.sourceId, w.chunks[0]?.vector as Float32Array]));
+    const cosine = (a: Float32Array, b: Float32Array): number => {
+      let [ab, aa, bb] = [0, 0, 0];
+      for (let i = 0; i < a.length; i++) {
+        ab += (a[i] as number) * (b[i] as number);
+        aa += (a[i] as number) ** 2;
+        bb += (b[i] as number) ** 2;
+      }
+      return ab / Math.sqrt(aa * bb);
+    };
+    for (const r of nativeRecords) {
+      expect(r.fingerprint).toBe(near.fingerprint);
+      expect(cosine(r.vector, own.get(r.sourceId) as Float32Array)).toBeGreaterThan(0.9999);
+      // (Where the adapter maps a document almost exactly, its derived vector is close to this one too.)
+      const mapped = derivedRecords.get(r.sourceId);
+      if (mapped && cosine(mapped.vector, own.get(r.sourceId) as Float32Array) < 0.999)
+        expect(cosine(r.vector, mapped.vector)).toBeLessThan(0.999);
+    }
 
     // Default probe gates: the adapter's evaluation (old model answering) recorded clean old on the
     // collection's probe, which `start` reused; that record is the gates' old side, and says so.

@@ -15,6 +15,7 @@ import {
   TERMINAL_STATES,
 } from '../../src/core/migration.js';
 import { estimate, plannedSteps } from '../../src/core/plan.js';
+import { BRIDGED_RERANK_DEPTH } from '../../src/core/routing.js';
 import { DEFAULT_BACKFILL } from '../../src/jobs/backfill.js';
 import { ContiguousCursor } from '../../src/jobs/contiguous.js';
 import { RateLimiter, TokenBucket } from '../../src/jobs/rate-limit.js';
@@ -147,6 +148,30 @@ describe('migration state machine', () => {
     expect(() => resolveMigrationOptions('blue-green', { gates: ['ndcg@10 >>= 1'] })).toThrow(
       /does not parse/,
     );
+  });
+
+  it("a bridged lazy migration re-ranks the bridge's top 30 on read unless told otherwise", () => {
+    const bridge = { direction: 'corpus' as const };
+    expect(resolveMigrationOptions('lazy').fusion).toEqual({ method: 'coverage-aware-score' });
+    expect(resolveMigrationOptions('lazy', { bridge }).fusion).toEqual({
+      method: 'coverage-aware-score',
+      rerankDepth: BRIDGED_RERANK_DEPTH,
+    });
+    expect(
+      resolveMigrationOptions('lazy', { bridge, fusion: { method: 'coverage-aware-score', rerankDepth: 50 } })
+        .fusion.rerankDepth,
+    ).toBe(50);
+    // Nothing is embedded on read: no depth to default.
+    expect(
+      resolveMigrationOptions('lazy', {
+        bridge,
+        fusion: { method: 'coverage-aware-score', embedOnRead: false },
+      }).fusion,
+    ).toEqual({ method: 'coverage-aware-score', embedOnRead: false });
+    expect(resolveMigrationOptions('progressive', { bridge }).fusion.rerankDepth).toBeUndefined();
+    expect(() =>
+      resolveMigrationOptions('lazy', { fusion: { method: 'coverage-aware-score', rerankDepth: 0 } }),
+    ).toThrow(/fusion.rerankDepth/);
   });
 });
 

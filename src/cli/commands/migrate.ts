@@ -390,6 +390,11 @@ export function addMigrationOptions(command: Command): Command {
     )
     .option('--rrf-k <k>', 'lazy: reciprocal rank fusion constant', numberOption(1))
     .option('--no-embed-on-read', 'lazy: do not embed unmigrated top hits in the new space at query time')
+    .option(
+      '--rerank-depth <n>',
+      "lazy: embed on read and re-rank the old (or bridged) list's top n by the new model, then cut to k (default k; 30 with --bridge)",
+      integerOption(1, 1_000),
+    )
     .option('--rollback-window <duration>', 'keep the old namespace this long after cutover (e.g. 7d)')
     .addOption(
       new Option(
@@ -447,11 +452,12 @@ function migrateArgs(action: MigrateArgs['action']) {
     if (Array.isArray(o.steps)) options.steps = o.steps;
     if (typeof o.stepHold === 'string') options.stepHold = o.stepHold;
     if (o.tenants === false) options.tenants = false;
-    if (typeof o.fusion === 'string' || o.embedOnRead === false)
+    if (typeof o.fusion === 'string' || o.embedOnRead === false || typeof o.rerankDepth === 'number')
       options.fusion = {
         method: typeof o.fusion === 'string' ? o.fusion : 'coverage-aware-score',
         ...(typeof o.rrfK === 'number' ? { rrfK: o.rrfK } : {}),
         ...(o.embedOnRead === false ? { embedOnRead: false } : {}),
+        ...(typeof o.rerankDepth === 'number' ? { rerankDepth: o.rerankDepth } : {}),
       };
     if (typeof o.rollbackWindow === 'string') options.rollbackWindow = o.rollbackWindow;
     if (typeof o.bridge === 'string')
