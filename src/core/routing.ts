@@ -10,7 +10,7 @@ export interface FusionPolicy {
   readonly rrfK?: number;
   /**
    * Coverage-aware methods: embed the old list's unmigrated top hits in the new space at query time and
-   * rank them by the new model (default true). Costs at most k document embeddings per query.
+   * rank them by the new model (default true). Costs at most max(k, `rerankDepth`) document embeddings per query.
    */
   readonly embedOnRead?: boolean;
   /**

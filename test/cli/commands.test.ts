@@ -344,4 +344,38 @@ describe('reembed CLI, in-process', () => {
     expect(misfit.code).toBe(2);
     expect(misfit.stderr).toContain('Provider hashing needs --dimension');
   });
+
+  it('migrate start --rerank-depth stores the embed-on-read depth with the migration; 0 is a usage error', async () => {
+    await setup();
+    expect((await cli('ingest', 'docs', writeJsonl('docs.jsonl', DOCS))).code).toBe(0);
+    expect((await cli('space', 'add', 'v2', '--provider', 'hashing', '--dimension', '16')).code).toBe(0);
+    const zero = await cli(
+      'migrate',
+      'start',
+      'docs',
+      '--to',
+      'v2',
+      '--strategy',
+      'lazy',
+      '--rerank-depth',
+      '0',
+    );
+    expect(zero.code).toBe(2);
+    const run = await cli(
+      'migrate',
+      'start',
+      'docs',
+      '--to',
+      'v2',
+      '--strategy',
+      'lazy',
+      '--rerank-depth',
+      '40',
+      '--no-probe',
+      '--json',
+    );
+    expect(run.code, run.stderr).toBe(0);
+    const started = parseJson(run) as { migration: { options: { fusion: unknown } } };
+    expect(started.migration.options.fusion).toEqual({ method: 'coverage-aware-score', rerankDepth: 40 });
+  });
 });
