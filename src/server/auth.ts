@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from 'hono';
 import { hashApiKey, looksLikeApiKey, scopeAllows } from '../app/api-keys.js';
+import type { ReembedError } from '../core/errors.js';
 import type { ApiKey, ApiKeyRepository, ApiKeyScope } from '../ports/api-keys.js';
 import type { ServerEnv } from './env.js';
 import { apiError, sendError } from './errors.js';
@@ -114,30 +115,31 @@ export interface Requirement {
 }
 
 /**
- * Route middleware: the key's scope must include `scope` (`admin` ⊇ `write` ⊇ `query`), and a
- * tenant-bound key is refused where the answer would span tenants (catalog listings, migrations, eval).
+ * Why `key` may not call an endpoint with `requirement`, or null when it may: the key's scope must include
+ * `scope` (`admin` ⊇ `write` ⊇ `query`), and a tenant-bound key is refused where the answer would span
+ * tenants (catalog listings, migrations, eval).
  */
+export function refusal(key: ApiKey, requirement: Requirement): ReembedError | null {
+  if (!scopeAllows(key.scope, requirement.scope)) {
+    return apiError(
+      'FORBIDDEN',
+      `This endpoint needs a key with the ${requirement.scope} scope; this key has ${key.scope}.`,
+    );
+  }
+  if (key.tenant !== null && !requirement.tenantKeys) {
+    return apiError(
+      'FORBIDDEN',
+      'This endpoint spans tenants; a tenant-bound key can only search, upsert and delete its own documents.',
+    );
+  }
+  return null;
+}
+
+/** Route middleware refusing keys `refusal` refuses. */
 export function requires(requirement: Requirement): MiddlewareHandler<ServerEnv> {
   return async (c, next) => {
-    const key = c.get('key');
-    if (!scopeAllows(key.scope, requirement.scope)) {
-      return sendError(
-        c,
-        apiError(
-          'FORBIDDEN',
-          `This endpoint needs a key with the ${requirement.scope} scope; this key has ${key.scope}.`,
-        ),
-      );
-    }
-    if (key.tenant !== null && !requirement.tenantKeys) {
-      return sendError(
-        c,
-        apiError(
-          'FORBIDDEN',
-          'This endpoint spans tenants; a tenant-bound key can only search, upsert and delete its own documents.',
-        ),
-      );
-    }
+    const refused = refusal(c.get('key'), requirement);
+    if (refused) return sendError(c, refused);
     await next();
   };
 }
