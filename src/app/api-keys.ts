@@ -1,3 +1,4 @@
+import * as nodeCrypto from 'node:crypto';
 import { createHash, randomBytes } from 'node:crypto';
 import { ReembedError } from '../core/errors.js';
 import { assertName } from '../core/space.js';
@@ -24,8 +25,18 @@ export interface CreateKeyInput {
   readonly tenant?: string | null;
 }
 
+/**
+ * `crypto.hash` (Node 20.12+): the same digest without a `Hash` stream object per call. Every
+ * authenticated request hashes the presented key; on the server's path `createHash` was ~7 µs a request
+ * warm (CPU profile) and more with cold caches. Older Node 20 releases fall back to `createHash`.
+ */
+const oneShotHash = (nodeCrypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string })
+  .hash;
+
 export function hashApiKey(secret: string): string {
-  return createHash('sha256').update(secret, 'utf8').digest('hex');
+  return oneShotHash
+    ? oneShotHash('sha256', secret, 'hex')
+    : createHash('sha256').update(secret, 'utf8').digest('hex');
 }
 
 /** True when `value` has the shape of a reembed API key (checked before any lookup). */

@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from 'hono';
 import { hashApiKey, looksLikeApiKey, scopeAllows } from '../app/api-keys.js';
+import type { ReembedError } from '../core/errors.js';
 import type { ApiKey, ApiKeyRepository, ApiKeyScope } from '../ports/api-keys.js';
 import type { ServerEnv } from './env.js';
 import { apiError, sendError } from './errors.js';
@@ -39,7 +40,11 @@ export class Authenticator {
     this.#cache.clear();
   }
 
-  async #lookup(secret: string): Promise<ApiKey | null> {
+  /**
+   * The key `secret` belongs to: from the cache when it is still valid (synchronously: no promise and
+   * no extra turn of the event loop on every request), else from the repository.
+   */
+  #lookup(secret: string): ApiKey | null | Promise<ApiKey | null> {
     if (!looksLikeApiKey(secret)) return null;
     const hash = hashApiKey(secret);
     const changeMarker = this.#repository.changeMarker;
@@ -49,12 +54,13 @@ export class Authenticator {
     const now = performance.now();
     const held = this.#cache.get(hash);
     if (held && held.marker === marker && held.until > now) return held.key;
-    const key = await this.#repository.findByHash(hash);
-    if (this.#cache.size >= 1_000) this.#cache.clear();
-    // Unknown keys are cached too, so a flood of one bad key costs no database reads. The marker read
-    // before the lookup: a change committed during it makes the entry stale at once.
-    this.#cache.set(hash, { key, marker, until: now + KEY_CACHE_MS });
-    return key;
+    return this.#repository.findByHash(hash).then((key) => {
+      if (this.#cache.size >= 1_000) this.#cache.clear();
+      // Unknown keys are cached too, so a flood of one bad key costs no database reads. The marker read
+      // before the lookup: a change committed during it makes the entry stale at once.
+      this.#cache.set(hash, { key, marker, until: now + KEY_CACHE_MS });
+      return key;
+    });
   }
 
   middleware(): MiddlewareHandler<ServerEnv> {
@@ -69,7 +75,8 @@ export class Authenticator {
           ),
         );
       }
-      const key = await this.#lookup(secret);
+      const found = this.#lookup(secret);
+      const key = found instanceof Promise ? await found : found;
       if (!key) {
         return sendError(
           c,
@@ -108,30 +115,31 @@ export interface Requirement {
 }
 
 /**
- * Route middleware: the key's scope must include `scope` (`admin` ⊇ `write` ⊇ `query`), and a
- * tenant-bound key is refused where the answer would span tenants (catalog listings, migrations, eval).
+ * Why `key` may not call an endpoint with `requirement`, or null when it may: the key's scope must include
+ * `scope` (`admin` ⊇ `write` ⊇ `query`), and a tenant-bound key is refused where the answer would span
+ * tenants (catalog listings, migrations, eval).
  */
+export function refusal(key: ApiKey, requirement: Requirement): ReembedError | null {
+  if (!scopeAllows(key.scope, requirement.scope)) {
+    return apiError(
+      'FORBIDDEN',
+      `This endpoint needs a key with the ${requirement.scope} scope; this key has ${key.scope}.`,
+    );
+  }
+  if (key.tenant !== null && !requirement.tenantKeys) {
+    return apiError(
+      'FORBIDDEN',
+      'This endpoint spans tenants; a tenant-bound key can only search, upsert and delete its own documents.',
+    );
+  }
+  return null;
+}
+
+/** Route middleware refusing keys `refusal` refuses. */
 export function requires(requirement: Requirement): MiddlewareHandler<ServerEnv> {
   return async (c, next) => {
-    const key = c.get('key');
-    if (!scopeAllows(key.scope, requirement.scope)) {
-      return sendError(
-        c,
-        apiError(
-          'FORBIDDEN',
-          `This endpoint needs a key with the ${requirement.scope} scope; this key has ${key.scope}.`,
-        ),
-      );
-    }
-    if (key.tenant !== null && !requirement.tenantKeys) {
-      return sendError(
-        c,
-        apiError(
-          'FORBIDDEN',
-          'This endpoint spans tenants; a tenant-bound key can only search, upsert and delete its own documents.',
-        ),
-      );
-    }
+    const refused = refusal(c.get('key'), requirement);
+    if (refused) return sendError(c, refused);
     await next();
   };
 }

@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createApiKey, hashApiKey, scopeAllows } from '../../src/app/api-keys.js';
 import { openTestBackend, PG_SKIP_LINE, PG_URL } from '../../src/stores/pg/test-support.js';
@@ -56,5 +58,20 @@ describe('API keys', () => {
       await backend.close();
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('hashApiKey', () => {
+  it('is the hex SHA-256 of the UTF-8 key, whichever Node API computes it', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 64 }), (s) => {
+        expect(hashApiKey(s)).toBe(createHash('sha256').update(s, 'utf8').digest('hex'));
+      }),
+    );
+    expect(hashApiKey('rk_0123456789ab_' + 'A'.repeat(43))).toBe(
+      createHash('sha256')
+        .update(`rk_0123456789ab_${'A'.repeat(43)}`, 'utf8')
+        .digest('hex'),
+    );
   });
 });

@@ -1,11 +1,12 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
-import type { Context, MiddlewareHandler } from 'hono';
-import { validator } from 'hono/validator';
+import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
 import type { SourceInput } from '../../core/records.js';
 import type { ApiKey } from '../../ports/api-keys.js';
+import { refusal } from '../auth.js';
 import type { ServerDeps, ServerEnv } from '../env.js';
 import { apiError, describeIssues, sendError } from '../errors.js';
-import { fastSearchBody, type SearchBody } from '../fast-search.js';
+import { fastSearchBody } from '../fast-search.js';
 import { DeleteRequest, Json, NAME, Name, SearchRequest, SearchResponse, UpsertRequest } from '../schemas.js';
 import { guarded, jsonBody, responses } from './define.js';
 
@@ -14,6 +15,8 @@ import { guarded, jsonBody, responses } from './define.js';
  * its tenant whatever the request says: its searches are filtered to it, its documents are written under
  * it, and its deletes only ever touch it.
  */
+const SEARCH_ACCESS = { scope: 'query', tenantKeys: true } as const;
+
 const search = createRoute({
   method: 'post',
   path: '/v1/aliases/{alias}/search',
@@ -22,7 +25,7 @@ const search = createRoute({
   request: { params: z.object({ alias: Name('docs') }), body: jsonBody(SearchRequest) },
   ...guarded(
     'data',
-    { scope: 'query', tenantKeys: true },
+    SEARCH_ACCESS,
     'Answers through the alias routing (single, shadow, split, fused); every hit carries its provenance (fingerprint, source version, embedding time) and the trace names each namespace read.',
   ),
   responses: responses(SearchResponse),
@@ -49,35 +52,30 @@ const remove = createRoute({
 const SearchParams = z.object({ alias: Name('docs') });
 
 export function registerDataRoutes(api: OpenAPIHono<ServerEnv>, deps: ServerDeps): void {
-  // The hot route, registered by hand: the same document entry and access middleware as `api.openapi`,
-  // with validators that take a shortcut for the common text search (see fast-search.ts).
-  const { middleware, ...documented } = search;
+  // The hot route, registered by hand: the same document entry as `api.openapi`, and in one handler the
+  // steps its middleware would take one layer each, in the same order with the same functions — access
+  // (`refusal`, as `requires`), the path, then the body (read as hono's json validator reads it), with a
+  // shortcut past zod for the common text search (see fast-search.ts). Three fewer layers: ~0.06 ms CPU
+  // less per search in a paired profiling run; test/server/search-route.test.ts holds it to the layered route.
+  const { middleware: _access, ...documented } = search;
   api.openAPIRegistry.registerPath(documented);
-  const [access] = middleware as [MiddlewareHandler<ServerEnv>];
-  api.post(
-    '/v1/aliases/:alias/search',
-    access,
-    validator('param', (value, c) => {
-      const alias = (value as Record<string, unknown>).alias;
-      if (typeof alias === 'string' && NAME.test(alias)) return { alias };
-      return viaSchema(SearchParams, value, 'path', c);
-    }),
-    validator(
-      'json',
-      (value, c) => fastSearchBody(value) ?? viaSchema(SearchRequest, value, 'request body', c),
-    ),
-    async (c) => {
-      const { alias } = c.req.valid('param') as z.infer<typeof SearchParams>;
-      const body = c.req.valid('json') as SearchBody;
-      const key = c.get('key');
-      const filter = key.tenant === null ? body.filter : { ...body.filter, tenant: key.tenant };
-      const response = await deps.app.search(alias, {
-        ...body,
-        ...(filter ? { filter } : {}),
-      });
-      return c.json(response as z.infer<typeof SearchResponse>, 200);
-    },
-  );
+  api.post('/v1/aliases/:alias/search', async (c) => {
+    const key = c.get('key');
+    const refused = refusal(key, SEARCH_ACCESS);
+    if (refused) return sendError(c, refused);
+    const params = c.req.param();
+    const alias = NAME.test(params.alias) ? params.alias : viaSchema(SearchParams, params, 'path', c);
+    if (alias instanceof Response) return alias;
+    const value = await jsonOf(c);
+    const body = fastSearchBody(value) ?? viaSchema(SearchRequest, value, 'request body', c);
+    if (body instanceof Response) return body;
+    const filter = key.tenant === null ? body.filter : { ...body.filter, tenant: key.tenant };
+    const response = await deps.app.search(typeof alias === 'string' ? alias : alias.alias, {
+      ...body,
+      ...(filter ? { filter } : {}),
+    });
+    return c.json(response as z.infer<typeof SearchResponse>, 200);
+  });
 
   api.openapi(upsert, async (c) => {
     const { collection } = c.req.valid('param');
@@ -153,6 +151,23 @@ async function confineWrites(
     );
   }
   return out;
+}
+
+const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/i;
+
+/**
+ * The request body as hono's `validator('json', ...)` reads it: parsed when the media type is JSON
+ * (malformed JSON is a 400 `HTTPException`, which `onError` answers as INVALID_INPUT), else `{}`.
+ */
+async function jsonOf(c: Context): Promise<unknown> {
+  const contentType = c.req.header('Content-Type');
+  const mediaType = contentType ? (contentType.split(';')[0] as string).trim().toLowerCase() : '';
+  if (!JSON_MEDIA_TYPE.test(mediaType)) return {};
+  try {
+    return await c.req.json();
+  } catch {
+    throw new HTTPException(400, { message: 'Malformed JSON in request body' });
+  }
 }
 
 /** The schema's answer: its data, or its typed 400 (what the default hook of `api.openapi` answers). */
