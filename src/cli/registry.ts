@@ -1,3 +1,4 @@
+import type { Command } from 'commander';
 import type { CliCommand } from './command.js';
 
 /**
@@ -156,3 +157,14 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./commands/keys.js')).keysCommand,
   },
 ];
+
+/**
+ * `program.command(spec)` with the summary of its entry above as its description, so a command's help line
+ * is written once: `topCommand(program, 'ingest <collection> <corpus>')`.
+ */
+export function topCommand(program: Command, spec: string): Command {
+  const name = spec.split(' ', 1)[0];
+  const entry = COMMANDS.find((c) => c.name === name);
+  if (!entry) throw new Error(`reembed ${name} is not in the command registry (src/cli/registry.ts)`);
+  return program.command(spec).description(entry.summary);
+}

@@ -6,17 +6,7 @@ import { type QueryEvaluation, quantileSorted } from './metrics.js';
  * per-query metric differences (new − old), seeded so the same inputs always give the same answer.
  */
 
-/** Deterministic 32-bit PRNG (mulberry32): fast, good enough for resampling, reproducible across runs. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from './random.js';
 
 export interface SignificanceOptions {
   /** Random sign flips (permutation test) and resamples (bootstrap). Default 10,000. */

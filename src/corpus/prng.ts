@@ -1,23 +1,15 @@
+import { seededRandom } from '../core/random.js';
+
 /**
- * A small seeded pseudo-random generator (mulberry32) and the samplers the synthetic corpus needs.
- * Not cryptographic; chosen because it is tiny, fast and gives the same sequence on every platform, so a
+ * The samplers the synthetic corpus needs, over the seeded generator of core/random.ts (mulberry32), so a
  * seed names one corpus forever.
  */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
+export { seededRandom as mulberry32 } from '../core/random.js';
 export class Random {
   readonly #next: () => number;
 
   constructor(seed: number) {
-    this.#next = mulberry32(seed);
+    this.#next = seededRandom(seed);
   }
 
   /** Uniform in [0, 1). */

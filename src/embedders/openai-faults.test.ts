@@ -2,7 +2,7 @@ import { inspect } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isReembedError, type ReembedError } from '../core/errors.js';
 import { defineSpace } from '../core/space.js';
-import type { Clock } from '../ports/clock.js';
+import { fakeClock } from '../testing/fixtures.js';
 import {
   type Fault,
   type OpenAICompatibleServer,
@@ -19,21 +19,6 @@ function toy(text: string, dimension = 8): Float32Array {
   const v = new Float32Array(dimension);
   for (let i = 0; i < dimension; i++) v[i] = ((text.length * 31 + i * 17) % 13) / 13 + 0.05;
   return v;
-}
-
-function fakeClock(start = Date.UTC(2030, 0, 1)): Clock & { sleeps: number[] } {
-  let now = start;
-  const sleeps: number[] = [];
-  return {
-    sleeps,
-    now: () => new Date(now),
-    sleep: async (ms, signal) => {
-      if (signal?.aborted) throw signal.reason;
-      sleeps.push(ms);
-      now += ms;
-      await new Promise((resolve) => setImmediate(resolve));
-    },
-  };
 }
 
 let server: OpenAICompatibleServer | undefined;

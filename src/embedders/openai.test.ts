@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { isReembedError, type ReembedError } from '../core/errors.js';
 import { defineSpace, type SpaceSpecInput } from '../core/space.js';
 import { normalizeInPlace } from '../core/vector.js';
-import type { Clock } from '../ports/clock.js';
+import { fakeClock } from '../testing/fixtures.js';
 import {
   type OpenAICompatibleServer,
   type OpenAICompatibleServerOptions,
@@ -27,21 +27,6 @@ function toy(text: string, dimension = 8): Float32Array {
     v[i] = ((h >>> 0) / 0xffffffff) * 2 - 1 + 0.01;
   }
   return v;
-}
-
-function fakeClock(start = Date.UTC(2030, 0, 1)): Clock & { sleeps: number[] } {
-  let now = start;
-  const sleeps: number[] = [];
-  return {
-    sleeps,
-    now: () => new Date(now),
-    sleep: async (ms, signal) => {
-      if (signal?.aborted) throw signal.reason;
-      sleeps.push(ms);
-      now += ms;
-      await new Promise((resolve) => setImmediate(resolve));
-    },
-  };
 }
 
 let server: OpenAICompatibleServer | undefined;

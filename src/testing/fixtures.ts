@@ -1,7 +1,12 @@
-import { expect } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, expect } from 'vitest';
 import { type ErrorCode, ReembedError } from '../core/errors.js';
+import { seededRandom } from '../core/random.js';
 import type { SourceWrite } from '../core/records.js';
 import { defineSpace, type Metric, type Space } from '../core/space.js';
+import type { Clock } from '../ports/clock.js';
 import type { NamespaceDescriptor } from '../ports/vector-store.js';
 
 /**
@@ -34,16 +39,7 @@ export function descriptorOf(collection: string, space: Space): NamespaceDescrip
 }
 
 /** Deterministic PRNG (mulberry32), so failures reproduce. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const prng = seededRandom;
 
 export function randomVector(random: () => number, dimension = DIM): Float32Array {
   const v = new Float32Array(dimension);
@@ -114,4 +110,34 @@ export function referenceScore(metric: Metric, query: Float32Array, vector: Floa
   if (metric === 'dot') return dot;
   if (metric === 'l2') return -l2;
   return qq === 0 || vv === 0 ? 0 : dot / Math.sqrt(qq * vv);
+}
+
+/**
+ * A clock that only moves when slept on: `sleep(ms)` records `ms` in `sleeps` and advances `now` at once
+ * (yielding one turn of the event loop), so retry and backoff schedules run instantly and can be read back.
+ */
+export function fakeClock(start = Date.UTC(2030, 0, 1)): Clock & { sleeps: number[] } {
+  let now = start;
+  const sleeps: number[] = [];
+  return {
+    sleeps,
+    now: () => new Date(now),
+    sleep: async (ms, signal) => {
+      if (signal?.aborted) throw signal.reason;
+      sleeps.push(ms);
+      now += ms;
+      await new Promise((resolve) => setImmediate(resolve));
+    },
+  };
+}
+
+/**
+ * A temp folder removed after the calling test file, and a fresh path in it per call
+ * (`const tempFile = tempFiles('reembed-ann-'); openSqliteBackend({ path: tempFile() })`).
+ */
+export function tempFiles(prefix: string, extension = '.db'): () => string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  let counter = 0;
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  return () => join(dir, `t${++counter}${extension}`);
 }

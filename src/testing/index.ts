@@ -19,6 +19,7 @@ export {
   randomVector,
   referenceScore,
   sourceWrite,
+  tempFiles,
   testSpace,
 } from './fixtures.js';
 export type { GoldenSetHarness, GoldenSetSuiteOptions } from './golden-set-suite.js';

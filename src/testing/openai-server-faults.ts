@@ -112,15 +112,3 @@ function encodeFloat32(vector: readonly number[]): string {
   for (let i = 0; i < vector.length; i++) buffer.writeFloatLE(vector[i] as number, i * 4);
   return buffer.toString('base64');
 }
-
-/** Small seeded PRNG so rate-based faults and shuffles repeat exactly across runs. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

@@ -1,7 +1,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { seededRandom as mulberry32 } from '../core/random.js';
 import { estimateTokens } from '../embedders/openai-tokens.js';
-import { buildBody, type Fault, type FaultPlan, mulberry32, shorten } from './openai-server-faults.js';
+import { buildBody, type Fault, type FaultPlan, shorten } from './openai-server-faults.js';
 import {
   latencyFor,
   type ServerLatency,

@@ -12,8 +12,9 @@ import { lazyAsync } from '../../platform/lazy.js';
 import type { AdapterRecord } from '../../ports/adapters.js';
 import type { CliCommand } from '../command.js';
 import type { CliContext } from '../context.js';
-import { integerOption } from '../options.js';
+import { integerOption, stringOf } from '../options.js';
 import { num } from '../output.js';
+import { topCommand } from '../registry.js';
 
 // Handlers' dependencies load when a subcommand runs, not for `--help` or option errors.
 const evaluateAdapter = lazyAsync(() => import('../../app/bridge-evaluate.js'), 'evaluateAdapter');
@@ -366,13 +367,9 @@ function methodList(value: string): AdapterMethod[] {
   return methods as AdapterMethod[];
 }
 
-const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
-
 export const adapterCommand: CliCommand = {
   register(program, bind) {
-    const adapter = program
-      .command('adapter')
-      .description('bridges between embedding spaces: fit, evaluate (gate), list, show, build, revoke');
+    const adapter = topCommand(program, 'adapter');
     adapter
       .command('fit <collection>')
       .description('fit an adapter between two namespaces of a collection from documents both hold')
@@ -422,8 +419,8 @@ export const adapterCommand: CliCommand = {
           ...(o.pairs !== undefined ? { pairs: o.pairs as number } : {}),
           ...(o.seed !== undefined ? { seed: o.seed as number } : {}),
           ...(o.sample !== undefined ? { sample: o.sample as number } : {}),
-          ...(str(o.name) ? { name: str(o.name) as string } : {}),
-          ...(str(o.golden) ? { golden: str(o.golden) as string } : {}),
+          ...(stringOf(o.name) ? { name: stringOf(o.name) as string } : {}),
+          ...(stringOf(o.golden) ? { golden: stringOf(o.golden) as string } : {}),
           ...(o.gate ? { gates: o.gate as string[] } : {}),
           ...(o.oldRecorded ? { oldRecorded: true } : {}),
         })),
@@ -473,7 +470,7 @@ export const adapterCommand: CliCommand = {
       .action(
         bind(adapterRevoke, (pos, o) => ({
           adapter: pos[0] as string,
-          ...(str(o.reason) ? { reason: str(o.reason) as string } : {}),
+          ...(stringOf(o.reason) ? { reason: stringOf(o.reason) as string } : {}),
         })),
       );
   },

@@ -5,6 +5,7 @@ import type { AuditEntry } from '../../ports/catalog.js';
 import type { CliCommand } from '../command.js';
 import type { CliContext } from '../context.js';
 import { integerOption } from '../options.js';
+import { topCommand } from '../registry.js';
 import { auditDetail } from './audit.js';
 
 /** A routing in a few words: `docs@v1`, `docs@v1 + shadow docs@v2 (10%)`, `docs@v1 → docs@v2 25%`. */
@@ -117,7 +118,7 @@ export async function aliasSet(ctx: CliContext, args: AliasSetArgs): Promise<num
 
 export const aliasCommand: CliCommand = {
   register(program, bind) {
-    const alias = program.command('alias').description('aliases: the names applications query');
+    const alias = topCommand(program, 'alias');
     alias
       .command('list')
       .description('list aliases, what each routes to, and the migration that owns its routing')

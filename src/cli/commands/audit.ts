@@ -1,7 +1,8 @@
 import type { AuditEntry } from '../../ports/catalog.js';
 import type { CliCommand } from '../command.js';
 import type { CliContext } from '../context.js';
-import { integerOption } from '../options.js';
+import { integerOption, stringOf } from '../options.js';
+import { topCommand } from '../registry.js';
 
 export interface AuditArgs {
   readonly actor?: string;
@@ -79,16 +80,11 @@ export async function audit(ctx: CliContext, args: AuditArgs): Promise<number> {
   return 0;
 }
 
-const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 const DEFAULT_LIMIT = 100;
 
 export const auditCommand: CliCommand = {
   register: (program, bind) =>
-    program
-      .command('audit')
-      .description(
-        'read the audit log: every control-plane change with its time and actor (--actor NAME: only entries by that actor, * is a wildcard)',
-      )
+    topCommand(program, 'audit')
       .option(
         '--target <name>',
         'only entries about this space, collection, namespace, alias or migration (* is a wildcard)',
@@ -106,10 +102,10 @@ export const auditCommand: CliCommand = {
       .action(
         bind(audit, (_p, o) => {
           const args: Record<string, unknown> = {
-            target: str(o.target),
-            action: str(o.action),
-            since: str(o.since),
-            until: str(o.until),
+            target: stringOf(o.target),
+            action: stringOf(o.action),
+            since: stringOf(o.since),
+            until: stringOf(o.until),
             limit: o.limit as number,
           };
           for (const key of Object.keys(args)) if (args[key] === undefined) delete args[key];

@@ -3,6 +3,7 @@ import type { CliContext } from '../context.js';
 import { endInterrupted } from '../interrupt.js';
 import { integerOption, numberOf, numberOption } from '../options.js';
 import { formatDuration, formatRate } from '../progress.js';
+import { topCommand } from '../registry.js';
 import { addBackfillOptions, backfillSettingsOf, withMigrations, withProgress } from './migrate.js';
 
 export interface BackfillArgs {
@@ -73,9 +74,7 @@ const toArgs =
 
 export const backfillCommand: CliCommand = {
   register(program, bind) {
-    const cmd = program
-      .command('backfill')
-      .description('re-encode sources into a namespace (resumable, rate-limited)');
+    const cmd = topCommand(program, 'backfill');
     addBackfillOptions(
       cmd
         .command('run <target>')

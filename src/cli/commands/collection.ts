@@ -2,6 +2,7 @@ import { ReembedError } from '../../core/errors.js';
 import type { Collection } from '../../ports/catalog.js';
 import type { CliCommand } from '../command.js';
 import type { CliContext } from '../context.js';
+import { topCommand } from '../registry.js';
 
 export interface CollectionCreateArgs {
   readonly name: string;
@@ -111,9 +112,7 @@ export async function collectionDelete(ctx: CliContext, args: CollectionDeleteAr
 
 export const collectionCommand: CliCommand = {
   register(program, bind) {
-    const collection = program
-      .command('collection')
-      .description('collections: logical corpora with retained sources');
+    const collection = topCommand(program, 'collection');
     collection
       .command('create <name>')
       .description('create a collection served by one namespace, with an alias')

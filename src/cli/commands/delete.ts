@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { ReembedError } from '../../core/errors.js';
 import type { CliCommand } from '../command.js';
 import type { CliContext } from '../context.js';
+import { topCommand } from '../registry.js';
 
 export interface DeleteArgs {
   readonly collection: string;
@@ -50,9 +51,7 @@ export async function deleteCommandHandler(ctx: CliContext, args: DeleteArgs): P
 
 export const deleteCommand: CliCommand = {
   register: (program, bind) =>
-    program
-      .command('delete <collection> [ids...]')
-      .description('delete documents (tombstones at the source and in every active namespace)')
+    topCommand(program, 'delete <collection> [ids...]')
       .option('--ids-file <file>', 'file with one id per line')
       .action(
         bind(deleteCommandHandler, (p, o) => ({

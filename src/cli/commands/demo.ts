@@ -3,6 +3,7 @@ import { MIGRATION_STRATEGIES, type MigrationStrategy } from '../../core/migrati
 import { lazyAsync } from '../../platform/lazy.js';
 import type { CliCommand } from '../command.js';
 import { integerOption, numberOption } from '../options.js';
+import { topCommand } from '../registry.js';
 
 /** The handler, imported when the command runs (so `reembed demo --help` loads none of the demo). */
 const demo = lazyAsync(() => import('../demo/main.js'), 'demo');
@@ -13,11 +14,7 @@ function strategyOf(value: unknown): MigrationStrategy | null {
 
 export const demoCommand: CliCommand = {
   register: (program, bind) =>
-    program
-      .command('demo')
-      .description(
-        'show, on a real or synthetic corpus, the recall a mixed-model index loses, then migrate v1 → v2 with a strategy under live queries',
-      )
+    topCommand(program, 'demo')
       .addOption(
         new Option(
           '--scenario <name>',

@@ -16,8 +16,9 @@ import { ReembedError } from '../../core/errors.js';
 import { METRIC_NAMES } from '../../core/metrics.js';
 import type { CliCommand } from '../command.js';
 import type { CliContext } from '../context.js';
-import { integerOption } from '../options.js';
+import { integerOption, numberOf, stringOf } from '../options.js';
 import { num } from '../output.js';
+import { topCommand } from '../registry.js';
 
 export interface EvalArgs {
   readonly alias?: string;
@@ -276,16 +277,9 @@ function parseThreshold(value: string): number {
   return n;
 }
 
-const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
-const int = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);
-
 export const evalCommand: CliCommand = {
   register: (program, bind) =>
-    program
-      .command('eval [alias]')
-      .description(
-        'evaluate an alias, a namespace or a migration on a golden set (recall, precision, MRR, nDCG)',
-      )
+    topCommand(program, 'eval [alias]')
       .option(
         '--golden <ref>',
         'BEIR directory, JSONL file ({query, relevant}) or name of a stored golden set',
@@ -320,23 +314,23 @@ export const evalCommand: CliCommand = {
       .action(
         bind(evaluate, (p, o) => {
           const args: Record<string, unknown> = {
-            alias: str(p[0]),
-            golden: str(o.golden),
-            namespace: str(o.namespace),
-            migration: str(o.migration),
-            old: str(o.old),
-            new: str(o.new),
+            alias: stringOf(p[0]),
+            golden: stringOf(o.golden),
+            namespace: stringOf(o.namespace),
+            migration: stringOf(o.migration),
+            old: stringOf(o.old),
+            new: stringOf(o.new),
             ks: Array.isArray(o.k) ? o.k : undefined,
-            threshold: int(o.threshold),
-            perQuery: str(o.perQuery),
-            saveAs: str(o.saveAs),
+            threshold: numberOf(o.threshold),
+            perQuery: stringOf(o.perQuery),
+            saveAs: stringOf(o.saveAs),
             replace: o.replace === true || undefined,
-            split: str(o.split),
+            split: stringOf(o.split),
             exact: o.exact === true || undefined,
             allowUnknownDocs: o.allowUnknownDocs === true || undefined,
-            concurrency: int(o.concurrency),
-            iterations: int(o.iterations),
-            seed: int(o.seed),
+            concurrency: numberOf(o.concurrency),
+            iterations: numberOf(o.iterations),
+            seed: numberOf(o.seed),
             list: o.list === true || undefined,
           };
           for (const key of Object.keys(args)) if (args[key] === undefined) delete args[key];

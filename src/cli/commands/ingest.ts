@@ -9,6 +9,7 @@ import type { CliContext } from '../context.js';
 import { countLines, ingestBatches } from '../ingest-corpus.js';
 import { integerOption } from '../options.js';
 import { formatRate } from '../progress.js';
+import { topCommand } from '../registry.js';
 
 export interface IngestArgs {
   readonly collection: string;
@@ -75,11 +76,7 @@ export async function ingest(ctx: CliContext, args: IngestArgs): Promise<number>
 
 export const ingestCommand: CliCommand = {
   register: (program, bind) =>
-    program
-      .command('ingest <collection> <corpus>')
-      .description(
-        'ingest a JSONL file ({id|_id, text, title?, metadata?, tenant?} per line) or a BEIR directory',
-      )
+    topCommand(program, 'ingest <collection> <corpus>')
       .option(
         '--batch-size <n>',
         'documents per all-or-nothing batch',

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import type { CliCommand } from '../command.js';
 import type { CliContext } from '../context.js';
+import { topCommand } from '../registry.js';
 
 export interface InitResult {
   readonly backend: 'sqlite' | 'postgres';
@@ -40,9 +41,5 @@ export function redactUrl(url: string): string {
 }
 
 export const initCommand: CliCommand = {
-  register: (program, bind) =>
-    program
-      .command('init')
-      .description('create the database (a SQLite file by default) and print where it is')
-      .action(bind(init, () => ({}))),
+  register: (program, bind) => topCommand(program, 'init').action(bind(init, () => ({}))),
 };

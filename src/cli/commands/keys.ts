@@ -3,6 +3,7 @@ import { createApiKey, requireApiKeys } from '../../app/api-keys.js';
 import { API_KEY_SCOPES, type ApiKey, type ApiKeyScope } from '../../ports/api-keys.js';
 import type { CliCommand } from '../command.js';
 import type { CliContext } from '../context.js';
+import { topCommand } from '../registry.js';
 
 export interface KeysArgs {
   readonly action: 'create' | 'list' | 'revoke';
@@ -67,7 +68,7 @@ export async function keys(ctx: CliContext, args: KeysArgs): Promise<number> {
 
 export const keysCommand: CliCommand = {
   register: (program, bind) => {
-    const group = program.command('keys').description('API keys of reembed serve: create, list, revoke');
+    const group = topCommand(program, 'keys');
     group
       .command('create <name>')
       .description('create an API key and print it once (only its hash is stored)')

@@ -18,6 +18,7 @@ import type { CliContext } from '../context.js';
 import { endInterrupted } from '../interrupt.js';
 import { integerOption, numberOf, numberOption, stringOf } from '../options.js';
 import { formatDuration, formatRate } from '../progress.js';
+import { topCommand } from '../registry.js';
 import { registerReplay } from './migrate-replay.js';
 
 type Opts = Readonly<Record<string, unknown>>;
@@ -499,9 +500,7 @@ function migrateArgs(action: MigrateArgs['action']) {
 
 export const migrateCommand: CliCommand = {
   register(program, bind) {
-    const migrateCmd = program
-      .command('migrate')
-      .description('migrate an alias to another embedding space, without downtime');
+    const migrateCmd = topCommand(program, 'migrate');
     addBackfillOptions(
       addMigrationOptions(
         migrateCmd

@@ -5,6 +5,7 @@ import { runMonitor } from '../../monitor/run.js';
 import type { CliCommand } from '../command.js';
 import type { CliContext } from '../context.js';
 import { numberOption } from '../options.js';
+import { topCommand } from '../registry.js';
 
 /**
  * Exit code of `reembed monitor` when at least one check raised an alert (distinct from every error exit
@@ -76,9 +77,7 @@ function durationOption(value: string): number {
 
 export const monitorCommand: CliCommand = {
   register: (program, bind) =>
-    program
-      .command('monitor')
-      .description(`run every monitor check once; exit ${MONITOR_ALERT_EXIT} when an alert fires (for cron)`)
+    topCommand(program, 'monitor')
       .option('--collection <name>', 'only this collection')
       .option('--since <duration>', 'traffic window, e.g. 1h, 24h, 7d', durationOption)
       .option('--p99-warn-ms <ms>', 'warn when read latency p99 exceeds this (default 1000)', numberOption(0))

@@ -5,6 +5,7 @@ import { planPgNamespace } from '../../stores/pg/plan.js';
 import type { CliCommand } from '../command.js';
 import type { CliContext } from '../context.js';
 import { integerOption } from '../options.js';
+import { topCommand } from '../registry.js';
 
 export interface PlanArgs {
   readonly collection: string;
@@ -55,9 +56,7 @@ export async function plan(ctx: CliContext, args: PlanArgs): Promise<number> {
 
 export const planCommand: CliCommand = {
   register: (program, bind) =>
-    program
-      .command('plan')
-      .description('print the PostgreSQL DDL of a namespace (collection × space) without running it')
+    topCommand(program, 'plan')
       .argument('<collection>', 'collection name')
       .requiredOption('--space <space>', 'registered space')
       .option('--dry-run', 'print only (required: nothing is executed)')

@@ -16,6 +16,7 @@ import type { CliCommand } from '../command.js';
 import type { CliContext } from '../context.js';
 import { integerOption, stringOf } from '../options.js';
 import { num } from '../output.js';
+import { topCommand } from '../registry.js';
 import { parseKs } from './eval.js';
 
 export interface ProbeArgs {
@@ -271,11 +272,7 @@ function probeArgs(action: ProbeArgs['action']) {
 
 export const probeCommand: CliCommand = {
   register(program, bind) {
-    const cmd = program
-      .command('probe')
-      .description(
-        'probe sets: a quality check built from the collection itself (known-item queries, not judged)',
-      );
+    const cmd = topCommand(program, 'probe');
     cmd
       .command('create <collection>')
       .description(

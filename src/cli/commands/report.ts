@@ -10,8 +10,9 @@ import type { ReportData } from '../../report/data.js';
 import { FONT_PACKAGE } from '../../report/fonts.js';
 import type { CliCommand } from '../command.js';
 import type { CliContext } from '../context.js';
-import { integerOption, numberOption } from '../options.js';
+import { integerOption, numberOf, numberOption, stringOf } from '../options.js';
 import { num } from '../output.js';
+import { topCommand } from '../registry.js';
 
 // Handlers' dependencies load when a subcommand runs, not for `--help` or option errors.
 const resolveGoldenSet = lazyAsync(() => import('../../app/golden-sets.js'), 'resolveGoldenSet');
@@ -181,16 +182,9 @@ function durationOption(value: string): number {
   }
 }
 
-const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
-const int = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);
-
 export const reportCommand: CliCommand = {
   register: (program, bind) =>
-    program
-      .command('report')
-      .description(
-        'write an HTML report (and PNG charts) of quality, coverage over time, versions, latency and traffic',
-      )
+    topCommand(program, 'report')
       .option('--collection <name>', 'only this collection')
       .option(
         '--golden <[collection=]ref>',
@@ -212,17 +206,17 @@ export const reportCommand: CliCommand = {
       .action(
         bind(report, (_p, o) => {
           const args: Record<string, unknown> = {
-            collection: str(o.collection),
+            collection: stringOf(o.collection),
             golden: Array.isArray(o.golden) ? o.golden : undefined,
             allowUnknownDocs: o.allowUnknownDocs === true ? true : undefined,
-            split: str(o.split),
-            out: str(o.out),
-            png: str(o.png),
-            curves: str(o.curves),
-            curvesDataset: str(o.curvesDataset),
-            windowMs: int(o.since),
-            scale: int(o.scale),
-            concurrency: int(o.concurrency),
+            split: stringOf(o.split),
+            out: stringOf(o.out),
+            png: stringOf(o.png),
+            curves: stringOf(o.curves),
+            curvesDataset: stringOf(o.curvesDataset),
+            windowMs: numberOf(o.since),
+            scale: numberOf(o.scale),
+            concurrency: numberOf(o.concurrency),
           };
           for (const key of Object.keys(args)) if (args[key] === undefined) delete args[key];
           return args as ReportArgs;

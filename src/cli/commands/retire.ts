@@ -1,6 +1,7 @@
 import { InvalidArgumentError } from 'commander';
 import type { CliCommand } from '../command.js';
 import type { CliContext } from '../context.js';
+import { topCommand } from '../registry.js';
 import { withMigrations } from './migrate.js';
 
 export interface RetireArgs {
@@ -36,9 +37,7 @@ function parseInstant(value: string): Date {
 
 export const retireCommand: CliCommand = {
   register(program, bind) {
-    program
-      .command('retire')
-      .description('retirement of old namespaces after cutover')
+    topCommand(program, 'retire')
       .command('run')
       .description('drop retiring namespaces whose rollback window elapsed with no traffic')
       .option('--now <iso>', 'evaluate windows as of this instant (default: now)', parseInstant)

@@ -8,6 +8,7 @@ import { recordTraffic } from '../../monitor/wiring.js';
 import type { CliCommand } from '../command.js';
 import type { CliContext } from '../context.js';
 import { collectKeyValues, integerOption, searchFilter } from '../options.js';
+import { topCommand } from '../registry.js';
 
 export interface SearchArgs {
   readonly alias: string;
@@ -157,9 +158,7 @@ function snippet(text: string, max: number): string {
 
 export const searchCommand: CliCommand = {
   register: (program, bind) =>
-    program
-      .command('search <alias> [text]')
-      .description('query through an alias by text, or by a vector of a declared space')
+    topCommand(program, 'search <alias> [text]')
       .option('-k, --k <n>', 'number of hits', integerOption(1, 10_000), 10)
       .option('--tenant <tenant>', 'only documents of this tenant')
       .option(

@@ -3,17 +3,14 @@ import { lazyAsync } from '../../platform/lazy.js';
 import { DEFAULT_MAX_BODY_BYTES } from '../../server/limits.js';
 import type { CliCommand } from '../command.js';
 import { integerOption, numberOption } from '../options.js';
+import { topCommand } from '../registry.js';
 
 /** The handler, imported when the command runs (so `reembed serve --help` loads no HTTP framework). */
 const serveCommand = lazyAsync(() => import('./serve-run.js'), 'serveCommand');
 
 export const serveCommandDef: CliCommand = {
   register: (program, bind) =>
-    program
-      .command('serve')
-      .description(
-        'run the dashboard, the HTTP API, /openapi.json and /metrics (API keys: reembed keys create)',
-      )
+    topCommand(program, 'serve')
       .option('--host <host>', 'interface to listen on', '127.0.0.1')
       .option('--port <port>', 'port to listen on (0: any free port)', integerOption(0, 65_535), 8080)
       .option(

@@ -17,6 +17,7 @@ import {
   parseChunker,
   stringOf,
 } from '../options.js';
+import { topCommand } from '../registry.js';
 import { buildSpace, CLI_PROVIDERS, type SpaceAddArgs } from '../space-options.js';
 
 /** The JSON view of a space (`space add`, `space list`). */
@@ -183,9 +184,7 @@ function addArgs(positionals: readonly unknown[], o: Readonly<Record<string, unk
 
 export const spaceCommand: CliCommand = {
   register(program, bind) {
-    const space = program
-      .command('space')
-      .description('embedding spaces: everything that determines vector geometry');
+    const space = topCommand(program, 'space');
     space
       .command('add <name>')
       .description('register an embedding space (its fingerprint covers every geometry-relevant field)')

@@ -1,6 +1,7 @@
 import type { NamespaceManifest } from '../../core/namespace.js';
 import type { CliCommand } from '../command.js';
 import type { CliContext } from '../context.js';
+import { topCommand } from '../registry.js';
 import { chunkerLabel } from './space.js';
 
 export interface StatusArgs {
@@ -74,8 +75,7 @@ function printManifest(ctx: CliContext, m: NamespaceManifest): void {
 
 export const statusCommand: CliCommand = {
   register: (program, bind) =>
-    program
-      .command('status [collection]')
-      .description('namespace manifests: model, records, fingerprint distribution, coverage, state, aliases')
-      .action(bind(status, (p) => (typeof p[0] === 'string' ? { collection: p[0] } : {}))),
+    topCommand(program, 'status [collection]').action(
+      bind(status, (p) => (typeof p[0] === 'string' ? { collection: p[0] } : {})),
+    ),
 };

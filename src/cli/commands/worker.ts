@@ -9,6 +9,7 @@ import type { PgBackend } from '../../stores/pg/backend.js';
 import type { CliCommand } from '../command.js';
 import type { CliContext } from '../context.js';
 import { integerOption, numberOf, numberOption } from '../options.js';
+import { topCommand } from '../registry.js';
 import { addBackfillOptions, backfillSettingsOf, withMigrations } from './migrate.js';
 
 // Handlers' dependencies load when a subcommand runs, not for `--help` or option errors.
@@ -249,9 +250,7 @@ const runArgs = (_p: readonly unknown[], o: Opts): WorkerRunArgs =>
 
 export const workerCommand: CliCommand = {
   register(program, bind) {
-    const cmd = program
-      .command('worker')
-      .description('distributed backfill on PostgreSQL: run a worker, plan ranges, show progress');
+    const cmd = topCommand(program, 'worker');
     cmd
       .command('run', { isDefault: true })
       .description('take backfill ranges until stopped (SIGINT/SIGTERM finish the ranges in flight)')

@@ -4,19 +4,19 @@ import type { Backend } from '../../ports/backend.js';
 import { type Clock, systemClock } from '../../ports/clock.js';
 import { SqlAdapterRepository } from '../sql/adapters.js';
 import { SqlApiKeyRepository } from '../sql/api-keys.js';
+import { SqlCatalog } from '../sql/catalog.js';
 import { SqlCoverageSampleRepository } from '../sql/coverage-samples.js';
 import { openSqlGoldenSets, type SqlGoldenSetRepository } from '../sql/golden.js';
 import { SqlJobRepository } from '../sql/jobs.js';
 import { SqlMigrationRepository } from '../sql/migrations.js';
 import { openSqlProbeSets, type SqlProbeSetRepository } from '../sql/probes.js';
 import { SqlTrafficRepository } from '../sql/traffic.js';
-import { PgCatalog } from './catalog.js';
 import { type PgBackendOptions, type ResolvedPgConfig, redactUrl, resolvePgConfig } from './config.js';
 import { PgExecutor } from './executor.js';
 import { type PgPoolLike, type PgQueryable, pgFailure, run, withTransaction } from './pool.js';
 import { PgSourceRepository } from './sources.js';
 import { advisoryLockSql, baseDdl, ident, SCHEMA_COMPONENT, SCHEMA_VERSION } from './sql.js';
-import { catalogSql, sourcesSql } from './sql-catalog.js';
+import { sourcesSql } from './sql-catalog.js';
 import { PgVectorStore } from './store.js';
 import { PgVectorReader } from './vector-reader.js';
 
@@ -31,7 +31,7 @@ export interface PgBackend extends Backend {
   /** The pool: other repositories (migrations, job queue) use it for their tables and transactions. */
   readonly pool: PgPoolLike;
   readonly clock: Clock;
-  readonly catalog: PgCatalog;
+  readonly catalog: SqlCatalog;
   readonly sources: PgSourceRepository;
   readonly store: PgVectorStore;
   readonly migrations: SqlMigrationRepository;
@@ -104,7 +104,7 @@ export async function openPgBackend(options: OpenPgBackendOptions): Promise<PgBa
       pool,
       clock,
       vectorVersion: vector.version,
-      catalog: new PgCatalog(pool, catalogSql(config.schema), clock),
+      catalog: new SqlCatalog(sql, clock),
       sources: new PgSourceRepository(pool, sourcesSql(config.schema), clock),
       store,
       migrations,

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { isReembedError } from '../../core/errors.js';
 import { systemClock } from '../../ports/clock.js';
+import { SqlCatalog } from '../sql/catalog.js';
 import { openPgBackend } from './backend.js';
-import { PgCatalog } from './catalog.js';
-import { catalogSql, sourcesSql } from './sql-catalog.js';
+import { PgExecutor } from './executor.js';
+import { sourcesSql } from './sql-catalog.js';
 import { instrumentPool, seedCatalog, useTestBackend } from './test-support.js';
 
 /**
@@ -110,7 +111,7 @@ export function describePgCatalogSpecifics(): void {
       const b = await open();
       await seedCatalog(b);
       const log = instrumentPool(b.pool);
-      const observed = new PgCatalog(log, catalogSql(b.config.schema), systemClock);
+      const observed = new SqlCatalog(new PgExecutor(log, b.config.schema), systemClock);
       const cut = await observed.setAlias('docs', 'docs', { kind: 'single', namespace: 'docs@pg-v2' }, 'bob');
       expect(cut.version).toBe(2);
       const client = log.entries.find(
@@ -128,7 +129,7 @@ export function describePgCatalogSpecifics(): void {
       const failing = instrumentPool(b.pool, {
         fail: (text) => text.includes('audit_log') && text.startsWith('INSERT'),
       });
-      const crashing = new PgCatalog(failing, catalogSql(b.config.schema), systemClock);
+      const crashing = new SqlCatalog(new PgExecutor(failing, b.config.schema), systemClock);
       await expect(
         crashing.setAlias('docs', 'docs', { kind: 'single', namespace: 'docs@pg-v1' }, 'eve', {
           expectedVersion: 2,

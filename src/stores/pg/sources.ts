@@ -1,9 +1,8 @@
-import { contentHash } from '../../core/canonical.js';
 import { ReembedError } from '../../core/errors.js';
 import type { SourceDocument, SourceInput } from '../../core/records.js';
-import { validateSourceInputs } from '../../core/source-input.js';
 import type { Clock } from '../../ports/clock.js';
 import type { SourceRepository, UpsertOutcome } from '../../ports/sources.js';
+import { checkIds, checkLimit, checkOffset, prepareSourceInputs } from '../shared/source-inputs.js';
 import { isoText, num, type PgPoolLike, type PgQueryable, run, runArrays, withTransaction } from './pool.js';
 import type { SourcesSql } from './sql-catalog.js';
 
@@ -13,13 +12,6 @@ interface CurrentRow {
   content_hash: string;
   tenant: string | null;
   deleted: boolean;
-}
-
-interface Prepared {
-  readonly input: SourceInput;
-  readonly metadata: Record<string, unknown>;
-  readonly tenant: string | null;
-  readonly hash: string;
 }
 
 /**
@@ -47,7 +39,7 @@ export class PgSourceRepository implements SourceRepository {
    * same tenant — a tenant change alters filtering, so it takes a new version too. All-or-nothing.
    */
   async upsert(collection: string, docs: readonly SourceInput[]): Promise<UpsertOutcome> {
-    const prepared = prepareInputs(docs);
+    const prepared = prepareSourceInputs(docs, { rejectNul: 'PostgreSQL text' });
     return withTransaction(this.#pool, 'upsert source documents', async (tx) => {
       let version = await this.#lockCounter(tx, collection);
       const ids = prepared.map((d) => d.input.id);
@@ -235,7 +227,7 @@ export class PgSourceRepository implements SourceRepository {
   ): Promise<{ id: string; hits: number }[]> {
     checkLimit(options.limit);
     const offset = options.offset ?? 0;
-    if (!Number.isInteger(offset) || offset < 0) throw invalid('offset', 'must be a non-negative integer');
+    checkOffset(offset);
     const rows = await run<{ id: string; hits: string }>(
       this.#pool,
       'rank hot documents',
@@ -256,27 +248,6 @@ export class PgSourceRepository implements SourceRepository {
     }
     return num(row.last_version);
   }
-}
-
-/** Validates the whole batch and hashes it before the transaction opens: a bad item writes nothing. */
-function prepareInputs(docs: readonly SourceInput[]): Prepared[] {
-  if (!Array.isArray(docs)) throw invalid('docs', 'must be an array of documents');
-  return validateSourceInputs(docs).map((input, index) => {
-    const metadata = (input.metadata ?? {}) as Record<string, unknown>;
-    const proto = Object.getPrototypeOf(metadata) as unknown;
-    if (proto !== Object.prototype && proto !== null)
-      throw itemError(index, 'metadata', 'must be a plain JSON object');
-    let hash: string;
-    try {
-      hash = contentHash(input.text, metadata);
-    } catch (error) {
-      throw itemError(index, 'metadata', `is not valid JSON (${(error as Error).message})`);
-    }
-    if (input.text.includes('\u0000') || JSON.stringify(metadata).includes('\\u0000')) {
-      throw itemError(index, 'text', 'contains a NUL character, which PostgreSQL text cannot store');
-    }
-    return { input, metadata, tenant: input.tenant ?? null, hash };
-  });
 }
 
 /** How often `scan` looks at the statistics of the sources table. */
@@ -303,25 +274,4 @@ function documentFromColumns(row: unknown[], collection: string): SourceDocument
     deleted: row[6] as boolean,
     updatedAt: isoText(row[7] as string),
   });
-}
-
-function checkIds(ids: readonly string[]): void {
-  if (!Array.isArray(ids)) throw invalid('ids', 'must be an array of document ids');
-  ids.forEach((id, index) => {
-    if (typeof id !== 'string' || id.length === 0) throw itemError(index, 'id', 'must be a non-empty string');
-  });
-}
-
-function checkLimit(limit: number): void {
-  if (!Number.isInteger(limit) || limit < 1) throw invalid('limit', 'must be a positive integer');
-}
-
-function itemError(index: number, field: string, problem: string): ReembedError {
-  return new ReembedError('INVALID_INPUT', `document ${index}: ${field} ${problem}.`, {
-    details: { index, field },
-  });
-}
-
-function invalid(field: string, problem: string): ReembedError {
-  return new ReembedError('INVALID_INPUT', `${field} ${problem}.`, { details: { field } });
 }

@@ -26,7 +26,7 @@ import {
   planDdl,
   scoreExpression,
 } from './sql.js';
-import { catalogSql, sourcesSql } from './sql-catalog.js';
+import { sourcesSql } from './sql-catalog.js';
 import {
   advanceHeadsSql,
   CONCURRENT_WRITE_MARKER,
@@ -237,12 +237,9 @@ describe('record statements', () => {
     expect(() => searchSettingsSql('reembed', { iterativeScan: false, table: "x'; DROP" })).toThrow();
   });
 
-  it('builds catalog and source statements for the schema only', () => {
-    const c = catalogSql('tenant_a');
-    expect(c.updateAlias).toContain('UPDATE "tenant_a"."aliases"');
-    expect(c.updateAlias).toContain('WHERE name = $1 AND version = $2');
+  it('builds source statements for the schema only', () => {
     expect(sourcesSql('tenant_a').lockCounter).toContain('FOR UPDATE');
-    expect(() => catalogSql('Tenant-A')).toThrow(ReembedError);
+    expect(() => sourcesSql('Tenant-A')).toThrow(ReembedError);
   });
 });
 

@@ -1,4 +1,3 @@
-import { ReembedError } from '../../core/errors.js';
 import type { SearchHit, SourceHead } from '../../core/records.js';
 import type { Metric } from '../../core/space.js';
 import type { NamespaceDescriptor } from '../../ports/vector-store.js';
@@ -81,28 +80,5 @@ export function hitOf(row: HitRow): SearchHit {
 export function sortTies(hits: SearchHit[]): SearchHit[] {
   return hits.sort(
     (a, b) => b.score - a.score || (a.chunkId < b.chunkId ? -1 : a.chunkId > b.chunkId ? 1 : 0),
-  );
-}
-
-/** Invariants 1 and 2: names both spaces, like the embedded store. */
-export function spaceMismatch(
-  meta: MetaRow,
-  fingerprint: string,
-  incomingName: string | null,
-  action: string,
-): ReembedError {
-  const incoming = incomingName ? `space ${incomingName} (${fingerprint})` : `space ${fingerprint}`;
-  return new ReembedError(
-    'SPACE_MISMATCH',
-    `Refusing to ${action} namespace ${meta.name}: the vectors are from ${incoming} but the namespace holds space ${meta.space_name} (${meta.fingerprint}). Vectors of different spaces are not comparable, even at equal dimension; embed with the namespace's own space.`,
-    {
-      details: {
-        namespace: meta.name,
-        expected: meta.fingerprint,
-        expectedSpace: meta.space_name,
-        actual: fingerprint,
-        actualSpace: incomingName,
-      },
-    },
   );
 }

@@ -16,7 +16,13 @@ import type {
   VectorStore,
   WriteOptions,
 } from '../../ports/vector-store.js';
-import { checkDeletes, checkDescriptor, checkWrites } from '../shared/write-validation.js';
+import {
+  checkCheckpoint,
+  checkDeletes,
+  checkDescriptor,
+  checkWrites,
+  spaceMismatch,
+} from '../shared/write-validation.js';
 import { encodeTextArray } from './codec.js';
 import { PG_MAX_DIMENSION } from './config.js';
 import { num, type PgPoolLike, type PgQueryable, run, withTransaction } from './pool.js';
@@ -32,11 +38,9 @@ import {
   hitOf,
   type MetaRow,
   sortTies,
-  spaceMismatch,
 } from './store-rows.js';
 import { applyDeletes, applyWrites, saveCheckpoint, writeInOneStatement } from './store-writes.js';
 import {
-  checkCheckpoint,
   checkStorable,
   type RoundWrite,
   roundDeletes,

@@ -261,23 +261,6 @@ export function checkStorable(namespace: string, checked: readonly CheckedWrite[
   });
 }
 
-export function checkCheckpoint(checkpoint: CheckpointWrite | undefined): void {
-  if (checkpoint === undefined) return;
-  const ok =
-    typeof checkpoint.jobId === 'string' &&
-    checkpoint.jobId.length > 0 &&
-    typeof checkpoint.cursor === 'string' &&
-    Number.isSafeInteger(checkpoint.processed) &&
-    checkpoint.processed >= 0;
-  if (!ok) {
-    throw new ReembedError(
-      'INVALID_INPUT',
-      'Checkpoint needs a non-empty jobId, a string cursor and a non-negative integer processed count.',
-      { details: { field: 'checkpoint' } },
-    );
-  }
-}
-
 function storable(namespace: string, index: number, field: string, problem: string): ReembedError {
   return new ReembedError('INVALID_INPUT', `Write to ${namespace}, item ${index}: ${field} ${problem}.`, {
     details: { namespace, index, field },

@@ -1,7 +1,7 @@
 import { ReembedError } from '../../core/errors.js';
 import { NAMESPACE_STATES } from '../../core/namespace.js';
 
-/** Input checks and the actionable errors of the SQLite catalog. */
+/** Input checks and the actionable errors of the SQL catalog (stores/sql/catalog.ts). */
 export function checkActor(actor: string): void {
   if (typeof actor !== 'string' || actor.trim().length === 0) {
     throw invalid('actor', 'must be a non-empty string (who made the change, for the audit log)');

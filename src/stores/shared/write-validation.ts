@@ -2,7 +2,7 @@ import { ReembedError } from '../../core/errors.js';
 import type { ChunkVector, SourceDelete, SourceWrite } from '../../core/records.js';
 import { METRICS } from '../../core/space.js';
 import { toFloat32, validateVector } from '../../core/vector.js';
-import type { NamespaceDescriptor } from '../../ports/vector-store.js';
+import type { CheckpointWrite, NamespaceDescriptor } from '../../ports/vector-store.js';
 
 /**
  * Pure checks a store runs before it opens a transaction, so a bad item refuses the whole call and
@@ -131,4 +131,45 @@ function itemError(namespace: string, index: number, field: string, problem: str
   return new ReembedError('INVALID_INPUT', `Write to ${namespace}, ${where}: ${field} ${problem}.`, {
     details: { namespace, index, field },
   });
+}
+
+/** A backfill checkpoint written with a batch: a job id, a cursor and a processed count. */
+export function checkCheckpoint(checkpoint: CheckpointWrite | undefined): void {
+  if (checkpoint === undefined) return;
+  const ok =
+    typeof checkpoint.jobId === 'string' &&
+    checkpoint.jobId.length > 0 &&
+    typeof checkpoint.cursor === 'string' &&
+    Number.isSafeInteger(checkpoint.processed) &&
+    checkpoint.processed >= 0;
+  if (!ok) {
+    throw new ReembedError(
+      'INVALID_INPUT',
+      'Checkpoint needs a non-empty jobId, a string cursor and a non-negative integer processed count.',
+      { details: { field: 'checkpoint' } },
+    );
+  }
+}
+
+/** Invariants 1 and 2: names both spaces (the incoming one by name when the catalog knows it). */
+export function spaceMismatch(
+  meta: { readonly name: string; readonly fingerprint: string; readonly space_name: string },
+  fingerprint: string,
+  incomingName: string | null | undefined,
+  action: string,
+): ReembedError {
+  const incoming = incomingName ? `space ${incomingName} (${fingerprint})` : `space ${fingerprint}`;
+  return new ReembedError(
+    'SPACE_MISMATCH',
+    `Refusing to ${action} namespace ${meta.name}: the vectors are from ${incoming} but the namespace holds space ${meta.space_name} (${meta.fingerprint}). Vectors of different spaces are not comparable, even at equal dimension; embed with the namespace's own space.`,
+    {
+      details: {
+        namespace: meta.name,
+        expected: meta.fingerprint,
+        expectedSpace: meta.space_name,
+        actual: fingerprint,
+        actualSpace: incomingName ?? null,
+      },
+    },
+  );
 }

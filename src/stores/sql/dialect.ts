@@ -67,6 +67,15 @@ export interface SqlDialect {
   uniqueViolation(error: unknown): boolean;
   /** Suffix of a lookup whose row the transaction will change (`FOR UPDATE`; SQLite's write lock covers it). */
   readonly forUpdate: string;
+  /** Suffix of a lookup whose rows must not change or vanish before the transaction ends (`FOR SHARE`). */
+  readonly forShare: string;
+  /**
+   * `column` matches the wildcard pattern bound as parameter `n` (built by `wildcard`): `LIKE` on
+   * PostgreSQL, `GLOB` on SQLite — both case-sensitive.
+   */
+  matches(column: string, n: number): string;
+  /** A user's pattern where `*` is the only wildcard, as the value to bind for `matches`. */
+  wildcard(pattern: string): string;
   /** Suffix of a table with a composite primary key and no other use of a rowid (SQLite `WITHOUT ROWID`). */
   readonly withoutRowid: string;
   /** A JSON column selected as its text (jsonb otherwise arrives parsed). */
@@ -115,6 +124,10 @@ export function sqliteDialect(): SqlDialect {
     greatest: 'MAX',
     uniqueViolation: (error) => /^SQLITE_CONSTRAINT_(UNIQUE|PRIMARYKEY)$/.test(causeCode(error)),
     forUpdate: '',
+    forShare: '',
+    matches: (column) => `${column} GLOB ?`,
+    // Every GLOB character but `*` made literal.
+    wildcard: (pattern) => pattern.replace(/[[?]/g, (c) => `[${c}]`),
     withoutRowid: ' WITHOUT ROWID',
     jsonText: (column) => column,
     binary: (column) => column,
@@ -147,6 +160,10 @@ export function pgDialect(schema: string): SqlDialect {
     greatest: 'greatest',
     uniqueViolation: (error) => causeCode(error) === '23505',
     forUpdate: ' FOR UPDATE',
+    forShare: ' FOR SHARE',
+    matches: (column, n) => `${column} LIKE $${n}`,
+    // `%`, `_` and the backslash (LIKE's default escape) literal, `*` → `%`.
+    wildcard: (pattern) => pattern.replace(/[\\%_]/g, (c) => `\\${c}`).replace(/\*/g, '%'),
     withoutRowid: '',
     jsonText: (column) => `${column}::text AS ${column}`,
     binary: (column) => `${column} COLLATE "C"`,

@@ -3,6 +3,7 @@ import { ReembedError } from '../../core/errors.js';
 import { systemClock } from '../../ports/clock.js';
 import { adaptersSql } from './adapters.js';
 import { apiKeysSql } from './api-keys.js';
+import { catalogSql } from './catalog-sql.js';
 import { coverageSamplesDdl, coverageSamplesSql } from './coverage-samples.js';
 import { pgDialect, sqliteDialect } from './dialect.js';
 import { driveSync, exec, rows, type SqlStatement, type SqlWork } from './executor.js';
@@ -141,6 +142,7 @@ describe('parameter order', () => {
     const d = pgDialect('s');
     const builders = [
       adaptersSql(d),
+      catalogSql(d),
       goldenSql(d),
       probesSql(d),
       apiKeysSql(d),
@@ -158,6 +160,22 @@ describe('parameter order', () => {
       const numbers = [...text.matchAll(/\$(\d+)/g)].map((m) => Number(m[1]));
       expect(numbers, text).toEqual(numbers.map((_, i) => i + 1));
     }
+  });
+});
+
+describe('catalog statements', () => {
+  it('lock rows on PostgreSQL only, and match audit patterns with LIKE or GLOB, `*` the only wildcard', () => {
+    const pg = pgDialect('tenant_a');
+    const lite = sqliteDialect();
+    expect(catalogSql(pg).updateAlias).toContain('UPDATE "tenant_a"."aliases"');
+    expect(catalogSql(pg).updateAlias).toContain('WHERE name = $4 AND version = $5');
+    expect(catalogSql(pg).aliasForUpdate).toMatch(/FOR UPDATE$/);
+    expect(catalogSql(lite).aliasForUpdate).toBe('SELECT * FROM aliases WHERE name = ?');
+    expect(catalogSql(pg).namespaceOwners).toContain('name = ANY($1::text[]) FOR SHARE');
+    expect(catalogSql(lite).audit).toContain('subject GLOB ?');
+    expect(catalogSql(pg).audit).toContain('subject LIKE $2');
+    expect(pg.wildcard('a_b%c\\d*')).toBe('a\\_b\\%c\\\\d%');
+    expect(lite.wildcard('a[b]?c*')).toBe('a[[]b][?]c*');
   });
 });
 

@@ -1,28 +1,22 @@
-import {
-  existsSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  truncateSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { SourceWrite } from '../../core/records.js';
-import { descriptorOf, prng, referenceScore, sourceWrite, testSpace } from '../../testing/index.js';
+import {
+  descriptorOf,
+  prng,
+  referenceScore,
+  sourceWrite,
+  tempFiles,
+  testSpace,
+} from '../../testing/index.js';
 import type { SqliteAnnOptions } from './ann-config.js';
 import { type AnnCandidates, AnnIndex } from './ann-index.js';
 import { openSqliteBackend, type SqliteBackend } from './backend.js';
 import { applySchema, SCHEMA_VERSION } from './schema.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'reembed-ann-'));
-let counter = 0;
-const tempFile = (): string => join(dir, `a${++counter}.db`);
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const tempFile = tempFiles('reembed-ann-');
 
 const D = 24;
 const space = testSpace('ann-v1', { dimension: D });

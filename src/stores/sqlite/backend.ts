@@ -2,6 +2,7 @@ import type { Backend } from '../../ports/backend.js';
 import { type Clock, systemClock } from '../../ports/clock.js';
 import { SqlAdapterRepository } from '../sql/adapters.js';
 import { SqlApiKeyRepository } from '../sql/api-keys.js';
+import { SqlCatalog } from '../sql/catalog.js';
 import { SqlCoverageSampleRepository } from '../sql/coverage-samples.js';
 import { openSqlGoldenSets, type SqlGoldenSetRepository } from '../sql/golden.js';
 import { SqlJobRepository } from '../sql/jobs.js';
@@ -9,12 +10,12 @@ import { SqlMigrationRepository } from '../sql/migrations.js';
 import { openSqlProbeSets, type SqlProbeSetRepository } from '../sql/probes.js';
 import { SqlTrafficRepository } from '../sql/traffic.js';
 import type { SqliteAnnOptions } from './ann-config.js';
-import { SqliteCatalog } from './catalog.js';
 import { openDatabase } from './driver.js';
 import { SqliteExecutor } from './executor.js';
 import { ReaderThread, readerThreadsFor } from './reader-thread.js';
 import { applySchema, type SqliteDatabase } from './schema.js';
 import { SqliteSourceRepository } from './sources.js';
+import { changeStamp } from './sql.js';
 import { StatementCache, storeFailure } from './statements.js';
 import { SqliteVectorStore } from './store.js';
 import { SqliteVectorReader } from './vector-reader.js';
@@ -38,7 +39,7 @@ export interface SqliteBackend extends Backend {
   /** Prepared statements cached for this connection, with `write`/`read` transaction helpers. */
   readonly statements: StatementCache;
   readonly clock: Clock;
-  readonly catalog: SqliteCatalog;
+  readonly catalog: SqlCatalog;
   readonly sources: SqliteSourceRepository;
   readonly store: SqliteVectorStore;
   readonly migrations: SqlMigrationRepository;
@@ -94,7 +95,7 @@ export async function openSqliteBackend(options: SqliteBackendOptions): Promise<
     db,
     statements,
     clock,
-    catalog: new SqliteCatalog(statements, clock),
+    catalog: new SqlCatalog(sql, clock, { changeStamp: () => changeStamp(statements) }),
     sources: new SqliteSourceRepository(statements, clock, { threads: readerThreadsFor }),
     store,
     migrations: await SqlMigrationRepository.open(sql, { clock }),

@@ -1,7 +1,7 @@
+export { SqlCatalog as SqliteCatalog } from '../sql/catalog.js';
 export type { AnnQuantization, SqliteAnnOptions } from './ann-config.js';
 export type { SqliteBackend, SqliteBackendOptions } from './backend.js';
 export { openSqliteBackend } from './backend.js';
-export { SqliteCatalog } from './catalog.js';
 export type { SqliteDatabase } from './schema.js';
 export { applySchema, SCHEMA_VERSION, schemaDdl } from './schema.js';
 export type { SearchIndexInfo } from './search-registry.js';

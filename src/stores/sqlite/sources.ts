@@ -1,10 +1,9 @@
-import { contentHash } from '../../core/canonical.js';
 import { ReembedError } from '../../core/errors.js';
 import type { SourceDocument, SourceInput } from '../../core/records.js';
-import { validateSourceInputs } from '../../core/source-input.js';
 import { type Clock, systemClock } from '../../ports/clock.js';
 import type { ReaderThreads, SourceRepository, UpsertOutcome } from '../../ports/sources.js';
 import { parseJsonObject } from '../shared/json.js';
+import { checkIds, checkLimit, checkOffset, invalid, prepareSourceInputs } from '../shared/source-inputs.js';
 import { openDatabase } from './driver.js';
 import type { ThreadReaderRecipe, ThreadSourceReader } from './reader-protocol.js';
 import type { SqliteDatabase } from './schema.js';
@@ -20,13 +19,6 @@ interface SourceRow {
   version: number;
   deleted: number;
   updated_at: string;
-}
-
-interface Prepared {
-  readonly input: SourceInput;
-  readonly metadata: Record<string, unknown>;
-  readonly tenant: string | null;
-  readonly hash: string;
 }
 
 const UPSERT_SQL = `INSERT INTO sources (collection, id, text, metadata, tenant, content_hash, version, deleted, updated_at)
@@ -74,7 +66,7 @@ export class SqliteSourceRepository implements SourceRepository {
    * same tenant — a tenant change alters filtering, so it takes a new version too.
    */
   async upsert(collection: string, docs: readonly SourceInput[]): Promise<UpsertOutcome> {
-    const prepared = prepareInputs(docs);
+    const prepared = prepareSourceInputs(docs);
     return this.#sql.write('upsert source documents', () => {
       let version = this.#counter(collection);
       const now = this.#clock.now().toISOString();
@@ -238,7 +230,7 @@ export class SqliteSourceRepository implements SourceRepository {
   ): Promise<{ id: string; hits: number }[]> {
     checkLimit(options.limit);
     const offset = options.offset ?? 0;
-    if (!Number.isInteger(offset) || offset < 0) throw invalid('offset', 'must be a non-negative integer');
+    checkOffset(offset);
     return this.#sql
       .get(
         `SELECT id, hits FROM sources WHERE collection = ? AND deleted = 0
@@ -311,26 +303,6 @@ export function openThreadSourceReader(args: unknown): ThreadSourceReader {
   };
 }
 
-/** Validates the whole batch and hashes it before the transaction opens: a bad item writes nothing. */
-function prepareInputs(docs: readonly SourceInput[]): Prepared[] {
-  if (!Array.isArray(docs)) throw invalid('docs', 'must be an array of documents');
-  const valid = validateSourceInputs(docs);
-  return valid.map((input, index) => {
-    const metadata = (input.metadata ?? {}) as Record<string, unknown>;
-    const proto = Object.getPrototypeOf(metadata) as unknown;
-    if (proto !== Object.prototype && proto !== null) {
-      throw itemError(index, 'metadata', 'must be a plain JSON object');
-    }
-    let hash: string;
-    try {
-      hash = contentHash(input.text, metadata);
-    } catch (error) {
-      throw itemError(index, 'metadata', `is not valid JSON (${(error as Error).message})`);
-    }
-    return { input, metadata, tenant: input.tenant ?? null, hash };
-  });
-}
-
 function documentFromRow(row: SourceRow): SourceDocument {
   return Object.freeze({
     collection: row.collection,
@@ -343,25 +315,4 @@ function documentFromRow(row: SourceRow): SourceDocument {
     deleted: row.deleted === 1,
     updatedAt: row.updated_at,
   });
-}
-
-function checkIds(ids: readonly string[]): void {
-  if (!Array.isArray(ids)) throw invalid('ids', 'must be an array of document ids');
-  ids.forEach((id, index) => {
-    if (typeof id !== 'string' || id.length === 0) throw itemError(index, 'id', 'must be a non-empty string');
-  });
-}
-
-function checkLimit(limit: number): void {
-  if (!Number.isInteger(limit) || limit < 1) throw invalid('limit', 'must be a positive integer');
-}
-
-function itemError(index: number, field: string, problem: string): ReembedError {
-  return new ReembedError('INVALID_INPUT', `document ${index}: ${field} ${problem}.`, {
-    details: { index, field },
-  });
-}
-
-function invalid(field: string, problem: string): ReembedError {
-  return new ReembedError('INVALID_INPUT', `${field} ${problem}.`, { details: { field } });
 }

@@ -1,3 +1,5 @@
+import type { StatementCache } from './statements.js';
+
 /**
  * The vector store's statements, as plain strings (printable, testable). Record rows are filtered by the
  * namespace's fingerprint and dimension when loaded for search, so a foreign row can never be compared
@@ -82,47 +84,15 @@ export const STORE_SQL = {
   dropAnn: 'DELETE FROM ann_indexes WHERE namespace = ? RETURNING file',
 } as const;
 
-/** The catalog's statements (spaces, collections, namespaces, aliases, audit log). */
-export const CATALOG_SQL = {
-  // Whether anything changed since the last call: this connection's row changes, other connections' commits.
-  changeStamp: 'SELECT total_changes(), data_version FROM pragma_data_version',
-  spaceByName: 'SELECT * FROM spaces WHERE name = ?',
-  spaceByFingerprint: 'SELECT * FROM spaces WHERE fingerprint = ?',
-  spaceByKey: 'SELECT * FROM spaces WHERE name = @key OR fingerprint = @key',
-  spaces: 'SELECT * FROM spaces ORDER BY name',
-  insertSpace: 'INSERT INTO spaces (fingerprint, name, spec, runtime, created_at) VALUES (?, ?, ?, ?, ?)',
-
-  collection: 'SELECT name, created_at FROM collections WHERE name = ?',
-  collections: 'SELECT name, created_at FROM collections ORDER BY name',
-  insertCollection: 'INSERT INTO collections (name, created_at) VALUES (?, ?)',
-
-  namespace: 'SELECT * FROM namespaces WHERE name = ?',
-  namespaces:
-    'SELECT * FROM namespaces WHERE (@collection IS NULL OR collection = @collection) ORDER BY name',
-  insertNamespace: `INSERT INTO namespaces (name, collection, fingerprint, state, created_at, created_from, retired_at, info)
-    VALUES (@name, @collection, @fingerprint, @state, @created_at, @created_from, @retired_at, @info)`,
-  setNamespaceState: 'UPDATE namespaces SET state = ?, retired_at = ? WHERE name = ?',
-  setNamespaceInfo: 'UPDATE namespaces SET info = ? WHERE name = ?',
-
-  alias: 'SELECT * FROM aliases WHERE name = ?',
-  aliases: 'SELECT * FROM aliases WHERE (@collection IS NULL OR collection = @collection) ORDER BY name',
-  // One statement replaces the whole routing: the cutover is atomic (invariant 7).
-  upsertAlias: `INSERT INTO aliases (name, collection, routing, serving_namespace, version, updated_at)
-    VALUES (@name, @collection, @routing, @serving, @version, @updated_at)
-    ON CONFLICT (name) DO UPDATE SET routing = excluded.routing, serving_namespace = excluded.serving_namespace,
-      version = excluded.version, updated_at = excluded.updated_at`,
-
-  deleteAliases: 'DELETE FROM aliases WHERE collection = ?',
-  deleteNamespaces: 'DELETE FROM namespaces WHERE collection = ?',
-  deleteCollection: 'DELETE FROM collections WHERE name = ?',
-  namespacesOfSpace: 'SELECT * FROM namespaces WHERE fingerprint = ? ORDER BY name',
-  deleteSpace: 'DELETE FROM spaces WHERE fingerprint = ?',
-  insertAudit: 'INSERT INTO audit_log (at, actor, action, subject, details) VALUES (?, ?, ?, ?, ?)',
-  // The newest `limit` matching entries, returned oldest first (LIMIT -1 means no limit).
-  // Patterns are GLOBs (case-sensitive), with every GLOB character but `*` escaped by `globPattern`.
-  audit: `SELECT * FROM (SELECT * FROM audit_log
-      WHERE (@subject IS NULL OR subject GLOB @subject) AND (@action IS NULL OR action GLOB @action)
-        AND (@actor IS NULL OR actor GLOB @actor)
-        AND (@since IS NULL OR at >= @since) AND (@until IS NULL OR at < @until)
-      ORDER BY id DESC LIMIT @limit) ORDER BY id`,
-} as const;
+/**
+ * Whether anything changed since the last call, as one value: this connection's row changes (committed or
+ * not, through any repository) with other connections' and processes' commits (`data_version`). The
+ * catalog reuses its lookups while it stays the same.
+ */
+export function changeStamp(statements: StatementCache): string {
+  const [changes, version] = statements
+    .get('SELECT total_changes(), data_version FROM pragma_data_version')
+    .raw()
+    .get() as [number, number];
+  return `${changes}:${version}`;
+}

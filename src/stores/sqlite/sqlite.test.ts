@@ -1,7 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import {
   axisVector,
   DIM,
@@ -10,6 +7,7 @@ import {
   prng,
   randomVector,
   sourceWrite,
+  tempFiles,
   testCatalog,
   testSpace,
   testVectorStore,
@@ -17,10 +15,7 @@ import {
 import { openSqliteBackend, type SqliteBackend } from './backend.js';
 import { SCHEMA_VERSION } from './schema.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'reembed-sqlite-'));
-let counter = 0;
-const tempFile = (): string => join(dir, `t${++counter}.db`);
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const tempFile = tempFiles('reembed-sqlite-');
 
 testVectorStore({
   name: 'sqlite',

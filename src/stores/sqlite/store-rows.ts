@@ -1,7 +1,7 @@
 import { ReembedError } from '../../core/errors.js';
 import type { SearchHit, SourceHead } from '../../core/records.js';
 import type { Metric } from '../../core/space.js';
-import type { CheckpointWrite, NamespaceDescriptor } from '../../ports/vector-store.js';
+import type { NamespaceDescriptor } from '../../ports/vector-store.js';
 import { parseJsonObject } from '../shared/json.js';
 
 /** Row shapes of the vector store tables, their mapping to port values, and the store's errors. */
@@ -85,23 +85,6 @@ export function hitOf(chunkId: string, score: number, row: DetailRow): SearchHit
   });
 }
 
-export function checkCheckpoint(checkpoint: CheckpointWrite | undefined): void {
-  if (checkpoint === undefined) return;
-  const ok =
-    typeof checkpoint.jobId === 'string' &&
-    checkpoint.jobId.length > 0 &&
-    typeof checkpoint.cursor === 'string' &&
-    Number.isSafeInteger(checkpoint.processed) &&
-    checkpoint.processed >= 0;
-  if (!ok) {
-    throw new ReembedError(
-      'INVALID_INPUT',
-      'Checkpoint needs a non-empty jobId, a string cursor and a non-negative integer processed count.',
-      { details: { field: 'checkpoint' } },
-    );
-  }
-}
-
 export function namespaceMissing(name: string): ReembedError {
   return new ReembedError(
     'NOT_FOUND',
@@ -115,28 +98,5 @@ export function namespaceTaken(held: MetaRow, d: NamespaceDescriptor): ReembedEr
     'SPACE_MISMATCH',
     `Namespace "${d.name}" already exists for space ${held.space_name} (${held.fingerprint}, ${held.dimension}d ${held.metric}); refusing to reuse it for ${d.spaceName} (${d.fingerprint}, ${d.dimension}d ${d.metric}). A new space needs a new namespace.`,
     { details: { namespace: d.name, expected: held.fingerprint, actual: d.fingerprint } },
-  );
-}
-
-/** Invariants 1 and 2: names both spaces (the incoming one by name when the catalog knows it). */
-export function spaceMismatch(
-  meta: MetaRow,
-  fingerprint: string,
-  incomingName: string | undefined,
-  action: string,
-): ReembedError {
-  const incoming = incomingName ? `space ${incomingName} (${fingerprint})` : `space ${fingerprint}`;
-  return new ReembedError(
-    'SPACE_MISMATCH',
-    `Refusing to ${action} namespace ${meta.name}: the vectors are from ${incoming} but the namespace holds space ${meta.space_name} (${meta.fingerprint}). Vectors of different spaces are not comparable, even at equal dimension; embed with the namespace's own space.`,
-    {
-      details: {
-        namespace: meta.name,
-        expected: meta.fingerprint,
-        expectedSpace: meta.space_name,
-        actual: fingerprint,
-        actualSpace: incomingName ?? null,
-      },
-    },
   );
 }

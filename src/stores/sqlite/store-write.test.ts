@@ -1,7 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   DIM,
   descriptorOf,
@@ -9,14 +6,13 @@ import {
   prng,
   randomVector,
   sourceWrite,
+  tempFiles,
   testSpace,
 } from '../../testing/index.js';
 import { openSqliteBackend, type SqliteBackend } from './backend.js';
 
 /** The store's batched head lookups, its `prevalidated` write option and the reader-thread scan path. */
-const dir = mkdtempSync(join(tmpdir(), 'reembed-sqlite-write-'));
-let counter = 0;
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const tempFile = tempFiles('reembed-sqlite-write-');
 
 const space = testSpace('write-space');
 const ns = descriptorOf('docs', space);
@@ -24,7 +20,7 @@ const random = prng(7);
 let backend: SqliteBackend;
 
 beforeEach(async () => {
-  backend = await openSqliteBackend({ path: join(dir, `w${++counter}.db`) });
+  backend = await openSqliteBackend({ path: tempFile() });
   await backend.store.createNamespace(ns);
 });
 afterEach(async () => backend.close());

@@ -18,14 +18,19 @@ import type {
   WriteOptions,
 } from '../../ports/vector-store.js';
 import { compileFilter } from '../shared/filter.js';
-import { checkDeletes, checkDescriptor, checkWrites } from '../shared/write-validation.js';
+import {
+  checkCheckpoint,
+  checkDeletes,
+  checkDescriptor,
+  checkWrites,
+  spaceMismatch,
+} from '../shared/write-validation.js';
 import { resolveAnnOptions, type SqliteAnnOptions } from './ann-config.js';
 import { prepareQuery } from './row-scorer.js';
 import { type AppliedChange, type SearchIndexInfo, SearchRegistry } from './search-registry.js';
 import { STORE_SQL as SQL } from './sql.js';
 import type { StatementCache } from './statements.js';
 import {
-  checkCheckpoint,
   type DetailRow,
   descriptorOf,
   type HeadRow,
@@ -35,7 +40,6 @@ import {
   namespaceMissing,
   namespaceTaken,
   sameDescriptor,
-  spaceMismatch,
 } from './store-rows.js';
 
 /** Ids per batched head lookup: bounds the JSON argument, well past a typical batch or page. */
