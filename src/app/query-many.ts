@@ -5,7 +5,7 @@ import { assertQueryVector, validateVector } from '../core/vector.js';
 import type { Backend } from '../ports/backend.js';
 import { searchMany } from '../ports/search-many.js';
 import type { EmbedderCache } from './embedders.js';
-import type { QueryEngine, ResultHit } from './query.js';
+import { collapseBySource, type QueryEngine, type ResultHit } from './query.js';
 
 /** One text query of a namespace in a batch: `k` results, searched exactly when `exact`. */
 export interface NamespaceTextQuery {
@@ -96,22 +96,9 @@ export async function queryNamespaceMany(
   ready.forEach((i, n) => {
     const k = (requests[i] as NamespaceTextQuery).k;
     out[i] = {
-      hits: bestPerSource(searched[n] as SearchHit[], k).map((h) => ({ ...h, namespace: ns.name })),
+      hits: collapseBySource(searched[n] as SearchHit[], k).map((h) => ({ ...h, namespace: ns.name })),
     };
   });
   for (let i = 0; i < requests.length; i++) out[i] ??= await one(requests[i] as NamespaceTextQuery);
   return out as NamespaceAnswer[];
-}
-
-/** The best-scoring chunk per source document, best first (as `queryNamespace` collapses its hits). */
-function bestPerSource(hits: readonly SearchHit[], k: number): SearchHit[] {
-  const seen = new Set<string>();
-  const out: SearchHit[] = [];
-  for (const hit of hits) {
-    if (seen.has(hit.sourceId)) continue;
-    seen.add(hit.sourceId);
-    out.push(hit);
-    if (out.length === k) break;
-  }
-  return out;
 }

@@ -655,7 +655,7 @@ function validateK(k: number): number {
 }
 
 /** Keeps the best-scoring chunk per source document, best first. */
-function collapseBySource(hits: readonly SearchHit[], k: number): SearchHit[] {
+export function collapseBySource(hits: readonly SearchHit[], k: number): SearchHit[] {
   const seen = new Set<string>();
   const out: SearchHit[] = [];
   for (const hit of hits) {

@@ -7,21 +7,10 @@ import { parseJsonObject } from '../shared/json.js';
 import { usearch } from '../shared/usearch.js';
 import type { LanceTableLike } from './lance-types.js';
 import { columnOf } from './read.js';
-import { scoreOf, storedVector } from './search.js';
+import { ROW_COLUMNS, scoreOf, storedVector } from './search.js';
 
 /** The columns a hit needs, read once for every searchable row of a namespace. */
-const SNAPSHOT_COLUMNS = [
-  'record_id',
-  'source_id',
-  'fingerprint',
-  'content_hash',
-  'source_version',
-  'embedded_at',
-  'tenant',
-  'metadata',
-  'text',
-  'vector',
-];
+const SNAPSHOT_COLUMNS = [...ROW_COLUMNS];
 
 /** One search of a snapshot: the stored-form query (`storedVector`), its k and its compiled filter. */
 export interface SnapshotQuery {

@@ -6,7 +6,8 @@ import { parseJsonObject } from '../shared/json.js';
 import type { LanceDistanceType, LanceTableLike } from './lance-types.js';
 import { columnOf } from './read.js';
 
-const HIT_COLUMNS = [
+/** The columns a hit is built from (a search adds LanceDB's `_distance`). */
+export const ROW_COLUMNS = [
   'record_id',
   'source_id',
   'fingerprint',
@@ -17,8 +18,9 @@ const HIT_COLUMNS = [
   'metadata',
   'text',
   'vector',
-  '_distance',
-];
+] as const;
+
+const HIT_COLUMNS = [...ROW_COLUMNS, '_distance'];
 
 /**
  * Cosine namespaces store unit-length vectors and search by inner product (as the embedded store's

@@ -16,6 +16,7 @@ import type {
   WriteOptions,
 } from '../../ports/vector-store.js';
 import { compileFilter } from '../shared/filter.js';
+import { checkSearchRequest } from '../shared/search-request.js';
 import { checkDeletes, checkDescriptor, checkWrites } from '../shared/write-validation.js';
 import { LANCEDB_MAX_DIMENSION, type ResolvedLanceDbConfig } from './config.js';
 import type { DescriptorTable, StoredDescriptor } from './descriptors.js';
@@ -315,18 +316,4 @@ function assertSpace(descriptor: NamespaceDescriptor, fingerprint: string, actio
 /** Chunk rows of the namespace's own fingerprint (invariant 2) that pass `filter`. */
 function searchableRows(descriptor: NamespaceDescriptor, filter: SearchRequest['filter']): string {
   return and(kindIs('chunk'), `fingerprint = ${sqlString(descriptor.fingerprint)}`, filterPredicate(filter));
-}
-
-function checkSearchRequest(request: SearchRequest): void {
-  if (!Number.isInteger(request.k) || request.k < 0) {
-    throw new ReembedError('INVALID_INPUT', `Search k must be a non-negative integer, got ${request.k}.`, {
-      details: { field: 'k' },
-    });
-  }
-  if (!request.vector || typeof request.vector.length !== 'number') {
-    throw new ReembedError('INVALID_INPUT', 'Search needs a query vector (Float32Array).', {
-      details: { field: 'vector' },
-    });
-  }
-  compileFilter(request.filter);
 }

@@ -1,7 +1,5 @@
-import { ReembedError } from '../../core/errors.js';
 import { toFloat32, validateVector } from '../../core/vector.js';
 import type { SearchRequest } from '../../ports/vector-store.js';
-import { compileFilter } from '../shared/filter.js';
 import { encodeVector } from './codec.js';
 import * as R from './sql-records.js';
 import type { MetaRow } from './store-rows.js';
@@ -23,22 +21,6 @@ export interface SearchSettings {
   readonly schema: string;
   readonly efSearch: number;
   readonly iterativeScan: boolean;
-}
-
-/** Checks a request's shape before the namespace is looked up. */
-export function checkSearchRequest(request: SearchRequest): void {
-  const k = request.k;
-  if (!Number.isInteger(k) || k < 0) {
-    throw new ReembedError('INVALID_INPUT', `Search k must be a non-negative integer, got ${k}.`, {
-      details: { field: 'k' },
-    });
-  }
-  if (!request.vector || typeof request.vector.length !== 'number') {
-    throw new ReembedError('INVALID_INPUT', 'Search needs a query vector (Float32Array).', {
-      details: { field: 'vector' },
-    });
-  }
-  compileFilter(request.filter);
 }
 
 /**

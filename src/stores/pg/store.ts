@@ -16,6 +16,7 @@ import type {
   VectorStore,
   WriteOptions,
 } from '../../ports/vector-store.js';
+import { checkSearchRequest } from '../shared/search-request.js';
 import {
   checkCheckpoint,
   checkDeletes,
@@ -26,7 +27,7 @@ import {
 import { encodeTextArray } from './codec.js';
 import { PG_MAX_DIMENSION } from './config.js';
 import { num, type PgPoolLike, type PgQueryable, run, withTransaction } from './pool.js';
-import { checkSearchRequest, type PreparedSearch, prepareSearch } from './search.js';
+import { type PreparedSearch, prepareSearch } from './search.js';
 import { hnswIndexName } from './sql.js';
 import * as R from './sql-records.js';
 import { buildNamespaceIndex, createNamespaceTables, dropNamespaceTables } from './store-namespaces.js';

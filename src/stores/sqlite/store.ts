@@ -18,6 +18,7 @@ import type {
   WriteOptions,
 } from '../../ports/vector-store.js';
 import { compileFilter } from '../shared/filter.js';
+import { checkSearchRequest } from '../shared/search-request.js';
 import {
   checkCheckpoint,
   checkDeletes,
@@ -413,18 +414,5 @@ export class SqliteVectorStore implements VectorStore {
 
   #now(): string {
     return this.#clock.now().toISOString();
-  }
-}
-
-function checkSearchRequest(request: SearchRequest): void {
-  if (!Number.isInteger(request.k) || request.k < 0) {
-    throw new ReembedError('INVALID_INPUT', `Search k must be a non-negative integer, got ${request.k}.`, {
-      details: { field: 'k' },
-    });
-  }
-  if (!request.vector || typeof request.vector.length !== 'number') {
-    throw new ReembedError('INVALID_INPUT', 'Search needs a query vector (Float32Array).', {
-      details: { field: 'vector' },
-    });
   }
 }
