@@ -23,16 +23,7 @@ import { mapRows, prepareMap } from '../src/core/adapter-map.js';
 import { fuseResults } from '../src/core/fusion.js';
 import type { SearchHit } from '../src/core/records.js';
 import { loadBridgeDataset, type SpaceName } from './bridge-data.js';
-import {
-  type Judged,
-  lazyEmbedOnRead,
-  mean,
-  ndcgPerQuery,
-  rank,
-  rowsOf,
-  scoreMatrix,
-  topK,
-} from './bridge-methods.js';
+import { hit, judgedOf, lazyEmbedOnRead, mean, rank, rowsOf, scoreMatrix, topK } from './bridge-methods.js';
 import { benchArgs, machineInfo } from './lib.js';
 import { migrationOrder } from './quality-methods.js';
 
@@ -82,7 +73,7 @@ function rrfMatrix(a: Float32Array, b: Float32Array, n: number): Float32Array {
   const nq = a.length / n;
   for (let q = 0; q < nq; q++) {
     const hits = (m: Float32Array): SearchHit[] =>
-      topK(m.subarray(q * n, (q + 1) * n), 100).map((d) => hitOf(String(d), m[q * n + d] as number));
+      topK(m.subarray(q * n, (q + 1) * n), 100).map((d) => hit(String(d), m[q * n + d] as number));
     const fused = fuseResults({
       primary: { namespace: 'a', hits: hits(a) },
       next: { namespace: 'b', hits: hits(b) },
@@ -95,34 +86,10 @@ function rrfMatrix(a: Float32Array, b: Float32Array, n: number): Float32Array {
   return out;
 }
 
-function hitOf(id: string, score: number): SearchHit {
-  return {
-    sourceId: id,
-    chunkId: `${id}#0`,
-    score,
-    text: '',
-    metadata: {},
-    tenant: null,
-    provenance: {
-      fingerprint: '',
-      sourceId: id,
-      chunkId: `${id}#0`,
-      contentHash: '',
-      sourceVersion: 1,
-      embeddedAt: '',
-    },
-  };
-}
-
 for (const name of String(args.datasets).split(',')) {
   const ds = await loadBridgeDataset(shared, name);
   const N = ds.collection.docIds.length;
-  const judged: Judged = {
-    docIds: ds.collection.docIds,
-    queryIds: ds.collection.queries.map((q) => q.id),
-    qrels: ds.collection.qrels,
-  };
-  const ndcg = (runs: number[][]): number => mean(ndcgPerQuery(runs, judged));
+  const { judged, ndcg } = judgedOf(ds.collection);
   for (const [from, to] of pairs) {
     const A = ds.spaces[from];
     const B = ds.spaces[to];

@@ -86,6 +86,23 @@ export function ndcgPerQuery(runs: readonly number[][], judged: Judged): number[
   return judged.queryIds.map((id) => byId.get(id)?.metrics['ndcg@10'] ?? 0);
 }
 
+/** The judged queries of a dataset, and its mean nDCG@10 over a run per query. */
+export function judgedOf(collection: {
+  docIds: readonly string[];
+  queries: readonly { id: string }[];
+  qrels: Judged['qrels'];
+}): {
+  judged: Judged;
+  ndcg: (runs: number[][]) => number;
+} {
+  const judged: Judged = {
+    docIds: collection.docIds,
+    queryIds: collection.queries.map((q) => q.id),
+    qrels: collection.qrels,
+  };
+  return { judged, ndcg: (runs) => mean(ndcgPerQuery(runs, judged)) };
+}
+
 export function mean(values: readonly number[]): number {
   return values.length === 0 ? Number.NaN : values.reduce((a, b) => a + b, 0) / values.length;
 }
@@ -98,7 +115,8 @@ export function rank(scores: Float32Array, docs: number, keep?: (i: number) => b
 
 const DEPTH = 100;
 
-function hit(id: string, score: number): SearchHit {
+/** A search hit carrying only what the replays read: the source id and its score. */
+export function hit(id: string, score: number): SearchHit {
   return {
     sourceId: id,
     chunkId: `${id}#0`,

@@ -39,9 +39,9 @@ import { type BridgeDataset, loadBridgeDataset, type SpaceName } from './bridge-
 import {
   fused,
   type Judged,
+  judgedOf,
   lazyEmbedOnRead,
   mean,
-  ndcgPerQuery,
   rank,
   rawMerge,
   rowsOf,
@@ -140,12 +140,7 @@ function tuned(
 async function runDataset(name: string): Promise<void> {
   const ds = await loadBridgeDataset(shared, name);
   const N = ds.collection.docIds.length;
-  const judged: Judged = {
-    docIds: ds.collection.docIds,
-    queryIds: ds.collection.queries.map((q) => q.id),
-    qrels: ds.collection.qrels,
-  };
-  const ndcg = (runs: number[][]): number => mean(ndcgPerQuery(runs, judged));
+  const { judged, ndcg } = judgedOf(ds.collection);
   for (const [from, to] of PAIRS) {
     const A = ds.spaces[from];
     const B = ds.spaces[to];
