@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import type * as Zod from 'zod';
 import { canonicalJson, sha256Hex } from './canonical.js';
 import { ReembedError } from './errors.js';
 import { deepFreeze } from './freeze.js';
@@ -12,6 +12,7 @@ import {
   tokenPieces,
   wordLength,
 } from './probe-text.js';
+import { lazyZod } from './zod.js';
 
 /**
  * A probe set: a quality check a collection builds from itself when nobody judged any queries. A seeded
@@ -28,45 +29,48 @@ import {
 export const PROBE_KINDS = ['title', 'sentence', 'span'] as const;
 export type ProbeKind = (typeof PROBE_KINDS)[number];
 
-export const probeParamsSchema = z
-  .object({
-    /** Seed of the sample and of every draw: the same seed over the same collection gives the same probe. */
-    seed: z
-      .number()
-      .int()
-      .min(0)
-      .max(2 ** 31 - 1)
-      .default(1),
-    /** Queries wanted (one per sampled document). */
-    size: z.number().int().min(30).max(100_000).default(300),
-    /** Relative weights of the query kinds; a kind a document cannot give falls back to another. */
-    mix: z
-      .object({
-        title: z.number().min(0).default(1),
-        sentence: z.number().min(0).default(1),
-        span: z.number().min(0).default(0),
-      })
-      .strict()
-      .default({})
-      .refine((m) => m.title + m.sentence + m.span > 0, 'at least one kind needs a positive weight'),
-    /** Evaluate each document with its query removed (default true; false keeps the stored document). */
-    holdOut: z.boolean().default(true),
-    /** Sentence length bounds, in words. */
-    minWords: z.number().int().min(1).default(5),
-    maxWords: z.number().int().min(1).default(40),
-    /** Content words in a span query. */
-    spanWords: z.number().int().min(2).max(64).default(8),
-    /** Queries are cut from the first this-many words, which every model sees before truncating. */
-    windowWords: z.number().int().min(10).default(200),
-  })
-  .strict()
-  .refine((p) => p.maxWords >= p.minWords, 'maxWords must be at least minWords');
+/** The probe parameters' schema, built with zod on first use (importing this module loads no zod). */
+const probeParamsSchema = lazyZod((z) =>
+  z
+    .object({
+      /** Seed of the sample and of every draw: the same seed over the same collection gives the same probe. */
+      seed: z
+        .number()
+        .int()
+        .min(0)
+        .max(2 ** 31 - 1)
+        .default(1),
+      /** Queries wanted (one per sampled document). */
+      size: z.number().int().min(30).max(100_000).default(300),
+      /** Relative weights of the query kinds; a kind a document cannot give falls back to another. */
+      mix: z
+        .object({
+          title: z.number().min(0).default(1),
+          sentence: z.number().min(0).default(1),
+          span: z.number().min(0).default(0),
+        })
+        .strict()
+        .default({})
+        .refine((m) => m.title + m.sentence + m.span > 0, 'at least one kind needs a positive weight'),
+      /** Evaluate each document with its query removed (default true; false keeps the stored document). */
+      holdOut: z.boolean().default(true),
+      /** Sentence length bounds, in words. */
+      minWords: z.number().int().min(1).default(5),
+      maxWords: z.number().int().min(1).default(40),
+      /** Content words in a span query. */
+      spanWords: z.number().int().min(2).max(64).default(8),
+      /** Queries are cut from the first this-many words, which every model sees before truncating. */
+      windowWords: z.number().int().min(10).default(200),
+    })
+    .strict()
+    .refine((p) => p.maxWords >= p.minWords, 'maxWords must be at least minWords'),
+);
 
-export type ProbeParams = z.infer<typeof probeParamsSchema>;
-export type ProbeParamsInput = z.input<typeof probeParamsSchema>;
+export type ProbeParams = Zod.infer<ReturnType<typeof probeParamsSchema>>;
+export type ProbeParamsInput = Zod.input<ReturnType<typeof probeParamsSchema>>;
 
 export function resolveProbeParams(input: unknown = {}): ProbeParams {
-  const parsed = probeParamsSchema.safeParse(input ?? {});
+  const parsed = probeParamsSchema().safeParse(input ?? {});
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
     throw new ReembedError('INVALID_INPUT', `Invalid probe parameters: ${issues.join('; ')}.`, {

@@ -1,7 +1,8 @@
-import { z } from 'zod';
+import type * as Zod from 'zod';
 import { canonicalJson, sha256Hex } from './canonical.js';
 import { ReembedError } from './errors.js';
 import { deepFreeze } from './freeze.js';
+import { lazyZod } from './zod.js';
 
 /**
  * An embedding space: everything that determines the geometry of the vectors a pipeline produces.
@@ -10,59 +11,74 @@ import { deepFreeze } from './freeze.js';
 export const METRICS = ['cosine', 'dot', 'l2'] as const;
 export type Metric = (typeof METRICS)[number];
 
-export const chunkerSchema = z
-  .object({
-    kind: z.enum(['none', 'tokens', 'chars']),
-    size: z.number().int().positive().optional(),
-    overlap: z.number().int().nonnegative().optional(),
-  })
-  .strict()
-  .superRefine((c, ctx) => {
-    if (c.kind !== 'none' && c.size === undefined) {
-      ctx.addIssue({ code: 'custom', message: `chunker.size is required for kind "${c.kind}"` });
-    }
-    if (c.size !== undefined && c.overlap !== undefined && c.overlap >= c.size) {
-      ctx.addIssue({ code: 'custom', message: 'chunker.overlap must be smaller than chunker.size' });
-    }
-  });
-export type ChunkerSpec = z.infer<typeof chunkerSchema>;
+/** The space schemas, built with zod on first use (`lazyZod`: importing this module loads no zod). */
+const schemas = lazyZod((z) => {
+  const chunker = z
+    .object({
+      kind: z.enum(['none', 'tokens', 'chars']),
+      size: z.number().int().positive().optional(),
+      overlap: z.number().int().nonnegative().optional(),
+    })
+    .strict()
+    .superRefine((c, ctx) => {
+      if (c.kind !== 'none' && c.size === undefined) {
+        ctx.addIssue({ code: 'custom', message: `chunker.size is required for kind "${c.kind}"` });
+      }
+      if (c.size !== undefined && c.overlap !== undefined && c.overlap >= c.size) {
+        ctx.addIssue({ code: 'custom', message: 'chunker.overlap must be smaller than chunker.size' });
+      }
+    });
 
-const jsonValue: z.ZodType<unknown> = z.lazy(() =>
-  z.union([z.string(), z.number().finite(), z.boolean(), z.null(), z.array(jsonValue), z.record(jsonValue)]),
-);
+  const jsonValue: Zod.ZodType<unknown> = z.lazy(() =>
+    z.union([
+      z.string(),
+      z.number().finite(),
+      z.boolean(),
+      z.null(),
+      z.array(jsonValue),
+      z.record(jsonValue),
+    ]),
+  );
 
+  /** The geometry-relevant fields. Every one of them goes into the fingerprint. */
+  const spec = z
+    .object({
+      provider: z.string().min(1),
+      model: z.string().min(1),
+      revision: z.string().min(1),
+      dimension: z.number().int().positive().max(65_536),
+      metric: z.enum(METRICS),
+      normalization: z.enum(['l2', 'none']),
+      /** Task prefix or input type sent to the model, per side (e.g. `{ query: 'query: ', document: 'passage: ' }`). */
+      inputType: z.object({ query: z.string(), document: z.string() }).strict(),
+      truncation: z
+        .object({ maxTokens: z.number().int().positive().nullable(), side: z.enum(['end', 'start']) })
+        .strict(),
+      preprocessing: z.string().min(1),
+      chunker,
+      /** Model parameters that change the output (hash seed, LSA rank, ...). */
+      params: z.record(jsonValue),
+    })
+    .strict();
+
+  /** Operational settings of a space: they never change the geometry, so they stay out of the fingerprint. */
+  const runtime = z
+    .object({
+      /** Price per one million input tokens, for cost estimates. */
+      pricePerMillionTokens: z.number().nonnegative().default(0),
+      /** Provider connection and model location; secrets are references such as `$env:OPENAI_API_KEY`. */
+      options: z.record(jsonValue).default({}),
+    })
+    .strict();
+  return { chunker, spec, runtime };
+});
+type Schemas = ReturnType<typeof schemas>;
+
+export type ChunkerSpec = Zod.infer<Schemas['chunker']>;
 /** The geometry-relevant fields. Every one of them goes into the fingerprint. */
-export const spaceSpecSchema = z
-  .object({
-    provider: z.string().min(1),
-    model: z.string().min(1),
-    revision: z.string().min(1),
-    dimension: z.number().int().positive().max(65_536),
-    metric: z.enum(METRICS),
-    normalization: z.enum(['l2', 'none']),
-    /** Task prefix or input type sent to the model, per side (e.g. `{ query: 'query: ', document: 'passage: ' }`). */
-    inputType: z.object({ query: z.string(), document: z.string() }).strict(),
-    truncation: z
-      .object({ maxTokens: z.number().int().positive().nullable(), side: z.enum(['end', 'start']) })
-      .strict(),
-    preprocessing: z.string().min(1),
-    chunker: chunkerSchema,
-    /** Model parameters that change the output (hash seed, LSA rank, ...). */
-    params: z.record(jsonValue),
-  })
-  .strict();
-export type SpaceSpec = z.infer<typeof spaceSpecSchema>;
-
+export type SpaceSpec = Zod.infer<Schemas['spec']>;
 /** Operational settings of a space: they never change the geometry, so they stay out of the fingerprint. */
-export const spaceRuntimeSchema = z
-  .object({
-    /** Price per one million input tokens, for cost estimates. */
-    pricePerMillionTokens: z.number().nonnegative().default(0),
-    /** Provider connection and model location; secrets are references such as `$env:OPENAI_API_KEY`. */
-    options: z.record(jsonValue).default({}),
-  })
-  .strict();
-export type SpaceRuntime = z.infer<typeof spaceRuntimeSchema>;
+export type SpaceRuntime = Zod.infer<Schemas['runtime']>;
 
 export interface Space {
   readonly kind: 'space';
@@ -112,7 +128,7 @@ export function assertName(kind: string, name: string): void {
 export function defineSpace(name: string, input: SpaceSpecInput, runtime: Partial<SpaceRuntime> = {}): Space {
   assertName('space', name);
   const spec = parseSpaceSpec({ revision: '1', ...SPACE_DEFAULTS, ...input });
-  const parsedRuntime = spaceRuntimeSchema.safeParse(runtime);
+  const parsedRuntime = schemas().runtime.safeParse(runtime);
   if (!parsedRuntime.success) throw specError('space runtime', parsedRuntime.error);
   return Object.freeze({
     kind: 'space' as const,
@@ -124,12 +140,12 @@ export function defineSpace(name: string, input: SpaceSpecInput, runtime: Partia
 }
 
 export function parseSpaceSpec(input: unknown): SpaceSpec {
-  const parsed = spaceSpecSchema.safeParse(input);
+  const parsed = schemas().spec.safeParse(input);
   if (!parsed.success) throw specError('space spec', parsed.error);
   return parsed.data;
 }
 
-function specError(what: string, error: z.ZodError): ReembedError {
+function specError(what: string, error: Zod.ZodError): ReembedError {
   const issues = error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
   return new ReembedError(
     'INVALID_SPEC',

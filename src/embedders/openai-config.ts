@@ -1,6 +1,7 @@
-import { z } from 'zod';
+import type * as Zod from 'zod';
 import { ReembedError } from '../core/errors.js';
 import type { Space } from '../core/space.js';
+import { lazyZod } from '../core/zod.js';
 
 /**
  * Connection settings of an OpenAI-compatible embeddings endpoint, read from `space.runtime.options`.
@@ -33,34 +34,36 @@ import type { Space } from '../core/space.js';
  * Geometry-relevant request parameters belong in the spec: `spec.params.requestDimensions: true` sends
  * `dimensions: spec.dimension`.
  */
-export const openAIOptionsSchema = z
-  .object({
-    baseUrl: z.string().url(),
-    api: z.enum(['openai', 'azure']).optional(),
-    deployment: z.string().min(1).optional(),
-    apiVersion: z.string().min(1).optional(),
-    apiKey: z.string().optional(),
-    auth: z.enum(['bearer', 'api-key', 'none']).optional(),
-    model: z.string().min(1).optional(),
-    headers: z.record(z.string()).default({}),
-    query: z.record(z.string()).default({}),
-    body: z.record(z.unknown()).default({}),
-    encodingFormat: z.enum(['float', 'base64']).optional(),
-    timeoutMs: z.number().int().positive().default(30_000),
-    maxRetries: z.number().int().min(0).max(50).default(6),
-    retryBaseMs: z.number().int().nonnegative().default(500),
-    retryMaxDelayMs: z.number().int().nonnegative().default(30_000),
-    maxRetryAfterMs: z.number().int().nonnegative().default(120_000),
-    maxBatchSize: z.number().int().positive().max(100_000).default(32),
-    maxBatchTokens: z.number().int().positive().default(100_000),
-    concurrency: z.number().int().positive().max(256).optional(),
-    maxConcurrency: z.number().int().positive().max(256).default(64),
-    /** How tokens are counted: an OpenAI encoding (exact), or `estimate`; default from the model and endpoint. */
-    tokenizer: z.enum(['cl100k_base', 'o200k_base', 'estimate']).optional(),
-  })
-  .strict();
+export const openAIOptionsSchema = lazyZod((z) =>
+  z
+    .object({
+      baseUrl: z.string().url(),
+      api: z.enum(['openai', 'azure']).optional(),
+      deployment: z.string().min(1).optional(),
+      apiVersion: z.string().min(1).optional(),
+      apiKey: z.string().optional(),
+      auth: z.enum(['bearer', 'api-key', 'none']).optional(),
+      model: z.string().min(1).optional(),
+      headers: z.record(z.string()).default({}),
+      query: z.record(z.string()).default({}),
+      body: z.record(z.unknown()).default({}),
+      encodingFormat: z.enum(['float', 'base64']).optional(),
+      timeoutMs: z.number().int().positive().default(30_000),
+      maxRetries: z.number().int().min(0).max(50).default(6),
+      retryBaseMs: z.number().int().nonnegative().default(500),
+      retryMaxDelayMs: z.number().int().nonnegative().default(30_000),
+      maxRetryAfterMs: z.number().int().nonnegative().default(120_000),
+      maxBatchSize: z.number().int().positive().max(100_000).default(32),
+      maxBatchTokens: z.number().int().positive().default(100_000),
+      concurrency: z.number().int().positive().max(256).optional(),
+      maxConcurrency: z.number().int().positive().max(256).default(64),
+      /** How tokens are counted: an OpenAI encoding (exact), or `estimate`; default from the model and endpoint. */
+      tokenizer: z.enum(['cl100k_base', 'o200k_base', 'estimate']).optional(),
+    })
+    .strict(),
+);
 
-export type OpenAIOptions = z.input<typeof openAIOptionsSchema>;
+export type OpenAIOptions = Zod.input<ReturnType<typeof openAIOptionsSchema>>;
 
 export interface ResolvedOpenAIConfig {
   readonly spaceName: string;
@@ -102,7 +105,7 @@ const RESERVED_BODY = new Set(['input', 'model', 'dimensions', 'encoding_format'
 
 /** Validates `space.runtime.options` once, resolving defaults; never resolves secrets (that happens per call). */
 export function resolveOpenAIConfig(space: Space): ResolvedOpenAIConfig {
-  const parsed = openAIOptionsSchema.safeParse(space.runtime.options);
+  const parsed = openAIOptionsSchema().safeParse(space.runtime.options);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
     throw invalid(space, `invalid runtime options: ${issues.join('; ')}`, { issues });

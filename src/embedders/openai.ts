@@ -7,12 +7,7 @@ import { type Clock, systemClock } from '../ports/clock.js';
 import type { Embedder, EmbedOptions } from '../ports/embedder.js';
 import { type ResolvedOpenAIConfig, resolveOpenAIConfig } from './openai-config.js';
 import { type LearnedLimits, ProviderPacer, type SharedLimiter } from './openai-pacer.js';
-import {
-  type OpenAIRetryEvent,
-  type RequestCounters,
-  type RequestDeps,
-  sendBatch,
-} from './openai-request.js';
+import type { OpenAIRetryEvent, RequestCounters, RequestDeps } from './openai-request.js';
 import { estimateTokens, planBatches, type TokenCounter } from './openai-tokens.js';
 
 export type { OpenAIOptions, ResolvedOpenAIConfig } from './openai-config.js';
@@ -140,6 +135,7 @@ export function createOpenAICompatibleEmbedder(
     const tokens = inputs.map((t) => count(t));
     const plans = planBatches(tokens, config);
     const out = new Array<Float32Array>(texts.length);
+    const { sendBatch } = await loadRequests();
     await runAll(
       plans.map((plan) => async (signal: AbortSignal, fail: (error: unknown) => void) => {
         try {
@@ -186,6 +182,13 @@ export function createOpenAICompatibleEmbedder(
       lifetime.abort(new Error('embedder closed'));
     },
   });
+}
+
+/** The request path (sending, retries, response checks) loads with the first `embed`, not at import. */
+let requests: Promise<typeof import('./openai-request.js')> | undefined;
+function loadRequests(): Promise<typeof import('./openai-request.js')> {
+  requests ??= import('./openai-request.js');
+  return requests;
 }
 
 /**
