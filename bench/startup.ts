@@ -10,16 +10,16 @@
  *   (the same pinned version) into it: without GitHub's prebuilt binaries better-sqlite3 compiles from
  *   source for ~9 minutes here, and the copied build directory is the same bytes the compile leaves.
  * - `reembed --help` cold start (goal < 150 ms) and `import('reembed')` (goal < 100 ms) as a user runs
- *   them: fresh processes in that install (`node -e "await import('reembed')"`, the package's bin), and
- *   the same against this checkout's `dist/`, with `node -e 0` beside them as the floor of any Node process
+ *   them: fresh processes in that install (`node -e "await import('reembed')"`, the package's bin; this
+ *   checkout's `dist/` with `--install=false`), with `node -e 0` beside them as the floor of any Node process
  *   on this machine. For each: wall time, CPU time (user + system of the process, from bash's `times`:
  *   less sensitive than wall time to other work on a shared machine) and, for the import, the import itself
  *   timed inside the process. `import + defineSpace` adds the first space definition (it loads zod, which
  *   the import no longer does). Medians over `--runs` interleaved rounds (each round runs each once, so a
  *   burst of load spreads over all of them); load averages are recorded before and after.
- * - `--baseline=DIR` adds another checkout's built package (e.g. ../main) to the same rounds: its `dist/`
- *   directly, and (with the install) its packed tarball unpacked over a copy of the install (the install's
- *   dependencies stay this branch's: the figures compare the package's own code).
+ * - `--baseline=DIR` adds another checkout's built package (e.g. ../main) to the same rounds: its packed
+ *   tarball unpacked over a copy of the install (the install's dependencies stay this branch's: the figures
+ *   compare the package's own code). With `--install=false`, both checkouts' `dist/` are run directly.
  *
  * Run: npx tsx bench/startup.ts [--runs=21 --baseline=../main --install=true --reuse-native]
  */
@@ -83,21 +83,24 @@ function countPackages(modules: string): number {
 }
 
 const scratch = mkdtempSync(join(tmpdir(), 'reembed-bench-startup-'));
-const targets: Target[] = [
-  { name: 'node -e 0', argv: ['-e', '0'], cwd: scratch },
-  { name: 'checkout: reembed --help', argv: [join(ROOT, 'bin', 'reembed.js'), '--help'], cwd: scratch },
-  { name: "checkout: import('reembed')", argv: importOf(distOf(ROOT)), cwd: scratch },
-];
-if (args.baseline) {
-  const base = String(args.baseline);
+const targets: Target[] = [{ name: 'node -e 0', argv: ['-e', '0'], cwd: scratch }];
+/** Without the install, this checkout's `dist/` (and the baseline's) directly. */
+if (!flag(args.install)) {
   targets.push(
-    {
-      name: 'baseline checkout: reembed --help',
-      argv: [join(base, 'bin', 'reembed.js'), '--help'],
-      cwd: scratch,
-    },
-    { name: "baseline checkout: import('reembed')", argv: importOf(distOf(base)), cwd: scratch },
+    { name: 'checkout: reembed --help', argv: [join(ROOT, 'bin', 'reembed.js'), '--help'], cwd: scratch },
+    { name: "checkout: import('reembed')", argv: importOf(distOf(ROOT)), cwd: scratch },
   );
+  if (args.baseline) {
+    const base = String(args.baseline);
+    targets.push(
+      {
+        name: 'baseline checkout: reembed --help',
+        argv: [join(base, 'bin', 'reembed.js'), '--help'],
+        cwd: scratch,
+      },
+      { name: "baseline checkout: import('reembed')", argv: importOf(distOf(base)), cwd: scratch },
+    );
+  }
 }
 
 let install: Record<string, unknown> | null = null;
