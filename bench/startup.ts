@@ -235,13 +235,22 @@ console.log(process.features.require_module ? String(zod() === (await import('zo
   };
   const quote = (s: string): string => `'${s.replaceAll("'", `'\\''`)}'`;
 
+  /** No start-up files (BASH_ENV, ~/.bashrc: pyenv's ran with every sample here, counted in `times`). */
+  const { BASH_ENV: _bashEnv, ENV: _env, ...inherited } = process.env;
+  const shellEnv = { ...inherited, NO_COLOR: '1' };
+
   /** One fresh process: wall ms (bash's clock around it), and CPU ms (user + system) of the process. */
   function time(t: Target): number {
     const command = [process.execPath, ...t.argv].map(quote).join(' ');
     const r = spawnSync(
       'bash',
-      ['-c', `s=$EPOCHREALTIME; ${command} || exit $?; e=$EPOCHREALTIME; echo "WALL $s $e"; times`],
-      { cwd: t.cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } },
+      [
+        '--norc',
+        '--noprofile',
+        '-c',
+        `s=$EPOCHREALTIME; ${command} || exit $?; e=$EPOCHREALTIME; echo "WALL $s $e"; times`,
+      ],
+      { cwd: t.cwd, encoding: 'utf8', env: shellEnv },
     );
     if (r.status !== 0) throw new Error(`${t.name}: exited ${r.status}:\n${r.stderr}`);
     const lines = r.stdout.trim().split('\n');
