@@ -18,6 +18,8 @@
  * Run: npx tsx bench/peer-langchain.ts [--peer=/tmp/peer-langchain --n=20000 --latencyN=5000 --runs=3
  *      --setups=memory,lancedb --parts=base,latency --out=bench/results/peer.md]
  * Re-render the report of a finished run (its scratch dir is printed): --render=/tmp/peer-bench-XXXX
+ * Side by side with another checkout's reembed (its own bench/peer-langchain.ts, run from its directory,
+ * which needs node_modules): --baseline=/path/to/main [--variants=default,baseline]
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -48,6 +50,10 @@ const args = benchArgs({
   setups: 'memory,lancedb',
   parts: 'base,latency',
   out: '',
+  /** Another checkout (e.g. main's) whose reembed runs as the `baseline` variant, side by side in each round. */
+  baseline: '',
+  /** Reembed variants per part, comma-separated (default: `default,batch1024` base, `default,c8` latency). */
+  variants: '',
 });
 /** Default: bench/results/peer.md, or beside the runner's results (bench/run.ts) so quick runs keep it. */
 const out = String(args.out) || join(resultsDir(), 'peer.md');
@@ -105,6 +111,7 @@ function jobsFor(
     ],
     cwd: resolve(String(args.peer)),
   };
+  const baseline = resolve(String(args.baseline) || '.');
   const ours = variants.map(
     (v): Job => ({
       side: 'reembed',
@@ -112,7 +119,7 @@ function jobsFor(
       command: process.execPath,
       args: [
         ...process.execArgv,
-        SELF,
+        v === 'baseline' ? join(baseline, 'bench', 'peer-langchain.ts') : SELF,
         '--child=reembed',
         `--setup=${REEMBED_SETUP[setup]}`,
         `--n=${n}`,
@@ -122,7 +129,7 @@ function jobsFor(
         `--queries=${args.queries}`,
         `--seed=${args.seed}`,
       ],
-      cwd: process.cwd(),
+      cwd: v === 'baseline' ? baseline : process.cwd(),
     }),
   );
   return [peer, ...ours];
@@ -169,8 +176,13 @@ async function main(): Promise<void> {
     const n = part === 'latency' ? Number(args.latencyN) : Number(args.n);
     // Base: the library defaults, plus a diagnostic larger backfill batch (fewer store commits).
     // Latency: the default backfill concurrency and a higher one.
-    const variants =
-      part === 'latency' ? ['default', `c${args.concurrency8}`] : ['default', `batch${args.batchDiag}`];
+    const variants = String(args.variants)
+      ? String(args.variants).split(',')
+      : part === 'latency'
+        ? ['default', `c${args.concurrency8}`]
+        : ['default', `batch${args.batchDiag}`];
+    if (variants.includes('baseline') && !String(args.baseline))
+      throw new Error('--variants=…,baseline needs --baseline=<checkout>');
     const failures: string[] = [];
     for (let run = 0; run < runs; run++) {
       for (const setup of setups) {

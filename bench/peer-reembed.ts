@@ -223,8 +223,13 @@ export async function runReembedPhases(o: ReembedPhaseOptions): Promise<void> {
       const t1 = performance.now();
       let report = started;
       let written = 0;
-      for (let i = 0; i < 5 && report.migration.state !== 'validating'; i++) {
+      // Per state: `backfilling` steps (backfill + coverage check) and `validating` steps (the gates).
+      const stepMs: Record<string, number> = {};
+      for (let i = 0; i < 6 && report.migration.state !== 'validating'; i++) {
+        const state = report.migration.state;
+        const ts = performance.now();
         report = await migrations.step(started.migration.id);
+        stepMs[state] = (stepMs[state] ?? 0) + performance.now() - ts;
         for (const s of report.steps) {
           const r = (s.data as { report?: { written?: number } } | undefined)?.report;
           if (s.name === 'backfill' && r?.written !== undefined) written += r.written;
@@ -244,6 +249,9 @@ export async function runReembedPhases(o: ReembedPhaseOptions): Promise<void> {
           breakdown_ms: {
             start: Number((t1 - t0).toFixed(1)),
             backfill_and_validate: Number((t2 - t1).toFixed(1)),
+            ...Object.fromEntries(
+              Object.entries(stepMs).map(([state, ms]) => [`step_${state}`, Number(ms.toFixed(1))]),
+            ),
             gates_and_cutover: Number((t3 - t2).toFixed(1)),
           },
         },

@@ -66,7 +66,8 @@ function cellOf(
 
 /** `default` → the library's backfill defaults; `c8` → concurrency 8; `batch1024` → batch of 1,024. */
 export function variantLabel(v: string): string {
-  if (v === 'default') return 'backfill defaults: concurrency 4, batch 128';
+  if (v === 'default') return 'backfill defaults';
+  if (v === 'baseline') return 'baseline checkout, backfill defaults';
   const m = /^(c|batch)(\d+)$/.exec(v);
   if (!m) return v;
   return m[1] === 'c' ? `concurrency ${m[2]}` : `backfill batch ${m[2]}, diagnostic`;

@@ -108,6 +108,41 @@ describe('lancedb store specifics', () => {
     expect((await reader.heads(ns.name, ['a'])).get('a')?.deleted).toBe(true);
   });
 
+  it('reuses a batch-search snapshot only while the table version holds (own and other stores’ commits)', async () => {
+    const uri = tempDir();
+    const writer = await openStore(uri);
+    const reader = await openStore(uri);
+    await writer.createNamespace(ns);
+    await writer.write(ns.name, fp, [
+      sourceWrite({ id: 'a', version: 1, vectors: [axisVector(0)] }),
+      sourceWrite({ id: 'b', version: 1, vectors: [axisVector(1)] }),
+    ]);
+    const batch = async (store: LanceDbVectorStore) =>
+      (
+        await store.searchMany(ns.name, [
+          { vector: axisVector(0), fingerprint: fp, k: 10, exact: true },
+          { vector: axisVector(1), fingerprint: fp, k: 10, exact: true },
+        ])
+      ).map((hits) => hits.map((h) => `${h.chunkId}:${h.provenance.sourceVersion}`).sort());
+    expect(await batch(reader)).toEqual([
+      ['a#0:1', 'b#0:1'],
+      ['a#0:1', 'b#0:1'],
+    ]);
+    // Another process commits: the reader's held snapshot is of an older table version.
+    await writer.write(ns.name, fp, [sourceWrite({ id: 'c', version: 1, vectors: [axisVector(0)] })]);
+    await writer.delete(ns.name, [{ sourceId: 'a', sourceVersion: 2 }]);
+    expect(await batch(reader)).toEqual([
+      ['b#0:1', 'c#0:1'],
+      ['b#0:1', 'c#0:1'],
+    ]);
+    // Its own commit too.
+    await reader.write(ns.name, fp, [sourceWrite({ id: 'b', version: 2, vectors: [axisVector(2)] })]);
+    expect(await batch(reader)).toEqual([
+      ['b#0:2', 'c#0:1'],
+      ['b#0:2', 'c#0:1'],
+    ]);
+  });
+
   it("follows another store's drop and re-creation of a namespace in another space (no stale descriptor)", async () => {
     const uri = tempDir();
     const owner = await openStore(uri);

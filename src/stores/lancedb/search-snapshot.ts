@@ -61,12 +61,20 @@ export class NamespaceSnapshot {
     };
     this.#matrix = new Float32Array(this.#count * dimension);
     const vectors = result.getChild('vector');
-    for (let i = 0; i < this.#count; i++) {
-      const row = (vectors?.get(i) as { toArray(): Float32Array } | null)?.toArray();
-      // The column is a fixed-size list of the namespace's dimension: anything else is not this namespace's.
-      if (!row || row.length !== dimension) throw new Error(`LanceDB row ${i} has no ${dimension}-d vector`);
-      this.#matrix.set(row, i * dimension);
+    let start = 0;
+    for (const chunk of (vectors?.data ?? []) as readonly VectorChunk[]) {
+      if (!copyChunk(chunk, this.#matrix, start, dimension)) {
+        for (let i = start; i < start + chunk.length; i++) {
+          const row = (vectors?.get(i) as { toArray(): Float32Array } | null)?.toArray();
+          // The column is a fixed-size list of the namespace's dimension: anything else is not this namespace's.
+          if (!row || row.length !== dimension)
+            throw new Error(`LanceDB row ${i} has no ${dimension}-d vector`);
+          this.#matrix.set(row, i * dimension);
+        }
+      }
+      start += chunk.length;
     }
+    if (start !== this.#count) throw new Error(`LanceDB returned ${start} vectors for ${this.#count} rows`);
   }
 
   /** Reads the rows matching `where` (the namespace's chunks of its own fingerprint) in one query. */
@@ -173,5 +181,75 @@ export class NamespaceSnapshot {
       this.#parsed[row] = parsed;
     }
     return parsed;
+  }
+}
+
+/** One record batch's slice of the vector column (a fixed-size list over float32 values). */
+interface VectorChunk {
+  readonly length: number;
+  readonly nullCount: number;
+  readonly stride: number;
+  readonly children: readonly { readonly values: unknown; readonly length: number }[];
+}
+
+/**
+ * Copies a batch's vectors in one `set` when the column is what a namespace writes — a null-free fixed-size
+ * list of `dimension` float32 values laid out contiguously — else returns false (the caller reads row by
+ * row, which also rejects a row without a vector).
+ */
+function copyChunk(chunk: VectorChunk, into: Float32Array, start: number, dimension: number): boolean {
+  const values = chunk.children[0]?.values;
+  if (chunk.nullCount !== 0 || chunk.stride !== dimension || !(values instanceof Float32Array)) return false;
+  const n = chunk.length * dimension;
+  if (values.length < n) return false;
+  into.set(values.subarray(0, n), start * dimension);
+  return true;
+}
+
+/** How long a batch-search snapshot is held for the next batch after its last use. */
+const SNAPSHOT_IDLE_MS = 5_000;
+
+/**
+ * The snapshot of the last `searchMany`, kept for the next one on the same table version (a probe or golden
+ * evaluation searches a namespace in several batches). One at a time, dropped by a write through this
+ * store, a drop, or after `SNAPSHOT_IDLE_MS` unused; a commit by another process moves the table version,
+ * so a held snapshot is never served for a newer version.
+ */
+export class SnapshotCache {
+  #held: {
+    readonly namespace: string;
+    readonly table: object;
+    readonly where: string;
+    readonly version: number;
+    readonly snapshot: NamespaceSnapshot;
+  } | null = null;
+  #timer: ReturnType<typeof setTimeout> | null = null;
+
+  get(table: object, where: string, version: number): NamespaceSnapshot | null {
+    const held = this.#held;
+    if (!held || held.table !== table || held.where !== where || held.version !== version) return null;
+    this.#touch();
+    return held.snapshot;
+  }
+
+  set(namespace: string, table: object, where: string, version: number, snapshot: NamespaceSnapshot): void {
+    this.#held = { namespace, table, where, version, snapshot };
+    this.#touch();
+  }
+
+  forget(namespace: string): void {
+    if (this.#held?.namespace === namespace) this.clear();
+  }
+
+  clear(): void {
+    this.#held = null;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+  }
+
+  #touch(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => this.clear(), SNAPSHOT_IDLE_MS);
+    this.#timer.unref?.();
   }
 }

@@ -25,7 +25,7 @@ import { NamespaceTables } from './namespace-tables.js';
 import { type PlanItem, planWrite } from './plan.js';
 import { readHeads, scanHeads } from './read.js';
 import { exactSearch, storedVector } from './search.js';
-import { NamespaceSnapshot } from './search-snapshot.js';
+import { NamespaceSnapshot, SnapshotCache } from './search-snapshot.js';
 import { and, filterPredicate, kindIs, sqlString } from './sql.js';
 import { namespaceStats } from './stats.js';
 import { commitPlan } from './versioned-commit.js';
@@ -59,6 +59,8 @@ export class LanceDbVectorStore implements VectorStore {
   readonly capabilities = LANCEDB_STORE_CAPABILITIES;
   readonly #config: ResolvedLanceDbConfig;
   readonly #tables: NamespaceTables;
+  /** The last batch of searches' snapshot, reused by the next batch on the same table version. */
+  readonly #snapshots = new SnapshotCache();
   #closed = false;
 
   constructor(
@@ -87,6 +89,7 @@ export class LanceDbVectorStore implements VectorStore {
   }
 
   async dropNamespace(name: string): Promise<void> {
+    this.#snapshots.forget(name);
     await this.#guard('drop a namespace', () => this.#tables.drop(name));
   }
 
@@ -162,21 +165,30 @@ export class LanceDbVectorStore implements VectorStore {
     }
     const where = searchableRows(descriptor, undefined);
     const budget = this.#config.searchMemoryBytes;
-    const inMemory =
-      requests.length > 1 &&
-      budget > 0 &&
-      (await this.#guard('count records', () => table.countRows(where))) * descriptor.dimension * 4 <= budget;
-    if (!inMemory) {
-      const out: SearchHit[][] = [];
-      for (const request of requests) out.push(await this.search(namespace, request));
-      return out;
+    if (requests.length <= 1 || budget <= 0) return this.#searchEach(namespace, requests);
+    // The table version is read before the rows: a snapshot is never labelled newer than what it holds.
+    const version = await this.#guard('read the table version', () => table.version());
+    let snapshot = this.#snapshots.get(table, where, version);
+    if (!snapshot) {
+      // One snapshot held at a time: the previous one goes before the next is read.
+      this.#snapshots.clear();
+      const count = await this.#guard('count records', () => table.countRows(where));
+      if (count * descriptor.dimension * 4 > budget) return this.#searchEach(namespace, requests);
+      snapshot = await this.#guard('read a namespace for search', () =>
+        NamespaceSnapshot.read(table, where, descriptor.metric, descriptor.dimension),
+      );
+      this.#snapshots.set(namespace, table, where, version, snapshot);
     }
-    const snapshot = await this.#guard('read a namespace for search', () =>
-      NamespaceSnapshot.read(table, where, descriptor.metric, descriptor.dimension),
-    );
+    const held = snapshot;
     return requests.map((request, i) =>
-      snapshot.search({ vector: toFloat32(request.vector), k: request.k, predicate: predicates[i] ?? null }),
+      held.search({ vector: toFloat32(request.vector), k: request.k, predicate: predicates[i] ?? null }),
     );
+  }
+
+  async #searchEach(namespace: string, requests: readonly SearchRequest[]): Promise<SearchHit[][]> {
+    const out: SearchHit[][] = [];
+    for (const request of requests) out.push(await this.search(namespace, request));
+    return out;
   }
 
   async heads(namespace: string, sourceIds: readonly string[]): Promise<Map<string, SourceHead>> {
@@ -214,6 +226,7 @@ export class LanceDbVectorStore implements VectorStore {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#snapshots.clear();
     this.#tables.close();
   }
 
@@ -224,6 +237,8 @@ export class LanceDbVectorStore implements VectorStore {
     items: (stored: StoredDescriptor) => PlanItem[],
   ): Promise<WriteResult> {
     this.#assertOpen();
+    // A commit moves the table version, so the held snapshot could not serve again: free it now.
+    this.#snapshots.forget(namespace);
     const embeddedAt = this.#now();
     return this.#tables.locked(namespace, async () => {
       const { stored, table } = await this.#guard(what, () => this.#tables.open(namespace));
