@@ -179,6 +179,28 @@ console.log('done');
     expect(demoDirs().filter((d) => !before.includes(d))).toEqual([]);
   }, 180_000);
 
+  it('migration demo interrupted during its backfill: stops the backfill and the live traffic, not the whole step', async () => {
+    const before = demoDirs();
+    // 5,000 live queries a stage: the backfill step takes 10+ s here, so an interrupt it ignores shows.
+    const child = spawnCli(['demo', '--strategy', 'blue-green', '--traffic', '5000'], {
+      cwd: dir,
+      env: { TMPDIR: demoTmp },
+    });
+    await child.waitFor((c) => /^10\. /m.test(c.stdout), 120_000);
+    await new Promise((r) => setTimeout(r, 1_000));
+    const signalled = performance.now();
+    child.process.kill('SIGINT');
+    const exit = await child.exited;
+    expect(exit.code, child.stderr).toBe(130);
+    // Before the fix the backfill step ran all six stages (and their traffic) to the end: 10-20 s here.
+    expect(performance.now() - signalled).toBeLessThan(4_000);
+    expect(child.stdout).not.toMatch(/^11\. /m);
+    expect(child.stderr).toMatch(
+      /error ABORTED: The demo was interrupted during step 11 \(migrate-backfill\); its temporary database was removed\./,
+    );
+    expect(demoDirs().filter((d) => !before.includes(d))).toEqual([]);
+  }, 180_000);
+
   it('deprecation demo interrupted while it fits and gates the bridge: stops within the current small unit, not as a failure', async () => {
     const before = demoDirs();
     // The default corpus (2,000 documents, 256 dimensions): fitting and gating the bridge takes seconds.

@@ -266,11 +266,14 @@ export const bridgedBackfillStep: DemoStep = {
     const id = need(d.migration, 'the migration');
     const lines: string[] = [];
     const task = state.ctx.progress.start('re-embed with v2', { total: state.documents ?? 0, unit: 'docs' });
+    // Ctrl-C stops the re-embedding at its next checkpoint (the batches in flight finish).
+    const signal = state.ctx.interrupt();
     try {
       for (const target of STAGES) {
         const last = d.stages[d.stages.length - 1];
         if (target < 1 && last && last.coverage >= target) continue; // a batch went past it already
         for (let round = 0; round < 100; round++) {
+          signal.throwIfAborted();
           const status = await service.status(id);
           if (status.migration.state !== 'backfilling') break;
           const coverage = status.coverage;
@@ -278,6 +281,7 @@ export const bridgedBackfillStep: DemoStep = {
           const gap = Math.ceil(target * coverage.live) - coverage.current;
           let shown = 0;
           await service.step(id, {
+            signal,
             ...(target < 1 ? { maxBatches: Math.max(1, Math.ceil(gap / state.options.batchSize)) } : {}),
             onProgress: (p) => {
               task.advance(Math.max(0, p.written - shown));

@@ -63,8 +63,11 @@ async function coverageNow(state: DemoState, m: DemoMigration) {
  */
 export async function backfillTo(state: DemoState, target: number, task: ProgressTask): Promise<number> {
   const m = migrationOf(state);
+  // Ctrl-C stops the backfill at its next checkpoint (the batches in flight finish), as the CLI promises.
+  const signal = state.ctx.interrupt();
   let written = 0;
   for (let round = 0; m.state === 'backfilling'; round++) {
+    signal.throwIfAborted();
     const coverage = await coverageNow(state, m);
     if (target < 1 && coverage.ratio >= target) break;
     if (round >= 50) {
@@ -77,6 +80,7 @@ export async function backfillTo(state: DemoState, target: number, task: Progres
     const gap = Math.ceil(target * coverage.live) - coverage.current;
     let shown = 0;
     const report = await m.service.step(m.id, {
+      signal,
       ...(target < 1 ? { maxBatches: Math.max(1, Math.ceil(gap / m.batchSize)) } : {}),
       onProgress: (p) => {
         task.advance(Math.max(0, p.written - shown));

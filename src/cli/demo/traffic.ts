@@ -131,7 +131,8 @@ export async function serveTraffic(state: DemoState, count: number): Promise<voi
   const m = state.migration;
   const queries = state.golden?.queries ?? [];
   if (!m || queries.length === 0) return;
-  for (let i = 0; i < count; i++) {
+  const signal = state.ctx.interrupt();
+  for (let i = 0; i < count && !signal.aborted; i++) {
     const query = queries[m.cursor++ % queries.length];
     if (!query) continue;
     try {
