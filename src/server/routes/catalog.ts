@@ -1,91 +1,80 @@
-import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
+import { type OpenAPIHono, z } from '@hono/zod-openapi';
 import { SpendEstimator } from '../../app/spend.js';
 import { parseDuration } from '../../core/migration.js';
 import { runMonitor } from '../../monitor/run.js';
 import type { ServerDeps, ServerEnv } from '../env.js';
-import { CollectionQuery, CoverageQuery, Json, JsonList, MonitorQuery, Name } from '../schemas.js';
-import { guarded, responses } from './define.js';
+import { CollectionQuery, CoverageQuery, JsonList, MonitorQuery, Name } from '../schemas.js';
+import { routeGroup } from './define.js';
 
 /** Reading the control plane: spaces, collections with their namespaces' manifests, aliases, status, monitor. */
 const NEED = { scope: 'query', tenantKeys: false } as const;
+const route = routeGroup('catalog', NEED);
 
-const spaces = createRoute({
+const spaces = route({
   method: 'get',
   path: '/v1/spaces',
   summary: 'Embedding spaces (spec and fingerprint)',
-  ...guarded('catalog', NEED),
-  responses: responses(JsonList),
+  returns: JsonList,
 });
 
-const collections = createRoute({
+const collections = route({
   method: 'get',
   path: '/v1/collections',
   summary: 'Collections, each with its namespaces (manifests) and aliases',
-  ...guarded('catalog', NEED),
-  responses: responses(JsonList),
+  returns: JsonList,
 });
 
-const namespaces = createRoute({
+const namespaces = route({
   method: 'get',
   path: '/v1/namespaces',
   summary: 'Namespace manifests: space, records, fingerprints, coverage',
   request: { query: CollectionQuery },
-  ...guarded('catalog', NEED),
-  responses: responses(JsonList),
+  returns: JsonList,
 });
 
-const aliases = createRoute({
+const aliases = route({
   method: 'get',
   path: '/v1/aliases',
   summary: 'Aliases with their routing and the migration that owns it',
   request: { query: CollectionQuery },
-  ...guarded('catalog', NEED),
-  responses: responses(JsonList),
+  returns: JsonList,
 });
 
-const alias = createRoute({
+const alias = route({
   method: 'get',
   path: '/v1/aliases/{alias}',
   summary: 'One alias',
   request: { params: z.object({ alias: Name('docs') }) },
-  ...guarded('catalog', NEED),
-  responses: responses(Json),
 });
 
-const coverage = createRoute({
+const coverage = route({
   method: 'get',
   path: '/v1/coverage',
   summary:
     'Coverage over time: samples the server takes while a backfill runs (and reembed monitor / report)',
   request: { query: CoverageQuery },
-  ...guarded('catalog', NEED, 'Oldest first; empty when the backend keeps no coverage history.'),
-  responses: responses(Json),
+  description: 'Oldest first; empty when the backend keeps no coverage history.',
 });
 
-const session = createRoute({
+const session = route({
   method: 'get',
   path: '/v1/session',
   summary: "The presented key's name, scope and tenant (what the dashboard may show and do)",
-  ...guarded('catalog', { scope: 'query', tenantKeys: true }),
-  responses: responses(Json),
+  need: { scope: 'query', tenantKeys: true },
 });
 
-const status = createRoute({
+const status = route({
   method: 'get',
   path: '/v1/status',
   summary: 'Namespace manifests and the status of every unfinished migration (with tokens and cost so far)',
   request: { query: CollectionQuery },
-  ...guarded('catalog', NEED),
-  responses: responses(Json),
 });
 
-const monitor = createRoute({
+const monitor = route({
   method: 'get',
   path: '/v1/monitor',
   summary: 'Run the monitor checks now (fingerprints, coverage, traffic share, latency, mixed versions)',
   request: { query: MonitorQuery },
-  ...guarded('catalog', NEED),
-  responses: responses(Json),
 });
 
 export function registerCatalogRoutes(api: OpenAPIHono<ServerEnv>, deps: ServerDeps): void {

@@ -1,4 +1,4 @@
-import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
+import { type OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { SourceInput } from '../../core/records.js';
@@ -7,8 +7,8 @@ import { refusal } from '../auth.js';
 import type { ServerDeps, ServerEnv } from '../env.js';
 import { apiError, describeIssues, sendError } from '../errors.js';
 import { fastSearchBody } from '../fast-search.js';
-import { DeleteRequest, Json, NAME, Name, SearchRequest, SearchResponse, UpsertRequest } from '../schemas.js';
-import { guarded, jsonBody, responses } from './define.js';
+import { DeleteRequest, NAME, Name, SearchRequest, SearchResponse, UpsertRequest } from '../schemas.js';
+import { jsonBody, routeGroup } from './define.js';
 
 /**
  * The data plane: search an alias, upsert and delete source documents. A tenant-bound key is confined to
@@ -16,37 +16,31 @@ import { guarded, jsonBody, responses } from './define.js';
  * it, and its deletes only ever touch it.
  */
 const SEARCH_ACCESS = { scope: 'query', tenantKeys: true } as const;
+const route = routeGroup('data', { scope: 'write', tenantKeys: true });
 
-const search = createRoute({
+const search = route({
   method: 'post',
   path: '/v1/aliases/{alias}/search',
   summary: 'Search an alias (text, or a vector with its declared space)',
-
   request: { params: z.object({ alias: Name('docs') }), body: jsonBody(SearchRequest) },
-  ...guarded(
-    'data',
-    SEARCH_ACCESS,
+  description:
     'Answers through the alias routing (single, shadow, split, fused); every hit carries its provenance (fingerprint, source version, embedding time) and the trace names each namespace read.',
-  ),
-  responses: responses(SearchResponse),
+  need: SEARCH_ACCESS,
+  returns: SearchResponse,
 });
 
-const upsert = createRoute({
+const upsert = route({
   method: 'post',
   path: '/v1/collections/{collection}/documents',
   summary: 'Upsert source documents (all-or-nothing), written to every writable namespace',
   request: { params: z.object({ collection: Name('docs') }), body: jsonBody(UpsertRequest) },
-  ...guarded('data', { scope: 'write', tenantKeys: true }),
-  responses: responses(Json),
 });
 
-const remove = createRoute({
+const remove = route({
   method: 'post',
   path: '/v1/collections/{collection}/documents/delete',
   summary: 'Delete source documents by id (unknown ids are ignored)',
   request: { params: z.object({ collection: Name('docs') }), body: jsonBody(DeleteRequest) },
-  ...guarded('data', { scope: 'write', tenantKeys: true }),
-  responses: responses(Json),
 });
 
 const SearchParams = z.object({ alias: Name('docs') });

@@ -1,6 +1,7 @@
+import { createRoute, type RouteConfig } from '@hono/zod-openapi';
 import type { ZodType } from 'zod';
 import { type Requirement, requires } from '../auth.js';
-import { ErrorBody } from '../schemas.js';
+import { ErrorBody, Json } from '../schemas.js';
 
 const error = (description: string) => ({
   description,
@@ -48,4 +49,50 @@ export function jsonBody<T extends ZodType>(schema: T) {
 /** An optional JSON request body (absent means `{}`). */
 export function optionalJsonBody<T extends ZodType>(schema: T) {
   return { content: { 'application/json': { schema } }, required: false } as const;
+}
+
+/** What one route of a group states for itself; the group supplies its tag, access, security and errors. */
+export interface RouteSpec<
+  M extends RouteConfig['method'],
+  P extends string,
+  R extends RouteConfig['request'],
+  S extends ZodType,
+> {
+  readonly method: M;
+  readonly path: P;
+  readonly summary: string;
+  readonly request?: R;
+  /** Said before the access sentence in the document. */
+  readonly description?: string;
+  /** The 200 body (default `Json`, one object). */
+  readonly returns?: S;
+  /** This route's access, when it differs from the group's. */
+  readonly need?: Requirement;
+}
+
+/**
+ * The route definer of one group of authenticated JSON routes (one tag, one default access): each route
+ * states only its method, path, summary, request and what differs.
+ *
+ * @example
+ * const route = routeGroup('eval', { scope: 'admin', tenantKeys: false });
+ * const listSets = route({ method: 'get', path: '/v1/golden-sets', summary: 'Stored golden sets', returns: JsonList });
+ */
+export function routeGroup(tag: string, need: Requirement) {
+  return <
+    const M extends RouteConfig['method'],
+    const P extends string,
+    const R extends RouteConfig['request'] = undefined,
+    S extends ZodType = typeof Json,
+  >(
+    spec: RouteSpec<M, P, R, S>,
+  ) =>
+    createRoute({
+      method: spec.method,
+      path: spec.path,
+      summary: spec.summary,
+      request: spec.request as R,
+      ...guarded(tag, spec.need ?? need, spec.description),
+      responses: responses((spec.returns ?? Json) as S),
+    });
 }
