@@ -27,8 +27,8 @@ export interface CreateKeyInput {
 
 /**
  * `crypto.hash` (Node 20.12+): the same digest without a `Hash` stream object per call. Every
- * authenticated request hashes the presented key; on the server's path `createHash` was ~7 µs a request
- * warm (CPU profile) and more with cold caches. Older Node 20 releases fall back to `createHash`.
+ * authenticated request hashes the presented key, and a `Hash` object per call showed in a CPU profile of
+ * the server path (BENCHMARKS.md, "Figures behind code choices"). Older Node 20 releases fall back to `createHash`.
  */
 const oneShotHash = (nodeCrypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string })
   .hash;

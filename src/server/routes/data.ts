@@ -49,8 +49,8 @@ export function registerDataRoutes(api: OpenAPIHono<ServerEnv>, deps: ServerDeps
   // The hot route, registered by hand: the same document entry as `api.openapi`, and in one handler the
   // steps its middleware would take one layer each, in the same order with the same functions — access
   // (`refusal`, as `requires`), the path, then the body (read as hono's json validator reads it), with a
-  // shortcut past zod for the common text search (see fast-search.ts). Three fewer layers: ~0.06 ms CPU
-  // less per search in a paired profiling run; test/server/search-route.test.ts holds it to the layered route.
+  // shortcut past zod for the common text search (see fast-search.ts). Three fewer layers (the CPU saved: BENCHMARKS.md,
+  // "Figures behind code choices"); test/server/search-route.test.ts holds it to the layered route.
   const { middleware: _access, ...documented } = search;
   api.openAPIRegistry.registerPath(documented);
   api.post('/v1/aliases/:alias/search', async (c) => {
