@@ -9,33 +9,19 @@ import { jsonBody, routeGroup } from './define.js';
 const NEED = { scope: 'admin', tenantKeys: false } as const;
 const route = routeGroup('admin', NEED);
 
-const audit = route({
-  method: 'get',
-  path: '/v1/audit',
-  summary:
-    'The audit log (filters as `reembed audit`: subject, action, actor with `*` patterns, since, until, limit)',
-  request: { query: AuditQuery },
-  returns: JsonList,
-});
+const audit = route(
+  'GET /v1/audit',
+  'The audit log (filters as `reembed audit`: subject, action, actor with `*` patterns, since, until, limit)',
+  { request: { query: AuditQuery }, returns: JsonList },
+);
 
-const listKeys = route({
-  method: 'get',
-  path: '/v1/keys',
-  summary: 'API keys (never their secrets)',
-  returns: JsonList,
-});
+const listKeys = route('GET /v1/keys', 'API keys (never their secrets)', { returns: JsonList });
 
-const createKey = route({
-  method: 'post',
-  path: '/v1/keys',
-  summary: 'Create an API key; the answer holds its secret, shown this once',
+const createKey = route('POST /v1/keys', 'Create an API key; the answer holds its secret, shown this once', {
   request: { body: jsonBody(KeyCreateRequest) },
 });
 
-const revokeKey = route({
-  method: 'delete',
-  path: '/v1/keys/{key}',
-  summary: 'Revoke an API key by id or name',
+const revokeKey = route('DELETE /v1/keys/{key}', 'Revoke an API key by id or name', {
   request: { params: z.object({ key: KeyRef }) },
 });
 

@@ -10,72 +10,55 @@ import { routeGroup } from './define.js';
 const NEED = { scope: 'query', tenantKeys: false } as const;
 const route = routeGroup('catalog', NEED);
 
-const spaces = route({
-  method: 'get',
-  path: '/v1/spaces',
-  summary: 'Embedding spaces (spec and fingerprint)',
-  returns: JsonList,
-});
+const spaces = route('GET /v1/spaces', 'Embedding spaces (spec and fingerprint)', { returns: JsonList });
 
-const collections = route({
-  method: 'get',
-  path: '/v1/collections',
-  summary: 'Collections, each with its namespaces (manifests) and aliases',
-  returns: JsonList,
-});
+const collections = route(
+  'GET /v1/collections',
+  'Collections, each with its namespaces (manifests) and aliases',
+  { returns: JsonList },
+);
 
-const namespaces = route({
-  method: 'get',
-  path: '/v1/namespaces',
-  summary: 'Namespace manifests: space, records, fingerprints, coverage',
+const namespaces = route(
+  'GET /v1/namespaces',
+  'Namespace manifests: space, records, fingerprints, coverage',
+  { request: { query: CollectionQuery }, returns: JsonList },
+);
+
+const aliases = route('GET /v1/aliases', 'Aliases with their routing and the migration that owns it', {
   request: { query: CollectionQuery },
   returns: JsonList,
 });
 
-const aliases = route({
-  method: 'get',
-  path: '/v1/aliases',
-  summary: 'Aliases with their routing and the migration that owns it',
-  request: { query: CollectionQuery },
-  returns: JsonList,
-});
-
-const alias = route({
-  method: 'get',
-  path: '/v1/aliases/{alias}',
-  summary: 'One alias',
+const alias = route('GET /v1/aliases/{alias}', 'One alias', {
   request: { params: z.object({ alias: Name('docs') }) },
 });
 
-const coverage = route({
-  method: 'get',
-  path: '/v1/coverage',
-  summary:
-    'Coverage over time: samples the server takes while a backfill runs (and reembed monitor / report)',
-  request: { query: CoverageQuery },
-  description: 'Oldest first; empty when the backend keeps no coverage history.',
-});
+const coverage = route(
+  'GET /v1/coverage',
+  'Coverage over time: samples the server takes while a backfill runs (and reembed monitor / report)',
+  {
+    request: { query: CoverageQuery },
+    description: 'Oldest first; empty when the backend keeps no coverage history.',
+  },
+);
 
-const session = route({
-  method: 'get',
-  path: '/v1/session',
-  summary: "The presented key's name, scope and tenant (what the dashboard may show and do)",
-  need: { scope: 'query', tenantKeys: true },
-});
+const session = route(
+  'GET /v1/session',
+  "The presented key's name, scope and tenant (what the dashboard may show and do)",
+  { need: { scope: 'query', tenantKeys: true } },
+);
 
-const status = route({
-  method: 'get',
-  path: '/v1/status',
-  summary: 'Namespace manifests and the status of every unfinished migration (with tokens and cost so far)',
-  request: { query: CollectionQuery },
-});
+const status = route(
+  'GET /v1/status',
+  'Namespace manifests and the status of every unfinished migration (with tokens and cost so far)',
+  { request: { query: CollectionQuery } },
+);
 
-const monitor = route({
-  method: 'get',
-  path: '/v1/monitor',
-  summary: 'Run the monitor checks now (fingerprints, coverage, traffic share, latency, mixed versions)',
-  request: { query: MonitorQuery },
-});
+const monitor = route(
+  'GET /v1/monitor',
+  'Run the monitor checks now (fingerprints, coverage, traffic share, latency, mixed versions)',
+  { request: { query: MonitorQuery } },
+);
 
 export function registerCatalogRoutes(api: OpenAPIHono<ServerEnv>, deps: ServerDeps): void {
   const { app } = deps;

@@ -18,30 +18,29 @@ import { jsonBody, routeGroup } from './define.js';
 const SEARCH_ACCESS = { scope: 'query', tenantKeys: true } as const;
 const route = routeGroup('data', { scope: 'write', tenantKeys: true });
 
-const search = route({
-  method: 'post',
-  path: '/v1/aliases/{alias}/search',
-  summary: 'Search an alias (text, or a vector with its declared space)',
-  request: { params: z.object({ alias: Name('docs') }), body: jsonBody(SearchRequest) },
-  description:
-    'Answers through the alias routing (single, shadow, split, fused); every hit carries its provenance (fingerprint, source version, embedding time) and the trace names each namespace read.',
-  need: SEARCH_ACCESS,
-  returns: SearchResponse,
-});
+const search = route(
+  'POST /v1/aliases/{alias}/search',
+  'Search an alias (text, or a vector with its declared space)',
+  {
+    request: { params: z.object({ alias: Name('docs') }), body: jsonBody(SearchRequest) },
+    description:
+      'Answers through the alias routing (single, shadow, split, fused); every hit carries its provenance (fingerprint, source version, embedding time) and the trace names each namespace read.',
+    need: SEARCH_ACCESS,
+    returns: SearchResponse,
+  },
+);
 
-const upsert = route({
-  method: 'post',
-  path: '/v1/collections/{collection}/documents',
-  summary: 'Upsert source documents (all-or-nothing), written to every writable namespace',
-  request: { params: z.object({ collection: Name('docs') }), body: jsonBody(UpsertRequest) },
-});
+const upsert = route(
+  'POST /v1/collections/{collection}/documents',
+  'Upsert source documents (all-or-nothing), written to every writable namespace',
+  { request: { params: z.object({ collection: Name('docs') }), body: jsonBody(UpsertRequest) } },
+);
 
-const remove = route({
-  method: 'post',
-  path: '/v1/collections/{collection}/documents/delete',
-  summary: 'Delete source documents by id (unknown ids are ignored)',
-  request: { params: z.object({ collection: Name('docs') }), body: jsonBody(DeleteRequest) },
-});
+const remove = route(
+  'POST /v1/collections/{collection}/documents/delete',
+  'Delete source documents by id (unknown ids are ignored)',
+  { request: { params: z.object({ collection: Name('docs') }), body: jsonBody(DeleteRequest) } },
+);
 
 const SearchParams = z.object({ alias: Name('docs') });
 

@@ -51,16 +51,10 @@ export function optionalJsonBody<T extends ZodType>(schema: T) {
   return { content: { 'application/json': { schema } }, required: false } as const;
 }
 
-/** What one route of a group states for itself; the group supplies its tag, access, security and errors. */
-export interface RouteSpec<
-  M extends RouteConfig['method'],
-  P extends string,
-  R extends RouteConfig['request'],
-  S extends ZodType,
-> {
-  readonly method: M;
-  readonly path: P;
-  readonly summary: string;
+type Verb = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH';
+
+/** What a route of a group states besides its endpoint and summary; the group supplies the rest. */
+export interface RouteDetails<R extends RouteConfig['request'], S extends ZodType> {
   readonly request?: R;
   /** Said before the access sentence in the document. */
   readonly description?: string;
@@ -71,28 +65,34 @@ export interface RouteSpec<
 }
 
 /**
- * The route definer of one group of authenticated JSON routes (one tag, one default access): each route
- * states only its method, path, summary, request and what differs.
+ * The route definer of one group of authenticated JSON routes (one tag, one default access, bearer
+ * security, the typed error responses): each route states its endpoint (`'GET /v1/spaces'`), its summary
+ * and only what differs.
  *
  * @example
  * const route = routeGroup('eval', { scope: 'admin', tenantKeys: false });
- * const listSets = route({ method: 'get', path: '/v1/golden-sets', summary: 'Stored golden sets', returns: JsonList });
+ * const listSets = route('GET /v1/golden-sets', 'Stored golden sets', { returns: JsonList });
  */
 export function routeGroup(tag: string, need: Requirement) {
   return <
-    const M extends RouteConfig['method'],
-    const P extends string,
+    const E extends `${Verb} /${string}`,
     const R extends RouteConfig['request'] = undefined,
     S extends ZodType = typeof Json,
   >(
-    spec: RouteSpec<M, P, R, S>,
-  ) =>
-    createRoute({
-      method: spec.method,
-      path: spec.path,
-      summary: spec.summary,
-      request: spec.request as R,
-      ...guarded(tag, spec.need ?? need, spec.description),
-      responses: responses((spec.returns ?? Json) as S),
+    endpoint: E,
+    summary: string,
+    details: RouteDetails<R, S> = {},
+  ) => {
+    const space = endpoint.indexOf(' ');
+    return createRoute({
+      method: endpoint.slice(0, space).toLowerCase() as Lowercase<
+        E extends `${infer V} ${string}` ? V : never
+      >,
+      path: endpoint.slice(space + 1) as E extends `${string} ${infer P}` ? P : never,
+      summary,
+      request: details.request as R,
+      ...guarded(tag, details.need ?? need, details.description),
+      responses: responses((details.returns ?? Json) as S),
     });
+  };
 }

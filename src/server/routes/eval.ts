@@ -12,34 +12,24 @@ const NEED = { scope: 'admin', tenantKeys: false } as const;
 const route = routeGroup('eval', NEED);
 const named = { params: z.object({ name: Name('scifact') }) };
 
-const evaluate = route({
-  method: 'post',
-  path: '/v1/eval',
-  summary: 'Evaluate an alias or a namespace on a stored golden set (recall, MRR, nDCG)',
-  request: { body: jsonBody(EvalRequest) },
-  description: 'Reads only: evaluation queries are not traffic, shadow samples or lazy re-embeds.',
-});
+const evaluate = route(
+  'POST /v1/eval',
+  'Evaluate an alias or a namespace on a stored golden set (recall, MRR, nDCG)',
+  {
+    request: { body: jsonBody(EvalRequest) },
+    description: 'Reads only: evaluation queries are not traffic, shadow samples or lazy re-embeds.',
+  },
+);
 
-const listSets = route({
-  method: 'get',
-  path: '/v1/golden-sets',
-  summary: 'Stored golden sets',
-  returns: JsonList,
-});
+const listSets = route('GET /v1/golden-sets', 'Stored golden sets', { returns: JsonList });
 
-const saveSet = route({
-  method: 'put',
-  path: '/v1/golden-sets/{name}',
-  summary: 'Store a golden set (queries and graded judgments); the same content again is a no-op',
-  request: { ...named, body: jsonBody(GoldenSetBody) },
-});
+const saveSet = route(
+  'PUT /v1/golden-sets/{name}',
+  'Store a golden set (queries and graded judgments); the same content again is a no-op',
+  { request: { ...named, body: jsonBody(GoldenSetBody) } },
+);
 
-const deleteSet = route({
-  method: 'delete',
-  path: '/v1/golden-sets/{name}',
-  summary: 'Remove a stored golden set',
-  request: named,
-});
+const deleteSet = route('DELETE /v1/golden-sets/{name}', 'Remove a stored golden set', { request: named });
 
 export function registerEvalRoutes(api: OpenAPIHono<ServerEnv>, deps: ServerDeps): void {
   const { app } = deps;

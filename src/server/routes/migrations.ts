@@ -25,83 +25,79 @@ const NEED = { scope: 'admin', tenantKeys: false } as const;
 const route = routeGroup('migrations', NEED);
 const ref = { params: z.object({ migration: MigrationRef }) };
 
-const plan = route({
-  method: 'post',
-  path: '/v1/migrations/plan',
-  summary: 'Plan a migration: counts, tokens, cost, time and gates. Changes nothing',
-  request: { body: jsonBody(PlanRequest) },
-});
+const plan = route(
+  'POST /v1/migrations/plan',
+  'Plan a migration: counts, tokens, cost, time and gates. Changes nothing',
+  { request: { body: jsonBody(PlanRequest) } },
+);
 
-const start = route({
-  method: 'post',
-  path: '/v1/migrations',
-  summary: 'Start a migration (creates the target namespace; dual writes begin)',
-  request: { body: jsonBody(StartRequest) },
-});
+const start = route(
+  'POST /v1/migrations',
+  'Start a migration (creates the target namespace; dual writes begin)',
+  { request: { body: jsonBody(StartRequest) } },
+);
 
-const list = route({
-  method: 'get',
-  path: '/v1/migrations',
-  summary: 'Migrations (filter by alias, collection, unfinished)',
+const list = route('GET /v1/migrations', 'Migrations (filter by alias, collection, unfinished)', {
   request: { query: MigrationListQuery },
   returns: JsonList,
 });
 
-const get = route({
-  method: 'get',
-  path: '/v1/migrations/{migration}',
-  summary: "A migration's status: state, routing, coverage, backfill, agreement",
-  request: ref,
-  description:
-    'Address a migration by id (mig_...) or by its alias (its unfinished, else latest, migration).',
-});
+const get = route(
+  'GET /v1/migrations/{migration}',
+  "A migration's status: state, routing, coverage, backfill, agreement",
+  {
+    request: ref,
+    description:
+      'Address a migration by id (mig_...) or by its alias (its unfinished, else latest, migration).',
+  },
+);
 
-const step = route({
-  method: 'post',
-  path: '/v1/migrations/{migration}/step',
-  summary: "Do the current state's work (e.g. the backfill, bounded by maxBatches / maxSeconds) and advance",
-  request: { ...ref, body: optionalJsonBody(StepRequest) },
-});
+const step = route(
+  'POST /v1/migrations/{migration}/step',
+  "Do the current state's work (e.g. the backfill, bounded by maxBatches / maxSeconds) and advance",
+  { request: { ...ref, body: optionalJsonBody(StepRequest) } },
+);
 
-const cutover = route({
-  method: 'post',
-  path: '/v1/migrations/{migration}/cutover',
-  summary: 'Check the gates, then point the alias at the new namespace in one atomic write',
-  request: { ...ref, body: optionalJsonBody(CutoverRequest) },
-  description: 'A failing gate answers 412 GATE_FAILED naming the rules; `force` needs a `reason`.',
-});
+const cutover = route(
+  'POST /v1/migrations/{migration}/cutover',
+  'Check the gates, then point the alias at the new namespace in one atomic write',
+  {
+    request: { ...ref, body: optionalJsonBody(CutoverRequest) },
+    description: 'A failing gate answers 412 GATE_FAILED naming the rules; `force` needs a `reason`.',
+  },
+);
 
-const rollback = route({
-  method: 'post',
-  path: '/v1/migrations/{migration}/rollback',
-  summary: 'Point the alias back at the old namespace',
-  request: { ...ref, body: optionalJsonBody(RollbackRequest) },
-});
+const rollback = route(
+  'POST /v1/migrations/{migration}/rollback',
+  'Point the alias back at the old namespace',
+  { request: { ...ref, body: optionalJsonBody(RollbackRequest) } },
+);
 
-const finish = route({
-  method: 'post',
-  path: '/v1/migrations/{migration}/finish',
-  summary: 'Close a cut-over migration before its rollback window ends',
-  request: { ...ref, body: jsonBody(FinishRequest) },
-});
+const finish = route(
+  'POST /v1/migrations/{migration}/finish',
+  'Close a cut-over migration before its rollback window ends',
+  { request: { ...ref, body: jsonBody(FinishRequest) } },
+);
 
-const gates = route({
-  method: 'post',
-  path: '/v1/migrations/{migration}/gates',
-  summary: 'Evaluate the gates now, as cutover would, without acting (results and the facts they read)',
-  request: { ...ref, body: optionalJsonBody(GatesRequest) },
-  description:
-    "The same evaluation as `cutover` (and the dashboard shows it before a step, cutover or rollback); recorded as the migration's last gates and one point of its quality history.",
-});
+const gates = route(
+  'POST /v1/migrations/{migration}/gates',
+  'Evaluate the gates now, as cutover would, without acting (results and the facts they read)',
+  {
+    request: { ...ref, body: optionalJsonBody(GatesRequest) },
+    description:
+      "The same evaluation as `cutover` (and the dashboard shows it before a step, cutover or rollback); recorded as the migration's last gates and one point of its quality history.",
+  },
+);
 
-const replay = route({
-  method: 'post',
-  path: '/v1/migrations/{migration}/replay',
-  summary: "Replay the probe's (or kept served) queries through both namespaces of a shadow migration",
-  request: { ...ref, body: optionalJsonBody(ReplayRequest) },
-  description:
-    'Records agreement samples of the shadowing phase, as `reembed migrate replay` does (a query file is a CLI-only source: the API never reads server paths).',
-});
+const replay = route(
+  'POST /v1/migrations/{migration}/replay',
+  "Replay the probe's (or kept served) queries through both namespaces of a shadow migration",
+  {
+    request: { ...ref, body: optionalJsonBody(ReplayRequest) },
+    description:
+      'Records agreement samples of the shadowing phase, as `reembed migrate replay` does (a query file is a CLI-only source: the API never reads server paths).',
+  },
+);
 
 export async function resolve(service: MigrationService, ref: string): Promise<Migration> {
   if (ref.startsWith('mig_')) return service.get(ref);

@@ -18,34 +18,28 @@ const NEED = { scope: 'admin', tenantKeys: false } as const;
 const route = routeGroup('probes', NEED);
 const named = { params: z.object({ name: Name('docs') }) };
 
-const list = route({
-  method: 'get',
-  path: '/v1/probes',
-  summary: 'Stored probe sets',
-  returns: JsonList,
-});
+const list = route('GET /v1/probes', 'Stored probe sets', { returns: JsonList });
 
-const create = route({
-  method: 'post',
-  path: '/v1/probes',
-  summary: "Build a probe set from a collection's own documents and store it as probe:<name>",
-  request: { body: jsonBody(ProbeCreateRequest) },
-});
+const create = route(
+  'POST /v1/probes',
+  "Build a probe set from a collection's own documents and store it as probe:<name>",
+  { request: { body: jsonBody(ProbeCreateRequest) } },
+);
 
-const show = route({
-  method: 'get',
-  path: '/v1/probes/{name}',
-  summary: 'One probe set: its parameters, population and a sample of its queries',
-  request: { ...named, query: ProbeShowQuery },
-});
+const show = route(
+  'GET /v1/probes/{name}',
+  'One probe set: its parameters, population and a sample of its queries',
+  { request: { ...named, query: ProbeShowQuery } },
+);
 
-const evaluate = route({
-  method: 'post',
-  path: '/v1/probes/{name}/eval',
-  summary: 'Score a namespace (or an alias, or old and new with the difference and its significance)',
-  request: { ...named, body: jsonBody(ProbeEvalRequest) },
-  description: 'Reads only: known-item queries cut from the collection, not judged relevance.',
-});
+const evaluate = route(
+  'POST /v1/probes/{name}/eval',
+  'Score a namespace (or an alias, or old and new with the difference and its significance)',
+  {
+    request: { ...named, body: jsonBody(ProbeEvalRequest) },
+    description: 'Reads only: known-item queries cut from the collection, not judged relevance.',
+  },
+);
 
 export function registerProbeRoutes(api: OpenAPIHono<ServerEnv>, deps: ServerDeps): void {
   const { app } = deps;

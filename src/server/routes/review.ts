@@ -13,24 +13,25 @@ const NEED = { scope: 'admin', tenantKeys: false } as const;
 const route = routeGroup('review', NEED);
 const ref = { params: z.object({ migration: MigrationRef }) };
 
-const queue = route({
-  method: 'get',
-  path: '/v1/migrations/{migration}/review',
-  summary:
-    'Queries whose top k differs between the old and new namespace, with the lost and gained documents',
-  request: { ...ref, query: ReviewQuery },
-  description:
-    'Queries come from the served queries the migration keeps (keepQueries), else from its probe set. Each is searched exactly in both namespaces; documents carry their text and both ranks. Judged queries are left out unless reviewed=true.',
-});
+const queue = route(
+  'GET /v1/migrations/{migration}/review',
+  'Queries whose top k differs between the old and new namespace, with the lost and gained documents',
+  {
+    request: { ...ref, query: ReviewQuery },
+    description:
+      'Queries come from the served queries the migration keeps (keepQueries), else from its probe set. Each is searched exactly in both namespaces; documents carry their text and both ranks. Judged queries are left out unless reviewed=true.',
+  },
+);
 
-const judge = route({
-  method: 'post',
-  path: '/v1/migrations/{migration}/review',
-  summary: 'Store judgments (relevant or not) into the review golden set',
-  request: { ...ref, body: jsonBody(ReviewRequest) },
-  description:
-    'Merged into the golden set `review-<alias>` (or `golden`), grade 1 relevant and 0 not; evaluate the gates on it with `cutover {"golden": "review-<alias>"}` or POST .../gates.',
-});
+const judge = route(
+  'POST /v1/migrations/{migration}/review',
+  'Store judgments (relevant or not) into the review golden set',
+  {
+    request: { ...ref, body: jsonBody(ReviewRequest) },
+    description:
+      'Merged into the golden set `review-<alias>` (or `golden`), grade 1 relevant and 0 not; evaluate the gates on it with `cutover {"golden": "review-<alias>"}` or POST .../gates.',
+  },
+);
 
 export function registerReviewRoutes(api: OpenAPIHono<ServerEnv>, deps: ServerDeps): void {
   api.openapi(queue, async (c) => {
