@@ -3,7 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { ReembedError } from '../core/errors.js';
 import { assertName } from '../core/space.js';
 import { API_KEY_SCOPES, type ApiKey, type ApiKeyRepository, type ApiKeyScope } from '../ports/api-keys.js';
-import type { Backend } from '../ports/backend.js';
+import { type Backend, requireRepository } from '../ports/backend.js';
 
 /**
  * API keys: `rk_<id>_<secret>` with a 256-bit random secret. Only the SHA-256 of the whole key is stored.
@@ -27,8 +27,8 @@ export interface CreateKeyInput {
 
 /**
  * `crypto.hash` (Node 20.12+): the same digest without a `Hash` stream object per call. Every
- * authenticated request hashes the presented key; on the server's path `createHash` was ~7 µs a request
- * warm (CPU profile) and more with cold caches. Older Node 20 releases fall back to `createHash`.
+ * authenticated request hashes the presented key, and a `Hash` object per call showed in a CPU profile of
+ * the server path (BENCHMARKS.md, "Figures behind code choices"). Older Node 20 releases fall back to `createHash`.
  */
 const oneShotHash = (nodeCrypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string })
   .hash;
@@ -45,14 +45,11 @@ export function looksLikeApiKey(value: string): boolean {
 }
 
 export function requireApiKeys(backend: Backend): ApiKeyRepository {
-  if (!backend.apiKeys) {
-    throw new ReembedError(
-      'UNSUPPORTED',
-      `The ${backend.kind} backend does not store API keys; serve from the SQLite or PostgreSQL backend.`,
-      { details: { backend: backend.kind } },
-    );
-  }
-  return backend.apiKeys;
+  return requireRepository(
+    backend,
+    'apiKeys',
+    'does not store API keys; serve from the SQLite or PostgreSQL backend.',
+  );
 }
 
 /**

@@ -3,7 +3,7 @@ import { ReembedError } from '../core/errors.js';
 import { type GoldenSet, unknownDocIds, unknownGoldenSet } from '../core/golden.js';
 import { isDirectory, isFile } from '../eval/lines.js';
 import { type LoadGoldenOptions, loadGoldenSet } from '../eval/load-golden.js';
-import type { Backend } from '../ports/backend.js';
+import { type Backend, requireRepository } from '../ports/backend.js';
 import type { GoldenSetInfo, GoldenSetRepository } from '../ports/evaluation-sets.js';
 
 /**
@@ -12,15 +12,11 @@ import type { GoldenSetInfo, GoldenSetRepository } from '../ports/evaluation-set
  * golden sets through here, so `--golden scifact` means the same thing everywhere.
  */
 export function requireGoldenSets(backend: Backend): GoldenSetRepository {
-  const repository = backend.goldenSets;
-  if (!repository) {
-    throw new ReembedError(
-      'UNSUPPORTED',
-      `The ${backend.kind} backend does not store golden sets; pass the golden set as a path instead.`,
-      { details: { backend: backend.kind } },
-    );
-  }
-  return repository;
+  return requireRepository(
+    backend,
+    'goldenSets',
+    'does not store golden sets; pass the golden set as a path instead.',
+  );
 }
 
 export interface ResolveGoldenOptions extends Pick<LoadGoldenOptions, 'split' | 'checkCorpus'> {

@@ -1,7 +1,7 @@
 import { ReembedError } from '../core/errors.js';
 import { type Migration, parseDuration, type StepResult, stepResult } from '../core/migration.js';
 import type { RetiringInfo } from '../jobs/retire.js';
-import type { Backend } from '../ports/backend.js';
+import { type Backend, requireRepository } from '../ports/backend.js';
 import type { Clock } from '../ports/clock.js';
 import type { JobRepository } from '../ports/jobs.js';
 import type { MigrationRepository } from '../ports/migrations.js';
@@ -28,14 +28,11 @@ export function requireRepositories(backend: Backend): {
   migrations: MigrationRepository;
   jobs: JobRepository;
 } {
-  if (!backend.migrations || !backend.jobs) {
-    throw new ReembedError(
-      'UNSUPPORTED',
-      `The ${backend.kind} backend does not provide migration and job repositories yet; use the embedded SQLite backend.`,
-      { details: { backend: backend.kind } },
-    );
-  }
-  return { migrations: backend.migrations, jobs: backend.jobs };
+  const lacking = 'does not provide migration and job repositories yet; use the embedded SQLite backend.';
+  return {
+    migrations: requireRepository(backend, 'migrations', lacking),
+    jobs: requireRepository(backend, 'jobs', lacking),
+  };
 }
 
 /**

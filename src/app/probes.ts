@@ -14,7 +14,7 @@ import type { SearchHit, SourceDocument } from '../core/records.js';
 import type { Space } from '../core/space.js';
 import { similarity } from '../core/vector.js';
 import { type EvaluateOptions, evaluateRetriever, type RetrieverEvaluation } from '../eval/evaluate.js';
-import type { Backend } from '../ports/backend.js';
+import { type Backend, requireRepository } from '../ports/backend.js';
 import type { Embedder } from '../ports/embedder.js';
 import type { ProbeSetInfo, ProbeSetRepository } from '../ports/evaluation-sets.js';
 import { searchMany } from '../ports/search-many.js';
@@ -89,14 +89,11 @@ export function probeDocument(doc: SourceDocument) {
 }
 
 export function requireProbes(backend: Backend): ProbeSetRepository {
-  if (!backend.probes) {
-    throw new ReembedError(
-      'UNSUPPORTED',
-      `The ${backend.kind} backend does not store probe sets; build and evaluate one in memory instead.`,
-      { details: { backend: backend.kind } },
-    );
-  }
-  return backend.probes;
+  return requireRepository(
+    backend,
+    'probes',
+    'does not store probe sets; build and evaluate one in memory instead.',
+  );
 }
 
 /** A stored probe set by reference (`probe:<name>` or `<name>`). */

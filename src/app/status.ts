@@ -1,5 +1,6 @@
 import type { Namespace, NamespaceManifest } from '../core/namespace.js';
 import { namespacesOf } from '../core/routing.js';
+import { spaceSummary } from '../core/space.js';
 import type { Backend } from '../ports/backend.js';
 
 export interface Coverage {
@@ -74,24 +75,12 @@ export async function namespaceManifest(backend: Backend, ns: Namespace): Promis
     ns.state === 'retired' ? null : measureCoverage(backend, ns),
     backend.catalog.listAliases(ns.collection),
   ]);
-  const s = ns.space.spec;
   return {
     kind: 'manifest',
     namespace: ns.name,
     collection: ns.collection,
     state: ns.state,
-    space: {
-      name: ns.space.name,
-      fingerprint: ns.space.fingerprint,
-      provider: s.provider,
-      model: s.model,
-      revision: s.revision,
-      dimension: s.dimension,
-      metric: s.metric,
-      normalization: s.normalization,
-      chunker: s.chunker,
-      preprocessing: s.preprocessing,
-    },
+    space: spaceSummary(ns.space),
     records: stats?.records ?? 0,
     sources: stats?.sources ?? 0,
     fingerprints: stats?.fingerprints ?? {},

@@ -19,7 +19,7 @@ import { ReembedError } from '../core/errors.js';
 import { type Namespace, namespaceName } from '../core/namespace.js';
 import { runInSteps } from '../platform/steps.js';
 import type { AdapterRecord, AdapterRepository } from '../ports/adapters.js';
-import type { Backend } from '../ports/backend.js';
+import { type Backend, requireRepository } from '../ports/backend.js';
 import { type DocumentPairs, oriented, samplePairs } from './pairs.js';
 
 export interface FitAdapterOptions {
@@ -55,14 +55,11 @@ export interface BridgeApp {
 }
 
 export function requireAdapters(backend: Backend): AdapterRepository {
-  if (!backend.adapters) {
-    throw new ReembedError(
-      'UNSUPPORTED',
-      `The ${backend.kind} backend does not store adapters. Use the SQLite or PostgreSQL backend.`,
-      { details: { backend: backend.kind } },
-    );
-  }
-  return backend.adapters;
+  return requireRepository(
+    backend,
+    'adapters',
+    'does not store adapters. Use the SQLite or PostgreSQL backend.',
+  );
 }
 
 /** The old and new namespaces of a collection for a bridge between two spaces, checked. */

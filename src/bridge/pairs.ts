@@ -3,7 +3,7 @@ import { MIN_PAIRS } from '../core/adapter-fit.js';
 import { ReembedError } from '../core/errors.js';
 import type { Namespace } from '../core/namespace.js';
 import { seededRandom } from '../core/significance.js';
-import type { Backend } from '../ports/backend.js';
+import { type Backend, requireRepository } from '../ports/backend.js';
 import type { StoredRecord, VectorReader } from '../ports/vector-reader.js';
 
 /**
@@ -39,14 +39,11 @@ export interface PairOptions {
 const PAGE = 2_000;
 
 export function requireVectors(backend: Backend): VectorReader {
-  if (!backend.vectors) {
-    throw new ReembedError(
-      'UNSUPPORTED',
-      `The ${backend.kind} backend cannot read stored vectors back, which adapters need. Use the SQLite or PostgreSQL backend.`,
-      { details: { backend: backend.kind } },
-    );
-  }
-  return backend.vectors;
+  return requireRepository(
+    backend,
+    'vectors',
+    'cannot read stored vectors back, which adapters need. Use the SQLite or PostgreSQL backend.',
+  );
 }
 
 /** Ids both namespaces hold at the same version and content hash, in id order (streamed by pages). */

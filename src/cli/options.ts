@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from 'commander';
+import { parseDuration } from '../core/migration.js';
 import type { SearchFilter } from '../core/records.js';
 import type { ChunkerSpec } from '../core/space.js';
 
@@ -28,6 +29,15 @@ export function numberOption(min: number): (value: string) => number {
 }
 
 /** `none`, `tokens:256:32` (size, overlap) or `chars:1000:100`; the overlap is optional (default 0). */
+/** A commander parser of a duration (`90s`, `1h`, `7d`) to milliseconds. */
+export function durationOption(value: string): number {
+  try {
+    return parseDuration(value);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+}
+
 export function parseChunker(value: string): ChunkerSpec {
   if (value === 'none') return { kind: 'none' };
   const match = /^(tokens|chars):(\d+)(?::(\d+))?$/.exec(value.trim());

@@ -16,8 +16,12 @@ export interface AuditQuery {
   readonly limit?: number;
 }
 
-/** The catalog's filter: instants resolved to ISO text, checked. */
-export interface ResolvedAuditFilter {
+/**
+ * The catalog's filter: instants resolved to ISO text, checked. `subject`, `action` and `actor` match
+ * exactly, or as a pattern when they contain `*` (any run of characters, e.g. `migration.*`, `docs@*`);
+ * case-sensitive. `since` / `until` bound `at` (ISO 8601 instants, `since` inclusive, `until` exclusive).
+ */
+export interface AuditFilter {
   readonly subject?: string;
   readonly action?: string;
   readonly actor?: string;
@@ -27,7 +31,7 @@ export interface ResolvedAuditFilter {
 }
 
 /** Resolves an `AuditQuery` at `now` (durations count back from it). `INVALID_INPUT` for a bad value. */
-export function resolveAuditQuery(query: AuditQuery, now: Date): ResolvedAuditFilter {
+export function resolveAuditQuery(query: AuditQuery, now: Date): AuditFilter {
   const instant = (field: string, value: Date | string | undefined): string | undefined =>
     value === undefined ? undefined : instantOf(field, value, now);
   return checkAuditFilter({
@@ -41,7 +45,7 @@ export function resolveAuditQuery(query: AuditQuery, now: Date): ResolvedAuditFi
 }
 
 /** Checks a catalog audit filter (non-empty patterns, ISO instants, a positive integer limit) and returns it. */
-export function checkAuditFilter<F extends ResolvedAuditFilter>(filter: F): F {
+export function checkAuditFilter<F extends AuditFilter>(filter: F): F {
   for (const field of ['subject', 'action', 'actor'] as const) {
     const value = filter[field];
     if (value !== undefined && (typeof value !== 'string' || value.length === 0))

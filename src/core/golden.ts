@@ -1,6 +1,7 @@
 import { canonicalJson, sha256Hex } from './canonical.js';
 import { ReembedError } from './errors.js';
 import type { Qrels } from './metrics.js';
+import { assertSetName, unknownSet } from './set-names.js';
 
 /**
  * A golden set: queries with judged documents, frozen after validation. Loaders (src/eval) stream files
@@ -217,24 +218,17 @@ export function unknownDocIds(golden: GoldenSet, known: { has(id: string): boole
   return out;
 }
 
-const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-
 /** Golden set names are catalog keys: letters, digits, `.`, `_`, `-`, starting with a letter or digit. */
 export function assertGoldenName(name: string): void {
-  if (!NAME_RE.test(name)) {
-    throw new ReembedError(
-      'INVALID_INPUT',
-      `Golden set name "${name}" is invalid: use 1-128 letters, digits, ".", "_" or "-", starting with a letter or digit (e.g. scifact-test).`,
-      { details: { name } },
-    );
-  }
+  assertSetName('Golden set', name, 'scifact-test');
 }
 
 export function unknownGoldenSet(name: string, known: readonly string[]): ReembedError {
-  return new ReembedError(
-    'NOT_FOUND',
-    `No stored golden set "${name}". Stored sets: ${known.length ? known.join(', ') : '(none)'}. ` +
-      'Save one with: reembed eval --golden <dir|file.jsonl> --save-as <name>.',
-    { details: { name, known } },
+  return unknownSet(
+    'golden set',
+    name,
+    known,
+    'sets',
+    'Save one with: reembed eval --golden <dir|file.jsonl> --save-as <name>.',
   );
 }

@@ -1,4 +1,4 @@
-import type { Space } from './space.js';
+import type { Space, SpaceSummary } from './space.js';
 
 /** Lifecycle of a namespace. `serving` is the one an alias points at; storage enforces at most one per alias. */
 export const NAMESPACE_STATES = ['building', 'active', 'serving', 'retiring', 'retired'] as const;
@@ -32,18 +32,7 @@ export interface NamespaceManifest {
   readonly namespace: string;
   readonly collection: string;
   readonly state: NamespaceState;
-  readonly space: {
-    readonly name: string;
-    readonly fingerprint: string;
-    readonly provider: string;
-    readonly model: string;
-    readonly revision: string;
-    readonly dimension: number;
-    readonly metric: string;
-    readonly normalization: string;
-    readonly chunker: unknown;
-    readonly preprocessing: string;
-  };
+  readonly space: SpaceSummary;
   readonly records: number;
   readonly sources: number;
   readonly fingerprints: Readonly<Record<string, number>>;

@@ -12,6 +12,7 @@ import {
   tokenPieces,
   wordLength,
 } from './probe-text.js';
+import { assertSetName, unknownSet } from './set-names.js';
 import { lazyZod } from './zod.js';
 
 /**
@@ -314,25 +315,18 @@ function kindOrder(params: ProbeParams, u: number): ProbeKind[] {
   return [first, ...fallbacks.filter((k) => k !== first)];
 }
 
-const SET_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-
 /** Probe set names are catalog keys (referenced as `probe:<name>`): letters, digits, `.`, `_`, `-`. */
 export function assertProbeName(name: string): void {
-  if (!SET_NAME_RE.test(name)) {
-    throw new ReembedError(
-      'INVALID_INPUT',
-      `Probe set name "${name}" is invalid: use 1-128 letters, digits, ".", "_" or "-", starting with a letter or digit (e.g. docs-probe).`,
-      { details: { name } },
-    );
-  }
+  assertSetName('Probe set', name, 'docs-probe');
 }
 
 export function unknownProbeSet(name: string, known: readonly string[]): ReembedError {
-  return new ReembedError(
-    'NOT_FOUND',
-    `No stored probe set "${name}". Stored probe sets: ${known.length ? known.join(', ') : '(none)'}. ` +
-      'Build one with: reembed probe create <collection> --name <name>.',
-    { details: { name, known } },
+  return unknownSet(
+    'probe set',
+    name,
+    known,
+    'probe sets',
+    'Build one with: reembed probe create <collection> --name <name>.',
   );
 }
 

@@ -1,9 +1,8 @@
 /**
  * The affine-map kernel in WebAssembly SIMD (f32x4): out[r][j] = bias[j] + Σᵢ x[r][i]·wt[j][i], four rows
- * at a time so each weight vector loaded serves four rows. Measured at 384 × 384 on a shared 2-core machine:
- * 5.5–12.5 times the throughput of the JavaScript kernel (`adapter-map.ts`) over 50,000 rows and 74 µs
- * instead of 628 µs per single query (sums in f32 lanes: within 3e-6 of the JavaScript kernel's f64 sums on
- * unit-scale rows). The JavaScript kernel stays the fallback (input dimensions not a multiple of 4, or a
+ * at a time so each weight vector loaded serves four rows: several times the throughput of the JavaScript
+ * kernel (`adapter-map.ts`; BENCHMARKS.md, "Figures behind code choices"), with sums in f32 lanes that stay
+ * within 3e-6 of the JavaScript kernel's f64 sums on unit-scale rows. The JavaScript kernel stays the fallback (input dimensions not a multiple of 4, or a
  * runtime without WebAssembly SIMD).
  *
  * The module is assembled here from its instructions (no build step, no binary blob in the repository):

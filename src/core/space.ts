@@ -89,6 +89,36 @@ export interface Space {
   readonly runtime: Readonly<SpaceRuntime>;
 }
 
+/** What identifies a space wherever one is shown: its name, fingerprint and the fields of its geometry. */
+export interface SpaceSummary {
+  readonly name: string;
+  readonly fingerprint: string;
+  readonly provider: string;
+  readonly model: string;
+  readonly revision: string;
+  readonly dimension: number;
+  readonly metric: string;
+  readonly normalization: string;
+  readonly chunker: unknown;
+  readonly preprocessing: string;
+}
+
+export function spaceSummary(space: Space): SpaceSummary {
+  const s = space.spec;
+  return {
+    name: space.name,
+    fingerprint: space.fingerprint,
+    provider: s.provider,
+    model: s.model,
+    revision: s.revision,
+    dimension: s.dimension,
+    metric: s.metric,
+    normalization: s.normalization,
+    chunker: s.chunker,
+    preprocessing: s.preprocessing,
+  };
+}
+
 export const SPACE_DEFAULTS = {
   metric: 'cosine',
   normalization: 'l2',

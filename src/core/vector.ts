@@ -58,26 +58,9 @@ function sumOfSquaresIsFinite(vector: Float32Array): boolean {
   return Number.isFinite(sumOfSquares(vector));
 }
 
-/** Σ v[i]² in float64, with four accumulators (independent additions pipeline: ~2x one running sum). */
+/** Σ v[i]² in float64. */
 function sumOfSquares(vector: Float32Array): number {
-  let s0 = 0;
-  let s1 = 0;
-  let s2 = 0;
-  let s3 = 0;
-  const n = vector.length;
-  let i = 0;
-  for (; i + 3 < n; i += 4) {
-    const a = vector[i] as number;
-    const b = vector[i + 1] as number;
-    const c = vector[i + 2] as number;
-    const d = vector[i + 3] as number;
-    s0 += a * a;
-    s1 += b * b;
-    s2 += c * c;
-    s3 += d * d;
-  }
-  for (; i < n; i++) s0 += (vector[i] as number) * (vector[i] as number);
-  return s0 + s1 + (s2 + s3);
+  return dot(vector, vector);
 }
 
 export function toFloat32(vector: ArrayLike<number>): Float32Array {
@@ -111,6 +94,7 @@ export function normalizeInPlace(vector: Float32Array): Float32Array {
   return vector;
 }
 
+/** Σ a[i]·b[offsetB + i] in float64, with four accumulators (independent additions pipeline: ~2x one running sum). */
 export function dot(a: Float32Array, b: Float32Array, offsetB = 0): number {
   let s0 = 0;
   let s1 = 0;

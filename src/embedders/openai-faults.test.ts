@@ -1,6 +1,6 @@
 import { inspect } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
-import { isReembedError, type ReembedError } from '../core/errors.js';
+import type { ReembedError } from '../core/errors.js';
 import { defineSpace } from '../core/space.js';
 import { fakeClock } from '../testing/fixtures.js';
 import {
@@ -9,17 +9,12 @@ import {
   startOpenAICompatibleServer,
 } from '../testing/openai-server.js';
 import { createOpenAICompatibleEmbedder, type OpenAIRetryEvent } from './openai.js';
+import { rejection, toy } from './test-support.js';
 
 // Faults over real HTTP on 127.0.0.1: retries (429/5xx/timeouts/resets), exhaustion, fatal statuses,
 // validation of every response, and the API key never leaving in errors or events.
 
 const KEY = 'sk-live-SECRET-4f1c9e2b7a';
-
-function toy(text: string, dimension = 8): Float32Array {
-  const v = new Float32Array(dimension);
-  for (let i = 0; i < dimension; i++) v[i] = ((text.length * 31 + i * 17) % 13) / 13 + 0.05;
-  return v;
-}
 
 let server: OpenAICompatibleServer | undefined;
 afterEach(async () => {
@@ -77,15 +72,6 @@ async function setup({
     },
   });
   return { server, embedder, clock, events };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<ReembedError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!isReembedError(error)) throw new Error(`expected a ReembedError, got ${String(error)}`);
-  return error;
 }
 
 const ok = (embedder: { embed: (t: string[], o: { inputType: 'query' }) => Promise<Float32Array[]> }) =>

@@ -9,25 +9,12 @@ import {
   startOpenAICompatibleServer,
 } from '../testing/openai-server.js';
 import { createOpenAICompatibleEmbedder, type OpenAICompatibleEmbedderOptions } from './openai.js';
+import { rejection, toy } from './test-support.js';
 
 // Integration tests over real HTTP on 127.0.0.1: happy path, ordering, batching, concurrency, Azure,
 // configuration and secrets, abort. Faults and retries are in openai-faults.test.ts.
 
 const KEY = 'sk-test-0123456789abcdef';
-
-/** A deterministic toy model: FNV-1a of the text seeds a small xorshift stream. Never the zero vector. */
-function toy(text: string, dimension = 8): Float32Array {
-  let h = 0x811c9dc5;
-  for (const ch of text) h = Math.imul(h ^ (ch.codePointAt(0) as number), 0x01000193);
-  const v = new Float32Array(dimension);
-  for (let i = 0; i < dimension; i++) {
-    h ^= h << 13;
-    h ^= h >>> 17;
-    h ^= h << 5;
-    v[i] = ((h >>> 0) / 0xffffffff) * 2 - 1 + 0.01;
-  }
-  return v;
-}
 
 let server: OpenAICompatibleServer | undefined;
 afterEach(async () => {
@@ -65,15 +52,6 @@ async function setup(
 
 const expected = (text: string, prefix: string): Float32Array => normalizeInPlace(toy(prefix + text));
 const texts = (n: number): string[] => Array.from({ length: n }, (_, i) => `text number ${i}`);
-
-async function rejection(promise: Promise<unknown>): Promise<ReembedError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!isReembedError(error)) throw new Error(`expected a ReembedError, got ${String(error)}`);
-  return error;
-}
 
 describe('OpenAI-compatible embedder: happy path', () => {
   it('embeds in input order even when the server shuffles, with prefixes, model and bearer key', async () => {

@@ -111,26 +111,23 @@ export function* randomizedSvdSteps(a: CsrMatrix, options: SvdOptions): Generato
 
 /** A·X for X cols × width (row-major); returns rows × width. */
 export function multiply(a: CsrMatrix, x: Float64Array, width: number): Float64Array {
-  const out = new Float64Array(a.rows * width);
-  for (let r = 0; r < a.rows; r++) {
-    const o = r * width;
-    for (let p = a.rowPtr[r] as number; p < (a.rowPtr[r + 1] as number); p++) {
-      const value = a.values[p] as number;
-      const xo = (a.colIdx[p] as number) * width;
-      for (let c = 0; c < width; c++) out[o + c] = (out[o + c] as number) + value * (x[xo + c] as number);
-    }
-  }
-  return out;
+  return sparseTimesDense(a, x, width, false);
 }
 
 /** Aᵀ·X for X rows × width (row-major); returns cols × width. */
 export function multiplyTransposed(a: CsrMatrix, x: Float64Array, width: number): Float64Array {
-  const out = new Float64Array(a.cols * width);
+  return sparseTimesDense(a, x, width, true);
+}
+
+/** A·X, or Aᵀ·X when `transposed`: each stored a[r][c] adds value·X[c] to out[r] (value·X[r] to out[c]). */
+function sparseTimesDense(a: CsrMatrix, x: Float64Array, width: number, transposed: boolean): Float64Array {
+  const out = new Float64Array((transposed ? a.cols : a.rows) * width);
   for (let r = 0; r < a.rows; r++) {
-    const xo = r * width;
     for (let p = a.rowPtr[r] as number; p < (a.rowPtr[r + 1] as number); p++) {
       const value = a.values[p] as number;
-      const o = (a.colIdx[p] as number) * width;
+      const col = a.colIdx[p] as number;
+      const o = (transposed ? col : r) * width;
+      const xo = (transposed ? r : col) * width;
       for (let c = 0; c < width; c++) out[o + c] = (out[o + c] as number) + value * (x[xo + c] as number);
     }
   }

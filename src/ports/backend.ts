@@ -1,3 +1,4 @@
+import { ReembedError } from '../core/errors.js';
 import type { AdapterRepository } from './adapters.js';
 import type { ApiKeyRepository } from './api-keys.js';
 import type { Catalog } from './catalog.js';
@@ -57,4 +58,30 @@ export interface Backend {
   /** Coverage history (absent: coverage is measured, not kept, and the report charts only today's). */
   readonly coverageSamples?: CoverageSampleRepository;
   close(): Promise<void>;
+}
+
+/** The repositories a backend may lack. */
+export type OptionalRepository = {
+  [K in keyof Backend]-?: undefined extends Backend[K] ? K : never;
+}[keyof Backend];
+
+/**
+ * A backend's optional repository, or `UNSUPPORTED`: `lacking` completes "The <kind> backend …" with what
+ * it lacks and what to do instead.
+ *
+ * @example
+ * const probes = requireRepository(backend, 'probes', 'does not store probe sets; build one in memory instead.');
+ */
+export function requireRepository<K extends OptionalRepository>(
+  backend: Backend,
+  key: K,
+  lacking: string,
+): NonNullable<Backend[K]> {
+  const repository = backend[key];
+  if (repository === undefined) {
+    throw new ReembedError('UNSUPPORTED', `The ${backend.kind} backend ${lacking}`, {
+      details: { backend: backend.kind },
+    });
+  }
+  return repository as NonNullable<Backend[K]>;
 }

@@ -1,3 +1,4 @@
+import type { AuditFilter } from '../core/audit-filter.js';
 import type { Namespace, NamespaceState } from '../core/namespace.js';
 import type { Alias, Routing } from '../core/routing.js';
 import type { Space } from '../core/space.js';
@@ -19,19 +20,8 @@ export interface AuditEntry {
   readonly details: Readonly<Record<string, unknown>>;
 }
 
-/**
- * Which audit entries to read. `subject`, `action` and `actor` match exactly, or as a pattern when they
- * contain `*` (any run of characters, e.g. `migration.*`, `docs@*`); case-sensitive. `since` / `until`
- * bound `at` (ISO 8601 instants, `since` inclusive, `until` exclusive).
- */
-export interface AuditFilter {
-  readonly subject?: string;
-  readonly action?: string;
-  readonly actor?: string;
-  readonly since?: string;
-  readonly until?: string;
-  readonly limit?: number;
-}
+/** Which audit entries to read (see core/audit-filter.ts). */
+export type { AuditFilter };
 
 export interface NewNamespace {
   readonly collection: string;

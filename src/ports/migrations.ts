@@ -1,14 +1,9 @@
-import type { Migration, MigrationOptions, MigrationState, MigrationStrategy } from '../core/migration.js';
+import type { Migration, MigrationState } from '../core/migration.js';
 
-export interface NewMigration {
-  readonly id: string;
-  readonly collection: string;
-  readonly alias: string;
-  readonly from: string;
-  readonly to: string;
-  readonly strategy: MigrationStrategy;
-  readonly options: MigrationOptions;
-  readonly info?: Readonly<Record<string, unknown>>;
+/** What creating a migration states; the repository sets its state, version and times. */
+export interface NewMigration
+  extends Pick<Migration, 'id' | 'collection' | 'alias' | 'from' | 'to' | 'strategy' | 'options'> {
+  readonly info?: Migration['info'];
 }
 
 export interface TransitionOptions {

@@ -5,8 +5,9 @@ import { bodyLimit } from 'hono/body-limit';
  * Refuses request bodies larger than `maxSize` bytes, answering with `onError`.
  *
  * Hono's `bodyLimit` reads `c.req.raw.body` on every request, and on `@hono/node-server` that turns the
- * lightweight request into a full WHATWG `Request` with a web stream over the socket: about 0.4 ms per
- * request (the largest single cost of the HTTP layer in `bench/serve.ts`), even for a GET. Here the
+ * lightweight request into a full WHATWG `Request` with a web stream over the socket on every request,
+ * even a GET (the largest single cost of the HTTP layer in `bench/serve.ts`; BENCHMARKS.md, "Figures
+ * behind code choices"). Here the
  * common cases are decided from the headers alone, and the body stays on node-server's direct read path:
  * - GET and HEAD bodies are never read by any route, so they are not limited;
  * - a `Content-Length` without `Transfer-Encoding` is the exact body size (Node's HTTP parser frames the

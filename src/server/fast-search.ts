@@ -6,7 +6,8 @@ export type SearchBody = z.infer<typeof SearchRequest>;
 const FAST_KEYS = new Set(['text', 'k', 'exact', 'routingKey']);
 
 /**
- * The hot search route's shortcut past zod (about 25 µs a request for `SearchRequest`): the common text
+ * The hot search route's shortcut past zod (its cost per request: BENCHMARKS.md, "Figures behind code
+ * choices"): the common text
  * search, `{"text": ..., "k"?: ..., "exact"?: ..., "routingKey"?: ...}`, checked by hand against the same
  * limits. It only ever says yes to what `SearchRequest` accepts, answering what the schema would
  * (test/server/fast-search.test.ts checks that property); anything else — a vector, a filter, an unknown

@@ -77,8 +77,9 @@ export class ServerMetrics implements QueryObserver {
    * Counts one HTTP request and its latency (bounded: routes are patterns, statuses a short list).
    * The request is only noted here; prom-client gets it when the metrics are read (`collect`, so every
    * scrape and `get()` sees every request recorded before it) or once 1,024 are waiting. Updating
-   * prom-client per request (a label object hashed, validated and bucketed twice) took ~8 µs a request
-   * warm in a CPU profile of the server path; in a batch it runs with its code and data in cache.
+   * prom-client per request hashes, validates and buckets a label object twice, a visible cost in a CPU
+   * profile of the server path (BENCHMARKS.md, "Figures behind code choices"); in a batch it runs with its
+   * code and data in cache.
    */
   recordRequest(route: string, method: string, status: number, seconds: number): void {
     const id = `${route}\t${method}\t${status}`;

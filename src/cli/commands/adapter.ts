@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { Option } from 'commander';
+import { type Command, Option } from 'commander';
 import type { AdapterEvaluationResult } from '../../app/bridge-evaluate.js';
 import type { EmbedSampleResult } from '../../app/bridge-sample.js';
-import { fitAdapter, requireAdapters } from '../../bridge/fit.js';
+import { type FitAdapterOptions, fitAdapter, requireAdapters } from '../../bridge/fit.js';
 import { BRIDGE_DIRECTIONS, type BridgeDirection } from '../../core/adapter.js';
 import { ADAPTER_METHODS, type AdapterMethod } from '../../core/adapter-fit.js';
 import type { AdapterEvaluation } from '../../core/adapter-gate.js';
@@ -22,15 +22,12 @@ const embedSample = lazyAsync(() => import('../../app/bridge-sample.js'), 'embed
 const resolveGoldenSet = lazyAsync(() => import('../../app/golden-sets.js'), 'resolveGoldenSet');
 const buildCorpusBridge = lazyAsync(() => import('../../bridge/corpus.js'), 'buildCorpusBridge');
 
-export interface AdapterFitArgs {
-  readonly collection: string;
-  readonly from: string;
-  readonly to: string;
-  readonly direction: BridgeDirection;
-  readonly methods?: readonly AdapterMethod[];
-  readonly pairs?: number;
-  readonly seed?: number;
-  readonly name?: string;
+/** `reembed adapter fit`: what `fitAdapter` takes, and the evaluation and sample around it. */
+export interface AdapterFitArgs
+  extends Pick<
+    FitAdapterOptions,
+    'collection' | 'from' | 'to' | 'direction' | 'methods' | 'pairs' | 'seed' | 'name'
+  > {
   readonly golden?: string;
   readonly gates?: readonly string[];
   readonly oldRecorded?: boolean;
@@ -81,16 +78,8 @@ export async function adapterFit(ctx: CliContext, args: AdapterFitArgs): Promise
       task.end();
     }
   }
-  const fitted = await fitAdapter(app, {
-    collection: args.collection,
-    from: args.from,
-    to: args.to,
-    direction: args.direction,
-    ...(args.methods ? { methods: args.methods } : {}),
-    ...(args.pairs !== undefined ? { pairs: args.pairs } : {}),
-    ...(args.seed !== undefined ? { seed: args.seed } : {}),
-    ...(args.name ? { name: args.name } : {}),
-  });
+  const { golden: _golden, gates: _gates, oldRecorded: _oldRecorded, sample: _sample, ...fit } = args;
+  const fitted = await fitAdapter(app, fit);
   let evaluated: AdapterEvaluationResult | null = null;
   if (args.golden) {
     evaluated = await runEvaluation(ctx, fitted.record.adapter.name, {
@@ -355,6 +344,27 @@ function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 
+/** The gate options `adapter fit` (with --golden) and `adapter eval` share. */
+function withGateOptions(cmd: Command): Command {
+  return cmd
+    .option(
+      '--gate <rule>',
+      'gate rule, repeatable (default: bridged >= old - 0.01 and vs_alone.lo > 0)',
+      collect,
+    )
+    .option(
+      '--old-recorded',
+      'never call the old model: compare with the quality recorded for the old namespace',
+    );
+}
+
+function gateArgs(o: Record<string, unknown>): { gates?: readonly string[]; oldRecorded?: true } {
+  return {
+    ...(o.gate ? { gates: o.gate as string[] } : {}),
+    ...(o.oldRecorded ? { oldRecorded: true } : {}),
+  };
+}
+
 function methodList(value: string): AdapterMethod[] {
   const methods = value.split(',').map((m) => m.trim());
   for (const m of methods) {
@@ -370,81 +380,64 @@ function methodList(value: string): AdapterMethod[] {
 export const adapterCommand: CliCommand = {
   register(program, bind) {
     const adapter = topCommand(program, 'adapter');
-    adapter
-      .command('fit <collection>')
-      .description('fit an adapter between two namespaces of a collection from documents both hold')
-      .requiredOption('--from <space>', 'the old space (what the collection is served in now)')
-      .requiredOption('--to <space>', 'the new space')
-      .addOption(
-        new Option(
-          '--direction <direction>',
-          'query: new-model queries search the old namespace; corpus: old vectors mapped into the new space',
+    withGateOptions(
+      adapter
+        .command('fit <collection>')
+        .description('fit an adapter between two namespaces of a collection from documents both hold')
+        .requiredOption('--from <space>', 'the old space (what the collection is served in now)')
+        .requiredOption('--to <space>', 'the new space')
+        .addOption(
+          new Option(
+            '--direction <direction>',
+            'query: new-model queries search the old namespace; corpus: old vectors mapped into the new space',
+          )
+            .choices(BRIDGE_DIRECTIONS)
+            .default('query'),
         )
-          .choices(BRIDGE_DIRECTIONS)
-          .default('query'),
-      )
-      .option(
-        '--method <list>',
-        `methods to choose from on held-out pairs (${ADAPTER_METHODS.join(',')})`,
-        methodList,
-      )
-      .option('--pairs <n>', 'documents to sample (default 2000)', integerOption(20))
-      .option('--seed <n>', 'seed of the sample and the held-out split', integerOption(0))
-      .option(
-        '--sample <n>',
-        'first embed a random sample with the new model until both namespaces hold n documents (only the new model is called)',
-        integerOption(20),
-      )
-      .option('--name <name>', 'adapter name (default <source>-to-<target>.<version>)')
-      .option(
-        '--golden <ref>',
-        'evaluate and gate at once on this golden set (BEIR dir, JSONL or stored name)',
-      )
-      .option(
-        '--gate <rule>',
-        'gate rule, repeatable (default: bridged >= old - 0.01 and vs_alone.lo > 0)',
-        collect,
-      )
-      .option(
-        '--old-recorded',
-        'never call the old model: compare with the quality recorded for the old namespace',
-      )
-      .action(
-        bind(adapterFit, (pos, o) => ({
-          collection: pos[0] as string,
-          from: o.from as string,
-          to: o.to as string,
-          direction: o.direction as BridgeDirection,
-          ...(o.method ? { methods: o.method as AdapterMethod[] } : {}),
-          ...(o.pairs !== undefined ? { pairs: o.pairs as number } : {}),
-          ...(o.seed !== undefined ? { seed: o.seed as number } : {}),
-          ...(o.sample !== undefined ? { sample: o.sample as number } : {}),
-          ...(stringOf(o.name) ? { name: stringOf(o.name) as string } : {}),
-          ...(stringOf(o.golden) ? { golden: stringOf(o.golden) as string } : {}),
-          ...(o.gate ? { gates: o.gate as string[] } : {}),
-          ...(o.oldRecorded ? { oldRecorded: true } : {}),
-        })),
-      );
-    adapter
-      .command('eval <adapter>')
-      .description('evaluate an adapter and apply its gate (exit 7 when it fails)')
-      .requiredOption('--golden <ref>', 'golden set: BEIR dir, JSONL file or stored name')
-      .option(
-        '--gate <rule>',
-        'gate rule, repeatable (default: bridged >= old - 0.01 and vs_alone.lo > 0)',
-        collect,
-      )
-      .option(
-        '--old-recorded',
-        'never call the old model: compare with the quality recorded for the old namespace',
-      )
+        .option(
+          '--method <list>',
+          `methods to choose from on held-out pairs (${ADAPTER_METHODS.join(',')})`,
+          methodList,
+        )
+        .option('--pairs <n>', 'documents to sample (default 2000)', integerOption(20))
+        .option('--seed <n>', 'seed of the sample and the held-out split', integerOption(0))
+        .option(
+          '--sample <n>',
+          'first embed a random sample with the new model until both namespaces hold n documents (only the new model is called)',
+          integerOption(20),
+        )
+        .option('--name <name>', 'adapter name (default <source>-to-<target>.<version>)')
+        .option(
+          '--golden <ref>',
+          'evaluate and gate at once on this golden set (BEIR dir, JSONL or stored name)',
+        ),
+    ).action(
+      bind(adapterFit, (pos, o) => ({
+        collection: pos[0] as string,
+        from: o.from as string,
+        to: o.to as string,
+        direction: o.direction as BridgeDirection,
+        ...(o.method ? { methods: o.method as AdapterMethod[] } : {}),
+        ...(o.pairs !== undefined ? { pairs: o.pairs as number } : {}),
+        ...(o.seed !== undefined ? { seed: o.seed as number } : {}),
+        ...(o.sample !== undefined ? { sample: o.sample as number } : {}),
+        ...(stringOf(o.name) ? { name: stringOf(o.name) as string } : {}),
+        ...(stringOf(o.golden) ? { golden: stringOf(o.golden) as string } : {}),
+        ...gateArgs(o),
+      })),
+    );
+    withGateOptions(
+      adapter
+        .command('eval <adapter>')
+        .description('evaluate an adapter and apply its gate (exit 7 when it fails)')
+        .requiredOption('--golden <ref>', 'golden set: BEIR dir, JSONL file or stored name'),
+    )
       .option('--drift', 'record this as the scheduled drift re-evaluation')
       .action(
         bind(adapterEval, (pos, o) => ({
           adapter: pos[0] as string,
           golden: o.golden as string,
-          ...(o.gate ? { gates: o.gate as string[] } : {}),
-          ...(o.oldRecorded ? { oldRecorded: true } : {}),
+          ...gateArgs(o),
           ...(o.drift ? { drift: true } : {}),
         })),
       );

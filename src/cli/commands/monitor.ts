@@ -1,10 +1,8 @@
-import { InvalidArgumentError } from 'commander';
-import { parseDuration } from '../../core/migration.js';
 import type { MonitorCheck } from '../../monitor/checks.js';
 import { runMonitor } from '../../monitor/run.js';
 import type { CliCommand } from '../command.js';
 import type { CliContext } from '../context.js';
-import { numberOption } from '../options.js';
+import { durationOption, numberOption } from '../options.js';
 import { topCommand } from '../registry.js';
 
 /**
@@ -65,14 +63,6 @@ export async function monitor(ctx: CliContext, args: MonitorArgs): Promise<numbe
       ctx.out.line(ctx.out.style.dim('Traffic checks skipped: this backend records no traffic statistics.'));
   });
   return failed ? MONITOR_ALERT_EXIT : 0;
-}
-
-function durationOption(value: string): number {
-  try {
-    return parseDuration(value);
-  } catch (error) {
-    throw new InvalidArgumentError((error as Error).message);
-  }
 }
 
 export const monitorCommand: CliCommand = {

@@ -1,8 +1,6 @@
 import { existsSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
-import { InvalidArgumentError } from 'commander';
 import type { GoldenSet } from '../../core/golden.js';
-import { parseDuration } from '../../core/migration.js';
 import { lazyAsync } from '../../platform/lazy.js';
 import type { ProgressTask } from '../../ports/progress.js';
 import type { ReportGolden } from '../../report/collect.js';
@@ -10,7 +8,7 @@ import type { ReportData } from '../../report/data.js';
 import { FONT_PACKAGE } from '../../report/fonts.js';
 import type { CliCommand } from '../command.js';
 import type { CliContext } from '../context.js';
-import { integerOption, numberOf, numberOption, stringOf } from '../options.js';
+import { durationOption, integerOption, numberOf, numberOption, stringOf } from '../options.js';
 import { num } from '../output.js';
 import { topCommand } from '../registry.js';
 
@@ -172,14 +170,6 @@ export async function report(ctx: CliContext, args: ReportArgs): Promise<number>
 function summary(data: ReportData): Record<string, unknown> {
   const { coverage, trafficByMinute, ...rest } = data;
   return { ...rest, coverageSamples: coverage.length, trafficMinutes: trafficByMinute.length };
-}
-
-function durationOption(value: string): number {
-  try {
-    return parseDuration(value);
-  } catch (error) {
-    throw new InvalidArgumentError((error as Error).message);
-  }
 }
 
 export const reportCommand: CliCommand = {

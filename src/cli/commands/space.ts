@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Option } from 'commander';
 import { isReembedError } from '../../core/errors.js';
-import { METRICS, type Space } from '../../core/space.js';
+import { METRICS, type Space, spaceSummary } from '../../core/space.js';
 import { spaceConflict, spaceDifferences } from '../../core/space-diff.js';
 import { STORED_FALLBACKS } from '../../embedders/stored-vectors/factory.js';
 import type { CliCommand } from '../command.js';
@@ -24,16 +24,7 @@ import { buildSpace, CLI_PROVIDERS, type SpaceAddArgs } from '../space-options.j
 export function spaceView(space: Space): Record<string, unknown> {
   const s = space.spec;
   return {
-    name: space.name,
-    fingerprint: space.fingerprint,
-    provider: s.provider,
-    model: s.model,
-    revision: s.revision,
-    dimension: s.dimension,
-    metric: s.metric,
-    normalization: s.normalization,
-    chunker: s.chunker,
-    preprocessing: s.preprocessing,
+    ...spaceSummary(space),
     inputType: s.inputType,
     truncation: s.truncation,
     params: s.params,

@@ -33,6 +33,20 @@ export function chart(
   return Object.freeze({ empty: null, alert: false, ...fields });
 }
 
+/** What a chart states whether or not it draws: its id, title, caption and the table of its numbers. */
+export type ChartHead = Pick<ReportChart, 'id' | 'title' | 'caption' | 'table'> &
+  Partial<Pick<ReportChart, 'alert'>>;
+
+/** A chart with nothing to draw: `empty` says why, and what to run to get data. */
+export function emptyChart(head: ChartHead, empty: string): ReportChart {
+  return chart({ ...head, spec: null, empty });
+}
+
+/** A drawn chart: the picture carries the chart's title. */
+export function drawnChart(head: ChartHead, spec: Omit<ChartSpec, 'title'>): ReportChart {
+  return chart({ ...head, spec: { title: head.title, ...spec } });
+}
+
 /** Fixed digits, or `–` for a missing number. */
 export function fixed(value: number | null | undefined, digits: number): string {
   return value === null || value === undefined || !Number.isFinite(value) ? '–' : value.toFixed(digits);

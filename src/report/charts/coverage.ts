@@ -1,6 +1,6 @@
 import type { ReportData } from '../data.js';
 import { sampleRatio } from '../data.js';
-import { chart, percent, type ReportChart } from './chart.js';
+import { drawnChart, emptyChart, percent, type ReportChart } from './chart.js';
 import { COLORS, namespaceColors, WIDTH } from './theme.js';
 
 /**
@@ -17,15 +17,12 @@ export function coverageChart(data: ReportData): ReportChart {
     columns: ['time', 'namespace', 'current', 'live', 'stale', 'coverage'],
     rows: samples.map((s) => [s.at, s.namespace, s.current, s.live, s.stale, percent(sampleRatio(s), 2)]),
   };
+  const head = { id: 'coverage', title, caption, table };
   if (samples.length === 0) {
-    return chart({
-      id: 'coverage',
-      title,
-      caption,
-      spec: null,
-      table,
-      empty: 'No namespaces. Create a collection first: reembed collection create docs --space <space>.',
-    });
+    return emptyChart(
+      head,
+      'No namespaces. Create a collection first: reembed collection create docs --space <space>.',
+    );
   }
   const colors = namespaceColors(data);
   const names = [...new Set(samples.map((s) => s.namespace))].sort();
@@ -41,50 +38,43 @@ export function coverageChart(data: ReportData): ReportChart {
   const subtitle = data.coverageHistory
     ? `${samples.length} samples, ${first.slice(0, 19).replace('T', ' ')} to ${last.slice(0, 19).replace('T', ' ')} UTC`
     : 'this backend keeps no coverage history: current values only';
-  return chart({
-    id: 'coverage',
-    title,
-    caption,
-    table,
-    spec: {
-      title,
-      subtitle,
-      panels: [
-        {
-          kind: 'line',
-          width: WIDTH,
-          height: 260,
-          x: { title: 'time (UTC)', time: true },
-          y: {
-            title: 'documents current',
-            domain: [0, 1],
-            format: { style: 'percent', digits: 0 },
-            ticks: 5,
-          },
-          // Every state change gets its rule; changes too close to read apart share one label.
-          rules: [
-            ...events.map((e) => ({ x: Date.parse(e.at), label: '' })),
-            ...dedupeLabels(events, ((Date.parse(last) - Date.parse(first)) * 16) / WIDTH).map((e) => ({
-              x: Date.parse(e.at),
-              label: e.state,
-            })),
-          ],
-          series: names.map((name) => ({
-            name,
-            color: colors.get(name) ?? COLORS.muted,
-            points: samples
-              .filter((s) => s.namespace === name)
-              .map((s) => ({ x: Date.parse(s.at), y: sampleRatio(s) })),
-          })),
+  return drawnChart(head, {
+    subtitle,
+    panels: [
+      {
+        kind: 'line',
+        width: WIDTH,
+        height: 260,
+        x: { title: 'time (UTC)', time: true },
+        y: {
+          title: 'documents current',
+          domain: [0, 1],
+          format: { style: 'percent', digits: 0 },
+          ticks: 5,
         },
-      ],
-      legend: {
-        items: names.map((name) => ({
-          label: name,
+        // Every state change gets its rule; changes too close to read apart share one label.
+        rules: [
+          ...events.map((e) => ({ x: Date.parse(e.at), label: '' })),
+          ...dedupeLabels(events, ((Date.parse(last) - Date.parse(first)) * 16) / WIDTH).map((e) => ({
+            x: Date.parse(e.at),
+            label: e.state,
+          })),
+        ],
+        series: names.map((name) => ({
+          name,
           color: colors.get(name) ?? COLORS.muted,
-          symbol: 'line',
+          points: samples
+            .filter((s) => s.namespace === name)
+            .map((s) => ({ x: Date.parse(s.at), y: sampleRatio(s) })),
         })),
       },
+    ],
+    legend: {
+      items: names.map((name) => ({
+        label: name,
+        color: colors.get(name) ?? COLORS.muted,
+        symbol: 'line',
+      })),
     },
   });
 }

@@ -1,5 +1,5 @@
 import type { ReportData } from '../data.js';
-import { chart, fixed, type ReportChart, windowText } from './chart.js';
+import { drawnChart, emptyChart, fixed, type ReportChart, windowText } from './chart.js';
 import { COLORS, WIDTH } from './theme.js';
 
 /** Read latency p50 and p99 per namespace: recorded traffic when there is some, else the evaluation's queries. */
@@ -14,16 +14,12 @@ export function latencyChart(data: ReportData): ReportChart {
     columns: ['namespace', 'p50 ms', 'p99 ms', 'reads', 'source'],
     rows: rows.map((r) => [r.namespace, fixed(r.p50, 2), fixed(r.p99, 2), r.samples, r.source]),
   };
+  const head = { id: 'latency', title, caption, table };
   if (rows.length === 0) {
-    return chart({
-      id: 'latency',
-      title,
-      caption,
-      spec: null,
-      table,
-      empty:
-        'No latency measured: no query traffic was recorded in the window and nothing was evaluated. Serve queries with traffic recording on (`reembed search`, or recordTraffic(app) in the library), or pass --golden.',
-    });
+    return emptyChart(
+      head,
+      'No latency measured: no query traffic was recorded in the window and nothing was evaluated. Serve queries with traffic recording on (`reembed search`, or recordTraffic(app) in the library), or pass --golden.',
+    );
   }
   const subtitle = fromTraffic
     ? `served reads, ${windowText(data)} · lower is better`
@@ -33,31 +29,24 @@ export function latencyChart(data: ReportData): ReportChart {
     segments: value === null ? [] : [{ value, color: quantile === 'p50' ? COLORS.p50 : COLORS.p99 }],
     text: `${quantile} ${value === null ? '–' : ms(value)}`,
   });
-  return chart({
-    id: 'latency',
-    title,
-    caption,
-    table,
-    spec: {
-      title,
-      subtitle,
-      panels: [
-        {
-          kind: 'bar',
-          width: WIDTH - 120,
-          step: 22,
-          band: 0.9,
-          // digits -1: as many as the ticks need.
-          x: { title: 'milliseconds', format: { style: 'fixed', digits: -1 }, ticks: 5 },
-          rows: rows.map((r) => ({ label: r.namespace, bars: [bar('p50', r.p50), bar('p99', r.p99)] })),
-        },
-      ],
-      legend: {
-        items: [
-          { label: 'p50', color: COLORS.p50, symbol: 'square' },
-          { label: 'p99', color: COLORS.p99, symbol: 'square' },
-        ],
+  return drawnChart(head, {
+    subtitle,
+    panels: [
+      {
+        kind: 'bar',
+        width: WIDTH - 120,
+        step: 22,
+        band: 0.9,
+        // digits -1: as many as the ticks need.
+        x: { title: 'milliseconds', format: { style: 'fixed', digits: -1 }, ticks: 5 },
+        rows: rows.map((r) => ({ label: r.namespace, bars: [bar('p50', r.p50), bar('p99', r.p99)] })),
       },
+    ],
+    legend: {
+      items: [
+        { label: 'p50', color: COLORS.p50, symbol: 'square' },
+        { label: 'p99', color: COLORS.p99, symbol: 'square' },
+      ],
     },
   });
 }

@@ -1,5 +1,5 @@
 import type { ReportData } from '../data.js';
-import { chart, fixed, percent, type ReportChart } from './chart.js';
+import { drawnChart, emptyChart, fixed, percent, type ReportChart } from './chart.js';
 import { QUALITY_METRICS } from './quality.js';
 import { COLORS, PALETTE, WIDTH } from './theme.js';
 
@@ -53,61 +53,50 @@ export function qualityCurvesChart(data: ReportData): ReportChart {
     columns: ['method', 'coverage', ...metrics],
     rows: tableRows(shown, metrics),
   };
+  const head = { id: 'quality-curves', title, caption, table };
   if (shown.length === 0) {
-    return chart({
-      id: 'quality-curves',
-      title,
-      caption,
-      spec: null,
-      table,
-      empty:
-        'No curves. Pass `--curves FILE` with the JSON a quality-during-migration benchmark wrote (e.g. bench/results/quality.json).',
-    });
+    return emptyChart(
+      head,
+      'No curves. Pass `--curves FILE` with the JSON a quality-during-migration benchmark wrote (e.g. bench/results/quality.json).',
+    );
   }
   const colors = curveColors(methods);
   const top = yMax(shown);
-  return chart({
-    id: 'quality-curves',
-    title,
-    caption,
-    table,
-    spec: {
-      title,
-      subtitle: `${data.quality.curvesDataset ? `${data.quality.curvesDataset}: ` : ''}quality vs share of documents already in the new space · higher is better`,
-      layout: 'row',
-      spacing: 32,
-      panels: metrics.map((metric) => ({
-        kind: 'line' as const,
-        title: METRIC_LABEL.get(metric) ?? metric,
-        width: metrics.length > 1 ? 300 : WIDTH,
-        height: 280,
-        strokeWidth: 2,
-        x: {
-          title: 'documents in the new space',
-          domain: [0, 1] as const,
-          format: { style: 'percent' as const, digits: 0 },
-          ticks: 5,
-        },
-        y: { title: null, domain: [0, top] as const, format: { style: 'fixed' as const, digits: 1 } },
-        series: methods.map((method) => ({
-          name: method,
-          color: colors.get(method) ?? COLORS.muted,
-          dashed: /^clean /i.test(method),
-          points: shown
-            .filter((p) => p.method === method && p.metric === metric)
-            .sort((a, b) => a.coverage - b.coverage)
-            .map((p) => ({ x: p.coverage, y: p.value })),
-        })),
-      })),
-      legend: {
-        columns: 2,
-        items: methods.map((method) => ({
-          label: method,
-          color: colors.get(method) ?? COLORS.muted,
-          symbol: 'line' as const,
-          dashed: /^clean /i.test(method),
-        })),
+  return drawnChart(head, {
+    subtitle: `${data.quality.curvesDataset ? `${data.quality.curvesDataset}: ` : ''}quality vs share of documents already in the new space · higher is better`,
+    layout: 'row',
+    spacing: 32,
+    panels: metrics.map((metric) => ({
+      kind: 'line' as const,
+      title: METRIC_LABEL.get(metric) ?? metric,
+      width: metrics.length > 1 ? 300 : WIDTH,
+      height: 280,
+      strokeWidth: 2,
+      x: {
+        title: 'documents in the new space',
+        domain: [0, 1] as const,
+        format: { style: 'percent' as const, digits: 0 },
+        ticks: 5,
       },
+      y: { title: null, domain: [0, top] as const, format: { style: 'fixed' as const, digits: 1 } },
+      series: methods.map((method) => ({
+        name: method,
+        color: colors.get(method) ?? COLORS.muted,
+        dashed: /^clean /i.test(method),
+        points: shown
+          .filter((p) => p.method === method && p.metric === metric)
+          .sort((a, b) => a.coverage - b.coverage)
+          .map((p) => ({ x: p.coverage, y: p.value })),
+      })),
+    })),
+    legend: {
+      columns: 2,
+      items: methods.map((method) => ({
+        label: method,
+        color: colors.get(method) ?? COLORS.muted,
+        symbol: 'line' as const,
+        dashed: /^clean /i.test(method),
+      })),
     },
   });
 }

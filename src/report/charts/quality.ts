@@ -1,5 +1,5 @@
 import type { QualityRow, ReportData } from '../data.js';
-import { chart, fixed, percent, type ReportChart } from './chart.js';
+import { drawnChart, emptyChart, fixed, percent, type ReportChart } from './chart.js';
 import { COLORS, PALETTE } from './theme.js';
 
 /** The metrics the quality charts draw, with their display names. */
@@ -57,54 +57,43 @@ export function qualityChart(data: ReportData): ReportChart {
   const caption =
     'Golden-set quality of each namespace, and of an alias that serves a mix of both during a migration (split or fused routing). ' +
     'Higher is better; the old namespace is grey, the new one blue, the mix orange.';
+  const head = { id: 'quality', title, caption, table };
   if (rows.length === 0) {
-    return chart({
-      id: 'quality',
-      title,
-      caption,
-      spec: null,
-      table,
-      empty:
-        'No evaluation yet. Run `reembed report --golden DIR|NAME` (a BEIR directory, a JSONL file or a stored golden set) to evaluate every namespace.',
-    });
+    return emptyChart(
+      head,
+      'No evaluation yet. Run `reembed report --golden DIR|NAME` (a BEIR directory, a JSONL file or a stored golden set) to evaluate every namespace.',
+    );
   }
   const roles = [...new Set(rows.map((r) => r.role))];
   const golden = rows[0]?.golden;
   const metrics = QUALITY_METRICS.filter(([key]) => rows.some((r) => r.metrics[key] !== undefined));
   const colorOf = (role: string): string => ROLE_COLORS.get(role) ?? COLORS.muted;
-  return chart({
-    id: 'quality',
-    title,
-    caption,
-    table,
-    spec: {
-      title,
-      subtitle: golden ? `golden set ${golden.name}, ${golden.queries} queries · higher is better` : '',
-      layout: 'row',
-      spacing: 48,
-      panels: metrics.map(([key, name], i) => ({
-        kind: 'bar' as const,
-        title: name,
-        width: 240,
-        step: 30,
-        band: 0.7,
-        labels: i === 0,
-        x: { title: null, domain: [0, 1] as const, format: { style: 'fixed' as const, digits: 1 }, ticks: 5 },
-        rows: rows.map((r) => {
-          const value = r.metrics[key];
-          return {
-            label: label(r),
-            bars: [
-              value === undefined
-                ? { segments: [], text: '–' }
-                : { segments: [{ value, color: colorOf(r.role) }], text: value.toFixed(3) },
-            ],
-          };
-        }),
-      })),
-      legend: {
-        items: roles.map((role) => ({ label: role, color: colorOf(role), symbol: 'square' as const })),
-      },
+  return drawnChart(head, {
+    subtitle: golden ? `golden set ${golden.name}, ${golden.queries} queries · higher is better` : '',
+    layout: 'row',
+    spacing: 48,
+    panels: metrics.map(([key, name], i) => ({
+      kind: 'bar' as const,
+      title: name,
+      width: 240,
+      step: 30,
+      band: 0.7,
+      labels: i === 0,
+      x: { title: null, domain: [0, 1] as const, format: { style: 'fixed' as const, digits: 1 }, ticks: 5 },
+      rows: rows.map((r) => {
+        const value = r.metrics[key];
+        return {
+          label: label(r),
+          bars: [
+            value === undefined
+              ? { segments: [], text: '–' }
+              : { segments: [{ value, color: colorOf(r.role) }], text: value.toFixed(3) },
+          ],
+        };
+      }),
+    })),
+    legend: {
+      items: roles.map((role) => ({ label: role, color: colorOf(role), symbol: 'square' as const })),
     },
   });
 }

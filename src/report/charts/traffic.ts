@@ -1,6 +1,6 @@
 import type { ReportData } from '../data.js';
 import type { AreaPanel, BarPanel } from '../svg/spec.js';
-import { chart, percent, type ReportChart, windowText } from './chart.js';
+import { drawnChart, emptyChart, percent, type ReportChart, windowText } from './chart.js';
 import { COLORS, namespaceColors, WIDTH } from './theme.js';
 
 /**
@@ -29,16 +29,12 @@ export function trafficChart(data: ReportData): ReportChart {
       ]),
     ],
   };
+  const head = { id: 'traffic', title, caption, table };
   if (rows.length === 0) {
-    return chart({
-      id: 'traffic',
-      title,
-      caption,
-      spec: null,
-      table,
-      empty:
-        'No query traffic recorded in the window. Traffic is recorded by `reembed search` and by recordTraffic(app) in the library.',
-    });
+    return emptyChart(
+      head,
+      'No query traffic recorded in the window. Traffic is recorded by `reembed search` and by recordTraffic(app) in the library.',
+    );
   }
   const colors = namespaceColors(data);
   const names = rows.map((r) => r.namespace).sort();
@@ -69,7 +65,7 @@ export function trafficChart(data: ReportData): ReportChart {
     items: names.map((name) => ({ label: name, color: colorOf(name), symbol: 'square' as const })),
   };
   if (minutes.size < 2) {
-    return chart({ id: 'traffic', title, caption, table, spec: { title, subtitle, panels: [share] } });
+    return drawnChart(head, { subtitle, panels: [share] });
   }
   const overTime: AreaPanel = {
     kind: 'area',
@@ -85,11 +81,5 @@ export function trafficChart(data: ReportData): ReportChart {
         .map((m) => ({ x: Date.parse(m.minute), y: m.queries })),
     })),
   };
-  return chart({
-    id: 'traffic',
-    title,
-    caption,
-    table,
-    spec: { title, subtitle, layout: 'column', spacing: 24, panels: [share, overTime], legend },
-  });
+  return drawnChart(head, { subtitle, layout: 'column', spacing: 24, panels: [share, overTime], legend });
 }

@@ -1,5 +1,5 @@
 import type { ReportData } from '../data.js';
-import { chart, percent, type ReportChart } from './chart.js';
+import { drawnChart, emptyChart, percent, type ReportChart } from './chart.js';
 import { COLORS, namespaceColors, WIDTH } from './theme.js';
 
 const FOREIGN_SHADES = [COLORS.foreign, '#a50f15', '#fb6a4a', '#67000d'];
@@ -27,15 +27,9 @@ export function versionsChart(data: ReportData): ReportChart {
       r.foreign ? 'FOREIGN' : 'own',
     ]),
   };
+  const head = { id: 'versions', title, caption, table };
   if (rows.length === 0) {
-    return chart({
-      id: 'versions',
-      title,
-      caption,
-      spec: null,
-      table,
-      empty: 'No records yet. Ingest documents: reembed ingest docs FILE.jsonl.',
-    });
+    return emptyChart(head, 'No records yet. Ingest documents: reembed ingest docs FILE.jsonl.');
   }
   const nsColors = namespaceColors(data);
   const legend = (r: (typeof rows)[number]): string =>
@@ -71,14 +65,9 @@ export function versionsChart(data: ReportData): ReportChart {
   const subtitle = foreign.length
     ? `ALERT: ${alerts.length === 1 ? '1 namespace holds' : `${alerts.length} namespaces hold`} records of another space`
     : 'every namespace holds one fingerprint: its own space';
-  return chart({
-    id: 'versions',
-    title,
-    caption,
-    table,
-    alert: foreign.length > 0,
-    spec: {
-      title,
+  return drawnChart(
+    { ...head, alert: foreign.length > 0 },
+    {
       subtitle,
       subtitleColor: foreign.length ? COLORS.foreign : COLORS.muted,
       panels: [
@@ -119,5 +108,5 @@ export function versionsChart(data: ReportData): ReportChart {
         })),
       },
     },
-  });
+  );
 }

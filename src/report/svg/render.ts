@@ -21,6 +21,7 @@ import type {
   Panel,
   TimeAxis,
   ValueAxis,
+  XYPanel,
 } from './spec.js';
 
 /**
@@ -257,27 +258,46 @@ function xDomainOf(axis: ValueAxis | TimeAxis, xs: readonly number[]): [number, 
   return isTimeAxis(axis) ? timeDomain(xs) : valueDomain(axis, xs);
 }
 
+/**
+ * What a panel over an x axis (lines, stacked areas) lays out the same way: the x scale and ticks, the y
+ * axis, its box (margins for the y labels, the x axis and a last x label overhanging the right edge), and
+ * its title and x axis drawn at (x, y).
+ */
+function xyFrame(panel: XYPanel, xs: readonly number[], yDomain: [number, number]) {
+  const { scale: sx, ticks } = horizontalTicks(panel.x, xDomainOf(panel.x, xs), panel.width);
+  const yAxis = yAxisOf(panel.y, yDomain, panel.height);
+  const lastTick = ticks[ticks.length - 1];
+  const right = lastTick ? Math.max(0, lastTick.at + textWidth(lastTick.label, LABEL) / 2 - panel.width) : 0;
+  return {
+    sx,
+    yAxis,
+    box: {
+      left: yAxis.left,
+      right: Math.ceil(right + 4),
+      top: panel.title ? HEADER + 10 : 8,
+      bottom: xAxisBottom(panel.x.title),
+      width: panel.width,
+      height: panel.height,
+    },
+    axes: (x: number, y: number): string[] => [
+      header(panel.title, x - yAxis.left, y, HEADER + 10),
+      xAxis({ ticks, title: panel.x.title }, x, y, panel.width, panel.height),
+    ],
+  };
+}
+
 function measureLines(panel: LinePanel): Measured {
   const xs = [
     ...panel.series.flatMap((s) => s.points.map((p) => p.x)),
     ...(panel.rules ?? []).map((r) => r.x),
   ];
   const ys = panel.series.flatMap((s) => s.points.map((p) => p.y));
-  const { scale: sx, ticks } = horizontalTicks(panel.x, xDomainOf(panel.x, xs), panel.width);
-  const yAxis = yAxisOf(panel.y, valueDomain(panel.y, ys), panel.height);
-  const lastTick = ticks[ticks.length - 1];
-  const right = lastTick ? Math.max(0, lastTick.at + textWidth(lastTick.label, LABEL) / 2 - panel.width) : 0;
+  const { sx, yAxis, box, axes } = xyFrame(panel, xs, valueDomain(panel.y, ys));
   const stroke = panel.strokeWidth ?? 2.5;
   return {
-    left: yAxis.left,
-    right: Math.ceil(right + 4),
-    top: panel.title ? HEADER + 10 : 8,
-    bottom: xAxisBottom(panel.x.title),
-    width: panel.width,
-    height: panel.height,
+    ...box,
     draw(x, y) {
-      const out = [header(panel.title, x - yAxis.left, y, HEADER + 10)];
-      out.push(xAxis({ ticks, title: panel.x.title }, x, y, panel.width, panel.height));
+      const out = axes(x, y);
       out.push(yAxis.draw(x, y, panel.width));
       for (const r of panel.rules ?? []) {
         const rx = x + sx(r.x);
@@ -308,22 +328,13 @@ function measureLines(panel: LinePanel): Measured {
 
 function measureArea(panel: AreaPanel): Measured {
   const xs = [...new Set(panel.series.flatMap((s) => s.points.map((p) => p.x)))].sort((a, b) => a - b);
-  const { scale: sx, ticks } = horizontalTicks(panel.x, xDomainOf(panel.x, xs), panel.width);
-  const yAxis = yAxisOf(panel.y, [0, 1], panel.height);
-  const lastTick = ticks[ticks.length - 1];
-  const right = lastTick ? Math.max(0, lastTick.at + textWidth(lastTick.label, LABEL) / 2 - panel.width) : 0;
+  const { sx, yAxis, box, axes } = xyFrame(panel, xs, [0, 1]);
   const valueAt = panel.series.map((s) => new Map(s.points.map((p) => [p.x, p.y])));
   const totals = xs.map((x) => valueAt.reduce((sum, m) => sum + (m.get(x) ?? 0), 0));
   return {
-    left: yAxis.left,
-    right: Math.ceil(right + 4),
-    top: panel.title ? HEADER + 10 : 8,
-    bottom: xAxisBottom(panel.x.title),
-    width: panel.width,
-    height: panel.height,
+    ...box,
     draw(x, y) {
-      const out = [header(panel.title, x - yAxis.left, y, HEADER + 10)];
-      out.push(xAxis({ ticks, title: panel.x.title }, x, y, panel.width, panel.height));
+      const out = axes(x, y);
       const below = xs.map(() => 0);
       panel.series.forEach((s, i) => {
         const map = valueAt[i] as Map<number, number>;

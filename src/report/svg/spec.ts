@@ -94,26 +94,25 @@ export interface Rule {
   readonly label: string;
 }
 
-export interface LinePanel {
-  readonly kind: 'line';
+/** What a panel over an x axis (lines, stacked areas) states. */
+export interface XYPanel {
   readonly title?: string;
   readonly width: number;
   readonly height: number;
   readonly x: ValueAxis | TimeAxis;
   readonly y: ValueAxis;
   readonly series: readonly Series[];
+}
+
+export interface LinePanel extends XYPanel {
+  readonly kind: 'line';
   readonly rules?: readonly Rule[];
   readonly strokeWidth?: number;
 }
 
 /** Series stacked and normalised to 100% at each x (shares over time); y is a percent axis. */
-export interface AreaPanel {
+export interface AreaPanel extends XYPanel {
   readonly kind: 'area';
-  readonly title?: string;
-  readonly width: number;
-  readonly height: number;
-  readonly x: ValueAxis | TimeAxis;
-  readonly y: ValueAxis;
   /** Bottom first. Points of each series share the same x values (missing ones count 0). */
   readonly series: readonly Series[];
 }

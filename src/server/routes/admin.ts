@@ -1,47 +1,28 @@
-import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
+import { type OpenAPIHono, z } from '@hono/zod-openapi';
 import { createApiKey, requireApiKeys } from '../../app/api-keys.js';
 import type { Authenticator } from '../auth.js';
 import type { ServerDeps, ServerEnv } from '../env.js';
-import { AuditQuery, Json, JsonList, KeyCreateRequest, KeyRef } from '../schemas.js';
-import { guarded, jsonBody, responses } from './define.js';
+import { AuditQuery, JsonList, KeyCreateRequest, KeyRef } from '../schemas.js';
+import { jsonBody, routeGroup } from './define.js';
 
 /** The audit log and API keys. */
 const NEED = { scope: 'admin', tenantKeys: false } as const;
+const route = routeGroup('admin', NEED);
 
-const audit = createRoute({
-  method: 'get',
-  path: '/v1/audit',
-  summary:
-    'The audit log (filters as `reembed audit`: subject, action, actor with `*` patterns, since, until, limit)',
-  request: { query: AuditQuery },
-  ...guarded('admin', NEED),
-  responses: responses(JsonList),
-});
+const audit = route(
+  'GET /v1/audit',
+  'The audit log (filters as `reembed audit`: subject, action, actor with `*` patterns, since, until, limit)',
+  { request: { query: AuditQuery }, returns: JsonList },
+);
 
-const listKeys = createRoute({
-  method: 'get',
-  path: '/v1/keys',
-  summary: 'API keys (never their secrets)',
-  ...guarded('admin', NEED),
-  responses: responses(JsonList),
-});
+const listKeys = route('GET /v1/keys', 'API keys (never their secrets)', { returns: JsonList });
 
-const createKey = createRoute({
-  method: 'post',
-  path: '/v1/keys',
-  summary: 'Create an API key; the answer holds its secret, shown this once',
+const createKey = route('POST /v1/keys', 'Create an API key; the answer holds its secret, shown this once', {
   request: { body: jsonBody(KeyCreateRequest) },
-  ...guarded('admin', NEED),
-  responses: responses(Json),
 });
 
-const revokeKey = createRoute({
-  method: 'delete',
-  path: '/v1/keys/{key}',
-  summary: 'Revoke an API key by id or name',
+const revokeKey = route('DELETE /v1/keys/{key}', 'Revoke an API key by id or name', {
   request: { params: z.object({ key: KeyRef }) },
-  ...guarded('admin', NEED),
-  responses: responses(Json),
 });
 
 export function registerAdminRoutes(

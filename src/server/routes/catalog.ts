@@ -1,92 +1,64 @@
-import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
+import { type OpenAPIHono, z } from '@hono/zod-openapi';
 import { SpendEstimator } from '../../app/spend.js';
 import { parseDuration } from '../../core/migration.js';
 import { runMonitor } from '../../monitor/run.js';
 import type { ServerDeps, ServerEnv } from '../env.js';
-import { CollectionQuery, CoverageQuery, Json, JsonList, MonitorQuery, Name } from '../schemas.js';
-import { guarded, responses } from './define.js';
+import { CollectionQuery, CoverageQuery, JsonList, MonitorQuery, Name } from '../schemas.js';
+import { routeGroup } from './define.js';
 
 /** Reading the control plane: spaces, collections with their namespaces' manifests, aliases, status, monitor. */
 const NEED = { scope: 'query', tenantKeys: false } as const;
+const route = routeGroup('catalog', NEED);
 
-const spaces = createRoute({
-  method: 'get',
-  path: '/v1/spaces',
-  summary: 'Embedding spaces (spec and fingerprint)',
-  ...guarded('catalog', NEED),
-  responses: responses(JsonList),
-});
+const spaces = route('GET /v1/spaces', 'Embedding spaces (spec and fingerprint)', { returns: JsonList });
 
-const collections = createRoute({
-  method: 'get',
-  path: '/v1/collections',
-  summary: 'Collections, each with its namespaces (manifests) and aliases',
-  ...guarded('catalog', NEED),
-  responses: responses(JsonList),
-});
+const collections = route(
+  'GET /v1/collections',
+  'Collections, each with its namespaces (manifests) and aliases',
+  { returns: JsonList },
+);
 
-const namespaces = createRoute({
-  method: 'get',
-  path: '/v1/namespaces',
-  summary: 'Namespace manifests: space, records, fingerprints, coverage',
+const namespaces = route(
+  'GET /v1/namespaces',
+  'Namespace manifests: space, records, fingerprints, coverage',
+  { request: { query: CollectionQuery }, returns: JsonList },
+);
+
+const aliases = route('GET /v1/aliases', 'Aliases with their routing and the migration that owns it', {
   request: { query: CollectionQuery },
-  ...guarded('catalog', NEED),
-  responses: responses(JsonList),
+  returns: JsonList,
 });
 
-const aliases = createRoute({
-  method: 'get',
-  path: '/v1/aliases',
-  summary: 'Aliases with their routing and the migration that owns it',
-  request: { query: CollectionQuery },
-  ...guarded('catalog', NEED),
-  responses: responses(JsonList),
-});
-
-const alias = createRoute({
-  method: 'get',
-  path: '/v1/aliases/{alias}',
-  summary: 'One alias',
+const alias = route('GET /v1/aliases/{alias}', 'One alias', {
   request: { params: z.object({ alias: Name('docs') }) },
-  ...guarded('catalog', NEED),
-  responses: responses(Json),
 });
 
-const coverage = createRoute({
-  method: 'get',
-  path: '/v1/coverage',
-  summary:
-    'Coverage over time: samples the server takes while a backfill runs (and reembed monitor / report)',
-  request: { query: CoverageQuery },
-  ...guarded('catalog', NEED, 'Oldest first; empty when the backend keeps no coverage history.'),
-  responses: responses(Json),
-});
+const coverage = route(
+  'GET /v1/coverage',
+  'Coverage over time: samples the server takes while a backfill runs (and reembed monitor / report)',
+  {
+    request: { query: CoverageQuery },
+    description: 'Oldest first; empty when the backend keeps no coverage history.',
+  },
+);
 
-const session = createRoute({
-  method: 'get',
-  path: '/v1/session',
-  summary: "The presented key's name, scope and tenant (what the dashboard may show and do)",
-  ...guarded('catalog', { scope: 'query', tenantKeys: true }),
-  responses: responses(Json),
-});
+const session = route(
+  'GET /v1/session',
+  "The presented key's name, scope and tenant (what the dashboard may show and do)",
+  { need: { scope: 'query', tenantKeys: true } },
+);
 
-const status = createRoute({
-  method: 'get',
-  path: '/v1/status',
-  summary: 'Namespace manifests and the status of every unfinished migration (with tokens and cost so far)',
-  request: { query: CollectionQuery },
-  ...guarded('catalog', NEED),
-  responses: responses(Json),
-});
+const status = route(
+  'GET /v1/status',
+  'Namespace manifests and the status of every unfinished migration (with tokens and cost so far)',
+  { request: { query: CollectionQuery } },
+);
 
-const monitor = createRoute({
-  method: 'get',
-  path: '/v1/monitor',
-  summary: 'Run the monitor checks now (fingerprints, coverage, traffic share, latency, mixed versions)',
-  request: { query: MonitorQuery },
-  ...guarded('catalog', NEED),
-  responses: responses(Json),
-});
+const monitor = route(
+  'GET /v1/monitor',
+  'Run the monitor checks now (fingerprints, coverage, traffic share, latency, mixed versions)',
+  { request: { query: MonitorQuery } },
+);
 
 export function registerCatalogRoutes(api: OpenAPIHono<ServerEnv>, deps: ServerDeps): void {
   const { app } = deps;

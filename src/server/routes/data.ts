@@ -1,4 +1,4 @@
-import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
+import { type OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { SourceInput } from '../../core/records.js';
@@ -7,8 +7,8 @@ import { refusal } from '../auth.js';
 import type { ServerDeps, ServerEnv } from '../env.js';
 import { apiError, describeIssues, sendError } from '../errors.js';
 import { fastSearchBody } from '../fast-search.js';
-import { DeleteRequest, Json, NAME, Name, SearchRequest, SearchResponse, UpsertRequest } from '../schemas.js';
-import { guarded, jsonBody, responses } from './define.js';
+import { DeleteRequest, NAME, Name, SearchRequest, SearchResponse, UpsertRequest } from '../schemas.js';
+import { jsonBody, routeGroup } from './define.js';
 
 /**
  * The data plane: search an alias, upsert and delete source documents. A tenant-bound key is confined to
@@ -16,38 +16,31 @@ import { guarded, jsonBody, responses } from './define.js';
  * it, and its deletes only ever touch it.
  */
 const SEARCH_ACCESS = { scope: 'query', tenantKeys: true } as const;
+const route = routeGroup('data', { scope: 'write', tenantKeys: true });
 
-const search = createRoute({
-  method: 'post',
-  path: '/v1/aliases/{alias}/search',
-  summary: 'Search an alias (text, or a vector with its declared space)',
+const search = route(
+  'POST /v1/aliases/{alias}/search',
+  'Search an alias (text, or a vector with its declared space)',
+  {
+    request: { params: z.object({ alias: Name('docs') }), body: jsonBody(SearchRequest) },
+    description:
+      'Answers through the alias routing (single, shadow, split, fused); every hit carries its provenance (fingerprint, source version, embedding time) and the trace names each namespace read.',
+    need: SEARCH_ACCESS,
+    returns: SearchResponse,
+  },
+);
 
-  request: { params: z.object({ alias: Name('docs') }), body: jsonBody(SearchRequest) },
-  ...guarded(
-    'data',
-    SEARCH_ACCESS,
-    'Answers through the alias routing (single, shadow, split, fused); every hit carries its provenance (fingerprint, source version, embedding time) and the trace names each namespace read.',
-  ),
-  responses: responses(SearchResponse),
-});
+const upsert = route(
+  'POST /v1/collections/{collection}/documents',
+  'Upsert source documents (all-or-nothing), written to every writable namespace',
+  { request: { params: z.object({ collection: Name('docs') }), body: jsonBody(UpsertRequest) } },
+);
 
-const upsert = createRoute({
-  method: 'post',
-  path: '/v1/collections/{collection}/documents',
-  summary: 'Upsert source documents (all-or-nothing), written to every writable namespace',
-  request: { params: z.object({ collection: Name('docs') }), body: jsonBody(UpsertRequest) },
-  ...guarded('data', { scope: 'write', tenantKeys: true }),
-  responses: responses(Json),
-});
-
-const remove = createRoute({
-  method: 'post',
-  path: '/v1/collections/{collection}/documents/delete',
-  summary: 'Delete source documents by id (unknown ids are ignored)',
-  request: { params: z.object({ collection: Name('docs') }), body: jsonBody(DeleteRequest) },
-  ...guarded('data', { scope: 'write', tenantKeys: true }),
-  responses: responses(Json),
-});
+const remove = route(
+  'POST /v1/collections/{collection}/documents/delete',
+  'Delete source documents by id (unknown ids are ignored)',
+  { request: { params: z.object({ collection: Name('docs') }), body: jsonBody(DeleteRequest) } },
+);
 
 const SearchParams = z.object({ alias: Name('docs') });
 
@@ -55,8 +48,8 @@ export function registerDataRoutes(api: OpenAPIHono<ServerEnv>, deps: ServerDeps
   // The hot route, registered by hand: the same document entry as `api.openapi`, and in one handler the
   // steps its middleware would take one layer each, in the same order with the same functions — access
   // (`refusal`, as `requires`), the path, then the body (read as hono's json validator reads it), with a
-  // shortcut past zod for the common text search (see fast-search.ts). Three fewer layers: ~0.06 ms CPU
-  // less per search in a paired profiling run; test/server/search-route.test.ts holds it to the layered route.
+  // shortcut past zod for the common text search (see fast-search.ts). Three fewer layers (the CPU saved: BENCHMARKS.md,
+  // "Figures behind code choices"); test/server/search-route.test.ts holds it to the layered route.
   const { middleware: _access, ...documented } = search;
   api.openAPIRegistry.registerPath(documented);
   api.post('/v1/aliases/:alias/search', async (c) => {

@@ -1,6 +1,7 @@
+import { createRoute, type RouteConfig } from '@hono/zod-openapi';
 import type { ZodType } from 'zod';
 import { type Requirement, requires } from '../auth.js';
-import { ErrorBody } from '../schemas.js';
+import { ErrorBody, Json } from '../schemas.js';
 
 const error = (description: string) => ({
   description,
@@ -48,4 +49,50 @@ export function jsonBody<T extends ZodType>(schema: T) {
 /** An optional JSON request body (absent means `{}`). */
 export function optionalJsonBody<T extends ZodType>(schema: T) {
   return { content: { 'application/json': { schema } }, required: false } as const;
+}
+
+type Verb = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH';
+
+/** What a route of a group states besides its endpoint and summary; the group supplies the rest. */
+export interface RouteDetails<R extends RouteConfig['request'], S extends ZodType> {
+  readonly request?: R;
+  /** Said before the access sentence in the document. */
+  readonly description?: string;
+  /** The 200 body (default `Json`, one object). */
+  readonly returns?: S;
+  /** This route's access, when it differs from the group's. */
+  readonly need?: Requirement;
+}
+
+/**
+ * The route definer of one group of authenticated JSON routes (one tag, one default access, bearer
+ * security, the typed error responses): each route states its endpoint (`'GET /v1/spaces'`), its summary
+ * and only what differs.
+ *
+ * @example
+ * const route = routeGroup('eval', { scope: 'admin', tenantKeys: false });
+ * const listSets = route('GET /v1/golden-sets', 'Stored golden sets', { returns: JsonList });
+ */
+export function routeGroup(tag: string, need: Requirement) {
+  return <
+    const E extends `${Verb} /${string}`,
+    const R extends RouteConfig['request'] = undefined,
+    S extends ZodType = typeof Json,
+  >(
+    endpoint: E,
+    summary: string,
+    details: RouteDetails<R, S> = {},
+  ) => {
+    const space = endpoint.indexOf(' ');
+    return createRoute({
+      method: endpoint.slice(0, space).toLowerCase() as Lowercase<
+        E extends `${infer V} ${string}` ? V : never
+      >,
+      path: endpoint.slice(space + 1) as E extends `${string} ${infer P}` ? P : never,
+      summary,
+      request: details.request as R,
+      ...guarded(tag, details.need ?? need, details.description),
+      responses: responses((details.returns ?? Json) as S),
+    });
+  };
 }

@@ -1,54 +1,35 @@
-import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
+import { type OpenAPIHono, z } from '@hono/zod-openapi';
 import { evaluateAlias, evaluateNamespace } from '../../app/evaluate.js';
 import { requireGoldenSets } from '../../app/golden-sets.js';
 import { assertGoldenName, GoldenSetBuilder } from '../../core/golden.js';
 import type { ServerDeps, ServerEnv } from '../env.js';
 import { apiError } from '../errors.js';
-import { EvalRequest, GoldenSetBody, Json, JsonList, Name } from '../schemas.js';
-import { guarded, jsonBody, responses } from './define.js';
+import { EvalRequest, GoldenSetBody, JsonList, Name } from '../schemas.js';
+import { jsonBody, routeGroup } from './define.js';
 
 /** Evaluation on stored golden sets, and the golden sets themselves (by name; never a server path). */
 const NEED = { scope: 'admin', tenantKeys: false } as const;
+const route = routeGroup('eval', NEED);
 const named = { params: z.object({ name: Name('scifact') }) };
 
-const evaluate = createRoute({
-  method: 'post',
-  path: '/v1/eval',
-  summary: 'Evaluate an alias or a namespace on a stored golden set (recall, MRR, nDCG)',
-  request: { body: jsonBody(EvalRequest) },
-  ...guarded(
-    'eval',
-    NEED,
-    'Reads only: evaluation queries are not traffic, shadow samples or lazy re-embeds.',
-  ),
-  responses: responses(Json),
-});
+const evaluate = route(
+  'POST /v1/eval',
+  'Evaluate an alias or a namespace on a stored golden set (recall, MRR, nDCG)',
+  {
+    request: { body: jsonBody(EvalRequest) },
+    description: 'Reads only: evaluation queries are not traffic, shadow samples or lazy re-embeds.',
+  },
+);
 
-const listSets = createRoute({
-  method: 'get',
-  path: '/v1/golden-sets',
-  summary: 'Stored golden sets',
-  ...guarded('eval', NEED),
-  responses: responses(JsonList),
-});
+const listSets = route('GET /v1/golden-sets', 'Stored golden sets', { returns: JsonList });
 
-const saveSet = createRoute({
-  method: 'put',
-  path: '/v1/golden-sets/{name}',
-  summary: 'Store a golden set (queries and graded judgments); the same content again is a no-op',
-  request: { ...named, body: jsonBody(GoldenSetBody) },
-  ...guarded('eval', NEED),
-  responses: responses(Json),
-});
+const saveSet = route(
+  'PUT /v1/golden-sets/{name}',
+  'Store a golden set (queries and graded judgments); the same content again is a no-op',
+  { request: { ...named, body: jsonBody(GoldenSetBody) } },
+);
 
-const deleteSet = createRoute({
-  method: 'delete',
-  path: '/v1/golden-sets/{name}',
-  summary: 'Remove a stored golden set',
-  request: named,
-  ...guarded('eval', NEED),
-  responses: responses(Json),
-});
+const deleteSet = route('DELETE /v1/golden-sets/{name}', 'Remove a stored golden set', { request: named });
 
 export function registerEvalRoutes(api: OpenAPIHono<ServerEnv>, deps: ServerDeps): void {
   const { app } = deps;

@@ -1,4 +1,4 @@
-import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
+import { type OpenAPIHono, z } from '@hono/zod-openapi';
 import { requireGoldenSets } from '../../app/golden-sets.js';
 import type { MigrationService } from '../../app/migrate.js';
 import { shortDetail } from '../../app/migrate-gates.js';
@@ -9,7 +9,6 @@ import {
   CutoverRequest,
   FinishRequest,
   GatesRequest,
-  Json,
   JsonList,
   MigrationListQuery,
   MigrationRef,
@@ -19,117 +18,86 @@ import {
   StartRequest,
   StepRequest,
 } from '../schemas.js';
-import { guarded, jsonBody, optionalJsonBody, responses } from './define.js';
+import { jsonBody, optionalJsonBody, routeGroup } from './define.js';
 
 /** Migrations through the API: the same state machine, gates and audit log as `reembed migrate`. */
 const NEED = { scope: 'admin', tenantKeys: false } as const;
+const route = routeGroup('migrations', NEED);
 const ref = { params: z.object({ migration: MigrationRef }) };
 
-const plan = createRoute({
-  method: 'post',
-  path: '/v1/migrations/plan',
-  summary: 'Plan a migration: counts, tokens, cost, time and gates. Changes nothing',
-  request: { body: jsonBody(PlanRequest) },
-  ...guarded('migrations', NEED),
-  responses: responses(Json),
-});
+const plan = route(
+  'POST /v1/migrations/plan',
+  'Plan a migration: counts, tokens, cost, time and gates. Changes nothing',
+  { request: { body: jsonBody(PlanRequest) } },
+);
 
-const start = createRoute({
-  method: 'post',
-  path: '/v1/migrations',
-  summary: 'Start a migration (creates the target namespace; dual writes begin)',
-  request: { body: jsonBody(StartRequest) },
-  ...guarded('migrations', NEED),
-  responses: responses(Json),
-});
+const start = route(
+  'POST /v1/migrations',
+  'Start a migration (creates the target namespace; dual writes begin)',
+  { request: { body: jsonBody(StartRequest) } },
+);
 
-const list = createRoute({
-  method: 'get',
-  path: '/v1/migrations',
-  summary: 'Migrations (filter by alias, collection, unfinished)',
+const list = route('GET /v1/migrations', 'Migrations (filter by alias, collection, unfinished)', {
   request: { query: MigrationListQuery },
-  ...guarded('migrations', NEED),
-  responses: responses(JsonList),
+  returns: JsonList,
 });
 
-const get = createRoute({
-  method: 'get',
-  path: '/v1/migrations/{migration}',
-  summary: "A migration's status: state, routing, coverage, backfill, agreement",
-  request: ref,
-  ...guarded(
-    'migrations',
-    NEED,
-    'Address a migration by id (mig_...) or by its alias (its unfinished, else latest, migration).',
-  ),
-  responses: responses(Json),
-});
+const get = route(
+  'GET /v1/migrations/{migration}',
+  "A migration's status: state, routing, coverage, backfill, agreement",
+  {
+    request: ref,
+    description:
+      'Address a migration by id (mig_...) or by its alias (its unfinished, else latest, migration).',
+  },
+);
 
-const step = createRoute({
-  method: 'post',
-  path: '/v1/migrations/{migration}/step',
-  summary: "Do the current state's work (e.g. the backfill, bounded by maxBatches / maxSeconds) and advance",
-  request: { ...ref, body: optionalJsonBody(StepRequest) },
-  ...guarded('migrations', NEED),
-  responses: responses(Json),
-});
+const step = route(
+  'POST /v1/migrations/{migration}/step',
+  "Do the current state's work (e.g. the backfill, bounded by maxBatches / maxSeconds) and advance",
+  { request: { ...ref, body: optionalJsonBody(StepRequest) } },
+);
 
-const cutover = createRoute({
-  method: 'post',
-  path: '/v1/migrations/{migration}/cutover',
-  summary: 'Check the gates, then point the alias at the new namespace in one atomic write',
-  request: { ...ref, body: optionalJsonBody(CutoverRequest) },
-  ...guarded(
-    'migrations',
-    NEED,
-    'A failing gate answers 412 GATE_FAILED naming the rules; `force` needs a `reason`.',
-  ),
-  responses: responses(Json),
-});
+const cutover = route(
+  'POST /v1/migrations/{migration}/cutover',
+  'Check the gates, then point the alias at the new namespace in one atomic write',
+  {
+    request: { ...ref, body: optionalJsonBody(CutoverRequest) },
+    description: 'A failing gate answers 412 GATE_FAILED naming the rules; `force` needs a `reason`.',
+  },
+);
 
-const rollback = createRoute({
-  method: 'post',
-  path: '/v1/migrations/{migration}/rollback',
-  summary: 'Point the alias back at the old namespace',
-  request: { ...ref, body: optionalJsonBody(RollbackRequest) },
-  ...guarded('migrations', NEED),
-  responses: responses(Json),
-});
+const rollback = route(
+  'POST /v1/migrations/{migration}/rollback',
+  'Point the alias back at the old namespace',
+  { request: { ...ref, body: optionalJsonBody(RollbackRequest) } },
+);
 
-const finish = createRoute({
-  method: 'post',
-  path: '/v1/migrations/{migration}/finish',
-  summary: 'Close a cut-over migration before its rollback window ends',
-  request: { ...ref, body: jsonBody(FinishRequest) },
-  ...guarded('migrations', NEED),
-  responses: responses(Json),
-});
+const finish = route(
+  'POST /v1/migrations/{migration}/finish',
+  'Close a cut-over migration before its rollback window ends',
+  { request: { ...ref, body: jsonBody(FinishRequest) } },
+);
 
-const gates = createRoute({
-  method: 'post',
-  path: '/v1/migrations/{migration}/gates',
-  summary: 'Evaluate the gates now, as cutover would, without acting (results and the facts they read)',
-  request: { ...ref, body: optionalJsonBody(GatesRequest) },
-  ...guarded(
-    'migrations',
-    NEED,
-    "The same evaluation as `cutover` (and the dashboard shows it before a step, cutover or rollback); recorded as the migration's last gates and one point of its quality history.",
-  ),
-  responses: responses(Json),
-});
+const gates = route(
+  'POST /v1/migrations/{migration}/gates',
+  'Evaluate the gates now, as cutover would, without acting (results and the facts they read)',
+  {
+    request: { ...ref, body: optionalJsonBody(GatesRequest) },
+    description:
+      "The same evaluation as `cutover` (and the dashboard shows it before a step, cutover or rollback); recorded as the migration's last gates and one point of its quality history.",
+  },
+);
 
-const replay = createRoute({
-  method: 'post',
-  path: '/v1/migrations/{migration}/replay',
-  summary: "Replay the probe's (or kept served) queries through both namespaces of a shadow migration",
-  request: { ...ref, body: optionalJsonBody(ReplayRequest) },
-  ...guarded(
-    'migrations',
-    NEED,
-    'Records agreement samples of the shadowing phase, as `reembed migrate replay` does (a query file is a CLI-only source: the API never reads server paths).',
-  ),
-  responses: responses(Json),
-});
+const replay = route(
+  'POST /v1/migrations/{migration}/replay',
+  "Replay the probe's (or kept served) queries through both namespaces of a shadow migration",
+  {
+    request: { ...ref, body: optionalJsonBody(ReplayRequest) },
+    description:
+      'Records agreement samples of the shadowing phase, as `reembed migrate replay` does (a query file is a CLI-only source: the API never reads server paths).',
+  },
+);
 
 export async function resolve(service: MigrationService, ref: string): Promise<Migration> {
   if (ref.startsWith('mig_')) return service.get(ref);

@@ -1,4 +1,4 @@
-import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
+import { type OpenAPIHono, z } from '@hono/zod-openapi';
 import { compareProbe } from '../../app/probe-compare.js';
 import {
   createProbeSet,
@@ -10,47 +10,36 @@ import {
 import type { ProbeParamsInput } from '../../core/probe.js';
 import { servingNamespaceOf } from '../../core/routing.js';
 import type { ServerDeps, ServerEnv } from '../env.js';
-import { Json, JsonList, Name, ProbeCreateRequest, ProbeEvalRequest, ProbeShowQuery } from '../schemas.js';
-import { guarded, jsonBody, responses } from './define.js';
+import { JsonList, Name, ProbeCreateRequest, ProbeEvalRequest, ProbeShowQuery } from '../schemas.js';
+import { jsonBody, routeGroup } from './define.js';
 
 /** Probe sets over the API: `reembed probe create | show | eval`. Figures are always labelled probe. */
 const NEED = { scope: 'admin', tenantKeys: false } as const;
+const route = routeGroup('probes', NEED);
 const named = { params: z.object({ name: Name('docs') }) };
 
-const list = createRoute({
-  method: 'get',
-  path: '/v1/probes',
-  summary: 'Stored probe sets',
-  ...guarded('probes', NEED),
-  responses: responses(JsonList),
-});
+const list = route('GET /v1/probes', 'Stored probe sets', { returns: JsonList });
 
-const create = createRoute({
-  method: 'post',
-  path: '/v1/probes',
-  summary: "Build a probe set from a collection's own documents and store it as probe:<name>",
-  request: { body: jsonBody(ProbeCreateRequest) },
-  ...guarded('probes', NEED),
-  responses: responses(Json),
-});
+const create = route(
+  'POST /v1/probes',
+  "Build a probe set from a collection's own documents and store it as probe:<name>",
+  { request: { body: jsonBody(ProbeCreateRequest) } },
+);
 
-const show = createRoute({
-  method: 'get',
-  path: '/v1/probes/{name}',
-  summary: 'One probe set: its parameters, population and a sample of its queries',
-  request: { ...named, query: ProbeShowQuery },
-  ...guarded('probes', NEED),
-  responses: responses(Json),
-});
+const show = route(
+  'GET /v1/probes/{name}',
+  'One probe set: its parameters, population and a sample of its queries',
+  { request: { ...named, query: ProbeShowQuery } },
+);
 
-const evaluate = createRoute({
-  method: 'post',
-  path: '/v1/probes/{name}/eval',
-  summary: 'Score a namespace (or an alias, or old and new with the difference and its significance)',
-  request: { ...named, body: jsonBody(ProbeEvalRequest) },
-  ...guarded('probes', NEED, 'Reads only: known-item queries cut from the collection, not judged relevance.'),
-  responses: responses(Json),
-});
+const evaluate = route(
+  'POST /v1/probes/{name}/eval',
+  'Score a namespace (or an alias, or old and new with the difference and its significance)',
+  {
+    request: { ...named, body: jsonBody(ProbeEvalRequest) },
+    description: 'Reads only: known-item queries cut from the collection, not judged relevance.',
+  },
+);
 
 export function registerProbeRoutes(api: OpenAPIHono<ServerEnv>, deps: ServerDeps): void {
   const { app } = deps;

@@ -1,8 +1,8 @@
-import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
+import { type OpenAPIHono, z } from '@hono/zod-openapi';
 import { reviewQueue, saveReviewJudgments } from '../../app/review.js';
 import type { ServerDeps, ServerEnv } from '../env.js';
-import { Json, MigrationRef, ReviewQuery, ReviewRequest } from '../schemas.js';
-import { guarded, jsonBody, responses } from './define.js';
+import { MigrationRef, ReviewQuery, ReviewRequest } from '../schemas.js';
+import { jsonBody, routeGroup } from './define.js';
 import { resolve } from './migrations.js';
 
 /**
@@ -10,34 +10,28 @@ import { resolve } from './migrations.js';
  * queries, and the reviewer's judgments stored as a golden set the gates can evaluate.
  */
 const NEED = { scope: 'admin', tenantKeys: false } as const;
+const route = routeGroup('review', NEED);
 const ref = { params: z.object({ migration: MigrationRef }) };
 
-const queue = createRoute({
-  method: 'get',
-  path: '/v1/migrations/{migration}/review',
-  summary:
-    'Queries whose top k differs between the old and new namespace, with the lost and gained documents',
-  request: { ...ref, query: ReviewQuery },
-  ...guarded(
-    'review',
-    NEED,
-    'Queries come from the served queries the migration keeps (keepQueries), else from its probe set. Each is searched exactly in both namespaces; documents carry their text and both ranks. Judged queries are left out unless reviewed=true.',
-  ),
-  responses: responses(Json),
-});
+const queue = route(
+  'GET /v1/migrations/{migration}/review',
+  'Queries whose top k differs between the old and new namespace, with the lost and gained documents',
+  {
+    request: { ...ref, query: ReviewQuery },
+    description:
+      'Queries come from the served queries the migration keeps (keepQueries), else from its probe set. Each is searched exactly in both namespaces; documents carry their text and both ranks. Judged queries are left out unless reviewed=true.',
+  },
+);
 
-const judge = createRoute({
-  method: 'post',
-  path: '/v1/migrations/{migration}/review',
-  summary: 'Store judgments (relevant or not) into the review golden set',
-  request: { ...ref, body: jsonBody(ReviewRequest) },
-  ...guarded(
-    'review',
-    NEED,
-    'Merged into the golden set `review-<alias>` (or `golden`), grade 1 relevant and 0 not; evaluate the gates on it with `cutover {"golden": "review-<alias>"}` or POST .../gates.',
-  ),
-  responses: responses(Json),
-});
+const judge = route(
+  'POST /v1/migrations/{migration}/review',
+  'Store judgments (relevant or not) into the review golden set',
+  {
+    request: { ...ref, body: jsonBody(ReviewRequest) },
+    description:
+      'Merged into the golden set `review-<alias>` (or `golden`), grade 1 relevant and 0 not; evaluate the gates on it with `cutover {"golden": "review-<alias>"}` or POST .../gates.',
+  },
+);
 
 export function registerReviewRoutes(api: OpenAPIHono<ServerEnv>, deps: ServerDeps): void {
   api.openapi(queue, async (c) => {
