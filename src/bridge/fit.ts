@@ -18,8 +18,9 @@ import { sha256Hex } from '../core/canonical.js';
 import { ReembedError } from '../core/errors.js';
 import { type Namespace, namespaceName } from '../core/namespace.js';
 import { runInSteps } from '../platform/steps.js';
-import type { AdapterRecord, AdapterRepository } from '../ports/adapters.js';
-import { type Backend, requireRepository } from '../ports/backend.js';
+import type { AdapterRecord } from '../ports/adapters.js';
+import type { Backend } from '../ports/backend.js';
+import { requireAdapters } from './adapters.js';
 import { type DocumentPairs, oriented, samplePairs } from './pairs.js';
 
 export interface FitAdapterOptions {
@@ -54,13 +55,7 @@ export interface BridgeApp {
   readonly actor: string;
 }
 
-export function requireAdapters(backend: Backend): AdapterRepository {
-  return requireRepository(
-    backend,
-    'adapters',
-    'does not store adapters. Use the SQLite or PostgreSQL backend.',
-  );
-}
+export { requireAdapters };
 
 /** The old and new namespaces of a collection for a bridge between two spaces, checked. */
 export async function bridgeNamespaces(

@@ -3,7 +3,8 @@ import { resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import type { AdapterEvaluationResult } from '../../app/bridge-evaluate.js';
 import type { EmbedSampleResult } from '../../app/bridge-sample.js';
-import { type FitAdapterOptions, fitAdapter, requireAdapters } from '../../bridge/fit.js';
+import { requireAdapters } from '../../bridge/adapters.js';
+import type { FitAdapterOptions } from '../../bridge/fit.js';
 import { BRIDGE_DIRECTIONS, type BridgeDirection } from '../../core/adapter.js';
 import { ADAPTER_METHODS, type AdapterMethod } from '../../core/adapter-fit.js';
 import type { AdapterEvaluation } from '../../core/adapter-gate.js';
@@ -17,6 +18,7 @@ import { num } from '../output.js';
 import { topCommand } from '../registry.js';
 
 // Handlers' dependencies load when a subcommand runs, not for `--help` or option errors.
+const fitAdapter = lazyAsync(() => import('../../bridge/fit.js'), 'fitAdapter');
 const evaluateAdapter = lazyAsync(() => import('../../app/bridge-evaluate.js'), 'evaluateAdapter');
 const embedSample = lazyAsync(() => import('../../app/bridge-sample.js'), 'embedSample');
 const resolveGoldenSet = lazyAsync(() => import('../../app/golden-sets.js'), 'resolveGoldenSet');
