@@ -4,11 +4,12 @@ import type { Backend } from '../../ports/backend.js';
 import { type Clock, systemClock } from '../../ports/clock.js';
 import { SqlCatalog } from '../sql/catalog.js';
 import { openSqlRepositories, type SqlRepositories } from '../sql/repositories.js';
+import { applyComponentSchema } from './component-schema.js';
 import { type PgBackendOptions, type ResolvedPgConfig, redactUrl, resolvePgConfig } from './config.js';
 import { PgExecutor } from './executor.js';
-import { type PgPoolLike, type PgQueryable, pgFailure, run, withTransaction } from './pool.js';
+import { type PgPoolLike, type PgQueryable, run, withTransaction } from './pool.js';
 import { PgSourceRepository } from './sources.js';
-import { advisoryLockSql, baseDdl, ident, SCHEMA_COMPONENT, SCHEMA_VERSION } from './sql.js';
+import { baseDdl, ident, SCHEMA_COMPONENT, SCHEMA_VERSION } from './sql.js';
 import { sourcesSql } from './sql-catalog.js';
 import { PgVectorStore } from './store.js';
 import { PgVectorReader } from './vector-reader.js';
@@ -183,31 +184,7 @@ async function ensureVector(pool: PgPoolLike): Promise<{ oid: number; version: s
  * and refuses a schema written by a newer reembed rather than guessing at tables it does not know.
  */
 async function applySchema(pool: PgPoolLike, schema: string): Promise<void> {
-  await withTransaction(pool, `prepare schema ${schema}`, async (tx) => {
-    await tx.query(advisoryLockSql(), [`reembed:schema:${schema}`]);
-    for (const statement of baseDdl(schema)) await tx.query(statement);
-    const table = `${ident(schema)}.${ident('schema_version')}`;
-    const { rows } = await tx.query<{ version: number }>(
-      `SELECT version FROM ${table} WHERE component = $1`,
-      [SCHEMA_COMPONENT],
-    );
-    const found = rows[0]?.version;
-    if (found !== undefined && found > SCHEMA_VERSION) {
-      throw new ReembedError(
-        'STORE_FAILED',
-        `Schema "${schema}" was written by a newer reembed (schema ${found}, this build knows ${SCHEMA_VERSION}). Upgrade reembed to open it.`,
-        { details: { found, supported: SCHEMA_VERSION } },
-      );
-    }
-    if (found === undefined) {
-      await tx.query(`INSERT INTO ${table} (component, version) VALUES ($1, $2)`, [
-        SCHEMA_COMPONENT,
-        SCHEMA_VERSION,
-      ]);
-    }
-  }).catch((error: unknown) => {
-    throw pgFailure(`prepare schema ${schema}`, error);
-  });
+  await applyComponentSchema(pool, schema, SCHEMA_COMPONENT, SCHEMA_VERSION, baseDdl(schema));
 }
 
 function atLeast(version: string, wanted: readonly [number, number, number]): boolean {
