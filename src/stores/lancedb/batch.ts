@@ -18,6 +18,7 @@ export function rowsToArrow(
   rows: readonly PlannedRow[],
 ): ArrowTable {
   const str = (pick: (r: PlannedRow) => string | null) => utf8Column(arrow, rows.map(pick));
+  const int32 = (pick: (r: PlannedRow) => number | null) => int32Column(arrow, rows.map(pick));
   const typeOf = (name: string): unknown => {
     const field = schema.fields.find((f) => f.name === name);
     if (!field) throw new Error(`records schema has no column ${name}`);
@@ -28,11 +29,7 @@ export function rowsToArrow(
     kind: () => str((r) => r.kind),
     source_id: () => str((r) => r.sourceId),
     record_id: () => str((r) => r.recordId),
-    chunk_index: () =>
-      int32Column(
-        arrow,
-        rows.map((r) => r.chunkIndex),
-      ),
+    chunk_index: () => int32((r) => r.chunkIndex),
     fingerprint: () => str((r) => r.fingerprint),
     content_hash: () => str((r) => r.contentHash),
     source_version: () =>
@@ -55,11 +52,7 @@ export function rowsToArrow(
         arrow,
         rows.map((r) => r.deleted),
       ),
-    chunk_count: () =>
-      int32Column(
-        arrow,
-        rows.map((r) => r.chunkCount),
-      ),
+    chunk_count: () => int32((r) => r.chunkCount),
     vector: () =>
       vectorColumn(
         arrow,
