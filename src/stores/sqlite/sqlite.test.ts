@@ -1,8 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as fx from '../../testing/fixtures.js';
 import { testCatalog, testVectorStore } from '../../testing/index.js';
 import { openSqliteBackend, type SqliteBackend } from './backend.js';
 import { SCHEMA_VERSION } from './schema.js';
+import { useSqliteBackends } from './test-support.js';
 
 const tempFile = fx.tempFiles('reembed-sqlite-');
 
@@ -85,15 +86,7 @@ const search = (backend: SqliteBackend, k = 100, seed = 0) =>
   backend.store.search(ns.name, { vector: fx.axisVector(seed), fingerprint: space.fingerprint, k });
 
 describe('sqlite backend specifics', () => {
-  const open: SqliteBackend[] = [];
-  const openBackend = async (path: string): Promise<SqliteBackend> => {
-    const backend = await openSqliteBackend({ path });
-    open.push(backend);
-    return backend;
-  };
-  afterEach(async () => {
-    for (const backend of open.splice(0)) await backend.close();
-  });
+  const openBackend = useSqliteBackends();
 
   it('applies the schema idempotently, in WAL mode, and works in memory', async () => {
     const path = tempFile();
