@@ -82,6 +82,11 @@ testCatalog({
 const space = fx.testSpace('sq-v1');
 const other = fx.testSpace('sq-v2');
 const ns = fx.descriptorOf('docs', space);
+/** Writes source `id` (version 1) as one chunk on `axis`. */
+const put = (backend: SqliteBackend, id: string, axis: number) =>
+  backend.store.write(ns.name, space.fingerprint, [
+    fx.sourceWrite({ id, version: 1, vectors: [fx.axisVector(axis)] }),
+  ]);
 const search = (backend: SqliteBackend, k = 100, seed = 0) =>
   backend.store.search(ns.name, { vector: fx.axisVector(seed), fingerprint: space.fingerprint, k });
 
@@ -166,23 +171,15 @@ describe('sqlite backend specifics', () => {
     const reader = await openBackend(path);
     const writer = await openBackend(path);
     await writer.store.createNamespace(ns);
-    await writer.store.write(ns.name, space.fingerprint, [
-      fx.sourceWrite({ id: 'a', version: 1, vectors: [fx.axisVector(0)] }),
-    ]);
+    await put(writer, 'a', 0);
     expect((await search(reader)).map((h) => h.sourceId)).toEqual(['a']);
-    await writer.store.write(ns.name, space.fingerprint, [
-      fx.sourceWrite({ id: 'b', version: 1, vectors: [fx.axisVector(1)] }),
-    ]);
+    await put(writer, 'b', 1);
     expect((await search(reader, 100, 1)).map((h) => h.sourceId)).toEqual(['b', 'a']);
     await writer.store.delete(ns.name, [{ sourceId: 'b', sourceVersion: 2 }]);
     expect((await search(reader)).map((h) => h.sourceId)).toEqual(['a']);
     // The reader's own write after the other connection's writes must not be patched onto a stale cache.
-    await writer.store.write(ns.name, space.fingerprint, [
-      fx.sourceWrite({ id: 'c', version: 1, vectors: [fx.axisVector(2)] }),
-    ]);
-    await reader.store.write(ns.name, space.fingerprint, [
-      fx.sourceWrite({ id: 'd', version: 1, vectors: [fx.axisVector(3)] }),
-    ]);
+    await put(writer, 'c', 2);
+    await put(reader, 'd', 3);
     expect((await search(reader)).map((h) => h.sourceId).sort()).toEqual(['a', 'c', 'd']);
   });
 
@@ -247,34 +244,26 @@ describe('sqlite backend specifics', () => {
     const backend = await openBackend(path);
     const other = await openBackend(path);
     await backend.store.createNamespace(ns);
-    await backend.store.write(ns.name, space.fingerprint, [
-      fx.sourceWrite({ id: 'a', version: 1, vectors: [fx.axisVector(0)] }),
-    ]);
+    await put(backend, 'a', 0);
     await search(backend);
     let inside: Promise<{ sourceId: string }[]> | undefined;
     expect(() =>
       backend.db.transaction(() => {
-        void backend.store.write(ns.name, space.fingerprint, [
-          fx.sourceWrite({ id: 'b', version: 1, vectors: [fx.axisVector(1)] }),
-        ]);
+        void put(backend, 'b', 1);
         inside = search(backend);
         throw new Error('caller aborts');
       })(),
     ).toThrow('caller aborts');
     expect((await inside)?.map((h) => h.sourceId).sort()).toEqual(['a', 'b']);
     // Another connection's write takes the generation the rolled-back write had reached: b must stay gone.
-    await other.store.write(ns.name, space.fingerprint, [
-      fx.sourceWrite({ id: 'c', version: 1, vectors: [fx.axisVector(2)] }),
-    ]);
+    await put(other, 'c', 2);
     expect((await search(backend)).map((h) => h.sourceId).sort()).toEqual(['a', 'c']);
   });
 
   it('counts a foreign-fingerprint record in stats but never compares a query with it', async () => {
     const backend = await openBackend(tempFile());
     await backend.store.createNamespace(ns);
-    await backend.store.write(ns.name, space.fingerprint, [
-      fx.sourceWrite({ id: 'a', version: 1, vectors: [fx.axisVector(0)] }),
-    ]);
+    await put(backend, 'a', 0);
     backend.db
       .prepare(
         `INSERT INTO records (namespace, record_id, source_id, chunk_index, fingerprint, content_hash, source_version,
