@@ -106,14 +106,14 @@ describe('lancedb store specifics', () => {
     const reader = await openStore(uri);
     await writer.createNamespace(ns);
     await writer.write(ns.name, fp, [
-      sourceWrite({ id: 'a', version: 1, vectors: [axisVector(0)] }),
-      sourceWrite({ id: 'b', version: 1, vectors: [axisVector(1)] }),
+      fx.sourceWrite({ id: 'a', version: 1, vectors: [fx.axisVector(0)] }),
+      fx.sourceWrite({ id: 'b', version: 1, vectors: [fx.axisVector(1)] }),
     ]);
     const batch = async (store: LanceDbVectorStore) =>
       (
         await store.searchMany(ns.name, [
-          { vector: axisVector(0), fingerprint: fp, k: 10, exact: true },
-          { vector: axisVector(1), fingerprint: fp, k: 10, exact: true },
+          { vector: fx.axisVector(0), fingerprint: fp, k: 10, exact: true },
+          { vector: fx.axisVector(1), fingerprint: fp, k: 10, exact: true },
         ])
       ).map((hits) => hits.map((h) => `${h.chunkId}:${h.provenance.sourceVersion}`).sort());
     expect(await batch(reader)).toEqual([
@@ -121,14 +121,14 @@ describe('lancedb store specifics', () => {
       ['a#0:1', 'b#0:1'],
     ]);
     // Another process commits: the reader's held snapshot is of an older table version.
-    await writer.write(ns.name, fp, [sourceWrite({ id: 'c', version: 1, vectors: [axisVector(0)] })]);
+    await writer.write(ns.name, fp, [fx.sourceWrite({ id: 'c', version: 1, vectors: [fx.axisVector(0)] })]);
     await writer.delete(ns.name, [{ sourceId: 'a', sourceVersion: 2 }]);
     expect(await batch(reader)).toEqual([
       ['b#0:1', 'c#0:1'],
       ['b#0:1', 'c#0:1'],
     ]);
     // Its own commit too.
-    await reader.write(ns.name, fp, [sourceWrite({ id: 'b', version: 2, vectors: [axisVector(2)] })]);
+    await reader.write(ns.name, fp, [fx.sourceWrite({ id: 'b', version: 2, vectors: [fx.axisVector(2)] })]);
     expect(await batch(reader)).toEqual([
       ['b#0:2', 'c#0:1'],
       ['b#0:2', 'c#0:1'],
