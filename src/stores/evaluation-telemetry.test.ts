@@ -1,9 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { TrafficRepository } from '../ports/traffic.js';
 import { testCoverageSampleRepository } from '../testing/coverage-sample-suite.js';
 import { testGoldenSetRepository } from '../testing/golden-set-suite.js';
-import { testTrafficRepository } from '../testing/traffic-suite.js';
+import { type TrafficHarness, testTrafficRepository } from '../testing/traffic-suite.js';
 import { type OpenPgBackendOptions, openPgBackend, type PgBackend } from './pg/backend.js';
 import { PG_SKIP_LINE, PG_URL, uniqueSchema } from './pg/test-support.js';
 import { openSqliteBackend, type SqliteBackend } from './sqlite/backend.js';
@@ -66,23 +67,34 @@ testGoldenSetRepository({
   },
 });
 
+type TrafficBackend = { traffic: TrafficRepository; close(): Promise<void> };
+
+/** A traffic harness whose `other` opens the same storage again (another process's recorder). */
+function trafficHarness(
+  backend: TrafficBackend,
+  reopen: () => Promise<TrafficBackend>,
+  cleanup: () => Promise<void>,
+): TrafficHarness {
+  const others: TrafficBackend[] = [];
+  return {
+    traffic: backend.traffic,
+    other: async () => {
+      const other = await reopen();
+      others.push(other);
+      return other.traffic;
+    },
+    cleanup: async () => {
+      for (const o of others) await o.close();
+      await cleanup();
+    },
+  };
+}
+
 testTrafficRepository({
   name: 'sqlite',
   create: async () => {
     const s = await sqlite();
-    const others: SqliteBackend[] = [];
-    return {
-      traffic: s.backend.traffic,
-      other: async () => {
-        const other = await openSqliteBackend({ path: s.path });
-        others.push(other);
-        return other.traffic;
-      },
-      cleanup: async () => {
-        for (const o of others) await o.close();
-        await s.cleanup();
-      },
-    };
+    return trafficHarness(s.backend, () => openSqliteBackend({ path: s.path }), s.cleanup);
   },
 });
 
@@ -92,19 +104,8 @@ testTrafficRepository({
   create: async () => {
     const options = pgOptions();
     const backend = await openPgBackend(options);
-    const others: PgBackend[] = [];
-    return {
-      traffic: backend.traffic,
-      other: async () => {
-        const other = await openPgBackend({ ...options, dropSchemaOnClose: false });
-        others.push(other);
-        return other.traffic;
-      },
-      cleanup: async () => {
-        for (const o of others) await o.close();
-        await backend.close();
-      },
-    };
+    const reopen = () => openPgBackend({ ...options, dropSchemaOnClose: false });
+    return trafficHarness(backend, reopen, () => backend.close());
   },
 });
 

@@ -1,10 +1,11 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { type Adapter, defineAdapter, mapBytes, mapSha256 } from '../core/adapter.js';
 import type { AffineMap } from '../core/adapter-fit.js';
 import { adapterEvaluation } from '../core/adapter-gate.js';
 import type { AdapterRepository } from '../ports/adapters.js';
 import type { Catalog } from '../ports/catalog.js';
 import { expectCode } from './fixtures.js';
+import { describeSuite, type SuiteOptions } from './suite.js';
 
 export interface AdapterHarness {
   readonly adapters: AdapterRepository;
@@ -14,11 +15,7 @@ export interface AdapterHarness {
   cleanup(): Promise<void>;
 }
 
-export interface AdapterSuiteOptions {
-  readonly name: string;
-  readonly create: () => Promise<AdapterHarness>;
-  readonly skip?: string;
-}
+export type AdapterSuiteOptions = SuiteOptions<AdapterHarness>;
 
 function map(seed: number, input = 3, output = 2): AffineMap {
   return {
@@ -73,16 +70,7 @@ const evaluation = (fp: string, passed: boolean) =>
  * and every change is audited with its actor (invariant 8).
  */
 export function testAdapterRepository(options: AdapterSuiteOptions): void {
-  const title = `Adapter repository conformance: ${options.name}${options.skip ? ` (skipped: ${options.skip})` : ''}`;
-  describe.skipIf(Boolean(options.skip))(title, () => {
-    let h: AdapterHarness;
-    beforeEach(async () => {
-      h = await options.create();
-    });
-    afterEach(async () => {
-      await h?.cleanup();
-    });
-
+  describeSuite('Adapter repository conformance', options, (h) => {
     it('stores an adapter once (idempotent), by name and fingerprint, with its map and sample', async () => {
       const m = map(1);
       const a = adapter('a.1', m);

@@ -1,9 +1,10 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { defineSpace } from '../core/space.js';
 import type { Catalog } from '../ports/catalog.js';
 import type { SourceRepository } from '../ports/sources.js';
 import { expectCode, testSpace } from './fixtures.js';
 import { describeSourceRepository } from './sources-suite.js';
+import { describeSuite, type SuiteOptions } from './suite.js';
 
 export interface CatalogHarness {
   readonly catalog: Catalog;
@@ -12,18 +13,10 @@ export interface CatalogHarness {
   cleanup(): Promise<void>;
 }
 
-export interface CatalogSuiteOptions {
-  readonly name: string;
-  /** Called before every test: an empty catalog and source repository. */
-  readonly create: () => Promise<CatalogHarness>;
-  /** When set, the suite is skipped with this reason in its title. */
-  readonly skip?: string;
-}
+export type CatalogSuiteOptions = SuiteOptions<CatalogHarness>;
 
-export interface CatalogContext {
-  readonly catalog: Catalog;
-  readonly sources: SourceRepository;
-}
+/** What the suite's test groups receive: the catalog and sources of the current test. */
+export type CatalogContext = Omit<CatalogHarness, 'cleanup'>;
 
 const v1 = testSpace('cat-v1');
 const v1Renamed = testSpace('cat-v1', { model: 'another-model' });
@@ -34,29 +27,7 @@ const v2 = testSpace('cat-v2');
  * aliases, an audit entry with actor for every mutation (invariant 8), monotonic source versions.
  */
 export function testCatalog(options: CatalogSuiteOptions): void {
-  const title = options.skip
-    ? `Catalog conformance: ${options.name} (skipped: ${options.skip})`
-    : `Catalog conformance: ${options.name}`;
-  describe.skipIf(Boolean(options.skip))(title, () => {
-    let harness: CatalogHarness | undefined;
-    const ctx: CatalogContext = {
-      get catalog(): Catalog {
-        if (!harness) throw new Error('conformance suite: the catalog is only available inside a test');
-        return harness.catalog;
-      },
-      get sources(): SourceRepository {
-        if (!harness) throw new Error('conformance suite: sources are only available inside a test');
-        return harness.sources;
-      },
-    };
-    beforeEach(async () => {
-      harness = await options.create();
-    });
-    afterEach(async () => {
-      const current = harness;
-      harness = undefined;
-      await current?.cleanup();
-    });
+  describeSuite('Catalog conformance', options, (ctx) => {
     describeControlPlane(ctx);
     describeSourceRepository(ctx);
   });

@@ -1,16 +1,13 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import type { CoverageSample, CoverageSampleRepository } from '../ports/coverage-samples.js';
+import { describeSuite, type SuiteOptions } from './suite.js';
 
 export interface CoverageSampleHarness {
   readonly samples: CoverageSampleRepository;
   cleanup(): Promise<void>;
 }
 
-export interface CoverageSampleSuiteOptions {
-  readonly name: string;
-  readonly create: () => Promise<CoverageSampleHarness>;
-  readonly skip?: string;
-}
+export type CoverageSampleSuiteOptions = SuiteOptions<CoverageSampleHarness>;
 
 const at = (minutes: number): string => new Date(Date.UTC(2026, 0, 5, 12, minutes, 0, 123)).toISOString();
 
@@ -24,18 +21,7 @@ function sample(namespace: string, minutes: number, current: number, collection 
  * by collection, namespace and time; `latest` gives the newest per namespace; pruning drops old samples.
  */
 export function testCoverageSampleRepository(options: CoverageSampleSuiteOptions): void {
-  const title = options.skip
-    ? `Coverage sample repository: ${options.name} (skipped: ${options.skip})`
-    : `Coverage sample repository: ${options.name}`;
-  describe.skipIf(Boolean(options.skip))(title, () => {
-    let h: CoverageSampleHarness;
-    beforeEach(async () => {
-      h = await options.create();
-    });
-    afterEach(async () => {
-      await h.cleanup();
-    });
-
+  describeSuite('Coverage sample repository', options, (h) => {
     it('stores samples, replaces one of the same namespace and time, reads oldest first', async () => {
       await h.samples.record([sample('docs@v2', 5, 40), sample('docs@v1', 0, 100), sample('docs@v2', 0, 10)]);
       await h.samples.record([sample('docs@v2', 5, 45)]);

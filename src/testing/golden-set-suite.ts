@@ -1,8 +1,9 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { type GoldenSet, GoldenSetBuilder } from '../core/golden.js';
 import type { Catalog } from '../ports/catalog.js';
 import type { GoldenSetRepository } from '../ports/evaluation-sets.js';
 import { expectCode } from './fixtures.js';
+import { describeSuite, type SuiteOptions } from './suite.js';
 
 export interface GoldenSetHarness {
   readonly goldenSets: GoldenSetRepository;
@@ -17,11 +18,7 @@ export interface GoldenSetHarness {
   cleanup(): Promise<void>;
 }
 
-export interface GoldenSetSuiteOptions {
-  readonly name: string;
-  readonly create: () => Promise<GoldenSetHarness>;
-  readonly skip?: string;
-}
+export type GoldenSetSuiteOptions = SuiteOptions<GoldenSetHarness>;
 
 /** Graded judgments, a query listed out of id order, skipped queries and judgments: every field to keep. */
 export function sampleGolden(extra = false): GoldenSet {
@@ -47,18 +44,7 @@ export function sampleGolden(extra = false): GoldenSet {
  * audit log (invariant 8).
  */
 export function testGoldenSetRepository(options: GoldenSetSuiteOptions): void {
-  const title = options.skip
-    ? `Golden set repository: ${options.name} (skipped: ${options.skip})`
-    : `Golden set repository: ${options.name}`;
-  describe.skipIf(Boolean(options.skip))(title, () => {
-    let h: GoldenSetHarness;
-    beforeEach(async () => {
-      h = await options.create();
-    });
-    afterEach(async () => {
-      await h.cleanup();
-    });
-
+  describeSuite('Golden set repository', options, (h) => {
     it('round-trips queries in order, graded judgments, skipped counts and the digest', async () => {
       const golden = sampleGolden();
       const info = await h.goldenSets.save('mini', golden, { actor: 'alice', source: '/data/mini' });

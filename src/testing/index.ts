@@ -10,23 +10,13 @@ export type { CatalogContext, CatalogHarness, CatalogSuiteOptions } from './cata
 export { testCatalog } from './catalog-suite.js';
 export type { CoverageSampleHarness, CoverageSampleSuiteOptions } from './coverage-sample-suite.js';
 export { testCoverageSampleRepository } from './coverage-sample-suite.js';
-export {
-  axisVector,
-  DIM,
-  descriptorOf,
-  expectCode,
-  prng,
-  randomVector,
-  referenceScore,
-  sourceWrite,
-  tempFiles,
-  testSpace,
-} from './fixtures.js';
+export * from './fixtures.js';
 export type { GoldenSetHarness, GoldenSetSuiteOptions } from './golden-set-suite.js';
 export { sampleGolden, testGoldenSetRepository } from './golden-set-suite.js';
 export type { ProbeSetHarness, ProbeSetSuiteOptions } from './probe-set-suite.js';
 export { sampleProbe, testProbeSetRepository } from './probe-set-suite.js';
 export { describeRepositoryCases, type RepositoryHarness } from './repository-suite.js';
+export { describeSuite, type SuiteHarness, type SuiteOptions } from './suite.js';
 export type { TrafficHarness, TrafficSuiteOptions } from './traffic-suite.js';
 export { testTrafficRepository } from './traffic-suite.js';
 export type { StoreContext, VectorStoreHarness, VectorStoreSuiteOptions } from './vector-store-suite.js';

@@ -1,8 +1,9 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { type ProbeSet, probeSetValue, resolveProbeParams } from '../core/probe.js';
 import type { Catalog } from '../ports/catalog.js';
 import type { ProbeSetRepository } from '../ports/evaluation-sets.js';
 import { expectCode } from './fixtures.js';
+import { describeSuite, type SuiteOptions } from './suite.js';
 
 export interface ProbeSetHarness {
   readonly probes: ProbeSetRepository;
@@ -15,11 +16,7 @@ export interface ProbeSetHarness {
   cleanup(): Promise<void>;
 }
 
-export interface ProbeSetSuiteOptions {
-  readonly name: string;
-  readonly create: () => Promise<ProbeSetHarness>;
-  readonly skip?: string;
-}
+export type ProbeSetSuiteOptions = SuiteOptions<ProbeSetHarness>;
 
 /** A small probe built directly (the sampler has its own tests): every field a repository must keep. */
 export function sampleProbe(
@@ -51,18 +48,7 @@ export function sampleProbe(
  * and delete is in the audit log (invariant 8).
  */
 export function testProbeSetRepository(options: ProbeSetSuiteOptions): void {
-  const title = options.skip
-    ? `Probe set repository: ${options.name} (skipped: ${options.skip})`
-    : `Probe set repository: ${options.name}`;
-  describe.skipIf(Boolean(options.skip))(title, () => {
-    let h: ProbeSetHarness;
-    beforeEach(async () => {
-      h = await options.create();
-    });
-    afterEach(async () => {
-      await h.cleanup();
-    });
-
+  describeSuite('Probe set repository', options, (h) => {
     it('stores a probe and reads it back with the same digest, queries in order', async () => {
       const probe = sampleProbe();
       const info = await h.probes.save('docs', probe, { actor: 'alice', source: 'test' });

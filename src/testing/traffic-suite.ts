@@ -1,7 +1,8 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { LatencySketch } from '../core/latency-sketch.js';
 import type { TrafficBucket, TrafficRole } from '../core/traffic.js';
 import type { TrafficRepository } from '../ports/traffic.js';
+import { describeSuite, type SuiteOptions } from './suite.js';
 
 export interface TrafficHarness {
   readonly traffic: TrafficRepository;
@@ -10,11 +11,7 @@ export interface TrafficHarness {
   cleanup(): Promise<void>;
 }
 
-export interface TrafficSuiteOptions {
-  readonly name: string;
-  readonly create: () => Promise<TrafficHarness>;
-  readonly skip?: string;
-}
+export type TrafficSuiteOptions = SuiteOptions<TrafficHarness>;
 
 const T0 = Date.UTC(2026, 0, 5, 12, 0);
 const minuteOf = (ms: number): number => Math.floor(ms / 60_000);
@@ -44,18 +41,7 @@ function bucket(
  * collection in key order, and pruning drops old minutes only.
  */
 export function testTrafficRepository(options: TrafficSuiteOptions): void {
-  const title = options.skip
-    ? `Traffic repository: ${options.name} (skipped: ${options.skip})`
-    : `Traffic repository: ${options.name}`;
-  describe.skipIf(Boolean(options.skip))(title, () => {
-    let h: TrafficHarness;
-    beforeEach(async () => {
-      h = await options.create();
-    });
-    afterEach(async () => {
-      await h.cleanup();
-    });
-
+  describeSuite('Traffic repository', options, (h) => {
     it('stores rows as given and merges rows of the same key', async () => {
       const first = bucket({ namespace: 'docs@v1', role: 'served', queries: 4, mixed: 1 }, [2, 8]);
       await h.traffic.record([first, bucket({ namespace: '', role: 'response', queries: 4 })]);

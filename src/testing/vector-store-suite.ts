@@ -1,5 +1,5 @@
-import { afterEach, beforeEach, describe } from 'vitest';
 import type { VectorStore } from '../ports/vector-store.js';
+import { describeSuite, type SuiteOptions } from './suite.js';
 import { describeStoreSearch } from './vector-store-search.js';
 import { describeStoreSearchMany } from './vector-store-search-many.js';
 import { describeStoreStats } from './vector-store-stats.js';
@@ -25,21 +25,10 @@ export interface PlantedRecord {
   readonly vector: Float32Array;
 }
 
-export interface VectorStoreSuiteOptions {
-  /** Shown in test titles, e.g. `sqlite`. */
-  readonly name: string;
-  /** Called before every test: a fresh, empty store (a new file, schema or table prefix). */
-  readonly create: () => Promise<VectorStoreHarness>;
-  /** When set, the whole suite is skipped and the reason printed in its title (e.g. a server is not running). */
-  readonly skip?: string;
-}
+export type VectorStoreSuiteOptions = SuiteOptions<VectorStoreHarness>;
 
-/** What the suite's test groups receive: the store of the current test. */
-export interface StoreContext {
-  readonly store: VectorStore;
-  /** The harness's `plant`, when it has one. */
-  readonly plant: VectorStoreHarness['plant'] | undefined;
-}
+/** What the suite's test groups receive: the store (and `plant`, when the harness has one) of the current test. */
+export type StoreContext = Omit<VectorStoreHarness, 'cleanup'>;
 
 /**
  * The conformance suite every `VectorStore` adapter passes against its real engine (STYLE.md #11).
@@ -56,28 +45,7 @@ export interface StoreContext {
  * });
  */
 export function testVectorStore(options: VectorStoreSuiteOptions): void {
-  const title = options.skip
-    ? `VectorStore conformance: ${options.name} (skipped: ${options.skip})`
-    : `VectorStore conformance: ${options.name}`;
-  describe.skipIf(Boolean(options.skip))(title, () => {
-    let harness: VectorStoreHarness | undefined;
-    const context: StoreContext = {
-      get store(): VectorStore {
-        if (!harness) throw new Error('conformance suite: the store is only available inside a test');
-        return harness.store;
-      },
-      get plant() {
-        return harness?.plant?.bind(harness);
-      },
-    };
-    beforeEach(async () => {
-      harness = await options.create();
-    });
-    afterEach(async () => {
-      const current = harness;
-      harness = undefined;
-      await current?.cleanup();
-    });
+  describeSuite('VectorStore conformance', options, (context) => {
     describeStoreWrites(context);
     describeStoreSearch(context);
     describeStoreSearchMany(context);

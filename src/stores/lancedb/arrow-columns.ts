@@ -18,6 +18,12 @@ function validity(n: number, isValid: (i: number) => boolean): { bitmap: Uint8Ar
   return { bitmap, nulls };
 }
 
+/** The null count and validity bitmap of a column of `values` where `null` is missing (no bitmap without nulls). */
+function nullsOf(values: readonly unknown[]): { nullCount: number; nullBitmap: Uint8Array | null } {
+  const { bitmap, nulls } = validity(values.length, (i) => values[i] !== null);
+  return { nullCount: nulls, nullBitmap: nulls > 0 ? bitmap : null };
+}
+
 function utf8Buffers(values: readonly (string | null)[]): { offsets: Int32Array; bytes: Uint8Array } {
   let chars = 0;
   for (const v of values) chars += v?.length ?? 0;
@@ -34,12 +40,10 @@ function utf8Buffers(values: readonly (string | null)[]): { offsets: Int32Array;
 
 export function utf8Column(arrow: ArrowModule, values: readonly (string | null)[]): Data {
   const { offsets, bytes } = utf8Buffers(values);
-  const { bitmap, nulls } = validity(values.length, (i) => values[i] !== null);
   return arrow.makeData({
     type: new arrow.Utf8(),
     length: values.length,
-    nullCount: nulls,
-    nullBitmap: nulls > 0 ? bitmap : null,
+    ...nullsOf(values),
     valueOffsets: offsets,
     data: bytes,
   });
@@ -65,12 +69,10 @@ export function utf8ListColumn(
 }
 
 export function int32Column(arrow: ArrowModule, values: readonly (number | null)[]): Data {
-  const { bitmap, nulls } = validity(values.length, (i) => values[i] !== null);
   return arrow.makeData({
     type: new arrow.Int32(),
     length: values.length,
-    nullCount: nulls,
-    nullBitmap: nulls > 0 ? bitmap : null,
+    ...nullsOf(values),
     data: Int32Array.from(values, (v) => v ?? 0),
   });
 }

@@ -10,6 +10,9 @@ import {
 import type { ArrowModule } from './lance-types.js';
 import type { PlannedRow } from './plan.js';
 
+const metaKvOf = (r: PlannedRow) => r.metaKv;
+const vectorOf = (r: PlannedRow) => r.vector;
+
 /** Builds the Arrow table of a write, column by column, in the order of the records schema. */
 export function rowsToArrow(
   arrow: ArrowModule,
@@ -17,7 +20,11 @@ export function rowsToArrow(
   dimension: number,
   rows: readonly PlannedRow[],
 ): ArrowTable {
-  const str = (pick: (r: PlannedRow) => string | null) => utf8Column(arrow, rows.map(pick));
+  const values = <T>(pick: (r: PlannedRow) => T): T[] => rows.map(pick);
+  const str = (pick: (r: PlannedRow) => string | null) => utf8Column(arrow, values(pick));
+  const int32 = (pick: (r: PlannedRow) => number | null) => int32Column(arrow, values(pick));
+  const int64 = (pick: (r: PlannedRow) => number) => int64Column(arrow, values(pick));
+  const bool = (pick: (r: PlannedRow) => boolean) => boolColumn(arrow, values(pick));
   const typeOf = (name: string): unknown => {
     const field = schema.fields.find((f) => f.name === name);
     if (!field) throw new Error(`records schema has no column ${name}`);
@@ -28,45 +35,18 @@ export function rowsToArrow(
     kind: () => str((r) => r.kind),
     source_id: () => str((r) => r.sourceId),
     record_id: () => str((r) => r.recordId),
-    chunk_index: () =>
-      int32Column(
-        arrow,
-        rows.map((r) => r.chunkIndex),
-      ),
+    chunk_index: () => int32((r) => r.chunkIndex),
     fingerprint: () => str((r) => r.fingerprint),
     content_hash: () => str((r) => r.contentHash),
-    source_version: () =>
-      int64Column(
-        arrow,
-        rows.map((r) => r.sourceVersion),
-      ),
+    source_version: () => int64((r) => r.sourceVersion),
     embedded_at: () => str((r) => r.embeddedAt),
     tenant: () => str((r) => r.tenant),
     metadata: () => str((r) => r.metadata),
-    meta_kv: () =>
-      utf8ListColumn(
-        arrow,
-        typeOf('meta_kv'),
-        rows.map((r) => r.metaKv),
-      ),
+    meta_kv: () => utf8ListColumn(arrow, typeOf('meta_kv'), values(metaKvOf)),
     text: () => str((r) => r.text),
-    deleted: () =>
-      boolColumn(
-        arrow,
-        rows.map((r) => r.deleted),
-      ),
-    chunk_count: () =>
-      int32Column(
-        arrow,
-        rows.map((r) => r.chunkCount),
-      ),
-    vector: () =>
-      vectorColumn(
-        arrow,
-        typeOf('vector'),
-        dimension,
-        rows.map((r) => r.vector),
-      ),
+    deleted: () => bool((r) => r.deleted),
+    chunk_count: () => int32((r) => r.chunkCount),
+    vector: () => vectorColumn(arrow, typeOf('vector'), dimension, values(vectorOf)),
   };
   const children = schema.fields.map((f) => {
     const build = columns[f.name];

@@ -2,18 +2,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import {
-  axisVector,
-  DIM,
-  descriptorOf,
-  expectCode,
-  prng,
-  randomVector,
-  referenceScore,
-  sourceWrite,
-  testSpace,
-  testVectorStore,
-} from '../../testing/index.js';
+import * as fx from '../../testing/fixtures.js';
+import { testVectorStore } from '../../testing/index.js';
 import type { LanceTableLike } from './lance-types.js';
 import { openLanceDbStore } from './open.js';
 import { type PlanItem, planWrite } from './plan.js';
@@ -78,8 +68,8 @@ testVectorStore({
   },
 });
 
-const space = testSpace('lance-v1');
-const ns = descriptorOf('docs', space);
+const space = fx.testSpace('lance-v1');
+const ns = fx.descriptorOf('docs', space);
 const fp = space.fingerprint;
 
 describe('lancedb store specifics', () => {
@@ -93,7 +83,9 @@ describe('lancedb store specifics', () => {
     for (const store of open.splice(0)) await store.close();
   });
   const ids = async (store: LanceDbVectorStore, k = 1000) =>
-    (await store.search(ns.name, { vector: axisVector(0), fingerprint: fp, k })).map((h) => h.chunkId).sort();
+    (await store.search(ns.name, { vector: fx.axisVector(0), fingerprint: fp, k }))
+      .map((h) => h.chunkId)
+      .sort();
 
   it('sees writes and deletes committed by another store on the same directory', async () => {
     const uri = tempDir();
@@ -101,7 +93,7 @@ describe('lancedb store specifics', () => {
     const reader = await openStore(uri);
     await writer.createNamespace(ns);
     expect(await reader.describeNamespace(ns.name)).toEqual(ns);
-    await writer.write(ns.name, fp, [sourceWrite({ id: 'a', version: 1, vectors: [axisVector(0)] })]);
+    await writer.write(ns.name, fp, [fx.sourceWrite({ id: 'a', version: 1, vectors: [fx.axisVector(0)] })]);
     expect(await ids(reader)).toEqual(['a#0']);
     await writer.delete(ns.name, [{ sourceId: 'a', sourceVersion: 2 }]);
     expect(await ids(reader)).toEqual([]);
@@ -114,14 +106,14 @@ describe('lancedb store specifics', () => {
     const reader = await openStore(uri);
     await writer.createNamespace(ns);
     await writer.write(ns.name, fp, [
-      sourceWrite({ id: 'a', version: 1, vectors: [axisVector(0)] }),
-      sourceWrite({ id: 'b', version: 1, vectors: [axisVector(1)] }),
+      fx.sourceWrite({ id: 'a', version: 1, vectors: [fx.axisVector(0)] }),
+      fx.sourceWrite({ id: 'b', version: 1, vectors: [fx.axisVector(1)] }),
     ]);
     const batch = async (store: LanceDbVectorStore) =>
       (
         await store.searchMany(ns.name, [
-          { vector: axisVector(0), fingerprint: fp, k: 10, exact: true },
-          { vector: axisVector(1), fingerprint: fp, k: 10, exact: true },
+          { vector: fx.axisVector(0), fingerprint: fp, k: 10, exact: true },
+          { vector: fx.axisVector(1), fingerprint: fp, k: 10, exact: true },
         ])
       ).map((hits) => hits.map((h) => `${h.chunkId}:${h.provenance.sourceVersion}`).sort());
     expect(await batch(reader)).toEqual([
@@ -129,14 +121,14 @@ describe('lancedb store specifics', () => {
       ['a#0:1', 'b#0:1'],
     ]);
     // Another process commits: the reader's held snapshot is of an older table version.
-    await writer.write(ns.name, fp, [sourceWrite({ id: 'c', version: 1, vectors: [axisVector(0)] })]);
+    await writer.write(ns.name, fp, [fx.sourceWrite({ id: 'c', version: 1, vectors: [fx.axisVector(0)] })]);
     await writer.delete(ns.name, [{ sourceId: 'a', sourceVersion: 2 }]);
     expect(await batch(reader)).toEqual([
       ['b#0:1', 'c#0:1'],
       ['b#0:1', 'c#0:1'],
     ]);
     // Its own commit too.
-    await reader.write(ns.name, fp, [sourceWrite({ id: 'b', version: 2, vectors: [axisVector(2)] })]);
+    await reader.write(ns.name, fp, [fx.sourceWrite({ id: 'b', version: 2, vectors: [fx.axisVector(2)] })]);
     expect(await batch(reader)).toEqual([
       ['b#0:2', 'c#0:1'],
       ['b#0:2', 'c#0:1'],
@@ -148,12 +140,12 @@ describe('lancedb store specifics', () => {
     const owner = await openStore(uri);
     const reader = await openStore(uri);
     await owner.createNamespace(ns);
-    await owner.write(ns.name, fp, [sourceWrite({ id: 'a', version: 1, vectors: [axisVector(0)] })]);
+    await owner.write(ns.name, fp, [fx.sourceWrite({ id: 'a', version: 1, vectors: [fx.axisVector(0)] })]);
     expect(await ids(reader)).toEqual(['a#0']); // the reader has now read (and cached) the descriptor
     await owner.dropNamespace(ns.name);
     await expect(ids(reader)).rejects.toMatchObject({ code: 'NOT_FOUND' });
-    const other = testSpace('lance-v2');
-    await owner.createNamespace({ ...descriptorOf('docs', other), name: ns.name });
+    const other = fx.testSpace('lance-v2');
+    await owner.createNamespace({ ...fx.descriptorOf('docs', other), name: ns.name });
     await expect(ids(reader)).rejects.toMatchObject({ code: 'SPACE_MISMATCH' });
     expect(await reader.describeNamespace(ns.name)).toMatchObject({ fingerprint: other.fingerprint });
   });
@@ -163,16 +155,20 @@ describe('lancedb store specifics', () => {
     const a = await openStore(uri);
     const b = await openStore(uri);
     await a.createNamespace(ns);
-    const random = prng(11);
+    const random = fx.prng(11);
     for (let round = 1; round <= 4; round++) {
       const newer = round * 10;
       const older = newer - 5;
       const batch = (version: number, chunks: number) =>
         ['x', 'y', "o'q"].map((id) =>
-          sourceWrite({ id, version, vectors: Array.from({ length: chunks }, () => randomVector(random)) }),
+          fx.sourceWrite({
+            id,
+            version,
+            vectors: Array.from({ length: chunks }, () => fx.randomVector(random)),
+          }),
         );
       await Promise.all([a.write(ns.name, fp, batch(newer, 1)), b.write(ns.name, fp, batch(older, 3))]);
-      const hits = await a.search(ns.name, { vector: axisVector(0), fingerprint: fp, k: 100 });
+      const hits = await a.search(ns.name, { vector: fx.axisVector(0), fingerprint: fp, k: 100 });
       expect(hits.map((h) => h.chunkId).sort()).toEqual(["o'q#0", 'x#0', 'y#0']);
       expect(new Set(hits.map((h) => h.provenance.sourceVersion))).toEqual(new Set([newer]));
       const heads = await b.heads(ns.name, ['x', 'y', "o'q"]);
@@ -189,20 +185,26 @@ describe('lancedb store specifics', () => {
       ns.name,
       fp,
       awkward.map((id, i) =>
-        sourceWrite({ id, version: 1, vectors: [axisVector(i)], tenant: id, metadata: { [id]: id, n: i } }),
+        fx.sourceWrite({
+          id,
+          version: 1,
+          vectors: [fx.axisVector(i)],
+          tenant: id,
+          metadata: { [id]: id, n: i },
+        }),
       ),
     );
     expect([...(await store.heads(ns.name, awkward)).keys()].sort()).toEqual([...awkward].sort());
     for (const [i, id] of awkward.entries()) {
       const byTenant = await store.search(ns.name, {
-        vector: axisVector(0),
+        vector: fx.axisVector(0),
         fingerprint: fp,
         k: 10,
         filter: { tenant: id },
       });
       expect(byTenant.map((h) => h.sourceId)).toEqual([id]);
       const byMeta = await store.search(ns.name, {
-        vector: axisVector(0),
+        vector: fx.axisVector(0),
         fingerprint: fp,
         k: 10,
         filter: { metadata: { [id]: id, n: { $in: [i, 99] } } },
@@ -221,20 +223,30 @@ describe('lancedb store specifics', () => {
     const store = await openStore(tempDir());
     await store.createNamespace(ns);
     await store.write(ns.name, fp, [
-      sourceWrite({ id: 'num', version: 1, vectors: [axisVector(0)], metadata: { v: 3, b: true } }),
-      sourceWrite({ id: 'str', version: 1, vectors: [axisVector(1)], metadata: { v: '3', b: 'true' } }),
-      sourceWrite({ id: 'nested', version: 1, vectors: [axisVector(2)], metadata: { v: [3], b: { x: 1 } } }),
+      fx.sourceWrite({ id: 'num', version: 1, vectors: [fx.axisVector(0)], metadata: { v: 3, b: true } }),
+      fx.sourceWrite({ id: 'str', version: 1, vectors: [fx.axisVector(1)], metadata: { v: '3', b: 'true' } }),
+      fx.sourceWrite({
+        id: 'nested',
+        version: 1,
+        vectors: [fx.axisVector(2)],
+        metadata: { v: [3], b: { x: 1 } },
+      }),
     ]);
     const only = async (metadata: Record<string, string | number | boolean>) =>
       (
-        await store.search(ns.name, { vector: axisVector(0), fingerprint: fp, k: 10, filter: { metadata } })
+        await store.search(ns.name, {
+          vector: fx.axisVector(0),
+          fingerprint: fp,
+          k: 10,
+          filter: { metadata },
+        })
       ).map((h) => h.sourceId);
     expect(await only({ v: 3 })).toEqual(['num']);
     expect(await only({ v: '3' })).toEqual(['str']);
     expect(await only({ b: true })).toEqual(['num']);
     expect(await only({ b: 'true' })).toEqual(['str']);
     const none = await store.search(ns.name, {
-      vector: axisVector(0),
+      vector: fx.axisVector(0),
       fingerprint: fp,
       k: 10,
       filter: { metadata: { v: { $in: [] } } },
@@ -245,24 +257,24 @@ describe('lancedb store specifics', () => {
   it('returns the exact filtered top-k when few rows match a large namespace', async () => {
     const store = await openStore(tempDir());
     const dim = 32;
-    const s = testSpace('lance-big', { dimension: dim, metric: 'l2' });
-    const d = descriptorOf('big', s);
+    const s = fx.testSpace('lance-big', { dimension: dim, metric: 'l2' });
+    const d = fx.descriptorOf('big', s);
     await store.createNamespace(d);
-    const random = prng(5);
-    const vectors = Array.from({ length: 3000 }, () => randomVector(random, dim));
+    const random = fx.prng(5);
+    const vectors = Array.from({ length: 3000 }, () => fx.randomVector(random, dim));
     for (let start = 0; start < vectors.length; start += 1000) {
       await store.write(
         d.name,
         s.fingerprint,
         vectors.slice(start, start + 1000).map((v, j) => {
           const i = start + j;
-          return sourceWrite({ id: `r${i}`, version: 1, vectors: [v], metadata: { rare: i % 397 === 0 } });
+          return fx.sourceWrite({ id: `r${i}`, version: 1, vectors: [v], metadata: { rare: i % 397 === 0 } });
         }),
       );
     }
-    const query = randomVector(random, dim);
+    const query = fx.randomVector(random, dim);
     const expected = vectors
-      .map((v, i) => ({ id: `r${i}`, score: referenceScore('l2', query, v), rare: i % 397 === 0 }))
+      .map((v, i) => ({ id: `r${i}`, score: fx.referenceScore('l2', query, v), rare: i % 397 === 0 }))
       .filter((r) => r.rare)
       .sort((x, y) => y.score - x.score)
       .slice(0, 5);
@@ -275,7 +287,7 @@ describe('lancedb store specifics', () => {
     expect(hits.map((h) => h.sourceId)).toEqual(expected.map((e) => e.id));
     const unfiltered = await store.search(d.name, { vector: query, fingerprint: s.fingerprint, k: 20 });
     const truth = vectors
-      .map((v, i) => ({ id: `r${i}`, score: referenceScore('l2', query, v) }))
+      .map((v, i) => ({ id: `r${i}`, score: fx.referenceScore('l2', query, v) }))
       .sort((x, y) => y.score - x.score);
     expect(unfiltered.map((h) => h.sourceId)).toEqual(truth.slice(0, 20).map((t) => t.id));
   });
@@ -284,13 +296,13 @@ describe('lancedb store specifics', () => {
     const store = await openStore(tempDir());
     await store.createNamespace(ns);
     await store.write(ns.name, fp, [
-      sourceWrite({ id: 'zero', version: 1, vectors: [new Float32Array(DIM)] }),
-      sourceWrite({ id: 'neg', version: 1, vectors: [axisVector(0, DIM, -1)] }),
+      fx.sourceWrite({ id: 'zero', version: 1, vectors: [new Float32Array(fx.DIM)] }),
+      fx.sourceWrite({ id: 'neg', version: 1, vectors: [fx.axisVector(0, fx.DIM, -1)] }),
     ]);
-    const hits = await store.search(ns.name, { vector: axisVector(0), fingerprint: fp, k: 5 });
+    const hits = await store.search(ns.name, { vector: fx.axisVector(0), fingerprint: fp, k: 5 });
     expect(hits.map((h) => [h.sourceId, Number(h.score.toFixed(4))])).toEqual([
       ['zero', 0],
-      ['neg', Number(referenceScore('cosine', axisVector(0), axisVector(0, DIM, -1)).toFixed(4))],
+      ['neg', Number(fx.referenceScore('cosine', fx.axisVector(0), fx.axisVector(0, fx.DIM, -1)).toFixed(4))],
     ]);
   });
 
@@ -299,7 +311,7 @@ describe('lancedb store specifics', () => {
     const store = await openStore(uri);
     await store.createNamespace(ns);
     await store.write(ns.name, fp, [
-      sourceWrite({ id: 'a', version: 1, vectors: [0, 1, 2].map((i) => axisVector(i)) }),
+      fx.sourceWrite({ id: 'a', version: 1, vectors: [0, 1, 2].map((i) => fx.axisVector(i)) }),
     ]);
     const db = await (await import('@lancedb/lancedb')).connect(uri, { readConsistencyInterval: 0 });
     const name = (await db.tableNames()).find((n) => n.startsWith('ns_docs'));
@@ -310,8 +322,8 @@ describe('lancedb store specifics', () => {
           ? () => Promise.reject(new Error('simulated crash'))
           : (Reflect.get(target, prop, receiver) as unknown),
     }) as LanceTableLike;
-    const v2 = sourceWrite({ id: 'a', version: 2, vectors: [axisVector(4)] });
-    const items: PlanItem[] = [{ op: 'write', checked: { write: v2, vectors: [axisVector(4)] } }];
+    const v2 = fx.sourceWrite({ id: 'a', version: 2, vectors: [fx.axisVector(4)] });
+    const items: PlanItem[] = [{ op: 'write', checked: { write: v2, vectors: [fx.axisVector(4)] } }];
     const arrow = await import('apache-arrow');
     const { rowsToArrow } = await import('./batch.js');
     const { recordsSchema } = await import('./schema.js');
@@ -320,7 +332,7 @@ describe('lancedb store specifics', () => {
         crashing,
         ['a'],
         (state) => planWrite(items, state, fp, new Date().toISOString()),
-        (plan) => rowsToArrow(arrow, recordsSchema(arrow, DIM), DIM, plan.rows),
+        (plan) => rowsToArrow(arrow, recordsSchema(arrow, fx.DIM), fx.DIM, plan.rows),
       ),
     ).rejects.toThrow('simulated crash');
     expect((await real.countRows("kind = 'retired'")) > 0).toBe(true);
@@ -329,7 +341,7 @@ describe('lancedb store specifics', () => {
     expect(await fresh.stats(ns.name)).toMatchObject({ records: 1, sources: 1 });
     expect((await fresh.heads(ns.name, ['a'])).get('a')?.sourceVersion).toBe(2);
     expect((await readSourceState(real, ['a'])).get('a')?.chunkKeys).toHaveLength(1);
-    await fresh.write(ns.name, fp, [sourceWrite({ id: 'a', version: 3, vectors: [axisVector(1)] })]);
+    await fresh.write(ns.name, fp, [fx.sourceWrite({ id: 'a', version: 3, vectors: [fx.axisVector(1)] })]);
     expect(await ids(fresh)).toEqual(['a#0']);
     await fresh.optimize(ns.name);
     expect(await real.countRows("kind = 'retired'")).toBe(0);
@@ -340,19 +352,19 @@ describe('lancedb store specifics', () => {
     const uri = tempDir();
     const store = await openStore(uri);
     await store.createNamespace(ns);
-    await store.write(ns.name, fp, [sourceWrite({ id: 'a', version: 1, vectors: [axisVector(0)] })]);
+    await store.write(ns.name, fp, [fx.sourceWrite({ id: 'a', version: 1, vectors: [fx.axisVector(0)] })]);
     const lancedb = await import('@lancedb/lancedb');
     const db = await lancedb.connect(uri);
     const orphan = (await db.tableNames()).find((n) => n.startsWith('ns_docs')) as string;
     await db.createTable(`${orphan.slice(0, -8)}deadbeef`, [{ x: 1 }]);
     await store.dropNamespace(ns.name);
     expect((await db.tableNames()).filter((n) => n.startsWith('ns_'))).toEqual([]);
-    const wide = { ...ns, dimension: DIM * 2 };
+    const wide = { ...ns, dimension: fx.DIM * 2 };
     await store.createNamespace(wide);
     await store.write(ns.name, fp, [
-      sourceWrite({ id: 'a', version: 1, vectors: [new Float32Array(DIM * 2).fill(1)] }),
+      fx.sourceWrite({ id: 'a', version: 1, vectors: [new Float32Array(fx.DIM * 2).fill(1)] }),
     ]);
-    expect((await store.stats(ns.name)).dimensions).toEqual({ [String(DIM * 2)]: 1 });
+    expect((await store.stats(ns.name)).dimensions).toEqual({ [String(fx.DIM * 2)]: 1 });
     db.close();
   });
 
@@ -360,19 +372,19 @@ describe('lancedb store specifics', () => {
     const uri = tempDir();
     const store = await openStore(uri, 3);
     await store.createNamespace(ns);
-    const random = prng(3);
+    const random = fx.prng(3);
     for (let i = 0; i < 8; i++) {
       await store.write(ns.name, fp, [
-        sourceWrite({
+        fx.sourceWrite({
           id: `s${i % 5}`,
           version: i + 1,
-          vectors: [randomVector(random), randomVector(random)],
+          vectors: [fx.randomVector(random), fx.randomVector(random)],
         }),
       ]);
     }
-    const before = await store.search(ns.name, { vector: axisVector(2), fingerprint: fp, k: 100 });
+    const before = await store.search(ns.name, { vector: fx.axisVector(2), fingerprint: fp, k: 100 });
     await store.optimize(ns.name);
-    const after = await store.search(ns.name, { vector: axisVector(2), fingerprint: fp, k: 100 });
+    const after = await store.search(ns.name, { vector: fx.axisVector(2), fingerprint: fp, k: 100 });
     expect(after.map((h) => [h.chunkId, h.score])).toEqual(before.map((h) => [h.chunkId, h.score]));
     expect(await store.stats(ns.name)).toMatchObject({ records: 10, sources: 5 });
     const db = await (await import('@lancedb/lancedb')).connect(uri);
@@ -390,9 +402,9 @@ describe('lancedb store specifics', () => {
       transactions: true,
       filters: true,
     });
-    const write = sourceWrite({ id: 'a', version: 1, vectors: [axisVector(0)] });
+    const write = fx.sourceWrite({ id: 'a', version: 1, vectors: [fx.axisVector(0)] });
     const checkpoint = { jobId: 'j', cursor: 'a', processed: 1 };
-    await expectCode(store.write(ns.name, fp, [write], { checkpoint }), 'UNSUPPORTED');
+    await fx.expectCode(store.write(ns.name, fp, [write], { checkpoint }), 'UNSUPPORTED');
     expect((await store.stats(ns.name)).records).toBe(0);
   });
 
@@ -400,7 +412,7 @@ describe('lancedb store specifics', () => {
     await expect(openLanceDbStore({ uri: '' })).rejects.toMatchObject({ code: 'INVALID_SPEC' });
     const store = await openLanceDbStore({ uri: tempDir() });
     await store.close();
-    await expectCode(store.stats(ns.name), 'INVALID_STATE');
+    await fx.expectCode(store.stats(ns.name), 'INVALID_STATE');
   });
 
   it('loads the LanceDB SDK and Arrow lazily: only type imports outside open.ts', () => {

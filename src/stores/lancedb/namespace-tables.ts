@@ -11,6 +11,15 @@ import { ensurePrimaryKey } from './primary-key.js';
 import { BITMAP_COLUMNS, BTREE_COLUMNS, newTableName, recordsSchema, tablePrefixFor } from './schema.js';
 import { kindIs } from './sql.js';
 
+/** What a LanceDB store runs on: its configuration, the loaded modules, the connection and its descriptor table. */
+export interface LanceEngine {
+  readonly config: ResolvedLanceDbConfig;
+  readonly lancedb: LanceModuleLike;
+  readonly arrow: ArrowModule;
+  readonly connection: LanceConnectionLike;
+  readonly descriptors: DescriptorTable;
+}
+
 /**
  * The physical side of namespaces: creating and dropping records tables in the crash-safe order
  * described on `DescriptorTable`, a per-namespace lock for writers of this process, cached table
@@ -28,18 +37,12 @@ export class NamespaceTables {
   readonly #commits = new Map<string, number>();
   readonly #schemas = new Map<number, Schema>();
 
-  constructor(
-    config: ResolvedLanceDbConfig,
-    lancedb: LanceModuleLike,
-    arrow: ArrowModule,
-    connection: LanceConnectionLike,
-    descriptors: DescriptorTable,
-  ) {
-    this.#config = config;
-    this.#lancedb = lancedb;
-    this.#arrow = arrow;
-    this.#connection = connection;
-    this.#descriptors = descriptors;
+  constructor(engine: LanceEngine) {
+    this.#config = engine.config;
+    this.#lancedb = engine.lancedb;
+    this.#arrow = engine.arrow;
+    this.#connection = engine.connection;
+    this.#descriptors = engine.descriptors;
   }
 
   locked<T>(namespace: string, fn: () => Promise<T>): Promise<T> {

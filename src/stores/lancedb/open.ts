@@ -25,7 +25,7 @@ export async function openLanceDbStore(options: LanceDbStoreOptions): Promise<La
       storageOptions: { ...config.storageOptions },
     });
     const descriptors = await DescriptorTable.open(connection, arrow);
-    return new LanceDbVectorStore(config, lancedb, arrow, connection, descriptors);
+    return new LanceDbVectorStore({ config, lancedb, arrow, connection, descriptors });
   } catch (error) {
     connection?.close();
     throw new ReembedError(

@@ -3,7 +3,7 @@ import type { SearchHit } from '../../core/records.js';
 import type { Metric } from '../../core/space.js';
 import { dot } from '../../core/vector.js';
 import type { RowPredicate } from '../shared/filter.js';
-import { parseJsonObject } from '../shared/json.js';
+import { parsedObjectAt, parseJsonObject } from '../shared/json.js';
 import { usearch } from '../shared/usearch.js';
 import type { LanceTableLike } from './lance-types.js';
 import { columnOf } from './read.js';
@@ -175,12 +175,7 @@ export class NamespaceSnapshot {
   }
 
   #metadataOf(row: number): Readonly<Record<string, unknown>> {
-    let parsed = this.#parsed[row];
-    if (!parsed) {
-      parsed = parseJsonObject(this.#metadata[row] as string);
-      this.#parsed[row] = parsed;
-    }
-    return parsed;
+    return parsedObjectAt(this.#metadata, this.#parsed, row);
   }
 }
 

@@ -19,9 +19,9 @@ import { compileFilter } from '../shared/filter.js';
 import { checkSearchRequest } from '../shared/search-request.js';
 import { checkDeletes, checkDescriptor, checkWrites } from '../shared/write-validation.js';
 import { LANCEDB_MAX_DIMENSION, type ResolvedLanceDbConfig } from './config.js';
-import type { DescriptorTable, StoredDescriptor } from './descriptors.js';
-import type { ArrowModule, LanceConnectionLike, LanceModuleLike, LanceTableLike } from './lance-types.js';
-import { NamespaceTables } from './namespace-tables.js';
+import type { StoredDescriptor } from './descriptors.js';
+import type { LanceTableLike } from './lance-types.js';
+import { type LanceEngine, NamespaceTables } from './namespace-tables.js';
 import { type PlanItem, planWrite } from './plan.js';
 import { readHeads, scanHeads } from './read.js';
 import { exactSearch, storedVector } from './search.js';
@@ -63,15 +63,9 @@ export class LanceDbVectorStore implements VectorStore {
   readonly #snapshots = new SnapshotCache();
   #closed = false;
 
-  constructor(
-    config: ResolvedLanceDbConfig,
-    lancedb: LanceModuleLike,
-    arrow: ArrowModule,
-    connection: LanceConnectionLike,
-    descriptors: DescriptorTable,
-  ) {
-    this.#config = config;
-    this.#tables = new NamespaceTables(config, lancedb, arrow, connection, descriptors);
+  constructor(engine: LanceEngine) {
+    this.#config = engine.config;
+    this.#tables = new NamespaceTables(engine);
   }
 
   async createNamespace(descriptor: NamespaceDescriptor): Promise<void> {

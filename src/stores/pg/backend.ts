@@ -2,20 +2,14 @@ import { ReembedError } from '../../core/errors.js';
 import { importPeer } from '../../platform/optional-peer.js';
 import type { Backend } from '../../ports/backend.js';
 import { type Clock, systemClock } from '../../ports/clock.js';
-import { SqlAdapterRepository } from '../sql/adapters.js';
-import { SqlApiKeyRepository } from '../sql/api-keys.js';
 import { SqlCatalog } from '../sql/catalog.js';
-import { SqlCoverageSampleRepository } from '../sql/coverage-samples.js';
-import { openSqlGoldenSets, type SqlGoldenSetRepository } from '../sql/golden.js';
-import { SqlJobRepository } from '../sql/jobs.js';
-import { SqlMigrationRepository } from '../sql/migrations.js';
-import { openSqlProbeSets, type SqlProbeSetRepository } from '../sql/probes.js';
-import { SqlTrafficRepository } from '../sql/traffic.js';
+import { openSqlRepositories, type SqlRepositories } from '../sql/repositories.js';
+import { applyComponentSchema } from './component-schema.js';
 import { type PgBackendOptions, type ResolvedPgConfig, redactUrl, resolvePgConfig } from './config.js';
 import { PgExecutor } from './executor.js';
-import { type PgPoolLike, type PgQueryable, pgFailure, run, withTransaction } from './pool.js';
+import { type PgPoolLike, type PgQueryable, run, withTransaction } from './pool.js';
 import { PgSourceRepository } from './sources.js';
-import { advisoryLockSql, baseDdl, ident, SCHEMA_COMPONENT, SCHEMA_VERSION } from './sql.js';
+import { baseDdl, ident, SCHEMA_COMPONENT, SCHEMA_VERSION } from './sql.js';
 import { sourcesSql } from './sql-catalog.js';
 import { PgVectorStore } from './store.js';
 import { PgVectorReader } from './vector-reader.js';
@@ -25,7 +19,7 @@ import { PgVectorReader } from './vector-reader.js';
  * backfill batch and its checkpoint, or a cutover and its audit line, commit in one transaction, and
  * many worker processes on many machines share one deployment.
  */
-export interface PgBackend extends Backend {
+export interface PgBackend extends Omit<Backend, keyof SqlRepositories>, SqlRepositories {
   readonly kind: 'pg';
   readonly config: ResolvedPgConfig;
   /** The pool: other repositories (migrations, job queue) use it for their tables and transactions. */
@@ -34,15 +28,7 @@ export interface PgBackend extends Backend {
   readonly catalog: SqlCatalog;
   readonly sources: PgSourceRepository;
   readonly store: PgVectorStore;
-  readonly migrations: SqlMigrationRepository;
-  readonly jobs: SqlJobRepository;
-  readonly adapters: SqlAdapterRepository;
   readonly vectors: PgVectorReader;
-  readonly apiKeys: SqlApiKeyRepository;
-  readonly probes: SqlProbeSetRepository;
-  readonly goldenSets: SqlGoldenSetRepository;
-  readonly traffic: SqlTrafficRepository;
-  readonly coverageSamples: SqlCoverageSampleRepository;
   /** pgvector's version in this database, e.g. `0.8.0`. */
   readonly vectorVersion: string;
   /** Runs `fn` in one transaction on one connection (BEGIN/COMMIT, ROLLBACK on error). */
@@ -88,14 +74,7 @@ export async function openPgBackend(options: OpenPgBackendOptions): Promise<PgBa
       clock,
     );
     const sql = new PgExecutor(pool, config.schema);
-    const migrations = await SqlMigrationRepository.open(sql, { clock });
-    const jobs = await SqlJobRepository.open(sql, { clock });
-    const adapters = await SqlAdapterRepository.open(sql, { clock });
-    const apiKeys = await SqlApiKeyRepository.open(sql, { clock });
-    const probes = await openSqlProbeSets(sql, { clock });
-    const goldenSets = await openSqlGoldenSets(sql, { clock });
-    const traffic = await SqlTrafficRepository.open(sql);
-    const coverageSamples = await SqlCoverageSampleRepository.open(sql);
+    const repositories = await openSqlRepositories(sql, { clock });
     let closed = false;
     return {
       kind: 'pg',
@@ -107,15 +86,8 @@ export async function openPgBackend(options: OpenPgBackendOptions): Promise<PgBa
       catalog: new SqlCatalog(sql, clock),
       sources: new PgSourceRepository(pool, sourcesSql(config.schema), clock),
       store,
-      migrations,
-      jobs,
-      adapters,
       vectors: new PgVectorReader(pool, config.schema),
-      apiKeys,
-      probes,
-      goldenSets,
-      traffic,
-      coverageSamples,
+      ...repositories,
       transaction: (what, fn) => withTransaction(pool, what, fn),
       async close() {
         if (closed) return;
@@ -212,31 +184,7 @@ async function ensureVector(pool: PgPoolLike): Promise<{ oid: number; version: s
  * and refuses a schema written by a newer reembed rather than guessing at tables it does not know.
  */
 async function applySchema(pool: PgPoolLike, schema: string): Promise<void> {
-  await withTransaction(pool, `prepare schema ${schema}`, async (tx) => {
-    await tx.query(advisoryLockSql(), [`reembed:schema:${schema}`]);
-    for (const statement of baseDdl(schema)) await tx.query(statement);
-    const table = `${ident(schema)}.${ident('schema_version')}`;
-    const { rows } = await tx.query<{ version: number }>(
-      `SELECT version FROM ${table} WHERE component = $1`,
-      [SCHEMA_COMPONENT],
-    );
-    const found = rows[0]?.version;
-    if (found !== undefined && found > SCHEMA_VERSION) {
-      throw new ReembedError(
-        'STORE_FAILED',
-        `Schema "${schema}" was written by a newer reembed (schema ${found}, this build knows ${SCHEMA_VERSION}). Upgrade reembed to open it.`,
-        { details: { found, supported: SCHEMA_VERSION } },
-      );
-    }
-    if (found === undefined) {
-      await tx.query(`INSERT INTO ${table} (component, version) VALUES ($1, $2)`, [
-        SCHEMA_COMPONENT,
-        SCHEMA_VERSION,
-      ]);
-    }
-  }).catch((error: unknown) => {
-    throw pgFailure(`prepare schema ${schema}`, error);
-  });
+  await applyComponentSchema(pool, schema, SCHEMA_COMPONENT, SCHEMA_VERSION, baseDdl(schema));
 }
 
 function atLeast(version: string, wanted: readonly [number, number, number]): boolean {

@@ -1,14 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  axisVector,
-  DIM,
-  descriptorOf,
-  expectCode,
-  prng,
-  randomVector,
-  sourceWrite,
-  testSpace,
-} from '../../testing/fixtures.js';
+import * as fx from '../../testing/fixtures.js';
 import { describePgWriteSpecifics } from './pg-write-cases.js';
 import { tableNameOf } from './sql-records.js';
 import { plantRecord, useTestBackend, v1, v2 } from './test-support.js';
@@ -23,19 +14,19 @@ export function describePgStoreSpecifics(): void {
 
     it('concurrent versioned writes of one source converge on the newest version', async () => {
       const b = await open({ poolMax: 6 });
-      const ns = descriptorOf('docs', v1);
+      const ns = fx.descriptorOf('docs', v1);
       await b.store.createNamespace(ns);
       const versions = [3, 9, 1, 7, 5, 8, 2, 6, 4, 10];
       await Promise.all(
         versions.map((version) =>
           b.store.write(ns.name, v1.fingerprint, [
-            sourceWrite({ id: 'a', version, vectors: [axisVector(version)] }),
+            fx.sourceWrite({ id: 'a', version, vectors: [fx.axisVector(version)] }),
           ]),
         ),
       );
       expect((await b.store.heads(ns.name, ['a'])).get('a')?.sourceVersion).toBe(10);
       const hits = await b.store.search(ns.name, {
-        vector: axisVector(0),
+        vector: fx.axisVector(0),
         fingerprint: v1.fingerprint,
         k: 10,
       });
@@ -44,7 +35,7 @@ export function describePgStoreSpecifics(): void {
 
     it('the table itself refuses records of another fingerprint or dimension', async () => {
       const b = await open();
-      const ns = descriptorOf('docs', v1);
+      const ns = fx.descriptorOf('docs', v1);
       await b.store.createNamespace(ns);
       const { rows } = await b.pool.query<{ table_name: string }>(
         `SELECT table_name FROM "${b.config.schema}".ns_meta WHERE name = $1`,
@@ -57,20 +48,20 @@ export function describePgStoreSpecifics(): void {
          VALUES ('x', 0, 'x#0', $1, 'h', 1, now(), 't', $2::vector)`,
           [fingerprint, `[${new Array(dims).fill(0.5).join(',')}]`],
         );
-      await expect(insert(v2.fingerprint, DIM)).rejects.toThrow(/check constraint/);
-      await expect(insert(v1.fingerprint, DIM + 1)).rejects.toThrow(/dimensions/);
-      await insert(v1.fingerprint, DIM);
+      await expect(insert(v2.fingerprint, fx.DIM)).rejects.toThrow(/check constraint/);
+      await expect(insert(v1.fingerprint, fx.DIM + 1)).rejects.toThrow(/dimensions/);
+      await insert(v1.fingerprint, fx.DIM);
       expect((await b.store.stats(ns.name)).fingerprints).toEqual({ [v1.fingerprint]: 1 });
     });
 
     it('a drop racing in-flight writes waits for them instead of deadlocking', async () => {
       const b = await open({ poolMax: 8 });
-      const ns = descriptorOf('docs', v1);
+      const ns = fx.descriptorOf('docs', v1);
       for (let round = 0; round < 3; round++) {
         await b.store.createNamespace(ns);
         const writes = Array.from({ length: 6 }, (_, i) =>
           b.store.write(ns.name, v1.fingerprint, [
-            sourceWrite({ id: `s${i}`, version: 1, vectors: [axisVector(i)] }),
+            fx.sourceWrite({ id: `s${i}`, version: 1, vectors: [fx.axisVector(i)] }),
           ]),
         );
         const outcomes = await Promise.allSettled([...writes, b.store.dropNamespace(ns.name)]);
@@ -84,8 +75,8 @@ export function describePgStoreSpecifics(): void {
 
     it('refuses a namespace beyond the HNSW dimension limit', async () => {
       const b = await open();
-      const wide = { ...descriptorOf('docs', v1), dimension: 2001 };
-      await expectCode(b.store.createNamespace(wide), 'INVALID_INPUT');
+      const wide = { ...fx.descriptorOf('docs', v1), dimension: 2001 };
+      await fx.expectCode(b.store.createNamespace(wide), 'INVALID_INPUT');
       expect(b.store.capabilities).toMatchObject({
         annIndex: true,
         maxDimension: 2000,
@@ -97,12 +88,12 @@ export function describePgStoreSpecifics(): void {
       it(`HNSW search returns the exact top-1 on small data, and uses the index (${metric})`, async () => {
         const b = await open({ hnsw: { deferred: true } });
         const dim = 32;
-        const space = testSpace(`pg-hnsw-${metric}`, { metric, dimension: dim });
-        const ns = descriptorOf('docs', space);
+        const space = fx.testSpace(`pg-hnsw-${metric}`, { metric, dimension: dim });
+        const ns = fx.descriptorOf('docs', space);
         await b.store.createNamespace(ns);
-        const random = prng(42);
+        const random = fx.prng(42);
         const writes = Array.from({ length: 2000 }, (_, i) =>
-          sourceWrite({ id: `d${i}`, version: 1, vectors: [randomVector(random, dim)] }),
+          fx.sourceWrite({ id: `d${i}`, version: 1, vectors: [fx.randomVector(random, dim)] }),
         );
         expect((await b.store.write(ns.name, space.fingerprint, writes)).records).toBe(2000);
         expect(await b.store.hasIndex(ns.name)).toBe(false);
@@ -114,13 +105,13 @@ export function describePgStoreSpecifics(): void {
           k: 5,
           exact,
         });
-        const query = randomVector(random, dim);
+        const query = fx.randomVector(random, dim);
         expect(await b.store.explainSearch(ns.name, request(query, false))).toMatch(
           /Index Scan using \S+_hnsw/,
         );
         expect(await b.store.explainSearch(ns.name, request(query, true))).not.toMatch(/Index Scan/);
         for (let q = 0; q < 20; q++) {
-          const vector = randomVector(random, dim);
+          const vector = fx.randomVector(random, dim);
           const [ann] = await b.store.search(ns.name, request(vector, false));
           const [exact] = await b.store.search(ns.name, request(vector, true));
           expect(ann?.chunkId).toBe(exact?.chunkId);
@@ -134,21 +125,21 @@ export function describePgStoreSpecifics(): void {
     it('skips rows of a foreign fingerprint at any rank while the HNSW index still serves the query', async () => {
       const b = await open();
       const dim = 32;
-      const space = testSpace('pg-guard', { dimension: dim });
-      const foreign = testSpace('pg-guard-foreign', { dimension: dim });
-      const ns = descriptorOf('docs', space);
+      const space = fx.testSpace('pg-guard', { dimension: dim });
+      const foreign = fx.testSpace('pg-guard-foreign', { dimension: dim });
+      const ns = fx.descriptorOf('docs', space);
       await b.store.createNamespace(ns);
-      const random = prng(7);
+      const random = fx.prng(7);
       const writes = Array.from({ length: 2000 }, (_, i) =>
-        sourceWrite({
+        fx.sourceWrite({
           id: `d${String(i).padStart(4, '0')}`,
           version: 1,
-          vectors: [randomVector(random, dim)],
+          vectors: [fx.randomVector(random, dim)],
         }),
       );
       await b.store.write(ns.name, space.fingerprint, writes);
       await b.pool.query(`ANALYZE "${b.config.schema}"."${tableNameOf(ns.name)}"`);
-      const query = randomVector(random, dim);
+      const query = fx.randomVector(random, dim);
       const request = { vector: query, fingerprint: space.fingerprint, k: 5 };
       const before = await b.store.search(ns.name, request);
       // Eight copies of the query itself, of another space: without the guard they take ranks 1-8.

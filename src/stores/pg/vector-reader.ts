@@ -1,22 +1,11 @@
 import type { StoredRecord, VectorReader } from '../../ports/vector-reader.js';
-import { num, type PgPoolLike, run } from './pool.js';
+import { STORED_RECORD_COLUMNS, type StoredRecordRow, storedRecordOf } from '../shared/stored-records.js';
+import { type PgPoolLike, run } from './pool.js';
 import { namespaceTable, qualified } from './sql.js';
 
-interface RecordRow {
-  source_id: string;
-  record_id: string;
-  chunk_index: number;
-  fingerprint: string;
-  content_hash: string;
-  source_version: string | number;
-  tenant: string | null;
-  metadata: Record<string, unknown>;
-  text: string;
-  embedding: string;
-}
+type RecordRow = StoredRecordRow<Record<string, unknown>, string>;
 
-const COLUMNS =
-  'source_id, record_id, chunk_index, fingerprint, content_hash, source_version, tenant, metadata, text, embedding::text AS embedding';
+const COLUMNS = `${STORED_RECORD_COLUMNS}, embedding::text AS vector`;
 
 /** Stored vectors of a PostgreSQL namespace table, read back for fitting adapters and mapping namespaces. */
 export class PgVectorReader implements VectorReader {
@@ -68,16 +57,5 @@ export function parsePgVector(text: string): Float32Array {
 }
 
 function recordOf(row: RecordRow): StoredRecord {
-  return Object.freeze({
-    sourceId: row.source_id,
-    chunkId: row.record_id,
-    chunkIndex: row.chunk_index,
-    fingerprint: row.fingerprint,
-    contentHash: row.content_hash,
-    sourceVersion: num(row.source_version),
-    tenant: row.tenant,
-    metadata: row.metadata,
-    text: row.text,
-    vector: parsePgVector(row.embedding),
-  });
+  return storedRecordOf(row, row.metadata, parsePgVector(row.vector));
 }

@@ -16,34 +16,34 @@ export function checkRouting(alias: string, routing: Routing): void {
   const r = routing as unknown as Record<string, unknown>;
   if (r === null || typeof r !== 'object') fail('kind', 'is missing: pass a routing object');
   const isName = (v: unknown): boolean => typeof v === 'string' && v.length > 0;
+  /** `primary` and `other` name two different namespaces. */
+  const twoNamespaces = (other: 'shadow' | 'next'): void => {
+    if (!isName(r.primary)) fail('primary', 'must name a namespace');
+    if (!isName(r[other])) fail(other, 'must name a namespace');
+    if (r.primary === r[other]) fail(other, 'must differ from primary');
+  };
+  const between = (field: 'sampleRate' | 'percent', max: number): void => {
+    const v = r[field];
+    if (typeof v !== 'number' || !(v >= 0 && v <= max)) fail(field, `must be a number between 0 and ${max}`);
+  };
   switch (routing.kind) {
     case 'single':
       if (!isName(r.namespace)) fail('namespace', 'must name a namespace');
       return;
     case 'shadow':
-      if (!isName(r.primary)) fail('primary', 'must name a namespace');
-      if (!isName(r.shadow)) fail('shadow', 'must name a namespace');
-      if (r.primary === r.shadow) fail('shadow', 'must differ from primary');
-      if (typeof r.sampleRate !== 'number' || !(r.sampleRate >= 0 && r.sampleRate <= 1)) {
-        fail('sampleRate', 'must be a number between 0 and 1');
-      }
+      twoNamespaces('shadow');
+      between('sampleRate', 1);
       return;
     case 'split':
-      if (!isName(r.primary)) fail('primary', 'must name a namespace');
-      if (!isName(r.next)) fail('next', 'must name a namespace');
-      if (r.primary === r.next) fail('next', 'must differ from primary');
-      if (typeof r.percent !== 'number' || !(r.percent >= 0 && r.percent <= 100)) {
-        fail('percent', 'must be a number between 0 and 100');
-      }
+      twoNamespaces('next');
+      between('percent', 100);
       if (!Array.isArray(r.tenants) || !r.tenants.every((t) => typeof t === 'string')) {
         fail('tenants', 'must be an array of tenant names');
       }
       checkBridge(r.bridge, fail);
       return;
     case 'fused': {
-      if (!isName(r.primary)) fail('primary', 'must name a namespace');
-      if (!isName(r.next)) fail('next', 'must name a namespace');
-      if (r.primary === r.next) fail('next', 'must differ from primary');
+      twoNamespaces('next');
       const fusion = r.fusion as { method?: unknown; rrfK?: unknown } | undefined;
       if (!fusion || !FUSION_METHODS.has(fusion.method as string)) {
         fail('fusion.method', `must be one of ${[...FUSION_METHODS].join(', ')}`);

@@ -1,7 +1,6 @@
 import type { LoadedAdapter } from '../../core/adapter.js';
 import { type AdapterEvaluation, type AdapterState, stateAfter } from '../../core/adapter-gate.js';
 import type { AdapterRecord, AdapterRepository, SaveAdapterInput } from '../../ports/adapters.js';
-import { type Clock, systemClock } from '../../ports/clock.js';
 import {
   type AdapterRow,
   adapterTaken,
@@ -16,10 +15,7 @@ import { jsonValue } from '../shared/json.js';
 import { iso } from '../shared/timestamps.js';
 import type { SqlDialect } from './dialect.js';
 import { exec, rows, type SqlExecutor, type SqlWork } from './executor.js';
-import { audit } from './statements.js';
-
-export const ADAPTERS_COMPONENT = 'adapters';
-export const ADAPTERS_SCHEMA_VERSION = 1;
+import { SqlRepository, type SqlRepositoryOptions, sqlComponent } from './repository.js';
 
 export function adaptersDdl(d: SqlDialect): string[] {
   const t = d.table;
@@ -88,6 +84,9 @@ export function adaptersSql(d: SqlDialect) {
   };
 }
 
+/** The adapters component: an adapter row per fitted adapter and its append-only evaluations. */
+export const ADAPTERS = sqlComponent('adapters', 1, adaptersDdl, adaptersSql);
+
 interface Row {
   fingerprint: string;
   name: string;
@@ -117,30 +116,19 @@ function rowOf(r: Row): AdapterRow {
  * (spec, fit, weights, sample, state), its evaluations (append-only) and an audit line per change, each
  * change in one transaction (invariant 8).
  */
-export class SqlAdapterRepository implements AdapterRepository {
-  readonly #db: SqlExecutor;
-  readonly #sql: ReturnType<typeof adaptersSql>;
-  readonly #clock: Clock;
-
-  private constructor(db: SqlExecutor, clock: Clock) {
-    this.#db = db;
-    this.#sql = adaptersSql(db.dialect);
-    this.#clock = clock;
-  }
-
+export class SqlAdapterRepository
+  extends SqlRepository<ReturnType<typeof adaptersSql>>
+  implements AdapterRepository
+{
   /** Creates the tables if needed (idempotent) and returns the repository. */
-  static async open(db: SqlExecutor, options: { clock?: Clock } = {}): Promise<SqlAdapterRepository> {
-    await db.ensureSchema(ADAPTERS_COMPONENT, ADAPTERS_SCHEMA_VERSION, adaptersDdl(db.dialect));
-    return new SqlAdapterRepository(db, options.clock ?? systemClock);
+  static async open(db: SqlExecutor, options: SqlRepositoryOptions = {}): Promise<SqlAdapterRepository> {
+    return new SqlAdapterRepository(await ADAPTERS.install(db), ADAPTERS, options);
   }
 
   async save(input: SaveAdapterInput, actor: string): Promise<AdapterRecord> {
     checkSave(input);
     const a = input.adapter;
-    const sql = this.#sql;
-    const d = this.#db.dialect;
-    const clock = this.#clock;
-    return this.#db.write('save an adapter', function* () {
+    return this.transaction('save an adapter', function* ({ sql, audit }) {
       if (sql.lockName) yield* exec(sql.lockName, [`reembed:adapter:${a.name}`]);
       const held = (yield* rows<Row>(sql.byRef, [a.fingerprint, a.fingerprint]))[0];
       if (held) return recordOfRow(rowOf(held));
@@ -160,21 +148,19 @@ export class SqlAdapterRepository implements AdapterRepository {
         a.createdAt,
         actor,
       ]);
-      yield* audit(d, clock, actor, 'adapter.fit', a.name, saveAuditDetails(a));
+      yield* audit(actor, 'adapter.fit', a.name, saveAuditDetails(a));
       return recordOfRow(rowOf(yield* required(sql, a.fingerprint)));
     });
   }
 
   async get(ref: string): Promise<AdapterRecord> {
-    const sql = this.#sql;
-    return this.#db.read('read an adapter', function* () {
+    return this.snapshot('read an adapter', function* ({ sql }) {
       return recordOfRow(rowOf(yield* required(sql, ref)));
     });
   }
 
   async load(ref: string): Promise<LoadedAdapter> {
-    const sql = this.#sql;
-    return this.#db.read('load an adapter', function* () {
+    return this.snapshot('load an adapter', function* ({ sql }) {
       const row = yield* required(sql, ref);
       const [w] = yield* rows<{ weights: Buffer }>(sql.weights, [row.fingerprint]);
       return loadedOfRow(rowOf(row), new Uint8Array(w?.weights ?? Buffer.alloc(0)));
@@ -182,8 +168,7 @@ export class SqlAdapterRepository implements AdapterRepository {
   }
 
   async sample(ref: string): Promise<string[]> {
-    const sql = this.#sql;
-    return this.#db.read('read an adapter sample', function* () {
+    return this.snapshot('read an adapter sample', function* ({ sql }) {
       const row = yield* required(sql, ref);
       const [s] = yield* rows<{ sample: unknown }>(sql.sample, [row.fingerprint]);
       return s ? jsonValue<string[]>(s.sample) : [];
@@ -193,13 +178,13 @@ export class SqlAdapterRepository implements AdapterRepository {
   async list(options: { collection?: string } = {}): Promise<AdapterRecord[]> {
     const found =
       options.collection === undefined
-        ? await this.#db.all<Row>('list adapters', this.#sql.listAll)
-        : await this.#db.all<Row>('list adapters', this.#sql.listCollection, [options.collection]);
+        ? await this.db.all<Row>('list adapters', this.sql.listAll)
+        : await this.db.all<Row>('list adapters', this.sql.listCollection, [options.collection]);
     return found.map((r) => recordOfRow(rowOf(r)));
   }
 
   async nextVersion(collection: string, source: string, target: string): Promise<number> {
-    const [r] = await this.#db.all<{ n: unknown }>('count adapters', this.#sql.count, [
+    const [r] = await this.db.all<{ n: unknown }>('count adapters', this.sql.count, [
       collection,
       source,
       target,
@@ -208,16 +193,13 @@ export class SqlAdapterRepository implements AdapterRepository {
   }
 
   async addEvaluation(ref: string, evaluation: AdapterEvaluation, actor: string): Promise<AdapterRecord> {
-    const sql = this.#sql;
-    const d = this.#db.dialect;
-    const clock = this.#clock;
-    return this.#db.write('record an adapter evaluation', function* () {
+    return this.transaction('record an adapter evaluation', function* ({ sql, audit }) {
       const row = yield* required(sql, ref, true);
       const state = stateAfter(row.state, evaluation);
       const body = JSON.stringify(evaluation);
       yield* exec(sql.insertEvaluation, [row.fingerprint, evaluation.at, evaluation.passed ? 1 : 0, body]);
       yield* exec(sql.setLatest, [state, body, row.fingerprint]);
-      yield* audit(d, clock, actor, 'adapter.evaluate', row.name, {
+      yield* audit(actor, 'adapter.evaluate', row.name, {
         reason: evaluation.reason,
         set: evaluation.set.name,
         passed: evaluation.passed,
@@ -229,8 +211,7 @@ export class SqlAdapterRepository implements AdapterRepository {
   }
 
   async evaluations(ref: string, options: { limit?: number } = {}): Promise<AdapterEvaluation[]> {
-    const sql = this.#sql;
-    return this.#db.read('read adapter evaluations', function* () {
+    return this.snapshot('read adapter evaluations', function* ({ sql }) {
       const row = yield* required(sql, ref);
       const bodies = yield* rows<{ body: unknown }>(sql.evaluations, [row.fingerprint, options.limit ?? 100]);
       return bodies.map((b) => jsonValue<AdapterEvaluation>(b.body));
@@ -238,14 +219,11 @@ export class SqlAdapterRepository implements AdapterRepository {
   }
 
   async revoke(ref: string, reason: string, actor: string): Promise<AdapterRecord> {
-    const sql = this.#sql;
-    const d = this.#db.dialect;
-    const clock = this.#clock;
-    return this.#db.write('revoke an adapter', function* () {
+    return this.transaction('revoke an adapter', function* ({ sql, audit }) {
       const row = yield* required(sql, ref, true);
       if (row.state === 'revoked') throw cannotRevoke(row.name, row.state);
       yield* exec(sql.revoke, [row.fingerprint]);
-      yield* audit(d, clock, actor, 'adapter.revoke', row.name, { reason, from: row.state });
+      yield* audit(actor, 'adapter.revoke', row.name, { reason, from: row.state });
       return recordOfRow(rowOf(yield* required(sql, row.fingerprint)));
     });
   }

@@ -6,14 +6,10 @@ import {
   nameTaken,
   unknownKey,
 } from '../../ports/api-keys.js';
-import { type Clock, systemClock } from '../../ports/clock.js';
 import { iso, isoOrNull } from '../shared/timestamps.js';
 import type { SqlDialect } from './dialect.js';
 import { exec, rows, type SqlExecutor } from './executor.js';
-import { audit } from './statements.js';
-
-export const API_KEYS_COMPONENT = 'api_keys';
-export const API_KEYS_SCHEMA_VERSION = 1;
+import { SqlRepository, type SqlRepositoryOptions, sqlComponent } from './repository.js';
 
 /** One row per key; a live key's name is unique (partial index), a revoked one keeps its row for the audit trail. */
 export function apiKeysDdl(d: SqlDialect): string[] {
@@ -53,6 +49,9 @@ export function apiKeysSql(d: SqlDialect) {
   };
 }
 
+/** The API keys component: one row per key, revoked keys kept for the audit trail. */
+export const API_KEYS = sqlComponent('api_keys', 1, apiKeysDdl, apiKeysSql);
+
 interface Row {
   id: string;
   name: string;
@@ -82,19 +81,18 @@ const auditDetails = (key: ApiKey) => ({ id: key.id, scope: key.scope, tenant: k
  * API keys in a SQL backend (SQLite or PostgreSQL, one implementation over `SqlExecutor`); each change
  * and its audit line commit in one transaction.
  */
-export class SqlApiKeyRepository implements ApiKeyRepository {
-  readonly #db: SqlExecutor;
-  readonly #sql: ReturnType<typeof apiKeysSql>;
-  readonly #clock: Clock;
+export class SqlApiKeyRepository
+  extends SqlRepository<ReturnType<typeof apiKeysSql>>
+  implements ApiKeyRepository
+{
   /** Writes through this repository (another connection's commits show in `externalChanges`). */
   #writes = 0;
   readonly changeMarker?: () => string;
 
-  private constructor(db: SqlExecutor, clock: Clock, externalChanges?: () => number) {
-    this.#db = db;
-    this.#sql = apiKeysSql(db.dialect);
-    this.#clock = clock;
-    if (externalChanges) this.changeMarker = () => `${externalChanges()}:${this.#writes}`;
+  private constructor(db: SqlExecutor, options: SqlRepositoryOptions & { externalChanges?: () => number }) {
+    super(db, API_KEYS, options);
+    const external = options.externalChanges;
+    if (external) this.changeMarker = () => `${external()}:${this.#writes}`;
   }
 
   /**
@@ -104,24 +102,20 @@ export class SqlApiKeyRepository implements ApiKeyRepository {
    */
   static async open(
     db: SqlExecutor,
-    options: { clock?: Clock; externalChanges?: () => number } = {},
+    options: SqlRepositoryOptions & { externalChanges?: () => number } = {},
   ): Promise<SqlApiKeyRepository> {
-    await db.ensureSchema(API_KEYS_COMPONENT, API_KEYS_SCHEMA_VERSION, apiKeysDdl(db.dialect));
-    return new SqlApiKeyRepository(db, options.clock ?? systemClock, options.externalChanges);
+    return new SqlApiKeyRepository(await API_KEYS.install(db), options);
   }
 
   async create(input: NewApiKey, actor: string): Promise<ApiKey> {
-    const sql = this.#sql;
-    const d = this.#db.dialect;
-    const clock = this.#clock;
     try {
-      return await this.#db.write('create an API key', function* () {
+      return await this.transaction('create an API key', function* ({ sql, clock, audit }) {
         if (sql.lockName) yield* exec(sql.lockName, [`reembed:api-key:${input.name}`]);
         if ((yield* rows(sql.taken, [input.name, input.id])).length > 0) throw nameTaken(input.name);
         const at = clock.now().toISOString();
         yield* exec(sql.insert, [input.id, input.name, input.scope, input.tenant, input.hash, at, actor]);
         const key = fromRow({ ...input, created_at: at, created_by: actor, revoked_at: null });
-        yield* audit(d, clock, actor, 'key.create', `key:${key.name}`, auditDetails(key));
+        yield* audit(actor, 'key.create', `key:${key.name}`, auditDetails(key));
         return key;
       });
     } finally {
@@ -131,26 +125,23 @@ export class SqlApiKeyRepository implements ApiKeyRepository {
   }
 
   async findByHash(hash: string): Promise<ApiKey | null> {
-    const found = await this.#db.all<Row>('read API keys', this.#sql.byHash, [hash]);
+    const found = await this.db.all<Row>('read API keys', this.sql.byHash, [hash]);
     return found[0] ? fromRow(found[0]) : null;
   }
 
   async list(): Promise<ApiKey[]> {
-    return (await this.#db.all<Row>('read API keys', this.#sql.list)).map(fromRow);
+    return (await this.db.all<Row>('read API keys', this.sql.list)).map(fromRow);
   }
 
   async revoke(idOrName: string, actor: string): Promise<ApiKey> {
-    const sql = this.#sql;
-    const d = this.#db.dialect;
-    const clock = this.#clock;
     try {
-      return await this.#db.write('revoke an API key', function* () {
+      return await this.transaction('revoke an API key', function* ({ sql, clock, audit }) {
         const row = (yield* rows<Row>(sql.liveByIdOrName, [idOrName, idOrName]))[0];
         if (!row) throw unknownKey(idOrName);
         const at = clock.now().toISOString();
         yield* exec(sql.revoke, [at, row.id]);
         const key = fromRow({ ...row, revoked_at: at });
-        yield* audit(d, clock, actor, 'key.revoke', `key:${key.name}`, auditDetails(key));
+        yield* audit(actor, 'key.revoke', `key:${key.name}`, auditDetails(key));
         return key;
       });
     } finally {
@@ -160,7 +151,7 @@ export class SqlApiKeyRepository implements ApiKeyRepository {
   }
 
   async countLive(): Promise<number> {
-    const found = await this.#db.all<{ n: unknown }>('read API keys', this.#sql.countLive);
+    const found = await this.db.all<{ n: unknown }>('read API keys', this.sql.countLive);
     return Number(found[0]?.n ?? 0);
   }
 }

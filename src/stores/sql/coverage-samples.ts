@@ -6,10 +6,8 @@ import type {
 import { iso } from '../shared/timestamps.js';
 import type { SqlDialect } from './dialect.js';
 import { exec, type SqlExecutor } from './executor.js';
-import { insertRows } from './statements.js';
-
-export const COVERAGE_SAMPLES_COMPONENT = 'coverage-samples';
-export const COVERAGE_SAMPLES_SCHEMA_VERSION = 1;
+import { SqlRepository, sqlComponent } from './repository.js';
+import { bulkColumns, insertRows, optionalParams } from './statements.js';
 
 /** One row per namespace and measurement time; the collection is kept to filter without a join. */
 export function coverageSamplesDdl(d: SqlDialect): string[] {
@@ -28,14 +26,9 @@ export function coverageSamplesDdl(d: SqlDialect): string[] {
   ];
 }
 
-export const COVERAGE_COLUMNS = [
-  { name: 'namespace', pgType: 'text' },
-  { name: 'collection', pgType: 'text' },
-  { name: 'at', pgType: 'timestamptz' },
-  { name: 'live', pgType: 'integer' },
-  { name: 'current', pgType: 'integer' },
-  { name: 'stale', pgType: 'integer' },
-] as const;
+const COVERAGE_COLUMNS = bulkColumns(
+  'namespace text, collection text, at timestamptz, live integer, current integer, stale integer',
+);
 
 /** Statements of the repository in one dialect, as strings (STYLE #6). */
 export function coverageSamplesSql(d: SqlDialect) {
@@ -58,6 +51,9 @@ export function coverageSamplesSql(d: SqlDialect) {
   };
 }
 
+/** The coverage-samples component: one row per namespace and measurement time. */
+export const COVERAGE_SAMPLES = sqlComponent('coverage-samples', 1, coverageSamplesDdl, coverageSamplesSql);
+
 interface Row {
   namespace: string;
   collection: string;
@@ -77,9 +73,6 @@ const fromRow = (row: Row): CoverageSample =>
     stale: row.stale,
   });
 
-/** The same value twice: a parameter tested for NULL and then compared (positional on SQLite). */
-const twice = (value: unknown): unknown[] => [value, value];
-
 /**
  * Coverage samples in a SQL backend (its own `coverage-samples` schema component; one implementation over
  * `SqlExecutor` for SQLite and PostgreSQL).
@@ -87,23 +80,13 @@ const twice = (value: unknown): unknown[] => [value, value];
  * @example
  * await backend.coverageSamples.record([{ namespace: 'docs@v2', collection: 'docs', at, live: 100, current: 40, stale: 0 }]);
  */
-export class SqlCoverageSampleRepository implements CoverageSampleRepository {
-  readonly #db: SqlExecutor;
-  readonly #sql: ReturnType<typeof coverageSamplesSql>;
-
-  private constructor(db: SqlExecutor) {
-    this.#db = db;
-    this.#sql = coverageSamplesSql(db.dialect);
-  }
-
+export class SqlCoverageSampleRepository
+  extends SqlRepository<ReturnType<typeof coverageSamplesSql>>
+  implements CoverageSampleRepository
+{
   /** Creates the table if needed (idempotent) and returns the repository. */
   static async open(db: SqlExecutor): Promise<SqlCoverageSampleRepository> {
-    await db.ensureSchema(
-      COVERAGE_SAMPLES_COMPONENT,
-      COVERAGE_SAMPLES_SCHEMA_VERSION,
-      coverageSamplesDdl(db.dialect),
-    );
-    return new SqlCoverageSampleRepository(db);
+    return new SqlCoverageSampleRepository(await COVERAGE_SAMPLES.install(db), COVERAGE_SAMPLES);
   }
 
   async record(samples: readonly CoverageSample[]): Promise<void> {
@@ -111,33 +94,34 @@ export class SqlCoverageSampleRepository implements CoverageSampleRepository {
     // One row per key (one statement's ON CONFLICT cannot touch a row twice): the last sample wins.
     const unique = [...new Map(samples.map((s) => [`${s.namespace}\u0000${s.at}`, s])).values()];
     const values = unique.map((s) => [s.namespace, s.collection, s.at, s.live, s.current, s.stale]);
-    const d = this.#db.dialect;
-    const onConflict = this.#sql.onConflict;
-    await this.#db.write('record coverage samples', () =>
-      insertRows(d, 'coverage_samples', COVERAGE_COLUMNS, values, onConflict),
+    await this.transaction('record coverage samples', ({ d, sql }) =>
+      insertRows(d, 'coverage_samples', COVERAGE_COLUMNS, values, sql.onConflict),
     );
   }
 
   async read(filter: CoverageSampleFilter = {}): Promise<CoverageSample[]> {
-    const found = await this.#db.all<Row>('read coverage samples', this.#sql.read, [
-      ...twice(filter.since ? filter.since.toISOString() : null),
-      ...twice(filter.collection ?? null),
-      ...twice(filter.namespace ?? null),
-    ]);
+    const found = await this.db.all<Row>(
+      'read coverage samples',
+      this.sql.read,
+      optionalParams(
+        filter.since?.toISOString() ?? null,
+        filter.collection ?? null,
+        filter.namespace ?? null,
+      ),
+    );
     return found.map(fromRow);
   }
 
   async latest(collection?: string): Promise<Map<string, CoverageSample>> {
-    const found = await this.#db.all<Row>(
+    const found = await this.db.all<Row>(
       'read the latest coverage samples',
-      this.#sql.latest,
-      twice(collection ?? null),
+      this.sql.latest,
+      optionalParams(collection ?? null),
     );
     return new Map(found.map((r) => [r.namespace, fromRow(r)]));
   }
 
   async prune(before: Date): Promise<number> {
-    const prune = this.#sql.prune;
-    return this.#db.write('prune coverage samples', () => exec(prune, [before.toISOString()]));
+    return this.transaction('prune coverage samples', ({ sql }) => exec(sql.prune, [before.toISOString()]));
   }
 }

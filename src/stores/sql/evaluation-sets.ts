@@ -1,9 +1,8 @@
-import { type Clock, systemClock } from '../../ports/clock.js';
 import type { EvaluationSetRepository, SaveSetOptions } from '../../ports/evaluation-sets.js';
 import { iso } from '../shared/timestamps.js';
 import type { SqlDialect } from './dialect.js';
 import { exec, rows, type SqlExecutor, type SqlWork } from './executor.js';
-import { audit } from './statements.js';
+import { type SqlComponent, SqlRepository, type SqlRepositoryOptions } from './repository.js';
 
 /** The columns every kind of evaluation set has in its set row. */
 export interface SetRowBase {
@@ -26,6 +25,23 @@ export interface SetStatements {
   readonly insertSet: string;
   /** Serialises saves of one name where the database has more than one writer (null on SQLite). */
   readonly lockName: string | null;
+}
+
+/**
+ * The set table of a kind of evaluation set: the columns every kind has (`SetRowBase`, the query count, the
+ * skipped inputs and where the set came from) around the kind's own `columns`.
+ */
+export function setTableDdl(d: SqlDialect, table: string, columns: string): string {
+  return `CREATE TABLE IF NOT EXISTS ${d.table(table)} (
+      name TEXT PRIMARY KEY,
+      digest TEXT NOT NULL,
+      queries INTEGER NOT NULL CHECK (queries >= 1),
+      ${columns},
+      skipped ${d.json} NOT NULL,
+      source TEXT,
+      saved_at ${d.timestamp} NOT NULL,
+      saved_by TEXT NOT NULL
+    )`;
 }
 
 /** The set-level statements over `table`, whose insert takes `columns` (in the order `SetKind.values` gives). */
@@ -57,10 +73,7 @@ export function setStatements(
 export interface SetKind<S, Info, R extends SetRowBase, Q extends SetStatements> {
   /** As in messages and the audit log: `golden` → "save a golden set", `golden.save`. */
   readonly noun: 'golden' | 'probe';
-  readonly component: string;
-  readonly schemaVersion: number;
-  ddl(d: SqlDialect): string[];
-  statements(d: SqlDialect): Q;
+  readonly component: SqlComponent<Q>;
   assertName(name: string): void;
   /** The stored set is this one: saving it again changes nothing. */
   same(held: R, set: S): boolean;
@@ -86,37 +99,29 @@ export interface SetKind<S, Info, R extends SetRowBase, Q extends SetStatements>
  * results.
  */
 export class SqlEvaluationSetRepository<S, Info, R extends SetRowBase, Q extends SetStatements>
+  extends SqlRepository<Q>
   implements EvaluationSetRepository<S, Info>
 {
-  readonly #db: SqlExecutor;
   readonly #kind: SetKind<S, Info, R, Q>;
-  readonly #sql: Q;
-  readonly #clock: Clock;
 
-  private constructor(db: SqlExecutor, kind: SetKind<S, Info, R, Q>, clock: Clock) {
-    this.#db = db;
+  private constructor(db: SqlExecutor, kind: SetKind<S, Info, R, Q>, options: SqlRepositoryOptions) {
+    super(db, kind.component, options);
     this.#kind = kind;
-    this.#sql = kind.statements(db.dialect);
-    this.#clock = clock;
   }
 
   /** Creates the kind's tables if needed (idempotent) and returns the repository. */
   static async open<S, Info, R extends SetRowBase, Q extends SetStatements>(
     db: SqlExecutor,
     kind: SetKind<S, Info, R, Q>,
-    options: { clock?: Clock } = {},
+    options: SqlRepositoryOptions = {},
   ): Promise<SqlEvaluationSetRepository<S, Info, R, Q>> {
-    await db.ensureSchema(kind.component, kind.schemaVersion, kind.ddl(db.dialect));
-    return new SqlEvaluationSetRepository(db, kind, options.clock ?? systemClock);
+    return new SqlEvaluationSetRepository(await kind.component.install(db), kind, options);
   }
 
   async save(name: string, set: S, options: SaveSetOptions = {}): Promise<Info> {
     const kind = this.#kind;
     kind.assertName(name);
-    const sql = this.#sql;
-    const d = this.#db.dialect;
-    const clock = this.#clock;
-    return this.#db.write(`save a ${kind.noun} set`, function* () {
+    return this.transaction(`save a ${kind.noun} set`, function* ({ sql, d, clock, audit }) {
       if (sql.lockName) yield* exec(sql.lockName, [`reembed:${kind.noun}:${name}`]);
       const found = (yield* rows<Stored<R>>(sql.selectSetForUpdate, [name]))[0];
       const held = found ? rowOf(found) : undefined;
@@ -127,8 +132,6 @@ export class SqlEvaluationSetRepository<S, Info, R extends SetRowBase, Q extends
       yield* exec(sql.insertSet, kind.values(row));
       yield* kind.children(d, name, set);
       yield* audit(
-        d,
-        clock,
         row.saved_by,
         `${kind.noun}.save`,
         name,
@@ -140,8 +143,7 @@ export class SqlEvaluationSetRepository<S, Info, R extends SetRowBase, Q extends
 
   async get(name: string): Promise<S> {
     const kind = this.#kind;
-    const sql = this.#sql;
-    return this.#db.read(`read a ${kind.noun} set`, function* (): SqlWork<S> {
+    return this.snapshot(`read a ${kind.noun} set`, function* ({ sql }): SqlWork<S> {
       const row = (yield* rows<Stored<R>>(sql.selectSet, [name]))[0];
       if (!row) {
         const names = (yield* rows<{ name: string }>(sql.names)).map((r) => r.name);
@@ -152,20 +154,17 @@ export class SqlEvaluationSetRepository<S, Info, R extends SetRowBase, Q extends
   }
 
   async list(): Promise<Info[]> {
-    const found = await this.#db.all<Stored<R>>(`list ${this.#kind.noun} sets`, this.#sql.listSets);
+    const found = await this.db.all<Stored<R>>(`list ${this.#kind.noun} sets`, this.sql.listSets);
     return found.map((r) => this.#kind.info(rowOf(r)));
   }
 
   async delete(name: string, options: { actor?: string } = {}): Promise<boolean> {
     const kind = this.#kind;
-    const sql = this.#sql;
-    const d = this.#db.dialect;
-    const clock = this.#clock;
-    return this.#db.write(`delete a ${kind.noun} set`, function* () {
+    return this.transaction(`delete a ${kind.noun} set`, function* ({ sql, audit }) {
       const held = (yield* rows<Stored<R>>(sql.selectSetForUpdate, [name]))[0];
       if (!held) return false;
       yield* exec(sql.deleteSet, [name]);
-      yield* audit(d, clock, options.actor ?? 'reembed', `${kind.noun}.delete`, name, {
+      yield* audit(options.actor ?? 'reembed', `${kind.noun}.delete`, name, {
         digest: held.digest,
       });
       return true;

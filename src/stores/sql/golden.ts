@@ -1,5 +1,4 @@
 import { assertGoldenName, type GoldenSet, unknownGoldenSet } from '../../core/golden.js';
-import type { Clock } from '../../ports/clock.js';
 import type { GoldenSetInfo } from '../../ports/evaluation-sets.js';
 import {
   type GoldenSetRow,
@@ -10,27 +9,16 @@ import {
   goldenSetRow,
 } from '../shared/golden-rows.js';
 import type { SqlDialect } from './dialect.js';
-import { type SetKind, SqlEvaluationSetRepository, setStatements } from './evaluation-sets.js';
+import { type SetKind, SqlEvaluationSetRepository, setStatements, setTableDdl } from './evaluation-sets.js';
 import { rows, type SqlExecutor } from './executor.js';
-import { insertRows } from './statements.js';
-
-export const GOLDEN_COMPONENT = 'golden';
-export const GOLDEN_SCHEMA_VERSION = 1;
+import { type SqlRepositoryOptions, sqlComponent } from './repository.js';
+import { bulkColumns, insertRows } from './statements.js';
 
 /** A set row plus its queries (in order) and judgments; children go with the set (ON DELETE CASCADE). */
 export function goldenDdl(d: SqlDialect): string[] {
   const t = d.table;
   return [
-    `CREATE TABLE IF NOT EXISTS ${t('golden_sets')} (
-      name TEXT PRIMARY KEY,
-      digest TEXT NOT NULL,
-      queries INTEGER NOT NULL CHECK (queries >= 1),
-      judgments INTEGER NOT NULL CHECK (judgments >= 1),
-      skipped ${d.json} NOT NULL,
-      source TEXT,
-      saved_at ${d.timestamp} NOT NULL,
-      saved_by TEXT NOT NULL
-    )`,
+    setTableDdl(d, 'golden_sets', 'judgments INTEGER NOT NULL CHECK (judgments >= 1)'),
     `CREATE TABLE IF NOT EXISTS ${t('golden_queries')} (
       set_name TEXT NOT NULL REFERENCES ${t('golden_sets')}(name) ON DELETE CASCADE,
       position INTEGER NOT NULL,
@@ -67,27 +55,16 @@ export function goldenSql(d: SqlDialect) {
   };
 }
 
-const QUERY_COLUMNS = [
-  { name: 'set_name', pgType: 'text' },
-  { name: 'position', pgType: 'integer' },
-  { name: 'query_id', pgType: 'text' },
-  { name: 'text', pgType: 'text' },
-] as const;
+const QUERY_COLUMNS = bulkColumns('set_name text, position integer, query_id text, text text');
+const QREL_COLUMNS = bulkColumns('set_name text, query_id text, doc_id text, grade double precision');
 
-const QREL_COLUMNS = [
-  { name: 'set_name', pgType: 'text' },
-  { name: 'query_id', pgType: 'text' },
-  { name: 'doc_id', pgType: 'text' },
-  { name: 'grade', pgType: 'double precision' },
-] as const;
+/** The golden-set component: set rows, their queries in order and their judgments. */
+export const GOLDEN = sqlComponent('golden', 1, goldenDdl, goldenSql);
 
 /** Golden sets: a set row, its queries in order and its judgments (read back through `GoldenSetBuilder`). */
 const GOLDEN_SETS: SetKind<GoldenSet, GoldenSetInfo, GoldenSetRow, ReturnType<typeof goldenSql>> = {
   noun: 'golden',
-  component: GOLDEN_COMPONENT,
-  schemaVersion: GOLDEN_SCHEMA_VERSION,
-  ddl: goldenDdl,
-  statements: goldenSql,
+  component: GOLDEN,
   assertName: assertGoldenName,
   same: (held, golden) => held.digest === golden.digest,
   exists: (name, held, golden) => goldenExists(name, held, golden.digest),
@@ -128,5 +105,5 @@ export type SqlGoldenSetRepository = SqlEvaluationSetRepository<
 /** Creates the golden-set tables if needed (idempotent) and returns the repository. */
 export const openSqlGoldenSets = (
   db: SqlExecutor,
-  options: { clock?: Clock } = {},
+  options: SqlRepositoryOptions = {},
 ): Promise<SqlGoldenSetRepository> => SqlEvaluationSetRepository.open(db, GOLDEN_SETS, options);

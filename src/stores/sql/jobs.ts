@@ -1,5 +1,4 @@
 import { ReembedError } from '../../core/errors.js';
-import { type Clock, systemClock } from '../../ports/clock.js';
 import {
   type Checkpoint,
   type DeadLetter,
@@ -18,12 +17,8 @@ import { jsonValue } from '../shared/json.js';
 import { iso, isoOrNull } from '../shared/timestamps.js';
 import type { SqlDialect } from './dialect.js';
 import { exec, rows, type SqlExecutor } from './executor.js';
-import { insertRows } from './statements.js';
-
-export const JOBS_COMPONENT = 'jobs';
-export const JOBS_SCHEMA_VERSION = 1;
-
-const sqlList = (values: readonly string[]): string => values.map((v) => `'${v}'`).join(', ');
+import { SqlRepository, type SqlRepositoryOptions, sqlComponent } from './repository.js';
+import { bulkColumns, insertRows, optionalParams, sqlList } from './statements.js';
 
 /**
  * Job rows, dead letters, the priority queue and job leases. Checkpoints live in the store's
@@ -84,16 +79,9 @@ export function jobsDdl(d: SqlDialect): string[] {
   ];
 }
 
-export const DEAD_LETTER_COLUMNS = [
-  { name: 'namespace', pgType: 'text' },
-  { name: 'source_id', pgType: 'text' },
-  { name: 'source_version', pgType: 'bigint' },
-  { name: 'job_id', pgType: 'text' },
-  { name: 'code', pgType: 'text' },
-  { name: 'reason', pgType: 'text' },
-  { name: 'attempts', pgType: 'integer' },
-  { name: 'at', pgType: 'timestamptz' },
-] as const;
+const DEAD_LETTER_COLUMNS = bulkColumns(
+  'namespace text, source_id text, source_version bigint, job_id text, code text, reason text, attempts integer, at timestamptz',
+);
 
 /** Statements of the repository in one dialect, as strings (STYLE #6). */
 export function jobsSql(d: SqlDialect) {
@@ -169,6 +157,9 @@ export function jobsSql(d: SqlDialect) {
   };
 }
 
+/** The jobs component: job rows, dead letters, the priority queue and job leases. */
+export const JOBS = sqlComponent('jobs', 1, jobsDdl, jobsSql);
+
 interface JobRow {
   id: string;
   type: string;
@@ -210,26 +201,15 @@ interface DeadLetterRow {
  * `updateJob` and `saveCheckpoint` per batch): counter updates are increments in one statement, so any
  * number of worker processes may add to one job row.
  */
-export class SqlJobRepository implements JobRepository {
-  readonly #db: SqlExecutor;
-  readonly #sql: ReturnType<typeof jobsSql>;
-  readonly #clock: Clock;
-
-  private constructor(db: SqlExecutor, clock: Clock) {
-    this.#db = db;
-    this.#sql = jobsSql(db.dialect);
-    this.#clock = clock;
-  }
-
+export class SqlJobRepository extends SqlRepository<ReturnType<typeof jobsSql>> implements JobRepository {
   /** Creates the tables if needed (idempotent) and returns the repository. */
-  static async open(db: SqlExecutor, options: { clock?: Clock } = {}): Promise<SqlJobRepository> {
-    await db.ensureSchema(JOBS_COMPONENT, JOBS_SCHEMA_VERSION, jobsDdl(db.dialect));
-    return new SqlJobRepository(db, options.clock ?? systemClock);
+  static async open(db: SqlExecutor, options: SqlRepositoryOptions = {}): Promise<SqlJobRepository> {
+    return new SqlJobRepository(await JOBS.install(db), JOBS, options);
   }
 
   async ensureJob(input: NewJob): Promise<Job> {
-    const now = this.#now();
-    await this.#db.run('create a job', this.#sql.insertJob, [
+    const now = this.now();
+    await this.db.run('create a job', this.sql.insertJob, [
       input.id,
       input.type,
       input.namespace,
@@ -247,22 +227,19 @@ export class SqlJobRepository implements JobRepository {
   }
 
   async listJobs(filter: { namespace?: string; migrationId?: string } = {}): Promise<Job[]> {
-    const namespace = filter.namespace ?? null;
-    const migration = filter.migrationId ?? null;
-    const found = await this.#db.all<JobRow>('list jobs', this.#sql.listJobs, [
-      namespace,
-      namespace,
-      migration,
-      migration,
-    ]);
+    const found = await this.db.all<JobRow>(
+      'list jobs',
+      this.sql.listJobs,
+      optionalParams(filter.namespace ?? null, filter.migrationId ?? null),
+    );
     return found.map(fromRow);
   }
 
   async updateJob(id: string, patch: JobPatch): Promise<Job> {
     const add = patch.add ?? {};
-    const now = this.#now();
+    const now = this.now();
     const state = patch.state ?? null;
-    const found = await this.#db.all<JobRow>('update a job', this.#sql.updateJob, [
+    const found = await this.db.all<JobRow>('update a job', this.sql.updateJob, [
       state,
       patch.pass ?? null,
       add.processed ?? 0,
@@ -283,12 +260,12 @@ export class SqlJobRepository implements JobRepository {
   }
 
   async checkpoint(jobId: string): Promise<Checkpoint | null> {
-    const [row] = await this.#db.all<{
+    const [row] = await this.db.all<{
       job_id: string;
       cursor: string;
       processed: unknown;
       updated_at: unknown;
-    }>('read a checkpoint', this.#sql.checkpoint, [jobId]);
+    }>('read a checkpoint', this.sql.checkpoint, [jobId]);
     return row
       ? Object.freeze({
           jobId: row.job_id,
@@ -301,12 +278,12 @@ export class SqlJobRepository implements JobRepository {
 
   /** The statement the vector store runs inside a batch's transaction, run on its own. */
   async saveCheckpoint(namespace: string, checkpoint: CheckpointWrite): Promise<void> {
-    await this.#db.run('save a checkpoint', this.#sql.saveCheckpoint, [
+    await this.db.run('save a checkpoint', this.sql.saveCheckpoint, [
       checkpoint.jobId,
       namespace,
       checkpoint.cursor,
       checkpoint.processed,
-      this.#now(),
+      this.now(),
     ]);
   }
 
@@ -319,7 +296,7 @@ export class SqlJobRepository implements JobRepository {
       const held = byKey.get(key);
       byKey.set(key, { ...e, attempts: Math.max(1, e.attempts) + (held?.attempts ?? 0) });
     }
-    const at = this.#now();
+    const at = this.now();
     const values = [...byKey.values()].map((e) => [
       e.namespace,
       e.sourceId,
@@ -330,10 +307,8 @@ export class SqlJobRepository implements JobRepository {
       e.attempts,
       at,
     ]);
-    const d = this.#db.dialect;
-    const onConflict = this.#sql.deadLettersOnConflict;
-    await this.#db.bulk('record dead letters', () =>
-      insertRows(d, 'dead_letters', DEAD_LETTER_COLUMNS, values, onConflict),
+    await this.bulkWrite('record dead letters', ({ d, sql }) =>
+      insertRows(d, 'dead_letters', DEAD_LETTER_COLUMNS, values, sql.deadLettersOnConflict),
     );
   }
 
@@ -341,10 +316,10 @@ export class SqlJobRepository implements JobRepository {
     namespace: string,
     options: { limit?: number; afterSourceId?: string } = {},
   ): Promise<DeadLetter[]> {
-    const found = await this.#db.all<DeadLetterRow>('list dead letters', this.#sql.listDeadLetters, [
+    const found = await this.db.all<DeadLetterRow>('list dead letters', this.sql.listDeadLetters, [
       namespace,
       options.afterSourceId ?? '',
-      options.limit ?? this.#db.dialect.noLimit,
+      options.limit ?? this.db.dialect.noLimit,
     ]);
     return found.map((r) =>
       Object.freeze({
@@ -361,23 +336,23 @@ export class SqlJobRepository implements JobRepository {
   }
 
   async countDeadLetters(namespace: string): Promise<number> {
-    return this.#count('count dead letters', this.#sql.countDeadLetters, namespace);
+    return this.#count('count dead letters', this.sql.countDeadLetters, namespace);
   }
 
   async clearDeadLetters(namespace: string, sourceIds: readonly string[]): Promise<number> {
     if (sourceIds.length === 0) return 0;
-    const list = this.#db.dialect.list(sourceIds);
-    return this.#db.run('clear dead letters', this.#sql.clearDeadLetters, [namespace, list]);
+    const list = this.db.dialect.list(sourceIds);
+    return this.db.run('clear dead letters', this.sql.clearDeadLetters, [namespace, list]);
   }
 
   async enqueue(namespace: string, sourceIds: readonly string[], priority = 0): Promise<void> {
     if (sourceIds.length === 0) return;
-    const ids = this.#db.dialect.list([...new Set(sourceIds)]);
-    await this.#db.run('queue sources', this.#sql.enqueue, [namespace, priority, ids]);
+    const ids = this.db.dialect.list([...new Set(sourceIds)]);
+    await this.db.run('queue sources', this.sql.enqueue, [namespace, priority, ids]);
   }
 
   async peekQueue(namespace: string, limit: number): Promise<string[]> {
-    const found = await this.#db.all<{ source_id: string }>('read the queue', this.#sql.peekQueue, [
+    const found = await this.db.all<{ source_id: string }>('read the queue', this.sql.peekQueue, [
       namespace,
       limit,
     ]);
@@ -386,20 +361,19 @@ export class SqlJobRepository implements JobRepository {
 
   async ack(namespace: string, sourceIds: readonly string[]): Promise<void> {
     if (sourceIds.length === 0) return;
-    const list = this.#db.dialect.list(sourceIds);
-    await this.#db.run('acknowledge queued sources', this.#sql.ack, [namespace, list]);
+    const list = this.db.dialect.list(sourceIds);
+    await this.db.run('acknowledge queued sources', this.sql.ack, [namespace, list]);
   }
 
   async queueSize(namespace: string): Promise<number> {
-    return this.#count('count the queue', this.#sql.queueSize, namespace);
+    return this.#count('count the queue', this.sql.queueSize, namespace);
   }
 
   /** Also the distributed backfill's plans (and, by cascade, ranges) of these namespaces, when planned. */
   async purge(namespaces: readonly string[]): Promise<void> {
     if (namespaces.length === 0) return;
-    const sql = this.#sql;
-    const list = this.#db.dialect.list(namespaces);
-    await this.#db.write('purge jobs', function* () {
+    const list = this.db.dialect.list(namespaces);
+    await this.transaction('purge jobs', function* ({ sql }) {
       yield* exec(sql.purgeLeases, [list]);
       for (const statement of sql.purge) yield* exec(statement, [list]);
       if (!sql.plansPresent) return;
@@ -409,8 +383,8 @@ export class SqlJobRepository implements JobRepository {
   }
 
   async heartbeat(jobId: string, runner: Pick<JobRunner, 'owner' | 'host' | 'pid'>): Promise<void> {
-    const now = this.#now();
-    await this.#db.run('record a job heartbeat', this.#sql.heartbeat, [
+    const now = this.now();
+    await this.db.run('record a job heartbeat', this.sql.heartbeat, [
       jobId,
       runner.owner,
       runner.host,
@@ -421,20 +395,16 @@ export class SqlJobRepository implements JobRepository {
   }
 
   async release(jobId: string, owner: string): Promise<void> {
-    await this.#db.run('release a job', this.#sql.release, [jobId, owner]);
+    await this.db.run('release a job', this.sql.release, [jobId, owner]);
   }
 
   async #count(what: string, text: string, namespace: string): Promise<number> {
-    const [row] = await this.#db.all<{ n: unknown }>(what, text, [namespace]);
+    const [row] = await this.db.all<{ n: unknown }>(what, text, [namespace]);
     return Number(row?.n ?? 0);
   }
 
   async #row(id: string): Promise<JobRow | undefined> {
-    return (await this.#db.all<JobRow>('read a job', this.#sql.job, [id]))[0];
-  }
-
-  #now(): string {
-    return this.#clock.now().toISOString();
+    return (await this.db.all<JobRow>('read a job', this.sql.job, [id]))[0];
   }
 }
 

@@ -12,7 +12,6 @@ import {
   TERMINAL_STATES,
   unfinishedMigrationConflict,
 } from '../../core/migration.js';
-import { type Clock, systemClock } from '../../ports/clock.js';
 import type {
   AgreementSample,
   AgreementSummary,
@@ -28,13 +27,8 @@ import { jsonValue, parseJsonObject } from '../shared/json.js';
 import { iso, isoOrNull } from '../shared/timestamps.js';
 import type { SqlDialect } from './dialect.js';
 import { exec, rows, type SqlExecutor, type SqlWork } from './executor.js';
-import { audit, insertRows } from './statements.js';
-
-/** `['a', 'b']` → `'a', 'b'` for CHECK constraints built from the core's `as const` state lists. */
-const sqlList = (values: readonly string[]): string => values.map((v) => `'${v}'`).join(', ');
-
-export const MIGRATIONS_COMPONENT = 'migrations';
-export const MIGRATIONS_SCHEMA_VERSION = 1;
+import { SqlRepository, type SqlRepositoryOptions, sqlComponent } from './repository.js';
+import { bulkColumns, insertRows, optionalParams, sqlList } from './statements.js';
 
 /**
  * Tables of the migration repository. The partial unique index lets an alias have at most one unfinished
@@ -93,30 +87,11 @@ export function migrationsDdl(d: SqlDialect): string[] {
   ];
 }
 
-const AGREEMENT_COLUMNS = [
-  { name: 'migration_id', pgType: 'text' },
-  { name: 'at', pgType: 'timestamptz' },
-  { name: 'phase', pgType: 'text' },
-  { name: 'tenant', pgType: 'text' },
-  { name: 'k', pgType: 'integer' },
-  { name: 'overlap', pgType: 'float8' },
-  { name: 'rbo', pgType: 'float8' },
-  { name: 'served_ms', pgType: 'float8' },
-  { name: 'shadow_ms', pgType: 'float8' },
-] as const;
-
-const QUERY_COLUMNS = [
-  { name: 'migration_id', pgType: 'text' },
-  { name: 'at', pgType: 'timestamptz' },
-  { name: 'text', pgType: 'text' },
-  { name: 'tenant', pgType: 'text' },
-] as const;
-
-const READ_COLUMNS = [
-  { name: 'namespace', pgType: 'text' },
-  { name: 'last_read_at', pgType: 'timestamptz' },
-  { name: 'reads', pgType: 'bigint' },
-] as const;
+const AGREEMENT_COLUMNS = bulkColumns(
+  'migration_id text, at timestamptz, phase text, tenant text, k integer, overlap float8, rbo float8, served_ms float8, shadow_ms float8',
+);
+const QUERY_COLUMNS = bulkColumns('migration_id text, at timestamptz, text text, tenant text');
+const READ_COLUMNS = bulkColumns('namespace text, last_read_at timestamptz, reads bigint');
 
 /** Statements of the repository in one dialect, as strings (STYLE #6). */
 export function migrationsSql(d: SqlDialect) {
@@ -183,35 +158,24 @@ interface MigrationRow {
 
 type Sql = ReturnType<typeof migrationsSql>;
 
+/** The migrations component: migrations, shadow agreement, kept queries and namespace reads. */
+export const MIGRATIONS = sqlComponent('migrations', 1, migrationsDdl, migrationsSql);
+
 /**
  * Migrations in a SQL backend (SQLite or PostgreSQL, one implementation over `SqlExecutor`). Transitions
  * are checked against the core transition table under the row lock (PostgreSQL `FOR UPDATE`; SQLite's
  * write transaction), compare-and-set on `version`, and audited in the same transaction (invariant 8).
  */
-export class SqlMigrationRepository implements MigrationRepository {
-  readonly #db: SqlExecutor;
-  readonly #sql: Sql;
-  readonly #clock: Clock;
-
-  private constructor(db: SqlExecutor, clock: Clock) {
-    this.#db = db;
-    this.#sql = migrationsSql(db.dialect);
-    this.#clock = clock;
-  }
-
+export class SqlMigrationRepository extends SqlRepository<Sql> implements MigrationRepository {
   /** Creates the tables if needed (idempotent) and returns the repository. */
-  static async open(db: SqlExecutor, options: { clock?: Clock } = {}): Promise<SqlMigrationRepository> {
-    await db.ensureSchema(MIGRATIONS_COMPONENT, MIGRATIONS_SCHEMA_VERSION, migrationsDdl(db.dialect));
-    return new SqlMigrationRepository(db, options.clock ?? systemClock);
+  static async open(db: SqlExecutor, options: SqlRepositoryOptions = {}): Promise<SqlMigrationRepository> {
+    return new SqlMigrationRepository(await MIGRATIONS.install(db), MIGRATIONS, options);
   }
 
   async create(input: NewMigration, actor: string): Promise<Migration> {
     checkActor(actor);
-    const sql = this.#sql;
-    const d = this.#db.dialect;
-    const clock = this.#clock;
     try {
-      return await this.#db.write('create a migration', function* () {
+      return await this.transaction('create a migration', function* ({ sql, clock, audit }) {
         const [open] = yield* rows<{ id: string; state: string }>(sql.unfinished, [input.alias]);
         if (open) throw unfinishedMigrationConflict(input.alias, open);
         const now = clock.now().toISOString();
@@ -242,7 +206,7 @@ export class SqlMigrationRepository implements MigrationRepository {
           now,
           now,
         ]);
-        yield* audit(d, clock, actor, 'migration.create', input.id, {
+        yield* audit(actor, 'migration.create', input.id, {
           alias: input.alias,
           from: input.from,
           to: input.to,
@@ -254,19 +218,21 @@ export class SqlMigrationRepository implements MigrationRepository {
     } catch (error) {
       // Two creators raced past the check (PostgreSQL): the partial unique index let one of them in. Any
       // other unique violation (an id taken) stays the store's failure.
-      if (!d.uniqueViolation(error)) throw error;
-      const [held] = await this.#db.all<{ id: string; state: string }>('read migrations', sql.unfinished, [
-        input.alias,
-      ]);
+      if (!this.db.dialect.uniqueViolation(error)) throw error;
+      const [held] = await this.db.all<{ id: string; state: string }>(
+        'read migrations',
+        this.sql.unfinished,
+        [input.alias],
+      );
       if (held) throw unfinishedMigrationConflict(input.alias, held);
       throw error;
     }
   }
 
   async get(id: string): Promise<Migration> {
-    const [row] = await this.#db.all<MigrationRow>('read a migration', this.#sql.row, [id]);
+    const [row] = await this.db.all<MigrationRow>('read a migration', this.sql.row, [id]);
     if (row) return fromRow(row);
-    const known = (await this.#db.all<{ id: string }>('read migrations', this.#sql.recent)).map((r) => r.id);
+    const known = (await this.db.all<{ id: string }>('read migrations', this.sql.recent)).map((r) => r.id);
     throw new ReembedError(
       'NOT_FOUND',
       `Unknown migration "${id}". Recent migrations: ${known.length ? known.join(', ') : '(none)'}; list them with reembed migrate status.`,
@@ -275,13 +241,8 @@ export class SqlMigrationRepository implements MigrationRepository {
   }
 
   async list(filter: { collection?: string; alias?: string; active?: boolean } = {}): Promise<Migration[]> {
-    const collection = filter.collection ?? null;
-    const alias = filter.alias ?? null;
-    const found = await this.#db.all<MigrationRow>('list migrations', this.#sql.list, [
-      collection,
-      collection,
-      alias,
-      alias,
+    const found = await this.db.all<MigrationRow>('list migrations', this.sql.list, [
+      ...optionalParams(filter.collection ?? null, filter.alias ?? null),
       filter.active === true ? 1 : 0,
     ]);
     return found.map(fromRow);
@@ -294,10 +255,7 @@ export class SqlMigrationRepository implements MigrationRepository {
     options: TransitionOptions = {},
   ): Promise<Migration> {
     checkActor(actor);
-    const sql = this.#sql;
-    const d = this.#db.dialect;
-    const clock = this.#clock;
-    return this.#db.write('change a migration state', function* () {
+    return this.transaction('change a migration state', function* ({ sql, clock, audit }) {
       const current = fromRow(yield* locked(sql, id));
       checkVersion(current, options.expectedVersion);
       assertTransition(current, to);
@@ -305,7 +263,7 @@ export class SqlMigrationRepository implements MigrationRepository {
       const completedAt = current.completedAt ?? (isComplete(to) ? now : null);
       const info = JSON.stringify({ ...current.info, ...(options.info ?? {}) });
       const [row] = yield* rows<MigrationRow>(sql.transition, [to, info, now, completedAt, id]);
-      yield* audit(d, clock, actor, 'migration.transition', id, {
+      yield* audit(actor, 'migration.transition', id, {
         from: current.state,
         to,
         strategy: current.strategy,
@@ -317,21 +275,17 @@ export class SqlMigrationRepository implements MigrationRepository {
 
   async updateInfo(id: string, patch: Readonly<Record<string, unknown>>, actor: string): Promise<Migration> {
     checkActor(actor);
-    const sql = this.#sql;
-    const d = this.#db.dialect;
-    const clock = this.#clock;
-    return this.#db.write('update migration info', function* () {
+    return this.transaction('update migration info', function* ({ sql, clock, audit }) {
       const current = fromRow(yield* locked(sql, id));
       const info = JSON.stringify({ ...current.info, ...patch });
       const [row] = yield* rows<MigrationRow>(sql.updateInfo, [info, clock.now().toISOString(), id]);
-      yield* audit(d, clock, actor, 'migration.info', id, { patch });
+      yield* audit(actor, 'migration.info', id, { patch });
       return fromRow(row as MigrationRow);
     });
   }
 
   async purge(collection: string): Promise<number> {
-    const sql = this.#sql;
-    return this.#db.write('purge migrations', function* () {
+    return this.transaction('purge migrations', function* ({ sql }) {
       for (const statement of sql.purge) yield* exec(statement, [collection]);
       return yield* exec(sql.purgeMigrations, [collection]);
     });
@@ -350,8 +304,7 @@ export class SqlMigrationRepository implements MigrationRepository {
       s.servedMs,
       s.shadowMs,
     ]);
-    const d = this.#db.dialect;
-    await this.#db.bulk('record shadow agreement', () =>
+    await this.bulkWrite('record shadow agreement', ({ d }) =>
       insertRows(d, 'migration_agreement', AGREEMENT_COLUMNS, values),
     );
   }
@@ -360,10 +313,8 @@ export class SqlMigrationRepository implements MigrationRepository {
     migrationId: string,
     options: { phase?: MigrationState } = {},
   ): Promise<AgreementSummary> {
-    const sql = this.#sql;
-    const phase = options.phase ?? null;
-    const params = [migrationId, phase, phase];
-    return this.#db.read('summarise shadow agreement', function* (): SqlWork<AgreementSummary> {
+    const params = [migrationId, ...optionalParams(options.phase ?? null)];
+    return this.snapshot('summarise shadow agreement', function* ({ sql }): SqlWork<AgreementSummary> {
       const [total] = yield* rows<{ n: unknown; rbo: number | null }>(sql.total, params);
       const n = Number(total?.n ?? 0);
       const byK = yield* rows<{ k: number; overlap: number }>(sql.byK, params);
@@ -406,17 +357,15 @@ export class SqlMigrationRepository implements MigrationRepository {
       });
     }
     const values = [...merged].map(([namespace, m]) => [namespace, m.lastReadAt, m.reads]);
-    const d = this.#db.dialect;
-    const onConflict = this.#sql.readsOnConflict;
-    await this.#db.bulk('record namespace reads', () =>
-      insertRows(d, 'namespace_traffic', READ_COLUMNS, values, onConflict),
+    await this.bulkWrite('record namespace reads', ({ d, sql }) =>
+      insertRows(d, 'namespace_traffic', READ_COLUMNS, values, sql.readsOnConflict),
     );
   }
 
   async traffic(namespace: string): Promise<NamespaceTraffic | null> {
-    const [row] = await this.#db.all<{ namespace: string; last_read_at: unknown; reads: unknown }>(
+    const [row] = await this.db.all<{ namespace: string; last_read_at: unknown; reads: unknown }>(
       'read namespace traffic',
-      this.#sql.traffic,
+      this.sql.traffic,
       [namespace],
     );
     return row
@@ -430,10 +379,8 @@ export class SqlMigrationRepository implements MigrationRepository {
 
   async recordQueries(queries: readonly ServedQuery[], retention: QueryRetention): Promise<void> {
     if (queries.length === 0) return;
-    const sql = this.#sql;
-    const d = this.#db.dialect;
     const values = queries.map((q) => [q.migrationId, q.at, q.text, q.tenant]);
-    await this.#db.write('keep served queries', function* () {
+    await this.transaction('keep served queries', function* ({ d, sql }) {
       yield* insertRows(d, 'migration_queries', QUERY_COLUMNS, values);
       for (const id of new Set(queries.map((q) => q.migrationId)))
         yield* exec(sql.trimQueries, [id, retention.before, id, retention.max]);
@@ -441,17 +388,17 @@ export class SqlMigrationRepository implements MigrationRepository {
   }
 
   async recentQueries(migrationId: string, limit: number): Promise<ServedQuery[]> {
-    const found = await this.#db.all<{
+    const found = await this.db.all<{
       migration_id: string;
       at: unknown;
       text: string;
       tenant: string | null;
-    }>('read served queries', this.#sql.recentQueries, [migrationId, limit]);
+    }>('read served queries', this.sql.recentQueries, [migrationId, limit]);
     return found.map((r) => ({ migrationId: r.migration_id, at: iso(r.at), text: r.text, tenant: r.tenant }));
   }
 
   async forgetQueries(migrationId: string): Promise<number> {
-    return this.#db.run('forget served queries', this.#sql.forgetQueries, [migrationId]);
+    return this.db.run('forget served queries', this.sql.forgetQueries, [migrationId]);
   }
 }
 

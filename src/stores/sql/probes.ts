@@ -1,5 +1,4 @@
 import { assertProbeName, type ProbeSet, probeExists, unknownProbeSet } from '../../core/probe.js';
-import type { Clock } from '../../ports/clock.js';
 import type { ProbeSetInfo } from '../../ports/evaluation-sets.js';
 import {
   type ProbeQueryRow,
@@ -9,29 +8,20 @@ import {
   probeSetRow,
 } from '../shared/probe-rows.js';
 import type { SqlDialect } from './dialect.js';
-import { type SetKind, SqlEvaluationSetRepository, setStatements } from './evaluation-sets.js';
+import { type SetKind, SqlEvaluationSetRepository, setStatements, setTableDdl } from './evaluation-sets.js';
 import { rows, type SqlExecutor } from './executor.js';
-import { insertRows } from './statements.js';
-
-export const PROBES_COMPONENT = 'probes';
-export const PROBES_SCHEMA_VERSION = 1;
+import { type SqlRepositoryOptions, sqlComponent } from './repository.js';
+import { bulkColumns, insertRows } from './statements.js';
 
 /** A set row plus its queries in order; queries go with their set (ON DELETE CASCADE). */
 export function probesDdl(d: SqlDialect): string[] {
   const t = d.table;
   return [
-    `CREATE TABLE IF NOT EXISTS ${t('probe_sets')} (
-      name TEXT PRIMARY KEY,
-      collection TEXT NOT NULL,
-      digest TEXT NOT NULL,
-      queries INTEGER NOT NULL CHECK (queries >= 1),
-      params ${d.json} NOT NULL,
-      population ${d.json} NOT NULL,
-      skipped ${d.json} NOT NULL,
-      source TEXT,
-      saved_at ${d.timestamp} NOT NULL,
-      saved_by TEXT NOT NULL
-    )`,
+    setTableDdl(
+      d,
+      'probe_sets',
+      `collection TEXT NOT NULL, params ${d.json} NOT NULL, population ${d.json} NOT NULL`,
+    ),
     `CREATE TABLE IF NOT EXISTS ${t('probe_queries')} (
       set_name TEXT NOT NULL REFERENCES ${t('probe_sets')}(name) ON DELETE CASCADE,
       position INTEGER NOT NULL,
@@ -68,25 +58,17 @@ export function probesSql(d: SqlDialect) {
   };
 }
 
-const QUERY_COLUMNS = [
-  'set_name',
-  'position',
-  'query_id',
-  'source_id',
-  'tenant',
-  'content_hash',
-  'kind',
-  'text',
-  'held_out',
-].map((name) => ({ name, pgType: name === 'position' ? 'integer' : 'text' }));
+const QUERY_COLUMNS = bulkColumns(
+  'set_name text, position integer, query_id text, source_id text, tenant text, content_hash text, kind text, text text, held_out text',
+);
+
+/** The probe-set component: set rows and their queries in order. */
+export const PROBES = sqlComponent('probes', 1, probesDdl, probesSql);
 
 /** Probe sets: a set row and its queries in order, cut from one collection's documents. */
 const PROBE_SETS: SetKind<ProbeSet, ProbeSetInfo, ProbeSetRow, ReturnType<typeof probesSql>> = {
   noun: 'probe',
-  component: PROBES_COMPONENT,
-  schemaVersion: PROBES_SCHEMA_VERSION,
-  ddl: probesDdl,
-  statements: probesSql,
+  component: PROBES,
   assertName: assertProbeName,
   same: (held, probe) => held.digest === probe.digest && held.collection === probe.collection,
   exists: (name, held, probe) => probeExists(name, held.digest, held.saved_at, probe.digest),
@@ -142,5 +124,5 @@ export type SqlProbeSetRepository = SqlEvaluationSetRepository<
 /** Creates the probe-set tables if needed (idempotent) and returns the repository. */
 export const openSqlProbeSets = (
   db: SqlExecutor,
-  options: { clock?: Clock } = {},
+  options: SqlRepositoryOptions = {},
 ): Promise<SqlProbeSetRepository> => SqlEvaluationSetRepository.open(db, PROBE_SETS, options);

@@ -11,7 +11,8 @@ import { goldenDdl, goldenSql } from './golden.js';
 import { jobsSql } from './jobs.js';
 import { migrationsSql } from './migrations.js';
 import { probesDdl, probesSql } from './probes.js';
-import { audit, insertRows } from './statements.js';
+import { SQL_COMPONENTS } from './repositories.js';
+import { audit, bulkColumns, insertRows, optionalParams } from './statements.js';
 import { trafficDdl, trafficSql } from './traffic.js';
 
 const collect = <T>(work: SqlWork<T>, answer: (s: SqlStatement) => unknown = () => []) => {
@@ -82,6 +83,15 @@ describe('insertRows', () => {
     expect(collect(insertRows(sqliteDialect(), 't', columns, [])).seen).toEqual([]);
   });
 
+  it('reads bulk columns written as SQL, types of more than one word included', () => {
+    expect(bulkColumns('set_name text, position integer,grade double precision')).toEqual([
+      { name: 'set_name', pgType: 'text' },
+      { name: 'position', pgType: 'integer' },
+      { name: 'grade', pgType: 'double precision' },
+    ]);
+    expect(optionalParams('a', null)).toEqual(['a', 'a', null, null]);
+  });
+
   it('audits in the dialect of the executor', () => {
     const { seen } = collect(audit(pgDialect('s'), systemClock, 'ann', 'x.save', 'n', { k: 1 }));
     expect(seen[0]?.text).toContain('INSERT INTO "s"."audit_log"');
@@ -134,6 +144,20 @@ describe('traffic and coverage statements', () => {
     for (const ddl of [...trafficDdl(pgDialect('tenant_a')), ...coverageSamplesDdl(pgDialect('tenant_a'))])
       expect(ddl).toContain('"tenant_a".');
     expect(trafficDdl(sqliteDialect())[0]).toMatch(/WITHOUT ROWID$/);
+  });
+});
+
+describe('components', () => {
+  it('each has a unique name and installs its own DDL in the executor dialect, recording its version', async () => {
+    expect(new Set(SQL_COMPONENTS.map((c) => c.name)).size).toBe(SQL_COMPONENTS.length);
+    for (const component of SQL_COMPONENTS) {
+      const calls: unknown[][] = [];
+      const d = pgDialect('tenant_a');
+      const db = { dialect: d, ensureSchema: async (...args: unknown[]) => void calls.push(args) };
+      expect(await component.install(db as never)).toBe(db);
+      expect(calls).toEqual([[component.name, component.version, component.ddl(d)]]);
+      expect(component.ddl(d).every((statement) => statement.includes('"tenant_a".'))).toBe(true);
+    }
   });
 });
 

@@ -9,6 +9,26 @@ export interface BulkColumn {
 }
 
 /**
+ * The columns of a bulk insert written as SQL: `'set_name text, position integer, grade double precision'`
+ * (each a name, then its PostgreSQL type).
+ */
+export function bulkColumns(spec: string): BulkColumn[] {
+  return spec.split(',').map((part) => {
+    const [name = '', ...type] = part.trim().split(/\s+/);
+    return Object.freeze({ name, pgType: type.join(' ') });
+  });
+}
+
+/**
+ * Each value twice, for optional filters written `(${d.typed(n, 'text')} IS NULL OR column = ${d.param(n + 1)})`:
+ * SQLite's `?` are positional, so a parameter tested for NULL and then compared is passed twice.
+ */
+export const optionalParams = (...values: unknown[]): unknown[] => values.flatMap((v) => [v, v]);
+
+/** `['a', 'b']` → `'a', 'b'` for CHECK constraints built from the core's `as const` lists. */
+export const sqlList = (values: readonly string[]): string => values.map((v) => `'${v}'`).join(', ');
+
+/**
  * Inserts many rows (each the columns' values in order): on PostgreSQL one statement with one array per
  * column (`unnest`), on SQLite one cached prepared statement run per row inside the same transaction.
  * `onConflict` (` ON CONFLICT (…) DO …`) applies to every row; on PostgreSQL no two rows may share a key.

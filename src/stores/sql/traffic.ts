@@ -11,9 +11,8 @@ import { parseJsonObject } from '../shared/json.js';
 import { iso } from '../shared/timestamps.js';
 import type { SqlDialect } from './dialect.js';
 import { exec, rows, type SqlExecutor } from './executor.js';
-
-export const TRAFFIC_COMPONENT = 'traffic';
-export const TRAFFIC_SCHEMA_VERSION = 1;
+import { SqlRepository, sqlComponent } from './repository.js';
+import { optionalParams } from './statements.js';
 
 /** One row per minute, alias, namespace and role; a latency sketch as sparse JSON bucket counts. */
 export function trafficDdl(d: SqlDialect): string[] {
@@ -59,6 +58,9 @@ export function trafficSql(d: SqlDialect) {
   };
 }
 
+/** The traffic component: per-minute query statistics by alias, namespace and role. */
+export const TRAFFIC = sqlComponent('traffic', 1, trafficDdl, trafficSql);
+
 interface Row {
   minute: number;
   alias: string;
@@ -99,26 +101,19 @@ const FIRST_MINUTE = -2_147_483_648;
  * `mergeTrafficBuckets`, so recorders in several processes add up instead of overwriting each other. Keys
  * are taken in one order, so two flushes never deadlock.
  */
-export class SqlTrafficRepository implements TrafficRepository {
-  readonly #db: SqlExecutor;
-  readonly #sql: ReturnType<typeof trafficSql>;
-
-  private constructor(db: SqlExecutor) {
-    this.#db = db;
-    this.#sql = trafficSql(db.dialect);
-  }
-
+export class SqlTrafficRepository
+  extends SqlRepository<ReturnType<typeof trafficSql>>
+  implements TrafficRepository
+{
   /** Creates the table if needed (idempotent) and returns the repository. */
   static async open(db: SqlExecutor): Promise<SqlTrafficRepository> {
-    await db.ensureSchema(TRAFFIC_COMPONENT, TRAFFIC_SCHEMA_VERSION, trafficDdl(db.dialect));
-    return new SqlTrafficRepository(db);
+    return new SqlTrafficRepository(await TRAFFIC.install(db), TRAFFIC);
   }
 
   async record(buckets: readonly TrafficBucket[]): Promise<void> {
     if (buckets.length === 0) return;
     const ordered = [...buckets].sort((a, b) => (trafficKey(a) < trafficKey(b) ? -1 : 1));
-    const sql = this.#sql;
-    await this.#db.write('record traffic statistics', function* () {
+    await this.transaction('record traffic statistics', function* ({ sql }) {
       for (const b of ordered) {
         const key = [b.minute, b.alias, b.namespace, b.role];
         const inserted = yield* exec(sql.insert, [
@@ -153,18 +148,15 @@ export class SqlTrafficRepository implements TrafficRepository {
 
   async read(filter: TrafficFilter = {}): Promise<TrafficBucket[]> {
     const since = filter.since ? Math.floor(filter.since.getTime() / 60_000) : FIRST_MINUTE;
-    const collection = filter.collection ?? null;
-    const found = await this.#db.all<Row>('read traffic statistics', this.#sql.read, [
+    const found = await this.db.all<Row>('read traffic statistics', this.sql.read, [
       since,
-      collection,
-      collection,
+      ...optionalParams(filter.collection ?? null),
     ]);
     return found.map(fromRow);
   }
 
   async prune(before: Date): Promise<number> {
     const minute = Math.floor(before.getTime() / 60_000);
-    const prune = this.#sql.prune;
-    return this.#db.write('prune traffic statistics', () => exec(prune, [minute]));
+    return this.transaction('prune traffic statistics', ({ sql }) => exec(sql.prune, [minute]));
   }
 }

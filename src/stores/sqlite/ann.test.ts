@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { SourceWrite } from '../../core/records.js';
 import {
   descriptorOf,
@@ -11,10 +11,10 @@ import {
   tempFiles,
   testSpace,
 } from '../../testing/index.js';
-import type { SqliteAnnOptions } from './ann-config.js';
 import { type AnnCandidates, AnnIndex } from './ann-index.js';
 import { openSqliteBackend, type SqliteBackend } from './backend.js';
 import { applySchema, SCHEMA_VERSION } from './schema.js';
+import { useSqliteBackends } from './test-support.js';
 
 const tempFile = tempFiles('reembed-ann-');
 
@@ -86,15 +86,7 @@ function graphAnswers(change: (found: AnnCandidates) => AnnCandidates) {
 }
 
 describe('sqlite store: HNSW index for large namespaces', () => {
-  const open: SqliteBackend[] = [];
-  const openBackend = async (path: string, ann: SqliteAnnOptions = { threshold: 200 }) => {
-    const backend = await openSqliteBackend({ path, ann });
-    open.push(backend);
-    return backend;
-  };
-  afterEach(async () => {
-    for (const backend of open.splice(0)) await backend.close();
-  });
+  const openBackend = useSqliteBackends({ ann: { threshold: 200 } });
 
   it('is selected above the threshold, persisted beside the file, and reused by the next process', async () => {
     const path = tempFile();
@@ -217,7 +209,6 @@ describe('sqlite store: HNSW index for large namespaces', () => {
     expect((await backend.store.describeIndex(ns.name)).index?.size).toBe(301);
     const keys = backend.db.prepare('SELECT key FROM records ORDER BY key').pluck().all() as number[];
     await backend.close();
-    open.splice(open.indexOf(backend), 1);
     // The saved index holds exactly the records' keys.
     const reopened = await openBackend(backend.db.name, { threshold: 0 });
     const row = reopened.db.prepare('SELECT keys FROM ann_indexes').pluck().get() as Buffer;
@@ -344,7 +335,6 @@ describe('sqlite store: HNSW index for large namespaces', () => {
     const building = a.store.buildIndex(ns.name);
     await new Promise((resolve) => setTimeout(resolve, 0));
     await a.close();
-    open.splice(open.indexOf(a), 1);
     expect(await building).toMatchObject({ building: false, index: null });
     expect(
       existsSync(`${path}.ann`) ? readdirSync(`${path}.ann`).filter((f) => f.endsWith('.usearch')) : [],

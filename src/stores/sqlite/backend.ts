@@ -1,14 +1,7 @@
 import type { Backend } from '../../ports/backend.js';
 import { type Clock, systemClock } from '../../ports/clock.js';
-import { SqlAdapterRepository } from '../sql/adapters.js';
-import { SqlApiKeyRepository } from '../sql/api-keys.js';
 import { SqlCatalog } from '../sql/catalog.js';
-import { SqlCoverageSampleRepository } from '../sql/coverage-samples.js';
-import { openSqlGoldenSets, type SqlGoldenSetRepository } from '../sql/golden.js';
-import { SqlJobRepository } from '../sql/jobs.js';
-import { SqlMigrationRepository } from '../sql/migrations.js';
-import { openSqlProbeSets, type SqlProbeSetRepository } from '../sql/probes.js';
-import { SqlTrafficRepository } from '../sql/traffic.js';
+import { openSqlRepositories, type SqlRepositories } from '../sql/repositories.js';
 import type { SqliteAnnOptions } from './ann-config.js';
 import { openDatabase } from './driver.js';
 import { SqliteExecutor } from './executor.js';
@@ -32,7 +25,7 @@ export interface SqliteBackendOptions {
  * The embedded backend: catalog, sources and vectors in one SQLite file, so a backfill batch and its
  * checkpoint, or a cutover and its audit line, commit in one transaction.
  */
-export interface SqliteBackend extends Backend {
+export interface SqliteBackend extends Omit<Backend, keyof SqlRepositories>, SqlRepositories {
   readonly kind: 'sqlite';
   /** The shared connection: other repositories (migrations, jobs) use it for their tables and transactions. */
   readonly db: SqliteDatabase;
@@ -42,15 +35,7 @@ export interface SqliteBackend extends Backend {
   readonly catalog: SqlCatalog;
   readonly sources: SqliteSourceRepository;
   readonly store: SqliteVectorStore;
-  readonly migrations: SqlMigrationRepository;
-  readonly jobs: SqlJobRepository;
-  readonly adapters: SqlAdapterRepository;
   readonly vectors: SqliteVectorReader;
-  readonly apiKeys: SqlApiKeyRepository;
-  readonly probes: SqlProbeSetRepository;
-  readonly goldenSets: SqlGoldenSetRepository;
-  readonly traffic: SqlTrafficRepository;
-  readonly coverageSamples: SqlCoverageSampleRepository;
 }
 
 /**
@@ -98,18 +83,8 @@ export async function openSqliteBackend(options: SqliteBackendOptions): Promise<
     catalog: new SqlCatalog(sql, clock, { changeStamp: () => changeStamp(statements) }),
     sources: new SqliteSourceRepository(statements, clock, { threads: readerThreadsFor }),
     store,
-    migrations: await SqlMigrationRepository.open(sql, { clock }),
-    jobs: await SqlJobRepository.open(sql, { clock }),
-    adapters: await SqlAdapterRepository.open(sql, { clock }),
     vectors: new SqliteVectorReader(statements),
-    apiKeys: await SqlApiKeyRepository.open(sql, {
-      clock,
-      externalChanges: dataVersionOf(db),
-    }),
-    probes: await openSqlProbeSets(sql, { clock }),
-    goldenSets: await openSqlGoldenSets(sql, { clock }),
-    traffic: await SqlTrafficRepository.open(sql),
-    coverageSamples: await SqlCoverageSampleRepository.open(sql),
+    ...(await openSqlRepositories(sql, { clock, externalChanges: dataVersionOf(db) })),
     async close() {
       if (closed) return;
       closed = true;

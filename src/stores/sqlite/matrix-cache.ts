@@ -1,7 +1,7 @@
 import type { Metric } from '../../core/space.js';
 import { dot, normalizeInPlace } from '../../core/vector.js';
 import type { RowPredicate } from '../shared/filter.js';
-import { parseJsonObject } from '../shared/json.js';
+import { parsedObjectAt } from '../shared/json.js';
 import type { DetailRow } from './store-rows.js';
 import { TopK } from './top-k.js';
 import { usearch } from './usearch.js';
@@ -162,12 +162,7 @@ export class NamespaceMatrix {
   }
 
   #metadataOf(row: number): Readonly<Record<string, unknown>> {
-    let parsed = this.#parsed[row];
-    if (!parsed) {
-      parsed = parseJsonObject(this.#metadata[row] as string);
-      this.#parsed[row] = parsed;
-    }
-    return parsed;
+    return parsedObjectAt(this.#metadata, this.#parsed, row);
   }
 
   #removeRow(row: number): void {

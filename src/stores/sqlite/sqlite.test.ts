@@ -1,21 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import {
-  axisVector,
-  DIM,
-  descriptorOf,
-  expectCode,
-  prng,
-  randomVector,
-  sourceWrite,
-  tempFiles,
-  testCatalog,
-  testSpace,
-  testVectorStore,
-} from '../../testing/index.js';
+import { describe, expect, it } from 'vitest';
+import * as fx from '../../testing/fixtures.js';
+import { testCatalog, testVectorStore } from '../../testing/index.js';
 import { openSqliteBackend, type SqliteBackend } from './backend.js';
 import { SCHEMA_VERSION } from './schema.js';
+import { useSqliteBackends } from './test-support.js';
 
-const tempFile = tempFiles('reembed-sqlite-');
+const tempFile = fx.tempFiles('reembed-sqlite-');
 
 testVectorStore({
   name: 'sqlite',
@@ -89,22 +79,19 @@ testCatalog({
   },
 });
 
-const space = testSpace('sq-v1');
-const other = testSpace('sq-v2');
-const ns = descriptorOf('docs', space);
+const space = fx.testSpace('sq-v1');
+const other = fx.testSpace('sq-v2');
+const ns = fx.descriptorOf('docs', space);
+/** Writes source `id` (version 1) as one chunk on `axis`. */
+const put = (backend: SqliteBackend, id: string, axis: number) =>
+  backend.store.write(ns.name, space.fingerprint, [
+    fx.sourceWrite({ id, version: 1, vectors: [fx.axisVector(axis)] }),
+  ]);
 const search = (backend: SqliteBackend, k = 100, seed = 0) =>
-  backend.store.search(ns.name, { vector: axisVector(seed), fingerprint: space.fingerprint, k });
+  backend.store.search(ns.name, { vector: fx.axisVector(seed), fingerprint: space.fingerprint, k });
 
 describe('sqlite backend specifics', () => {
-  const open: SqliteBackend[] = [];
-  const openBackend = async (path: string): Promise<SqliteBackend> => {
-    const backend = await openSqliteBackend({ path });
-    open.push(backend);
-    return backend;
-  };
-  afterEach(async () => {
-    for (const backend of open.splice(0)) await backend.close();
-  });
+  const openBackend = useSqliteBackends();
 
   it('applies the schema idempotently, in WAL mode, and works in memory', async () => {
     const path = tempFile();
@@ -184,23 +171,15 @@ describe('sqlite backend specifics', () => {
     const reader = await openBackend(path);
     const writer = await openBackend(path);
     await writer.store.createNamespace(ns);
-    await writer.store.write(ns.name, space.fingerprint, [
-      sourceWrite({ id: 'a', version: 1, vectors: [axisVector(0)] }),
-    ]);
+    await put(writer, 'a', 0);
     expect((await search(reader)).map((h) => h.sourceId)).toEqual(['a']);
-    await writer.store.write(ns.name, space.fingerprint, [
-      sourceWrite({ id: 'b', version: 1, vectors: [axisVector(1)] }),
-    ]);
+    await put(writer, 'b', 1);
     expect((await search(reader, 100, 1)).map((h) => h.sourceId)).toEqual(['b', 'a']);
     await writer.store.delete(ns.name, [{ sourceId: 'b', sourceVersion: 2 }]);
     expect((await search(reader)).map((h) => h.sourceId)).toEqual(['a']);
     // The reader's own write after the other connection's writes must not be patched onto a stale cache.
-    await writer.store.write(ns.name, space.fingerprint, [
-      sourceWrite({ id: 'c', version: 1, vectors: [axisVector(2)] }),
-    ]);
-    await reader.store.write(ns.name, space.fingerprint, [
-      sourceWrite({ id: 'd', version: 1, vectors: [axisVector(3)] }),
-    ]);
+    await put(writer, 'c', 2);
+    await put(reader, 'd', 3);
     expect((await search(reader)).map((h) => h.sourceId).sort()).toEqual(['a', 'c', 'd']);
   });
 
@@ -208,7 +187,7 @@ describe('sqlite backend specifics', () => {
     const path = tempFile();
     const warm = await openBackend(path);
     await warm.store.createNamespace(ns);
-    const random = prng(7);
+    const random = fx.prng(7);
     const versions = new Map<string, number>();
     await search(warm);
     for (let step = 0; step < 60; step++) {
@@ -218,9 +197,9 @@ describe('sqlite backend specifics', () => {
       if (random() < 0.3) await warm.store.delete(ns.name, [{ sourceId: id, sourceVersion: version }]);
       else {
         const chunks = 1 + Math.floor(random() * 3);
-        const vectors = Array.from({ length: chunks }, () => randomVector(random));
+        const vectors = Array.from({ length: chunks }, () => fx.randomVector(random));
         await warm.store.write(ns.name, space.fingerprint, [
-          sourceWrite({ id, version, vectors, tenant: 't' }),
+          fx.sourceWrite({ id, version, vectors, tenant: 't' }),
         ]);
       }
       if (step % 10 === 9) {
@@ -230,7 +209,7 @@ describe('sqlite backend specifics', () => {
           const fromCold = (await search(cold, 1000, seed)).map((h) => [h.chunkId, h.score.toFixed(5)]);
           expect(fromWarm).toEqual(fromCold);
           const filtered = await warm.store.search(ns.name, {
-            vector: axisVector(seed),
+            vector: fx.axisVector(seed),
             fingerprint: space.fingerprint,
             k: 1000,
             filter: { tenant: 't' },
@@ -247,11 +226,14 @@ describe('sqlite backend specifics', () => {
     backend.db.exec(`CREATE TRIGGER fail_b BEFORE INSERT ON records WHEN NEW.source_id = 'b'
       BEGIN SELECT RAISE(ABORT, 'injected failure'); END`);
     const writes = [
-      sourceWrite({ id: 'a', version: 1, vectors: [axisVector(0)] }),
-      sourceWrite({ id: 'b', version: 1, vectors: [axisVector(1)] }),
+      fx.sourceWrite({ id: 'a', version: 1, vectors: [fx.axisVector(0)] }),
+      fx.sourceWrite({ id: 'b', version: 1, vectors: [fx.axisVector(1)] }),
     ];
     const checkpoint = { jobId: 'job', cursor: 'b', processed: 2 };
-    await expectCode(backend.store.write(ns.name, space.fingerprint, writes, { checkpoint }), 'STORE_FAILED');
+    await fx.expectCode(
+      backend.store.write(ns.name, space.fingerprint, writes, { checkpoint }),
+      'STORE_FAILED',
+    );
     expect(await backend.store.readCheckpoint('job')).toBeNull();
     expect((await backend.store.stats(ns.name)).records).toBe(0);
     expect((await backend.store.heads(ns.name, ['a'])).size).toBe(0);
@@ -262,43 +244,35 @@ describe('sqlite backend specifics', () => {
     const backend = await openBackend(path);
     const other = await openBackend(path);
     await backend.store.createNamespace(ns);
-    await backend.store.write(ns.name, space.fingerprint, [
-      sourceWrite({ id: 'a', version: 1, vectors: [axisVector(0)] }),
-    ]);
+    await put(backend, 'a', 0);
     await search(backend);
     let inside: Promise<{ sourceId: string }[]> | undefined;
     expect(() =>
       backend.db.transaction(() => {
-        void backend.store.write(ns.name, space.fingerprint, [
-          sourceWrite({ id: 'b', version: 1, vectors: [axisVector(1)] }),
-        ]);
+        void put(backend, 'b', 1);
         inside = search(backend);
         throw new Error('caller aborts');
       })(),
     ).toThrow('caller aborts');
     expect((await inside)?.map((h) => h.sourceId).sort()).toEqual(['a', 'b']);
     // Another connection's write takes the generation the rolled-back write had reached: b must stay gone.
-    await other.store.write(ns.name, space.fingerprint, [
-      sourceWrite({ id: 'c', version: 1, vectors: [axisVector(2)] }),
-    ]);
+    await put(other, 'c', 2);
     expect((await search(backend)).map((h) => h.sourceId).sort()).toEqual(['a', 'c']);
   });
 
   it('counts a foreign-fingerprint record in stats but never compares a query with it', async () => {
     const backend = await openBackend(tempFile());
     await backend.store.createNamespace(ns);
-    await backend.store.write(ns.name, space.fingerprint, [
-      sourceWrite({ id: 'a', version: 1, vectors: [axisVector(0)] }),
-    ]);
+    await put(backend, 'a', 0);
     backend.db
       .prepare(
         `INSERT INTO records (namespace, record_id, source_id, chunk_index, fingerprint, content_hash, source_version,
            embedded_at, tenant, metadata, text, vector) VALUES (?, 'x#0', 'x', 0, ?, 'h', 1, 'now', NULL, '{}', 'x', ?)`,
       )
-      .run(ns.name, other.fingerprint, Buffer.from(new Float32Array(DIM * 2).buffer));
+      .run(ns.name, other.fingerprint, Buffer.from(new Float32Array(fx.DIM * 2).buffer));
     const stats = await backend.store.stats(ns.name);
     expect(stats.fingerprints).toEqual({ [space.fingerprint]: 1, [other.fingerprint]: 1 });
-    expect(stats.dimensions).toEqual({ [String(DIM)]: 1, [String(DIM * 2)]: 1 });
+    expect(stats.dimensions).toEqual({ [String(fx.DIM)]: 1, [String(fx.DIM * 2)]: 1 });
     const fresh = await openBackend(backend.db.name);
     expect((await search(fresh)).map((h) => h.sourceId)).toEqual(['a']);
   });

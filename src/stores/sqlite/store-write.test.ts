@@ -1,22 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  DIM,
-  descriptorOf,
-  expectCode,
-  prng,
-  randomVector,
-  sourceWrite,
-  tempFiles,
-  testSpace,
-} from '../../testing/index.js';
+import * as fx from '../../testing/fixtures.js';
 import { openSqliteBackend, type SqliteBackend } from './backend.js';
 
 /** The store's batched head lookups, its `prevalidated` write option and the reader-thread scan path. */
-const tempFile = tempFiles('reembed-sqlite-write-');
+const tempFile = fx.tempFiles('reembed-sqlite-write-');
 
-const space = testSpace('write-space');
-const ns = descriptorOf('docs', space);
-const random = prng(7);
+const space = fx.testSpace('write-space');
+const ns = fx.descriptorOf('docs', space);
+const random = fx.prng(7);
 let backend: SqliteBackend;
 
 beforeEach(async () => {
@@ -27,12 +18,12 @@ afterEach(async () => backend.close());
 
 describe('SqliteVectorStore writes', () => {
   it('applies the versions of one call in order, also for a source named twice', async () => {
-    const v = (): Float32Array => randomVector(random);
+    const v = (): Float32Array => fx.randomVector(random);
     const result = await backend.store.write(ns.name, space.fingerprint, [
-      sourceWrite({ id: 'a', version: 2, vectors: [v()] }),
-      sourceWrite({ id: 'a', version: 1, vectors: [v()] }),
-      sourceWrite({ id: 'a', version: 3, vectors: [v(), v()] }),
-      sourceWrite({ id: 'b', version: 1, vectors: [v()] }),
+      fx.sourceWrite({ id: 'a', version: 2, vectors: [v()] }),
+      fx.sourceWrite({ id: 'a', version: 1, vectors: [v()] }),
+      fx.sourceWrite({ id: 'a', version: 3, vectors: [v(), v()] }),
+      fx.sourceWrite({ id: 'b', version: 1, vectors: [v()] }),
     ]);
     expect(result).toEqual({ written: 3, skipped: 1, records: 4 });
     const heads = await backend.store.heads(ns.name, ['a', 'b', 'missing', 'a']);
@@ -49,7 +40,9 @@ describe('SqliteVectorStore writes', () => {
   it('looks heads up in batches, including ids JSON would not carry unchanged', async () => {
     const ids = Array.from({ length: 2_100 }, (_, i) => `doc-${i}`);
     ids.push('lone-\ud800', 'pair-\ud83d\ude00', 'quote"back\\slash');
-    const writes = ids.map((id, i) => sourceWrite({ id, version: i + 1, vectors: [randomVector(random)] }));
+    const writes = ids.map((id, i) =>
+      fx.sourceWrite({ id, version: i + 1, vectors: [fx.randomVector(random)] }),
+    );
     await backend.store.write(ns.name, space.fingerprint, writes);
     const heads = await backend.store.heads(ns.name, ids);
     expect(heads.size).toBe(ids.length);
@@ -59,48 +52,50 @@ describe('SqliteVectorStore writes', () => {
   });
 
   it('prevalidated skips re-reading components but still checks type, length and space', async () => {
-    const nan = randomVector(random);
+    const nan = fx.randomVector(random);
     nan[3] = Number.NaN;
     // The option is the caller's promise: the store does not read the components again.
     await backend.store.write(
       ns.name,
       space.fingerprint,
-      [sourceWrite({ id: 'x', version: 1, vectors: [nan] })],
+      [fx.sourceWrite({ id: 'x', version: 1, vectors: [nan] })],
       {
         prevalidated: true,
       },
     );
-    await expectCode(
-      backend.store.write(ns.name, space.fingerprint, [sourceWrite({ id: 'y', version: 1, vectors: [nan] })]),
+    await fx.expectCode(
+      backend.store.write(ns.name, space.fingerprint, [
+        fx.sourceWrite({ id: 'y', version: 1, vectors: [nan] }),
+      ]),
       'INVALID_VECTOR',
     );
-    await expectCode(
+    await fx.expectCode(
       backend.store.write(
         ns.name,
         space.fingerprint,
-        [sourceWrite({ id: 'z', version: 1, vectors: [new Float32Array(DIM + 1)] })],
+        [fx.sourceWrite({ id: 'z', version: 1, vectors: [new Float32Array(fx.DIM + 1)] })],
         { prevalidated: true },
       ),
       'DIMENSION_MISMATCH',
     );
-    const plain = Array.from(randomVector(random)) as unknown as Float32Array;
+    const plain = Array.from(fx.randomVector(random)) as unknown as Float32Array;
     plain[0] = Number.POSITIVE_INFINITY;
-    await expectCode(
+    await fx.expectCode(
       backend.store.write(
         ns.name,
         space.fingerprint,
-        [sourceWrite({ id: 'p', version: 1, vectors: [plain] })],
+        [fx.sourceWrite({ id: 'p', version: 1, vectors: [plain] })],
         {
           prevalidated: true,
         },
       ),
       'INVALID_VECTOR',
     );
-    await expectCode(
+    await fx.expectCode(
       backend.store.write(
         ns.name,
-        testSpace('other').fingerprint,
-        [sourceWrite({ id: 'q', version: 1, vectors: [randomVector(random)] })],
+        fx.testSpace('other').fingerprint,
+        [fx.sourceWrite({ id: 'q', version: 1, vectors: [fx.randomVector(random)] })],
         { prevalidated: true },
       ),
       'SPACE_MISMATCH',

@@ -1,23 +1,12 @@
 import { ReembedError } from '../../core/errors.js';
 import { bytesToVector } from '../../core/vector.js';
 import type { StoredRecord, VectorReader } from '../../ports/vector-reader.js';
+import { STORED_RECORD_COLUMNS, type StoredRecordRow, storedRecordOf } from '../shared/stored-records.js';
 import type { StatementCache } from './statements.js';
 
-interface RecordRow {
-  source_id: string;
-  record_id: string;
-  chunk_index: number;
-  fingerprint: string;
-  content_hash: string;
-  source_version: number;
-  tenant: string | null;
-  metadata: string;
-  text: string;
-  vector: Buffer;
-}
+type RecordRow = StoredRecordRow<string, Buffer>;
 
-const COLUMNS =
-  'source_id, record_id, chunk_index, fingerprint, content_hash, source_version, tenant, metadata, text, vector';
+const COLUMNS = `${STORED_RECORD_COLUMNS}, vector`;
 /** Ids per lookup statement (bounds the JSON argument). */
 const IDS_PER_STATEMENT = 1_000;
 
@@ -85,16 +74,5 @@ function byteOrder(a: string, b: string): number {
 }
 
 function recordOf(row: RecordRow): StoredRecord {
-  return Object.freeze({
-    sourceId: row.source_id,
-    chunkId: row.record_id,
-    chunkIndex: row.chunk_index,
-    fingerprint: row.fingerprint,
-    contentHash: row.content_hash,
-    sourceVersion: row.source_version,
-    tenant: row.tenant,
-    metadata: JSON.parse(row.metadata) as Record<string, unknown>,
-    text: row.text,
-    vector: bytesToVector(row.vector),
-  });
+  return storedRecordOf(row, JSON.parse(row.metadata) as Record<string, unknown>, bytesToVector(row.vector));
 }
