@@ -17,7 +17,7 @@
  */
 import { execFile, fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { Agent, createServer, request } from 'node:http';
+import { Agent, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,6 +27,7 @@ import { createApiKey } from '../src/app/api-keys.js';
 import { openReembed } from '../src/app/open.js';
 import { defineSpace } from '../src/core/space.js';
 import { startServer } from '../src/server/serve.js';
+import { leanSearch } from './lean-client.js';
 import { benchArgs, fmt, median, percentile, report } from './lib.js';
 import { buildWorkload, mulberry32 } from './workload.js';
 
@@ -105,35 +106,7 @@ if (args.baseline) {
 }
 
 const viaLeanHttp = (text: string, url: URL = searchUrl): Promise<void> =>
-  new Promise((resolve, reject) => {
-    const body = JSON.stringify({ text, k: 10 });
-    const req = request(
-      url,
-      {
-        method: 'POST',
-        agent,
-        headers: {
-          authorization: `Bearer ${secret}`,
-          'content-type': 'application/json',
-          'content-length': Buffer.byteLength(body),
-        },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          if (res.statusCode !== 200) reject(new Error(`search answered ${res.statusCode}`));
-          else {
-            JSON.parse(Buffer.concat(chunks).toString('utf8'));
-            resolve();
-          }
-        });
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
+  leanSearch(agent, url, text, secret);
 // Warm every path (matrix cache, key cache, JIT).
 for (const text of queries.slice(0, 20)) {
   await app.search('bench', { text, k: 10 });
@@ -143,10 +116,12 @@ for (const text of queries.slice(0, 20)) {
   if (baseline) await viaLeanHttp(text, baseline.url);
 }
 /**
- * The same lean client in a separate process (`serve-paired-client.mjs`), as a service calling reembed
+ * The same lean client in a separate process (`serve-paired-client.ts`), as a service calling reembed
  * would be: its own event loop and caches, so the figure is the server's side plus the loopback hop.
  */
-const paired = fork(fileURLToPath(new URL('./serve-paired-client.mjs', import.meta.url)));
+const paired = fork(fileURLToPath(new URL('./serve-paired-client.ts', import.meta.url)), {
+  execArgv: ['--import', 'tsx'],
+});
 await new Promise((resolve) => paired.once('message', resolve));
 const viaOtherProcess = (text: string, url: URL, key: string | null): Promise<number> =>
   new Promise((resolve, reject) => {
@@ -157,7 +132,7 @@ const viaOtherProcess = (text: string, url: URL, key: string | null): Promise<nu
   });
 for (const text of queries.slice(0, 20)) {
   await viaOtherProcess(text, searchUrl, secret);
-  await viaOtherProcess(text, floorUrl, null);
+  await viaOtherProcess(text, floorUrl, secret);
 }
 const ways = ['lib', 'fetch', 'lean', 'floor', 'process', 'processFloor', ...(baseline ? ['baseline'] : [])];
 const took: Record<string, number[]> = Object.fromEntries(ways.map((w) => [w, []]));
@@ -180,11 +155,7 @@ for (const text of queries) {
     if (which === 'process' || which === 'processFloor') {
       // Timed in the client process; this process's CPU is the server's side only.
       const c0 = process.cpuUsage();
-      once[which] = await viaOtherProcess(
-        text,
-        which === 'process' ? searchUrl : floorUrl,
-        which === 'process' ? secret : null,
-      );
+      once[which] = await viaOtherProcess(text, which === 'process' ? searchUrl : floorUrl, secret);
       const used = process.cpuUsage(c0);
       onceCpu[which] = (used.user + used.system) / 1000;
       continue;

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Reembed } from '../../src/app/reembed.js';
 import type { Embedder } from '../../src/ports/embedder.js';
-import { DOCS, hashing, tempApp } from './helpers.js';
+import { type tempApp, twoSpaceApp, V1, V2 } from './helpers.js';
 
 /**
  * The two reads of a fused query (one per space) run at the same time: the query pays the slower of the
@@ -10,17 +10,12 @@ import { DOCS, hashing, tempApp } from './helpers.js';
  */
 let ctx: Awaited<ReturnType<typeof tempApp>>;
 let app: Reembed;
-const v1 = hashing('v1', 1);
-const v2 = hashing('v2', 2);
+const v1 = V1;
+const v2 = V2;
 
 beforeEach(async () => {
-  ctx = await tempApp();
+  ctx = await twoSpaceApp({ v2Namespace: true });
   app = ctx.app;
-  await app.addSpace(v1);
-  await app.addSpace(v2);
-  await app.createCollection('docs', 'v1');
-  await app.ingest('docs', DOCS);
-  await app.createNamespace('docs', v2, 'active', 'docs@v1');
   await app.backend.catalog.setAlias(
     'docs',
     'docs',

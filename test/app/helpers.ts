@@ -28,6 +28,24 @@ export function hashing(name: string, seed: number, dimension = 64): Space {
   return defineSpace(name, { provider: 'hashing', model: 'fnv1a', dimension, params: { seed } });
 }
 
+/** Spaces `v1` and `v2` of `twoSpaceApp`: the same dimension, different geometry. */
+export const V1 = hashing('v1', 1);
+export const V2 = hashing('v2', 2);
+
+/**
+ * A fresh app with collection `docs` on space `v1` holding `DOCS` (namespace `docs@v1`), and space `v2`
+ * registered; with `v2Namespace`, also an active `docs@v2` namespace beside it (empty until written).
+ */
+export async function twoSpaceApp(options: { v2Namespace?: boolean } = {}): ReturnType<typeof tempApp> {
+  const ctx = await tempApp();
+  await ctx.app.addSpace(V1);
+  await ctx.app.addSpace(V2);
+  await ctx.app.createCollection('docs', 'v1');
+  await ctx.app.ingest('docs', DOCS);
+  if (options.v2Namespace) await ctx.app.createNamespace('docs', V2, 'active', 'docs@v1');
+  return ctx;
+}
+
 export const DOCS = [
   { id: 'a', text: 'Embedding spaces from two models are not comparable even at equal dimension.' },
   { id: 'b', text: 'Blue-green deployment builds the new index offline and switches atomically.' },

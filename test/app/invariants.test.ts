@@ -1,20 +1,16 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Reembed } from '../../src/app/reembed.js';
 import { isReembedError } from '../../src/core/errors.js';
-import { DOCS, hashing, tempApp } from './helpers.js';
+import { DOCS, type tempApp, twoSpaceApp, V1, V2 } from './helpers.js';
 
 let ctx: Awaited<ReturnType<typeof tempApp>>;
 let app: Reembed;
-const v1 = hashing('v1', 1);
-const v2 = hashing('v2', 2); // same dimension, different geometry
+const v1 = V1;
+const v2 = V2; // same dimension, different geometry
 
 beforeEach(async () => {
-  ctx = await tempApp();
+  ctx = await twoSpaceApp();
   app = ctx.app;
-  await app.addSpace(v1);
-  await app.addSpace(v2);
-  await app.createCollection('docs', 'v1');
-  await app.ingest('docs', DOCS);
 });
 afterEach(async () => ctx.cleanup());
 

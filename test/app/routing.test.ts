@@ -1,20 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Reembed } from '../../src/app/reembed.js';
-import { DOCS, hashing, tempApp } from './helpers.js';
+import { DOCS, type tempApp, twoSpaceApp, V2 } from './helpers.js';
 
 let ctx: Awaited<ReturnType<typeof tempApp>>;
 let app: Reembed;
-const v1 = hashing('v1', 1);
-const v2 = hashing('v2', 2);
+const v2 = V2;
 
 beforeEach(async () => {
-  ctx = await tempApp();
+  ctx = await twoSpaceApp({ v2Namespace: true });
   app = ctx.app;
-  await app.addSpace(v1);
-  await app.addSpace(v2);
-  await app.createCollection('docs', 'v1');
-  await app.ingest('docs', DOCS);
-  await app.createNamespace('docs', v2, 'active', 'docs@v1');
   // Only tenant t1's document is in v2 so far.
   await app.ingest('docs', [
     { id: 'c', text: 'Reciprocal rank fusion combines rankings, now in v2.', tenant: 't1' },
