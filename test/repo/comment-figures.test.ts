@@ -11,14 +11,6 @@ import { ROOT } from '../cli/process.js';
 const FIGURE =
   /((~|\babout |\btook |\bcosts? |\bwas |\binstead of |\bin )[\d.,–-]*\d\s?(ms|µs)\b|\d\s?(×|times) the throughput|in a paired profiling)/;
 
-/** Files of the stores branch that still carry figures (issue 14 work in progress there). */
-const NOT_YET_MOVED = new Set([
-  'src/stores/lancedb/descriptors.ts',
-  'src/stores/pg/codec.ts',
-  'src/stores/pg/sql-records.ts',
-  'src/stores/sqlite/ann-maintain.ts',
-]);
-
 function sources(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
     const path = join(dir, e.name);
@@ -46,11 +38,9 @@ describe('comments', () => {
   });
 
   it('in src carry no benchmark figures (they belong in BENCHMARKS.md)', () => {
-    const found = sources(join(ROOT, 'src'))
-      .filter((path) => !NOT_YET_MOVED.has(relative(ROOT, path)))
-      .flatMap((path) =>
-        figuresInComments(readFileSync(path, 'utf8')).map((l) => `${relative(ROOT, path)}: ${l}`),
-      );
+    const found = sources(join(ROOT, 'src')).flatMap((path) =>
+      figuresInComments(readFileSync(path, 'utf8')).map((l) => `${relative(ROOT, path)}: ${l}`),
+    );
     expect(found).toEqual([]);
   });
 });

@@ -23,7 +23,8 @@ export class DescriptorTable {
   readonly #arrow: ArrowModule;
   /**
    * Descriptors read at a version of the table: every search opens its namespace's descriptor, and a
-   * query of this table cost ~3 ms where asking its version costs almost nothing. Any commit — this
+   * query of this table costs far more than asking its version (BENCHMARKS.md "Figures behind code
+   * choices"). Any commit — this
    * process's or, seen through the connection's read-consistency check, another's — moves the version
    * and empties the cache.
    */

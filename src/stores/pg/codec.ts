@@ -2,8 +2,8 @@ import { inverseNorm } from '../../core/vector.js';
 
 /**
  * pgvector's binary wire format, so vectors travel as bytes instead of decimal text. `pg` sends a Buffer
- * parameter in binary format; formatting 384 floats as text costs ~40 µs per vector in JS plus parsing on
- * the server, which would dominate a backfill. Layouts follow pgvector's `vector_recv` and Postgres'
+ * parameter in binary format; formatting floats as text in JS, and parsing them on the server, would
+ * dominate a backfill (BENCHMARKS.md "Figures behind code choices"). Layouts follow pgvector's `vector_recv` and Postgres'
  * `array_recv` (all integers and floats big-endian).
  */
 

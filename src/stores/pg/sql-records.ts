@@ -201,7 +201,7 @@ export function searchSettingsSql(
   const iterative = options.iterativeScan ? ",\n  set_config('hnsw.iterative_scan', $4, true)" : '';
   // The records table's declared vector dimension (pgvector's typmod; -1 when a hand edit removed it): a
   // column that no longer fixes the dimension needs the per-row guard of `searchSql`. The table is a
-  // literal (from the namespace descriptor) so this is one catalog-cache lookup, ~0.1 ms.
+  // literal (from the namespace descriptor) so this is one catalog-cache lookup.
   const typmod =
     options.table === undefined
       ? ''

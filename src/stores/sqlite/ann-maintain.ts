@@ -247,21 +247,19 @@ export function annSearch(
 
 /**
  * Relative costs of the two ways to answer a filtered search while the float32 copy is in memory, in units
- * of one row scored by the exact scan (a 384-d dot product and a top-k push, ~1.3 us). Measured at 20,000
- * and 100,000 x 384 (bench/ann-filter-paths.ts, 2026-12-06, shared 2-core machine): a candidate from the
- * index costs ~40 (its SQLite row read, metadata parsed, rescored: ~50 us), a search of the graph ~1,000
- * (ef 256: ~1.5 ms), and the scan's filter test per row ~0.3 with metadata (the parsed object looked up)
- * and ~0.01 for a tenant alone.
+ * of one row scored by the exact scan (a 384-d dot product and a top-k push): a candidate from the index
+ * (its SQLite row read, metadata parsed, rescored), a search of the graph, and the scan's filter test per
+ * row with metadata (the parsed object looked up) and for a tenant alone. Measured with
+ * bench/ann-filter-paths.ts; the timings behind each unit are in BENCHMARKS.md "Figures behind code choices".
  */
 const COST = { candidate: 40, graph: 1_000, metadataTest: 0.3, tenantTest: 0.01 } as const;
 
 /**
  * Whether the exact scan of the in-memory copy answers a filter passing `share` of `size` records more
  * cheaply than the index would: the scan tests every row and scores those that pass; the index is searched
- * once and twice k passing candidates need 2k / share candidates read from SQLite. 100,000 x 384, k 10: a
- * filter passing 1% goes to the scan (1.2 ms, against 11 ms through the index); 10% and 50% to the index
- * (22 vs 52 ms, 2 vs 287 ms). Small namespaces scan: 20,000 records with a 10% filter took 9 ms exactly
- * and 21 ms through the index.
+ * once and twice k passing candidates need 2k / share candidates read from SQLite. At 100,000 x 384 and
+ * k 10 a filter passing 1% goes to the scan and 10% or 50% to the index; small namespaces scan (the
+ * measured choices are in BENCHMARKS.md "Figures behind code choices").
  */
 export function exactScanIsCheaper(
   size: number,
