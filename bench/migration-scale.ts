@@ -19,9 +19,18 @@
  * Phase timings are written to `<results>/migration-scale.partial.json` as they complete, so a run stopped
  * early still leaves what it measured.
  *
+ * PostgreSQL (`--pg`, needs REEMBED_PG_URL; a throwaway schema, dropped at the end): the same phases on
+ * pgvector with deferred HNSW indexes (`hnsw.deferred`: `buildIndex` builds each in bulk, for v1 before
+ * serving and for v2 after its backfill, as the store documents), and with `--workers=N` the backfill is
+ * the distributed one: `planDistributedBackfill` (as `reembed worker plan`) and N `reembed worker
+ * --until-done` processes; the migration's step then finds nothing left to write and moves on. The
+ * workers' peak RSS (VmHWM) is sampled from /proc; on-disk size is the schema's relations.
+ *
  * Run: npx tsx bench/migration-scale.ts [--n=1000000 --batch=5000 --qps=20 --before=5 --after=30]
+ *      REEMBED_PG_URL=… npx tsx bench/migration-scale.ts --pg --workers=2 [--rangeSize=5000 --workerConcurrency=2]
  */
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MigrationService } from '../src/app/migrate.js';
@@ -29,7 +38,11 @@ import { openReembed } from '../src/app/open.js';
 import type { QueryResponse } from '../src/app/query.js';
 import type { MigrationReport } from '../src/core/migration.js';
 import { hashingSpace } from '../src/embedders/hashing.js';
+import { planDistributedBackfill } from '../src/queue/plan.js';
+import { distributedStatus } from '../src/queue/progress.js';
+import type { PgBackend } from '../src/stores/pg/backend.js';
 import { benchArgs, fmt, median, percentile, report, resultsDir } from './lib.js';
+import { benchSchema, dropBenchSchema, openBenchApp, pgVersion, requireUrl } from './pg-common.js';
 import { workloadChunks } from './workload.js';
 
 const args = benchArgs({
@@ -41,7 +54,15 @@ const args = benchArgs({
   k: 10,
   sampleMs: 500,
   queries: 2_000,
+  pg: false,
+  workers: 0,
+  rangeSize: 5_000,
+  workerConcurrency: 2,
 });
+const onPg = args.pg === true || args.pg === 'true';
+const workers = Number(args.workers);
+if (workers > 0 && !onPg)
+  throw new Error('--workers needs --pg (the distributed backfill runs on PostgreSQL)');
 const n = Number(args.n);
 const batch = Number(args.batch);
 const k = Number(args.k);
@@ -81,7 +102,8 @@ const ticker = setInterval(() => {
   loopHeld.set(phase, Math.max(loopHeld.get(phase) ?? 0, now - lastTick - 10));
   lastTick = now;
 }, 10);
-const partialPath = join(resultsDir(), 'migration-scale.partial.json');
+const resultName = onPg ? 'migration-scale-pg' : 'migration-scale';
+const partialPath = join(resultsDir(), `${resultName}.partial.json`);
 /** What has been measured so far: completed phases, the one running, queries per phase, memory. */
 function writePartial(extra: Record<string, unknown> = {}): void {
   const current = phaseStarts.at(-1) as { name: string; t: number };
@@ -96,6 +118,7 @@ function writePartial(extra: Record<string, unknown> = {}): void {
       : { name: current.name, seconds: Number(fmt((performance.now() - current.t) / 1000, 1)) },
     queries: { total: queryLog.length, failed: queryLog.filter((q) => q.error).length, perPhase },
     peakRssMiB: Number(fmt(maxRssMiB(), 0)),
+    ...(workers > 0 ? { workerPeakRssMiB: workerPeaks() } : {}),
     ...extra,
   };
   mkdirSync(resultsDir(), { recursive: true });
@@ -106,8 +129,10 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const)
   process.once(signal, () => {
     writePartial({ interrupted: signal });
     console.error(`${signal}: measured so far written to ${partialPath}`);
+    for (const w of workerProcs) w.child.kill('SIGTERM');
     rmSync(dir, { recursive: true, force: true });
-    process.exit(130);
+    const drop = pgBackend ? dropBenchSchema(pgBackend).catch(() => {}) : Promise.resolve();
+    void drop.finally(() => process.exit(130));
   });
 async function timed<T>(name: string, fn: () => Promise<T>, detail?: (r: T) => Record<string, unknown>) {
   phase = name;
@@ -133,6 +158,49 @@ async function timed<T>(name: string, fn: () => Promise<T>, detail?: (r: T) => R
   );
   writePartial({ running: true });
   return result;
+}
+
+// ---- distributed workers (PostgreSQL, --workers) ----------------------------------------------------------
+let pgBackend: PgBackend | null = null;
+const workerProcs: { child: ChildProcess; exited: Promise<number | null>; peakKiB: number }[] = [];
+/** Each worker's peak RSS so far (VmHWM from /proc), MiB. */
+function workerPeaks(): number[] {
+  for (const w of workerProcs) {
+    try {
+      const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${w.child.pid}/status`, 'utf8'));
+      if (hwm) w.peakKiB = Math.max(w.peakKiB, Number(hwm[1]));
+    } catch {
+      // exited: its last sample stands
+    }
+  }
+  return workerProcs.map((w) => Number(fmt(w.peakKiB / 1024, 0)));
+}
+const workerSampler = setInterval(workerPeaks, Number(args.sampleMs));
+function spawnWorker(url: string, schema: string): void {
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      join(import.meta.dirname, 'pg-worker-child.ts'),
+      '--pg',
+      url,
+      '--quiet',
+      'worker',
+      '--concurrency',
+      String(args.workerConcurrency),
+      '--until-done',
+    ],
+    {
+      env: { ...process.env, REEMBED_PG_SCHEMA: schema, REEMBED_BENCH_DELAY_MS: '0' },
+      stdio: ['ignore', 2, 2],
+    },
+  );
+  workerProcs.push({
+    child,
+    exited: new Promise((resolve) => child.once('exit', (code) => resolve(code))),
+    peakKiB: 0,
+  });
 }
 
 // ---- the query loop ---------------------------------------------------------------------------------------
@@ -227,7 +295,24 @@ function stepsOf(r: MigrationReport) {
   return r.steps.map((s) => ({ name: s.name, status: s.status, detail: s.detail }));
 }
 
-const app = await openReembed({ db, actor: 'bench' });
+const pgSchema = onPg ? benchSchema('migscale') : '';
+const app = onPg
+  ? await (async () => {
+      const opened = await openBenchApp({ schema: pgSchema, hnsw: { deferred: true } });
+      pgBackend = opened.backend;
+      return opened.app;
+    })()
+  : await openReembed({ db, actor: 'bench' });
+/** What the store holds on disk: the SQLite file, WAL and index files, or the schema's relations. */
+async function diskMiB(): Promise<number> {
+  if (!pgBackend) return dirBytes(dir) / MiB;
+  const { rows } = await pgBackend.pool.query<{ bytes: string }>(
+    `SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) AS bytes FROM pg_class c
+       JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind IN ('r', 'm')`,
+    [pgSchema],
+  );
+  return Number(rows[0]?.bytes ?? 0) / MiB;
+}
 try {
   const v1 = hashingSpace('v1', { dimension: 384, seed: 1 });
   const v2 = hashingSpace('v2', { dimension: 384, seed: 2 });
@@ -285,11 +370,39 @@ try {
     'backfill',
     async () => {
       let m = start.migration;
+      if (workers > 0 && pgBackend) {
+        // As `reembed worker plan docs` and `reembed worker --until-done` on N machines; then `migrate step`
+        // finds every source written and moves the migration on.
+        const backend = pgBackend;
+        await planDistributedBackfill(backend, {
+          namespace: m.to,
+          migrationId: m.id,
+          rangeSize: Number(args.rangeSize),
+        });
+        for (let w = 0; w < workers; w++) spawnWorker(requireUrl(), pgSchema);
+        for (;;) {
+          const plan = (await distributedStatus(backend, m.to)).plans[0];
+          if (plan) {
+            if (plan.sourcesDone - lastProgress >= 100_000 || plan.rangesDone === plan.ranges) {
+              lastProgress = plan.sourcesDone;
+              console.error(`  workers: ${plan.sourcesDone} of ${plan.sources} (${fmt(clock(), 0)} s)`);
+            }
+            if (plan.rangesDone === plan.ranges) break;
+          }
+          if (workerProcs.every((w) => w.child.exitCode !== null))
+            throw new Error('every worker exited before the plan was done');
+          await new Promise((r) => setTimeout(r, 500));
+        }
+        writesDoneAt = performance.now();
+        const codes = await Promise.all(workerProcs.map((w) => w.exited));
+        if (codes.some((c) => c !== 0)) throw new Error(`worker exit codes ${codes.join(', ')}`);
+        workerPeaks();
+      }
       for (let i = 0; m.state === 'backfilling' || m.state === 'planned'; i++) {
         if (i > 5) throw new Error(`migration still ${m.state} after ${i} steps`);
         const r = await service.step(id, {
           onProgress: (p) => {
-            if (p.done === p.total) writesDoneAt = performance.now();
+            if (p.done === p.total && workers === 0) writesDoneAt = performance.now();
             if (p.done - lastProgress >= 100_000 || p.done === p.total) {
               lastProgress = p.done;
               console.error(`  backfill ${p.done} of ${p.total} (${fmt(clock(), 0)} s)`);
@@ -313,6 +426,12 @@ try {
     writeDocsPerSecond: Math.round(n / writeSeconds),
     afterWritesSeconds: Number(fmt(backfillPhase.seconds - writeSeconds, 1)),
   });
+  if (pgBackend) {
+    // `hnsw.deferred`: the bulk build the store documents for after a backfill, before the cutover serves it.
+    await timed('index-v2', async () => {
+      await app.backend.store.buildIndex?.(backfill.to);
+    });
+  }
   const indexesAfterBackfill = {
     v1: await app.backend.store.describeIndex?.('docs@v1'),
     v2: await app.backend.store.describeIndex?.(backfill.to),
@@ -338,7 +457,7 @@ try {
   const oldAfterNew =
     firstNew < 0 ? 0 : queryLog.slice(firstNew).filter((q) => q.namespace === backfill.from).length;
   const failures = queryLog.filter((q) => q.error);
-  const onDisk = dirBytes(dir);
+  const onDisk = await diskMiB();
   const describe = {
     v1: await app.backend.store.describeIndex?.('docs@v1'),
     v2: await app.backend.store.describeIndex?.(backfill.to),
@@ -346,9 +465,15 @@ try {
   const migrationSeconds = phases
     .filter((p) => ['start', 'backfill', 'cutover'].includes(p.name))
     .reduce((a, p) => a + p.seconds, 0);
-  report('migration-scale', {
+  report(resultName, {
+    ...(pgBackend ? { database: await pgVersion(pgBackend) } : {}),
     config: {
       n,
+      store: pgBackend ? 'PostgreSQL + pgvector (hnsw.deferred: bulk index builds)' : 'embedded SQLite',
+      backfill:
+        workers > 0
+          ? `distributed: ${workers} reembed worker processes (--concurrency ${args.workerConcurrency}), ranges of ${args.rangeSize}`
+          : 'in-process (migrate step)',
       batch,
       qps: Number(args.qps),
       k,
@@ -384,11 +509,15 @@ try {
       externalMiB: Number(fmt(process.memoryUsage().external / MiB, 0)),
       indexesAfterBackfill,
       indexesAtEnd: describe,
+      ...(workers > 0 ? { workerPeakRssMiB: workerPeaks() } : {}),
       rssTimeline: rssSamples
         .filter((_, i) => i % Math.max(1, Math.floor(rssSamples.length / 200)) === 0)
         .map((s) => [Number(fmt(s.t, 1)), s.phase, Number(fmt(s.rssMiB, 0))]),
     },
-    disk: { totalMiB: Number(fmt(onDisk / MiB, 1)), files: readdirSync(dir) },
+    disk: {
+      totalMiB: Number(fmt(onDisk, 1)),
+      ...(pgBackend ? { schema: pgSchema } : { files: readdirSync(dir) }),
+    },
   });
   rmSync(partialPath, { force: true });
 } catch (error) {
@@ -403,6 +532,10 @@ try {
 } finally {
   clearInterval(sampler);
   clearInterval(ticker);
+  clearInterval(workerSampler);
+  for (const w of workerProcs) w.child.kill('SIGTERM');
+  await Promise.all(workerProcs.map((w) => w.exited));
+  if (pgBackend) await dropBenchSchema(pgBackend);
   await app.close();
   rmSync(dir, { recursive: true, force: true });
 }
