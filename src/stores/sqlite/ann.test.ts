@@ -11,6 +11,7 @@ import {
   tempFiles,
   testSpace,
 } from '../../testing/index.js';
+import type { SqliteAnnOptions } from './ann-config.js';
 import { type AnnCandidates, AnnIndex } from './ann-index.js';
 import { openSqliteBackend, type SqliteBackend } from './backend.js';
 import { applySchema, SCHEMA_VERSION } from './schema.js';
@@ -88,6 +89,16 @@ function graphAnswers(change: (found: AnnCandidates) => AnnCandidates) {
 describe('sqlite store: HNSW index for large namespaces', () => {
   const openBackend = useSqliteBackends({ ann: { threshold: 200 } });
 
+  /** A backend on a fresh file holding `n` clustered vectors (of `seed`) in `ns`, indexed unless `build` is false. */
+  async function filled(ann: SqliteAnnOptions, n: number, seed: number, build = true) {
+    const backend = await openBackend(tempFile(), ann);
+    await backend.store.createNamespace(ns);
+    const vectors = clustered(n, seed);
+    await fill(backend, vectors);
+    if (build) await backend.store.buildIndex(ns.name);
+    return { backend, vectors };
+  }
+
   it('is selected above the threshold, persisted beside the file, and reused by the next process', async () => {
     const path = tempFile();
     const a = await openBackend(path);
@@ -125,11 +136,7 @@ describe('sqlite store: HNSW index for large namespaces', () => {
   });
 
   it('finds the exact top 10 for most queries on clustered data, with exact scores', async () => {
-    const backend = await openBackend(tempFile(), { threshold: 0, minCandidates: 10, oversample: 1 });
-    await backend.store.createNamespace(ns);
-    const vectors = clustered(3_000, 2);
-    await fill(backend, vectors);
-    await backend.store.buildIndex(ns.name);
+    const { backend, vectors } = await filled({ threshold: 0, minCandidates: 10, oversample: 1 }, 3_000, 2);
     const queries = clustered(50, 3);
     let found = 0;
     for (const q of queries) {
@@ -149,11 +156,7 @@ describe('sqlite store: HNSW index for large namespaces', () => {
   it('inserts serially with buildThreads 1: every record finds itself through the index', async () => {
     // Concurrent insertion (the default) strands ~0.03-0.3% of nodes, so about one in two builds of these
     // 2,000 vectors misses at least one record; serial insertion missed none in every build measured.
-    const backend = await openBackend(tempFile(), { threshold: 0, buildThreads: 1 });
-    await backend.store.createNamespace(ns);
-    const vectors = clustered(2_000, 4);
-    await fill(backend, vectors);
-    await backend.store.buildIndex(ns.name);
+    const { backend, vectors } = await filled({ threshold: 0, buildThreads: 1 }, 2_000, 4);
     const missed: number[] = [];
     for (const [i, v] of vectors.entries())
       if ((await search(backend, v, 1))[0]?.sourceId !== `d${i}`) missed.push(i);
@@ -194,11 +197,7 @@ describe('sqlite store: HNSW index for large namespaces', () => {
   });
 
   it('keeps the index equal to the records when one call writes a source twice', async () => {
-    const backend = await openBackend(tempFile(), { threshold: 0 });
-    await backend.store.createNamespace(ns);
-    const vectors = clustered(300, 15);
-    await fill(backend, vectors);
-    await backend.store.buildIndex(ns.name);
+    const { backend } = await filled({ threshold: 0 }, 300, 15);
     const [a, b] = clustered(2, 16) as [Float32Array, Float32Array];
     await backend.store.write(ns.name, space.fingerprint, [
       sourceWrite({ id: 'd1', version: 2, vectors: [a] }),
@@ -278,11 +277,7 @@ describe('sqlite store: HNSW index for large namespaces', () => {
   });
 
   it('rebuilds a graph full of tombstones in the background while the old graph serves', async () => {
-    const backend = await openBackend(tempFile(), { threshold: 0, minCandidates: 50 });
-    await backend.store.createNamespace(ns);
-    const vectors = clustered(1_300, 23);
-    await fill(backend, vectors);
-    await backend.store.buildIndex(ns.name);
+    const { backend, vectors } = await filled({ threshold: 0, minCandidates: 50 }, 1_300, 23);
     await backend.store.delete(
       ns.name,
       Array.from({ length: 1_200 }, (_, i) => ({ sourceId: `d${i}`, sourceVersion: 9 })),
@@ -309,10 +304,7 @@ describe('sqlite store: HNSW index for large namespaces', () => {
   });
 
   it('builds inside the first search with buildOnSearch inline, and refuses other values', async () => {
-    const backend = await openBackend(tempFile(), { threshold: 0, buildOnSearch: 'inline' });
-    await backend.store.createNamespace(ns);
-    const vectors = clustered(500, 24);
-    await fill(backend, vectors);
+    const { backend, vectors } = await filled({ threshold: 0, buildOnSearch: 'inline' }, 500, 24, false);
     await search(backend, vectors[3] as Float32Array);
     expect(await backend.store.describeIndex(ns.name)).toMatchObject({
       building: false,
@@ -398,10 +390,7 @@ describe('sqlite store: HNSW index for large namespaces', () => {
   });
 
   it('keeps a foreign-fingerprint row out of every result', async () => {
-    const backend = await openBackend(tempFile(), { threshold: 0 });
-    await backend.store.createNamespace(ns);
-    const vectors = clustered(300, 8);
-    await fill(backend, vectors);
+    const { backend, vectors } = await filled({ threshold: 0 }, 300, 8, false);
     const query = vectors[5] as Float32Array;
     backend.db
       .prepare(
@@ -419,10 +408,7 @@ describe('sqlite store: HNSW index for large namespaces', () => {
   });
 
   it('answers filters from the index while enough candidates pass, exactly when the filter is selective', async () => {
-    const backend = await openBackend(tempFile(), { threshold: 0, maxCandidates: 256 });
-    await backend.store.createNamespace(ns);
-    const vectors = clustered(3_000, 10);
-    await fill(backend, vectors);
+    const { backend } = await filled({ threshold: 0, maxCandidates: 256 }, 3_000, 10, false);
     const queries = clustered(20, 11);
     for (const filter of [{ tenant: 'common' }, { tenant: 'rare' }, { tenant: 'nobody' }]) {
       for (const q of queries) {
@@ -509,11 +495,7 @@ describe('sqlite store: HNSW index for large namespaces', () => {
 
   it('scans exactly when the graph returns fewer keys than asked and too few pass (stranded nodes)', async () => {
     // No float32 copy in memory: with one, a 10% filter on 60 records would be scanned before any round.
-    const backend = await openBackend(tempFile(), { threshold: 0, exactCacheBytes: 0 });
-    await backend.store.createNamespace(ns);
-    const vectors = clustered(60, 12);
-    await fill(backend, vectors);
-    await backend.store.buildIndex(ns.name);
+    const { backend } = await filled({ threshold: 0, exactCacheBytes: 0 }, 60, 12);
     const q = clustered(1, 13)[0] as Float32Array;
     const filter = { tenant: 'rare' };
     const exact = await search(backend, q, 10, { filter, exact: true });
@@ -532,11 +514,7 @@ describe('sqlite store: HNSW index for large namespaces', () => {
   });
 
   it('scans exactly when an unreachable record is the best match, though enough others passed', async () => {
-    const backend = await openBackend(tempFile(), { threshold: 0 });
-    await backend.store.createNamespace(ns);
-    const vectors = clustered(60, 14);
-    await fill(backend, vectors);
-    await backend.store.buildIndex(ns.name);
+    const { backend, vectors } = await filled({ threshold: 0 }, 60, 14);
     const q = vectors[5] as Float32Array;
     const exact = await search(backend, q, 5, { exact: true });
     expect(exact[0]?.sourceId).toBe('d5');
