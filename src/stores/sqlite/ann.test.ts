@@ -89,22 +89,27 @@ function graphAnswers(change: (found: AnnCandidates) => AnnCandidates) {
 describe('sqlite store: HNSW index for large namespaces', () => {
   const openBackend = useSqliteBackends({ ann: { threshold: 200 } });
 
-  /** A backend on a fresh file holding `n` clustered vectors (of `seed`) in `ns`, indexed unless `build` is false. */
-  async function filled(ann: SqliteAnnOptions, n: number, seed: number, build = true) {
-    const backend = await openBackend(tempFile(), ann);
+  /**
+   * A backend on `path` (a fresh file by default) holding the first `upTo` of `n` clustered vectors (of
+   * `seed`) in `ns`, indexed unless `build` is false; `ann` undefined keeps the describe's defaults.
+   */
+  async function filled(
+    ann: SqliteAnnOptions | undefined,
+    n: number,
+    seed: number,
+    { build = true, path = tempFile(), upTo = n }: { build?: boolean; path?: string; upTo?: number } = {},
+  ) {
+    const backend = await openBackend(path, ann);
     await backend.store.createNamespace(ns);
     const vectors = clustered(n, seed);
-    await fill(backend, vectors);
+    await fill(backend, upTo === n ? vectors : vectors.slice(0, upTo));
     if (build) await backend.store.buildIndex(ns.name);
     return { backend, vectors };
   }
 
   it('is selected above the threshold, persisted beside the file, and reused by the next process', async () => {
     const path = tempFile();
-    const a = await openBackend(path);
-    await a.store.createNamespace(ns);
-    const vectors = clustered(400, 1);
-    await fill(a, vectors.slice(0, 150));
+    const { backend: a, vectors } = await filled(undefined, 400, 1, { path, upTo: 150, build: false });
     await search(a, vectors[0] as Float32Array);
     expect((await a.store.describeIndex(ns.name)).mode).toBe('exact');
     expect((await a.store.describeIndex(ns.name)).index).toBeNull();
@@ -219,11 +224,7 @@ describe('sqlite store: HNSW index for large namespaces', () => {
 
   it('catches up a saved file with writes and deletes made after it was saved', async () => {
     const path = tempFile();
-    const a = await openBackend(path);
-    await a.store.createNamespace(ns);
-    const vectors = clustered(700, 5);
-    await fill(a, vectors.slice(0, 500));
-    await a.store.buildIndex(ns.name);
+    const { backend: a, vectors } = await filled(undefined, 700, 5, { path, upTo: 500 });
     await a.close();
     const writer = await openBackend(path, { threshold: Number.POSITIVE_INFINITY });
     await fill(writer, vectors.slice(500), 500);
@@ -239,10 +240,10 @@ describe('sqlite store: HNSW index for large namespaces', () => {
   });
 
   it('builds in slices that yield: the process serves exactly meanwhile, and writes during the build reach the index', async () => {
-    const backend = await openBackend(tempFile(), { threshold: 200, buildThreads: 1 });
-    await backend.store.createNamespace(ns);
-    const vectors = clustered(3_000, 21);
-    await fill(backend, vectors.slice(0, 2_500));
+    const { backend, vectors } = await filled({ threshold: 200, buildThreads: 1 }, 3_000, 21, {
+      upTo: 2_500,
+      build: false,
+    });
     let settled = false;
     const building = backend.store.buildIndex(ns.name).then((info) => {
       settled = true;
@@ -304,7 +305,9 @@ describe('sqlite store: HNSW index for large namespaces', () => {
   });
 
   it('builds inside the first search with buildOnSearch inline, and refuses other values', async () => {
-    const { backend, vectors } = await filled({ threshold: 0, buildOnSearch: 'inline' }, 500, 24, false);
+    const { backend, vectors } = await filled({ threshold: 0, buildOnSearch: 'inline' }, 500, 24, {
+      build: false,
+    });
     await search(backend, vectors[3] as Float32Array);
     expect(await backend.store.describeIndex(ns.name)).toMatchObject({
       building: false,
@@ -320,10 +323,7 @@ describe('sqlite store: HNSW index for large namespaces', () => {
 
   it('stops a build in slices when the store closes, and the next process builds it again', async () => {
     const path = tempFile();
-    const a = await openBackend(path, { threshold: 200 });
-    await a.store.createNamespace(ns);
-    const vectors = clustered(2_000, 22);
-    await fill(a, vectors);
+    const { backend: a } = await filled({ threshold: 200 }, 2_000, 22, { path, build: false });
     const building = a.store.buildIndex(ns.name);
     await new Promise((resolve) => setTimeout(resolve, 0));
     await a.close();
@@ -337,11 +337,7 @@ describe('sqlite store: HNSW index for large namespaces', () => {
 
   it('rebuilds instead of trusting a torn, foreign or differently built file', async () => {
     const path = tempFile();
-    const a = await openBackend(path);
-    await a.store.createNamespace(ns);
-    const vectors = clustered(400, 6);
-    await fill(a, vectors);
-    await a.store.buildIndex(ns.name);
+    const { backend: a, vectors } = await filled(undefined, 400, 6, { path });
     await a.close();
     const file = (): string => {
       const name = readdirSync(`${path}.ann`).find((f) => f.endsWith('.usearch')) as string;
@@ -390,7 +386,7 @@ describe('sqlite store: HNSW index for large namespaces', () => {
   });
 
   it('keeps a foreign-fingerprint row out of every result', async () => {
-    const { backend, vectors } = await filled({ threshold: 0 }, 300, 8, false);
+    const { backend, vectors } = await filled({ threshold: 0 }, 300, 8, { build: false });
     const query = vectors[5] as Float32Array;
     backend.db
       .prepare(
@@ -408,7 +404,7 @@ describe('sqlite store: HNSW index for large namespaces', () => {
   });
 
   it('answers filters from the index while enough candidates pass, exactly when the filter is selective', async () => {
-    const { backend } = await filled({ threshold: 0, maxCandidates: 256 }, 3_000, 10, false);
+    const { backend } = await filled({ threshold: 0, maxCandidates: 256 }, 3_000, 10, { build: false });
     const queries = clustered(20, 11);
     for (const filter of [{ tenant: 'common' }, { tenant: 'rare' }, { tenant: 'nobody' }]) {
       for (const q of queries) {
@@ -531,10 +527,7 @@ describe('sqlite store: HNSW index for large namespaces', () => {
 
   it('follows a caller transaction only once it commits', async () => {
     const path = tempFile();
-    const backend = await openBackend(path, { threshold: 0 });
-    await backend.store.createNamespace(ns);
-    const vectors = clustered(300, 12);
-    await fill(backend, vectors);
+    const { backend, vectors } = await filled({ threshold: 0 }, 300, 12, { path, build: false });
     await search(backend, vectors[0] as Float32Array);
     const fresh = Float32Array.from(vectors[0] as Float32Array, (x) => -x);
     expect(() =>
