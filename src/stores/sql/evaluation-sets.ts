@@ -44,6 +44,27 @@ export function setTableDdl(d: SqlDialect, table: string, columns: string): stri
     )`;
 }
 
+/**
+ * The queries table of a kind of evaluation set: one row per query, in order, going with its set (ON DELETE
+ * CASCADE); unique by position and by query id (`key` is the primary key), around the kind's own `columns`.
+ */
+export function setQueriesDdl(
+  d: SqlDialect,
+  table: string,
+  setTable: string,
+  columns: string,
+  key: 'position' | 'query_id',
+): string {
+  return `CREATE TABLE IF NOT EXISTS ${d.table(table)} (
+      set_name TEXT NOT NULL REFERENCES ${d.table(setTable)}(name) ON DELETE CASCADE,
+      position INTEGER NOT NULL,
+      query_id TEXT NOT NULL,
+      ${columns},
+      PRIMARY KEY (set_name, ${key}),
+      UNIQUE (set_name, ${key === 'position' ? 'query_id' : 'position'})
+    )`;
+}
+
 /** The set-level statements over `table`, whose insert takes `columns` (in the order `SetKind.values` gives). */
 export function setStatements(
   d: SqlDialect,
@@ -173,3 +194,10 @@ export class SqlEvaluationSetRepository<S, Info, R extends SetRowBase, Q extends
 }
 
 const rowOf = <R extends SetRowBase>(row: Stored<R>): R => ({ ...row, saved_at: iso(row.saved_at) }) as R;
+
+/** Opens the repository of `kind`: creates its tables if needed (idempotent). */
+export function setRepositoryOpener<S, Info, R extends SetRowBase, Q extends SetStatements>(
+  kind: SetKind<S, Info, R, Q>,
+): (db: SqlExecutor, options?: SqlRepositoryOptions) => Promise<SqlEvaluationSetRepository<S, Info, R, Q>> {
+  return (db, options = {}) => SqlEvaluationSetRepository.open(db, kind, options);
+}
