@@ -9,13 +9,7 @@ import {
   goldenSetRow,
 } from '../shared/golden-rows.js';
 import type { SqlDialect } from './dialect.js';
-import {
-  type SetKind,
-  setQueriesDdl,
-  setRepositoryOpener,
-  setStatements,
-  setTableDdl,
-} from './evaluation-sets.js';
+import { type SetKind, setRepositoryOpener, setStatements, setTablesDdl } from './evaluation-sets.js';
 import { rows } from './executor.js';
 import { sqlComponent } from './repository.js';
 import { bulkColumns, insertRows } from './statements.js';
@@ -24,8 +18,11 @@ import { bulkColumns, insertRows } from './statements.js';
 export function goldenDdl(d: SqlDialect): string[] {
   const t = d.table;
   return [
-    setTableDdl(d, 'golden_sets', 'judgments INTEGER NOT NULL CHECK (judgments >= 1)'),
-    setQueriesDdl(d, 'golden_queries', 'golden_sets', 'text TEXT NOT NULL', 'query_id'),
+    ...setTablesDdl(d, 'golden', {
+      setColumns: 'judgments INTEGER NOT NULL CHECK (judgments >= 1)',
+      queryColumns: 'text TEXT NOT NULL',
+      key: 'query_id',
+    }),
     `CREATE TABLE IF NOT EXISTS ${t('golden_qrels')} (
       set_name TEXT NOT NULL,
       query_id TEXT NOT NULL,

@@ -8,34 +8,19 @@ import {
   probeSetRow,
 } from '../shared/probe-rows.js';
 import type { SqlDialect } from './dialect.js';
-import {
-  type SetKind,
-  setQueriesDdl,
-  setRepositoryOpener,
-  setStatements,
-  setTableDdl,
-} from './evaluation-sets.js';
+import { type SetKind, setRepositoryOpener, setStatements, setTablesDdl } from './evaluation-sets.js';
 import { rows } from './executor.js';
 import { sqlComponent } from './repository.js';
 import { bulkColumns, insertRows } from './statements.js';
 
 /** A set row plus its queries in order; queries go with their set (ON DELETE CASCADE). */
 export function probesDdl(d: SqlDialect): string[] {
-  return [
-    setTableDdl(
-      d,
-      'probe_sets',
-      `collection TEXT NOT NULL, params ${d.json} NOT NULL, population ${d.json} NOT NULL`,
-    ),
-    setQueriesDdl(
-      d,
-      'probe_queries',
-      'probe_sets',
-      `source_id TEXT NOT NULL, tenant TEXT, content_hash TEXT NOT NULL,
+  return setTablesDdl(d, 'probe', {
+    setColumns: `collection TEXT NOT NULL, params ${d.json} NOT NULL, population ${d.json} NOT NULL`,
+    queryColumns: `source_id TEXT NOT NULL, tenant TEXT, content_hash TEXT NOT NULL,
       kind TEXT NOT NULL CHECK (kind IN ('title', 'sentence', 'span')), text TEXT NOT NULL, held_out TEXT`,
-      'position',
-    ),
-  ];
+    key: 'position',
+  });
 }
 
 /** Statements of the repository in one dialect, as strings (STYLE #6): unit-tested without a database. */
