@@ -87,10 +87,13 @@ export type { Embedder, EmbedderFactory } from './ports/embedder.js';
 export type { EvaluationSetRepository, ProbeSetInfo, ProbeSetRepository } from './ports/evaluation-sets.js';
 export { searchMany } from './ports/search-many.js';
 export type {
+  HotDocument,
+  HotPageOptions,
   ReaderThreadReader,
   ReaderThreadSession,
   ReaderThreads,
   SourceRepository,
+  SourceScanOptions,
 } from './ports/sources.js';
 export type {
   NamespaceDescriptor,

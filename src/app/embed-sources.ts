@@ -1,6 +1,6 @@
 import { ReembedError } from '../core/errors.js';
 import { chunkIdOf, sourceChunkTexts } from '../core/pipeline.js';
-import type { ChunkVector, SourceDocument, SourceWrite } from '../core/records.js';
+import { type ChunkVector, type SourceDocument, type SourceWrite, sourceWriteOf } from '../core/records.js';
 import { validateVector } from '../core/vector.js';
 import type { Embedder, EmbedOptions } from '../ports/embedder.js';
 
@@ -57,13 +57,13 @@ export async function embedSources(
       text,
       vector: vectors[cursor++] as Float32Array,
     }));
-    return writeOf(doc, chunks);
+    return sourceWriteOf(doc, chunks);
   });
 }
 
 /** `write` at another source version (ingest embeds before the upsert assigns versions). */
 export function atVersion(write: SourceWrite, sourceVersion: number): SourceWrite {
-  return writeOf(
+  return sourceWriteOf(
     {
       id: write.sourceId,
       version: sourceVersion,
@@ -73,18 +73,4 @@ export function atVersion(write: SourceWrite, sourceVersion: number): SourceWrit
     },
     write.chunks,
   );
-}
-
-function writeOf(
-  doc: Pick<SourceDocument, 'id' | 'version' | 'contentHash' | 'tenant' | 'metadata'>,
-  chunks: readonly ChunkVector[],
-): SourceWrite {
-  return {
-    sourceId: doc.id,
-    sourceVersion: doc.version,
-    contentHash: doc.contentHash,
-    tenant: doc.tenant,
-    metadata: doc.metadata,
-    chunks,
-  };
 }

@@ -44,6 +44,29 @@ function assertWellFormed(text: string, chunks: TextChunk[]): void {
 
 const wsTokens = (s: string): string[] => s.split(/\s+/).filter((t) => t !== '');
 
+/** Consecutive chunks as [previous, next]. */
+const neighbours = (chunks: TextChunk[]): [TextChunk, TextChunk][] =>
+  chunks.slice(1).map((next, i) => [chunks[i] as TextChunk, next]);
+
+/**
+ * Runs `check` on the chunks of random texts in random windows of `kind`, once they pass what every
+ * chunking must: well formed (`assertWellFormed`) and deterministic.
+ */
+function forEveryWindow(
+  kind: 'tokens' | 'chars',
+  check: (text: string, spec: ChunkerSpec, chunks: TextChunk[]) => void,
+): void {
+  fc.assert(
+    fc.property(anyText, windowSpec(kind), (text, spec) => {
+      const chunks = chunkText(text, spec);
+      assertWellFormed(text, chunks);
+      expect(chunkText(text, spec)).toEqual(chunks);
+      check(text, spec, chunks);
+    }),
+    { numRuns: 300 },
+  );
+}
+
 describe('chunkText', () => {
   it('none: one chunk, even for an empty text', () => {
     expect(chunkText('a b c', { kind: 'none' })).toEqual([{ index: 0, text: 'a b c', start: 0, end: 5 }]);
@@ -77,49 +100,32 @@ describe('chunkText', () => {
   });
 
   it('tokens: property — coverage, at most size tokens, exactly overlap shared tokens, deterministic', () => {
-    fc.assert(
-      fc.property(anyText, windowSpec('tokens'), (text, spec) => {
-        const chunks = chunkText(text, spec);
-        assertWellFormed(text, chunks);
-        expect(chunkText(text, spec)).toEqual(chunks);
-        const total = wsTokens(text).length;
-        if (total === 0) return;
-        for (const c of chunks) expect(wsTokens(c.text).length).toBeLessThanOrEqual(spec.size as number);
-        for (let i = 1; i < chunks.length; i++) {
-          const prev = chunks[i - 1] as TextChunk;
-          const next = chunks[i] as TextChunk;
-          const shared = next.start < prev.end ? wsTokens(text.slice(next.start, prev.end)).length : 0;
-          expect(shared).toBe(spec.overlap ?? 0);
-        }
-      }),
-      { numRuns: 300 },
-    );
+    forEveryWindow('tokens', (text, spec, chunks) => {
+      if (wsTokens(text).length === 0) return;
+      for (const c of chunks) expect(wsTokens(c.text).length).toBeLessThanOrEqual(spec.size as number);
+      for (const [prev, next] of neighbours(chunks)) {
+        const shared = next.start < prev.end ? wsTokens(text.slice(next.start, prev.end)).length : 0;
+        expect(shared).toBe(spec.overlap ?? 0);
+      }
+    });
   });
 
   it('chars: property — coverage, length <= size, overlap <= overlap, no split surrogate pairs, deterministic', () => {
-    fc.assert(
-      fc.property(anyText, windowSpec('chars'), (text, spec) => {
-        const chunks = chunkText(text, spec);
-        assertWellFormed(text, chunks);
-        expect(chunkText(text, spec)).toEqual(chunks);
-        const size = spec.size as number;
-        for (const c of chunks) expect(c.end - c.start).toBeLessThanOrEqual(size);
-        for (let i = 1; i < chunks.length; i++) {
-          const prev = chunks[i - 1] as TextChunk;
-          const next = chunks[i] as TextChunk;
-          expect(prev.end - next.start).toBeLessThanOrEqual(spec.overlap ?? 0);
+    forEveryWindow('chars', (text, spec, chunks) => {
+      const size = spec.size as number;
+      for (const c of chunks) expect(c.end - c.start).toBeLessThanOrEqual(size);
+      for (const [prev, next] of neighbours(chunks)) {
+        expect(prev.end - next.start).toBeLessThanOrEqual(spec.overlap ?? 0);
+      }
+      if (size >= 2) {
+        for (const c of chunks) {
+          expect(/^[\udc00-\udfff]/.test(c.text) && /[\ud800-\udbff]$/.test(text.slice(0, c.start))).toBe(
+            false,
+          );
+          expect(/[\ud800-\udbff]$/.test(c.text) && /^[\udc00-\udfff]/.test(text.slice(c.end))).toBe(false);
         }
-        if (size >= 2) {
-          for (const c of chunks) {
-            expect(/^[\udc00-\udfff]/.test(c.text) && /[\ud800-\udbff]$/.test(text.slice(0, c.start))).toBe(
-              false,
-            );
-            expect(/[\ud800-\udbff]$/.test(c.text) && /^[\udc00-\udfff]/.test(text.slice(c.end))).toBe(false);
-          }
-        }
-      }),
-      { numRuns: 300 },
-    );
+      }
+    });
   });
 
   it('refuses a window without size or with overlap >= size', () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { goldenSetOf } from '../testing/fixtures.js';
 import { ReembedError } from './errors.js';
 import { GoldenSetBuilder, isGoldenSet, unknownDocIds } from './golden.js';
 
@@ -16,16 +17,11 @@ const loc = (line: number) => ({ file: 'q.tsv', line });
 
 describe('GoldenSetBuilder', () => {
   it('builds a frozen set of evaluable queries and counts what it skipped', () => {
-    const b = new GoldenSetBuilder('mini');
-    b.addQuery('q1', 'first');
-    b.addQuery('q2', 'no judgments');
-    b.addQuery('q3', 'only non-relevant');
-    b.addJudgment('q1', 'd1', 2);
-    b.addJudgment('q1', 'd2', 0);
-    b.addJudgment('q3', 'd1', 0);
-    b.addJudgment('q9', 'd1', 1);
-    b.addJudgment('q9', 'd2', 1);
-    const g = b.build();
+    const g = goldenSetOf(
+      'mini',
+      { q1: 'first', q2: 'no judgments', q3: 'only non-relevant' },
+      { q1: { d1: 2, d2: 0 }, q3: { d1: 0 }, q9: { d1: 1, d2: 1 } },
+    );
     expect(isGoldenSet(g)).toBe(true);
     expect(Object.isFrozen(g) && Object.isFrozen(g.queries) && Object.isFrozen(g.qrels)).toBe(true);
     expect(g.queries).toEqual([{ id: 'q1', text: 'first' }]);

@@ -48,6 +48,21 @@ export interface SourceWrite {
   readonly chunks: readonly ChunkVector[];
 }
 
+/** The write of `chunks` as the given version of a source document (the fields a namespace keeps per source). */
+export function sourceWriteOf(
+  doc: Pick<SourceDocument, 'id' | 'version' | 'contentHash' | 'tenant' | 'metadata'>,
+  chunks: readonly ChunkVector[],
+): SourceWrite {
+  return {
+    sourceId: doc.id,
+    sourceVersion: doc.version,
+    contentHash: doc.contentHash,
+    tenant: doc.tenant,
+    metadata: doc.metadata,
+    chunks,
+  };
+}
+
 /** A delete of one source document at a version: leaves a tombstone so older writes cannot resurrect it. */
 export interface SourceDelete {
   readonly sourceId: string;

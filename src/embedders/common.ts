@@ -69,6 +69,30 @@ export function specError(
   });
 }
 
+/** `INVALID_SPEC` unless the space has the dimension of its model file; `has` says what the model holds. */
+export function assertModelDimension(
+  space: Pick<Space, 'name' | 'spec'>,
+  dimension: number,
+  has: string,
+): void {
+  if (space.spec.dimension !== dimension) {
+    throw specError(space, 'dimension', `is ${space.spec.dimension} but ${has}`, space.spec.dimension);
+  }
+}
+
+/** The bytes of a model file, or `NOT_FOUND` with `message(reason)` (the reason is the system's error). */
+export function readModelFile(
+  path: string,
+  message: (reason: string) => string,
+  details: Readonly<Record<string, unknown>> = { path },
+): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (cause) {
+    throw new ReembedError('NOT_FOUND', message((cause as Error).message), { details, cause });
+  }
+}
+
 /** Identity of a model file: sha256 of its bytes, first 16 hex digits (a space's `revision`). */
 export function fileRevision(path: string): string {
   return bytesRevision(readFileSync(path));

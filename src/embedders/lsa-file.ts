@@ -1,6 +1,6 @@
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import { ReembedError } from '../core/errors.js';
-import { bytesRevision } from './common.js';
+import { bytesRevision, readModelFile } from './common.js';
 import { LSA_SCALINGS, type LsaFitInfo, type LsaModel, type LsaScaling } from './lsa.js';
 
 /**
@@ -65,15 +65,7 @@ export interface LoadedLsaModel {
 
 /** Reads a model file written by `saveLsaModel`; throws `INVALID_INPUT` naming the problem otherwise. */
 export function loadLsaModel(path: string): LoadedLsaModel {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(path);
-  } catch (cause) {
-    throw new ReembedError('NOT_FOUND', `Cannot read LSA model file ${path}: ${(cause as Error).message}.`, {
-      details: { path },
-      cause,
-    });
-  }
+  const bytes = readModelFile(path, (reason) => `Cannot read LSA model file ${path}: ${reason}.`);
   return { model: decodeLsaModel(bytes, path), revision: bytesRevision(bytes) };
 }
 

@@ -2,7 +2,7 @@ import { ReembedError } from '../core/errors.js';
 import type { Space } from '../core/space.js';
 import { tokenize } from '../core/tokenize.js';
 import type { Embedder } from '../ports/embedder.js';
-import { localEmbedder, specError } from './common.js';
+import { assertModelDimension, localEmbedder } from './common.js';
 import { type CsrMatrix, randomizedSvdSteps } from './svd.js';
 import { fitVocabulary, TfidfWeighter } from './tfidf.js';
 
@@ -186,14 +186,11 @@ export class LsaEncoder {
 
 /** The LSA `Embedder` of a space, given its (already verified) model. */
 export function createLsaEmbedder(space: Space, model: LsaModel): Embedder {
-  if (space.spec.dimension !== model.dimension) {
-    throw specError(
-      space,
-      'dimension',
-      `is ${space.spec.dimension} but the LSA model has ${model.dimension} components. Build the space with lsaSpace().`,
-      space.spec.dimension,
-    );
-  }
+  assertModelDimension(
+    space,
+    model.dimension,
+    `the LSA model has ${model.dimension} components. Build the space with lsaSpace().`,
+  );
   const encoder = new LsaEncoder(model, space.spec.normalization === 'l2');
   return localEmbedder(space, (text) => encoder.encode(text));
 }

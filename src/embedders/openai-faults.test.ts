@@ -1,26 +1,18 @@
 import { inspect } from 'node:util';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ReembedError } from '../core/errors.js';
 import { defineSpace } from '../core/space.js';
 import { fakeClock } from '../testing/fixtures.js';
-import {
-  type Fault,
-  type OpenAICompatibleServer,
-  startOpenAICompatibleServer,
-} from '../testing/openai-server.js';
+import type { Fault } from '../testing/openai-server.js';
 import { createOpenAICompatibleEmbedder, type OpenAIRetryEvent } from './openai.js';
-import { rejection, toy } from './test-support.js';
+import { rejection, toy, useOpenAIServers } from './test-support.js';
 
 // Faults over real HTTP on 127.0.0.1: retries (429/5xx/timeouts/resets), exhaustion, fatal statuses,
 // validation of every response, and the API key never leaving in errors or events.
 
 const KEY = 'sk-live-SECRET-4f1c9e2b7a';
 
-let server: OpenAICompatibleServer | undefined;
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-});
+const startServer = useOpenAIServers();
 
 interface Setup {
   readonly script?: (Fault | null)[];
@@ -40,7 +32,7 @@ async function setup({
   leak = false,
   fetchCalls,
 }: Setup = {}) {
-  server = await startOpenAICompatibleServer({
+  const server = await startServer({
     embed: (t) => toy(t),
     apiKey: serverKey,
     leakKeyInErrors: leak,
@@ -169,7 +161,7 @@ describe('retries', () => {
   });
 
   it('maps a 413 (TEI batch limit) to EMBEDDER_FAILED with a hint, without a key configured', async () => {
-    server = await startOpenAICompatibleServer({ embed: (t) => toy(t), maxBatchSize: 2 });
+    const server = await startServer({ embed: (t) => toy(t), maxBatchSize: 2 });
     const space = defineSpace(
       'tei',
       { provider: 'tei', model: 'toy', dimension: 8 },

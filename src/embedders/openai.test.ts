@@ -1,26 +1,18 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { isReembedError, type ReembedError } from '../core/errors.js';
 import { defineSpace, type SpaceSpecInput } from '../core/space.js';
 import { normalizeInPlace } from '../core/vector.js';
 import { fakeClock } from '../testing/fixtures.js';
-import {
-  type OpenAICompatibleServer,
-  type OpenAICompatibleServerOptions,
-  startOpenAICompatibleServer,
-} from '../testing/openai-server.js';
+import type { OpenAICompatibleServerOptions } from '../testing/openai-server.js';
 import { createOpenAICompatibleEmbedder, type OpenAICompatibleEmbedderOptions } from './openai.js';
-import { rejection, toy } from './test-support.js';
+import { rejection, toy, useOpenAIServers } from './test-support.js';
 
 // Integration tests over real HTTP on 127.0.0.1: happy path, ordering, batching, concurrency, Azure,
 // configuration and secrets, abort. Faults and retries are in openai-faults.test.ts.
 
 const KEY = 'sk-test-0123456789abcdef';
 
-let server: OpenAICompatibleServer | undefined;
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-});
+const startServer = useOpenAIServers();
 
 async function setup(
   serverOptions: Partial<OpenAICompatibleServerOptions> = {},
@@ -29,7 +21,7 @@ async function setup(
   clientOptions: OpenAICompatibleEmbedderOptions = {},
 ) {
   const dimension = spec.dimension ?? 8;
-  server = await startOpenAICompatibleServer({ embed: (t) => toy(t, 8), apiKey: KEY, ...serverOptions });
+  const server = await startServer({ embed: (t) => toy(t, 8), apiKey: KEY, ...serverOptions });
   const space = defineSpace(
     'remote-v1',
     {
@@ -111,7 +103,7 @@ describe('OpenAI-compatible embedder: happy path', () => {
   });
 
   it('speaks the Azure dialect: deployment path, api-version query, api-key header', async () => {
-    server = await startOpenAICompatibleServer({ embed: (t) => toy(t), apiKey: KEY });
+    const server = await startServer({ embed: (t) => toy(t), apiKey: KEY });
     const space = defineSpace(
       'azure-v1',
       { provider: 'azure-openai', model: 'text-embedding-3-small', dimension: 8 },

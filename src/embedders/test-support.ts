@@ -1,4 +1,10 @@
+import { afterEach } from 'vitest';
 import { isReembedError, type ReembedError } from '../core/errors.js';
+import {
+  type OpenAICompatibleServer,
+  type OpenAICompatibleServerOptions,
+  startOpenAICompatibleServer,
+} from '../testing/openai-server.js';
 
 /**
  * Shared by the OpenAI-compatible embedder's tests (not built into dist): the fake provider's model and
@@ -27,4 +33,19 @@ export async function rejection(promise: Promise<unknown>): Promise<ReembedError
   );
   if (!isReembedError(error)) throw new Error(`expected a ReembedError, got ${String(error)}`);
   return error;
+}
+
+/** Starts the test provider on 127.0.0.1; every server a test started is closed after it. */
+export function useOpenAIServers(): (
+  options: OpenAICompatibleServerOptions,
+) => Promise<OpenAICompatibleServer> {
+  const open: OpenAICompatibleServer[] = [];
+  afterEach(async () => {
+    for (const server of open.splice(0)) await server.close();
+  });
+  return async (options) => {
+    const server = await startOpenAICompatibleServer(options);
+    open.push(server);
+    return server;
+  };
 }

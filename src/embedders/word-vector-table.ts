@@ -1,7 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ReembedError } from '../core/errors.js';
-import { bytesRevision } from './common.js';
+import { bytesRevision, readModelFile } from './common.js';
 
 /**
  * A table of pretrained word vectors read from the word2vec/GloVe TEXT format: one `word v1 … vd` line
@@ -32,19 +31,7 @@ const cache = new Map<string, WordVectorTable>();
  */
 export function loadWordVectors(path: string): WordVectorTable {
   const absolute = resolve(path);
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(absolute);
-  } catch (cause) {
-    throw new ReembedError(
-      'NOT_FOUND',
-      `Cannot read word vectors file ${absolute}: ${(cause as Error).message}.`,
-      {
-        details: { path: absolute },
-        cause,
-      },
-    );
-  }
+  const bytes = readModelFile(absolute, (reason) => `Cannot read word vectors file ${absolute}: ${reason}.`);
   const hit = cache.get(absolute);
   if (hit && hit.revision === bytesRevision(bytes)) return hit;
   const table = parseWordVectors(bytes, absolute);

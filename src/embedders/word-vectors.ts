@@ -2,7 +2,7 @@ import { basename, dirname } from 'node:path';
 import { defineSpace, type Space, type SpaceSpecInput } from '../core/space.js';
 import { tokenize } from '../core/tokenize.js';
 import type { Embedder } from '../ports/embedder.js';
-import { assertKnownParams, localEmbedder, specError } from './common.js';
+import { assertKnownParams, assertModelDimension, localEmbedder, specError } from './common.js';
 import { loadWordVectors, type WordVectorTable } from './word-vector-table.js';
 
 /**
@@ -91,14 +91,7 @@ export class WordVectorEncoder {
 
 /** The word-vector `Embedder` of a space, given its (already verified) table. */
 export function createWordVectorEmbedder(space: Space, table: WordVectorTable): Embedder {
-  if (space.spec.dimension !== table.dimension) {
-    throw specError(
-      space,
-      'dimension',
-      `is ${space.spec.dimension} but ${table.path} holds ${table.dimension}-dimensional vectors.`,
-      space.spec.dimension,
-    );
-  }
+  assertModelDimension(space, table.dimension, `${table.path} holds ${table.dimension}-dimensional vectors.`);
   const encoder = new WordVectorEncoder(table, wordVectorParamsOf(space), space.spec.normalization === 'l2');
   return localEmbedder(space, (text) => encoder.encode(text));
 }

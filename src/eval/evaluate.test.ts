@@ -1,25 +1,19 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { GoldenSetBuilder } from '../core/golden.js';
+import { goldenSetOf } from '../testing/fixtures.js';
 import { sharedData } from '../testing/shared.js';
 import { compareRetrievers } from './compare.js';
 import { evaluateRetriever, type Retrieve, summarizeLatency } from './evaluate.js';
 import { loadGoldenSet } from './load-golden.js';
 import { mapPool } from './pool.js';
 
-function mini() {
-  const b = new GoldenSetBuilder('mini');
-  b.addQuery('q1', 'alpha');
-  b.addQuery('q2', 'beta');
-  b.addQuery('q3', 'gamma');
-  b.addQuery('q4', 'unjudged');
-  b.addJudgment('q1', 'a', 1);
-  b.addJudgment('q2', 'b', 2);
-  b.addJudgment('q2', 'c', 1);
-  b.addJudgment('q3', 'g', 1);
-  return b.build();
-}
+const mini = () =>
+  goldenSetOf(
+    'mini',
+    { q1: 'alpha', q2: 'beta', q3: 'gamma', q4: 'unjudged' },
+    { q1: { a: 1 }, q2: { b: 2, c: 1 }, q3: { g: 1 } },
+  );
 
 const answers: Record<string, string[]> = { alpha: ['a', 'x'], beta: ['c', 'b'], gamma: [] };
 const fromTable: Retrieve = async (text, k) => (answers[text] ?? []).slice(0, k);

@@ -8,6 +8,25 @@ export interface UpsertOutcome {
   readonly unchanged: readonly string[];
 }
 
+/** A keyset page of `SourceRepository.scan`: ids after `afterId`, at most `limit`. */
+export interface SourceScanOptions {
+  readonly afterId?: string;
+  readonly limit: number;
+  readonly includeDeleted?: boolean;
+}
+
+/** A page of `SourceRepository.hottest`. */
+export interface HotPageOptions {
+  readonly limit: number;
+  readonly offset?: number;
+}
+
+/** A live document and the hits recorded for it. */
+export interface HotDocument {
+  readonly id: string;
+  readonly hits: number;
+}
+
 /**
  * Retained source documents: the source of truth every namespace can be rebuilt from.
  * Versions are monotonic per collection; a delete is a tombstone that takes a version too (invariant 5).
@@ -20,10 +39,7 @@ export interface SourceRepository {
   get(collection: string, id: string): Promise<SourceDocument | null>;
   getMany(collection: string, ids: readonly string[]): Promise<Map<string, SourceDocument>>;
   /** Keyset scan in id order, bounded memory. Tombstones only with `includeDeleted`. */
-  scan(
-    collection: string,
-    options: { afterId?: string; limit: number; includeDeleted?: boolean },
-  ): Promise<SourceDocument[]>;
+  scan(collection: string, options: SourceScanOptions): Promise<SourceDocument[]>;
   count(collection: string): Promise<{ live: number; deleted: number }>;
   /** Deletes every source row of a collection, tombstones included (`collection delete`); returns how many. */
   purge(collection: string): Promise<number>;
@@ -40,10 +56,7 @@ export interface SourceRepository {
   /** Per-document hit counts recorded at query time (progressive migration serves hot documents first). */
   recordHits(collection: string, ids: readonly string[]): Promise<void>;
   /** Live document ids by descending hit count, then id; bounded by `limit`, paged by `offset`. */
-  hottest(
-    collection: string,
-    options: { limit: number; offset?: number },
-  ): Promise<{ id: string; hits: number }[]>;
+  hottest(collection: string, options: HotPageOptions): Promise<HotDocument[]>;
 }
 
 /** One pass's scan on a reader thread: the pages of `collection` in id order, `pageSize` at a time. */

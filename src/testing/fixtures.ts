@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect } from 'vitest';
 import { type ErrorCode, ReembedError } from '../core/errors.js';
+import { type GoldenSet, GoldenSetBuilder } from '../core/golden.js';
 import { seededRandom } from '../core/random.js';
 import type { SourceWrite } from '../core/records.js';
 import { defineSpace, type Metric, type Space } from '../core/space.js';
@@ -140,4 +141,20 @@ export function tempFiles(prefix: string, extension = '.db'): () => string {
   let counter = 0;
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   return () => join(dir, `t${++counter}${extension}`);
+}
+
+/**
+ * A golden set from literal tables, through the builder (queries in the order listed, judgments in
+ * insertion order): `goldenSetOf('mini', { q1: 'alpha' }, { q1: { a: 1 } })`.
+ */
+export function goldenSetOf(
+  name: string,
+  queries: Readonly<Record<string, string>>,
+  qrels: Readonly<Record<string, Readonly<Record<string, number>>>>,
+): GoldenSet {
+  const b = new GoldenSetBuilder(name);
+  for (const [id, text] of Object.entries(queries)) b.addQuery(id, text);
+  for (const [queryId, docs] of Object.entries(qrels))
+    for (const [docId, grade] of Object.entries(docs)) b.addJudgment(queryId, docId, grade);
+  return b.build();
 }

@@ -1,8 +1,8 @@
 import { expect, it } from 'vitest';
-import { type GoldenSet, GoldenSetBuilder } from '../core/golden.js';
+import type { GoldenSet } from '../core/golden.js';
 import type { Catalog } from '../ports/catalog.js';
 import type { GoldenSetRepository } from '../ports/evaluation-sets.js';
-import { expectCode } from './fixtures.js';
+import { expectCode, goldenSetOf } from './fixtures.js';
 import { describeSuite, type SuiteOptions } from './suite.js';
 
 export interface GoldenSetHarness {
@@ -22,19 +22,21 @@ export type GoldenSetSuiteOptions = SuiteOptions<GoldenSetHarness>;
 
 /** Graded judgments, a query listed out of id order, skipped queries and judgments: every field to keep. */
 export function sampleGolden(extra = false): GoldenSet {
-  const b = new GoldenSetBuilder('file-name');
-  b.addQuery('q2', 'second query, listed first — naïve');
-  b.addQuery('q1', 'first query');
-  b.addQuery('q3', 'never judged');
-  b.addQuery('q4', 'judged non-relevant only');
-  b.addJudgment('q1', 'd1', 3);
-  b.addJudgment('q1', 'd2', 0);
-  b.addJudgment('q2', 'd9', 1);
-  b.addJudgment('q2', 'D10', 0.5);
-  b.addJudgment('q4', 'd1', 0);
-  b.addJudgment('ghost', 'd1', 1);
-  if (extra) b.addJudgment('q2', 'd10', 2);
-  return b.build();
+  return goldenSetOf(
+    'file-name',
+    {
+      q2: 'second query, listed first — naïve',
+      q1: 'first query',
+      q3: 'never judged',
+      q4: 'judged non-relevant only',
+    },
+    {
+      q1: { d1: 3, d2: 0 },
+      q2: { d9: 1, D10: 0.5, ...(extra ? { d10: 2 } : {}) },
+      q4: { d1: 0 },
+      ghost: { d1: 1 },
+    },
+  );
 }
 
 /**

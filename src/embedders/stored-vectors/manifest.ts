@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { canonicalJson, sha256Hex } from '../../core/canonical.js';
 import { ReembedError } from '../../core/errors.js';
 import { METRICS, parseSpaceSpec, type SpaceSpec } from '../../core/space.js';
+import { readModelFile } from '../common.js';
 import { LIVE_MODELS } from '../minilm/pinned.js';
 import { liveModelOf, type ModelIdentity, specOfIdentity } from '../model-identity.js';
 
@@ -67,17 +67,13 @@ export const MANIFEST_FILE = 'MANIFEST.json';
 /** Reads and validates `<dir>/MANIFEST.json`; `NOT_FOUND` / `INVALID_INPUT` naming what to fix. */
 export function readManifest(dir: string): ParsedManifest {
   const path = join(dir, MANIFEST_FILE);
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(path);
-  } catch (cause) {
-    throw new ReembedError(
-      'NOT_FOUND',
-      `No stored vectors at ${dir}: cannot read ${MANIFEST_FILE} (${(cause as Error).message}). ` +
-        'Give the folder that holds MANIFEST.json, corpus.f32 and corpus.ids (README "Adopting precomputed embeddings").',
-      { details: { dir, path }, cause },
-    );
-  }
+  const bytes = readModelFile(
+    path,
+    (reason) =>
+      `No stored vectors at ${dir}: cannot read ${MANIFEST_FILE} (${reason}). ` +
+      'Give the folder that holds MANIFEST.json, corpus.f32 and corpus.ids (README "Adopting precomputed embeddings").',
+    { dir, path },
+  );
   let json: unknown;
   try {
     json = JSON.parse(bytes.toString('utf8'));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { SourceDocument, SourceWrite } from '../../core/records.js';
+import { type SourceDocument, type SourceWrite, sourceWriteOf } from '../../core/records.js';
 import { systemClock } from '../../ports/clock.js';
 import { axisVector, descriptorOf, expectCode, sourceWrite } from '../../testing/fixtures.js';
 import type { PgBackend } from './backend.js';
@@ -261,14 +261,7 @@ async function storeOn(b: PgBackend, pool: PgPoolLike): Promise<PgVectorStore> {
 
 /** A write of `doc` as `embedSources` makes it: one chunk, by default its text the source's. */
 function sourceOfDoc(doc: SourceDocument, text = doc.text): SourceWrite {
-  return {
-    sourceId: doc.id,
-    sourceVersion: doc.version,
-    contentHash: doc.contentHash,
-    tenant: doc.tenant,
-    metadata: doc.metadata,
-    chunks: [{ chunkId: `${doc.id}#0`, index: 0, text, vector: axisVector(0) }],
-  };
+  return sourceWriteOf(doc, [{ chunkId: `${doc.id}#0`, index: 0, text, vector: axisVector(0) }]);
 }
 
 async function textsOf(b: PgBackend, namespace: string): Promise<string[]> {

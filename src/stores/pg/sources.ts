@@ -1,8 +1,14 @@
 import { ReembedError } from '../../core/errors.js';
 import type { SourceDocument, SourceInput } from '../../core/records.js';
 import type { Clock } from '../../ports/clock.js';
-import type { SourceRepository, UpsertOutcome } from '../../ports/sources.js';
-import { checkIds, checkLimit, checkOffset, prepareSourceInputs } from '../shared/source-inputs.js';
+import type {
+  HotDocument,
+  HotPageOptions,
+  SourceRepository,
+  SourceScanOptions,
+  UpsertOutcome,
+} from '../../ports/sources.js';
+import { checkIds, checkLimit, checkPage, prepareSourceInputs } from '../shared/source-inputs.js';
 import { isoText, num, type PgPoolLike, type PgQueryable, run, runArrays, withTransaction } from './pool.js';
 import type { SourcesSql } from './sql-catalog.js';
 
@@ -134,10 +140,7 @@ export class PgSourceRepository implements SourceRepository {
     return out;
   }
 
-  async scan(
-    collection: string,
-    options: { afterId?: string; limit: number; includeDeleted?: boolean },
-  ): Promise<SourceDocument[]> {
+  async scan(collection: string, options: SourceScanOptions): Promise<SourceDocument[]> {
     checkLimit(options.limit);
     await this.ensureStatistics();
     const rows = await runArrays(this.#pool, 'scan source documents', this.#sql.scan, [
@@ -221,13 +224,8 @@ export class PgSourceRepository implements SourceRepository {
     ]);
   }
 
-  async hottest(
-    collection: string,
-    options: { limit: number; offset?: number },
-  ): Promise<{ id: string; hits: number }[]> {
-    checkLimit(options.limit);
-    const offset = options.offset ?? 0;
-    checkOffset(offset);
+  async hottest(collection: string, options: HotPageOptions): Promise<HotDocument[]> {
+    const offset = checkPage(options);
     const rows = await run<{ id: string; hits: string }>(
       this.#pool,
       'rank hot documents',

@@ -1,7 +1,8 @@
 import { sha256Hex } from '../../core/canonical.js';
 import { ReembedError } from '../../core/errors.js';
-import { NAMESPACE_STATES } from '../../core/namespace.js';
 import { METRICS, type Metric } from '../../core/space.js';
+import { auditLogDdl, namespacesDdl, spacesDdl } from '../sql/catalog-sql.js';
+import { pgDialect } from '../sql/dialect.js';
 
 /**
  * Pure SQL builders for the Postgres backend (STYLE.md #6): every statement is a string you can print
@@ -103,6 +104,7 @@ export function advisoryLockSql(): string {
 export function baseDdl(schema: string): string[] {
   const t = (name: string): string => qualified(schema, name);
   const s = ident(schema);
+  const d = pgDialect(schema);
   return [
     `CREATE SCHEMA IF NOT EXISTS ${s}`,
     `CREATE TABLE IF NOT EXISTS ${t('schema_version')} (
@@ -110,13 +112,7 @@ export function baseDdl(schema: string): string[] {
       version integer NOT NULL CHECK (version >= 1),
       applied_at timestamptz NOT NULL DEFAULT now()
     )`,
-    `CREATE TABLE IF NOT EXISTS ${t('spaces')} (
-      fingerprint text PRIMARY KEY,
-      name text NOT NULL UNIQUE,
-      spec jsonb NOT NULL,
-      runtime jsonb NOT NULL,
-      created_at timestamptz NOT NULL
-    )`,
+    spacesDdl(d),
     // last_version is the per-collection counter every source upsert or delete takes the next value of;
     // writers lock this row (FOR UPDATE), so versions are gap-free and monotonic per collection.
     `CREATE TABLE IF NOT EXISTS ${t('collections')} (
@@ -124,18 +120,7 @@ export function baseDdl(schema: string): string[] {
       created_at timestamptz NOT NULL,
       last_version bigint NOT NULL DEFAULT 0 CHECK (last_version >= 0)
     )`,
-    `CREATE TABLE IF NOT EXISTS ${t('namespaces')} (
-      name text PRIMARY KEY,
-      collection text NOT NULL REFERENCES ${t('collections')}(name),
-      fingerprint text NOT NULL REFERENCES ${t('spaces')}(fingerprint),
-      state text NOT NULL CHECK (state IN (${list(NAMESPACE_STATES)})),
-      created_at timestamptz NOT NULL,
-      created_from text,
-      retired_at timestamptz,
-      info jsonb NOT NULL DEFAULT '{}',
-      CHECK ((state = 'retired') = (retired_at IS NOT NULL))
-    )`,
-    `CREATE INDEX IF NOT EXISTS namespaces_by_collection ON ${t('namespaces')} (collection)`,
+    ...namespacesDdl(d),
     // A cutover is one UPDATE of one row (invariant 7); the unique index makes "one row per alias" a
     // storage rule, and serving_namespace (derived from routing) lets retirement find what still serves.
     `CREATE TABLE IF NOT EXISTS ${t('aliases')} (
@@ -148,15 +133,7 @@ export function baseDdl(schema: string): string[] {
     )`,
     `CREATE UNIQUE INDEX IF NOT EXISTS aliases_one_row_per_name ON ${t('aliases')} (name)`,
     `CREATE INDEX IF NOT EXISTS aliases_by_serving ON ${t('aliases')} (serving_namespace)`,
-    `CREATE TABLE IF NOT EXISTS ${t('audit_log')} (
-      id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-      at timestamptz NOT NULL,
-      actor text NOT NULL CHECK (length(actor) > 0),
-      action text NOT NULL CHECK (length(action) > 0),
-      subject text NOT NULL,
-      details jsonb NOT NULL DEFAULT '{}'
-    )`,
-    `CREATE INDEX IF NOT EXISTS audit_log_by_subject ON ${t('audit_log')} (subject, id)`,
+    ...auditLogDdl(d),
     ...auditAppendOnlyDdl(schema),
     `CREATE TABLE IF NOT EXISTS ${t('sources')} (
       collection text NOT NULL REFERENCES ${t('collections')}(name),

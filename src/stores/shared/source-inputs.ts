@@ -52,8 +52,12 @@ export function checkLimit(limit: number): void {
   if (!Number.isInteger(limit) || limit < 1) throw invalid('limit', 'must be a positive integer');
 }
 
-export function checkOffset(offset: number): void {
+/** Checks a page's `limit` and `offset` (0 when absent) and returns the offset. */
+export function checkPage(options: { readonly limit: number; readonly offset?: number }): number {
+  checkLimit(options.limit);
+  const offset = options.offset ?? 0;
   if (!Number.isInteger(offset) || offset < 0) throw invalid('offset', 'must be a non-negative integer');
+  return offset;
 }
 
 function itemError(index: number, field: string, problem: string): ReembedError {

@@ -1,4 +1,58 @@
+import { NAMESPACE_STATES } from '../../core/namespace.js';
 import type { SqlDialect } from './dialect.js';
+import { sqlList } from './statements.js';
+
+/** The spaces table, alike on both SQL backends: a space's spec and runtime under its fingerprint. */
+export function spacesDdl(d: SqlDialect): string {
+  return `CREATE TABLE IF NOT EXISTS ${d.table('spaces')} (
+      fingerprint TEXT PRIMARY KEY,
+      name TEXT NOT NULL UNIQUE,
+      spec ${d.json} NOT NULL,
+      runtime ${d.json} NOT NULL,
+      created_at ${d.timestamp} NOT NULL
+    )`;
+}
+
+/**
+ * The namespaces table and its index, alike on both SQL backends: the lifecycle state is a storage rule,
+ * and `retired` goes with `retired_at`. (Collections and aliases differ by backend.)
+ */
+export function namespacesDdl(d: SqlDialect): string[] {
+  const t = d.table;
+  return [
+    `CREATE TABLE IF NOT EXISTS ${t('namespaces')} (
+      name TEXT PRIMARY KEY,
+      collection TEXT NOT NULL REFERENCES ${t('collections')}(name),
+      fingerprint TEXT NOT NULL REFERENCES ${t('spaces')}(fingerprint),
+      state TEXT NOT NULL CHECK (state IN (${sqlList(NAMESPACE_STATES)})),
+      created_at ${d.timestamp} NOT NULL,
+      created_from TEXT,
+      retired_at ${d.timestamp},
+      info ${d.json} NOT NULL DEFAULT '{}',
+      CHECK ((state = 'retired') = (retired_at IS NOT NULL))
+    )`,
+    `CREATE INDEX IF NOT EXISTS namespaces_by_collection ON ${t('namespaces')} (collection)`,
+  ];
+}
+
+/**
+ * The audit log and its index, alike on both SQL backends (ids never reused). Each backend adds its own
+ * append-only rule (triggers).
+ */
+export function auditLogDdl(d: SqlDialect): string[] {
+  const table = d.table('audit_log');
+  return [
+    `CREATE TABLE IF NOT EXISTS ${table} (
+      id ${d.autoId},
+      at ${d.timestamp} NOT NULL,
+      actor TEXT NOT NULL CHECK (length(actor) > 0),
+      action TEXT NOT NULL CHECK (length(action) > 0),
+      subject TEXT NOT NULL,
+      details ${d.json} NOT NULL DEFAULT '{}'
+    )`,
+    `CREATE INDEX IF NOT EXISTS audit_log_by_subject ON ${table} (subject, id)`,
+  ];
+}
 
 /**
  * The catalog's statements (spaces, collections, namespaces, aliases, audit log) in one dialect, as

@@ -27,21 +27,46 @@ export interface SetStatements {
   readonly lockName: string | null;
 }
 
+/** The kinds of evaluation set, as in table names (`golden_sets`), messages and the audit log. */
+export type SetNoun = 'golden' | 'probe';
+
+/** What a kind of evaluation set adds to the columns every kind has, in its set table and its queries table. */
+export interface SetTables {
+  /** The kind's own columns of its set row (`<noun>_sets`). */
+  readonly setColumns: string;
+  /** The kind's own columns of a query row (`<noun>_queries`). */
+  readonly queryColumns: string;
+  /** A query row is unique by position and by query id; this one is the primary key. */
+  readonly key: 'position' | 'query_id';
+}
+
 /**
- * The set table of a kind of evaluation set: the columns every kind has (`SetRowBase`, the query count, the
- * skipped inputs and where the set came from) around the kind's own `columns`.
+ * The tables every kind of evaluation set has: `<noun>_sets`, the set rows (`SetRowBase`, the query count,
+ * the skipped inputs and where the set came from), and `<noun>_queries`, one row per query in order, going
+ * with its set (ON DELETE CASCADE).
  */
-export function setTableDdl(d: SqlDialect, table: string, columns: string): string {
-  return `CREATE TABLE IF NOT EXISTS ${d.table(table)} (
+export function setTablesDdl(d: SqlDialect, noun: SetNoun, tables: SetTables): string[] {
+  const sets = d.table(`${noun}_sets`);
+  return [
+    `CREATE TABLE IF NOT EXISTS ${sets} (
       name TEXT PRIMARY KEY,
       digest TEXT NOT NULL,
       queries INTEGER NOT NULL CHECK (queries >= 1),
-      ${columns},
+      ${tables.setColumns},
       skipped ${d.json} NOT NULL,
       source TEXT,
       saved_at ${d.timestamp} NOT NULL,
       saved_by TEXT NOT NULL
-    )`;
+    )`,
+    `CREATE TABLE IF NOT EXISTS ${d.table(`${noun}_queries`)} (
+      set_name TEXT NOT NULL REFERENCES ${sets}(name) ON DELETE CASCADE,
+      position INTEGER NOT NULL,
+      query_id TEXT NOT NULL,
+      ${tables.queryColumns},
+      PRIMARY KEY (set_name, ${tables.key}),
+      UNIQUE (set_name, ${tables.key === 'position' ? 'query_id' : 'position'})
+    )`,
+  ];
 }
 
 /** The set-level statements over `table`, whose insert takes `columns` (in the order `SetKind.values` gives). */
@@ -72,7 +97,7 @@ export function setStatements(
  */
 export interface SetKind<S, Info, R extends SetRowBase, Q extends SetStatements> {
   /** As in messages and the audit log: `golden` → "save a golden set", `golden.save`. */
-  readonly noun: 'golden' | 'probe';
+  readonly noun: SetNoun;
   readonly component: SqlComponent<Q>;
   assertName(name: string): void;
   /** The stored set is this one: saving it again changes nothing. */
@@ -173,3 +198,10 @@ export class SqlEvaluationSetRepository<S, Info, R extends SetRowBase, Q extends
 }
 
 const rowOf = <R extends SetRowBase>(row: Stored<R>): R => ({ ...row, saved_at: iso(row.saved_at) }) as R;
+
+/** Opens the repository of `kind`: creates its tables if needed (idempotent). */
+export function setRepositoryOpener<S, Info, R extends SetRowBase, Q extends SetStatements>(
+  kind: SetKind<S, Info, R, Q>,
+): (db: SqlExecutor, options?: SqlRepositoryOptions) => Promise<SqlEvaluationSetRepository<S, Info, R, Q>> {
+  return (db, options = {}) => SqlEvaluationSetRepository.open(db, kind, options);
+}

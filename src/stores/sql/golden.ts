@@ -9,24 +9,20 @@ import {
   goldenSetRow,
 } from '../shared/golden-rows.js';
 import type { SqlDialect } from './dialect.js';
-import { type SetKind, SqlEvaluationSetRepository, setStatements, setTableDdl } from './evaluation-sets.js';
-import { rows, type SqlExecutor } from './executor.js';
-import { type SqlRepositoryOptions, sqlComponent } from './repository.js';
+import { type SetKind, setRepositoryOpener, setStatements, setTablesDdl } from './evaluation-sets.js';
+import { rows } from './executor.js';
+import { sqlComponent } from './repository.js';
 import { bulkColumns, insertRows } from './statements.js';
 
 /** A set row plus its queries (in order) and judgments; children go with the set (ON DELETE CASCADE). */
 export function goldenDdl(d: SqlDialect): string[] {
   const t = d.table;
   return [
-    setTableDdl(d, 'golden_sets', 'judgments INTEGER NOT NULL CHECK (judgments >= 1)'),
-    `CREATE TABLE IF NOT EXISTS ${t('golden_queries')} (
-      set_name TEXT NOT NULL REFERENCES ${t('golden_sets')}(name) ON DELETE CASCADE,
-      position INTEGER NOT NULL,
-      query_id TEXT NOT NULL,
-      text TEXT NOT NULL,
-      PRIMARY KEY (set_name, query_id),
-      UNIQUE (set_name, position)
-    )`,
+    ...setTablesDdl(d, 'golden', {
+      setColumns: 'judgments INTEGER NOT NULL CHECK (judgments >= 1)',
+      queryColumns: 'text TEXT NOT NULL',
+      key: 'query_id',
+    }),
     `CREATE TABLE IF NOT EXISTS ${t('golden_qrels')} (
       set_name TEXT NOT NULL,
       query_id TEXT NOT NULL,
@@ -95,15 +91,7 @@ const GOLDEN_SETS: SetKind<GoldenSet, GoldenSetInfo, GoldenSetRow, ReturnType<ty
 };
 
 /** Golden sets in a SQL backend (SQLite or PostgreSQL): `SqlEvaluationSetRepository` of `GOLDEN_SETS`. */
-export type SqlGoldenSetRepository = SqlEvaluationSetRepository<
-  GoldenSet,
-  GoldenSetInfo,
-  GoldenSetRow,
-  ReturnType<typeof goldenSql>
->;
+export type SqlGoldenSetRepository = Awaited<ReturnType<typeof openSqlGoldenSets>>;
 
 /** Creates the golden-set tables if needed (idempotent) and returns the repository. */
-export const openSqlGoldenSets = (
-  db: SqlExecutor,
-  options: SqlRepositoryOptions = {},
-): Promise<SqlGoldenSetRepository> => SqlEvaluationSetRepository.open(db, GOLDEN_SETS, options);
+export const openSqlGoldenSets = setRepositoryOpener(GOLDEN_SETS);

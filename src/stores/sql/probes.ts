@@ -8,34 +8,19 @@ import {
   probeSetRow,
 } from '../shared/probe-rows.js';
 import type { SqlDialect } from './dialect.js';
-import { type SetKind, SqlEvaluationSetRepository, setStatements, setTableDdl } from './evaluation-sets.js';
-import { rows, type SqlExecutor } from './executor.js';
-import { type SqlRepositoryOptions, sqlComponent } from './repository.js';
+import { type SetKind, setRepositoryOpener, setStatements, setTablesDdl } from './evaluation-sets.js';
+import { rows } from './executor.js';
+import { sqlComponent } from './repository.js';
 import { bulkColumns, insertRows } from './statements.js';
 
 /** A set row plus its queries in order; queries go with their set (ON DELETE CASCADE). */
 export function probesDdl(d: SqlDialect): string[] {
-  const t = d.table;
-  return [
-    setTableDdl(
-      d,
-      'probe_sets',
-      `collection TEXT NOT NULL, params ${d.json} NOT NULL, population ${d.json} NOT NULL`,
-    ),
-    `CREATE TABLE IF NOT EXISTS ${t('probe_queries')} (
-      set_name TEXT NOT NULL REFERENCES ${t('probe_sets')}(name) ON DELETE CASCADE,
-      position INTEGER NOT NULL,
-      query_id TEXT NOT NULL,
-      source_id TEXT NOT NULL,
-      tenant TEXT,
-      content_hash TEXT NOT NULL,
-      kind TEXT NOT NULL CHECK (kind IN ('title', 'sentence', 'span')),
-      text TEXT NOT NULL,
-      held_out TEXT,
-      PRIMARY KEY (set_name, position),
-      UNIQUE (set_name, query_id)
-    )`,
-  ];
+  return setTablesDdl(d, 'probe', {
+    setColumns: `collection TEXT NOT NULL, params ${d.json} NOT NULL, population ${d.json} NOT NULL`,
+    queryColumns: `source_id TEXT NOT NULL, tenant TEXT, content_hash TEXT NOT NULL,
+      kind TEXT NOT NULL CHECK (kind IN ('title', 'sentence', 'span')), text TEXT NOT NULL, held_out TEXT`,
+    key: 'position',
+  });
 }
 
 /** Statements of the repository in one dialect, as strings (STYLE #6): unit-tested without a database. */
@@ -114,15 +99,7 @@ const PROBE_SETS: SetKind<ProbeSet, ProbeSetInfo, ProbeSetRow, ReturnType<typeof
 };
 
 /** Probe sets in a SQL backend (SQLite or PostgreSQL): `SqlEvaluationSetRepository` of `PROBE_SETS`. */
-export type SqlProbeSetRepository = SqlEvaluationSetRepository<
-  ProbeSet,
-  ProbeSetInfo,
-  ProbeSetRow,
-  ReturnType<typeof probesSql>
->;
+export type SqlProbeSetRepository = Awaited<ReturnType<typeof openSqlProbeSets>>;
 
 /** Creates the probe-set tables if needed (idempotent) and returns the repository. */
-export const openSqlProbeSets = (
-  db: SqlExecutor,
-  options: SqlRepositoryOptions = {},
-): Promise<SqlProbeSetRepository> => SqlEvaluationSetRepository.open(db, PROBE_SETS, options);
+export const openSqlProbeSets = setRepositoryOpener(PROBE_SETS);

@@ -11,6 +11,7 @@ import {
   tempFiles,
   testSpace,
 } from '../../testing/index.js';
+import type { SqliteAnnOptions } from './ann-config.js';
 import { type AnnCandidates, AnnIndex } from './ann-index.js';
 import { openSqliteBackend, type SqliteBackend } from './backend.js';
 import { applySchema, SCHEMA_VERSION } from './schema.js';
@@ -88,12 +89,27 @@ function graphAnswers(change: (found: AnnCandidates) => AnnCandidates) {
 describe('sqlite store: HNSW index for large namespaces', () => {
   const openBackend = useSqliteBackends({ ann: { threshold: 200 } });
 
+  /**
+   * A backend on `path` (a fresh file by default) holding the first `upTo` of `n` clustered vectors (of
+   * `seed`) in `ns`, indexed unless `build` is false; `ann` undefined keeps the describe's defaults.
+   */
+  async function filled(
+    ann: SqliteAnnOptions | undefined,
+    n: number,
+    seed: number,
+    { build = true, path = tempFile(), upTo = n }: { build?: boolean; path?: string; upTo?: number } = {},
+  ) {
+    const backend = await openBackend(path, ann);
+    await backend.store.createNamespace(ns);
+    const vectors = clustered(n, seed);
+    await fill(backend, upTo === n ? vectors : vectors.slice(0, upTo));
+    if (build) await backend.store.buildIndex(ns.name);
+    return { backend, vectors };
+  }
+
   it('is selected above the threshold, persisted beside the file, and reused by the next process', async () => {
     const path = tempFile();
-    const a = await openBackend(path);
-    await a.store.createNamespace(ns);
-    const vectors = clustered(400, 1);
-    await fill(a, vectors.slice(0, 150));
+    const { backend: a, vectors } = await filled(undefined, 400, 1, { path, upTo: 150, build: false });
     await search(a, vectors[0] as Float32Array);
     expect((await a.store.describeIndex(ns.name)).mode).toBe('exact');
     expect((await a.store.describeIndex(ns.name)).index).toBeNull();
@@ -125,11 +141,7 @@ describe('sqlite store: HNSW index for large namespaces', () => {
   });
 
   it('finds the exact top 10 for most queries on clustered data, with exact scores', async () => {
-    const backend = await openBackend(tempFile(), { threshold: 0, minCandidates: 10, oversample: 1 });
-    await backend.store.createNamespace(ns);
-    const vectors = clustered(3_000, 2);
-    await fill(backend, vectors);
-    await backend.store.buildIndex(ns.name);
+    const { backend, vectors } = await filled({ threshold: 0, minCandidates: 10, oversample: 1 }, 3_000, 2);
     const queries = clustered(50, 3);
     let found = 0;
     for (const q of queries) {
@@ -149,11 +161,7 @@ describe('sqlite store: HNSW index for large namespaces', () => {
   it('inserts serially with buildThreads 1: every record finds itself through the index', async () => {
     // Concurrent insertion (the default) strands ~0.03-0.3% of nodes, so about one in two builds of these
     // 2,000 vectors misses at least one record; serial insertion missed none in every build measured.
-    const backend = await openBackend(tempFile(), { threshold: 0, buildThreads: 1 });
-    await backend.store.createNamespace(ns);
-    const vectors = clustered(2_000, 4);
-    await fill(backend, vectors);
-    await backend.store.buildIndex(ns.name);
+    const { backend, vectors } = await filled({ threshold: 0, buildThreads: 1 }, 2_000, 4);
     const missed: number[] = [];
     for (const [i, v] of vectors.entries())
       if ((await search(backend, v, 1))[0]?.sourceId !== `d${i}`) missed.push(i);
@@ -194,11 +202,7 @@ describe('sqlite store: HNSW index for large namespaces', () => {
   });
 
   it('keeps the index equal to the records when one call writes a source twice', async () => {
-    const backend = await openBackend(tempFile(), { threshold: 0 });
-    await backend.store.createNamespace(ns);
-    const vectors = clustered(300, 15);
-    await fill(backend, vectors);
-    await backend.store.buildIndex(ns.name);
+    const { backend } = await filled({ threshold: 0 }, 300, 15);
     const [a, b] = clustered(2, 16) as [Float32Array, Float32Array];
     await backend.store.write(ns.name, space.fingerprint, [
       sourceWrite({ id: 'd1', version: 2, vectors: [a] }),
@@ -220,11 +224,7 @@ describe('sqlite store: HNSW index for large namespaces', () => {
 
   it('catches up a saved file with writes and deletes made after it was saved', async () => {
     const path = tempFile();
-    const a = await openBackend(path);
-    await a.store.createNamespace(ns);
-    const vectors = clustered(700, 5);
-    await fill(a, vectors.slice(0, 500));
-    await a.store.buildIndex(ns.name);
+    const { backend: a, vectors } = await filled(undefined, 700, 5, { path, upTo: 500 });
     await a.close();
     const writer = await openBackend(path, { threshold: Number.POSITIVE_INFINITY });
     await fill(writer, vectors.slice(500), 500);
@@ -240,10 +240,10 @@ describe('sqlite store: HNSW index for large namespaces', () => {
   });
 
   it('builds in slices that yield: the process serves exactly meanwhile, and writes during the build reach the index', async () => {
-    const backend = await openBackend(tempFile(), { threshold: 200, buildThreads: 1 });
-    await backend.store.createNamespace(ns);
-    const vectors = clustered(3_000, 21);
-    await fill(backend, vectors.slice(0, 2_500));
+    const { backend, vectors } = await filled({ threshold: 200, buildThreads: 1 }, 3_000, 21, {
+      upTo: 2_500,
+      build: false,
+    });
     let settled = false;
     const building = backend.store.buildIndex(ns.name).then((info) => {
       settled = true;
@@ -278,11 +278,7 @@ describe('sqlite store: HNSW index for large namespaces', () => {
   });
 
   it('rebuilds a graph full of tombstones in the background while the old graph serves', async () => {
-    const backend = await openBackend(tempFile(), { threshold: 0, minCandidates: 50 });
-    await backend.store.createNamespace(ns);
-    const vectors = clustered(1_300, 23);
-    await fill(backend, vectors);
-    await backend.store.buildIndex(ns.name);
+    const { backend, vectors } = await filled({ threshold: 0, minCandidates: 50 }, 1_300, 23);
     await backend.store.delete(
       ns.name,
       Array.from({ length: 1_200 }, (_, i) => ({ sourceId: `d${i}`, sourceVersion: 9 })),
@@ -309,10 +305,9 @@ describe('sqlite store: HNSW index for large namespaces', () => {
   });
 
   it('builds inside the first search with buildOnSearch inline, and refuses other values', async () => {
-    const backend = await openBackend(tempFile(), { threshold: 0, buildOnSearch: 'inline' });
-    await backend.store.createNamespace(ns);
-    const vectors = clustered(500, 24);
-    await fill(backend, vectors);
+    const { backend, vectors } = await filled({ threshold: 0, buildOnSearch: 'inline' }, 500, 24, {
+      build: false,
+    });
     await search(backend, vectors[3] as Float32Array);
     expect(await backend.store.describeIndex(ns.name)).toMatchObject({
       building: false,
@@ -328,10 +323,7 @@ describe('sqlite store: HNSW index for large namespaces', () => {
 
   it('stops a build in slices when the store closes, and the next process builds it again', async () => {
     const path = tempFile();
-    const a = await openBackend(path, { threshold: 200 });
-    await a.store.createNamespace(ns);
-    const vectors = clustered(2_000, 22);
-    await fill(a, vectors);
+    const { backend: a } = await filled({ threshold: 200 }, 2_000, 22, { path, build: false });
     const building = a.store.buildIndex(ns.name);
     await new Promise((resolve) => setTimeout(resolve, 0));
     await a.close();
@@ -345,11 +337,7 @@ describe('sqlite store: HNSW index for large namespaces', () => {
 
   it('rebuilds instead of trusting a torn, foreign or differently built file', async () => {
     const path = tempFile();
-    const a = await openBackend(path);
-    await a.store.createNamespace(ns);
-    const vectors = clustered(400, 6);
-    await fill(a, vectors);
-    await a.store.buildIndex(ns.name);
+    const { backend: a, vectors } = await filled(undefined, 400, 6, { path });
     await a.close();
     const file = (): string => {
       const name = readdirSync(`${path}.ann`).find((f) => f.endsWith('.usearch')) as string;
@@ -398,10 +386,7 @@ describe('sqlite store: HNSW index for large namespaces', () => {
   });
 
   it('keeps a foreign-fingerprint row out of every result', async () => {
-    const backend = await openBackend(tempFile(), { threshold: 0 });
-    await backend.store.createNamespace(ns);
-    const vectors = clustered(300, 8);
-    await fill(backend, vectors);
+    const { backend, vectors } = await filled({ threshold: 0 }, 300, 8, { build: false });
     const query = vectors[5] as Float32Array;
     backend.db
       .prepare(
@@ -419,10 +404,7 @@ describe('sqlite store: HNSW index for large namespaces', () => {
   });
 
   it('answers filters from the index while enough candidates pass, exactly when the filter is selective', async () => {
-    const backend = await openBackend(tempFile(), { threshold: 0, maxCandidates: 256 });
-    await backend.store.createNamespace(ns);
-    const vectors = clustered(3_000, 10);
-    await fill(backend, vectors);
+    const { backend } = await filled({ threshold: 0, maxCandidates: 256 }, 3_000, 10, { build: false });
     const queries = clustered(20, 11);
     for (const filter of [{ tenant: 'common' }, { tenant: 'rare' }, { tenant: 'nobody' }]) {
       for (const q of queries) {
@@ -509,11 +491,7 @@ describe('sqlite store: HNSW index for large namespaces', () => {
 
   it('scans exactly when the graph returns fewer keys than asked and too few pass (stranded nodes)', async () => {
     // No float32 copy in memory: with one, a 10% filter on 60 records would be scanned before any round.
-    const backend = await openBackend(tempFile(), { threshold: 0, exactCacheBytes: 0 });
-    await backend.store.createNamespace(ns);
-    const vectors = clustered(60, 12);
-    await fill(backend, vectors);
-    await backend.store.buildIndex(ns.name);
+    const { backend } = await filled({ threshold: 0, exactCacheBytes: 0 }, 60, 12);
     const q = clustered(1, 13)[0] as Float32Array;
     const filter = { tenant: 'rare' };
     const exact = await search(backend, q, 10, { filter, exact: true });
@@ -532,11 +510,7 @@ describe('sqlite store: HNSW index for large namespaces', () => {
   });
 
   it('scans exactly when an unreachable record is the best match, though enough others passed', async () => {
-    const backend = await openBackend(tempFile(), { threshold: 0 });
-    await backend.store.createNamespace(ns);
-    const vectors = clustered(60, 14);
-    await fill(backend, vectors);
-    await backend.store.buildIndex(ns.name);
+    const { backend, vectors } = await filled({ threshold: 0 }, 60, 14);
     const q = vectors[5] as Float32Array;
     const exact = await search(backend, q, 5, { exact: true });
     expect(exact[0]?.sourceId).toBe('d5');
@@ -553,10 +527,7 @@ describe('sqlite store: HNSW index for large namespaces', () => {
 
   it('follows a caller transaction only once it commits', async () => {
     const path = tempFile();
-    const backend = await openBackend(path, { threshold: 0 });
-    await backend.store.createNamespace(ns);
-    const vectors = clustered(300, 12);
-    await fill(backend, vectors);
+    const { backend, vectors } = await filled({ threshold: 0 }, 300, 12, { path, build: false });
     await search(backend, vectors[0] as Float32Array);
     const fresh = Float32Array.from(vectors[0] as Float32Array, (x) => -x);
     expect(() =>

@@ -1,7 +1,9 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { ReembedError } from '../../core/errors.js';
-import { NAMESPACE_STATES } from '../../core/namespace.js';
 import { METRICS } from '../../core/space.js';
+import { auditLogDdl, namespacesDdl, spacesDdl } from '../sql/catalog-sql.js';
+import { sqliteDialect } from '../sql/dialect.js';
+import { sqlList } from '../sql/statements.js';
 
 export type SqliteDatabase = BetterSqlite3.Database;
 
@@ -11,8 +13,6 @@ export type SqliteDatabase = BetterSqlite3.Database;
  */
 export const SCHEMA_VERSION = 2;
 export const SCHEMA_COMPONENT = 'core';
-
-const sqlList = (values: readonly string[]): string => values.map((v) => `'${v}'`).join(', ');
 
 /** Pragmas applied on every connection: WAL so readers never block the writer, and a 5 s busy wait. */
 export function pragmaStatements(): string[] {
@@ -46,32 +46,16 @@ export function schemaVersionDdl(): string[] {
 
 /** Control plane: spaces, collections, namespaces, aliases and the append-only audit log. */
 export function catalogDdl(): string[] {
+  const d = sqliteDialect();
   return [
-    `CREATE TABLE IF NOT EXISTS spaces (
-      fingerprint TEXT PRIMARY KEY,
-      name TEXT NOT NULL UNIQUE,
-      spec TEXT NOT NULL,
-      runtime TEXT NOT NULL,
-      created_at TEXT NOT NULL
-    )`,
+    spacesDdl(d),
     // source_version is the per-collection counter every source upsert or delete takes the next value of.
     `CREATE TABLE IF NOT EXISTS collections (
       name TEXT PRIMARY KEY,
       created_at TEXT NOT NULL,
       source_version INTEGER NOT NULL DEFAULT 0 CHECK (source_version >= 0)
     )`,
-    `CREATE TABLE IF NOT EXISTS namespaces (
-      name TEXT PRIMARY KEY,
-      collection TEXT NOT NULL REFERENCES collections(name),
-      fingerprint TEXT NOT NULL REFERENCES spaces(fingerprint),
-      state TEXT NOT NULL CHECK (state IN (${sqlList(NAMESPACE_STATES)})),
-      created_at TEXT NOT NULL,
-      created_from TEXT,
-      retired_at TEXT,
-      info TEXT NOT NULL DEFAULT '{}',
-      CHECK ((state = 'retired') = (retired_at IS NOT NULL))
-    )`,
-    'CREATE INDEX IF NOT EXISTS namespaces_by_collection ON namespaces(collection)',
+    ...namespacesDdl(d),
     // One row per alias name: a cutover is one UPDATE of this row (invariant 7).
     `CREATE TABLE IF NOT EXISTS aliases (
       name TEXT PRIMARY KEY,
@@ -82,15 +66,7 @@ export function catalogDdl(): string[] {
       updated_at TEXT NOT NULL
     )`,
     'CREATE INDEX IF NOT EXISTS aliases_by_serving ON aliases(serving_namespace)',
-    `CREATE TABLE IF NOT EXISTS audit_log (
-      id INTEGER PRIMARY KEY AUTOINCREMENT,
-      at TEXT NOT NULL,
-      actor TEXT NOT NULL CHECK (length(actor) > 0),
-      action TEXT NOT NULL CHECK (length(action) > 0),
-      subject TEXT NOT NULL,
-      details TEXT NOT NULL DEFAULT '{}'
-    )`,
-    'CREATE INDEX IF NOT EXISTS audit_log_by_subject ON audit_log(subject, id)',
+    ...auditLogDdl(d),
     ...auditAppendOnlyTriggers(),
   ];
 }

@@ -1,9 +1,16 @@
 import { ReembedError } from '../../core/errors.js';
 import type { SourceDocument, SourceInput } from '../../core/records.js';
 import { type Clock, systemClock } from '../../ports/clock.js';
-import type { ReaderThreads, SourceRepository, UpsertOutcome } from '../../ports/sources.js';
+import type {
+  HotDocument,
+  HotPageOptions,
+  ReaderThreads,
+  SourceRepository,
+  SourceScanOptions,
+  UpsertOutcome,
+} from '../../ports/sources.js';
 import { parseJsonObject } from '../shared/json.js';
-import { checkIds, checkLimit, checkOffset, invalid, prepareSourceInputs } from '../shared/source-inputs.js';
+import { checkIds, checkLimit, checkPage, invalid, prepareSourceInputs } from '../shared/source-inputs.js';
 import { openDatabase } from './driver.js';
 import type { ThreadReaderRecipe, ThreadSourceReader } from './reader-protocol.js';
 import type { SqliteDatabase } from './schema.js';
@@ -147,10 +154,7 @@ export class SqliteSourceRepository implements SourceRepository {
   }
 
   /** Rows come as arrays (no per-row property names to create): a backfill scans every source. */
-  async scan(
-    collection: string,
-    options: { afterId?: string; limit: number; includeDeleted?: boolean },
-  ): Promise<SourceDocument[]> {
+  async scan(collection: string, options: SourceScanOptions): Promise<SourceDocument[]> {
     checkLimit(options.limit);
     const rows = this.#sql
       .get(options.includeDeleted ? SCAN_SQL : SCAN_LIVE_SQL)
@@ -224,13 +228,8 @@ export class SqliteSourceRepository implements SourceRepository {
     });
   }
 
-  async hottest(
-    collection: string,
-    options: { limit: number; offset?: number },
-  ): Promise<{ id: string; hits: number }[]> {
-    checkLimit(options.limit);
-    const offset = options.offset ?? 0;
-    checkOffset(offset);
+  async hottest(collection: string, options: HotPageOptions): Promise<HotDocument[]> {
+    const offset = checkPage(options);
     return this.#sql
       .get(
         `SELECT id, hits FROM sources WHERE collection = ? AND deleted = 0

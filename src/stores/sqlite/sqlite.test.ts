@@ -92,11 +92,14 @@ const search = (backend: SqliteBackend, k = 100, seed = 0) =>
 
 describe('sqlite backend specifics', () => {
   const openBackend = useSqliteBackends();
+  /** Two connections to one fresh file (two processes, in production). */
+  const twoConnections = async (): Promise<[SqliteBackend, SqliteBackend]> => {
+    const path = tempFile();
+    return [await openBackend(path), await openBackend(path)];
+  };
 
   it('applies the schema idempotently, in WAL mode, and works in memory', async () => {
-    const path = tempFile();
-    const first = await openBackend(path);
-    const second = await openBackend(path);
+    const [first, second] = await twoConnections();
     expect(second.db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(second.db.pragma('foreign_keys', { simple: true })).toBe(1);
     expect(second.db.pragma('busy_timeout', { simple: true })).toBe(5000);
@@ -109,9 +112,7 @@ describe('sqlite backend specifics', () => {
   });
 
   it('reuses catalog reads only while nothing changed: another connection or a raw write is seen at once', async () => {
-    const path = tempFile();
-    const a = await openBackend(path);
-    const b = await openBackend(path);
+    const [a, b] = await twoConnections();
     await a.catalog.addSpace(space, 'alice');
     await a.catalog.createCollection('docs', 'alice');
     await a.catalog.addSpace(other, 'alice');
@@ -167,9 +168,7 @@ describe('sqlite backend specifics', () => {
   });
 
   it('sees writes and deletes committed by another connection to the same file', async () => {
-    const path = tempFile();
-    const reader = await openBackend(path);
-    const writer = await openBackend(path);
+    const [reader, writer] = await twoConnections();
     await writer.store.createNamespace(ns);
     await put(writer, 'a', 0);
     expect((await search(reader)).map((h) => h.sourceId)).toEqual(['a']);
@@ -240,9 +239,7 @@ describe('sqlite backend specifics', () => {
   });
 
   it('joins a caller transaction, and a rollback leaves neither rows nor cached vectors', async () => {
-    const path = tempFile();
-    const backend = await openBackend(path);
-    const other = await openBackend(path);
+    const [backend, other] = await twoConnections();
     await backend.store.createNamespace(ns);
     await put(backend, 'a', 0);
     await search(backend);
