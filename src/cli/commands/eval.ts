@@ -18,6 +18,7 @@ import type { CliCommand } from '../command.js';
 import type { CliContext } from '../context.js';
 import { integerOption, numberOf, stringOf } from '../options.js';
 import { num } from '../output.js';
+import { runningCount } from '../progress.js';
 import { topCommand } from '../registry.js';
 
 export interface EvalArgs {
@@ -108,16 +109,13 @@ export async function evaluate(ctx: CliContext, args: EvalArgs): Promise<number>
     total: golden.queries.length * (migrationMode ? 2 : 1),
     unit: 'queries',
   });
-  let last = 0;
+  const count = runningCount(task);
   const options: AppEvaluateOptions = {
     ...(args.ks ? { ks: args.ks } : {}),
     ...(args.exact ? { exact: true } : {}),
     ...(args.allowUnknownDocs ? { allowUnknownDocs: true } : {}),
     ...(args.concurrency ? { concurrency: args.concurrency } : {}),
-    onProgress: ({ done }) => {
-      task.advance(done > last ? done - last : done);
-      last = done;
-    },
+    onProgress: ({ done }) => count(done),
   };
   let result: TargetEvaluation | MigrationEvaluation;
   try {

@@ -17,7 +17,7 @@ import type { CliCommand } from '../command.js';
 import type { CliContext } from '../context.js';
 import { endInterrupted } from '../interrupt.js';
 import { integerOption, numberOf, numberOption, stringOf } from '../options.js';
-import { formatDuration, formatRate } from '../progress.js';
+import { formatDuration, formatRate, runningCount } from '../progress.js';
 import { topCommand } from '../registry.js';
 import { registerReplay } from './migrate-replay.js';
 
@@ -221,15 +221,14 @@ export async function withProgress<T>(
   fn: (onProgress: (p: BackfillProgress) => void) => Promise<T>,
 ): Promise<T> {
   let task: ReturnType<CliContext['progress']['start']> | null = null;
-  let shown = 0;
+  let count: ReturnType<typeof runningCount> | null = null;
   try {
     return await fn((p) => {
       // The pass scans deleted documents too (to apply their tombstones): say so, so the total is no mystery.
       const rows = p.live !== null && p.total !== p.live ? ` (${p.live} live of ${p.total} rows)` : '';
       task ??= ctx.progress.start(`${label}${rows}`, { total: p.total, unit: 'rows' });
-      task.setTotal(p.total);
-      task.advance(p.done - shown);
-      shown = p.done;
+      count ??= runningCount(task);
+      count(p.done, p.total);
     });
   } finally {
     (task as { end(): void } | null)?.end();

@@ -16,6 +16,7 @@ import type { CliCommand } from '../command.js';
 import type { CliContext } from '../context.js';
 import { integerOption, stringOf } from '../options.js';
 import { num } from '../output.js';
+import { runningCount } from '../progress.js';
 import { topCommand } from '../registry.js';
 import { parseKs } from './eval.js';
 
@@ -48,17 +49,13 @@ export async function probe(ctx: CliContext, args: ProbeArgs): Promise<number> {
       if (!args.target)
         throw new ReembedError('INVALID_INPUT', 'Name the collection: reembed probe create docs');
       const task = ctx.progress.start(`probe ${args.target}`, { unit: 'docs' });
-      let shown = 0;
+      const count = runningCount(task);
       try {
         const { probe, info } = await createProbeSet(app, args.target, {
           ...(args.name ? { name: probeName(args.name) } : {}),
           params: args.params,
           replace: args.replace,
-          onProgress: ({ read, total }) => {
-            task.setTotal(total);
-            task.advance(read - shown);
-            shown = read;
-          },
+          onProgress: ({ read, total }) => count(read, total),
         });
         task.end();
         ctx.out.result(info, () => {
@@ -118,11 +115,8 @@ export async function probe(ctx: CliContext, args: ProbeArgs): Promise<number> {
         throw new ReembedError('INVALID_INPUT', '--old and --new go together: name both namespaces.');
       const total = set.queries.length * (args.old ? 2 : 1);
       const task = ctx.progress.start(`probe ${set.name}`, { total, unit: 'queries' });
-      let last = 0;
-      const onProgress = ({ done }: { done: number }) => {
-        task.advance(done > last ? done - last : done);
-        last = done;
-      };
+      const count = runningCount(task);
+      const onProgress = ({ done }: { done: number }) => count(done);
       try {
         if (args.old && args.new) {
           const c = await compareProbe(app, args.old, args.new, set, { ...ks, onProgress });

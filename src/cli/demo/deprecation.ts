@@ -13,6 +13,7 @@ import type { GoldenSet } from '../../core/golden.js';
 import { queryText } from '../../core/pipeline.js';
 import type { Space } from '../../core/space.js';
 import { evaluateRetriever } from '../../eval/evaluate.js';
+import { runningCount } from '../progress.js';
 import { evaluateV1Step } from './evaluate.js';
 import { topSources } from './mixed.js';
 import { goldenStep, ingestStep, setupStep } from './setup.js';
@@ -151,7 +152,7 @@ export const bridgeStep: DemoStep = {
     const d = deprecationOf(state);
     const count = Math.max(50, Math.round(SAMPLE_SHARE * (state.documents ?? 0)));
     const task = state.ctx.progress.start('embed the paired sample with v2', { total: count, unit: 'docs' });
-    let shown = 0;
+    const advance = runningCount(task);
     const sample = await embedSample(state.app, {
       collection: state.collection,
       from: v1.name,
@@ -159,10 +160,7 @@ export const bridgeStep: DemoStep = {
       count,
       seed: state.options.seed,
       signal: state.ctx.interrupt(),
-      onProgress: (p) => {
-        task.advance(Math.max(0, p.done - shown));
-        shown = p.done;
-      },
+      onProgress: (p) => advance(p.done),
     }).finally(() => task.end());
     const { record, report } = await fitAdapter(state.app, {
       collection: state.collection,
@@ -279,14 +277,11 @@ export const bridgedBackfillStep: DemoStep = {
           const coverage = status.coverage;
           if (target < 1 && coverage.ratio >= target) break;
           const gap = Math.ceil(target * coverage.live) - coverage.current;
-          let shown = 0;
+          const count = runningCount(task);
           await service.step(id, {
             signal,
             ...(target < 1 ? { maxBatches: Math.max(1, Math.ceil(gap / state.options.batchSize)) } : {}),
-            onProgress: (p) => {
-              task.advance(Math.max(0, p.written - shown));
-              shown = p.written;
-            },
+            onProgress: (p) => count(p.written),
           });
         }
         const stage = await measureStage(state, `${Math.round(target * 100)}%`);

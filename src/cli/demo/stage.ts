@@ -3,6 +3,7 @@ import { measureCoverage } from '../../app/status.js';
 import { ReembedError } from '../../core/errors.js';
 import type { MigrationReport } from '../../core/migration.js';
 import type { ProgressTask } from '../../ports/progress.js';
+import { runningCount } from '../progress.js';
 import type { CoveragePoint, DemoMigration, Quality } from './migration-state.js';
 import { mark } from './timeline.js';
 import { serveTraffic } from './traffic.js';
@@ -78,14 +79,11 @@ export async function backfillTo(state: DemoState, target: number, task: Progres
       );
     }
     const gap = Math.ceil(target * coverage.live) - coverage.current;
-    let shown = 0;
+    const count = runningCount(task);
     const report = await m.service.step(m.id, {
       signal,
       ...(target < 1 ? { maxBatches: Math.max(1, Math.ceil(gap / m.batchSize)) } : {}),
-      onProgress: (p) => {
-        task.advance(Math.max(0, p.written - shown));
-        shown = p.written;
-      },
+      onProgress: (p) => count(p.written),
     });
     const run = report.steps.find((s) => s.name === 'backfill')?.data?.report as
       | { written?: number }
