@@ -16,6 +16,12 @@ import { ReembedError } from '../../core/errors.js';
 import { METRIC_NAMES } from '../../core/metrics.js';
 import type { CliCommand } from '../command.js';
 import type { CliContext } from '../context.js';
+import {
+  comparisonJson,
+  evaluationJson,
+  printComparisonTable,
+  printMetricsAtK,
+} from '../evaluation-output.js';
 import { integerOption, numberOf, stringOf } from '../options.js';
 import { num } from '../output.js';
 import { runningCount } from '../progress.js';
@@ -143,38 +149,18 @@ export async function evaluate(ctx: CliContext, args: EvalArgs): Promise<number>
       rows.map((r) => JSON.stringify(r)).join('\n') + (rows.length ? '\n' : ''),
     );
   }
-  const summary = result.kind === 'evaluation' ? targetSummary(result) : migrationSummary(result);
+  const summary = result.kind === 'evaluation' ? evaluationJson(result) : comparisonJson(result);
   ctx.out.result({ ...summary, ...(resolved.saved ? { saved: resolved.saved } : {}) }, () =>
     result.kind === 'evaluation' ? printTarget(ctx, result) : printMigration(ctx, result),
   );
   return 0;
 }
 
-/** The `--json` document of one target: everything but the per-query rows (see `--per-query`). */
-function targetSummary(r: TargetEvaluation): Record<string, unknown> {
-  const { perQuery, ...rest } = r;
-  return { ...rest, queries: perQuery.length };
-}
-
-function migrationSummary(r: MigrationEvaluation): Record<string, unknown> {
-  return { ...r, old: targetSummary(r.old), new: targetSummary(r.new) };
-}
-
 function printTarget(ctx: CliContext, r: TargetEvaluation): void {
   ctx.out.line(
     `${ctx.out.style.bold(`${r.target.kind} ${r.target.name}`)} on golden set ${r.golden.name} (${r.golden.queries} queries, ${r.golden.digest})`,
   );
-  ctx.out.table(
-    [
-      { header: 'METRIC', value: (m: string) => m },
-      ...r.ks.map((k) => ({
-        header: `@${k}`,
-        value: (m: string) => num(r.metrics[`${m}@${k}`], 4),
-        align: 'right' as const,
-      })),
-    ],
-    [...METRIC_NAMES],
-  );
+  printMetricsAtK(ctx, 'METRIC', r, METRIC_NAMES);
   printFooter(ctx, r);
 }
 
@@ -195,33 +181,11 @@ function printFooter(ctx: CliContext, r: TargetEvaluation): void {
 }
 
 function printMigration(ctx: CliContext, r: MigrationEvaluation): void {
-  const { bold, green, red } = ctx.out.style;
   ctx.out.line(
-    bold(`old ${r.old.target.name} vs new ${r.new.target.name}`) +
+    ctx.out.style.bold(`old ${r.old.target.name} vs new ${r.new.target.name}`) +
       (r.migration ? ` (migration ${r.migration})` : ''),
   );
-  const rows = Object.entries(r.comparisons);
-  ctx.out.table(
-    [
-      { header: 'METRIC', value: ([m]: (typeof rows)[number]) => m },
-      { header: 'OLD', value: ([, c]: (typeof rows)[number]) => num(c.old, 4), align: 'right' },
-      { header: 'NEW', value: ([, c]: (typeof rows)[number]) => num(c.new, 4), align: 'right' },
-      {
-        header: 'DIFF',
-        value: ([, c]: (typeof rows)[number]) => {
-          const text = `${c.meanDiff >= 0 ? '+' : ''}${c.meanDiff.toFixed(4)}`;
-          return c.pValue < 0.05 ? (c.meanDiff > 0 ? green(text) : red(text)) : text;
-        },
-        align: 'right',
-      },
-      { header: 'P', value: ([, c]: (typeof rows)[number]) => num(c.pValue, 4), align: 'right' },
-      {
-        header: 'CI95',
-        value: ([, c]: (typeof rows)[number]) => `[${c.ci95[0].toFixed(4)}, ${c.ci95[1].toFixed(4)}]`,
-      },
-    ],
-    rows,
-  );
+  printComparisonTable(ctx, 'METRIC', Object.entries(r.comparisons));
   ctx.out.line(
     `old: p50 ${num(r.old.latency.p50, 2)} ms, p99 ${num(r.old.latency.p99, 2)} ms, ${r.old.errors.count} failed; new: p50 ${num(r.new.latency.p50, 2)} ms, p99 ${num(r.new.latency.p99, 2)} ms, ${r.new.errors.count} failed`,
   );
