@@ -28,6 +28,16 @@ describe('output', () => {
     expect(text.split('\n')).toEqual(['NAME    VALUE', '------  -----', 'a       0.500', 'longer     12']);
   });
 
+  it('prints the line that says what to run instead of an empty table', () => {
+    const stdout = sink(false);
+    const out = new Output(stdout, sink(false), { json: false, quiet: false });
+    const columns = [{ header: 'NAME', value: (r: string) => r }];
+    out.table(columns, [], 'No spaces yet. Add one: reembed space add v1');
+    out.table(columns, ['v1'], 'No spaces yet.');
+    out.table(columns, []);
+    expect(stdout.text).toBe('No spaces yet. Add one: reembed space add v1\nNAME\n----\nv1\nNAME\n----\n');
+  });
+
   it('prints one JSON document in --json mode and errors in the fixed shape', () => {
     const stdout = sink(false);
     const stderr = sink(false);

@@ -223,12 +223,6 @@ export async function adapterList(ctx: CliContext, args: { collection?: string }
     args.collection ? { collection: args.collection } : {},
   );
   ctx.out.result(records.map(recordJson), () => {
-    if (records.length === 0) {
-      ctx.out.line(
-        'No adapters yet. Fit one: reembed adapter fit <collection> --from <old space> --to <new space>',
-      );
-      return;
-    }
     ctx.out.table(
       [
         { header: 'ADAPTER', value: (r: AdapterRecord) => r.adapter.name },
@@ -252,6 +246,7 @@ export async function adapterList(ctx: CliContext, args: { collection?: string }
         },
       ],
       records,
+      'No adapters yet. Fit one: reembed adapter fit <collection> --from <old space> --to <new space>',
     );
   });
   return 0;

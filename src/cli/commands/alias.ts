@@ -39,12 +39,6 @@ function viewJson(v: AliasView): Record<string, unknown> {
 export async function aliasList(ctx: CliContext, args: { collection?: string }): Promise<number> {
   const views = await (await ctx.app()).listAliases(args.collection);
   ctx.out.result(views.map(viewJson), () => {
-    if (views.length === 0) {
-      ctx.out.line(
-        'No aliases yet. Create a collection (reembed collection create) or point one: reembed alias set <alias> <namespace>',
-      );
-      return;
-    }
     ctx.out.table(
       [
         { header: 'ALIAS', value: (v: AliasView) => v.alias.name },
@@ -58,6 +52,7 @@ export async function aliasList(ctx: CliContext, args: { collection?: string }):
         { header: 'UPDATED', value: (v: AliasView) => v.alias.updatedAt },
       ],
       views,
+      'No aliases yet. Create a collection (reembed collection create) or point one: reembed alias set <alias> <namespace>',
     );
   });
   return 0;

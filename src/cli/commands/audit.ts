@@ -59,10 +59,6 @@ export async function audit(ctx: CliContext, args: AuditArgs): Promise<number> {
     limit: args.limit,
   });
   ctx.out.result(entries, () => {
-    if (entries.length === 0) {
-      ctx.out.line('No audit entries match.');
-      return;
-    }
     ctx.out.table(
       [
         { header: 'ID', value: (e: AuditEntry) => e.id, align: 'right' },
@@ -73,6 +69,7 @@ export async function audit(ctx: CliContext, args: AuditArgs): Promise<number> {
         { header: 'DETAILS', value: (e: AuditEntry) => auditDetail(e) },
       ],
       entries,
+      'No audit entries match.',
     );
     if (entries.length === args.limit && args.limit === DEFAULT_LIMIT)
       ctx.out.note(`showing the newest ${args.limit} matching entries; --limit N shows more`);

@@ -54,10 +54,6 @@ export async function collectionList(ctx: CliContext, _args: Record<string, neve
       aliases: r.aliases,
     })),
     () => {
-      if (rows.length === 0) {
-        ctx.out.line('No collections yet. Create one: reembed collection create docs --space <space>');
-        return;
-      }
       ctx.out.table(
         [
           { header: 'COLLECTION', value: (r: (typeof rows)[number]) => r.collection.name },
@@ -66,6 +62,7 @@ export async function collectionList(ctx: CliContext, _args: Record<string, neve
           { header: 'CREATED', value: (r: { collection: Collection }) => r.collection.createdAt },
         ],
         rows,
+        'No collections yet. Create one: reembed collection create docs --space <space>',
       );
     },
   );

@@ -201,12 +201,6 @@ function printMigration(ctx: CliContext, r: MigrationEvaluation): void {
 async function listGolden(ctx: CliContext): Promise<number> {
   const sets = await requireGoldenSets((await ctx.app()).backend).list();
   ctx.out.result(sets, () => {
-    if (sets.length === 0) {
-      ctx.out.line(
-        'No stored golden sets. Save one: reembed eval --golden ../shared/datasets/scifact --save-as scifact',
-      );
-      return;
-    }
     ctx.out.table(
       [
         { header: 'NAME', value: (g: (typeof sets)[number]) => g.name },
@@ -217,6 +211,7 @@ async function listGolden(ctx: CliContext): Promise<number> {
         { header: 'SOURCE', value: (g: (typeof sets)[number]) => g.source },
       ],
       sets,
+      'No stored golden sets. Save one: reembed eval --golden ../shared/datasets/scifact --save-as scifact',
     );
   });
   return 0;

@@ -154,10 +154,6 @@ function printKinds(ctx: CliContext, kinds: readonly string[]): void {
 }
 
 function listSets(ctx: CliContext, sets: readonly ProbeSetInfo[]): void {
-  if (sets.length === 0) {
-    ctx.out.line('No stored probe sets. Build one: reembed probe create <collection>');
-    return;
-  }
   ctx.out.table(
     [
       { header: 'PROBE', value: (s: ProbeSetInfo) => `probe:${s.name}` },
@@ -168,6 +164,7 @@ function listSets(ctx: CliContext, sets: readonly ProbeSetInfo[]): void {
       { header: 'SAVED', value: (s: ProbeSetInfo) => `${s.savedAt} by ${s.savedBy}` },
     ],
     sets,
+    'No stored probe sets. Build one: reembed probe create <collection>',
   );
 }
 

@@ -90,10 +90,6 @@ export async function spaceAdd(ctx: CliContext, args: SpaceAddArgs): Promise<num
 export async function spaceList(ctx: CliContext, _args: Record<string, never>): Promise<number> {
   const spaces = await (await ctx.app()).backend.catalog.listSpaces();
   ctx.out.result(spaces.map(spaceView), () => {
-    if (spaces.length === 0) {
-      ctx.out.line('No spaces yet. Add one: reembed space add v1 --provider hashing --dimension 384');
-      return;
-    }
     ctx.out.table(
       [
         { header: 'NAME', value: (s: Space) => s.name },
@@ -106,6 +102,7 @@ export async function spaceList(ctx: CliContext, _args: Record<string, never>): 
         { header: 'FINGERPRINT', value: (s: Space) => s.fingerprint },
       ],
       spaces,
+      'No spaces yet. Add one: reembed space add v1 --provider hashing --dimension 384',
     );
   });
   return 0;
