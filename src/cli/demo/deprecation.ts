@@ -18,7 +18,7 @@ import { evaluateV1Step } from './evaluate.js';
 import { topSources } from './mixed.js';
 import { goldenStep, ingestStep, setupStep } from './setup.js';
 import { mark } from './timeline.js';
-import type { DemoState, DemoStep, StepOutcome } from './types.js';
+import { type DemoState, type DemoStep, need, type StepOutcome } from './types.js';
 import { fitV2Step, sourcePages } from './upgrade.js';
 
 /**
@@ -71,12 +71,6 @@ export function deprecationOf(state: DemoState): DeprecationState {
     STORE.set(state, d);
   }
   return d;
-}
-
-function need<T>(value: T | undefined, what: string): T {
-  if (value === undefined)
-    throw new ReembedError('INVALID_STATE', `Demo step order: ${what} is not ready yet.`);
-  return value;
 }
 
 const f3 = (n: number): string => n.toFixed(3);
