@@ -8,12 +8,13 @@ import type { FitAdapterOptions } from '../../bridge/fit.js';
 import { BRIDGE_DIRECTIONS, type BridgeDirection } from '../../core/adapter.js';
 import { ADAPTER_METHODS, type AdapterMethod } from '../../core/adapter-fit.js';
 import type { AdapterEvaluation } from '../../core/adapter-gate.js';
+import { defined } from '../../core/defined.js';
 import { ReembedError } from '../../core/errors.js';
 import { lazyAsync } from '../../platform/lazy.js';
 import type { AdapterRecord } from '../../ports/adapters.js';
 import type { CliCommand } from '../command.js';
 import type { CliContext } from '../context.js';
-import { integerOption, stringOf } from '../options.js';
+import { integerOption, reasonOption, stringOf } from '../options.js';
 import { num } from '../output.js';
 import { runningCount } from '../progress.js';
 import { topCommand } from '../registry.js';
@@ -447,11 +448,11 @@ export const adapterCommand: CliCommand = {
     adapter
       .command('revoke <adapter>')
       .description('stop an adapter from serving (audited)')
-      .option('--reason <text>', 'why (written to the audit log)')
+      .addOption(reasonOption())
       .action(
         bind(adapterRevoke, (pos, o) => ({
           adapter: pos[0] as string,
-          ...(stringOf(o.reason) ? { reason: stringOf(o.reason) as string } : {}),
+          ...defined({ reason: stringOf(o.reason) }),
         })),
       );
   },

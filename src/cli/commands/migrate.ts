@@ -16,7 +16,7 @@ import type { BackfillProgress } from '../../jobs/backfill.js';
 import type { CliCommand } from '../command.js';
 import type { CliContext } from '../context.js';
 import { endInterrupted } from '../interrupt.js';
-import { integerOption, numberOf, numberOption, stringOf } from '../options.js';
+import { integerOption, numberOf, numberOption, reasonOption, stringOf } from '../options.js';
 import { formatDuration, formatRate, runningCount } from '../progress.js';
 import { topCommand } from '../registry.js';
 import { registerReplay } from './migrate-replay.js';
@@ -548,21 +548,25 @@ export const migrateCommand: CliCommand = {
       .command('cutover <alias>')
       .description('evaluate the gates, then point the alias at the new namespace in one atomic write')
       .option('--force', 'cut over although gates fail (needs --reason; audited)')
-      .option('--reason <text>', 'why (written to the audit log)')
+      .addOption(reasonOption())
       .option('--golden <path>', 'golden set for new.* / old.* gate facts')
       .action(bind(migrate, migrateArgs('cutover')));
     registerReplay(migrateCmd, bind);
     migrateCmd
       .command('rollback <alias>')
       .description('serve the old namespace again; both namespaces are kept')
-      .option('--reason <text>', 'why (written to the audit log)')
+      .addOption(reasonOption())
       .action(bind(migrate, migrateArgs('rollback')));
     migrateCmd
       .command('finish <alias>')
       .description(
         'close a migration that has cut over before its rollback window ends (no rollback afterwards); the alias can migrate again',
       )
-      .requiredOption('--reason <text>', 'why the rollback window is closed early (written to the audit log)')
+      .addOption(
+        reasonOption(
+          'why the rollback window is closed early (written to the audit log)',
+        ).makeOptionMandatory(),
+      )
       .option(
         '--retire-now',
         'drop the old namespace now (default: it keeps its schedule and `reembed retire run` drops it once its window elapsed and nothing reads it)',

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Option } from 'commander';
+import { defined } from '../../core/defined.js';
 import { isReembedError } from '../../core/errors.js';
 import { METRICS, type Space, spaceSummary } from '../../core/space.js';
 import { spaceConflict, spaceDifferences } from '../../core/space-diff.js';
@@ -15,6 +16,7 @@ import {
   numberOf,
   numberOption,
   parseChunker,
+  reasonOption,
   stringOf,
 } from '../options.js';
 import { topCommand } from '../registry.js';
@@ -249,12 +251,12 @@ export const spaceCommand: CliCommand = {
       .command('remove <name>')
       .description('remove a space no namespace uses (audited)')
       .option('--if-exists', 'succeed when the space does not exist')
-      .option('--reason <text>', 'why (written to the audit log)')
+      .addOption(reasonOption())
       .action(
         bind(spaceRemove, (p, o) => ({
           name: p[0] as string,
           ifExists: o.ifExists === true,
-          ...(typeof o.reason === 'string' ? { reason: o.reason } : {}),
+          ...defined({ reason: stringOf(o.reason) }),
         })),
       );
   },
