@@ -12,6 +12,7 @@ import {
   type TargetEvaluation,
 } from '../../app/evaluate.js';
 import { requireGoldenSets, resolveGoldenSet } from '../../app/golden-sets.js';
+import { defined } from '../../core/defined.js';
 import { ReembedError } from '../../core/errors.js';
 import { METRIC_NAMES } from '../../core/metrics.js';
 import type { CliCommand } from '../command.js';
@@ -269,29 +270,29 @@ export const evalCommand: CliCommand = {
       .option('--seed <n>', 'seed of the significance tests (default 42)', integerOption(0))
       .option('--list', 'list stored golden sets')
       .action(
-        bind(evaluate, (p, o) => {
-          const args: Record<string, unknown> = {
-            alias: stringOf(p[0]),
-            golden: stringOf(o.golden),
-            namespace: stringOf(o.namespace),
-            migration: stringOf(o.migration),
-            old: stringOf(o.old),
-            new: stringOf(o.new),
-            ks: Array.isArray(o.k) ? o.k : undefined,
-            threshold: numberOf(o.threshold),
-            perQuery: stringOf(o.perQuery),
-            saveAs: stringOf(o.saveAs),
-            replace: o.replace === true || undefined,
-            split: stringOf(o.split),
-            exact: o.exact === true || undefined,
-            allowUnknownDocs: o.allowUnknownDocs === true || undefined,
-            concurrency: numberOf(o.concurrency),
-            iterations: numberOf(o.iterations),
-            seed: numberOf(o.seed),
-            list: o.list === true || undefined,
-          };
-          for (const key of Object.keys(args)) if (args[key] === undefined) delete args[key];
-          return args as EvalArgs;
-        }),
+        bind(
+          evaluate,
+          (p, o): EvalArgs =>
+            defined({
+              alias: stringOf(p[0]),
+              golden: stringOf(o.golden),
+              namespace: stringOf(o.namespace),
+              migration: stringOf(o.migration),
+              old: stringOf(o.old),
+              new: stringOf(o.new),
+              ks: Array.isArray(o.k) ? o.k : undefined,
+              threshold: numberOf(o.threshold),
+              perQuery: stringOf(o.perQuery),
+              saveAs: stringOf(o.saveAs),
+              replace: o.replace === true || undefined,
+              split: stringOf(o.split),
+              exact: o.exact === true || undefined,
+              allowUnknownDocs: o.allowUnknownDocs === true || undefined,
+              concurrency: numberOf(o.concurrency),
+              iterations: numberOf(o.iterations),
+              seed: numberOf(o.seed),
+              list: o.list === true || undefined,
+            }),
+        ),
       ),
 };
