@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
 import { parseDuration } from '../core/migration.js';
 import type { SearchFilter } from '../core/records.js';
 import type { ChunkerSpec } from '../core/space.js';
@@ -110,6 +110,14 @@ export function searchFilter(
 
 function isScalar(value: unknown): value is string | number | boolean {
   return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
+}
+
+/**
+ * `--reason <text>`, declared once for every audited change that takes one (the handler's `reason`:
+ * `defined({ reason: stringOf(o.reason) })`).
+ */
+export function reasonOption(help = 'why (written to the audit log)'): Option {
+  return new Option('--reason <text>', help);
 }
 
 export function stringOf(value: unknown): string | undefined {

@@ -112,8 +112,9 @@ export class Output {
     if (!this.json) this.#stdout.write(`${text}\n`);
   }
 
-  table<Row>(columns: readonly Column<Row>[], rows: readonly Row[]): void {
-    this.line(formatTable(columns, rows));
+  /** An aligned table of `rows`; with `empty`, that line instead when there are no rows (say what to run). */
+  table<Row>(columns: readonly Column<Row>[], rows: readonly Row[], empty?: string): void {
+    this.line(rows.length === 0 && empty !== undefined ? empty : formatTable(columns, rows));
   }
 
   /** A progress note on stderr, for humans only: silent with `--quiet` or `--json`. */

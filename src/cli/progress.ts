@@ -33,6 +33,24 @@ export function formatRate(perSecond: number): string {
   return perSecond < 10 ? perSecond.toFixed(1) : Math.round(perSecond).toLocaleString('en-US');
 }
 
+/**
+ * Feeds `task` from a running count, as library `onProgress` callbacks report one (`done` so far, with the
+ * `total` when they know it): each call advances the bar by what is new. A count that starts again from
+ * zero (the second namespace of a comparison) advances by the new count.
+ *
+ * @example
+ * const count = runningCount(task);
+ * await createProbeSet(app, collection, { onProgress: ({ read, total }) => count(read, total) });
+ */
+export function runningCount(task: ProgressTask): (done: number, total?: number) => void {
+  let last = 0;
+  return (done, total) => {
+    if (total !== undefined) task.setTotal(total);
+    task.advance(done >= last ? done - last : done);
+    last = done;
+  };
+}
+
 interface Payload {
   readonly label: string;
   readonly unit: string;

@@ -42,30 +42,22 @@ export class ServerMetrics implements QueryObserver {
     buckets: SECONDS_BUCKETS,
     registers: [this.registry],
   });
-  readonly queries = new Counter({
-    name: 'reembed_queries_total',
-    help: 'Queries answered, by alias and the namespace that served them (traffic share = one series over the sum).',
-    labelNames: ['alias', 'namespace'] as const,
-    registers: [this.registry],
-  });
-  readonly mixed = new Counter({
-    name: 'reembed_mixed_version_responses_total',
-    help: 'Responses whose hits came from more than one space without fusion (must stay 0).',
-    labelNames: ['alias'] as const,
-    registers: [this.registry],
-  });
-  readonly shadowSamples = new Counter({
-    name: 'reembed_shadow_samples_total',
-    help: 'Queries read in both namespaces of a shadow migration.',
-    labelNames: ['alias'] as const,
-    registers: [this.registry],
-  });
-  readonly errors = new Counter({
-    name: 'reembed_errors_total',
-    help: 'Requests that failed, by error code.',
-    labelNames: ['code'] as const,
-    registers: [this.registry],
-  });
+  readonly queries = this.#counter(
+    'reembed_queries_total',
+    'Queries answered, by alias and the namespace that served them (traffic share = one series over the sum).',
+    ['alias', 'namespace'],
+  );
+  readonly mixed = this.#counter(
+    'reembed_mixed_version_responses_total',
+    'Responses whose hits came from more than one space without fusion (must stay 0).',
+    ['alias'],
+  );
+  readonly shadowSamples = this.#counter(
+    'reembed_shadow_samples_total',
+    'Queries read in both namespaces of a shadow migration.',
+    ['alias'],
+  );
+  readonly errors = this.#counter('reembed_errors_total', 'Requests that failed, by error code.', ['code']);
 
   /** Label children per (route, method, status): prom-client hashes a label object on every call. */
   readonly #requestSeries = new Map<string, RequestSeries>();
@@ -164,6 +156,10 @@ export class ServerMetrics implements QueryObserver {
 
   #gauge<L extends string>(name: string, help: string, labelNames: readonly L[]): Gauge<L> {
     return new Gauge({ name, help, labelNames, registers: [this.registry] });
+  }
+
+  #counter<L extends string>(name: string, help: string, labelNames: readonly L[]): Counter<L> {
+    return new Counter({ name, help, labelNames, registers: [this.registry] });
   }
 
   /** Replaces the monitor gauges with a report's values (dropped namespaces disappear; unmeasured ones are left out). */

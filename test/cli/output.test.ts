@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatTable, Output } from '../../src/cli/output.js';
-import { createProgress, formatDuration, silentProgress } from '../../src/cli/progress.js';
+import { createProgress, formatDuration, runningCount, silentProgress } from '../../src/cli/progress.js';
 
 function sink(isTTY: boolean) {
   return {
@@ -26,6 +26,16 @@ describe('output', () => {
       ],
     );
     expect(text.split('\n')).toEqual(['NAME    VALUE', '------  -----', 'a       0.500', 'longer     12']);
+  });
+
+  it('prints the line that says what to run instead of an empty table', () => {
+    const stdout = sink(false);
+    const out = new Output(stdout, sink(false), { json: false, quiet: false });
+    const columns = [{ header: 'NAME', value: (r: string) => r }];
+    out.table(columns, [], 'No spaces yet. Add one: reembed space add v1');
+    out.table(columns, ['v1'], 'No spaces yet.');
+    out.table(columns, []);
+    expect(stdout.text).toBe('No spaces yet. Add one: reembed space add v1\nNAME\n----\nv1\nNAME\n----\n');
   });
 
   it('prints one JSON document in --json mode and errors in the fixed shape', () => {
@@ -70,6 +80,21 @@ describe('progress', () => {
     task.advance(1);
     expect(tty.text).toContain('ingest docs');
     expect(tty.text).toMatch(/10\/10 docs \| [\d.,]+ docs\/s \| done in \d+s/);
+  });
+
+  it('feeds a task from a running count: by what is new, again from zero when the count restarts', () => {
+    const calls: string[] = [];
+    const count = runningCount({
+      advance: (n = 1) => calls.push(`+${n}`),
+      setTotal: (total) => calls.push(`total ${total}`),
+      end: () => calls.push('end'),
+    });
+    count(3, 10);
+    count(3);
+    count(7);
+    count(2); // a second pass (the new namespace of a comparison) counts from zero
+    count(5);
+    expect(calls).toEqual(['total 10', '+3', '+0', '+4', '+2', '+3']);
   });
 
   it('formats durations', () => {

@@ -8,13 +8,15 @@ import type { FitAdapterOptions } from '../../bridge/fit.js';
 import { BRIDGE_DIRECTIONS, type BridgeDirection } from '../../core/adapter.js';
 import { ADAPTER_METHODS, type AdapterMethod } from '../../core/adapter-fit.js';
 import type { AdapterEvaluation } from '../../core/adapter-gate.js';
+import { defined } from '../../core/defined.js';
 import { ReembedError } from '../../core/errors.js';
 import { lazyAsync } from '../../platform/lazy.js';
 import type { AdapterRecord } from '../../ports/adapters.js';
 import type { CliCommand } from '../command.js';
 import type { CliContext } from '../context.js';
-import { integerOption, stringOf } from '../options.js';
+import { integerOption, reasonOption, stringOf } from '../options.js';
 import { num } from '../output.js';
+import { runningCount } from '../progress.js';
 import { topCommand } from '../registry.js';
 
 // Handlers' dependencies load when a subcommand runs, not for `--help` or option errors.
@@ -62,7 +64,7 @@ export async function adapterFit(ctx: CliContext, args: AdapterFitArgs): Promise
   let sampled: EmbedSampleResult | null = null;
   if (args.sample !== undefined) {
     const task = ctx.progress.start(`sample ${args.collection}@${args.to}`, { unit: 'docs' });
-    let last = 0;
+    const count = runningCount(task);
     try {
       sampled = await embedSample(app, {
         collection: args.collection,
@@ -70,11 +72,7 @@ export async function adapterFit(ctx: CliContext, args: AdapterFitArgs): Promise
         to: args.to,
         count: args.sample,
         ...(args.seed !== undefined ? { seed: args.seed } : {}),
-        onProgress: (p) => {
-          if (last === 0) task.setTotal(p.total);
-          task.advance(p.done - last);
-          last = p.done;
-        },
+        onProgress: (p) => count(p.done, p.total),
       });
     } finally {
       task.end();
@@ -159,7 +157,7 @@ async function runEvaluation(
   const { golden } = await resolveGoldenSet(app.backend, existsSync(path) ? path : args.golden);
   const task = ctx.progress.start(`eval ${adapter}`, { unit: 'queries' });
   let stage = '';
-  let last = 0;
+  let count = runningCount(task);
   try {
     return await evaluateAdapter(app, adapter, {
       golden,
@@ -169,11 +167,9 @@ async function runEvaluation(
       onProgress: (p) => {
         if (p.stage !== stage) {
           stage = p.stage;
-          last = 0;
-          task.setTotal(p.total);
-        }
-        task.advance(Math.max(0, p.done - last));
-        last = p.done;
+          count = runningCount(task);
+          count(p.done, p.total);
+        } else count(p.done);
       },
     });
   } finally {
@@ -228,12 +224,6 @@ export async function adapterList(ctx: CliContext, args: { collection?: string }
     args.collection ? { collection: args.collection } : {},
   );
   ctx.out.result(records.map(recordJson), () => {
-    if (records.length === 0) {
-      ctx.out.line(
-        'No adapters yet. Fit one: reembed adapter fit <collection> --from <old space> --to <new space>',
-      );
-      return;
-    }
     ctx.out.table(
       [
         { header: 'ADAPTER', value: (r: AdapterRecord) => r.adapter.name },
@@ -257,6 +247,7 @@ export async function adapterList(ctx: CliContext, args: { collection?: string }
         },
       ],
       records,
+      'No adapters yet. Fit one: reembed adapter fit <collection> --from <old space> --to <new space>',
     );
   });
   return 0;
@@ -303,15 +294,11 @@ export async function adapterShow(
 export async function adapterBuild(ctx: CliContext, args: { adapter: string }): Promise<number> {
   const app = await ctx.app();
   const task = ctx.progress.start(`map ${args.adapter}`, { unit: 'documents' });
-  let last = 0;
+  const count = runningCount(task);
   let result: Awaited<ReturnType<typeof buildCorpusBridge>>;
   try {
     result = await buildCorpusBridge(app, args.adapter, {
-      onProgress: ({ mapped, total }) => {
-        task.setTotal(total);
-        task.advance(mapped - last);
-        last = mapped;
-      },
+      onProgress: ({ mapped, total }) => count(mapped, total),
     });
   } finally {
     task.end();
@@ -461,11 +448,11 @@ export const adapterCommand: CliCommand = {
     adapter
       .command('revoke <adapter>')
       .description('stop an adapter from serving (audited)')
-      .option('--reason <text>', 'why (written to the audit log)')
+      .addOption(reasonOption())
       .action(
         bind(adapterRevoke, (pos, o) => ({
           adapter: pos[0] as string,
-          ...(stringOf(o.reason) ? { reason: stringOf(o.reason) as string } : {}),
+          ...defined({ reason: stringOf(o.reason) }),
         })),
       );
   },

@@ -1,10 +1,11 @@
 import type { AliasView } from '../../app/aliases.js';
 import { aliasHistory } from '../../app/aliases.js';
+import { defined } from '../../core/defined.js';
 import type { Routing } from '../../core/routing.js';
 import type { AuditEntry } from '../../ports/catalog.js';
 import type { CliCommand } from '../command.js';
 import type { CliContext } from '../context.js';
-import { integerOption } from '../options.js';
+import { integerOption, reasonOption, stringOf } from '../options.js';
 import { topCommand } from '../registry.js';
 import { auditDetail } from './audit.js';
 
@@ -39,12 +40,6 @@ function viewJson(v: AliasView): Record<string, unknown> {
 export async function aliasList(ctx: CliContext, args: { collection?: string }): Promise<number> {
   const views = await (await ctx.app()).listAliases(args.collection);
   ctx.out.result(views.map(viewJson), () => {
-    if (views.length === 0) {
-      ctx.out.line(
-        'No aliases yet. Create a collection (reembed collection create) or point one: reembed alias set <alias> <namespace>',
-      );
-      return;
-    }
     ctx.out.table(
       [
         { header: 'ALIAS', value: (v: AliasView) => v.alias.name },
@@ -58,6 +53,7 @@ export async function aliasList(ctx: CliContext, args: { collection?: string }):
         { header: 'UPDATED', value: (v: AliasView) => v.alias.updatedAt },
       ],
       views,
+      'No aliases yet. Create a collection (reembed collection create) or point one: reembed alias set <alias> <namespace>',
     );
   });
   return 0;
@@ -136,13 +132,13 @@ export const aliasCommand: CliCommand = {
       .description(
         'create an alias, or point one at a namespace of its collection (audited; refused during a migration of the alias, or for a namespace not fully built unless --force)',
       )
-      .option('--reason <text>', 'why (written to the audit log; required with --force)')
+      .addOption(reasonOption('why (written to the audit log; required with --force)'))
       .option('--force', 'serve a namespace that does not hold every live document at its current version')
       .action(
         bind(aliasSet, (p, o) => ({
           name: p[0] as string,
           namespace: p[1] as string,
-          ...(typeof o.reason === 'string' ? { reason: o.reason } : {}),
+          ...defined({ reason: stringOf(o.reason) }),
           force: o.force === true,
         })),
       );

@@ -1,3 +1,4 @@
+import { defined } from '../../core/defined.js';
 import type { AuditEntry } from '../../ports/catalog.js';
 import type { CliCommand } from '../command.js';
 import type { CliContext } from '../context.js';
@@ -59,10 +60,6 @@ export async function audit(ctx: CliContext, args: AuditArgs): Promise<number> {
     limit: args.limit,
   });
   ctx.out.result(entries, () => {
-    if (entries.length === 0) {
-      ctx.out.line('No audit entries match.');
-      return;
-    }
     ctx.out.table(
       [
         { header: 'ID', value: (e: AuditEntry) => e.id, align: 'right' },
@@ -73,6 +70,7 @@ export async function audit(ctx: CliContext, args: AuditArgs): Promise<number> {
         { header: 'DETAILS', value: (e: AuditEntry) => auditDetail(e) },
       ],
       entries,
+      'No audit entries match.',
     );
     if (entries.length === args.limit && args.limit === DEFAULT_LIMIT)
       ctx.out.note(`showing the newest ${args.limit} matching entries; --limit N shows more`);
@@ -100,16 +98,16 @@ export const auditCommand: CliCommand = {
       .option('--until <when>', 'before this instant or duration ago')
       .option('--limit <n>', 'the newest N matching entries', integerOption(1, 1_000_000), DEFAULT_LIMIT)
       .action(
-        bind(audit, (_p, o) => {
-          const args: Record<string, unknown> = {
-            target: stringOf(o.target),
-            action: stringOf(o.action),
-            since: stringOf(o.since),
-            until: stringOf(o.until),
-            limit: o.limit as number,
-          };
-          for (const key of Object.keys(args)) if (args[key] === undefined) delete args[key];
-          return args as unknown as AuditArgs;
-        }),
+        bind(
+          audit,
+          (_p, o): AuditArgs =>
+            defined({
+              target: stringOf(o.target),
+              action: stringOf(o.action),
+              since: stringOf(o.since),
+              until: stringOf(o.until),
+              limit: o.limit as number,
+            }),
+        ),
       ),
 };

@@ -1,7 +1,9 @@
+import { defined } from '../../core/defined.js';
 import { ReembedError } from '../../core/errors.js';
 import type { Collection } from '../../ports/catalog.js';
 import type { CliCommand } from '../command.js';
 import type { CliContext } from '../context.js';
+import { reasonOption, stringOf } from '../options.js';
 import { topCommand } from '../registry.js';
 
 export interface CollectionCreateArgs {
@@ -54,10 +56,6 @@ export async function collectionList(ctx: CliContext, _args: Record<string, neve
       aliases: r.aliases,
     })),
     () => {
-      if (rows.length === 0) {
-        ctx.out.line('No collections yet. Create one: reembed collection create docs --space <space>');
-        return;
-      }
       ctx.out.table(
         [
           { header: 'COLLECTION', value: (r: (typeof rows)[number]) => r.collection.name },
@@ -66,6 +64,7 @@ export async function collectionList(ctx: CliContext, _args: Record<string, neve
           { header: 'CREATED', value: (r: { collection: Collection }) => r.collection.createdAt },
         ],
         rows,
+        'No collections yet. Create one: reembed collection create docs --space <space>',
       );
     },
   );
@@ -135,12 +134,12 @@ export const collectionCommand: CliCommand = {
         'delete a collection: its namespaces (vectors), aliases, sources, jobs and migrations (audited; refused during a migration)',
       )
       .option('--yes', 'confirm (without it, only lists what would be deleted)')
-      .option('--reason <text>', 'why (written to the audit log)')
+      .addOption(reasonOption())
       .action(
         bind(collectionDelete, (p, o) => ({
           name: p[0] as string,
           yes: o.yes === true,
-          ...(typeof o.reason === 'string' ? { reason: o.reason } : {}),
+          ...defined({ reason: stringOf(o.reason) }),
         })),
       );
   },

@@ -12,12 +12,20 @@ import {
   type TargetEvaluation,
 } from '../../app/evaluate.js';
 import { requireGoldenSets, resolveGoldenSet } from '../../app/golden-sets.js';
+import { defined } from '../../core/defined.js';
 import { ReembedError } from '../../core/errors.js';
 import { METRIC_NAMES } from '../../core/metrics.js';
 import type { CliCommand } from '../command.js';
 import type { CliContext } from '../context.js';
+import {
+  comparisonJson,
+  evaluationJson,
+  printComparisonTable,
+  printMetricsAtK,
+} from '../evaluation-output.js';
 import { integerOption, numberOf, stringOf } from '../options.js';
 import { num } from '../output.js';
+import { runningCount } from '../progress.js';
 import { topCommand } from '../registry.js';
 
 export interface EvalArgs {
@@ -108,16 +116,13 @@ export async function evaluate(ctx: CliContext, args: EvalArgs): Promise<number>
     total: golden.queries.length * (migrationMode ? 2 : 1),
     unit: 'queries',
   });
-  let last = 0;
+  const count = runningCount(task);
   const options: AppEvaluateOptions = {
     ...(args.ks ? { ks: args.ks } : {}),
     ...(args.exact ? { exact: true } : {}),
     ...(args.allowUnknownDocs ? { allowUnknownDocs: true } : {}),
     ...(args.concurrency ? { concurrency: args.concurrency } : {}),
-    onProgress: ({ done }) => {
-      task.advance(done > last ? done - last : done);
-      last = done;
-    },
+    onProgress: ({ done }) => count(done),
   };
   let result: TargetEvaluation | MigrationEvaluation;
   try {
@@ -145,38 +150,18 @@ export async function evaluate(ctx: CliContext, args: EvalArgs): Promise<number>
       rows.map((r) => JSON.stringify(r)).join('\n') + (rows.length ? '\n' : ''),
     );
   }
-  const summary = result.kind === 'evaluation' ? targetSummary(result) : migrationSummary(result);
+  const summary = result.kind === 'evaluation' ? evaluationJson(result) : comparisonJson(result);
   ctx.out.result({ ...summary, ...(resolved.saved ? { saved: resolved.saved } : {}) }, () =>
     result.kind === 'evaluation' ? printTarget(ctx, result) : printMigration(ctx, result),
   );
   return 0;
 }
 
-/** The `--json` document of one target: everything but the per-query rows (see `--per-query`). */
-function targetSummary(r: TargetEvaluation): Record<string, unknown> {
-  const { perQuery, ...rest } = r;
-  return { ...rest, queries: perQuery.length };
-}
-
-function migrationSummary(r: MigrationEvaluation): Record<string, unknown> {
-  return { ...r, old: targetSummary(r.old), new: targetSummary(r.new) };
-}
-
 function printTarget(ctx: CliContext, r: TargetEvaluation): void {
   ctx.out.line(
     `${ctx.out.style.bold(`${r.target.kind} ${r.target.name}`)} on golden set ${r.golden.name} (${r.golden.queries} queries, ${r.golden.digest})`,
   );
-  ctx.out.table(
-    [
-      { header: 'METRIC', value: (m: string) => m },
-      ...r.ks.map((k) => ({
-        header: `@${k}`,
-        value: (m: string) => num(r.metrics[`${m}@${k}`], 4),
-        align: 'right' as const,
-      })),
-    ],
-    [...METRIC_NAMES],
-  );
+  printMetricsAtK(ctx, 'METRIC', r, METRIC_NAMES);
   printFooter(ctx, r);
 }
 
@@ -197,33 +182,11 @@ function printFooter(ctx: CliContext, r: TargetEvaluation): void {
 }
 
 function printMigration(ctx: CliContext, r: MigrationEvaluation): void {
-  const { bold, green, red } = ctx.out.style;
   ctx.out.line(
-    bold(`old ${r.old.target.name} vs new ${r.new.target.name}`) +
+    ctx.out.style.bold(`old ${r.old.target.name} vs new ${r.new.target.name}`) +
       (r.migration ? ` (migration ${r.migration})` : ''),
   );
-  const rows = Object.entries(r.comparisons);
-  ctx.out.table(
-    [
-      { header: 'METRIC', value: ([m]: (typeof rows)[number]) => m },
-      { header: 'OLD', value: ([, c]: (typeof rows)[number]) => num(c.old, 4), align: 'right' },
-      { header: 'NEW', value: ([, c]: (typeof rows)[number]) => num(c.new, 4), align: 'right' },
-      {
-        header: 'DIFF',
-        value: ([, c]: (typeof rows)[number]) => {
-          const text = `${c.meanDiff >= 0 ? '+' : ''}${c.meanDiff.toFixed(4)}`;
-          return c.pValue < 0.05 ? (c.meanDiff > 0 ? green(text) : red(text)) : text;
-        },
-        align: 'right',
-      },
-      { header: 'P', value: ([, c]: (typeof rows)[number]) => num(c.pValue, 4), align: 'right' },
-      {
-        header: 'CI95',
-        value: ([, c]: (typeof rows)[number]) => `[${c.ci95[0].toFixed(4)}, ${c.ci95[1].toFixed(4)}]`,
-      },
-    ],
-    rows,
-  );
+  printComparisonTable(ctx, 'METRIC', Object.entries(r.comparisons));
   ctx.out.line(
     `old: p50 ${num(r.old.latency.p50, 2)} ms, p99 ${num(r.old.latency.p99, 2)} ms, ${r.old.errors.count} failed; new: p50 ${num(r.new.latency.p50, 2)} ms, p99 ${num(r.new.latency.p99, 2)} ms, ${r.new.errors.count} failed`,
   );
@@ -239,12 +202,6 @@ function printMigration(ctx: CliContext, r: MigrationEvaluation): void {
 async function listGolden(ctx: CliContext): Promise<number> {
   const sets = await requireGoldenSets((await ctx.app()).backend).list();
   ctx.out.result(sets, () => {
-    if (sets.length === 0) {
-      ctx.out.line(
-        'No stored golden sets. Save one: reembed eval --golden ../shared/datasets/scifact --save-as scifact',
-      );
-      return;
-    }
     ctx.out.table(
       [
         { header: 'NAME', value: (g: (typeof sets)[number]) => g.name },
@@ -255,6 +212,7 @@ async function listGolden(ctx: CliContext): Promise<number> {
         { header: 'SOURCE', value: (g: (typeof sets)[number]) => g.source },
       ],
       sets,
+      'No stored golden sets. Save one: reembed eval --golden ../shared/datasets/scifact --save-as scifact',
     );
   });
   return 0;
@@ -312,29 +270,29 @@ export const evalCommand: CliCommand = {
       .option('--seed <n>', 'seed of the significance tests (default 42)', integerOption(0))
       .option('--list', 'list stored golden sets')
       .action(
-        bind(evaluate, (p, o) => {
-          const args: Record<string, unknown> = {
-            alias: stringOf(p[0]),
-            golden: stringOf(o.golden),
-            namespace: stringOf(o.namespace),
-            migration: stringOf(o.migration),
-            old: stringOf(o.old),
-            new: stringOf(o.new),
-            ks: Array.isArray(o.k) ? o.k : undefined,
-            threshold: numberOf(o.threshold),
-            perQuery: stringOf(o.perQuery),
-            saveAs: stringOf(o.saveAs),
-            replace: o.replace === true || undefined,
-            split: stringOf(o.split),
-            exact: o.exact === true || undefined,
-            allowUnknownDocs: o.allowUnknownDocs === true || undefined,
-            concurrency: numberOf(o.concurrency),
-            iterations: numberOf(o.iterations),
-            seed: numberOf(o.seed),
-            list: o.list === true || undefined,
-          };
-          for (const key of Object.keys(args)) if (args[key] === undefined) delete args[key];
-          return args as EvalArgs;
-        }),
+        bind(
+          evaluate,
+          (p, o): EvalArgs =>
+            defined({
+              alias: stringOf(p[0]),
+              golden: stringOf(o.golden),
+              namespace: stringOf(o.namespace),
+              migration: stringOf(o.migration),
+              old: stringOf(o.old),
+              new: stringOf(o.new),
+              ks: Array.isArray(o.k) ? o.k : undefined,
+              threshold: numberOf(o.threshold),
+              perQuery: stringOf(o.perQuery),
+              saveAs: stringOf(o.saveAs),
+              replace: o.replace === true || undefined,
+              split: stringOf(o.split),
+              exact: o.exact === true || undefined,
+              allowUnknownDocs: o.allowUnknownDocs === true || undefined,
+              concurrency: numberOf(o.concurrency),
+              iterations: numberOf(o.iterations),
+              seed: numberOf(o.seed),
+              list: o.list === true || undefined,
+            }),
+        ),
       ),
 };

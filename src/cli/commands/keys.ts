@@ -40,10 +40,6 @@ export async function keys(ctx: CliContext, args: KeysArgs): Promise<number> {
     case 'list': {
       const all = await repository.list();
       ctx.out.result(all, () => {
-        if (all.length === 0) {
-          ctx.out.line('No API keys. Create one: reembed keys create <name> --scope query');
-          return;
-        }
         ctx.out.table(
           [
             { header: 'ID', value: (k: ApiKey) => k.id },
@@ -54,6 +50,7 @@ export async function keys(ctx: CliContext, args: KeysArgs): Promise<number> {
             { header: 'REVOKED', value: (k: ApiKey) => k.revokedAt ?? '-' },
           ],
           all,
+          'No API keys. Create one: reembed keys create <name> --scope query',
         );
       });
       return 0;

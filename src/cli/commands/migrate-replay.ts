@@ -5,6 +5,7 @@ import { ReembedError } from '../../core/errors.js';
 import type { Bind } from '../command.js';
 import type { CliContext } from '../context.js';
 import { integerOption, stringOf } from '../options.js';
+import { runningCount } from '../progress.js';
 import { resolveMigration, withMigrations } from './migrate.js';
 
 export interface ReplayArgs {
@@ -33,18 +34,14 @@ export async function replay(ctx: CliContext, args: ReplayArgs): Promise<number>
   return withMigrations(ctx, async (service) => {
     const m = await resolveMigration(service, args.target);
     const task = ctx.progress.start(`replay ${m.alias}`, { unit: 'queries' });
-    let shown = 0;
+    const count = runningCount(task);
     let report: Awaited<ReturnType<typeof service.replay>>;
     try {
       report = await service.replay(m.id, {
         source,
         ...(args.limit !== undefined ? { limit: args.limit } : {}),
         ...(args.k !== undefined ? { k: args.k } : {}),
-        onProgress: ({ done, total }) => {
-          task.setTotal(total);
-          task.advance(done - shown);
-          shown = done;
-        },
+        onProgress: ({ done, total }) => count(done, total),
       });
     } finally {
       task.end();

@@ -16,8 +16,8 @@ import type { BackfillProgress } from '../../jobs/backfill.js';
 import type { CliCommand } from '../command.js';
 import type { CliContext } from '../context.js';
 import { endInterrupted } from '../interrupt.js';
-import { integerOption, numberOf, numberOption, stringOf } from '../options.js';
-import { formatDuration, formatRate } from '../progress.js';
+import { integerOption, numberOf, numberOption, reasonOption, stringOf } from '../options.js';
+import { formatDuration, formatRate, runningCount } from '../progress.js';
 import { topCommand } from '../registry.js';
 import { registerReplay } from './migrate-replay.js';
 
@@ -221,15 +221,14 @@ export async function withProgress<T>(
   fn: (onProgress: (p: BackfillProgress) => void) => Promise<T>,
 ): Promise<T> {
   let task: ReturnType<CliContext['progress']['start']> | null = null;
-  let shown = 0;
+  let count: ReturnType<typeof runningCount> | null = null;
   try {
     return await fn((p) => {
       // The pass scans deleted documents too (to apply their tombstones): say so, so the total is no mystery.
       const rows = p.live !== null && p.total !== p.live ? ` (${p.live} live of ${p.total} rows)` : '';
       task ??= ctx.progress.start(`${label}${rows}`, { total: p.total, unit: 'rows' });
-      task.setTotal(p.total);
-      task.advance(p.done - shown);
-      shown = p.done;
+      count ??= runningCount(task);
+      count(p.done, p.total);
     });
   } finally {
     (task as { end(): void } | null)?.end();
@@ -549,21 +548,25 @@ export const migrateCommand: CliCommand = {
       .command('cutover <alias>')
       .description('evaluate the gates, then point the alias at the new namespace in one atomic write')
       .option('--force', 'cut over although gates fail (needs --reason; audited)')
-      .option('--reason <text>', 'why (written to the audit log)')
+      .addOption(reasonOption())
       .option('--golden <path>', 'golden set for new.* / old.* gate facts')
       .action(bind(migrate, migrateArgs('cutover')));
     registerReplay(migrateCmd, bind);
     migrateCmd
       .command('rollback <alias>')
       .description('serve the old namespace again; both namespaces are kept')
-      .option('--reason <text>', 'why (written to the audit log)')
+      .addOption(reasonOption())
       .action(bind(migrate, migrateArgs('rollback')));
     migrateCmd
       .command('finish <alias>')
       .description(
         'close a migration that has cut over before its rollback window ends (no rollback afterwards); the alias can migrate again',
       )
-      .requiredOption('--reason <text>', 'why the rollback window is closed early (written to the audit log)')
+      .addOption(
+        reasonOption(
+          'why the rollback window is closed early (written to the audit log)',
+        ).makeOptionMandatory(),
+      )
       .option(
         '--retire-now',
         'drop the old namespace now (default: it keeps its schedule and `reembed retire run` drops it once its window elapsed and nothing reads it)',

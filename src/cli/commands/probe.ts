@@ -14,8 +14,15 @@ import type { ProbeParamsInput } from '../../core/probe.js';
 import type { ProbeSetInfo } from '../../ports/evaluation-sets.js';
 import type { CliCommand } from '../command.js';
 import type { CliContext } from '../context.js';
+import {
+  comparisonJson,
+  evaluationJson,
+  printComparisonTable,
+  printMetricsAtK,
+} from '../evaluation-output.js';
 import { integerOption, stringOf } from '../options.js';
 import { num } from '../output.js';
+import { runningCount } from '../progress.js';
 import { topCommand } from '../registry.js';
 import { parseKs } from './eval.js';
 
@@ -48,17 +55,13 @@ export async function probe(ctx: CliContext, args: ProbeArgs): Promise<number> {
       if (!args.target)
         throw new ReembedError('INVALID_INPUT', 'Name the collection: reembed probe create docs');
       const task = ctx.progress.start(`probe ${args.target}`, { unit: 'docs' });
-      let shown = 0;
+      const count = runningCount(task);
       try {
         const { probe, info } = await createProbeSet(app, args.target, {
           ...(args.name ? { name: probeName(args.name) } : {}),
           params: args.params,
           replace: args.replace,
-          onProgress: ({ read, total }) => {
-            task.setTotal(total);
-            task.advance(read - shown);
-            shown = read;
-          },
+          onProgress: ({ read, total }) => count(read, total),
         });
         task.end();
         ctx.out.result(info, () => {
@@ -118,22 +121,19 @@ export async function probe(ctx: CliContext, args: ProbeArgs): Promise<number> {
         throw new ReembedError('INVALID_INPUT', '--old and --new go together: name both namespaces.');
       const total = set.queries.length * (args.old ? 2 : 1);
       const task = ctx.progress.start(`probe ${set.name}`, { total, unit: 'queries' });
-      let last = 0;
-      const onProgress = ({ done }: { done: number }) => {
-        task.advance(done > last ? done - last : done);
-        last = done;
-      };
+      const count = runningCount(task);
+      const onProgress = ({ done }: { done: number }) => count(done);
       try {
         if (args.old && args.new) {
           const c = await compareProbe(app, args.old, args.new, set, { ...ks, onProgress });
           task.end();
-          ctx.out.result(comparisonSummary(c), () => printComparison(ctx, c));
+          ctx.out.result(comparisonJson(c), () => printComparison(ctx, c));
           return 0;
         }
         const namespace = args.namespace ?? (await servedNamespace(ctx, args.alias ?? set.collection));
         const r = await evaluateProbe(app, namespace, set, { ...ks, onProgress });
         task.end();
-        ctx.out.result(evaluationSummary(r), () => printEvaluation(ctx, r));
+        ctx.out.result(evaluationJson(r), () => printEvaluation(ctx, r));
         return 0;
       } finally {
         task.end();
@@ -154,10 +154,6 @@ function printKinds(ctx: CliContext, kinds: readonly string[]): void {
 }
 
 function listSets(ctx: CliContext, sets: readonly ProbeSetInfo[]): void {
-  if (sets.length === 0) {
-    ctx.out.line('No stored probe sets. Build one: reembed probe create <collection>');
-    return;
-  }
   ctx.out.table(
     [
       { header: 'PROBE', value: (s: ProbeSetInfo) => `probe:${s.name}` },
@@ -168,32 +164,19 @@ function listSets(ctx: CliContext, sets: readonly ProbeSetInfo[]): void {
       { header: 'SAVED', value: (s: ProbeSetInfo) => `${s.savedAt} by ${s.savedBy}` },
     ],
     sets,
+    'No stored probe sets. Build one: reembed probe create <collection>',
   );
-}
-
-function evaluationSummary(r: ProbeEvaluation): Record<string, unknown> {
-  const { perQuery, ...rest } = r;
-  return { ...rest, queries: perQuery.length };
-}
-
-function comparisonSummary(c: ProbeComparison): Record<string, unknown> {
-  return { ...c, old: evaluationSummary(c.old), new: evaluationSummary(c.new) };
 }
 
 function printEvaluation(ctx: CliContext, r: ProbeEvaluation): void {
   ctx.out.line(
     `${ctx.out.style.bold(`namespace ${r.target.name}`)} on probe:${r.probe.name} (${r.perQuery.length} probe queries, not judged; ${r.probe.digest})`,
   );
-  ctx.out.table(
-    [
-      { header: 'PROBE METRIC', value: (m: string) => m },
-      ...r.ks.map((k) => ({
-        header: `@${k}`,
-        value: (m: string) => num(r.metrics[`${m}@${k}`], 4),
-        align: 'right' as const,
-      })),
-    ],
-    [...METRIC_NAMES].filter((m) => m !== 'precision'),
+  printMetricsAtK(
+    ctx,
+    'PROBE METRIC',
+    r,
+    METRIC_NAMES.filter((m) => m !== 'precision'),
   );
   footer(ctx, r);
 }
@@ -205,29 +188,13 @@ function footer(ctx: CliContext, r: ProbeEvaluation): void {
 }
 
 function printComparison(ctx: CliContext, c: ProbeComparison): void {
-  const { bold, green, red } = ctx.out.style;
   ctx.out.line(
-    `${bold(`old ${c.old.target.name} vs new ${c.new.target.name}`)} on probe:${c.probe.name} (${c.old.perQuery.length} probe queries, not judged)`,
+    `${ctx.out.style.bold(`old ${c.old.target.name} vs new ${c.new.target.name}`)} on probe:${c.probe.name} (${c.old.perQuery.length} probe queries, not judged)`,
   );
-  const rows = Object.entries(c.comparisons).filter(([m]) => !m.startsWith('precision'));
-  type Row = (typeof rows)[number];
-  ctx.out.table(
-    [
-      { header: 'PROBE METRIC', value: ([m]: Row) => m },
-      { header: 'OLD', value: ([, x]: Row) => num(x.old, 4), align: 'right' },
-      { header: 'NEW', value: ([, x]: Row) => num(x.new, 4), align: 'right' },
-      {
-        header: 'DIFF',
-        value: ([, x]: Row) => {
-          const text = `${x.meanDiff >= 0 ? '+' : ''}${x.meanDiff.toFixed(4)}`;
-          return x.pValue < 0.05 ? (x.meanDiff > 0 ? green(text) : red(text)) : text;
-        },
-        align: 'right',
-      },
-      { header: 'P', value: ([, x]: Row) => num(x.pValue, 4), align: 'right' },
-      { header: 'CI95', value: ([, x]: Row) => `[${x.ci95[0].toFixed(4)}, ${x.ci95[1].toFixed(4)}]` },
-    ],
-    rows,
+  printComparisonTable(
+    ctx,
+    'PROBE METRIC',
+    Object.entries(c.comparisons).filter(([m]) => !m.startsWith('precision')),
   );
   footer(ctx, c.new);
 }

@@ -10,6 +10,7 @@ import type { CliCommand } from '../command.js';
 import type { CliContext } from '../context.js';
 import { durationOption, integerOption, numberOf, numberOption, stringOf } from '../options.js';
 import { num } from '../output.js';
+import { runningCount } from '../progress.js';
 import { topCommand } from '../registry.js';
 
 // Handlers' dependencies load when a subcommand runs, not for `--help` or option errors.
@@ -82,7 +83,7 @@ export async function report(ctx: CliContext, args: ReportArgs): Promise<number>
         };
   const now = new Date();
   // One progress bar per evaluated target, replaced when the next target starts.
-  const bar: { task: ProgressTask | null; last: number } = { task: null, last: 0 };
+  const bar: { task: ProgressTask | null; count?: (done: number) => void } = { task: null };
   let data: ReportData;
   try {
     data = await collectReport(app, {
@@ -97,12 +98,9 @@ export async function report(ctx: CliContext, args: ReportArgs): Promise<number>
         onTarget: (target, queries) => {
           bar.task?.end();
           bar.task = ctx.progress.start(`eval ${target}`, { total: queries, unit: 'queries' });
-          bar.last = 0;
+          bar.count = runningCount(bar.task);
         },
-        onProgress: ({ done }) => {
-          bar.task?.advance(done - bar.last);
-          bar.last = done;
-        },
+        onProgress: ({ done }) => bar.count?.(done),
       },
     });
   } finally {

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Option } from 'commander';
+import { defined } from '../../core/defined.js';
 import { isReembedError } from '../../core/errors.js';
 import { METRICS, type Space, spaceSummary } from '../../core/space.js';
 import { spaceConflict, spaceDifferences } from '../../core/space-diff.js';
@@ -15,6 +16,7 @@ import {
   numberOf,
   numberOption,
   parseChunker,
+  reasonOption,
   stringOf,
 } from '../options.js';
 import { topCommand } from '../registry.js';
@@ -90,10 +92,6 @@ export async function spaceAdd(ctx: CliContext, args: SpaceAddArgs): Promise<num
 export async function spaceList(ctx: CliContext, _args: Record<string, never>): Promise<number> {
   const spaces = await (await ctx.app()).backend.catalog.listSpaces();
   ctx.out.result(spaces.map(spaceView), () => {
-    if (spaces.length === 0) {
-      ctx.out.line('No spaces yet. Add one: reembed space add v1 --provider hashing --dimension 384');
-      return;
-    }
     ctx.out.table(
       [
         { header: 'NAME', value: (s: Space) => s.name },
@@ -106,6 +104,7 @@ export async function spaceList(ctx: CliContext, _args: Record<string, never>): 
         { header: 'FINGERPRINT', value: (s: Space) => s.fingerprint },
       ],
       spaces,
+      'No spaces yet. Add one: reembed space add v1 --provider hashing --dimension 384',
     );
   });
   return 0;
@@ -252,12 +251,12 @@ export const spaceCommand: CliCommand = {
       .command('remove <name>')
       .description('remove a space no namespace uses (audited)')
       .option('--if-exists', 'succeed when the space does not exist')
-      .option('--reason <text>', 'why (written to the audit log)')
+      .addOption(reasonOption())
       .action(
         bind(spaceRemove, (p, o) => ({
           name: p[0] as string,
           ifExists: o.ifExists === true,
-          ...(typeof o.reason === 'string' ? { reason: o.reason } : {}),
+          ...defined({ reason: stringOf(o.reason) }),
         })),
       );
   },

@@ -9,6 +9,7 @@ import type { PgBackend } from '../../stores/pg/backend.js';
 import type { CliCommand } from '../command.js';
 import type { CliContext } from '../context.js';
 import { integerOption, numberOf, numberOption } from '../options.js';
+import { runningCount } from '../progress.js';
 import { topCommand } from '../registry.js';
 import { addBackfillOptions, backfillSettingsOf, withMigrations } from './migrate.js';
 
@@ -130,7 +131,7 @@ export async function workerPlan(ctx: CliContext, args: WorkerPlanArgs): Promise
     let finished: PlanProgress | null = null;
     if (args.wait && plan.done < plan.ranges) {
       let task: ReturnType<CliContext['progress']['start']> | null = null;
-      let shown = 0;
+      let count: ReturnType<typeof runningCount> | null = null;
       try {
         finished = await waitForPlan(backend, plan.namespace, {
           onProgress: (p) => {
@@ -138,8 +139,8 @@ export async function workerPlan(ctx: CliContext, args: WorkerPlanArgs): Promise
               total: p.sources,
               unit: 'docs',
             });
-            task.advance(p.sourcesDone - shown);
-            shown = p.sourcesDone;
+            count ??= runningCount(task);
+            count(p.sourcesDone);
           },
         });
       } finally {

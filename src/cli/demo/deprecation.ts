@@ -13,11 +13,12 @@ import type { GoldenSet } from '../../core/golden.js';
 import { queryText } from '../../core/pipeline.js';
 import type { Space } from '../../core/space.js';
 import { evaluateRetriever } from '../../eval/evaluate.js';
+import { runningCount } from '../progress.js';
 import { evaluateV1Step } from './evaluate.js';
 import { topSources } from './mixed.js';
 import { goldenStep, ingestStep, setupStep } from './setup.js';
 import { mark } from './timeline.js';
-import type { DemoState, DemoStep, StepOutcome } from './types.js';
+import { type DemoState, type DemoStep, need, type StepOutcome } from './types.js';
 import { fitV2Step, sourcePages } from './upgrade.js';
 
 /**
@@ -70,12 +71,6 @@ export function deprecationOf(state: DemoState): DeprecationState {
     STORE.set(state, d);
   }
   return d;
-}
-
-function need<T>(value: T | undefined, what: string): T {
-  if (value === undefined)
-    throw new ReembedError('INVALID_STATE', `Demo step order: ${what} is not ready yet.`);
-  return value;
 }
 
 const f3 = (n: number): string => n.toFixed(3);
@@ -151,7 +146,7 @@ export const bridgeStep: DemoStep = {
     const d = deprecationOf(state);
     const count = Math.max(50, Math.round(SAMPLE_SHARE * (state.documents ?? 0)));
     const task = state.ctx.progress.start('embed the paired sample with v2', { total: count, unit: 'docs' });
-    let shown = 0;
+    const advance = runningCount(task);
     const sample = await embedSample(state.app, {
       collection: state.collection,
       from: v1.name,
@@ -159,10 +154,7 @@ export const bridgeStep: DemoStep = {
       count,
       seed: state.options.seed,
       signal: state.ctx.interrupt(),
-      onProgress: (p) => {
-        task.advance(Math.max(0, p.done - shown));
-        shown = p.done;
-      },
+      onProgress: (p) => advance(p.done),
     }).finally(() => task.end());
     const { record, report } = await fitAdapter(state.app, {
       collection: state.collection,
@@ -279,14 +271,11 @@ export const bridgedBackfillStep: DemoStep = {
           const coverage = status.coverage;
           if (target < 1 && coverage.ratio >= target) break;
           const gap = Math.ceil(target * coverage.live) - coverage.current;
-          let shown = 0;
+          const count = runningCount(task);
           await service.step(id, {
             signal,
             ...(target < 1 ? { maxBatches: Math.max(1, Math.ceil(gap / state.options.batchSize)) } : {}),
-            onProgress: (p) => {
-              task.advance(Math.max(0, p.written - shown));
-              shown = p.written;
-            },
+            onProgress: (p) => count(p.written),
           });
         }
         const stage = await measureStage(state, `${Math.round(target * 100)}%`);

@@ -1,5 +1,6 @@
 import { ReembedError } from '../../core/errors.js';
 import { evaluateRetriever, type Retrieve } from '../../eval/evaluate.js';
+import { runningCount } from '../progress.js';
 import { mark } from './timeline.js';
 import type { DemoEvaluation, DemoState, DemoStep, StepOutcome } from './types.js';
 
@@ -16,15 +17,12 @@ export async function evaluateRow(
     total: golden.queries.length,
     unit: 'queries',
   });
-  let last = 0;
+  const count = runningCount(task);
   try {
     const result = await evaluateRetriever(golden, retrieve, {
       ks: [10],
       maxErrors: 0,
-      onProgress: ({ done }) => {
-        task.advance(done - last);
-        last = done;
-      },
+      onProgress: ({ done }) => count(done),
     });
     const evaluation: DemoEvaluation = {
       ...row,

@@ -1,6 +1,6 @@
 import { embedSources } from '../../app/embed-sources.js';
 import { isReembedError, ReembedError } from '../../core/errors.js';
-import type { DemoState, DemoStep, StepOutcome } from './types.js';
+import { type DemoState, type DemoStep, need, type StepOutcome } from './types.js';
 import { sourcePages } from './upgrade.js';
 
 /**
@@ -11,9 +11,8 @@ import { sourcePages } from './upgrade.js';
 export const guardStep: DemoStep = {
   name: 'guard',
   async run(state: DemoState): Promise<StepOutcome> {
-    const { v1Namespace, v2 } = state;
-    if (!v1Namespace || !v2)
-      throw new ReembedError('INVALID_STATE', 'Demo step order: the guard runs after v2 exists.');
+    const v1Namespace = need(state.v1Namespace, 'the v1 namespace');
+    const v2 = need(state.v2, 'space v2');
     const first = (await sourcePages(state.app, state.collection, 1).next()).value?.[0];
     if (!first)
       throw new ReembedError('INVALID_STATE', 'The collection is empty: nothing to try the guard with.');

@@ -2,14 +2,13 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MigrationService } from '../../app/migrate.js';
 import type { MigrationInput } from '../../app/migrate-options.js';
-import { ReembedError } from '../../core/errors.js';
 import type { GoldenSet } from '../../core/golden.js';
 import { formatDuration } from '../progress.js';
 import { DemoClock } from './clock.js';
 import { backfillTo, demoMigration, migrationOf, runStage, track } from './stage.js';
 import { mark } from './timeline.js';
 import { TrafficRecorder } from './traffic.js';
-import type { DemoState, DemoStep, StepOutcome } from './types.js';
+import { type DemoState, type DemoStep, need, type StepOutcome } from './types.js';
 
 /** Backfill targets at which the demo stops to measure (the last one finishes the pass). */
 export const COVERAGE_POINTS = [0, 0.1, 0.3, 0.5, 0.7, 1] as const;
@@ -53,13 +52,11 @@ function writeGoldenJsonl(golden: GoldenSet, path: string): void {
 export const migratePlanStep: DemoStep = {
   name: 'migrate-plan',
   async run(state: DemoState): Promise<StepOutcome> {
-    const { app, v2, golden, v1Namespace } = state;
-    const strategy = state.options.strategy;
-    if (!v2 || !golden || !v1Namespace || !strategy)
-      throw new ReembedError(
-        'INVALID_STATE',
-        'Demo step order: the migration needs v1, v2 and the golden set.',
-      );
+    const { app } = state;
+    const v2 = need(state.v2, 'space v2');
+    const golden = need(state.golden, 'the golden set');
+    const v1Namespace = need(state.v1Namespace, 'the v1 namespace');
+    const strategy = need(state.options.strategy, 'the strategy');
     if (state.v2Namespace) {
       const yardstick = await app.backend.catalog.getNamespace(state.v2Namespace);
       if (yardstick.state !== 'retired') {

@@ -5,7 +5,7 @@ import { queryText } from '../../core/pipeline.js';
 import type { SourceDocument } from '../../core/records.js';
 import { dot } from '../../core/vector.js';
 import { evaluateRow, metricsLine } from './evaluate.js';
-import type { DemoState, DemoStep, StepOutcome } from './types.js';
+import { type DemoState, type DemoStep, need, type StepOutcome } from './types.js';
 import { sourcePages } from './upgrade.js';
 
 /**
@@ -16,9 +16,7 @@ import { sourcePages } from './upgrade.js';
 export const mixedStep: DemoStep = {
   name: 'mixed-index',
   async run(state: DemoState): Promise<StepOutcome> {
-    const { v1, v2 } = state;
-    if (!v1 || !v2)
-      throw new ReembedError('INVALID_STATE', 'Demo step order: the mixed index needs v1 and v2.');
+    const [v1, v2] = [need(state.v1, 'space v1'), need(state.v2, 'space v2')];
     if (v1.spec.dimension !== v2.spec.dimension) {
       throw new ReembedError('INVALID_STATE', 'The mixed index needs v1 and v2 at the same dimension.');
     }

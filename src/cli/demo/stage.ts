@@ -3,16 +3,15 @@ import { measureCoverage } from '../../app/status.js';
 import { ReembedError } from '../../core/errors.js';
 import type { MigrationReport } from '../../core/migration.js';
 import type { ProgressTask } from '../../ports/progress.js';
+import { runningCount } from '../progress.js';
 import type { CoveragePoint, DemoMigration, Quality } from './migration-state.js';
 import { mark } from './timeline.js';
 import { serveTraffic } from './traffic.js';
-import type { DemoState } from './types.js';
+import { type DemoState, need } from './types.js';
 
 /** Part 2's state, once `migrate-plan` created it. */
 export function demoMigration(state: DemoState): DemoMigration {
-  const m = state.migration;
-  if (!m) throw new ReembedError('INVALID_STATE', 'Demo step order: the migration is not planned yet.');
-  return m;
+  return need(state.migration, 'the migration plan');
 }
 
 /** Part 2's state, once the migration has started (it has an id). */
@@ -78,14 +77,11 @@ export async function backfillTo(state: DemoState, target: number, task: Progres
       );
     }
     const gap = Math.ceil(target * coverage.live) - coverage.current;
-    let shown = 0;
+    const count = runningCount(task);
     const report = await m.service.step(m.id, {
       signal,
       ...(target < 1 ? { maxBatches: Math.max(1, Math.ceil(gap / m.batchSize)) } : {}),
-      onProgress: (p) => {
-        task.advance(Math.max(0, p.written - shown));
-        shown = p.written;
-      },
+      onProgress: (p) => count(p.written),
     });
     const run = report.steps.find((s) => s.name === 'backfill')?.data?.report as
       | { written?: number }
@@ -111,8 +107,7 @@ export async function runStage(
   work: () => Promise<number> = async () => 0,
 ): Promise<CoveragePoint> {
   const m = migrationOf(state);
-  const golden = state.golden;
-  if (!golden) throw new ReembedError('INVALID_STATE', 'Demo step order: the golden set is not loaded.');
+  const golden = need(state.golden, 'the golden set');
   const before = await coverageNow(state, m);
   const [backfilled] = await Promise.all([work(), serveTraffic(state, state.options.traffic)]);
   await m.service.observer.flush();

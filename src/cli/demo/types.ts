@@ -1,4 +1,5 @@
 import type { Reembed } from '../../app/reembed.js';
+import { ReembedError } from '../../core/errors.js';
 import type { GoldenSet } from '../../core/golden.js';
 import type { MigrationStrategy } from '../../core/migration.js';
 import type { Space } from '../../core/space.js';
@@ -97,3 +98,10 @@ export interface StepReport {
 }
 
 export const METRIC_KEYS = ['recall@10', 'ndcg@10'] as const;
+
+/** What an earlier step put in the state; `INVALID_STATE` when a step runs before it (a wiring bug of the demo). */
+export function need<T>(value: T | null | undefined, what: string): T {
+  if (value === undefined || value === null)
+    throw new ReembedError('INVALID_STATE', `Demo step order: ${what} is not ready yet.`);
+  return value;
+}

@@ -1,11 +1,10 @@
 import { embedSources } from '../../app/embed-sources.js';
 import type { Reembed } from '../../app/reembed.js';
-import { ReembedError } from '../../core/errors.js';
 import type { SourceDocument } from '../../core/records.js';
 import { fitLsaSpaceResponsively, withModelPath } from '../lsa-model.js';
 import { formatRate } from '../progress.js';
 import { evaluateRow, metricsLine } from './evaluate.js';
-import type { DemoState, DemoStep, StepOutcome } from './types.js';
+import { type DemoState, type DemoStep, need, type StepOutcome } from './types.js';
 
 export const V2_SPACE = 'v2-lsa';
 const PAGE = 500;
@@ -26,12 +25,6 @@ export async function* sourcePages(
     yield page.filter((d) => !d.deleted);
     afterId = page[page.length - 1]?.id;
   }
-}
-
-function need<T>(value: T | undefined, what: string): T {
-  if (value === undefined)
-    throw new ReembedError('INVALID_STATE', `Demo step order: ${what} is not ready yet.`);
-  return value;
 }
 
 /** Step: fit v2 — LSA at the same dimension as v1 — on the retained sources, and register its space. */

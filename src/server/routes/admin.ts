@@ -3,11 +3,10 @@ import { createApiKey, requireApiKeys } from '../../app/api-keys.js';
 import type { Authenticator } from '../auth.js';
 import type { ServerDeps, ServerEnv } from '../env.js';
 import { AuditQuery, JsonList, KeyCreateRequest, KeyRef } from '../schemas.js';
-import { jsonBody, routeGroup } from './define.js';
+import { ADMIN_ONLY, jsonBody, routeGroup } from './define.js';
 
 /** The audit log and API keys. */
-const NEED = { scope: 'admin', tenantKeys: false } as const;
-const route = routeGroup('admin', NEED);
+const route = routeGroup('admin', ADMIN_ONLY);
 
 const audit = route(
   'GET /v1/audit',

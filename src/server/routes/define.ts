@@ -51,6 +51,9 @@ export function optionalJsonBody<T extends ZodType>(schema: T) {
   return { content: { 'application/json': { schema } }, required: false } as const;
 }
 
+/** The access of the admin route groups: an `admin` key, never a tenant-bound one. */
+export const ADMIN_ONLY = { scope: 'admin', tenantKeys: false } as const satisfies Requirement;
+
 type Verb = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH';
 
 /** What a route of a group states besides its endpoint and summary; the group supplies the rest. */

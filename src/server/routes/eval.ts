@@ -5,11 +5,10 @@ import { assertGoldenName, GoldenSetBuilder } from '../../core/golden.js';
 import type { ServerDeps, ServerEnv } from '../env.js';
 import { apiError } from '../errors.js';
 import { EvalRequest, GoldenSetBody, JsonList, Name } from '../schemas.js';
-import { jsonBody, routeGroup } from './define.js';
+import { ADMIN_ONLY, jsonBody, routeGroup } from './define.js';
 
 /** Evaluation on stored golden sets, and the golden sets themselves (by name; never a server path). */
-const NEED = { scope: 'admin', tenantKeys: false } as const;
-const route = routeGroup('eval', NEED);
+const route = routeGroup('eval', ADMIN_ONLY);
 const named = { params: z.object({ name: Name('scifact') }) };
 
 const evaluate = route(

@@ -2,6 +2,7 @@ import { type OpenAPIHono, z } from '@hono/zod-openapi';
 import { requireGoldenSets } from '../../app/golden-sets.js';
 import type { MigrationService } from '../../app/migrate.js';
 import { shortDetail } from '../../app/migrate-gates.js';
+import { defined } from '../../core/defined.js';
 import { ReembedError } from '../../core/errors.js';
 import type { Migration } from '../../core/migration.js';
 import type { ServerDeps, ServerEnv } from '../env.js';
@@ -18,12 +19,12 @@ import {
   StartRequest,
   StepRequest,
 } from '../schemas.js';
-import { jsonBody, optionalJsonBody, routeGroup } from './define.js';
+import { ADMIN_ONLY, jsonBody, optionalJsonBody, routeGroup } from './define.js';
 
 /** Migrations through the API: the same state machine, gates and audit log as `reembed migrate`. */
-const NEED = { scope: 'admin', tenantKeys: false } as const;
-const route = routeGroup('migrations', NEED);
-const ref = { params: z.object({ migration: MigrationRef }) };
+const route = routeGroup('migrations', ADMIN_ONLY);
+/** The `{migration}` path parameter: an id or an alias (see `resolve`); review routes share it. */
+export const ref = { params: z.object({ migration: MigrationRef }) };
 
 const plan = route(
   'POST /v1/migrations/plan',
@@ -120,10 +121,7 @@ export function registerMigrationRoutes(api: OpenAPIHono<ServerEnv>, deps: Serve
 
   api.openapi(plan, async (c) => {
     const { latencyMs, sampleSize, ...input } = c.req.valid('json');
-    const result = await deps.migrations.plan(input, {
-      ...(latencyMs !== undefined ? { latencyMs } : {}),
-      ...(sampleSize !== undefined ? { sampleSize } : {}),
-    });
+    const result = await deps.migrations.plan(input, defined({ latencyMs, sampleSize }));
     return c.json({ ...result }, 200);
   });
 
@@ -147,11 +145,14 @@ export function registerMigrationRoutes(api: OpenAPIHono<ServerEnv>, deps: Serve
   api.openapi(step, async (c) => {
     const migration = await resolve(deps.migrations, c.req.valid('param').migration);
     const body = c.req.valid('json');
-    const report = await as(c).step(migration.id, {
-      signal: deps.shutdown,
-      ...(body.maxBatches !== undefined ? { maxBatches: body.maxBatches } : {}),
-      ...(body.maxSeconds !== undefined ? { maxMs: body.maxSeconds * 1000 } : {}),
-    });
+    const report = await as(c).step(
+      migration.id,
+      defined({
+        signal: deps.shutdown,
+        maxBatches: body.maxBatches,
+        maxMs: body.maxSeconds === undefined ? undefined : body.maxSeconds * 1000,
+      }),
+    );
     return c.json({ ...report }, 200);
   });
 
@@ -160,11 +161,10 @@ export function registerMigrationRoutes(api: OpenAPIHono<ServerEnv>, deps: Serve
     const body = c.req.valid('json');
     // A golden set is read from the catalog by name only: a request never names a server-side path.
     const golden = body.golden ? await requireGoldenSets(deps.app.backend).get(body.golden) : undefined;
-    const report = await as(c).cutover(migration.id, {
-      ...(body.force !== undefined ? { force: body.force } : {}),
-      ...(body.reason !== undefined ? { reason: body.reason } : {}),
-      ...(golden ? { golden } : {}),
-    });
+    const report = await as(c).cutover(
+      migration.id,
+      defined({ force: body.force, reason: body.reason, golden }),
+    );
     return c.json({ ...report }, 200);
   });
 
@@ -213,8 +213,7 @@ export function registerMigrationRoutes(api: OpenAPIHono<ServerEnv>, deps: Serve
         body.source === 'recent'
           ? { kind: 'recent' }
           : { kind: 'probe', ...(body.probe ? { probe: body.probe } : {}) },
-      ...(body.limit !== undefined ? { limit: body.limit } : {}),
-      ...(body.k !== undefined ? { k: body.k } : {}),
+      ...defined({ limit: body.limit, k: body.k }),
     });
     return c.json({ ...report }, 200);
   });

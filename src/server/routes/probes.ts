@@ -11,11 +11,10 @@ import type { ProbeParamsInput } from '../../core/probe.js';
 import { servingNamespaceOf } from '../../core/routing.js';
 import type { ServerDeps, ServerEnv } from '../env.js';
 import { JsonList, Name, ProbeCreateRequest, ProbeEvalRequest, ProbeShowQuery } from '../schemas.js';
-import { jsonBody, routeGroup } from './define.js';
+import { ADMIN_ONLY, jsonBody, routeGroup } from './define.js';
 
 /** Probe sets over the API: `reembed probe create | show | eval`. Figures are always labelled probe. */
-const NEED = { scope: 'admin', tenantKeys: false } as const;
-const route = routeGroup('probes', NEED);
+const route = routeGroup('probes', ADMIN_ONLY);
 const named = { params: z.object({ name: Name('docs') }) };
 
 const list = route('GET /v1/probes', 'Stored probe sets', { returns: JsonList });

@@ -1,17 +1,15 @@
-import { type OpenAPIHono, z } from '@hono/zod-openapi';
+import type { OpenAPIHono } from '@hono/zod-openapi';
 import { reviewQueue, saveReviewJudgments } from '../../app/review.js';
 import type { ServerDeps, ServerEnv } from '../env.js';
-import { MigrationRef, ReviewQuery, ReviewRequest } from '../schemas.js';
-import { jsonBody, routeGroup } from './define.js';
-import { resolve } from './migrations.js';
+import { ReviewQuery, ReviewRequest } from '../schemas.js';
+import { ADMIN_ONLY, jsonBody, routeGroup } from './define.js';
+import { ref, resolve } from './migrations.js';
 
 /**
  * The shadow-diff review queue: what the new namespace loses and gains against the old for sampled
  * queries, and the reviewer's judgments stored as a golden set the gates can evaluate.
  */
-const NEED = { scope: 'admin', tenantKeys: false } as const;
-const route = routeGroup('review', NEED);
-const ref = { params: z.object({ migration: MigrationRef }) };
+const route = routeGroup('review', ADMIN_ONLY);
 
 const queue = route(
   'GET /v1/migrations/{migration}/review',
