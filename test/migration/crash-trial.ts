@@ -1,8 +1,11 @@
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
 import { MigrationService } from '../../src/app/migrate.js';
 import { type OpenOptions, openReembed } from '../../src/app/open.js';
+import type { Reembed } from '../../src/app/reembed.js';
+import { assertNamespaceMatchesSource, corpus, stepUntil } from './helpers.js';
 
 const CHILD = join(dirname(fileURLToPath(import.meta.url)), 'crash-child.ts');
 
@@ -49,4 +52,25 @@ export async function hasCheckpoint(options: OpenOptions): Promise<boolean> {
     await service.close();
     await app.close();
   }
+}
+
+/**
+ * Resumes the killed migration `id` to `docs@v2` and checks it: one resumed pass must cover every document
+ * the child's mutations never touch (ids from 600 of `corpus(docs)`) — a checkpoint ahead of an unfinished
+ * batch would leave some missing — and once validating, the namespace equals its source.
+ */
+export async function resumeAndCheck(
+  app: Reembed,
+  service: MigrationService,
+  id: string,
+  docs: number,
+): Promise<void> {
+  await service.step(id);
+  const untouched = corpus(docs)
+    .slice(600)
+    .map((d) => d.id);
+  const heads = await app.backend.store.heads('docs@v2', untouched);
+  expect(untouched.filter((d) => !heads.has(d))).toEqual([]);
+  await stepUntil(service, id, ['validating'], 6);
+  expect(await assertNamespaceMatchesSource(app, 'docs@v2')).toEqual([]);
 }
