@@ -117,11 +117,14 @@ const SEMANTICS = `## Semantic differences (read before comparing numbers)
   from then on) + \`step\` (checkpointed, concurrent backfill from the retained sources, then coverage
   validation) + \`cutover\` (gates, then one atomic alias write). The timed reembed figure includes all
   three; the breakdown is below. The old namespace stays (retiring) for rollback in both cases.
-- **Commits per batch.** reembed's LanceDB store commits every \`write\` call as one conditional
-  \`mergeInsert\` (all-or-nothing, only newer source versions replace stored rows). A backfill writes one
-  batch per call, so at the default batch of 128 a 20k upgrade is ~157 merges into a growing table; the
-  peer's LanceDB shim appends with \`table.add\` and checks nothing. The \`backfill batch 1024\` rows
-  (diagnostic, not a default) show what fewer commits change. \`ingest\` writes once per call (2,048 docs).
+- **Commits per batch.** reembed's LanceDB store commits every \`write\` call once (all-or-nothing): a plain
+  append (\`table.add\`) when the namespace holds none of the call's sources — a backfill into the new
+  namespace, new documents — else a conditional \`mergeInsert\` (only newer source versions replace stored
+  rows). Each call reads its sources' stored state first, so a batch retried after a crash is skipped, not
+  doubled. Batches that finish embedding while a commit runs commit together (group commit): a 20k upgrade
+  makes 21–22 writes. The peer's LanceDB shim appends with \`table.add\` and checks nothing. The \`backfill
+  batch 1024\` rows (diagnostic, not a default) show what fewer commits change. \`ingest\` writes once per
+  call (2,048 docs).
 - **Concurrency.** \`ingest\` embeds its batches one after another, like \`index()\`, so with a slow
   embedder the \`full\` phase is capped at 128 docs / 50 ms on both sides; only the backfill (model
   upgrade) runs batches concurrently (default 4).

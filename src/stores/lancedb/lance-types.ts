@@ -12,6 +12,7 @@ export interface LanceQueryLike {
   select(columns: string[]): LanceQueryLike;
   limit(limit: number): LanceQueryLike;
   orderBy(ordering: { columnName: string; ascending: boolean; nullsFirst: boolean }): LanceQueryLike;
+  withRowId(): LanceQueryLike;
   toArrow(): Promise<ArrowTable>;
 }
 
@@ -39,6 +40,7 @@ export interface LanceMergeBuilderLike {
 
 export interface LanceTableLike {
   mergeInsert(on: string): LanceMergeBuilderLike;
+  add(data: ArrowTable): Promise<{ readonly version: number }>;
   delete(predicate: string): Promise<unknown>;
   countRows(filter?: string): Promise<number>;
   query(): LanceQueryLike;

@@ -340,7 +340,7 @@ describe('lancedb store specifics', () => {
     expect(await ids(fresh)).toEqual(['a#0']);
     expect(await fresh.stats(ns.name)).toMatchObject({ records: 1, sources: 1 });
     expect((await fresh.heads(ns.name, ['a'])).get('a')?.sourceVersion).toBe(2);
-    expect((await readSourceState(real, ['a'])).get('a')?.chunkKeys).toHaveLength(1);
+    expect((await readSourceState(real, ['a'])).sources.get('a')?.chunkKeys).toHaveLength(1);
     await fresh.write(ns.name, fp, [fx.sourceWrite({ id: 'a', version: 3, vectors: [fx.axisVector(1)] })]);
     expect(await ids(fresh)).toEqual(['a#0']);
     await fresh.optimize(ns.name);

@@ -89,83 +89,87 @@ export function planWrite(
   for (const [sourceId, state] of current) {
     if (!state.last) continue;
     versions.set(sourceId, state.version);
-    const before = rows.length;
-    materialise(state.last, stored.get(sourceId)?.chunkKeys ?? [], fingerprint, embeddedAt, rows);
-    retired += rows.slice(before).filter((r) => r.kind === 'retired').length;
+    retired += materialise(state.last, stored.get(sourceId)?.chunkKeys ?? [], fingerprint, embeddedAt, rows);
   }
   return { rows, written, skipped: items.length - written, records, versions, retired };
 }
 
+/** One row; every row has the same shape (one hidden class), which keeps a batch of thousands cheap. */
+function row(
+  key: string,
+  kind: RowKind,
+  sourceId: string,
+  sourceVersion: number,
+  fingerprint: string,
+  embeddedAt: string,
+  fields: Partial<PlannedRow>,
+): PlannedRow {
+  return {
+    key,
+    kind,
+    sourceId,
+    recordId: fields.recordId ?? null,
+    chunkIndex: fields.chunkIndex ?? null,
+    fingerprint,
+    contentHash: fields.contentHash ?? null,
+    sourceVersion,
+    embeddedAt,
+    tenant: fields.tenant ?? null,
+    metadata: fields.metadata ?? '{}',
+    metaKv: fields.metaKv ?? [],
+    text: fields.text ?? '',
+    deleted: fields.deleted ?? false,
+    chunkCount: fields.chunkCount ?? 0,
+    vector: fields.vector ?? null,
+  };
+}
+
+/** Appends a source's rows to `out`: its head, its chunks, and its stored chunks retired; returns how many retired. */
 function materialise(
   item: PlanItem,
   storedKeys: readonly string[],
   fingerprint: string,
   embeddedAt: string,
   out: PlannedRow[],
-): void {
+): number {
   const isWrite = item.op === 'write';
   const sourceId = isWrite ? item.checked.write.sourceId : item.item.sourceId;
   const version = isWrite ? item.checked.write.sourceVersion : item.item.sourceVersion;
-  const base = { sourceId, fingerprint, sourceVersion: version, embeddedAt };
-  const blank = { recordId: null, chunkIndex: null, metaKv: [], text: '', chunkCount: 0, vector: null };
+  const at = (key: string, kind: RowKind, fields: Partial<PlannedRow>): PlannedRow =>
+    row(key, kind, sourceId, version, fingerprint, embeddedAt, fields);
   const kept = new Set<string>();
   if (isWrite) {
     const { write, vectors } = item.checked;
     const metadata = JSON.stringify(write.metadata);
     const metaKv = metadataTokens(write.metadata);
-    out.push({
-      ...base,
-      ...blank,
-      key: headKey(sourceId),
-      kind: 'head',
-      contentHash: write.contentHash,
-      tenant: write.tenant,
-      metadata,
-      deleted: false,
-      chunkCount: write.chunks.length,
-    });
+    const { contentHash, tenant } = write;
+    out.push(
+      at(headKey(sourceId), 'head', { contentHash, tenant, metadata, chunkCount: write.chunks.length }),
+    );
     write.chunks.forEach((chunk, j) => {
       const key = chunkKey(sourceId, chunk.chunkId);
       kept.add(key);
-      out.push({
-        ...base,
-        key,
-        kind: 'chunk',
-        recordId: chunk.chunkId,
-        chunkIndex: chunk.index,
-        contentHash: write.contentHash,
-        tenant: write.tenant,
-        metadata,
-        metaKv,
-        text: chunk.text,
-        deleted: false,
-        chunkCount: 0,
-        vector: vectors[j] ?? null,
-      });
+      out.push(
+        at(key, 'chunk', {
+          recordId: chunk.chunkId,
+          chunkIndex: chunk.index,
+          contentHash,
+          tenant,
+          metadata,
+          metaKv,
+          text: chunk.text,
+          vector: vectors[j] ?? null,
+        }),
+      );
     });
   } else {
-    out.push({
-      ...base,
-      ...blank,
-      key: headKey(sourceId),
-      kind: 'head',
-      contentHash: null,
-      tenant: null,
-      metadata: '{}',
-      deleted: true,
-    });
+    out.push(at(headKey(sourceId), 'head', { deleted: true }));
   }
+  let retired = 0;
   for (const key of storedKeys) {
     if (kept.has(key)) continue;
-    out.push({
-      ...base,
-      ...blank,
-      key,
-      kind: 'retired',
-      contentHash: null,
-      tenant: null,
-      metadata: '{}',
-      deleted: false,
-    });
+    out.push(at(key, 'retired', {}));
+    retired += 1;
   }
+  return retired;
 }

@@ -2,7 +2,7 @@ import type { Table as ArrowTable } from 'apache-arrow';
 import type { SourceHead } from '../../core/records.js';
 import type { LanceTableLike } from './lance-types.js';
 import type { StoredSource } from './plan.js';
-import { and, headsAfter, inList, kindIs, rowsOfSources } from './sql.js';
+import { and, copyOf, headsAfter, inList, kindIs, olderThan, rowsOfSources } from './sql.js';
 
 /** Source ids per `IN (...)` list: keeps each predicate a reasonable size for the SQL parser. */
 const IN_CHUNK = 1000;
@@ -81,37 +81,96 @@ export async function scanHeads(
   return headsOf(result);
 }
 
+/** One row as `readSourceState` reads it: enough to plan a write and to find redundant copies. */
+export interface ReadRow {
+  readonly rowId: bigint;
+  readonly key: string;
+  readonly kind: string;
+  readonly sourceId: string;
+  readonly sourceVersion: number;
+}
+
+/** What the namespace holds for the given sources: the input of `planWrite`, and rows to heal first. */
+export interface SourceState {
+  readonly sources: Map<string, StoredSource>;
+  /** Predicates of rows a raced append left redundant (see `redundantRows`); empty normally. */
+  readonly redundant: readonly string[];
+}
+
 /** What the namespace holds for each of the given sources: the input of `planWrite`. */
 export async function readSourceState(
   table: LanceTableLike,
   sourceIds: readonly string[],
-): Promise<Map<string, StoredSource>> {
+): Promise<SourceState> {
+  const rows: ReadRow[] = [];
   const heads = new Map<string, SourceHead>();
-  const keys = new Map<string, string[]>();
   for (const ids of chunked([...new Set(sourceIds)], IN_CHUNK)) {
     const result = await table
       .query()
       .where(rowsOfSources(ids))
       .select(['key', 'kind', ...HEAD_COLUMNS])
+      .withRowId()
       .toArrow();
     const kinds = columnOf<string>(result, 'kind');
     const rowKeys = columnOf<string>(result, 'key');
-    const all = headsOf(result);
-    all.forEach((row, i) => {
-      // Duplicate heads cannot be committed (the key is the table's primary key); keep the newest anyway.
-      if (kinds[i] === 'head') {
-        const seen = heads.get(row.sourceId);
-        if (!seen || seen.sourceVersion < row.sourceVersion) heads.set(row.sourceId, row);
-      } else {
-        const list = keys.get(row.sourceId) ?? [];
-        list.push(rowKeys[i] as string);
-        keys.set(row.sourceId, list);
-      }
+    const rowIds = result.getChild('_rowid');
+    headsOf(result).forEach((row, i) => {
+      const kind = kinds[i] as string;
+      rows.push({
+        rowId: rowIds?.get(i) as bigint,
+        key: rowKeys[i] as string,
+        kind,
+        sourceId: row.sourceId,
+        sourceVersion: row.sourceVersion,
+      });
+      // Two heads of one source exist only after a raced append, until healed: the newest counts.
+      const seen = heads.get(row.sourceId);
+      if (kind === 'head' && (!seen || seen.sourceVersion < row.sourceVersion)) heads.set(row.sourceId, row);
     });
   }
-  const out = new Map<string, StoredSource>();
-  for (const id of new Set([...heads.keys(), ...keys.keys()])) {
-    out.set(id, { head: heads.get(id) ?? null, chunkKeys: keys.get(id) ?? [] });
+  const keys = new Map<string, string[]>();
+  for (const row of rows) {
+    if (row.kind === 'head') continue;
+    const list = keys.get(row.sourceId) ?? [];
+    list.push(row.key);
+    keys.set(row.sourceId, list);
   }
-  return out;
+  const sources = new Map<string, StoredSource>();
+  for (const id of new Set([...heads.keys(), ...keys.keys()])) {
+    sources.set(id, { head: heads.get(id) ?? null, chunkKeys: keys.get(id) ?? [] });
+  }
+  return { sources, redundant: redundantRows(rows) };
+}
+
+/**
+ * Rows that cannot coexist with the others in a consistent namespace, as delete predicates: per source,
+ * rows older than its newest head (a tombstone included), and extra copies of one key at one version
+ * (the lowest row id is kept). Only an append that raced a commit of another process leaves such rows
+ * (`commitPlan`); a versioned `mergeInsert` never does. A copy is named by row id *and* key and version,
+ * so if a compaction in another process moved row ids meanwhile, a predicate can only remove another
+ * copy of the same key and version, never the last one of it nor any other row.
+ */
+export function redundantRows(rows: readonly ReadRow[]): string[] {
+  const newest = new Map<string, number>();
+  for (const row of rows) {
+    if (row.kind !== 'head') continue;
+    newest.set(row.sourceId, Math.max(newest.get(row.sourceId) ?? 0, row.sourceVersion));
+  }
+  const out = new Set<string>();
+  const copies = new Map<string, ReadRow[]>();
+  for (const row of rows) {
+    const head = newest.get(row.sourceId) ?? 0;
+    if (row.sourceVersion < head) {
+      out.add(olderThan(row.sourceId, head));
+      continue;
+    }
+    const group = `${row.key}\u0000${row.sourceVersion}`;
+    copies.set(group, [...(copies.get(group) ?? []), row]);
+  }
+  for (const group of copies.values()) {
+    if (group.length < 2) continue;
+    const [, ...extra] = [...group].sort((a, b) => (a.rowId < b.rowId ? -1 : 1));
+    for (const row of extra) out.add(copyOf(row.rowId, row.key, row.sourceVersion));
+  }
+  return [...out];
 }

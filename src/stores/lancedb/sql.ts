@@ -45,6 +45,16 @@ export function staleChunks(heads: ReadonlyMap<string, number>): string | null {
   return and(kindIs('chunk'), per.join(' OR '));
 }
 
+/** Every row of a source older than `version` (heads, chunks, tombstones): what a heal after a raced append deletes. */
+export function olderThan(sourceId: string, version: number): string {
+  return `source_id = ${sqlString(sourceId)} AND source_version < ${sqlNumber(version)}`;
+}
+
+/** One copy of a key at a version, named by row id too (see `redundantRows`). */
+export function copyOf(rowId: bigint, key: string, version: number): string {
+  return `_rowid = ${rowId.toString()} AND key = ${sqlString(key)} AND source_version = ${sqlNumber(version)}`;
+}
+
 /** Heads in source-id order after `afterId` (scanHeads); byte order, like SQLite's BINARY collation. */
 export function headsAfter(afterId: string | undefined): string {
   return and(kindIs('head'), afterId === undefined ? null : `source_id > ${sqlString(afterId)}`);

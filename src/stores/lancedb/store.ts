@@ -31,7 +31,7 @@ import { namespaceStats } from './stats.js';
 import { commitPlan } from './versioned-commit.js';
 
 /**
- * One `mergeInsert` per call makes a call all-or-nothing (`transactions`), but the store cannot join
+ * One commit per call (an append or a `mergeInsert`) makes a call all-or-nothing (`transactions`), but the store cannot join
  * the catalog's transaction, so a backfill checkpoints after the batch committed and resume repeats at
  * most that batch (idempotent: versioned writes skip what is already held).
  */
@@ -47,7 +47,8 @@ export const LANCEDB_STORE_CAPABILITIES: StoreCapabilities = Object.freeze({
 /**
  * Vectors in LanceDB (a local directory or object storage), one records table per namespace.
  * Writes are versioned per source (invariant 4) and deletes leave tombstones (invariant 5); each call
- * is one conditional `mergeInsert` commit, so a crash leaves the state before or after the call. Search
+ * is one commit — an append when the namespace holds none of its sources, else a conditional
+ * `mergeInsert` — so a crash leaves the state before or after the call (see `commitPlan`). Search
  * is exact: a flat, prefiltered scan in LanceDB, rescored in double precision.
  *
  * @example

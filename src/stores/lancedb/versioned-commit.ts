@@ -13,16 +13,25 @@ import { and, inList, kindIs, staleChunks } from './sql.js';
 export const NEWER_ONLY = 'target.source_version < source.source_version';
 
 /**
- * Commits a versioned write in one `mergeInsert` (keyed by `key`):
+ * Commits a versioned write in one commit:
  *
  * 1. read the heads and chunk keys of the call's sources and plan (`planWrite`);
- * 2. merge the planned rows — heads, new chunks, and retired chunks blanked — as one commit: this is the
- *    atomic step; a crash before it leaves the old state, after it the new one;
+ * 2. when the namespace holds none of them (a fresh namespace during a backfill, new documents), append
+ *    the planned rows with `add`: nothing can be replaced, so the join a `mergeInsert` makes against the
+ *    whole table is wasted work. Otherwise merge the planned rows — heads, new chunks, and retired chunks
+ *    blanked — as one conditional `mergeInsert` (keyed by `key`). Either commit is the atomic step: a
+ *    crash before it leaves the old state, after it the new one, and a retried call reads what committed
+ *    and skips it (exactly once);
  * 3. delete the blanked `retired` rows (invisible to search, counts and heads, so a crash before this
  *    step costs only space; the next write that retires chunks, or the next compaction, sweeps them);
  * 4. if another process committed between steps 1 and 2 (the table version moved by more than our
- *    commit, or some rows were refused by `NEWER_ONLY`), reconcile: delete chunk rows older than their
- *    source's head, and count as skipped the sources whose head is not ours.
+ *    commit, or some rows were refused by `NEWER_ONLY`), reconcile: an append heals first (it checks
+ *    nothing, so the other commit may hold rows of the same sources: `redundantRows` keeps the newest
+ *    version and one copy per key), then chunk rows older than their source's head go, and the sources
+ *    whose head is not ours count as skipped.
+ *
+ * Rows a raced append left because a crash came before its heal are healed by the next call that reads
+ * those sources, before it plans.
  */
 export async function commitPlan(
   table: LanceTableLike,
@@ -30,10 +39,23 @@ export async function commitPlan(
   plan: (state: Map<string, StoredSource>) => WritePlan,
   toArrow: (plan: WritePlan) => ArrowTable,
 ): Promise<WriteResult> {
-  const before = await table.version();
-  const planned = plan(await readSourceState(table, sourceIds));
+  let before = await table.version();
+  let state = await readSourceState(table, sourceIds);
+  if (state.redundant.length > 0) {
+    await heal(table, state.redundant);
+    before = await table.version();
+    state = await readSourceState(table, sourceIds);
+  }
+  const planned = plan(state.sources);
   const result = { written: planned.written, skipped: planned.skipped, records: planned.records };
   if (planned.rows.length === 0) return result;
+  if (state.sources.size === 0) {
+    const added = await table.add(toArrow(planned));
+    if (added.version === before + 1) return result;
+    const after = await readSourceState(table, [...planned.versions.keys()]);
+    await heal(table, after.redundant);
+    return reconcile(table, planned, result);
+  }
   const merged = await table
     .mergeInsert('key')
     .whenMatchedUpdateAll({ where: NEWER_ONLY })
@@ -45,12 +67,17 @@ export async function commitPlan(
   return raced ? reconcile(table, planned, result) : result;
 }
 
+/** Deletes redundant rows (`redundantRows`) in one commit. */
+async function heal(table: LanceTableLike, redundant: readonly string[]): Promise<void> {
+  if (redundant.length > 0) await table.delete(redundant.map((p) => `(${p})`).join(' OR '));
+}
+
 async function reconcile(
   table: LanceTableLike,
   planned: WritePlan,
   result: WriteResult,
 ): Promise<WriteResult> {
-  const state = await readSourceState(table, [...planned.versions.keys()]);
+  const state = (await readSourceState(table, [...planned.versions.keys()])).sources;
   const heads = new Map<string, number>();
   let lost = 0;
   let lostRecords = 0;
