@@ -2,9 +2,9 @@ import type { Metric } from '../../core/space.js';
 import { dot, normalizeInPlace } from '../../core/vector.js';
 import type { RowPredicate } from '../shared/filter.js';
 import { parsedObjectAt } from '../shared/json.js';
+import { BatchTopK, BLOCK_ROWS } from './batch-top-k.js';
 import type { DetailRow } from './store-rows.js';
 import { TopK } from './top-k.js';
-import { usearch } from './usearch.js';
 
 /** One scored record of a search (by `records.key`), with its details when they were read already. */
 export interface ScoredKey {
@@ -33,6 +33,8 @@ export class NamespaceMatrix {
   #bytes: Uint8Array;
   #count = 0;
   #keys: Float64Array;
+  /** Squared norm of each stored row (after cosine normalisation), for the batched kernel's error bound. */
+  #sqNorms: Float64Array;
   readonly #sourceIds: string[] = [];
   readonly #tenants: (string | null)[] = [];
   readonly #metadata: string[] = [];
@@ -47,6 +49,12 @@ export class NamespaceMatrix {
     this.#matrix = new Float32Array(Math.max(capacity, 16) * dimension);
     this.#bytes = new Uint8Array(this.#matrix.buffer);
     this.#keys = new Float64Array(Math.max(capacity, 16));
+    this.#sqNorms = new Float64Array(Math.max(capacity, 16));
+  }
+
+  /** Bytes held by the float32 rows (what the exact cache budget counts). */
+  get bytes(): number {
+    return this.#count * this.dimension * 4;
   }
 
   get size(): number {
@@ -60,6 +68,7 @@ export class NamespaceMatrix {
     this.#reserve(row + 1);
     this.#bytes.set(vector.byteLength === d * 4 ? vector : vector.subarray(0, d * 4), row * d * 4);
     if (this.metric === 'cosine') this.#normalizeRow(row);
+    this.#sqNorms[row] = this.#squaredNorm(row);
     this.#keys[row] = key;
     this.#sourceIds[row] = sourceId;
     this.#tenants[row] = tenant;
@@ -81,19 +90,49 @@ export class NamespaceMatrix {
     else for (const row of [...rows].sort((a, b) => b - a)) this.#removeRow(row);
   }
 
-  /**
-   * Exact top-k. Unfiltered: usearch's SIMD exact search over the whole matrix. Filtered: a scan of the
-   * matching rows only. Scores are recomputed in double precision for the returned rows, so they do not
-   * depend on which path ran; higher is better for every metric (l2 scores are −squared distance).
-   */
+  /** Exact top-k of one query: `searchMany` with one request. */
   search(query: Float32Array, k: number, predicate: RowPredicate | null): ScoredKey[] {
-    const q = Float32Array.from(query);
-    if (this.metric === 'cosine') normalizeInPlace(q);
+    return this.searchMany([{ query, k, predicate }])[0] ?? [];
+  }
+
+  /**
+   * Exact top-k of each request: the k rows of highest double-precision score, a tie going to the
+   * earlier row, whichever path runs. Unfiltered requests are scored together, a block of rows against
+   * every query at once (`BatchTopK`: a float32 SIMD kernel, exact rescoring of the rows that can
+   * still enter a top-k); filtered ones by a scan of their matching rows. Higher is better for every
+   * metric (l2 scores are −squared distance).
+   */
+  searchMany(
+    requests: readonly { query: Float32Array; k: number; predicate: RowPredicate | null }[],
+  ): ScoredKey[][] {
+    const queries = requests.map(({ query }) => {
+      const q = Float32Array.from(query);
+      return this.metric === 'cosine' ? normalizeInPlace(q) : q;
+    });
     const n = this.#count;
-    const want = Math.min(k, n);
-    if (want === 0) return [];
-    const rows = predicate ? this.#scan(q, want, predicate) : this.#exact(q, want);
-    return rows.map((row) => ({ key: this.#keys[row] as number, score: this.#score(q, row) }));
+    const results: number[][] = requests.map(() => []);
+    const unfiltered: number[] = [];
+    requests.forEach(({ k, predicate }, i) => {
+      const want = Math.min(k, n);
+      if (want === 0) return;
+      if (predicate) results[i] = this.#scan(queries[i] as Float32Array, want, predicate);
+      else unfiltered.push(i);
+    });
+    if (unfiltered.length > 0) {
+      const batch = this.#exactMany(
+        unfiltered.map((i) => queries[i] as Float32Array),
+        unfiltered.map((i) => Math.min((requests[i] as { k: number }).k, n)),
+      );
+      unfiltered.forEach((i, at) => {
+        results[i] = batch[at] as number[];
+      });
+    }
+    return results.map((rows, i) =>
+      rows.map((row) => ({
+        key: this.#keys[row] as number,
+        score: this.#score(queries[i] as Float32Array, row),
+      })),
+    );
   }
 
   /**
@@ -126,14 +165,24 @@ export class NamespaceMatrix {
     return passed / sample;
   }
 
-  #exact(q: Float32Array, want: number): number[] {
+  #exactMany(queries: readonly Float32Array[], ks: readonly number[]): number[][] {
     const d = this.dimension;
-    const data = this.#matrix.subarray(0, this.#count * d);
-    const { exactSearch, MetricKind } = usearch();
-    const result = exactSearch(data, q, d, want, this.metric === 'l2' ? MetricKind.L2sq : MetricKind.IP) as {
-      keys: BigUint64Array;
-    };
-    return Array.from(result.keys, (key) => Number(key));
+    const top = new BatchTopK(this.metric, d, queries, ks, true);
+    const ids = new Float64Array(BLOCK_ROWS);
+    for (let start = 0; start < this.#count; start += BLOCK_ROWS) {
+      const count = Math.min(BLOCK_ROWS, this.#count - start);
+      for (let r = 0; r < count; r++) ids[r] = start + r;
+      top.push(
+        {
+          vectors: this.#matrix.subarray(start * d, (start + count) * d),
+          count,
+          sqNorms: this.#sqNorms.subarray(start, start + count),
+          ids,
+        },
+        (j, r) => this.#score(queries[j] as Float32Array, start + r),
+      );
+    }
+    return top.heaps.map((heap) => heap.sorted().rows);
   }
 
   #scan(q: Float32Array, want: number, predicate: RowPredicate): number[] {
@@ -172,6 +221,7 @@ export class NamespaceMatrix {
       this.#matrix.copyWithin(row * d, last * d, last * d + d);
       const moved = this.#sourceIds[last] as string;
       this.#keys[row] = this.#keys[last] as number;
+      this.#sqNorms[row] = this.#sqNorms[last] as number;
       this.#sourceIds[row] = moved;
       this.#tenants[row] = this.#tenants[last] as string | null;
       this.#metadata[row] = this.#metadata[last] as string;
@@ -198,6 +248,17 @@ export class NamespaceMatrix {
     const keys = new Float64Array(capacity);
     keys.set(this.#keys.subarray(0, this.#count));
     this.#keys = keys;
+    const sqNorms = new Float64Array(capacity);
+    sqNorms.set(this.#sqNorms.subarray(0, this.#count));
+    this.#sqNorms = sqNorms;
+  }
+
+  #squaredNorm(row: number): number {
+    const m = this.#matrix;
+    const start = row * this.dimension;
+    let sum = 0;
+    for (let i = start; i < start + this.dimension; i++) sum += (m[i] as number) * (m[i] as number);
+    return sum;
   }
 
   #normalizeRow(row: number): void {

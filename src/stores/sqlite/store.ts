@@ -232,12 +232,13 @@ export class SqliteVectorStore implements VectorStore {
         validateVector(request.vector, meta.dimension, `query for ${namespace}`);
       }
       const details = this.#sql.get(SQL.hitDetails);
-      return requests.map((request, i) => {
-        const query = prepareQuery(toFloat32(request.vector), meta.metric);
-        const scored = this.#search.search(meta, query, request.k, predicates[i] ?? null, {
-          exact: request.exact === true,
-          nested,
-        });
+      const items = requests.map((request, i) => ({
+        query: prepareQuery(toFloat32(request.vector), meta.metric),
+        k: request.k,
+        predicate: predicates[i] ?? null,
+        exact: request.exact === true,
+      }));
+      return this.#search.searchMany(meta, items, nested).map((scored) => {
         const hits: SearchHit[] = [];
         for (const { key, score, row: read } of scored) {
           const row = read ?? (details.get(key) as DetailRow | undefined);
