@@ -36,7 +36,7 @@ function corpus(seed: number): { vectors: Float32Array[]; tenant: string; group:
 
 function queries(seed: number, fingerprint: string, rows: { vectors: Float32Array[] }[]): SearchRequest[] {
   const random = fx.prng(seed);
-  return Array.from({ length: 40 }, (_, i) => {
+  return Array.from({ length: 41 }, (_, i) => {
     // Half the queries are stored vectors: their own row and its duplicates tie at the top.
     const vector =
       i % 2 === 0

@@ -71,6 +71,7 @@ export class SearchRegistry {
   readonly options: ResolvedAnnOptions;
   readonly files: AnnFiles;
   readonly #sql: StatementCache;
+  /** Exact matrices, least recently used first; together within `exactCacheBytes`. */
   readonly #matrices = new Map<string, NamespaceMatrix>();
   readonly #indexes = new Map<string, AnnIndex>();
   readonly #pendingSave = new Map<string, MetaRow>();
@@ -266,6 +267,7 @@ export class SearchRegistry {
             for (const r of c.rows) matrix.append(r.key, c.sourceId, r.tenant, r.metadata, r.bytes);
           }
           matrix.generation = change.after;
+          this.#evict(namespace);
         } catch {
           this.#matrices.delete(namespace);
         }
@@ -318,6 +320,29 @@ export class SearchRegistry {
       const index = this.#indexes.get(namespace);
       if (index) this.files.save(meta, index);
     }
+  }
+
+  /**
+   * Frees a namespace's exact matrix and HNSW index (a namespace retired by a cutover), as if it had not
+   * been searched yet: an index with unsaved changes is saved beside the database first when possible
+   * (`meta` is its row, undefined once dropped), so a search after a rollback loads the file and catches
+   * it up instead of rebuilding; else the next search rebuilds or reloads from SQLite. Outside any
+   * transaction. Returns the bytes freed (the matrix's floats and the index's approximate size).
+   */
+  release(namespace: string, meta: MetaRow | undefined): number {
+    let freed = this.#matrices.get(namespace)?.bytes ?? 0;
+    this.#matrices.delete(namespace);
+    const index = this.#indexes.get(namespace);
+    if (index) {
+      freed += index.approximateBytes();
+      if (index.unsaved > 0 && meta && meta.created_at === index.snapshot.incarnation) {
+        this.#pendingSave.set(namespace, meta);
+        this.flush();
+      }
+      this.#indexes.delete(namespace);
+      this.#pendingSave.delete(namespace);
+    }
+    return freed;
   }
 
   /** Forgets a dropped namespace's structures; its row went with the namespace, `file` is deleted. */
@@ -419,15 +444,43 @@ export class SearchRegistry {
   /** Exact top-k of each request: the in-memory copy when it fits the budget, else one streaming pass over SQLite. */
   #exact(meta: MetaRow, requests: readonly ScanRequest[], keep: boolean): ScoredKey[][] {
     const cached = this.#matrices.get(meta.name);
-    if (cached && cached.generation === meta.generation) return cached.searchMany(requests);
+    if (cached && cached.generation === meta.generation) {
+      this.#touch(meta.name, cached);
+      return cached.searchMany(requests);
+    }
     const count = this.#count(meta.name);
     if (count * meta.dimension * 4 > this.options.exactCacheBytes) {
       if (cached) this.#matrices.delete(meta.name);
       return scanExactMany(this.#sql, meta, requests);
     }
     const matrix = this.#loadMatrix(meta, count);
-    if (keep) this.#matrices.set(meta.name, matrix);
+    if (keep) {
+      this.#touch(meta.name, matrix);
+      this.#evict(meta.name);
+    }
     return matrix.searchMany(requests);
+  }
+
+  /** Marks a matrix most recently used. */
+  #touch(namespace: string, matrix: NamespaceMatrix): void {
+    this.#matrices.delete(namespace);
+    this.#matrices.set(namespace, matrix);
+  }
+
+  /**
+   * Keeps the matrices within one `exactCacheBytes` budget for the whole store: the least recently used
+   * other namespaces go first; `namespace`'s own goes last, when it alone is over (it then streams).
+   */
+  #evict(namespace: string): void {
+    let total = 0;
+    for (const m of this.#matrices.values()) total += m.bytes;
+    for (const [name, m] of this.#matrices) {
+      if (total <= this.options.exactCacheBytes) return;
+      if (name === namespace) continue;
+      this.#matrices.delete(name);
+      total -= m.bytes;
+    }
+    if (total > this.options.exactCacheBytes) this.#matrices.delete(namespace);
   }
 
   #loadMatrix(meta: MetaRow, count: number): NamespaceMatrix {

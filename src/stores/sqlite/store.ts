@@ -273,6 +273,15 @@ export class SqliteVectorStore implements VectorStore {
     await this.buildIndex(namespace);
   }
 
+  /**
+   * Frees the namespace's in-memory search structures (exact matrix, HNSW index); a cutover calls it for
+   * the namespace it retired. Its index is saved beside the database first if it has unsaved changes; a
+   * search after a rollback reloads both. An unknown namespace is ignored.
+   */
+  async releaseIndex(namespace: string): Promise<void> {
+    this.#search.release(namespace, this.#metaRow(namespace));
+  }
+
   /** How the namespace is searched: exact or through its HNSW index, its size and the index in memory. */
   async describeIndex(namespace: string): Promise<SearchIndexInfo> {
     return this.#sql.read('describe the search index', () => this.#search.describe(this.#meta(namespace)));
