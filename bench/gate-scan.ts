@@ -90,7 +90,7 @@ if (!existsSync(path)) {
   console.error(`built ${path} in ${fmt((performance.now() - t) / 1000)} s`);
 }
 
-const requests: SearchRequest[] = Array.from({ length: Q }, (_, i) => {
+const requests: SearchRequest[] = Array.from({ length: Q }, (_, _i) => {
   const v = vectorOf(Math.floor(random() * n));
   return { vector: v.map((x) => x + 0.1 * gaussian()), fingerprint: space.fingerprint, k: 10, exact: true };
 });
@@ -105,7 +105,8 @@ for (const mode of String(args.modes).split(',')) {
         path,
         ann: { threshold: Infinity, exactCacheBytes: mode === 'streamed' ? 0 : Infinity },
       });
-      const slot = (times[name] ??= { load: [], search: [] });
+      const slot = times[name] ?? { load: [], search: [] };
+      times[name] = slot;
       if (mode === 'streamed') {
         const count = name === 'branch' ? Q : baselineQueries;
         const t = performance.now();
