@@ -45,6 +45,8 @@ export interface SearchIndexInfo {
   } | null;
   /** Whether an exact search is served from the in-memory float32 copy (else streamed from SQLite). */
   readonly exactCached: boolean;
+  /** Whether that float32 copy is in memory now (loaded by a search, not evicted nor released). */
+  readonly exactLoaded: boolean;
   /** An index is being built in slices: searches answer exactly (or from the index it replaces) meanwhile. */
   readonly building: boolean;
   /** Why the last build failed (retried a minute later), or null. */
@@ -249,6 +251,7 @@ export class SearchRegistry {
           })
         : null,
       exactCached: records * meta.dimension * 4 <= this.options.exactCacheBytes,
+      exactLoaded: matrix !== undefined && matrix.generation === meta.generation,
       building: this.#building.has(meta.name),
       buildError: this.#failures.get(meta.name)?.message ?? null,
     });
@@ -324,24 +327,17 @@ export class SearchRegistry {
 
   /**
    * Frees a namespace's exact matrix and HNSW index (a namespace retired by a cutover), as if it had not
-   * been searched yet: an index with unsaved changes is saved beside the database first when possible
-   * (`meta` is its row, undefined once dropped), so a search after a rollback loads the file and catches
-   * it up instead of rebuilding; else the next search rebuilds or reloads from SQLite. Outside any
-   * transaction. Returns the bytes freed (the matrix's floats and the index's approximate size).
+   * been searched yet: the next search loads the index's persisted file and catches it up from SQLite
+   * (changes since the last save included), or rebuilds it, and reloads the matrix. Returns the bytes
+   * freed (the matrix's floats and the index's approximate size).
    */
-  release(namespace: string, meta: MetaRow | undefined): number {
+  release(namespace: string): number {
     let freed = this.#matrices.get(namespace)?.bytes ?? 0;
     this.#matrices.delete(namespace);
     const index = this.#indexes.get(namespace);
-    if (index) {
-      freed += index.approximateBytes();
-      if (index.unsaved > 0 && meta && meta.created_at === index.snapshot.incarnation) {
-        this.#pendingSave.set(namespace, meta);
-        this.flush();
-      }
-      this.#indexes.delete(namespace);
-      this.#pendingSave.delete(namespace);
-    }
+    if (index) freed += index.approximateBytes();
+    this.#indexes.delete(namespace);
+    this.#pendingSave.delete(namespace);
     return freed;
   }
 

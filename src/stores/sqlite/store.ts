@@ -275,11 +275,11 @@ export class SqliteVectorStore implements VectorStore {
 
   /**
    * Frees the namespace's in-memory search structures (exact matrix, HNSW index); a cutover calls it for
-   * the namespace it retired. Its index is saved beside the database first if it has unsaved changes; a
-   * search after a rollback reloads both. An unknown namespace is ignored.
+   * the namespace it retired. A search after a rollback reloads both (the index from its file, caught up
+   * from SQLite). An unknown namespace is ignored.
    */
   async releaseIndex(namespace: string): Promise<void> {
-    this.#search.release(namespace, this.#metaRow(namespace));
+    this.#search.release(namespace);
   }
 
   /** How the namespace is searched: exact or through its HNSW index, its size and the index in memory. */
