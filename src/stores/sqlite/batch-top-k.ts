@@ -11,7 +11,7 @@ export const BLOCK_ROWS = 1_024;
  * errs by at most γ_d = d·u/(1 − d·u), u = 2⁻²⁴; 16 more terms cover the lane reduction and the
  * conversions, and 1% covers the 1/(1 − d·u) factor.
  */
-const gamma = (d: number): number => (d + 16) * 2 ** -24 * 1.01;
+export const gamma = (d: number): number => (d + 16) * 2 ** -24 * 1.01;
 
 /** The exact (double precision) score of `row` of the current block for query `query`. */
 export type ExactScore = (query: number, row: number) => number;

@@ -2,9 +2,10 @@ import type { Metric } from '../../core/space.js';
 import { dot, normalizeInPlace } from '../../core/vector.js';
 import type { RowPredicate } from '../shared/filter.js';
 import { parsedObjectAt } from '../shared/json.js';
-import { BatchTopK, BLOCK_ROWS } from './batch-top-k.js';
+import { BatchTopK, BLOCK_ROWS, gamma } from './batch-top-k.js';
 import type { DetailRow } from './store-rows.js';
 import { TopK } from './top-k.js';
+import { usearch } from './usearch.js';
 
 /** One scored record of a search (by `records.key`), with its details when they were read already. */
 export interface ScoredKey {
@@ -16,6 +17,12 @@ export interface ScoredKey {
 /** Records `passShare` checks in a large namespace (a 1% filter: ~5 of them pass; 10%: ~51). */
 const PASS_SAMPLE = 512;
 const GOLDEN = (Math.sqrt(5) - 1) / 2;
+/**
+ * Batches smaller than this go through usearch's native exact search one query at a time (candidates
+ * certified below), which beats the WebAssembly kernel for a query or two: 17 vs 41 ms at 100,000 x 384
+ * (BENCHMARKS.md, "Cheap cutover gates on SQLite").
+ */
+const KERNEL_BATCH = 4;
 
 /**
  * The in-memory search copy of one namespace: every vector in one contiguous Float32Array (rows are
@@ -35,6 +42,8 @@ export class NamespaceMatrix {
   #keys: Float64Array;
   /** Squared norm of each stored row (after cosine normalisation), for the batched kernel's error bound. */
   #sqNorms: Float64Array;
+  /** An upper bound of every row's squared norm (not lowered by removals). */
+  #maxSqNorm = 0;
   readonly #sourceIds: string[] = [];
   readonly #tenants: (string | null)[] = [];
   readonly #metadata: string[] = [];
@@ -69,6 +78,7 @@ export class NamespaceMatrix {
     this.#bytes.set(vector.byteLength === d * 4 ? vector : vector.subarray(0, d * 4), row * d * 4);
     if (this.metric === 'cosine') this.#normalizeRow(row);
     this.#sqNorms[row] = this.#squaredNorm(row);
+    this.#maxSqNorm = Math.max(this.#maxSqNorm, this.#sqNorms[row] as number);
     this.#keys[row] = key;
     this.#sourceIds[row] = sourceId;
     this.#tenants[row] = tenant;
@@ -165,7 +175,64 @@ export class NamespaceMatrix {
     return passed / sample;
   }
 
+  /** Top rows of unfiltered queries: usearch with a certificate for a small batch, else the kernel. */
   #exactMany(queries: readonly Float32Array[], ks: readonly number[]): number[][] {
+    if (queries.length >= KERNEL_BATCH) return this.#kernelMany(queries, ks);
+    const out = queries.map((q, i) => this.#certified(q, ks[i] as number));
+    const rest = out.flatMap((rows, i) => (rows ? [] : [i]));
+    if (rest.length > 0) {
+      const more = this.#kernelMany(
+        rest.map((i) => queries[i] as Float32Array),
+        rest.map((i) => ks[i] as number),
+      );
+      rest.forEach((i, at) => {
+        out[i] = more[at] as number[];
+      });
+    }
+    return out as number[][];
+  }
+
+  /**
+   * The kernel path's answer through usearch's float32 exact search, or null when it cannot be certified:
+   * `want` + max(16, want) candidates are rescored in double precision, and they hold the answer when the
+   * want-th best rescored score beats the lowest candidate's float32 score by more than float32's error
+   * bound (every row left out scores at most that plus the bound). A tie across that line, or too narrow
+   * a gap, goes to the kernel path instead.
+   */
+  #certified(q: Float32Array, want: number): number[] | null {
+    const n = this.#count;
+    const d = this.dimension;
+    const asked = Math.min(n, want + Math.max(16, want));
+    const l2 = this.metric === 'l2';
+    const { exactSearch, MetricKind } = usearch();
+    const result = exactSearch(
+      this.#matrix.subarray(0, n * d),
+      q,
+      d,
+      asked,
+      l2 ? MetricKind.L2sq : MetricKind.IP,
+    ) as {
+      keys: BigUint64Array;
+      distances: Float32Array;
+    };
+    if (result.keys.length !== asked) return null;
+    const scored = Array.from(result.keys, (key) => {
+      const row = Number(key);
+      return { row, score: this.#score(q, row) };
+    }).sort((a, b) => b.score - a.score || a.row - b.row);
+    const rows = scored.slice(0, want).map((s) => s.row);
+    if (asked === n) return rows;
+    let lowest = Number.POSITIVE_INFINITY;
+    for (const distance of result.distances) lowest = Math.min(lowest, l2 ? -distance : 1 - distance);
+    let qq = 0;
+    for (let i = 0; i < d; i++) qq += (q[i] as number) * (q[i] as number);
+    const qn = Math.sqrt(qq);
+    const xn = Math.sqrt(this.#maxSqNorm);
+    const bound = l2 ? gamma(d) * (qn + xn) ** 2 + 1e-12 : gamma(d) * qn * xn + 2 ** -22 * (1 + qn * xn);
+    return (scored[want - 1] as { score: number }).score > lowest + bound ? rows : null;
+  }
+
+  #kernelMany(queries: readonly Float32Array[], ks: readonly number[]): number[][] {
     const d = this.dimension;
     const top = new BatchTopK(this.metric, d, queries, ks, true);
     const ids = new Float64Array(BLOCK_ROWS);
