@@ -166,7 +166,8 @@ describe('blue-green', () => {
 
   it('rolls back after cutover: the alias serves the old namespace, both namespaces are kept', async () => {
     const loaded = async (namespace: string) =>
-      ((await app.backend.store.describeIndex?.(namespace)) as { exactLoaded?: boolean }).exactLoaded;
+      ((await app.backend.store.describeIndex?.(namespace)) as { exactLoaded?: boolean } | undefined)
+        ?.exactLoaded;
     const before = await search('rolled back reads');
     expect(await loaded('docs@v1')).toBe(true);
     const { migration } = await service.start({ alias: 'docs', to: 'v2', strategy: 'blue-green' });
