@@ -9,9 +9,9 @@ import type { MetaRow } from './store-rows.js';
 import { TopK } from './top-k.js';
 
 /**
- * Exact top-k straight from the SQLite rows, in bounded memory: for namespaces whose float32 copy would
- * exceed the exact cache budget (`exactCacheBytes`). It reads every searchable row once (a full pass over
- * the namespace's pages), so it costs what SQLite takes to stream them; call inside a read transaction.
+ * Exact top-k of one query straight from the SQLite rows, in bounded memory: one full pass over the
+ * namespace's pages per call. The store streams with `scanExactMany` (one pass for a whole batch); this is
+ * the per-query reference its answers are tested against. Call inside a read transaction.
  */
 export function scanExact(
   sql: StatementCache,

@@ -19,8 +19,8 @@ const PASS_SAMPLE = 512;
 const GOLDEN = (Math.sqrt(5) - 1) / 2;
 /**
  * Batches smaller than this go through usearch's native exact search one query at a time (candidates
- * certified below), which beats the WebAssembly kernel for a query or two: 17 vs 41 ms at 100,000 x 384
- * (BENCHMARKS.md, "Cheap cutover gates on SQLite").
+ * certified below), which beats the WebAssembly kernel for a query or two (BENCHMARKS.md, "Cheap cutover
+ * gates on SQLite").
  */
 const KERNEL_BATCH = 4;
 
@@ -98,11 +98,6 @@ export class NamespaceMatrix {
     this.#bySource.delete(sourceId);
     if (typeof rows === 'number') this.#removeRow(rows);
     else for (const row of [...rows].sort((a, b) => b - a)) this.#removeRow(row);
-  }
-
-  /** Exact top-k of one query: `searchMany` with one request. */
-  search(query: Float32Array, k: number, predicate: RowPredicate | null): ScoredKey[] {
-    return this.searchMany([{ query, k, predicate }])[0] ?? [];
   }
 
   /**
