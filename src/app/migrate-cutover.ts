@@ -180,6 +180,18 @@ export async function finishCutover(
       }),
     );
   }
+  const release = ctx.backend.store.releaseIndex;
+  if (release) {
+    // The retired namespace's search structures (its exact matrix, its HNSW index) would otherwise stay in
+    // memory for the whole rollback window; a search after a rollback reloads them.
+    const retired = [migration.from, ...(migration.options.bridge ? [migration.options.bridge.primary] : [])];
+    steps.push(
+      await runStep('release', async () => {
+        for (const namespace of new Set(retired)) await release.call(ctx.backend.store, namespace);
+        return `freed the in-memory search structures of ${[...new Set(retired)].join(', ')}`;
+      }),
+    );
+  }
   return migrationReport(migration, steps);
 }
 

@@ -122,6 +122,13 @@ export interface VectorStore {
    * deferred HNSW build blocks writes, so it stays an operator's `buildIndex` call.
    */
   afterBackfill?(namespace: string): Promise<void>;
+  /**
+   * Frees what the store holds in memory to search the namespace (an exact-search matrix, an ANN index),
+   * keeping its data: a cutover calls it for the namespace it retired. A later search of the namespace
+   * (after a rollback) must still answer correctly, reloading what it needs. Optional: stores that hold
+   * nothing per namespace lack it.
+   */
+  releaseIndex?(namespace: string): Promise<void>;
   /** How searches of the namespace run now: through an ANN index (`hnsw`) or exactly. */
   describeIndex?(namespace: string): Promise<{ readonly mode: 'hnsw' | 'exact' }>;
   /** The last checkpoint committed for a job together with a batch (see `WriteOptions`), or null. */

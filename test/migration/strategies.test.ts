@@ -80,6 +80,7 @@ describe('blue-green', () => {
       'complete:done',
       'namespaces:done',
       'retiring:done',
+      'release:done',
     ]);
     expect(cut.migration.state).toBe('retiring');
     expect(cut.migration.completedAt).not.toBeNull();
@@ -164,9 +165,16 @@ describe('blue-green', () => {
   });
 
   it('rolls back after cutover: the alias serves the old namespace, both namespaces are kept', async () => {
+    const loaded = async (namespace: string) =>
+      ((await app.backend.store.describeIndex?.(namespace)) as { exactLoaded?: boolean } | undefined)
+        ?.exactLoaded;
+    const before = await search('rolled back reads');
+    expect(await loaded('docs@v1')).toBe(true);
     const { migration } = await service.start({ alias: 'docs', to: 'v2', strategy: 'blue-green' });
     await stepUntil(service, migration.id, ['validating']);
     await service.cutover(migration.id);
+    // The retired namespace's exact matrix was released by the cutover; a search after the rollback reloads it.
+    expect(await loaded('docs@v1')).toBe(false);
     const back = await service.rollback(migration.id, { reason: 'latency regression' });
     expect(stepsOf(back)).toEqual(['route:done', 'namespaces:done', 'transition:done']);
     expect(back.migration.state).toBe('rolled-back');
@@ -178,6 +186,10 @@ describe('blue-green', () => {
     expect((await app.backend.catalog.getNamespace('docs@v2')).state).toBe('retiring');
     expect((await app.backend.store.stats('docs@v2')).sources).toBe(DOCS.length);
     expect(await assertNamespaceMatchesSource(app, 'docs@v1')).toEqual([]);
+    const after = await search('rolled back reads');
+    expect(after.hits).toEqual(before.hits);
+    expect(after.hits.length).toBe(5);
+    expect(await loaded('docs@v1')).toBe(true);
     await expect(service.rollback(migration.id)).rejects.toMatchObject({ code: 'INVALID_TRANSITION' });
     // A new migration to the same space may start again and reuses what the namespace holds.
     const again = await service.start({ alias: 'docs', to: 'v2', strategy: 'blue-green' });

@@ -222,6 +222,56 @@ describe('sqlite store: HNSW index for large namespaces', () => {
     expect(saved).toEqual(keys);
   });
 
+  it('releases the index and matrix of a namespace, and reloads them caught up on the next search', async () => {
+    const path = tempFile();
+    const a = await openBackend(path, { threshold: 200, exactCacheBytes: Number.POSITIVE_INFINITY });
+    await a.store.createNamespace(ns);
+    const vectors = clustered(700, 9);
+    await fill(a, vectors.slice(0, 500));
+    await a.store.buildIndex(ns.name);
+    // Changes after the index was saved: the reloaded file must be caught up with them.
+    await fill(a, vectors.slice(500), 500);
+    await a.store.delete(ns.name, [{ sourceId: 'd3', sourceVersion: 5 }]);
+    const query = vectors[600] as Float32Array;
+    const approximate = await search(a, query);
+    const exact = await search(a, query, 10, { exact: true });
+    expect(await a.store.describeIndex(ns.name)).toMatchObject({ exactLoaded: true, index: { size: 699 } });
+    await a.store.releaseIndex(ns.name);
+    expect(await a.store.describeIndex(ns.name)).toMatchObject({ exactLoaded: false, index: null });
+    expect(await search(a, query)).toEqual(approximate);
+    // Reloaded from its file, not rebuilt; the writes and the delete made after the save hold.
+    expect((await a.store.describeIndex(ns.name)).index).toMatchObject({ origin: 'file', size: 699 });
+    expect(await search(a, query, 10, { exact: true })).toEqual(exact);
+    expect((await search(a, vectors[3] as Float32Array, 30)).map((h) => h.sourceId)).not.toContain('d3');
+    await a.store.releaseIndex('no-such-namespace');
+  });
+
+  it('keeps the exact matrices of all namespaces within one budget, least recently used evicted', async () => {
+    const vectors = clustered(100, 4);
+    // Room for two matrices of 100 x 24 floats, not three.
+    const a = await openBackend(tempFile(), { threshold: 10_000, exactCacheBytes: 2 * 100 * D * 4 });
+    const names = ['one', 'two', 'three'].map((c) => descriptorOf(c, space));
+    for (const d of names) {
+      await a.store.createNamespace(d);
+      await a.store.write(d.name, space.fingerprint, writesOf(vectors));
+    }
+    const loaded = async () =>
+      Promise.all(names.map(async (d) => (await a.store.describeIndex(d.name)).exactLoaded));
+    const find = (d: (typeof names)[number]) =>
+      a.store.search(d.name, { vector: vectors[5] as Float32Array, fingerprint: space.fingerprint, k: 3 });
+    const first = await find(names[0] as (typeof names)[number]);
+    await find(names[1] as (typeof names)[number]);
+    expect(await loaded()).toEqual([true, true, false]);
+    await find(names[0] as (typeof names)[number]); // one is now the most recently used
+    await find(names[2] as (typeof names)[number]);
+    expect(await loaded()).toEqual([true, false, true]);
+    expect(await find(names[0] as (typeof names)[number])).toEqual(first);
+    // A write that grows a cached matrix past the budget evicts the least recently used other one.
+    await a.store.write(names[2]!.name, space.fingerprint, writesOf(clustered(20, 5), 100));
+    await find(names[2] as (typeof names)[number]);
+    expect(await loaded()).toEqual([false, false, true]);
+  });
+
   it('catches up a saved file with writes and deletes made after it was saved', async () => {
     const path = tempFile();
     const { backend: a, vectors } = await filled(undefined, 700, 5, { path, upTo: 500 });

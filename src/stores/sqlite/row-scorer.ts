@@ -29,24 +29,33 @@ export class RowScorer {
   score(query: Float32Array, blob: Uint8Array): number {
     // SQLite BLOBs come at any byte offset: copy into an aligned buffer before reading floats.
     this.#bytes.set(blob);
-    const x = this.#vector;
-    const d = this.#dimension;
-    if (this.#metric === 'l2') {
-      let sum = 0;
-      for (let i = 0; i < d; i++) {
-        const diff = (query[i] as number) - (x[i] as number);
-        sum += diff * diff;
-      }
-      return -sum;
-    }
-    let dot = 0;
-    let norm = 0;
-    for (let i = 0; i < d; i++) {
-      const v = x[i] as number;
-      dot += (query[i] as number) * v;
-      norm += v * v;
-    }
-    if (this.#metric === 'dot') return dot;
-    return norm > 0 ? dot / Math.sqrt(norm) : 0;
+    return scoreStored(this.#metric, query, this.#vector, 0, this.#dimension);
   }
+}
+
+/** `RowScorer.score` of the stored vector at `x[offset .. offset + dimension)`, already aligned. */
+export function scoreStored(
+  metric: Metric,
+  query: Float32Array,
+  x: Float32Array,
+  offset: number,
+  dimension: number,
+): number {
+  if (metric === 'l2') {
+    let sum = 0;
+    for (let i = 0; i < dimension; i++) {
+      const diff = (query[i] as number) - (x[offset + i] as number);
+      sum += diff * diff;
+    }
+    return -sum;
+  }
+  let dot = 0;
+  let norm = 0;
+  for (let i = 0; i < dimension; i++) {
+    const v = x[offset + i] as number;
+    dot += (query[i] as number) * v;
+    norm += v * v;
+  }
+  if (metric === 'dot') return dot;
+  return norm > 0 ? dot / Math.sqrt(norm) : 0;
 }

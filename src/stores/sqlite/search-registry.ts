@@ -1,11 +1,10 @@
 import type { Clock } from '../../ports/clock.js';
-import type { RowPredicate } from '../shared/filter.js';
 import { buildInSlices } from './ann-build.js';
 import { annParams, type ResolvedAnnOptions } from './ann-config.js';
 import { AnnFiles } from './ann-files.js';
 import type { AnnIndex, AnnSnapshot } from './ann-index.js';
 import { annSearch, buildIndex, catchUp } from './ann-maintain.js';
-import { scanExact } from './exact-scan.js';
+import { type ScanRequest, scanExactMany } from './exact-scan.js';
 import { NamespaceMatrix, type ScoredKey } from './matrix-cache.js';
 import { STORE_SQL as SQL } from './sql.js';
 import type { StatementCache } from './statements.js';
@@ -46,10 +45,17 @@ export interface SearchIndexInfo {
   } | null;
   /** Whether an exact search is served from the in-memory float32 copy (else streamed from SQLite). */
   readonly exactCached: boolean;
+  /** Whether that float32 copy is in memory now (loaded by a search, not evicted nor released). */
+  readonly exactLoaded: boolean;
   /** An index is being built in slices: searches answer exactly (or from the index it replaces) meanwhile. */
   readonly building: boolean;
   /** Why the last build failed (retried a minute later), or null. */
   readonly buildError: string | null;
+}
+
+/** One search of `searchMany`: a prepared query, its k and filter, and whether it asked for exact search. */
+export interface SearchItem extends ScanRequest {
+  readonly exact: boolean;
 }
 
 /** A failed background build is tried again after this long (a search would otherwise retry it at once). */
@@ -67,6 +73,7 @@ export class SearchRegistry {
   readonly options: ResolvedAnnOptions;
   readonly files: AnnFiles;
   readonly #sql: StatementCache;
+  /** Exact matrices, least recently used first; together within `exactCacheBytes`. */
   readonly #matrices = new Map<string, NamespaceMatrix>();
   readonly #indexes = new Map<string, AnnIndex>();
   readonly #pendingSave = new Map<string, MetaRow>();
@@ -90,33 +97,50 @@ export class SearchRegistry {
     this.#metaOf = metaOf;
   }
 
-  /** Top-k scored keys (read transaction). `query` is prepared (`prepareQuery`). */
-  search(
-    meta: MetaRow,
-    query: Float32Array,
-    k: number,
-    predicate: RowPredicate | null,
-    mode: { exact: boolean; nested: boolean },
-  ): ScoredKey[] {
-    if (k === 0) return [];
-    if (mode.nested) return this.#exact(meta, query, k, predicate, false);
-    if (!mode.exact) {
-      const index = this.#annFor(meta);
-      if (index) {
-        const cached = this.#matrices.get(meta.name);
-        const inMemory = cached !== undefined && cached.generation === meta.generation;
-        const passShare = inMemory && predicate ? cached.passShare(predicate) : null;
-        const result = annSearch(this.#sql, index, meta, query, k, predicate, this.options, passShare);
-        if (result.suspect) {
-          // Candidates whose index distance disagrees with their stored vector: the file does not match
-          // these records. Forget it (rebuilt on the next search) and answer exactly.
-          this.#indexes.delete(meta.name);
-          this.#pendingDiscard.add(meta.name);
-        }
-        if (result.hits) return result.hits;
-      }
+  /**
+   * Top-k scored keys of each request (read transaction); queries are prepared (`prepareQuery`). Requests
+   * the HNSW index answers go through it one by one; the exact ones are answered together — one pass
+   * over the namespace's rows, in memory or streamed from SQLite — each as it would be alone.
+   */
+  searchMany(meta: MetaRow, requests: readonly SearchItem[], nested: boolean): ScoredKey[][] {
+    const results: ScoredKey[][] = requests.map(() => []);
+    const exact: number[] = [];
+    requests.forEach((request, i) => {
+      if (request.k === 0) return;
+      const hits = nested || request.exact ? null : this.#annSearch(meta, request);
+      if (hits) results[i] = hits;
+      else exact.push(i);
+    });
+    if (exact.length > 0) {
+      const answers = this.#exact(
+        meta,
+        exact.map((i) => requests[i] as SearchItem),
+        !nested,
+      );
+      exact.forEach((i, at) => {
+        results[i] = answers[at] as ScoredKey[];
+      });
     }
-    return this.#exact(meta, query, k, predicate, true);
+    return results;
+  }
+
+  /** The request through the namespace's HNSW index, or null when it is searched exactly. */
+  #annSearch(meta: MetaRow, { query, k, predicate }: SearchItem): ScoredKey[] | null {
+    const index = this.#annFor(meta);
+    if (index) {
+      const cached = this.#matrices.get(meta.name);
+      const inMemory = cached !== undefined && cached.generation === meta.generation;
+      const passShare = inMemory && predicate ? cached.passShare(predicate) : null;
+      const result = annSearch(this.#sql, index, meta, query, k, predicate, this.options, passShare);
+      if (result.suspect) {
+        // Candidates whose index distance disagrees with their stored vector: the file does not match
+        // these records. Forget it (rebuilt on the next search) and answer exactly.
+        this.#indexes.delete(meta.name);
+        this.#pendingDiscard.add(meta.name);
+      }
+      if (result.hits) return result.hits;
+    }
+    return null;
   }
 
   /**
@@ -227,6 +251,7 @@ export class SearchRegistry {
           })
         : null,
       exactCached: records * meta.dimension * 4 <= this.options.exactCacheBytes,
+      exactLoaded: matrix !== undefined && matrix.generation === meta.generation,
       building: this.#building.has(meta.name),
       buildError: this.#failures.get(meta.name)?.message ?? null,
     });
@@ -245,6 +270,7 @@ export class SearchRegistry {
             for (const r of c.rows) matrix.append(r.key, c.sourceId, r.tenant, r.metadata, r.bytes);
           }
           matrix.generation = change.after;
+          this.#evict(namespace);
         } catch {
           this.#matrices.delete(namespace);
         }
@@ -297,6 +323,22 @@ export class SearchRegistry {
       const index = this.#indexes.get(namespace);
       if (index) this.files.save(meta, index);
     }
+  }
+
+  /**
+   * Frees a namespace's exact matrix and HNSW index (a namespace retired by a cutover), as if it had not
+   * been searched yet: the next search loads the index's persisted file and catches it up from SQLite
+   * (changes since the last save included), or rebuilds it, and reloads the matrix. Returns the bytes
+   * freed (the matrix's floats and the index's approximate size).
+   */
+  release(namespace: string): number {
+    let freed = this.#matrices.get(namespace)?.bytes ?? 0;
+    this.#matrices.delete(namespace);
+    const index = this.#indexes.get(namespace);
+    if (index) freed += index.approximateBytes();
+    this.#indexes.delete(namespace);
+    this.#pendingSave.delete(namespace);
+    return freed;
   }
 
   /** Forgets a dropped namespace's structures; its row went with the namespace, `file` is deleted. */
@@ -395,24 +437,46 @@ export class SearchRegistry {
     if (index.unsaved >= Math.max(10_000, index.size / 4)) this.#pendingSave.set(meta.name, meta);
   }
 
-  /** Exact top-k: the in-memory copy when it fits the budget, else a streaming scan of SQLite. */
-  #exact(
-    meta: MetaRow,
-    query: Float32Array,
-    k: number,
-    predicate: RowPredicate | null,
-    keep: boolean,
-  ): ScoredKey[] {
+  /** Exact top-k of each request: the in-memory copy when it fits the budget, else one streaming pass over SQLite. */
+  #exact(meta: MetaRow, requests: readonly ScanRequest[], keep: boolean): ScoredKey[][] {
     const cached = this.#matrices.get(meta.name);
-    if (cached && cached.generation === meta.generation) return cached.search(query, k, predicate);
+    if (cached && cached.generation === meta.generation) {
+      this.#touch(meta.name, cached);
+      return cached.searchMany(requests);
+    }
     const count = this.#count(meta.name);
     if (count * meta.dimension * 4 > this.options.exactCacheBytes) {
       if (cached) this.#matrices.delete(meta.name);
-      return scanExact(this.#sql, meta, query, k, predicate);
+      return scanExactMany(this.#sql, meta, requests);
     }
     const matrix = this.#loadMatrix(meta, count);
-    if (keep) this.#matrices.set(meta.name, matrix);
-    return matrix.search(query, k, predicate);
+    if (keep) {
+      this.#touch(meta.name, matrix);
+      this.#evict(meta.name);
+    }
+    return matrix.searchMany(requests);
+  }
+
+  /** Marks a matrix most recently used. */
+  #touch(namespace: string, matrix: NamespaceMatrix): void {
+    this.#matrices.delete(namespace);
+    this.#matrices.set(namespace, matrix);
+  }
+
+  /**
+   * Keeps the matrices within one `exactCacheBytes` budget for the whole store: the least recently used
+   * other namespaces go first; `namespace`'s own goes last, when it alone is over (it then streams).
+   */
+  #evict(namespace: string): void {
+    let total = 0;
+    for (const m of this.#matrices.values()) total += m.bytes;
+    for (const [name, m] of this.#matrices) {
+      if (total <= this.options.exactCacheBytes) return;
+      if (name === namespace) continue;
+      this.#matrices.delete(name);
+      total -= m.bytes;
+    }
+    if (total > this.options.exactCacheBytes) this.#matrices.delete(namespace);
   }
 
   #loadMatrix(meta: MetaRow, count: number): NamespaceMatrix {

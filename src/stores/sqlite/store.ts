@@ -232,12 +232,13 @@ export class SqliteVectorStore implements VectorStore {
         validateVector(request.vector, meta.dimension, `query for ${namespace}`);
       }
       const details = this.#sql.get(SQL.hitDetails);
-      return requests.map((request, i) => {
-        const query = prepareQuery(toFloat32(request.vector), meta.metric);
-        const scored = this.#search.search(meta, query, request.k, predicates[i] ?? null, {
-          exact: request.exact === true,
-          nested,
-        });
+      const items = requests.map((request, i) => ({
+        query: prepareQuery(toFloat32(request.vector), meta.metric),
+        k: request.k,
+        predicate: predicates[i] ?? null,
+        exact: request.exact === true,
+      }));
+      return this.#search.searchMany(meta, items, nested).map((scored) => {
         const hits: SearchHit[] = [];
         for (const { key, score, row: read } of scored) {
           const row = read ?? (details.get(key) as DetailRow | undefined);
@@ -270,6 +271,15 @@ export class SqliteVectorStore implements VectorStore {
   /** After a backfill pass: the index the first search would otherwise build (see `buildIndex`). */
   async afterBackfill(namespace: string): Promise<void> {
     await this.buildIndex(namespace);
+  }
+
+  /**
+   * Frees the namespace's in-memory search structures (exact matrix, HNSW index); a cutover calls it for
+   * the namespace it retired. A search after a rollback reloads both (the index from its file, caught up
+   * from SQLite). An unknown namespace is ignored.
+   */
+  async releaseIndex(namespace: string): Promise<void> {
+    this.#search.release(namespace);
   }
 
   /** How the namespace is searched: exact or through its HNSW index, its size and the index in memory. */

@@ -14,6 +14,16 @@ export class TopK {
     this.#rows = new Float64Array(k);
   }
 
+  /** Whether k rows are kept: a push must then beat `worst` to change anything. */
+  get full(): boolean {
+    return this.#size === this.#k;
+  }
+
+  /** The lowest kept score (meaningful when `full`). */
+  get worst(): number {
+    return this.#scores[0] as number;
+  }
+
   push(score: number, row: number): void {
     if (this.#k === 0) return;
     if (this.#size < this.#k) {
