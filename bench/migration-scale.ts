@@ -131,7 +131,18 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const)
     console.error(`${signal}: measured so far written to ${partialPath}`);
     for (const w of workerProcs) w.child.kill('SIGTERM');
     rmSync(dir, { recursive: true, force: true });
-    const drop = pgBackend ? dropBenchSchema(pgBackend).catch(() => {}) : Promise.resolve();
+    // A statement in flight (a bulk index build) runs on in the server after its client goes: cancel this
+    // schema's statements first, or the drop waits for them.
+    const drop = pgBackend
+      ? pgBackend.pool
+          .query(
+            `SELECT pg_cancel_backend(pid) FROM pg_stat_activity
+              WHERE datname = current_database() AND pid <> pg_backend_pid() AND position($1 in query) > 0`,
+            [pgSchema],
+          )
+          .then(() => (pgBackend ? dropBenchSchema(pgBackend) : undefined))
+          .catch(() => {})
+      : Promise.resolve();
     void drop.finally(() => process.exit(130));
   });
 async function timed<T>(name: string, fn: () => Promise<T>, detail?: (r: T) => Record<string, unknown>) {
