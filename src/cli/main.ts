@@ -48,7 +48,9 @@ export async function main(
   options: MainOptions = {},
 ): Promise<number> {
   const json = argv.includes('--json');
-  const out = new Output(io.stdout, io.stderr, { json, quiet: false, color: io.env.NO_COLOR === undefined });
+  // Built only to report a failure: `--help` never touches stderr (opening it costs a stream of its own).
+  const out = (): Output =>
+    new Output(io.stdout, io.stderr, { json, quiet: false, color: io.env.NO_COLOR === undefined });
   let exitCode = 0;
   const bind: Bind =
     <A>(handler: CommandHandler<A>, toArgs: ArgsOf<A>) =>
@@ -78,15 +80,15 @@ export async function main(
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return 0;
       // `reembed help <command>` (exit 0); a command group run without its subcommand is a usage error.
       if (error.code === 'commander.help' && error.exitCode === 0) return 0;
-      if (json) out.error('USAGE', error.message.replace(/^error: /, ''));
+      if (json) out().error('USAGE', error.message.replace(/^error: /, ''));
       return USAGE_EXIT;
     }
     if (error instanceof ReembedError) {
-      out.error(error.code, error.message);
+      out().error(error.code, error.message);
       return exitCodeFor(error);
     }
     const message = error instanceof Error ? error.message : String(error);
-    out.error('INTERNAL', message);
+    out().error('INTERNAL', message);
     if (io.env.REEMBED_DEBUG && error instanceof Error && error.stack) io.stderr.write(`${error.stack}\n`);
     return 1;
   }

@@ -17,8 +17,8 @@ export function processIo(): CliIo {
   };
   const onSignal = (signal: NodeJS.Signals): void => notify(signal as InterruptReason);
   return {
-    stdout: pipeSafe(process.stdout, () => notify('EPIPE')),
-    stderr: pipeSafe(process.stderr, () => undefined),
+    stdout: opened(() => pipeSafe(process.stdout, () => notify('EPIPE'))),
+    stderr: opened(() => pipeSafe(process.stderr, () => undefined)),
     env: process.env,
     cwd: process.cwd(),
     onInterrupt(handler) {
@@ -35,6 +35,25 @@ export function processIo(): CliIo {
         }
       };
     },
+  };
+}
+
+/**
+ * A sink over the one `open` returns, called on first use: Node builds `process.stdout` and
+ * `process.stderr` on first access, a stream each (for a pipe or a terminal, with the modules behind it),
+ * and `reembed --help` writes to stdout only.
+ */
+function opened(open: () => TextSink): TextSink {
+  let sink: TextSink | null = null;
+  const get = (): TextSink => {
+    sink ??= open();
+    return sink;
+  };
+  return {
+    get isTTY() {
+      return get().isTTY;
+    },
+    write: (chunk: string) => get().write(chunk),
   };
 }
 

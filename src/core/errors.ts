@@ -46,10 +46,27 @@ export interface ReembedErrorOptions {
   readonly details?: Readonly<Record<string, unknown>>;
 }
 
+/** Marks a `ReembedError` under a registered symbol, so every copy of this module recognises it. */
+const BRAND: unique symbol = Symbol.for('reembed.ReembedError');
+
 /** The one error class of reembed: a stable `code`, an actionable message, optional `details` and `cause`. */
 export class ReembedError extends Error {
+  /**
+   * `error instanceof ReembedError` holds for an error built by any copy of this module, not only this
+   * one: the CLI's start-up bundle (dist/cli/launch.cjs) carries its own copy beside the command modules
+   * in dist/, and an application can end up with two installs of reembed. It checks the registered brand
+   * instead of the prototype chain.
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && (value as { [BRAND]?: unknown })[BRAND] === true;
+  }
+
   readonly code: ErrorCode;
   readonly details: Readonly<Record<string, unknown>>;
+
+  get [BRAND](): true {
+    return true;
+  }
 
   constructor(code: ErrorCode, message: string, options: ReembedErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });

@@ -1,4 +1,5 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -7,6 +8,24 @@ export const ROOT = resolve(import.meta.dirname, '../..');
 export const ENTRY = join(ROOT, 'src/cli/entry.ts');
 /** tsx's loader by path, so children run TypeScript from any working directory. */
 export const TSX = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
+/** The CLI as users run it: bin/reembed.js over the build (dist/, and dist/cli/launch.cjs). */
+export const BIN = join(ROOT, 'bin/reembed.js');
+
+/**
+ * The compiled CLI and library must be current: builds (`npm run build`) when a source file is newer than
+ * the build's last output, dist/cli/launch.cjs (scripts/bundle-cli.mjs writes it after tsc).
+ */
+export function ensureBuilt(): void {
+  const newest = (dir: string): number =>
+    readdirSync(dir, { withFileTypes: true }).reduce((max, e) => {
+      const path = join(dir, e.name);
+      return Math.max(max, e.isDirectory() ? newest(path) : statSync(path).mtimeMs);
+    }, 0);
+  const built = join(ROOT, 'dist', 'cli', 'launch.cjs');
+  if (existsSync(built) && statSync(built).mtimeMs >= newest(join(ROOT, 'src'))) return;
+  const run = spawnSync('npm', ['run', 'build'], { cwd: ROOT, encoding: 'utf8' });
+  if (run.status !== 0) throw new Error(`npm run build failed:\n${run.stdout}${run.stderr}`);
+}
 
 export interface Exit {
   readonly code: number | null;

@@ -19,24 +19,12 @@
  *   <!-- readme-test: in-repo -->                it runs in the repository, not in the scratch directory
  * A block that needs the network or an API key gets `skip` (or `skip-line`) with its reason.
  */
-import { spawnSync } from 'node:child_process';
-import {
-  chmodSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sharedData, sharedDir } from '../../src/testing/shared.js';
-import { type Child, ROOT, spawnProcess, TSX } from '../cli/process.js';
+import { type Child, ensureBuilt, ROOT, spawnProcess, TSX } from '../cli/process.js';
 import { parseReadme, type ReadmeBlock, type ShellCommand } from './blocks.js';
 
 const README = join(ROOT, 'README.md');
@@ -75,19 +63,6 @@ afterAll(async () => {
   if (scratch) rmSync(scratch, { recursive: true, force: true });
   await dropPgSchema();
 });
-
-/** The compiled CLI and library must be current: build when a source file is newer than dist/. */
-function ensureBuilt(): void {
-  const newest = (dir: string): number =>
-    readdirSync(dir, { withFileTypes: true }).reduce((max, e) => {
-      const path = join(dir, e.name);
-      return Math.max(max, e.isDirectory() ? newest(path) : statSync(path).mtimeMs);
-    }, 0);
-  const built = join(ROOT, 'dist', 'index.js');
-  if (existsSync(built) && statSync(built).mtimeMs >= newest(join(ROOT, 'src'))) return;
-  const run = spawnSync('npm', ['run', 'build'], { cwd: ROOT, encoding: 'utf8' });
-  if (run.status !== 0) throw new Error(`npm run build failed:\n${run.stdout}${run.stderr}`);
-}
 
 function environment(block: ReadmeBlock): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
