@@ -336,10 +336,45 @@ export function searchSql(
     }
   }
   if (Object.keys(equal).length > 0) where.push(`metadata @> ${param(JSON.stringify(equal))}::jsonb`);
-  const text = `SELECT source_id, record_id, text, metadata, tenant, fingerprint, content_hash, source_version, embedded_at,
+  const text = `SELECT ${HIT_COLUMNS},
   ${scoreExpression(metric, distance)} AS score
 FROM ${records(ref)}${where.length > 0 ? `\nWHERE ${where.join(' AND ')}` : ''}
 ORDER BY ${distance}${options.exact ? ', record_id' : ''}
 LIMIT $2`;
   return { text, filterValues: values };
+}
+
+const HIT_COLUMNS =
+  'source_id, record_id, text, metadata, tenant, fingerprint, content_hash, source_version, embedded_at';
+
+/**
+ * One page of a namespace's vectors in key order, for a batch of exact searches scored in the client
+ * (`searchMany`): the keys as two arrays and the vectors as one bytea of pgvector's binary form
+ * (`vector_send`: int16 dimension, int16 unused, float4 × dimension, big-endian), so a page is one row.
+ * $1 fingerprint, $2 page size; with `after`, $3 source id and $4 chunk index of the last key read.
+ */
+export function vectorPageSql(ref: NamespaceRef, after: boolean): string {
+  const order = 'source_id, chunk_index';
+  return `SELECT array_agg(source_id ORDER BY ${order}) AS source_ids,
+  array_agg(chunk_index ORDER BY ${order}) AS chunk_indexes,
+  string_agg(vector_send(embedding), ''::bytea ORDER BY ${order}) AS vectors
+FROM (SELECT source_id, chunk_index, embedding FROM ${records(ref)}
+  WHERE fingerprint = $1${after ? ' AND (source_id, chunk_index) > ($3, $4::integer)' : ''}
+  ORDER BY ${order} LIMIT $2) AS page`;
+}
+
+/**
+ * The exact search statement restricted to candidate keys ($3 source ids, $4 chunk indexes, as parallel
+ * arrays): the same columns, score, order and tie-break as `searchSql(…, { exact: true })`, so a batch
+ * whose candidates hold the true top k answers exactly what the one-query statement answers.
+ * $1 query vector (binary), $2 k.
+ */
+export function candidateSearchSql(ref: NamespaceRef, metric: Metric): string {
+  const distance = `embedding ${metricOps(metric).operator} $1::vector`;
+  return `SELECT ${HIT_COLUMNS},
+  ${scoreExpression(metric, distance)} AS score
+FROM ${records(ref)}
+WHERE (source_id, chunk_index) IN (SELECT * FROM unnest($3::text[], $4::integer[]))
+ORDER BY ${distance}, record_id
+LIMIT $2`;
 }
