@@ -25,13 +25,6 @@ interface Candidate {
   readonly chunkIndex: number;
 }
 
-/** A page: its keys, and its vectors' `vector_send` bytes in base64 (a third fewer bytes than bytea's hex). */
-interface PageRow {
-  readonly source_ids: string[] | null;
-  readonly chunk_indexes: number[] | null;
-  readonly vectors: string | null;
-}
-
 /**
  * Candidates for a batch of exact searches, in one read of the namespace instead of one scan per query:
  * pages of vectors in key order, every query scored against each page with usearch's SIMD float32 scan,
@@ -60,15 +53,18 @@ export async function exactCandidates(
   let total = 0;
   let after: [string, number] | null = null;
   for (;;) {
-    const { rows }: { rows: PageRow[] } = await tx.query<PageRow>(
-      R.vectorPageSql(ref, after !== null),
-      after ? [meta.fingerprint, pageRows, ...after] : [meta.fingerprint, pageRows],
+    const { rows }: { rows: [string, number, string][] } = await tx.query<[string, number, string]>({
+      text: R.vectorPageSql(ref, after !== null),
+      values: after ? [meta.fingerprint, pageRows, ...after] : [meta.fingerprint, pageRows],
+      rowMode: 'array',
+    });
+    if (rows.length === 0) break;
+    const ids = rows.map((row) => row[0]);
+    const chunks = rows.map((row) => row[1]);
+    const matrix = decodeVectors(
+      rows.map((row) => Buffer.from(row[2], 'base64')),
+      d,
     );
-    const page: PageRow | undefined = rows[0];
-    const ids: string[] = page?.source_ids ?? [];
-    const chunks: number[] = page?.chunk_indexes ?? [];
-    if (ids.length === 0 || chunks.length !== ids.length || !page?.vectors) break;
-    const matrix = decodeVectors(Buffer.from(page.vectors, 'base64'), ids.length, d);
     const fetch = Math.min(ids.length, most);
     const found = exactSearch(matrix, packed, d, fetch, kind) as {
       keys: BigUint64Array;
@@ -109,21 +105,23 @@ export async function exactCandidates(
   });
 }
 
-/** A page's bytea of `vector_send` values as one row-major float32 matrix (checked against `rows` × `d`). */
-export function decodeVectors(bytes: Buffer, rows: number, d: number): Float32Array {
-  const stride = 4 + 4 * d;
-  if (bytes.length !== rows * stride)
-    throw new ReembedError(
-      'INTEGRITY_FAILED',
-      `a page of stored vectors holds ${bytes.length} bytes, expected ${rows} x ${stride}: a vector of another dimension is stored.`,
-    );
-  // Aligned copy, then every 32-bit word to host order at once (the dimension words are swapped too, unused).
-  const words = Buffer.allocUnsafeSlow(bytes.length);
-  bytes.copy(words);
-  if (new Uint8Array(new Uint16Array([1]).buffer)[0] === 1) words.swap32();
-  const floats = new Float32Array(words.buffer, words.byteOffset, bytes.length >>> 2);
-  const out = new Float32Array(rows * d);
-  for (let r = 0; r < rows; r++) out.set(floats.subarray(r * (d + 1) + 1, (r + 1) * (d + 1)), r * d);
+/** `vector_send` values of one dimension as one row-major float32 matrix (a vector of another dimension is refused). */
+export function decodeVectors(vectors: readonly Buffer[], d: number): Float32Array {
+  const out = new Float32Array(vectors.length * d);
+  const words = Buffer.allocUnsafeSlow(4 + 4 * d);
+  const floats = new Float32Array(words.buffer, words.byteOffset, d + 1);
+  const swap = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+  for (const [r, bytes] of vectors.entries()) {
+    if (bytes.length !== words.length)
+      throw new ReembedError(
+        'INTEGRITY_FAILED',
+        `a stored vector holds ${bytes.length} bytes, expected ${words.length}: a vector of another dimension is stored.`,
+      );
+    // An aligned copy with every 32-bit word in host order (the dimension word too, unused).
+    bytes.copy(words);
+    if (swap) words.swap32();
+    out.set(floats.subarray(1), r * d);
+  }
   return out;
 }
 

@@ -348,20 +348,18 @@ const HIT_COLUMNS =
   'source_id, record_id, text, metadata, tenant, fingerprint, content_hash, source_version, embedded_at';
 
 /**
- * One page of a namespace's vectors in key order, for a batch of exact searches scored in the client
- * (`searchMany`): the keys as two arrays and the vectors as one bytea of pgvector's binary form
- * (`vector_send`: int16 dimension, int16 unused, float4 × dimension, big-endian) in base64 — one row a
- * page, a third fewer bytes than bytea's hex text (`pg` reads results as text).
+ * One page of a namespace's vectors in key order (the primary key's index), for a batch of exact searches
+ * scored in the client (`searchMany`): source id, chunk index and the vector as pgvector's binary form
+ * (`vector_send`: int16 dimension, int16 unused, float4 × dimension, big-endian) in base64 — a third fewer
+ * bytes than bytea's hex text (`pg` reads results as text), and no text of floats to parse.
  * $1 fingerprint, $2 page size; with `after`, $3 source id and $4 chunk index of the last key read.
  */
 export function vectorPageSql(ref: NamespaceRef, after: boolean): string {
-  const order = 'source_id, chunk_index';
-  return `SELECT array_agg(source_id ORDER BY ${order}) AS source_ids,
-  array_agg(chunk_index ORDER BY ${order}) AS chunk_indexes,
-  encode(string_agg(vector_send(embedding), ''::bytea ORDER BY ${order}), 'base64') AS vectors
-FROM (SELECT source_id, chunk_index, embedding FROM ${records(ref)}
-  WHERE fingerprint = $1${after ? ' AND (source_id, chunk_index) > ($3, $4::integer)' : ''}
-  ORDER BY ${order} LIMIT $2) AS page`;
+  return `SELECT source_id, chunk_index, encode(vector_send(embedding), 'base64') AS vector
+FROM ${records(ref)}
+WHERE fingerprint = $1${after ? ' AND (source_id, chunk_index) > ($3, $4::integer)' : ''}
+ORDER BY source_id, chunk_index
+LIMIT $2`;
 }
 
 /**
