@@ -53,7 +53,7 @@ export async function exactCandidates(
   let total = 0;
   let after: [string, number] | null = null;
   for (;;) {
-    const { rows }: { rows: [string, number, string][] } = await tx.query<[string, number, string]>({
+    const { rows }: { rows: [string, number, Buffer][] } = await tx.query<[string, number, Buffer]>({
       text: R.vectorPageSql(ref, after !== null),
       values: after ? [meta.fingerprint, pageRows, ...after] : [meta.fingerprint, pageRows],
       rowMode: 'array',
@@ -62,7 +62,7 @@ export async function exactCandidates(
     const ids = rows.map((row) => row[0]);
     const chunks = rows.map((row) => row[1]);
     const matrix = decodeVectors(
-      rows.map((row) => Buffer.from(row[2], 'base64')),
+      rows.map((row) => row[2]),
       d,
     );
     const fetch = Math.min(ids.length, most);

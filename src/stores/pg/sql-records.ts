@@ -350,12 +350,13 @@ const HIT_COLUMNS =
 /**
  * One page of a namespace's vectors in key order (the primary key's index), for a batch of exact searches
  * scored in the client (`searchMany`): source id, chunk index and the vector as pgvector's binary form
- * (`vector_send`: int16 dimension, int16 unused, float4 × dimension, big-endian) in base64 — a third fewer
- * bytes than bytea's hex text (`pg` reads results as text), and no text of floats to parse.
+ * (`vector_send`: int16 dimension, int16 unused, float4 × dimension, big-endian) as `bytea`, which `pg`
+ * turns into a Buffer natively: no text of floats to parse (measured against base64 text and one
+ * aggregated bytea per page, this is the fastest).
  * $1 fingerprint, $2 page size; with `after`, $3 source id and $4 chunk index of the last key read.
  */
 export function vectorPageSql(ref: NamespaceRef, after: boolean): string {
-  return `SELECT source_id, chunk_index, encode(vector_send(embedding), 'base64') AS vector
+  return `SELECT source_id, chunk_index, vector_send(embedding) AS vector
 FROM ${records(ref)}
 WHERE fingerprint = $1${after ? ' AND (source_id, chunk_index) > ($3, $4::integer)' : ''}
 ORDER BY source_id, chunk_index
