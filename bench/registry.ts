@@ -575,6 +575,31 @@ export const BENCHMARKS: readonly BenchDefinition[] = [
     check: (r) => positive('2-worker speed-up', r['pg-workers'].speedup),
   },
   {
+    id: 'pg-search-many',
+    title:
+      "A cutover gate's 300 exact searches on pgvector: one batched read (searchMany) vs one scan per query",
+    script: 'bench/pg-search-many.ts',
+    args: {
+      full: ['--n=100000', '--rounds=3'],
+      quick: ['--n=10000', '--rounds=1'],
+      smoke: ['--n=1000', '--rounds=1', '--queries=50'],
+    },
+    runs: { full: 1, quick: 1, smoke: 1 },
+    requires: ['pg'],
+    timeout: { full: 1800, quick: 240, smoke: 120 },
+    metrics: (r) => {
+      const x = r['pg-search-many'];
+      const speedups = (x.oneByOne.runsMs as number[]).map(
+        (ms, i) => ms / (x.searchMany.runsMs[i] as number),
+      );
+      return [metric('searchMany ÷ one by one', 'x', speedups, 'higher')];
+    },
+    check: (r) => [
+      ...(r['pg-search-many'].identical === true ? [] : ['searchMany answered differently from search']),
+      ...positive('speed-up', r['pg-search-many'].speedup),
+    ],
+  },
+  {
     id: 'pg-hnsw',
     title: "pgvector HNSW, 100,000 x 384 real-structure vectors (the ann benchmark's): recall@10 and latency",
     script: 'bench/pg-hnsw.ts',

@@ -1,8 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { METRICS } from '../../core/space.js';
+import type { SearchRequest } from '../../ports/vector-store.js';
 import * as fx from '../../testing/fixtures.js';
-import { describePgWriteSpecifics } from './pg-write-cases.js';
+import { describePgWriteSpecifics, storeOn } from './pg-write-cases.js';
+import { exactCandidates } from './search-many.js';
 import { tableNameOf } from './sql-records.js';
 import { plantRecord, useTestBackend, v1, v2 } from './test-support.js';
+import { unitCopy } from './write-plan.js';
 
 /**
  * Vector-store behaviour only the Postgres backend has: invariants enforced by the table definition,
@@ -32,6 +36,73 @@ export function describePgStoreSpecifics(): void {
       });
       expect(hits.map((h) => [h.chunkId, h.provenance.sourceVersion])).toEqual([['a#0', 10]]);
     });
+
+    for (const metric of METRICS)
+      it(`a batch of exact searches reads the namespace once, in pages, and answers each as search does (${metric})`, async () => {
+        const b = await open();
+        const s = fx.testSpace(`pages-${metric}`, { dimension: 8, metric });
+        const ns = fx.descriptorOf('pages', s);
+        await b.store.createNamespace(ns);
+        // A small seeded generator: half the sources of integer components (ties at every rank, which
+        // fall back to a scan of their own), half of fractional ones (settled by the candidates).
+        let seed = 7 + metric.length;
+        const next = () => {
+          seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+          return seed / 2 ** 31;
+        };
+        const vectorOf = (i: number) =>
+          Float32Array.from({ length: 8 }, () => (i % 2 === 0 ? Math.round(4 * next() - 2) : 4 * next() - 2));
+        await b.store.write(
+          ns.name,
+          s.fingerprint,
+          Array.from({ length: 300 }, (_, i) =>
+            fx.sourceWrite({
+              id: `s${String(i).padStart(3, '0')}`,
+              version: 1,
+              vectors: i % 7 === 0 ? [vectorOf(i), vectorOf(i + 1)] : [vectorOf(i)],
+            }),
+          ),
+        );
+        const requests: SearchRequest[] = Array.from({ length: 24 }, (_, i) => ({
+          vector: vectorOf(i),
+          fingerprint: s.fingerprint,
+          k: [1, 3, 10, 40][i % 4] as number,
+          exact: true,
+        }));
+        // Fractional queries on fractional data (no duplicates yet) have no ties at the cut: every one is
+        // settled by its candidates, none falls back to a scan of its own.
+        const fractional = requests.filter((_, i) => i % 2 === 1);
+        const candidates = await exactCandidates(
+          b.pool,
+          { schema: b.config.schema, namespace: ns.name },
+          { fingerprint: s.fingerprint, dimension: 8, metric },
+          fractional.map((r) => ({
+            vector: metric === 'cosine' ? unitCopy(r.vector as Float32Array) : (r.vector as Float32Array),
+            k: r.k,
+          })),
+          1,
+        );
+        expect(candidates.every((c) => c !== null && c.sourceIds.length > 0)).toBe(true);
+        // 60 copies of one vector: a tie of 60 rows at the cut, which only PostgreSQL's tie-break by record
+        // id settles — and the ids (u, u!, u!!, …) sort one way as source ids (the pages' order) and the
+        // other way as record ids (u!!#0 < u!#0 < u#0).
+        const twin = vectorOf(1);
+        await b.store.write(
+          ns.name,
+          s.fingerprint,
+          Array.from({ length: 60 }, (_, i) =>
+            fx.sourceWrite({ id: `u${'!'.repeat(i)}`, version: 1, vectors: [twin] }),
+          ),
+        );
+        await b.store.delete(ns.name, [{ sourceId: 's005', sourceVersion: 2 }]);
+        requests[23] = { ...(requests[23] as SearchRequest), vector: twin, k: 3 };
+        const each = [];
+        for (const request of requests) each.push(await b.store.search(ns.name, request));
+        // 16 rows a page (the smallest): the batch crosses about 21 pages.
+        const paged = await storeOn(b, b.pool, { batchPageBytes: 1 });
+        expect(await paged.searchMany(ns.name, requests)).toEqual(each);
+        expect(await b.store.searchMany(ns.name, requests)).toEqual(each);
+      });
 
     it('the table itself refuses records of another fingerprint or dimension', async () => {
       const b = await open();

@@ -5,7 +5,7 @@ import { axisVector, descriptorOf, expectCode, sourceWrite } from '../../testing
 import type { PgBackend } from './backend.js';
 import type { PgPoolLike } from './pool.js';
 import { headsTable, namespaceTable, qualified } from './sql.js';
-import { PgVectorStore } from './store.js';
+import { type PgStoreSettings, PgVectorStore } from './store.js';
 import { instrumentPool, useTestBackend, v1, v2 } from './test-support.js';
 
 /**
@@ -243,7 +243,11 @@ export function describePgWriteSpecifics(): void {
 }
 
 /** A second store on the backend's database (its own descriptor cache), over `pool`. */
-async function storeOn(b: PgBackend, pool: PgPoolLike): Promise<PgVectorStore> {
+export async function storeOn(
+  b: PgBackend,
+  pool: PgPoolLike,
+  overrides: Partial<PgStoreSettings> = {},
+): Promise<PgVectorStore> {
   const { rows } = await b.pool.query<{ oid: number }>("SELECT to_regtype('vector')::oid AS oid");
   return new PgVectorStore(
     pool,
@@ -254,6 +258,7 @@ async function storeOn(b: PgBackend, pool: PgPoolLike): Promise<PgVectorStore> {
       vectorOid: Number(rows[0]?.oid),
       iterativeScan: false,
       textFromSources: true,
+      ...overrides,
     },
     systemClock,
   );
