@@ -29,7 +29,7 @@
  * Run: npx tsx bench/migration-scale.ts [--n=1000000 --batch=5000 --qps=20 --before=5 --after=30]
  *      REEMBED_PG_URL=… npx tsx bench/migration-scale.ts --pg --workers=2 [--rangeSize=5000 --workerConcurrency=2]
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,7 +42,7 @@ import { planDistributedBackfill } from '../src/queue/plan.js';
 import { distributedStatus } from '../src/queue/progress.js';
 import type { PgBackend } from '../src/stores/pg/backend.js';
 import { benchArgs, fmt, median, percentile, report, resultsDir } from './lib.js';
-import { benchSchema, dropBenchSchema, openBenchApp, pgVersion, requireUrl } from './pg-common.js';
+import { benchSchema, dropBenchSchema, openBenchApp, pgVersion, spawnPgWorker } from './pg-common.js';
 import { workloadChunks } from './workload.js';
 
 const args = benchArgs({
@@ -187,31 +187,14 @@ function workerPeaks(): number[] {
   return workerProcs.map((w) => Number(fmt(w.peakKiB / 1024, 0)));
 }
 const workerSampler = setInterval(workerPeaks, Number(args.sampleMs));
-function spawnWorker(url: string, schema: string): void {
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      join(import.meta.dirname, 'pg-worker-child.ts'),
-      '--pg',
-      url,
-      '--quiet',
-      'worker',
-      '--concurrency',
-      String(args.workerConcurrency),
-      '--until-done',
-    ],
-    {
-      env: { ...process.env, REEMBED_PG_SCHEMA: schema, REEMBED_BENCH_DELAY_MS: '0' },
-      stdio: ['ignore', 2, 2],
-    },
-  );
-  workerProcs.push({
-    child,
-    exited: new Promise((resolve) => child.once('exit', (code) => resolve(code))),
-    peakKiB: 0,
+function spawnWorker(schema: string): void {
+  const { child, exited } = spawnPgWorker({
+    schema,
+    delayMs: 0,
+    workerArgs: ['--concurrency', String(args.workerConcurrency), '--until-done'],
+    stdio: ['ignore', 2, 2],
   });
+  workerProcs.push({ child, exited, peakKiB: 0 });
 }
 
 // ---- the query loop ---------------------------------------------------------------------------------------
@@ -390,7 +373,7 @@ try {
           migrationId: m.id,
           rangeSize: Number(args.rangeSize),
         });
-        for (let w = 0; w < workers; w++) spawnWorker(requireUrl(), pgSchema);
+        for (let w = 0; w < workers; w++) spawnWorker(pgSchema);
         for (;;) {
           const plan = (await distributedStatus(backend, m.to)).plans[0];
           if (plan) {

@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { type ChildProcess, execFileSync, type StdioOptions, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -294,4 +294,38 @@ export function pinCpus(postgresCpus: string, selfCpus: string): () => void {
   };
   process.once('exit', unpin);
   return unpin;
+}
+
+/**
+ * A `reembed worker` process on the bench schema (bench/pg-worker-child.ts: hashing embedders with
+ * `delayMs` of latency per call), with `workerArgs` after `worker`; `exited` resolves with its exit code.
+ */
+export function spawnPgWorker(options: {
+  readonly schema: string;
+  readonly delayMs: number;
+  readonly workerArgs: readonly string[];
+  readonly stdio: StdioOptions;
+}): { child: ChildProcess; exited: Promise<number | null> } {
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      join(import.meta.dirname, 'pg-worker-child.ts'),
+      '--pg',
+      requireUrl(),
+      '--quiet',
+      'worker',
+      ...options.workerArgs,
+    ],
+    {
+      env: {
+        ...process.env,
+        REEMBED_PG_SCHEMA: options.schema,
+        REEMBED_BENCH_DELAY_MS: String(options.delayMs),
+      },
+      stdio: options.stdio,
+    },
+  );
+  return { child, exited: new Promise((resolve) => child.once('exit', (code) => resolve(code))) };
 }

@@ -7,8 +7,7 @@
  * Goal: 2 workers >= 1.6x the throughput of 1.
  * Run: REEMBED_PG_URL=... npx tsx bench/pg-workers.ts [--n=10000 --runs=3 --delay=50]
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { defineSpace } from '../src/core/space.js';
 import { planDistributedBackfill } from '../src/queue/plan.js';
 import { distributedStatus } from '../src/queue/progress.js';
@@ -20,12 +19,13 @@ import {
   openBenchApp,
   pgVersion,
   requireUrl,
+  spawnPgWorker,
 } from './pg-common.js';
 import { buildWorkload } from './workload.js';
 
 const args = benchArgs({ n: 10_000, runs: 3, delay: 50, rangeSize: 250, batchSize: 50, dimension: 64 });
 const n = Number(args.n);
-const url = requireUrl();
+requireUrl();
 const schema = benchSchema('workers');
 const { app, backend } = await openBenchApp({ schema, hnsw: { deferred: true } }, [latencyHashingFactory(0)]);
 const hashing = (name: string, seed: number) =>
@@ -40,27 +40,12 @@ const v2 = hashing('v2', 2);
 const ns = 'docs@v2';
 
 function spawnWorker(): { child: ChildProcess; exited: Promise<number | null> } {
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      join(import.meta.dirname, 'pg-worker-child.ts'),
-      '--pg',
-      url,
-      '--quiet',
-      'worker',
-      '--concurrency',
-      '1',
-      '--poll-ms',
-      '200',
-    ],
-    {
-      env: { ...process.env, REEMBED_PG_SCHEMA: schema, REEMBED_BENCH_DELAY_MS: String(args.delay) },
-      stdio: 'ignore',
-    },
-  );
-  return { child, exited: new Promise((resolve) => child.once('exit', (code) => resolve(code))) };
+  return spawnPgWorker({
+    schema,
+    delayMs: Number(args.delay),
+    workerArgs: ['--concurrency', '1', '--poll-ms', '200'],
+    stdio: 'ignore',
+  });
 }
 
 async function registered(count: number): Promise<void> {

@@ -1,10 +1,10 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSqliteBackend } from '../../src/stores/sqlite/backend.js';
+import { crashTrial } from '../migration/crash-trial.js';
 import { annNamespace, annOther, annSpace, vectorOf } from './helpers.js';
 
 const CHILD = join(dirname(fileURLToPath(import.meta.url)), 'ann-crash-child.ts');
@@ -41,27 +41,11 @@ beforeAll(async () => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Starts the child and SIGKILLs it `killAfterMs` after it is ready (or lets a crash point kill it). */
-function trial(seed: number, killAfterMs: number, crashAt?: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const args = ['--import', 'tsx', CHILD, db, String(seed), ...(crashAt ? [crashAt] : [])];
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    let timer: NodeJS.Timeout | undefined;
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      if (timer === undefined && output.includes('ready'))
-        timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    child.on('error', reject);
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      if (signal === 'SIGKILL') resolve(output);
-      else reject(new Error(`child exited with ${code}: ${output}`));
-    });
-  });
+async function trial(seed: number, killAfterMs: number, crashAt?: string): Promise<string> {
+  const args = [db, String(seed), ...(crashAt ? [crashAt] : [])];
+  const { killed, output } = await crashTrial(args, killAfterMs, CHILD);
+  if (!killed) throw new Error(`child exited without being killed: ${output}`);
+  return output;
 }
 
 /**

@@ -10,15 +10,17 @@ import { assertNamespaceMatchesSource, corpus, stepUntil } from './helpers.js';
 const CHILD = join(dirname(fileURLToPath(import.meta.url)), 'crash-child.ts');
 
 /**
- * Runs crash-child.ts with `args` until it prints `ready`, then SIGKILLs it after `killAfterMs` (never,
- * when null: the child may kill itself, see its usage). `killed` is whether it died of SIGKILL.
+ * Runs `script` (default crash-child.ts) with `args` until it prints `ready`, then SIGKILLs it after
+ * `killAfterMs` (never, when null: the child may kill itself, see its usage). `killed` is whether it died of
+ * SIGKILL.
  */
 export function crashTrial(
   args: readonly string[],
   killAfterMs: number | null,
+  script: string = CHILD,
 ): Promise<{ killed: boolean; output: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, ...args], {
+    const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
