@@ -27,6 +27,7 @@ const COMMITTED: Record<string, string[]> = {
   'pg-hnsw': ['pg-hnsw'],
   'pg-backfill-parts': ['pg-backfill-parts'],
   'pg-runner-profile': ['pg-runner-profile'],
+  'pg-search-many': ['pg-search-many'],
   startup: ['startup'],
   // Its registry run (1M) has not completed; the committed 100k run is migration-scale-100k.json.
   'migration-1m': [],
