@@ -121,7 +121,8 @@ function writeArrayHeader(out: Buffer, elementOid: number, length: number, hasNu
   return 20;
 }
 
-const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
+/** The host stores words little-endian (PostgreSQL's binary forms are big-endian). */
+export const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
 
 function writeVector(out: Buffer, start: number, vector: Float32Array): number {
   out.writeInt16BE(vector.length, start);

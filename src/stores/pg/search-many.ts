@@ -1,6 +1,8 @@
 import { ReembedError } from '../../core/errors.js';
 import type { Metric } from '../../core/space.js';
+import { dot } from '../../core/vector.js';
 import { usearch } from '../shared/usearch.js';
+import { LITTLE_ENDIAN } from './codec.js';
 import type { PgQueryable } from './pool.js';
 import * as R from './sql-records.js';
 
@@ -93,7 +95,7 @@ export async function exactCandidates(
     const kept = best[q] as Candidate[];
     const kth = kept[Math.min(query.k, kept.length) - 1]?.distance;
     const last = kept.at(-1)?.distance;
-    const scale = meta.metric === 'cosine' ? 1 : 1 + squaredNorm(query.vector);
+    const scale = meta.metric === 'cosine' ? 1 : 1 + dot(query.vector, query.vector);
     // Every row not kept scored at least `last` here; if that is clearly worse than the k-th, float32
     // rounding cannot have pushed a true top-k row out. Otherwise (ties at the cut) scan for this query.
     if (
@@ -110,7 +112,6 @@ export function decodeVectors(vectors: readonly Buffer[], d: number): Float32Arr
   const out = new Float32Array(vectors.length * d);
   const words = Buffer.allocUnsafeSlow(4 + 4 * d);
   const floats = new Float32Array(words.buffer, words.byteOffset, d + 1);
-  const swap = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
   for (const [r, bytes] of vectors.entries()) {
     if (bytes.length !== words.length)
       throw new ReembedError(
@@ -119,14 +120,8 @@ export function decodeVectors(vectors: readonly Buffer[], d: number): Float32Arr
       );
     // An aligned copy with every 32-bit word in host order (the dimension word too, unused).
     bytes.copy(words);
-    if (swap) words.swap32();
+    if (LITTLE_ENDIAN) words.swap32();
     out.set(floats.subarray(1), r * d);
   }
   return out;
-}
-
-function squaredNorm(v: Float32Array): number {
-  let s = 0;
-  for (let i = 0; i < v.length; i++) s += (v[i] as number) * (v[i] as number);
-  return s;
 }

@@ -252,67 +252,58 @@ export class PgVectorStore implements VectorStore {
       if (request.fingerprint !== meta.fingerprint)
         throw await this.#mismatch(meta, request.fingerprint, 'search');
     const prepared = requests.map((request) => prepareSearch(meta, request, this.#settings));
-    const batch = requests.flatMap((r, i) => (r.exact === true && r.k > 0 && !hasFilter(r) ? [i] : []));
+    const batch = requests.flatMap((request, i) =>
+      request.exact === true && request.k > 0 && !hasFilter(request)
+        ? [{ i, request, prepared: prepared[i] as PreparedSearch }]
+        : [],
+    );
     const out: SearchHit[][] = requests.map(() => []);
     if (batch.length >= 2) {
-      const first = prepared[batch[0] as number] as PreparedSearch;
+      const first = (batch[0] as (typeof batch)[number]).prepared;
       const ref = this.#ref(namespace);
       const answers = await this.#searchTx(
         meta,
         first,
         async (tx, text) => {
           // A column that no longer fixes the dimension (a hand edit): the guarded one-query scans.
-          if (text !== first.text)
-            return Promise.all(batch.map((i) => this.#exactOne(tx, meta, prepared[i], requests[i], true)));
-          const candidates = await exactCandidates(
-            tx,
-            ref,
-            meta,
-            batch.map((i) => ({
-              vector: storedQuery(meta.metric, requests[i]?.vector),
-              k: requests[i]?.k ?? 0,
-            })),
-            this.#settings.batchPageBytes,
-          );
+          const guarded = text !== first.text;
+          const candidates = guarded
+            ? batch.map(() => null)
+            : await exactCandidates(
+                tx,
+                ref,
+                meta,
+                batch.map(({ request }) => ({
+                  vector: storedQuery(meta.metric, request.vector),
+                  k: request.k,
+                })),
+                this.#settings.batchPageBytes,
+              );
           const hits: SearchHit[][] = [];
-          for (const [j, i] of batch.entries()) {
+          for (const [j, { request, prepared: one }] of batch.entries()) {
             const keys = candidates[j];
-            const request = requests[i] as SearchRequest;
-            if (!keys) hits.push(await this.#exactOne(tx, meta, prepared[i], request, false));
-            else {
-              const { rows } = await tx.query<HitRow>(R.candidateSearchSql(ref, meta.metric), [
-                (prepared[i] as PreparedSearch).values[0],
-                request.k,
-                encodeTextArray(keys.sourceIds),
-                keys.chunkIndexes,
-              ]);
-              hits.push(sortTies(rows.filter((row) => row.fingerprint === meta.fingerprint).map(hitOf)));
+            if (!keys) {
+              hits.push(await healthyTopK(tx, meta, one, guarded ? one.guardedText : one.text, request.k));
+              continue;
             }
+            const { rows } = await tx.query<HitRow>(R.candidateSearchSql(ref, meta.metric), [
+              one.values[0],
+              request.k,
+              encodeTextArray(keys.sourceIds),
+              keys.chunkIndexes,
+            ]);
+            hits.push(sortTies(rows.filter((row) => row.fingerprint === meta.fingerprint).map(hitOf)));
           }
           return hits;
         },
         'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY',
       );
-      batch.forEach((i, j) => {
-        out[i] = answers[j] as SearchHit[];
-      });
+      for (const [j, { i }] of batch.entries()) out[i] = answers[j] as SearchHit[];
     }
-    const inBatch = new Set(batch.length >= 2 ? batch : []);
+    const inBatch = new Set(batch.length >= 2 ? batch.map(({ i }) => i) : []);
     for (const [i, request] of requests.entries())
       if (!inBatch.has(i)) out[i] = await this.search(namespace, request);
     return out;
-  }
-
-  /** One exact query inside a batch's snapshot (`guarded`: the per-row dimension check of a hand-edited column). */
-  #exactOne(
-    tx: PgQueryable,
-    meta: MetaRow,
-    prepared: PreparedSearch | undefined,
-    request: SearchRequest | undefined,
-    guarded: boolean,
-  ): Promise<SearchHit[]> {
-    if (!prepared || !request) return Promise.resolve([]);
-    return healthyTopK(tx, meta, prepared, guarded ? prepared.guardedText : prepared.text, request.k);
   }
 
   /**
@@ -558,7 +549,7 @@ function hasFilter(request: SearchRequest): boolean {
 }
 
 /** The query as the namespace stores vectors: unit length for cosine (as `prepareSearch` sends it). */
-function storedQuery(metric: MetaRow['metric'], vector: SearchRequest['vector'] | undefined): Float32Array {
-  const q = toFloat32(vector ?? []);
+function storedQuery(metric: MetaRow['metric'], vector: SearchRequest['vector']): Float32Array {
+  const q = toFloat32(vector);
   return metric === 'cosine' ? unitCopy(q) : q;
 }
