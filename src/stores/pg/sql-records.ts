@@ -351,8 +351,7 @@ const HIT_COLUMNS =
  * One page of a namespace's vectors in key order (the primary key's index), for a batch of exact searches
  * scored in the client (`searchMany`): source id, chunk index and the vector as pgvector's binary form
  * (`vector_send`: int16 dimension, int16 unused, float4 × dimension, big-endian) as `bytea`, which `pg`
- * turns into a Buffer natively: no text of floats to parse (measured against base64 text and one
- * aggregated bytea per page, this is the fastest).
+ * turns into a Buffer natively: no text of floats to parse (BENCHMARKS.md "Cutover gates on PostgreSQL").
  * $1 fingerprint, $2 page size; with `after`, $3 source id and $4 chunk index of the last key read.
  */
 export function vectorPageSql(ref: NamespaceRef, after: boolean): string {
