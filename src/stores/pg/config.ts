@@ -17,8 +17,16 @@ export interface PgBackendOptions {
    * HNSW parameters for new namespaces (pgvector defaults: m 16, ef_construction 64). With `deferred`,
    * a namespace is created without its index and `store.buildIndex(ns)` builds it in bulk after the
    * backfill (several times faster than maintaining it per row); until then searches are exact scans.
+   * `buildMemoryMB` caps the `maintenance_work_mem` a bulk build asks for: the build sizes it to the
+   * namespace's graph (about 2.3 KB per 384-d row at m 16), so it does not spill to disk and slow down
+   * several-fold; this is the ceiling (default 4,096 MB, enough for ~1.5M x 384).
    */
-  readonly hnsw?: { readonly m?: number; readonly efConstruction?: number; readonly deferred?: boolean };
+  readonly hnsw?: {
+    readonly m?: number;
+    readonly efConstruction?: number;
+    readonly deferred?: boolean;
+    readonly buildMemoryMB?: number;
+  };
   /** `hnsw.ef_search` set per query (raised to k when k is larger). Higher is slower and more exact. */
   readonly efSearch?: number;
   /** Pool size: concurrent queries of this process. */
@@ -30,10 +38,17 @@ export interface PgBackendOptions {
 export interface ResolvedPgConfig {
   readonly url: string;
   readonly schema: string;
-  readonly hnsw: { readonly m: number; readonly efConstruction: number; readonly deferred: boolean };
+  readonly hnsw: PgHnswSettings;
   readonly efSearch: number;
   readonly poolMax: number;
   readonly dropSchemaOnClose: boolean;
+}
+
+export interface PgHnswSettings {
+  readonly m: number;
+  readonly efConstruction: number;
+  readonly deferred: boolean;
+  readonly buildMemoryMB: number;
 }
 
 /** pgvector's HNSW index supports up to 2,000 dimensions for `vector`. */
@@ -48,6 +63,7 @@ const schema = z
         m: z.number().int().min(2).max(100).default(16),
         efConstruction: z.number().int().min(4).max(1000).default(64),
         deferred: z.boolean().default(false),
+        buildMemoryMB: z.number().int().min(64).max(1_048_576).default(4096),
       })
       .strict()
       .default({}),

@@ -36,6 +36,7 @@ import {
   searchSql,
   writeSql,
 } from './sql-records.js';
+import { hnswGraphBytes } from './store-namespaces.js';
 import { rounds, roundWrites, textOfSourceOf, writeStatementParams } from './write-plan.js';
 
 /** Pure tests of the SQL builders and codecs: they run without a server (STYLE.md #6). */
@@ -434,9 +435,12 @@ describe('write plan and config', () => {
     expect(config).toMatchObject({
       schema: 'reembed',
       efSearch: 40,
-      hnsw: { m: 16, efConstruction: 64, deferred: false },
+      hnsw: { m: 16, efConstruction: 64, deferred: false, buildMemoryMB: 4096 },
     });
     expect(Object.isFrozen(config)).toBe(true);
+    expect(() => resolvePgConfig({ url: 'postgres://h/db', hnsw: { buildMemoryMB: 32 } })).toThrow(
+      /buildMemoryMB/,
+    );
     expect(() => resolvePgConfig({ url: 'mysql://x' })).toThrow(/url/);
     expect(() => resolvePgConfig({ url: 'postgres://h/db', schema: 'Bad-Name' })).toThrow(/schema/);
     expect(() => resolvePgConfig({ url: 'postgres://h/db', hnsw: { m: 32, efConstruction: 40 } })).toThrow(
@@ -445,6 +449,16 @@ describe('write plan and config', () => {
     expect(redactUrl('postgres://reembed:s3cret@127.0.0.1:5432/reembed')).toBe(
       'postgres://reembed:***@127.0.0.1:5432/reembed',
     );
+  });
+
+  it('sizes the HNSW build memory to the graph pgvector holds, not below what it measured', () => {
+    // pgvector 0.8, 384-d, m 16: 16 MB of maintenance_work_mem spilled after 7,239 rows (NOTICE "hnsw graph
+    // no longer fits"), 2,318 bytes per row. The estimate must cover that, without reserving far more.
+    const measured = 16 * 2 ** 20;
+    expect(hnswGraphBytes(7239, 384, 16)).toBeGreaterThan(measured);
+    expect(hnswGraphBytes(7239, 384, 16)).toBeLessThan(1.25 * measured);
+    expect(hnswGraphBytes(1_000_000, 384, 16) / 2 ** 30).toBeCloseTo(2.54, 1);
+    expect(hnswGraphBytes(2000, 768, 32)).toBeGreaterThan(hnswGraphBytes(2000, 384, 16));
   });
 
   it('never imports pg statically: the driver loads only when a Postgres backend opens', () => {

@@ -26,7 +26,7 @@ import {
   spaceMismatch,
 } from '../shared/write-validation.js';
 import { encodeTextArray } from './codec.js';
-import { PG_MAX_DIMENSION } from './config.js';
+import { PG_MAX_DIMENSION, type PgHnswSettings } from './config.js';
 import { num, type PgPoolLike, type PgQueryable, run, withTransaction } from './pool.js';
 import { type PreparedSearch, prepareSearch } from './search.js';
 import { exactCandidates } from './search-many.js';
@@ -64,7 +64,7 @@ export const PG_STORE_CAPABILITIES: StoreCapabilities = Object.freeze({
 
 export interface PgStoreSettings {
   readonly schema: string;
-  readonly hnsw: { readonly m: number; readonly efConstruction: number; readonly deferred: boolean };
+  readonly hnsw: PgHnswSettings;
   readonly efSearch: number;
   /** Oid of pgvector's `vector` type in this database (for binary `vector[]` parameters). */
   readonly vectorOid: number;
@@ -329,8 +329,10 @@ export class PgVectorStore implements VectorStore {
    */
   async buildIndex(namespace: string): Promise<void> {
     const meta = await this.#requireMeta(namespace);
-    const { schema } = this.#settings;
-    await withTransaction(this.#pool, 'build the HNSW index', (tx) => buildNamespaceIndex(tx, schema, meta));
+    const { schema, hnsw } = this.#settings;
+    await withTransaction(this.#pool, 'build the HNSW index', (tx) =>
+      buildNamespaceIndex(tx, schema, meta, hnsw.buildMemoryMB),
+    );
   }
 
   /** Whether the namespace's HNSW index exists. */
