@@ -1,7 +1,7 @@
 import { canonicalJson, sha256Hex } from './canonical.js';
 import { ReembedError } from './errors.js';
 import type { Qrels } from './metrics.js';
-import { assertSetName, unknownSet } from './set-names.js';
+import { assertSetName, STORED_SETS, unknownSet } from './set-names.js';
 
 /**
  * A golden set: queries with judged documents, frozen after validation. Loaders (src/eval) stream files
@@ -220,15 +220,9 @@ export function unknownDocIds(golden: GoldenSet, known: { has(id: string): boole
 
 /** Golden set names are catalog keys: letters, digits, `.`, `_`, `-`, starting with a letter or digit. */
 export function assertGoldenName(name: string): void {
-  assertSetName('Golden set', name, 'scifact-test');
+  assertSetName(STORED_SETS.golden, name);
 }
 
 export function unknownGoldenSet(name: string, known: readonly string[]): ReembedError {
-  return unknownSet(
-    'golden set',
-    name,
-    known,
-    'sets',
-    'Save one with: reembed eval --golden <dir|file.jsonl> --save-as <name>.',
-  );
+  return unknownSet(STORED_SETS.golden, name, known);
 }

@@ -12,7 +12,7 @@ import {
   tokenPieces,
   wordLength,
 } from './probe-text.js';
-import { assertSetName, unknownSet } from './set-names.js';
+import { assertSetName, STORED_SETS, unknownSet } from './set-names.js';
 import { lazyZod } from './zod.js';
 
 /**
@@ -317,17 +317,11 @@ function kindOrder(params: ProbeParams, u: number): ProbeKind[] {
 
 /** Probe set names are catalog keys (referenced as `probe:<name>`): letters, digits, `.`, `_`, `-`. */
 export function assertProbeName(name: string): void {
-  assertSetName('Probe set', name, 'docs-probe');
+  assertSetName(STORED_SETS.probe, name);
 }
 
 export function unknownProbeSet(name: string, known: readonly string[]): ReembedError {
-  return unknownSet(
-    'probe set',
-    name,
-    known,
-    'probe sets',
-    'Build one with: reembed probe create <collection> --name <name>.',
-  );
+  return unknownSet(STORED_SETS.probe, name, known);
 }
 
 /** A stored probe whose rows no longer hash to its digest was edited outside reembed. */

@@ -1,11 +1,10 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import type { ReembedError } from '../core/errors.js';
-import { defineSpace } from '../core/space.js';
 import { fakeClock } from '../testing/fixtures.js';
 import type { Fault } from '../testing/openai-server.js';
 import { createOpenAICompatibleEmbedder, type OpenAIRetryEvent } from './openai.js';
-import { rejection, toy, useOpenAIServers } from './test-support.js';
+import { rejection, remoteSpace, toy, useOpenAIServers } from './test-support.js';
 
 // Faults over real HTTP on 127.0.0.1: retries (429/5xx/timeouts/resets), exhaustion, fatal statuses,
 // validation of every response, and the API key never leaving in errors or events.
@@ -38,17 +37,15 @@ async function setup({
     leakKeyInErrors: leak,
     faults: { script: script ?? [], ...(always ? { rate: { probability: 1, faults: [always] } } : {}) },
   });
-  const space = defineSpace(
+  const space = remoteSpace(
     'remote-v1',
-    { provider: 'openai', model: 'toy', dimension: 8 },
+    {},
     {
-      options: {
-        baseUrl: server.url,
-        apiKey: '$env:K',
-        retryBaseMs: 100,
-        maxRetries: 3,
-        ...runtime,
-      } as never,
+      baseUrl: server.url,
+      apiKey: '$env:K',
+      retryBaseMs: 100,
+      maxRetries: 3,
+      ...runtime,
     },
   );
   const clock = fakeClock();
@@ -162,11 +159,7 @@ describe('retries', () => {
 
   it('maps a 413 (TEI batch limit) to EMBEDDER_FAILED with a hint, without a key configured', async () => {
     const server = await startServer({ embed: (t) => toy(t), maxBatchSize: 2 });
-    const space = defineSpace(
-      'tei',
-      { provider: 'tei', model: 'toy', dimension: 8 },
-      { options: { baseUrl: server.url } },
-    );
+    const space = remoteSpace('tei', { provider: 'tei' }, { baseUrl: server.url });
     const error = await rejection(ok(createOpenAICompatibleEmbedder(space)));
     expect(error.code).toBe('EMBEDDER_FAILED');
     expect(error.details.status).toBe(413);

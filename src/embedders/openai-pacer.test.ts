@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { defineSpace } from '../core/space.js';
 import { type OpenAICompatibleServer, startOpenAICompatibleServer } from '../testing/openai-server.js';
 import { formatDuration } from '../testing/openai-server-limits.js';
 import { driveRateLimited } from '../testing/rate-drive.js';
 import { createOpenAICompatibleEmbedder } from './openai.js';
 import { parseDuration } from './openai-pacer.js';
+import { remoteSpace } from './test-support.js';
 
 // Provider-bound speed against the real local server enforcing OpenAI-style limits: the embedder learns
 // the limit from the x-ratelimit-* headers and paces itself at it; concurrency grows to what the limit
@@ -21,12 +21,9 @@ const texts = (n: number) =>
   Array.from({ length: n }, (_, i) => `document ${i} ${'word '.repeat(10 + (i % 20))}`.trim());
 
 function embedderFor(url: string, options: Record<string, unknown> = {}) {
-  const space = defineSpace(
-    'limited-v1',
-    { provider: 'openai', model: 'toy-embed', dimension: 4 },
-    { options: { baseUrl: url, ...options } as never },
+  return createOpenAICompatibleEmbedder(
+    remoteSpace('limited-v1', { model: 'toy-embed', dimension: 4 }, { baseUrl: url, ...options }),
   );
-  return createOpenAICompatibleEmbedder(space);
 }
 
 describe('the test server enforces OpenAI-style rate limits', () => {

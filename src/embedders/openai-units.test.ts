@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { isReembedError } from '../core/errors.js';
 import { Semaphore } from '../core/semaphore.js';
-import { defineSpace } from '../core/space.js';
 import { redact, resolveOpenAIConfig, resolveRequestTarget } from './openai-config.js';
 import { decodeBase64Float32, parseEmbeddingResponse, providerErrorMessage } from './openai-response.js';
 import { isRetryableStatus, parseRetryAfter } from './openai-retry.js';
 import { estimateTokens, planBatches } from './openai-tokens.js';
+import { remoteSpace } from './test-support.js';
 
 // Pure pieces of the OpenAI-compatible embedder, tested without a network.
 
@@ -155,13 +155,7 @@ describe('response parsing', () => {
 
 describe('configuration', () => {
   const space = (options: Record<string, unknown>, params: Record<string, unknown> = {}) =>
-    defineSpace(
-      'cfg',
-      { provider: 'openai', model: 'm-1', dimension: 3, params: params as never },
-      {
-        options: options as never,
-      },
-    );
+    remoteSpace('cfg', { model: 'm-1', dimension: 3, params: params as never }, options);
 
   it('resolves defaults for an OpenAI-style endpoint', () => {
     const config = resolveOpenAIConfig(space({ baseUrl: 'http://localhost:11434/v1/' }));

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { isReembedError, type ReembedError } from '../core/errors.js';
-import { defineSpace, type SpaceSpecInput } from '../core/space.js';
+import type { SpaceSpecInput } from '../core/space.js';
 import { normalizeInPlace } from '../core/vector.js';
 import { fakeClock } from '../testing/fixtures.js';
 import type { OpenAICompatibleServerOptions } from '../testing/openai-server.js';
 import { createOpenAICompatibleEmbedder, type OpenAICompatibleEmbedderOptions } from './openai.js';
-import { rejection, toy, useOpenAIServers } from './test-support.js';
+import { rejection, remoteSpace, toy, useOpenAIServers } from './test-support.js';
 
 // Integration tests over real HTTP on 127.0.0.1: happy path, ordering, batching, concurrency, Azure,
 // configuration and secrets, abort. Faults and retries are in openai-faults.test.ts.
@@ -22,16 +22,10 @@ async function setup(
 ) {
   const dimension = spec.dimension ?? 8;
   const server = await startServer({ embed: (t) => toy(t, 8), apiKey: KEY, ...serverOptions });
-  const space = defineSpace(
+  const space = remoteSpace(
     'remote-v1',
-    {
-      provider: 'openai',
-      model: 'toy-embed',
-      dimension,
-      inputType: { query: 'query: ', document: 'passage: ' },
-      ...spec,
-    },
-    { options: { baseUrl: server.url, apiKey: '$env:TEST_EMBED_KEY', ...runtime } as never },
+    { model: 'toy-embed', dimension, inputType: { query: 'query: ', document: 'passage: ' }, ...spec },
+    { baseUrl: server.url, apiKey: '$env:TEST_EMBED_KEY', ...runtime },
   );
   const clock = fakeClock();
   const embedder = createOpenAICompatibleEmbedder(space, {
@@ -104,17 +98,10 @@ describe('OpenAI-compatible embedder: happy path', () => {
 
   it('speaks the Azure dialect: deployment path, api-version query, api-key header', async () => {
     const server = await startServer({ embed: (t) => toy(t), apiKey: KEY });
-    const space = defineSpace(
+    const space = remoteSpace(
       'azure-v1',
-      { provider: 'azure-openai', model: 'text-embedding-3-small', dimension: 8 },
-      {
-        options: {
-          baseUrl: server.origin,
-          deployment: 'emb-prod',
-          apiKey: '$env:AZ_KEY',
-          apiVersion: '2024-10-21',
-        },
-      },
+      { provider: 'azure-openai', model: 'text-embedding-3-small' },
+      { baseUrl: server.origin, deployment: 'emb-prod', apiKey: '$env:AZ_KEY', apiVersion: '2024-10-21' },
     );
     const embedder = createOpenAICompatibleEmbedder(space, { env: { AZ_KEY: KEY } });
     await embedder.embed(['hello'], { inputType: 'query' });
@@ -174,12 +161,12 @@ describe('OpenAI-compatible embedder: batching and concurrency', () => {
 });
 
 describe('OpenAI-compatible embedder: configuration and secrets', () => {
-  const base = { provider: 'openai', model: 'm', dimension: 8 } as const;
-
   it('refuses a literal API key without echoing it', () => {
-    const space = defineSpace('lit', base, {
-      options: { baseUrl: 'http://127.0.0.1:9/v1', apiKey: 'sk-live-abc123xyz' },
-    });
+    const space = remoteSpace(
+      'lit',
+      { model: 'm' },
+      { baseUrl: 'http://127.0.0.1:9/v1', apiKey: 'sk-live-abc123xyz' },
+    );
     let error: unknown;
     try {
       createOpenAICompatibleEmbedder(space);
@@ -194,7 +181,7 @@ describe('OpenAI-compatible embedder: configuration and secrets', () => {
   it('refuses literal credential headers, unknown options and reserved body fields', () => {
     const make = (options: Record<string, unknown>) => () =>
       createOpenAICompatibleEmbedder(
-        defineSpace('cfg', base, { options: { baseUrl: 'http://127.0.0.1:9/v1', ...options } as never }),
+        remoteSpace('cfg', { model: 'm' }, { baseUrl: 'http://127.0.0.1:9/v1', ...options }),
       );
     expect(make({ headers: { Authorization: 'Bearer sk-zzz' } })).toThrow(/credential/);
     expect(make({ maxRetry: 3 })).toThrow(/maxRetry/);

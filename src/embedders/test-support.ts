@@ -1,5 +1,6 @@
 import { afterEach } from 'vitest';
 import { isReembedError, type ReembedError } from '../core/errors.js';
+import { defineSpace, type Space, type SpaceSpecInput } from '../core/space.js';
 import {
   type OpenAICompatibleServer,
   type OpenAICompatibleServerOptions,
@@ -7,8 +8,8 @@ import {
 } from '../testing/openai-server.js';
 
 /**
- * Shared by the OpenAI-compatible embedder's tests (not built into dist): the fake provider's model and
- * the error a call ends in.
+ * Shared by the OpenAI-compatible embedder's tests (not built into dist): the fake provider's model, the
+ * spaces that call it and the error a call ends in.
  */
 
 /** A deterministic toy model: FNV-1a of the text seeds a small xorshift stream. Never the zero vector. */
@@ -23,6 +24,22 @@ export function toy(text: string, dimension = 8): Float32Array {
     v[i] = ((h >>> 0) / 0xffffffff) * 2 - 1 + 0.01;
   }
   return v;
+}
+
+/**
+ * A space of an OpenAI-compatible provider (by default `openai`, model `toy`, 8 dimensions; `spec` overrides
+ * any field) with `options` as its runtime options, unchecked so a test can pass what the schema refuses.
+ */
+export function remoteSpace(
+  name: string,
+  spec: Partial<SpaceSpecInput>,
+  options: Record<string, unknown>,
+): Space {
+  return defineSpace(
+    name,
+    { provider: 'openai', model: 'toy', dimension: 8, ...spec },
+    { options: options as never },
+  );
 }
 
 /** The `ReembedError` a promise rejects with (anything else fails the test). */

@@ -1,7 +1,12 @@
 import { expect, it } from 'vitest';
 import type { GoldenSet } from '../core/golden.js';
 import type { Catalog } from '../ports/catalog.js';
-import type { GoldenSetRepository } from '../ports/evaluation-sets.js';
+import type { GoldenSetInfo, GoldenSetRepository } from '../ports/evaluation-sets.js';
+import {
+  type EvaluationSetKind,
+  expectSavedAndListed,
+  expectSaveReplaceDelete,
+} from './evaluation-set-cases.js';
 import { expectCode, goldenSetOf } from './fixtures.js';
 import { describeSuite, type SuiteOptions } from './suite.js';
 
@@ -47,51 +52,33 @@ export function sampleGolden(extra = false): GoldenSet {
  */
 export function testGoldenSetRepository(options: GoldenSetSuiteOptions): void {
   describeSuite('Golden set repository', options, (h) => {
+    const kind = (): EvaluationSetKind<GoldenSet, GoldenSetInfo> => ({
+      repository: h.goldenSets,
+      catalog: h.catalog,
+      audit: 'golden',
+      sample: () => sampleGolden(),
+      other: () => sampleGolden(true),
+    });
+
     it('round-trips queries in order, graded judgments, skipped counts and the digest', async () => {
-      const golden = sampleGolden();
-      const info = await h.goldenSets.save('mini', golden, { actor: 'alice', source: '/data/mini' });
-      expect(info).toMatchObject({
+      const { saved, back } = await expectSavedAndListed(kind(), 'mini', '/data/mini', {
         kind: 'golden-set-info',
-        name: 'mini',
-        digest: golden.digest,
         queries: 2,
         judgments: 4,
-        savedBy: 'alice',
-        source: '/data/mini',
       });
-      const back = await h.goldenSets.get('mini');
       expect(back.name).toBe('mini');
-      expect(back.digest).toBe(golden.digest);
-      expect(back.queries).toEqual(golden.queries);
+      expect(back.digest).toBe(saved.digest);
+      expect(back.queries).toEqual(saved.queries);
       expect(back.queries.map((q) => q.id)).toEqual(['q2', 'q1']);
       expect(back.qrels).toEqual({ q1: { d1: 3, d2: 0 }, q2: { d9: 1, D10: 0.5 } });
       expect(back.skipped).toEqual({ noJudgments: 1, noRelevant: 1, judgmentsWithoutQuery: 1 });
       expect(back.judgments).toBe(4);
-      const listed = await h.goldenSets.list();
-      expect(listed).toEqual([info]);
       const audit = await h.catalog.listAudit({ action: 'golden.save' });
       expect(audit).toEqual([expect.objectContaining({ actor: 'alice', subject: 'mini' })]);
     });
 
     it('saving the same content is a no-op; other content needs replace; every change is audited', async () => {
-      await h.goldenSets.save('mini', sampleGolden(), { actor: 'alice' });
-      await h.goldenSets.save('mini', sampleGolden(), { actor: 'bob' });
-      expect(await h.catalog.listAudit({ action: 'golden.save' })).toHaveLength(1);
-      await expectCode(h.goldenSets.save('mini', sampleGolden(true)), 'ALREADY_EXISTS');
-      const replaced = await h.goldenSets.save('mini', sampleGolden(true), { replace: true, actor: 'bob' });
-      expect(replaced.digest).toBe(sampleGolden(true).digest);
-      expect((await h.goldenSets.get('mini')).qrels.q2).toEqual({ d9: 1, D10: 0.5, d10: 2 });
-      expect(await h.goldenSets.delete('mini', { actor: 'carol' })).toBe(true);
-      expect(await h.goldenSets.delete('mini', { actor: 'carol' })).toBe(false);
-      const audit = (await h.catalog.listAudit({ subject: 'mini' })).filter((a) =>
-        a.action.startsWith('golden.'),
-      );
-      expect(audit.map((a) => [a.action, a.actor]).sort()).toEqual([
-        ['golden.delete', 'carol'],
-        ['golden.save', 'alice'],
-        ['golden.save', 'bob'],
-      ]);
-      await expectCode(h.goldenSets.get('mini'), 'NOT_FOUND');
+      await expectSaveReplaceDelete(kind(), 'mini');
       expect(await h.count(`SELECT COUNT(*) AS n FROM ${h.table('golden_qrels')}`)).toBe(0);
       expect(await h.count(`SELECT COUNT(*) AS n FROM ${h.table('golden_queries')}`)).toBe(0);
     });

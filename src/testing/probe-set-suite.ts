@@ -1,7 +1,12 @@
 import { expect, it } from 'vitest';
 import { type ProbeSet, probeSetValue, resolveProbeParams } from '../core/probe.js';
 import type { Catalog } from '../ports/catalog.js';
-import type { ProbeSetRepository } from '../ports/evaluation-sets.js';
+import type { ProbeSetInfo, ProbeSetRepository } from '../ports/evaluation-sets.js';
+import {
+  type EvaluationSetKind,
+  expectSavedAndListed,
+  expectSaveReplaceDelete,
+} from './evaluation-set-cases.js';
 import { expectCode } from './fixtures.js';
 import { describeSuite, type SuiteOptions } from './suite.js';
 
@@ -49,46 +54,26 @@ export function sampleProbe(
  */
 export function testProbeSetRepository(options: ProbeSetSuiteOptions): void {
   describeSuite('Probe set repository', options, (h) => {
+    const kind = (): EvaluationSetKind<ProbeSet, ProbeSetInfo> => ({
+      repository: h.probes,
+      catalog: h.catalog,
+      audit: 'probe',
+      sample: () => sampleProbe(),
+      other: () => sampleProbe('docs', 2),
+    });
+
     it('stores a probe and reads it back with the same digest, queries in order', async () => {
-      const probe = sampleProbe();
-      const info = await h.probes.save('docs', probe, { actor: 'alice', source: 'test' });
-      expect(info).toMatchObject({
+      const { saved, back } = await expectSavedAndListed(kind(), 'docs', 'test', {
         kind: 'probe-set-info',
-        name: 'docs',
         collection: 'docs',
-        digest: probe.digest,
         queries: 31,
-        savedBy: 'alice',
-        source: 'test',
+        population: { live: 500 },
       });
-      const back = await h.probes.get('docs');
-      expect(back).toEqual(probe);
-      expect((await h.probes.list()).map((p) => [p.name, p.digest, p.population.live])).toEqual([
-        ['docs', probe.digest, 500],
-      ]);
+      expect(back).toEqual(saved);
     });
 
     it('saving the same content is a no-op; other content needs replace; every change is audited', async () => {
-      await h.probes.save('docs', sampleProbe(), { actor: 'alice' });
-      await h.probes.save('docs', sampleProbe(), { actor: 'bob' });
-      await expectCode(h.probes.save('docs', sampleProbe('docs', 2), { actor: 'bob' }), 'ALREADY_EXISTS');
-      const replaced = await h.probes.save('docs', sampleProbe('docs', 2), { actor: 'bob', replace: true });
-      expect(replaced.params.seed).toBe(2);
-      expect((await h.probes.get('docs')).params.seed).toBe(2);
-      expect(await h.probes.delete('docs', { actor: 'carol' })).toBe(true);
-      expect(await h.probes.delete('docs', { actor: 'carol' })).toBe(false);
-      const audit = (await h.catalog.listAudit({ subject: 'docs' })).filter((a) =>
-        a.action.startsWith('probe.'),
-      );
-      expect(audit.map((a) => [a.action, a.actor])).toEqual(
-        expect.arrayContaining([
-          ['probe.save', 'alice'],
-          ['probe.save', 'bob'],
-          ['probe.delete', 'carol'],
-        ]),
-      );
-      expect(audit).toHaveLength(3);
-      await expectCode(h.probes.get('docs'), 'NOT_FOUND');
+      await expectSaveReplaceDelete(kind(), 'docs');
     });
 
     it('refuses bad names and detects rows changed outside reembed', async () => {

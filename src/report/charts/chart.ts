@@ -33,18 +33,26 @@ export function chart(
   return Object.freeze({ empty: null, alert: false, ...fields });
 }
 
-/** What a chart states whether or not it draws: its id, title, caption and the table of its numbers. */
+/**
+ * What a chart states whether or not it draws: its id, title, caption, the table of its numbers, and what
+ * to run to get data when it has none.
+ */
 export type ChartHead = Pick<ReportChart, 'id' | 'title' | 'caption' | 'table'> &
-  Partial<Pick<ReportChart, 'alert'>>;
+  Partial<Pick<ReportChart, 'alert'>> & { readonly ifEmpty: string };
 
-/** A chart with nothing to draw: `empty` says why, and what to run to get data. */
-export function emptyChart(head: ChartHead, empty: string): ReportChart {
-  return chart({ ...head, spec: null, empty });
-}
-
-/** A drawn chart: the picture carries the chart's title. */
-export function drawnChart(head: ChartHead, spec: Omit<ChartSpec, 'title'>): ReportChart {
-  return chart({ ...head, spec: { title: head.title, ...spec } });
+/**
+ * A chart of the report: drawn by `draw` when there is data (the picture carries the chart's title), else
+ * empty, `head.ifEmpty` saying why and what to run to get data.
+ */
+export function reportChart(
+  head: ChartHead,
+  hasData: boolean,
+  draw: () => Omit<ChartSpec, 'title'>,
+): ReportChart {
+  const { ifEmpty, ...fields } = head;
+  return hasData
+    ? chart({ ...fields, spec: { title: head.title, ...draw() } })
+    : chart({ ...fields, spec: null, empty: ifEmpty });
 }
 
 /** Fixed digits, or `–` for a missing number. */

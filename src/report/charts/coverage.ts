@@ -1,6 +1,7 @@
 import type { ReportData } from '../data.js';
 import { sampleRatio } from '../data.js';
-import { drawnChart, emptyChart, percent, type ReportChart } from './chart.js';
+import type { ChartSpec } from '../svg/spec.js';
+import { percent, type ReportChart, reportChart } from './chart.js';
 import { COLORS, namespaceColors, WIDTH } from './theme.js';
 
 /**
@@ -17,13 +18,17 @@ export function coverageChart(data: ReportData): ReportChart {
     columns: ['time', 'namespace', 'current', 'live', 'stale', 'coverage'],
     rows: samples.map((s) => [s.at, s.namespace, s.current, s.live, s.stale, percent(sampleRatio(s), 2)]),
   };
-  const head = { id: 'coverage', title, caption, table };
-  if (samples.length === 0) {
-    return emptyChart(
-      head,
-      'No namespaces. Create a collection first: reembed collection create docs --space <space>.',
-    );
-  }
+  const head = {
+    id: 'coverage',
+    title,
+    caption,
+    table,
+    ifEmpty: 'No namespaces. Create a collection first: reembed collection create docs --space <space>.',
+  };
+  return reportChart(head, samples.length > 0, () => drawCoverage(data, samples));
+}
+
+function drawCoverage(data: ReportData, samples: ReportData['coverage']): Omit<ChartSpec, 'title'> {
   const colors = namespaceColors(data);
   const names = [...new Set(samples.map((s) => s.namespace))].sort();
   const first = samples[0]?.at ?? data.generatedAt;
@@ -38,7 +43,7 @@ export function coverageChart(data: ReportData): ReportChart {
   const subtitle = data.coverageHistory
     ? `${samples.length} samples, ${first.slice(0, 19).replace('T', ' ')} to ${last.slice(0, 19).replace('T', ' ')} UTC`
     : 'this backend keeps no coverage history: current values only';
-  return drawnChart(head, {
+  return {
     subtitle,
     panels: [
       {
@@ -76,7 +81,7 @@ export function coverageChart(data: ReportData): ReportChart {
         symbol: 'line',
       })),
     },
-  });
+  };
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { ReportData } from '../data.js';
-import { drawnChart, emptyChart, fixed, type ReportChart, windowText } from './chart.js';
+import type { ChartSpec } from '../svg/spec.js';
+import { fixed, type ReportChart, reportChart, windowText } from './chart.js';
 import { COLORS, WIDTH } from './theme.js';
 
 /** Read latency p50 and p99 per namespace: recorded traffic when there is some, else the evaluation's queries. */
@@ -14,13 +15,22 @@ export function latencyChart(data: ReportData): ReportChart {
     columns: ['namespace', 'p50 ms', 'p99 ms', 'reads', 'source'],
     rows: rows.map((r) => [r.namespace, fixed(r.p50, 2), fixed(r.p99, 2), r.samples, r.source]),
   };
-  const head = { id: 'latency', title, caption, table };
-  if (rows.length === 0) {
-    return emptyChart(
-      head,
+  const head = {
+    id: 'latency',
+    title,
+    caption,
+    table,
+    ifEmpty:
       'No latency measured: no query traffic was recorded in the window and nothing was evaluated. Serve queries with traffic recording on (`reembed search`, or recordTraffic(app) in the library), or pass --golden.',
-    );
-  }
+  };
+  return reportChart(head, rows.length > 0, () => drawLatency(data, rows, fromTraffic));
+}
+
+function drawLatency(
+  data: ReportData,
+  rows: ReportData['latency'],
+  fromTraffic: boolean,
+): Omit<ChartSpec, 'title'> {
   const subtitle = fromTraffic
     ? `served reads, ${windowText(data)} · lower is better`
     : 'golden-set evaluation queries (no recorded traffic) · lower is better';
@@ -29,7 +39,7 @@ export function latencyChart(data: ReportData): ReportChart {
     segments: value === null ? [] : [{ value, color: quantile === 'p50' ? COLORS.p50 : COLORS.p99 }],
     text: `${quantile} ${value === null ? '–' : ms(value)}`,
   });
-  return drawnChart(head, {
+  return {
     subtitle,
     panels: [
       {
@@ -48,5 +58,5 @@ export function latencyChart(data: ReportData): ReportChart {
         { label: 'p99', color: COLORS.p99, symbol: 'square' },
       ],
     },
-  });
+  };
 }

@@ -1,5 +1,6 @@
 import type { ReportData } from '../data.js';
-import { drawnChart, emptyChart, fixed, percent, type ReportChart } from './chart.js';
+import type { ChartSpec } from '../svg/spec.js';
+import { fixed, percent, type ReportChart, reportChart } from './chart.js';
 import { QUALITY_METRICS } from './quality.js';
 import { COLORS, PALETTE, WIDTH } from './theme.js';
 
@@ -53,16 +54,26 @@ export function qualityCurvesChart(data: ReportData): ReportChart {
     columns: ['method', 'coverage', ...metrics],
     rows: tableRows(shown, metrics),
   };
-  const head = { id: 'quality-curves', title, caption, table };
-  if (shown.length === 0) {
-    return emptyChart(
-      head,
+  const head = {
+    id: 'quality-curves',
+    title,
+    caption,
+    table,
+    ifEmpty:
       'No curves. Pass `--curves FILE` with the JSON a quality-during-migration benchmark wrote (e.g. bench/results/quality.json).',
-    );
-  }
+  };
+  return reportChart(head, shown.length > 0, () => drawCurves(data, methods, metrics, shown));
+}
+
+function drawCurves(
+  data: ReportData,
+  methods: readonly string[],
+  metrics: readonly string[],
+  shown: ReportData['quality']['curves'],
+): Omit<ChartSpec, 'title'> {
   const colors = curveColors(methods);
   const top = yMax(shown);
-  return drawnChart(head, {
+  return {
     subtitle: `${data.quality.curvesDataset ? `${data.quality.curvesDataset}: ` : ''}quality vs share of documents already in the new space · higher is better`,
     layout: 'row',
     spacing: 32,
@@ -98,7 +109,7 @@ export function qualityCurvesChart(data: ReportData): ReportChart {
         dashed: /^clean /i.test(method),
       })),
     },
-  });
+  };
 }
 
 const METRIC_LABEL = new Map<string, string>(QUALITY_METRICS.map(([key, name]) => [key, name]));

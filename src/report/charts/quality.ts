@@ -1,5 +1,6 @@
 import type { QualityRow, ReportData } from '../data.js';
-import { drawnChart, emptyChart, fixed, percent, type ReportChart } from './chart.js';
+import type { ChartSpec } from '../svg/spec.js';
+import { fixed, percent, type ReportChart, reportChart } from './chart.js';
 import { COLORS, PALETTE } from './theme.js';
 
 /** The metrics the quality charts draw, with their display names. */
@@ -57,18 +58,23 @@ export function qualityChart(data: ReportData): ReportChart {
   const caption =
     'Golden-set quality of each namespace, and of an alias that serves a mix of both during a migration (split or fused routing). ' +
     'Higher is better; the old namespace is grey, the new one blue, the mix orange.';
-  const head = { id: 'quality', title, caption, table };
-  if (rows.length === 0) {
-    return emptyChart(
-      head,
+  const head = {
+    id: 'quality',
+    title,
+    caption,
+    table,
+    ifEmpty:
       'No evaluation yet. Run `reembed report --golden DIR|NAME` (a BEIR directory, a JSONL file or a stored golden set) to evaluate every namespace.',
-    );
-  }
+  };
+  return reportChart(head, rows.length > 0, () => drawQuality(rows));
+}
+
+function drawQuality(rows: readonly QualityRow[]): Omit<ChartSpec, 'title'> {
   const roles = [...new Set(rows.map((r) => r.role))];
   const golden = rows[0]?.golden;
   const metrics = QUALITY_METRICS.filter(([key]) => rows.some((r) => r.metrics[key] !== undefined));
   const colorOf = (role: string): string => ROLE_COLORS.get(role) ?? COLORS.muted;
-  return drawnChart(head, {
+  return {
     subtitle: golden ? `golden set ${golden.name}, ${golden.queries} queries · higher is better` : '',
     layout: 'row',
     spacing: 48,
@@ -95,7 +101,7 @@ export function qualityChart(data: ReportData): ReportChart {
     legend: {
       items: roles.map((role) => ({ label: role, color: colorOf(role), symbol: 'square' as const })),
     },
-  });
+  };
 }
 
 function rank(role: string): number {

@@ -1,6 +1,6 @@
 import type { ReportData } from '../data.js';
-import type { AreaPanel, BarPanel } from '../svg/spec.js';
-import { drawnChart, emptyChart, percent, type ReportChart, windowText } from './chart.js';
+import type { AreaPanel, BarPanel, ChartSpec } from '../svg/spec.js';
+import { percent, type ReportChart, reportChart, windowText } from './chart.js';
 import { COLORS, namespaceColors, WIDTH } from './theme.js';
 
 /**
@@ -29,13 +29,18 @@ export function trafficChart(data: ReportData): ReportChart {
       ]),
     ],
   };
-  const head = { id: 'traffic', title, caption, table };
-  if (rows.length === 0) {
-    return emptyChart(
-      head,
+  const head = {
+    id: 'traffic',
+    title,
+    caption,
+    table,
+    ifEmpty:
       'No query traffic recorded in the window. Traffic is recorded by `reembed search` and by recordTraffic(app) in the library.',
-    );
-  }
+  };
+  return reportChart(head, rows.length > 0, () => drawTraffic(data, rows));
+}
+
+function drawTraffic(data: ReportData, rows: ReportData['traffic']): Omit<ChartSpec, 'title'> {
   const colors = namespaceColors(data);
   const names = rows.map((r) => r.namespace).sort();
   const colorOf = (name: string): string => colors.get(name) ?? COLORS.muted;
@@ -64,9 +69,7 @@ export function trafficChart(data: ReportData): ReportChart {
   const legend = {
     items: names.map((name) => ({ label: name, color: colorOf(name), symbol: 'square' as const })),
   };
-  if (minutes.size < 2) {
-    return drawnChart(head, { subtitle, panels: [share] });
-  }
+  if (minutes.size < 2) return { subtitle, panels: [share] };
   const overTime: AreaPanel = {
     kind: 'area',
     width: WIDTH,
@@ -81,5 +84,5 @@ export function trafficChart(data: ReportData): ReportChart {
         .map((m) => ({ x: Date.parse(m.minute), y: m.queries })),
     })),
   };
-  return drawnChart(head, { subtitle, layout: 'column', spacing: 24, panels: [share, overTime], legend });
+  return { subtitle, layout: 'column', spacing: 24, panels: [share, overTime], legend };
 }

@@ -1,5 +1,6 @@
 import type { ReportData } from '../data.js';
-import { drawnChart, emptyChart, percent, type ReportChart } from './chart.js';
+import type { ChartSpec } from '../svg/spec.js';
+import { percent, type ReportChart, reportChart } from './chart.js';
 import { COLORS, namespaceColors, WIDTH } from './theme.js';
 
 const FOREIGN_SHADES = [COLORS.foreign, '#a50f15', '#fb6a4a', '#67000d'];
@@ -27,10 +28,22 @@ export function versionsChart(data: ReportData): ReportChart {
       r.foreign ? 'FOREIGN' : 'own',
     ]),
   };
-  const head = { id: 'versions', title, caption, table };
-  if (rows.length === 0) {
-    return emptyChart(head, 'No records yet. Ingest documents: reembed ingest docs FILE.jsonl.');
-  }
+  const head = {
+    id: 'versions',
+    title,
+    caption,
+    table,
+    alert: foreign.length > 0,
+    ifEmpty: 'No records yet. Ingest documents: reembed ingest docs FILE.jsonl.',
+  };
+  return reportChart(head, rows.length > 0, () => drawVersions(data, rows, foreign));
+}
+
+function drawVersions(
+  data: ReportData,
+  rows: ReportData['versions'],
+  foreign: ReportData['versions'],
+): Omit<ChartSpec, 'title'> {
   const nsColors = namespaceColors(data);
   const legend = (r: (typeof rows)[number]): string =>
     r.foreign
@@ -65,48 +78,45 @@ export function versionsChart(data: ReportData): ReportChart {
   const subtitle = foreign.length
     ? `ALERT: ${alerts.length === 1 ? '1 namespace holds' : `${alerts.length} namespaces hold`} records of another space`
     : 'every namespace holds one fingerprint: its own space';
-  return drawnChart(
-    { ...head, alert: foreign.length > 0 },
-    {
-      subtitle,
-      subtitleColor: foreign.length ? COLORS.foreign : COLORS.muted,
-      panels: [
-        {
-          kind: 'bar',
-          width: WIDTH - 160,
-          step: 34,
-          band: 0.65,
-          x: { title: 'share of records', domain: [0, 1], format: { style: 'percent', digits: 0 }, ticks: 5 },
-          rows: namespaces.map((ns) => {
-            const alert = alerts.find((a) => a.namespace === ns);
-            // Own space first, foreign slices after it; a few foreign records are a sliver, so the whole
-            // bar of an affected namespace gets a red outline and a call-out in words.
-            const segments = rows
-              .filter((r) => r.namespace === ns)
-              .sort((a, b) => Number(a.foreign) - Number(b.foreign))
-              .map((r) => ({ value: r.share, color: colors.get(legend(r)) ?? COLORS.muted }));
-            return {
-              label: ns,
-              bars: [{ segments }],
-              ...(alert
-                ? {
-                    outline: COLORS.foreign,
-                    note: { text: alert.text, color: COLORS.foreign, bold: true },
-                  }
-                : { note: { text: '100% own space', color: COLORS.muted } }),
-            };
-          }),
-        },
-      ],
-      legend: {
-        title: 'fingerprint and space',
-        columns: 1,
-        items: labels.map((l) => ({
-          label: l,
-          color: colors.get(l) ?? COLORS.muted,
-          symbol: 'square' as const,
-        })),
+  return {
+    subtitle,
+    subtitleColor: foreign.length ? COLORS.foreign : COLORS.muted,
+    panels: [
+      {
+        kind: 'bar',
+        width: WIDTH - 160,
+        step: 34,
+        band: 0.65,
+        x: { title: 'share of records', domain: [0, 1], format: { style: 'percent', digits: 0 }, ticks: 5 },
+        rows: namespaces.map((ns) => {
+          const alert = alerts.find((a) => a.namespace === ns);
+          // Own space first, foreign slices after it; a few foreign records are a sliver, so the whole
+          // bar of an affected namespace gets a red outline and a call-out in words.
+          const segments = rows
+            .filter((r) => r.namespace === ns)
+            .sort((a, b) => Number(a.foreign) - Number(b.foreign))
+            .map((r) => ({ value: r.share, color: colors.get(legend(r)) ?? COLORS.muted }));
+          return {
+            label: ns,
+            bars: [{ segments }],
+            ...(alert
+              ? {
+                  outline: COLORS.foreign,
+                  note: { text: alert.text, color: COLORS.foreign, bold: true },
+                }
+              : { note: { text: '100% own space', color: COLORS.muted } }),
+          };
+        }),
       },
+    ],
+    legend: {
+      title: 'fingerprint and space',
+      columns: 1,
+      items: labels.map((l) => ({
+        label: l,
+        color: colors.get(l) ?? COLORS.muted,
+        symbol: 'square' as const,
+      })),
     },
-  );
+  };
 }

@@ -3,7 +3,7 @@ import { reviewQueue, saveReviewJudgments } from '../../app/review.js';
 import type { ServerDeps, ServerEnv } from '../env.js';
 import { ReviewQuery, ReviewRequest } from '../schemas.js';
 import { ADMIN_ONLY, jsonBody, routeGroup } from './define.js';
-import { ref, resolve } from './migrations.js';
+import { action, ref, registerMigrationActions, resolve } from './migration-action.js';
 
 /**
  * The shadow-diff review queue: what the new namespace loses and gains against the old for sampled
@@ -21,16 +21,6 @@ const queue = route(
   },
 );
 
-const judge = route(
-  'POST /v1/migrations/{migration}/review',
-  'Store judgments (relevant or not) into the review golden set',
-  {
-    request: { ...ref, body: jsonBody(ReviewRequest) },
-    description:
-      'Merged into the golden set `review-<alias>` (or `golden`), grade 1 relevant and 0 not; evaluate the gates on it with `cutover {"golden": "review-<alias>"}` or POST .../gates.',
-  },
-);
-
 export function registerReviewRoutes(api: OpenAPIHono<ServerEnv>, deps: ServerDeps): void {
   api.openapi(queue, async (c) => {
     const migration = await resolve(deps.migrations, c.req.valid('param').migration);
@@ -45,13 +35,17 @@ export function registerReviewRoutes(api: OpenAPIHono<ServerEnv>, deps: ServerDe
     return c.json({ ...result }, 200);
   });
 
-  api.openapi(judge, async (c) => {
-    const migration = await resolve(deps.migrations, c.req.valid('param').migration);
-    const body = c.req.valid('json');
-    const saved = await saveReviewJudgments(deps.app, migration, body.judgments, {
-      actor: `key:${c.get('key').name}`,
-      ...(body.golden ? { golden: body.golden } : {}),
-    });
-    return c.json({ ...saved }, 200);
+  registerMigrationActions(api, deps, route, {
+    review: action({
+      summary: 'Store judgments (relevant or not) into the review golden set',
+      description:
+        'Merged into the golden set `review-<alias>` (or `golden`), grade 1 relevant and 0 not; evaluate the gates on it with `cutover {"golden": "review-<alias>"}` or POST .../gates.',
+      body: jsonBody(ReviewRequest),
+      run: ({ migration, body, actor }) =>
+        saveReviewJudgments(deps.app, migration, body.judgments, {
+          actor,
+          ...(body.golden ? { golden: body.golden } : {}),
+        }),
+    }),
   });
 }
