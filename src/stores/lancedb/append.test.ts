@@ -9,6 +9,7 @@ import { openLanceDbStore } from './open.js';
 import { type PlanItem, planWrite } from './plan.js';
 import { type ReadRow, readSourceState, redundantRows } from './read.js';
 import { DESCRIPTOR_TABLE, recordsSchema } from './schema.js';
+import type { LanceDbVectorStore } from './store.js';
 import { commitPlan } from './versioned-commit.js';
 
 const root = mkdtempSync(join(tmpdir(), 'reembed-lance-append-'));
@@ -48,13 +49,27 @@ describe('redundantRows', () => {
   });
 });
 
-/** The namespace's records table, through LanceDB's own client. */
-async function rawTable(uri: string): Promise<{ table: LanceTableLike; close(): void }> {
+/**
+ * A store on a fresh directory under `root` with the namespace created, and its records table opened
+ * through LanceDB's own client; `run` gets both, and both are closed after it.
+ */
+async function withNamespace(
+  dir: string,
+  run: (store: LanceDbVectorStore, table: LanceTableLike) => Promise<void>,
+): Promise<void> {
+  const uri = join(root, dir);
+  const store = await openLanceDbStore({ uri });
+  await store.createNamespace(ns);
   const lancedb = await import('@lancedb/lancedb');
   const db = await lancedb.connect(uri, { readConsistencyInterval: 0 });
-  const [d] = await (await db.openTable(DESCRIPTOR_TABLE)).query().where(`name = '${ns.name}'`).toArray();
-  const table = (await db.openTable(String(d?.table_name))) as unknown as LanceTableLike;
-  return { table, close: () => db.close() };
+  try {
+    const [d] = await (await db.openTable(DESCRIPTOR_TABLE)).query().where(`name = '${ns.name}'`).toArray();
+    const table = (await db.openTable(String(d?.table_name))) as unknown as LanceTableLike;
+    await run(store, table);
+  } finally {
+    db.close();
+    await store.close();
+  }
 }
 
 async function keysOf(table: LanceTableLike): Promise<string[]> {
@@ -86,41 +101,30 @@ const v = (id: string, version: number, axis = 0) =>
 
 describe('append path of a versioned write (LanceDB)', () => {
   it('appends into a fresh namespace, and a retried call after the commit changes nothing', async () => {
-    const uri = join(root, 'retry');
-    const store = await openLanceDbStore({ uri });
-    await store.createNamespace(ns);
-    const { table, close } = await rawTable(uri);
-    try {
+    await withNamespace('retry', async (_, table) => {
       expect(await commit(table, [v('a', 1), v('b', 1)])).toEqual({ written: 2, skipped: 0, records: 2 });
       const version = await table.version();
       // The same batch again, as a resume after a crash before its checkpoint repeats it: nothing new.
       expect(await commit(table, [v('a', 1), v('b', 1)])).toEqual({ written: 0, skipped: 2, records: 0 });
       expect(await table.version()).toBe(version);
       expect(await keysOf(table)).toEqual(['["a","a#0"]', '["a"]', '["b","b#0"]', '["b"]']);
-    } finally {
-      close();
-      await store.close();
-    }
+    });
   });
 
   it('heals an append that raced another process: the newest version wins, a tombstone stays, one copy per key', async () => {
-    const uri = join(root, 'race');
-    const other = await openLanceDbStore({ uri });
-    await other.createNamespace(ns);
-    const { table, close } = await rawTable(uri);
-    // Between this call's read (nothing stored) and its append, another process deletes `a` at v5,
-    // writes `b` at v3 and `c` at v1 (the same version this call appends).
-    const racing = new Proxy(table, {
-      get: (target, prop, receiver) =>
-        prop === 'add'
-          ? async (data: unknown) => {
-              await other.delete(ns.name, [{ sourceId: 'a', sourceVersion: 5 }]);
-              await other.write(ns.name, fp, [v('b', 3, 1), v('c', 1, 2)]);
-              return target.add(data as never);
-            }
-          : (Reflect.get(target, prop, receiver) as unknown),
-    }) as LanceTableLike;
-    try {
+    await withNamespace('race', async (other, table) => {
+      // Between this call's read (nothing stored) and its append, another process deletes `a` at v5,
+      // writes `b` at v3 and `c` at v1 (the same version this call appends).
+      const racing = new Proxy(table, {
+        get: (target, prop, receiver) =>
+          prop === 'add'
+            ? async (data: unknown) => {
+                await other.delete(ns.name, [{ sourceId: 'a', sourceVersion: 5 }]);
+                await other.write(ns.name, fp, [v('b', 3, 1), v('c', 1, 2)]);
+                return target.add(data as never);
+              }
+            : (Reflect.get(target, prop, receiver) as unknown),
+      }) as LanceTableLike;
       const result = await commit(racing, [v('a', 1), v('b', 1), v('c', 1, 2)]);
       expect(result).toEqual({ written: 1, skipped: 2, records: 1 });
       expect(await keysOf(table)).toEqual(['["a"]', '["b","b#0"]', '["b"]', '["c","c#0"]', '["c"]']);
@@ -135,29 +139,22 @@ describe('append path of a versioned write (LanceDB)', () => {
         'b#0@3',
         'c#0@1',
       ]);
-    } finally {
-      close();
-      await other.close();
-    }
+    });
   });
 
   it('heals a raced append whose heal a crash interrupted, on the next call that reads those sources', async () => {
-    const uri = join(root, 'crash');
-    const other = await openLanceDbStore({ uri });
-    await other.createNamespace(ns);
-    const { table, close } = await rawTable(uri);
-    const crashing = new Proxy(table, {
-      get: (target, prop, receiver) => {
-        if (prop === 'add')
-          return async (data: unknown) => {
-            await other.delete(ns.name, [{ sourceId: 'a', sourceVersion: 5 }]);
-            return target.add(data as never);
-          };
-        if (prop === 'delete') return () => Promise.reject(new Error('simulated crash'));
-        return Reflect.get(target, prop, receiver) as unknown;
-      },
-    }) as LanceTableLike;
-    try {
+    await withNamespace('crash', async (other, table) => {
+      const crashing = new Proxy(table, {
+        get: (target, prop, receiver) => {
+          if (prop === 'add')
+            return async (data: unknown) => {
+              await other.delete(ns.name, [{ sourceId: 'a', sourceVersion: 5 }]);
+              return target.add(data as never);
+            };
+          if (prop === 'delete') return () => Promise.reject(new Error('simulated crash'));
+          return Reflect.get(target, prop, receiver) as unknown;
+        },
+      }) as LanceTableLike;
       await expect(commit(crashing, [v('a', 1)])).rejects.toThrow('simulated crash');
       expect((await readSourceState(table, ['a'])).redundant).toEqual([
         "source_id = 'a' AND source_version < 5",
@@ -166,9 +163,6 @@ describe('append path of a versioned write (LanceDB)', () => {
       expect(await commit(table, [v('a', 1)])).toEqual({ written: 0, skipped: 1, records: 0 });
       expect(await keysOf(table)).toEqual(['["a"]']);
       expect((await other.heads(ns.name, ['a'])).get('a')).toMatchObject({ sourceVersion: 5, deleted: true });
-    } finally {
-      close();
-      await other.close();
-    }
+    });
   });
 });
