@@ -1,6 +1,6 @@
 import type { Table as ArrowTable, Schema } from 'apache-arrow';
-import { ReembedError } from '../../core/errors.js';
 import type { NamespaceDescriptor } from '../../ports/vector-store.js';
+import { namespaceMissing } from '../shared/namespace-checks.js';
 import { rowsToArrow } from './batch.js';
 import type { ResolvedLanceDbConfig } from './config.js';
 import type { DescriptorTable, StoredDescriptor } from './descriptors.js';
@@ -55,13 +55,7 @@ export class NamespaceTables {
 
   async open(namespace: string): Promise<{ stored: StoredDescriptor; table: LanceTableLike }> {
     const stored = await this.#descriptors.get(namespace);
-    if (!stored) {
-      throw new ReembedError(
-        'NOT_FOUND',
-        `Namespace "${namespace}" does not exist in the vector store. Create it first (it is created with the catalog namespace).`,
-        { details: { namespace } },
-      );
-    }
+    if (!stored) throw namespaceMissing(namespace);
     let handle = this.#handles.get(stored.tableName);
     if (!handle) {
       handle = this.#connection.openTable(stored.tableName);

@@ -16,8 +16,9 @@ import type {
   WriteOptions,
 } from '../../ports/vector-store.js';
 import { compileFilter } from '../shared/filter.js';
+import { assertReusable, checkScanLimit } from '../shared/namespace-checks.js';
 import { checkSearchRequest } from '../shared/search-request.js';
-import { checkDeletes, checkDescriptor, checkWrites } from '../shared/write-validation.js';
+import { checkDeletes, checkDescriptor, checkWrites, spaceMismatch } from '../shared/write-validation.js';
 import { LANCEDB_MAX_DIMENSION, type ResolvedLanceDbConfig } from './config.js';
 import type { StoredDescriptor } from './descriptors.js';
 import type { LanceTableLike } from './lance-types.js';
@@ -72,15 +73,7 @@ export class LanceDbVectorStore implements VectorStore {
   async createNamespace(descriptor: NamespaceDescriptor): Promise<void> {
     checkDescriptor(descriptor, this.capabilities.maxDimension);
     const held = await this.#guard('create a namespace', () => this.#tables.create(descriptor, this.#now()));
-    if (!sameDescriptor(held, descriptor)) {
-      throw new ReembedError(
-        'SPACE_MISMATCH',
-        `Namespace "${descriptor.name}" already exists for space ${held.spaceName} (${held.fingerprint}, ${held.dimension}d ${held.metric}); refusing to reuse it for ${descriptor.spaceName} (${descriptor.fingerprint}, ${descriptor.dimension}d ${descriptor.metric}). A new space needs a new namespace.`,
-        {
-          details: { namespace: descriptor.name, expected: held.fingerprint, actual: descriptor.fingerprint },
-        },
-      );
-    }
+    assertReusable(held, descriptor);
   }
 
   async dropNamespace(name: string): Promise<void> {
@@ -192,11 +185,7 @@ export class LanceDbVectorStore implements VectorStore {
   }
 
   async scanHeads(namespace: string, options: { afterId?: string; limit: number }): Promise<SourceHead[]> {
-    if (!Number.isInteger(options.limit) || options.limit < 1) {
-      throw new ReembedError('INVALID_INPUT', 'scanHeads limit must be a positive integer.', {
-        details: { field: 'limit' },
-      });
-    }
+    checkScanLimit(options.limit);
     const { table } = await this.#open(namespace);
     return this.#guard('scan heads', () => scanHeads(table, options.afterId, options.limit));
   }
@@ -296,30 +285,18 @@ export class LanceDbVectorStore implements VectorStore {
   }
 }
 
-function sameDescriptor(a: NamespaceDescriptor, b: NamespaceDescriptor): boolean {
-  return (
-    a.fingerprint === b.fingerprint &&
-    a.spaceName === b.spaceName &&
-    a.dimension === b.dimension &&
-    a.metric === b.metric
-  );
-}
-
-/** Invariants 1 and 2: the fingerprint must equal the namespace's; both are named. */
+/**
+ * Invariants 1 and 2: the fingerprint must equal the namespace's; both are named (the incoming one by
+ * fingerprint only: the store keeps no catalog of space names).
+ */
 function assertSpace(descriptor: NamespaceDescriptor, fingerprint: string, action: string): void {
   if (fingerprint === descriptor.fingerprint) return;
-  throw new ReembedError(
-    'SPACE_MISMATCH',
-    `Refusing to ${action} namespace ${descriptor.name}: the vectors are from space ${fingerprint} but the namespace holds space ${descriptor.spaceName} (${descriptor.fingerprint}). Vectors of different spaces are not comparable, even at equal dimension; embed with the namespace's own space.`,
-    {
-      details: {
-        namespace: descriptor.name,
-        expected: descriptor.fingerprint,
-        expectedSpace: descriptor.spaceName,
-        actual: fingerprint,
-        actualSpace: null,
-      },
-    },
+  const { name, spaceName } = descriptor;
+  throw spaceMismatch(
+    { name, fingerprint: descriptor.fingerprint, space_name: spaceName },
+    fingerprint,
+    null,
+    action,
   );
 }
 

@@ -1,5 +1,5 @@
-import { ReembedError } from '../../core/errors.js';
 import type { NamespaceDescriptor } from '../../ports/vector-store.js';
+import { assertReusable } from '../shared/namespace-checks.js';
 import type { PgQueryable } from './pool.js';
 import { dropNamespaceDdl, hnswIndexDdl, namespaceDdl, namespaceTable, qualified } from './sql.js';
 import * as R from './sql-records.js';
@@ -20,18 +20,8 @@ export async function createNamespaceTables(
   await tx.query(R.namespaceLockSql(), [`${schema}:${descriptor.name}`]);
   const held = (await tx.query<MetaRow>(R.metaSql(schema), [descriptor.name])).rows[0];
   if (held) {
-    const d = descriptorOf(held);
-    const same =
-      d.fingerprint === descriptor.fingerprint &&
-      d.spaceName === descriptor.spaceName &&
-      d.dimension === descriptor.dimension &&
-      d.metric === descriptor.metric;
-    if (same) return;
-    throw new ReembedError(
-      'SPACE_MISMATCH',
-      `Namespace "${descriptor.name}" already exists for space ${d.spaceName} (${d.fingerprint}, ${d.dimension}d ${d.metric}); refusing to reuse it for ${descriptor.spaceName} (${descriptor.fingerprint}, ${descriptor.dimension}d ${descriptor.metric}). A new space needs a new namespace.`,
-      { details: { namespace: descriptor.name, expected: d.fingerprint, actual: descriptor.fingerprint } },
-    );
+    assertReusable(descriptorOf(held), descriptor);
+    return;
   }
   for (const statement of namespaceDdl({ schema, namespace: descriptor.name, ...descriptor, hnsw })) {
     await tx.query(statement);

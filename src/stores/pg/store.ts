@@ -17,6 +17,7 @@ import type {
   VectorStore,
   WriteOptions,
 } from '../../ports/vector-store.js';
+import { checkScanLimit, namespaceMissing } from '../shared/namespace-checks.js';
 import { checkSearchRequest } from '../shared/search-request.js';
 import {
   checkCheckpoint,
@@ -361,11 +362,7 @@ export class PgVectorStore implements VectorStore {
   }
 
   async scanHeads(namespace: string, options: { afterId?: string; limit: number }): Promise<SourceHead[]> {
-    if (!Number.isInteger(options.limit) || options.limit < 1) {
-      throw new ReembedError('INVALID_INPUT', 'scanHeads limit must be a positive integer.', {
-        details: { field: 'limit' },
-      });
-    }
+    checkScanLimit(options.limit);
     await this.#requireMeta(namespace);
     const rows = await run<HeadRow>(this.#pool, 'scan heads', R.scanHeadsSql(this.#ref(namespace)), [
       options.afterId ?? '',
@@ -436,7 +433,9 @@ export class PgVectorStore implements VectorStore {
         const current = held.rows[0]?.fingerprint ?? null;
         if (current !== meta.fingerprint) {
           this.#meta.delete(meta.name);
-          throw current === null ? notFound(meta.name) : await this.#mismatch(meta, current, 'search');
+          throw current === null
+            ? namespaceMissing(meta.name)
+            : await this.#mismatch(meta, current, 'search');
         }
         const typmod = held.rows[0]?.typmod ?? null;
         return fn(tx, typmod === meta.dimension ? prepared.text : prepared.guardedText);
@@ -455,7 +454,7 @@ export class PgVectorStore implements VectorStore {
     const row = (await tx.query<MetaRow>(R.metaForShareSql(this.#settings.schema), [meta.name])).rows[0];
     if (!row) {
       this.#meta.delete(meta.name);
-      throw notFound(meta.name);
+      throw namespaceMissing(meta.name);
     }
     if (row.fingerprint !== meta.fingerprint || row.dimension !== meta.dimension) {
       this.#meta.delete(meta.name);
@@ -473,7 +472,7 @@ export class PgVectorStore implements VectorStore {
     const cached = this.#meta.get(name);
     if (cached) return cached;
     const row = await this.#readMeta(this.#pool, name);
-    if (!row) throw notFound(name);
+    if (!row) throw namespaceMissing(name);
     this.#meta.set(name, row);
     return row;
   }
@@ -506,14 +505,6 @@ export class PgVectorStore implements VectorStore {
   #now(): string {
     return this.#clock.now().toISOString();
   }
-}
-
-function notFound(name: string): ReembedError {
-  return new ReembedError(
-    'NOT_FOUND',
-    `Namespace "${name}" does not exist in the vector store. Create it first (it is created with the catalog namespace).`,
-    { details: { namespace: name } },
-  );
 }
 
 /**

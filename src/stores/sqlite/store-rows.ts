@@ -1,10 +1,9 @@
-import { ReembedError } from '../../core/errors.js';
 import type { SearchHit, SourceHead } from '../../core/records.js';
 import type { Metric } from '../../core/space.js';
 import type { NamespaceDescriptor } from '../../ports/vector-store.js';
 import { parseJsonObject } from '../shared/json.js';
 
-/** Row shapes of the vector store tables, their mapping to port values, and the store's errors. */
+/** Row shapes of the vector store tables and their mapping to port values. */
 export interface MetaRow {
   name: string;
   fingerprint: string;
@@ -48,15 +47,6 @@ export function descriptorOf(row: MetaRow): NamespaceDescriptor {
   });
 }
 
-export function sameDescriptor(row: MetaRow, d: NamespaceDescriptor): boolean {
-  return (
-    row.fingerprint === d.fingerprint &&
-    row.space_name === d.spaceName &&
-    row.dimension === d.dimension &&
-    row.metric === d.metric
-  );
-}
-
 export function headOf(row: HeadRow): SourceHead {
   return Object.freeze({
     sourceId: row.source_id,
@@ -83,20 +73,4 @@ export function hitOf(chunkId: string, score: number, row: DetailRow): SearchHit
       embeddedAt: row.embedded_at,
     }),
   });
-}
-
-export function namespaceMissing(name: string): ReembedError {
-  return new ReembedError(
-    'NOT_FOUND',
-    `Namespace "${name}" does not exist in the vector store. Create it first (it is created with the catalog namespace).`,
-    { details: { namespace: name } },
-  );
-}
-
-export function namespaceTaken(held: MetaRow, d: NamespaceDescriptor): ReembedError {
-  return new ReembedError(
-    'SPACE_MISMATCH',
-    `Namespace "${d.name}" already exists for space ${held.space_name} (${held.fingerprint}, ${held.dimension}d ${held.metric}); refusing to reuse it for ${d.spaceName} (${d.fingerprint}, ${d.dimension}d ${d.metric}). A new space needs a new namespace.`,
-    { details: { namespace: d.name, expected: held.fingerprint, actual: d.fingerprint } },
-  );
 }

@@ -1,4 +1,3 @@
-import { ReembedError } from '../../core/errors.js';
 import type {
   NamespaceStats,
   SearchHit,
@@ -18,6 +17,7 @@ import type {
   WriteOptions,
 } from '../../ports/vector-store.js';
 import { compileFilter } from '../shared/filter.js';
+import { assertReusable, checkScanLimit, namespaceMissing } from '../shared/namespace-checks.js';
 import { checkSearchRequest } from '../shared/search-request.js';
 import {
   checkCheckpoint,
@@ -31,17 +31,7 @@ import { prepareQuery } from './row-scorer.js';
 import { type AppliedChange, type SearchIndexInfo, SearchRegistry } from './search-registry.js';
 import { STORE_SQL as SQL } from './sql.js';
 import type { StatementCache } from './statements.js';
-import {
-  type DetailRow,
-  descriptorOf,
-  type HeadRow,
-  headOf,
-  hitOf,
-  type MetaRow,
-  namespaceMissing,
-  namespaceTaken,
-  sameDescriptor,
-} from './store-rows.js';
+import { type DetailRow, descriptorOf, type HeadRow, headOf, hitOf, type MetaRow } from './store-rows.js';
 
 /** Ids per batched head lookup: bounds the JSON argument, well past a typical batch or page. */
 const HEADS_PER_STATEMENT = 2_048;
@@ -85,8 +75,8 @@ export class SqliteVectorStore implements VectorStore {
     const d = descriptor;
     this.#sql.write('create a namespace', () => {
       const held = this.#metaRow(d.name);
-      if (held && !sameDescriptor(held, d)) throw namespaceTaken(held, d);
-      if (!held)
+      if (held) assertReusable(descriptorOf(held), d);
+      else
         this.#sql
           .get(SQL.insertMeta)
           .run(d.name, d.fingerprint, d.spaceName, d.dimension, d.metric, this.#now());
@@ -297,11 +287,7 @@ export class SqliteVectorStore implements VectorStore {
   }
 
   async scanHeads(namespace: string, options: { afterId?: string; limit: number }): Promise<SourceHead[]> {
-    if (!Number.isInteger(options.limit) || options.limit < 1) {
-      throw new ReembedError('INVALID_INPUT', 'scanHeads limit must be a positive integer.', {
-        details: { field: 'limit' },
-      });
-    }
+    checkScanLimit(options.limit);
     this.#meta(namespace);
     const rows = this.#sql
       .get(SQL.scanHeads)
