@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { ReembedError } from '../../core/errors.js';
 import type { Clock } from '../../ports/clock.js';
 import { systemClock } from '../../ports/clock.js';
+import { parseOptions } from '../shared/options.js';
 
 /**
  * Options of the LanceDB vector store, validated once here (STYLE.md #10).
@@ -64,16 +64,10 @@ const schema = z
 
 export function resolveLanceDbConfig(options: LanceDbStoreOptions): ResolvedLanceDbConfig {
   const { clock, ...rest } = options;
-  const parsed = schema.safeParse(rest);
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
-    throw new ReembedError('INVALID_SPEC', `Invalid LanceDB store options: ${issues.join('; ')}.`, {
-      details: { issues },
-    });
-  }
+  const parsed = parseOptions('LanceDB store options', schema, rest);
   return Object.freeze({
-    ...parsed.data,
-    storageOptions: Object.freeze({ ...parsed.data.storageOptions }),
+    ...parsed,
+    storageOptions: Object.freeze({ ...parsed.storageOptions }),
     clock: clock ?? systemClock,
   });
 }

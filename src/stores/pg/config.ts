@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ReembedError } from '../../core/errors.js';
+import { parseOptions } from '../shared/options.js';
 import { IDENTIFIER_RE } from './sql.js';
 
 /**
@@ -82,14 +82,8 @@ const schema = z
   });
 
 export function resolvePgConfig(options: PgBackendOptions): ResolvedPgConfig {
-  const parsed = schema.safeParse(options);
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
-    throw new ReembedError('INVALID_SPEC', `Invalid Postgres backend options: ${issues.join('; ')}.`, {
-      details: { issues },
-    });
-  }
-  return Object.freeze({ ...parsed.data, hnsw: Object.freeze({ ...parsed.data.hnsw }) });
+  const parsed = parseOptions('Postgres backend options', schema, options);
+  return Object.freeze({ ...parsed, hnsw: Object.freeze({ ...parsed.hnsw }) });
 }
 
 /** The URL with its password masked, for messages and logs. */
