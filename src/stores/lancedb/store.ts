@@ -15,7 +15,6 @@ import type {
   VectorStore,
   WriteOptions,
 } from '../../ports/vector-store.js';
-import { compileFilter } from '../shared/filter.js';
 import { assertReusable, checkScanLimit } from '../shared/namespace-checks.js';
 import { checkSearchRequest } from '../shared/search-request.js';
 import { checkDeletes, checkDescriptor, checkWrites, spaceMismatch } from '../shared/write-validation.js';
@@ -141,10 +140,7 @@ export class LanceDbVectorStore implements VectorStore {
    * the whole batch) and every query is scored in memory; otherwise one LanceDB scan per query.
    */
   async searchMany(namespace: string, requests: readonly SearchRequest[]): Promise<SearchHit[][]> {
-    const predicates = requests.map((request) => {
-      checkSearchRequest(request);
-      return compileFilter(request.filter);
-    });
+    const predicates = requests.map(checkSearchRequest);
     const { stored, table } = await this.#open(namespace);
     const { descriptor } = stored;
     for (const request of requests) {

@@ -18,6 +18,7 @@ import type {
   WriteOptions,
 } from '../../ports/vector-store.js';
 import { checkScanLimit, namespaceMissing } from '../shared/namespace-checks.js';
+import { tallySpaces } from '../shared/namespace-stats.js';
 import { checkSearchRequest } from '../shared/search-request.js';
 import {
   checkCheckpoint,
@@ -383,15 +384,7 @@ export class PgVectorStore implements VectorStore {
         await tx.query<{ fingerprint: string; dimension: number; n: string }>(R.recordStatsSql(ref))
       ).rows;
       const sources = num((await tx.query<{ n: string }>(R.sourceCountSql(ref))).rows[0]?.n ?? 0);
-      const fingerprints: Record<string, number> = {};
-      const dimensions: Record<string, number> = {};
-      let records = 0;
-      for (const g of groups) {
-        const n = num(g.n);
-        records += n;
-        fingerprints[g.fingerprint] = (fingerprints[g.fingerprint] ?? 0) + n;
-        dimensions[String(g.dimension)] = (dimensions[String(g.dimension)] ?? 0) + n;
-      }
+      const { records, fingerprints, dimensions } = tallySpaces(groups.map((g) => ({ ...g, n: num(g.n) })));
       return { records, sources, tombstones, fingerprints, dimensions };
     });
   }

@@ -1,12 +1,13 @@
 import { ReembedError } from '../../core/errors.js';
 import type { SearchRequest } from '../../ports/vector-store.js';
-import { compileFilter } from './filter.js';
+import { compileFilter, type RowPredicate } from './filter.js';
 
 /**
  * Checks a search request's shape before the namespace is looked up (every store): k, a query vector and a
- * filter that compiles. A bad request in a batch refuses the whole call.
+ * filter that compiles; returns the compiled filter (`null`: no constraint) for stores that filter rows
+ * themselves. A bad request in a batch refuses the whole call.
  */
-export function checkSearchRequest(request: SearchRequest): void {
+export function checkSearchRequest(request: SearchRequest): RowPredicate | null {
   const k = request.k;
   if (!Number.isInteger(k) || k < 0) {
     throw new ReembedError('INVALID_INPUT', `Search k must be a non-negative integer, got ${k}.`, {
@@ -18,5 +19,5 @@ export function checkSearchRequest(request: SearchRequest): void {
       details: { field: 'vector' },
     });
   }
-  compileFilter(request.filter);
+  return compileFilter(request.filter);
 }

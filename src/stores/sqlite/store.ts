@@ -16,8 +16,8 @@ import type {
   VectorStore,
   WriteOptions,
 } from '../../ports/vector-store.js';
-import { compileFilter } from '../shared/filter.js';
 import { assertReusable, checkScanLimit, namespaceMissing } from '../shared/namespace-checks.js';
+import { type SpaceGroup, tallySpaces } from '../shared/namespace-stats.js';
 import { checkSearchRequest } from '../shared/search-request.js';
 import {
   checkCheckpoint,
@@ -210,10 +210,7 @@ export class SqliteVectorStore implements VectorStore {
    * each request is answered exactly as `search` answers it alone. Every request is checked before any runs.
    */
   async searchMany(namespace: string, requests: readonly SearchRequest[]): Promise<SearchHit[][]> {
-    const predicates = requests.map((request) => {
-      checkSearchRequest(request);
-      return compileFilter(request.filter);
-    });
+    const predicates = requests.map(checkSearchRequest);
     const nested = this.#sql.db.inTransaction;
     const results = this.#sql.read('search', () => {
       const meta = this.#meta(namespace);
@@ -301,17 +298,9 @@ export class SqliteVectorStore implements VectorStore {
       this.#meta(namespace);
       const totals = this.#sql.get(SQL.statsTotals).get(namespace) as { records: number; sources: number };
       const tombstones = (this.#sql.get(SQL.statsTombstones).get(namespace) as { n: number }).n;
-      const rows = this.#sql.get(SQL.statsSpaces).all(namespace) as {
-        fingerprint: string;
-        dimension: number;
-        n: number;
-      }[];
-      const fingerprints: Record<string, number> = {};
-      const dimensions: Record<string, number> = {};
-      for (const r of rows) {
-        fingerprints[r.fingerprint] = (fingerprints[r.fingerprint] ?? 0) + r.n;
-        dimensions[String(r.dimension)] = (dimensions[String(r.dimension)] ?? 0) + r.n;
-      }
+      const { fingerprints, dimensions } = tallySpaces(
+        this.#sql.get(SQL.statsSpaces).all(namespace) as SpaceGroup[],
+      );
       return { ...totals, tombstones, fingerprints, dimensions };
     });
   }
