@@ -34,23 +34,13 @@ export interface LanceDbStoreOptions {
   readonly clock?: Clock;
 }
 
-export interface ResolvedLanceDbConfig {
-  readonly uri: string;
-  readonly storageOptions: Readonly<Record<string, string>>;
-  readonly readConsistencySeconds: number;
-  readonly optimizeEvery: number;
-  readonly retainVersionsSeconds: number;
-  readonly searchMemoryBytes: number;
-  readonly clock: Clock;
-}
-
 /** LanceDB itself has no small limit; this bounds memory per row and matches the other stores' order. */
 export const LANCEDB_MAX_DIMENSION = 16_000;
 
 const schema = z
   .object({
     uri: z.string().min(1),
-    storageOptions: z.record(z.string()).default({}),
+    storageOptions: z.record(z.string()).default({}).readonly(),
     readConsistencySeconds: z.number().min(0).max(3600).default(0),
     optimizeEvery: z.number().int().min(1).max(100_000).default(64),
     retainVersionsSeconds: z.number().int().min(0).default(3600),
@@ -62,12 +52,11 @@ const schema = z
   })
   .strict();
 
+/** The options with every default filled in (the schema's output) and the clock, frozen. */
+export type ResolvedLanceDbConfig = Readonly<z.output<typeof schema> & { clock: Clock }>;
+
 export function resolveLanceDbConfig(options: LanceDbStoreOptions): ResolvedLanceDbConfig {
   const { clock, ...rest } = options;
   const parsed = parseOptions('LanceDB store options', schema, rest);
-  return Object.freeze({
-    ...parsed,
-    storageOptions: Object.freeze({ ...parsed.storageOptions }),
-    clock: clock ?? systemClock,
-  });
+  return Object.freeze({ ...parsed, clock: clock ?? systemClock });
 }

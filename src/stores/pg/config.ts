@@ -35,22 +35,6 @@ export interface PgBackendOptions {
   readonly dropSchemaOnClose?: boolean;
 }
 
-export interface ResolvedPgConfig {
-  readonly url: string;
-  readonly schema: string;
-  readonly hnsw: PgHnswSettings;
-  readonly efSearch: number;
-  readonly poolMax: number;
-  readonly dropSchemaOnClose: boolean;
-}
-
-export interface PgHnswSettings {
-  readonly m: number;
-  readonly efConstruction: number;
-  readonly deferred: boolean;
-  readonly buildMemoryMB: number;
-}
-
 /** pgvector's HNSW index supports up to 2,000 dimensions for `vector`. */
 export const PG_MAX_DIMENSION = 2000;
 
@@ -66,7 +50,8 @@ const schema = z
         buildMemoryMB: z.number().int().min(64).max(1_048_576).default(4096),
       })
       .strict()
-      .default({}),
+      .default({})
+      .readonly(),
     efSearch: z.number().int().min(1).max(1000).default(40),
     poolMax: z.number().int().min(1).max(200).default(10),
     dropSchemaOnClose: z.boolean().default(false),
@@ -79,11 +64,17 @@ const schema = z
         message: 'hnsw.efConstruction must be at least 2 * hnsw.m (pgvector rule)',
       });
     }
-  });
+  })
+  .readonly();
+
+/** The options with every default filled in, frozen: the schema's output. */
+export type ResolvedPgConfig = z.output<typeof schema>;
+
+/** The HNSW parameters of new namespaces and bulk builds, defaults filled in. */
+export type PgHnswSettings = ResolvedPgConfig['hnsw'];
 
 export function resolvePgConfig(options: PgBackendOptions): ResolvedPgConfig {
-  const parsed = parseOptions('Postgres backend options', schema, options);
-  return Object.freeze({ ...parsed, hnsw: Object.freeze({ ...parsed.hnsw }) });
+  return parseOptions('Postgres backend options', schema, options);
 }
 
 /** The URL with its password masked, for messages and logs. */

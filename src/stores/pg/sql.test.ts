@@ -438,6 +438,7 @@ describe('write plan and config', () => {
       hnsw: { m: 16, efConstruction: 64, deferred: false, buildMemoryMB: 4096 },
     });
     expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.hnsw)).toBe(true);
     expect(() => resolvePgConfig({ url: 'postgres://h/db', hnsw: { buildMemoryMB: 32 } })).toThrow(
       /buildMemoryMB/,
     );
