@@ -1,11 +1,12 @@
-import type { Command } from 'commander';
 import type { CliCommand } from './command.js';
 
 /**
  * Every command of the CLI, registered lazily: `reembed --help` lists them from this table alone, and a
  * run imports only the module of the command it runs (`main.ts`), so no command pays for the others'
  * imports (charts, LanceDB, the job queue, ...). `term` and `summary` are the command's line in
- * `reembed --help`, exactly as its module registers them — test/cli/registry.test.ts checks they agree.
+ * `reembed --help`; main.ts makes every `reembed <name>` from its entry, with the summary as description, and
+ * hands the invoked one to its module, which declares the arguments and options that make up the `term`
+ * (test/cli/registry.test.ts checks they agree).
  *
  * Adding a command: write `src/cli/commands/<name>.ts` (see main.ts), then add one entry here.
  */
@@ -157,14 +158,3 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./commands/keys.js')).keysCommand,
   },
 ];
-
-/**
- * `program.command(spec)` with the summary of its entry above as its description, so a command's help line
- * is written once: `topCommand(program, 'ingest <collection> <corpus>')`.
- */
-export function topCommand(program: Command, spec: string): Command {
-  const name = spec.split(' ', 1)[0];
-  const entry = COMMANDS.find((c) => c.name === name);
-  if (!entry) throw new Error(`reembed ${name} is not in the command registry (src/cli/registry.ts)`);
-  return program.command(spec).description(entry.summary);
-}

@@ -18,7 +18,6 @@ import type { CliContext } from '../context.js';
 import { endInterrupted } from '../interrupt.js';
 import { integerOption, numberOf, numberOption, reasonOption, stringOf } from '../options.js';
 import { formatDuration, formatRate, runningCount } from '../progress.js';
-import { topCommand } from '../registry.js';
 import { registerReplay } from './migrate-replay.js';
 
 type Opts = Readonly<Record<string, unknown>>;
@@ -497,80 +496,74 @@ function migrateArgs(action: MigrateArgs['action']) {
   };
 }
 
-export const migrateCommand: CliCommand = {
-  register(program, bind) {
-    const migrateCmd = topCommand(program, 'migrate');
-    addBackfillOptions(
-      addMigrationOptions(
-        migrateCmd
-          .command('plan <alias>')
-          .description(
-            'documents, tokens, cost, time, gates and a forecast (go / no-go) from a small sample; changes nothing',
-          ),
-      ),
+export const migrateCommand: CliCommand = (migrateCmd, bind) => {
+  addBackfillOptions(
+    addMigrationOptions(
+      migrateCmd
+        .command('plan <alias>')
+        .description(
+          'documents, tokens, cost, time, gates and a forecast (go / no-go) from a small sample; changes nothing',
+        ),
+    ),
+  )
+    .option(
+      '--latency-ms <ms>',
+      'assume this per-batch latency instead of measuring it on the sample',
+      numberOption(0),
     )
-      .option(
-        '--latency-ms <ms>',
-        'assume this per-batch latency instead of measuring it on the sample',
-        numberOption(0),
-      )
-      .option(
-        '--cost-only',
-        'no embedding call at all (offline): counts, tokens, cost and gates; no forecast',
-      )
-      .option('--sample <n>', 'documents in the forecast sample (default 200)', integerOption(30, 100_000))
-      .option(
-        '--max-sample-cost <usd>',
-        'refuse to spend more than this on the forecast sample (default 0.10)',
-        numberOption(0),
-      )
-      .action(bind(migrate, migrateArgs('plan')));
-    addBackfillOptions(
-      addMigrationOptions(
-        migrateCmd
-          .command('start <alias>')
-          .description('create the target namespace (dual-writes start now) and route the alias'),
-      ),
-    ).action(bind(migrate, migrateArgs('start')));
-    migrateCmd
-      .command('status [alias]')
-      .description(
-        'state, routing, coverage, backfill and agreement of a migration (all unfinished ones without an alias)',
-      )
-      .action(bind(migrate, migrateArgs('status')));
-    migrateCmd
-      .command('step <alias>')
-      .description("do the current state's work (backfill, validation, next rollout step) and advance")
-      .option('--max-batches <n>', 'stop the backfill after this many batches (resumable)', integerOption(1))
-      .option('--max-seconds <s>', 'stop the backfill after this long (resumable)', numberOption(0.001))
-      .action(bind(migrate, migrateArgs('step')));
-    migrateCmd
-      .command('cutover <alias>')
-      .description('evaluate the gates, then point the alias at the new namespace in one atomic write')
-      .option('--force', 'cut over although gates fail (needs --reason; audited)')
-      .addOption(reasonOption())
-      .option('--golden <path>', 'golden set for new.* / old.* gate facts')
-      .action(bind(migrate, migrateArgs('cutover')));
-    registerReplay(migrateCmd, bind);
-    migrateCmd
-      .command('rollback <alias>')
-      .description('serve the old namespace again; both namespaces are kept')
-      .addOption(reasonOption())
-      .action(bind(migrate, migrateArgs('rollback')));
-    migrateCmd
-      .command('finish <alias>')
-      .description(
-        'close a migration that has cut over before its rollback window ends (no rollback afterwards); the alias can migrate again',
-      )
-      .addOption(
-        reasonOption(
-          'why the rollback window is closed early (written to the audit log)',
-        ).makeOptionMandatory(),
-      )
-      .option(
-        '--retire-now',
-        'drop the old namespace now (default: it keeps its schedule and `reembed retire run` drops it once its window elapsed and nothing reads it)',
-      )
-      .action(bind(migrate, migrateArgs('finish')));
-  },
+    .option('--cost-only', 'no embedding call at all (offline): counts, tokens, cost and gates; no forecast')
+    .option('--sample <n>', 'documents in the forecast sample (default 200)', integerOption(30, 100_000))
+    .option(
+      '--max-sample-cost <usd>',
+      'refuse to spend more than this on the forecast sample (default 0.10)',
+      numberOption(0),
+    )
+    .action(bind(migrate, migrateArgs('plan')));
+  addBackfillOptions(
+    addMigrationOptions(
+      migrateCmd
+        .command('start <alias>')
+        .description('create the target namespace (dual-writes start now) and route the alias'),
+    ),
+  ).action(bind(migrate, migrateArgs('start')));
+  migrateCmd
+    .command('status [alias]')
+    .description(
+      'state, routing, coverage, backfill and agreement of a migration (all unfinished ones without an alias)',
+    )
+    .action(bind(migrate, migrateArgs('status')));
+  migrateCmd
+    .command('step <alias>')
+    .description("do the current state's work (backfill, validation, next rollout step) and advance")
+    .option('--max-batches <n>', 'stop the backfill after this many batches (resumable)', integerOption(1))
+    .option('--max-seconds <s>', 'stop the backfill after this long (resumable)', numberOption(0.001))
+    .action(bind(migrate, migrateArgs('step')));
+  migrateCmd
+    .command('cutover <alias>')
+    .description('evaluate the gates, then point the alias at the new namespace in one atomic write')
+    .option('--force', 'cut over although gates fail (needs --reason; audited)')
+    .addOption(reasonOption())
+    .option('--golden <path>', 'golden set for new.* / old.* gate facts')
+    .action(bind(migrate, migrateArgs('cutover')));
+  registerReplay(migrateCmd, bind);
+  migrateCmd
+    .command('rollback <alias>')
+    .description('serve the old namespace again; both namespaces are kept')
+    .addOption(reasonOption())
+    .action(bind(migrate, migrateArgs('rollback')));
+  migrateCmd
+    .command('finish <alias>')
+    .description(
+      'close a migration that has cut over before its rollback window ends (no rollback afterwards); the alias can migrate again',
+    )
+    .addOption(
+      reasonOption(
+        'why the rollback window is closed early (written to the audit log)',
+      ).makeOptionMandatory(),
+    )
+    .option(
+      '--retire-now',
+      'drop the old namespace now (default: it keeps its schedule and `reembed retire run` drops it once its window elapsed and nothing reads it)',
+    )
+    .action(bind(migrate, migrateArgs('finish')));
 };

@@ -10,7 +10,6 @@ import type { CliCommand } from '../command.js';
 import type { CliContext } from '../context.js';
 import { integerOption, numberOf, numberOption } from '../options.js';
 import { runningCount } from '../progress.js';
-import { topCommand } from '../registry.js';
 import { addBackfillOptions, backfillSettingsOf, withMigrations } from './migrate.js';
 
 // Handlers' dependencies load when a subcommand runs, not for `--help` or option errors.
@@ -249,61 +248,58 @@ const runArgs = (_p: readonly unknown[], o: Opts): WorkerRunArgs =>
     dbRetrySeconds: numberOf(o.dbRetrySeconds),
   });
 
-export const workerCommand: CliCommand = {
-  register(program, bind) {
-    const cmd = topCommand(program, 'worker');
-    cmd
-      .command('run', { isDefault: true })
-      .description('take backfill ranges until stopped (SIGINT/SIGTERM finish the ranges in flight)')
-      .option(
-        '--concurrency <n>',
-        'ranges embedded and written at once by this process (one more is read ahead)',
-        integerOption(1, 64),
-      )
-      .option('--rate-limit <rpm>', "this worker's own embedding requests per minute", numberOption(0.001))
-      .option('--tokens-per-minute <n>', "this worker's own embedding tokens per minute", numberOption(1))
-      .option(
-        '--lease-seconds <s>',
-        'a worker silent this long is presumed dead (default 30)',
-        numberOption(0.1),
-      )
-      .option('--heartbeat-seconds <s>', 'heartbeat interval (default lease / 3)', numberOption(0.05))
-      .option('--poll-ms <ms>', 'fallback job polling (default 2000)', integerOption(10))
-      .option(
-        '--db-retry-seconds <s>',
-        'how long a range rides out a database outage (default 120)',
-        numberOption(0),
-      )
-      .option('--until-done', 'exit once every planned range is done')
-      .action(bind(workerRun, runArgs));
-    addBackfillOptions(
-      cmd
-        .command('plan <target>')
-        .description(
-          'split the backfill of a namespace (or an alias’s migration) into queued ranges; --rate-limit and --tokens-per-minute here are GLOBAL, shared by all workers',
-        ),
+export const workerCommand: CliCommand = (cmd, bind) => {
+  cmd
+    .command('run', { isDefault: true })
+    .description('take backfill ranges until stopped (SIGINT/SIGTERM finish the ranges in flight)')
+    .option(
+      '--concurrency <n>',
+      'ranges embedded and written at once by this process (one more is read ahead)',
+      integerOption(1, 64),
     )
-      .option(
-        '--range-size <n>',
-        'sources per range (one queue job each; default 500)',
-        integerOption(1, 100_000),
-      )
-      .option('--fresh', 'plan every source again (a new generation), e.g. to reconcile')
-      .option('--wait', 'follow global progress until every range is done')
-      .action(
-        bind(workerPlan, (p, o) => ({
-          target: p[0] as string,
-          fresh: o.fresh === true,
-          wait: o.wait === true,
-          settings: backfillSettingsOf(o),
-          ...(numberOf(o.rangeSize) !== undefined ? { rangeSize: o.rangeSize as number } : {}),
-        })),
-      );
+    .option('--rate-limit <rpm>', "this worker's own embedding requests per minute", numberOption(0.001))
+    .option('--tokens-per-minute <n>', "this worker's own embedding tokens per minute", numberOption(1))
+    .option(
+      '--lease-seconds <s>',
+      'a worker silent this long is presumed dead (default 30)',
+      numberOption(0.1),
+    )
+    .option('--heartbeat-seconds <s>', 'heartbeat interval (default lease / 3)', numberOption(0.05))
+    .option('--poll-ms <ms>', 'fallback job polling (default 2000)', integerOption(10))
+    .option(
+      '--db-retry-seconds <s>',
+      'how long a range rides out a database outage (default 120)',
+      numberOption(0),
+    )
+    .option('--until-done', 'exit once every planned range is done')
+    .action(bind(workerRun, runArgs));
+  addBackfillOptions(
     cmd
-      .command('status [target]')
+      .command('plan <target>')
       .description(
-        'global progress of distributed backfills (of an alias’s migration, a namespace or a plan) and the workers holding a lease',
-      )
-      .action(bind(workerStatus, (p) => ({ ...(typeof p[0] === 'string' ? { target: p[0] } : {}) })));
-  },
+        'split the backfill of a namespace (or an alias’s migration) into queued ranges; --rate-limit and --tokens-per-minute here are GLOBAL, shared by all workers',
+      ),
+  )
+    .option(
+      '--range-size <n>',
+      'sources per range (one queue job each; default 500)',
+      integerOption(1, 100_000),
+    )
+    .option('--fresh', 'plan every source again (a new generation), e.g. to reconcile')
+    .option('--wait', 'follow global progress until every range is done')
+    .action(
+      bind(workerPlan, (p, o) => ({
+        target: p[0] as string,
+        fresh: o.fresh === true,
+        wait: o.wait === true,
+        settings: backfillSettingsOf(o),
+        ...(numberOf(o.rangeSize) !== undefined ? { rangeSize: o.rangeSize as number } : {}),
+      })),
+    );
+  cmd
+    .command('status [target]')
+    .description(
+      'global progress of distributed backfills (of an alias’s migration, a namespace or a plan) and the workers holding a lease',
+    )
+    .action(bind(workerStatus, (p) => ({ ...(typeof p[0] === 'string' ? { target: p[0] } : {}) })));
 };
