@@ -16,7 +16,16 @@ import type { BackfillProgress } from '../../jobs/backfill.js';
 import type { CliCommand } from '../command.js';
 import type { CliContext } from '../context.js';
 import { endInterrupted } from '../interrupt.js';
-import { integerOption, numberOf, numberOption, reasonOption, stringOf } from '../options.js';
+import {
+  addSettingOptions,
+  integerOption,
+  numberOf,
+  numberOption,
+  reasonOption,
+  setting,
+  settingsOf,
+  stringOf,
+} from '../options.js';
 import { formatDuration, formatRate, runningCount } from '../progress.js';
 import { registerReplay } from './migrate-replay.js';
 
@@ -404,30 +413,23 @@ export function addMigrationOptions(command: Command): Command {
     .option('--adapter <name>', 'with --bridge: the adapter (default: the newest that passed its gate)');
 }
 
+/** The backfill's tuning options (`migrate plan|start`, `backfill run`, `worker plan`). */
+const BACKFILL_SETTINGS = [
+  setting('--concurrency <n>', 'batches in flight', integerOption(1, 256)),
+  setting('--batch-size <n>', 'documents per batch', integerOption(1, 100_000)),
+  setting('--max-batch-tokens <n>', 'tokens per batch', integerOption(1)),
+  setting('--rate-limit <rpm>', 'embedding requests per minute', numberOption(0.001), 'requestsPerMinute'),
+  setting('--tokens-per-minute <n>', 'embedding tokens per minute', numberOption(1)),
+  setting('--max-retries <n>', 'retries of a batch on transient errors', integerOption(0, 100)),
+  setting('--timeout-ms <ms>', 'per-call embedding timeout', integerOption(1)),
+];
+
 export function addBackfillOptions(command: Command): Command {
-  return command
-    .option('--concurrency <n>', 'batches in flight', integerOption(1, 256))
-    .option('--batch-size <n>', 'documents per batch', integerOption(1, 100_000))
-    .option('--max-batch-tokens <n>', 'tokens per batch', integerOption(1))
-    .option('--rate-limit <rpm>', 'embedding requests per minute', numberOption(0.001))
-    .option('--tokens-per-minute <n>', 'embedding tokens per minute', numberOption(1))
-    .option('--max-retries <n>', 'retries of a batch on transient errors', integerOption(0, 100))
-    .option('--timeout-ms <ms>', 'per-call embedding timeout', integerOption(1));
+  return addSettingOptions(command, BACKFILL_SETTINGS);
 }
 
 export function backfillSettingsOf(o: Opts): Record<string, number> {
-  const settings: Record<string, number> = {};
-  const map: [string, string][] = [
-    ['concurrency', 'concurrency'],
-    ['batchSize', 'batchSize'],
-    ['maxBatchTokens', 'maxBatchTokens'],
-    ['rateLimit', 'requestsPerMinute'],
-    ['tokensPerMinute', 'tokensPerMinute'],
-    ['maxRetries', 'maxRetries'],
-    ['timeoutMs', 'timeoutMs'],
-  ];
-  for (const [flag, key] of map) if (typeof o[flag] === 'number') settings[key] = o[flag] as number;
-  return settings;
+  return settingsOf(o, BACKFILL_SETTINGS);
 }
 
 function collect(value: string, previous: string[] = []): string[] {

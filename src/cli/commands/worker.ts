@@ -1,4 +1,3 @@
-import { defined } from '../../core/defined.js';
 import { ReembedError } from '../../core/errors.js';
 import type { BackfillSettings } from '../../core/migration.js';
 import { lazyAsync } from '../../platform/lazy.js';
@@ -8,7 +7,7 @@ import { BackfillWorker, type WorkerReport } from '../../queue/worker.js';
 import type { PgBackend } from '../../stores/pg/backend.js';
 import type { CliCommand } from '../command.js';
 import type { CliContext } from '../context.js';
-import { integerOption, numberOf, numberOption } from '../options.js';
+import { addSettingOptions, integerOption, numberOf, numberOption, setting, settingsOf } from '../options.js';
 import { runningCount } from '../progress.js';
 import { addBackfillOptions, backfillSettingsOf, withMigrations } from './migrate.js';
 
@@ -236,41 +235,44 @@ function requirePg(backend: Backend): PgBackend {
   return backend as PgBackend;
 }
 
-const runArgs = (_p: readonly unknown[], o: Opts): WorkerRunArgs =>
-  defined({
-    untilDone: o.untilDone === true,
-    concurrency: numberOf(o.concurrency),
-    requestsPerMinute: numberOf(o.rateLimit),
-    tokensPerMinute: numberOf(o.tokensPerMinute),
-    leaseSeconds: numberOf(o.leaseSeconds),
-    heartbeatSeconds: numberOf(o.heartbeatSeconds),
-    pollMs: numberOf(o.pollMs),
-    dbRetrySeconds: numberOf(o.dbRetrySeconds),
-  });
+/** `worker run`'s own settings: a worker's share of the limits, and how it holds its leases. */
+const RUN_SETTINGS = [
+  setting(
+    '--concurrency <n>',
+    'ranges embedded and written at once by this process (one more is read ahead)',
+    integerOption(1, 64),
+  ),
+  setting(
+    '--rate-limit <rpm>',
+    "this worker's own embedding requests per minute",
+    numberOption(0.001),
+    'requestsPerMinute',
+  ),
+  setting('--tokens-per-minute <n>', "this worker's own embedding tokens per minute", numberOption(1)),
+  setting(
+    '--lease-seconds <s>',
+    'a worker silent this long is presumed dead (default 30)',
+    numberOption(0.1),
+  ),
+  setting('--heartbeat-seconds <s>', 'heartbeat interval (default lease / 3)', numberOption(0.05)),
+  setting('--poll-ms <ms>', 'fallback job polling (default 2000)', integerOption(10)),
+  setting(
+    '--db-retry-seconds <s>',
+    'how long a range rides out a database outage (default 120)',
+    numberOption(0),
+  ),
+];
+
+const runArgs = (_p: readonly unknown[], o: Opts): WorkerRunArgs => ({
+  untilDone: o.untilDone === true,
+  ...settingsOf(o, RUN_SETTINGS),
+});
 
 export const workerCommand: CliCommand = (cmd, bind) => {
-  cmd
+  const run = cmd
     .command('run', { isDefault: true })
-    .description('take backfill ranges until stopped (SIGINT/SIGTERM finish the ranges in flight)')
-    .option(
-      '--concurrency <n>',
-      'ranges embedded and written at once by this process (one more is read ahead)',
-      integerOption(1, 64),
-    )
-    .option('--rate-limit <rpm>', "this worker's own embedding requests per minute", numberOption(0.001))
-    .option('--tokens-per-minute <n>', "this worker's own embedding tokens per minute", numberOption(1))
-    .option(
-      '--lease-seconds <s>',
-      'a worker silent this long is presumed dead (default 30)',
-      numberOption(0.1),
-    )
-    .option('--heartbeat-seconds <s>', 'heartbeat interval (default lease / 3)', numberOption(0.05))
-    .option('--poll-ms <ms>', 'fallback job polling (default 2000)', integerOption(10))
-    .option(
-      '--db-retry-seconds <s>',
-      'how long a range rides out a database outage (default 120)',
-      numberOption(0),
-    )
+    .description('take backfill ranges until stopped (SIGINT/SIGTERM finish the ranges in flight)');
+  addSettingOptions(run, RUN_SETTINGS)
     .option('--until-done', 'exit once every planned range is done')
     .action(bind(workerRun, runArgs));
   addBackfillOptions(
