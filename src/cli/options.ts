@@ -28,7 +28,6 @@ export function numberOption(min: number): (value: string) => number {
   };
 }
 
-/** `none`, `tokens:256:32` (size, overlap) or `chars:1000:100`; the overlap is optional (default 0). */
 /** A commander parser of a duration (`90s`, `1h`, `7d`) to milliseconds. */
 export function durationOption(value: string): number {
   try {
@@ -38,6 +37,7 @@ export function durationOption(value: string): number {
   }
 }
 
+/** `none`, `tokens:256:32` (size, overlap) or `chars:1000:100`; the overlap is optional (default 0). */
 export function parseChunker(value: string): ChunkerSpec {
   if (value === 'none') return { kind: 'none' };
   const match = /^(tokens|chars):(\d+)(?::(\d+))?$/.exec(value.trim());
@@ -140,6 +140,7 @@ export interface SettingOption {
   readonly key: string;
 }
 
+/** `setting('--rate-limit <rpm>', 'requests per minute', numberOption(0.001), 'requestsPerMinute')`. */
 export function setting(
   flags: string,
   help: string,
