@@ -17,15 +17,11 @@ export type Bind = <A>(
 ) => (...actionArgs: unknown[]) => Promise<void>;
 
 /**
- * One command module's contribution to the program: it declares its commander command(s) — name,
- * arguments, options, help — and binds each action to its handler.
+ * One command module's contribution to the program: given `reembed <name>` — made by main.ts from the
+ * command's registry entry, with its summary as description — it declares the command's arguments,
+ * options and subcommands and binds each action to its handler.
  *
  * @example
- * export const initCommand: CliCommand = {
- *   register: (program, bind) =>
- *     program.command('init').description('Create the database').action(bind(init, () => ({}))),
- * };
+ * export const initCommand: CliCommand = (command, bind) => command.action(bind(init, () => ({})));
  */
-export interface CliCommand {
-  register(program: Command, bind: Bind): void;
-}
+export type CliCommand = (command: Command, bind: Bind) => void;

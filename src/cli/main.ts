@@ -6,8 +6,9 @@
  *    - the handler `export async function <name>(ctx: CliContext, args: <Name>Args): Promise<number>`
  *      (exit code out; print through `ctx.out`, open the app with `await ctx.app()`, report long work
  *      through `ctx.progress`, throw `ReembedError` for failures — main maps codes to exit codes), and
- *    - `export const <name>Command: CliCommand = { register: (program, bind) => program.command('<name> <arg>')
- *        .description(...).option(...).action(bind(<name>, (positionals, options) => ({ ...typed args }))) }`.
+ *    - `export const <name>Command: CliCommand = (command, bind) => command.arguments('<arg>')
+ *        .option(...).action(bind(<name>, (positionals, options) => ({ ...typed args })))`, where `command`
+ *      is `reembed <name>` with its registry summary as description.
  *      Parse option values with the argParsers of `options.ts` so bad values are usage errors (exit 2).
  * 2. Add its entry to `COMMANDS` in `registry.ts` (name, help line, loader) — registry.test.ts checks it.
  * 3. Test it in-process with `main([...], io)` (see test/cli/helpers.ts).
@@ -121,8 +122,9 @@ async function buildProgram(io: CliIo, bind: Bind, argv: readonly string[]): Pro
   const invoked = invokedCommand(program, argv);
   const listed = new Map<Command, string>();
   for (const entry of COMMANDS) {
-    if (entry.name === invoked) (await entry.load()).register(program, bind);
-    else listed.set(program.command(entry.name).description(entry.summary), entry.term);
+    const command = program.command(entry.name).description(entry.summary);
+    if (entry.name === invoked) (await entry.load())(command, bind);
+    else listed.set(command, entry.term);
   }
   const help = new Help();
   program.configureHelp({ subcommandTerm: (cmd) => listed.get(cmd) ?? help.subcommandTerm(cmd) });

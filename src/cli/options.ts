@@ -1,4 +1,4 @@
-import { InvalidArgumentError, Option } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { parseDuration } from '../core/migration.js';
 import type { SearchFilter } from '../core/records.js';
 import type { ChunkerSpec } from '../core/space.js';
@@ -28,7 +28,6 @@ export function numberOption(min: number): (value: string) => number {
   };
 }
 
-/** `none`, `tokens:256:32` (size, overlap) or `chars:1000:100`; the overlap is optional (default 0). */
 /** A commander parser of a duration (`90s`, `1h`, `7d`) to milliseconds. */
 export function durationOption(value: string): number {
   try {
@@ -38,6 +37,7 @@ export function durationOption(value: string): number {
   }
 }
 
+/** `none`, `tokens:256:32` (size, overlap) or `chars:1000:100`; the overlap is optional (default 0). */
 export function parseChunker(value: string): ChunkerSpec {
   if (value === 'none') return { kind: 'none' };
   const match = /^(tokens|chars):(\d+)(?::(\d+))?$/.exec(value.trim());
@@ -126,4 +126,45 @@ export function stringOf(value: unknown): string | undefined {
 
 export function numberOf(value: unknown): number | undefined {
   return typeof value === 'number' ? value : undefined;
+}
+
+/**
+ * A numeric setting given as an option: its flags, help and parser, and the key of the setting it fills
+ * (default: the option's name, `--batch-size` → `batchSize`). A table of them declares the options
+ * (`addSettingOptions`) and reads them back (`settingsOf`), so a setting is written once.
+ */
+export interface SettingOption {
+  readonly flags: string;
+  readonly help: string;
+  readonly parse: (value: string) => number;
+  readonly key: string;
+}
+
+/** `setting('--rate-limit <rpm>', 'requests per minute', numberOption(0.001), 'requestsPerMinute')`. */
+export function setting(
+  flags: string,
+  help: string,
+  parse: (value: string) => number,
+  key?: string,
+): SettingOption {
+  return { flags, help, parse, key: key ?? new Option(flags).attributeName() };
+}
+
+/** Declares each setting as an option of `command`, in the table's order. */
+export function addSettingOptions(command: Command, settings: readonly SettingOption[]): Command {
+  for (const s of settings) command.option(s.flags, s.help, s.parse);
+  return command;
+}
+
+/** The settings given on the command line, by key (the others absent). */
+export function settingsOf(
+  options: Readonly<Record<string, unknown>>,
+  settings: readonly SettingOption[],
+): Record<string, number> {
+  const given: Record<string, number> = {};
+  for (const s of settings) {
+    const value = options[new Option(s.flags).attributeName()];
+    if (typeof value === 'number') given[s.key] = value;
+  }
+  return given;
 }

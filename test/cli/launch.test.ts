@@ -49,7 +49,8 @@ async function runBundled(argv: readonly string[]): Promise<CliRun> {
 /** Every command path of the CLI (`[]`, `['migrate']`, `['migrate', 'start']`, ...), from the command modules. */
 async function commandPaths(): Promise<string[][]> {
   const program = new Command('reembed');
-  for (const entry of COMMANDS) (await entry.load()).register(program, () => async () => undefined);
+  for (const entry of COMMANDS)
+    (await entry.load())(program.command(entry.name), () => async () => undefined);
   const paths: string[][] = [];
   const walk = (command: Command, path: string[]): void => {
     paths.push(path);

@@ -24,18 +24,18 @@ describe('the command registry', () => {
     '%s: its help line is what its module registers',
     async (_name, entry) => {
       const program = new Command('reembed');
-      (await entry.load()).register(program, noop);
-      expect(program.commands.map((c) => c.name())).toEqual([entry.name]);
-      const registered = program.commands[0] as Command;
-      expect(new Help().subcommandTerm(registered)).toBe(entry.term);
-      expect(registered.description()).toBe(entry.summary);
+      const command = program.command(entry.name).description(entry.summary);
+      (await entry.load())(command, noop);
+      expect(program.commands).toEqual([command]);
+      expect(new Help().subcommandTerm(command)).toBe(entry.term);
     },
   );
 
   it('reembed --help is the same text as with every command loaded', async () => {
     const eager = new Command('reembed');
     const lazy = await runCli(['--help'], dir);
-    for (const entry of COMMANDS) (await entry.load()).register(eager, noop);
+    for (const entry of COMMANDS)
+      (await entry.load())(eager.command(entry.name).description(entry.summary), noop);
     expect(lazy.code).toBe(0);
     for (const c of eager.commands)
       expect(lazy.stdout).toContain(`${new Help().subcommandTerm(c)}`.padEnd(10).trimEnd());

@@ -17,7 +17,6 @@ import type { CliContext } from '../context.js';
 import { integerOption, reasonOption, stringOf } from '../options.js';
 import { num } from '../output.js';
 import { runningCount } from '../progress.js';
-import { topCommand } from '../registry.js';
 
 // Handlers' dependencies load when a subcommand runs, not for `--help` or option errors.
 const fitAdapter = lazyAsync(() => import('../../bridge/fit.js'), 'fitAdapter');
@@ -366,94 +365,91 @@ function methodList(value: string): AdapterMethod[] {
   return methods as AdapterMethod[];
 }
 
-export const adapterCommand: CliCommand = {
-  register(program, bind) {
-    const adapter = topCommand(program, 'adapter');
-    withGateOptions(
-      adapter
-        .command('fit <collection>')
-        .description('fit an adapter between two namespaces of a collection from documents both hold')
-        .requiredOption('--from <space>', 'the old space (what the collection is served in now)')
-        .requiredOption('--to <space>', 'the new space')
-        .addOption(
-          new Option(
-            '--direction <direction>',
-            'query: new-model queries search the old namespace; corpus: old vectors mapped into the new space',
-          )
-            .choices(BRIDGE_DIRECTIONS)
-            .default('query'),
+export const adapterCommand: CliCommand = (adapter, bind) => {
+  withGateOptions(
+    adapter
+      .command('fit <collection>')
+      .description('fit an adapter between two namespaces of a collection from documents both hold')
+      .requiredOption('--from <space>', 'the old space (what the collection is served in now)')
+      .requiredOption('--to <space>', 'the new space')
+      .addOption(
+        new Option(
+          '--direction <direction>',
+          'query: new-model queries search the old namespace; corpus: old vectors mapped into the new space',
         )
-        .option(
-          '--method <list>',
-          `methods to choose from on held-out pairs (${ADAPTER_METHODS.join(',')})`,
-          methodList,
-        )
-        .option('--pairs <n>', 'documents to sample (default 2000)', integerOption(20))
-        .option('--seed <n>', 'seed of the sample and the held-out split', integerOption(0))
-        .option(
-          '--sample <n>',
-          'first embed a random sample with the new model until both namespaces hold n documents (only the new model is called)',
-          integerOption(20),
-        )
-        .option('--name <name>', 'adapter name (default <source>-to-<target>.<version>)')
-        .option(
-          '--golden <ref>',
-          'evaluate and gate at once on this golden set (BEIR dir, JSONL or stored name)',
-        ),
-    ).action(
-      bind(adapterFit, (pos, o) => ({
-        collection: pos[0] as string,
-        from: o.from as string,
-        to: o.to as string,
-        direction: o.direction as BridgeDirection,
-        ...(o.method ? { methods: o.method as AdapterMethod[] } : {}),
-        ...(o.pairs !== undefined ? { pairs: o.pairs as number } : {}),
-        ...(o.seed !== undefined ? { seed: o.seed as number } : {}),
-        ...(o.sample !== undefined ? { sample: o.sample as number } : {}),
-        ...(stringOf(o.name) ? { name: stringOf(o.name) as string } : {}),
-        ...(stringOf(o.golden) ? { golden: stringOf(o.golden) as string } : {}),
+          .choices(BRIDGE_DIRECTIONS)
+          .default('query'),
+      )
+      .option(
+        '--method <list>',
+        `methods to choose from on held-out pairs (${ADAPTER_METHODS.join(',')})`,
+        methodList,
+      )
+      .option('--pairs <n>', 'documents to sample (default 2000)', integerOption(20))
+      .option('--seed <n>', 'seed of the sample and the held-out split', integerOption(0))
+      .option(
+        '--sample <n>',
+        'first embed a random sample with the new model until both namespaces hold n documents (only the new model is called)',
+        integerOption(20),
+      )
+      .option('--name <name>', 'adapter name (default <source>-to-<target>.<version>)')
+      .option(
+        '--golden <ref>',
+        'evaluate and gate at once on this golden set (BEIR dir, JSONL or stored name)',
+      ),
+  ).action(
+    bind(adapterFit, (pos, o) => ({
+      collection: pos[0] as string,
+      from: o.from as string,
+      to: o.to as string,
+      direction: o.direction as BridgeDirection,
+      ...(o.method ? { methods: o.method as AdapterMethod[] } : {}),
+      ...(o.pairs !== undefined ? { pairs: o.pairs as number } : {}),
+      ...(o.seed !== undefined ? { seed: o.seed as number } : {}),
+      ...(o.sample !== undefined ? { sample: o.sample as number } : {}),
+      ...(stringOf(o.name) ? { name: stringOf(o.name) as string } : {}),
+      ...(stringOf(o.golden) ? { golden: stringOf(o.golden) as string } : {}),
+      ...gateArgs(o),
+    })),
+  );
+  withGateOptions(
+    adapter
+      .command('eval <adapter>')
+      .description('evaluate an adapter and apply its gate (exit 7 when it fails)')
+      .requiredOption('--golden <ref>', 'golden set: BEIR dir, JSONL file or stored name'),
+  )
+    .option('--drift', 'record this as the scheduled drift re-evaluation')
+    .action(
+      bind(adapterEval, (pos, o) => ({
+        adapter: pos[0] as string,
+        golden: o.golden as string,
         ...gateArgs(o),
+        ...(o.drift ? { drift: true } : {}),
       })),
     );
-    withGateOptions(
-      adapter
-        .command('eval <adapter>')
-        .description('evaluate an adapter and apply its gate (exit 7 when it fails)')
-        .requiredOption('--golden <ref>', 'golden set: BEIR dir, JSONL file or stored name'),
+  adapter
+    .command('list [collection]')
+    .description('adapters, their bridge, state and last gate')
+    .action(bind(adapterList, (pos) => (pos[0] ? { collection: pos[0] as string } : {})));
+  adapter
+    .command('show <adapter>')
+    .description('an adapter: spaces, method, training sample, weights and evaluation history')
+    .option('--history <n>', 'evaluations shown', integerOption(1), 10)
+    .action(bind(adapterShow, (pos, o) => ({ adapter: pos[0] as string, history: o.history as number })));
+  adapter
+    .command('build <adapter>')
+    .description(
+      "map the old namespace's vectors into a corpus adapter's derived namespace (no provider calls)",
     )
-      .option('--drift', 'record this as the scheduled drift re-evaluation')
-      .action(
-        bind(adapterEval, (pos, o) => ({
-          adapter: pos[0] as string,
-          golden: o.golden as string,
-          ...gateArgs(o),
-          ...(o.drift ? { drift: true } : {}),
-        })),
-      );
-    adapter
-      .command('list [collection]')
-      .description('adapters, their bridge, state and last gate')
-      .action(bind(adapterList, (pos) => (pos[0] ? { collection: pos[0] as string } : {})));
-    adapter
-      .command('show <adapter>')
-      .description('an adapter: spaces, method, training sample, weights and evaluation history')
-      .option('--history <n>', 'evaluations shown', integerOption(1), 10)
-      .action(bind(adapterShow, (pos, o) => ({ adapter: pos[0] as string, history: o.history as number })));
-    adapter
-      .command('build <adapter>')
-      .description(
-        "map the old namespace's vectors into a corpus adapter's derived namespace (no provider calls)",
-      )
-      .action(bind(adapterBuild, (pos) => ({ adapter: pos[0] as string })));
-    adapter
-      .command('revoke <adapter>')
-      .description('stop an adapter from serving (audited)')
-      .addOption(reasonOption())
-      .action(
-        bind(adapterRevoke, (pos, o) => ({
-          adapter: pos[0] as string,
-          ...defined({ reason: stringOf(o.reason) }),
-        })),
-      );
-  },
+    .action(bind(adapterBuild, (pos) => ({ adapter: pos[0] as string })));
+  adapter
+    .command('revoke <adapter>')
+    .description('stop an adapter from serving (audited)')
+    .addOption(reasonOption())
+    .action(
+      bind(adapterRevoke, (pos, o) => ({
+        adapter: pos[0] as string,
+        ...defined({ reason: stringOf(o.reason) }),
+      })),
+    );
 };

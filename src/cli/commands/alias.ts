@@ -6,7 +6,6 @@ import type { AuditEntry } from '../../ports/catalog.js';
 import type { CliCommand } from '../command.js';
 import type { CliContext } from '../context.js';
 import { integerOption, reasonOption, stringOf } from '../options.js';
-import { topCommand } from '../registry.js';
 import { auditDetail } from './audit.js';
 
 /** A routing in a few words: `docs@v1`, `docs@v1 + shadow docs@v2 (10%)`, `docs@v1 → docs@v2 25%`. */
@@ -112,35 +111,32 @@ export async function aliasSet(ctx: CliContext, args: AliasSetArgs): Promise<num
   return 0;
 }
 
-export const aliasCommand: CliCommand = {
-  register(program, bind) {
-    const alias = topCommand(program, 'alias');
-    alias
-      .command('list')
-      .description('list aliases, what each routes to, and the migration that owns its routing')
-      .option('--collection <name>', 'only aliases of this collection')
-      .action(
-        bind(aliasList, (_p, o) => (typeof o.collection === 'string' ? { collection: o.collection } : {})),
-      );
-    alias
-      .command('show <alias>')
-      .description('one alias: routing, migration and its audit history')
-      .option('--history <n>', 'audit entries shown (newest)', integerOption(0, 10_000), 20)
-      .action(bind(aliasShow, (p, o) => ({ name: p[0] as string, history: o.history as number })));
-    alias
-      .command('set <alias> <namespace>')
-      .description(
-        'create an alias, or point one at a namespace of its collection (audited; refused during a migration of the alias, or for a namespace not fully built unless --force)',
-      )
-      .addOption(reasonOption('why (written to the audit log; required with --force)'))
-      .option('--force', 'serve a namespace that does not hold every live document at its current version')
-      .action(
-        bind(aliasSet, (p, o) => ({
-          name: p[0] as string,
-          namespace: p[1] as string,
-          ...defined({ reason: stringOf(o.reason) }),
-          force: o.force === true,
-        })),
-      );
-  },
+export const aliasCommand: CliCommand = (alias, bind) => {
+  alias
+    .command('list')
+    .description('list aliases, what each routes to, and the migration that owns its routing')
+    .option('--collection <name>', 'only aliases of this collection')
+    .action(
+      bind(aliasList, (_p, o) => (typeof o.collection === 'string' ? { collection: o.collection } : {})),
+    );
+  alias
+    .command('show <alias>')
+    .description('one alias: routing, migration and its audit history')
+    .option('--history <n>', 'audit entries shown (newest)', integerOption(0, 10_000), 20)
+    .action(bind(aliasShow, (p, o) => ({ name: p[0] as string, history: o.history as number })));
+  alias
+    .command('set <alias> <namespace>')
+    .description(
+      'create an alias, or point one at a namespace of its collection (audited; refused during a migration of the alias, or for a namespace not fully built unless --force)',
+    )
+    .addOption(reasonOption('why (written to the audit log; required with --force)'))
+    .option('--force', 'serve a namespace that does not hold every live document at its current version')
+    .action(
+      bind(aliasSet, (p, o) => ({
+        name: p[0] as string,
+        namespace: p[1] as string,
+        ...defined({ reason: stringOf(o.reason) }),
+        force: o.force === true,
+      })),
+    );
 };

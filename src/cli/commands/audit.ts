@@ -3,7 +3,6 @@ import type { AuditEntry } from '../../ports/catalog.js';
 import type { CliCommand } from '../command.js';
 import type { CliContext } from '../context.js';
 import { integerOption, stringOf } from '../options.js';
-import { topCommand } from '../registry.js';
 
 export interface AuditArgs {
   readonly actor?: string;
@@ -80,34 +79,32 @@ export async function audit(ctx: CliContext, args: AuditArgs): Promise<number> {
 
 const DEFAULT_LIMIT = 100;
 
-export const auditCommand: CliCommand = {
-  register: (program, bind) =>
-    topCommand(program, 'audit')
-      .option(
-        '--target <name>',
-        'only entries about this space, collection, namespace, alias or migration (* is a wildcard)',
-      )
-      .option(
-        '--action <name>',
-        "only this action, e.g. alias.set, 'migration.*', gate.forced (* is a wildcard)",
-      )
-      .option(
-        '--since <when>',
-        'from this instant (2025-05-01, 2025-05-01T12:00:00Z) or duration ago (24h, 7d)',
-      )
-      .option('--until <when>', 'before this instant or duration ago')
-      .option('--limit <n>', 'the newest N matching entries', integerOption(1, 1_000_000), DEFAULT_LIMIT)
-      .action(
-        bind(
-          audit,
-          (_p, o): AuditArgs =>
-            defined({
-              target: stringOf(o.target),
-              action: stringOf(o.action),
-              since: stringOf(o.since),
-              until: stringOf(o.until),
-              limit: o.limit as number,
-            }),
-        ),
+export const auditCommand: CliCommand = (command, bind) =>
+  command
+    .option(
+      '--target <name>',
+      'only entries about this space, collection, namespace, alias or migration (* is a wildcard)',
+    )
+    .option(
+      '--action <name>',
+      "only this action, e.g. alias.set, 'migration.*', gate.forced (* is a wildcard)",
+    )
+    .option(
+      '--since <when>',
+      'from this instant (2025-05-01, 2025-05-01T12:00:00Z) or duration ago (24h, 7d)',
+    )
+    .option('--until <when>', 'before this instant or duration ago')
+    .option('--limit <n>', 'the newest N matching entries', integerOption(1, 1_000_000), DEFAULT_LIMIT)
+    .action(
+      bind(
+        audit,
+        (_p, o): AuditArgs =>
+          defined({
+            target: stringOf(o.target),
+            action: stringOf(o.action),
+            since: stringOf(o.since),
+            until: stringOf(o.until),
+            limit: o.limit as number,
+          }),
       ),
-};
+    );

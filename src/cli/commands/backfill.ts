@@ -3,7 +3,6 @@ import type { CliContext } from '../context.js';
 import { endInterrupted } from '../interrupt.js';
 import { integerOption, numberOf, numberOption } from '../options.js';
 import { formatDuration, formatRate } from '../progress.js';
-import { topCommand } from '../registry.js';
 import { addBackfillOptions, backfillSettingsOf, withMigrations, withProgress } from './migrate.js';
 
 export interface BackfillArgs {
@@ -72,19 +71,16 @@ const toArgs =
     ...(numberOf(o.maxSeconds) !== undefined ? { maxSeconds: o.maxSeconds as number } : {}),
   });
 
-export const backfillCommand: CliCommand = {
-  register(program, bind) {
-    const cmd = topCommand(program, 'backfill');
-    addBackfillOptions(
-      cmd
-        .command('run <target>')
-        .description('run (or resume) the backfill of a namespace or of an alias’s migration'),
-    )
-      .option('--max-batches <n>', 'stop after this many batches (resumable)', integerOption(1))
-      .option('--max-seconds <s>', 'stop after this long (resumable)', numberOption(0.001))
-      .action(bind(backfill, toArgs('run')));
-    addBackfillOptions(
-      cmd.command('retry-dead <target>').description('retry the dead-lettered sources of a namespace'),
-    ).action(bind(backfill, toArgs('retry-dead')));
-  },
+export const backfillCommand: CliCommand = (cmd, bind) => {
+  addBackfillOptions(
+    cmd
+      .command('run <target>')
+      .description('run (or resume) the backfill of a namespace or of an alias’s migration'),
+  )
+    .option('--max-batches <n>', 'stop after this many batches (resumable)', integerOption(1))
+    .option('--max-seconds <s>', 'stop after this long (resumable)', numberOption(0.001))
+    .action(bind(backfill, toArgs('run')));
+  addBackfillOptions(
+    cmd.command('retry-dead <target>').description('retry the dead-lettered sources of a namespace'),
+  ).action(bind(backfill, toArgs('retry-dead')));
 };

@@ -4,7 +4,6 @@ import type { Collection } from '../../ports/catalog.js';
 import type { CliCommand } from '../command.js';
 import type { CliContext } from '../context.js';
 import { reasonOption, stringOf } from '../options.js';
-import { topCommand } from '../registry.js';
 
 export interface CollectionCreateArgs {
   readonly name: string;
@@ -109,38 +108,35 @@ export async function collectionDelete(ctx: CliContext, args: CollectionDeleteAr
   return 0;
 }
 
-export const collectionCommand: CliCommand = {
-  register(program, bind) {
-    const collection = topCommand(program, 'collection');
-    collection
-      .command('create <name>')
-      .description('create a collection served by one namespace, with an alias')
-      .requiredOption('--space <space>', 'space of the first (serving) namespace')
-      .option('--alias <name>', 'alias applications query (default: the collection name)')
-      .action(
-        bind(collectionCreate, (p, o) => ({
-          name: p[0] as string,
-          space: o.space as string,
-          ...(typeof o.alias === 'string' ? { alias: o.alias } : {}),
-        })),
-      );
-    collection
-      .command('list')
-      .description('list collections, their namespaces and aliases')
-      .action(bind(collectionList, () => ({})));
-    collection
-      .command('delete <name>')
-      .description(
-        'delete a collection: its namespaces (vectors), aliases, sources, jobs and migrations (audited; refused during a migration)',
-      )
-      .option('--yes', 'confirm (without it, only lists what would be deleted)')
-      .addOption(reasonOption())
-      .action(
-        bind(collectionDelete, (p, o) => ({
-          name: p[0] as string,
-          yes: o.yes === true,
-          ...defined({ reason: stringOf(o.reason) }),
-        })),
-      );
-  },
+export const collectionCommand: CliCommand = (collection, bind) => {
+  collection
+    .command('create <name>')
+    .description('create a collection served by one namespace, with an alias')
+    .requiredOption('--space <space>', 'space of the first (serving) namespace')
+    .option('--alias <name>', 'alias applications query (default: the collection name)')
+    .action(
+      bind(collectionCreate, (p, o) => ({
+        name: p[0] as string,
+        space: o.space as string,
+        ...(typeof o.alias === 'string' ? { alias: o.alias } : {}),
+      })),
+    );
+  collection
+    .command('list')
+    .description('list collections, their namespaces and aliases')
+    .action(bind(collectionList, () => ({})));
+  collection
+    .command('delete <name>')
+    .description(
+      'delete a collection: its namespaces (vectors), aliases, sources, jobs and migrations (audited; refused during a migration)',
+    )
+    .option('--yes', 'confirm (without it, only lists what would be deleted)')
+    .addOption(reasonOption())
+    .action(
+      bind(collectionDelete, (p, o) => ({
+        name: p[0] as string,
+        yes: o.yes === true,
+        ...defined({ reason: stringOf(o.reason) }),
+      })),
+    );
 };

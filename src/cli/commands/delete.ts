@@ -3,7 +3,6 @@ import { resolve } from 'node:path';
 import { ReembedError } from '../../core/errors.js';
 import type { CliCommand } from '../command.js';
 import type { CliContext } from '../context.js';
-import { topCommand } from '../registry.js';
 
 export interface DeleteArgs {
   readonly collection: string;
@@ -49,15 +48,14 @@ export async function deleteCommandHandler(ctx: CliContext, args: DeleteArgs): P
   return 0;
 }
 
-export const deleteCommand: CliCommand = {
-  register: (program, bind) =>
-    topCommand(program, 'delete <collection> [ids...]')
-      .option('--ids-file <file>', 'file with one id per line')
-      .action(
-        bind(deleteCommandHandler, (p, o) => ({
-          collection: p[0] as string,
-          ids: (p[1] as string[] | undefined) ?? [],
-          ...(typeof o.idsFile === 'string' ? { idsFile: o.idsFile } : {}),
-        })),
-      ),
-};
+export const deleteCommand: CliCommand = (command, bind) =>
+  command
+    .arguments('<collection> [ids...]')
+    .option('--ids-file <file>', 'file with one id per line')
+    .action(
+      bind(deleteCommandHandler, (p, o) => ({
+        collection: p[0] as string,
+        ids: (p[1] as string[] | undefined) ?? [],
+        ...(typeof o.idsFile === 'string' ? { idsFile: o.idsFile } : {}),
+      })),
+    );

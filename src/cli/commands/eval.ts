@@ -26,7 +26,6 @@ import {
 import { integerOption, numberOf, stringOf } from '../options.js';
 import { num } from '../output.js';
 import { runningCount } from '../progress.js';
-import { topCommand } from '../registry.js';
 
 export interface EvalArgs {
   readonly alias?: string;
@@ -235,64 +234,60 @@ function parseThreshold(value: string): number {
   return n;
 }
 
-export const evalCommand: CliCommand = {
-  register: (program, bind) =>
-    topCommand(program, 'eval [alias]')
-      .option(
-        '--golden <ref>',
-        'BEIR directory, JSONL file ({query, relevant}) or name of a stored golden set',
-      )
-      .option('--namespace <ns>', 'evaluate one namespace instead of an alias')
-      .option('--migration <id>', "compare a migration's old and new namespaces")
-      .option('--old <ns>', 'old namespace of a comparison (with --new)')
-      .option('--new <ns>', 'new namespace of a comparison (with --old)')
-      .option('-k, --k <list>', 'cut-offs (default 1,5,10,100)', parseKs)
-      .option(
-        '--threshold <score>',
-        'old-space score threshold to recalibrate for the new space',
-        parseThreshold,
-      )
-      .option('--per-query <file>', 'write per-query results as JSONL')
-      .option('--save-as <name>', 'store the golden set in the catalog under this name')
-      .option('--replace', 'replace a stored golden set of the same name')
-      .option('--split <name>', 'BEIR split: read qrels/<split>.tsv')
-      .option('--exact', 'force exact search')
-      .option(
-        '--allow-unknown-docs',
-        'score judged documents the collection lacks as misses instead of refusing',
-      )
-      .option('--concurrency <n>', 'queries in flight (default 4)', integerOption(1, 256))
-      .option(
-        '--iterations <n>',
-        'randomisation/bootstrap iterations (default 10000)',
-        integerOption(1, 1_000_000),
-      )
-      .option('--seed <n>', 'seed of the significance tests (default 42)', integerOption(0))
-      .option('--list', 'list stored golden sets')
-      .action(
-        bind(
-          evaluate,
-          (p, o): EvalArgs =>
-            defined({
-              alias: stringOf(p[0]),
-              golden: stringOf(o.golden),
-              namespace: stringOf(o.namespace),
-              migration: stringOf(o.migration),
-              old: stringOf(o.old),
-              new: stringOf(o.new),
-              ks: Array.isArray(o.k) ? o.k : undefined,
-              threshold: numberOf(o.threshold),
-              perQuery: stringOf(o.perQuery),
-              saveAs: stringOf(o.saveAs),
-              replace: o.replace === true || undefined,
-              split: stringOf(o.split),
-              exact: o.exact === true || undefined,
-              allowUnknownDocs: o.allowUnknownDocs === true || undefined,
-              concurrency: numberOf(o.concurrency),
-              iterations: numberOf(o.iterations),
-              seed: numberOf(o.seed),
-              list: o.list === true || undefined,
-            }),
-        ),
+export const evalCommand: CliCommand = (command, bind) =>
+  command
+    .arguments('[alias]')
+    .option('--golden <ref>', 'BEIR directory, JSONL file ({query, relevant}) or name of a stored golden set')
+    .option('--namespace <ns>', 'evaluate one namespace instead of an alias')
+    .option('--migration <id>', "compare a migration's old and new namespaces")
+    .option('--old <ns>', 'old namespace of a comparison (with --new)')
+    .option('--new <ns>', 'new namespace of a comparison (with --old)')
+    .option('-k, --k <list>', 'cut-offs (default 1,5,10,100)', parseKs)
+    .option(
+      '--threshold <score>',
+      'old-space score threshold to recalibrate for the new space',
+      parseThreshold,
+    )
+    .option('--per-query <file>', 'write per-query results as JSONL')
+    .option('--save-as <name>', 'store the golden set in the catalog under this name')
+    .option('--replace', 'replace a stored golden set of the same name')
+    .option('--split <name>', 'BEIR split: read qrels/<split>.tsv')
+    .option('--exact', 'force exact search')
+    .option(
+      '--allow-unknown-docs',
+      'score judged documents the collection lacks as misses instead of refusing',
+    )
+    .option('--concurrency <n>', 'queries in flight (default 4)', integerOption(1, 256))
+    .option(
+      '--iterations <n>',
+      'randomisation/bootstrap iterations (default 10000)',
+      integerOption(1, 1_000_000),
+    )
+    .option('--seed <n>', 'seed of the significance tests (default 42)', integerOption(0))
+    .option('--list', 'list stored golden sets')
+    .action(
+      bind(
+        evaluate,
+        (p, o): EvalArgs =>
+          defined({
+            alias: stringOf(p[0]),
+            golden: stringOf(o.golden),
+            namespace: stringOf(o.namespace),
+            migration: stringOf(o.migration),
+            old: stringOf(o.old),
+            new: stringOf(o.new),
+            ks: Array.isArray(o.k) ? o.k : undefined,
+            threshold: numberOf(o.threshold),
+            perQuery: stringOf(o.perQuery),
+            saveAs: stringOf(o.saveAs),
+            replace: o.replace === true || undefined,
+            split: stringOf(o.split),
+            exact: o.exact === true || undefined,
+            allowUnknownDocs: o.allowUnknownDocs === true || undefined,
+            concurrency: numberOf(o.concurrency),
+            iterations: numberOf(o.iterations),
+            seed: numberOf(o.seed),
+            list: o.list === true || undefined,
+          }),
       ),
-};
+    );

@@ -9,7 +9,6 @@ import type { CliContext } from '../context.js';
 import { countLines, ingestBatches } from '../ingest-corpus.js';
 import { integerOption } from '../options.js';
 import { formatRate } from '../progress.js';
-import { topCommand } from '../registry.js';
 
 export interface IngestArgs {
   readonly collection: string;
@@ -74,31 +73,30 @@ export async function ingest(ctx: CliContext, args: IngestArgs): Promise<number>
   return 0;
 }
 
-export const ingestCommand: CliCommand = {
-  register: (program, bind) =>
-    topCommand(program, 'ingest <collection> <corpus>')
-      .option(
-        '--batch-size <n>',
-        'documents per all-or-nothing batch',
-        integerOption(1, 100_000),
-        DEFAULT_BATCH_SIZE,
+export const ingestCommand: CliCommand = (command, bind) =>
+  command
+    .arguments('<collection> <corpus>')
+    .option(
+      '--batch-size <n>',
+      'documents per all-or-nothing batch',
+      integerOption(1, 100_000),
+      DEFAULT_BATCH_SIZE,
+    )
+    .option('--skip-invalid', 'skip invalid lines (listed in the output) instead of stopping at the first')
+    .addOption(
+      new Option(
+        '--deleted <mode>',
+        'documents deleted earlier: restore (make them live again, reported), skip (leave them deleted), refuse (stop, writing nothing of the batch)',
       )
-      .option('--skip-invalid', 'skip invalid lines (listed in the output) instead of stopping at the first')
-      .addOption(
-        new Option(
-          '--deleted <mode>',
-          'documents deleted earlier: restore (make them live again, reported), skip (leave them deleted), refuse (stop, writing nothing of the batch)',
-        )
-          .choices(ON_DELETED)
-          .default('restore'),
-      )
-      .action(
-        bind(ingest, (p, o) => ({
-          collection: p[0] as string,
-          path: p[1] as string,
-          batchSize: o.batchSize as number,
-          skipInvalid: o.skipInvalid === true,
-          onDeleted: o.deleted as OnDeleted,
-        })),
-      ),
-};
+        .choices(ON_DELETED)
+        .default('restore'),
+    )
+    .action(
+      bind(ingest, (p, o) => ({
+        collection: p[0] as string,
+        path: p[1] as string,
+        batchSize: o.batchSize as number,
+        skipInvalid: o.skipInvalid === true,
+        onDeleted: o.deleted as OnDeleted,
+      })),
+    );

@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import type { CliCommand } from '../command.js';
 import type { CliContext } from '../context.js';
-import { topCommand } from '../registry.js';
 
 export interface InitResult {
   readonly backend: 'sqlite' | 'postgres';
@@ -40,6 +39,4 @@ export function redactUrl(url: string): string {
   }
 }
 
-export const initCommand: CliCommand = {
-  register: (program, bind) => topCommand(program, 'init').action(bind(init, () => ({}))),
-};
+export const initCommand: CliCommand = (command, bind) => command.action(bind(init, () => ({})));

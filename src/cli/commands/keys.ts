@@ -3,7 +3,6 @@ import { createApiKey, requireApiKeys } from '../../app/api-keys.js';
 import { API_KEY_SCOPES, type ApiKey, type ApiKeyScope } from '../../ports/api-keys.js';
 import type { CliCommand } from '../command.js';
 import type { CliContext } from '../context.js';
-import { topCommand } from '../registry.js';
 
 export interface KeysArgs {
   readonly action: 'create' | 'list' | 'revoke';
@@ -63,33 +62,30 @@ export async function keys(ctx: CliContext, args: KeysArgs): Promise<number> {
   }
 }
 
-export const keysCommand: CliCommand = {
-  register: (program, bind) => {
-    const group = topCommand(program, 'keys');
-    group
-      .command('create <name>')
-      .description('create an API key and print it once (only its hash is stored)')
-      .addOption(
-        new Option('--scope <scope>', 'query, write (⊇ query) or admin (⊇ write)')
-          .choices(API_KEY_SCOPES)
-          .default('query'),
-      )
-      .option('--tenant <tenant>', 'bind the key to one tenant: it only sees and writes that tenant')
-      .action(
-        bind(keys, (p, o) => ({
-          action: 'create' as const,
-          name: p[0] as string,
-          scope: o.scope as ApiKeyScope,
-          ...(typeof o.tenant === 'string' ? { tenant: o.tenant } : {}),
-        })),
-      );
-    group
-      .command('list')
-      .description('list API keys (ids, names, scopes, tenants; never secrets)')
-      .action(bind(keys, () => ({ action: 'list' as const })));
-    group
-      .command('revoke <key>')
-      .description('revoke an API key by id or name (a running server stops accepting it within 2 s)')
-      .action(bind(keys, (p) => ({ action: 'revoke' as const, name: p[0] as string })));
-  },
+export const keysCommand: CliCommand = (group, bind) => {
+  group
+    .command('create <name>')
+    .description('create an API key and print it once (only its hash is stored)')
+    .addOption(
+      new Option('--scope <scope>', 'query, write (⊇ query) or admin (⊇ write)')
+        .choices(API_KEY_SCOPES)
+        .default('query'),
+    )
+    .option('--tenant <tenant>', 'bind the key to one tenant: it only sees and writes that tenant')
+    .action(
+      bind(keys, (p, o) => ({
+        action: 'create' as const,
+        name: p[0] as string,
+        scope: o.scope as ApiKeyScope,
+        ...(typeof o.tenant === 'string' ? { tenant: o.tenant } : {}),
+      })),
+    );
+  group
+    .command('list')
+    .description('list API keys (ids, names, scopes, tenants; never secrets)')
+    .action(bind(keys, () => ({ action: 'list' as const })));
+  group
+    .command('revoke <key>')
+    .description('revoke an API key by id or name (a running server stops accepting it within 2 s)')
+    .action(bind(keys, (p) => ({ action: 'revoke' as const, name: p[0] as string })));
 };

@@ -16,9 +16,17 @@ import type { BackfillProgress } from '../../jobs/backfill.js';
 import type { CliCommand } from '../command.js';
 import type { CliContext } from '../context.js';
 import { endInterrupted } from '../interrupt.js';
-import { integerOption, numberOf, numberOption, reasonOption, stringOf } from '../options.js';
+import {
+  addSettingOptions,
+  integerOption,
+  numberOf,
+  numberOption,
+  reasonOption,
+  setting,
+  settingsOf,
+  stringOf,
+} from '../options.js';
 import { formatDuration, formatRate, runningCount } from '../progress.js';
-import { topCommand } from '../registry.js';
 import { registerReplay } from './migrate-replay.js';
 
 type Opts = Readonly<Record<string, unknown>>;
@@ -405,30 +413,23 @@ export function addMigrationOptions(command: Command): Command {
     .option('--adapter <name>', 'with --bridge: the adapter (default: the newest that passed its gate)');
 }
 
+/** The backfill's tuning options (`migrate plan|start`, `backfill run`, `worker plan`). */
+const BACKFILL_SETTINGS = [
+  setting('--concurrency <n>', 'batches in flight', integerOption(1, 256)),
+  setting('--batch-size <n>', 'documents per batch', integerOption(1, 100_000)),
+  setting('--max-batch-tokens <n>', 'tokens per batch', integerOption(1)),
+  setting('--rate-limit <rpm>', 'embedding requests per minute', numberOption(0.001), 'requestsPerMinute'),
+  setting('--tokens-per-minute <n>', 'embedding tokens per minute', numberOption(1)),
+  setting('--max-retries <n>', 'retries of a batch on transient errors', integerOption(0, 100)),
+  setting('--timeout-ms <ms>', 'per-call embedding timeout', integerOption(1)),
+];
+
 export function addBackfillOptions(command: Command): Command {
-  return command
-    .option('--concurrency <n>', 'batches in flight', integerOption(1, 256))
-    .option('--batch-size <n>', 'documents per batch', integerOption(1, 100_000))
-    .option('--max-batch-tokens <n>', 'tokens per batch', integerOption(1))
-    .option('--rate-limit <rpm>', 'embedding requests per minute', numberOption(0.001))
-    .option('--tokens-per-minute <n>', 'embedding tokens per minute', numberOption(1))
-    .option('--max-retries <n>', 'retries of a batch on transient errors', integerOption(0, 100))
-    .option('--timeout-ms <ms>', 'per-call embedding timeout', integerOption(1));
+  return addSettingOptions(command, BACKFILL_SETTINGS);
 }
 
 export function backfillSettingsOf(o: Opts): Record<string, number> {
-  const settings: Record<string, number> = {};
-  const map: [string, string][] = [
-    ['concurrency', 'concurrency'],
-    ['batchSize', 'batchSize'],
-    ['maxBatchTokens', 'maxBatchTokens'],
-    ['rateLimit', 'requestsPerMinute'],
-    ['tokensPerMinute', 'tokensPerMinute'],
-    ['maxRetries', 'maxRetries'],
-    ['timeoutMs', 'timeoutMs'],
-  ];
-  for (const [flag, key] of map) if (typeof o[flag] === 'number') settings[key] = o[flag] as number;
-  return settings;
+  return settingsOf(o, BACKFILL_SETTINGS);
 }
 
 function collect(value: string, previous: string[] = []): string[] {
@@ -497,80 +498,74 @@ function migrateArgs(action: MigrateArgs['action']) {
   };
 }
 
-export const migrateCommand: CliCommand = {
-  register(program, bind) {
-    const migrateCmd = topCommand(program, 'migrate');
-    addBackfillOptions(
-      addMigrationOptions(
-        migrateCmd
-          .command('plan <alias>')
-          .description(
-            'documents, tokens, cost, time, gates and a forecast (go / no-go) from a small sample; changes nothing',
-          ),
-      ),
+export const migrateCommand: CliCommand = (migrateCmd, bind) => {
+  addBackfillOptions(
+    addMigrationOptions(
+      migrateCmd
+        .command('plan <alias>')
+        .description(
+          'documents, tokens, cost, time, gates and a forecast (go / no-go) from a small sample; changes nothing',
+        ),
+    ),
+  )
+    .option(
+      '--latency-ms <ms>',
+      'assume this per-batch latency instead of measuring it on the sample',
+      numberOption(0),
     )
-      .option(
-        '--latency-ms <ms>',
-        'assume this per-batch latency instead of measuring it on the sample',
-        numberOption(0),
-      )
-      .option(
-        '--cost-only',
-        'no embedding call at all (offline): counts, tokens, cost and gates; no forecast',
-      )
-      .option('--sample <n>', 'documents in the forecast sample (default 200)', integerOption(30, 100_000))
-      .option(
-        '--max-sample-cost <usd>',
-        'refuse to spend more than this on the forecast sample (default 0.10)',
-        numberOption(0),
-      )
-      .action(bind(migrate, migrateArgs('plan')));
-    addBackfillOptions(
-      addMigrationOptions(
-        migrateCmd
-          .command('start <alias>')
-          .description('create the target namespace (dual-writes start now) and route the alias'),
-      ),
-    ).action(bind(migrate, migrateArgs('start')));
-    migrateCmd
-      .command('status [alias]')
-      .description(
-        'state, routing, coverage, backfill and agreement of a migration (all unfinished ones without an alias)',
-      )
-      .action(bind(migrate, migrateArgs('status')));
-    migrateCmd
-      .command('step <alias>')
-      .description("do the current state's work (backfill, validation, next rollout step) and advance")
-      .option('--max-batches <n>', 'stop the backfill after this many batches (resumable)', integerOption(1))
-      .option('--max-seconds <s>', 'stop the backfill after this long (resumable)', numberOption(0.001))
-      .action(bind(migrate, migrateArgs('step')));
-    migrateCmd
-      .command('cutover <alias>')
-      .description('evaluate the gates, then point the alias at the new namespace in one atomic write')
-      .option('--force', 'cut over although gates fail (needs --reason; audited)')
-      .addOption(reasonOption())
-      .option('--golden <path>', 'golden set for new.* / old.* gate facts')
-      .action(bind(migrate, migrateArgs('cutover')));
-    registerReplay(migrateCmd, bind);
-    migrateCmd
-      .command('rollback <alias>')
-      .description('serve the old namespace again; both namespaces are kept')
-      .addOption(reasonOption())
-      .action(bind(migrate, migrateArgs('rollback')));
-    migrateCmd
-      .command('finish <alias>')
-      .description(
-        'close a migration that has cut over before its rollback window ends (no rollback afterwards); the alias can migrate again',
-      )
-      .addOption(
-        reasonOption(
-          'why the rollback window is closed early (written to the audit log)',
-        ).makeOptionMandatory(),
-      )
-      .option(
-        '--retire-now',
-        'drop the old namespace now (default: it keeps its schedule and `reembed retire run` drops it once its window elapsed and nothing reads it)',
-      )
-      .action(bind(migrate, migrateArgs('finish')));
-  },
+    .option('--cost-only', 'no embedding call at all (offline): counts, tokens, cost and gates; no forecast')
+    .option('--sample <n>', 'documents in the forecast sample (default 200)', integerOption(30, 100_000))
+    .option(
+      '--max-sample-cost <usd>',
+      'refuse to spend more than this on the forecast sample (default 0.10)',
+      numberOption(0),
+    )
+    .action(bind(migrate, migrateArgs('plan')));
+  addBackfillOptions(
+    addMigrationOptions(
+      migrateCmd
+        .command('start <alias>')
+        .description('create the target namespace (dual-writes start now) and route the alias'),
+    ),
+  ).action(bind(migrate, migrateArgs('start')));
+  migrateCmd
+    .command('status [alias]')
+    .description(
+      'state, routing, coverage, backfill and agreement of a migration (all unfinished ones without an alias)',
+    )
+    .action(bind(migrate, migrateArgs('status')));
+  migrateCmd
+    .command('step <alias>')
+    .description("do the current state's work (backfill, validation, next rollout step) and advance")
+    .option('--max-batches <n>', 'stop the backfill after this many batches (resumable)', integerOption(1))
+    .option('--max-seconds <s>', 'stop the backfill after this long (resumable)', numberOption(0.001))
+    .action(bind(migrate, migrateArgs('step')));
+  migrateCmd
+    .command('cutover <alias>')
+    .description('evaluate the gates, then point the alias at the new namespace in one atomic write')
+    .option('--force', 'cut over although gates fail (needs --reason; audited)')
+    .addOption(reasonOption())
+    .option('--golden <path>', 'golden set for new.* / old.* gate facts')
+    .action(bind(migrate, migrateArgs('cutover')));
+  registerReplay(migrateCmd, bind);
+  migrateCmd
+    .command('rollback <alias>')
+    .description('serve the old namespace again; both namespaces are kept')
+    .addOption(reasonOption())
+    .action(bind(migrate, migrateArgs('rollback')));
+  migrateCmd
+    .command('finish <alias>')
+    .description(
+      'close a migration that has cut over before its rollback window ends (no rollback afterwards); the alias can migrate again',
+    )
+    .addOption(
+      reasonOption(
+        'why the rollback window is closed early (written to the audit log)',
+      ).makeOptionMandatory(),
+    )
+    .option(
+      '--retire-now',
+      'drop the old namespace now (default: it keeps its schedule and `reembed retire run` drops it once its window elapsed and nothing reads it)',
+    )
+    .action(bind(migrate, migrateArgs('finish')));
 };

@@ -3,7 +3,6 @@ import { runMonitor } from '../../monitor/run.js';
 import type { CliCommand } from '../command.js';
 import type { CliContext } from '../context.js';
 import { durationOption, numberOption } from '../options.js';
-import { topCommand } from '../registry.js';
 
 /**
  * Exit code of `reembed monitor` when at least one check raised an alert (distinct from every error exit
@@ -65,23 +64,21 @@ export async function monitor(ctx: CliContext, args: MonitorArgs): Promise<numbe
   return failed ? MONITOR_ALERT_EXIT : 0;
 }
 
-export const monitorCommand: CliCommand = {
-  register: (program, bind) =>
-    topCommand(program, 'monitor')
-      .option('--collection <name>', 'only this collection')
-      .option('--since <duration>', 'traffic window, e.g. 1h, 24h, 7d', durationOption)
-      .option('--p99-warn-ms <ms>', 'warn when read latency p99 exceeds this (default 1000)', numberOption(0))
-      .option('--strict', `exit ${MONITOR_ALERT_EXIT} on warnings too`)
-      .addHelpText(
-        'after',
-        `\nExit codes: 0 no alert, ${MONITOR_ALERT_EXIT} at least one alert (or warning with --strict), others: the monitor could not run.`,
-      )
-      .action(
-        bind(monitor, (_p, o) => ({
-          ...(typeof o.collection === 'string' ? { collection: o.collection } : {}),
-          ...(typeof o.since === 'number' ? { windowMs: o.since } : {}),
-          ...(typeof o.p99WarnMs === 'number' ? { p99WarnMs: o.p99WarnMs } : {}),
-          ...(o.strict === true ? { strict: true } : {}),
-        })),
-      ),
-};
+export const monitorCommand: CliCommand = (command, bind) =>
+  command
+    .option('--collection <name>', 'only this collection')
+    .option('--since <duration>', 'traffic window, e.g. 1h, 24h, 7d', durationOption)
+    .option('--p99-warn-ms <ms>', 'warn when read latency p99 exceeds this (default 1000)', numberOption(0))
+    .option('--strict', `exit ${MONITOR_ALERT_EXIT} on warnings too`)
+    .addHelpText(
+      'after',
+      `\nExit codes: 0 no alert, ${MONITOR_ALERT_EXIT} at least one alert (or warning with --strict), others: the monitor could not run.`,
+    )
+    .action(
+      bind(monitor, (_p, o) => ({
+        ...(typeof o.collection === 'string' ? { collection: o.collection } : {}),
+        ...(typeof o.since === 'number' ? { windowMs: o.since } : {}),
+        ...(typeof o.p99WarnMs === 'number' ? { p99WarnMs: o.p99WarnMs } : {}),
+        ...(o.strict === true ? { strict: true } : {}),
+      })),
+    );

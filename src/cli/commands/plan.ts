@@ -5,7 +5,6 @@ import { planPgNamespace } from '../../stores/pg/plan.js';
 import type { CliCommand } from '../command.js';
 import type { CliContext } from '../context.js';
 import { integerOption } from '../options.js';
-import { topCommand } from '../registry.js';
 
 export interface PlanArgs {
   readonly collection: string;
@@ -54,25 +53,23 @@ export async function plan(ctx: CliContext, args: PlanArgs): Promise<number> {
   return 0;
 }
 
-export const planCommand: CliCommand = {
-  register: (program, bind) =>
-    topCommand(program, 'plan')
-      .argument('<collection>', 'collection name')
-      .requiredOption('--space <space>', 'registered space')
-      .option('--dry-run', 'print only (required: nothing is executed)')
-      .option('--include-base', 'also print the base tables (catalog, sources, audit log)')
-      .option('--schema <name>', 'Postgres schema (default reembed)')
-      .option('--m <n>', 'HNSW m', integerOption(2))
-      .option('--ef-construction <n>', 'HNSW ef_construction', integerOption(4))
-      .action(
-        bind(plan, (p, o) => ({
-          collection: String(p[0]),
-          space: String(o.space),
-          dryRun: o.dryRun === true,
-          includeBase: o.includeBase === true,
-          ...(typeof o.schema === 'string' ? { schema: o.schema } : {}),
-          ...(typeof o.m === 'number' ? { m: o.m } : {}),
-          ...(typeof o.efConstruction === 'number' ? { efConstruction: o.efConstruction } : {}),
-        })),
-      ),
-};
+export const planCommand: CliCommand = (command, bind) =>
+  command
+    .argument('<collection>', 'collection name')
+    .requiredOption('--space <space>', 'registered space')
+    .option('--dry-run', 'print only (required: nothing is executed)')
+    .option('--include-base', 'also print the base tables (catalog, sources, audit log)')
+    .option('--schema <name>', 'Postgres schema (default reembed)')
+    .option('--m <n>', 'HNSW m', integerOption(2))
+    .option('--ef-construction <n>', 'HNSW ef_construction', integerOption(4))
+    .action(
+      bind(plan, (p, o) => ({
+        collection: String(p[0]),
+        space: String(o.space),
+        dryRun: o.dryRun === true,
+        includeBase: o.includeBase === true,
+        ...(typeof o.schema === 'string' ? { schema: o.schema } : {}),
+        ...(typeof o.m === 'number' ? { m: o.m } : {}),
+        ...(typeof o.efConstruction === 'number' ? { efConstruction: o.efConstruction } : {}),
+      })),
+    );

@@ -23,7 +23,6 @@ import {
 import { integerOption, stringOf } from '../options.js';
 import { num } from '../output.js';
 import { runningCount } from '../progress.js';
-import { topCommand } from '../registry.js';
 import { parseKs } from './eval.js';
 
 export interface ProbeArgs {
@@ -237,33 +236,30 @@ function probeArgs(action: ProbeArgs['action']) {
   };
 }
 
-export const probeCommand: CliCommand = {
-  register(program, bind) {
-    const cmd = topCommand(program, 'probe');
-    cmd
-      .command('create <collection>')
-      .description(
-        'sample live documents (seeded, stratified by tenant) into known-item queries; stored as probe:<name>',
-      )
-      .option('--name <name>', 'name of the probe set (default: the collection)')
-      .option('--seed <n>', 'seed of the sample and the draws (default 1)', integerOption(0, 2 ** 31 - 1))
-      .option('--size <n>', 'queries wanted (default 300)', integerOption(30, 100_000))
-      .option('--mix <weights>', 'query kinds, e.g. title=1,sentence=1,span=0 (the default)', parseMix)
-      .option('--no-hold-out', 'keep each document whole (default: evaluate it with its query removed)')
-      .option('--replace', 'replace a stored probe set of the same name')
-      .action(bind(probe, probeArgs('create')));
-    cmd
-      .command('show [probe]')
-      .description('list stored probe sets, or show one (parameters, tenants, example queries)')
-      .option('--queries <n>', 'example queries to print (default 5)', integerOption(0, 100_000))
-      .action(bind(probe, probeArgs('show')));
-    cmd
-      .command('eval <probe> [alias]')
-      .description('score the namespace an alias serves (default: the collection) on a probe set')
-      .option('--namespace <ns>', 'evaluate this namespace')
-      .option('--old <ns>', 'compare: old namespace (with --new)')
-      .option('--new <ns>', 'compare: new namespace (with --old)')
-      .option('-k, --k <list>', 'cut-offs (default 1,5,10)', parseKs)
-      .action(bind(probe, probeArgs('eval')));
-  },
+export const probeCommand: CliCommand = (cmd, bind) => {
+  cmd
+    .command('create <collection>')
+    .description(
+      'sample live documents (seeded, stratified by tenant) into known-item queries; stored as probe:<name>',
+    )
+    .option('--name <name>', 'name of the probe set (default: the collection)')
+    .option('--seed <n>', 'seed of the sample and the draws (default 1)', integerOption(0, 2 ** 31 - 1))
+    .option('--size <n>', 'queries wanted (default 300)', integerOption(30, 100_000))
+    .option('--mix <weights>', 'query kinds, e.g. title=1,sentence=1,span=0 (the default)', parseMix)
+    .option('--no-hold-out', 'keep each document whole (default: evaluate it with its query removed)')
+    .option('--replace', 'replace a stored probe set of the same name')
+    .action(bind(probe, probeArgs('create')));
+  cmd
+    .command('show [probe]')
+    .description('list stored probe sets, or show one (parameters, tenants, example queries)')
+    .option('--queries <n>', 'example queries to print (default 5)', integerOption(0, 100_000))
+    .action(bind(probe, probeArgs('show')));
+  cmd
+    .command('eval <probe> [alias]')
+    .description('score the namespace an alias serves (default: the collection) on a probe set')
+    .option('--namespace <ns>', 'evaluate this namespace')
+    .option('--old <ns>', 'compare: old namespace (with --new)')
+    .option('--new <ns>', 'compare: new namespace (with --old)')
+    .option('-k, --k <list>', 'cut-offs (default 1,5,10)', parseKs)
+    .action(bind(probe, probeArgs('eval')));
 };

@@ -11,7 +11,6 @@ import type { CliContext } from '../context.js';
 import { durationOption, integerOption, numberOf, numberOption, stringOf } from '../options.js';
 import { num } from '../output.js';
 import { runningCount } from '../progress.js';
-import { topCommand } from '../registry.js';
 
 // Handlers' dependencies load when a subcommand runs, not for `--help` or option errors.
 const resolveGoldenSet = lazyAsync(() => import('../../app/golden-sets.js'), 'resolveGoldenSet');
@@ -170,44 +169,42 @@ function summary(data: ReportData): Record<string, unknown> {
   return { ...rest, coverageSamples: coverage.length, trafficMinutes: trafficByMinute.length };
 }
 
-export const reportCommand: CliCommand = {
-  register: (program, bind) =>
-    topCommand(program, 'report')
-      .option('--collection <name>', 'only this collection')
-      .option(
-        '--golden <[collection=]ref>',
-        'evaluate now on this golden set (BEIR directory, JSONL file or stored name): every collection that holds its judged documents, or only the one named; repeatable',
-        (value: string, previous: string[] = []) => [...previous, value],
-      )
-      .option(
-        '--allow-unknown-docs',
-        'score judged documents a collection lacks as misses instead of skipping it',
-      )
-      .option('--split <name>', 'BEIR split of --golden: read qrels/<split>.tsv')
-      .option('--out <file>', 'HTML file to write', 'report.html')
-      .option('--png <dir>', 'also write one PNG per chart into this directory')
-      .option('--curves <file>', 'quality-during-migration curves (JSON written by the quality benchmark)')
-      .option('--curves-dataset <name>', 'dataset of a multi-dataset curves file (default: the first)')
-      .option('--since <duration>', 'traffic window, e.g. 1h, 24h, 7d (default 24h)', durationOption)
-      .option('--scale <n>', 'PNG pixels per SVG pixel (default 2)', numberOption(0.25))
-      .option('--concurrency <n>', 'evaluation queries in flight (default 4)', integerOption(1, 256))
-      .action(
-        bind(report, (_p, o) => {
-          const args: Record<string, unknown> = {
-            collection: stringOf(o.collection),
-            golden: Array.isArray(o.golden) ? o.golden : undefined,
-            allowUnknownDocs: o.allowUnknownDocs === true ? true : undefined,
-            split: stringOf(o.split),
-            out: stringOf(o.out),
-            png: stringOf(o.png),
-            curves: stringOf(o.curves),
-            curvesDataset: stringOf(o.curvesDataset),
-            windowMs: numberOf(o.since),
-            scale: numberOf(o.scale),
-            concurrency: numberOf(o.concurrency),
-          };
-          for (const key of Object.keys(args)) if (args[key] === undefined) delete args[key];
-          return args as ReportArgs;
-        }),
-      ),
-};
+export const reportCommand: CliCommand = (command, bind) =>
+  command
+    .option('--collection <name>', 'only this collection')
+    .option(
+      '--golden <[collection=]ref>',
+      'evaluate now on this golden set (BEIR directory, JSONL file or stored name): every collection that holds its judged documents, or only the one named; repeatable',
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
+    .option(
+      '--allow-unknown-docs',
+      'score judged documents a collection lacks as misses instead of skipping it',
+    )
+    .option('--split <name>', 'BEIR split of --golden: read qrels/<split>.tsv')
+    .option('--out <file>', 'HTML file to write', 'report.html')
+    .option('--png <dir>', 'also write one PNG per chart into this directory')
+    .option('--curves <file>', 'quality-during-migration curves (JSON written by the quality benchmark)')
+    .option('--curves-dataset <name>', 'dataset of a multi-dataset curves file (default: the first)')
+    .option('--since <duration>', 'traffic window, e.g. 1h, 24h, 7d (default 24h)', durationOption)
+    .option('--scale <n>', 'PNG pixels per SVG pixel (default 2)', numberOption(0.25))
+    .option('--concurrency <n>', 'evaluation queries in flight (default 4)', integerOption(1, 256))
+    .action(
+      bind(report, (_p, o) => {
+        const args: Record<string, unknown> = {
+          collection: stringOf(o.collection),
+          golden: Array.isArray(o.golden) ? o.golden : undefined,
+          allowUnknownDocs: o.allowUnknownDocs === true ? true : undefined,
+          split: stringOf(o.split),
+          out: stringOf(o.out),
+          png: stringOf(o.png),
+          curves: stringOf(o.curves),
+          curvesDataset: stringOf(o.curvesDataset),
+          windowMs: numberOf(o.since),
+          scale: numberOf(o.scale),
+          concurrency: numberOf(o.concurrency),
+        };
+        for (const key of Object.keys(args)) if (args[key] === undefined) delete args[key];
+        return args as ReportArgs;
+      }),
+    );

@@ -1,7 +1,6 @@
 import { InvalidArgumentError } from 'commander';
 import type { CliCommand } from '../command.js';
 import type { CliContext } from '../context.js';
-import { topCommand } from '../registry.js';
 import { withMigrations } from './migrate.js';
 
 export interface RetireArgs {
@@ -35,20 +34,18 @@ function parseInstant(value: string): Date {
   return new Date(ms);
 }
 
-export const retireCommand: CliCommand = {
-  register(program, bind) {
-    topCommand(program, 'retire')
-      .command('run')
-      .description('drop retiring namespaces whose rollback window elapsed with no traffic')
-      .option('--now <iso>', 'evaluate windows as of this instant (default: now)', parseInstant)
-      .option('--dry-run', 'report what would be retired, change nothing')
-      .option('--ignore-window', 'retire even inside the rollback window or with recent traffic (audited)')
-      .action(
-        bind(retire, (_p, o) => ({
-          ...(o.now instanceof Date ? { now: o.now } : {}),
-          dryRun: o.dryRun === true,
-          ignoreWindow: o.ignoreWindow === true,
-        })),
-      );
-  },
+export const retireCommand: CliCommand = (command, bind) => {
+  command
+    .command('run')
+    .description('drop retiring namespaces whose rollback window elapsed with no traffic')
+    .option('--now <iso>', 'evaluate windows as of this instant (default: now)', parseInstant)
+    .option('--dry-run', 'report what would be retired, change nothing')
+    .option('--ignore-window', 'retire even inside the rollback window or with recent traffic (audited)')
+    .action(
+      bind(retire, (_p, o) => ({
+        ...(o.now instanceof Date ? { now: o.now } : {}),
+        dryRun: o.dryRun === true,
+        ignoreWindow: o.ignoreWindow === true,
+      })),
+    );
 };

@@ -8,7 +8,6 @@ import { recordTraffic } from '../../monitor/wiring.js';
 import type { CliCommand } from '../command.js';
 import type { CliContext } from '../context.js';
 import { collectKeyValues, integerOption, searchFilter } from '../options.js';
-import { topCommand } from '../registry.js';
 
 export interface SearchArgs {
   readonly alias: string;
@@ -156,31 +155,30 @@ function snippet(text: string, max: number): string {
   return flat.length <= max ? flat : `${flat.slice(0, max - 1)}…`;
 }
 
-export const searchCommand: CliCommand = {
-  register: (program, bind) =>
-    topCommand(program, 'search <alias> [text]')
-      .option('-k, --k <n>', 'number of hits', integerOption(1, 10_000), 10)
-      .option('--tenant <tenant>', 'only documents of this tenant')
-      .option(
-        '--filter <key=value>',
-        'metadata equality (value as JSON when it parses; a JSON list means any of); repeatable',
-        collectKeyValues,
-      )
-      .option('--exact', 'exact search even when an ANN index exists')
-      .option('--vector-file <file>', 'JSON array of numbers to search with (needs --space)')
-      .option('--space <space>', 'space of --vector-file (name or fingerprint)')
-      .action(
-        bind(search, (p, o) => {
-          const filter = searchFilter(o.tenant, o.filter as Record<string, unknown> | undefined);
-          return {
-            alias: p[0] as string,
-            ...(typeof p[1] === 'string' ? { text: p[1] } : {}),
-            k: o.k as number,
-            exact: o.exact === true,
-            ...(filter ? { filter } : {}),
-            ...(typeof o.vectorFile === 'string' ? { vectorFile: o.vectorFile } : {}),
-            ...(typeof o.space === 'string' ? { space: o.space } : {}),
-          };
-        }),
-      ),
-};
+export const searchCommand: CliCommand = (command, bind) =>
+  command
+    .arguments('<alias> [text]')
+    .option('-k, --k <n>', 'number of hits', integerOption(1, 10_000), 10)
+    .option('--tenant <tenant>', 'only documents of this tenant')
+    .option(
+      '--filter <key=value>',
+      'metadata equality (value as JSON when it parses; a JSON list means any of); repeatable',
+      collectKeyValues,
+    )
+    .option('--exact', 'exact search even when an ANN index exists')
+    .option('--vector-file <file>', 'JSON array of numbers to search with (needs --space)')
+    .option('--space <space>', 'space of --vector-file (name or fingerprint)')
+    .action(
+      bind(search, (p, o) => {
+        const filter = searchFilter(o.tenant, o.filter as Record<string, unknown> | undefined);
+        return {
+          alias: p[0] as string,
+          ...(typeof p[1] === 'string' ? { text: p[1] } : {}),
+          k: o.k as number,
+          exact: o.exact === true,
+          ...(filter ? { filter } : {}),
+          ...(typeof o.vectorFile === 'string' ? { vectorFile: o.vectorFile } : {}),
+          ...(typeof o.space === 'string' ? { space: o.space } : {}),
+        };
+      }),
+    );

@@ -19,7 +19,6 @@ import {
   reasonOption,
   stringOf,
 } from '../options.js';
-import { topCommand } from '../registry.js';
 import { buildSpace, CLI_PROVIDERS, type SpaceAddArgs } from '../space-options.js';
 
 /** The JSON view of a space (`space add`, `space list`). */
@@ -172,92 +171,80 @@ function addArgs(positionals: readonly unknown[], o: Readonly<Record<string, unk
   };
 }
 
-export const spaceCommand: CliCommand = {
-  register(program, bind) {
-    const space = topCommand(program, 'space');
-    space
-      .command('add <name>')
-      .description('register an embedding space (its fingerprint covers every geometry-relevant field)')
-      .addOption(
-        new Option('--provider <provider>', 'embedding provider')
-          .choices(CLI_PROVIDERS)
-          .makeOptionMandatory(),
-      )
-      .option('--model <name>', 'model name (openai-compatible: required)')
-      .option('--dimension <n>', 'vector dimension', integerOption(1, 65_536))
-      .addOption(new Option('--metric <metric>', 'similarity metric (default cosine)').choices(METRICS))
-      .addOption(
-        new Option('--normalization <mode>', 'vector normalisation (default l2)').choices(['l2', 'none']),
-      )
-      .option('--revision <rev>', 'model revision or date (openai-compatible)')
-      .option('--seed <n>', 'hashing seed, or LSA fitting seed', integerOption(0, 0xffffffff))
-      .addOption(
-        new Option('--ngrams <n>', 'hashing: 1 = words, 2 = words and bigrams')
-          .choices(['1', '2'])
-          .argParser(Number),
-      )
-      .option('--sublinear', 'hashing: weight terms by 1 + ln(tf)')
-      .option(
-        '--chunker <spec>',
-        'none | tokens:SIZE[:OVERLAP] | chars:SIZE[:OVERLAP] (default none)',
-        parseChunker,
-      )
-      .option('--preprocessing <version>', 'text preprocessing version (default v1)')
-      .option('--query-prefix <text>', 'prefix added to queries (e.g. "query: ")')
-      .option('--document-prefix <text>', 'prefix added to documents (e.g. "passage: ")')
-      .option('--max-tokens <n>', 'truncate inputs to this many word tokens', integerOption(1))
-      .option('--model-path <file>', 'lsa / word-vectors: model file')
-      .option(
-        '--fit-on <corpus>',
-        'lsa: fit a model on a JSONL file or BEIR directory (saved under <dbdir>/.reembed/models)',
-      )
-      .option('--base-url <url>', 'openai-compatible: endpoint base URL, e.g. https://api.openai.com/v1')
-      .option('--api-key-env <NAME>', 'openai-compatible: environment variable holding the API key')
-      .option(
-        '--request-dimensions',
-        'openai-compatible: send `dimensions` (for models that shorten vectors)',
-      )
-      .option(
-        '--from <dir>',
-        'stored-vectors: folder with MANIFEST.json and the vector files (README "Adopting precomputed embeddings")',
-      )
-      .option(
-        '--source <dir>',
-        'stored-vectors: folder of the source corpus.jsonl / queries.jsonl (default: --from and its parents)',
-      )
-      .addOption(
-        new Option(
-          '--fallback <mode>',
-          'stored-vectors: texts not held are refused (none, default) or embedded by the live model (live)',
-        ).choices(STORED_FALLBACKS),
-      )
-      .option('--price-per-1m <usd>', 'price per million input tokens, for cost estimates', numberOption(0))
-      .option(
-        '--param <key=value>',
-        'extra model parameter (in the fingerprint); repeatable',
-        collectKeyValues,
-      )
-      .option(
-        '--option <key=value>',
-        'extra runtime option (not in the fingerprint); repeatable',
-        collectKeyValues,
-      )
-      .action(bind(spaceAdd, addArgs));
-    space
-      .command('list')
-      .description('list the registered spaces')
-      .action(bind(spaceList, () => ({})));
-    space
-      .command('remove <name>')
-      .description('remove a space no namespace uses (audited)')
-      .option('--if-exists', 'succeed when the space does not exist')
-      .addOption(reasonOption())
-      .action(
-        bind(spaceRemove, (p, o) => ({
-          name: p[0] as string,
-          ifExists: o.ifExists === true,
-          ...defined({ reason: stringOf(o.reason) }),
-        })),
-      );
-  },
+export const spaceCommand: CliCommand = (space, bind) => {
+  space
+    .command('add <name>')
+    .description('register an embedding space (its fingerprint covers every geometry-relevant field)')
+    .addOption(
+      new Option('--provider <provider>', 'embedding provider').choices(CLI_PROVIDERS).makeOptionMandatory(),
+    )
+    .option('--model <name>', 'model name (openai-compatible: required)')
+    .option('--dimension <n>', 'vector dimension', integerOption(1, 65_536))
+    .addOption(new Option('--metric <metric>', 'similarity metric (default cosine)').choices(METRICS))
+    .addOption(
+      new Option('--normalization <mode>', 'vector normalisation (default l2)').choices(['l2', 'none']),
+    )
+    .option('--revision <rev>', 'model revision or date (openai-compatible)')
+    .option('--seed <n>', 'hashing seed, or LSA fitting seed', integerOption(0, 0xffffffff))
+    .addOption(
+      new Option('--ngrams <n>', 'hashing: 1 = words, 2 = words and bigrams')
+        .choices(['1', '2'])
+        .argParser(Number),
+    )
+    .option('--sublinear', 'hashing: weight terms by 1 + ln(tf)')
+    .option(
+      '--chunker <spec>',
+      'none | tokens:SIZE[:OVERLAP] | chars:SIZE[:OVERLAP] (default none)',
+      parseChunker,
+    )
+    .option('--preprocessing <version>', 'text preprocessing version (default v1)')
+    .option('--query-prefix <text>', 'prefix added to queries (e.g. "query: ")')
+    .option('--document-prefix <text>', 'prefix added to documents (e.g. "passage: ")')
+    .option('--max-tokens <n>', 'truncate inputs to this many word tokens', integerOption(1))
+    .option('--model-path <file>', 'lsa / word-vectors: model file')
+    .option(
+      '--fit-on <corpus>',
+      'lsa: fit a model on a JSONL file or BEIR directory (saved under <dbdir>/.reembed/models)',
+    )
+    .option('--base-url <url>', 'openai-compatible: endpoint base URL, e.g. https://api.openai.com/v1')
+    .option('--api-key-env <NAME>', 'openai-compatible: environment variable holding the API key')
+    .option('--request-dimensions', 'openai-compatible: send `dimensions` (for models that shorten vectors)')
+    .option(
+      '--from <dir>',
+      'stored-vectors: folder with MANIFEST.json and the vector files (README "Adopting precomputed embeddings")',
+    )
+    .option(
+      '--source <dir>',
+      'stored-vectors: folder of the source corpus.jsonl / queries.jsonl (default: --from and its parents)',
+    )
+    .addOption(
+      new Option(
+        '--fallback <mode>',
+        'stored-vectors: texts not held are refused (none, default) or embedded by the live model (live)',
+      ).choices(STORED_FALLBACKS),
+    )
+    .option('--price-per-1m <usd>', 'price per million input tokens, for cost estimates', numberOption(0))
+    .option('--param <key=value>', 'extra model parameter (in the fingerprint); repeatable', collectKeyValues)
+    .option(
+      '--option <key=value>',
+      'extra runtime option (not in the fingerprint); repeatable',
+      collectKeyValues,
+    )
+    .action(bind(spaceAdd, addArgs));
+  space
+    .command('list')
+    .description('list the registered spaces')
+    .action(bind(spaceList, () => ({})));
+  space
+    .command('remove <name>')
+    .description('remove a space no namespace uses (audited)')
+    .option('--if-exists', 'succeed when the space does not exist')
+    .addOption(reasonOption())
+    .action(
+      bind(spaceRemove, (p, o) => ({
+        name: p[0] as string,
+        ifExists: o.ifExists === true,
+        ...defined({ reason: stringOf(o.reason) }),
+      })),
+    );
 };

@@ -1,7 +1,6 @@
 import type { NamespaceManifest } from '../../core/namespace.js';
 import type { CliCommand } from '../command.js';
 import type { CliContext } from '../context.js';
-import { topCommand } from '../registry.js';
 import { chunkerLabel } from './space.js';
 
 export interface StatusArgs {
@@ -73,9 +72,7 @@ function printManifest(ctx: CliContext, m: NamespaceManifest): void {
   for (const [key, value] of rows) ctx.out.line(`  ${key.padEnd(width)}  ${value}`);
 }
 
-export const statusCommand: CliCommand = {
-  register: (program, bind) =>
-    topCommand(program, 'status [collection]').action(
-      bind(status, (p) => (typeof p[0] === 'string' ? { collection: p[0] } : {})),
-    ),
-};
+export const statusCommand: CliCommand = (command, bind) =>
+  command
+    .arguments('[collection]')
+    .action(bind(status, (p) => (typeof p[0] === 'string' ? { collection: p[0] } : {})));

@@ -1,4 +1,3 @@
-import { defined } from '../../core/defined.js';
 import { ReembedError } from '../../core/errors.js';
 import type { BackfillSettings } from '../../core/migration.js';
 import { lazyAsync } from '../../platform/lazy.js';
@@ -8,9 +7,8 @@ import { BackfillWorker, type WorkerReport } from '../../queue/worker.js';
 import type { PgBackend } from '../../stores/pg/backend.js';
 import type { CliCommand } from '../command.js';
 import type { CliContext } from '../context.js';
-import { integerOption, numberOf, numberOption } from '../options.js';
+import { addSettingOptions, integerOption, numberOf, numberOption, setting, settingsOf } from '../options.js';
 import { runningCount } from '../progress.js';
-import { topCommand } from '../registry.js';
 import { addBackfillOptions, backfillSettingsOf, withMigrations } from './migrate.js';
 
 // Handlers' dependencies load when a subcommand runs, not for `--help` or option errors.
@@ -237,73 +235,73 @@ function requirePg(backend: Backend): PgBackend {
   return backend as PgBackend;
 }
 
-const runArgs = (_p: readonly unknown[], o: Opts): WorkerRunArgs =>
-  defined({
-    untilDone: o.untilDone === true,
-    concurrency: numberOf(o.concurrency),
-    requestsPerMinute: numberOf(o.rateLimit),
-    tokensPerMinute: numberOf(o.tokensPerMinute),
-    leaseSeconds: numberOf(o.leaseSeconds),
-    heartbeatSeconds: numberOf(o.heartbeatSeconds),
-    pollMs: numberOf(o.pollMs),
-    dbRetrySeconds: numberOf(o.dbRetrySeconds),
-  });
+/** `worker run`'s own settings: a worker's share of the limits, and how it holds its leases. */
+const RUN_SETTINGS = [
+  setting(
+    '--concurrency <n>',
+    'ranges embedded and written at once by this process (one more is read ahead)',
+    integerOption(1, 64),
+  ),
+  setting(
+    '--rate-limit <rpm>',
+    "this worker's own embedding requests per minute",
+    numberOption(0.001),
+    'requestsPerMinute',
+  ),
+  setting('--tokens-per-minute <n>', "this worker's own embedding tokens per minute", numberOption(1)),
+  setting(
+    '--lease-seconds <s>',
+    'a worker silent this long is presumed dead (default 30)',
+    numberOption(0.1),
+  ),
+  setting('--heartbeat-seconds <s>', 'heartbeat interval (default lease / 3)', numberOption(0.05)),
+  setting('--poll-ms <ms>', 'fallback job polling (default 2000)', integerOption(10)),
+  setting(
+    '--db-retry-seconds <s>',
+    'how long a range rides out a database outage (default 120)',
+    numberOption(0),
+  ),
+];
 
-export const workerCommand: CliCommand = {
-  register(program, bind) {
-    const cmd = topCommand(program, 'worker');
+const runArgs = (_p: readonly unknown[], o: Opts): WorkerRunArgs => ({
+  untilDone: o.untilDone === true,
+  ...settingsOf(o, RUN_SETTINGS),
+});
+
+export const workerCommand: CliCommand = (cmd, bind) => {
+  const run = cmd
+    .command('run', { isDefault: true })
+    .description('take backfill ranges until stopped (SIGINT/SIGTERM finish the ranges in flight)');
+  addSettingOptions(run, RUN_SETTINGS)
+    .option('--until-done', 'exit once every planned range is done')
+    .action(bind(workerRun, runArgs));
+  addBackfillOptions(
     cmd
-      .command('run', { isDefault: true })
-      .description('take backfill ranges until stopped (SIGINT/SIGTERM finish the ranges in flight)')
-      .option(
-        '--concurrency <n>',
-        'ranges embedded and written at once by this process (one more is read ahead)',
-        integerOption(1, 64),
-      )
-      .option('--rate-limit <rpm>', "this worker's own embedding requests per minute", numberOption(0.001))
-      .option('--tokens-per-minute <n>', "this worker's own embedding tokens per minute", numberOption(1))
-      .option(
-        '--lease-seconds <s>',
-        'a worker silent this long is presumed dead (default 30)',
-        numberOption(0.1),
-      )
-      .option('--heartbeat-seconds <s>', 'heartbeat interval (default lease / 3)', numberOption(0.05))
-      .option('--poll-ms <ms>', 'fallback job polling (default 2000)', integerOption(10))
-      .option(
-        '--db-retry-seconds <s>',
-        'how long a range rides out a database outage (default 120)',
-        numberOption(0),
-      )
-      .option('--until-done', 'exit once every planned range is done')
-      .action(bind(workerRun, runArgs));
-    addBackfillOptions(
-      cmd
-        .command('plan <target>')
-        .description(
-          'split the backfill of a namespace (or an alias’s migration) into queued ranges; --rate-limit and --tokens-per-minute here are GLOBAL, shared by all workers',
-        ),
-    )
-      .option(
-        '--range-size <n>',
-        'sources per range (one queue job each; default 500)',
-        integerOption(1, 100_000),
-      )
-      .option('--fresh', 'plan every source again (a new generation), e.g. to reconcile')
-      .option('--wait', 'follow global progress until every range is done')
-      .action(
-        bind(workerPlan, (p, o) => ({
-          target: p[0] as string,
-          fresh: o.fresh === true,
-          wait: o.wait === true,
-          settings: backfillSettingsOf(o),
-          ...(numberOf(o.rangeSize) !== undefined ? { rangeSize: o.rangeSize as number } : {}),
-        })),
-      );
-    cmd
-      .command('status [target]')
+      .command('plan <target>')
       .description(
-        'global progress of distributed backfills (of an alias’s migration, a namespace or a plan) and the workers holding a lease',
-      )
-      .action(bind(workerStatus, (p) => ({ ...(typeof p[0] === 'string' ? { target: p[0] } : {}) })));
-  },
+        'split the backfill of a namespace (or an alias’s migration) into queued ranges; --rate-limit and --tokens-per-minute here are GLOBAL, shared by all workers',
+      ),
+  )
+    .option(
+      '--range-size <n>',
+      'sources per range (one queue job each; default 500)',
+      integerOption(1, 100_000),
+    )
+    .option('--fresh', 'plan every source again (a new generation), e.g. to reconcile')
+    .option('--wait', 'follow global progress until every range is done')
+    .action(
+      bind(workerPlan, (p, o) => ({
+        target: p[0] as string,
+        fresh: o.fresh === true,
+        wait: o.wait === true,
+        settings: backfillSettingsOf(o),
+        ...(numberOf(o.rangeSize) !== undefined ? { rangeSize: o.rangeSize as number } : {}),
+      })),
+    );
+  cmd
+    .command('status [target]')
+    .description(
+      'global progress of distributed backfills (of an alias’s migration, a namespace or a plan) and the workers holding a lease',
+    )
+    .action(bind(workerStatus, (p) => ({ ...(typeof p[0] === 'string' ? { target: p[0] } : {}) })));
 };
