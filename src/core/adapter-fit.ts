@@ -1,6 +1,6 @@
 import { mapRows, prepareMap } from './adapter-map.js';
 import { ReembedError } from './errors.js';
-import { type Dense, dense, multiply, symmetricEigen, transpose } from './linalg.js';
+import { crossProduct, type Dense, dense, multiply, symmetricEigen, transpose } from './linalg.js';
 import { seededRandom } from './significance.js';
 
 /**
@@ -302,7 +302,7 @@ class RidgeBasis {
     const { values, vectors } = symmetricEigen(c.cxx);
     this.values = values;
     this.vectors = vectors;
-    this.z = multiply(transpose(vectors), c.cxy);
+    this.z = crossProduct(vectors, c.cxy);
     this.meanEigenvalue = Math.max(1e-12, values.reduce((a, b) => a + Math.max(0, b), 0) / values.length);
   }
 
@@ -325,7 +325,7 @@ class RidgeBasis {
 
 /** The top r eigenvectors (columns, q × r) of Wᵀ·Cxx·W: the leading directions of the fitted targets. */
 function fittedDirections(w: Dense, cxx: Dense, rank: number): Dense {
-  const wtcw = multiply(transpose(w), multiply(cxx, w));
+  const wtcw = crossProduct(w, multiply(cxx, w));
   const { vectors } = symmetricEigen(wtcw);
   return columns(vectors, Math.min(rank, vectors.cols));
 }
@@ -347,7 +347,7 @@ function procrustesOf(c: Centred): Dense {
   // The polar factor of M = Cxy: R = M·(MᵀM)^(-1/2) = M·V·Σ⁻¹·Vᵀ. Directions without a singular value
   // (fewer pairs than dimensions) are left out instead of inverted.
   const m = c.cxy;
-  const { values, vectors } = symmetricEigen(multiply(transpose(m), m));
+  const { values, vectors } = symmetricEigen(crossProduct(m, m));
   const q = vectors.rows;
   const tol = Math.sqrt(Math.max(0, values[0] as number)) * 1e-9;
   const scaled = dense(q, q);

@@ -41,40 +41,36 @@ export function centredRows(
   return out;
 }
 
-/** Aᵀ·B for A (n × p) and B (n × q): a p × q matrix (cross-products of columns). */
+/** Aᵀ·B for A (n × p) and B (n × q): a p × q matrix (cross-products of columns), without copying Aᵀ. */
 export function crossProduct(a: Dense, b: Dense): Dense {
-  const { rows: n, cols: p } = a;
-  const q = b.cols;
-  const out = new Float64Array(p * q);
-  for (let r = 0; r < n; r++) {
-    const ao = r * p;
-    const bo = r * q;
-    for (let i = 0; i < p; i++) {
-      const x = a.data[ao + i] as number;
-      if (x === 0) continue;
-      const oo = i * q;
-      for (let j = 0; j < q; j++) out[oo + j] = (out[oo + j] as number) + x * (b.data[bo + j] as number);
-    }
-  }
-  return dense(p, q, out);
+  return product(a, b, true);
 }
 
 /** A·B for A (n × p) and B (p × q). */
 export function multiply(a: Dense, b: Dense): Dense {
+  return product(a, b, false);
+}
+
+/**
+ * A·B, or Aᵀ·B with `transposeA` (BLAS gemm's `transa`): one pass over A's rows in storage order, each
+ * non-zero a[r][i] adding a multiple of one row of B to one row of the result — row i of B into row r
+ * for A·B, row r of B into row i for Aᵀ·B.
+ */
+function product(a: Dense, b: Dense, transposeA: boolean): Dense {
   const { rows: n, cols: p } = a;
   const q = b.cols;
-  const out = new Float64Array(n * q);
+  const out = new Float64Array((transposeA ? p : n) * q);
   for (let r = 0; r < n; r++) {
     const ao = r * p;
-    const oo = r * q;
     for (let i = 0; i < p; i++) {
       const x = a.data[ao + i] as number;
       if (x === 0) continue;
-      const bo = i * q;
+      const oo = (transposeA ? i : r) * q;
+      const bo = (transposeA ? r : i) * q;
       for (let j = 0; j < q; j++) out[oo + j] = (out[oo + j] as number) + x * (b.data[bo + j] as number);
     }
   }
-  return dense(n, q, out);
+  return dense(transposeA ? p : n, q, out);
 }
 
 export function transpose(a: Dense): Dense {
