@@ -83,6 +83,42 @@ export function describePgStoreSpecifics(): void {
           1,
         );
         expect(candidates.every((c) => c !== null && c.sourceIds.length > 0)).toBe(true);
+        // Inside the exact-search settings (index scans off, as the store's batch transaction has them)
+        // every page still reads through the primary key, and the caller's setting is back afterwards.
+        const client = await b.pool.connect();
+        try {
+          await client.query('BEGIN');
+          await client.query("SELECT set_config('enable_indexscan', 'off', true)");
+          const during: string[] = [];
+          const watched = {
+            query: async (text: Parameters<typeof client.query>[0], values?: readonly unknown[]) => {
+              const sql = typeof text === 'string' ? text : text.text;
+              if (sql.includes('vector_send')) {
+                const { rows } = await client.query<{ s: string }>(
+                  "SELECT current_setting('enable_indexscan') AS s",
+                );
+                during.push(rows[0]?.s ?? '');
+              }
+              return client.query(text, values);
+            },
+          } as typeof client;
+          await exactCandidates(
+            watched,
+            { schema: b.config.schema, namespace: ns.name },
+            { fingerprint: s.fingerprint, dimension: 8, metric },
+            [{ vector: unitCopy(fractional[0]?.vector as Float32Array), k: 3 }],
+            1,
+          );
+          expect(during.length).toBeGreaterThan(10);
+          expect(new Set(during)).toEqual(new Set(['on']));
+          const { rows } = await client.query<{ s: string }>(
+            "SELECT current_setting('enable_indexscan') AS s",
+          );
+          expect(rows[0]?.s).toBe('off');
+        } finally {
+          await client.query('ROLLBACK');
+          client.release();
+        }
         // 60 copies of one vector: a tie of 60 rows at the cut, which only PostgreSQL's tie-break by record
         // id settles — and the ids (u, u!, u!!, …) sort one way as source ids (the pages' order) and the
         // other way as record ids (u!!#0 < u!#0 < u#0).
