@@ -4,7 +4,10 @@ import type { SearchRequest } from '../../ports/vector-store.js';
 import * as fx from '../../testing/fixtures.js';
 import { describePgWriteSpecifics, storeOn } from './pg-write-cases.js';
 import { exactCandidates } from './search-many.js';
+import * as R from './sql-records.js';
 import { tableNameOf } from './sql-records.js';
+import { buildNamespaceIndex, hnswGraphBytes } from './store-namespaces.js';
+import type { MetaRow } from './store-rows.js';
 import { plantRecord, useTestBackend, v1, v2 } from './test-support.js';
 import { unitCopy } from './write-plan.js';
 
@@ -139,6 +142,47 @@ export function describePgStoreSpecifics(): void {
         expect(await paged.searchMany(ns.name, requests)).toEqual(each);
         expect(await b.store.searchMany(ns.name, requests)).toEqual(each);
       });
+
+    it('a bulk HNSW build sizes maintenance_work_mem to the graph, never below the session setting', async () => {
+      const b = await open({ hnsw: { deferred: true } });
+      const ns = fx.descriptorOf('docs', v1);
+      await b.store.createNamespace(ns);
+      await b.store.write(
+        ns.name,
+        v1.fingerprint,
+        Array.from({ length: 40 }, (_, i) =>
+          fx.sourceWrite({ id: `d${i}`, version: 1, vectors: [fx.axisVector(i % fx.DIM)] }),
+        ),
+      );
+      const { rows } = await b.pool.query<MetaRow>(R.metaSql(b.config.schema), [ns.name]);
+      const meta = rows[0] as MetaRow;
+      const buildWith = async (session: string | null, ceilingMB: number): Promise<string[]> => {
+        const client = await b.pool.connect();
+        const asked: string[] = [];
+        try {
+          await client.query('BEGIN');
+          if (session) await client.query(`SET LOCAL maintenance_work_mem = '${session}'`);
+          const watched = {
+            query: (text: Parameters<typeof client.query>[0], values?: readonly unknown[]) => {
+              const sql = typeof text === 'string' ? text : text.text;
+              if (sql.includes("'maintenance_work_mem'") && values) asked.push(String(values[0]));
+              return client.query(text, values);
+            },
+          } as typeof client;
+          await buildNamespaceIndex(watched, b.config.schema, meta, ceilingMB);
+        } finally {
+          await client.query('ROLLBACK');
+          client.release();
+        }
+        return asked;
+      };
+      // 40 rows: the graph is tiny, so the floor of 64 MB; an operator's 300 MB is kept; a 1 MB session
+      // setting is raised to the floor.
+      expect(await buildWith(null, 4096)).toEqual(['64MB']);
+      expect(await buildWith('300MB', 4096)).toEqual(['300MB']);
+      expect(await buildWith('1MB', 4096)).toEqual(['64MB']);
+      expect(hnswGraphBytes(1_000_000, fx.DIM, 16)).toBeGreaterThan(64 * 2 ** 20);
+    });
 
     it('the table itself refuses records of another fingerprint or dimension', async () => {
       const b = await open();

@@ -63,7 +63,8 @@ export function hnswGraphBytes(rows: number, dimension: number, m: number): numb
  * Builds the HNSW index with the parameters recorded when the namespace was created. Idempotent. Below
  * the graph's size in `maintenance_work_mem` pgvector spills and the build slows down several-fold (at
  * 1M x 384 and 512 MB it had inserted 437k rows after 44 minutes), so this transaction sizes the setting
- * to the namespace's graph (`hnswGraphBytes` of its row count), at least 64 MB and at most `ceilingMB`.
+ * to the namespace's graph (`hnswGraphBytes` of its row count), at least 64 MB and at most `ceilingMB`,
+ * and never lower than the session's own setting.
  * A per-session setting, no privilege; a parallel build reserves it as shared memory up front, which is
  * why it is sized rather than set to the ceiling.
  */
@@ -76,10 +77,14 @@ export async function buildNamespaceIndex(
   await tx.query(R.namespaceLockSql(), [`${schema}:${meta.name}`]);
   const descriptor = descriptorOf(meta);
   const table = qualified(schema, namespaceTable(meta.name));
-  const counted = await tx.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`);
+  const counted = await tx.query<{ n: string; held: string }>(
+    `SELECT count(*) AS n, pg_size_bytes(current_setting('maintenance_work_mem')) AS held FROM ${table}`,
+  );
   const rows = Number(counted.rows[0]?.n ?? 0);
+  const heldMB = Math.floor(Number(counted.rows[0]?.held ?? 0) / 2 ** 20);
   const graphMB = Math.ceil(hnswGraphBytes(rows, descriptor.dimension, meta.hnsw_m) / 2 ** 20);
-  const memoryMB = Math.min(ceilingMB, Math.max(64, graphMB));
+  // Never below what the session already has (a role or server setting the operator chose).
+  const memoryMB = Math.max(heldMB, Math.min(ceilingMB, Math.max(64, graphMB)));
   await tx.query("SELECT set_config('maintenance_work_mem', $1, true)", [`${memoryMB}MB`]);
   const hnsw = { m: meta.hnsw_m, efConstruction: meta.hnsw_ef_construction };
   await tx.query(hnswIndexDdl({ schema, namespace: meta.name, ...descriptor, hnsw }));
