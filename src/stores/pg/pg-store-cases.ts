@@ -3,6 +3,7 @@ import { METRICS } from '../../core/space.js';
 import type { SearchRequest } from '../../ports/vector-store.js';
 import * as fx from '../../testing/fixtures.js';
 import { describePgWriteSpecifics, storeOn } from './pg-write-cases.js';
+import type { PgQueryable } from './pool.js';
 import { exactCandidates } from './search-many.js';
 import * as R from './sql-records.js';
 import { tableNameOf } from './sql-records.js';
@@ -93,18 +94,13 @@ export function describePgStoreSpecifics(): void {
           await client.query('BEGIN');
           await client.query("SELECT set_config('enable_indexscan', 'off', true)");
           const during: string[] = [];
-          const watched = {
-            query: async (text: Parameters<typeof client.query>[0], values?: readonly unknown[]) => {
-              const sql = typeof text === 'string' ? text : text.text;
-              if (sql.includes('vector_send')) {
-                const { rows } = await client.query<{ s: string }>(
-                  "SELECT current_setting('enable_indexscan') AS s",
-                );
-                during.push(rows[0]?.s ?? '');
-              }
-              return client.query(text, values);
-            },
-          } as typeof client;
+          const watched = watchQueries(client, async (sql) => {
+            if (!sql.includes('vector_send')) return;
+            const { rows } = await client.query<{ s: string }>(
+              "SELECT current_setting('enable_indexscan') AS s",
+            );
+            during.push(rows[0]?.s ?? '');
+          });
           await exactCandidates(
             watched,
             { schema: b.config.schema, namespace: ns.name },
@@ -162,13 +158,9 @@ export function describePgStoreSpecifics(): void {
         try {
           await client.query('BEGIN');
           if (session) await client.query(`SET LOCAL maintenance_work_mem = '${session}'`);
-          const watched = {
-            query: (text: Parameters<typeof client.query>[0], values?: readonly unknown[]) => {
-              const sql = typeof text === 'string' ? text : text.text;
-              if (sql.includes("'maintenance_work_mem'") && values) asked.push(String(values[0]));
-              return client.query(text, values);
-            },
-          } as typeof client;
+          const watched = watchQueries(client, (sql, values) => {
+            if (sql.includes("'maintenance_work_mem'") && values) asked.push(String(values[0]));
+          });
           await buildNamespaceIndex(watched, b.config.schema, meta, ceilingMB);
         } finally {
           await client.query('ROLLBACK');
@@ -311,4 +303,17 @@ export function describePgStoreSpecifics(): void {
     });
   });
   describePgWriteSpecifics();
+}
+
+/** `client`, with `before` called (and awaited) ahead of every statement it is asked to run. */
+function watchQueries(
+  client: PgQueryable,
+  before: (sql: string, values: readonly unknown[] | undefined) => void | Promise<void>,
+): PgQueryable {
+  return {
+    query: async (text, values) => {
+      await before(typeof text === 'string' ? text : text.text, values);
+      return client.query(text, values);
+    },
+  };
 }
